@@ -1,0 +1,50 @@
+# Sourced by ./stagefarm and scripts/*: selects a JDK >= 21 and exports JAVA_HOME.
+# Order: $JAVA_HOME if it is >= 21, then the newest JDK under /usr/lib/jvm that is >= 21.
+
+stagefarm_java_major() { # $1 = path to a java binary
+  "$1" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2; exit}' | cut -d. -f1
+}
+
+stagefarm_select_jdk() {
+  local candidate major
+  if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/javac" ]; then
+    major=$(stagefarm_java_major "$JAVA_HOME/bin/java")
+    if [ "${major:-0}" -ge 21 ] 2>/dev/null; then export JAVA_HOME; return 0; fi
+  fi
+  for candidate in $(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -rV); do
+    candidate=${candidate%/}
+    [ -x "$candidate/bin/javac" ] || continue
+    major=$(stagefarm_java_major "$candidate/bin/java")
+    if [ "${major:-0}" -ge 21 ] 2>/dev/null; then export JAVA_HOME=$candidate; return 0; fi
+  done
+  echo "stagefarm: needs a JDK 21 or newer (found none in \$JAVA_HOME or /usr/lib/jvm)." >&2
+  echo "stagefarm: install one, e.g. 'apt-get install openjdk-21-jdk' or Temurin 21+, and set JAVA_HOME." >&2
+  return 1
+}
+
+# Installs the Debian packages given as arguments when their command is missing.
+# Arguments are pairs: COMMAND:PACKAGE.
+stagefarm_ensure_packages() {
+  local pair cmd pkg missing=()
+  for pair in "$@"; do
+    cmd=${pair%%:*}; pkg=${pair##*:}
+    command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || [ -x "/usr/bin/$cmd" ] || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "stagefarm: missing packages: ${missing[*]} (run as root or install them: apt-get install ${missing[*]})" >&2
+    return 1
+  fi
+  echo "stagefarm: installing ${missing[*]} (apt)…" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y -qq "${missing[@]}" >/tmp/stagefarm-apt.log 2>&1; then
+    apt-get update -qq >>/tmp/stagefarm-apt.log 2>&1 || true
+    apt-get install -y -qq "${missing[@]}" >>/tmp/stagefarm-apt.log 2>&1 || {
+      echo "stagefarm: apt-get install ${missing[*]} failed; see /tmp/stagefarm-apt.log" >&2; return 1; }
+  fi
+}
+
+# What a build needs on the machine (runc executes RUN; busybox-static makes the local base image).
+STAGEFARM_RUNTIME_PACKAGES=(runc:runc busybox:busybox-static)
+# What the test suite needs in addition.
+STAGEFARM_TEST_PACKAGES=(skopeo:skopeo umoci:umoci docker-registry:docker-registry)

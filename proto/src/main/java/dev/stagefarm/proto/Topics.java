@@ -1,0 +1,21 @@
+package dev.stagefarm.proto;
+
+/** Kafka topic names of the stagefarm protocol (docs/protocol.md). */
+public final class Topics {
+  /** Stage tasks, consumed by workers as a share group. */
+  public static final String TASKS = "stagefarm.tasks";
+
+  /** Worker events (started, heartbeat, log, instruction done, completed, failed), keyed by build id. */
+  public static final String EVENTS = "stagefarm.events";
+
+  /** Compacted build records, keyed by build id: the coordinator's durable state. */
+  public static final String BUILDS = "stagefarm.builds";
+
+  /** The share group the workers join on {@link #TASKS}. */
+  public static final String WORKER_SHARE_GROUP = "stagefarm-workers";
+
+  /** The schema version written into every payload by this code. */
+  public static final int SCHEMA_VERSION = 1;
+
+  private Topics() {}
+}

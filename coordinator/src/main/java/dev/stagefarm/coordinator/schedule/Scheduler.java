@@ -1,0 +1,395 @@
+package dev.stagefarm.coordinator.schedule;
+
+import dev.stagefarm.proto.v1.ImageState;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The farm-wide stage scheduler: one DAG state machine per build, leases on running stages,
+ * bounded retries, and single flight across builds.
+ *
+ * <p>It holds no I/O: ready stages go to a {@link TaskDispatcher}, state changes to a {@link
+ * SchedulerListener}, and time comes from the injected {@link Clock} ({@link #checkLeases()} is
+ * called periodically by the owner). All methods are synchronized; events from workers may
+ * arrive on any thread.
+ *
+ * <p>Single flight: a stage's {@link StageSpec#chainKey()} names its whole input chain, so when a
+ * second build reaches a stage whose key is already queued or running elsewhere, it waits for
+ * that one (the leader) and takes its result instead of running it again.
+ */
+public final class Scheduler {
+
+  /** Tunables; defaults suit a real farm, tests shorten them. */
+  public record Settings(Duration leaseTimeout, int maxAttempts) {
+    public static final Settings DEFAULT = new Settings(Duration.ofSeconds(30), 3);
+
+    public Settings {
+      if (maxAttempts < 1) {
+        throw new IllegalArgumentException("maxAttempts must be >= 1");
+      }
+    }
+  }
+
+  private final Clock clock;
+  private final Settings settings;
+  private final TaskDispatcher dispatcher;
+  private final SchedulerListener listener;
+  private final Map<String, BuildRun> builds = new LinkedHashMap<>();
+  /** chain key → the stages running it: the first is the leader, the rest follow it. */
+  private final Map<String, Deque<StageRun>> flights = new HashMap<>();
+
+  public Scheduler(
+      Clock clock, Settings settings, TaskDispatcher dispatcher, SchedulerListener listener) {
+    this.clock = clock;
+    this.settings = settings;
+    this.dispatcher = dispatcher;
+    this.listener = listener;
+  }
+
+  /** The per-build part: stages by id and their critical-path lengths. */
+  private static final class BuildRun {
+    final String buildId;
+    final Map<String, StageRun> stages = new LinkedHashMap<>();
+    final Map<String, Integer> remainingPath;
+    boolean finished;
+
+    BuildRun(String buildId, List<StageSpec> specs) {
+      this.buildId = buildId;
+      this.remainingPath = CriticalPath.remainingPaths(specs);
+      for (StageSpec spec : specs) {
+        stages.put(spec.id(), new StageRun(buildId, spec));
+      }
+    }
+  }
+
+  /** How a stage stood when the coordinator last recorded it (for resuming after a restart). */
+  public record RecordedStage(StageState state, int attempt, Optional<ImageState> result) {}
+
+  /**
+   * Starts scheduling a build: stages with a cached result complete at once, the stages whose
+   * inputs are complete are dispatched in critical-path order.
+   *
+   * @throws IllegalArgumentException for unknown dependencies, cycles or a reused build id
+   */
+  public synchronized void submit(String buildId, List<StageSpec> stages) {
+    resume(buildId, stages, Map.of());
+  }
+
+  /**
+   * Re-creates a build after a coordinator restart: recorded successful stages keep their results;
+   * stages that were queued or running are dispatched again with their attempt + 1.
+   */
+  public synchronized void resume(
+      String buildId, List<StageSpec> stages, Map<String, RecordedStage> recorded) {
+    if (builds.containsKey(buildId)) {
+      throw new IllegalArgumentException("build " + buildId + " is already scheduled");
+    }
+    BuildRun build = new BuildRun(buildId, stages);
+    builds.put(buildId, build);
+    long now = clock.millis();
+    for (StageRun stage : build.stages.values()) {
+      RecordedStage record = recorded.get(stage.id());
+      if (record != null) {
+        stage.attempt = record.attempt();
+        if (record.state().succeeded() && record.result().isPresent()) {
+          finish(stage, record.state(), record.result().get(), now);
+          continue;
+        }
+      }
+      if (stage.spec.cachedResult().isPresent()) {
+        finish(stage, StageState.CACHED, stage.spec.cachedResult().get(), now);
+      }
+    }
+    advance(build);
+  }
+
+  /** A worker picked up the stage. Returns false when the event is stale and was ignored. */
+  public synchronized boolean onStarted(
+      String buildId, String stageId, int attempt, String workerId) {
+    StageRun stage = current(buildId, stageId, attempt);
+    if (stage == null) {
+      return false;
+    }
+    stage.workerId = workerId;
+    stage.lastSeenMs = clock.millis();
+    if (stage.state == StageState.QUEUED) {
+      stage.state = StageState.RUNNING;
+      stage.startedMs = stage.lastSeenMs;
+      listener.stageChanged(stage.snapshot());
+    }
+    return true;
+  }
+
+  /** The worker running the stage is alive; renews its lease. */
+  public synchronized boolean onHeartbeat(
+      String buildId, String stageId, int attempt, String workerId) {
+    return onStarted(buildId, stageId, attempt, workerId);
+  }
+
+  /** The stage's attempt finished with this result (the full image state of the stage). */
+  public synchronized boolean onCompleted(
+      String buildId, String stageId, int attempt, ImageState result) {
+    StageRun stage = current(buildId, stageId, attempt);
+    if (stage == null) {
+      return false;
+    }
+    long now = clock.millis();
+    finish(stage, StageState.DONE, result, now);
+    List<BuildRun> touched = new ArrayList<>();
+    touched.add(builds.get(buildId));
+    for (StageRun follower : endFlight(stage)) {
+      finish(follower, StageState.CACHED, result, now);
+      touched.add(builds.get(follower.buildId));
+    }
+    touched.forEach(this::advance);
+    return true;
+  }
+
+  /** The stage's attempt failed. Retriable failures are retried; others fail the build. */
+  public synchronized boolean onFailed(
+      String buildId, String stageId, int attempt, StageFailure failure) {
+    StageRun stage = current(buildId, stageId, attempt);
+    if (stage == null) {
+      return false;
+    }
+    if (failure.retriable()) {
+      retryOrGiveUp(stage, failure.message());
+    } else {
+      failWithFollowers(stage, failure.message());
+    }
+    return true;
+  }
+
+  /** Re-dispatches running stages whose lease (time since the last heartbeat) has expired. */
+  public synchronized void checkLeases() {
+    long now = clock.millis();
+    long timeout = settings.leaseTimeout().toMillis();
+    List<StageRun> expired = new ArrayList<>();
+    for (BuildRun build : builds.values()) {
+      for (StageRun stage : build.stages.values()) {
+        if (stage.state == StageState.RUNNING
+            && !stage.follower
+            && now - stage.lastSeenMs > timeout) {
+          expired.add(stage);
+        }
+      }
+    }
+    for (StageRun stage : expired) {
+      if (stage.state == StageState.RUNNING) {
+        retryOrGiveUp(
+            stage,
+            "no heartbeat from worker "
+                + (stage.workerId.isEmpty() ? "(unknown)" : stage.workerId)
+                + " for "
+                + (now - stage.lastSeenMs) / 1000
+                + "s");
+      }
+    }
+  }
+
+  /** Cancels every unfinished stage of the build. Returns false when it was already finished. */
+  public synchronized boolean cancel(String buildId) {
+    BuildRun build = builds.get(buildId);
+    if (build == null || build.finished) {
+      return false;
+    }
+    build.finished = true;
+    cancelUnfinished(build);
+    return true;
+  }
+
+  /** Forgets a finished build (its snapshot is no longer needed in memory). */
+  public synchronized void forget(String buildId) {
+    BuildRun build = builds.get(buildId);
+    if (build != null && build.finished) {
+      builds.remove(buildId);
+    }
+  }
+
+  public synchronized List<StageSnapshot> snapshot(String buildId) {
+    BuildRun build = builds.get(buildId);
+    if (build == null) {
+      return List.of();
+    }
+    return build.stages.values().stream().map(StageRun::snapshot).toList();
+  }
+
+  /** The results of the build's finished stages, by stage id. */
+  public synchronized Map<String, ImageState> results(String buildId) {
+    BuildRun build = builds.get(buildId);
+    Map<String, ImageState> results = new LinkedHashMap<>();
+    if (build != null) {
+      build.stages.values().stream()
+          .filter(s -> s.result != null)
+          .forEach(s -> results.put(s.id(), s.result));
+    }
+    return results;
+  }
+
+  // --- internals -------------------------------------------------------------------------
+
+  /** The stage the event is about, or null when the event is stale (old attempt, finished). */
+  private StageRun current(String buildId, String stageId, int attempt) {
+    BuildRun build = builds.get(buildId);
+    if (build == null || build.finished) {
+      return null;
+    }
+    StageRun stage = build.stages.get(stageId);
+    if (stage == null
+        || stage.follower
+        || stage.attempt != attempt
+        || stage.state.finished()
+        || stage.state == StageState.WAITING) {
+      return null;
+    }
+    return stage;
+  }
+
+  /** Dispatches the build's ready stages, longest remaining path first; detects completion. */
+  private void advance(BuildRun build) {
+    if (build.finished) {
+      return;
+    }
+    if (build.stages.values().stream().allMatch(s -> s.state.succeeded())) {
+      build.finished = true;
+      listener.buildStagesDone(build.buildId, results(build.buildId));
+      return;
+    }
+    build.stages.values().stream()
+        .filter(s -> s.state == StageState.WAITING)
+        .filter(s -> s.spec.dependsOn().stream().allMatch(d -> build.stages.get(d).state.succeeded()))
+        .sorted(
+            Comparator.comparing((StageRun s) -> -build.remainingPath.get(s.id()))
+                .thenComparing(StageRun::id))
+        .toList()
+        .forEach(stage -> start(build, stage));
+  }
+
+  private void start(BuildRun build, StageRun stage) {
+    String key = stage.spec.chainKey();
+    if (!key.isEmpty()) {
+      Deque<StageRun> flight = flights.computeIfAbsent(key, k -> new ArrayDeque<>());
+      flight.addLast(stage);
+      if (flight.size() > 1) {
+        stage.follower = true;
+        stage.state = StageState.QUEUED;
+        stage.lastSeenMs = clock.millis();
+        listener.stageChanged(stage.snapshot());
+        return;
+      }
+    }
+    dispatchNextAttempt(build, stage);
+  }
+
+  private void dispatchNextAttempt(BuildRun build, StageRun stage) {
+    stage.follower = false;
+    stage.attempt++;
+    stage.state = StageState.QUEUED;
+    stage.workerId = "";
+    stage.lastSeenMs = clock.millis();
+    listener.stageChanged(stage.snapshot());
+    Map<String, ImageState> inputs = new LinkedHashMap<>();
+    for (String dependency : stage.spec.dependsOn()) {
+      inputs.put(dependency, build.stages.get(dependency).result);
+    }
+    dispatcher.dispatch(build.buildId, stage.id(), stage.attempt, inputs);
+  }
+
+  private void retryOrGiveUp(StageRun stage, String error) {
+    stage.lastError = error;
+    if (stage.attempt >= settings.maxAttempts()) {
+      failWithFollowers(
+          stage,
+          "stage "
+              + stage.spec.name()
+              + " failed on "
+              + stage.attempt
+              + (stage.attempt == 1 ? " worker" : " workers")
+              + " (last error: "
+              + error
+              + ")");
+      return;
+    }
+    dispatchNextAttempt(builds.get(stage.buildId), stage);
+  }
+
+  /** A deterministic failure: the followers of the stage would fail the same way. */
+  private void failWithFollowers(StageRun stage, String error) {
+    List<StageRun> followers = endFlight(stage);
+    failBuild(stage, error);
+    for (StageRun follower : followers) {
+      failBuild(follower, error);
+    }
+  }
+
+  private void failBuild(StageRun stage, String error) {
+    BuildRun build = builds.get(stage.buildId);
+    if (build.finished) {
+      return;
+    }
+    stage.lastError = error;
+    finish(stage, StageState.FAILED, null, clock.millis());
+    build.finished = true;
+    cancelUnfinished(build);
+    listener.buildFailed(build.buildId, error);
+  }
+
+  private void cancelUnfinished(BuildRun build) {
+    long now = clock.millis();
+    for (StageRun stage : build.stages.values()) {
+      if (!stage.state.finished()) {
+        leaveFlight(stage);
+        finish(stage, StageState.CANCELLED, null, now);
+      }
+    }
+  }
+
+  /** Removes a stage from its flight; when it led, the next follower runs the stage itself. */
+  private void leaveFlight(StageRun stage) {
+    String key = stage.spec.chainKey();
+    Deque<StageRun> flight = key.isEmpty() ? null : flights.get(key);
+    if (flight == null || !flight.contains(stage)) {
+      return;
+    }
+    boolean wasLeader = flight.peekFirst() == stage;
+    flight.remove(stage);
+    if (flight.isEmpty()) {
+      flights.remove(key);
+    } else if (wasLeader) {
+      StageRun next = flight.peekFirst();
+      dispatchNextAttempt(builds.get(next.buildId), next);
+    }
+  }
+
+  /** Ends the flight the stage leads and returns its followers. */
+  private List<StageRun> endFlight(StageRun leader) {
+    String key = leader.spec.chainKey();
+    Deque<StageRun> flight = key.isEmpty() ? null : flights.get(key);
+    if (flight == null || flight.peekFirst() != leader) {
+      return List.of();
+    }
+    flights.remove(key);
+    flight.removeFirst();
+    return new ArrayList<>(flight);
+  }
+
+  private void finish(StageRun stage, StageState state, ImageState result, long now) {
+    stage.state = state;
+    stage.result = result;
+    stage.follower = false;
+    if (stage.startedMs == 0) {
+      stage.startedMs = now;
+    }
+    stage.finishedMs = now;
+    listener.stageChanged(stage.snapshot());
+  }
+}

@@ -1,0 +1,27 @@
+package dev.stagefarm.coordinator.schedule;
+
+import dev.stagefarm.proto.v1.ImageState;
+import java.util.Map;
+
+/** What the scheduler tells the rest of the coordinator. Called with the scheduler's lock held. */
+public interface SchedulerListener {
+  void stageChanged(StageSnapshot stage);
+
+  /** Every stage of the build succeeded; the results are by stage id. */
+  void buildStagesDone(String buildId, Map<String, ImageState> results);
+
+  /** The build failed (a stage failed, or attempts ran out); its other stages are cancelled. */
+  void buildFailed(String buildId, String error);
+
+  SchedulerListener NONE =
+      new SchedulerListener() {
+        @Override
+        public void stageChanged(StageSnapshot stage) {}
+
+        @Override
+        public void buildStagesDone(String buildId, Map<String, ImageState> results) {}
+
+        @Override
+        public void buildFailed(String buildId, String error) {}
+      };
+}

@@ -1,0 +1,33 @@
+package dev.stagefarm.coordinator.schedule;
+
+import dev.stagefarm.proto.v1.ImageState;
+
+/** The mutable state of one stage of one build; only the {@link Scheduler} touches it. */
+final class StageRun {
+  final String buildId;
+  final StageSpec spec;
+  StageState state = StageState.WAITING;
+  int attempt;
+  String workerId = "";
+  long lastSeenMs;
+  long startedMs;
+  long finishedMs;
+  ImageState result;
+  String lastError = "";
+  /** Waiting on another build's identical stage instead of running its own attempt. */
+  boolean follower;
+
+  StageRun(String buildId, StageSpec spec) {
+    this.buildId = buildId;
+    this.spec = spec;
+  }
+
+  String id() {
+    return spec.id();
+  }
+
+  StageSnapshot snapshot() {
+    return new StageSnapshot(
+        buildId, spec.id(), spec.name(), state, attempt, workerId, startedMs, finishedMs);
+  }
+}

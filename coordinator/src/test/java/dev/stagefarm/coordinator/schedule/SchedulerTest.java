@@ -1,0 +1,278 @@
+package dev.stagefarm.coordinator.schedule;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.stagefarm.proto.v1.ImageState;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class SchedulerTest {
+
+  /** A clock the test moves by hand. */
+  static final class ManualClock extends Clock {
+    long millis = 1_000_000;
+
+    @Override
+    public long millis() {
+      return millis;
+    }
+
+    @Override
+    public Instant instant() {
+      return Instant.ofEpochMilli(millis);
+    }
+
+    @Override
+    public ZoneOffset getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    void advance(Duration d) {
+      millis += d.toMillis();
+    }
+  }
+
+  record Dispatch(String buildId, String stageId, int attempt, Map<String, ImageState> inputs) {}
+
+  final ManualClock clock = new ManualClock();
+  final List<Dispatch> dispatched = new ArrayList<>();
+  final Map<String, Map<String, ImageState>> doneBuilds = new LinkedHashMap<>();
+  final Map<String, String> failedBuilds = new LinkedHashMap<>();
+  final Scheduler scheduler =
+      new Scheduler(
+          clock,
+          new Scheduler.Settings(Duration.ofSeconds(10), 3),
+          (b, s, a, in) -> dispatched.add(new Dispatch(b, s, a, in)),
+          new SchedulerListener() {
+            @Override
+            public void stageChanged(StageSnapshot stage) {}
+
+            @Override
+            public void buildStagesDone(String buildId, Map<String, ImageState> results) {
+              doneBuilds.put(buildId, results);
+            }
+
+            @Override
+            public void buildFailed(String buildId, String error) {
+              failedBuilds.put(buildId, error);
+            }
+          });
+
+  static ImageState result(String origin) {
+    return ImageState.newBuilder().setOrigin(origin).build();
+  }
+
+  List<String> dispatchedStages() {
+    return dispatched.stream().map(d -> d.buildId() + "/" + d.stageId() + "#" + d.attempt()).toList();
+  }
+
+  StageState state(String buildId, String stageId) {
+    return scheduler.snapshot(buildId).stream()
+        .filter(s -> s.stageId().equals(stageId))
+        .findFirst()
+        .orElseThrow()
+        .state();
+  }
+
+  @Test
+  void dispatchesReadyStagesCriticalPathFirstAndUnblocksDependents() {
+    // short ─┐
+    // long1 → long2 → target
+    scheduler.submit(
+        "b",
+        List.of(
+            StageSpec.of("short", List.of(), "", 1),
+            StageSpec.of("long1", List.of(), "", 1),
+            StageSpec.of("long2", List.of("long1"), "", 5),
+            StageSpec.of("target", List.of("short", "long2"), "", 1)));
+
+    assertThat(dispatchedStages()).containsExactly("b/long1#1", "b/short#1");
+    assertThat(state("b", "long2")).isEqualTo(StageState.WAITING);
+
+    scheduler.onStarted("b", "long1", 1, "w1");
+    assertThat(state("b", "long1")).isEqualTo(StageState.RUNNING);
+    scheduler.onCompleted("b", "long1", 1, result("l1"));
+    assertThat(dispatchedStages()).containsExactly("b/long1#1", "b/short#1", "b/long2#1");
+    assertThat(dispatched.get(2).inputs()).containsEntry("long1", result("l1"));
+
+    scheduler.onCompleted("b", "long2", 1, result("l2"));
+    assertThat(dispatched).hasSize(3); // target still waits for "short"
+    scheduler.onCompleted("b", "short", 1, result("s"));
+    assertThat(dispatchedStages()).endsWith("b/target#1");
+    assertThat(dispatched.get(3).inputs()).containsOnlyKeys("short", "long2");
+
+    assertThat(doneBuilds).doesNotContainKey("b");
+    scheduler.onCompleted("b", "target", 1, result("t"));
+    assertThat(doneBuilds.get("b")).containsEntry("target", result("t")).hasSize(4);
+  }
+
+  @Test
+  void stagesWithCachedResultsCompleteWithoutDispatch() {
+    scheduler.submit(
+        "b",
+        List.of(
+            new StageSpec("a", "a", List.of(), "k1", 1, Optional.of(result("cached-a"))),
+            StageSpec.of("b", List.of("a"), "", 1)));
+
+    assertThat(state("b", "a")).isEqualTo(StageState.CACHED);
+    assertThat(dispatchedStages()).containsExactly("b/b#1");
+    assertThat(dispatched.get(0).inputs()).containsEntry("a", result("cached-a"));
+  }
+
+  @Test
+  void fullyCachedBuildIsDoneAtOnce() {
+    scheduler.submit(
+        "b", List.of(new StageSpec("a", "a", List.of(), "k1", 1, Optional.of(result("x")))));
+    assertThat(dispatched).isEmpty();
+    assertThat(doneBuilds).containsKey("b");
+  }
+
+  @Test
+  void expiredLeaseRepublishesWithNextAttemptAndIgnoresTheStaleAttempt() {
+    scheduler.submit("b", List.of(StageSpec.of("s", List.of(), "", 1)));
+    scheduler.onStarted("b", "s", 1, "w1");
+
+    clock.advance(Duration.ofSeconds(5));
+    scheduler.onHeartbeat("b", "s", 1, "w1");
+    clock.advance(Duration.ofSeconds(9));
+    scheduler.checkLeases();
+    assertThat(dispatchedStages()).containsExactly("b/s#1"); // heartbeat renewed the lease
+
+    clock.advance(Duration.ofSeconds(2));
+    scheduler.checkLeases();
+    assertThat(dispatchedStages()).containsExactly("b/s#1", "b/s#2");
+    assertThat(state("b", "s")).isEqualTo(StageState.QUEUED);
+
+    // the lost worker comes back: its result belongs to attempt 1 and is ignored
+    assertThat(scheduler.onCompleted("b", "s", 1, result("stale"))).isFalse();
+    assertThat(doneBuilds).isEmpty();
+
+    assertThat(scheduler.onCompleted("b", "s", 2, result("fresh"))).isTrue();
+    assertThat(doneBuilds.get("b")).containsEntry("s", result("fresh"));
+  }
+
+  @Test
+  void queuedStageIsNotLeasedWhileWaitingForAWorker() {
+    scheduler.submit("b", List.of(StageSpec.of("s", List.of(), "", 1)));
+    clock.advance(Duration.ofMinutes(5));
+    scheduler.checkLeases();
+    assertThat(dispatched).hasSize(1);
+  }
+
+  @Test
+  void givesUpAfterBoundedAttemptsWithAClearError() {
+    scheduler.submit(
+        "b", List.of(new StageSpec("1-build", "build", List.of(), "", 1, Optional.empty())));
+    for (int attempt = 1; attempt <= 3; attempt++) {
+      scheduler.onStarted("b", "1-build", attempt, "w" + attempt);
+      clock.advance(Duration.ofSeconds(11));
+      scheduler.checkLeases();
+    }
+    assertThat(dispatched).hasSize(3);
+    assertThat(failedBuilds.get("b"))
+        .isEqualTo("stage build failed on 3 workers (last error: no heartbeat from worker w3 for 11s)");
+    assertThat(state("b", "1-build")).isEqualTo(StageState.FAILED);
+  }
+
+  @Test
+  void retriableFailureIsRetriedButDeterministicFailureFailsTheBuildAndCancelsTheRest() {
+    scheduler.submit(
+        "b",
+        List.of(
+            StageSpec.of("x", List.of(), "", 1),
+            StageSpec.of("y", List.of(), "", 1),
+            StageSpec.of("z", List.of("x", "y"), "", 1)));
+    scheduler.onFailed("b", "x", 1, new StageFailure("s3 timeout", true));
+    assertThat(dispatchedStages()).contains("b/x#2");
+    assertThat(failedBuilds).isEmpty();
+
+    scheduler.onFailed(
+        "b", "y", 1, new StageFailure("Dockerfile:3: RUN false: exit code 1", false));
+    assertThat(failedBuilds.get("b")).isEqualTo("Dockerfile:3: RUN false: exit code 1");
+    assertThat(state("b", "y")).isEqualTo(StageState.FAILED);
+    assertThat(state("b", "x")).isEqualTo(StageState.CANCELLED);
+    assertThat(state("b", "z")).isEqualTo(StageState.CANCELLED);
+    // later events of the cancelled build change nothing
+    assertThat(scheduler.onCompleted("b", "x", 2, result("late"))).isFalse();
+    assertThat(doneBuilds).isEmpty();
+  }
+
+  @Test
+  void twoBuildsWithTheSameChainKeyRunTheStageOnce() {
+    scheduler.submit("b1", List.of(StageSpec.of("s", List.of(), "key-1", 1)));
+    scheduler.submit(
+        "b2",
+        List.of(StageSpec.of("s", List.of(), "key-1", 1), StageSpec.of("t", List.of("s"), "", 1)));
+
+    assertThat(dispatchedStages()).containsExactly("b1/s#1");
+    assertThat(state("b2", "s")).isEqualTo(StageState.QUEUED);
+    // events naming the follower are not its own attempt: ignored
+    assertThat(scheduler.onStarted("b2", "s", 1, "w9")).isFalse();
+
+    scheduler.onCompleted("b1", "s", 1, result("shared"));
+    assertThat(state("b2", "s")).isEqualTo(StageState.CACHED);
+    assertThat(dispatchedStages()).containsExactly("b1/s#1", "b2/t#1");
+    assertThat(dispatched.get(1).inputs()).containsEntry("s", result("shared"));
+  }
+
+  @Test
+  void followerTakesOverWhenTheLeadingBuildIsCancelled() {
+    scheduler.submit("b1", List.of(StageSpec.of("s", List.of(), "key-1", 1)));
+    scheduler.submit("b2", List.of(StageSpec.of("s", List.of(), "key-1", 1)));
+    scheduler.cancel("b1");
+
+    assertThat(dispatchedStages()).containsExactly("b1/s#1", "b2/s#1");
+    scheduler.onCompleted("b2", "s", 1, result("own"));
+    assertThat(doneBuilds).containsOnlyKeys("b2");
+  }
+
+  @Test
+  void followersFailWithTheLeader() {
+    scheduler.submit("b1", List.of(StageSpec.of("s", List.of(), "key-1", 1)));
+    scheduler.submit("b2", List.of(StageSpec.of("s", List.of(), "key-1", 1)));
+    scheduler.onFailed("b1", "s", 1, new StageFailure("exit code 2", false));
+    assertThat(failedBuilds).containsEntry("b1", "exit code 2").containsEntry("b2", "exit code 2");
+  }
+
+  @Test
+  void resumeKeepsRecordedResultsAndRedispatchesRunningStagesWithTheNextAttempt() {
+    scheduler.resume(
+        "b",
+        List.of(
+            StageSpec.of("a", List.of(), "", 1),
+            StageSpec.of("b", List.of(), "", 1),
+            StageSpec.of("c", List.of("a", "b"), "", 1)),
+        Map.of(
+            "a", new Scheduler.RecordedStage(StageState.DONE, 1, Optional.of(result("a"))),
+            "b", new Scheduler.RecordedStage(StageState.RUNNING, 2, Optional.empty())));
+
+    assertThat(state("b", "a")).isEqualTo(StageState.DONE);
+    assertThat(dispatchedStages()).containsExactly("b/b#3");
+  }
+
+  @Test
+  void rejectsCyclesAndUnknownDependencies() {
+    assertThatThrownBy(
+            () ->
+                scheduler.submit(
+                    "c",
+                    List.of(StageSpec.of("a", List.of("b"), "", 1), StageSpec.of("b", List.of("a"), "", 1))))
+        .hasMessageContaining("cycle");
+    assertThatThrownBy(() -> scheduler.submit("d", List.of(StageSpec.of("a", List.of("zz"), "", 1))))
+        .hasMessageContaining("unknown stage zz");
+  }
+}

@@ -45,6 +45,6 @@ stagefarm_ensure_packages() {
 }
 
 # What a build needs on the machine (runc executes RUN; busybox-static makes the local base image).
-STAGEFARM_RUNTIME_PACKAGES=(runc:runc busybox:busybox-static)
+STAGEFARM_RUNTIME_PACKAGES=(runc:runc busybox:busybox-static getfattr:attr)
 # What the test suite needs in addition.
 STAGEFARM_TEST_PACKAGES=(skopeo:skopeo umoci:umoci docker-registry:docker-registry)

@@ -1,0 +1,51 @@
+package dev.stagefarm.testkit;
+
+import dev.stagefarm.embedded.EmbeddedKafka;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * One real Kafka broker (KRaft, in-process) per test JVM, started on first use and stopped when the
+ * JVM exits. Share-group timings are short ({@link EmbeddedKafka.Settings#forTests()}), so a lost
+ * consumer's records come back within seconds.
+ *
+ * <p>Tests share the broker: give each test its own topics or group ids when it must not see
+ * another test's records.
+ */
+public final class KafkaFixture {
+  private static EmbeddedKafka broker;
+
+  private KafkaFixture() {}
+
+  /** The bootstrap servers of the shared broker, starting it when needed. */
+  public static synchronized String bootstrapServers() {
+    if (broker == null) {
+      broker = start();
+    }
+    return broker.bootstrapServers();
+  }
+
+  private static EmbeddedKafka start() {
+    try {
+      Path dir = Files.createTempDirectory("stagefarm-kafka-");
+      EmbeddedKafka kafka = EmbeddedKafka.start(dir, 0, EmbeddedKafka.Settings.forTests());
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        kafka.close();
+        deleteQuietly(dir);
+      }, "stagefarm-kafka-fixture-stop"));
+      return kafka;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create a data directory for the test Kafka broker", e);
+    }
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException | UncheckedIOException ignored) {
+      // a temp dir left behind is harmless
+    }
+  }
+}

@@ -1,0 +1,132 @@
+package dev.stagefarm.worker.kafka;
+
+import dev.stagefarm.proto.Topics;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/**
+ * Creates the stagefarm topics and configures the worker share group. Idempotent: run it at every
+ * start of a coordinator, worker or all-in-one farm.
+ *
+ * <p>Why the group config matters: a share group starts at the <em>latest</em> offset by default,
+ * so tasks published before the first worker joined would never run; {@code earliest} fixes that.
+ */
+public final class FarmTopics {
+
+  /**
+   * @param taskPartitions partitions of {@link Topics#TASKS}; share groups let many workers read one
+   *     partition, so this bounds broker parallelism, not worker count
+   * @param eventPartitions partitions of {@link Topics#EVENTS} (keyed by build id)
+   * @param replicationFactor 1 for a single broker, 3 in production
+   * @param recordLockMs the group's record lock ({@code share.record.lock.duration.ms}); 0 keeps the
+   *     broker default
+   * @param deliveryCountLimit how often a task may be delivered before Kafka gives up on it
+   */
+  public record Layout(
+      int taskPartitions, int eventPartitions, short replicationFactor, long recordLockMs, int deliveryCountLimit) {
+    public static Layout singleBroker() {
+      return new Layout(4, 4, (short) 1, 0, 10);
+    }
+
+    public Layout withRecordLockMs(long ms) {
+      return new Layout(taskPartitions, eventPartitions, replicationFactor, ms, deliveryCountLimit);
+    }
+  }
+
+  private FarmTopics() {}
+
+  /** Creates missing topics and sets the share group config on the cluster at {@code bootstrap}. */
+  public static void ensure(String bootstrap, Layout layout) {
+    Properties props = new Properties();
+    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "15000");
+    props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
+    try (Admin admin = Admin.create(props)) {
+      ensure(admin, layout);
+    }
+  }
+
+  public static void ensure(Admin admin, Layout layout) {
+    createTopics(admin, List.of(
+        new NewTopic(Topics.TASKS, layout.taskPartitions(), layout.replicationFactor()),
+        new NewTopic(Topics.EVENTS, layout.eventPartitions(), layout.replicationFactor()),
+        new NewTopic(Topics.BUILDS, 1, layout.replicationFactor())
+            .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT))));
+    configureShareGroup(admin, layout);
+  }
+
+  private static void createTopics(Admin admin, Collection<NewTopic> topics) {
+    try {
+      Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+      List<NewTopic> missing = topics.stream().filter(t -> !existing.contains(t.name())).toList();
+      if (missing.isEmpty()) {
+        return;
+      }
+      try {
+        admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) { // another process raced us: fine
+          throw e;
+        }
+      }
+    } catch (ExecutionException | TimeoutException e) {
+      throw new KafkaSetupException("creating the stagefarm topics failed: " + rootMessage(e), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KafkaSetupException("interrupted while creating the stagefarm topics", e);
+    }
+  }
+
+  private static void configureShareGroup(Admin admin, Layout layout) {
+    List<AlterConfigOp> ops = new ArrayList<>();
+    ops.add(set("share.auto.offset.reset", "earliest"));
+    ops.add(set("share.delivery.count.limit", Integer.toString(layout.deliveryCountLimit())));
+    if (layout.recordLockMs() > 0) {
+      ops.add(set("share.record.lock.duration.ms", Long.toString(layout.recordLockMs())));
+    }
+    ConfigResource group = new ConfigResource(ConfigResource.Type.GROUP, Topics.WORKER_SHARE_GROUP);
+    try {
+      admin.incrementalAlterConfigs(Map.of(group, ops)).all().get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new KafkaSetupException(
+          "configuring share group " + Topics.WORKER_SHARE_GROUP + " failed: " + rootMessage(e), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KafkaSetupException("interrupted while configuring the share group", e);
+    }
+  }
+
+  private static AlterConfigOp set(String key, String value) {
+    return new AlterConfigOp(new ConfigEntry(key, value), AlterConfigOp.OpType.SET);
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+
+  /** The cluster is unreachable or refused to set up topics / group config. */
+  public static final class KafkaSetupException extends RuntimeException {
+    public KafkaSetupException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}

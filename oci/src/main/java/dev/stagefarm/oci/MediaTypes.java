@@ -82,6 +82,19 @@ public final class MediaTypes {
         throw new IllegalArgumentException("not a layer media type: " + mediaType);
     }
 
+    /** The OCI equivalent of any layer media type we read (Docker types map one to one; OCI types stay). */
+    public static String toOciLayer(String mediaType) {
+        Compression compression = layerCompression(mediaType);
+        if (!isForeignLayer(mediaType)) {
+            return ociLayer(compression);
+        }
+        return switch (compression) {
+            case NONE -> OCI_LAYER_NONDISTRIBUTABLE_TAR;
+            case GZIP -> OCI_LAYER_NONDISTRIBUTABLE_TAR_GZIP;
+            case ZSTD -> OCI_LAYER_NONDISTRIBUTABLE_TAR_ZSTD;
+        };
+    }
+
     /** The OCI layer media type we write for a compression. */
     public static String ociLayer(Compression compression) {
         return switch (compression) {

@@ -1,0 +1,44 @@
+package dev.stagefarm.oci.store;
+
+import java.util.Objects;
+
+/**
+ * Where the content store lives: an S3 endpoint (MinIO, AWS, the embedded S3Proxy), credentials, one bucket.
+ *
+ * @param endpoint base URL, e.g. {@code http://127.0.0.1:9000}
+ * @param region the bucket's region; S3-compatible servers accept {@code us-east-1}
+ */
+public record S3Config(String endpoint, String accessKey, String secretKey, String bucket, String region) {
+
+    public static final String DEFAULT_REGION = "us-east-1";
+
+    public S3Config {
+        Objects.requireNonNull(endpoint, "endpoint");
+        Objects.requireNonNull(accessKey, "accessKey");
+        Objects.requireNonNull(secretKey, "secretKey");
+        Objects.requireNonNull(bucket, "bucket");
+        if (!endpoint.startsWith("http://") && !endpoint.startsWith("https://")) {
+            throw new IllegalArgumentException("S3 endpoint must be an http:// or https:// URL, got '" + endpoint + "'");
+        }
+        if (!bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
+            throw new IllegalArgumentException("invalid S3 bucket name '" + bucket
+                    + "': 3-63 characters of lowercase letters, digits, '.' and '-'");
+        }
+        region = region == null || region.isBlank() ? DEFAULT_REGION : region;
+    }
+
+    public S3Config(String endpoint, String accessKey, String secretKey, String bucket) {
+        this(endpoint, accessKey, secretKey, bucket, DEFAULT_REGION);
+    }
+
+    /** The same server and credentials, another bucket. */
+    public S3Config withBucket(String otherBucket) {
+        return new S3Config(endpoint, accessKey, secretKey, otherBucket, region);
+    }
+
+    /** Never prints the secret. */
+    @Override
+    public String toString() {
+        return "S3Config[endpoint=" + endpoint + ", bucket=" + bucket + ", region=" + region + ", accessKey=" + accessKey + "]";
+    }
+}

@@ -1,0 +1,42 @@
+package dev.stagefarm.oci.store;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Tuning of the content store client.
+ *
+ * @param partSize bytes per multipart part (S3 requires at least 5 MiB); content up to this size goes up in one PUT
+ * @param partsInFlight how many parts of one upload are buffered or sending at once; memory per upload is about
+ *     {@code partSize * partsInFlight}
+ * @param spoolDir where content whose digest is only known after reading it is staged before upload
+ */
+public record StoreOptions(RetryPolicy retry, int partSize, int partsInFlight, Path spoolDir) {
+
+    public static final int MIN_PART_SIZE = 5 * 1024 * 1024;
+    public static final StoreOptions DEFAULT = new StoreOptions(RetryPolicy.DEFAULT, 16 * 1024 * 1024, 4,
+            Path.of(System.getProperty("java.io.tmpdir")));
+
+    public StoreOptions {
+        Objects.requireNonNull(retry, "retry");
+        Objects.requireNonNull(spoolDir, "spoolDir");
+        if (partSize < MIN_PART_SIZE) {
+            throw new IllegalArgumentException("partSize must be at least 5 MiB (an S3 limit), got " + partSize);
+        }
+        if (partsInFlight < 1) {
+            throw new IllegalArgumentException("partsInFlight must be at least 1, got " + partsInFlight);
+        }
+    }
+
+    public StoreOptions withRetry(RetryPolicy newRetry) {
+        return new StoreOptions(newRetry, partSize, partsInFlight, spoolDir);
+    }
+
+    public StoreOptions withPartSize(int newPartSize, int newPartsInFlight) {
+        return new StoreOptions(retry, newPartSize, newPartsInFlight, spoolDir);
+    }
+
+    public StoreOptions withSpoolDir(Path newSpoolDir) {
+        return new StoreOptions(retry, partSize, partsInFlight, newSpoolDir);
+    }
+}

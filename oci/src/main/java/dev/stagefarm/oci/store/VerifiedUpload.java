@@ -1,0 +1,196 @@
+package dev.stagefarm.oci.store;
+
+import dev.stagefarm.oci.Digest;
+import dev.stagefarm.oci.DigestMismatchException;
+import dev.stagefarm.oci.DigestingInputStream;
+import io.minio.AbortMultipartUploadArgs;
+import io.minio.CompleteMultipartUploadArgs;
+import io.minio.CreateMultipartUploadArgs;
+import io.minio.MinioAsyncClient;
+import io.minio.PutObjectAPIArgs;
+import io.minio.UploadPartArgs;
+import io.minio.messages.Part;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PushbackInputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+
+/**
+ * Streams content to one object key while checking it against the digest and size it was promised. The object only
+ * becomes visible when the check passes: small content goes up in one PUT after it has been read and checked; larger
+ * content goes up as a multipart upload whose parts are sent while the rest is still being read, and which is
+ * completed only after the last byte matched (otherwise it is aborted, leaving nothing behind).
+ */
+final class VerifiedUpload {
+
+    private static final String CONTENT_TYPE = "application/octet-stream";
+
+    private final MinioAsyncClient client;
+    private final String bucket;
+    private final Retrier retrier;
+    private final int partSize;
+    private final int partsInFlight;
+    private final ExecutorService executor;
+
+    VerifiedUpload(MinioAsyncClient client, String bucket, Retrier retrier, int partSize, int partsInFlight,
+                   ExecutorService executor) {
+        this.client = client;
+        this.bucket = bucket;
+        this.retrier = retrier;
+        this.partSize = partSize;
+        this.partsInFlight = partsInFlight;
+        this.executor = executor;
+    }
+
+    /** One part's bytes as read from the stream; {@code last} when the stream ended within or right after it. */
+    private record Chunk(byte[] bytes, int length, boolean last) {
+    }
+
+    /**
+     * Uploads {@code content} to {@code key}.
+     *
+     * @param expectedSize the promised size, or -1 when unknown
+     * @return the number of bytes uploaded
+     * @throws DigestMismatchException when the content is not what was promised; nothing is stored then
+     */
+    long upload(String key, Digest expected, long expectedSize, InputStream content) throws IOException {
+        DigestingInputStream digesting = new DigestingInputStream(content);
+        PushbackInputStream in = new PushbackInputStream(digesting, 1);
+        Chunk first = readChunk(in, digesting, expected, expectedSize, key);
+        if (first.last()) {
+            verify(digesting, expected, expectedSize, key);
+            retrier.call("PUT", key, () -> client.putObject(PutObjectAPIArgs.builder().bucket(bucket).object(key)
+                    .data(first.bytes(), first.length()).contentType(CONTENT_TYPE).build()).get());
+            return first.length();
+        }
+        return multipart(key, expected, expectedSize, in, digesting, first);
+    }
+
+    private long multipart(String key, Digest expected, long expectedSize, PushbackInputStream in,
+                           DigestingInputStream digesting, Chunk first) throws IOException {
+        String uploadId = retrier.call("create multipart upload", key, () -> client.createMultipartUpload(
+                CreateMultipartUploadArgs.builder().bucket(bucket).object(key).build()).get().result().uploadId());
+        List<Future<Part>> parts = new ArrayList<>();
+        // Bounds memory: a part's buffer is only allocated once a slot is free.
+        Semaphore slots = new Semaphore(partsInFlight);
+        boolean completed = false;
+        try {
+            Chunk chunk = first;
+            acquire(slots, key);
+            while (true) {
+                parts.add(submitPart(key, uploadId, parts.size() + 1, chunk, slots));
+                if (chunk.last()) {
+                    break;
+                }
+                acquire(slots, key);
+                chunk = readChunk(in, digesting, expected, expectedSize, key);
+            }
+            verify(digesting, expected, expectedSize, key);
+            Part[] uploaded = new Part[parts.size()];
+            for (int i = 0; i < uploaded.length; i++) {
+                uploaded[i] = await(parts.get(i), key);
+            }
+            retrier.call("complete multipart upload", key, () -> client.completeMultipartUpload(
+                    CompleteMultipartUploadArgs.builder().bucket(bucket).object(key).uploadId(uploadId)
+                            .parts(uploaded).build()).get());
+            completed = true;
+            return digesting.count();
+        } finally {
+            if (!completed) {
+                parts.forEach(p -> p.cancel(true));
+                abortQuietly(key, uploadId);
+            }
+        }
+    }
+
+    private Future<Part> submitPart(String key, String uploadId, int number, Chunk chunk, Semaphore slots) {
+        return executor.submit(() -> {
+            try {
+                return retrier.call("upload part " + number, key, () -> {
+                    var response = client.uploadPart(UploadPartArgs.builder().bucket(bucket).object(key)
+                            .uploadId(uploadId).partNumber(number).data(chunk.bytes(), chunk.length()).build()).get();
+                    return new Part(number, response.part().etag());
+                });
+            } finally {
+                slots.release();
+            }
+        });
+    }
+
+    private Chunk readChunk(PushbackInputStream in, DigestingInputStream digesting, Digest expected, long expectedSize,
+                            String key) throws IOException {
+        byte[] buffer = new byte[partSize];
+        int length = in.readNBytes(buffer, 0, partSize);
+        boolean last;
+        if (length < partSize) {
+            last = true;
+        } else {
+            int next = in.read();
+            last = next < 0;
+            if (!last) {
+                in.unread(next);
+            }
+        }
+        // A stream longer than promised is caught as soon as it overruns, not after uploading all of it.
+        if (expectedSize >= 0 && digesting.count() > expectedSize) {
+            long read = digesting.count();
+            throw new DigestMismatchException(expected, digesting.digest(), "upload to s3://" + bucket + "/" + key + " refused: content is longer than the promised "
+                    + expectedSize + " bytes: the digest given is of the first " + read + " bytes");
+        }
+        return new Chunk(buffer, length, last);
+    }
+
+    private void verify(DigestingInputStream digesting, Digest expected, long expectedSize, String key)
+            throws IOException {
+        Digest actual = digesting.digest();
+        String where = "upload to s3://" + bucket + "/" + key + " refused";
+        if (expectedSize >= 0 && digesting.count() != expectedSize) {
+            throw new DigestMismatchException(expected, actual,
+                    where + ": " + digesting.count() + " bytes, expected " + expectedSize);
+        }
+        if (!actual.equals(expected)) {
+            throw new DigestMismatchException(expected, actual, where + ": content digest differs");
+        }
+    }
+
+    private static void acquire(Semaphore slots, String key) throws IOException {
+        try {
+            slots.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("upload of " + key + " interrupted");
+        }
+    }
+
+    private static Part await(Future<Part> part, String key) throws IOException {
+        try {
+            return part.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException("upload of " + key + " failed: " + S3Failures.describe(e.getCause()), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("upload of " + key + " interrupted");
+        }
+    }
+
+    private void abortQuietly(String key, String uploadId) {
+        try {
+            client.abortMultipartUpload(AbortMultipartUploadArgs.builder().bucket(bucket).object(key)
+                    .uploadId(uploadId).build()).get();
+        } catch (Exception e) {
+            // The upload is being abandoned for a reason already reported; a leftover is cleaned up by the
+            // bucket's lifecycle rule for incomplete multipart uploads.
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package dev.stagefarm.oci.store;
+
+import dev.stagefarm.oci.Digest;
+import dev.stagefarm.oci.DigestMismatchException;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.MessageDigest;
+
+/**
+ * Passes a blob's bytes through and, when the stream ends, checks they are the bytes the digest names: a reader
+ * that consumes a blob to its end never silently gets corrupt content. A reader that stops early gets no check.
+ */
+public final class VerifyingInputStream extends FilterInputStream {
+
+    private final Digest expected;
+    private final long expectedSize;
+    private final String source;
+    private final MessageDigest sha256 = Digest.newSha256();
+    private long count;
+    private boolean verified;
+
+    /**
+     * @param expectedSize the size the blob should have, or -1 when unknown
+     * @param source how an error names where the bytes came from
+     */
+    public VerifyingInputStream(InputStream in, Digest expected, long expectedSize, String source) {
+        super(in);
+        this.expected = expected;
+        this.expectedSize = expectedSize;
+        this.source = source;
+    }
+
+    @Override
+    public int read() throws IOException {
+        int b = in.read();
+        if (b < 0) {
+            verifyOnce();
+        } else {
+            sha256.update((byte) b);
+            count++;
+        }
+        return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+        int n = in.read(b, off, len);
+        if (n < 0) {
+            verifyOnce();
+        } else {
+            sha256.update(b, off, n);
+            count += n;
+        }
+        return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+        // Skipped bytes must still be digested.
+        byte[] buffer = new byte[8192];
+        long skipped = 0;
+        while (skipped < n) {
+            int r = read(buffer, 0, (int) Math.min(buffer.length, n - skipped));
+            if (r < 0) {
+                break;
+            }
+            skipped += r;
+        }
+        return skipped;
+    }
+
+    @Override
+    public boolean markSupported() {
+        return false;
+    }
+
+    private void verifyOnce() throws IOException {
+        if (verified) {
+            return;
+        }
+        verified = true;
+        Digest actual = Digest.fromBytes(sha256.digest());
+        if (expectedSize >= 0 && count != expectedSize) {
+            throw new DigestMismatchException(expected, actual,
+                    source + " gave " + count + " bytes, expected " + expectedSize);
+        }
+        if (!actual.equals(expected)) {
+            throw new DigestMismatchException(expected, actual, "corrupt content from " + source);
+        }
+    }
+}

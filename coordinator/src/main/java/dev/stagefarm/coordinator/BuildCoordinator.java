@@ -1,0 +1,500 @@
+package dev.stagefarm.coordinator;
+
+import dev.stagefarm.coordinator.kafka.BuildJournal;
+import dev.stagefarm.coordinator.kafka.TaskQueue;
+import dev.stagefarm.coordinator.plan.BuildPlan;
+import dev.stagefarm.coordinator.plan.BuildPlanner;
+import dev.stagefarm.coordinator.plan.PlannedStage;
+import dev.stagefarm.coordinator.plan.PlanningException;
+import dev.stagefarm.coordinator.progress.ProgressLog;
+import dev.stagefarm.coordinator.schedule.Scheduler;
+import dev.stagefarm.coordinator.schedule.SchedulerListener;
+import dev.stagefarm.coordinator.schedule.StageFailure;
+import dev.stagefarm.coordinator.schedule.StageSnapshot;
+import dev.stagefarm.coordinator.schedule.StageSpec;
+import dev.stagefarm.coordinator.schedule.StageState;
+import dev.stagefarm.proto.Topics;
+import dev.stagefarm.proto.v1.BuildProgress;
+import dev.stagefarm.proto.v1.BuildRecord;
+import dev.stagefarm.proto.v1.BuildState;
+import dev.stagefarm.proto.v1.BuildStatus;
+import dev.stagefarm.proto.v1.ImageState;
+import dev.stagefarm.proto.v1.StageEvent;
+import dev.stagefarm.proto.v1.StageInput;
+import dev.stagefarm.proto.v1.StageStatus;
+import dev.stagefarm.proto.v1.StageTask;
+import dev.stagefarm.proto.v1.SubmitBuildRequest;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The coordinator's core: plans submitted builds, schedules their stages over the task queue,
+ * follows worker events, assembles the target image, and keeps every build's status, progress
+ * and durable record. Transport-free: the gRPC service and the Kafka event stream call into it.
+ */
+public final class BuildCoordinator implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(BuildCoordinator.class);
+
+  /** Tunables of the coordinator, passed in by whoever runs it. */
+  public record Settings(Scheduler.Settings scheduler, Duration leaseCheckInterval) {
+    public static final Settings DEFAULT =
+        new Settings(Scheduler.Settings.DEFAULT, Duration.ofSeconds(1));
+  }
+
+  private final Clock clock;
+  private final TaskQueue tasks;
+  private final BuildJournal journal;
+  private final BuildPlanner planner;
+  private final ImageAssembler assembler;
+  private final Scheduler scheduler;
+  private final Map<String, BuildEntry> builds = new ConcurrentHashMap<>();
+  private final ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
+  /** Journal writes in order, off the scheduler's lock. */
+  private final ExecutorService journalWriter =
+      Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("stagefarm-journal").factory());
+  private final ScheduledExecutorService leaseTimer =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().daemon().name("stagefarm-leases").factory());
+
+  /** Everything the coordinator knows about one build. */
+  private static final class BuildEntry {
+    final SubmitBuildRequest request;
+    final ProgressLog progress;
+    BuildPlan plan;
+    BuildStatus.Builder status;
+    final Map<String, ImageState> results = new LinkedHashMap<>();
+
+    final String buildId;
+
+    BuildEntry(SubmitBuildRequest request, BuildStatus.Builder status, ProgressLog progress) {
+      this.buildId = status.getBuildId();
+      this.request = request;
+      this.status = status;
+      this.progress = progress;
+    }
+  }
+
+  public BuildCoordinator(
+      Clock clock,
+      Settings settings,
+      TaskQueue tasks,
+      BuildJournal journal,
+      BuildPlanner planner,
+      ImageAssembler assembler) {
+    this.clock = clock;
+    this.tasks = tasks;
+    this.journal = journal;
+    this.planner = planner;
+    this.assembler = assembler;
+    this.scheduler = new Scheduler(clock, settings.scheduler(), this::dispatch, new Listener());
+    long period = settings.leaseCheckInterval().toMillis();
+    leaseTimer.scheduleAtFixedRate(this::checkLeases, period, period, TimeUnit.MILLISECONDS);
+  }
+
+  // --- the API the gRPC service uses ----------------------------------------------------------
+
+  /** Plans and starts a build. Planning errors give a FAILED status with the error, not an exception. */
+  public BuildStatus submit(SubmitBuildRequest request) {
+    String buildId = newBuildId();
+    BuildEntry entry =
+        new BuildEntry(
+            request,
+            BuildStatus.newBuilder()
+                .setBuildId(buildId)
+                .setState(BuildState.QUEUED)
+                .setTarget(request.getTarget())
+                .setCreatedMs(clock.millis()),
+            new ProgressLog(clock));
+    builds.put(buildId, entry);
+    BuildPlan plan;
+    try {
+      plan = planner.plan(buildId, request);
+    } catch (PlanningException e) {
+      finishBuild(entry, BuildState.FAILED, e.getMessage(), "");
+      return status(buildId).orElseThrow();
+    } catch (RuntimeException e) {
+      log.error("planning build {} failed", buildId, e);
+      finishBuild(entry, BuildState.FAILED, "planning failed: " + describe(e), "");
+      return status(buildId).orElseThrow();
+    }
+    synchronized (entry) {
+      entry.plan = plan;
+      entry.status.setState(BuildState.RUNNING);
+    }
+    publishStatus(entry);
+    recordAsync(entry);
+    scheduler.submit(buildId, specs(plan, request.getNoCache()));
+    return status(buildId).orElseThrow();
+  }
+
+  public Optional<BuildStatus> status(String buildId) {
+    BuildEntry entry = builds.get(buildId);
+    if (entry == null) {
+      return Optional.empty();
+    }
+    return Optional.of(withStages(entry).build());
+  }
+
+  public List<BuildStatus> list() {
+    return builds.keySet().stream()
+        .map(this::status)
+        .flatMap(Optional::stream)
+        .sorted(Comparator.comparingLong(BuildStatus::getCreatedMs))
+        .toList();
+  }
+
+  /** Cancels a running build; a finished build keeps its state. */
+  public Optional<BuildStatus> cancel(String buildId) {
+    BuildEntry entry = builds.get(buildId);
+    if (entry == null) {
+      return Optional.empty();
+    }
+    if (scheduler.cancel(buildId)) {
+      finishBuild(entry, BuildState.CANCELLED, "cancelled", "");
+    }
+    return status(buildId);
+  }
+
+  /** Streams the build's progress after {@code afterSequence}; false when the build is unknown. */
+  public boolean watch(String buildId, long afterSequence, ProgressLog.Watcher watcher) {
+    BuildEntry entry = builds.get(buildId);
+    if (entry == null) {
+      return false;
+    }
+    entry.progress.watch(afterSequence, watcher);
+    return true;
+  }
+
+  public void unwatch(String buildId, ProgressLog.Watcher watcher) {
+    BuildEntry entry = builds.get(buildId);
+    if (entry != null) {
+      entry.progress.unwatch(watcher);
+    }
+  }
+
+  /** The manifest digest of a succeeded build. */
+  public Optional<String> imageDigest(String buildId) {
+    return status(buildId)
+        .filter(s -> s.getState() == BuildState.SUCCEEDED)
+        .map(BuildStatus::getImageDigest);
+  }
+
+  /** The submitted request of a build (tags, outputs) for exports. */
+  public Optional<SubmitBuildRequest> request(String buildId) {
+    return Optional.ofNullable(builds.get(buildId)).map(e -> e.request);
+  }
+
+  // --- worker events -----------------------------------------------------------------------
+
+  /** Applies one worker event (from the event topic). */
+  public void onEvent(StageEvent event) {
+    BuildEntry entry = builds.get(event.getBuildId());
+    if (entry == null) {
+      return; // another coordinator's build, or one long gone
+    }
+    String buildId = event.getBuildId();
+    String stageId = event.getStageId();
+    int attempt = event.getAttempt();
+    String worker = event.getWorkerId();
+    switch (event.getKindCase()) {
+      case STARTED -> scheduler.onStarted(buildId, stageId, attempt, worker);
+      case HEARTBEAT -> scheduler.onHeartbeat(buildId, stageId, attempt, worker);
+      case LOG -> {
+        if (scheduler.onHeartbeat(buildId, stageId, attempt, worker)) {
+          entry.progress.append(
+              BuildProgress.newBuilder().setLog(event.getLog()).setLogStageId(stageId));
+        }
+      }
+      case INSTRUCTION_DONE -> {
+        if (scheduler.onHeartbeat(buildId, stageId, attempt, worker)) {
+          entry.progress.append(
+              BuildProgress.newBuilder()
+                  .setInstruction(event.getInstructionDone())
+                  .setLogStageId(stageId));
+        }
+      }
+      case COMPLETED -> scheduler.onCompleted(buildId, stageId, attempt, event.getCompleted().getResult());
+      case FAILED -> {
+        StageEvent.Failed failed = event.getFailed();
+        scheduler.onFailed(
+            buildId,
+            stageId,
+            attempt,
+            new StageFailure(
+                FailureMessages.describe(dockerfileName(entry.request), failed), failed.getRetriable()));
+      }
+      case KIND_NOT_SET -> {}
+    }
+  }
+
+  // --- restart -------------------------------------------------------------------------------
+
+  /**
+   * Loads the journal: finished builds become queryable again, builds that were running are
+   * re-planned and resumed (stages that were queued or running go out again with attempt + 1).
+   */
+  public int resumeFromJournal() {
+    int resumed = 0;
+    Collection<BuildRecord> records = journal.replay();
+    for (BuildRecord record : records) {
+      String buildId = record.getBuildId();
+      if (builds.containsKey(buildId)) {
+        continue;
+      }
+      BuildStatus status = record.getStatus();
+      BuildEntry entry = new BuildEntry(record.getRequest(), status.toBuilder(), new ProgressLog(clock));
+      builds.put(buildId, entry);
+      if (status.getState() != BuildState.RUNNING && status.getState() != BuildState.QUEUED) {
+        entry.progress.append(BuildProgress.newBuilder().setBuild(status));
+        entry.progress.close();
+        continue;
+      }
+      try {
+        BuildPlan plan = planner.plan(buildId, record.getRequest());
+        Map<String, Scheduler.RecordedStage> recorded = new HashMap<>();
+        for (StageStatus stage : status.getStagesList()) {
+          ImageState result = record.getStageResultsMap().get(stage.getStageId());
+          recorded.put(
+              stage.getStageId(),
+              new Scheduler.RecordedStage(fromProto(stage.getState()), stage.getAttempt(), Optional.ofNullable(result)));
+        }
+        synchronized (entry) {
+          entry.plan = plan;
+          entry.results.putAll(record.getStageResultsMap());
+        }
+        scheduler.resume(buildId, specs(plan, record.getRequest().getNoCache()), recorded);
+        resumed++;
+        log.info("resumed build {} from the journal", buildId);
+      } catch (PlanningException | RuntimeException e) {
+        finishBuild(entry, BuildState.FAILED, "could not resume after a coordinator restart: " + describe(e), "");
+      }
+    }
+    return resumed;
+  }
+
+  // --- internals -----------------------------------------------------------------------------
+
+  private static List<StageSpec> specs(BuildPlan plan, boolean noCache) {
+    return plan.stages().stream()
+        .map(
+            s ->
+                new StageSpec(
+                    s.id(),
+                    s.name(),
+                    s.dependsOn(),
+                    noCache ? "" : s.chainKey(),
+                    Math.max(1, s.instructions().size()),
+                    noCache ? Optional.empty() : s.cachedResult()))
+        .toList();
+  }
+
+  /** Builds and publishes the task of a ready stage (called by the scheduler). */
+  private void dispatch(String buildId, String stageId, int attempt, Map<String, ImageState> inputs) {
+    BuildEntry entry = builds.get(buildId);
+    BuildPlan plan = entry.plan;
+    PlannedStage stage = plan.stage(stageId);
+    StageTask.Builder task =
+        StageTask.newBuilder()
+            .setSchemaVersion(Topics.SCHEMA_VERSION)
+            .setBuildId(buildId)
+            .setStageId(stageId)
+            .setStageName(stage.name())
+            .setStageIndex(stage.index())
+            .setAttempt(attempt)
+            .setDockerfile(com.google.protobuf.ByteString.copyFrom(plan.dockerfile()))
+            .setContextManifest(plan.contextManifestKey())
+            .setPlatform(plan.platform())
+            .putAllBuildArgs(plan.buildArgs())
+            .addAllInstructions(stage.instructions());
+    stage.baseStageId().ifPresentOrElse(
+        base -> task.setBase(inputs.get(base)), () -> task.setBase(stage.base().orElseThrow()));
+    stage.stageInputs().forEach(
+        (inputId, names) -> {
+          for (String name : names) {
+            task.addInputs(StageInput.newBuilder().setName(name).setResult(inputs.get(inputId)));
+          }
+        });
+    stage.imageInputs().forEach(
+        (ref, image) -> task.addInputs(StageInput.newBuilder().setName(ref).setResult(image)));
+    tasks.publish(task.build());
+  }
+
+  private final class Listener implements SchedulerListener {
+    @Override
+    public void stageChanged(StageSnapshot stage) {
+      BuildEntry entry = builds.get(stage.buildId());
+      if (entry == null) {
+        return;
+      }
+      entry.progress.append(BuildProgress.newBuilder().setStage(toProto(stage)));
+      // attempts must be durable: a resumed stage's next attempt outnumbers any still out there
+      if (stage.state().finished() || stage.state() == StageState.QUEUED) {
+        recordAsync(entry);
+      }
+    }
+
+    @Override
+    public void buildStagesDone(String buildId, Map<String, ImageState> results) {
+      BuildEntry entry = builds.get(buildId);
+      synchronized (entry) {
+        entry.results.putAll(results);
+      }
+      background.execute(() -> assemble(entry, results));
+    }
+
+    @Override
+    public void buildFailed(String buildId, String error) {
+      BuildEntry entry = builds.get(buildId);
+      background.execute(() -> finishBuild(entry, BuildState.FAILED, error, ""));
+    }
+  }
+
+  private void assemble(BuildEntry entry, Map<String, ImageState> results) {
+    BuildPlan plan = entry.plan;
+    try {
+      String digest = assembler.assemble(plan, results.get(plan.targetStageId()), entry.request);
+      finishBuild(entry, BuildState.SUCCEEDED, "", digest);
+    } catch (Exception e) {
+      log.warn("assembling build {} failed", plan.buildId(), e);
+      finishBuild(entry, BuildState.FAILED, describe(e), "");
+    }
+  }
+
+  private void finishBuild(BuildEntry entry, BuildState state, String error, String digest) {
+    synchronized (entry) {
+      BuildState current = entry.status.getState();
+      if (current == BuildState.SUCCEEDED || current == BuildState.FAILED || current == BuildState.CANCELLED) {
+        return;
+      }
+      entry.status.setState(state).setError(error).setImageDigest(digest).setFinishedMs(clock.millis());
+    }
+    publishStatus(entry);
+    recordAsync(entry);
+    entry.progress.close();
+  }
+
+  private void publishStatus(BuildEntry entry) {
+    entry.progress.append(BuildProgress.newBuilder().setBuild(withStages(entry).build()));
+  }
+
+  /**
+   * The build's status with its stages' current states. Lock order: the scheduler's lock may be
+   * held when an entry's lock is taken, never the other way round.
+   */
+  private BuildStatus.Builder withStages(BuildEntry entry) {
+    List<StageSnapshot> stages = scheduler.snapshot(entry.buildId);
+    BuildStatus.Builder status;
+    synchronized (entry) {
+      status = entry.status.clone();
+    }
+    if (!stages.isEmpty()) {
+      status.clearStages();
+      stages.forEach(s -> status.addStages(toProto(s)));
+    }
+    return status;
+  }
+
+  private void recordAsync(BuildEntry entry) {
+    BuildStatus status = withStages(entry).build();
+    BuildRecord.Builder record =
+        BuildRecord.newBuilder()
+            .setSchemaVersion(Topics.SCHEMA_VERSION)
+            .setBuildId(status.getBuildId())
+            .setRequest(entry.request)
+            .setStatus(status)
+            .setManifestDigest(status.getImageDigest());
+    record.putAllStageResults(scheduler.results(record.getBuildId()));
+    BuildRecord built = record.build();
+    journalWriter.execute(() -> journal.record(built));
+  }
+
+  private void checkLeases() {
+    try {
+      scheduler.checkLeases();
+    } catch (RuntimeException e) {
+      log.error("lease check failed", e);
+    }
+  }
+
+  private static StageStatus toProto(StageSnapshot stage) {
+    return StageStatus.newBuilder()
+        .setStageId(stage.stageId())
+        .setName(stage.name())
+        .setState(toProto(stage.state()))
+        .setAttempt(stage.attempt())
+        .setWorkerId(stage.workerId())
+        .setStartedMs(stage.startedMs())
+        .setFinishedMs(stage.finishedMs())
+        .build();
+  }
+
+  private static dev.stagefarm.proto.v1.StageState toProto(StageState state) {
+    return switch (state) {
+      case WAITING -> dev.stagefarm.proto.v1.StageState.STAGE_WAITING;
+      case QUEUED -> dev.stagefarm.proto.v1.StageState.STAGE_QUEUED;
+      case RUNNING -> dev.stagefarm.proto.v1.StageState.STAGE_RUNNING;
+      case DONE -> dev.stagefarm.proto.v1.StageState.STAGE_DONE;
+      case CACHED -> dev.stagefarm.proto.v1.StageState.STAGE_CACHED;
+      case FAILED -> dev.stagefarm.proto.v1.StageState.STAGE_FAILED;
+      case CANCELLED -> dev.stagefarm.proto.v1.StageState.STAGE_CANCELLED;
+    };
+  }
+
+  private static StageState fromProto(dev.stagefarm.proto.v1.StageState state) {
+    return switch (state) {
+      case STAGE_DONE -> StageState.DONE;
+      case STAGE_CACHED -> StageState.CACHED;
+      case STAGE_QUEUED -> StageState.QUEUED;
+      case STAGE_RUNNING -> StageState.RUNNING;
+      case STAGE_FAILED -> StageState.FAILED;
+      case STAGE_CANCELLED -> StageState.CANCELLED;
+      default -> StageState.WAITING;
+    };
+  }
+
+  private static String dockerfileName(SubmitBuildRequest request) {
+    return request.getDockerfileName().isEmpty() ? "Dockerfile" : request.getDockerfileName();
+  }
+
+  private static String describe(Throwable e) {
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+  }
+
+  private static String newBuildId() {
+    return UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+  }
+
+  @Override
+  public void close() {
+    leaseTimer.shutdownNow();
+    background.shutdown();
+    journalWriter.shutdown();
+    try {
+      journalWriter.awaitTermination(5, TimeUnit.SECONDS);
+      background.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** For tests and diagnostics. */
+  List<String> buildIds() {
+    return new ArrayList<>(builds.keySet());
+  }
+}

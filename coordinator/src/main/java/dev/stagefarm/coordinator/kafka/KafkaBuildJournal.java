@@ -1,0 +1,80 @@
+package dev.stagefarm.coordinator.kafka;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.stagefarm.proto.Topics;
+import dev.stagefarm.proto.v1.BuildRecord;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Build records on the compacted {@link Topics#BUILDS} topic, keyed by build id. */
+public final class KafkaBuildJournal implements BuildJournal {
+  private static final Logger log = LoggerFactory.getLogger(KafkaBuildJournal.class);
+  private final String bootstrapServers;
+  private final KafkaProducer<String, byte[]> producer;
+
+  public KafkaBuildJournal(String bootstrapServers) {
+    this.bootstrapServers = bootstrapServers;
+    this.producer = KafkaClients.producer(bootstrapServers, "stagefarm-coordinator-builds");
+  }
+
+  @Override
+  public void record(BuildRecord record) {
+    try {
+      // wait for the ack: a record the coordinator believes durable must be
+      producer
+          .send(new ProducerRecord<>(Topics.BUILDS, record.getBuildId(), record.toByteArray()))
+          .get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      log.error("recording build {} on {} failed: {}", record.getBuildId(), Topics.BUILDS, e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public Collection<BuildRecord> replay() {
+    Map<String, BuildRecord> latest = new LinkedHashMap<>();
+    try (KafkaConsumer<String, byte[]> consumer =
+        KafkaClients.consumer(bootstrapServers, null, "stagefarm-coordinator-replay")) {
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(Topics.BUILDS, Duration.ofSeconds(30)).stream()
+              .map(p -> new TopicPartition(p.topic(), p.partition()))
+              .toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
+      while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+          if (record.value() == null) {
+            latest.remove(record.key()); // tombstone
+            continue;
+          }
+          try {
+            latest.put(record.key(), BuildRecord.parseFrom(record.value()));
+          } catch (InvalidProtocolBufferException e) {
+            log.warn("skipping an unreadable build record for {}", record.key());
+          }
+        }
+      }
+    }
+    return latest.values();
+  }
+
+  @Override
+  public void close() {
+    producer.close();
+  }
+}

@@ -1,0 +1,37 @@
+package dev.stagefarm.coordinator.kafka;
+
+import dev.stagefarm.proto.Topics;
+import dev.stagefarm.proto.v1.StageTask;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Publishes stage tasks to {@link Topics#TASKS}, keyed by build and stage. */
+public final class KafkaTaskQueue implements TaskQueue {
+  private static final Logger log = LoggerFactory.getLogger(KafkaTaskQueue.class);
+  private final KafkaProducer<String, byte[]> producer;
+
+  public KafkaTaskQueue(String bootstrapServers) {
+    this.producer = KafkaClients.producer(bootstrapServers, "stagefarm-coordinator-tasks");
+  }
+
+  @Override
+  public void publish(StageTask task) {
+    String key = task.getBuildId() + "/" + task.getStageId();
+    producer.send(
+        new ProducerRecord<>(Topics.TASKS, key, task.toByteArray()),
+        (metadata, error) -> {
+          if (error != null) {
+            // the lease check re-publishes a stage nobody starts only once it ran; a task lost
+            // here would hang the build, so say so loudly
+            log.error("publishing task {} attempt {} failed: {}", key, task.getAttempt(), error.toString());
+          }
+        });
+  }
+
+  @Override
+  public void close() {
+    producer.close();
+  }
+}

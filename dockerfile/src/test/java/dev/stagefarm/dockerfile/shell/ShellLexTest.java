@@ -1,0 +1,256 @@
+package dev.stagefarm.dockerfile.shell;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** What BuildKit's lexer does that its own test data does not cover. */
+class ShellLexTest {
+  private static final ShellLex LEX = new ShellLex('\\');
+  private static final Map<String, String> ENV =
+      Map.of("PWD", "/home", "EMPTY", "", "FILE", "a.b.c", "FOO", "foo", "SPACED", "x  y");
+
+  @Nested
+  class BacktickEscapeToken {
+    private final ShellLex lex = new ShellLex('`');
+
+    @Test
+    void backtickEscapesOutsideQuotes() {
+      assertThat(lex.processWord("he`$PWD", ENV)).isEqualTo("he$PWD");
+      assertThat(lex.processWord("a``b", ENV)).isEqualTo("a`b");
+      assertThat(lex.processWord("a` b", ENV)).isEqualTo("a b");
+    }
+
+    @Test
+    void backslashIsAnOrdinaryCharacter() {
+      assertThat(lex.processWord("C:\\Windows\\$PWD", ENV)).isEqualTo("C:\\Windows\\/home");
+    }
+
+    @Test
+    void insideDoubleQuotesBacktickEscapesOnlyQuoteDollarAndItself() {
+      assertThat(lex.processWord("\"a`\"b`$c``d`te\"", ENV)).isEqualTo("a\"b$c`d`te");
+    }
+
+    @Test
+    void escapedSpaceDoesNotSplit() {
+      assertThat(lex.processWords("a` b c", ENV)).containsExactly("a b", "c");
+    }
+  }
+
+  @Nested
+  class Options {
+    @Test
+    void rawQuotesKeepsQuotesButStillGroupsWords() {
+      ShellLex lex = LEX.withRawQuotes(true);
+      assertThat(lex.processWord("'a $PWD'\"$PWD\"", ENV)).isEqualTo("'a $PWD'\"/home\"");
+      assertThat(lex.processWords("'a b' c", ENV)).containsExactly("'a b'", "c");
+    }
+
+    @Test
+    void rawEscapesKeepsEscapeTokens() {
+      ShellLex lex = LEX.withRawEscapes(true);
+      assertThat(lex.processWord("a\\ b\\$PWD", ENV)).isEqualTo("a\\ b\\$PWD");
+      assertThat(lex.processWord("\"a\\\"b\"", ENV)).isEqualTo("a\\\"b");
+      // BuildKit writes the kept escape and then the unescapable escape itself: doubled.
+      assertThat(lex.processWord("\"a\\tb\"", ENV)).isEqualTo("a\\\\tb");
+      assertThat(lex.processWords("a\\ b c", ENV)).containsExactly("a\\ b", "c");
+    }
+
+    @Test
+    void skipUnsetEnvLeavesUnsetReferencesAsWritten() {
+      ShellLex lex = LEX.withSkipUnsetEnv(true);
+      assertThat(lex.processWord("$X ${Y} ${Z:-d$PWD} ${W/a/b} $PWD", ENV))
+          .isEqualTo("$X ${Y} ${Z:-d/home} ${W/a/b} /home");
+      assertThat(lex.processWord("${Q?must be set}", ENV)).isEqualTo("${Q?must be set}");
+    }
+
+    @Test
+    void skipProcessQuotesTreatsQuotesAsText() {
+      assertThat(LEX.withSkipProcessQuotes(true).processWord("'$PWD' \"a\"", ENV))
+          .isEqualTo("'/home' \"a\"");
+    }
+
+    @Test
+    void withMethodsReturnChangedCopies() {
+      ShellLex raw = LEX.withRawQuotes(true).withRawEscapes(true).withSkipUnsetEnv(true);
+      assertThat(raw).isNotSameAs(LEX);
+      assertThat(LEX.rawQuotes() || LEX.rawEscapes() || LEX.skipUnsetEnv()).isFalse();
+      assertThat(raw.rawQuotes() && raw.rawEscapes() && raw.skipUnsetEnv()).isTrue();
+      assertThat(raw.escapeToken()).isEqualTo('\\');
+    }
+  }
+
+  @Nested
+  class Patterns {
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', quoteCharacter = '~', value = {
+        "${FILE%.*}      | a.b",
+        "${FILE%%.*}     | a",
+        "${FILE#*.}      | b.c",
+        "${FILE##*.}     | c",
+        "${FILE#?.}      | b.c",
+        "${FILE%x}       | a.b.c",
+        "${FILE/./-}     | a-b.c",
+        "${FILE//./-}    | a-b-c",
+        "${FILE//[.]/-}  | a.b.c",
+        "${FILE/#a/z}    | a.b.c",
+        "${FOO//*/X}     | X",
+        "${FOO//o/'[$0]'} | f[o][o]",
+        "${FOO/o/'[$0]'} | f[$0]o",
+        "${FOO//o/'<$$>'} | f<$><$>",
+        "${FOO//o/'$1${x}$'} | f$$",
+        "${FOO//$EMPTY/-} | -f-o-o-",
+        "${FOO/$EMPTY/-} | -foo",
+    })
+    void matchLikeBuildKit(String word, String expected) {
+      assertThat(LEX.processWord(word, ENV)).isEqualTo(expected);
+    }
+
+    @Test
+    void bracketsAreLiteral() {
+      Map<String, String> env = Map.of("V", "[ab]x", "W", "ax");
+      assertThat(LEX.processWord("${V#[ab]} ${W#[ab]}", env)).isEqualTo("x ax");
+    }
+
+    @Test
+    void escapedClosingBraceAndSlashAreLiteral() {
+      Map<String, String> env = Map.of("V", "}a/b}");
+      assertThat(LEX.processWord("${V#\\}}", env)).isEqualTo("a/b}");
+      assertThat(LEX.processWord("${V//\\//+}", env)).isEqualTo("}a+b}");
+    }
+
+    @Test
+    void charactersOutsideTheBasicPlaneStayWhole() {
+      Map<String, String> env = Map.of("V", "😀x😀");
+      assertThat(LEX.processWord("${V%?} ${V#?} ${V//?/.}", env)).isEqualTo("😀x x😀 ...");
+    }
+  }
+
+  @Nested
+  class Errors {
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '~', value = {
+        "${PWD            | syntax error: missing '}'",
+        "${PWD:-x         | syntax error: missing '}'",
+        "${PWD:           | syntax error: missing '}'",
+        "${               | syntax error: missing '}'",
+        "${}              | syntax error: bad substitution",
+        "${:}             | syntax error: bad substitution",
+        "${{a}            | syntax error: bad substitution",
+        "${.}             | unsupported modifier (.) in substitution",
+        "${PWD:=x}        | unsupported modifier (:=) in substitution",
+        "${PWD=x}         | unsupported modifier (=) in substitution",
+        "${PWD:#x}        | unsupported modifier (:#) in substitution",
+        "${PWD:%%x}       | unsupported modifier (:%) in substitution",
+        "${PWD//x}        | syntax error: missing '/' in ${}",
+        "~'abc~           | unexpected end of statement while looking for matching single-quote",
+        "~\"abc~          | unexpected end of statement while looking for matching double-quote",
+        "${X?}            | X: is not allowed to be unset",
+        "${EMPTY:?}       | EMPTY: is not allowed to be empty",
+        "${X:?say $PWD}   | X: say /home",
+        "${PWD#\\x}       | invalid pattern (\\x) in substitution: invalid escape '\\x'",
+    })
+    void reportBuildKitsReason(String word, String reason) {
+      assertThatThrownBy(() -> LEX.processWord(word, ENV))
+          .isInstanceOfSatisfying(ShellExpansionException.class, e -> {
+            assertThat(e.reason()).isEqualTo(reason);
+            assertThat(e.word()).isEqualTo(word);
+            assertThat(e.getMessage()).isEqualTo("failed to process " + GoText.quote(word) + ": "
+                + reason);
+          });
+    }
+
+    @Test
+    void messageQuotesTheWordLikeGo() {
+      assertThatThrownBy(() -> LEX.processWord("a\"b\n", ENV))
+          .hasMessage("failed to process \"a\\\"b\\n\": "
+              + "unexpected end of statement while looking for matching double-quote");
+    }
+  }
+
+  @Nested
+  class Words {
+    @Test
+    void unquotedExpansionSplitsQuotedDoesNot() {
+      assertThat(LEX.processWords("a$SPACED \"$SPACED\"b", ENV))
+          .containsExactly("ax", "y", "x  yb");
+    }
+
+    @Test
+    void defaultValuesInsideAWordStayInThatWord() {
+      // BuildKit's newest lexer shares one word buffer between nesting levels, which would drop
+      // "hello" here; we keep the long-standing (and intended) result. See docs/dockerfile-support.md.
+      assertThat(LEX.processWords("hello${X:-a b}c", ENV)).containsExactly("helloa", "bc");
+    }
+
+    @Test
+    void quotedEmptyStringMakesNoWord() {
+      assertThat(LEX.processWords("\"\" ''", ENV)).isEmpty();
+      assertThat(LEX.processWords("", ENV)).isEmpty();
+    }
+
+    @Test
+    void splitsOnGoWhitespaceNotJavaWhitespace() {
+      assertThat(LEX.processWords("a\u00A0b\u2003c", ENV)).containsExactly("a", "b", "c");
+      assertThat(LEX.processWords("a\u001Cb", ENV)).containsExactly("a\u001Cb");
+    }
+
+    @Test
+    void processWordKeepsWhitespace() {
+      assertThat(LEX.processWord(" a  $SPACED ", ENV)).isEqualTo(" a  x  y ");
+    }
+  }
+
+  @Nested
+  class Lookups {
+    @Test
+    void reportsMatchedAndUnmatchedNamesIncludingParameters() {
+      ProcessResult result = LEX.processWordWithMatches("$PWD $1 $@ ${EMPTY:-$NOPE} ${X-}", ENV);
+      assertThat(result.result()).isEqualTo("/home    ");
+      assertThat(result.matched()).containsExactly("EMPTY", "PWD");
+      assertThat(result.unmatched()).containsExactly("1", "@", "NOPE", "X");
+      assertThat(result.words()).containsExactly("/home");
+    }
+
+    @Test
+    void presentKeyWithEmptyValueIsSet() {
+      Map<String, String> env = new HashMap<>();
+      env.put("A", "");
+      assertThat(LEX.processWord("${A-unset}${B-unset}${A:-empty}", env))
+          .isEqualTo("unsetempty");
+    }
+
+    @Test
+    void namesAreCaseSensitiveAndMayBeUnicodeLetters() {
+      Map<String, String> env = Map.of("pwd", "lower", "ÉTÉ", "summer");
+      assertThat(LEX.processWord("$PWD|$pwd|$ÉTÉ|${ÉTÉ}x", env)).isEqualTo("|lower|summer|summerx");
+    }
+
+    @Test
+    void dollarBeforeNothingNameLikeStaysLiteral() {
+      assertThat(LEX.processWord("a$ b$. c$", ENV)).isEqualTo("a$ b$. c$");
+    }
+
+    @Test
+    void nullEnvMeansNothingIsSet() {
+      assertThat(LEX.processWord("x${A:-d}", null)).isEqualTo("xd");
+    }
+
+    @Test
+    void leadingByteOrderMarkIsSkippedLikeGosScanner() {
+      assertThat(LEX.processWord("\uFEFF$PWD\uFEFF", ENV)).isEqualTo("/home\uFEFF");
+    }
+
+    @Test
+    void envFromListLaterEntriesWin() {
+      assertThat(ShellLex.envFromList(java.util.List.of("A=1", "B", "A=2=3")))
+          .containsExactly(Map.entry("A", "2=3"), Map.entry("B", ""));
+    }
+  }
+}

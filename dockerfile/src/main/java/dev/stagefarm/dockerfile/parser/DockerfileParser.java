@@ -64,7 +64,7 @@ public final class DockerfileParser {
             comments.add(comment);
           }
         }
-        String text = trimNewline(GoText.trimLeftSpace(trimNewline(raw)));
+        String text = GoText.trimLeftSpace(trimNewline(raw));
         if (readDirective(text)) {
           comments.removeLast();
         }

@@ -29,8 +29,10 @@ import org.apache.kafka.common.errors.TopicExistsException;
 public final class FarmTopics {
 
   /**
-   * @param taskPartitions partitions of {@link Topics#TASKS}; share groups let many workers read one
-   *     partition, so this bounds broker parallelism, not worker count
+   * @param taskPartitions partitions of {@link Topics#TASKS}. One is right for stagefarm's task
+   *     rate: every share consumer is assigned that one partition, so any idle worker can take any
+   *     task. With more partitions than consumers the assignor splits partitions between members,
+   *     and a task can wait in a partition whose only consumers are busy.
    * @param eventPartitions partitions of {@link Topics#EVENTS} (keyed by build id)
    * @param replicationFactor 1 for a single broker, 3 in production
    * @param recordLockMs the group's record lock ({@code share.record.lock.duration.ms}); 0 keeps the
@@ -40,7 +42,7 @@ public final class FarmTopics {
   public record Layout(
       int taskPartitions, int eventPartitions, short replicationFactor, long recordLockMs, int deliveryCountLimit) {
     public static Layout singleBroker() {
-      return new Layout(4, 4, (short) 1, 0, 10);
+      return new Layout(1, 4, (short) 1, 0, 10);
     }
 
     public Layout withRecordLockMs(long ms) {

@@ -1,0 +1,128 @@
+package dev.stagefarm.worker.config;
+
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * Everything a worker needs, with defaults in code. Built by {@link WorkerConfigLoader} from a
+ * YAML file, environment variables and command-line flags (docs/configuration.md lists every key),
+ * or directly by code that embeds workers (the all-in-one farm, tests).
+ *
+ * @param kafka Kafka bootstrap servers ({@code host:port[,host:port]})
+ * @param s3Endpoint the S3 endpoint URL of the content store
+ * @param s3AccessKey S3 access key
+ * @param s3SecretKey S3 secret key
+ * @param s3Region S3 region (MinIO and S3Proxy ignore it)
+ * @param bucket the content-store bucket
+ * @param workDir local state: layer cache, stage scratch, cache mounts, runc state
+ * @param concurrency stages executed at once
+ * @param workerId names this worker in events and logs
+ * @param shareGroup the Kafka share group workers join
+ * @param heartbeatInterval how often a running stage heartbeats on the events topic
+ * @param pollTimeout the task consumers' poll timeout (bounds lock-renewal latency)
+ * @param shutdownGrace how long a graceful shutdown lets running stages finish
+ * @param layerCacheBytes size bound of the extracted-layer cache
+ * @param network default network for RUN: {@code host} or {@code none} ("default" means host)
+ * @param runc the runc binary
+ * @param secretsDir where RUN --mount=type=secret finds secrets: one file per id; null = none
+ * @param logRateBytesPerSecond RUN output streamed per stage per second; the rest is dropped
+ * @param logMaxBytes RUN output streamed per stage in total; the rest is dropped
+ * @param createTopics create the topics and share-group config at start when missing
+ */
+public record WorkerConfig(
+    String kafka,
+    String s3Endpoint,
+    String s3AccessKey,
+    String s3SecretKey,
+    String s3Region,
+    String bucket,
+    Path workDir,
+    int concurrency,
+    String workerId,
+    String shareGroup,
+    Duration heartbeatInterval,
+    Duration pollTimeout,
+    Duration shutdownGrace,
+    long layerCacheBytes,
+    String network,
+    String runc,
+    Path secretsDir,
+    long logRateBytesPerSecond,
+    long logMaxBytes,
+    boolean createTopics) {
+
+  public WorkerConfig {
+    require(kafka, "kafka");
+    require(s3Endpoint, "s3");
+    require(bucket, "bucket");
+    if (workDir == null) {
+      throw new ConfigException("work-dir is required");
+    }
+    if (concurrency < 1) {
+      throw new ConfigException("concurrency must be at least 1, got " + concurrency);
+    }
+    network = network.toLowerCase(Locale.ROOT);
+    if (!network.equals("host") && !network.equals("none") && !network.equals("default")) {
+      throw new ConfigException("network must be host, none or default, got " + network);
+    }
+    if (network.equals("default")) {
+      network = "host";
+    }
+    if (heartbeatInterval.isNegative() || heartbeatInterval.isZero()) {
+      throw new ConfigException("heartbeat-interval must be positive");
+    }
+  }
+
+  /** A config with every optional key at its default. */
+  public static WorkerConfig of(String kafka, String s3Endpoint, String accessKey, String secretKey, String bucket, Path workDir) {
+    return new WorkerConfig(kafka, s3Endpoint, accessKey, secretKey, "us-east-1", bucket, workDir, 1,
+        defaultWorkerId(), dev.stagefarm.proto.Topics.WORKER_SHARE_GROUP, Duration.ofSeconds(5), Duration.ofSeconds(1),
+        Duration.ofSeconds(30), 10L << 30, "host", "runc", null, 256 * 1024, 8L << 20, true);
+  }
+
+  public WorkerConfig withConcurrency(int n) {
+    return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, n, workerId,
+        shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
+        logRateBytesPerSecond, logMaxBytes, createTopics);
+  }
+
+  public WorkerConfig withWorkerId(String id) {
+    return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency, id,
+        shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
+        logRateBytesPerSecond, logMaxBytes, createTopics);
+  }
+
+  public WorkerConfig withSecretsDir(Path dir) {
+    return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
+        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, dir,
+        logRateBytesPerSecond, logMaxBytes, createTopics);
+  }
+
+  public WorkerConfig withTimings(Duration heartbeat, Duration poll, Duration grace) {
+    return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
+        workerId, shareGroup, heartbeat, poll, grace, layerCacheBytes, network, runc, secretsDir,
+        logRateBytesPerSecond, logMaxBytes, createTopics);
+  }
+
+  /** {@code <hostname>-<pid>}: unique per process, readable in logs. */
+  public static String defaultWorkerId() {
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      host = "worker";
+    }
+    return host + "-" + ManagementFactory.getRuntimeMXBean().getPid();
+  }
+
+  private static void require(String value, String key) {
+    if (value == null || value.isBlank()) {
+      throw new ConfigException(key + " is required (flag --" + key + ", env STAGEFARM_"
+          + key.toUpperCase(Locale.ROOT).replace('-', '_') + ", or the YAML file)");
+    }
+  }
+}

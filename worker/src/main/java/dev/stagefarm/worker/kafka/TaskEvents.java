@@ -1,0 +1,77 @@
+package dev.stagefarm.worker.kafka;
+
+import dev.stagefarm.proto.Topics;
+import dev.stagefarm.proto.v1.ImageState;
+import dev.stagefarm.proto.v1.Layer;
+import dev.stagefarm.proto.v1.StageEvent;
+import dev.stagefarm.proto.v1.StageTask;
+import dev.stagefarm.worker.StageFailure;
+import java.time.Clock;
+
+/** Builds the events of one task attempt on one worker: the envelope fields are filled once here. */
+public final class TaskEvents {
+  private final StageTask task;
+  private final String workerId;
+  private final Clock clock;
+
+  public TaskEvents(StageTask task, String workerId, Clock clock) {
+    this.task = task;
+    this.workerId = workerId;
+    this.clock = clock;
+  }
+
+  public StageEvent started() {
+    return envelope().setStarted(StageEvent.Started.getDefaultInstance()).build();
+  }
+
+  public StageEvent heartbeat(int instructionIndex) {
+    return envelope().setHeartbeat(StageEvent.Heartbeat.newBuilder().setInstructionIndex(instructionIndex)).build();
+  }
+
+  public StageEvent log(int instructionIndex, byte[] data, boolean stderr) {
+    return envelope()
+        .setLog(StageEvent.LogChunk.newBuilder()
+            .setInstructionIndex(instructionIndex)
+            .setData(com.google.protobuf.ByteString.copyFrom(data))
+            .setStderr(stderr))
+        .build();
+  }
+
+  public StageEvent instructionDone(int index, Layer layer, boolean cached, long startedMs, long finishedMs) {
+    StageEvent.InstructionDone.Builder done = StageEvent.InstructionDone.newBuilder()
+        .setInstructionIndex(index)
+        .setCached(cached)
+        .setStartedMs(startedMs)
+        .setFinishedMs(finishedMs);
+    if (layer != null) {
+      done.setLayer(layer);
+    }
+    return envelope().setInstructionDone(done).build();
+  }
+
+  public StageEvent completed(ImageState result) {
+    return envelope().setCompleted(StageEvent.Completed.newBuilder().setResult(result)).build();
+  }
+
+  public StageEvent failed(StageFailure failure) {
+    return envelope()
+        .setFailed(StageEvent.Failed.newBuilder()
+            .setInstructionIndex(failure.instructionIndex())
+            .setLine(failure.line())
+            .setExitCode(failure.exitCode())
+            .setMessage(failure.message())
+            .setOutputTail(failure.outputTail())
+            .setRetriable(failure.retriable()))
+        .build();
+  }
+
+  private StageEvent.Builder envelope() {
+    return StageEvent.newBuilder()
+        .setSchemaVersion(Topics.SCHEMA_VERSION)
+        .setBuildId(task.getBuildId())
+        .setStageId(task.getStageId())
+        .setAttempt(task.getAttempt())
+        .setWorkerId(workerId)
+        .setTimestampMs(clock.millis());
+  }
+}

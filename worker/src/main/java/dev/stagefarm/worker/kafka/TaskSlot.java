@@ -1,0 +1,265 @@
+package dev.stagefarm.worker.kafka;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.stagefarm.proto.Topics;
+import dev.stagefarm.proto.v1.ImageState;
+import dev.stagefarm.proto.v1.StageTask;
+import dev.stagefarm.worker.StageFailedException;
+import dev.stagefarm.worker.StageFailure;
+import dev.stagefarm.worker.StageRunner;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.AcknowledgeType;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaShareConsumer;
+import org.apache.kafka.common.TopicIdPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * One unit of a worker's concurrency: a share consumer that holds at most one task record at a
+ * time, and the stage executing for it. See docs/protocol.md ("Claiming a task").
+ *
+ * <p>Why one consumer per slot: with {@code share.acquire.mode=record_limit} and {@code
+ * max.poll.records=1}, a consumer that holds a record (renewing its lock) is not given another,
+ * so a busy slot never claims work it cannot start. One consumer for N stages could not bound what
+ * the broker hands it and would have to release surplus records, spending their delivery count.
+ *
+ * <p>The consumer is not thread-safe: every poll, acknowledge and commit happens on this slot's
+ * thread. The stage runs on its own thread and signals its end with {@link
+ * KafkaShareConsumer#wakeup()} (the one thread-safe call).
+ */
+public final class TaskSlot implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(TaskSlot.class);
+
+  /** How the slot behaves; see {@link dev.stagefarm.worker.config.WorkerConfig} for the user-facing keys. */
+  public record Settings(
+      String bootstrapServers,
+      String groupId,
+      String workerId,
+      Duration pollTimeout,
+      Duration shutdownGrace,
+      Duration outcomeTimeout) {}
+
+  private final String name;
+  private final Settings settings;
+  private final StageRunner runner;
+  private final EventPublisher publisher;
+  private final Clock clock;
+  private final Consumer<RunningStage> onStart;
+  private final Consumer<RunningStage> onEnd;
+  private volatile boolean stopping;
+  private volatile long stopDeadlineNanos;
+  private volatile KafkaShareConsumer<String, byte[]> consumer;
+  private RunningStage current;
+  private boolean lockLost;
+
+  TaskSlot(String name, Settings settings, StageRunner runner, EventPublisher publisher, Clock clock,
+      Consumer<RunningStage> onStart, Consumer<RunningStage> onEnd) {
+    this.name = name;
+    this.settings = settings;
+    this.runner = runner;
+    this.publisher = publisher;
+    this.clock = clock;
+    this.onStart = onStart;
+    this.onEnd = onEnd;
+  }
+
+  /** Stops claiming; a running stage gets {@code shutdownGrace} to finish, then is cancelled and released. */
+  void stop() {
+    stopDeadlineNanos = System.nanoTime() + settings.shutdownGrace().toNanos();
+    stopping = true;
+    KafkaShareConsumer<String, byte[]> c = consumer;
+    if (c != null) {
+      c.wakeup();
+    }
+  }
+
+  @Override
+  public void run() {
+    try (KafkaShareConsumer<String, byte[]> c = newConsumer()) {
+      consumer = c;
+      c.setAcknowledgementCommitCallback(this::onAcknowledged);
+      c.subscribe(List.of(Topics.TASKS));
+      while (!(stopping && current == null)) {
+        pollOnce(c);
+      }
+      c.commitSync(Duration.ofSeconds(5));
+    } catch (RuntimeException e) {
+      log.error("task slot {} stopped: {}", name, e.toString(), e);
+    } finally {
+      consumer = null;
+    }
+  }
+
+  private void pollOnce(KafkaShareConsumer<String, byte[]> c) {
+    if (stopping && current != null && !current.finished() && System.nanoTime() > stopDeadlineNanos) {
+      current.cancel();
+    }
+    ConsumerRecords<String, byte[]> records;
+    try {
+      records = c.poll(settings.pollTimeout());
+    } catch (WakeupException woken) {
+      return;
+    }
+    boolean settled = false;
+    for (ConsumerRecord<String, byte[]> record : records) {
+      settled |= handle(c, record);
+    }
+    if (settled) {
+      c.commitSync(Duration.ofSeconds(10));
+    }
+    abandonIfLockLost();
+  }
+
+  /** Acknowledges one delivered record; true when the acknowledgement is final (not RENEW). */
+  private boolean handle(KafkaShareConsumer<String, byte[]> c, ConsumerRecord<String, byte[]> record) {
+    if (current != null && current.isRecord(record)) {
+      if (!current.finished()) {
+        c.acknowledge(record, AcknowledgeType.RENEW);
+        return false;
+      }
+      c.acknowledge(record, current.outcome().ack());
+      log.debug("slot {}: {} acknowledged {}", name, current.describe(), current.outcome().ack());
+      current = null;
+      return true;
+    }
+    if (current != null || stopping) {
+      // record_limit should prevent this; give it back untouched for another consumer
+      c.acknowledge(record, AcknowledgeType.RELEASE);
+      return true;
+    }
+    StageTask task;
+    try {
+      task = StageTask.parseFrom(record.value());
+    } catch (InvalidProtocolBufferException e) {
+      log.error("rejecting an unreadable task record at {}-{}@{}: {}",
+          record.topic(), record.partition(), record.offset(), e.getMessage());
+      c.acknowledge(record, AcknowledgeType.REJECT);
+      return true;
+    }
+    start(record, task);
+    c.acknowledge(record, AcknowledgeType.RENEW);
+    return false;
+  }
+
+  private void start(ConsumerRecord<String, byte[]> record, StageTask task) {
+    TaskEvents events = new TaskEvents(task, settings.workerId(), clock);
+    RunningStage stage = new RunningStage(record, task, events, publisher, clock.millis());
+    current = stage;
+    lockLost = false;
+    log.info("slot {} took {} (delivery {})", name, stage.describe(), record.deliveryCount().map(Short::intValue).orElse(1));
+    publisher.publish(events.started());
+    onStart.accept(stage);
+    Thread thread = Thread.ofVirtual().name("stage-" + task.getStageId()).unstarted(() -> execute(stage));
+    stage.attach(thread);
+    thread.start();
+  }
+
+  private void execute(RunningStage stage) {
+    MDC.put("buildId", stage.task.getBuildId());
+    MDC.put("stageId", stage.task.getStageId());
+    MDC.put("attempt", Integer.toString(stage.task.getAttempt()));
+    RunningStage.Outcome outcome;
+    try {
+      outcome = runAndReport(stage);
+    } finally {
+      MDC.clear();
+    }
+    stage.finish(outcome);
+    onEnd.accept(stage);
+    KafkaShareConsumer<String, byte[]> c = consumer;
+    if (c != null) {
+      c.wakeup();
+    }
+  }
+
+  private RunningStage.Outcome runAndReport(RunningStage stage) {
+    StageTask task = stage.task;
+    if (task.getDeadlineEpochMs() > 0 && clock.millis() > task.getDeadlineEpochMs()) {
+      return report(stage, StageFailure.build(-1, 0, "the stage's deadline passed before a worker could start it"));
+    }
+    try {
+      ImageState result = runner.run(task, stage);
+      try {
+        publisher.publishDurably(stage.events.completed(result), settings.outcomeTimeout());
+        return new RunningStage.Completed(result);
+      } catch (EventPublisher.EventPublishException e) {
+        log.warn("{}: completed, but the completion event was not published; releasing the task", stage.describe());
+        return new RunningStage.Released();
+      }
+    } catch (StageFailedException e) {
+      return report(stage, e.failure());
+    } catch (InterruptedException e) {
+      log.info("{}: cancelled by shutdown; releasing the task", stage.describe());
+      return new RunningStage.Released();
+    } catch (RuntimeException e) {
+      log.error("{}: unexpected error", stage.describe(), e);
+      return report(stage, StageFailure.infrastructure(stage.currentInstruction(), 0,
+          "worker " + settings.workerId() + " failed: " + e));
+    }
+  }
+
+  private RunningStage.Outcome report(RunningStage stage, StageFailure failure) {
+    try {
+      publisher.publishDurably(stage.events.failed(failure), settings.outcomeTimeout());
+      return new RunningStage.Failed(failure);
+    } catch (EventPublisher.EventPublishException e) {
+      return new RunningStage.Released();
+    }
+  }
+
+  /**
+   * Called on this thread during poll/commit with the broker's answer. A failed RENEW means the
+   * lock was lost (e.g. a long GC pause): the record may already be running elsewhere.
+   */
+  private void onAcknowledged(Map<TopicIdPartition, Set<Long>> offsets, Exception error) {
+    if (error == null || current == null) {
+      return;
+    }
+    for (Map.Entry<TopicIdPartition, Set<Long>> e : offsets.entrySet()) {
+      if (e.getKey().partition() == current.partition && e.getValue().contains(current.offset)) {
+        log.warn("slot {}: acknowledging {} failed ({}); the record may be redelivered elsewhere",
+            name, current.describe(), error.toString());
+        lockLost = true;
+      }
+    }
+  }
+
+  /**
+   * A finished stage whose record the broker no longer returns (its lock was lost) would block the
+   * slot forever; after a while, let it go. Its result was published either way: duplicates are
+   * harmless because layers are content-addressed.
+   */
+  private void abandonIfLockLost() {
+    if (current == null || !current.finished()) {
+      return;
+    }
+    long waited = System.nanoTime() - current.finishedAtNanos();
+    if (lockLost || waited > settings.outcomeTimeout().toNanos()) {
+      log.warn("slot {}: {} finished but its record was not returned again; dropping it", name, current.describe());
+      current = null;
+    }
+  }
+
+  private KafkaShareConsumer<String, byte[]> newConsumer() {
+    Properties props = new Properties();
+    props.put("bootstrap.servers", settings.bootstrapServers());
+    props.put("group.id", settings.groupId());
+    props.put("client.id", settings.workerId() + "-" + name);
+    props.put("share.acknowledgement.mode", "explicit");
+    props.put("share.acquire.mode", "record_limit");
+    props.put("max.poll.records", "1");
+    return new KafkaShareConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+  }
+}

@@ -1,0 +1,92 @@
+package dev.stagefarm.worker;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.stagefarm.proto.Topics;
+import dev.stagefarm.proto.v1.StageEvent;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/** Reads stagefarm.events from the current end on, for tests: collect, then wait for a condition. */
+public final class EventWatcher implements AutoCloseable {
+  private final KafkaConsumer<String, byte[]> consumer;
+  private final List<StageEvent> events = new CopyOnWriteArrayList<>();
+
+  public EventWatcher(String bootstrap) {
+    Properties props = new Properties();
+    props.put("bootstrap.servers", bootstrap);
+    props.put("enable.auto.commit", "false");
+    consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+    List<TopicPartition> partitions = consumer.partitionsFor(Topics.EVENTS).stream()
+        .map(p -> new TopicPartition(p.topic(), p.partition()))
+        .toList();
+    consumer.assign(partitions);
+    consumer.seekToEnd(partitions);
+    partitions.forEach(consumer::position); // resolve the end offsets now, before tasks are published
+  }
+
+  /** Polls until an event matching {@code until} arrived (returns it) or the timeout passed (throws). */
+  public StageEvent await(Predicate<StageEvent> until, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    for (StageEvent e : events) {
+      if (until.test(e)) {
+        return e;
+      }
+    }
+    while (System.nanoTime() < deadline) {
+      for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+        StageEvent e;
+        try {
+          e = StageEvent.parseFrom(r.value());
+        } catch (InvalidProtocolBufferException ex) {
+          throw new AssertionError("unreadable event", ex);
+        }
+        events.add(e);
+        if (until.test(e)) {
+          return e;
+        }
+      }
+    }
+    throw new AssertionError("no matching event within " + timeout + "; saw " + summary());
+  }
+
+  /** Keeps polling for {@code duration}, collecting events (to prove something did NOT happen). */
+  public void drain(Duration duration) {
+    long deadline = System.nanoTime() + duration.toNanos();
+    while (System.nanoTime() < deadline) {
+      for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+        try {
+          events.add(StageEvent.parseFrom(r.value()));
+        } catch (InvalidProtocolBufferException ex) {
+          throw new AssertionError("unreadable event", ex);
+        }
+      }
+    }
+  }
+
+  public List<StageEvent> events(Predicate<StageEvent> filter) {
+    return new ArrayList<>(events.stream().filter(filter).toList());
+  }
+
+  public static Predicate<StageEvent> of(String buildId, StageEvent.KindCase kind) {
+    return e -> e.getBuildId().equals(buildId) && e.getKindCase() == kind;
+  }
+
+  private String summary() {
+    return events.stream().map(e -> e.getBuildId() + "/" + e.getStageId() + ":" + e.getKindCase()
+        + (e.hasFailed() ? "(" + e.getFailed().getMessage() + ")" : "")).toList().toString();
+  }
+
+  @Override
+  public void close() {
+    consumer.close();
+  }
+}

@@ -1,0 +1,173 @@
+package dev.stagefarm.worker.kafka;
+
+import static dev.stagefarm.worker.EventWatcher.of;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.stagefarm.proto.Topics;
+import dev.stagefarm.proto.v1.StageEvent;
+import dev.stagefarm.proto.v1.StageEvent.KindCase;
+import dev.stagefarm.proto.v1.StageTask;
+import dev.stagefarm.testkit.KafkaFixture;
+import dev.stagefarm.worker.EventWatcher;
+import java.io.File;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The claim / renew / acknowledge protocol (docs/protocol.md) against a real broker, with a
+ * sleeping stand-in for the executor. The broker's record lock is 6 s here.
+ */
+class TaskLoopTest {
+  private static String bootstrap;
+
+  @BeforeAll
+  static void broker() {
+    bootstrap = KafkaFixture.bootstrapServers();
+    FarmTopics.ensure(bootstrap, FarmTopics.Layout.singleBroker());
+  }
+
+  @Test
+  void twoWorkersOnOneShareGroupBothTakeTasks() {
+    String build = "two-" + UUID.randomUUID();
+    try (EventWatcher watcher = new EventWatcher(bootstrap);
+        TaskLoop a = loop("worker-a", Duration.ofSeconds(5)).start();
+        TaskLoop b = loop("worker-b", Duration.ofSeconds(5)).start()) {
+      for (int i = 0; i < 6; i++) {
+        publish(task(build, "s" + i, 1500));
+      }
+      for (int i = 0; i < 6; i++) {
+        String stage = "s" + i;
+        watcher.await(e -> of(build, KindCase.COMPLETED).test(e) && e.getStageId().equals(stage), Duration.ofSeconds(60));
+      }
+      watcher.drain(Duration.ofSeconds(1));
+      var completed = watcher.events(of(build, KindCase.COMPLETED));
+      assertThat(completed).extracting(StageEvent::getStageId).doesNotHaveDuplicates().hasSize(6);
+      Set<String> workers = completed.stream().map(StageEvent::getWorkerId).collect(Collectors.toSet());
+      assertThat(workers).containsExactlyInAnyOrder("worker-a", "worker-b");
+      assertThat(completed).allSatisfy(e ->
+          assertThat(e.getCompleted().getResult().getOrigin()).isEqualTo("ran-by:" + e.getWorkerId()));
+    }
+  }
+
+  @Test
+  void aStageLongerThanTheRecordLockRunsOnceAndHeartbeats() {
+    String build = "long-" + UUID.randomUUID();
+    try (EventWatcher watcher = new EventWatcher(bootstrap);
+        TaskLoop a = loop("worker-long-a", Duration.ofSeconds(5)).start();
+        TaskLoop b = loop("worker-long-b", Duration.ofSeconds(5)).start()) {
+      publish(task(build, "long", 14_000)); // lock is 6 s: needs two renewals at least
+      watcher.await(of(build, KindCase.COMPLETED), Duration.ofSeconds(60));
+      watcher.drain(Duration.ofSeconds(8)); // past another lock period: nothing redelivered
+      assertThat(watcher.events(of(build, KindCase.STARTED))).hasSize(1);
+      assertThat(watcher.events(of(build, KindCase.COMPLETED))).hasSize(1);
+      assertThat(watcher.events(of(build, KindCase.HEARTBEAT)).size()).isGreaterThanOrEqualTo(5);
+    }
+  }
+
+  @Test
+  void gracefulShutdownReleasesARunningStageToAnotherWorker() {
+    String build = "release-" + UUID.randomUUID();
+    try (EventWatcher watcher = new EventWatcher(bootstrap)) {
+      TaskLoop leaving = loop("worker-leaving", Duration.ZERO).start();
+      publish(task(build, "s", 4000));
+      StageEvent started = watcher.await(of(build, KindCase.STARTED), Duration.ofSeconds(30));
+      assertThat(started.getWorkerId()).isEqualTo("worker-leaving");
+      leaving.close(); // cancels the stage and releases its record
+      try (TaskLoop staying = loop("worker-staying", Duration.ofSeconds(5)).start()) {
+        StageEvent done = watcher.await(of(build, KindCase.COMPLETED), Duration.ofSeconds(60));
+        assertThat(done.getWorkerId()).isEqualTo("worker-staying");
+      }
+      assertThat(watcher.events(of(build, KindCase.COMPLETED))).hasSize(1);
+    }
+  }
+
+  @Test
+  void aKilledWorkersTaskIsCompletedByAnotherWorkerExactlyOnce() throws Exception {
+    String build = "kill-" + UUID.randomUUID();
+    Process child = startChildWorker("worker-doomed");
+    try (EventWatcher watcher = new EventWatcher(bootstrap)) {
+      awaitReady(child);
+      publish(task(build, "victim", 500)); // the child sleeps forever whatever the task says
+      StageEvent started = watcher.await(of(build, KindCase.STARTED), Duration.ofSeconds(60));
+      assertThat(started.getWorkerId()).isEqualTo("worker-doomed");
+      // the survivor joins while the victim holds the record; its stage will be short
+      try (TaskLoop survivor = loop("worker-survivor", Duration.ofSeconds(5)).start()) {
+        watcher.await(e -> of(build, KindCase.HEARTBEAT).test(e), Duration.ofSeconds(10));
+        child.destroyForcibly(); // SIGKILL: no acknowledgement, no goodbye
+        child.waitFor();
+        StageEvent done = watcher.await(of(build, KindCase.COMPLETED), Duration.ofSeconds(120));
+        assertThat(done.getWorkerId()).isEqualTo("worker-survivor");
+        assertThat(done.getCompleted().getResult().getOrigin()).isEqualTo("ran-by:worker-survivor");
+        watcher.drain(Duration.ofSeconds(2));
+      }
+      assertThat(watcher.events(of(build, KindCase.COMPLETED))).hasSize(1);
+      assertThat(watcher.events(of(build, KindCase.STARTED)))
+          .extracting(StageEvent::getWorkerId)
+          .containsExactly("worker-doomed", "worker-survivor");
+    } finally {
+      child.destroyForcibly();
+    }
+  }
+
+  private static Process startChildWorker(String id) throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        WorkerProcessMain.class.getName(), bootstrap, id);
+    pb.redirectErrorStream(true);
+    pb.redirectOutput(ProcessBuilder.Redirect.PIPE);
+    return pb.start();
+  }
+
+  private static void awaitReady(Process child) throws Exception {
+    var reader = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream()));
+    String line;
+    while ((line = reader.readLine()) != null) {
+      if (line.contains("READY")) {
+        Thread.ofVirtual().start(() -> {
+          try {
+            child.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+          } catch (java.io.IOException closed) {
+            // the child was killed
+          }
+        });
+        return;
+      }
+    }
+    throw new AssertionError("child worker exited before it was ready");
+  }
+
+  private static TaskLoop loop(String workerId, Duration grace) {
+    TaskSlot.Settings settings = new TaskSlot.Settings(bootstrap, Topics.WORKER_SHARE_GROUP, workerId,
+        Duration.ofMillis(500), grace, Duration.ofSeconds(10));
+    return new TaskLoop(settings, 1, Duration.ofMillis(500), new SleepingRunner(workerId));
+  }
+
+  private static StageTask task(String build, String stage, long sleepMs) {
+    return StageTask.newBuilder()
+        .setSchemaVersion(Topics.SCHEMA_VERSION)
+        .setBuildId(build)
+        .setStageId(stage)
+        .setAttempt(1)
+        .putAllBuildArgs(Map.of("sleepMs", Long.toString(sleepMs)))
+        .build();
+  }
+
+  private static void publish(StageTask task) {
+    try (var producer = new KafkaProducer<String, byte[]>(
+        Map.of("bootstrap.servers", bootstrap), new StringSerializer(), new ByteArraySerializer())) {
+      producer.send(new ProducerRecord<>(Topics.TASKS, task.getBuildId(), task.toByteArray())).get();
+    } catch (Exception e) {
+      throw new AssertionError("publishing a task failed", e);
+    }
+  }
+}

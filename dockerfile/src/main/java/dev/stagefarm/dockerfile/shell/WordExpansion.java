@@ -36,7 +36,7 @@ final class WordExpansion {
 
   private record Expanded(String text, List<String> words) {}
 
-  /** Reads up to (and consuming) {@code stop}, or to the end when {@code stop} is {@link #EOF}. */
+  /** Reads up to (and consuming) {@code stop}, or to the end when {@code stop} is {@code EOF}. */
   private Expanded processUntil(int stop, boolean keepEscapes) {
     StringBuilder text = new StringBuilder();
     WordSplitter words = new WordSplitter();

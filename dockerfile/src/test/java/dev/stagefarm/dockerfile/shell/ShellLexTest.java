@@ -184,8 +184,9 @@ class ShellLexTest {
 
     @Test
     void defaultValuesInsideAWordStayInThatWord() {
-      // BuildKit's newest lexer shares one word buffer between nesting levels, which would drop
-      // "hello" here; we keep the long-standing (and intended) result. See docs/dockerfile-support.md.
+      // Recent BuildKit lexers share one word buffer between nesting levels (shellWord.wordsBuffer),
+      // which would lose "hello" here; we keep the earlier, intended result: each nested ${...}
+      // collects its own words.
       assertThat(LEX.processWords("hello${X:-a b}c", ENV)).containsExactly("helloa", "bc");
     }
 

@@ -99,7 +99,7 @@ public final class BlobStore implements BlobSource, BlobSink, AutoCloseable {
     }
 
     /** Creates the bucket unless it exists; safe to call from several processes at once. */
-    public void ensureBucket() throws BlobStoreException {
+    public void ensureBucket() throws IOException {
         String bucket = config.bucket();
         retrier.call("create bucket", bucket, () -> {
             if (client.bucketExists(BucketExistsArgs.builder().bucket(bucket).build()).get()) {
@@ -121,20 +121,20 @@ public final class BlobStore implements BlobSource, BlobSink, AutoCloseable {
 
     /** Whether the OCI blob is in the store (a HEAD request). */
     @Override
-    public boolean contains(Digest digest) throws BlobStoreException {
+    public boolean contains(Digest digest) throws IOException {
         return size(Namespace.BLOBS, digest).isPresent();
     }
 
-    public boolean exists(Namespace namespace, Digest digest) throws BlobStoreException {
+    public boolean exists(Namespace namespace, Digest digest) throws IOException {
         return size(namespace, digest).isPresent();
     }
 
     /** The stored size of a blob, or empty when it is not in the store. */
-    public OptionalLong size(Namespace namespace, Digest digest) throws BlobStoreException {
+    public OptionalLong size(Namespace namespace, Digest digest) throws IOException {
         return headSize(namespace.key(digest));
     }
 
-    private OptionalLong headSize(String key) throws BlobStoreException {
+    private OptionalLong headSize(String key) throws IOException {
         return retrier.call("HEAD", key, () -> {
             try {
                 return OptionalLong.of(client.statObject(StatObjectArgs.builder().bucket(config.bucket()).object(key)
@@ -261,7 +261,7 @@ public final class BlobStore implements BlobSource, BlobSink, AutoCloseable {
     }
 
     /** Every digest stored in a namespace. */
-    public List<Digest> listDigests(Namespace namespace) throws BlobStoreException {
+    public List<Digest> listDigests(Namespace namespace) throws IOException {
         List<Digest> digests = new ArrayList<>();
         for (StoredObject object : list(namespace.prefix())) {
             String hex = object.key().substring(namespace.prefix().length());
@@ -273,7 +273,7 @@ public final class BlobStore implements BlobSource, BlobSink, AutoCloseable {
     }
 
     /** Every object whose key starts with {@code prefix}, in key order. */
-    public List<StoredObject> list(String prefix) throws BlobStoreException {
+    public List<StoredObject> list(String prefix) throws IOException {
         return retrier.call("list", prefix + "*", () -> {
             List<StoredObject> objects = new ArrayList<>();
             for (Result<Item> result : client.listObjects(ListObjectsArgs.builder().bucket(config.bucket())
@@ -288,7 +288,7 @@ public final class BlobStore implements BlobSource, BlobSink, AutoCloseable {
     }
 
     /** Removes a blob; removing one that is not there is not an error. */
-    public void delete(Namespace namespace, Digest digest) throws BlobStoreException {
+    public void delete(Namespace namespace, Digest digest) throws IOException {
         String key = namespace.key(digest);
         retrier.call("DELETE", key, () -> client.removeObject(RemoveObjectArgs.builder().bucket(config.bucket())
                 .object(key).build()).get());
@@ -297,7 +297,7 @@ public final class BlobStore implements BlobSource, BlobSink, AutoCloseable {
     // ---- cache records: small objects under cache/<key> ----
 
     /** Writes (or overwrites) the record stored under {@code cache/<key>}. */
-    public void putRecord(String key, byte[] content) throws BlobStoreException {
+    public void putRecord(String key, byte[] content) throws IOException {
         String objectKey = recordKey(key);
         retrier.call("PUT", objectKey, () -> client.putObject(PutObjectAPIArgs.builder().bucket(config.bucket())
                 .object(objectKey).data(content, content.length).contentType("application/octet-stream").build())
@@ -305,7 +305,7 @@ public final class BlobStore implements BlobSource, BlobSink, AutoCloseable {
     }
 
     /** The record stored under {@code cache/<key>}, or empty when there is none. */
-    public Optional<byte[]> getRecord(String key) throws BlobStoreException {
+    public Optional<byte[]> getRecord(String key) throws IOException {
         String objectKey = recordKey(key);
         return retrier.call("GET", objectKey, () -> {
             try (InputStream in = client.getObject(GetObjectArgs.builder().bucket(config.bucket())

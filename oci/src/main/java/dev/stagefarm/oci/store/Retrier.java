@@ -1,5 +1,8 @@
 package dev.stagefarm.oci.store;
 
+import dev.stagefarm.oci.BlobNotFoundException;
+import dev.stagefarm.oci.DigestMismatchException;
+import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,7 +26,11 @@ final class Retrier {
         this.location = location;
     }
 
-    <T> T call(String operation, String key, Request<T> request) throws BlobStoreException {
+    /**
+     * Runs the request. The store's own verdicts thrown inside it ({@link BlobNotFoundException},
+     * {@link DigestMismatchException}, an earlier {@link BlobStoreException}) pass through unchanged.
+     */
+    <T> T call(String operation, String key, Request<T> request) throws IOException {
         for (int attempt = 1; ; attempt++) {
             try {
                 return request.run();
@@ -33,8 +40,9 @@ final class Retrier {
                         "S3 " + operation + " of " + key + " in " + location + " interrupted", e, false);
             } catch (Exception e) {
                 Throwable cause = S3Failures.unwrap(e);
-                if (cause instanceof BlobStoreException bse) {
-                    throw bse;
+                if (cause instanceof BlobStoreException || cause instanceof BlobNotFoundException
+                        || cause instanceof DigestMismatchException) {
+                    throw (IOException) cause;
                 }
                 boolean retriable = S3Failures.isTransient(cause);
                 if (!retriable || attempt >= policy.maxAttempts()) {

@@ -1,0 +1,294 @@
+package dev.stagefarm.coordinator.grpc;
+
+import dev.stagefarm.coordinator.BuildCoordinator;
+import dev.stagefarm.coordinator.progress.ProgressLog;
+import dev.stagefarm.proto.v1.BuildProgress;
+import dev.stagefarm.proto.v1.BuildServiceGrpc;
+import dev.stagefarm.proto.v1.BuildStatus;
+import dev.stagefarm.proto.v1.CancelBuildRequest;
+import dev.stagefarm.proto.v1.ExportChunk;
+import dev.stagefarm.proto.v1.ExportImageRequest;
+import dev.stagefarm.proto.v1.FindMissingBlobsRequest;
+import dev.stagefarm.proto.v1.FindMissingBlobsResponse;
+import dev.stagefarm.proto.v1.GetBuildRequest;
+import dev.stagefarm.proto.v1.ListBuildsRequest;
+import dev.stagefarm.proto.v1.ListBuildsResponse;
+import dev.stagefarm.proto.v1.SubmitBuildRequest;
+import dev.stagefarm.proto.v1.UploadBlobsResponse;
+import dev.stagefarm.proto.v1.UploadChunk;
+import dev.stagefarm.proto.v1.WatchBuildRequest;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client-facing gRPC API over a {@link BuildCoordinator}. Holds no transport code: {@link
+ * CoordinatorServer} binds it to a server.
+ */
+public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBase {
+  private static final Logger log = LoggerFactory.getLogger(BuildServiceImpl.class);
+  private static final int EXPORT_CHUNK = 1 << 20;
+
+  private final BuildCoordinator coordinator;
+  private final ContextBlobs context;
+  private final ImageExporter exporter;
+  private final ExecutorService io = Executors.newVirtualThreadPerTaskExecutor();
+
+  public BuildServiceImpl(BuildCoordinator coordinator, ContextBlobs context, ImageExporter exporter) {
+    this.coordinator = coordinator;
+    this.context = context;
+    this.exporter = exporter;
+  }
+
+  @Override
+  public void findMissingBlobs(
+      FindMissingBlobsRequest request, StreamObserver<FindMissingBlobsResponse> response) {
+    try {
+      // one HEAD per digest, concurrently: contexts have thousands of files
+      List<Future<Optional<String>>> checks = new ArrayList<>();
+      for (String digest : request.getDigestsList()) {
+        Callable<Optional<String>> check =
+            () -> context.contains(digest) ? Optional.empty() : Optional.of(digest);
+        checks.add(io.submit(check));
+      }
+      FindMissingBlobsResponse.Builder missing = FindMissingBlobsResponse.newBuilder();
+      for (Future<Optional<String>> check : checks) {
+        check.get().ifPresent(missing::addMissing);
+      }
+      response.onNext(missing.build());
+      response.onCompleted();
+    } catch (Exception e) {
+      response.onError(
+          Status.UNAVAILABLE.withDescription("checking the content store failed: " + message(e)).asException());
+    }
+  }
+
+  @Override
+  public StreamObserver<UploadChunk> uploadBlobs(StreamObserver<UploadBlobsResponse> response) {
+    return new StreamObserver<>() {
+      Path spool;
+      OutputStream out;
+      String digest;
+      long size;
+      int blobs;
+      long bytes;
+      boolean failed;
+
+      @Override
+      public void onNext(UploadChunk chunk) {
+        if (failed) {
+          return;
+        }
+        try {
+          if (!chunk.getDigest().isEmpty()) {
+            digest = chunk.getDigest();
+            size = chunk.getSize();
+            spool = Files.createTempFile("stagefarm-upload-", ".blob");
+            out = Files.newOutputStream(spool);
+          }
+          if (out == null) {
+            throw new IOException("a chunk arrived before any blob digest");
+          }
+          chunk.getData().writeTo(out);
+          bytes += chunk.getData().size();
+          if (chunk.getLast()) {
+            out.close();
+            out = null;
+            try (var in = Files.newInputStream(spool)) {
+              context.put(digest, size, in);
+            } finally {
+              Files.deleteIfExists(spool);
+            }
+            blobs++;
+          }
+        } catch (Exception e) {
+          failed = true;
+          response.onError(
+              Status.INVALID_ARGUMENT
+                  .withDescription("uploading " + digest + " failed: " + message(e))
+                  .asException());
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        cleanup();
+      }
+
+      @Override
+      public void onCompleted() {
+        cleanup();
+        if (!failed) {
+          response.onNext(UploadBlobsResponse.newBuilder().setBlobs(blobs).setBytes(bytes).build());
+          response.onCompleted();
+        }
+      }
+
+      private void cleanup() {
+        try {
+          if (out != null) {
+            out.close();
+          }
+          if (spool != null) {
+            Files.deleteIfExists(spool);
+          }
+        } catch (IOException ignored) {
+          // a temp file left behind is harmless
+        }
+      }
+    };
+  }
+
+  @Override
+  public void submitBuild(SubmitBuildRequest request, StreamObserver<BuildStatus> response) {
+    response.onNext(coordinator.submit(request));
+    response.onCompleted();
+  }
+
+  @Override
+  public void watchBuild(WatchBuildRequest request, StreamObserver<BuildProgress> response) {
+    ServerCallStreamObserver<BuildProgress> call = (ServerCallStreamObserver<BuildProgress>) response;
+    ProgressLog.Watcher watcher =
+        new ProgressLog.Watcher() {
+          @Override
+          public void next(BuildProgress progress) {
+            synchronized (call) {
+              if (!call.isCancelled()) {
+                call.onNext(progress);
+              }
+            }
+          }
+
+          @Override
+          public void end() {
+            synchronized (call) {
+              if (!call.isCancelled()) {
+                call.onCompleted();
+              }
+            }
+          }
+        };
+    call.setOnCancelHandler(() -> coordinator.unwatch(request.getBuildId(), watcher));
+    if (!coordinator.watch(request.getBuildId(), request.getAfterSequence(), watcher)) {
+      response.onError(notFound(request.getBuildId()));
+    }
+  }
+
+  @Override
+  public void cancelBuild(CancelBuildRequest request, StreamObserver<BuildStatus> response) {
+    reply(coordinator.cancel(request.getBuildId()), request.getBuildId(), response);
+  }
+
+  @Override
+  public void getBuild(GetBuildRequest request, StreamObserver<BuildStatus> response) {
+    reply(coordinator.status(request.getBuildId()), request.getBuildId(), response);
+  }
+
+  @Override
+  public void listBuilds(ListBuildsRequest request, StreamObserver<ListBuildsResponse> response) {
+    response.onNext(ListBuildsResponse.newBuilder().addAllBuilds(coordinator.list()).build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void exportImage(ExportImageRequest request, StreamObserver<ExportChunk> response) {
+    Optional<String> digest = coordinator.imageDigest(request.getBuildId());
+    if (digest.isEmpty()) {
+      response.onError(
+          Status.FAILED_PRECONDITION
+              .withDescription("build " + request.getBuildId() + " has no image (not finished or failed)")
+              .asException());
+      return;
+    }
+    String format = request.getFormat().isEmpty() ? "oci" : request.getFormat();
+    List<String> tags = coordinator.request(request.getBuildId()).<List<String>>map(r -> List.copyOf(r.getTagsList())).orElse(List.of());
+    try (OutputStream out = new ChunkingOutputStream(response, EXPORT_CHUNK)) {
+      exporter.export(digest.get(), format, tags, out);
+    } catch (IOException | RuntimeException e) {
+      log.warn("exporting build {} failed", request.getBuildId(), e);
+      response.onError(Status.INTERNAL.withDescription("export failed: " + message(e)).asException());
+      return;
+    }
+    response.onCompleted();
+  }
+
+  private static void reply(
+      Optional<BuildStatus> status, String buildId, StreamObserver<BuildStatus> response) {
+    if (status.isEmpty()) {
+      response.onError(notFound(buildId));
+      return;
+    }
+    response.onNext(status.get());
+    response.onCompleted();
+  }
+
+  private static io.grpc.StatusException notFound(String buildId) {
+    return Status.NOT_FOUND.withDescription("no build " + buildId).asException();
+  }
+
+  private static String message(Throwable e) {
+    Throwable t = e.getCause() != null && e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+
+  /** Sends what is written as ExportChunk messages of a bounded size. */
+  private static final class ChunkingOutputStream extends OutputStream {
+    private final StreamObserver<ExportChunk> response;
+    private final byte[] buffer;
+    private int filled;
+
+    ChunkingOutputStream(StreamObserver<ExportChunk> response, int size) {
+      this.response = response;
+      this.buffer = new byte[size];
+    }
+
+    @Override
+    public void write(int b) {
+      if (filled == buffer.length) {
+        flush();
+      }
+      buffer[filled++] = (byte) b;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      while (len > 0) {
+        if (filled == buffer.length) {
+          flush();
+        }
+        int n = Math.min(len, buffer.length - filled);
+        System.arraycopy(b, off, buffer, filled, n);
+        filled += n;
+        off += n;
+        len -= n;
+      }
+    }
+
+    @Override
+    public void flush() {
+      if (filled > 0) {
+        response.onNext(
+            ExportChunk.newBuilder().setData(com.google.protobuf.ByteString.copyFrom(buffer, 0, filled)).build());
+        filled = 0;
+      }
+    }
+
+    @Override
+    public void close() {
+      flush();
+    }
+  }
+}

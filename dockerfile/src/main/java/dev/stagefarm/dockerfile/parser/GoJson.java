@@ -1,6 +1,8 @@
 package dev.stagefarm.dockerfile.parser;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,10 +36,12 @@ final class GoJson {
     this.s = s;
   }
 
+  /** Go's {@code maxNestingDepth}: deeper input is a syntax error, not a stack overflow. */
+  static final int MAX_DEPTH = 10_000;
+
   /** Parses exactly one JSON value, surrounded by JSON whitespace only. */
   static Object parse(String text) throws SyntaxException {
     GoJson reader = new GoJson(text);
-    reader.skipWhitespace();
     Object value = reader.value();
     reader.skipWhitespace();
     if (reader.pos != text.length()) {
@@ -46,14 +50,108 @@ final class GoJson {
     return value;
   }
 
+  /** An array or object being read; a Dockerfile line can nest deeper than the Java stack. */
+  private static final class Container {
+    final List<Object> array;
+    final Map<String, Object> object;
+    String key;
+
+    Container(List<Object> array, Map<String, Object> object) {
+      this.array = array;
+      this.object = object;
+    }
+
+    void add(Object value) {
+      if (array != null) {
+        array.add(value);
+      } else {
+        object.put(key, value);
+      }
+    }
+
+    Object value() {
+      return array != null ? array : object;
+    }
+  }
+
+  /** Reads one value iteratively, keeping open containers on an explicit stack. */
   private Object value() throws SyntaxException {
+    Deque<Container> open = new ArrayDeque<>();
+    while (true) {
+      skipWhitespace();
+      Object value;
+      int c = peek();
+      if (c == '[' || c == '{') {
+        if (open.size() >= MAX_DEPTH) {
+          throw error("exceeded max depth");
+        }
+        pos++;
+        skipWhitespace();
+        if (c == '[' && peek() == ']') {
+          pos++;
+          value = new ArrayList<>();
+        } else if (c == '{' && peek() == '}') {
+          pos++;
+          value = new LinkedHashMap<>();
+        } else {
+          Container container = c == '['
+              ? new Container(new ArrayList<>(), null)
+              : new Container(null, new LinkedHashMap<>());
+          if (c == '{') {
+            container.key = key();
+          }
+          open.push(container);
+          continue;
+        }
+      } else {
+        value = scalar();
+      }
+      // A value is complete: hand it to its container, closing containers as they end.
+      while (true) {
+        Container parent = open.peek();
+        if (parent == null) {
+          return value;
+        }
+        parent.add(value);
+        skipWhitespace();
+        int next = peek();
+        pos++;
+        if (next == ',') {
+          if (parent.object != null) {
+            parent.key = key();
+          }
+          break;
+        }
+        if (next == (parent.array != null ? ']' : '}')) {
+          open.pop();
+          value = parent.value();
+          continue;
+        }
+        throw error(parent.array != null
+            ? "expected ',' or ']' after array element"
+            : "expected ',' or '}' after object value");
+      }
+    }
+  }
+
+  /** An object key and its colon. */
+  private String key() throws SyntaxException {
+    skipWhitespace();
+    if (peek() != '"') {
+      throw error("expected object key");
+    }
+    String key = string();
+    skipWhitespace();
+    expect(':');
+    return key;
+  }
+
+  private Object scalar() throws SyntaxException {
     if (pos >= s.length()) {
       throw error("unexpected end of JSON input");
     }
     char c = s.charAt(pos);
     return switch (c) {
-      case '{' -> object();
-      case '[' -> array();
       case '"' -> string();
       case 't' -> literal("true", Boolean.TRUE);
       case 'f' -> literal("false", Boolean.FALSE);
@@ -65,59 +163,6 @@ final class GoJson {
         throw error("invalid character '" + c + "' looking for beginning of value");
       }
     };
-  }
-
-  private Map<String, Object> object() throws SyntaxException {
-    pos++;
-    Map<String, Object> members = new LinkedHashMap<>();
-    skipWhitespace();
-    if (peek() == '}') {
-      pos++;
-      return members;
-    }
-    while (true) {
-      skipWhitespace();
-      if (peek() != '"') {
-        throw error("expected object key");
-      }
-      String key = string();
-      skipWhitespace();
-      expect(':');
-      skipWhitespace();
-      members.put(key, value());
-      skipWhitespace();
-      int c = peek();
-      pos++;
-      if (c == '}') {
-        return members;
-      }
-      if (c != ',') {
-        throw error("expected ',' or '}' after object value");
-      }
-    }
-  }
-
-  private List<Object> array() throws SyntaxException {
-    pos++;
-    List<Object> elements = new ArrayList<>();
-    skipWhitespace();
-    if (peek() == ']') {
-      pos++;
-      return elements;
-    }
-    while (true) {
-      skipWhitespace();
-      elements.add(value());
-      skipWhitespace();
-      int c = peek();
-      pos++;
-      if (c == ']') {
-        return elements;
-      }
-      if (c != ',') {
-        throw error("expected ',' or ']' after array element");
-      }
-    }
   }
 
   private String string() throws SyntaxException {

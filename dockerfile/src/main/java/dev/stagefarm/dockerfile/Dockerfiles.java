@@ -1,0 +1,38 @@
+package dev.stagefarm.dockerfile;
+
+import dev.stagefarm.dockerfile.graph.BuildOptions;
+import dev.stagefarm.dockerfile.graph.BuildPlan;
+import dev.stagefarm.dockerfile.graph.StageGraph;
+import dev.stagefarm.dockerfile.instructions.DockerfileModel;
+import dev.stagefarm.dockerfile.instructions.InstructionParser;
+import dev.stagefarm.dockerfile.parser.DockerfileParser;
+
+/**
+ * The frontend in one call: Dockerfile text to typed stages, or to a build plan.
+ *
+ * <pre>{@code
+ * BuildPlan plan = Dockerfiles.plan(text, BuildOptions.defaults().withTarget("client"));
+ * for (PlannedStage stage : plan.executionOrder()) { ... }
+ * }</pre>
+ *
+ * Every problem is a {@link DockerfileException} naming the line.
+ */
+public final class Dockerfiles {
+
+  private Dockerfiles() {}
+
+  /** Parses and types a Dockerfile. */
+  public static DockerfileModel parse(String dockerfile) {
+    return InstructionParser.parse(DockerfileParser.parse(dockerfile));
+  }
+
+  /** Parses and types a Dockerfile given as UTF-8 bytes. */
+  public static DockerfileModel parse(byte[] dockerfile) {
+    return InstructionParser.parse(DockerfileParser.parse(dockerfile));
+  }
+
+  /** Parses a Dockerfile and plans the build of {@code options.target()}. */
+  public static BuildPlan plan(String dockerfile, BuildOptions options) {
+    return StageGraph.plan(parse(dockerfile), options);
+  }
+}

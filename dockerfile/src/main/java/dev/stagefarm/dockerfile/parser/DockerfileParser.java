@@ -99,11 +99,14 @@ public final class DockerfileParser {
         Node instruction;
         try {
           instruction = InstructionBuilder.build(line, escape, comments);
+          if (instruction.canContainHeredoc() && line.contains("<<")) {
+            readHeredocs(instruction, line, startLine);
+          }
         } catch (SyntaxProblem e) {
           throw new DockerfileException(startLine, e.getMessage());
-        }
-        if (instruction.canContainHeredoc() && line.contains("<<")) {
-          readHeredocs(instruction, line, startLine);
+        } catch (StackOverflowError e) {
+          // ONBUILD ONBUILD ... or ${a:-${b:-...}} thousands deep: Go's stacks grow, ours do not
+          throw new DockerfileException(startLine, "instruction nested too deeply to parse");
         }
         root.addChild(instruction, startLine, lines.lineNumber());
         comments = new ArrayList<>();

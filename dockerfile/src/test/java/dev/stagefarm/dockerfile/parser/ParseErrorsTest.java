@@ -76,4 +76,14 @@ class ParseErrorsTest {
     assertThat(nodes.get(1).heredocs()).isEmpty();
     assertThat(nodes.get(2).dump()).isEqualTo("eof \"\"");
   }
+
+  @Test
+  void absurdNestingIsAnErrorNotACrash() {
+    String onbuilds = "ONBUILD \\\n".repeat(200_000) + "RUN true\n";
+
+    DockerfileException e = failure("FROM scratch\n" + onbuilds);
+
+    assertThat(e.line()).isEqualTo(2);
+    assertThat(e.problem()).isEqualTo("instruction nested too deeply to parse");
+  }
 }

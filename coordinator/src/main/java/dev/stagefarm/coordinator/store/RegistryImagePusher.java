@@ -1,0 +1,38 @@
+package dev.stagefarm.coordinator.store;
+
+import dev.stagefarm.oci.Digest;
+import dev.stagefarm.oci.image.ImageJson;
+import dev.stagefarm.oci.registry.ImageReference;
+import dev.stagefarm.oci.registry.PushOptions;
+import dev.stagefarm.oci.registry.RegistryClient;
+import dev.stagefarm.oci.store.BlobStore;
+import dev.stagefarm.oci.store.Namespace;
+import java.io.IOException;
+import java.util.List;
+
+/** Pushes a stored image to the registries its tags name. */
+public final class RegistryImagePusher implements StoredImageAssembler.ImagePusher {
+  private final RegistryClient registry;
+  private final BlobStore store;
+
+  public RegistryImagePusher(RegistryClient registry, BlobStore store) {
+    this.registry = registry;
+    this.store = store;
+  }
+
+  @Override
+  public void push(Digest manifest, List<String> tags) throws IOException {
+    if (tags.isEmpty()) {
+      throw new IOException("--push needs at least one -t NAME to push to");
+    }
+    byte[] manifestBytes = store.readAllBytes(Namespace.BLOBS, manifest);
+    ImageJson.readManifest(manifestBytes); // fail here, not half-way through a push, on a bad manifest
+    for (String tag : tags) {
+      try {
+        registry.pushImage(ImageReference.parse(tag), manifestBytes, store, PushOptions.MONOLITHIC);
+      } catch (IOException e) {
+        throw new IOException("pushing " + tag + " failed: " + e.getMessage(), e);
+      }
+    }
+  }
+}

@@ -1,0 +1,77 @@
+package dev.stagefarm.coordinator.store;
+
+import dev.stagefarm.coordinator.ImageAssembler;
+import dev.stagefarm.coordinator.plan.BuildPlan;
+import dev.stagefarm.oci.Descriptor;
+import dev.stagefarm.oci.Digest;
+import dev.stagefarm.oci.MediaTypes;
+import dev.stagefarm.oci.image.ImageConfig;
+import dev.stagefarm.oci.image.ImageJson;
+import dev.stagefarm.oci.image.ImageManifest;
+import dev.stagefarm.oci.store.BlobStore;
+import dev.stagefarm.oci.store.Namespace;
+import dev.stagefarm.oci.store.StoredBlob;
+import dev.stagefarm.proto.v1.ImageState;
+import dev.stagefarm.proto.v1.Layer;
+import dev.stagefarm.proto.v1.SubmitBuildRequest;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Stores the target stage's image: its config (with the rootfs diff_ids of its layers) and an
+ * OCI manifest, both as blobs; then hands the image to the {@link ImagePusher} when the build
+ * asked for a push.
+ */
+public final class StoredImageAssembler implements ImageAssembler {
+  private final BlobStore store;
+  private final ImagePusher pusher;
+
+  public StoredImageAssembler(BlobStore store, ImagePusher pusher) {
+    this.store = store;
+    this.pusher = pusher;
+  }
+
+  @Override
+  public String assemble(BuildPlan plan, ImageState target, SubmitBuildRequest request) throws Exception {
+    ImageConfig config = ImageJson.readConfig(target.getConfigJson().toByteArray());
+    List<Digest> diffIds = target.getLayersList().stream().map(l -> Digest.parse(l.getDiffId())).toList();
+    if (!config.diffIds().equals(diffIds)) {
+      // the layers are the truth: a config whose rootfs disagrees would not unpack
+      config =
+          new ImageConfig(config.platform(), config.created(), config.author(), config.config(), diffIds, config.history());
+    }
+    byte[] configJson = ImageJson.writeConfig(config);
+    StoredBlob configBlob = store.putBytes(Namespace.BLOBS, configJson);
+    List<Descriptor> layers = target.getLayersList().stream().map(StoredImageAssembler::descriptor).toList();
+    for (Descriptor layer : layers) {
+      if (!store.contains(layer.digest())) {
+        throw new IOException("layer " + layer.digest() + " of the image is missing from the content store");
+      }
+    }
+    ImageManifest manifest =
+        ImageManifest.oci(new Descriptor(MediaTypes.OCI_CONFIG, configBlob.digest(), configBlob.size()), layers);
+    StoredBlob manifestBlob = store.putBytes(Namespace.BLOBS, ImageJson.writeManifest(manifest));
+    if (request.getOutputsList().stream().anyMatch(o -> o.getType().equals("registry"))) {
+      pusher.push(manifestBlob.digest(), request.getTagsList());
+    }
+    return manifestBlob.digest().toString();
+  }
+
+  private static Descriptor descriptor(Layer layer) {
+    return new Descriptor(
+        layer.getBlob().getMediaType().isEmpty() ? MediaTypes.OCI_LAYER_TAR_GZIP : layer.getBlob().getMediaType(),
+        Digest.parse(layer.getBlob().getDigest()),
+        layer.getBlob().getSize());
+  }
+
+  /** Pushes a stored image to a registry under the given names. */
+  @FunctionalInterface
+  public interface ImagePusher {
+    ImagePusher UNSUPPORTED =
+        (manifest, tags) -> {
+          throw new IOException("pushing to a registry is not available in this coordinator");
+        };
+
+    void push(Digest manifest, List<String> tags) throws Exception;
+  }
+}

@@ -3,7 +3,6 @@ package dev.stagefarm.dockerfile.parser;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * One node of BuildKit's Dockerfile AST ({@code parser.Node}).
@@ -150,16 +149,12 @@ public final class Node {
   /** Whether heredocs are looked for: RUN, COPY, ADD in shell form, also as ONBUILD's trigger. */
   boolean canContainHeredoc() {
     Node node = this;
-    if (lower(value).equals("onbuild") && next != null && !next.children.isEmpty()) {
+    if (GoText.toLower(value).equals("onbuild") && next != null && !next.children.isEmpty()) {
       node = next.children.get(0);
     }
-    return switch (lower(node.value)) {
+    return switch (GoText.toLower(node.value)) {
       case "run", "copy", "add" -> !node.json;
       default -> false;
     };
-  }
-
-  private static String lower(String s) {
-    return s.toLowerCase(Locale.ROOT);
   }
 }

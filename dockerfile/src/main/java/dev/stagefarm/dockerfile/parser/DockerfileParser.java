@@ -184,11 +184,18 @@ public final class DockerfileParser {
     }
   }
 
+  private static final Pattern BACKSLASH_CONTINUATION = compileContinuation('\\');
+  private static final Pattern BACKTICK_CONTINUATION = compileContinuation('`');
+
+  private static Pattern continuationPattern(int escape) {
+    return escape == '`' ? BACKTICK_CONTINUATION : BACKSLASH_CONTINUATION;
+  }
+
   /**
    * {@code ([^E])E[ \t]*$|^E[ \t]*$}: an escape at the end continues the line unless it is
    * itself escaped ({@code foo\\} does not continue).
    */
-  private static Pattern continuationPattern(int escape) {
+  private static Pattern compileContinuation(int escape) {
     String e = Pattern.quote(Character.toString(escape));
     String notE = escape == '\\' ? "[^\\\\]" : "[^" + Character.toString(escape) + "]";
     return Pattern.compile("(" + notE + ")" + e + "[ \\t]*\\z|^" + e + "[ \\t]*\\z");

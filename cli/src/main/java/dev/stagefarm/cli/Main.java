@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
     description = "A distributed build farm for Dockerfiles.",
     subcommands = {
       CommandLine.HelpCommand.class,
+      ParseCommand.class,
+      GraphCommand.class,
     })
 public final class Main implements Runnable {
 

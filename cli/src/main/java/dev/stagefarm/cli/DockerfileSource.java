@@ -5,14 +5,23 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import picocli.CommandLine.Option;
 
-/** Reads the Dockerfile named by {@code -f} and turns frontend errors into one-line user errors. */
+/**
+ * The {@code -f} option of the commands that read a Dockerfile (a picocli mixin): reads the file
+ * and turns frontend errors into one-line user errors naming it.
+ */
 final class DockerfileSource {
 
-  private final Path path;
+  @Option(
+      names = {"-f", "--file"},
+      defaultValue = "Dockerfile",
+      description = "The Dockerfile (default: ${DEFAULT-VALUE}).")
+  Path path;
 
-  DockerfileSource(Path path) {
-    this.path = path;
+  /** The path as the user gave it. */
+  Path path() {
+    return path;
   }
 
   /** The file's bytes. */

@@ -6,12 +6,12 @@ import dev.stagefarm.dockerfile.graph.BuildOptions;
 import dev.stagefarm.dockerfile.graph.BuildPlan;
 import dev.stagefarm.dockerfile.graph.Platform;
 import dev.stagefarm.dockerfile.graph.StageGraph;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -30,11 +30,7 @@ final class GraphCommand implements Callable<Integer> {
     json
   }
 
-  @Option(
-      names = {"-f", "--file"},
-      defaultValue = "Dockerfile",
-      description = "The Dockerfile (default: ${DEFAULT-VALUE}).")
-  Path file;
+  @Mixin DockerfileSource source;
 
   @Option(names = "--target", description = "The stage to build (default: the last stage).")
   String target;
@@ -59,7 +55,6 @@ final class GraphCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    DockerfileSource source = new DockerfileSource(file);
     BuildOptions options = new BuildOptions(target, buildArgs(), targetPlatform(), null);
     BuildPlan plan;
     try {
@@ -70,7 +65,7 @@ final class GraphCommand implements Callable<Integer> {
     StageGraphView view = new StageGraphView(plan);
     Utf8Stdout.print(
         switch (format) {
-          case text -> view.text(file.toString());
+          case text -> view.text(source.path().toString());
           case dot -> view.dot();
           case json -> view.json();
         });

@@ -9,13 +9,13 @@ import dev.stagefarm.dockerfile.parser.Heredoc;
 import dev.stagefarm.dockerfile.parser.Node;
 import dev.stagefarm.dockerfile.parser.ParseResult;
 import dev.stagefarm.dockerfile.parser.Warning;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -34,11 +34,7 @@ final class ParseCommand implements Callable<Integer> {
     json
   }
 
-  @Option(
-      names = {"-f", "--file"},
-      defaultValue = "Dockerfile",
-      description = "The Dockerfile (default: ${DEFAULT-VALUE}).")
-  Path file;
+  @Mixin DockerfileSource source;
 
   @Option(
       names = "--format",
@@ -48,7 +44,6 @@ final class ParseCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    DockerfileSource source = new DockerfileSource(file);
     ParseResult result;
     try {
       result = DockerfileParser.parse(source.read());

@@ -1,0 +1,18 @@
+package dev.stagefarm.worker.exec;
+
+import dev.stagefarm.worker.runtime.OciBundle;
+import dev.stagefarm.worker.runtime.Runc;
+import java.nio.file.Path;
+
+/**
+ * What every RUN on this worker shares.
+ *
+ * @param runc the runtime, with the worker's own state root
+ * @param bundles writes config.json
+ * @param cacheMounts where {@code --mount=type=cache} directories live, by id
+ * @param secretsDir one file per secret id, or null when the worker has no secrets
+ * @param hostNetworkByDefault whether {@code --network=default} means the host's namespace
+ * @param resolvConf the resolv.conf given to containers on the host network
+ */
+record RunEnvironment(
+    Runc runc, OciBundle bundles, Path cacheMounts, Path secretsDir, boolean hostNetworkByDefault, String resolvConf) {}

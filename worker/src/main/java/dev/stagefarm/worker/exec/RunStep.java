@@ -1,0 +1,264 @@
+package dev.stagefarm.worker.exec;
+
+import dev.stagefarm.dockerfile.instructions.CommandLine;
+import dev.stagefarm.dockerfile.instructions.InlineFile;
+import dev.stagefarm.dockerfile.instructions.NetworkMode;
+import dev.stagefarm.dockerfile.instructions.RunInstruction;
+import dev.stagefarm.dockerfile.instructions.RunMount;
+import dev.stagefarm.dockerfile.parser.Heredocs;
+import dev.stagefarm.oci.image.ContainerConfig;
+import dev.stagefarm.worker.StageFailedException;
+import dev.stagefarm.worker.StageFailure;
+import dev.stagefarm.worker.StageProgress;
+import dev.stagefarm.worker.runtime.ContainerSpec;
+import dev.stagefarm.worker.runtime.Mounts;
+import dev.stagefarm.worker.runtime.ResolvedUser;
+import dev.stagefarm.worker.runtime.RootfsPaths;
+import dev.stagefarm.worker.runtime.UserResolver;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Executes one RUN in a runc container over the instruction's overlay: argv from shell/exec form
+ * and heredocs (BuildKit's dispatchRun), env, user, working dir, network, and the RUN's mounts.
+ * Mount points the container needed but the image lacked are removed from the upper dir
+ * afterwards, so they do not end up in the layer (BuildKit does the same).
+ */
+final class RunStep {
+  private static final List<String> DEFAULT_SHELL = List.of("/bin/sh", "-c");
+  private static final List<String> STANDARD_MOUNT_POINTS = List.of(
+      "/proc", "/dev", "/sys", "/etc/hosts", "/etc/resolv.conf", "/etc/hostname");
+  private static final Map<String, ReentrantLock> CACHE_LOCKS = new ConcurrentHashMap<>();
+
+  private final RunEnvironment environment;
+
+  RunStep(RunEnvironment environment) {
+    this.environment = environment;
+  }
+
+  /** Runs {@code run}; returns normally when it exited 0. */
+  void execute(RunInstruction run, int index, ContainerConfig config, List<String> env, StageWorkspace.Layered fs,
+      SourceViews views, StageProgress progress, RunOutput.OutputBudget budget, String containerId)
+      throws StageFailedException, IOException, InterruptedException {
+    Path rootfs = fs.merged;
+    ResolvedUser user;
+    try {
+      user = UserResolver.resolve(rootfs, config.user());
+    } catch (UserResolver.UnknownUserException e) {
+      throw new StageFailedException(StageFailure.build(index, run.line(), e.getMessage()));
+    }
+    String cwd = config.workingDir().isEmpty() ? "/" : config.workingDir();
+    Path cwdOnHost = RootfsPaths.resolveLenient(rootfs, cwd);
+    if (!Files.isDirectory(cwdOnHost)) {
+      Files.createDirectories(cwdOnHost);
+    }
+    List<String> processEnv = new ArrayList<>(env);
+    if (processEnv.stream().noneMatch(e -> e.startsWith("HOME="))) {
+      processEnv.add("HOME=" + user.home());
+    }
+    Path scratch = fs.upper.resolveSibling("r" + fs.upper.getFileName());
+    List<ContainerSpec.Mount> mounts = new ArrayList<>();
+    List<ReentrantLock> held = new ArrayList<>();
+    List<Path> tmpfsMounts = new ArrayList<>();
+    List<String> mountPoints = new ArrayList<>(STANDARD_MOUNT_POINTS);
+    try {
+      for (RunMount m : run.mounts()) {
+        ContainerSpec.Mount mount = prepareMount(m, index, run.line(), cwd, scratch, views, processEnv, held, tmpfsMounts);
+        if (mount != null) {
+          mounts.add(mount);
+          mountPoints.add(mount.destination());
+        }
+      }
+      List<Path> stubs = missingMountPoints(rootfs, mountPoints);
+      boolean hostNetwork = switch (run.network()) {
+        case HOST -> true;
+        case NONE -> false;
+        case DEFAULT -> environment.hostNetworkByDefault();
+      };
+      List<String> args = argv(run.command(), config.shell());
+      ContainerSpec spec = new ContainerSpec(rootfs, args, processEnv, cwd, user, "buildkitsandbox", hostNetwork, mounts);
+      Path bundle = environment.bundles().write(scratch.resolve("bundle"), spec, environment.resolvConf());
+      RunOutput output = new RunOutput(progress, index, budget);
+      int exit;
+      try {
+        exit = environment.runc().run(containerId, bundle, output);
+      } finally {
+        output.flush();
+        environment.runc().delete(containerId);
+      }
+      removeStubs(rootfs, fs.upper, stubs);
+      if (exit != 0) {
+        throw new StageFailedException(new StageFailure(index, run.line(), exit,
+            "process \"" + String.join(" ", args) + "\" did not complete successfully: exit code: " + exit,
+            output.tail(), false));
+      }
+    } finally {
+      for (Path t : tmpfsMounts) {
+        Mounts.unmount(t);
+      }
+      held.forEach(ReentrantLock::unlock);
+      dev.stagefarm.worker.layers.Trees.deleteRecursively(scratch);
+    }
+  }
+
+  /** BuildKit's argv: heredocs become the script (or a shebang file), shell form goes through SHELL. */
+  static List<String> argv(CommandLine command, List<String> imageShell) {
+    List<String> args = command.args();
+    if (!command.files().isEmpty() && command.prependShell() && args.size() == 1) {
+      InlineFile first = command.files().get(0);
+      if (Heredocs.parseOrEmpty(args.get(0)).isPresent()) {
+        String data = first.chomp() ? first.chompedData() : first.data();
+        args = List.of(data);
+      } else {
+        StringBuilder full = new StringBuilder(args.get(0));
+        for (InlineFile file : command.files()) {
+          full.append('\n').append(file.data()).append(file.name());
+        }
+        args = List.of(full.toString());
+      }
+    }
+    if (!command.prependShell()) {
+      return args;
+    }
+    List<String> shell = imageShell.isEmpty() ? DEFAULT_SHELL : imageShell;
+    List<String> argv = new ArrayList<>(shell);
+    argv.addAll(args);
+    return argv;
+  }
+
+  private ContainerSpec.Mount prepareMount(RunMount m, int index, int line, String cwd, Path scratch,
+      SourceViews views, List<String> processEnv, List<ReentrantLock> held, List<Path> tmpfsMounts)
+      throws StageFailedException, IOException {
+    String target = absolute(cwd, m.target());
+    switch (m.type()) {
+      case CACHE -> {
+        String id = m.id().isEmpty() ? target : m.id();
+        Path dir = environment.cacheMounts().resolve(sanitize(id));
+        if (!Files.isDirectory(dir)) {
+          Files.createDirectories(dir);
+          FileAttrs.setMode(dir, m.mode() == null ? 0755 : m.mode());
+          FileAttrs.chown(dir, m.uid() == null ? 0 : m.uid(), m.gid() == null ? 0 : m.gid());
+        }
+        if (m.sharing() == dev.stagefarm.dockerfile.instructions.CacheSharing.LOCKED) {
+          ReentrantLock lock = CACHE_LOCKS.computeIfAbsent(dir.toString(), k -> new ReentrantLock());
+          lock.lock();
+          held.add(lock);
+        }
+        return ContainerSpec.Mount.bind(dir, target, m.readOnly());
+      }
+      case TMPFS -> {
+        return ContainerSpec.Mount.tmpfs(target, m.sizeLimit());
+      }
+      case SECRET -> {
+        String id = m.id().isEmpty() ? Path.of(target.isEmpty() ? "secret" : target).getFileName().toString() : m.id();
+        Path source = environment.secretsDir() == null ? null : environment.secretsDir().resolve(sanitize(id));
+        if (source == null || !Files.isRegularFile(source)) {
+          if (m.required()) {
+            throw new StageFailedException(StageFailure.build(index, line,
+                "secret " + id + " is required but this worker has no such secret"));
+          }
+          return null;
+        }
+        byte[] secret = Files.readAllBytes(source);
+        // the secret lives on a tmpfs: never on disk, never in the upper dir (the layer)
+        Path dir = scratch.resolve("secret-" + tmpfsMounts.size());
+        Mounts.tmpfs(dir, "mode=0700,size=1m");
+        tmpfsMounts.add(dir);
+        Path file = dir.resolve("value");
+        Files.write(file, secret);
+        FileAttrs.setMode(file, m.mode() == null ? 0400 : m.mode());
+        FileAttrs.chown(file, m.uid() == null ? 0 : m.uid(), m.gid() == null ? 0 : m.gid());
+        if (m.env() != null && !m.env().isEmpty()) {
+          processEnv.add(m.env() + "=" + new String(secret, StandardCharsets.UTF_8));
+        }
+        if (m.target().isEmpty() && m.env() != null && !m.env().isEmpty()) {
+          return null; // env only
+        }
+        String dest = m.target().isEmpty() ? "/run/secrets/" + id : target;
+        return ContainerSpec.Mount.bind(file, dest, true);
+      }
+      case BIND -> {
+        Path root = m.from().isEmpty() ? views.context(index, line) : views.input(m.from(), index, line);
+        Path source = RootfsPaths.resolveLenient(root, m.source().isEmpty() ? "/" : m.source());
+        if (!Files.exists(source, LinkOption.NOFOLLOW_LINKS)) {
+          throw new StageFailedException(StageFailure.build(index, line,
+              "RUN --mount=type=bind: source \"" + m.source() + "\" not found in "
+                  + (m.from().isEmpty() ? "the build context" : m.from())));
+        }
+        if (!m.readOnly()) {
+          // rw bind: writes are thrown away (BuildKit), so give the container a private copy
+          Path copy = scratch.resolve("bind-" + tmpfsMounts.size() + "-" + System.nanoTime());
+          Files.createDirectories(copy.getParent());
+          dev.stagefarm.worker.runtime.HostProcess.run(List.of("cp", "-a", source.toString(), copy.toString()), null);
+          source = copy;
+        }
+        return ContainerSpec.Mount.bind(source, target, !m.readOnly());
+      }
+      case SSH -> throw new StageFailedException(StageFailure.build(index, line,
+          "RUN --mount=type=ssh is not supported by stagefarm workers"));
+    }
+    throw new IllegalStateException("unknown mount type " + m.type());
+  }
+
+  private static String absolute(String cwd, String target) {
+    if (target.isEmpty() || target.startsWith("/")) {
+      return target;
+    }
+    return Path.of(cwd).resolve(target).normalize().toString();
+  }
+
+  private static String sanitize(String id) {
+    return id.replaceAll("[^A-Za-z0-9._-]", "_");
+  }
+
+  /** For each mount point missing in the rootfs: the topmost missing path runc will create. */
+  private static List<Path> missingMountPoints(Path rootfs, List<String> destinations) throws IOException {
+    List<Path> missing = new ArrayList<>();
+    for (String dest : destinations) {
+      Path p = RootfsPaths.resolveLenient(rootfs, dest);
+      if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+        continue;
+      }
+      Path top = p;
+      while (top.getParent() != null && !top.getParent().equals(rootfs)
+          && !Files.exists(top.getParent(), LinkOption.NOFOLLOW_LINKS)) {
+        top = top.getParent();
+      }
+      missing.add(rootfs.relativize(p));
+      missing.add(rootfs.relativize(top));
+    }
+    return missing;
+  }
+
+  /** Removes mount-point stubs (empty files or dirs runc created) from the upper dir, deepest first. */
+  private static void removeStubs(Path rootfs, Path upper, List<Path> stubs) throws IOException {
+    for (int i = 0; i < stubs.size(); i += 2) {
+      Path deepest = stubs.get(i);
+      Path top = stubs.get(i + 1);
+      for (Path p = deepest; p != null; p = p.getParent()) {
+        Path inUpper = upper.resolve(p.toString());
+        if (Files.isDirectory(inUpper, LinkOption.NOFOLLOW_LINKS)) {
+          try (var s = Files.list(inUpper)) {
+            if (s.findAny().isPresent()) {
+              break;
+            }
+          }
+          Files.delete(inUpper);
+        } else if (Files.isRegularFile(inUpper, LinkOption.NOFOLLOW_LINKS) && Files.size(inUpper) == 0) {
+          Files.delete(inUpper);
+        }
+        if (p.equals(top)) {
+          break;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,260 @@
+package dev.stagefarm.worker.exec;
+
+import dev.stagefarm.dockerfile.DockerfileException;
+import dev.stagefarm.dockerfile.Dockerfiles;
+import dev.stagefarm.dockerfile.graph.BuildOptions;
+import dev.stagefarm.dockerfile.graph.BuildPlan;
+import dev.stagefarm.dockerfile.graph.PlannedStage;
+import dev.stagefarm.dockerfile.instructions.ArgInstruction;
+import dev.stagefarm.dockerfile.instructions.Instruction;
+import dev.stagefarm.dockerfile.instructions.OnbuildInstruction;
+import dev.stagefarm.dockerfile.instructions.Origin;
+import dev.stagefarm.dockerfile.instructions.RunInstruction;
+import dev.stagefarm.dockerfile.instructions.StageScope;
+import dev.stagefarm.oci.Compression;
+import dev.stagefarm.oci.Digest;
+import dev.stagefarm.oci.Platform;
+import dev.stagefarm.oci.image.HistoryEntry;
+import dev.stagefarm.oci.image.ImageConfig;
+import dev.stagefarm.oci.image.ImageJson;
+import dev.stagefarm.oci.layer.LayerResult;
+import dev.stagefarm.oci.layer.LayerWriter;
+import dev.stagefarm.oci.store.BlobStore;
+import dev.stagefarm.oci.store.Namespace;
+import dev.stagefarm.proto.Topics;
+import dev.stagefarm.proto.v1.CacheRecord;
+import dev.stagefarm.proto.v1.Descriptor;
+import dev.stagefarm.proto.v1.ImageState;
+import dev.stagefarm.proto.v1.Layer;
+import dev.stagefarm.proto.v1.StageTask;
+import dev.stagefarm.worker.StageFailedException;
+import dev.stagefarm.worker.StageFailure;
+import dev.stagefarm.worker.StageProgress;
+import dev.stagefarm.worker.StageRunner;
+import dev.stagefarm.worker.layers.LayerCache;
+import dev.stagefarm.worker.layers.Trees;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Executes a stage task, instruction by instruction (take task → materialise → execute →
+ * snapshot/upload → report):
+ *
+ * <ol>
+ *   <li>parse the task's Dockerfile with the frontend and take stage {@code stage_index};
+ *   <li>materialise the base: its layers from the extracted-layer cache, stacked as overlay lowers;
+ *   <li>per instruction: metadata updates the image config; RUN/COPY/ADD get a fresh overlay upper
+ *       dir, execute, and that upper dir becomes a layer (tar → store) and the next lower dir;
+ *   <li>record each instruction's result under its cache key; return the layers and config.
+ * </ol>
+ */
+public final class StageExecutor implements StageRunner {
+  private static final Logger log = LoggerFactory.getLogger(StageExecutor.class);
+  private static final AtomicLong SEQUENCE = new AtomicLong();
+
+  /** Per-stage bounds on streamed RUN output. */
+  public record OutputLimits(long bytesPerSecond, long maxBytes) {}
+
+  private final BlobStore store;
+  private final LayerCache layers;
+  private final RunEnvironment runEnvironment;
+  private final Path stagesDir;
+  private final String containerPrefix;
+  private final OutputLimits outputLimits;
+  private final RunStep runStep;
+  private final CopyStep copyStep = new CopyStep();
+
+  StageExecutor(BlobStore store, LayerCache layers, RunEnvironment runEnvironment, Path stagesDir,
+      String containerPrefix, OutputLimits outputLimits) {
+    this.store = store;
+    this.layers = layers;
+    this.runEnvironment = runEnvironment;
+    this.stagesDir = stagesDir;
+    this.containerPrefix = containerPrefix;
+    this.outputLimits = outputLimits;
+    this.runStep = new RunStep(runEnvironment);
+  }
+
+  @Override
+  public ImageState run(StageTask task, StageProgress progress) throws StageFailedException, InterruptedException {
+    long seq = SEQUENCE.incrementAndGet();
+    Path dir = stagesDir.resolve(Long.toString(seq, 36));
+    int[] current = {-1};
+    int[] line = {0};
+    try (StageWorkspace workspace = new StageWorkspace(dir)) {
+      return execute(task, progress, workspace, seq, current, line);
+    } catch (DockerfileException e) {
+      throw new StageFailedException(StageFailure.build(current[0], e.line(), e.getMessage()), e);
+    } catch (java.io.InterruptedIOException e) {
+      throw new InterruptedException("stage cancelled");
+    } catch (IOException e) {
+      throw new StageFailedException(StageFailure.infrastructure(current[0], line[0],
+          "worker I/O failed: " + e.getMessage()), e);
+    }
+  }
+
+  private ImageState execute(StageTask task, StageProgress progress, StageWorkspace workspace, long seq,
+      int[] current, int[] line) throws IOException, StageFailedException, InterruptedException {
+    String dockerfile = task.getDockerfile().toString(StandardCharsets.UTF_8);
+    BuildPlan plan = Dockerfiles.plan(dockerfile, BuildOptions.defaults().withBuildArgs(task.getBuildArgsMap()));
+    if (task.getStageIndex() < 0 || task.getStageIndex() >= plan.stages().size()) {
+      throw new StageFailedException(StageFailure.build(-1, 0,
+          "the task names stage " + task.getStageIndex() + " but the Dockerfile has " + plan.stages().size()));
+    }
+    PlannedStage stage = plan.stage(task.getStageIndex());
+    ImageConfig image = baseConfig(task);
+
+    long materialiseStart = System.nanoTime();
+    for (Layer layer : task.getBase().getLayersList()) {
+      workspace.addBaseLayer(layers.acquire(Digest.parse(layer.getDiffId()), Digest.parse(layer.getBlob().getDigest())));
+    }
+    log.debug("materialised {} base layers in {} ms", task.getBase().getLayersCount(),
+        (System.nanoTime() - materialiseStart) / 1_000_000);
+
+    // ONBUILD triggers of a base image run first (those of a base stage are already in the plan)
+    List<Instruction> instructions = new ArrayList<>();
+    if (!task.getBase().getOrigin().startsWith("stage:")) {
+      for (String trigger : image.config().onBuild()) {
+        instructions.add(new OnbuildInstruction(new Origin("ONBUILD", stage.stage().origin().line(),
+            stage.stage().origin().line(), "ONBUILD " + trigger), trigger).trigger(stage.stage().origin().line()));
+      }
+    }
+    image = image.updateConfig(c -> c.withOnBuild(List.of())); // triggers are not inherited
+    int triggers = instructions.size();
+    instructions.addAll(stage.instructions());
+
+    StageScope scope = plan.scopeFor(task.getStageIndex(), image.config().env(), Map.of());
+    ConfigUpdates configUpdates = new ConfigUpdates();
+    SourceViews views = new SourceViews(task, store, layers, workspace);
+    RunOutput.OutputBudget budget = new RunOutput.OutputBudget(outputLimits.bytesPerSecond(), outputLimits.maxBytes());
+    List<Layer> resultLayers = new ArrayList<>(task.getBase().getLayersList());
+    Instant epoch = sourceDateEpoch(task);
+
+    for (int i = 0; i < instructions.size(); i++) {
+      current[0] = i;
+      Instruction instruction = scope.apply(instructions.get(i));
+      line[0] = instruction.line();
+      progress.instructionStarted(i);
+      long started = System.currentTimeMillis();
+      Layer layer = null;
+      if (ConfigUpdates.isMetadata(instruction)) {
+        image = configUpdates.apply(image, instruction);
+        if (instruction instanceof dev.stagefarm.dockerfile.instructions.EnvInstruction) {
+          image = image.updateConfig(c -> c.withEnvList(scope.imageEnv()));
+        }
+        if (!(instruction instanceof ArgInstruction)) {
+          image = image.withHistory(history(instruction, epoch, true));
+        }
+      } else {
+        String name = Integer.toString(i);
+        Path upper;
+        try (StageWorkspace.Layered fs = workspace.mountWritable(name)) {
+          upper = fs.upper;
+          if (instruction instanceof RunInstruction run) {
+            runStep.execute(run, i, image.config(), scope.envList(), fs, views, progress, budget,
+                containerPrefix + "-" + Long.toString(seq, 36) + "-" + i);
+          } else {
+            copyStep.execute(instruction, i, image.config(), fs.merged, views);
+          }
+        }
+        if (Trees.isEmpty(upper)) {
+          // nothing changed: BuildKit omits empty layers too
+          image = image.withHistory(history(instruction, epoch, true));
+          Files.delete(upper);
+        } else {
+          layer = snapshot(upper, workspace, i, epoch);
+          workspace.pushLayer(upper);
+          resultLayers.add(layer);
+          image = image.withLayer(Digest.parse(layer.getDiffId()), history(instruction, epoch, false));
+        }
+      }
+      recordCache(task, i - triggers, layer, image);
+      progress.instructionDone(i, layer, false, started, System.currentTimeMillis());
+    }
+    current[0] = -1;
+    byte[] config = ImageJson.writeConfig(image);
+    return ImageState.newBuilder()
+        .addAllLayers(resultLayers)
+        .setConfigJson(com.google.protobuf.ByteString.copyFrom(config))
+        .setOrigin("stage:" + stage.displayName())
+        .build();
+  }
+
+  /** The upper dir as a reproducible layer in the store (HEAD first: an existing blob is not sent again). */
+  private Layer snapshot(Path upper, StageWorkspace workspace, int index, Instant epoch) throws IOException {
+    LayerWriter.Options options = LayerWriter.Options.defaults().withCompression(Compression.GZIP).withOverlayUpper(true);
+    if (epoch != null) {
+      options = options.withSourceDateEpoch(epoch);
+    }
+    Path tar = workspace.dir.resolve("layer-" + index + ".tar.gz");
+    LayerResult result = new LayerWriter(options).write(upper, tar);
+    try (InputStream in = Files.newInputStream(tar)) {
+      store.put(Namespace.BLOBS, result.blob().digest(), result.blob().size(), in);
+    }
+    Files.delete(tar);
+    return Layer.newBuilder()
+        .setBlob(Descriptor.newBuilder()
+            .setMediaType(result.blob().mediaType())
+            .setDigest(result.blob().digest().toString())
+            .setSize(result.blob().size()))
+        .setDiffId(result.diffId().toString())
+        .build();
+  }
+
+  /** Stores what instruction {@code index} of the stage produced under its cache key, when the task gives one. */
+  private void recordCache(StageTask task, int index, Layer layer, ImageConfig image) throws IOException {
+    if (index < 0 || index >= task.getInstructionsCount()) {
+      return;
+    }
+    String key = task.getInstructions(index).getCacheKey();
+    if (key.isEmpty()) {
+      return;
+    }
+    CacheRecord.Builder record = CacheRecord.newBuilder()
+        .setSchemaVersion(Topics.SCHEMA_VERSION)
+        .setCacheKey(key)
+        .setConfigJson(com.google.protobuf.ByteString.copyFrom(ImageJson.writeConfig(image)))
+        .setCreatedMs(System.currentTimeMillis());
+    if (layer != null) {
+      record.setLayer(layer);
+    }
+    store.putRecord(key, record.build().toByteArray());
+  }
+
+  private static ImageConfig baseConfig(StageTask task) {
+    if (!task.getBase().getConfigJson().isEmpty()) {
+      return ImageJson.readConfig(task.getBase().getConfigJson().toByteArray());
+    }
+    Platform platform = task.hasPlatform() && !task.getPlatform().getArchitecture().isEmpty()
+        ? new Platform(task.getPlatform().getOs(), task.getPlatform().getArchitecture(), task.getPlatform().getVariant())
+        : Platform.LINUX_AMD64;
+    return ImageConfig.scratch(platform);
+  }
+
+  private static HistoryEntry history(Instruction instruction, Instant epoch, boolean emptyLayer) {
+    String createdBy = instruction.original() + (emptyLayer ? "" : " # buildkit");
+    return HistoryEntry.of(epoch, createdBy, emptyLayer);
+  }
+
+  private static Instant sourceDateEpoch(StageTask task) {
+    String value = task.getBuildArgsOrDefault("SOURCE_DATE_EPOCH", "");
+    if (value.isEmpty()) {
+      return null;
+    }
+    try {
+      return Instant.ofEpochSecond(Long.parseLong(value.strip()));
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+}

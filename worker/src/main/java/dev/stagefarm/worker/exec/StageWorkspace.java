@@ -1,0 +1,111 @@
+package dev.stagefarm.worker.exec;
+
+import dev.stagefarm.worker.layers.LayerCache;
+import dev.stagefarm.worker.layers.Trees;
+import dev.stagefarm.worker.runtime.Mounts;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One stage's scratch space on the worker: the stack of lower dirs (the base's cached layers, then
+ * the upper dir of each filesystem-changing instruction so far), and the mounts made on it.
+ * {@link #close()} unmounts everything below it and deletes it, whatever happened.
+ *
+ * <pre>
+ *   ws/u3  ws/w3  ws/m  ws/k3   upper, overlay work dir, merged view, lower-dir links of instruction 3
+ * </pre>
+ */
+final class StageWorkspace implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(StageWorkspace.class);
+
+  final Path dir;
+  private final List<LayerCache.Lease> baseLayers = new ArrayList<>(); // bottom first
+  private final List<Path> producedUppers = new ArrayList<>(); // bottom first
+  private int mounts;
+
+  StageWorkspace(Path dir) throws IOException {
+    this.dir = dir;
+    Files.createDirectories(dir);
+  }
+
+  void addBaseLayer(LayerCache.Lease lease) {
+    baseLayers.add(lease);
+  }
+
+  /** Lower dirs, topmost first; an empty dir when there are none (FROM scratch). */
+  List<Path> lowers() throws IOException {
+    List<Path> lowers = new ArrayList<>();
+    for (int i = producedUppers.size() - 1; i >= 0; i--) {
+      lowers.add(producedUppers.get(i));
+    }
+    for (int i = baseLayers.size() - 1; i >= 0; i--) {
+      lowers.add(baseLayers.get(i).dir());
+    }
+    if (lowers.isEmpty()) {
+      Path empty = Files.createDirectories(dir.resolve("empty"));
+      lowers.add(empty);
+    }
+    return lowers;
+  }
+
+  /** A writable view for one instruction: the current stack plus a fresh upper dir. */
+  Layered mountWritable(String name) throws IOException {
+    Path upper = Files.createDirectories(dir.resolve("u" + name));
+    Path work = Files.createDirectories(dir.resolve("w" + name));
+    Path merged = dir.resolve("m" + name);
+    Mounts.overlay(lowers(), upper, work, merged, dir.resolve("k" + name));
+    mounts++;
+    return new Layered(upper, work, merged);
+  }
+
+  /** The upper dir of a finished instruction becomes the next instruction's top lower dir. */
+  void pushLayer(Path upper) {
+    producedUppers.add(upper);
+  }
+
+  List<Path> producedUppers() {
+    return List.copyOf(producedUppers);
+  }
+
+  /** A mounted overlay for one instruction; closing unmounts it (the upper dir stays). */
+  final class Layered implements AutoCloseable {
+    final Path upper;
+    final Path work;
+    final Path merged;
+
+    Layered(Path upper, Path work, Path merged) {
+      this.upper = upper;
+      this.work = work;
+      this.merged = merged;
+    }
+
+    @Override
+    public void close() throws IOException {
+      Mounts.unmount(merged);
+      Trees.deleteRecursively(work);
+      Files.deleteIfExists(merged);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      for (Path mount : Mounts.mountPointsUnder(dir)) {
+        Mounts.unmount(mount);
+      }
+    } catch (IOException e) {
+      log.warn("unmounting under {} failed: {}", dir, e.toString());
+    }
+    baseLayers.forEach(LayerCache.Lease::close);
+    try {
+      Trees.deleteRecursively(dir);
+    } catch (IOException e) {
+      log.warn("removing stage workspace {} failed: {}", dir, e.toString());
+    }
+  }
+}

@@ -1,0 +1,51 @@
+package dev.stagefarm.worker.runtime;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * What one RUN container needs: the process and its mounts. {@link OciBundle} turns it into runc's
+ * config.json.
+ *
+ * @param rootfs the merged overlay the process sees as /
+ * @param args argv (shell form already wrapped in the stage's SHELL)
+ * @param env {@code NAME=value}
+ * @param cwd working directory inside the container (exists)
+ * @param user resolved numeric ids
+ * @param hostname the container's hostname
+ * @param hostNetwork share the host's network namespace (else a private one with only loopback)
+ * @param mounts extra mounts (cache, secret, bind, tmpfs), after the standard ones
+ */
+public record ContainerSpec(
+    Path rootfs,
+    List<String> args,
+    List<String> env,
+    String cwd,
+    ResolvedUser user,
+    String hostname,
+    boolean hostNetwork,
+    List<Mount> mounts) {
+
+  public ContainerSpec {
+    args = List.copyOf(args);
+    env = List.copyOf(env);
+    mounts = List.copyOf(mounts);
+  }
+
+  /** A mount in the OCI runtime spec's terms. */
+  public record Mount(String destination, String type, String source, List<String> options) {
+    public Mount {
+      options = List.copyOf(options);
+    }
+
+    public static Mount bind(Path source, String destination, boolean readOnly) {
+      return new Mount(destination, "bind", source.toAbsolutePath().toString(),
+          readOnly ? List.of("rbind", "ro", "nosuid", "nodev") : List.of("rbind", "rw", "nosuid", "nodev"));
+    }
+
+    public static Mount tmpfs(String destination, long sizeBytes) {
+      return new Mount(destination, "tmpfs", "tmpfs", sizeBytes > 0
+          ? List.of("nosuid", "nodev", "size=" + sizeBytes) : List.of("nosuid", "nodev"));
+    }
+  }
+}

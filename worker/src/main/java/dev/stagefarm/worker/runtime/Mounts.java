@@ -1,0 +1,99 @@
+package dev.stagefarm.worker.runtime;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Kernel mounts the worker makes on the host: overlayfs stacks and tmpfs. Needs root.
+ *
+ * <p>Why the relative paths: the kernel limits mount options to one page (4096 bytes). A stack of
+ * many layers would overflow it with absolute paths, so each lower dir gets a short symlink in a
+ * per-mount "links" dir and {@code mount} runs with that dir as its working directory.
+ */
+public final class Mounts {
+  private Mounts() {}
+
+  /**
+   * Mounts an overlay at {@code target}.
+   *
+   * @param lowers lower dirs, topmost first (at least one)
+   * @param upper the writable upper dir, or null for a read-only view
+   * @param work overlayfs' work dir (same filesystem as upper), or null with upper null
+   * @param links an empty scratch dir for the short lower-dir names
+   */
+  public static void overlay(List<Path> lowers, Path upper, Path work, Path target, Path links) throws IOException {
+    if (lowers.isEmpty()) {
+      throw new IllegalArgumentException("an overlay needs at least one lower dir");
+    }
+    Files.createDirectories(links);
+    Files.createDirectories(target);
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < lowers.size(); i++) {
+      String name = Integer.toString(i, 36);
+      Path link = links.resolve(name);
+      Files.deleteIfExists(link);
+      Files.createSymbolicLink(link, lowers.get(i).toAbsolutePath());
+      names.add(name);
+    }
+    StringBuilder options = new StringBuilder("lowerdir=").append(String.join(":", names));
+    if (upper != null) {
+      options.append(",upperdir=").append(upper.toAbsolutePath()).append(",workdir=").append(work.toAbsolutePath());
+    }
+    // index=off/xino=off: lowers are shared by concurrent stages, and an upper from one mount becomes a lower of the next
+    options.append(",index=off,xino=off");
+    if (upper == null && lowers.size() == 1) {
+      // overlayfs needs two lowers without an upper: a bind mount is the same read-only view
+      HostProcess.run(List.of("mount", "--bind", "-o", "ro", lowers.get(0).toAbsolutePath().toString(),
+          target.toAbsolutePath().toString()), null);
+      HostProcess.run(List.of("mount", "-o", "remount,bind,ro", target.toAbsolutePath().toString()), null);
+      return;
+    }
+    HostProcess.run(List.of("mount", "-t", "overlay", "overlay", "-o", options.toString(),
+        target.toAbsolutePath().toString()), links);
+  }
+
+  /** A tmpfs at {@code target} (for secrets: never on disk). */
+  public static void tmpfs(Path target, String options) throws IOException {
+    Files.createDirectories(target);
+    HostProcess.run(List.of("mount", "-t", "tmpfs", "-o", options, "tmpfs", target.toAbsolutePath().toString()), null);
+  }
+
+  /** Unmounts {@code target}; lazily when it is busy, so a cleanup never hangs. Not mounted: no-op. */
+  public static void unmount(Path target) throws IOException {
+    if (!mountPoints().contains(target.toAbsolutePath().normalize().toString())) {
+      return;
+    }
+    try {
+      HostProcess.run(List.of("umount", target.toAbsolutePath().toString()), null);
+    } catch (IOException busy) {
+      HostProcess.run(List.of("umount", "-l", target.toAbsolutePath().toString()), null);
+    }
+  }
+
+  /** Every mount point under {@code root}, deepest first (the order to unmount them in). */
+  public static List<Path> mountPointsUnder(Path root) throws IOException {
+    String prefix = root.toAbsolutePath().normalize() + "/";
+    return mountPoints().stream()
+        .filter(p -> p.startsWith(prefix))
+        .sorted((a, b) -> Integer.compare(b.length(), a.length()))
+        .map(Path::of)
+        .toList();
+  }
+
+  private static Set<String> mountPoints() throws IOException {
+    return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+        .map(line -> line.split(" ")[4])
+        .map(Mounts::unescape)
+        .collect(Collectors.toSet());
+  }
+
+  /** mountinfo escapes space, tab, newline and backslash as octal. */
+  private static String unescape(String s) {
+    return s.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
+  }
+}

@@ -1,0 +1,75 @@
+package dev.stagefarm.worker.runtime;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Optional;
+
+/**
+ * Resolves a path inside a root filesystem the way the container would see it: symlinks are
+ * followed relative to the root, and ".." never climbs above it. No host path can be reached.
+ */
+public final class RootfsPaths {
+  private static final int MAX_LINKS = 40;
+
+  private RootfsPaths() {}
+
+  /** The host path of {@code path} in {@code root} with every symlink resolved; empty if a component is missing. */
+  public static Optional<Path> resolve(Path root, String path) throws IOException {
+    Path resolved = resolveLenient(root, path);
+    return Files.exists(resolved, LinkOption.NOFOLLOW_LINKS) ? Optional.of(resolved) : Optional.empty();
+  }
+
+  /**
+   * Like {@link #resolve} but returns the would-be location when the path (or its tail) does not
+   * exist yet: where a COPY destination or a WORKDIR is to be created.
+   */
+  public static Path resolveLenient(Path root, String path) throws IOException {
+    Deque<String> todo = new ArrayDeque<>();
+    pushComponents(todo, path);
+    Deque<String> done = new ArrayDeque<>();
+    int links = 0;
+    while (!todo.isEmpty()) {
+      String c = todo.pop();
+      if (c.isEmpty() || c.equals(".")) {
+        continue;
+      }
+      if (c.equals("..")) {
+        done.pollLast();
+        continue;
+      }
+      Path candidate = join(root, done).resolve(c);
+      if (Files.isSymbolicLink(candidate)) {
+        if (++links > MAX_LINKS) {
+          throw new IOException("too many levels of symbolic links resolving " + path);
+        }
+        String target = Files.readSymbolicLink(candidate).toString();
+        if (target.startsWith("/")) {
+          done.clear();
+        }
+        pushComponents(todo, target);
+        continue;
+      }
+      done.addLast(c);
+    }
+    return join(root, done);
+  }
+
+  private static void pushComponents(Deque<String> todo, String path) {
+    String[] parts = path.split("/");
+    for (int i = parts.length - 1; i >= 0; i--) {
+      todo.push(parts[i]);
+    }
+  }
+
+  private static Path join(Path root, Deque<String> components) {
+    Path p = root;
+    for (String c : components) {
+      p = p.resolve(c);
+    }
+    return p;
+  }
+}

@@ -1,0 +1,102 @@
+package dev.stagefarm.worker.runtime;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Resolves a Dockerfile USER ({@code name}, {@code uid}, {@code name:group}, {@code uid:gid}) through
+ * the rootfs' /etc/passwd and /etc/group, as runc/BuildKit do: a name that is not in passwd is an
+ * error; a numeric uid that is not there runs with gid 0 (or the given group).
+ */
+public final class UserResolver {
+  private UserResolver() {}
+
+  /** @throws UnknownUserException when a name is not in the image */
+  public static ResolvedUser resolve(Path rootfs, String user) throws IOException {
+    if (user == null || user.isEmpty()) {
+      user = "root";
+    }
+    String userPart = user;
+    String groupPart = null;
+    int colon = user.indexOf(':');
+    if (colon >= 0) {
+      userPart = user.substring(0, colon);
+      groupPart = user.substring(colon + 1);
+    }
+    List<String[]> passwd = table(RootfsPaths.resolve(rootfs, "/etc/passwd"));
+    List<String[]> groups = table(RootfsPaths.resolve(rootfs, "/etc/group"));
+    long uid;
+    long gid = 0;
+    String name = null;
+    String home = "/";
+    String u = userPart;
+    Optional<String[]> entry = isNumeric(u)
+        ? passwd.stream().filter(e -> e.length > 3 && e[2].equals(u)).findFirst()
+        : passwd.stream().filter(e -> e.length > 3 && e[0].equals(u)).findFirst();
+    if (entry.isPresent()) {
+      String[] e = entry.get();
+      name = e[0];
+      uid = Long.parseLong(e[2]);
+      gid = Long.parseLong(e[3]);
+      home = e.length > 5 && !e[5].isEmpty() ? e[5] : "/";
+    } else if (isNumeric(userPart)) {
+      uid = Long.parseLong(userPart);
+    } else {
+      throw new UnknownUserException("unable to find user " + userPart + ": no matching entries in passwd file");
+    }
+    List<Long> additional = new ArrayList<>();
+    if (groupPart != null && !groupPart.isEmpty()) {
+      String g = groupPart;
+      Optional<String[]> ge = isNumeric(g)
+          ? groups.stream().filter(e -> e.length > 2 && e[2].equals(g)).findFirst()
+          : groups.stream().filter(e -> e.length > 2 && e[0].equals(g)).findFirst();
+      if (ge.isPresent()) {
+        gid = Long.parseLong(ge.get()[2]);
+      } else if (isNumeric(g)) {
+        gid = Long.parseLong(g);
+      } else {
+        throw new UnknownUserException("unable to find group " + g + ": no matching entries in group file");
+      }
+    } else if (name != null) {
+      // supplementary groups only when USER names no group, as runc does
+      for (String[] g : groups) {
+        if (g.length > 3 && List.of(g[3].split(",")).contains(name)) {
+          long id = Long.parseLong(g[2]);
+          if (id != gid && !additional.contains(id)) {
+            additional.add(id);
+          }
+        }
+      }
+    }
+    return new ResolvedUser(uid, gid, additional, home);
+  }
+
+  private static boolean isNumeric(String s) {
+    return !s.isEmpty() && s.chars().allMatch(Character::isDigit);
+  }
+
+  private static List<String[]> table(Optional<Path> file) throws IOException {
+    if (file.isEmpty() || !Files.isRegularFile(file.get())) {
+      return List.of();
+    }
+    List<String[]> rows = new ArrayList<>();
+    for (String line : Files.readAllLines(file.get(), StandardCharsets.UTF_8)) {
+      if (!line.isBlank() && !line.startsWith("#")) {
+        rows.add(line.split(":", -1));
+      }
+    }
+    return rows;
+  }
+
+  /** USER names a user or group the image does not have. */
+  public static final class UnknownUserException extends IOException {
+    public UnknownUserException(String message) {
+      super(message);
+    }
+  }
+}

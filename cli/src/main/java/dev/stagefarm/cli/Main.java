@@ -17,6 +17,10 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class,
       ParseCommand.class,
       GraphCommand.class,
+      BuildCommand.class,
+      UpCommand.class,
+      CoordinatorCommand.class,
+      ImageCommand.class,
     })
 public final class Main implements Runnable {
 

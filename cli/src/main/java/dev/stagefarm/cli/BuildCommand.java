@@ -1,0 +1,249 @@
+package dev.stagefarm.cli;
+
+import com.google.protobuf.ByteString;
+import dev.stagefarm.cli.build.BuildClient;
+import dev.stagefarm.cli.build.ContextScanner;
+import dev.stagefarm.cli.build.OutputSpec;
+import dev.stagefarm.cli.build.PlainProgress;
+import dev.stagefarm.cli.build.ProgressView;
+import dev.stagefarm.cli.build.ScannedContext;
+import dev.stagefarm.cli.build.TraceWriter;
+import dev.stagefarm.cli.build.TtyProgress;
+import dev.stagefarm.cli.farm.EmbeddedFarm;
+import dev.stagefarm.cli.farm.Farm;
+import dev.stagefarm.cli.farm.FarmFlags;
+import dev.stagefarm.cli.farm.InProcessWorkers;
+import dev.stagefarm.cli.farm.RemoteFarm;
+import dev.stagefarm.coordinator.BuildCoordinator;
+import dev.stagefarm.embedded.EmbeddedKafka;
+import dev.stagefarm.proto.v1.BuildProgress;
+import dev.stagefarm.proto.v1.BuildState;
+import dev.stagefarm.proto.v1.BuildStatus;
+import dev.stagefarm.proto.v1.Output;
+import dev.stagefarm.proto.v1.Platform;
+import dev.stagefarm.proto.v1.SubmitBuildRequest;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code stagefarm build}: builds a Dockerfile on the farm (docker buildx's flag names). Without
+ * {@code --coordinator} it runs an embedded farm in this process.
+ */
+@Command(
+    name = "build",
+    mixinStandardHelpOptions = true,
+    description = "Build an image from a Dockerfile on the farm (an embedded one unless --coordinator is given).")
+public final class BuildCommand implements Callable<Integer> {
+
+  @Parameters(index = "0", paramLabel = "CONTEXT", description = "The build context directory.")
+  Path context;
+
+  @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "The Dockerfile (default: CONTEXT/Dockerfile).")
+  Path file;
+
+  @Option(names = {"-t", "--tag"}, paramLabel = "NAME", description = "Name of the image (repeatable).")
+  List<String> tags = new ArrayList<>();
+
+  @Option(names = "--target", paramLabel = "STAGE", description = "The stage to build.")
+  String target = "";
+
+  @Option(names = "--build-arg", paramLabel = "K=V", description = "A build-time variable (repeatable).")
+  List<String> buildArgs = new ArrayList<>();
+
+  @Option(names = "--no-cache", description = "Do not use the cache.")
+  boolean noCache;
+
+  @Option(names = "--platform", paramLabel = "OS/ARCH", description = "Target platform, e.g. linux/amd64.")
+  String platform = "";
+
+  @Option(names = {"-o", "--output"}, paramLabel = "type=oci|docker,dest=PATH", description = "Write the image as a tarball.")
+  List<String> outputs = new ArrayList<>();
+
+  @Option(names = "--push", description = "Push the image to the registry of each -t name.")
+  boolean push;
+
+  @Option(names = "--progress", paramLabel = "MODE", description = "auto, tty, plain or quiet (default: auto).")
+  String progress = "auto";
+
+  @Option(names = "--coordinator", paramLabel = "HOST:PORT", description = "Use this coordinator instead of an embedded farm.")
+  String coordinator;
+
+  @Option(names = "--trace", paramLabel = "FILE", description = "Write the build timeline as Chrome trace-event JSON.")
+  Path trace;
+
+  @Option(names = "--workers", paramLabel = "N", description = "Workers of the embedded farm (default: 2).")
+  int workers = 2;
+
+  @Mixin FarmFlags farmFlags;
+
+  @Override
+  public Integer call() throws Exception {
+    long started = System.currentTimeMillis();
+    PrintStream err = System.err;
+    List<OutputSpec> outputSpecs = new ArrayList<>();
+    for (String output : outputs) {
+      outputSpecs.add(OutputSpec.parse(output));
+    }
+    if (push && tags.isEmpty()) {
+      throw new UserError("--push needs at least one -t NAME to push to");
+    }
+    if (workers < 1) {
+      throw new UserError("--workers must be at least 1");
+    }
+    Path dockerfile = file != null ? file : context.resolve("Dockerfile");
+    byte[] dockerfileBytes;
+    try {
+      dockerfileBytes = Files.readAllBytes(dockerfile);
+    } catch (NoSuchFileException e) {
+      throw new UserError("Dockerfile not found: " + dockerfile);
+    }
+    SubmitBuildRequest.Builder request =
+        SubmitBuildRequest.newBuilder()
+            .setDockerfile(ByteString.copyFrom(dockerfileBytes))
+            .setDockerfileName(dockerfile.getFileName().toString())
+            .setTarget(target)
+            .putAllBuildArgs(parseBuildArgs())
+            .setNoCache(noCache)
+            .addAllTags(tags)
+            .setPlatform(parsePlatform());
+    for (OutputSpec output : outputSpecs) {
+      request.addOutputs(Output.newBuilder().setType(output.type()).putAttrs("dest", output.dest().toString()));
+    }
+    if (push) {
+      request.addOutputs(Output.newBuilder().setType("registry").putAttrs("push", "true"));
+    }
+
+    ScannedContext scanned = ContextScanner.scan(context);
+    try (Farm farm = openFarm(err)) {
+      BuildClient client = new BuildClient(farm.channel(), farm.endpoint());
+      client.upload(scanned);
+      request.setContextManifest(scanned.manifestDigest().toString());
+      BuildStatus submitted = client.submit(request.build());
+      TraceWriter traceWriter = trace == null ? null : new TraceWriter();
+      BuildStatus status;
+      try (ProgressView view = progressView(err)) {
+        status =
+            BuildClient.isFinalState(submitted)
+                ? submitted
+                : client.watch(
+                    submitted.getBuildId(),
+                    entry -> {
+                      view.show(entry);
+                      if (traceWriter != null) {
+                        traceWriter.record(entry);
+                      }
+                    });
+      }
+      if (traceWriter != null) {
+        traceWriter.write(trace);
+      }
+      if (status.getState() != BuildState.SUCCEEDED) {
+        throw new UserError(status.getError().isEmpty() ? "build " + status.getState().name().toLowerCase() : status.getError());
+      }
+      List<String> written = new ArrayList<>();
+      for (OutputSpec output : outputSpecs) {
+        try (OutputStream out = Files.newOutputStream(output.dest())) {
+          client.export(status.getBuildId(), output.type(), out);
+        } catch (IOException e) {
+          throw new UserError("writing " + output.dest() + " failed: " + e.getMessage());
+        }
+        written.add(output.dest() + " (" + output.type() + ")");
+      }
+      if (push) {
+        written.add("pushed " + String.join(", ", tags));
+      }
+      String where = written.isEmpty() ? "in the farm's content store" : String.join(", ", written);
+      System.out.printf(
+          "image %s %s in %.1fs%n",
+          status.getImageDigest(), written.isEmpty() ? "stored " + where : "written to " + where,
+          (System.currentTimeMillis() - started) / 1000.0);
+      return 0;
+    }
+  }
+
+  private Farm openFarm(PrintStream err) throws Exception {
+    if (coordinator != null) {
+      return RemoteFarm.connect(coordinator);
+    }
+    try {
+      return EmbeddedFarm.start(
+          new EmbeddedFarm.Options(
+              FarmFlags.home(),
+              null,
+              workers,
+              farmFlags.registrySettings(),
+              EmbeddedKafka.Settings.defaults(),
+              BuildCoordinator.Settings.DEFAULT,
+              0,
+              InProcessWorkers.launcher()));
+    } catch (UserError e) {
+      throw e;
+    } catch (Exception e) {
+      throw new UserError("starting the embedded farm failed: " + e.getMessage(), e);
+    }
+  }
+
+  private ProgressView progressView(PrintStream err) {
+    return switch (progress) {
+      case "plain" -> new PlainProgress(err);
+      case "tty" -> new TtyProgress(err);
+      case "quiet" -> new ProgressView() {
+        @Override
+        public void show(BuildProgress progress) {}
+
+        @Override
+        public void close() {}
+      };
+      case "auto" -> System.console() != null && System.getenv("CI") == null ? new TtyProgress(err) : new PlainProgress(err);
+      default -> throw new UserError("--progress must be auto, tty, plain or quiet, not \"" + progress + "\"");
+    };
+  }
+
+  private Map<String, String> parseBuildArgs() {
+    Map<String, String> args = new LinkedHashMap<>();
+    for (String arg : buildArgs) {
+      int eq = arg.indexOf('=');
+      if (eq == 0) {
+        throw new UserError("--build-arg wants K=V, got \"" + arg + "\"");
+      }
+      if (eq < 0) {
+        // docker takes the value from the environment for a bare name
+        String value = System.getenv(arg);
+        if (value != null) {
+          args.put(arg, value);
+        }
+      } else {
+        args.put(arg.substring(0, eq), arg.substring(eq + 1));
+      }
+    }
+    return args;
+  }
+
+  private Platform parsePlatform() {
+    if (platform.isEmpty()) {
+      return Platform.getDefaultInstance();
+    }
+    String[] parts = platform.split("/");
+    if (parts.length < 2 || parts.length > 3) {
+      throw new UserError("--platform wants OS/ARCH[/VARIANT], got \"" + platform + "\"");
+    }
+    Platform.Builder p = Platform.newBuilder().setOs(parts[0]).setArchitecture(parts[1]);
+    if (parts.length == 3) {
+      p.setVariant(parts[2]);
+    }
+    return p.build();
+  }
+}

@@ -1,0 +1,90 @@
+package dev.stagefarm.cli;
+
+import dev.stagefarm.cli.farm.FarmFlags;
+import dev.stagefarm.coordinator.BuildCoordinator;
+import dev.stagefarm.coordinator.CoordinatorNode;
+import dev.stagefarm.coordinator.schedule.Scheduler;
+import dev.stagefarm.coordinator.store.StoreImageExporter;
+import dev.stagefarm.oci.registry.RegistryClient;
+import dev.stagefarm.oci.store.BlobStore;
+import dev.stagefarm.oci.store.S3Config;
+import dev.stagefarm.worker.kafka.FarmTopics;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code stagefarm coordinator}: one coordinator against an external Kafka and S3. */
+@Command(
+    name = "coordinator",
+    mixinStandardHelpOptions = true,
+    description = "Run a coordinator against an external Kafka and S3 (see docs/configuration.md).")
+public final class CoordinatorCommand implements Callable<Integer> {
+  @Option(names = "--kafka", required = true, paramLabel = "HOST:PORT[,…]", description = "Kafka bootstrap servers.")
+  String kafka;
+
+  @Option(names = "--s3-endpoint", required = true, paramLabel = "URL")
+  String s3Endpoint;
+
+  @Option(names = "--s3-access-key", defaultValue = "${env:STAGEFARM_S3_ACCESS_KEY}", paramLabel = "KEY")
+  String s3AccessKey;
+
+  @Option(names = "--s3-secret-key", defaultValue = "${env:STAGEFARM_S3_SECRET_KEY}", paramLabel = "KEY")
+  String s3SecretKey;
+
+  @Option(names = "--bucket", defaultValue = "stagefarm")
+  String bucket;
+
+  @Option(names = "--port", defaultValue = "7070", description = "gRPC port (default: 7070).")
+  int port;
+
+  @Option(names = "--lease-timeout", defaultValue = "30", paramLabel = "SECONDS",
+      description = "Re-publish a running stage after this long without a heartbeat (default: 30).")
+  int leaseSeconds;
+
+  @Option(names = "--max-attempts", defaultValue = "3", description = "Attempts per stage before the build fails (default: 3).")
+  int maxAttempts;
+
+  @Option(names = "--create-topics", defaultValue = "true", negatable = true, description = "Create the topics if missing.")
+  boolean createTopics;
+
+  @Mixin FarmFlags farmFlags;
+
+  @Override
+  public Integer call() throws Exception {
+    if (s3AccessKey == null || s3SecretKey == null) {
+      throw new UserError("S3 credentials missing: --s3-access-key/--s3-secret-key or STAGEFARM_S3_ACCESS_KEY/STAGEFARM_S3_SECRET_KEY");
+    }
+    if (createTopics) {
+      FarmTopics.ensure(kafka, FarmTopics.Layout.singleBroker());
+    }
+    BlobStore store = BlobStore.connect(new S3Config(s3Endpoint, s3AccessKey, s3SecretKey, bucket, null));
+    store.ensureBucket();
+    RegistryClient registry = new RegistryClient(farmFlags.registrySettings());
+    CoordinatorNode node =
+        CoordinatorNode.start(
+            new CoordinatorNode.Options(
+                kafka,
+                "stagefarm-coordinator",
+                new BuildCoordinator.Settings(
+                    new Scheduler.Settings(Duration.ofSeconds(leaseSeconds), maxAttempts), Duration.ofSeconds(1))),
+            store,
+            registry,
+            new StoreImageExporter(store),
+            NettyServerBuilder.forAddress(new InetSocketAddress("0.0.0.0", port)));
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      node.close();
+      registry.close();
+      store.close();
+      stopped.countDown();
+    }, "stagefarm-coordinator-stop"));
+    System.out.println("coordinator listening on :" + node.port() + " (kafka " + kafka + ", s3 " + s3Endpoint + ")");
+    stopped.await();
+    return 0;
+  }
+}

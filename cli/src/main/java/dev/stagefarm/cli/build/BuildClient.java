@@ -1,0 +1,245 @@
+package dev.stagefarm.cli.build;
+
+import com.google.protobuf.ByteString;
+import dev.stagefarm.cli.UserError;
+import dev.stagefarm.proto.v1.BuildProgress;
+import dev.stagefarm.proto.v1.BuildServiceGrpc;
+import dev.stagefarm.proto.v1.BuildStatus;
+import dev.stagefarm.proto.v1.CancelBuildRequest;
+import dev.stagefarm.proto.v1.ExportChunk;
+import dev.stagefarm.proto.v1.ExportImageRequest;
+import dev.stagefarm.proto.v1.FindMissingBlobsRequest;
+import dev.stagefarm.proto.v1.GetBuildRequest;
+import dev.stagefarm.proto.v1.SubmitBuildRequest;
+import dev.stagefarm.proto.v1.UploadBlobsResponse;
+import dev.stagefarm.proto.v1.UploadChunk;
+import dev.stagefarm.proto.v1.WatchBuildRequest;
+import io.grpc.Channel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The client side of the BuildService: content-addressed context upload, submit, watch (with
+ * reconnects that resume after the last progress sequence seen), export. Takes a {@link Channel}
+ * its caller owns, and turns gRPC failures into one-line user errors.
+ */
+public final class BuildClient {
+  private static final int CHUNK = 1 << 20;
+  private static final int MISSING_BATCH = 1000;
+  private static final int WATCH_RETRIES = 30;
+
+  private final BuildServiceGrpc.BuildServiceBlockingStub blocking;
+  private final BuildServiceGrpc.BuildServiceStub async;
+  private final String endpoint;
+
+  public BuildClient(Channel channel, String endpoint) {
+    this.blocking = BuildServiceGrpc.newBlockingStub(channel);
+    this.async = BuildServiceGrpc.newStub(channel);
+    this.endpoint = endpoint;
+  }
+
+  /** Upload statistics: how much of the context was actually sent. */
+  public record UploadResult(int files, int uploaded, long uploadedBytes) {}
+
+  /** Uploads the context files (and manifest) the farm does not have yet. */
+  public UploadResult upload(ScannedContext context) {
+    List<String> digests = new ArrayList<>(context.files().keySet());
+    digests.add(context.manifestDigest().toString());
+    List<String> missing = new ArrayList<>();
+    try {
+      for (int i = 0; i < digests.size(); i += MISSING_BATCH) {
+        List<String> batch = digests.subList(i, Math.min(digests.size(), i + MISSING_BATCH));
+        missing.addAll(
+            blocking
+                .withDeadlineAfter(60, TimeUnit.SECONDS)
+                .findMissingBlobs(FindMissingBlobsRequest.newBuilder().addAllDigests(batch).build())
+                .getMissingList());
+      }
+    } catch (StatusRuntimeException e) {
+      throw failure("checking which context files the farm has", e);
+    }
+    if (missing.isEmpty()) {
+      return new UploadResult(context.files().size(), 0, 0);
+    }
+    CompletableFuture<UploadBlobsResponse> done = new CompletableFuture<>();
+    StreamObserver<UploadChunk> upload =
+        async.uploadBlobs(
+            new StreamObserver<>() {
+              @Override
+              public void onNext(UploadBlobsResponse value) {
+                done.complete(value);
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                done.completeExceptionally(t);
+              }
+
+              @Override
+              public void onCompleted() {
+                done.complete(UploadBlobsResponse.getDefaultInstance());
+              }
+            });
+    try {
+      for (String digest : missing) {
+        if (digest.equals(context.manifestDigest().toString())) {
+          send(upload, digest, context.manifestBytes().length, new java.io.ByteArrayInputStream(context.manifestBytes()));
+        } else {
+          Path file = context.files().get(digest);
+          try (InputStream in = Files.newInputStream(file)) {
+            send(upload, digest, Files.size(file), in);
+          }
+        }
+        if (done.isDone()) {
+          break; // the server already failed the stream
+        }
+      }
+      upload.onCompleted();
+      UploadBlobsResponse response = done.get(10, TimeUnit.MINUTES);
+      return new UploadResult(context.files().size(), response.getBlobs(), response.getBytes());
+    } catch (IOException e) {
+      upload.onError(Status.CANCELLED.asException());
+      throw new UserError("reading the build context failed: " + e.getMessage());
+    } catch (ExecutionException e) {
+      throw failure("uploading the build context", e.getCause());
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new UserError("uploading the build context timed out");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new UserError("interrupted");
+    }
+  }
+
+  private static void send(StreamObserver<UploadChunk> upload, String digest, long size, InputStream in)
+      throws IOException {
+    byte[] buffer = new byte[CHUNK];
+    boolean first = true;
+    long sent = 0;
+    while (true) {
+      int n = in.readNBytes(buffer, 0, buffer.length);
+      sent += n;
+      boolean last = sent >= size || n < buffer.length;
+      UploadChunk.Builder chunk = UploadChunk.newBuilder().setData(ByteString.copyFrom(buffer, 0, n)).setLast(last);
+      if (first) {
+        chunk.setDigest(digest).setSize(size);
+        first = false;
+      }
+      upload.onNext(chunk.build());
+      if (last) {
+        return;
+      }
+    }
+  }
+
+  public BuildStatus submit(SubmitBuildRequest request) {
+    try {
+      return blocking.withDeadlineAfter(10, TimeUnit.MINUTES).submitBuild(request);
+    } catch (StatusRuntimeException e) {
+      throw failure("submitting the build", e);
+    }
+  }
+
+  /**
+   * Follows the build's progress until its final status; reconnects after transport failures and
+   * resumes after the last sequence seen.
+   */
+  public BuildStatus watch(String buildId, Consumer<BuildProgress> progress) {
+    long after = 0;
+    BuildStatus last = null;
+    int retries = 0;
+    while (true) {
+      try {
+        Iterator<BuildProgress> stream =
+            blocking.watchBuild(WatchBuildRequest.newBuilder().setBuildId(buildId).setAfterSequence(after).build());
+        while (stream.hasNext()) {
+          BuildProgress entry = stream.next();
+          after = entry.getSequence();
+          retries = 0;
+          if (entry.hasBuild()) {
+            last = entry.getBuild();
+          }
+          progress.accept(entry);
+        }
+        if (last != null && isFinalState(last)) {
+          return last;
+        }
+        return getBuild(buildId);
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || ++retries > WATCH_RETRIES) {
+          throw failure("watching build " + buildId, e);
+        }
+        sleep(Math.min(2000, 100L * retries));
+      }
+    }
+  }
+
+  public BuildStatus getBuild(String buildId) {
+    try {
+      return blocking.withDeadlineAfter(30, TimeUnit.SECONDS).getBuild(GetBuildRequest.newBuilder().setBuildId(buildId).build());
+    } catch (StatusRuntimeException e) {
+      throw failure("reading build " + buildId, e);
+    }
+  }
+
+  public void cancel(String buildId) {
+    try {
+      blocking.withDeadlineAfter(10, TimeUnit.SECONDS).cancelBuild(CancelBuildRequest.newBuilder().setBuildId(buildId).build());
+    } catch (StatusRuntimeException ignored) {
+      // best effort on the way out
+    }
+  }
+
+  /** Streams the built image as a tar ({@code oci} or {@code docker}) into {@code out}. */
+  public void export(String buildId, String format, OutputStream out) throws IOException {
+    try {
+      Iterator<ExportChunk> chunks =
+          blocking.exportImage(ExportImageRequest.newBuilder().setBuildId(buildId).setFormat(format).build());
+      while (chunks.hasNext()) {
+        chunks.next().getData().writeTo(out);
+      }
+    } catch (StatusRuntimeException e) {
+      throw failure("exporting the image", e);
+    }
+  }
+
+  public static boolean isFinalState(BuildStatus status) {
+    return switch (status.getState()) {
+      case SUCCEEDED, FAILED, CANCELLED -> true;
+      default -> false;
+    };
+  }
+
+  private UserError failure(String action, Throwable e) {
+    if (e instanceof StatusRuntimeException s) {
+      if (s.getStatus().getCode() == Status.Code.UNAVAILABLE) {
+        return new UserError(action + " failed: the coordinator at " + endpoint + " is unreachable ("
+            + s.getStatus().getDescription() + ")");
+      }
+      String description = s.getStatus().getDescription();
+      return new UserError(action + " failed: " + (description == null ? s.getStatus().getCode().toString() : description));
+    }
+    return new UserError(action + " failed: " + e.getMessage());
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new UserError("interrupted");
+    }
+  }
+}

@@ -1,0 +1,198 @@
+package dev.stagefarm.cli.farm;
+
+import dev.stagefarm.coordinator.BuildCoordinator;
+import dev.stagefarm.coordinator.CoordinatorNode;
+import dev.stagefarm.coordinator.store.StoreImageExporter;
+import dev.stagefarm.embedded.EmbeddedKafka;
+import dev.stagefarm.embedded.EmbeddedS3;
+import dev.stagefarm.oci.registry.RegistryClient;
+import dev.stagefarm.oci.registry.RegistrySettings;
+import dev.stagefarm.oci.store.BlobStore;
+import dev.stagefarm.oci.store.S3Config;
+import dev.stagefarm.worker.config.WorkerConfig;
+import dev.stagefarm.worker.kafka.FarmTopics;
+import io.grpc.Channel;
+import io.grpc.ManagedChannel;
+import io.grpc.ServerBuilder;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The all-in-one farm: a real Kafka broker and S3 server in this JVM, the coordinator and N
+ * workers, wired exactly as a distributed farm is (tasks and events over Kafka, blobs over S3).
+ */
+public final class EmbeddedFarm implements Farm {
+  public static final String BUCKET = "stagefarm";
+
+  /**
+   * @param home where the S3 data (content store, cache) lives across runs
+   * @param kafkaDir the broker's data; null for a temporary one removed on close
+   * @param grpcPort 0 for the in-process transport only, else the TCP port to listen on
+   */
+  public record Options(
+      Path home,
+      Path kafkaDir,
+      int workers,
+      RegistrySettings registry,
+      EmbeddedKafka.Settings kafka,
+      BuildCoordinator.Settings coordinator,
+      int grpcPort,
+      WorkerLauncher launcher) {}
+
+  private final Deque<AutoCloseable> resources;
+  private final ManagedChannel channel;
+  private final String endpoint;
+  private final String kafkaBootstrap;
+  private final String s3Endpoint;
+  private final CoordinatorNode coordinator;
+
+  private EmbeddedFarm(
+      Deque<AutoCloseable> resources,
+      ManagedChannel channel,
+      String endpoint,
+      String kafkaBootstrap,
+      String s3Endpoint,
+      CoordinatorNode coordinator) {
+    this.resources = resources;
+    this.channel = channel;
+    this.endpoint = endpoint;
+    this.kafkaBootstrap = kafkaBootstrap;
+    this.s3Endpoint = s3Endpoint;
+    this.coordinator = coordinator;
+  }
+
+  public static EmbeddedFarm start(Options options) throws Exception {
+    Deque<AutoCloseable> resources = new ArrayDeque<>();
+    try {
+      Files.createDirectories(options.home());
+      EmbeddedS3 s3 = EmbeddedS3.start(options.home().resolve("s3"), 0);
+      resources.push(s3);
+      Path kafkaDir = options.kafkaDir();
+      if (kafkaDir == null) {
+        Path temp = Files.createTempDirectory("stagefarm-kafka-");
+        kafkaDir = temp;
+        resources.push(() -> deleteTree(temp));
+      }
+      EmbeddedKafka kafka = EmbeddedKafka.start(kafkaDir, 0, options.kafka());
+      resources.push(kafka);
+      FarmTopics.ensure(kafka.bootstrapServers(), FarmTopics.Layout.singleBroker());
+
+      BlobStore store =
+          BlobStore.connect(new S3Config(s3.endpoint(), s3.accessKey(), s3.secretKey(), BUCKET, null));
+      resources.push(store);
+      store.ensureBucket();
+      RegistryClient registry = new RegistryClient(options.registry());
+      resources.push(registry);
+
+      String name = "stagefarm-" + UUID.randomUUID();
+      ServerBuilder<?> server =
+          options.grpcPort() == 0
+              ? InProcessServerBuilder.forName(name)
+              : NettyServerBuilder.forAddress(new InetSocketAddress("0.0.0.0", options.grpcPort()));
+      CoordinatorNode node =
+          CoordinatorNode.start(
+              new CoordinatorNode.Options(kafka.bootstrapServers(), "stagefarm-coordinator", options.coordinator()),
+              store,
+              registry,
+              new StoreImageExporter(store),
+              server);
+      resources.push(node);
+
+      for (int i = 1; i <= options.workers(); i++) {
+        WorkerConfig config =
+            WorkerConfig.of(
+                    kafka.bootstrapServers(),
+                    s3.endpoint(),
+                    s3.accessKey(),
+                    s3.secretKey(),
+                    BUCKET,
+                    options.home().resolve("workers").resolve("worker-" + i))
+                .withWorkerId("worker-" + i);
+        resources.push(options.launcher().start(config));
+      }
+
+      ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
+      if (options.grpcPort() != 0) {
+        channel.shutdownNow();
+        channel =
+            io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", node.port())
+                .usePlaintext()
+                .maxInboundMessageSize(64 << 20)
+                .build();
+      }
+      String endpoint = options.grpcPort() == 0 ? "embedded" : "127.0.0.1:" + node.port();
+      return new EmbeddedFarm(resources, channel, endpoint, kafka.bootstrapServers(), s3.endpoint(), node);
+    } catch (Exception | Error e) {
+      closeAll(resources);
+      throw e;
+    }
+  }
+
+  @Override
+  public Channel channel() {
+    return channel;
+  }
+
+  @Override
+  public String endpoint() {
+    return endpoint;
+  }
+
+  public String kafkaBootstrap() {
+    return kafkaBootstrap;
+  }
+
+  public String s3Endpoint() {
+    return s3Endpoint;
+  }
+
+  public CoordinatorNode coordinator() {
+    return coordinator;
+  }
+
+  @Override
+  public void close() {
+    channel.shutdownNow();
+    try {
+      channel.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    closeAll(resources);
+  }
+
+  private static void closeAll(Deque<AutoCloseable> resources) {
+    List<Exception> failures = new ArrayList<>();
+    while (!resources.isEmpty()) {
+      try {
+        resources.pop().close();
+      } catch (Exception e) {
+        failures.add(e);
+      }
+    }
+    if (!failures.isEmpty()) {
+      org.slf4j.LoggerFactory.getLogger(EmbeddedFarm.class).warn("stopping the embedded farm: {}", failures.get(0).toString());
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException | UncheckedIOException ignored) {
+      // a temp dir left behind is harmless
+    }
+  }
+}

@@ -38,11 +38,13 @@ public final class StageGraph {
 
   private final DockerfileModel model;
   private final BuildOptions options;
+  private final Integer targetIndex;
   private final ShellLex lexer;
 
-  private StageGraph(DockerfileModel model, BuildOptions options) {
+  private StageGraph(DockerfileModel model, BuildOptions options, Integer targetIndex) {
     this.model = model;
     this.options = options;
+    this.targetIndex = targetIndex;
     this.lexer = new ShellLex(model.escapeToken());
   }
 
@@ -53,7 +55,24 @@ public final class StageGraph {
    *     cycle, or a stage that copies from a stage defined after it
    */
   public static BuildPlan plan(DockerfileModel model, BuildOptions options) {
-    return new StageGraph(model, options).plan();
+    return new StageGraph(model, options, null).plan();
+  }
+
+  /**
+   * Plans the build of the stage at {@code stageIndex} ({@code options.target()} is ignored): what
+   * a worker that is handed one stage of a Dockerfile needs, e.g. {@code
+   * planStage(model, options, i).target().instructions()} and {@code scopeFor(i, ...)}.
+   *
+   * @throws DockerfileException as {@link #plan}, or when there is no such stage
+   */
+  public static BuildPlan planStage(DockerfileModel model, BuildOptions options, int stageIndex) {
+    if (stageIndex < 0 || stageIndex >= model.stages().size()) {
+      throw new DockerfileException(
+          0,
+          "stage index " + stageIndex + " out of range: the Dockerfile has "
+              + model.stages().size() + " stages");
+    }
+    return new StageGraph(model, options, stageIndex).plan();
   }
 
   private BuildPlan plan() {
@@ -207,6 +226,9 @@ public final class StageGraph {
   }
 
   private int resolveTarget() {
+    if (targetIndex != null) {
+      return targetIndex;
+    }
     if (options.target() == null || options.target().isEmpty()) {
       return model.stages().size() - 1;
     }

@@ -270,4 +270,25 @@ class StageGraphTest {
     assertThat(problem("ARG A=1\n", BuildOptions.defaults()))
         .isEqualTo("Dockerfile: dockerfile contains no stages to build");
   }
+
+  @Test
+  void aWorkerPlansOneStageByIndexWithItsArgScope() {
+    String dockerfile = "ARG V=1\nFROM a AS x\nCOPY http://bad /x\nFROM b\nARG V\nRUN echo $V\n";
+
+    BuildPlan plan =
+        StageGraph.planStage(
+            Dockerfiles.parse(dockerfile),
+            BuildOptions.defaults().withBuildArgs(Map.of("V", "7")),
+            1);
+
+    assertThat(plan.targetIndex()).isEqualTo(1);
+    assertThat(plan.target().instructions()).hasSize(2);
+    var scope = plan.scopeFor(1, List.of("PATH=/bin"), Map.of());
+    plan.target().instructions().forEach(scope::apply);
+    assertThat(scope.env()).containsEntry("V", "7").containsEntry("PATH", "/bin");
+    assertThatThrownBy(() -> StageGraph.planStage(Dockerfiles.parse(dockerfile),
+            BuildOptions.defaults(), 2))
+        .isInstanceOf(DockerfileException.class)
+        .hasMessageContaining("stage index 2 out of range");
+  }
 }

@@ -187,7 +187,7 @@ public final class BuildCommand implements Callable<Integer> {
               farmFlags.registrySettings(),
               EmbeddedKafka.Settings.defaults(),
               BuildCoordinator.Settings.DEFAULT,
-              0,
+              EmbeddedFarm.IN_PROCESS,
               InProcessWorkers.launcher()));
     } catch (UserError e) {
       throw e;

@@ -36,11 +36,14 @@ import java.util.concurrent.TimeUnit;
  */
 public final class EmbeddedFarm implements Farm {
   public static final String BUCKET = "stagefarm";
+  /** {@link Options#grpcPort()} value: no network listener, the in-process transport only. */
+  public static final int IN_PROCESS = -1;
 
   /**
    * @param home where the S3 data (content store, cache) lives across runs
    * @param kafkaDir the broker's data; null for a temporary one removed on close
-   * @param grpcPort 0 for the in-process transport only, else the TCP port to listen on
+   * @param grpcPort {@link #IN_PROCESS} for the in-process transport only, 0 for a free TCP
+   *     port, else the TCP port to listen on
    */
   public record Options(
       Path home,
@@ -99,7 +102,7 @@ public final class EmbeddedFarm implements Farm {
 
       String name = "stagefarm-" + UUID.randomUUID();
       ServerBuilder<?> server =
-          options.grpcPort() == 0
+          options.grpcPort() == IN_PROCESS
               ? InProcessServerBuilder.forName(name)
               : NettyServerBuilder.forAddress(new InetSocketAddress("0.0.0.0", options.grpcPort()));
       CoordinatorNode node =
@@ -124,16 +127,15 @@ public final class EmbeddedFarm implements Farm {
         resources.push(options.launcher().start(config));
       }
 
-      ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
-      if (options.grpcPort() != 0) {
-        channel.shutdownNow();
-        channel =
-            io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", node.port())
-                .usePlaintext()
-                .maxInboundMessageSize(64 << 20)
-                .build();
-      }
-      String endpoint = options.grpcPort() == 0 ? "embedded" : "127.0.0.1:" + node.port();
+      boolean inProcess = options.grpcPort() == IN_PROCESS;
+      ManagedChannel channel =
+          inProcess
+              ? InProcessChannelBuilder.forName(name).build()
+              : io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", node.port())
+                  .usePlaintext()
+                  .maxInboundMessageSize(64 << 20)
+                  .build();
+      String endpoint = inProcess ? "embedded" : "127.0.0.1:" + node.port();
       return new EmbeddedFarm(resources, channel, endpoint, kafka.bootstrapServers(), s3.endpoint(), node);
     } catch (Exception | Error e) {
       closeAll(resources);

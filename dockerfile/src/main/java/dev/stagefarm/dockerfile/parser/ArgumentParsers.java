@@ -20,7 +20,8 @@ final class ArgumentParsers {
 
   private ArgumentParsers() {}
 
-  static Parsed parse(String keyword, String args, int escape) throws SyntaxProblem {
+  /** The argument chain of one instruction; {@code depth} counts enclosing ONBUILDs. */
+  static Parsed parse(String keyword, String args, int escape, int depth) throws SyntaxProblem {
     return switch (GoText.toLower(keyword)) {
       case "add", "copy", "volume" -> maybeJsonToList(args);
       case "arg" -> nameOrNameValue(args, escape);
@@ -31,18 +32,18 @@ final class ArgumentParsers {
       case "healthcheck" -> healthConfig(args);
       case "maintainer", "stopsignal", "user", "workdir" ->
           new Parsed(args.isEmpty() ? null : new Node(args), false);
-      case "onbuild" -> subCommand(args, escape);
+      case "onbuild" -> subCommand(args, escape, depth);
       default -> new Parsed(new Node(""), false);
     };
   }
 
   /** ONBUILD: a value-less node whose one child is the parsed trigger instruction. */
-  private static Parsed subCommand(String rest, int escape) throws SyntaxProblem {
+  private static Parsed subCommand(String rest, int escape, int depth) throws SyntaxProblem {
     if (rest.isEmpty()) {
       return Parsed.NONE;
     }
     Node wrapper = new Node("");
-    wrapper.addChild(InstructionBuilder.build(rest, escape, List.of()));
+    wrapper.addChild(InstructionBuilder.build(rest, escape, List.of(), depth + 1));
     return new Parsed(wrapper, false);
   }
 

@@ -78,10 +78,29 @@ class ParseErrorsTest {
   }
 
   @Test
-  void absurdNestingIsAnErrorNotACrash() {
-    String onbuilds = "ONBUILD \\\n".repeat(200_000) + "RUN true\n";
+  void absurdOnbuildNestingIsAnErrorNotACrash() {
+    String onbuilds = "ONBUILD \\\n".repeat(InstructionBuilder.MAX_NESTING + 1) + "RUN true\n";
 
     DockerfileException e = failure("FROM scratch\n" + onbuilds);
+
+    assertThat(e.line()).isEqualTo(2);
+    assertThat(e.problem()).isEqualTo("instruction nested too deeply to parse");
+  }
+
+  @Test
+  void nestedOnbuildWithinTheBoundParsesLikeBuildKit() {
+    Node node = instructions("ONBUILD ONBUILD RUN true\n").get(0);
+
+    assertThat(node.dump()).isEqualTo("onbuild (onbuild (run \"true\"))");
+  }
+
+  @Test
+  void absurdSubstitutionNestingOnAHeredocLineIsAnErrorNotACrash() {
+    int depth = 100_000;
+    String nested = "${a:-".repeat(depth) + "x" + "}".repeat(depth);
+    String run = "RUN <<EOF " + nested.replaceAll("(.{60000})", "$1\\\n") + "\nEOF\n";
+
+    DockerfileException e = failure("FROM scratch\n" + run);
 
     assertThat(e.line()).isEqualTo(2);
     assertThat(e.problem()).isEqualTo("instruction nested too deeply to parse");

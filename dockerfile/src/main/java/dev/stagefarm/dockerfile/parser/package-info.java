@@ -21,8 +21,10 @@
  *   <li>{@link dev.stagefarm.dockerfile.parser.Node#comments()} of an indented comment drops the
  *       {@code #}; BuildKit drops the first byte of the line instead.
  *   <li>The empty-continuation warning spans the instruction's lines; BuildKit points at its last.
- *   <li>Nesting thousands deep (ONBUILD ONBUILD ..., {@code ${a:-${b:-...}}} on a heredoc line)
- *       is an error here, where Go's growing stacks parse it.
+ *   <li>ONBUILD nested more than 1,000 deep, and {@code ${a:-${b:-...}}} nested tens of
+ *       thousands deep on a heredoc line, are errors ("instruction nested too deeply to parse"),
+ *       where Go's growing stacks parse them (BuildKit's instruction layer rejects any ONBUILD
+ *       nesting anyway).
  * </ul>
  */
 package dev.stagefarm.dockerfile.parser;

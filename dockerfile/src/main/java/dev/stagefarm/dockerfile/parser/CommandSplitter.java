@@ -87,32 +87,18 @@ final class CommandSplitter {
           pos += width;
           continue;
         }
-        if (ch == escape) {
-          if (pos + width == len) {
-            pos += width;
-            continue;
-          }
-          pos += width;
-          ch = line.codePointAt(pos);
-          width = Character.charCount(ch);
-        }
-        word.appendCodePoint(ch);
-        pos += width;
-        continue;
-      }
-      // Phase.QUOTE
-      if (ch == quote) {
+      } else if (ch == quote) {
         phase = Phase.WORD;
         pos += width;
         continue;
       }
+      // In a word or a quote alike, the escape character takes the next one literally.
       if (ch == escape) {
-        if (pos + width == len) {
-          phase = Phase.WORD;
-          pos += width;
+        pos += width;
+        if (pos == len) {
+          phase = Phase.WORD; // a trailing escape is dropped (and ends an open quote)
           continue;
         }
-        pos += width;
         ch = line.codePointAt(pos);
         width = Character.charCount(ch);
       }

@@ -94,7 +94,7 @@ public final class TaskSlot implements Runnable {
       while (!(stopping && current == null)) {
         pollOnce(c);
       }
-      c.commitSync(Duration.ofSeconds(5));
+      commit(c, Duration.ofSeconds(5));
     } catch (RuntimeException e) {
       log.error("task slot {} stopped: {}", name, e.toString(), e);
     } finally {
@@ -117,9 +117,18 @@ public final class TaskSlot implements Runnable {
       settled |= handle(c, record);
     }
     if (settled) {
-      c.commitSync(Duration.ofSeconds(10));
+      commit(c, Duration.ofSeconds(10));
     }
     abandonIfLockLost();
+  }
+
+  /** Sends the acknowledgements now; a wakeup (stop, a stage ending) interrupting it is retried once. */
+  private static void commit(KafkaShareConsumer<String, byte[]> c, Duration timeout) {
+    try {
+      c.commitSync(timeout);
+    } catch (WakeupException woken) {
+      c.commitSync(timeout);
+    }
   }
 
   /** Acknowledges one delivered record; true when the acknowledgement is final (not RENEW). */

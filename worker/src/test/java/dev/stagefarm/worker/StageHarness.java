@@ -1,0 +1,200 @@
+package dev.stagefarm.worker;
+
+import dev.stagefarm.oci.Digest;
+import dev.stagefarm.oci.image.BuiltImage;
+import dev.stagefarm.oci.image.ImageJson;
+import dev.stagefarm.oci.layer.LayerExtractor;
+import dev.stagefarm.oci.store.BlobStore;
+import dev.stagefarm.oci.store.Namespace;
+import dev.stagefarm.oci.store.S3Config;
+import dev.stagefarm.proto.Topics;
+import dev.stagefarm.proto.v1.ContextEntry;
+import dev.stagefarm.proto.v1.ContextManifest;
+import dev.stagefarm.proto.v1.Descriptor;
+import dev.stagefarm.proto.v1.ImageState;
+import dev.stagefarm.proto.v1.Instruction;
+import dev.stagefarm.proto.v1.Layer;
+import dev.stagefarm.proto.v1.StageEvent;
+import dev.stagefarm.proto.v1.StageInput;
+import dev.stagefarm.proto.v1.StageTask;
+import dev.stagefarm.testkit.BusyboxImage;
+import dev.stagefarm.testkit.KafkaFixture;
+import dev.stagefarm.testkit.S3Fixture;
+import dev.stagefarm.testkit.TempDirectories;
+import dev.stagefarm.worker.config.WorkerConfig;
+import dev.stagefarm.worker.kafka.FarmTopics;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * A real farm minus the coordinator, for execution tests: the shared Kafka broker and S3 server, one
+ * bucket, a worker with a secret, and helpers that publish a stage task and wait for its outcome.
+ */
+public final class StageHarness implements AutoCloseable {
+  public static final String SECRET_ID = "token";
+  public static final String SECRET_VALUE = "s3cr3t-value-7f3a";
+
+  public final String kafka;
+  public final S3Config s3;
+  public final BlobStore store;
+  public final Path workDir;
+  private final Worker worker;
+  private final EventWatcher watcher;
+  private final KafkaProducer<String, byte[]> producer;
+  private ImageState busybox;
+
+  public StageHarness(int concurrency) throws IOException {
+    kafka = KafkaFixture.bootstrapServers();
+    FarmTopics.ensure(kafka, FarmTopics.Layout.singleBroker());
+    s3 = S3Fixture.newBucket("worker-exec");
+    store = BlobStore.connect(s3);
+    workDir = TempDirectories.createDeletedAtExit("stagefarm-worker-");
+    Path secrets = Files.createDirectories(workDir.resolve("secrets"));
+    Files.writeString(secrets.resolve(SECRET_ID), SECRET_VALUE);
+    WorkerConfig config = WorkerConfig.of(kafka, s3.endpoint(), s3.accessKey(), s3.secretKey(), s3.bucket(),
+            workDir.resolve("work"))
+        .withConcurrency(concurrency)
+        .withWorkerId("exec-worker")
+        .withSecretsDir(secrets)
+        .withTimings(Duration.ofMillis(500), Duration.ofMillis(500), Duration.ofSeconds(5));
+    watcher = new EventWatcher(kafka);
+    producer = new KafkaProducer<>(Map.of("bootstrap.servers", kafka), new StringSerializer(), new ByteArraySerializer());
+    worker = new Worker(config).start();
+  }
+
+  /** The busybox test image as a stage base, its blobs in this harness' store. */
+  public synchronized ImageState busybox() throws IOException {
+    if (busybox == null) {
+      BuiltImage image = BusyboxImage.storeIn(store);
+      ImageState.Builder state = ImageState.newBuilder()
+          .setConfigJson(com.google.protobuf.ByteString.copyFrom(ImageJson.writeConfig(image.config())))
+          .setOrigin("busybox");
+      for (int i = 0; i < image.manifest().layers().size(); i++) {
+        var d = image.manifest().layers().get(i);
+        state.addLayers(Layer.newBuilder()
+            .setBlob(Descriptor.newBuilder().setMediaType(d.mediaType()).setDigest(d.digest().toString()).setSize(d.size()))
+            .setDiffId(image.config().diffIds().get(i).toString()));
+      }
+      busybox = state.build();
+    }
+    return busybox;
+  }
+
+  /** Uploads files (path → content; mode 0644) as a build context; returns the manifest reference. */
+  public String context(Map<String, String> files) throws IOException {
+    TreeMap<String, ContextEntry> entries = new TreeMap<>();
+    for (Map.Entry<String, String> f : files.entrySet()) {
+      byte[] content = f.getValue().getBytes(StandardCharsets.UTF_8);
+      Digest digest = Digest.of(content);
+      store.put(Namespace.CONTEXT, digest, content.length, new ByteArrayInputStream(content));
+      String[] parts = f.getKey().split("/");
+      StringBuilder dir = new StringBuilder();
+      for (int i = 0; i < parts.length - 1; i++) {
+        dir.append(i == 0 ? "" : "/").append(parts[i]);
+        entries.putIfAbsent(dir.toString(), ContextEntry.newBuilder().setPath(dir.toString())
+            .setType(ContextEntry.Type.DIRECTORY).setMode(0755).setMtimeMs(1_000_000).build());
+      }
+      entries.put(f.getKey(), ContextEntry.newBuilder().setPath(f.getKey()).setType(ContextEntry.Type.FILE)
+          .setMode(0644).setDigest(digest.toString()).setSize(content.length).setMtimeMs(1_000_000).build());
+    }
+    byte[] manifest = ContextManifest.newBuilder().setSchemaVersion(1).addAllEntries(entries.values()).build().toByteArray();
+    var stored = store.putBytes(Namespace.CONTEXT, manifest);
+    return Namespace.CONTEXT.key(stored.digest());
+  }
+
+  public StageTask.Builder task(String dockerfile, int stageIndex, ImageState base) {
+    return StageTask.newBuilder()
+        .setSchemaVersion(Topics.SCHEMA_VERSION)
+        .setBuildId("b-" + UUID.randomUUID())
+        .setStageId(stageIndex + "-s")
+        .setAttempt(1)
+        .setBase(base)
+        .setDockerfile(com.google.protobuf.ByteString.copyFromUtf8(dockerfile))
+        .setStageIndex(stageIndex);
+  }
+
+  public static StageInput input(String name, ImageState result) {
+    return StageInput.newBuilder().setName(name).setResult(result).build();
+  }
+
+  public static Instruction cacheKey(String key) {
+    return Instruction.newBuilder().setCacheKey(key).build();
+  }
+
+  /** Publishes the task and returns its completed or failed event. */
+  public StageEvent run(StageTask task) {
+    try {
+      producer.send(new ProducerRecord<>(Topics.TASKS, task.getBuildId(), task.toByteArray())).get();
+    } catch (Exception e) {
+      throw new AssertionError("publishing the task failed", e);
+    }
+    return watcher.await(e -> e.getBuildId().equals(task.getBuildId())
+        && (e.hasCompleted() || e.hasFailed()), Duration.ofSeconds(120));
+  }
+
+  public List<StageEvent> events(String buildId) {
+    return watcher.events(e -> e.getBuildId().equals(buildId));
+  }
+
+  /** Completed result or an assertion error with the failure message. */
+  public static ImageState completed(StageEvent event) {
+    if (!event.hasCompleted()) {
+      throw new AssertionError("stage failed: " + event.getFailed().getMessage() + "\n" + event.getFailed().getOutputTail());
+    }
+    return event.getCompleted().getResult();
+  }
+
+  /** Applies every layer of {@code state} into a fresh directory (whiteouts delete). */
+  public Path unpack(ImageState state) throws IOException {
+    Path root = Files.createTempDirectory(workDir, "unpacked-");
+    for (Layer layer : state.getLayersList()) {
+      try (InputStream in = store.open(Namespace.BLOBS, Digest.parse(layer.getBlob().getDigest()))) {
+        new LayerExtractor(LayerExtractor.Mode.APPLY).extract(in, root);
+      }
+    }
+    return root;
+  }
+
+  /** The entries (name → bytes of regular files) of one layer. */
+  public Map<String, byte[]> layerEntries(Layer layer) throws IOException {
+    Map<String, byte[]> entries = new TreeMap<>();
+    try (InputStream in = store.open(Namespace.BLOBS, Digest.parse(layer.getBlob().getDigest()));
+        TarArchiveInputStream tar = new TarArchiveInputStream(new GzipCompressorInputStream(in))) {
+      TarArchiveEntry e;
+      while ((e = tar.getNextEntry()) != null) {
+        entries.put(e.getName(), e.isFile() ? tar.readAllBytes() : new byte[0]);
+      }
+    }
+    return entries;
+  }
+
+  /** The layers {@code result} added on top of {@code base}. */
+  public static List<Layer> newLayers(ImageState base, ImageState result) {
+    return new ArrayList<>(result.getLayersList().subList(base.getLayersCount(), result.getLayersCount()));
+  }
+
+  @Override
+  public void close() {
+    worker.close();
+    producer.close();
+    watcher.close();
+    store.close();
+  }
+}

@@ -1,0 +1,275 @@
+package dev.stagefarm.worker.exec;
+
+import static dev.stagefarm.worker.StageHarness.completed;
+import static dev.stagefarm.worker.StageHarness.newLayers;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.stagefarm.oci.image.ContainerConfig;
+import dev.stagefarm.oci.image.ImageConfig;
+import dev.stagefarm.oci.image.ImageJson;
+import dev.stagefarm.proto.v1.ImageState;
+import dev.stagefarm.proto.v1.Layer;
+import dev.stagefarm.proto.v1.StageEvent;
+import dev.stagefarm.worker.StageHarness;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Stages really executed by a worker: real Kafka, real S3 (S3Proxy), runc over overlayfs, the
+ * busybox base image. Each test publishes a StageTask and checks the completed/failed event and
+ * the layers in the store.
+ */
+class StageExecutionTest {
+  private static StageHarness farm;
+
+  @BeforeAll
+  static void start() throws Exception {
+    farm = new StageHarness(2);
+  }
+
+  @AfterAll
+  static void stop() {
+    farm.close();
+  }
+
+  @Test
+  void runsShellExecAndHeredocForms() throws Exception {
+    String dockerfile = """
+        FROM busybox
+        RUN echo shell-form > /shell.txt
+        RUN ["/bin/sh", "-c", "echo exec-form > /exec.txt"]
+        RUN <<EOF
+        echo heredoc-1 > /heredoc.txt
+        echo heredoc-2 >> /heredoc.txt
+        EOF
+        """;
+    ImageState base = farm.busybox();
+    ImageState result = completed(farm.run(farm.task(dockerfile, 0, base).build()));
+    assertThat(newLayers(base, result)).hasSize(3);
+    Path root = farm.unpack(result);
+    assertThat(Files.readString(root.resolve("shell.txt"))).isEqualTo("shell-form\n");
+    assertThat(Files.readString(root.resolve("exec.txt"))).isEqualTo("exec-form\n");
+    assertThat(Files.readString(root.resolve("heredoc.txt"))).isEqualTo("heredoc-1\nheredoc-2\n");
+    // mount points runc needed (/proc, /dev, /etc/hosts …) are not in the layers
+    for (Layer layer : newLayers(base, result)) {
+      assertThat(farm.layerEntries(layer).keySet()).noneMatch(n -> n.startsWith("proc") || n.startsWith("sys/")
+          || n.equals("etc/hosts") || n.equals("etc/resolv.conf"));
+    }
+  }
+
+  @Test
+  void aRunThatDeletesBaseFilesProducesWhiteouts() throws Exception {
+    String dockerfile = """
+        FROM busybox
+        RUN rm /etc/group && rm -r /home/app
+        """;
+    ImageState base = farm.busybox();
+    assertThat(Files.exists(farm.unpack(base).resolve("etc/group"))).isTrue();
+    ImageState result = completed(farm.run(farm.task(dockerfile, 0, base).build()));
+    List<Layer> layers = newLayers(base, result);
+    assertThat(layers).hasSize(1);
+    assertThat(farm.layerEntries(layers.get(0)).keySet()).contains("etc/.wh.group", "home/.wh.app");
+    Path root = farm.unpack(result);
+    assertThat(root.resolve("etc/group")).doesNotExist();
+    assertThat(root.resolve("home/app")).doesNotExist();
+    assertThat(root.resolve("etc/passwd")).exists();
+  }
+
+  @Test
+  void copiesFromTheContextWithWildcardsChownAndChmod() throws Exception {
+    String context = farm.context(Map.of(
+        "a.txt", "A", "b.txt", "B", "c.md", "C", "dir/x.txt", "X", "dir/sub/y.txt", "Y"));
+    String dockerfile = """
+        FROM busybox
+        COPY *.txt /dst/
+        COPY --chown=app:app --chmod=0640 dir /owned/
+        """;
+    ImageState base = farm.busybox();
+    ImageState result = completed(farm.run(farm.task(dockerfile, 0, base).setContextManifest(context).build()));
+    Path root = farm.unpack(result);
+    assertThat(Files.readString(root.resolve("dst/a.txt"))).isEqualTo("A");
+    assertThat(Files.readString(root.resolve("dst/b.txt"))).isEqualTo("B");
+    assertThat(root.resolve("dst/c.md")).doesNotExist();
+    Path x = root.resolve("owned/x.txt");
+    assertThat(Files.readString(x)).isEqualTo("X");
+    assertThat(Files.readString(root.resolve("owned/sub/y.txt"))).isEqualTo("Y");
+    assertThat(Files.getAttribute(x, "unix:uid", LinkOption.NOFOLLOW_LINKS)).isEqualTo(1000);
+    assertThat(Files.getAttribute(x, "unix:gid", LinkOption.NOFOLLOW_LINKS)).isEqualTo(1000);
+    assertThat((Integer) Files.getAttribute(x, "unix:mode") & 07777).isEqualTo(0640);
+    assertThat(Files.getAttribute(root.resolve("dst/a.txt"), "unix:uid")).isEqualTo(0);
+  }
+
+  @Test
+  void aMissingCopySourceFailsNamingThePath() throws Exception {
+    String context = farm.context(Map.of("present.txt", "here"));
+    String dockerfile = """
+        FROM busybox
+        COPY missing.txt /x
+        """;
+    StageEvent event = farm.run(farm.task(dockerfile, 0, farm.busybox()).setContextManifest(context).build());
+    assertThat(event.hasFailed()).isTrue();
+    assertThat(event.getFailed().getMessage()).contains("missing.txt").contains("not found");
+    assertThat(event.getFailed().getLine()).isEqualTo(2);
+    assertThat(event.getFailed().getRetriable()).isFalse();
+  }
+
+  @Test
+  void copiesFromAnotherStagesResult() throws Exception {
+    String dockerfile = """
+        FROM busybox AS build
+        RUN mkdir /out && echo built-artifact > /out/artifact.txt
+
+        FROM busybox
+        COPY --from=build /out/artifact.txt /app/
+        """;
+    ImageState base = farm.busybox();
+    ImageState build = completed(farm.run(farm.task(dockerfile, 0, base).build()));
+    ImageState result = completed(farm.run(farm.task(dockerfile, 1, base)
+        .addInputs(StageHarness.input("build", build)).build()));
+    assertThat(newLayers(base, result)).hasSize(1);
+    Path root = farm.unpack(result);
+    assertThat(Files.readString(root.resolve("app/artifact.txt"))).isEqualTo("built-artifact\n");
+    assertThat(root.resolve("out")).doesNotExist();
+  }
+
+  @Test
+  void metadataInstructionsUpdateTheImageConfigLikeBuildKit() throws Exception {
+    String dockerfile = """
+        FROM busybox
+        ARG VERSION=1.2
+        ENV APP_HOME=/srv/app GREETING="hello world"
+        LABEL org.example.version=$VERSION maintainer=me
+        WORKDIR /srv
+        WORKDIR app
+        USER app:app
+        EXPOSE 8080 53/udp
+        VOLUME ["/data"]
+        ENTRYPOINT ["/bin/app"]
+        SHELL ["/bin/sh", "-ec"]
+        STOPSIGNAL SIGTERM
+        HEALTHCHECK --interval=30s --retries=2 CMD wget -q localhost:8080
+        ONBUILD RUN echo triggered
+        """;
+    ImageState base = farm.busybox();
+    ImageConfig baseConfig = ImageJson.readConfig(base.getConfigJson().toByteArray());
+    assertThat(baseConfig.config().cmd()).contains(List.of("sh"));
+    ImageState result = completed(farm.run(farm.task(dockerfile, 0, base).build()));
+    assertThat(newLayers(base, result)).isEmpty();
+    ContainerConfig c = ImageJson.readConfig(result.getConfigJson().toByteArray()).config();
+    assertThat(c.envValue("APP_HOME")).contains("/srv/app");
+    assertThat(c.envValue("GREETING")).contains("hello world");
+    assertThat(c.envValue("VERSION")).isEmpty(); // ARGs are not stored in the image
+    assertThat(c.labels()).containsEntry("org.example.version", "1.2").containsEntry("maintainer", "me");
+    assertThat(c.workingDir()).isEqualTo("/srv/app");
+    assertThat(c.user()).isEqualTo("app:app");
+    assertThat(c.exposedPorts()).containsExactly("53/udp", "8080/tcp");
+    assertThat(c.volumes()).containsExactly("/data");
+    assertThat(c.entrypoint()).contains(List.of("/bin/app"));
+    assertThat(c.cmd()).isEmpty(); // ENTRYPOINT resets the inherited CMD
+    assertThat(c.shell()).containsExactly("/bin/sh", "-ec");
+    assertThat(c.stopSignal()).isEqualTo("SIGTERM");
+    assertThat(c.healthcheck()).isPresent();
+    assertThat(c.healthcheck().get().test()).containsExactly("CMD-SHELL", "wget -q localhost:8080");
+    assertThat(c.healthcheck().get().retries()).isEqualTo(2);
+    assertThat(c.onBuild()).containsExactly("RUN echo triggered");
+    ImageConfig image = ImageJson.readConfig(result.getConfigJson().toByteArray());
+    assertThat(image.history()).hasSizeGreaterThan(baseConfig.history().size());
+    assertThat(image.history().getLast().emptyLayer()).isTrue();
+
+    // a stage built on that image runs its ONBUILD trigger first; CMD set before ENTRYPOINT survives
+    String child = """
+        FROM parent
+        CMD ["--serve"]
+        ENTRYPOINT ["/bin/other"]
+        """;
+    ImageState parent = result.toBuilder().setOrigin("registry/parent").build();
+    StageEvent childEvent = farm.run(farm.task(child, 0, parent).build());
+    ImageState childResult = completed(childEvent);
+    ContainerConfig cc = ImageJson.readConfig(childResult.getConfigJson().toByteArray()).config();
+    assertThat(cc.cmd()).contains(List.of("--serve"));
+    assertThat(cc.onBuild()).isEmpty();
+    assertThat(farm.events(childEvent.getBuildId())).anySatisfy(e ->
+        assertThat(e.hasLog() && e.getLog().getData().toString(StandardCharsets.UTF_8).contains("triggered")).isTrue());
+  }
+
+  @Test
+  void aCacheMountIsSharedBetweenStagesAndStaysOutOfLayers() throws Exception {
+    String first = """
+        FROM busybox
+        RUN --mount=type=cache,target=/cache,id=shared-cache echo from-first-stage > /cache/value
+        """;
+    String second = """
+        FROM busybox
+        RUN --mount=type=cache,target=/var/cache/x,id=shared-cache cp /var/cache/x/value /got.txt
+        """;
+    ImageState base = farm.busybox();
+    ImageState a = completed(farm.run(farm.task(first, 0, base).build()));
+    for (Layer layer : newLayers(base, a)) {
+      assertThat(farm.layerEntries(layer).keySet()).noneMatch(n -> n.contains("value"));
+    }
+    ImageState b = completed(farm.run(farm.task(second, 0, base).build()));
+    assertThat(Files.readString(farm.unpack(b).resolve("got.txt"))).isEqualTo("from-first-stage\n");
+  }
+
+  @Test
+  void aSecretIsReadableDuringRunAndInNoLayer() throws Exception {
+    String dockerfile = """
+        FROM busybox
+        RUN --mount=type=secret,id=token test "$(sha256sum /run/secrets/token | cut -c1-64)" = "%s" && echo verified > /verified.txt
+        RUN --mount=type=secret,id=token,target=/etc/app-token cp /etc/app-token /copied-by-user.txt && rm /copied-by-user.txt
+        """.formatted(dev.stagefarm.oci.Digest.of(StageHarness.SECRET_VALUE).hex());
+    ImageState base = farm.busybox();
+    StageEvent event = farm.run(farm.task(dockerfile, 0, base).build());
+    ImageState result = completed(event);
+    assertThat(Files.readString(farm.unpack(result).resolve("verified.txt"))).isEqualTo("verified\n");
+    byte[] secret = StageHarness.SECRET_VALUE.getBytes(StandardCharsets.UTF_8);
+    for (Layer layer : newLayers(base, result)) {
+      for (Map.Entry<String, byte[]> entry : farm.layerEntries(layer).entrySet()) {
+        assertThat(entry.getKey()).doesNotContain("secrets").doesNotContain("app-token");
+        assertThat(new String(entry.getValue(), StandardCharsets.ISO_8859_1))
+            .doesNotContain(new String(secret, StandardCharsets.ISO_8859_1));
+      }
+    }
+    assertThat(farm.events(event.getBuildId())).noneSatisfy(e ->
+        assertThat(e.toByteString().toString(StandardCharsets.ISO_8859_1)).contains(StageHarness.SECRET_VALUE));
+  }
+
+  @Test
+  void aFailingRunReportsExitCodeAndOutputTail() throws Exception {
+    String dockerfile = """
+        FROM busybox
+        RUN echo fine > /fine
+        RUN echo about-to-fail && echo on-stderr >&2 && exit 3
+        """;
+    StageEvent event = farm.run(farm.task(dockerfile, 0, farm.busybox()).build());
+    assertThat(event.hasFailed()).isTrue();
+    StageEvent.Failed failed = event.getFailed();
+    assertThat(failed.getExitCode()).isEqualTo(3);
+    assertThat(failed.getInstructionIndex()).isEqualTo(1);
+    assertThat(failed.getLine()).isEqualTo(3);
+    assertThat(failed.getRetriable()).isFalse();
+    assertThat(failed.getMessage()).contains("exit code: 3");
+    assertThat(failed.getOutputTail()).contains("about-to-fail").contains("on-stderr");
+    assertThat(farm.events(event.getBuildId())).anySatisfy(e ->
+        assertThat(e.hasLog() && e.getLog().getData().toString(StandardCharsets.UTF_8).contains("about-to-fail")).isTrue());
+  }
+
+  @Test
+  void leavesNoMountsOrContainersBehind() throws Exception {
+    completed(farm.run(farm.task("FROM busybox\nRUN true\n", 0, farm.busybox()).build()));
+    String mounts = Files.readString(Path.of("/proc/self/mountinfo"));
+    assertThat(mounts).doesNotContain(farm.workDir.resolve("work/stages").toString());
+    assertThat(Files.list(farm.workDir.resolve("work/stages")).toList()).isEmpty();
+    Process list = new ProcessBuilder("runc", "--root", farm.workDir.resolve("work/runc").toString(), "list", "-q").start();
+    assertThat(new String(list.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip()).isEmpty();
+    assertThat(Optional.of(list.waitFor())).contains(0);
+  }
+}

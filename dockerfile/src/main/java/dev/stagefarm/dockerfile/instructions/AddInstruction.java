@@ -28,11 +28,14 @@ public record AddInstruction(
     excludes = List.copyOf(excludes);
   }
 
-  /** Expands sources, destination, {@code --chown}, {@code --chmod}, {@code --checksum}. */
+  /**
+   * Expands sources, destination, {@code --chown}, {@code --chmod}, {@code --checksum}, and
+   * checks {@code --checksum} like BuildKit's dispatcher (one remote source only).
+   */
   @Override
   public AddInstruction expand(WordExpander expander) {
     WordExpander e = expander.at(origin);
-    return new AddInstruction(
+    AddInstruction expanded = new AddInstruction(
         origin,
         files.expand(e),
         e.word(chown),
@@ -42,5 +45,21 @@ public record AddInstruction(
         e.word(checksum),
         excludes,
         unpack);
+    expanded.checkChecksum();
+    return expanded;
+  }
+
+  private void checkChecksum() {
+    if (checksum.isEmpty()) {
+      return;
+    }
+    if (files.sourcePaths().size() != 1) {
+      throw new dev.stagefarm.dockerfile.DockerfileException(
+          origin.line(), "checksum can't be specified for multiple sources");
+    }
+    if (RemoteSource.of(files.sourcePaths().get(0)).isEmpty()) {
+      throw new dev.stagefarm.dockerfile.DockerfileException(
+          origin.line(), "checksum requires HTTP(S) or Git sources");
+    }
   }
 }

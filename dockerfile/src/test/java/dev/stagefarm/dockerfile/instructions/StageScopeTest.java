@@ -159,4 +159,20 @@ class StageScopeTest {
     assertThat(scope.env()).containsEntry("PATH", "/custom").containsEntry("FROM_PARENT", "p");
     assertThat(scope.imageEnv()).containsExactly("PATH=/custom");
   }
+
+  @Test
+  void stopSignalAndAddChecksumAreCheckedWhenExecuted() {
+    StageScope scope = scope(Map.of(), Map.of());
+    assertThat(((StopSignalInstruction) run("FROM a\nSTOPSIGNAL sigusr1\n", scope).get(0)).signal())
+        .isEqualTo("sigusr1");
+    assertThat(((StopSignalInstruction) run("FROM a\nSTOPSIGNAL 9\n", scope).get(0)).signal())
+        .isEqualTo("9");
+    assertThatThrownBy(() -> run("FROM a\nSTOPSIGNAL SIGNOPE\n", scope))
+        .hasMessage("line 2: invalid signal: SIGNOPE");
+    assertThatThrownBy(() -> run("FROM a\nADD --checksum=sha256:ab a b /x/\n", scope))
+        .hasMessage("line 2: checksum can't be specified for multiple sources");
+    assertThatThrownBy(() -> run("FROM a\nADD --checksum=sha256:ab a /x/\n", scope))
+        .hasMessage("line 2: checksum requires HTTP(S) or Git sources");
+    assertThat(run("FROM a\nADD --checksum=sha256:ab https://e.com/f /x/\n", scope)).hasSize(1);
+  }
 }

@@ -1,0 +1,221 @@
+package dev.stagefarm.cli.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.stagefarm.proto.v1.BuildState;
+import dev.stagefarm.proto.v1.BuildStatus;
+import dev.stagefarm.proto.v1.StageState;
+import dev.stagefarm.proto.v1.StageStatus;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code stagefarm build} end to end: CLI → gRPC → coordinator → Kafka → two workers (runc) → S3 →
+ * assembled OCI image, checked with umoci and run with runc.
+ */
+class BuildEndToEndTest {
+
+  /** A build stage that "produces a binary": busybox-static plus a script it runs. */
+  static String buildStage(String from) {
+    return """
+        FROM %s AS build
+        COPY greeting.txt /src/greeting.txt
+        RUN mkdir -p /out && cp /bin/busybox /out/busybox \\
+         && printf '#!/busybox sh\\n/busybox cat /greeting.txt\\n' > /out/hello && chmod 755 /out/hello \\
+         && cp /src/greeting.txt /out/greeting.txt
+        """.formatted(from);
+  }
+
+  static Path context(Path dir, String dockerfile) throws Exception {
+    Files.writeString(dir.resolve("Dockerfile"), dockerfile);
+    Files.writeString(dir.resolve("greeting.txt"), "hello, world\n");
+    return dir;
+  }
+
+  static Map<String, StageStatus> stagesByName(BuildStatus status) {
+    return status.getStagesList().stream().collect(Collectors.toMap(StageStatus::getName, Function.identity()));
+  }
+
+  @Test
+  void numberedStagesCopyAStaticBinaryIntoScratchAndItRuns(@TempDir Path dir) throws Exception {
+    String dockerfile =
+        buildStage(FarmUnderTest.busybox()).replace(" AS build", "")
+            + """
+            FROM scratch
+            COPY --from=0 /out/ /
+            CMD ["/hello"]
+            """;
+    Path ctx = Files.createDirectories(dir.resolve("ctx"));
+    context(ctx, dockerfile);
+    Path tar = dir.resolve("image.tar");
+
+    FarmUnderTest.Result result = FarmUnderTest.build("-t", "hello:e2e", "-o", "type=oci,dest=" + tar, ctx.toString());
+
+    assertThat(result.exitCode()).as(result.stderr()).isZero();
+    assertThat(result.stdout()).containsPattern("image sha256:[0-9a-f]{64} written to " + tar);
+    Path bundle = ImageChecks.unpack(tar, "e2e", dir);
+    assertThat(bundle.resolve("rootfs/hello")).isRegularFile();
+    ImageChecks.Run run = ImageChecks.runc(bundle);
+    assertThat(run.exitCode()).as(run.output()).isZero();
+    assertThat(run.output()).isEqualTo("hello, world\n");
+  }
+
+  @Test
+  void namedStagesAndTargetBuildStopsAtTheBuildStage(@TempDir Path dir) throws Exception {
+    String dockerfile =
+        buildStage(FarmUnderTest.busybox())
+            + """
+            FROM scratch AS final
+            COPY --from=build /out/ /
+            CMD ["/hello"]
+            """;
+    Path ctx = Files.createDirectories(dir.resolve("ctx"));
+    context(ctx, dockerfile);
+
+    Path full = dir.resolve("full.tar");
+    FarmUnderTest.Result named = FarmUnderTest.build("-t", "named:full", "-o", "type=oci,dest=" + full, ctx.toString());
+    assertThat(named.exitCode()).as(named.stderr()).isZero();
+    ImageChecks.Run run = ImageChecks.runc(ImageChecks.unpack(full, "full", Files.createDirectories(dir.resolve("a"))));
+    assertThat(run.output()).isEqualTo("hello, world\n");
+
+    Path partial = dir.resolve("build.tar");
+    FarmUnderTest.Result target =
+        FarmUnderTest.build("--target", "build", "-t", "named:build", "-o", "type=oci,dest=" + partial, ctx.toString());
+    assertThat(target.exitCode()).as(target.stderr()).isZero();
+    assertThat(FarmUnderTest.lastBuild().getStagesList()).extracting(StageStatus::getName).containsExactly("build");
+    Path bundle = ImageChecks.unpack(partial, "build", Files.createDirectories(dir.resolve("b")));
+    // the build stage's image: busybox with the produced files, not the scratch image
+    assertThat(bundle.resolve("rootfs/out/hello")).isRegularFile();
+    assertThat(bundle.resolve("rootfs/bin/busybox")).exists();
+  }
+
+  static final String CLIENT_SERVER =
+      """
+      FROM %s AS base
+      RUN echo base > /base.txt
+
+      FROM base AS build-client
+      RUN sleep 2 && echo client > /client.txt
+
+      FROM base AS build-server
+      RUN sleep 2 && echo server > /server.txt
+
+      FROM scratch AS client
+      COPY --from=build-client /client.txt /
+
+      FROM build-server AS server
+      RUN false
+
+      FROM scratch AS all
+      COPY --from=build-client /client.txt /
+      COPY --from=build-server /server.txt /
+      """;
+
+  @Test
+  void targetClientNeverRunsServerStagesAndParallelStagesOverlapOnTwoWorkers(@TempDir Path dir) throws Exception {
+    Path ctx = Files.createDirectories(dir.resolve("ctx"));
+    context(ctx, CLIENT_SERVER.formatted(FarmUnderTest.busybox()));
+
+    FarmUnderTest.Result client = FarmUnderTest.build("--target", "client", ctx.toString());
+    assertThat(client.exitCode()).as(client.stderr()).isZero();
+    assertThat(FarmUnderTest.lastBuild().getStagesList())
+        .extracting(StageStatus::getName)
+        .containsExactlyInAnyOrder("base", "build-client", "client");
+
+    FarmUnderTest.Result all = FarmUnderTest.build("--target", "all", "--no-cache", ctx.toString());
+    assertThat(all.exitCode()).as(all.stderr()).isZero();
+    Map<String, StageStatus> stages = stagesByName(FarmUnderTest.lastBuild());
+    StageStatus c = stages.get("build-client");
+    StageStatus s = stages.get("build-server");
+    assertThat(c.getState()).isEqualTo(StageState.STAGE_DONE);
+    assertThat(s.getState()).isEqualTo(StageState.STAGE_DONE);
+    assertThat(c.getWorkerId()).isNotEqualTo(s.getWorkerId());
+    // the two intervals intersect: each started before the other finished
+    assertThat(c.getStartedMs()).isLessThan(s.getFinishedMs());
+    assertThat(s.getStartedMs()).isLessThan(c.getFinishedMs());
+  }
+
+  @Test
+  void copyFromAnExternalImageByReference(@TempDir Path dir) throws Exception {
+    String dockerfile =
+        """
+        FROM scratch
+        COPY --from=%s /bin/busybox /busybox
+        CMD ["/busybox", "echo", "from an external image"]
+        """.formatted(FarmUnderTest.busybox());
+    Path ctx = Files.createDirectories(dir.resolve("ctx"));
+    Files.writeString(ctx.resolve("Dockerfile"), dockerfile);
+    Path tar = dir.resolve("ext.tar");
+    FarmUnderTest.Result result = FarmUnderTest.build("-t", "ext:1", "-o", "type=oci,dest=" + tar, ctx.toString());
+    assertThat(result.exitCode()).as(result.stderr()).isZero();
+    ImageChecks.Run run = ImageChecks.runc(ImageChecks.unpack(tar, "1", dir));
+    assertThat(run.output()).isEqualTo("from an external image\n");
+  }
+
+  @Test
+  void unchangedRebuildReachesNoWorkerAndAChangedFileRebuildsOnlyWhatReadsIt(@TempDir Path dir) throws Exception {
+    String dockerfile =
+        """
+        FROM %1$s AS one
+        COPY one.txt /one.txt
+        RUN cat /one.txt > /one.out
+
+        FROM %1$s AS two
+        COPY two.txt /two.txt
+        RUN cat /two.txt > /two.out
+
+        FROM scratch
+        COPY --from=one /one.out /
+        COPY --from=two /two.out /
+        """.formatted(FarmUnderTest.busybox());
+    Path ctx = Files.createDirectories(dir.resolve("ctx"));
+    Files.writeString(ctx.resolve("Dockerfile"), dockerfile);
+    Files.writeString(ctx.resolve("one.txt"), "1");
+    Files.writeString(ctx.resolve("two.txt"), "2");
+
+    assertThat(FarmUnderTest.build(ctx.toString()).exitCode()).isZero();
+    BuildStatus first = FarmUnderTest.lastBuild();
+
+    assertThat(FarmUnderTest.build(ctx.toString()).exitCode()).isZero();
+    BuildStatus again = FarmUnderTest.lastBuild();
+    assertThat(again.getStagesList()).allSatisfy(s -> {
+      assertThat(s.getState()).isEqualTo(StageState.STAGE_CACHED);
+      assertThat(s.getWorkerId()).isEmpty();
+    });
+    assertThat(again.getImageDigest()).isEqualTo(first.getImageDigest());
+
+    Files.writeString(ctx.resolve("two.txt"), "2 changed");
+    assertThat(FarmUnderTest.build(ctx.toString()).exitCode()).isZero();
+    Map<String, StageStatus> changed = stagesByName(FarmUnderTest.lastBuild());
+    assertThat(changed.get("one").getState()).isEqualTo(StageState.STAGE_CACHED);
+    assertThat(changed.get("two").getState()).isEqualTo(StageState.STAGE_DONE);
+    assertThat(changed.get("2").getState()).isEqualTo(StageState.STAGE_DONE);
+  }
+
+  @Test
+  void failingRunUnknownTargetAndSyntaxErrorExitNonZeroWithAClearMessage(@TempDir Path dir) throws Exception {
+    Path ctx = Files.createDirectories(dir.resolve("ctx"));
+    Files.writeString(
+        ctx.resolve("Dockerfile"),
+        "FROM %s\nRUN echo about to fail && exit 3\n".formatted(FarmUnderTest.busybox()));
+    FarmUnderTest.Result failing = FarmUnderTest.build(ctx.toString());
+    assertThat(failing.exitCode()).isNotZero();
+    assertThat(failing.stderr()).contains("error: Dockerfile:2:").contains("3").contains("about to fail").doesNotContain("Exception");
+    assertThat(FarmUnderTest.lastBuild().getState()).isEqualTo(BuildState.FAILED);
+
+    Files.writeString(ctx.resolve("Dockerfile"), "FROM %s AS a\nRUN true\n".formatted(FarmUnderTest.busybox()));
+    FarmUnderTest.Result unknown = FarmUnderTest.build("--target", "nope", ctx.toString());
+    assertThat(unknown.exitCode()).isNotZero();
+    assertThat(unknown.stderr()).contains("error: ").contains("nope").doesNotContain("Exception");
+
+    Files.writeString(ctx.resolve("Dockerfile"), "FROM %s\nFRM x\n".formatted(FarmUnderTest.busybox()));
+    FarmUnderTest.Result syntax = FarmUnderTest.build(ctx.toString());
+    assertThat(syntax.exitCode()).isNotZero();
+    assertThat(syntax.stderr()).contains("error: Dockerfile:2:").doesNotContain("Exception");
+  }
+}

@@ -1,0 +1,104 @@
+package dev.stagefarm.cli.e2e;
+
+import dev.stagefarm.cli.Main;
+import dev.stagefarm.cli.build.BuildClient;
+import dev.stagefarm.cli.farm.EmbeddedFarm;
+import dev.stagefarm.cli.farm.InProcessWorkers;
+import dev.stagefarm.coordinator.BuildCoordinator;
+import dev.stagefarm.coordinator.schedule.Scheduler;
+import dev.stagefarm.embedded.EmbeddedKafka;
+import dev.stagefarm.proto.v1.BuildServiceGrpc;
+import dev.stagefarm.proto.v1.BuildStatus;
+import dev.stagefarm.proto.v1.ListBuildsRequest;
+import dev.stagefarm.testkit.BusyboxImage;
+import dev.stagefarm.testkit.RegistryFixture;
+import dev.stagefarm.testkit.TempDirectories;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * One embedded farm per test JVM (real Kafka broker, real S3 server, coordinator on a TCP port,
+ * two workers running runc) with a local registry holding the busybox base image. Builds go
+ * through the CLI ({@code Main.execute("build", "--coordinator", …)}).
+ */
+final class FarmUnderTest {
+  private static EmbeddedFarm farm;
+  private static String busybox;
+
+  private FarmUnderTest() {}
+
+  static synchronized EmbeddedFarm farm() throws Exception {
+    if (farm == null) {
+      RegistryFixture registry = RegistryFixture.shared();
+      BusyboxImage.pushTo(registry);
+      busybox = registry.reference(BusyboxImage.REPOSITORY + ":" + BusyboxImage.TAG).toString();
+      Path home = TempDirectories.createDeletedAtExit("stagefarm-e2e-");
+      farm =
+          EmbeddedFarm.start(
+              new EmbeddedFarm.Options(
+                  home,
+                  null,
+                  2,
+                  registry.settings(),
+                  EmbeddedKafka.Settings.forTests(),
+                  new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(20), 3), Duration.ofMillis(500)),
+                  0,
+                  InProcessWorkers.launcher()));
+      EmbeddedFarm started = farm;
+      Runtime.getRuntime().addShutdownHook(new Thread(started::close, "stagefarm-e2e-farm-stop"));
+    }
+    return farm;
+  }
+
+  /** The busybox base image in the local registry, e.g. {@code 127.0.0.1:5000/library/busybox:latest}. */
+  static String busybox() throws Exception {
+    farm();
+    return busybox;
+  }
+
+  record Result(int exitCode, String stdout, String stderr) {}
+
+  /** Runs {@code stagefarm build --coordinator <farm> --progress plain ARGS…} and captures its output. */
+  static synchronized Result build(String... args) throws Exception {
+    EmbeddedFarm f = farm();
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+    ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    int code;
+    try {
+      System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
+      String[] full = new String[args.length + 5];
+      full[0] = "build";
+      full[1] = "--coordinator";
+      full[2] = f.endpoint();
+      full[3] = "--progress";
+      full[4] = "plain";
+      System.arraycopy(args, 0, full, 5, args.length);
+      code = Main.execute(full);
+    } finally {
+      System.setOut(out);
+      System.setErr(err);
+    }
+    Result result = new Result(code, stdout.toString(StandardCharsets.UTF_8), stderr.toString(StandardCharsets.UTF_8));
+    err.println("--- stagefarm build " + String.join(" ", args) + " → " + code + "\n" + result.stderr() + result.stdout());
+    return result;
+  }
+
+  /** The status of the most recently created build. */
+  static BuildStatus lastBuild() throws Exception {
+    List<BuildStatus> builds =
+        BuildServiceGrpc.newBlockingStub(farm().channel()).listBuilds(ListBuildsRequest.getDefaultInstance()).getBuildsList();
+    return builds.stream().max(Comparator.comparingLong(BuildStatus::getCreatedMs)).orElseThrow();
+  }
+
+  static BuildClient client() throws Exception {
+    return new BuildClient(farm().channel(), farm().endpoint());
+  }
+}

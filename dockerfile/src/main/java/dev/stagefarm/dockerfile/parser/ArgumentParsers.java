@@ -1,5 +1,7 @@
 package dev.stagefarm.dockerfile.parser;
 
+import dev.stagefarm.dockerfile.internal.GoText;
+
 import java.util.ArrayList;
 import java.util.List;
 

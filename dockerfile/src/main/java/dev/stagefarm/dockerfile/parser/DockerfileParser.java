@@ -1,5 +1,7 @@
 package dev.stagefarm.dockerfile.parser;
 
+import dev.stagefarm.dockerfile.internal.GoText;
+
 import dev.stagefarm.dockerfile.DockerfileException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

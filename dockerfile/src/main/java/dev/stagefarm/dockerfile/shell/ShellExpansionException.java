@@ -1,5 +1,7 @@
 package dev.stagefarm.dockerfile.shell;
 
+import dev.stagefarm.dockerfile.internal.GoText;
+
 /**
  * A word could not be expanded: bad {@code ${...}} syntax, an unterminated quote, an unsupported
  * modifier, an invalid pattern, or a {@code ${NAME?message}} whose variable is unset (or, with

@@ -1,5 +1,7 @@
 package dev.stagefarm.dockerfile.shell;
 
+import dev.stagefarm.dockerfile.internal.GoText;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

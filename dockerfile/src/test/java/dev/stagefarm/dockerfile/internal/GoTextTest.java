@@ -1,4 +1,4 @@
-package dev.stagefarm.dockerfile.parser;
+package dev.stagefarm.dockerfile.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -45,5 +45,14 @@ class GoTextTest {
   @Test
   void toLowerIsPerCodePointWithoutLocale() {
     assertThat(GoText.toLower("RUN İ ΣΣ")).isEqualTo("run i σσ");
+  }
+
+  @Test
+  void spaceIsGosDefinition() {
+    assertThat(GoText.isSpace(0xA0)).isTrue();
+    assertThat(GoText.isSpace(0x85)).isTrue();
+    assertThat(GoText.isSpace(0x3000)).isTrue();
+    assertThat(GoText.isSpace(0x1C)).isFalse();
+    assertThat(GoText.isSpace(0x200B)).isFalse();
   }
 }

@@ -1,4 +1,4 @@
-package dev.stagefarm.dockerfile.parser;
+package dev.stagefarm.dockerfile.internal;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -6,19 +6,19 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Go's text primitives as BuildKit's parser uses them. Java's look-alikes differ in edge cases
+ * Go's text primitives as BuildKit's parser and shell lexer use them (internal: not API). Java's look-alikes differ in edge cases
  * (e.g. {@code String.strip()} does not trim U+00A0, {@code \s} includes {@code \v}), and the
  * dump format must match byte for byte, so these follow the Go definitions exactly.
  */
-final class GoText {
+public final class GoText {
 
   /** BuildKit's {@code reWhitespace}: {@code [\t\v\f\r ]+}. */
-  static final Pattern WHITESPACE = Pattern.compile("[\\t\\x0B\\f\\r ]+");
+  public static final Pattern WHITESPACE = Pattern.compile("[\\t\\x0B\\f\\r ]+");
 
   private GoText() {}
 
   /** Go {@code unicode.IsSpace}: the Unicode White_Space property. */
-  static boolean isSpace(int cp) {
+  public static boolean isSpace(int cp) {
     return switch (cp) {
       case '\t', '\n', 0x0B, '\f', '\r', ' ', 0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F,
           0x3000 -> true;
@@ -27,12 +27,12 @@ final class GoText {
   }
 
   /** Go {@code strings.TrimSpace}. */
-  static String trimSpace(String s) {
+  public static String trimSpace(String s) {
     return trimRightSpace(trimLeftSpace(s));
   }
 
   /** Go {@code strings.TrimLeftFunc(s, unicode.IsSpace)}. */
-  static String trimLeftSpace(String s) {
+  public static String trimLeftSpace(String s) {
     int i = 0;
     while (i < s.length()) {
       int cp = s.codePointAt(i);
@@ -44,7 +44,7 @@ final class GoText {
     return s.substring(i);
   }
 
-  static String trimRightSpace(String s) {
+  public static String trimRightSpace(String s) {
     int end = s.length();
     while (end > 0) {
       int cp = s.codePointBefore(end);
@@ -57,7 +57,7 @@ final class GoText {
   }
 
   /** Go {@code strings.ToLower}: per code point, simple case mapping (no locale, no context). */
-  static String toLower(String s) {
+  public static String toLower(String s) {
     StringBuilder out = new StringBuilder(s.length());
     s.codePoints().forEach(cp -> out.appendCodePoint(Character.toLowerCase(cp)));
     return out.toString();
@@ -67,7 +67,7 @@ final class GoText {
    * Go {@code regexp.Split(s, n)} for {@link #WHITESPACE}; {@code n < 0} means no limit. Unlike
    * {@code String.split} it keeps a leading empty field and never drops trailing ones.
    */
-  static List<String> splitWhitespace(String s, int n) {
+  public static List<String> splitWhitespace(String s, int n) {
     List<String> out = new ArrayList<>();
     if (n == 0) {
       return out;
@@ -101,7 +101,7 @@ final class GoText {
    * Go {@code strconv.Quote}: a double-quoted literal with Go escapes, printable characters kept
    * as they are. A lone surrogate stands for invalid UTF-8 and is written byte by byte.
    */
-  static String quote(String s) {
+  public static String quote(String s) {
     StringBuilder out = new StringBuilder(s.length() + 2).append('"');
     for (int i = 0; i < s.length(); ) {
       int cp = s.codePointAt(i);
@@ -139,7 +139,7 @@ final class GoText {
   }
 
   /** Go {@code strconv.IsPrint}: categories L, M, N, P, S and the ASCII space. */
-  static boolean isPrint(int cp) {
+  public static boolean isPrint(int cp) {
     if (cp == ' ') {
       return true;
     }
@@ -159,7 +159,7 @@ final class GoText {
   }
 
   /** The number of bytes {@code s} takes in UTF-8 (a lone surrogate counts as 3, like Go). */
-  static int utf8Length(CharSequence s) {
+  public static int utf8Length(CharSequence s) {
     int n = 0;
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);

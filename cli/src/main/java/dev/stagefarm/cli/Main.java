@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       BuildCommand.class,
       UpCommand.class,
       CoordinatorCommand.class,
+      WorkerCommand.class,
       ImageCommand.class,
     })
 public final class Main implements Runnable {

@@ -222,7 +222,11 @@ public final class BlobStore implements BlobSource, BlobSink, AutoCloseable {
     public InputStream open(Namespace namespace, Digest digest) throws IOException {
         String key = namespace.key(digest);
         InputStream body = get(key, digest, GetObjectArgs.builder().bucket(config.bucket()).object(key).build());
-        return new VerifyingInputStream(body, digest, -1, describe(key));
+        // A broken connection resumes at the offset reached; the digest check spans the resumed pieces.
+        InputStream resuming = new ResumingInputStream(body, offset -> get(key, digest,
+                GetObjectArgs.builder().bucket(config.bucket()).object(key).offset(offset).build()),
+                describe(key), options.retry().maxAttempts());
+        return new VerifyingInputStream(resuming, digest, -1, describe(key));
     }
 
     /**

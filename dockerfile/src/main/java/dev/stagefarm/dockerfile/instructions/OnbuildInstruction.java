@@ -18,6 +18,14 @@ public record OnbuildInstruction(Origin origin, String expression) implements In
    * at {@code line} (BuildKit reports them at the FROM of the stage that runs the trigger).
    */
   public Instruction trigger(int line) {
+    return parseTrigger(expression, line);
+  }
+
+  /**
+   * Parses an ONBUILD trigger expression, e.g. one from a base image's config ({@code
+   * config.OnBuild}); errors are reported at {@code line}.
+   */
+  public static Instruction parseTrigger(String expression, int line) {
     try {
       ParseResult parsed = DockerfileParser.parse(expression);
       if (parsed.ast().children().size() != 1) {

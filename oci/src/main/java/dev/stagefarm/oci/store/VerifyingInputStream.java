@@ -2,10 +2,10 @@ package dev.stagefarm.oci.store;
 
 import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.DigestMismatchException;
+import dev.stagefarm.oci.DigestingInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.security.MessageDigest;
 
 /**
  * Passes a blob's bytes through and, when the stream ends, checks they are the bytes the digest names: a reader
@@ -13,11 +13,10 @@ import java.security.MessageDigest;
  */
 public final class VerifyingInputStream extends FilterInputStream {
 
+    private final DigestingInputStream digesting;
     private final Digest expected;
     private final long expectedSize;
     private final String source;
-    private final MessageDigest sha256 = Digest.newSha256();
-    private long count;
     private boolean verified;
 
     /**
@@ -25,7 +24,8 @@ public final class VerifyingInputStream extends FilterInputStream {
      * @param source how an error names where the bytes came from
      */
     public VerifyingInputStream(InputStream in, Digest expected, long expectedSize, String source) {
-        super(in);
+        super(new DigestingInputStream(in));
+        this.digesting = (DigestingInputStream) this.in;
         this.expected = expected;
         this.expectedSize = expectedSize;
         this.source = source;
@@ -36,9 +36,6 @@ public final class VerifyingInputStream extends FilterInputStream {
         int b = in.read();
         if (b < 0) {
             verifyOnce();
-        } else {
-            sha256.update((byte) b);
-            count++;
         }
         return b;
     }
@@ -48,26 +45,8 @@ public final class VerifyingInputStream extends FilterInputStream {
         int n = in.read(b, off, len);
         if (n < 0) {
             verifyOnce();
-        } else {
-            sha256.update(b, off, n);
-            count += n;
         }
         return n;
-    }
-
-    @Override
-    public long skip(long n) throws IOException {
-        // Skipped bytes must still be digested.
-        byte[] buffer = new byte[8192];
-        long skipped = 0;
-        while (skipped < n) {
-            int r = read(buffer, 0, (int) Math.min(buffer.length, n - skipped));
-            if (r < 0) {
-                break;
-            }
-            skipped += r;
-        }
-        return skipped;
     }
 
     @Override
@@ -80,10 +59,10 @@ public final class VerifyingInputStream extends FilterInputStream {
             return;
         }
         verified = true;
-        Digest actual = Digest.fromBytes(sha256.digest());
-        if (expectedSize >= 0 && count != expectedSize) {
+        Digest actual = digesting.digest();
+        if (expectedSize >= 0 && digesting.count() != expectedSize) {
             throw new DigestMismatchException(expected, actual,
-                    source + " gave " + count + " bytes, expected " + expectedSize);
+                    source + " gave " + digesting.count() + " bytes, expected " + expectedSize);
         }
         if (!actual.equals(expected)) {
             throw new DigestMismatchException(expected, actual, "corrupt content from " + source);

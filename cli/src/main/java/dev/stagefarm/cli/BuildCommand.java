@@ -185,7 +185,8 @@ public final class BuildCommand implements Callable<Integer> {
               null,
               workers,
               farmFlags.registrySettings(),
-              EmbeddedKafka.Settings.defaults(),
+              // short share-group heartbeats: the workers of a one-shot farm join within seconds
+              EmbeddedKafka.Settings.forTests(),
               BuildCoordinator.Settings.DEFAULT,
               EmbeddedFarm.IN_PROCESS,
               InProcessWorkers.launcher()));

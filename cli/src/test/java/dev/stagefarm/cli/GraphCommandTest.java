@@ -123,4 +123,15 @@ class GraphCommandTest {
     assertThat(run.exitCode()).isEqualTo(1);
     assertThat(run.stderr()).startsWith("error: invalid --platform: ");
   }
+
+  @Test
+  void parserWarningsGoToStderr(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("Dockerfile");
+    Files.writeString(file, "FROM alpine\nRUN echo a \\\n\n  b\n");
+
+    CliRun run = CliRun.of("graph", "-f", file.toString(), "--format", "json");
+
+    assertThat(run.exitCode()).isZero();
+    assertThat(run.stderr()).startsWith("warning: " + file + ":2: Empty continuation line");
+  }
 }

@@ -19,7 +19,7 @@ final class FailureMessages {
       text.append(" (exit code ").append(failed.getExitCode()).append(')');
     }
     String tail = failed.getOutputTail().strip();
-    if (!tail.isEmpty() && !message.contains(tail)) {
+    if (!tail.isEmpty()) {
       String[] lines = tail.split("\n");
       int from = Math.max(0, lines.length - TAIL_LINES);
       text.append("\noutput:");

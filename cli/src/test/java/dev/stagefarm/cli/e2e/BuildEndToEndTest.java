@@ -205,7 +205,11 @@ class BuildEndToEndTest {
         "FROM %s\nRUN echo about to fail && exit 3\n".formatted(FarmUnderTest.busybox()));
     FarmUnderTest.Result failing = FarmUnderTest.build(ctx.toString());
     assertThat(failing.exitCode()).isNotZero();
-    assertThat(failing.stderr()).contains("error: Dockerfile:2:").contains("3").contains("about to fail").doesNotContain("Exception");
+    assertThat(failing.stderr())
+        .contains("error: Dockerfile:2:")
+        .contains("exit code: 3")
+        .contains("output:\n  about to fail") // the output tail is part of the error itself
+        .doesNotContain("Exception");
     assertThat(FarmUnderTest.lastBuild().getState()).isEqualTo(BuildState.FAILED);
 
     Files.writeString(ctx.resolve("Dockerfile"), "FROM %s AS a\nRUN true\n".formatted(FarmUnderTest.busybox()));

@@ -1,0 +1,3 @@
+#!/busybox sh
+# run by the static busybox binary shipped in the image
+exec /busybox cat /greeting.txt

@@ -81,8 +81,11 @@ public final class EventWatcher implements AutoCloseable {
   }
 
   private String summary() {
-    return events.stream().map(e -> e.getBuildId() + "/" + e.getStageId() + ":" + e.getKindCase()
-        + (e.hasFailed() ? "(" + e.getFailed().getMessage() + ")" : "")).toList().toString();
+    return events.stream()
+        .filter(e -> !e.hasHeartbeat())
+        .map(e -> e.getBuildId() + "/" + e.getStageId() + ":" + e.getKindCase() + "@" + e.getWorkerId()
+            + (e.hasFailed() ? "(" + e.getFailed().getMessage() + ")" : ""))
+        .toList() + " and " + events.stream().filter(StageEvent::hasHeartbeat).count() + " heartbeats";
   }
 
   @Override

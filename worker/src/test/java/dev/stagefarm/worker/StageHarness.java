@@ -55,12 +55,18 @@ public final class StageHarness implements AutoCloseable {
   public final S3Config s3;
   public final BlobStore store;
   public final Path workDir;
-  private final Worker worker;
+  private final WorkerConfig config;
+  private Worker worker;
   private final EventWatcher watcher;
   private final KafkaProducer<String, byte[]> producer;
   private ImageState busybox;
 
   public StageHarness(int concurrency) throws IOException {
+    this(concurrency, true);
+  }
+
+  /** @param startWorker false: start it later with {@link #startWorker()} (e.g. after another worker claimed a task) */
+  public StageHarness(int concurrency, boolean startWorker) throws IOException {
     kafka = KafkaFixture.bootstrapServers();
     FarmTopics.ensure(kafka, FarmTopics.Layout.singleBroker());
     s3 = S3Fixture.newBucket("worker-exec");
@@ -68,7 +74,7 @@ public final class StageHarness implements AutoCloseable {
     workDir = TempDirectories.createDeletedAtExit("stagefarm-worker-");
     Path secrets = Files.createDirectories(workDir.resolve("secrets"));
     Files.writeString(secrets.resolve(SECRET_ID), SECRET_VALUE);
-    WorkerConfig config = WorkerConfig.of(kafka, s3.endpoint(), s3.accessKey(), s3.secretKey(), s3.bucket(),
+    config = WorkerConfig.of(kafka, s3.endpoint(), s3.accessKey(), s3.secretKey(), s3.bucket(),
             workDir.resolve("work"))
         .withConcurrency(concurrency)
         .withWorkerId("exec-worker")
@@ -76,6 +82,12 @@ public final class StageHarness implements AutoCloseable {
         .withTimings(Duration.ofMillis(500), Duration.ofMillis(500), Duration.ofSeconds(5));
     watcher = new EventWatcher(kafka);
     producer = new KafkaProducer<>(Map.of("bootstrap.servers", kafka), new StringSerializer(), new ByteArraySerializer());
+    if (startWorker) {
+      startWorker();
+    }
+  }
+
+  public synchronized void startWorker() {
     worker = new Worker(config).start();
   }
 
@@ -140,13 +152,25 @@ public final class StageHarness implements AutoCloseable {
 
   /** Publishes the task and returns its completed or failed event. */
   public StageEvent run(StageTask task) {
+    publish(task);
+    return watcher.await(e -> e.getBuildId().equals(task.getBuildId())
+        && (e.hasCompleted() || e.hasFailed()), Duration.ofSeconds(120));
+  }
+
+  public StageEvent awaitEvent(java.util.function.Predicate<StageEvent> until, Duration timeout) {
+    return watcher.await(until, timeout);
+  }
+
+  public void drainEvents(Duration duration) {
+    watcher.drain(duration);
+  }
+
+  public void publish(StageTask task) {
     try {
       producer.send(new ProducerRecord<>(Topics.TASKS, task.getBuildId(), task.toByteArray())).get();
     } catch (Exception e) {
       throw new AssertionError("publishing the task failed", e);
     }
-    return watcher.await(e -> e.getBuildId().equals(task.getBuildId())
-        && (e.hasCompleted() || e.hasFailed()), Duration.ofSeconds(120));
   }
 
   public List<StageEvent> events(String buildId) {
@@ -192,7 +216,9 @@ public final class StageHarness implements AutoCloseable {
 
   @Override
   public void close() {
-    worker.close();
+    if (worker != null) {
+      worker.close();
+    }
     producer.close();
     watcher.close();
     store.close();

@@ -66,6 +66,24 @@ final class RunOutput implements Runc.OutputSink {
     }
   }
 
+  /**
+   * Flushes what is pending every 250 ms until the returned handle is closed: a RUN that prints a
+   * line and then works quietly for minutes still shows that line at once.
+   */
+  AutoCloseable flushPeriodically() {
+    Thread flusher = Thread.ofVirtual().name("run-output-flush").start(() -> {
+      try {
+        while (!Thread.currentThread().isInterrupted()) {
+          Thread.sleep(FLUSH_NANOS / 1_000_000);
+          flush();
+        }
+      } catch (InterruptedException stopped) {
+        // the RUN ended
+      }
+    });
+    return flusher::interrupt;
+  }
+
   /** The last lines of the output (stdout and stderr interleaved as they came). */
   synchronized String tail() {
     String text = tail.toString(StandardCharsets.UTF_8);

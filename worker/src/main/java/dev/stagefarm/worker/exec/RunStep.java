@@ -88,9 +88,11 @@ final class RunStep {
       Path bundle = environment.bundles().write(scratch.resolve("bundle"), spec, environment.resolvConf());
       RunOutput output = new RunOutput(progress, index, budget);
       int exit;
+      AutoCloseable flusher = output.flushPeriodically();
       try {
         exit = environment.runc().run(containerId, bundle, output);
       } finally {
+        closeQuietly(flusher);
         output.flush();
         environment.runc().delete(containerId);
       }
@@ -206,6 +208,14 @@ final class RunStep {
           "RUN --mount=type=ssh is not supported by stagefarm workers"));
     }
     throw new IllegalStateException("unknown mount type " + m.type());
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception ignored) {
+      // stopping a flusher thread cannot fail
+    }
   }
 
   private static String absolute(String cwd, String target) {

@@ -1,0 +1,128 @@
+package dev.stagefarm.worker;
+
+import static dev.stagefarm.worker.EventWatcher.of;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.stagefarm.proto.v1.ImageState;
+import dev.stagefarm.proto.v1.StageEvent;
+import dev.stagefarm.proto.v1.StageEvent.KindCase;
+import dev.stagefarm.proto.v1.StageTask;
+import dev.stagefarm.worker.config.WorkerConfig;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A real worker (child JVM) is SIGKILLed in the middle of a RUN. The task is completed by the other
+ * worker exactly once, and a worker restarted on the dead one's work dir removes the container and
+ * mounts it left behind.
+ */
+class WorkerKillTest {
+  private static StageHarness farm;
+
+  @BeforeAll
+  static void start() throws Exception {
+    farm = new StageHarness(1, false);
+  }
+
+  @AfterAll
+  static void stop() {
+    farm.close();
+  }
+
+  @Test
+  void aWorkerKilledMidRunCostsARetryNotAResult() throws Exception {
+    Path childWork = farm.workDir.resolve("doomed-work");
+    Path childSecrets = Files.createDirectories(farm.workDir.resolve("doomed-secrets"));
+    // only the doomed worker has this secret: its RUN sleeps, the survivor's does not
+    Files.writeString(childSecrets.resolve("mode"), "slow");
+    String dockerfile = """
+        FROM busybox
+        RUN --mount=type=secret,id=mode,env=MODE if [ "$MODE" = slow ]; then echo sleeping; sleep 300; fi; echo done > /result.txt
+        """;
+    StageTask task = farm.task(dockerfile, 0, farm.busybox()).build();
+
+    Process child = startChild(childWork, childSecrets);
+    try {
+      awaitReady(child);
+      farm.publish(task);
+      farm.awaitEvent(e -> of(task.getBuildId(), KindCase.LOG).test(e) && e.getWorkerId().equals("doomed"), Duration.ofSeconds(60));
+      farm.startWorker(); // the survivor joins while the doomed worker is inside the RUN
+      child.destroyForcibly(); // SIGKILL: its runc container and mounts stay behind
+      child.waitFor();
+      StageEvent done = farm.awaitEvent(e -> e.getBuildId().equals(task.getBuildId()) && e.hasCompleted(), Duration.ofSeconds(120));
+      assertThat(done.getWorkerId()).isEqualTo("exec-worker");
+      ImageState result = StageHarness.completed(done);
+      assertThat(Files.readString(farm.unpack(result).resolve("result.txt"))).isEqualTo("done\n");
+      farm.drainEvents(Duration.ofSeconds(2));
+      List<StageEvent> events = farm.events(task.getBuildId());
+      assertThat(events).filteredOn(StageEvent::hasCompleted).hasSize(1);
+      assertThat(events).filteredOn(StageEvent::hasFailed).isEmpty();
+      assertThat(events).filteredOn(StageEvent::hasStarted).extracting(StageEvent::getWorkerId)
+          .containsExactly("doomed", "exec-worker");
+    } finally {
+      child.destroyForcibly();
+    }
+
+    // the dead worker's leftovers: a running container and mounts under its work dir
+    assertThat(runcList(childWork)).isNotEmpty();
+    assertThat(mountsUnder(childWork)).isNotEmpty();
+    WorkerConfig restart = WorkerConfig.of(farm.kafka, farm.s3.endpoint(), farm.s3.accessKey(), farm.s3.secretKey(),
+        farm.s3.bucket(), childWork).withWorkerId("doomed-restarted");
+    new Worker(restart).start().close();
+    assertThat(runcList(childWork)).isEmpty();
+    assertThat(mountsUnder(childWork)).isEmpty();
+    assertThat(childWork.resolve("stages")).satisfiesAnyOf(
+        p -> assertThat(p).doesNotExist(), p -> assertThat(Files.list(p).toList()).isEmpty());
+  }
+
+  private static Process startChild(Path workDir, Path secrets) throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName(),
+        farm.kafka, farm.s3.endpoint(), farm.s3.accessKey(), farm.s3.secretKey(), farm.s3.bucket(), workDir.toString(),
+        "doomed", secrets.toString());
+    pb.redirectErrorStream(true);
+    return pb.start();
+  }
+
+  private static void awaitReady(Process child) throws Exception {
+    BufferedReader reader = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+    String line;
+    while ((line = reader.readLine()) != null) {
+      if (line.contains("READY")) {
+        Thread.ofVirtual().start(() -> {
+          try {
+            child.getInputStream().transferTo(OutputStream.nullOutputStream());
+          } catch (java.io.IOException closed) {
+            // killed
+          }
+        });
+        return;
+      }
+    }
+    throw new AssertionError("the child worker exited before it was ready");
+  }
+
+  private static String runcList(Path workDir) throws Exception {
+    Process p = new ProcessBuilder("runc", "--root", workDir.resolve("runc").toString(), "list", "-q").start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    p.waitFor();
+    return out;
+  }
+
+  private static List<String> mountsUnder(Path dir) throws Exception {
+    String prefix = dir.toAbsolutePath() + "/";
+    return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+        .map(l -> l.split(" ")[4])
+        .filter(m -> m.startsWith(prefix))
+        .toList();
+  }
+}

@@ -1,0 +1,21 @@
+package dev.stagefarm.worker;
+
+import dev.stagefarm.worker.config.WorkerConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * A real worker in a child JVM, so a test can SIGKILL it mid-stage.
+ * Args: kafka, s3 endpoint, access key, secret key, bucket, work dir, worker id, secrets dir.
+ */
+public final class WorkerMain {
+  public static void main(String[] args) throws InterruptedException {
+    WorkerConfig config = WorkerConfig.of(args[0], args[1], args[2], args[3], args[4], Path.of(args[5]))
+        .withWorkerId(args[6])
+        .withSecretsDir(Path.of(args[7]))
+        .withTimings(Duration.ofMillis(500), Duration.ofMillis(500), Duration.ofSeconds(5));
+    new Worker(config).start();
+    System.out.println("READY");
+    Thread.sleep(Long.MAX_VALUE);
+  }
+}

@@ -6,6 +6,8 @@ import dev.stagefarm.dockerfile.graph.BuildOptions;
 import dev.stagefarm.dockerfile.graph.BuildPlan;
 import dev.stagefarm.dockerfile.graph.Platform;
 import dev.stagefarm.dockerfile.graph.StageGraph;
+import dev.stagefarm.dockerfile.instructions.DockerfileModel;
+import dev.stagefarm.dockerfile.parser.Warning;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,7 +60,12 @@ final class GraphCommand implements Callable<Integer> {
     BuildOptions options = new BuildOptions(target, buildArgs(), targetPlatform(), null);
     BuildPlan plan;
     try {
-      plan = StageGraph.plan(Dockerfiles.parse(source.read()), options);
+      DockerfileModel model = Dockerfiles.parse(source.read());
+      for (Warning warning : model.warnings()) {
+        System.err.println(
+            "warning: " + source.path() + ":" + warning.startLine() + ": " + warning.shortMessage());
+      }
+      plan = StageGraph.plan(model, options);
     } catch (DockerfileException e) {
       throw source.describe(e);
     }

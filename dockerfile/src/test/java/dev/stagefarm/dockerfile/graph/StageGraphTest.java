@@ -291,4 +291,23 @@ class StageGraphTest {
         .isInstanceOf(DockerfileException.class)
         .hasMessageContaining("stage index 2 out of range");
   }
+
+  @Test
+  void mountFromALaterStageIsAnErrorWhenTheStageRuns() {
+    assertThat(
+            problem(
+                "FROM a AS first\nRUN --mount=from=second,target=/s true\nFROM first AS second\n",
+                BuildOptions.defaults()))
+        .isEqualTo(
+            "Dockerfile:2: cannot mount from stage \"second\", it needs to be defined before"
+                + " current stage \"first\"");
+  }
+
+  @Test
+  void platformFlagMustExpandToAPlatform() {
+    assertThat(problem("ARG P\nFROM --platform=$P a\n", BuildOptions.defaults()))
+        .isEqualTo("Dockerfile:2: empty platform value from expression $P");
+    assertThat(problem("FROM --platform=linux a\n", BuildOptions.defaults()))
+        .startsWith("Dockerfile:1: failed to parse platform linux: ");
+  }
 }

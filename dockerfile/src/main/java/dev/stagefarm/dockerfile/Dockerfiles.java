@@ -35,4 +35,14 @@ public final class Dockerfiles {
   public static BuildPlan plan(String dockerfile, BuildOptions options) {
     return StageGraph.plan(parse(dockerfile), options);
   }
+
+  /**
+   * Parses a Dockerfile and plans the build of the stage at {@code stageIndex} (what a worker
+   * handed one stage needs: {@code plan.target().instructions()}, ONBUILD triggers of a base stage
+   * included, and {@code plan.scopeFor(stageIndex, ...)}). Unlike {@link #plan}, the checks and
+   * ONBUILD triggers apply to the stages this one reaches, whatever the build's target.
+   */
+  public static BuildPlan planStage(String dockerfile, BuildOptions options, int stageIndex) {
+    return StageGraph.planStage(parse(dockerfile), options, stageIndex);
+  }
 }

@@ -310,4 +310,16 @@ class StageGraphTest {
     assertThat(problem("FROM --platform=linux a\n", BuildOptions.defaults()))
         .startsWith("Dockerfile:1: failed to parse platform linux: ");
   }
+
+  @Test
+  void planningOneStageAppliesTriggersEvenWhenTheDefaultTargetDoesNotReachIt() {
+    String dockerfile =
+        "FROM alpine AS parent\nONBUILD RUN echo trigger\nFROM parent AS child\nFROM alpine AS last\n";
+
+    assertThat(Dockerfiles.plan(dockerfile, BuildOptions.defaults()).stage(2).instructions())
+        .isEmpty();
+    assertThat(Dockerfiles.planStage(dockerfile, BuildOptions.defaults(), 1).target().instructions())
+        .singleElement()
+        .isInstanceOf(RunInstruction.class);
+  }
 }

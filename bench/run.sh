@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Benchmark: stagefarm (embedded farm, one CLI invocation per build) against
+# buildah (--jobs 4 --layers --isolation chroot) on the same machine, in the same
+# run, cold (empty caches) and warm (everything cached), for
+#   bench/fanout  8 independent stages of `RUN sleep 2` + a final COPY stage
+#   bench/chain   30 chained RUN instructions
+# Both pull the same busybox base from a local registry (made from Debian's
+# busybox-static). Prints the wall-clock seconds and buildah/stagefarm ratios
+# (> 1 means stagefarm was faster).
+#
+# Usage: bench/run.sh [WORKERS]   (default 4 workers, to match buildah --jobs 4)
+set -euo pipefail
+root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+cd "$root"
+. scripts/env.sh
+stagefarm_select_jdk
+stagefarm_ensure_packages "${STAGEFARM_RUNTIME_PACKAGES[@]}" docker-registry:docker-registry buildah:buildah
+workers=${1:-4}
+
+work=$(mktemp -d /tmp/stagefarm-bench.XXXXXX)
+registry_pid=
+cleanup() {
+  if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; fi
+  buildah --root "$work/buildah" --runroot "$work/buildah-run" rm --all > /dev/null 2>&1 || true
+  rm -rf "$work" 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Build the CLI once, then run a private copy: the launcher rebuilds when sources change, which must not
+# happen inside a measurement.
+./stagefarm --version > /dev/null
+mkdir -p "$work/cli"
+cp -r cli/target/stagefarm.jar cli/target/lib "$work/cli/"
+sf() { "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$work/cli/stagefarm.jar" "$@"; }
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port=$((20000 + RANDOM % 20000))
+while ! port_free "$port"; do port=$((port + 1)); done
+cat > "$work/registry.yml" <<YAML
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $work/registry
+http:
+  addr: 127.0.0.1:$port
+log:
+  level: error
+YAML
+docker-registry serve "$work/registry.yml" > "$work/registry.log" 2>&1 &
+registry_pid=$!
+for _ in $(seq 50); do port_free "$port" || break; sleep 0.1; done
+base="127.0.0.1:$port/library/busybox:latest"
+sf image busybox-rootfs "$work/rootfs" > /dev/null
+sf image import "$work/rootfs" --cmd sh -t "$base" --insecure-registry "127.0.0.1:$port" > /dev/null
+
+export STAGEFARM_HOME="$work/stagefarm-home"
+now() { date +%s.%N; }
+declare -A seconds
+
+stagefarm_build() { # $1 = bench dir
+  sf build --progress quiet --workers "$workers" --insecure-registry "127.0.0.1:$port" \
+    --build-arg "BASE=$base" "bench/$1" > "$work/last.out" 2> "$work/last.err" \
+    || { cat "$work/last.err" >&2; exit 1; }
+}
+buildah_build() { # $1 = bench dir
+  buildah --root "$work/buildah" --runroot "$work/buildah-run" build --jobs 4 --layers --isolation chroot \
+    --runtime /usr/sbin/runc --tls-verify=false --build-arg "BASE=$base" -t "bench-$1" -q "bench/$1" \
+    > "$work/last.out" 2> "$work/last.err" || { cat "$work/last.err" >&2; exit 1; }
+}
+measure() { # $1 = label, rest = command
+  local label=$1; shift
+  local t0 t1
+  t0=$(now); "$@"; t1=$(now)
+  seconds[$label]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+  printf '  %-28s %6.1fs\n' "$label" "${seconds[$label]}" >&2
+}
+
+echo "stagefarm bench: $(nproc) cores, $workers stagefarm workers, buildah --jobs 4" >&2
+for bench in fanout chain; do
+  measure "stagefarm $bench cold" stagefarm_build "$bench"
+  measure "stagefarm $bench warm" stagefarm_build "$bench"
+  measure "buildah $bench cold" buildah_build "$bench"
+  measure "buildah $bench warm" buildah_build "$bench"
+  rm -rf "$STAGEFARM_HOME" # the next benchmark starts cold again
+done
+
+echo
+printf '%-8s %-5s %10s %10s %8s\n' bench cache stagefarm buildah ratio
+for bench in fanout chain; do
+  for cache in cold warm; do
+    sf=${seconds["stagefarm $bench $cache"]}
+    bh=${seconds["buildah $bench $cache"]}
+    printf '%-8s %-5s %9.1fs %9.1fs %7.2fx\n' "$bench" "$cache" "$sf" "$bh" "$(awk -v a="$bh" -v b="$sf" 'BEGIN { printf "%.3f", a / b }')"
+  done
+done
+echo "(ratio = buildah / stagefarm; stagefarm times include starting the embedded farm: Kafka, S3, coordinator, workers)"

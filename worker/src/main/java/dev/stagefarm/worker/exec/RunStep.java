@@ -94,7 +94,7 @@ final class RunStep {
       } finally {
         closeQuietly(flusher);
         output.flush();
-        environment.runc().delete(containerId);
+        // a foreground `runc run` deletes its container when the process exits; Runc.run deletes it when interrupted
       }
       removeStubs(rootfs, fs.upper, stubs);
       if (exit != 0) {

@@ -1,0 +1,69 @@
+package dev.stagefarm.worker.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class WorkerConfigLoaderTest {
+  @TempDir Path dir;
+
+  @Test
+  void flagsBeatEnvironmentBeatsYamlBeatsDefaults() throws Exception {
+    Path yaml = dir.resolve("worker.yaml");
+    Files.writeString(yaml, """
+        kafka: yaml:9092
+        s3: http://yaml:9000
+        bucket: from-yaml
+        concurrency: 3
+        heartbeat-interval: 2s
+        layer-cache-size: 512MiB
+        """);
+    WorkerConfig config = WorkerConfigLoader.load(yaml,
+        Map.of("STAGEFARM_KAFKA", "env:9092", "STAGEFARM_CONCURRENCY", "5"),
+        Map.of("concurrency", "7"));
+    assertThat(config.kafka()).isEqualTo("env:9092");
+    assertThat(config.s3Endpoint()).isEqualTo("http://yaml:9000");
+    assertThat(config.bucket()).isEqualTo("from-yaml");
+    assertThat(config.concurrency()).isEqualTo(7);
+    assertThat(config.heartbeatInterval()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(config.layerCacheBytes()).isEqualTo(512L << 20);
+    assertThat(config.pollTimeout()).isEqualTo(Duration.ofSeconds(1)); // default
+    assertThat(config.network()).isEqualTo("host");
+  }
+
+  @Test
+  void errorsNameTheKey() throws Exception {
+    assertThatThrownBy(() -> WorkerConfigLoader.load(null, Map.of(), Map.of("s3", "http://x", "bucket", "b")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("kafka is required").hasMessageContaining("STAGEFARM_KAFKA");
+    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b");
+    assertThatThrownBy(() -> WorkerConfigLoader.load(null, Map.of(), with(base, "poll-timeout", "soon")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("poll-timeout");
+    assertThatThrownBy(() -> WorkerConfigLoader.load(null, Map.of(), with(base, "network", "bridge")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("network");
+    Path yaml = dir.resolve("bad.yaml");
+    Files.writeString(yaml, "kafka: k:1\nconcurency: 2\n");
+    assertThatThrownBy(() -> WorkerConfigLoader.load(yaml, Map.of(), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("unknown key 'concurency'");
+  }
+
+  @Test
+  void everyKeyIsDocumented() throws Exception {
+    Path doc = Path.of("..", "docs", "configuration.md");
+    String text = Files.readString(doc);
+    for (WorkerConfigLoader.Key key : WorkerConfigLoader.KEYS) {
+      assertThat(text).as("docs/configuration.md lists %s", key.name()).contains("`" + key.name() + "`");
+    }
+  }
+
+  private static Map<String, String> with(Map<String, String> base, String key, String value) {
+    var m = new java.util.HashMap<>(base);
+    m.put(key, value);
+    return m;
+  }
+}

@@ -87,9 +87,29 @@ public final class RegistryClient implements AutoCloseable {
         return new ManifestResponse(digest, mediaType, bytes);
     }
 
-    /** The digest a reference resolves to (the index's digest for multi-platform images). */
+    /**
+     * The digest a reference resolves to (the index's digest for multi-platform images). Asks with HEAD, which Docker
+     * Hub does not count against its pull rate limit, and falls back to GET when the registry sends no digest header.
+     */
     public Digest resolveDigest(ImageReference ref) throws IOException {
-        return fetchManifest(ref).digest();
+        if (ref.digest() != null) {
+            return ref.digest();
+        }
+        Optional<Digest> headed = onPullEndpoints(ref, endpoint -> headManifestDigest(endpoint, ref));
+        return headed.isPresent() ? headed.get() : fetchManifest(ref).digest();
+    }
+
+    private Optional<Digest> headManifestDigest(RegistryHttp endpoint, ImageReference ref) throws IOException {
+        String what = "HEAD manifest " + ref + " at " + endpoint.host();
+        HttpRequest.Builder request = HttpRequest.newBuilder(endpoint.uri(manifestPath(ref)))
+                .timeout(REQUEST_TIMEOUT).header("Accept", MediaTypes.MANIFEST_ACCEPT)
+                .method("HEAD", BodyPublishers.noBody());
+        HttpResponse<InputStream> response = endpoint.send(what, request, pullScope(ref), true);
+        RegistryHttp.discard(response);
+        if (response.statusCode() != 200) {
+            throw failure(what, response.statusCode(), new byte[0]);
+        }
+        return response.headers().firstValue("Docker-Content-Digest").filter(Digest::isValid).map(Digest::parse);
     }
 
     /**

@@ -111,9 +111,15 @@ public final class StageHarness implements AutoCloseable {
 
   /** Uploads files (path → content; mode 0644) as a build context; returns the manifest reference. */
   public String context(Map<String, String> files) throws IOException {
+    Map<String, byte[]> bytes = new TreeMap<>();
+    files.forEach((k, v) -> bytes.put(k, v.getBytes(StandardCharsets.UTF_8)));
+    return contextBytes(bytes);
+  }
+
+  public String contextBytes(Map<String, byte[]> files) throws IOException {
     TreeMap<String, ContextEntry> entries = new TreeMap<>();
-    for (Map.Entry<String, String> f : files.entrySet()) {
-      byte[] content = f.getValue().getBytes(StandardCharsets.UTF_8);
+    for (Map.Entry<String, byte[]> f : files.entrySet()) {
+      byte[] content = f.getValue();
       Digest digest = Digest.of(content);
       store.put(Namespace.CONTEXT, digest, content.length, new ByteArrayInputStream(content));
       String[] parts = f.getKey().split("/");

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.stagefarm.oci.image.ContainerConfig;
 import dev.stagefarm.oci.image.ImageConfig;
 import dev.stagefarm.oci.image.ImageJson;
+import dev.stagefarm.proto.v1.CacheRecord;
 import dev.stagefarm.proto.v1.ImageState;
 import dev.stagefarm.proto.v1.Layer;
 import dev.stagefarm.proto.v1.StageEvent;
@@ -52,8 +53,19 @@ class StageExecutionTest {
         EOF
         """;
     ImageState base = farm.busybox();
-    ImageState result = completed(farm.run(farm.task(dockerfile, 0, base).build()));
+    String key = "test-key-" + java.util.UUID.randomUUID();
+    ImageState result = completed(farm.run(farm.task(dockerfile, 0, base)
+        .addInstructions(StageHarness.cacheKey(key + "-0"))
+        .addInstructions(StageHarness.cacheKey(""))
+        .addInstructions(StageHarness.cacheKey(key + "-2"))
+        .build()));
     assertThat(newLayers(base, result)).hasSize(3);
+    // each keyed instruction's result is recorded under cache/<key>: its layer and the config after it
+    CacheRecord first = CacheRecord.parseFrom(farm.store.getRecord(key + "-0").orElseThrow());
+    assertThat(first.getLayer()).isEqualTo(newLayers(base, result).get(0));
+    assertThat(farm.store.getRecord(key + "-2")).isPresent();
+    assertThat(CacheRecord.parseFrom(farm.store.getRecord(key + "-2").orElseThrow()).getConfigJson())
+        .isEqualTo(result.getConfigJson());
     Path root = farm.unpack(result);
     assertThat(Files.readString(root.resolve("shell.txt"))).isEqualTo("shell-form\n");
     assertThat(Files.readString(root.resolve("exec.txt"))).isEqualTo("exec-form\n");
@@ -260,6 +272,74 @@ class StageExecutionTest {
     assertThat(failed.getOutputTail()).contains("about-to-fail").contains("on-stderr");
     assertThat(farm.events(event.getBuildId())).anySatisfy(e ->
         assertThat(e.hasLog() && e.getLog().getData().toString(StandardCharsets.UTF_8).contains("about-to-fail")).isTrue());
+  }
+
+  @Test
+  void bindAndTmpfsMountsAndNetworkNone() throws Exception {
+    String context = farm.context(Map.of("conf/app.conf", "setting=1\n"));
+    String dockerfile = """
+        FROM busybox
+        RUN --mount=type=bind,source=conf,target=/mnt/conf cp /mnt/conf/app.conf /copied.conf
+        RUN --mount=type=tmpfs,target=/scratch echo temp > /scratch/t && cp /scratch/t /from-tmpfs
+        RUN --network=none cat /proc/net/dev | grep -c : > /interfaces
+        """;
+    ImageState base = farm.busybox();
+    ImageState result = completed(farm.run(farm.task(dockerfile, 0, base).setContextManifest(context).build()));
+    Path root = farm.unpack(result);
+    assertThat(Files.readString(root.resolve("copied.conf"))).isEqualTo("setting=1\n");
+    assertThat(Files.readString(root.resolve("from-tmpfs"))).isEqualTo("temp\n");
+    assertThat(Files.readString(root.resolve("interfaces")).strip()).isEqualTo("1"); // loopback only
+    assertThat(root.resolve("mnt")).doesNotExist();
+    assertThat(root.resolve("scratch")).doesNotExist();
+  }
+
+  @Test
+  void addExtractsALocalTarAndFetchesAUrlWithAChecksum() throws Exception {
+    byte[] tar = tarOf("pkg/readme.txt", "inside the tar");
+    byte[] payload = "downloaded".getBytes(StandardCharsets.UTF_8);
+    var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/files/tool.bin", exchange -> {
+      exchange.sendResponseHeaders(200, payload.length);
+      exchange.getResponseBody().write(payload);
+      exchange.close();
+    });
+    server.start();
+    try {
+      String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/files/tool.bin";
+      String context = farm.contextBytes(Map.of("bundle.tar", tar));
+      String good = dev.stagefarm.oci.Digest.of(payload).toString();
+      String dockerfile = """
+          FROM busybox
+          ADD bundle.tar /opt/
+          ADD --checksum=%s %s /downloads/
+          """.formatted(good, url);
+      ImageState result = completed(farm.run(farm.task(dockerfile, 0, farm.busybox()).setContextManifest(context).build()));
+      Path root = farm.unpack(result);
+      assertThat(Files.readString(root.resolve("opt/pkg/readme.txt"))).isEqualTo("inside the tar");
+      assertThat(Files.readString(root.resolve("downloads/tool.bin"))).isEqualTo("downloaded");
+
+      String wrong = "sha256:" + "0".repeat(64);
+      StageEvent failed = farm.run(farm.task("FROM busybox\nADD --checksum=" + wrong + " " + url + " /x\n", 0,
+          farm.busybox()).build());
+      assertThat(failed.hasFailed()).isTrue();
+      assertThat(failed.getFailed().getMessage()).contains("checksum mismatch");
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  private static byte[] tarOf(String name, String content) throws Exception {
+    var bytes = new java.io.ByteArrayOutputStream();
+    try (var out = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(bytes)) {
+      byte[] data = content.getBytes(StandardCharsets.UTF_8);
+      var entry = new org.apache.commons.compress.archivers.tar.TarArchiveEntry(name);
+      entry.setSize(data.length);
+      entry.setMode(0644);
+      out.putArchiveEntry(entry);
+      out.write(data);
+      out.closeArchiveEntry();
+    }
+    return bytes.toByteArray();
   }
 
   @Test

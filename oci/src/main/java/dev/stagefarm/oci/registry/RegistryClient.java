@@ -2,6 +2,7 @@ package dev.stagefarm.oci.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.stagefarm.oci.BlobSink;
 import dev.stagefarm.oci.BlobSource;
 import dev.stagefarm.oci.Descriptor;
 import dev.stagefarm.oci.Digest;
@@ -189,6 +190,27 @@ public final class RegistryClient implements AutoCloseable {
     }
 
     // ---- push ----
+
+    /**
+     * A repository as a {@link BlobSink}, so that image builders and exporters can write straight to a registry:
+     * {@code contains} is a HEAD, {@code put} a monolithic upload of the given stream (skipped when present).
+     */
+    public BlobSink blobSink(ImageReference repo) {
+        return new BlobSink() {
+            @Override
+            public void put(Digest digest, long size, InputStream content) throws IOException {
+                if (size < 0) {
+                    throw new IllegalArgumentException("pushing " + digest + " to " + repo.name() + " needs its size");
+                }
+                pushBlob(repo, digest, size, d -> content, PushOptions.MONOLITHIC);
+            }
+
+            @Override
+            public boolean contains(Digest digest) throws IOException {
+                return blobExists(repo, digest);
+            }
+        };
+    }
 
     /**
      * Pushes a blob unless the repository has it: HEAD first, then (when {@code options} names a source repository)

@@ -109,19 +109,26 @@ final class RunOutput implements Runc.OutputSink {
   /** Per-stage limits on streamed output: a token bucket (bytes per second) and a total cap. */
   static final class OutputBudget {
     private final long ratePerSecond;
+    private final java.util.function.LongSupplier nanoClock;
     private long remainingTotal;
     private double tokens;
-    private long lastRefill = System.nanoTime();
+    private long lastRefill;
 
     OutputBudget(long ratePerSecond, long maxTotal) {
+      this(ratePerSecond, maxTotal, System::nanoTime);
+    }
+
+    OutputBudget(long ratePerSecond, long maxTotal, java.util.function.LongSupplier nanoClock) {
       this.ratePerSecond = ratePerSecond;
       this.remainingTotal = maxTotal;
+      this.nanoClock = nanoClock;
       this.tokens = ratePerSecond; // one second of burst
+      this.lastRefill = nanoClock.getAsLong();
     }
 
     /** How many of {@code wanted} bytes may be sent now. */
     synchronized int take(int wanted) {
-      long now = System.nanoTime();
+      long now = nanoClock.getAsLong();
       tokens = Math.min(ratePerSecond, tokens + (now - lastRefill) / 1e9 * ratePerSecond);
       lastRefill = now;
       long allowed = Math.min(wanted, Math.min((long) tokens, remainingTotal));

@@ -343,6 +343,24 @@ class StageExecutionTest {
   }
 
   @Test
+  void copyWithParentsAndExclude() throws Exception {
+    String context = farm.context(Map.of(
+        "src/a/one.txt", "1", "src/b/two.txt", "2", "src/b/skip.log", "no", "other/three.txt", "3"));
+    String dockerfile = """
+        FROM busybox
+        COPY --parents src/*/*.txt /tree/
+        COPY --exclude=*.log src /flat/
+        """;
+    ImageState result = completed(farm.run(farm.task(dockerfile, 0, farm.busybox()).setContextManifest(context).build()));
+    Path root = farm.unpack(result);
+    assertThat(Files.readString(root.resolve("tree/src/a/one.txt"))).isEqualTo("1");
+    assertThat(Files.readString(root.resolve("tree/src/b/two.txt"))).isEqualTo("2");
+    assertThat(root.resolve("tree/src/b/skip.log")).doesNotExist();
+    assertThat(Files.readString(root.resolve("flat/b/two.txt"))).isEqualTo("2");
+    assertThat(root.resolve("flat/b/skip.log")).doesNotExist();
+  }
+
+  @Test
   void leavesNoMountsOrContainersBehind() throws Exception {
     completed(farm.run(farm.task("FROM busybox\nRUN true\n", 0, farm.busybox()).build()));
     String mounts = Files.readString(Path.of("/proc/self/mountinfo"));

@@ -11,9 +11,11 @@ import dev.stagefarm.dockerfile.instructions.OnbuildInstruction;
 import dev.stagefarm.dockerfile.instructions.Origin;
 import dev.stagefarm.dockerfile.instructions.RunInstruction;
 import dev.stagefarm.dockerfile.instructions.StageScope;
+import dev.stagefarm.dockerfile.instructions.WorkdirInstruction;
 import dev.stagefarm.oci.Compression;
 import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.Platform;
+import dev.stagefarm.oci.image.ContainerConfig;
 import dev.stagefarm.oci.image.HistoryEntry;
 import dev.stagefarm.oci.image.ImageConfig;
 import dev.stagefarm.oci.image.ImageJson;
@@ -146,48 +148,98 @@ public final class StageExecutor implements StageRunner {
       line[0] = instruction.line();
       progress.instructionStarted(i);
       long started = System.currentTimeMillis();
-      Layer layer = null;
+      Layer layer;
       if (ConfigUpdates.isMetadata(instruction)) {
         image = configUpdates.apply(image, instruction);
         if (instruction instanceof dev.stagefarm.dockerfile.instructions.EnvInstruction) {
           image = image.updateConfig(c -> c.withEnvList(scope.imageEnv()));
         }
-        if (!(instruction instanceof ArgInstruction)) {
-          image = image.withHistory(history(instruction, epoch, true));
-        }
+        ContainerConfig config = image.config();
+        // BuildKit's WORKDIR makes the directory (owned by the current USER): a layer when it was missing
+        layer = instruction instanceof WorkdirInstruction && !config.workingDir().equals("/")
+            ? filesystemStep(workspace, i, epoch, fs -> createWorkdir(fs.merged, config))
+            : null;
       } else {
-        String name = Integer.toString(i);
-        Path upper;
-        try (StageWorkspace.Layered fs = workspace.mountWritable(name)) {
-          upper = fs.upper;
+        ContainerConfig config = image.config();
+        int index = i;
+        layer = filesystemStep(workspace, i, epoch, fs -> {
           if (instruction instanceof RunInstruction run) {
-            runStep.execute(run, i, image.config(), scope.envList(), fs, views, progress, budget,
-                containerPrefix + "-" + Long.toString(seq, 36) + "-" + i);
+            runStep.execute(run, index, config, scope.envList(), fs, views, progress, budget,
+                containerPrefix + "-" + Long.toString(seq, 36) + "-" + index);
           } else {
-            copyStep.execute(instruction, i, image.config(), fs.merged, views);
+            copyStep.execute(instruction, index, config, fs.merged, views);
           }
-        }
-        if (Trees.isEmpty(upper)) {
-          // nothing changed: BuildKit omits empty layers too
-          image = image.withHistory(history(instruction, epoch, true));
-          Files.delete(upper);
-        } else {
-          layer = snapshot(upper, workspace, i, epoch);
-          workspace.pushLayer(upper);
-          resultLayers.add(layer);
-          image = image.withLayer(Digest.parse(layer.getDiffId()), history(instruction, epoch, false));
-        }
+        });
+      }
+      if (layer != null) {
+        resultLayers.add(layer);
+        image = image.withLayer(Digest.parse(layer.getDiffId()), history(instruction, epoch, false));
+      } else if (!(instruction instanceof ArgInstruction)) {
+        image = image.withHistory(history(instruction, epoch, true));
       }
       recordCache(task, i - triggers, layer, image);
       progress.instructionDone(i, layer, false, started, System.currentTimeMillis());
     }
     current[0] = -1;
+    for (Path mount : dev.stagefarm.worker.runtime.Mounts.mountPointsUnder(workspace.dir)) {
+      dev.stagefarm.worker.runtime.Mounts.unmount(mount); // input views may still stack our layers' dirs
+    }
+    workspace.adoptLayersInto(layers);
     byte[] config = ImageJson.writeConfig(image);
     return ImageState.newBuilder()
         .addAllLayers(resultLayers)
         .setConfigJson(com.google.protobuf.ByteString.copyFrom(config))
         .setOrigin("stage:" + stage.displayName())
         .build();
+  }
+
+  /** Changes the filesystem of one instruction; runs on a fresh overlay upper dir. */
+  @FunctionalInterface
+  private interface FilesystemChange {
+    void apply(StageWorkspace.Layered fs) throws IOException, StageFailedException, InterruptedException;
+  }
+
+  /**
+   * Mounts a fresh upper dir over the stack, applies {@code change}, unmounts, and turns a
+   * non-empty upper dir into a layer in the store (it then becomes the next lower dir). An
+   * unchanged filesystem gives no layer, as in BuildKit.
+   */
+  private Layer filesystemStep(StageWorkspace workspace, int index, Instant epoch, FilesystemChange change)
+      throws IOException, StageFailedException, InterruptedException {
+    Path upper;
+    try (StageWorkspace.Layered fs = workspace.mountWritable(Integer.toString(index))) {
+      upper = fs.upper;
+      change.apply(fs);
+    }
+    if (Trees.isEmpty(upper)) {
+      Files.delete(upper);
+      return null;
+    }
+    Layer layer = snapshot(upper, workspace, index, epoch);
+    workspace.pushLayer(upper, layer.getDiffId());
+    return layer;
+  }
+
+  private static void createWorkdir(Path rootfs, ContainerConfig config) throws IOException {
+    Path dir = dev.stagefarm.worker.runtime.RootfsPaths.resolveLenient(rootfs, config.workingDir());
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    dev.stagefarm.worker.runtime.ResolvedUser owner;
+    try {
+      owner = dev.stagefarm.worker.runtime.UserResolver.resolve(rootfs, config.user());
+    } catch (dev.stagefarm.worker.runtime.UserResolver.UnknownUserException e) {
+      owner = dev.stagefarm.worker.runtime.ResolvedUser.ROOT;
+    }
+    List<Path> missing = new ArrayList<>();
+    for (Path p = dir; p != null && p.startsWith(rootfs) && !Files.exists(p); p = p.getParent()) {
+      missing.addFirst(p);
+    }
+    for (Path p : missing) {
+      Files.createDirectory(p);
+      FileAttrs.setMode(p, 0755);
+      FileAttrs.chown(p, owner.uid(), owner.gid());
+    }
   }
 
   /** The upper dir as a reproducible layer in the store (HEAD first: an existing blob is not sent again). */

@@ -26,7 +26,7 @@ final class StageWorkspace implements AutoCloseable {
   final Path dir;
   private final List<LayerCache.Lease> baseLayers = new ArrayList<>(); // bottom first
   private final List<Path> producedUppers = new ArrayList<>(); // bottom first
-  private int mounts;
+  private final List<String> producedDiffIds = new ArrayList<>();
 
   StageWorkspace(Path dir) throws IOException {
     this.dir = dir;
@@ -59,17 +59,29 @@ final class StageWorkspace implements AutoCloseable {
     Path work = Files.createDirectories(dir.resolve("w" + name));
     Path merged = dir.resolve("m" + name);
     Mounts.overlay(lowers(), upper, work, merged, dir.resolve("k" + name));
-    mounts++;
     return new Layered(upper, work, merged);
   }
 
   /** The upper dir of a finished instruction becomes the next instruction's top lower dir. */
-  void pushLayer(Path upper) {
+  void pushLayer(Path upper, String diffId) {
     producedUppers.add(upper);
+    producedDiffIds.add(diffId);
   }
 
-  List<Path> producedUppers() {
-    return List.copyOf(producedUppers);
+  /**
+   * Hands the stage's upper dirs to the layer cache under their diff_ids: a later stage on this
+   * worker that builds on this result stacks them directly instead of extracting the blobs.
+   * Called once the stage succeeded and nothing is mounted on them any more.
+   */
+  void adoptLayersInto(LayerCache cache) {
+    for (int i = 0; i < producedUppers.size(); i++) {
+      try {
+        cache.adopt(dev.stagefarm.oci.Digest.parse(producedDiffIds.get(i)), producedUppers.get(i),
+            Trees.sizeOf(producedUppers.get(i)));
+      } catch (IOException e) {
+        log.warn("keeping layer {} in the cache failed: {}", producedDiffIds.get(i), e.toString());
+      }
+    }
   }
 
   /** A mounted overlay for one instruction; closing unmounts it (the upper dir stays). */

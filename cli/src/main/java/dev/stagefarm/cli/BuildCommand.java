@@ -28,6 +28,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -185,8 +186,10 @@ public final class BuildCommand implements Callable<Integer> {
               null,
               workers,
               farmFlags.registrySettings(),
-              // short share-group heartbeats: the workers of a one-shot farm join within seconds
-              EmbeddedKafka.Settings.forTests(),
+              // short share-group heartbeats, so the workers of a one-shot farm join within seconds;
+              // default record locks and a session timeout that survives a loaded machine
+              new EmbeddedKafka.Settings(
+                  Duration.ofSeconds(30), Duration.ofSeconds(15), Duration.ofMillis(500), Duration.ofSeconds(20), Map.of()),
               BuildCoordinator.Settings.DEFAULT,
               EmbeddedFarm.IN_PROCESS,
               InProcessWorkers.launcher()));

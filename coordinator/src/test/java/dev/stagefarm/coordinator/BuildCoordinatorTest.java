@@ -129,9 +129,10 @@ class BuildCoordinatorTest {
     assertThat(published).extracting(StageTask::getStageId).containsExactly("0-build");
 
     List<BuildProgress> seen = new CopyOnWriteArrayList<>();
+    java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
     c.watch(id, 0, new ProgressLog.Watcher() {
       @Override public void next(BuildProgress p) { seen.add(p); }
-      @Override public void end() {}
+      @Override public void end() { ended.countDown(); }
     });
 
     StageTask first = published.get(0);
@@ -148,6 +149,7 @@ class BuildCoordinatorTest {
     BuildStatus done = awaitFinished(c, id);
     assertThat(done.getState()).isEqualTo(BuildState.SUCCEEDED);
     assertThat(done.getImageDigest()).startsWith("sha256:");
+    assertThat(ended.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
     assertThat(seen).extracting(BuildProgress::getSequence).isSorted().doesNotHaveDuplicates();
     assertThat(seen.get(seen.size() - 1).getBuild().getState()).isEqualTo(BuildState.SUCCEEDED);
   }

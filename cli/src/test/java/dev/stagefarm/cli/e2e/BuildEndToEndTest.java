@@ -198,6 +198,36 @@ class BuildEndToEndTest {
   }
 
   @Test
+  void twoBuildsNeedingTheSameStageAtTheSameTimeRunItOnce(@TempDir Path dir) throws Exception {
+    Path ctx = Files.createDirectories(dir.resolve("ctx"));
+    // a nonce keeps the stage out of every earlier build's cache
+    Files.writeString(
+        ctx.resolve("Dockerfile"),
+        "FROM %s\nRUN sleep 3 && echo %s > /shared\n".formatted(FarmUnderTest.busybox(), java.util.UUID.randomUUID()));
+    dev.stagefarm.cli.build.ScannedContext context = dev.stagefarm.cli.build.ContextScanner.scan(ctx);
+    dev.stagefarm.cli.build.BuildClient client = FarmUnderTest.client();
+    client.upload(context);
+    dev.stagefarm.proto.v1.SubmitBuildRequest request =
+        dev.stagefarm.proto.v1.SubmitBuildRequest.newBuilder()
+            .setDockerfile(com.google.protobuf.ByteString.copyFrom(Files.readAllBytes(ctx.resolve("Dockerfile"))))
+            .setContextManifest(context.manifestDigest().toString())
+            .build();
+    String first = client.submit(request).getBuildId();
+    String second = client.submit(request).getBuildId();
+
+    BuildStatus a = client.watch(first, p -> {});
+    BuildStatus b = client.watch(second, p -> {});
+    assertThat(a.getState()).isEqualTo(BuildState.SUCCEEDED);
+    assertThat(b.getState()).isEqualTo(BuildState.SUCCEEDED);
+    assertThat(a.getImageDigest()).isEqualTo(b.getImageDigest());
+    // the leader ran on a worker; the follower waited for it and no worker saw its stage
+    assertThat(a.getStages(0).getState()).isEqualTo(StageState.STAGE_DONE);
+    assertThat(b.getStages(0).getState()).isEqualTo(StageState.STAGE_CACHED);
+    assertThat(b.getStages(0).getWorkerId()).isEmpty();
+    assertThat(b.getStages(0).getAttempt()).isZero();
+  }
+
+  @Test
   void failingRunUnknownTargetAndSyntaxErrorExitNonZeroWithAClearMessage(@TempDir Path dir) throws Exception {
     Path ctx = Files.createDirectories(dir.resolve("ctx"));
     Files.writeString(

@@ -203,7 +203,7 @@ public final class DockerfilePlanner implements BuildPlanner {
                 .setCacheKey(parent)
                 .build());
       }
-      Optional<ImageState> cached = request.getNoCache() ? Optional.empty() : cachedResult(cachedBase, keys);
+      Optional<ImageState> cached = request.getNoCache() ? Optional.empty() : cachedResult(cachedBase, keys, "stage:" + stage.displayName());
       outcomes.put(
           index,
           new StageOutcome(id, parent, scope.imageEnv(), Map.copyOf(withoutNulls(scope.argValues())), cached));
@@ -292,11 +292,13 @@ public final class DockerfilePlanner implements BuildPlanner {
     }
 
     /** The stage's result from cache records, when its base is known and every key hit. */
-    private Optional<ImageState> cachedResult(Optional<ImageState> base, List<String> keys) throws PlanningException {
+    /** The origin is the worker's {@code stage:<name>}: a stage result, whose ONBUILD triggers already ran. */
+    private Optional<ImageState> cachedResult(Optional<ImageState> base, List<String> keys, String origin)
+        throws PlanningException {
       if (base.isEmpty()) {
         return Optional.empty();
       }
-      ImageState.Builder result = base.get().toBuilder().setOrigin("cache");
+      ImageState.Builder result = base.get().toBuilder().setOrigin(origin);
       for (String key : keys) {
         Optional<CacheRecord> record;
         try {

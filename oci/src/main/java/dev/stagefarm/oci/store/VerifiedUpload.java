@@ -88,6 +88,7 @@ final class VerifiedUpload {
                     break;
                 }
                 acquire(slots, key);
+                failFast(parts, key);
                 chunk = readChunk(in, digesting, expected, expectedSize, key);
             }
             verify(digesting, expected, expectedSize, key);
@@ -104,6 +105,15 @@ final class VerifiedUpload {
             if (!completed) {
                 parts.forEach(p -> p.cancel(true));
                 abortQuietly(key, uploadId);
+            }
+        }
+    }
+
+    /** A part that already failed for good fails the upload now, not after the rest of the stream was read. */
+    private static void failFast(List<Future<Part>> parts, String key) throws IOException {
+        for (Future<Part> part : parts) {
+            if (part.isDone()) {
+                await(part, key);
             }
         }
     }

@@ -37,7 +37,7 @@ class StageOverheadTest {
 
   @Test
   void measuresStageOverheadAgainstPlainRunc() throws Exception {
-    farm.run(farm.task("FROM busybox\nRUN true\n", 0, farm.busybox()).build()); // warm-up: layer cache, JIT
+    long[] cold = timings(farm.task("FROM busybox\nRUN true\n", 0, farm.busybox()).build()); // empty layer cache
     List<long[]> noChange = new ArrayList<>();
     List<long[]> withLayer = new ArrayList<>();
     for (int i = 0; i < ROUNDS; i++) {
@@ -47,11 +47,12 @@ class StageOverheadTest {
     long[] plain = plainRunc();
     System.out.printf("""
         stagefarm worker overhead (median of %d, ms):
+          first stage, cold layer cache: taken -> RUN started %d, RUN true step %d
           task taken -> RUN started:            %d
           RUN true step (mount+runc+cleanup):   %d   (plain runc run: %d)
           RUN echo > /f step (+layer upload):   %d
           RUN finished -> completion event:     %d (no layer) / %d (with layer)
-        """, ROUNDS, median(noChange, 0), median(noChange, 1), plain[0], median(withLayer, 1),
+        """, ROUNDS, cold[0], cold[1], median(noChange, 0), median(noChange, 1), plain[0], median(withLayer, 1),
         median(noChange, 2), median(withLayer, 2));
   }
 

@@ -1,0 +1,29 @@
+package dev.stagefarm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class WorkerCommandTest {
+  @TempDir Path dir;
+
+  @Test
+  void aMissingRequiredKeyIsOneLineNamingIt() {
+    CliRun run = CliRun.of("worker", "--s3", "http://127.0.0.1:1", "--bucket", "b", "--work-dir", dir.toString());
+    assertThat(run.exitCode()).isEqualTo(1);
+    assertThat(run.stderr().strip()).isEqualTo(
+        "error: kafka is required (flag --kafka, env STAGEFARM_KAFKA, or the YAML file)");
+  }
+
+  @Test
+  void anUnknownYamlKeyIsNamed() throws Exception {
+    Path yaml = dir.resolve("worker.yaml");
+    Files.writeString(yaml, "kafka: 127.0.0.1:1\nconcurrrency: 2\n");
+    CliRun run = CliRun.of("worker", "--config", yaml.toString());
+    assertThat(run.exitCode()).isEqualTo(1);
+    assertThat(run.stderr()).contains("unknown key 'concurrrency'").doesNotContain("Exception");
+  }
+}

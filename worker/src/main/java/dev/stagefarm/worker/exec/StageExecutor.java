@@ -5,6 +5,7 @@ import dev.stagefarm.dockerfile.Dockerfiles;
 import dev.stagefarm.dockerfile.graph.BuildOptions;
 import dev.stagefarm.dockerfile.graph.BuildPlan;
 import dev.stagefarm.dockerfile.graph.PlannedStage;
+import dev.stagefarm.dockerfile.graph.StageBase;
 import dev.stagefarm.dockerfile.instructions.ArgInstruction;
 import dev.stagefarm.dockerfile.instructions.Instruction;
 import dev.stagefarm.dockerfile.instructions.OnbuildInstruction;
@@ -125,7 +126,7 @@ public final class StageExecutor implements StageRunner {
 
     // ONBUILD triggers of a base image run first (those of a base stage are already in the plan)
     List<Instruction> instructions = new ArrayList<>();
-    if (!task.getBase().getOrigin().startsWith("stage:")) {
+    if (!(stage.base() instanceof StageBase.StageRef)) {
       for (String trigger : image.config().onBuild()) {
         instructions.add(new OnbuildInstruction(new Origin("ONBUILD", stage.stage().origin().line(),
             stage.stage().origin().line(), "ONBUILD " + trigger), trigger).trigger(stage.stage().origin().line()));
@@ -135,7 +136,8 @@ public final class StageExecutor implements StageRunner {
     int triggers = instructions.size();
     instructions.addAll(stage.instructions());
 
-    StageScope scope = plan.scopeFor(task.getStageIndex(), image.config().env(), Map.of());
+    StageScope scope = plan.scopeFor(task.getStageIndex(), image.config().env(),
+        inheritedArgs(plan, stage, image.config().env()));
     ConfigUpdates configUpdates = new ConfigUpdates();
     SourceViews views = new SourceViews(task, store, layers, workspace);
     RunOutput.OutputBudget budget = new RunOutput.OutputBudget(outputLimits.bytesPerSecond(), outputLimits.maxBytes());
@@ -191,6 +193,29 @@ public final class StageExecutor implements StageRunner {
         .setConfigJson(com.google.protobuf.ByteString.copyFrom(config))
         .setOrigin("stage:" + stage.displayName())
         .build();
+  }
+
+  /**
+   * The ARG values a stage built {@code FROM} another stage starts with: what the parent stage (and
+   * its own parents) declared, replayed with the frontend. The parent's base env is not in the
+   * task; the parent's result env (this stage's base env) stands in for ARG default expansions.
+   */
+  private static Map<String, String> inheritedArgs(BuildPlan plan, PlannedStage stage, List<String> env) {
+    if (!(stage.base() instanceof StageBase.StageRef parentRef)) {
+      return Map.of();
+    }
+    PlannedStage parent = plan.stage(parentRef.index());
+    StageScope scope = plan.scopeFor(parent.index(), env, inheritedArgs(plan, parent, env));
+    for (Instruction instruction : parent.instructions()) {
+      if (instruction instanceof ArgInstruction || instruction instanceof dev.stagefarm.dockerfile.instructions.EnvInstruction) {
+        try {
+          scope.apply(instruction);
+        } catch (DockerfileException e) {
+          // the parent stage already ran with these instructions; an expansion that fails here changes nothing
+        }
+      }
+    }
+    return scope.argValues();
   }
 
   /** Changes the filesystem of one instruction; runs on a fresh overlay upper dir. */

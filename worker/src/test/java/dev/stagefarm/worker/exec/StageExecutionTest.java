@@ -141,6 +141,9 @@ class StageExecutionTest {
 
         FROM busybox
         COPY --from=build /out/artifact.txt /app/
+
+        FROM build AS derived
+        RUN test -f /out/artifact.txt && echo "flavour=$FLAVOUR" > /derived.txt
         """;
     ImageState base = farm.busybox();
     ImageState build = completed(farm.run(farm.task(dockerfile, 0, base).build()));
@@ -153,6 +156,13 @@ class StageExecutionTest {
     Path root = farm.unpack(result);
     assertThat(Files.readString(root.resolve("app/artifact.txt"))).isEqualTo("built-artifact\n");
     assertThat(root.resolve("out")).doesNotExist();
+
+    // a stage FROM another stage's result starts from its layers and inherits its ARG values
+    String withArg = dockerfile.replace("FROM busybox AS build\n", "FROM busybox AS build\nARG FLAVOUR=vanilla\n");
+    ImageState parent = completed(farm.run(farm.task(withArg, 0, base).build()));
+    ImageState derived = completed(farm.run(farm.task(withArg, 2, parent.toBuilder().setOrigin("stage:build").build())
+        .build()));
+    assertThat(Files.readString(farm.unpack(derived).resolve("derived.txt"))).isEqualTo("flavour=vanilla\n");
   }
 
   @Test

@@ -59,7 +59,10 @@ class StageOverheadTest {
   /** [taken→RUN started, RUN duration, RUN finished→completed] of one stage. */
   private static long[] timings(StageTask task) {
     StageEvent outcome = farm.run(task);
-    StageHarness.completed(outcome);
+    var result = StageHarness.completed(outcome);
+    if (task.getDockerfile().toStringUtf8().contains("RUN true")) {
+      assertThat(result.getLayersCount()).as("RUN true changes nothing: no layer").isEqualTo(task.getBase().getLayersCount());
+    }
     farm.drainEvents(java.time.Duration.ofMillis(200));
     List<StageEvent> events = farm.events(task.getBuildId());
     StageEvent started = events.stream().filter(StageEvent::hasStarted).findFirst().orElseThrow();

@@ -33,6 +33,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * afterwards, so they do not end up in the layer (BuildKit does the same).
  */
 final class RunStep {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RunStep.class);
   private static final List<String> DEFAULT_SHELL = List.of("/bin/sh", "-c");
   private static final List<String> STANDARD_MOUNT_POINTS = List.of(
       "/proc", "/dev", "/sys", "/etc/hosts", "/etc/resolv.conf", "/etc/hostname");
@@ -78,6 +79,7 @@ final class RunStep {
         }
       }
       List<Path> stubs = missingMountPoints(rootfs, mountPoints);
+      Map<Path, List<Long>> anchors = stubAnchors(rootfs, stubs);
       boolean hostNetwork = switch (run.network()) {
         case HOST -> true;
         case NONE -> false;
@@ -86,6 +88,7 @@ final class RunStep {
       List<String> args = argv(run.command(), config.shell());
       ContainerSpec spec = new ContainerSpec(rootfs, args, processEnv, cwd, user, "buildkitsandbox", hostNetwork, mounts);
       Path bundle = environment.bundles().write(scratch.resolve("bundle"), spec, environment.resolvConf());
+      long runcStart = System.nanoTime();
       RunOutput output = new RunOutput(progress, index, budget);
       int exit;
       AutoCloseable flusher = output.flushPeriodically();
@@ -96,7 +99,9 @@ final class RunStep {
         output.flush();
         // a foreground `runc run` deletes its container when the process exits; Runc.run deletes it when interrupted
       }
+      log.debug("RUN {}: runc {} ms", index, (System.nanoTime() - runcStart) / 1_000_000);
       removeStubs(rootfs, fs.upper, stubs);
+      pruneCopiedUpAnchors(fs.upper, anchors);
       if (exit != 0) {
         throw new StageFailedException(new StageFailure(index, run.line(), exit,
             "process \"" + String.join(" ", args) + "\" did not complete successfully: exit code: " + exit,
@@ -246,6 +251,52 @@ final class RunStep {
       missing.add(rootfs.relativize(top));
     }
     return missing;
+  }
+
+  /**
+   * The existing directories above each stub (relative path → mode, uid, gid before the RUN).
+   * Creating a stub copies its parent directories up into the upper dir; when the RUN left them
+   * as they were, they must not become layer entries.
+   */
+  private static Map<Path, List<Long>> stubAnchors(Path rootfs, List<Path> stubs) throws IOException {
+    Map<Path, List<Long>> anchors = new java.util.HashMap<>();
+    for (int i = 1; i < stubs.size(); i += 2) {
+      for (Path p = stubs.get(i).getParent(); p != null; p = p.getParent()) {
+        Path onHost = rootfs.resolve(p.toString());
+        if (!anchors.containsKey(p) && Files.isDirectory(onHost, LinkOption.NOFOLLOW_LINKS)) {
+          anchors.put(p, List.of((long) FileAttrs.mode(onHost), FileAttrs.uid(onHost), FileAttrs.gid(onHost)));
+        }
+      }
+    }
+    return anchors;
+  }
+
+  /** Drops anchor dirs from the upper dir that are empty, not opaque and unchanged, deepest first. */
+  private static void pruneCopiedUpAnchors(Path upper, Map<Path, List<Long>> anchors) throws IOException {
+    List<Path> deepestFirst = anchors.keySet().stream()
+        .sorted((a, b) -> Integer.compare(b.getNameCount(), a.getNameCount()))
+        .toList();
+    for (Path rel : deepestFirst) {
+      Path inUpper = upper.resolve(rel.toString());
+      if (!Files.isDirectory(inUpper, LinkOption.NOFOLLOW_LINKS)) {
+        continue;
+      }
+      try (var s = Files.list(inUpper)) {
+        if (s.findAny().isPresent()) {
+          continue;
+        }
+      }
+      List<Long> now = List.of((long) FileAttrs.mode(inUpper), FileAttrs.uid(inUpper), FileAttrs.gid(inUpper));
+      if (now.equals(anchors.get(rel)) && !isOpaque(inUpper)) {
+        Files.delete(inUpper);
+      }
+    }
+  }
+
+  private static boolean isOpaque(Path dir) throws IOException {
+    String out = dev.stagefarm.worker.runtime.HostProcess.run(
+        List.of("getfattr", "--absolute-names", "-d", "-m", "trusted.overlay.opaque", dir.toString()), null);
+    return out.contains("trusted.overlay.opaque=\"y\"");
   }
 
   /** Removes mount-point stubs (empty files or dirs runc created) from the upper dir, deepest first. */

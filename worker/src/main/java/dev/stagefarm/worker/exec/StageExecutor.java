@@ -231,17 +231,26 @@ public final class StageExecutor implements StageRunner {
    */
   private Layer filesystemStep(StageWorkspace workspace, int index, Instant epoch, FilesystemChange change)
       throws IOException, StageFailedException, InterruptedException {
+    long t0 = System.nanoTime();
     Path upper;
+    long t1;
+    long t2;
     try (StageWorkspace.Layered fs = workspace.mountWritable(Integer.toString(index))) {
       upper = fs.upper;
+      t1 = System.nanoTime();
       change.apply(fs);
+      t2 = System.nanoTime();
     }
+    long t3 = System.nanoTime();
+    Layer layer = null;
     if (Trees.isEmpty(upper)) {
       Files.delete(upper);
-      return null;
+    } else {
+      layer = snapshot(upper, workspace, index, epoch);
+      workspace.pushLayer(upper, layer.getDiffId());
     }
-    Layer layer = snapshot(upper, workspace, index, epoch);
-    workspace.pushLayer(upper, layer.getDiffId());
+    log.debug("instruction {}: mount {} ms, execute {} ms, unmount {} ms, snapshot {} ms", index,
+        (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (System.nanoTime() - t3) / 1_000_000);
     return layer;
   }
 

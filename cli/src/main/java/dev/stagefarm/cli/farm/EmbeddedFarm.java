@@ -28,6 +28,8 @@ import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -81,16 +83,27 @@ public final class EmbeddedFarm implements Farm {
     Deque<AutoCloseable> resources = new ArrayDeque<>();
     try {
       Files.createDirectories(options.home());
-      EmbeddedS3 s3 = EmbeddedS3.start(options.home().resolve("s3"), 0);
-      resources.push(s3);
       Path kafkaDir = options.kafkaDir();
       if (kafkaDir == null) {
         Path temp = Files.createTempDirectory("stagefarm-kafka-");
         kafkaDir = temp;
         resources.push(() -> deleteTree(temp));
       }
-      EmbeddedKafka kafka = EmbeddedKafka.start(kafkaDir, 0, options.kafka());
-      resources.push(kafka);
+      // the broker takes seconds to start: start the S3 server meanwhile
+      Path brokerDir = kafkaDir;
+      CompletableFuture<EmbeddedKafka> kafkaStart =
+          CompletableFuture.supplyAsync(() -> EmbeddedKafka.start(brokerDir, 0, options.kafka()), STARTER);
+      EmbeddedS3 s3;
+      try {
+        s3 = EmbeddedS3.start(options.home().resolve("s3"), 0);
+        resources.push(s3);
+      } finally {
+        EmbeddedKafka started = joinStart(kafkaStart);
+        if (started != null) {
+          resources.push(started);
+        }
+      }
+      EmbeddedKafka kafka = joinStart(kafkaStart);
       FarmTopics.ensure(kafka.bootstrapServers(), FarmTopics.Layout.singleBroker());
 
       BlobStore store =
@@ -114,6 +127,8 @@ public final class EmbeddedFarm implements Farm {
               server);
       resources.push(node);
 
+      // workers start in parallel: each connects to S3 and Kafka and cleans its work dir
+      List<CompletableFuture<AutoCloseable>> workers = new ArrayList<>();
       for (int i = 1; i <= options.workers(); i++) {
         WorkerConfig config =
             WorkerConfig.of(
@@ -124,7 +139,27 @@ public final class EmbeddedFarm implements Farm {
                     BUCKET,
                     options.home().resolve("workers").resolve("worker-" + i))
                 .withWorkerId("worker-" + i);
-        resources.push(options.launcher().start(config));
+        workers.add(
+            CompletableFuture.supplyAsync(
+                () -> {
+                  try {
+                    return options.launcher().start(config);
+                  } catch (Exception e) {
+                    throw new CompletionException(e);
+                  }
+                },
+                STARTER));
+      }
+      Exception workerFailure = null;
+      for (CompletableFuture<AutoCloseable> worker : workers) {
+        try {
+          resources.push(worker.join());
+        } catch (CompletionException e) {
+          workerFailure = workerFailure == null ? (Exception) unwrap(e) : workerFailure;
+        }
+      }
+      if (workerFailure != null) {
+        throw workerFailure;
       }
 
       boolean inProcess = options.grpcPort() == IN_PROCESS;
@@ -174,6 +209,25 @@ public final class EmbeddedFarm implements Farm {
       Thread.currentThread().interrupt();
     }
     closeAll(resources);
+  }
+
+  /** Starts components concurrently; virtual threads, as starting them is mostly waiting. */
+  private static final java.util.concurrent.Executor STARTER = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+
+  /** The started component, rethrowing its start failure (null when it failed and was already reported). */
+  private static EmbeddedKafka joinStart(CompletableFuture<EmbeddedKafka> start) {
+    try {
+      return start.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw e;
+    }
+  }
+
+  private static Throwable unwrap(CompletionException e) {
+    return e.getCause() == null ? e : e.getCause();
   }
 
   private static void closeAll(Deque<AutoCloseable> resources) {

@@ -127,7 +127,8 @@ class BuildEndToEndTest {
         .extracting(StageStatus::getName)
         .containsExactlyInAnyOrder("base", "build-client", "client");
 
-    FarmUnderTest.Result all = FarmUnderTest.build("--target", "all", "--no-cache", ctx.toString());
+    Path trace = dir.resolve("trace.json");
+    FarmUnderTest.Result all = FarmUnderTest.build("--target", "all", "--no-cache", "--trace", trace.toString(), ctx.toString());
     assertThat(all.exitCode()).as(all.stderr()).isZero();
     Map<String, StageStatus> stages = stagesByName(FarmUnderTest.lastBuild());
     StageStatus c = stages.get("build-client");
@@ -138,6 +139,20 @@ class BuildEndToEndTest {
     // the two intervals intersect: each started before the other finished
     assertThat(c.getStartedMs()).isLessThan(s.getFinishedMs());
     assertThat(s.getStartedMs()).isLessThan(c.getFinishedMs());
+
+    // the Chrome trace shows the same: one track per worker, a span per stage
+    com.fasterxml.jackson.databind.JsonNode events = new com.fasterxml.jackson.databind.ObjectMapper().readTree(trace.toFile()).get("traceEvents");
+    java.util.List<String> tracks = new java.util.ArrayList<>();
+    java.util.List<String> spans = new java.util.ArrayList<>();
+    events.forEach(e -> {
+      if (e.get("ph").asText().equals("M")) {
+        tracks.add(e.get("args").get("name").asText());
+      } else if (e.get("cat").asText().equals("stage")) {
+        spans.add(e.get("name").asText());
+      }
+    });
+    assertThat(tracks).contains(c.getWorkerId(), s.getWorkerId());
+    assertThat(spans).contains("stage build-client", "stage build-server", "stage base", "stage all");
   }
 
   @Test
@@ -155,6 +170,19 @@ class BuildEndToEndTest {
     assertThat(result.exitCode()).as(result.stderr()).isZero();
     ImageChecks.Run run = ImageChecks.runc(ImageChecks.unpack(tar, "1", dir));
     assertThat(run.output()).isEqualTo("from an external image\n");
+
+    // the same image as a docker-archive, and pushed to a registry
+    Path docker = dir.resolve("ext-docker.tar");
+    String pushed = dev.stagefarm.testkit.RegistryFixture.shared().reference("e2e/pushed:1").toString();
+    FarmUnderTest.Result again =
+        FarmUnderTest.build("-t", pushed, "--push", "-o", "type=docker,dest=" + docker, ctx.toString());
+    assertThat(again.exitCode()).as(again.stderr()).isZero();
+    assertThat(ImageChecks.exec(java.util.List.of("tar", "-tf", docker.toString()), dir).output()).contains("manifest.json");
+    String digest = FarmUnderTest.lastBuild().getImageDigest();
+    try (dev.stagefarm.oci.registry.RegistryClient registry =
+        new dev.stagefarm.oci.registry.RegistryClient(dev.stagefarm.testkit.RegistryFixture.shared().settings())) {
+      assertThat(registry.resolveDigest(dev.stagefarm.oci.registry.ImageReference.parse(pushed)).toString()).isEqualTo(digest);
+    }
   }
 
   @Test

@@ -120,6 +120,9 @@ public final class Scheduler {
       return false;
     }
     stage.workerId = workerId;
+    if (!workerId.isEmpty()) {
+      stage.workersTried.add(workerId);
+    }
     stage.lastSeenMs = clock.millis();
     if (stage.state == StageState.QUEUED) {
       stage.state = StageState.RUNNING;
@@ -307,19 +310,20 @@ public final class Scheduler {
   private void retryOrGiveUp(StageRun stage, String error) {
     stage.lastError = error;
     if (stage.attempt >= settings.maxAttempts()) {
-      failWithFollowers(
-          stage,
-          "stage "
-              + stage.spec.name()
-              + " failed on "
-              + stage.attempt
-              + (stage.attempt == 1 ? " worker" : " workers")
-              + " (last error: "
-              + error
-              + ")");
+      failWithFollowers(stage, poisonMessage(stage, error));
       return;
     }
     dispatchNextAttempt(builds.get(stage.buildId), stage);
+  }
+
+  /** "failed on 3 workers", or "failed 3 times on 1 worker" when attempts landed on the same worker. */
+  private static String poisonMessage(StageRun stage, String error) {
+    int workers = Math.max(1, stage.workersTried.size());
+    String where =
+        workers >= stage.attempt
+            ? "failed on " + stage.attempt + (stage.attempt == 1 ? " worker" : " workers")
+            : "failed " + stage.attempt + " times on " + workers + (workers == 1 ? " worker" : " workers");
+    return "stage " + stage.spec.name() + " " + where + " (last error: " + error + ")";
   }
 
   /** A deterministic failure: the followers of the stage would fail the same way. */

@@ -14,6 +14,8 @@ final class StageRun {
   long finishedMs;
   ImageState result;
   String lastError = "";
+  /** Every worker that started an attempt of this stage, for the poison-stage message. */
+  final java.util.Set<String> workersTried = new java.util.LinkedHashSet<>();
   /** Waiting on another build's identical stage instead of running its own attempt. */
   boolean follower;
 

@@ -189,6 +189,16 @@ class SchedulerTest {
   }
 
   @Test
+  void poisonMessageSaysWhenEveryAttemptLandedOnTheSameWorker() {
+    scheduler.submit("b", List.of(StageSpec.of("s", List.of(), "", 1)));
+    for (int attempt = 1; attempt <= 3; attempt++) {
+      scheduler.onStarted("b", "s", attempt, "w1");
+      scheduler.onFailed("b", "s", attempt, new StageFailure("mount failed", true));
+    }
+    assertThat(failedBuilds.get("b")).isEqualTo("stage s failed 3 times on 1 worker (last error: mount failed)");
+  }
+
+  @Test
   void retriableFailureIsRetriedButDeterministicFailureFailsTheBuildAndCancelsTheRest() {
     scheduler.submit(
         "b",

@@ -8,9 +8,6 @@ import dev.stagefarm.proto.v1.StageEvent;
 import dev.stagefarm.proto.v1.StageEvent.KindCase;
 import dev.stagefarm.proto.v1.StageTask;
 import dev.stagefarm.worker.config.WorkerConfig;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,9 +47,9 @@ class WorkerKillTest {
         """;
     StageTask task = farm.task(dockerfile, 0, farm.busybox()).build();
 
-    Process child = startChild(childWork, childSecrets);
+    Process child = ChildJvm.startReady(WorkerMain.class, farm.kafka, farm.s3.endpoint(), farm.s3.accessKey(),
+        farm.s3.secretKey(), farm.s3.bucket(), childWork.toString(), "doomed", childSecrets.toString());
     try {
-      awaitReady(child);
       farm.publish(task);
       farm.awaitEvent(e -> of(task.getBuildId(), KindCase.LOG).test(e) && e.getWorkerId().equals("doomed"), Duration.ofSeconds(60));
       farm.startWorker(); // the survivor joins while the doomed worker is inside the RUN
@@ -82,33 +79,6 @@ class WorkerKillTest {
     assertThat(mountsUnder(childWork)).isEmpty();
     assertThat(childWork.resolve("stages")).satisfiesAnyOf(
         p -> assertThat(p).doesNotExist(), p -> assertThat(Files.list(p).toList()).isEmpty());
-  }
-
-  private static Process startChild(Path workDir, Path secrets) throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName(),
-        farm.kafka, farm.s3.endpoint(), farm.s3.accessKey(), farm.s3.secretKey(), farm.s3.bucket(), workDir.toString(),
-        "doomed", secrets.toString());
-    pb.redirectErrorStream(true);
-    return pb.start();
-  }
-
-  private static void awaitReady(Process child) throws Exception {
-    BufferedReader reader = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-    String line;
-    while ((line = reader.readLine()) != null) {
-      if (line.contains("READY")) {
-        Thread.ofVirtual().start(() -> {
-          try {
-            child.getInputStream().transferTo(OutputStream.nullOutputStream());
-          } catch (java.io.IOException closed) {
-            // killed
-          }
-        });
-        return;
-      }
-    }
-    throw new AssertionError("the child worker exited before it was ready");
   }
 
   private static String runcList(Path workDir) throws Exception {

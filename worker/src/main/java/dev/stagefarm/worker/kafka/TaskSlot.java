@@ -179,17 +179,20 @@ public final class TaskSlot implements Runnable {
     MDC.put("buildId", stage.task.getBuildId());
     MDC.put("stageId", stage.task.getStageId());
     MDC.put("attempt", Integer.toString(stage.task.getAttempt()));
-    RunningStage.Outcome outcome;
+    // whatever happens, the stage must end: a stage that never finishes would renew its record forever
+    RunningStage.Outcome outcome = new RunningStage.Released();
     try {
       outcome = runAndReport(stage);
+    } catch (Throwable t) {
+      log.error("{}: the stage thread died; releasing the task", stage.describe(), t);
     } finally {
       MDC.clear();
-    }
-    stage.finish(outcome);
-    onEnd.accept(stage);
-    KafkaShareConsumer<String, byte[]> c = consumer;
-    if (c != null) {
-      c.wakeup();
+      stage.finish(outcome);
+      onEnd.accept(stage);
+      KafkaShareConsumer<String, byte[]> c = consumer;
+      if (c != null) {
+        c.wakeup();
+      }
     }
   }
 

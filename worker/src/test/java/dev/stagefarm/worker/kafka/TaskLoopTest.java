@@ -8,9 +8,8 @@ import dev.stagefarm.proto.v1.StageEvent;
 import dev.stagefarm.proto.v1.StageEvent.KindCase;
 import dev.stagefarm.proto.v1.StageTask;
 import dev.stagefarm.testkit.KafkaFixture;
+import dev.stagefarm.worker.ChildJvm;
 import dev.stagefarm.worker.EventWatcher;
-import java.io.File;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -94,9 +93,8 @@ class TaskLoopTest {
   @Test
   void aKilledWorkersTaskIsCompletedByAnotherWorkerExactlyOnce() throws Exception {
     String build = "kill-" + UUID.randomUUID();
-    Process child = startChildWorker("worker-doomed");
+    Process child = ChildJvm.startReady(WorkerProcessMain.class, bootstrap, "worker-doomed");
     try (EventWatcher watcher = new EventWatcher(bootstrap)) {
-      awaitReady(child);
       publish(task(build, "victim", 500)); // the child sleeps forever whatever the task says
       StageEvent started = watcher.await(of(build, KindCase.STARTED), Duration.ofSeconds(60));
       assertThat(started.getWorkerId()).isEqualTo("worker-doomed");
@@ -117,33 +115,6 @@ class TaskLoopTest {
     } finally {
       child.destroyForcibly();
     }
-  }
-
-  private static Process startChildWorker(String id) throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        WorkerProcessMain.class.getName(), bootstrap, id);
-    pb.redirectErrorStream(true);
-    pb.redirectOutput(ProcessBuilder.Redirect.PIPE);
-    return pb.start();
-  }
-
-  private static void awaitReady(Process child) throws Exception {
-    var reader = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream()));
-    String line;
-    while ((line = reader.readLine()) != null) {
-      if (line.contains("READY")) {
-        Thread.ofVirtual().start(() -> {
-          try {
-            child.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
-          } catch (java.io.IOException closed) {
-            // the child was killed
-          }
-        });
-        return;
-      }
-    }
-    throw new AssertionError("child worker exited before it was ready");
   }
 
   private static TaskLoop loop(String workerId, Duration grace) {

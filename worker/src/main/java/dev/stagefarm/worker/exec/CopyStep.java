@@ -92,7 +92,8 @@ final class CopyStep {
     Writer writer = new Writer(rootfs, owner, mode);
 
     for (SourceContent inline : files.sourceContents()) {
-      Path target = dest.resolve(inline.path());
+      // a heredoc is a file source named by its terminator word
+      Path target = destIsDir || Files.isDirectory(dest) ? dest.resolve(inline.path()) : dest;
       writer.mkdirs(target.getParent());
       Files.writeString(target, inline.data(), StandardCharsets.UTF_8);
       writer.finish(target, 0644, null);

@@ -103,6 +103,14 @@ class StageExecutionTest {
         FROM busybox
         COPY *.txt /dst/
         COPY --chown=app:app --chmod=0640 dir /owned/
+        COPY <<EOF /inline.conf
+        inline=yes
+        EOF
+        COPY <<A <<B /inline-dir/
+        first
+        A
+        second
+        B
         """;
     ImageState base = farm.busybox();
     ImageState result = completed(farm.run(farm.task(dockerfile, 0, base).setContextManifest(context).build()));
@@ -117,6 +125,9 @@ class StageExecutionTest {
     assertThat(Files.getAttribute(x, "unix:gid", LinkOption.NOFOLLOW_LINKS)).isEqualTo(1000);
     assertThat((Integer) Files.getAttribute(x, "unix:mode") & 07777).isEqualTo(0640);
     assertThat(Files.getAttribute(root.resolve("dst/a.txt"), "unix:uid")).isEqualTo(0);
+    assertThat(Files.readString(root.resolve("inline.conf"))).isEqualTo("inline=yes\n");
+    assertThat(Files.readString(root.resolve("inline-dir/A"))).isEqualTo("first\n");
+    assertThat(Files.readString(root.resolve("inline-dir/B"))).isEqualTo("second\n");
   }
 
   @Test

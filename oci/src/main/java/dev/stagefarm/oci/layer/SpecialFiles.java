@@ -42,6 +42,33 @@ final class SpecialFiles {
         HostCommand.run(command, null);
     }
 
+    /** Owner, mode and mtime for a special file. */
+    record Metadata(Path path, int uid, int gid, int mode, java.nio.file.attribute.FileTime mtime) {
+    }
+
+    private static final String METADATA_SCRIPT =
+            "while [ $# -gt 0 ]; do p=$1; o=$2; m=$3; t=$4; shift 4; "
+                    + "chown -h \"$o\" \"$p\" && chmod \"$m\" \"$p\" && touch -h -c -d \"@$t\" \"$p\" || exit 1; "
+                    + "done";
+
+    /**
+     * Sets owner, mode and mtime of fifos and device nodes by path with one {@code sh} process: Java's
+     * chmod/chown/setTimes open the file, which blocks on a fifo and may have side effects on a device.
+     */
+    static void applyMetadata(List<Metadata> files) throws IOException {
+        if (files.isEmpty()) {
+            return;
+        }
+        List<String> command = new ArrayList<>(List.of("sh", "-c", METADATA_SCRIPT, "sh"));
+        for (Metadata m : files) {
+            command.add(m.path().toAbsolutePath().toString());
+            command.add(m.uid() + ":" + m.gid());
+            command.add(Integer.toOctalString(m.mode()));
+            command.add(Long.toString(m.mtime().toInstant().getEpochSecond()));
+        }
+        HostCommand.run(command, null);
+    }
+
     /** Linux's dev_t encoding (glibc gnu_dev_major). */
     static int major(long rdev) {
         return (int) (((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL));

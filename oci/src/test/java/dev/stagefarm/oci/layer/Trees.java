@@ -42,11 +42,14 @@ final class Trees {
         return out;
     }
 
-    static void setMtimeRecursively(Path root, FileTime time) throws IOException {
+    static void setMtimeRecursively(Path root, FileTime time) throws IOException, InterruptedException {
         try (Stream<Path> s = Files.walk(root)) {
             for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                if (!Files.isSymbolicLink(p)) {
+                if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) || Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
                     Files.setLastModifiedTime(p, time);
+                } else if (!Files.isSymbolicLink(p)) {
+                    // fifos and devices: Java's setTimes opens them (a fifo blocks), touch works by path
+                    sh("touch", "-h", "-d", "@" + time.toInstant().getEpochSecond(), p.toString());
                 }
             }
         }

@@ -1,0 +1,62 @@
+package dev.stagefarm.oci.export;
+
+import dev.stagefarm.oci.BlobSource;
+import dev.stagefarm.oci.Descriptor;
+import dev.stagefarm.oci.DigestingInputStream;
+import dev.stagefarm.oci.image.ImageIndex;
+import dev.stagefarm.oci.image.ImageJson;
+import dev.stagefarm.oci.image.ImageManifest;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Writes an OCI image layout as a tar ({@code oci-layout}, {@code index.json}, {@code blobs/sha256/…}), the format of
+ * {@code skopeo copy … oci-archive:} and BuildKit's {@code --output type=oci}. The index entry carries the tag in
+ * {@code org.opencontainers.image.ref.name} and the full name in {@code io.containerd.image.name}, as BuildKit does.
+ */
+public final class OciArchiveExporter {
+
+    public static final String REF_NAME = "org.opencontainers.image.ref.name";
+    public static final String CONTAINERD_NAME = "io.containerd.image.name";
+    static final byte[] OCI_LAYOUT = "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(StandardCharsets.UTF_8);
+
+    private OciArchiveExporter() {
+    }
+
+    /**
+     * @param manifest the image manifest's descriptor; its blob, config and layers come from {@code blobs}
+     * @param name     the name recorded in the index
+     */
+    public static void export(BlobSource blobs, Descriptor manifest, ImageRef name, OutputStream out)
+            throws IOException {
+        ImageManifest image = ImageJson.readManifest(readBlob(blobs, manifest));
+        Descriptor entry = manifest.withAnnotation(REF_NAME, name.tag()).withAnnotation(CONTAINERD_NAME,
+                name.toString());
+        try (ArchiveWriter tar = new ArchiveWriter(out)) {
+            tar.bytes("oci-layout", OCI_LAYOUT);
+            tar.bytes("index.json", ImageJson.writeIndex(ImageIndex.oci(List.of(entry))));
+            tar.directory("blobs");
+            tar.directory("blobs/sha256");
+            tar.blob(blobPath(manifest), blobs, manifest.digest(), manifest.size());
+            tar.blob(blobPath(image.config()), blobs, image.config().digest(), image.config().size());
+            for (Descriptor layer : image.layers()) {
+                tar.blob(blobPath(layer), blobs, layer.digest(), layer.size());
+            }
+        }
+    }
+
+    static String blobPath(Descriptor d) {
+        return "blobs/" + d.digest().algorithm() + "/" + d.digest().hex();
+    }
+
+    /** Reads a small blob (manifest, config) fully, checking digest and size. */
+    static byte[] readBlob(BlobSource blobs, Descriptor d) throws IOException {
+        try (DigestingInputStream in = new DigestingInputStream(blobs.open(d.digest()))) {
+            byte[] bytes = in.readAllBytes();
+            in.verify(d.digest(), d.size());
+            return bytes;
+        }
+    }
+}

@@ -104,6 +104,7 @@ public final class BuildCommand implements Callable<Integer> {
     if (workers < 1) {
       throw new UserError("--workers must be at least 1");
     }
+    ProgressView view = progressView(err); // validates --progress before anything starts
     Path dockerfile = file != null ? file : context.resolve("Dockerfile");
     byte[] dockerfileBytes;
     try {
@@ -135,7 +136,10 @@ public final class BuildCommand implements Callable<Integer> {
       BuildStatus submitted = client.submit(request.build());
       TraceWriter traceWriter = trace == null ? null : new TraceWriter();
       BuildStatus status;
-      try (ProgressView view = progressView(err)) {
+      // Ctrl-C cancels the build on the farm instead of leaving it running
+      Thread cancelOnInterrupt = new Thread(() -> client.cancel(submitted.getBuildId()), "stagefarm-cancel");
+      Runtime.getRuntime().addShutdownHook(cancelOnInterrupt);
+      try (view) {
         status =
             BuildClient.isFinalState(submitted)
                 ? submitted
@@ -147,6 +151,12 @@ public final class BuildCommand implements Callable<Integer> {
                         traceWriter.record(entry);
                       }
                     });
+      } finally {
+        try {
+          Runtime.getRuntime().removeShutdownHook(cancelOnInterrupt);
+        } catch (IllegalStateException shuttingDown) {
+          // the hook is running: the build is being cancelled
+        }
       }
       if (traceWriter != null) {
         traceWriter.write(trace);
@@ -180,7 +190,19 @@ public final class BuildCommand implements Callable<Integer> {
       return RemoteFarm.connect(coordinator);
     }
     try {
-      return EmbeddedFarm.start(
+      EmbeddedFarm farm = startEmbedded();
+      // Ctrl-C: stop the workers (and their containers) and the broker instead of leaving them behind
+      Runtime.getRuntime().addShutdownHook(new Thread(farm::close, "stagefarm-embedded-stop"));
+      return farm;
+    } catch (UserError e) {
+      throw e;
+    } catch (Exception e) {
+      throw new UserError("starting the embedded farm failed: " + e.getMessage(), e);
+    }
+  }
+
+  private EmbeddedFarm startEmbedded() throws Exception {
+    return EmbeddedFarm.start(
           new EmbeddedFarm.Options(
               FarmFlags.home(),
               null,
@@ -193,11 +215,6 @@ public final class BuildCommand implements Callable<Integer> {
               BuildCoordinator.Settings.DEFAULT,
               EmbeddedFarm.IN_PROCESS,
               InProcessWorkers.launcher()));
-    } catch (UserError e) {
-      throw e;
-    } catch (Exception e) {
-      throw new UserError("starting the embedded farm failed: " + e.getMessage(), e);
-    }
   }
 
   private ProgressView progressView(PrintStream err) {

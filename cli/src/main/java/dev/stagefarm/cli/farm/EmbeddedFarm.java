@@ -200,8 +200,14 @@ public final class EmbeddedFarm implements Farm {
     return coordinator;
   }
 
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** Stops everything (idempotent: a shutdown hook and the normal path may both call it). */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     channel.shutdownNow();
     try {
       channel.awaitTermination(2, TimeUnit.SECONDS);

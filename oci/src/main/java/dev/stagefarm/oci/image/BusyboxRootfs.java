@@ -54,6 +54,26 @@ public final class BusyboxRootfs {
         Files.setAttribute(tmp, "unix:mode", 01777);
     }
 
+    /** The PATH our busybox images set. */
+    public static final String PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    /**
+     * Builds the busybox base image reproducibly (all mtimes clamped to the epoch, gzip) into {@code sink}: one layer,
+     * {@code Env=[PATH=…]}, {@code Cmd=["sh"]}, linux/amd64. The same busybox binary gives the same manifest digest.
+     *
+     * @param workDir an empty scratch directory (the rootfs and the spooled layer go there)
+     */
+    public static BuiltImage buildImage(Path workDir, dev.stagefarm.oci.BlobSink sink) throws IOException {
+        Path rootfs = Files.createDirectories(workDir.resolve("rootfs"));
+        create(rootfs);
+        ImageConfig config = ImageConfig.scratch(dev.stagefarm.oci.Platform.LINUX_AMD64)
+                .withCreated(java.time.Instant.EPOCH)
+                .updateConfig(c -> c.withEnv("PATH", PATH).withCmd(java.util.Optional.of(List.of("sh"))));
+        dev.stagefarm.oci.layer.LayerWriter writer = new dev.stagefarm.oci.layer.LayerWriter(
+                dev.stagefarm.oci.layer.LayerWriter.Options.defaults().withSourceDateEpoch(java.time.Instant.EPOCH));
+        return new ImageImporter(writer, workDir).importRootfs(rootfs, config, List.of(), "busybox rootfs", sink);
+    }
+
     /** {@code busybox --list-full}: applet paths relative to the root, e.g. {@code bin/sh}, {@code usr/bin/env}. */
     private static List<String> applets(Path busybox) throws IOException {
         Process p = new ProcessBuilder(busybox.toString(), "--list-full").redirectErrorStream(true).start();

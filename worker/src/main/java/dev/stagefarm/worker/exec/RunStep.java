@@ -147,17 +147,28 @@ final class RunStep {
     String target = absolute(cwd, m.target());
     switch (m.type()) {
       case CACHE -> {
-        String id = m.id().isEmpty() ? target : m.id();
-        Path dir = environment.cacheMounts().resolve(sanitize(id));
+        String id = sanitize(m.id().isEmpty() ? target : m.id());
+        Path dir = environment.cacheMounts().resolve(id);
+        if (m.sharing() == dev.stagefarm.dockerfile.instructions.CacheSharing.LOCKED) {
+          ReentrantLock lock = CACHE_LOCKS.computeIfAbsent(dir.toString(), k -> new ReentrantLock());
+          lock.lock(); // one writer at a time; the others wait
+          held.add(lock);
+        } else if (m.sharing() == dev.stagefarm.dockerfile.instructions.CacheSharing.PRIVATE) {
+          // the first instance of this cache no other RUN holds right now; a new one when all are busy
+          for (int n = 0; ; n++) {
+            Path candidate = environment.cacheMounts().resolve(n == 0 ? id : id + "~" + n);
+            ReentrantLock lock = CACHE_LOCKS.computeIfAbsent(candidate.toString(), k -> new ReentrantLock());
+            if (lock.tryLock()) {
+              held.add(lock);
+              dir = candidate;
+              break;
+            }
+          }
+        }
         if (!Files.isDirectory(dir)) {
           Files.createDirectories(dir);
           FileAttrs.setMode(dir, m.mode() == null ? 0755 : m.mode());
           FileAttrs.chown(dir, m.uid() == null ? 0 : m.uid(), m.gid() == null ? 0 : m.gid());
-        }
-        if (m.sharing() == dev.stagefarm.dockerfile.instructions.CacheSharing.LOCKED) {
-          ReentrantLock lock = CACHE_LOCKS.computeIfAbsent(dir.toString(), k -> new ReentrantLock());
-          lock.lock();
-          held.add(lock);
         }
         return ContainerSpec.Mount.bind(dir, target, m.readOnly());
       }

@@ -118,9 +118,7 @@ public final class StageExecutor implements StageRunner {
     ImageConfig image = baseConfig(task);
 
     long materialiseStart = System.nanoTime();
-    for (Layer layer : task.getBase().getLayersList()) {
-      workspace.addBaseLayer(layers.acquire(Digest.parse(layer.getDiffId()), Digest.parse(layer.getBlob().getDigest())));
-    }
+    materialise(task.getBase().getLayersList(), workspace);
     log.debug("materialised {} base layers in {} ms", task.getBase().getLayersCount(),
         (System.nanoTime() - materialiseStart) / 1_000_000);
 
@@ -193,6 +191,35 @@ public final class StageExecutor implements StageRunner {
         .setConfigJson(com.google.protobuf.ByteString.copyFrom(config))
         .setOrigin("stage:" + stage.displayName())
         .build();
+  }
+
+  /**
+   * Takes the base layers from the layer cache, downloading and extracting the missing ones in
+   * parallel. Every lease lands in the workspace (in layer order) so it is released with it, also
+   * when one layer fails.
+   */
+  private void materialise(List<Layer> base, StageWorkspace workspace) throws IOException, InterruptedException {
+    IOException failure = null;
+    try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      List<java.util.concurrent.Future<LayerCache.Lease>> leases = new ArrayList<>();
+      for (Layer layer : base) {
+        leases.add(pool.submit(() ->
+            layers.acquire(Digest.parse(layer.getDiffId()), Digest.parse(layer.getBlob().getDigest()))));
+      }
+      for (var lease : leases) {
+        try {
+          workspace.addBaseLayer(lease.get());
+        } catch (java.util.concurrent.ExecutionException e) {
+          if (failure == null) {
+            failure = e.getCause() instanceof IOException io ? io
+                : new IOException("materialising a base layer failed: " + e.getCause(), e.getCause());
+          }
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
   }
 
   /**

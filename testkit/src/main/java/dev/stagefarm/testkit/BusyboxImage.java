@@ -39,7 +39,7 @@ public final class BusyboxImage {
     /** The repository the image is pushed to. */
     public static final String REPOSITORY = "library/busybox";
     public static final String TAG = "latest";
-    public static final String PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    public static final String PATH = BusyboxRootfs.PATH;
 
     private static BuiltImage image;
     private static OciLayoutDirectory layout;

@@ -79,12 +79,7 @@ public final class OciBundle {
         List.of("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"));
     mount(mounts, "/dev/shm", "tmpfs", "shm", List.of("nosuid", "noexec", "nodev", "mode=1777", "size=65536k"));
     mount(mounts, "/dev/mqueue", "mqueue", "mqueue", List.of("nosuid", "noexec", "nodev"));
-    if (spec.hostNetwork()) {
-      // sysfs cannot be mounted fresh in the host's network namespace: bind the host's, read-only
-      mount(mounts, "/sys", "bind", "/sys", List.of("rbind", "nosuid", "noexec", "nodev", "ro"));
-    } else {
-      mount(mounts, "/sys", "sysfs", "sysfs", List.of("nosuid", "noexec", "nodev", "ro"));
-    }
+    mount(mounts, "/sys", "sysfs", "sysfs", List.of("nosuid", "noexec", "nodev", "ro"));
     mount(mounts, "/etc/hosts", "bind", hosts.toString(), List.of("rbind", "ro"));
     mount(mounts, "/etc/resolv.conf", "bind", resolv.toString(), List.of("rbind", "ro"));
     mount(mounts, "/etc/hostname", "bind", hostname.toString(), List.of("rbind", "ro"));

@@ -387,6 +387,25 @@ class StageExecutionTest {
   }
 
   @Test
+  void runsAsUserInWorkdirWithEnvAndArgs() throws Exception {
+    String dockerfile = """
+        FROM busybox
+        ARG FROM_ARG=arg-value
+        ENV FROM_ENV=env-value
+        USER app
+        WORKDIR /home/app/work
+        RUN id -u > uid.txt && pwd > pwd.txt && echo "$FROM_ARG $FROM_ENV $HOME" > vars.txt
+        """;
+    ImageState result = completed(farm.run(farm.task(dockerfile, 0, farm.busybox())
+        .putBuildArgs("FROM_ARG", "overridden").build()));
+    Path work = farm.unpack(result).resolve("home/app/work");
+    assertThat(Files.readString(work.resolve("uid.txt"))).isEqualTo("1000\n");
+    assertThat(Files.readString(work.resolve("pwd.txt"))).isEqualTo("/home/app/work\n");
+    assertThat(Files.readString(work.resolve("vars.txt"))).isEqualTo("overridden env-value /home/app\n");
+    assertThat(Files.getAttribute(work, "unix:uid", LinkOption.NOFOLLOW_LINKS)).isEqualTo(1000);
+  }
+
+  @Test
   void leavesNoMountsOrContainersBehind() throws Exception {
     completed(farm.run(farm.task("FROM busybox\nRUN true\n", 0, farm.busybox()).build()));
     String mounts = Files.readString(Path.of("/proc/self/mountinfo"));

@@ -1,0 +1,62 @@
+package dev.stagefarm.oci.layer;
+
+import dev.stagefarm.oci.Compression;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+
+/**
+ * Manual benchmark (not a test: tests never assert times). Builds a ~200 MB tree of mixed files — half text-like,
+ * half incompressible — and times the layer writer per compression. Run with the test classpath:
+ * {@code java -cp … dev.stagefarm.oci.layer.LayerWriterThroughput [dir]}.
+ */
+public final class LayerWriterThroughput {
+
+    private LayerWriterThroughput() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        Path root = args.length > 0 ? Path.of(args[0]) : Files.createTempDirectory("layer-bench");
+        if (!Files.exists(root.resolve("done"))) {
+            Random random = new Random(42);
+            StringBuilder text = new StringBuilder();
+            for (int i = 0; i < 1000; i++) {
+                text.append("line ").append(i).append(": the quick brown fox ").append(random.nextInt()).append('\n');
+            }
+            byte[] textBytes = text.toString().getBytes(StandardCharsets.UTF_8); // ~45 KB
+            for (int i = 0; i < 2200; i++) {
+                Path f = root.resolve("text/d" + (i % 50) + "/f" + i + ".txt");
+                Files.createDirectories(f.getParent());
+                Files.write(f, textBytes);
+            }
+            byte[] blob = new byte[1 << 20];
+            for (int i = 0; i < 100; i++) {
+                random.nextBytes(blob);
+                Path f = root.resolve("bin/d" + (i % 10) + "/b" + i);
+                Files.createDirectories(f.getParent());
+                Files.write(f, blob);
+            }
+            Files.writeString(root.resolve("done"), "");
+        }
+        for (int round = 0; round < 2; round++) {
+            for (Compression c : Compression.values()) {
+                LayerWriter writer = new LayerWriter(LayerWriter.Options.defaults().withCompression(c));
+                // CPU time of this thread as well as wall time: on a shared, loaded machine wall time mostly
+                // measures the other tenants; the writer runs entirely on the calling thread
+                java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+                long cpuStart = threads.getCurrentThreadCpuTime();
+                long start = System.nanoTime();
+                LayerResult r = writer.write(root, OutputStream.nullOutputStream());
+                double seconds = (System.nanoTime() - start) / 1e9;
+                double cpuSeconds = (threads.getCurrentThreadCpuTime() - cpuStart) / 1e9;
+                System.out.printf("%-5s tar %6.1f MB -> blob %6.1f MB: wall %5.2f s = %6.1f MB/s, "
+                                + "cpu %5.2f s = %6.1f MB/s per core (uncompressed)%n", c,
+                        r.uncompressedSize() / 1e6, r.blob().size() / 1e6, seconds,
+                        r.uncompressedSize() / 1e6 / seconds, cpuSeconds, r.uncompressedSize() / 1e6 / cpuSeconds);
+            }
+        }
+    }
+}

@@ -105,7 +105,7 @@ final class SourceViews {
     List<Path> lowers = new ArrayList<>();
     for (Layer layer : state.getLayersList().reversed()) {
       LayerCache.Lease lease = layers.acquire(Digest.parse(layer.getDiffId()), Digest.parse(layer.getBlob().getDigest()));
-      workspace.addBaseLayer(lease); // released with the workspace
+      workspace.hold(lease); // released with the workspace; not part of this stage's filesystem
       lowers.add(lease.dir());
     }
     String id = "i" + inputs.size();

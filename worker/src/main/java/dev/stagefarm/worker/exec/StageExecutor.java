@@ -208,7 +208,7 @@ public final class StageExecutor implements StageRunner {
       }
       for (var lease : leases) {
         try {
-          workspace.addBaseLayer(lease.get());
+          workspace.stackLayer(lease.get());
         } catch (java.util.concurrent.ExecutionException e) {
           if (failure == null) {
             failure = e.getCause() instanceof IOException io ? io

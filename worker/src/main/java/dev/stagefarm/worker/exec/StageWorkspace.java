@@ -24,8 +24,9 @@ final class StageWorkspace implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(StageWorkspace.class);
 
   final Path dir;
-  private final List<LayerCache.Lease> baseLayers = new ArrayList<>(); // bottom first
-  private final List<Path> producedUppers = new ArrayList<>(); // bottom first
+  private final List<Path> stack = new ArrayList<>(); // the stage's filesystem, bottom first
+  private final List<LayerCache.Lease> leases = new ArrayList<>(); // released with the workspace
+  private final List<Path> producedUppers = new ArrayList<>();
   private final List<String> producedDiffIds = new ArrayList<>();
 
   StageWorkspace(Path dir) throws IOException {
@@ -33,19 +34,20 @@ final class StageWorkspace implements AutoCloseable {
     Files.createDirectories(dir);
   }
 
-  void addBaseLayer(LayerCache.Lease lease) {
-    baseLayers.add(lease);
+  /** A cached layer on top of the stage's filesystem (base layers, bottom first; cache hits). */
+  void stackLayer(LayerCache.Lease lease) {
+    leases.add(lease);
+    stack.add(lease.dir());
+  }
+
+  /** A cached layer used beside the filesystem (a --from input view): held, not stacked. */
+  void hold(LayerCache.Lease lease) {
+    leases.add(lease);
   }
 
   /** Lower dirs, topmost first; an empty dir when there are none (FROM scratch). */
   List<Path> lowers() throws IOException {
-    List<Path> lowers = new ArrayList<>();
-    for (int i = producedUppers.size() - 1; i >= 0; i--) {
-      lowers.add(producedUppers.get(i));
-    }
-    for (int i = baseLayers.size() - 1; i >= 0; i--) {
-      lowers.add(baseLayers.get(i).dir());
-    }
+    List<Path> lowers = new ArrayList<>(stack.reversed());
     if (lowers.isEmpty()) {
       Path empty = Files.createDirectories(dir.resolve("empty"));
       lowers.add(empty);
@@ -64,6 +66,7 @@ final class StageWorkspace implements AutoCloseable {
 
   /** The upper dir of a finished instruction becomes the next instruction's top lower dir. */
   void pushLayer(Path upper, String diffId) {
+    stack.add(upper);
     producedUppers.add(upper);
     producedDiffIds.add(diffId);
   }
@@ -113,7 +116,7 @@ final class StageWorkspace implements AutoCloseable {
     } catch (IOException e) {
       log.warn("unmounting under {} failed: {}", dir, e.toString());
     }
-    baseLayers.forEach(LayerCache.Lease::close);
+    leases.forEach(LayerCache.Lease::close);
     try {
       Trees.deleteRecursively(dir);
     } catch (IOException e) {

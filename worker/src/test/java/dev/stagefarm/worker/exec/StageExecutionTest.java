@@ -152,6 +152,7 @@ class StageExecutionTest {
 
         FROM busybox
         COPY --from=build /out/artifact.txt /app/
+        RUN test -f /app/artifact.txt && test ! -e /out && echo ok > /checked
 
         FROM build AS derived
         RUN test -f /out/artifact.txt && echo "flavour=$FLAVOUR" > /derived.txt
@@ -163,7 +164,7 @@ class StageExecutionTest {
     assertThat(farm.workDir.resolve("work/layers").resolve(builtDiffId.substring("sha256:".length()))).isDirectory();
     ImageState result = completed(farm.run(farm.task(dockerfile, 1, base)
         .addInputs(StageHarness.input("build", build)).build()));
-    assertThat(newLayers(base, result)).hasSize(1);
+    assertThat(newLayers(base, result)).hasSize(2);
     Path root = farm.unpack(result);
     assertThat(Files.readString(root.resolve("app/artifact.txt"))).isEqualTo("built-artifact\n");
     assertThat(root.resolve("out")).doesNotExist();

@@ -45,6 +45,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -148,6 +149,20 @@ public final class StageExecutor implements StageRunner {
       line[0] = instruction.line();
       progress.instructionStarted(i);
       long started = System.currentTimeMillis();
+      Optional<CacheRecord> hit = cachedResult(task, i - triggers);
+      if (hit.isPresent()) {
+        if (ConfigUpdates.isMetadata(instruction)) {
+          configUpdates.apply(image, instruction); // keeps the stage's CMD-was-set state; the record has the config
+        }
+        Layer layer = hit.get().hasLayer() ? hit.get().getLayer() : null;
+        if (layer != null) {
+          workspace.stackLayer(layers.acquire(Digest.parse(layer.getDiffId()), Digest.parse(layer.getBlob().getDigest())));
+          resultLayers.add(layer);
+        }
+        image = withOurLayers(ImageJson.readConfig(hit.get().getConfigJson().toByteArray()), resultLayers);
+        progress.instructionDone(i, layer, true, started, System.currentTimeMillis());
+        continue;
+      }
       Layer layer;
       if (ConfigUpdates.isMetadata(instruction)) {
         image = configUpdates.apply(image, instruction);
@@ -322,6 +337,37 @@ public final class StageExecutor implements StageRunner {
             .setSize(result.blob().size()))
         .setDiffId(result.diffId().toString())
         .build();
+  }
+
+  /**
+   * The recorded result of instruction {@code index} when an earlier build (or stage) already ran
+   * the same key chain (DESIGN.md §7): the worker takes its layer and config instead of running it.
+   */
+  private Optional<CacheRecord> cachedResult(StageTask task, int index) throws IOException {
+    if (index < 0 || index >= task.getInstructionsCount() || task.getInstructions(index).getCacheKey().isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<byte[]> bytes = store.getRecord(task.getInstructions(index).getCacheKey());
+    if (bytes.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      CacheRecord record = CacheRecord.parseFrom(bytes.get());
+      return record.getConfigJson().isEmpty() ? Optional.empty() : Optional.of(record);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      log.warn("ignoring an unreadable cache record {}", task.getInstructions(index).getCacheKey());
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * A cached config with this stage's own layer list: equal keys mean equivalent filesystems, but
+   * a non-reproducible RUN elsewhere may have given another digest for an earlier layer.
+   */
+  private static ImageConfig withOurLayers(ImageConfig cached, List<Layer> layers) {
+    List<Digest> diffIds = layers.stream().map(l -> Digest.parse(l.getDiffId())).toList();
+    return new ImageConfig(cached.platform(), cached.created(), cached.author(), cached.config(), diffIds,
+        cached.history());
   }
 
   /** Stores what instruction {@code index} of the stage produced under its cache key, when the task gives one. */

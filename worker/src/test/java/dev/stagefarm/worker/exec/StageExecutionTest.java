@@ -407,6 +407,43 @@ class StageExecutionTest {
   }
 
   @Test
+  void instructionsWhoseKeyIsRecordedAreTakenFromTheCache() throws Exception {
+    String key = "chain-" + java.util.UUID.randomUUID();
+    String first = """
+        FROM busybox
+        RUN echo executing-step-one && echo one > /one.txt
+        ENV STEP=two
+        RUN echo two > /two.txt
+        """;
+    ImageState base = farm.busybox();
+    ImageState a = completed(farm.run(farm.task(first, 0, base)
+        .addInstructions(StageHarness.cacheKey(key + "-0"))
+        .addInstructions(StageHarness.cacheKey(key + "-1"))
+        .addInstructions(StageHarness.cacheKey(key + "-2a"))
+        .build()));
+    // same first two instructions (same keys), another third one
+    String second = first.replace("RUN echo two > /two.txt", "RUN echo changed > /two.txt");
+    StageEvent event = farm.run(farm.task(second, 0, base)
+        .addInstructions(StageHarness.cacheKey(key + "-0"))
+        .addInstructions(StageHarness.cacheKey(key + "-1"))
+        .addInstructions(StageHarness.cacheKey(key + "-2b"))
+        .build());
+    ImageState b = completed(event);
+    List<StageEvent.InstructionDone> done = farm.events(event.getBuildId()).stream()
+        .filter(StageEvent::hasInstructionDone).map(StageEvent::getInstructionDone).toList();
+    assertThat(done).extracting(StageEvent.InstructionDone::getCached).containsExactly(true, true, false);
+    assertThat(farm.events(event.getBuildId())).noneSatisfy(e -> assertThat(
+        e.hasLog() && e.getLog().getData().toStringUtf8().contains("executing-step-one")).isTrue());
+    assertThat(newLayers(base, b).get(0)).isEqualTo(newLayers(base, a).get(0));
+    Path root = farm.unpack(b);
+    assertThat(Files.readString(root.resolve("one.txt"))).isEqualTo("one\n");
+    assertThat(Files.readString(root.resolve("two.txt"))).isEqualTo("changed\n");
+    ImageConfig config = ImageJson.readConfig(b.getConfigJson().toByteArray());
+    assertThat(config.config().envValue("STEP")).contains("two");
+    assertThat(config.diffIds()).hasSize(b.getLayersCount());
+  }
+
+  @Test
   void leavesNoMountsOrContainersBehind() throws Exception {
     completed(farm.run(farm.task("FROM busybox\nRUN true\n", 0, farm.busybox()).build()));
     String mounts = Files.readString(Path.of("/proc/self/mountinfo"));

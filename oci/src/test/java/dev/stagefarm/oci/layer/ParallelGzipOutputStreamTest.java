@@ -1,0 +1,66 @@
+package dev.stagefarm.oci.layer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ParallelGzipOutputStreamTest {
+
+    @TempDir
+    Path tmp;
+
+    private static byte[] compress(byte[] data, int writeSize) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (ParallelGzipOutputStream gz = new ParallelGzipOutputStream(out, LayerCompressions.GZIP_LEVEL)) {
+            for (int off = 0; off < data.length; off += writeSize) {
+                gz.write(data, off, Math.min(writeSize, data.length - off));
+            }
+        }
+        return out.toByteArray();
+    }
+
+    @Test
+    void outputDependsOnlyOnTheBytesNotOnHowTheyWereWritten() throws Exception {
+        byte[] data = new byte[3 * ParallelGzipOutputStream.CHUNK + 12345];
+        new Random(7).nextBytes(data);
+        for (int i = 0; i < data.length / 2; i++) {
+            data[i] = (byte) (i % 61); // half compressible
+        }
+        byte[] a = compress(data, 1);
+        byte[] b = compress(data, 8191);
+        byte[] c = compress(data, data.length);
+        assertThat(b).isEqualTo(a);
+        assertThat(c).isEqualTo(a);
+        assertThat(a.length).isLessThan(data.length);
+
+        // the JDK's reader, commons-compress (what our extractor uses) and GNU gzip all read the members back
+        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(a))) {
+            assertThat(in.readAllBytes()).isEqualTo(data);
+        }
+        try (InputStream in = LayerCompressions.decompress(new ByteArrayInputStream(a))) {
+            assertThat(in.readAllBytes()).isEqualTo(data);
+        }
+        Path file = tmp.resolve("x.gz");
+        Files.write(file, a);
+        Process gunzip = new ProcessBuilder("gzip", "-dc", file.toString()).start();
+        assertThat(gunzip.getInputStream().readAllBytes()).isEqualTo(data);
+        assertThat(gunzip.waitFor()).isZero();
+    }
+
+    @Test
+    void emptyInputIsAValidEmptyGzip() throws Exception {
+        byte[] empty = compress(new byte[0], 1);
+        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(empty))) {
+            assertThat(in.readAllBytes()).isEmpty();
+        }
+    }
+}

@@ -344,7 +344,8 @@ public final class StageExecutor implements StageRunner {
    * the same key chain (DESIGN.md §7): the worker takes its layer and config instead of running it.
    */
   private Optional<CacheRecord> cachedResult(StageTask task, int index) throws IOException {
-    if (index < 0 || index >= task.getInstructionsCount() || task.getInstructions(index).getCacheKey().isEmpty()) {
+    if (!task.getReuseCachedInstructions() || index < 0 || index >= task.getInstructionsCount()
+        || task.getInstructions(index).getCacheKey().isEmpty()) {
       return Optional.empty();
     }
     Optional<byte[]> bytes = store.getRecord(task.getInstructions(index).getCacheKey());

@@ -424,6 +424,7 @@ class StageExecutionTest {
     // same first two instructions (same keys), another third one
     String second = first.replace("RUN echo two > /two.txt", "RUN echo changed > /two.txt");
     StageEvent event = farm.run(farm.task(second, 0, base)
+        .setReuseCachedInstructions(true)
         .addInstructions(StageHarness.cacheKey(key + "-0"))
         .addInstructions(StageHarness.cacheKey(key + "-1"))
         .addInstructions(StageHarness.cacheKey(key + "-2b"))
@@ -440,6 +441,16 @@ class StageExecutionTest {
     assertThat(Files.readString(root.resolve("two.txt"))).isEqualTo("changed\n");
     ImageConfig config = ImageJson.readConfig(b.getConfigJson().toByteArray());
     assertThat(config.config().envValue("STEP")).contains("two");
+
+    // without the opt-in (a --no-cache build) every instruction runs again
+    StageEvent again = farm.run(farm.task(second, 0, base)
+        .addInstructions(StageHarness.cacheKey(key + "-0"))
+        .addInstructions(StageHarness.cacheKey(key + "-1"))
+        .addInstructions(StageHarness.cacheKey(key + "-2b"))
+        .build());
+    completed(again);
+    assertThat(farm.events(again.getBuildId()).stream().filter(StageEvent::hasInstructionDone)
+        .map(e -> e.getInstructionDone().getCached()).toList()).containsExactly(false, false, false);
     assertThat(config.diffIds()).hasSize(b.getLayersCount());
   }
 

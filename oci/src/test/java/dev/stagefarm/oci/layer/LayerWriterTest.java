@@ -150,6 +150,22 @@ class LayerWriterTest {
     }
 
     @Test
+    void xattrsOfFilesWithAwkwardNamesArriveOnTheRightEntries() throws Exception {
+        Path root = Files.createDirectory(tmp.resolve("root"));
+        List<String> names = List.of("new\nline", "sp ace", "ünï", "back\\slash", "eq=ual");
+        for (String n : names) {
+            Path f = file(root, n, n);
+            sh("setfattr", "-n", "user.name", "-v", "v-" + n.length(), f.toString());
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        new LayerWriter(LayerWriter.Options.defaults()).write(root, out);
+        List<TarArchiveEntry> entries = entries(out.toByteArray());
+        assertThat(entries).extracting(TarArchiveEntry::getName).containsExactlyInAnyOrderElementsOf(names);
+        assertThat(entries).allSatisfy(e -> assertThat(e.getExtraPaxHeaders())
+                .containsEntry("SCHILY.xattr.user.name", "v-" + e.getName().length()));
+    }
+
+    @Test
     void withoutSourceDateEpochMtimesAreKeptToTheSecond() throws Exception {
         Path root = Files.createDirectory(tmp.resolve("root"));
         Path f = file(root, "f", "x");

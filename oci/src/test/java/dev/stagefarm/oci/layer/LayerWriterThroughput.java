@@ -59,5 +59,22 @@ public final class LayerWriterThroughput {
                         r.uncompressedSize() / 1e6 / seconds, cpuSeconds, r.uncompressedSize() / 1e6 / cpuSeconds);
             }
         }
+        // extraction of the gzip layer (overlay-lower mode), from a file
+        Path layer = Files.createTempFile("bench-layer", ".tar.gz");
+        Path target = Files.createTempDirectory("bench-extract");
+        try {
+            new LayerWriter(LayerWriter.Options.defaults()).write(root, layer);
+            long start = System.nanoTime();
+            LayerExtractor.Result r;
+            try (java.io.InputStream in = Files.newInputStream(layer)) {
+                r = new LayerExtractor(LayerExtractor.Mode.OVERLAY_LOWER).extract(in, target);
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            System.out.printf("extract gzip: %6.1f MB in %5.2f s = %6.1f MB/s (uncompressed), %d entries%n",
+                    r.uncompressedSize() / 1e6, seconds, r.uncompressedSize() / 1e6 / seconds, r.entries());
+        } finally {
+            Files.deleteIfExists(layer);
+            LayerExtractor.deleteRecursively(target);
+        }
     }
 }

@@ -4,6 +4,7 @@ import dev.stagefarm.coordinator.kafka.BuildJournal;
 import dev.stagefarm.coordinator.kafka.TaskQueue;
 import dev.stagefarm.coordinator.plan.BuildPlan;
 import dev.stagefarm.coordinator.plan.BuildPlanner;
+import dev.stagefarm.coordinator.plan.CachedPrefix;
 import dev.stagefarm.coordinator.plan.PlannedStage;
 import dev.stagefarm.coordinator.plan.PlanningException;
 import dev.stagefarm.coordinator.progress.ProgressLog;
@@ -317,13 +318,25 @@ public final class BuildCoordinator implements AutoCloseable {
             .setStageName(stage.name())
             .setStageIndex(stage.index())
             .setAttempt(attempt)
-            .setDockerfile(com.google.protobuf.ByteString.copyFrom(plan.dockerfile()))
+            .setDockerfile(
+                com.google.protobuf.ByteString.copyFrom(
+                    stage.cachedPrefix().map(CachedPrefix::dockerfile).orElse(plan.dockerfile())))
             .setContextManifest(plan.contextManifestKey())
             .setPlatform(plan.platform())
             .putAllBuildArgs(plan.buildArgs())
             .addAllInstructions(stage.instructions());
-    stage.baseStageId().ifPresentOrElse(
-        base -> task.setBase(inputs.get(base)), () -> task.setBase(stage.base().orElseThrow()));
+    ImageState base = stage.baseStageId().map(inputs::get).orElseGet(() -> stage.base().orElseThrow());
+    if (stage.cachedPrefix().isPresent()) {
+      // the cached head of the stage is already in the base: the worker executes the rest
+      CachedPrefix prefix = stage.cachedPrefix().get();
+      base =
+          base.toBuilder()
+              .addAllLayers(prefix.layers())
+              .setConfigJson(prefix.configJson())
+              .setOrigin("stage:" + stage.name() + " (first " + prefix.instructions() + " instructions cached)")
+              .build();
+    }
+    task.setBase(base);
     stage.stageInputs().forEach(
         (inputId, names) -> {
           for (String name : names) {

@@ -100,10 +100,10 @@ class BuildEndToEndTest {
       RUN echo base > /base.txt
 
       FROM base AS build-client
-      RUN sleep 2 && echo client > /client.txt
+      RUN sleep 3 && echo client > /client.txt
 
       FROM base AS build-server
-      RUN sleep 2 && echo server > /server.txt
+      RUN sleep 3 && echo server > /server.txt
 
       FROM scratch AS client
       COPY --from=build-client /client.txt /
@@ -223,6 +223,37 @@ class BuildEndToEndTest {
     assertThat(changed.get("one").getState()).isEqualTo(StageState.STAGE_CACHED);
     assertThat(changed.get("two").getState()).isEqualTo(StageState.STAGE_DONE);
     assertThat(changed.get("2").getState()).isEqualTo(StageState.STAGE_DONE);
+  }
+
+  @Test
+  void aChangedFileReRunsOnlyFromTheFirstInstructionThatReadsIt(@TempDir Path dir) throws Exception {
+    Path ctx = Files.createDirectories(dir.resolve("ctx"));
+    Files.writeString(
+        ctx.resolve("Dockerfile"),
+        """
+        FROM %s
+        RUN echo prefix-%s > /a
+        ENV GREETING=hi
+        COPY file.txt /f
+        RUN cat /f /a > /g && echo $GREETING >> /g
+        """.formatted(FarmUnderTest.busybox(), java.util.UUID.randomUUID()));
+    Files.writeString(ctx.resolve("file.txt"), "one\n");
+    FarmUnderTest.Result first = FarmUnderTest.build(ctx.toString());
+    assertThat(first.exitCode()).as(first.stderr()).isZero();
+    assertThat(first.stderr()).contains("[0] step 4 done");
+
+    Files.writeString(ctx.resolve("file.txt"), "two\n");
+    Path tar = dir.resolve("changed.tar");
+    FarmUnderTest.Result second = FarmUnderTest.build("-t", "prefix:2", "-o", "type=oci,dest=" + tar, ctx.toString());
+    assertThat(second.exitCode()).as(second.stderr()).isZero();
+    // the worker got ENV (re-applied), COPY and RUN: the first RUN came from the cache
+    assertThat(second.stderr()).contains("[0] step 3 done").doesNotContain("[0] step 4");
+    Path bundle = ImageChecks.unpack(tar, "2", dir);
+    String a = Files.readString(bundle.resolve("rootfs/a"));
+    assertThat(a).startsWith("prefix-");
+    assertThat(Files.readString(bundle.resolve("rootfs/g"))).isEqualTo("two\n" + a + "hi\n");
+    ImageChecks.Run env = ImageChecks.exec(java.util.List.of("grep", "-c", "GREETING=hi", bundle.resolve("config.json").toString()), dir);
+    assertThat(env.output().strip()).isEqualTo("1");
   }
 
   @Test

@@ -43,11 +43,7 @@ public final class StoredImageAssembler implements ImageAssembler {
     byte[] configJson = ImageJson.writeConfig(config);
     StoredBlob configBlob = store.putBytes(Namespace.BLOBS, configJson);
     List<Descriptor> layers = target.getLayersList().stream().map(StoredImageAssembler::descriptor).toList();
-    for (Descriptor layer : layers) {
-      if (!store.contains(layer.digest())) {
-        throw new IOException("layer " + layer.digest() + " of the image is missing from the content store");
-      }
-    }
+    requireStored(layers);
     ImageManifest manifest =
         ImageManifest.oci(new Descriptor(MediaTypes.OCI_CONFIG, configBlob.digest(), configBlob.size()), layers);
     StoredBlob manifestBlob = store.putBytes(Namespace.BLOBS, ImageJson.writeManifest(manifest));
@@ -55,6 +51,21 @@ public final class StoredImageAssembler implements ImageAssembler {
       pusher.push(manifestBlob.digest(), request.getTagsList());
     }
     return manifestBlob.digest().toString();
+  }
+
+  /** One HEAD per layer, concurrently: a 30-layer image is checked in one round trip. */
+  private void requireStored(List<Descriptor> layers) throws Exception {
+    try (var checks = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      List<java.util.concurrent.Future<Boolean>> stored = new java.util.ArrayList<>();
+      for (Descriptor layer : layers) {
+        stored.add(checks.submit(() -> store.contains(layer.digest())));
+      }
+      for (int i = 0; i < layers.size(); i++) {
+        if (!stored.get(i).get()) {
+          throw new IOException("layer " + layers.get(i).digest() + " of the image is missing from the content store");
+        }
+      }
+    }
   }
 
   private static Descriptor descriptor(Layer layer) {

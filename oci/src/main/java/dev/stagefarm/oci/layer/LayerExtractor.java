@@ -64,8 +64,9 @@ public final class LayerExtractor {
         }
         DigestingInputStream raw = new DigestingInputStream(blob);
         DigestingInputStream tarBytes = new DigestingInputStream(LayerCompressions.decompress(raw));
-        Run run = new Run(absoluteRoot);
-        TarArchiveInputStream tar = new TarArchiveInputStream(tarBytes, StandardCharsets.UTF_8.name());
+        PaxXattrScanner scanner = new PaxXattrScanner(tarBytes);
+        Run run = new Run(absoluteRoot, scanner);
+        TarArchiveInputStream tar = new TarArchiveInputStream(scanner, StandardCharsets.UTF_8.name());
         String previous = null;
         while (true) {
             TarArchiveEntry entry;
@@ -112,15 +113,22 @@ public final class LayerExtractor {
         private final List<String> warnings = new ArrayList<>();
         private final byte[] buffer = new byte[256 * 1024];
         private int entries;
+        /** binary-exact xattrs of the current entry from the scanner, or null to fall back to commons' text */
+        private java.util.SortedMap<String, byte[]> rawXattrs;
 
-        Run(Path root) {
+        private final PaxXattrScanner scanner;
+
+        Run(Path root, PaxXattrScanner scanner) {
             this.root = root;
+            this.scanner = scanner;
             this.paths = new RootedPaths(root);
         }
 
         void entry(TarArchiveInputStream tar, TarArchiveEntry e) throws IOException {
             entries++;
             String name = e.getName();
+            PaxXattrScanner.Seen raw = scanner.next();
+            rawXattrs = raw != null && raw.name().equals(name) ? raw.xattrs() : null;
             List<String> parts = RootedPaths.components(name, name, "path");
             if (parts.isEmpty()) {
                 if (!e.isDirectory()) {
@@ -317,6 +325,14 @@ public final class LayerExtractor {
         private void collectXattrs(TarArchiveEntry e, String name, Path target) {
             if (e.isSymbolicLink() || e.isLink()) {
                 return; // user.* cannot be set on symlinks; hard links share the inode's attributes
+            }
+            if (rawXattrs != null) {
+                rawXattrs.forEach((key, value) -> {
+                    if (Xattrs.belongsInLayer(key)) { // never let a layer set overlayfs' own state
+                        xattrs.add(new Xattrs.Assignment(target, key, value));
+                    }
+                });
+                return;
             }
             for (Map.Entry<String, String> h : e.getExtraPaxHeaders().entrySet()) {
                 if (!h.getKey().startsWith("SCHILY.xattr.")) {

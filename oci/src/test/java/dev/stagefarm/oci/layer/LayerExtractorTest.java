@@ -73,6 +73,25 @@ class LayerExtractorTest {
     }
 
     @Test
+    void binaryXattrValuesSurviveTheRoundTripByteForByte() throws Exception {
+        Path src = dir("src");
+        Path f = file(src, "bin/tool", "elf");
+        file(src, "d/" + "long".repeat(40) + "/file", "x");
+        // cap_setuid (bit 7) makes a value that is not valid UTF-8 (0x80)
+        String cap = "0x0100000280000000000000000000000000000000";
+        sh("setfattr", "-n", "security.capability", "-v", cap, f.toString());
+        sh("setfattr", "-n", "user.bin", "-v", "0xff00fe", src.resolve("d/" + "long".repeat(40) + "/file").toString());
+        byte[] layer = write(src, LayerWriter.Options.defaults());
+        Path out = dir("out");
+        LayerExtractor.Result r = extract(LayerExtractor.Mode.OVERLAY_LOWER, layer, out);
+        assertThat(r.warnings()).isEmpty();
+        assertThat(shOut("getfattr", "--absolute-names", "-n", "security.capability", "-e", "hex",
+                out.resolve("bin/tool").toString())).contains("security.capability=" + cap);
+        assertThat(shOut("getfattr", "--absolute-names", "-n", "user.bin", "-e", "hex",
+                out.resolve("d/" + "long".repeat(40) + "/file").toString())).contains("user.bin=0xff00fe");
+    }
+
+    @Test
     void overlayLowerTurnsWhiteoutsIntoOverlayWhiteoutsThatTheKernelHonours() throws Exception {
         Path base = dir("base");
         file(base, "etc/keep", "k");

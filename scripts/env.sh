@@ -47,4 +47,4 @@ stagefarm_ensure_packages() {
 # What a build needs on the machine (runc executes RUN; busybox-static makes the local base image).
 STAGEFARM_RUNTIME_PACKAGES=(runc:runc busybox:busybox-static getfattr:attr)
 # What the test suite needs in addition.
-STAGEFARM_TEST_PACKAGES=(skopeo:skopeo umoci:umoci docker-registry:docker-registry htpasswd:apache2-utils)
+STAGEFARM_TEST_PACKAGES=(skopeo:skopeo umoci:umoci docker-registry:docker-registry htpasswd:apache2-utils dockerd:docker.io)

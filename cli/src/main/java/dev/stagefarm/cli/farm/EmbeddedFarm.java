@@ -37,6 +37,12 @@ import java.util.concurrent.TimeUnit;
  * workers, wired exactly as a distributed farm is (tasks and events over Kafka, blobs over S3).
  */
 public final class EmbeddedFarm implements Farm {
+  /**
+   * Created at class initialisation, before components start concurrently: SLF4J initialises on
+   * the first logger, and loggers asked for on other threads meanwhile get a replay warning.
+   */
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(EmbeddedFarm.class);
+
   public static final String BUCKET = "stagefarm";
   /** {@link Options#grpcPort()} value: no network listener, the in-process transport only. */
   public static final int IN_PROCESS = -1;
@@ -246,7 +252,7 @@ public final class EmbeddedFarm implements Farm {
       }
     }
     if (!failures.isEmpty()) {
-      org.slf4j.LoggerFactory.getLogger(EmbeddedFarm.class).warn("stopping the embedded farm: {}", failures.get(0).toString());
+      log.warn("stopping the embedded farm: {}", failures.get(0).toString());
     }
   }
 

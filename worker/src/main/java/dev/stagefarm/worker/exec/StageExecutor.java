@@ -110,11 +110,15 @@ public final class StageExecutor implements StageRunner {
   private ImageState execute(StageTask task, StageProgress progress, StageWorkspace workspace, long seq,
       int[] current, int[] line) throws IOException, StageFailedException, InterruptedException {
     String dockerfile = task.getDockerfile().toString(StandardCharsets.UTF_8);
-    BuildPlan plan = Dockerfiles.plan(dockerfile, BuildOptions.defaults().withBuildArgs(task.getBuildArgsMap()));
-    if (task.getStageIndex() < 0 || task.getStageIndex() >= plan.stages().size()) {
+    int stageCount = Dockerfiles.parse(dockerfile).stages().size();
+    if (task.getStageIndex() < 0 || task.getStageIndex() >= stageCount) {
       throw new StageFailedException(StageFailure.build(-1, 0,
-          "the task names stage " + task.getStageIndex() + " but the Dockerfile has " + plan.stages().size()));
+          "the task names stage " + task.getStageIndex() + " but the Dockerfile has " + stageCount));
     }
+    // Plan for this stage, not the Dockerfile's last one: ONBUILD triggers and checks then apply
+    // to what this stage reaches, and the task's platform sets TARGETPLATFORM & co.
+    BuildPlan plan = Dockerfiles.planStage(dockerfile,
+        new BuildOptions(null, task.getBuildArgsMap(), targetPlatform(task), null), task.getStageIndex());
     PlannedStage stage = plan.stage(task.getStageIndex());
     ImageConfig image = baseConfig(task);
 
@@ -416,5 +420,13 @@ public final class StageExecutor implements StageRunner {
     } catch (NumberFormatException e) {
       return null;
     }
+  }
+
+  private static dev.stagefarm.dockerfile.graph.Platform targetPlatform(StageTask task) {
+    if (!task.hasPlatform() || task.getPlatform().getOs().isEmpty()) {
+      return null;
+    }
+    var p = task.getPlatform();
+    return new dev.stagefarm.dockerfile.graph.Platform(p.getOs(), p.getArchitecture(), p.getVariant());
   }
 }

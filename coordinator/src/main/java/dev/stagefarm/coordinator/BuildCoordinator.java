@@ -4,7 +4,6 @@ import dev.stagefarm.coordinator.kafka.BuildJournal;
 import dev.stagefarm.coordinator.kafka.TaskQueue;
 import dev.stagefarm.coordinator.plan.BuildPlan;
 import dev.stagefarm.coordinator.plan.BuildPlanner;
-import dev.stagefarm.coordinator.plan.CachedPrefix;
 import dev.stagefarm.coordinator.plan.PlannedStage;
 import dev.stagefarm.coordinator.plan.PlanningException;
 import dev.stagefarm.coordinator.progress.ProgressLog;
@@ -318,25 +317,15 @@ public final class BuildCoordinator implements AutoCloseable {
             .setStageName(stage.name())
             .setStageIndex(stage.index())
             .setAttempt(attempt)
-            .setDockerfile(
-                com.google.protobuf.ByteString.copyFrom(
-                    stage.cachedPrefix().map(CachedPrefix::dockerfile).orElse(plan.dockerfile())))
+            .setDockerfile(com.google.protobuf.ByteString.copyFrom(plan.dockerfile()))
+            // a stage that is not cached as a whole may still hit on its first instructions: the
+            // worker takes their recorded layers instead of running them (never for --no-cache)
+            .setReuseCachedInstructions(!entry.request.getNoCache())
             .setContextManifest(plan.contextManifestKey())
             .setPlatform(plan.platform())
             .putAllBuildArgs(plan.buildArgs())
             .addAllInstructions(stage.instructions());
-    ImageState base = stage.baseStageId().map(inputs::get).orElseGet(() -> stage.base().orElseThrow());
-    if (stage.cachedPrefix().isPresent()) {
-      // the cached head of the stage is already in the base: the worker executes the rest
-      CachedPrefix prefix = stage.cachedPrefix().get();
-      base =
-          base.toBuilder()
-              .addAllLayers(prefix.layers())
-              .setConfigJson(prefix.configJson())
-              .setOrigin("stage:" + stage.name() + " (first " + prefix.instructions() + " instructions cached)")
-              .build();
-    }
-    task.setBase(base);
+    task.setBase(stage.baseStageId().map(inputs::get).orElseGet(() -> stage.base().orElseThrow()));
     stage.stageInputs().forEach(
         (inputId, names) -> {
           for (String name : names) {

@@ -127,6 +127,7 @@ class BuildCoordinatorTest {
     String id = submitted.getBuildId();
     assertThat(submitted.getState()).isEqualTo(BuildState.RUNNING);
     assertThat(published).extracting(StageTask::getStageId).containsExactly("0-build");
+    assertThat(published.get(0).getReuseCachedInstructions()).isTrue();
 
     List<BuildProgress> seen = new CopyOnWriteArrayList<>();
     java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
@@ -152,6 +153,12 @@ class BuildCoordinatorTest {
     assertThat(ended.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
     assertThat(seen).extracting(BuildProgress::getSequence).isSorted().doesNotHaveDuplicates();
     assertThat(seen.get(seen.size() - 1).getBuild().getState()).isEqualTo(BuildState.SUCCEEDED);
+  }
+
+  @Test
+  void noCacheBuildsAskWorkersToRunEveryInstruction() {
+    coordinator().submit(SubmitBuildRequest.newBuilder().setNoCache(true).build());
+    assertThat(published.get(0).getReuseCachedInstructions()).isFalse();
   }
 
   @Test

@@ -205,91 +205,11 @@ public final class DockerfilePlanner implements BuildPlanner {
       }
       List<Optional<CacheRecord>> records = request.getNoCache() ? List.of() : fetchRecords(keys);
       Optional<ImageState> cached = cachedResult(cachedBase, records, "stage:" + stage.displayName());
-      Optional<CachedPrefix> prefix = Optional.empty();
-      if (cached.isEmpty() && !records.isEmpty()) {
-        prefix = cachedPrefix(stage, records);
-        if (prefix.isPresent()) {
-          summaries = withoutPrefix(stage, summaries, prefix.get().instructions());
-        }
-      }
       outcomes.put(
           index,
           new StageOutcome(id, parent, scope.imageEnv(), Map.copyOf(withoutNulls(scope.argValues())), cached));
       return new PlannedStage(
-          id, name, index, base, baseStageId, stageInputs, imageInputs, summaries, parent, cached, prefix);
-    }
-
-    /**
-     * The cached head of a stage that is not cached as a whole: when the first N instructions have
-     * records and at least one of them changes the filesystem, the task starts from a base that
-     * already holds their layers and config, and executes the rest.
-     *
-     * <p>The worker executes every instruction of the stage it parses, so the task carries a
-     * Dockerfile in which the prefix's RUN/COPY/ADD lines are blanked (line numbers in messages
-     * stay right). Its metadata instructions stay: ARG values are not in the image config, and
-     * re-applying ENV/WORKDIR/LABEL… on a config that already holds them changes nothing. Their
-     * cache keys are left out, so the re-applied instructions do not overwrite the records.
-     */
-    private Optional<CachedPrefix> cachedPrefix(
-        dev.stagefarm.dockerfile.graph.PlannedStage stage, List<Optional<CacheRecord>> records) {
-      List<Instruction> instructions = stage.instructions();
-      if (instructions.size() != stage.stage().instructions().size()) {
-        return Optional.empty(); // ONBUILD triggers of a base stage have no lines of their own here
-      }
-      int hits = 0;
-      while (hits < records.size() && records.get(hits).isPresent()) {
-        hits++;
-      }
-      if (hits == 0 || hits == instructions.size()) {
-        return Optional.empty();
-      }
-      List<dev.stagefarm.proto.v1.Layer> layers = new ArrayList<>();
-      boolean changesFiles = false;
-      String[] lines = request.getDockerfile().toStringUtf8().split("\n", -1);
-      for (int i = 0; i < hits; i++) {
-        CacheRecord record = records.get(i).get();
-        if (record.hasLayer()) {
-          layers.add(record.getLayer());
-        }
-        Instruction instruction = instructions.get(i);
-        if (isFilesystem(instruction)) {
-          changesFiles = true;
-          for (int line = instruction.line(); line <= instruction.endLine() && line <= lines.length; line++) {
-            lines[line - 1] = "";
-          }
-        }
-      }
-      if (!changesFiles) {
-        return Optional.empty();
-      }
-      return Optional.of(
-          new CachedPrefix(
-              hits,
-              String.join("\n", lines).getBytes(java.nio.charset.StandardCharsets.UTF_8),
-              layers,
-              records.get(hits - 1).get().getConfigJson()));
-    }
-
-    /** The task's instruction list for a stage whose prefix is cached: as the rewritten Dockerfile has them. */
-    private List<dev.stagefarm.proto.v1.Instruction> withoutPrefix(
-        dev.stagefarm.dockerfile.graph.PlannedStage stage,
-        List<dev.stagefarm.proto.v1.Instruction> summaries,
-        int prefix) {
-      List<dev.stagefarm.proto.v1.Instruction> kept = new ArrayList<>();
-      for (int i = 0; i < summaries.size(); i++) {
-        if (i >= prefix) {
-          kept.add(summaries.get(i));
-        } else if (!isFilesystem(stage.instructions().get(i))) {
-          kept.add(summaries.get(i).toBuilder().clearCacheKey().build());
-        }
-      }
-      return kept;
-    }
-
-    private static boolean isFilesystem(Instruction instruction) {
-      return instruction instanceof RunInstruction
-          || instruction instanceof CopyInstruction
-          || instruction instanceof AddInstruction;
+          id, name, index, base, baseStageId, stageInputs, imageInputs, summaries, parent, cached);
     }
 
     /** Reduces an expanded instruction to what its cache key depends on. */

@@ -20,7 +20,6 @@ import java.util.Optional;
  * @param instructions the task's instruction summaries with their cache keys
  * @param chainKey the key after the last instruction (empty when caching is off)
  * @param cachedResult the result rebuilt from cache records when every instruction hit
- * @param cachedPrefix when only the first instructions hit: what the task starts from instead
  */
 public record PlannedStage(
     String id,
@@ -32,27 +31,12 @@ public record PlannedStage(
     Map<String, ImageState> imageInputs,
     List<Instruction> instructions,
     String chainKey,
-    Optional<ImageState> cachedResult,
-    Optional<CachedPrefix> cachedPrefix) {
+    Optional<ImageState> cachedResult) {
 
   public PlannedStage {
     stageInputs = Map.copyOf(stageInputs);
     imageInputs = Map.copyOf(imageInputs);
     instructions = List.copyOf(instructions);
-  }
-
-  public PlannedStage(
-      String id,
-      String name,
-      int index,
-      Optional<ImageState> base,
-      Optional<String> baseStageId,
-      Map<String, List<String>> stageInputs,
-      Map<String, ImageState> imageInputs,
-      List<Instruction> instructions,
-      String chainKey,
-      Optional<ImageState> cachedResult) {
-    this(id, name, index, base, baseStageId, stageInputs, imageInputs, instructions, chainKey, cachedResult, Optional.empty());
   }
 
   /** Ids of the stages whose results this one needs. */

@@ -158,39 +158,6 @@ class DockerfilePlannerTest {
   }
 
   @Test
-  void aStageWhoseFirstInstructionsHitStartsFromThemAndRunsOnlyTheRest() throws Exception {
-    String dockerfile = "FROM busybox AS build\nRUN echo a > /a\nENV X=1\nCOPY client.txt /c\nRUN cat /c\n";
-    BuildPlan first = plan(dockerfile, "", context("c"));
-    List<String> keys = keys(first.stages().get(0));
-    assertThat(first.stages().get(0).cachedPrefix()).isEmpty();
-    records.put(keys.get(0), CacheRecord.newBuilder().setLayer(layer("3")).setConfigJson(ByteString.copyFromUtf8("{\"a\":1}")).build());
-    records.put(keys.get(1), CacheRecord.newBuilder().setConfigJson(ByteString.copyFromUtf8("{\"env\":1}")).build());
-
-    PlannedStage stage = plan(dockerfile, "", context("c")).stages().get(0);
-    assertThat(stage.cachedResult()).isEmpty();
-    CachedPrefix prefix = stage.cachedPrefix().orElseThrow();
-    assertThat(prefix.instructions()).isEqualTo(2);
-    assertThat(prefix.layers()).containsExactly(layer("3"));
-    assertThat(prefix.configJson().toStringUtf8()).isEqualTo("{\"env\":1}");
-    // the RUN of the prefix is blanked, line numbers stay; ENV stays and is re-applied without a key
-    assertThat(new String(prefix.dockerfile(), java.nio.charset.StandardCharsets.UTF_8))
-        .isEqualTo("FROM busybox AS build\n\nENV X=1\nCOPY client.txt /c\nRUN cat /c\n");
-    assertThat(stage.instructions()).extracting(Instruction::getKeyword).containsExactly("ENV", "COPY", "RUN");
-    assertThat(stage.instructions().get(0).getCacheKey()).isEmpty();
-    assertThat(stage.instructions().subList(1, 3)).extracting(Instruction::getCacheKey).containsExactly(keys.get(2), keys.get(3));
-    // the stage's identity (single flight, dependents' keys) does not change
-    assertThat(stage.chainKey()).isEqualTo(keys.get(3));
-  }
-
-  @Test
-  void aPrefixOfMetadataOnlyIsNotWorthARewrite() throws Exception {
-    String dockerfile = "FROM busybox\nENV X=1\nRUN echo hi\n";
-    List<String> keys = keys(plan(dockerfile, "", "").stages().get(0));
-    records.put(keys.get(0), CacheRecord.newBuilder().setConfigJson(ByteString.copyFromUtf8("{}")).build());
-    assertThat(plan(dockerfile, "", "").stages().get(0).cachedPrefix()).isEmpty();
-  }
-
-  @Test
   void buildArgsUsedByARunChangeItsKey() throws Exception {
     String dockerfile = "FROM busybox\nARG V=1\nRUN echo hi\n";
     BuildPlan one = plan(dockerfile, "", "");

@@ -1,6 +1,7 @@
 package dev.stagefarm.dockerfile.instructions;
 
 import dev.stagefarm.dockerfile.parser.Heredoc;
+import dev.stagefarm.dockerfile.parser.Heredocs;
 
 /**
  * A heredoc of a RUN (BuildKit's {@code ShellInlineFile}).

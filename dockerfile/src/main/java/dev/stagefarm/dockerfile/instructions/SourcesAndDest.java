@@ -1,8 +1,10 @@
 package dev.stagefarm.dockerfile.instructions;
 
 import dev.stagefarm.dockerfile.parser.Heredoc;
+import dev.stagefarm.dockerfile.parser.Heredocs;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The sources and destination of COPY or ADD (BuildKit's {@code SourcesAndDest}).
@@ -26,27 +28,29 @@ public record SourcesAndDest(
    */
   static SourcesAndDest parse(String command, List<String> args, List<Heredoc> heredocs) {
     String dest = args.get(args.size() - 1);
-    if (Heredocs.isHeredocWord(dest)) {
+    // BuildKit's MustParseHeredoc: a word that is no heredoc, or cannot be lexed, is a path.
+    if (Heredocs.parseOrEmpty(dest).isPresent()) {
       throw new IllegalArgumentException(command + " cannot accept a heredoc as a destination");
     }
     List<String> paths = new ArrayList<>();
     List<SourceContent> contents = new ArrayList<>();
     int nextHeredoc = 0;
     for (String src : args.subList(0, args.size() - 1)) {
-      if (!Heredocs.isHeredocWord(src)) {
+      Optional<Heredoc> word = Heredocs.parseOrEmpty(src);
+      if (word.isEmpty()) {
         paths.add(src);
         continue;
       }
       // The parser records heredocs in the order their words appear on the line.
-      String name = Heredocs.name(src);
+      String name = word.get().name();
       Heredoc heredoc = nextHeredoc < heredocs.size() ? heredocs.get(nextHeredoc++) : null;
       if (heredoc == null || !heredoc.name().equals(name)) {
         heredoc = heredocs.stream().filter(h -> h.name().equals(name)).findFirst().orElse(null);
       }
-      String data = heredoc == null ? "" : heredoc.content();
-      boolean chomp = heredoc == null ? Heredocs.isChomped(src) : heredoc.chomp();
+      Heredoc source = heredoc == null ? word.get() : heredoc;
+      String data = source.content();
       boolean expand = heredoc == null || heredoc.expand();
-      contents.add(new SourceContent(name, chomp ? Heredocs.chomp(data) : data, expand));
+      contents.add(new SourceContent(name, source.chomp() ? Heredocs.chomp(data) : data, expand));
     }
     return new SourcesAndDest(paths, contents, dest);
   }

@@ -1,7 +1,10 @@
 package dev.stagefarm.dockerfile.parser;
 
+import dev.stagefarm.dockerfile.shell.ShellExpansionException;
+import dev.stagefarm.dockerfile.shell.ShellLex;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -17,6 +20,16 @@ public final class Heredocs {
   /** {@code ^(\d*)<<(-?)\s*([^<]*)$} with Go's ASCII {@code \d} and {@code \s}. */
   private static final Pattern HEREDOC_WORD =
       Pattern.compile("^([0-9]*)<<(-?)[\\t\\n\\f\\r ]*([^<]*)\\z");
+
+  /**
+   * BuildKit lexes heredoc words with {@code \\} as the escape token whatever the Dockerfile's
+   * escape directive says, and with an empty environment where unset references stay as written.
+   */
+  private static final ShellLex WORD_LEXER = new ShellLex('\\').withSkipUnsetEnv(true);
+
+  /** {@code heredocsFromLine}: quotes and escapes are kept so each word can be lexed again. */
+  private static final ShellLex LINE_LEXER =
+      WORD_LEXER.withRawQuotes(true).withRawEscapes(true);
 
   private static final Pattern LEADING_TABS =
       Pattern.compile("^\\t+", Pattern.MULTILINE | Pattern.UNIX_LINES);
@@ -48,11 +61,11 @@ public final class Heredocs {
     try {
       // Lex the word with and without quotes: if quote counts differ, some part was quoted,
       // and a quoted terminator means the body is not expanded (as in sh).
-      List<String> words = new HeredocWordLexer(false, false).words(rest);
+      List<String> words = WORD_LEXER.processWords(rest, Map.of());
       if (words.size() != 1) {
         return Optional.empty();
       }
-      List<String> raw = new HeredocWordLexer(true, false).words(rest);
+      List<String> raw = WORD_LEXER.withRawQuotes(true).processWords(rest, Map.of());
       if (raw.size() != words.size()) {
         throw new InvalidHeredocException(
             "internal lexing of heredoc produced inconsistent results: " + rest);
@@ -60,7 +73,7 @@ public final class Heredocs {
       String name = words.get(0);
       boolean expand = quoteCount(name) == quoteCount(raw.get(0));
       return Optional.of(new Heredoc(name, "", expand, chomp, fd));
-    } catch (HeredocWordLexer.LexException e) {
+    } catch (ShellExpansionException e) {
       throw new InvalidHeredocException(e.getMessage());
     }
   }
@@ -82,8 +95,8 @@ public final class Heredocs {
   public static List<Heredoc> fromLine(String line) throws InvalidHeredocException {
     List<String> words;
     try {
-      words = new HeredocWordLexer(true, true).words(line);
-    } catch (HeredocWordLexer.LexException e) {
+      words = LINE_LEXER.processWords(line, Map.of());
+    } catch (ShellExpansionException e) {
       return List.of();
     }
     List<Heredoc> docs = new ArrayList<>();

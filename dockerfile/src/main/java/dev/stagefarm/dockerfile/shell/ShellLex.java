@@ -133,7 +133,9 @@ public final class ShellLex {
    * BuildKit's {@code ProcessWords}: like {@link #processWord} and then split on whitespace. Text
    * that came from an unquoted expansion splits too ({@code a$V} with {@code V="b c"} gives
    * {@code [ab, c]}); quoted or escaped whitespace does not. Empty words are dropped, so {@code ""}
-   * alone gives no word.
+   * alone gives no word. As in BuildKit (for heredoc detection), the spaces, tabs and carriage
+   * returns right after an unquoted, unescaped {@code <<} stay in its word: {@code cat <<  EOF}
+   * gives {@code [cat, <<  EOF]}.
    *
    * @throws ShellExpansionException with BuildKit's message when the word is malformed
    */

@@ -57,6 +57,11 @@ final class WordExpansion {
           String quoted = ch == '\'' ? processSingleQuote() : processDoubleQuote();
           text.append(quoted);
           words.addRaw(quoted);
+        } else if (ch == '<') {
+          // The text is unchanged; only the words differ: blanks after << stay in the word.
+          String redirect = processPossibleHeredoc();
+          text.append(redirect);
+          words.addRaw(redirect);
         } else {
           ch = scanner.next();
           if (ch == lex.escapeToken()) {
@@ -151,6 +156,29 @@ final class WordExpansion {
       }
       text.appendCodePoint(ch);
     }
+  }
+
+  /**
+   * BuildKit's {@code processPossibleHeredoc}: a {@code <}, or {@code <<} with the spaces, tabs
+   * and carriage returns after it, as one unsplittable piece, so that {@code <<  EOF} is one word
+   * (which heredoc detection then reads as {@code EOF}). {@code <<-  EOF} splits as usual: only
+   * blanks right after {@code <<} are kept.
+   */
+  private String processPossibleHeredoc() {
+    scanner.next();
+    if (scanner.peek() != '<') {
+      return "<";
+    }
+    scanner.next();
+    StringBuilder redirect = new StringBuilder("<<");
+    while (isHeredocBlank(scanner.peek())) {
+      redirect.appendCodePoint(scanner.next());
+    }
+    return redirect.toString();
+  }
+
+  private static boolean isHeredocBlank(int ch) {
+    return ch == ' ' || ch == '\t' || ch == '\r';
   }
 
   /** A {@code $} reference: {@code $NAME}, {@code ${NAME}} or {@code ${NAME<modifier>...}}. */

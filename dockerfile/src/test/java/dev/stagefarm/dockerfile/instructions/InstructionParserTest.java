@@ -269,4 +269,23 @@ class InstructionParserTest {
     assertThat(copy.files().sourceContents())
         .containsExactly(new SourceContent("EOF", "hello\n", true));
   }
+
+  @Test
+  void copyHeredocSourceIsNamedAsTheParserLexedIt() {
+    // The escape is lexed away, as the parser did when it looked for the terminator.
+    CopyInstruction copy = (CopyInstruction) parseOne("COPY <<E\\OF /x\nhello\nEOF\n");
+
+    assertThat(copy.files().sourcePaths()).isEmpty();
+    assertThat(copy.files().sourceContents())
+        .containsExactly(new SourceContent("EOF", "hello\n", true));
+  }
+
+  @Test
+  void copyWordThatCannotBeLexedAsHeredocIsAPath() {
+    // BuildKit's MustParseHeredoc drops the lexing error: the word is an ordinary source.
+    CopyInstruction copy = (CopyInstruction) parseOne("COPY <<'EOF /x\n");
+
+    assertThat(copy.files().sourcePaths()).containsExactly("<<'EOF");
+    assertThat(copy.files().sourceContents()).isEmpty();
+  }
 }

@@ -210,6 +210,69 @@ class ShellLexTest {
     }
   }
 
+  /**
+   * BuildKit's processPossibleHeredoc: the blanks right after {@code <<} belong to the word, so
+   * heredoc detection (which lexes the line with raw quotes, raw escapes and SkipUnsetEnv) sees
+   * {@code <<  EOF} as one word.
+   */
+  @Nested
+  class HeredocWords {
+    private final ShellLex heredocLex =
+        new ShellLex('\\').withRawQuotes(true).withRawEscapes(true).withSkipUnsetEnv(true);
+
+    @Test
+    void blanksAfterDoubleLessThanStayInTheWord() {
+      assertThat(heredocLex.processWords("cat <<  EOF > out", Map.of()))
+          .containsExactly("cat", "<<  EOF", ">", "out");
+      assertThat(heredocLex.processWords("<<\t\r EOF", Map.of())).containsExactly("<<\t\r EOF");
+      assertThat(LEX.processWords("<<  EOF", ENV)).containsExactly("<<  EOF");
+    }
+
+    @Test
+    void onlyBlanksRightAfterDoubleLessThanAreKept() {
+      assertThat(heredocLex.processWords("<< -EOF", Map.of())).containsExactly("<< -EOF");
+      assertThat(heredocLex.processWords("<<- EOF", Map.of())).containsExactly("<<-", "EOF");
+    }
+
+    @Test
+    void quotedTerminatorKeepsItsQuotesOnlyWithRawQuotes() {
+      assertThat(heredocLex.processWords("<<-\"EOF\" sh", Map.of()))
+          .containsExactly("<<-\"EOF\"", "sh");
+      assertThat(LEX.processWords("<<-\"EOF\"", ENV)).containsExactly("<<-EOF");
+    }
+
+    @Test
+    void fileDescriptorPrefixIsPartOfTheWord() {
+      assertThat(heredocLex.processWords("0<<EOF", Map.of())).containsExactly("0<<EOF");
+      assertThat(heredocLex.processWords("cat 3<< EOF", Map.of())).containsExactly("cat", "3<< EOF");
+    }
+
+    @Test
+    void otherWhitespaceAfterDoubleLessThanStillSplits() {
+      assertThat(heredocLex.processWords("<<\nEOF", Map.of())).containsExactly("<<", "EOF");
+      assertThat(heredocLex.processWords("<<\u000BEOF", Map.of())).containsExactly("<<", "EOF");
+    }
+
+    @Test
+    void singleLessThanIsAnOrdinaryCharacter() {
+      assertThat(LEX.processWords("a < b", ENV)).containsExactly("a", "<", "b");
+      assertThat(LEX.processWords("< EOF", ENV)).containsExactly("<", "EOF");
+    }
+
+    @Test
+    void escapedOrExpandedLessThanDoesNotJoinTheNextWord() {
+      // The escape consumes the first <, so the second is a lone < and the blank splits.
+      assertThat(LEX.processWords("\\<<  EOF", ENV)).containsExactly("<<", "EOF");
+      assertThat(LEX.processWords("$V", Map.of("V", "<<  EOF"))).containsExactly("<<", "EOF");
+    }
+
+    @Test
+    void expandedTextIsUnchanged() {
+      assertThat(LEX.processWord("cat <<  EOF\t<x", ENV)).isEqualTo("cat <<  EOF\t<x");
+      assertThat(LEX.processWord("${NOPE:-<<  x}", ENV)).isEqualTo("<<  x");
+    }
+  }
+
   @Nested
   class Lookups {
     @Test

@@ -56,6 +56,7 @@ final class CopyStep {
     Path root;
     boolean unpack = false;
     String checksum = "";
+    boolean unpackRemote = false; // BuildKit 1.17+: only an explicit --unpack=true unpacks a downloaded archive
     if (instruction instanceof CopyInstruction copy) {
       files = copy.files();
       chown = copy.chown();
@@ -70,6 +71,7 @@ final class CopyStep {
       excludes = add.excludes();
       root = null;
       unpack = add.unpack() == null || add.unpack();
+      unpackRemote = Boolean.TRUE.equals(add.unpack());
       checksum = add.checksum();
     } else {
       throw new IllegalArgumentException("not COPY/ADD: " + instruction.name());
@@ -89,7 +91,7 @@ final class CopyStep {
     boolean destIsDir = destText.endsWith("/") || destText.equals(".") || destText.endsWith("/.")
         || files.sourcePaths().size() + files.sourceContents().size() > 1;
     Path dest = RootfsPaths.resolveLenient(rootfs, destAbs);
-    Writer writer = new Writer(rootfs, owner, mode);
+    Writer writer = new Writer(rootfs, owner, mode, !chown.isEmpty());
 
     for (SourceContent inline : files.sourceContents()) {
       // a heredoc is a file source named by its terminator word
@@ -100,11 +102,12 @@ final class CopyStep {
     }
     for (String source : files.sourcePaths()) {
       if (instruction instanceof AddInstruction && RemoteSource.of(source).isPresent()) {
-        addRemote(source, checksum, dest, destText.endsWith("/") || Files.isDirectory(dest), writer, index, line);
+        addRemote(source, checksum, unpackRemote, dest, destText.endsWith("/") || Files.isDirectory(dest), writer, views,
+            index, line);
         continue;
       }
       Path sourceRoot = root != null ? root : views.context(index, line);
-      List<Source> matches = resolve(sourceRoot, source);
+      List<Source> matches = parents ? resolveWithPivot(sourceRoot, source) : resolve(sourceRoot, source);
       if (matches.isEmpty()) {
         throw new StageFailedException(StageFailure.build(index, line, keyword + " failed: source \"" + source
             + "\" not found in " + (root != null ? "--from stage/image" : "the build context")));
@@ -123,9 +126,7 @@ final class CopyStep {
           target = toDir ? dest.resolve(match.path().getFileName().toString()) : dest;
         }
         if (instruction instanceof AddInstruction && unpack && isArchive(match.path())) {
-          writer.mkdirs(dest);
-          HostProcess.run(List.of("tar", "-x", "--same-owner", "--numeric-owner", "-f", match.path().toString(),
-              "-C", dest.toString()), null);
+          writer.unpack(match.path(), dest, views.scratchDir("unpack-"));
           continue;
         }
         writer.copyTree(match.path(), target, match.relative(), excludes);
@@ -133,9 +134,31 @@ final class CopyStep {
     }
   }
 
+  /**
+   * {@code --parents}: BuildKit keeps a source's path relative to the context, or, when the path has
+   * a {@code /./} pivot, only the part after it ({@code x/./y/f} → {@code y/f}). Both sides may
+   * hold wildcards.
+   */
+  private static List<Source> resolveWithPivot(Path root, String pattern) throws IOException {
+    int pivot = pattern.indexOf("/./");
+    if (pivot < 0) {
+      return resolve(root, pattern);
+    }
+    List<Source> out = new ArrayList<>();
+    for (Source base : resolve(root, pattern.substring(0, pivot))) {
+      if (Files.isDirectory(base.path(), LinkOption.NOFOLLOW_LINKS)) {
+        out.addAll(resolve(base.path(), pattern.substring(pivot + 3)));
+      }
+    }
+    return out;
+  }
+
   /** The sources {@code pattern} names under {@code root}: one path, or every wildcard match. */
   private static List<Source> resolve(Path root, String pattern) throws IOException {
     String rel = pattern;
+    while (rel.contains("/./")) {
+      rel = rel.replace("/./", "/"); // a clean path, as BuildKit cleans it (without --parents the pivot means nothing)
+    }
     while (rel.startsWith("/") || rel.startsWith("./")) {
       rel = rel.startsWith("/") ? rel.substring(1) : rel.substring(2);
     }
@@ -227,8 +250,8 @@ final class CopyStep {
     return n >= 262 && new String(head, 257, 5, StandardCharsets.US_ASCII).equals("ustar");
   }
 
-  private void addRemote(String url, String checksum, Path dest, boolean toDir, Writer writer, int index, int line)
-      throws StageFailedException, IOException, InterruptedException {
+  private void addRemote(String url, String checksum, boolean unpack, Path dest, boolean toDir, Writer writer,
+      SourceViews views, int index, int line) throws StageFailedException, IOException, InterruptedException {
     if (RemoteSource.of(url).orElseThrow() == RemoteSource.GIT) {
       throw new StageFailedException(StageFailure.build(index, line, "ADD of a git repository is not supported"));
     }
@@ -257,6 +280,14 @@ final class CopyStep {
             "ADD " + url + ": checksum mismatch: expected " + expected + ", got " + actual));
       }
     }
+    if (unpack) {
+      Path scratch = views.scratchDir("download-");
+      Path downloaded = Files.write(scratch.resolve("archive"), body);
+      if (isArchive(downloaded)) {
+        writer.unpack(downloaded, dest, views.scratchDir("unpack-"));
+        return;
+      }
+    }
     String path = URI.create(url).getPath();
     String name = path == null || path.isEmpty() || path.endsWith("/") ? "index.html" : Path.of(path).getFileName().toString();
     Path target = toDir ? dest.resolve(name) : dest;
@@ -270,11 +301,46 @@ final class CopyStep {
     private final Path rootfs;
     private final ResolvedUser owner;
     private final Integer mode;
+    private final boolean explicitOwner;
 
-    Writer(Path rootfs, ResolvedUser owner, Integer mode) {
+    /** @param explicitOwner {@code --chown} was given: it also overrides the owners inside unpacked archives */
+    Writer(Path rootfs, ResolvedUser owner, Integer mode, boolean explicitOwner) {
       this.rootfs = rootfs;
       this.owner = owner;
       this.mode = mode;
+      this.explicitOwner = explicitOwner;
+    }
+
+    /**
+     * Unpacks an archive into {@code dest} as BuildKit's ADD does: entries keep the archive's modes
+     * and mtimes, and its owners unless {@code --chown} was given (then every entry gets that owner);
+     * {@code --chmod} and {@code --exclude} do not reach inside the archive. The archive is unpacked
+     * into {@code staging} first so that only its own entries are re-owned, never files already
+     * in {@code dest}.
+     */
+    void unpack(Path archive, Path dest, Path staging) throws IOException {
+      mkdirs(dest);
+      HostProcess.run(List.of("tar", "-x", "--same-owner", "--numeric-owner", "-f", archive.toString(),
+          "-C", staging.toString()), null);
+      List<String> entries = new ArrayList<>();
+      try (Stream<Path> s = Files.list(staging)) {
+        s.sorted().forEach(p -> entries.add(p.toString()));
+      }
+      if (entries.isEmpty()) {
+        return;
+      }
+      if (explicitOwner) {
+        try (Stream<Path> all = Files.walk(staging)) {
+          for (Path p : all.filter(p -> !p.equals(staging)).toList()) {
+            FileAttrs.chown(p, owner.uid(), owner.gid());
+          }
+        }
+      }
+      // cp -a merges into existing directories and keeps owners, modes, mtimes, xattrs and hard links
+      List<String> cp = new ArrayList<>(List.of("cp", "-a", "--"));
+      cp.addAll(entries);
+      cp.add(dest.toString() + "/");
+      HostProcess.run(cp, null);
     }
 
     void mkdirs(Path dir) throws IOException {

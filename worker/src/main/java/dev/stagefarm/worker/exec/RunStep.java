@@ -147,7 +147,13 @@ final class RunStep {
     String target = absolute(cwd, m.target());
     switch (m.type()) {
       case CACHE -> {
+        Path seed = null;
         String id = sanitize(m.id().isEmpty() ? target : m.id());
+        if (!m.from().isEmpty()) {
+          seed = cacheSeed(m, views, index, line);
+          // BuildKit keys a cache mount with from= by its base too: another base is another cache
+          id += "@" + views.inputIdentity(m.from()).substring(0, 16) + "-" + sanitize(m.source());
+        }
         Path dir = environment.cacheMounts().resolve(id);
         if (m.sharing() == dev.stagefarm.dockerfile.instructions.CacheSharing.LOCKED) {
           ReentrantLock lock = CACHE_LOCKS.computeIfAbsent(dir.toString(), k -> new ReentrantLock());
@@ -166,9 +172,7 @@ final class RunStep {
           }
         }
         if (!Files.isDirectory(dir)) {
-          Files.createDirectories(dir);
-          FileAttrs.setMode(dir, m.mode() == null ? 0755 : m.mode());
-          FileAttrs.chown(dir, m.uid() == null ? 0 : m.uid(), m.gid() == null ? 0 : m.gid());
+          createCacheDir(dir, seed, m);
         }
         return ContainerSpec.Mount.bind(dir, target, m.readOnly());
       }
@@ -224,6 +228,43 @@ final class RunStep {
           "RUN --mount=type=ssh is not supported by stagefarm workers"));
     }
     throw new IllegalStateException("unknown mount type " + m.type());
+  }
+
+  /** The directory {@code from=}/{@code source=} name, which a new cache dir starts as a copy of. */
+  private static Path cacheSeed(RunMount m, SourceViews views, int index, int line)
+      throws StageFailedException, IOException {
+    Path fromRoot = views.input(m.from(), index, line);
+    Path seed = RootfsPaths.resolveLenient(fromRoot, m.source().isEmpty() ? "/" : m.source());
+    if (!Files.isDirectory(seed)) {
+      throw new StageFailedException(StageFailure.build(index, line, "RUN --mount=type=cache: source \""
+          + m.source() + "\" is not a directory in " + m.from()));
+    }
+    return seed;
+  }
+
+  /**
+   * Creates a cache dir: empty with the mount's mode/uid/gid, or a copy of {@code seed}. It is built
+   * beside its final name and renamed into place, so a RUN on another slot never sees it half seeded.
+   */
+  private void createCacheDir(Path dir, Path seed, RunMount m) throws IOException {
+    Files.createDirectories(dir.getParent());
+    Path building = Files.createTempDirectory(dir.getParent(), ".building-");
+    try {
+      if (seed == null) {
+        FileAttrs.setMode(building, m.mode() == null ? 0755 : m.mode());
+        FileAttrs.chown(building, m.uid() == null ? 0 : m.uid(), m.gid() == null ? 0 : m.gid());
+      } else {
+        dev.stagefarm.worker.runtime.HostProcess.run(
+            List.of("cp", "-a", "--", seed + "/.", building + "/"), null);
+      }
+      Files.move(building, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
+      // another RUN created it first: use theirs
+    } finally {
+      if (Files.exists(building, LinkOption.NOFOLLOW_LINKS)) {
+        dev.stagefarm.worker.layers.Trees.deleteRecursively(building);
+      }
+    }
   }
 
   private static void closeQuietly(AutoCloseable c) {

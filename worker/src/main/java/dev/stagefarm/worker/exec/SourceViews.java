@@ -85,6 +85,27 @@ final class SourceViews {
     return dir;
   }
 
+  /** A fresh empty host directory in the stage workspace (outside every layer), gone with the workspace. */
+  Path scratchDir(String prefix) throws IOException {
+    return Files.createTempDirectory(workspace.dir, prefix);
+  }
+
+  /**
+   * What identifies the content of input {@code name} (its layers' diff_ids, hashed), or empty when
+   * the task carries no such input. Seeded cache mounts are keyed by it, as BuildKit keys a cache
+   * mount with {@code from=} by the base ref.
+   */
+  String inputIdentity(String name) {
+    for (StageInput in : task.getInputsList()) {
+      if (in.getName().equalsIgnoreCase(name)) {
+        StringBuilder ids = new StringBuilder();
+        in.getResult().getLayersList().forEach(l -> ids.append(l.getDiffId()).append('\n'));
+        return Digest.of(ids.toString()).hex();
+      }
+    }
+    return "";
+  }
+
   /** The root filesystem of stage or image {@code name} as the task carries it in its inputs. */
   Path input(String name, int instruction, int line) throws StageFailedException, IOException {
     String key = name.toLowerCase(Locale.ROOT);

@@ -324,13 +324,7 @@ class StageExecutionTest {
   void addExtractsALocalTarAndFetchesAUrlWithAChecksum() throws Exception {
     byte[] tar = tarOf("pkg/readme.txt", "inside the tar");
     byte[] payload = "downloaded".getBytes(StandardCharsets.UTF_8);
-    var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
-    server.createContext("/files/tool.bin", exchange -> {
-      exchange.sendResponseHeaders(200, payload.length);
-      exchange.getResponseBody().write(payload);
-      exchange.close();
-    });
-    server.start();
+    var server = serve("/files/tool.bin", payload);
     try {
       String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/files/tool.bin";
       String context = farm.contextBytes(Map.of("bundle.tar", tar));
@@ -355,18 +349,145 @@ class StageExecutionTest {
     }
   }
 
-  private static byte[] tarOf(String name, String content) throws Exception {
+  @Test
+  void addUnpacksALocalArchiveWithChownButKeepsItsModesAndSkipsNoEntry() throws Exception {
+    // BuildKit (solver/llbsolver/file unpack): --chown overrides every entry's owner; --chmod and
+    // --exclude do not reach inside an archive, whose modes and mtimes are kept
+    byte[] tar = tarOf(Map.of("pkg/bin/tool", "tool", "pkg/debug.log", "log"), 4242, 0700);
+    String context = farm.contextBytes(Map.of("bundle.tar", tar));
+    String dockerfile = """
+        FROM busybox
+        ADD --chown=app:app --chmod=0644 --exclude=*.log bundle.tar /etc/
+        ADD bundle.tar /as-is/
+        """;
+    ImageState result = completed(farm.run(farm.task(dockerfile, 0, farm.busybox()).setContextManifest(context).build()));
+    Path root = farm.unpack(result);
+    Path tool = root.resolve("etc/pkg/bin/tool");
+    assertThat(Files.readString(tool)).isEqualTo("tool");
+    assertThat(Files.getAttribute(tool, "unix:uid", LinkOption.NOFOLLOW_LINKS)).isEqualTo(1000);
+    assertThat(Files.getAttribute(tool, "unix:gid", LinkOption.NOFOLLOW_LINKS)).isEqualTo(1000);
+    assertThat(Files.getAttribute(root.resolve("etc/pkg/bin"), "unix:uid", LinkOption.NOFOLLOW_LINKS)).isEqualTo(1000);
+    assertThat((Integer) Files.getAttribute(tool, "unix:mode") & 07777).isEqualTo(0700);
+    assertThat(Files.readString(root.resolve("etc/pkg/debug.log"))).isEqualTo("log");
+    // files already in the destination are not re-owned
+    assertThat(Files.getAttribute(root.resolve("etc/passwd"), "unix:uid", LinkOption.NOFOLLOW_LINKS)).isEqualTo(0);
+    // without --chown the archive's owners stay
+    assertThat(Files.getAttribute(root.resolve("as-is/pkg/bin/tool"), "unix:uid", LinkOption.NOFOLLOW_LINKS))
+        .isEqualTo(4242);
+  }
+
+  @Test
+  void addUnpacksADownloadedArchiveOnlyWithUnpackTrue() throws Exception {
+    byte[] archive = gzip(tarOf(Map.of("pkg/readme.txt", "remote tar"), 0, 0644));
+    var server = serve("/files/bundle.tar.gz", archive);
+    try {
+      String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/files/bundle.tar.gz";
+      String dockerfile = """
+          FROM busybox
+          ADD --unpack=true --chown=app:app %s /unpacked/
+          ADD %s /plain/
+          """.formatted(url, url);
+      ImageState result = completed(farm.run(farm.task(dockerfile, 0, farm.busybox()).build()));
+      Path root = farm.unpack(result);
+      Path readme = root.resolve("unpacked/pkg/readme.txt");
+      assertThat(Files.readString(readme)).isEqualTo("remote tar");
+      assertThat(Files.getAttribute(readme, "unix:uid", LinkOption.NOFOLLOW_LINKS)).isEqualTo(1000);
+      assertThat(root.resolve("unpacked/bundle.tar.gz")).doesNotExist();
+      assertThat(Files.readAllBytes(root.resolve("plain/bundle.tar.gz"))).isEqualTo(archive);
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  @Test
+  void copyParentsKeepsOnlyThePathAfterThePivot() throws Exception {
+    String context = farm.context(Map.of(
+        "x/y/file.txt", "F", "x/y/z/deep.txt", "D", "src/a/one.txt", "1", "src/b/two.txt", "2"));
+    String dockerfile = """
+        FROM busybox
+        COPY --parents ./x/./y/file.txt /p1/
+        COPY --parents x/./y/*/*.txt /p2/
+        COPY --parents src/*/./*.txt /p3/
+        COPY ./x/./y/file.txt /p4/
+        """;
+    ImageState result = completed(farm.run(farm.task(dockerfile, 0, farm.busybox()).setContextManifest(context).build()));
+    Path root = farm.unpack(result);
+    assertThat(Files.readString(root.resolve("p1/y/file.txt"))).isEqualTo("F");
+    assertThat(root.resolve("p1/x")).doesNotExist();
+    assertThat(Files.readString(root.resolve("p2/y/z/deep.txt"))).isEqualTo("D");
+    assertThat(root.resolve("p2/x")).doesNotExist();
+    assertThat(Files.readString(root.resolve("p3/one.txt"))).isEqualTo("1");
+    assertThat(Files.readString(root.resolve("p3/two.txt"))).isEqualTo("2");
+    assertThat(Files.readString(root.resolve("p4/file.txt"))).isEqualTo("F"); // without --parents: a plain path
+  }
+
+  @Test
+  void aCacheMountWithFromStartsAsACopyOfThatStagesPath() throws Exception {
+    String dockerfile = """
+        FROM busybox AS seed
+        RUN mkdir -p /seed/data && echo seeded > /seed/data/hello
+
+        FROM busybox
+        RUN --mount=type=cache,target=/c,id=seeded-cache,from=seed,source=/seed/data cat /c/hello > /got && echo kept > /c/added
+
+        FROM busybox
+        RUN --mount=type=cache,target=/c,id=seeded-cache,from=seed,source=/seed/data cat /c/added > /second
+        """;
+    ImageState base = farm.busybox();
+    ImageState seed = completed(farm.run(farm.task(dockerfile, 0, base).build()));
+    ImageState first = completed(farm.run(farm.task(dockerfile, 1, base)
+        .addInputs(StageHarness.input("seed", seed)).build()));
+    assertThat(Files.readString(farm.unpack(first).resolve("got"))).isEqualTo("seeded\n");
+    for (Layer layer : newLayers(base, first)) {
+      assertThat(farm.layerEntries(layer).keySet()).noneMatch(n -> n.contains("hello") || n.contains("added"));
+    }
+    // the seed is copied once, when the cache is created: later RUNs see what earlier ones wrote
+    ImageState second = completed(farm.run(farm.task(dockerfile, 2, base)
+        .addInputs(StageHarness.input("seed", seed)).build()));
+    assertThat(Files.readString(farm.unpack(second).resolve("second"))).isEqualTo("kept\n");
+    // the stage's own files are untouched by the cache's writes
+    assertThat(farm.unpack(seed).resolve("seed/data/added")).doesNotExist();
+  }
+
+  private static byte[] tarOf(Map<String, String> files, int uid, int mode) throws Exception {
     var bytes = new java.io.ByteArrayOutputStream();
     try (var out = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(bytes)) {
-      byte[] data = content.getBytes(StandardCharsets.UTF_8);
-      var entry = new org.apache.commons.compress.archivers.tar.TarArchiveEntry(name);
-      entry.setSize(data.length);
-      entry.setMode(0644);
-      out.putArchiveEntry(entry);
-      out.write(data);
-      out.closeArchiveEntry();
+      for (Map.Entry<String, String> f : new java.util.TreeMap<>(files).entrySet()) {
+        byte[] data = f.getValue().getBytes(StandardCharsets.UTF_8);
+        var entry = new org.apache.commons.compress.archivers.tar.TarArchiveEntry(f.getKey());
+        entry.setSize(data.length);
+        entry.setMode(mode);
+        entry.setIds(uid, uid);
+        out.putArchiveEntry(entry);
+        out.write(data);
+        out.closeArchiveEntry();
+      }
     }
     return bytes.toByteArray();
+  }
+
+  private static byte[] gzip(byte[] data) throws Exception {
+    var bytes = new java.io.ByteArrayOutputStream();
+    try (var out = new java.util.zip.GZIPOutputStream(bytes)) {
+      out.write(data);
+    }
+    return bytes.toByteArray();
+  }
+
+  private static byte[] tarOf(String name, String content) throws Exception {
+    return tarOf(Map.of(name, content), 0, 0644);
+  }
+
+  /** A local HTTP server answering {@code path} with {@code body}; the caller stops it. */
+  private static com.sun.net.httpserver.HttpServer serve(String path, byte[] body) throws Exception {
+    var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext(path, exchange -> {
+      exchange.sendResponseHeaders(200, body.length);
+      exchange.getResponseBody().write(body);
+      exchange.close();
+    });
+    server.start();
+    return server;
   }
 
   @Test

@@ -67,6 +67,12 @@ public final class StageHarness implements AutoCloseable {
 
   /** @param startWorker false: start it later with {@link #startWorker()} (e.g. after another worker claimed a task) */
   public StageHarness(int concurrency, boolean startWorker) throws IOException {
+    this(concurrency, startWorker, c -> c);
+  }
+
+  /** @param customize changes the worker's config (e.g. a setting under test) */
+  public StageHarness(int concurrency, boolean startWorker, java.util.function.UnaryOperator<WorkerConfig> customize)
+      throws IOException {
     kafka = KafkaFixture.bootstrapServers();
     FarmTopics.ensure(kafka, FarmTopics.Layout.singleBroker());
     s3 = S3Fixture.newBucket("worker-exec");
@@ -74,12 +80,12 @@ public final class StageHarness implements AutoCloseable {
     workDir = TempDirectories.createDeletedAtExit("stagefarm-worker-");
     Path secrets = Files.createDirectories(workDir.resolve("secrets"));
     Files.writeString(secrets.resolve(SECRET_ID), SECRET_VALUE);
-    config = WorkerConfig.of(kafka, s3.endpoint(), s3.accessKey(), s3.secretKey(), s3.bucket(),
+    config = customize.apply(WorkerConfig.of(kafka, s3.endpoint(), s3.accessKey(), s3.secretKey(), s3.bucket(),
             workDir.resolve("work"))
         .withConcurrency(concurrency)
         .withWorkerId("exec-worker")
         .withSecretsDir(secrets)
-        .withTimings(Duration.ofMillis(500), Duration.ofMillis(500), Duration.ofSeconds(5));
+        .withTimings(Duration.ofMillis(500), Duration.ofMillis(500), Duration.ofSeconds(5)));
     watcher = new EventWatcher(kafka);
     producer = new KafkaProducer<>(Map.of("bootstrap.servers", kafka), new StringSerializer(), new ByteArraySerializer());
     if (startWorker) {

@@ -32,6 +32,8 @@ import java.util.Locale;
  * @param logRateBytesPerSecond RUN output streamed per stage per second; the rest is dropped
  * @param logMaxBytes RUN output streamed per stage in total; the rest is dropped
  * @param createTopics create the topics and share-group config at start when missing
+ * @param allowInsecure run {@code RUN --security=insecure} with every capability (BuildKit's
+ *     {@code security.insecure} entitlement); false: such a RUN fails the stage
  */
 public record WorkerConfig(
     String kafka,
@@ -53,7 +55,8 @@ public record WorkerConfig(
     Path secretsDir,
     long logRateBytesPerSecond,
     long logMaxBytes,
-    boolean createTopics) {
+    boolean createTopics,
+    boolean allowInsecure) {
 
   public WorkerConfig {
     require(kafka, "kafka");
@@ -81,31 +84,37 @@ public record WorkerConfig(
   public static WorkerConfig of(String kafka, String s3Endpoint, String accessKey, String secretKey, String bucket, Path workDir) {
     return new WorkerConfig(kafka, s3Endpoint, accessKey, secretKey, "us-east-1", bucket, workDir, 1,
         defaultWorkerId(), dev.stagefarm.proto.Topics.WORKER_SHARE_GROUP, Duration.ofSeconds(5), Duration.ofSeconds(1),
-        Duration.ofSeconds(30), 10L << 30, "host", "runc", null, 256 * 1024, 8L << 20, true);
+        Duration.ofSeconds(30), 10L << 30, "host", "runc", null, 256 * 1024, 8L << 20, true, false);
   }
 
   public WorkerConfig withConcurrency(int n) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, n, workerId,
         shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, createTopics);
+        logRateBytesPerSecond, logMaxBytes, createTopics, allowInsecure);
   }
 
   public WorkerConfig withWorkerId(String id) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency, id,
         shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, createTopics);
+        logRateBytesPerSecond, logMaxBytes, createTopics, allowInsecure);
   }
 
   public WorkerConfig withSecretsDir(Path dir) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, dir,
-        logRateBytesPerSecond, logMaxBytes, createTopics);
+        logRateBytesPerSecond, logMaxBytes, createTopics, allowInsecure);
   }
 
   public WorkerConfig withTimings(Duration heartbeat, Duration poll, Duration grace) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeat, poll, grace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, createTopics);
+        logRateBytesPerSecond, logMaxBytes, createTopics, allowInsecure);
+  }
+
+  public WorkerConfig withAllowInsecure(boolean allow) {
+    return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
+        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
+        logRateBytesPerSecond, logMaxBytes, createTopics, allow);
   }
 
   /** {@code <hostname>-<pid>}: unique per process, readable in logs. */

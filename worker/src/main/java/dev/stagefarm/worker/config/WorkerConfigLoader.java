@@ -49,7 +49,9 @@ public final class WorkerConfigLoader {
       new Key("secrets-dir", "", "directory with one file per secret id for RUN --mount=type=secret"),
       new Key("log-rate", "256KiB", "RUN output streamed per stage per second; more is dropped with a marker"),
       new Key("log-max", "8MiB", "RUN output streamed per stage in total; more is dropped with a marker"),
-      new Key("create-topics", "true", "create missing topics and the share-group config at start"));
+      new Key("create-topics", "true", "create missing topics and the share-group config at start"),
+      new Key("allow-insecure", "false",
+          "run RUN --security=insecure with all capabilities (BuildKit's security.insecure entitlement); false: it fails"));
 
   private WorkerConfigLoader() {}
 
@@ -108,7 +110,8 @@ public final class WorkerConfigLoader {
         secrets.isBlank() ? null : Path.of(secrets),
         parseSize("log-rate", v.get("log-rate")),
         parseSize("log-max", v.get("log-max")),
-        Boolean.parseBoolean(v.get("create-topics")));
+        Boolean.parseBoolean(v.get("create-topics")),
+        parseBoolean("allow-insecure", v.get("allow-insecure")));
   }
 
   private static Map<String, String> readYaml(Path file) {
@@ -135,6 +138,15 @@ public final class WorkerConfigLoader {
       out.put(key, e.getValue() == null ? "" : String.valueOf(e.getValue()));
     }
     return out;
+  }
+
+  /** Strict: a typo must not silently leave a security setting at the other value. */
+  private static boolean parseBoolean(String key, String value) {
+    return switch (value.strip().toLowerCase(Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new ConfigException(key + ": not true or false: '" + value + "'");
+    };
   }
 
   private static int parseInt(String key, String value) {

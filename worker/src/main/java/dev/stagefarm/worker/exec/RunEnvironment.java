@@ -13,6 +13,7 @@ import java.nio.file.Path;
  * @param secretsDir one file per secret id, or null when the worker has no secrets
  * @param hostNetworkByDefault whether {@code --network=default} means the host's namespace
  * @param resolvConf the resolv.conf given to containers on the host network
+ * @param allowInsecure whether {@code RUN --security=insecure} may run (with every capability)
  */
-record RunEnvironment(
-    Runc runc, OciBundle bundles, Path cacheMounts, Path secretsDir, boolean hostNetworkByDefault, String resolvConf) {}
+record RunEnvironment(Runc runc, OciBundle bundles, Path cacheMounts, Path secretsDir, boolean hostNetworkByDefault,
+    String resolvConf, boolean allowInsecure) {}

@@ -5,6 +5,7 @@ import dev.stagefarm.dockerfile.instructions.InlineFile;
 import dev.stagefarm.dockerfile.instructions.NetworkMode;
 import dev.stagefarm.dockerfile.instructions.RunInstruction;
 import dev.stagefarm.dockerfile.instructions.RunMount;
+import dev.stagefarm.dockerfile.instructions.SecurityMode;
 import dev.stagefarm.dockerfile.parser.Heredocs;
 import dev.stagefarm.oci.image.ContainerConfig;
 import dev.stagefarm.worker.StageFailedException;
@@ -49,6 +50,12 @@ final class RunStep {
   void execute(RunInstruction run, int index, ContainerConfig config, List<String> env, StageWorkspace.Layered fs,
       SourceViews views, StageProgress progress, RunOutput.OutputBudget budget, String containerId)
       throws StageFailedException, IOException, InterruptedException {
+    boolean privileged = run.security() == SecurityMode.INSECURE;
+    if (privileged && !environment.allowInsecure()) {
+      // BuildKit refuses it without the security.insecure entitlement; running it sandboxed would hide that
+      throw new StageFailedException(StageFailure.build(index, run.line(),
+          "--security=insecure is not allowed on this farm (the worker setting allow-insecure is false)"));
+    }
     Path rootfs = fs.merged;
     ResolvedUser user;
     try {
@@ -86,7 +93,8 @@ final class RunStep {
         case DEFAULT -> environment.hostNetworkByDefault();
       };
       List<String> args = argv(run.command(), config.shell());
-      ContainerSpec spec = new ContainerSpec(rootfs, args, processEnv, cwd, user, "buildkitsandbox", hostNetwork, mounts);
+      ContainerSpec spec = new ContainerSpec(rootfs, args, processEnv, cwd, user, "buildkitsandbox", hostNetwork, mounts,
+          privileged);
       Path bundle = environment.bundles().write(scratch.resolve("bundle"), spec, environment.resolvConf());
       long runcStart = System.nanoTime();
       RunOutput output = new RunOutput(progress, index, budget);

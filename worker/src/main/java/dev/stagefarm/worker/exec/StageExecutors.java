@@ -26,7 +26,8 @@ public final class StageExecutors {
         Files.createDirectories(layout.cacheMounts()),
         config.secretsDir(),
         config.network().equals("host"),
-        resolvConf);
+        resolvConf,
+        config.allowInsecure());
     return new StageExecutor(store, layers, environment, Files.createDirectories(layout.stages()),
         "sf-" + Integer.toHexString(config.workerId().hashCode()),
         new StageExecutor.OutputLimits(config.logRateBytesPerSecond(), config.logMaxBytes()));

@@ -15,6 +15,8 @@ import java.util.List;
  * @param hostname the container's hostname
  * @param hostNetwork share the host's network namespace (else a private one with only loopback)
  * @param mounts extra mounts (cache, secret, bind, tmpfs), after the standard ones
+ * @param privileged {@code RUN --security=insecure}: every capability, no masked or read-only
+ *     /proc paths, a writable /sys (BuildKit's insecure mode, minus host devices)
  */
 public record ContainerSpec(
     Path rootfs,
@@ -24,12 +26,19 @@ public record ContainerSpec(
     ResolvedUser user,
     String hostname,
     boolean hostNetwork,
-    List<Mount> mounts) {
+    List<Mount> mounts,
+    boolean privileged) {
 
   public ContainerSpec {
     args = List.copyOf(args);
     env = List.copyOf(env);
     mounts = List.copyOf(mounts);
+  }
+
+  /** A sandboxed container (BuildKit's default {@code --security=sandbox}). */
+  public ContainerSpec(Path rootfs, List<String> args, List<String> env, String cwd, ResolvedUser user, String hostname,
+      boolean hostNetwork, List<Mount> mounts) {
+    this(rootfs, args, env, cwd, user, hostname, hostNetwork, mounts, false);
   }
 
   /** A mount in the OCI runtime spec's terms. */

@@ -24,6 +24,16 @@ public final class OciBundle {
       "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",
       "CAP_AUDIT_WRITE");
 
+  /** Every capability, in kernel number order (CAP_CHOWN = 0 …). */
+  private static final List<String> ALL_CAPABILITIES = List.of(
+      "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
+      "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN",
+      "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+      "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE",
+      "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
+      "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND",
+      "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE");
+
   private final long nofileHardLimit;
 
   /** @param nofileHardLimit the caller's hard RLIMIT_NOFILE: a container may not get more (no CAP_SYS_RESOURCE) */
@@ -62,7 +72,7 @@ public final class OciBundle {
     process.put("cwd", spec.cwd());
     ObjectNode caps = process.putObject("capabilities");
     for (String set : List.of("bounding", "effective", "permitted")) {
-      strings(caps.putArray(set), CAPABILITIES);
+      strings(caps.putArray(set), spec.privileged() ? workerCapabilities() : CAPABILITIES);
     }
     ArrayNode rlimits = process.putArray("rlimits");
     long nofile = Math.min(1_048_576, nofileHardLimit);
@@ -79,7 +89,8 @@ public final class OciBundle {
         List.of("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"));
     mount(mounts, "/dev/shm", "tmpfs", "shm", List.of("nosuid", "noexec", "nodev", "mode=1777", "size=65536k"));
     mount(mounts, "/dev/mqueue", "mqueue", "mqueue", List.of("nosuid", "noexec", "nodev"));
-    mount(mounts, "/sys", "sysfs", "sysfs", List.of("nosuid", "noexec", "nodev", "ro"));
+    mount(mounts, "/sys", "sysfs", "sysfs", spec.privileged()
+        ? List.of("nosuid", "noexec", "nodev", "rw") : List.of("nosuid", "noexec", "nodev", "ro"));
     mount(mounts, "/etc/hosts", "bind", hosts.toString(), List.of("rbind", "ro"));
     mount(mounts, "/etc/resolv.conf", "bind", resolv.toString(), List.of("rbind", "ro"));
     mount(mounts, "/etc/hostname", "bind", hostname.toString(), List.of("rbind", "ro"));
@@ -95,12 +106,39 @@ public final class OciBundle {
     if (!spec.hostNetwork()) {
       namespaces.addObject().put("type", "network");
     }
+    if (spec.privileged()) {
+      return root; // nothing of /proc hidden or read-only
+    }
     strings(linux.putArray("maskedPaths"), List.of("/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
         "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
         "/sys/firmware"));
     strings(linux.putArray("readonlyPaths"), List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
         "/proc/sysrq-trigger"));
     return root;
+  }
+
+  /**
+   * Every capability the worker itself may hold (its bounding set): all of them for a worker on a
+   * host, fewer when the worker runs in a restricted container. runc cannot grant more, and asking
+   * for a capability outside its bounding set leaves the container with a mangled set.
+   */
+  private static List<String> workerCapabilities() {
+    long bounding;
+    try {
+      bounding = Files.readAllLines(Path.of("/proc/self/status")).stream()
+          .filter(l -> l.startsWith("CapBnd:"))
+          .mapToLong(l -> Long.parseUnsignedLong(l.substring("CapBnd:".length()).strip(), 16))
+          .findFirst().orElse(0);
+    } catch (IOException | NumberFormatException e) {
+      return CAPABILITIES;
+    }
+    List<String> caps = new java.util.ArrayList<>();
+    for (int bit = 0; bit < ALL_CAPABILITIES.size(); bit++) {
+      if ((bounding & (1L << bit)) != 0) {
+        caps.add(ALL_CAPABILITIES.get(bit));
+      }
+    }
+    return caps;
   }
 
   private static void mount(ArrayNode mounts, String destination, String type, String source, List<String> options) {

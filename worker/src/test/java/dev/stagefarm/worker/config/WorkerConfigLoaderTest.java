@@ -53,6 +53,15 @@ class WorkerConfigLoaderTest {
   }
 
   @Test
+  void allowInsecureIsOffByDefaultAndStrict() {
+    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b");
+    assertThat(WorkerConfigLoader.load(null, Map.of(), base).allowInsecure()).isFalse();
+    assertThat(WorkerConfigLoader.load(null, Map.of("STAGEFARM_ALLOW_INSECURE", "true"), base).allowInsecure()).isTrue();
+    assertThatThrownBy(() -> WorkerConfigLoader.load(null, Map.of(), with(base, "allow-insecure", "yes please")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("allow-insecure");
+  }
+
+  @Test
   void everyKeyIsDocumented() throws Exception {
     Path doc = Path.of("..", "docs", "configuration.md");
     String text = Files.readString(doc);

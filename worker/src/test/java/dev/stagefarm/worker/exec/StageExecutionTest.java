@@ -576,6 +576,20 @@ class StageExecutionTest {
   }
 
   @Test
+  void anInsecureRunFailsWhenTheWorkerDoesNotAllowIt() throws Exception {
+    String dockerfile = """
+        FROM busybox
+        RUN echo fine > /fine
+        RUN --security=insecure touch /should-not-run
+        """;
+    StageEvent event = farm.run(farm.task(dockerfile, 0, farm.busybox()).build());
+    assertThat(event.hasFailed()).isTrue();
+    assertThat(event.getFailed().getMessage()).contains("--security=insecure is not allowed on this farm");
+    assertThat(event.getFailed().getLine()).isEqualTo(3);
+    assertThat(event.getFailed().getRetriable()).isFalse();
+  }
+
+  @Test
   void leavesNoMountsOrContainersBehind() throws Exception {
     completed(farm.run(farm.task("FROM busybox\nRUN true\n", 0, farm.busybox()).build()));
     String mounts = Files.readString(Path.of("/proc/self/mountinfo"));

@@ -12,7 +12,10 @@ import java.util.TreeMap;
  * {@code cache/<key>}) of a canonical text naming everything the instruction's result depends
  * on: the parent key, the instruction after variable expansion, the build args it uses, and for
  * COPY/ADD the contents and metadata of the selected context files (mtimes excluded, as in
- * Docker: touching a file does not invalidate the cache) or the source stage's final key.
+ * Docker: touching a file does not invalidate the cache) or the source stage's final key; for a
+ * RUN, what its bind mounts (and cache mounts seeded {@code from=}) make readable. An
+ * instruction whose input we cannot see (ADD of a URL without {@code --checksum}) carries the
+ * build id, so its key never matches another build's.
  */
 public final class CacheKeys {
   /** Bump when the canonical text changes, so old records are not trusted. */
@@ -39,8 +42,18 @@ public final class CacheKeys {
     instruction
         .fromStageKey()
         .ifPresent(key -> text.append("from ").append(key).append('\n'));
-    for (ContextEntry entry : instruction.contextFiles()) {
-      text.append("file ")
+    appendFiles(text, "file ", instruction.contextFiles());
+    for (MountSource mount : instruction.mounts()) {
+      text.append("mount ").append(escape(mount.target())).append(' ').append(mount.origin()).append('\n');
+      appendFiles(text, "mount-file ", mount.files());
+    }
+    instruction.onlyInBuild().ifPresent(build -> text.append("only-in-build ").append(escape(build)).append('\n'));
+    return hash(text.toString());
+  }
+
+  private static void appendFiles(StringBuilder text, String prefix, List<ContextEntry> files) {
+    for (ContextEntry entry : files) {
+      text.append(prefix)
           .append(escape(entry.getPath()))
           .append(' ')
           .append(entry.getType().name())
@@ -52,7 +65,6 @@ public final class CacheKeys {
           .append(escape(entry.getLinkTarget()))
           .append('\n');
     }
-    return hash(text.toString());
   }
 
   /** The keys of a stage's instructions in order, starting from {@code root}. */
@@ -82,19 +94,43 @@ public final class CacheKeys {
    * @param contextFiles for COPY/ADD from the context: the selected entries, sorted by path
    * @param fromStageKey for COPY --from=stage: the source stage's final key; for an image: its
    *     root key
+   * @param mounts for RUN: what its bind mounts and seeded cache mounts read, in mount order
+   * @param onlyInBuild when present (a build id), the key is unique to that build: the
+   *     instruction reads something the coordinator cannot fingerprint
    */
   public record KeyedInstruction(
       String expanded,
       Map<String, String> usedArgs,
       List<ContextEntry> contextFiles,
-      Optional<String> fromStageKey) {
+      Optional<String> fromStageKey,
+      List<MountSource> mounts,
+      Optional<String> onlyInBuild) {
     public KeyedInstruction {
       usedArgs = Map.copyOf(usedArgs);
       contextFiles = List.copyOf(contextFiles);
+      mounts = List.copyOf(mounts);
+    }
+
+    public KeyedInstruction(
+        String expanded, Map<String, String> usedArgs, List<ContextEntry> contextFiles, Optional<String> fromStageKey) {
+      this(expanded, usedArgs, contextFiles, fromStageKey, List.of(), Optional.empty());
     }
 
     public static KeyedInstruction of(String expanded) {
       return new KeyedInstruction(expanded, Map.of(), List.of(), Optional.empty());
+    }
+  }
+
+  /**
+   * What one RUN mount makes readable.
+   *
+   * @param target the mount point
+   * @param origin {@code context}, or the key of the stage or image named by {@code from=}
+   * @param files for a context bind mount: the context entries under its {@code source}
+   */
+  public record MountSource(String target, String origin, List<ContextEntry> files) {
+    public MountSource {
+      files = List.copyOf(files);
     }
   }
 }

@@ -13,6 +13,9 @@ import dev.stagefarm.dockerfile.instructions.CopyInstruction;
 import dev.stagefarm.dockerfile.instructions.DockerfileModel;
 import dev.stagefarm.dockerfile.instructions.Instruction;
 import dev.stagefarm.dockerfile.instructions.InstructionParser;
+import dev.stagefarm.dockerfile.instructions.MountType;
+import dev.stagefarm.dockerfile.instructions.OnbuildInstruction;
+import dev.stagefarm.dockerfile.instructions.RunMount;
 import dev.stagefarm.dockerfile.instructions.RunInstruction;
 import dev.stagefarm.dockerfile.instructions.StageScope;
 import dev.stagefarm.dockerfile.parser.DockerfileParser;
@@ -186,14 +189,29 @@ public final class DockerfilePlanner implements BuildPlanner {
         }
       }
 
+      // ONBUILD triggers of a base image: the worker runs them before the stage's instructions
+      // (and never from the cache), so they head the key chain and may add inputs
+      ImageTriggers imageTriggers =
+          stage.base() instanceof StageBase.Image image
+              ? imageTriggers(graph, stage, image.reference(), base.orElseThrow(), stageInputs, imageInputs)
+              : ImageTriggers.NONE;
+      List<Instruction> triggers = imageTriggers.instructions();
+      Map<String, String> sourceKeys = sourceKeys(stage, imageTriggers.edges());
+
       StageScope scope = graph.scopeFor(index, baseEnv, inheritedArgs);
       List<String> keys = new ArrayList<>();
       List<dev.stagefarm.proto.v1.Instruction> summaries = new ArrayList<>();
       String parent = root;
+      for (Instruction trigger : triggers) {
+        Map<String, String> argsInScope = Map.copyOf(withoutNulls(scope.argValues()));
+        Instruction expanded = atLine(stage.stage().origin().line(), () -> scope.apply(trigger));
+        KeyedInstruction keyed = atLine(stage.stage().origin().line(), () -> keyed(expanded, argsInScope, sourceKeys));
+        parent = CacheKeys.next(parent, keyed);
+      }
       for (Instruction instruction : stage.instructions()) {
         Map<String, String> argsInScope = Map.copyOf(withoutNulls(scope.argValues()));
         Instruction expanded = scope.apply(instruction);
-        parent = CacheKeys.next(parent, keyed(graph, stage, expanded, argsInScope));
+        parent = CacheKeys.next(parent, keyed(expanded, argsInScope, sourceKeys));
         keys.add(parent);
         summaries.add(
             dev.stagefarm.proto.v1.Instruction.newBuilder()
@@ -204,7 +222,10 @@ public final class DockerfilePlanner implements BuildPlanner {
                 .build());
       }
       List<Optional<CacheRecord>> records = request.getNoCache() ? List.of() : fetchRecords(keys);
-      Optional<ImageState> cached = cachedResult(cachedBase, records, "stage:" + stage.displayName());
+      // the worker re-runs image triggers and records no cache for them: records of the stage's
+      // own instructions alone would miss the triggers' layers
+      Optional<ImageState> cached =
+          triggers.isEmpty() ? cachedResult(cachedBase, records, "stage:" + stage.displayName()) : Optional.empty();
       outcomes.put(
           index,
           new StageOutcome(id, parent, scope.imageEnv(), Map.copyOf(withoutNulls(scope.argValues())), cached));
@@ -213,20 +234,16 @@ public final class DockerfilePlanner implements BuildPlanner {
     }
 
     /** Reduces an expanded instruction to what its cache key depends on. */
-    private KeyedInstruction keyed(
-        dev.stagefarm.dockerfile.graph.BuildPlan graph,
-        dev.stagefarm.dockerfile.graph.PlannedStage stage,
-        Instruction expanded,
-        Map<String, String> argsInScope)
-        throws PlanningException {
+    private KeyedInstruction keyed(Instruction expanded, Map<String, String> argsInScope, Map<String, String> sourceKeys) {
       // the origin (line numbers, unexpanded text) is not part of the key: moving an
       // instruction without changing it keeps its cache
       String text = expanded.name() + " " + expanded.toString().replace(expanded.origin().toString(), "");
       return switch (expanded) {
         // ARG values are environment variables of a RUN: all in scope count
-        case RunInstruction run -> new KeyedInstruction(text, argsInScope, List.of(), Optional.empty());
+        case RunInstruction run ->
+            new KeyedInstruction(text, argsInScope, List.of(), Optional.empty(), mountSources(run, sourceKeys), Optional.empty());
         case CopyInstruction copy when copy.hasFrom() ->
-            new KeyedInstruction(text, Map.of(), List.of(), Optional.of(fromKey(graph, stage, copy)));
+            new KeyedInstruction(text, Map.of(), List.of(), Optional.of(sourceKey(sourceKeys, Dependency.Kind.COPY_FROM, copy.from(), copy)));
         case CopyInstruction copy ->
             new KeyedInstruction(text, Map.of(), selectContext(copy.files().sourcePaths(), copy), Optional.empty());
         case AddInstruction add ->
@@ -234,27 +251,153 @@ public final class DockerfilePlanner implements BuildPlanner {
                 text,
                 Map.of(),
                 selectContext(add.files().sourcePaths().stream().filter(p -> !isRemote(p)).toList(), add),
-                Optional.empty());
+                Optional.empty(),
+                List.of(),
+                unverifiedDownload(add) ? Optional.of(buildId) : Optional.empty());
         default -> new KeyedInstruction(text, Map.of(), List.of(), Optional.empty());
       };
     }
 
-    private String fromKey(
-        dev.stagefarm.dockerfile.graph.BuildPlan graph,
-        dev.stagefarm.dockerfile.graph.PlannedStage stage,
-        CopyInstruction copy)
-        throws PlanningException {
-      for (Dependency dependency : stage.dependencies()) {
-        if (dependency.kind() == Dependency.Kind.COPY_FROM && dependency.line() == copy.line()) {
-          if (dependency.isStage()) {
-            return outcomes.get(dependency.stageIndex()).finalKey();
-          }
-          BaseImageResolver.ResolvedImage image = resolve(dependency.reference());
-          return CacheKeys.root(Optional.of(image.manifestDigest()), platformText);
+    /**
+     * What a RUN's mounts read: a context bind mount the context entries under its source, a
+     * {@code from=} mount (bind, or a cache seeded from it) that stage's final key or that
+     * image's root key. Cache contents themselves are not keyed (as in BuildKit); secret, ssh and
+     * tmpfs mounts count only by their options, which are in the instruction text.
+     */
+    private List<CacheKeys.MountSource> mountSources(RunInstruction run, Map<String, String> sourceKeys) {
+      List<CacheKeys.MountSource> sources = new ArrayList<>();
+      for (RunMount mount : run.mounts()) {
+        boolean readsSource = mount.type() == MountType.BIND || (mount.type() == MountType.CACHE && !mount.from().isEmpty());
+        if (!readsSource) {
+          continue;
+        }
+        if (mount.from().isEmpty()) {
+          String source = mount.source().isEmpty() ? "." : mount.source();
+          sources.add(new CacheKeys.MountSource(mount.target(), "context", context.select(List.of(source))));
+        } else {
+          String key = sourceKey(sourceKeys, Dependency.Kind.MOUNT_FROM, mount.from(), run);
+          sources.add(new CacheKeys.MountSource(mount.target(), key, List.of()));
         }
       }
-      // the graph resolved --from for every COPY of a running stage; reaching here is a bug
-      throw new IllegalStateException("no dependency for COPY --from=" + copy.from() + " at line " + copy.line());
+      return sources;
+    }
+
+    private static String sourceKey(
+        Map<String, String> sourceKeys, Dependency.Kind kind, String reference, Instruction instruction) {
+      String key = sourceKeys.get(sourceKeyName(kind, reference));
+      if (key == null) {
+        // the graph (or imageTriggers) resolved every --from / from= of a running stage; reaching here is a bug
+        throw new IllegalStateException(
+            "no dependency for " + instruction.name() + " from " + reference + " at line " + instruction.line());
+      }
+      return key;
+    }
+
+    private static String sourceKeyName(Dependency.Kind kind, String reference) {
+      return kind + " " + reference;
+    }
+
+    /**
+     * The keys of the stages and images the stage's instructions (and its base image's triggers)
+     * copy or mount from, by edge kind and reference as written.
+     */
+    private Map<String, String> sourceKeys(
+        dev.stagefarm.dockerfile.graph.PlannedStage stage, List<Dependency> triggerEdges) throws PlanningException {
+      Map<String, String> keys = new HashMap<>();
+      List<Dependency> edges = new ArrayList<>(stage.dependencies());
+      edges.addAll(triggerEdges);
+      for (Dependency dependency : edges) {
+        if (dependency.kind() == Dependency.Kind.BASE) {
+          continue;
+        }
+        String key =
+            dependency.isStage()
+                ? outcomes.get(dependency.stageIndex()).finalKey()
+                : CacheKeys.root(Optional.of(resolve(dependency.reference()).manifestDigest()), platformText);
+        keys.put(sourceKeyName(dependency.kind(), dependency.reference()), key);
+      }
+      return keys;
+    }
+
+    /**
+     * The ONBUILD triggers of a stage's base image, parsed, and the edges their {@code COPY
+     * --from} / {@code RUN --mount from=} make; those edges become task inputs of the stage. A
+     * trigger may only use a stage this build runs before the stage (the graph was pruned without
+     * seeing the image's triggers).
+     */
+    private ImageTriggers imageTriggers(
+        dev.stagefarm.dockerfile.graph.BuildPlan graph,
+        dev.stagefarm.dockerfile.graph.PlannedStage stage,
+        String imageReference,
+        ImageState image,
+        Map<String, List<String>> stageInputs,
+        Map<String, ImageState> imageInputs)
+        throws PlanningException {
+      int line = stage.stage().origin().line();
+      List<Instruction> instructions = new ArrayList<>();
+      List<Dependency> edges = new ArrayList<>();
+      for (String expression : onBuild(image)) {
+        Instruction trigger = OnbuildInstruction.parseTrigger(expression, line);
+        instructions.add(trigger);
+        for (Dependency edge : triggerEdges(graph, trigger, line)) {
+          if (!edge.isStage()) {
+            imageInputs.put(edge.reference(), resolve(edge.reference()).state());
+          } else if (edge.stageIndex() < stage.index() && outcomes.containsKey(edge.stageIndex())) {
+            LinkedHashSet<String> names =
+                new LinkedHashSet<>(stageInputs.getOrDefault(outcomes.get(edge.stageIndex()).id(), List.of()));
+            names.add(edge.reference());
+            stageInputs.put(outcomes.get(edge.stageIndex()).id(), List.copyOf(names));
+          } else {
+            throw new DockerfileException(
+                line,
+                "the ONBUILD trigger \"" + expression + "\" of base image " + imageReference + " uses stage \""
+                    + edge.reference() + "\", which this build does not build before stage \""
+                    + stage.displayName() + "\" (stagefarm plans a base image's triggers only with stages"
+                    + " the target already needs)");
+          }
+          edges.add(edge);
+        }
+      }
+      return new ImageTriggers(instructions, edges);
+    }
+
+    /** The stages or images a trigger copies or mounts from, resolved as the stage graph does. */
+    private static List<Dependency> triggerEdges(
+        dev.stagefarm.dockerfile.graph.BuildPlan graph, Instruction trigger, int line) {
+      List<Dependency> edges = new ArrayList<>();
+      if (trigger instanceof CopyInstruction copy && copy.hasFrom()) {
+        edges.add(edge(graph, Dependency.Kind.COPY_FROM, copy.from(), copy.from().matches("[0-9]+"), line));
+      } else if (trigger instanceof RunInstruction run) {
+        for (RunMount mount : run.mounts()) {
+          if (!mount.from().isEmpty()) {
+            edges.add(edge(graph, Dependency.Kind.MOUNT_FROM, mount.from(), false, line));
+          }
+        }
+      }
+      return edges;
+    }
+
+    private static Dependency edge(
+        dev.stagefarm.dockerfile.graph.BuildPlan graph, Dependency.Kind kind, String reference, boolean byIndex, int line) {
+      for (dev.stagefarm.dockerfile.graph.PlannedStage candidate : graph.stages()) {
+        boolean named = byIndex ? Integer.toString(candidate.index()).equals(reference) : candidate.stage().isNamed(reference);
+        if (named) {
+          return new Dependency(kind, candidate.index(), reference, line);
+        }
+      }
+      if (byIndex) {
+        throw new DockerfileException(line, "invalid stage index " + reference);
+      }
+      return new Dependency(kind, -1, reference, line);
+    }
+
+    /** Runs a step for a base image's trigger, reporting its errors at the stage's FROM line. */
+    private <T> T atLine(int line, java.util.function.Supplier<T> step) {
+      try {
+        return step.get();
+      } catch (DockerfileException e) {
+        throw new DockerfileException(line, "ONBUILD trigger of the base image: " + e.problem(), e);
+      }
     }
 
     private List<ContextEntry> selectContext(List<String> sources, Instruction instruction) {
@@ -339,6 +482,27 @@ public final class DockerfilePlanner implements BuildPlanner {
       }
       return Optional.of(result.build());
     }
+  }
+
+  /** A base image's ONBUILD triggers and the edges they add; see {@code Planning.imageTriggers}. */
+  private record ImageTriggers(List<Instruction> instructions, List<Dependency> edges) {
+    static final ImageTriggers NONE = new ImageTriggers(List.of(), List.of());
+  }
+
+  private static List<String> onBuild(ImageState state) {
+    if (state.getConfigJson().isEmpty()) {
+      return List.of();
+    }
+    return ImageJson.readConfig(state.getConfigJson().toByteArray()).config().onBuild();
+  }
+
+  /**
+   * Whether an ADD downloads a URL it cannot verify: without {@code --checksum} the remote
+   * content may change under the same URL, and the coordinator cannot fingerprint it.
+   */
+  static boolean unverifiedDownload(AddInstruction add) {
+    return add.checksum().isEmpty()
+        && add.files().sourcePaths().stream().anyMatch(p -> p.startsWith("http://") || p.startsWith("https://"));
   }
 
   private static List<String> env(ImageState state) {

@@ -82,6 +82,29 @@ class CacheKeysTest {
   }
 
   @Test
+  void runKeyDependsOnWhatItsMountsReadAndOnlyInBuildMakesItUnique() {
+    String root = CacheKeys.root(Optional.empty(), "linux/amd64");
+    List<ContextEntry> files = selector.select(List.of("src/"));
+    String key = CacheKeys.next(root, run(new CacheKeys.MountSource("/src", "context", files), Optional.empty()));
+
+    ContextEntry edited = files.get(1).toBuilder().setDigest("sha256:" + "f".repeat(64)).build();
+    assertThat(CacheKeys.next(root, run(new CacheKeys.MountSource("/src", "context", List.of(files.get(0), edited, files.get(2))), Optional.empty())))
+        .isNotEqualTo(key);
+    ContextEntry touched = files.get(1).toBuilder().setMtimeMs(999).build();
+    assertThat(CacheKeys.next(root, run(new CacheKeys.MountSource("/src", "context", List.of(files.get(0), touched, files.get(2))), Optional.empty())))
+        .isEqualTo(key);
+    assertThat(CacheKeys.next(root, run(new CacheKeys.MountSource("/src", "k".repeat(64), List.of()), Optional.empty())))
+        .isNotEqualTo(CacheKeys.next(root, run(new CacheKeys.MountSource("/src", "j".repeat(64), List.of()), Optional.empty())));
+    assertThat(CacheKeys.next(root, run(new CacheKeys.MountSource("/src", "context", files), Optional.of("b2"))))
+        .isNotEqualTo(key)
+        .isNotEqualTo(CacheKeys.next(root, run(new CacheKeys.MountSource("/src", "context", files), Optional.of("b3"))));
+  }
+
+  static KeyedInstruction run(CacheKeys.MountSource mount, Optional<String> onlyInBuild) {
+    return new KeyedInstruction("RUN --mount=type=bind,target=/src make", Map.of(), List.of(), Optional.empty(), List.of(mount), onlyInBuild);
+  }
+
+  @Test
   void selectorResolvesPathsDirectoriesDotAndGlobs() {
     assertThat(paths(selector.select(List.of("main.c")))).containsExactly("main.c");
     assertThat(paths(selector.select(List.of("./src/")))).containsExactly("src", "src/one.go", "src/two.go");

@@ -23,6 +23,9 @@ class DockerfilePlannerTest {
 
   final Map<String, ContextManifest> manifests = new HashMap<>();
   final Map<String, CacheRecord> records = new HashMap<>();
+  /** Image reference → manifest digest (default BUSYBOX_DIGEST) and → ONBUILD triggers. */
+  final Map<String, String> digests = new HashMap<>();
+  final Map<String, List<String>> onBuild = new HashMap<>();
   final PlanningStore store =
       new PlanningStore() {
         @Override
@@ -40,12 +43,17 @@ class DockerfilePlannerTest {
         if (reference.contains("missing")) {
           throw new PlanningException("image " + reference + " not found");
         }
+        String digest = digests.getOrDefault(reference, BUSYBOX_DIGEST);
+        String triggers =
+            onBuild.getOrDefault(reference, List.of()).stream()
+                .map(t -> "\"" + t.replace("\"", "\\\"") + "\"")
+                .collect(java.util.stream.Collectors.joining(","));
         return new BaseImageResolver.ResolvedImage(
-            "localhost/busybox@" + BUSYBOX_DIGEST,
-            BUSYBOX_DIGEST,
+            "localhost/busybox@" + digest,
+            digest,
             ImageState.newBuilder()
                 .addLayers(layer("1"))
-                .setConfigJson(ByteString.copyFromUtf8("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Env\":[\"PATH=/bin\"]},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}"))
+                .setConfigJson(ByteString.copyFromUtf8("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Env\":[\"PATH=/bin\"],\"OnBuild\":[" + triggers + "]},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}"))
                 .setOrigin(reference)
                 .build());
       };
@@ -79,10 +87,14 @@ class DockerfilePlannerTest {
       """;
 
   String context(String clientContent) {
+    return context(clientContent, "s");
+  }
+
+  String context(String clientContent, String serverContent) {
     ContextManifest manifest =
         ContextManifest.newBuilder()
             .addEntries(file("client.txt", clientContent))
-            .addEntries(file("server.txt", "s"))
+            .addEntries(file("server.txt", serverContent))
             .build();
     String digest = "sha256:" + Integer.toHexString(manifest.hashCode()).repeat(16).substring(0, 64).replaceAll("[^0-9a-f]", "0");
     manifests.put(digest, manifest);
@@ -99,8 +111,12 @@ class DockerfilePlannerTest {
   }
 
   BuildPlan plan(String dockerfile, String target, String context) throws PlanningException {
+    return plan("b1", dockerfile, target, context);
+  }
+
+  BuildPlan plan(String buildId, String dockerfile, String target, String context) throws PlanningException {
     return planner.plan(
-        "b1",
+        buildId,
         SubmitBuildRequest.newBuilder()
             .setDockerfile(ByteString.copyFromUtf8(dockerfile))
             .setDockerfileName("Dockerfile")
@@ -185,5 +201,121 @@ class DockerfilePlannerTest {
     assertThatThrownBy(() -> plan("FROM missing-image\n", "", ""))
         .isInstanceOf(PlanningException.class)
         .hasMessage("image missing-image not found");
+  }
+
+  /** The cache keys of the build's last stage. */
+  List<String> lastKeys(String dockerfile, String context) throws PlanningException {
+    BuildPlan plan = plan(dockerfile, "", context);
+    return keys(plan.stages().get(plan.stages().size() - 1));
+  }
+
+  @Test
+  void aContextBindMountKeysTheRunByTheFilesUnderItsSource() throws Exception {
+    String dockerfile = "FROM busybox\nRUN --mount=type=bind,source=client.txt,target=/c cat /c > /out\n";
+    List<String> before = lastKeys(dockerfile, context("c", "s"));
+
+    assertThat(lastKeys(dockerfile, context("d", "s"))).isNotEqualTo(before);
+    // a file the mount does not reach leaves the key alone
+    assertThat(lastKeys(dockerfile, context("c", "t"))).isEqualTo(before);
+    // without source= the whole context is mounted
+    String wholeContext = "FROM busybox\nRUN --mount=type=bind,target=/ctx ls /ctx\n";
+    assertThat(lastKeys(wholeContext, context("c", "t"))).isNotEqualTo(lastKeys(wholeContext, context("c", "s")));
+  }
+
+  @Test
+  void aFromMountKeysTheRunByThatStageOrImage() throws Exception {
+    String fromStage =
+        """
+        FROM busybox AS src
+        COPY client.txt /
+        FROM busybox
+        RUN --mount=type=bind,from=src,target=/s cat /s/client.txt
+        """;
+    assertThat(lastKeys(fromStage, context("d"))).isNotEqualTo(lastKeys(fromStage, context("c")));
+
+    String seededCache = fromStage.replace("type=bind", "type=cache");
+    assertThat(lastKeys(seededCache, context("d"))).isNotEqualTo(lastKeys(seededCache, context("c")));
+
+    String fromImage = "FROM busybox\nRUN --mount=type=bind,from=tools,target=/t /t/bin/tool\n";
+    List<String> before = lastKeys(fromImage, context("c"));
+    digests.put("tools", "sha256:" + "7".repeat(64));
+    assertThat(lastKeys(fromImage, context("c"))).isNotEqualTo(before);
+  }
+
+  @Test
+  void secretAndTmpfsMountsCountByTheirOptionsOnly() throws Exception {
+    String secret = "FROM busybox\nRUN --mount=type=secret,id=token,target=/run/t cat /run/t\n";
+    assertThat(lastKeys(secret.replace("id=token", "id=other"), context("c"))).isNotEqualTo(lastKeys(secret, context("c")));
+    // a context change never reaches a secret or tmpfs RUN
+    assertThat(lastKeys(secret, context("d"))).isEqualTo(lastKeys(secret, context("c")));
+    String tmpfs = "FROM busybox\nRUN --mount=type=tmpfs,target=/tmp ls /tmp\n";
+    assertThat(lastKeys(tmpfs.replace("/tmp ", "/scratch "), context("c"))).isNotEqualTo(lastKeys(tmpfs, context("c")));
+    assertThat(lastKeys(tmpfs, context("d"))).isEqualTo(lastKeys(tmpfs, context("c")));
+  }
+
+  @Test
+  void onbuildTriggersOfABaseImageHeadTheKeyChainAndNeverCompleteFromRecords() throws Exception {
+    onBuild.put("app-base", List.of("COPY client.txt /app/"));
+    String dockerfile = "FROM app-base\nRUN cat /app/client.txt\n";
+    List<String> before = lastKeys(dockerfile, context("c"));
+    assertThat(before).hasSize(1); // the task's instructions are the stage's own; the worker runs triggers first
+
+    assertThat(lastKeys(dockerfile, context("d"))).isNotEqualTo(before);
+    assertThat(lastKeys(dockerfile, context("c", "t"))).isEqualTo(before);
+    onBuild.put("app-base", List.of("COPY server.txt /app/"));
+    assertThat(lastKeys(dockerfile, context("c"))).isNotEqualTo(before);
+
+    // records of the own instructions lack the triggers' layers: the stage is dispatched
+    List<String> keys = lastKeys(dockerfile, context("c"));
+    records.put(
+        keys.get(0),
+        CacheRecord.newBuilder().setCacheKey(keys.get(0)).setLayer(layer("2")).setConfigJson(ByteString.copyFromUtf8("{}")).build());
+    assertThat(plan(dockerfile, "", context("c")).stages().get(0).cachedResult()).isEmpty();
+
+    onBuild.put("app-base", List.of("COPY missing.txt /app/"));
+    assertThatThrownBy(() -> plan("\n" + dockerfile, "", context("c")))
+        .isInstanceOf(PlanningException.class)
+        .hasMessage(
+            "Dockerfile:2: ONBUILD trigger of the base image: COPY failed: \"missing.txt\" not found in the build context");
+  }
+
+  @Test
+  void onbuildTriggersCopyingFromAStageOrImageBecomeInputsOrAClearError() throws Exception {
+    onBuild.put("app-base", List.of("COPY --from=build /out /app/out", "COPY --from=tools /bin/tool /bin/"));
+    String dockerfile =
+        """
+        FROM busybox AS build
+        COPY client.txt /out
+        FROM app-base
+        COPY --from=build /out /copy
+        """;
+    BuildPlan plan = plan(dockerfile, "", context("c"));
+    PlannedStage app = plan.stages().get(1);
+    assertThat(app.stageInputs()).containsOnlyKeys("0-build");
+    assertThat(app.imageInputs()).containsOnlyKeys("tools");
+    assertThat(app.dependsOn()).containsExactly("0-build");
+
+    // the trigger's source is in the chain: a new tools image changes the stage's keys
+    digests.put("tools", "sha256:" + "7".repeat(64));
+    assertThat(keys(plan(dockerfile, "", context("c")).stages().get(1))).isNotEqualTo(keys(app));
+
+    // a stage the target does not otherwise need was pruned before the triggers were known
+    assertThatThrownBy(() -> plan("FROM busybox AS build\nRUN true\nFROM app-base\nRUN true\n", "", context("c")))
+        .isInstanceOf(PlanningException.class)
+        .hasMessageStartingWith("Dockerfile:3: the ONBUILD trigger \"COPY --from=build /out /app/out\" of base image app-base uses stage \"build\"");
+  }
+
+  @Test
+  void anAddOfAUrlWithoutChecksumNeverSharesAKeyWithAnotherBuild() throws Exception {
+    String unverified = "FROM busybox\nADD https://example.com/tool.tgz /opt/\nRUN ls /opt\n";
+    List<String> first = keys(plan("b1", unverified, "", context("c")).stages().get(0));
+    List<String> second = keys(plan("b2", unverified, "", context("c")).stages().get(0));
+    assertThat(second.get(0)).isNotEqualTo(first.get(0));
+    assertThat(second.get(1)).isNotEqualTo(first.get(1)); // and what follows it
+
+    String verified =
+        "FROM busybox\nADD --checksum=sha256:" + "a".repeat(64) + " https://example.com/tool.tgz /opt/\n";
+    assertThat(keys(plan("b2", verified, "", context("c")).stages().get(0)))
+        .isEqualTo(keys(plan("b1", verified, "", context("c")).stages().get(0)));
   }
 }

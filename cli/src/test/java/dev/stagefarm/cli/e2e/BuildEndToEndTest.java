@@ -258,6 +258,30 @@ class BuildEndToEndTest {
   }
 
   @Test
+  void aChangedFileReadThroughABindMountReRunsTheRun(@TempDir Path dir) throws Exception {
+    Path ctx = Files.createDirectories(dir.resolve("ctx"));
+    Files.writeString(
+        ctx.resolve("Dockerfile"),
+        """
+        FROM %s
+        RUN echo nonce-%s > /n
+        RUN --mount=type=bind,source=input.txt,target=/in.txt cat /in.txt > /out.txt
+        """.formatted(FarmUnderTest.busybox(), java.util.UUID.randomUUID()));
+    Files.writeString(ctx.resolve("input.txt"), "first\n");
+    FarmUnderTest.Result first = FarmUnderTest.build(ctx.toString());
+    assertThat(first.exitCode()).as(first.stderr()).isZero();
+
+    // the file is never COPYed: only the mount reads it, and that must be enough to re-run the RUN
+    Files.writeString(ctx.resolve("input.txt"), "second\n");
+    Path tar = dir.resolve("mounted.tar");
+    FarmUnderTest.Result second = FarmUnderTest.build("-t", "mounted:2", "-o", "type=oci,dest=" + tar, ctx.toString());
+    assertThat(second.exitCode()).as(second.stderr()).isZero();
+    assertThat(second.stderr()).contains("[0] step 1 CACHED", "[0] step 2 done");
+    Path bundle = ImageChecks.unpack(tar, "2", dir);
+    assertThat(Files.readString(bundle.resolve("rootfs/out.txt"))).isEqualTo("second\n");
+  }
+
+  @Test
   void twoBuildsNeedingTheSameStageAtTheSameTimeRunItOnce(@TempDir Path dir) throws Exception {
     Path ctx = Files.createDirectories(dir.resolve("ctx"));
     // a nonce keeps the stage out of every earlier build's cache

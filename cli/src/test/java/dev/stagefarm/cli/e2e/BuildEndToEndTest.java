@@ -282,6 +282,34 @@ class BuildEndToEndTest {
   }
 
   @Test
+  void aBaseImagesOnbuildCopyOfAChangedFileIsNotServedFromTheCache(@TempDir Path dir) throws Exception {
+    // a base image whose ONBUILD trigger copies from the context of the build that uses it
+    Path baseCtx = Files.createDirectories(dir.resolve("base"));
+    Files.writeString(
+        baseCtx.resolve("Dockerfile"),
+        "FROM %s\nRUN echo %s > /nonce\nONBUILD COPY app.txt /app.txt\n"
+            .formatted(FarmUnderTest.busybox(), java.util.UUID.randomUUID()));
+    String base = dev.stagefarm.testkit.RegistryFixture.shared().reference("e2e/onbuild-base:1").toString();
+    FarmUnderTest.Result pushed = FarmUnderTest.build("-t", base, "--push", baseCtx.toString());
+    assertThat(pushed.exitCode()).as(pushed.stderr()).isZero();
+
+    Path ctx = Files.createDirectories(dir.resolve("app"));
+    Files.writeString(ctx.resolve("Dockerfile"), "FROM %s\nRUN cat /app.txt > /seen.txt\n".formatted(base));
+    Files.writeString(ctx.resolve("app.txt"), "one\n");
+    FarmUnderTest.Result first = FarmUnderTest.build(ctx.toString());
+    assertThat(first.exitCode()).as(first.stderr()).isZero();
+
+    Files.writeString(ctx.resolve("app.txt"), "two\n");
+    Path tar = dir.resolve("app.tar");
+    FarmUnderTest.Result second = FarmUnderTest.build("-t", "app:2", "-o", "type=oci,dest=" + tar, ctx.toString());
+    assertThat(second.exitCode()).as(second.stderr()).isZero();
+    assertThat(FarmUnderTest.lastBuild().getStages(0).getState()).isEqualTo(StageState.STAGE_DONE);
+    Path bundle = ImageChecks.unpack(tar, "2", dir);
+    assertThat(Files.readString(bundle.resolve("rootfs/app.txt"))).isEqualTo("two\n");
+    assertThat(Files.readString(bundle.resolve("rootfs/seen.txt"))).isEqualTo("two\n");
+  }
+
+  @Test
   void twoBuildsNeedingTheSameStageAtTheSameTimeRunItOnce(@TempDir Path dir) throws Exception {
     Path ctx = Files.createDirectories(dir.resolve("ctx"));
     // a nonce keeps the stage out of every earlier build's cache

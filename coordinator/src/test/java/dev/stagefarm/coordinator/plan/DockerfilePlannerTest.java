@@ -306,6 +306,23 @@ class DockerfilePlannerTest {
   }
 
   @Test
+  void aBaseStagesOnbuildCopyFromIsKeyedByItsSourceStage() throws Exception {
+    String dockerfile =
+        """
+        FROM busybox AS build
+        COPY client.txt /out
+        FROM busybox AS base
+        ONBUILD COPY --from=build /out /out
+        FROM base
+        RUN cat /out
+        """;
+    BuildPlan plan = plan(dockerfile, "", context("c"));
+    assertThat(plan.stages().get(2).stageInputs()).containsKey("0-build");
+    // the trigger's COPY --from follows the build stage's key, and so does the RUN after it
+    assertThat(lastKeys(dockerfile, context("d"))).doesNotContainAnyElementsOf(lastKeys(dockerfile, context("c")));
+  }
+
+  @Test
   void anAddOfAUrlWithoutChecksumNeverSharesAKeyWithAnotherBuild() throws Exception {
     String unverified = "FROM busybox\nADD https://example.com/tool.tgz /opt/\nRUN ls /opt\n";
     List<String> first = keys(plan("b1", unverified, "", context("c")).stages().get(0));

@@ -13,10 +13,14 @@ import java.util.concurrent.ExecutionException;
 /** Classifies what the MinIO client throws: the one place that decides what is worth retrying. */
 final class S3Failures {
 
-    /** S3 error codes that mean "the server is busy or hiccupped, try again". */
+    /**
+     * S3 error codes that mean "the server is busy or hiccupped, try again". BadDigest is among them because every
+     * body we send carries a CRC32C of bytes we still hold, already checked against the blob's digest: a mismatch at
+     * the server means the request was damaged on the way, and sending it again is the fix.
+     */
     private static final Set<String> TRANSIENT_CODES = Set.of(
             "InternalError", "SlowDown", "ServiceUnavailable", "RequestTimeout", "OperationAborted",
-            "ServiceError", "XMinioServerNotInitialized");
+            "ServiceError", "XMinioServerNotInitialized", "BadDigest");
     private static final Set<String> NOT_FOUND_CODES = Set.of("NoSuchKey", "NoSuchObject", "NotFound");
 
     private S3Failures() {

@@ -37,6 +37,8 @@ class S3FailuresTest {
                 .isTrue();
         assertThat(S3Failures.isTransient(s3Error("SlowDown"))).isTrue();
         assertThat(S3Failures.isTransient(s3Error("InternalError"))).isTrue();
+        // A body damaged in transit fails its CRC32C at the server; our copy is intact, so send it again.
+        assertThat(S3Failures.isTransient(s3Error("BadDigest"))).isTrue();
         assertThat(S3Failures.isTransient(new ServerException("bad gateway", 502, ""))).isTrue();
         assertThat(S3Failures.isTransient(new ServerException("too many", 429, ""))).isTrue();
     }

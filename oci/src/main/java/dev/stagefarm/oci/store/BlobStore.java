@@ -83,7 +83,8 @@ public final class BlobStore implements BlobSource, BlobSink, AutoCloseable {
         this.executor = Executors.newVirtualThreadPerTaskExecutor();
         this.retrier = new Retrier(options.retry(), "bucket '" + config.bucket() + "' at " + config.endpoint());
         this.uploads = new VerifiedUpload(client, config.bucket(), retrier, options.partSize(),
-                options.partsInFlight(), executor);
+                options.partsInFlight(), executor,
+                options.unsignedPayloadOverPlainHttp() || !config.plainHttpOverNetwork());
     }
 
     public static BlobStore connect(S3Config config) {

@@ -1,5 +1,7 @@
 package dev.stagefarm.oci.store;
 
+import java.net.URI;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -34,6 +36,24 @@ public record S3Config(String endpoint, String accessKey, String secretKey, Stri
     /** The same server and credentials, another bucket. */
     public S3Config withBucket(String otherBucket) {
         return new S3Config(endpoint, accessKey, secretKey, otherBucket, region);
+    }
+
+    /**
+     * Whether requests travel as plain HTTP over a real network: neither TLS nor loopback (127.0.0.0/8, ::1,
+     * localhost). Only there can an upload's body be altered on the way without the sender's TLS noticing.
+     */
+    public boolean plainHttpOverNetwork() {
+        if (endpoint.startsWith("https://")) {
+            return false;
+        }
+        String host = URI.create(endpoint).getHost();
+        if (host == null) {
+            return true;
+        }
+        host = host.toLowerCase(Locale.ROOT);
+        boolean loopback = host.equals("localhost") || host.matches("127(\\.\\d{1,3}){3}")
+                || host.equals("[::1]") || host.equals("::1");
+        return !loopback;
     }
 
     /** Never prints the secret. */

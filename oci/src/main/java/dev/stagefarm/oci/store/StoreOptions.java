@@ -10,12 +10,17 @@ import java.util.Objects;
  * @param partsInFlight how many parts of one upload are buffered or sending at once; memory per upload is about
  *     {@code partSize * partsInFlight}
  * @param spoolDir where content whose digest is only known after reading it is staged before upload
+ * @param unsignedPayloadOverPlainHttp send upload bodies as {@code UNSIGNED-PAYLOAD} (with a CRC32C) even to a plain
+ *     HTTP endpoint that is not loopback. Off by default: there the SDK's payload signature is what stops a body
+ *     altered on the network from being stored (readers would still refuse it by its digest). Turn it on for a
+ *     trusted network to save two SHA-256 passes per byte. Loopback and HTTPS endpoints always get unsigned payloads.
  */
-public record StoreOptions(RetryPolicy retry, int partSize, int partsInFlight, Path spoolDir) {
+public record StoreOptions(RetryPolicy retry, int partSize, int partsInFlight, Path spoolDir,
+                           boolean unsignedPayloadOverPlainHttp) {
 
     public static final int MIN_PART_SIZE = 5 * 1024 * 1024;
     public static final StoreOptions DEFAULT = new StoreOptions(RetryPolicy.DEFAULT, 16 * 1024 * 1024, 4,
-            Path.of(System.getProperty("java.io.tmpdir")));
+            Path.of(System.getProperty("java.io.tmpdir")), false);
 
     public StoreOptions {
         Objects.requireNonNull(retry, "retry");
@@ -29,14 +34,18 @@ public record StoreOptions(RetryPolicy retry, int partSize, int partsInFlight, P
     }
 
     public StoreOptions withRetry(RetryPolicy newRetry) {
-        return new StoreOptions(newRetry, partSize, partsInFlight, spoolDir);
+        return new StoreOptions(newRetry, partSize, partsInFlight, spoolDir, unsignedPayloadOverPlainHttp);
     }
 
     public StoreOptions withPartSize(int newPartSize, int newPartsInFlight) {
-        return new StoreOptions(retry, newPartSize, newPartsInFlight, spoolDir);
+        return new StoreOptions(retry, newPartSize, newPartsInFlight, spoolDir, unsignedPayloadOverPlainHttp);
     }
 
     public StoreOptions withSpoolDir(Path newSpoolDir) {
-        return new StoreOptions(retry, partSize, partsInFlight, newSpoolDir);
+        return new StoreOptions(retry, partSize, partsInFlight, newSpoolDir, unsignedPayloadOverPlainHttp);
+    }
+
+    public StoreOptions withUnsignedPayloadOverPlainHttp(boolean unsigned) {
+        return new StoreOptions(retry, partSize, partsInFlight, spoolDir, unsigned);
     }
 }

@@ -33,6 +33,29 @@ import java.util.zip.CRC32C;
 final class VerifiedUpload {
 
     private static final String CONTENT_TYPE = "application/octet-stream";
+    private final MinioAsyncClient client;
+    private final String bucket;
+    private final Retrier retrier;
+    private final int partSize;
+    private final int partsInFlight;
+    private final ExecutorService executor;
+    private final boolean unsignedPayload;
+
+    /**
+     * @param unsignedPayload send bodies as UNSIGNED-PAYLOAD with a CRC32C ({@link #payloadHeaders}); when
+     *     false, the SDK signs each body's SHA-256 (its default over plain HTTP)
+     */
+    VerifiedUpload(MinioAsyncClient client, String bucket, Retrier retrier, int partSize, int partsInFlight,
+                   ExecutorService executor, boolean unsignedPayload) {
+        this.client = client;
+        this.bucket = bucket;
+        this.retrier = retrier;
+        this.partSize = partSize;
+        this.partsInFlight = partsInFlight;
+        this.executor = executor;
+        this.unsignedPayload = unsignedPayload;
+    }
+
     /**
      * Headers for one data request: UNSIGNED-PAYLOAD, so that the SDK does not SHA-256 the body for the request
      * signature (it does over plain HTTP) and the server does not SHA-256 it again to check it (S3Proxy even reads a
@@ -40,9 +63,14 @@ final class VerifiedUpload {
      * GB/s) because the SDK would otherwise add one computed a byte at a time in Java (~1 ns per byte). Measured on 2
      * cores, those three passes cost more than the rest of an upload. Integrity still holds: our own digest is checked
      * while streaming and before anything is published, the server rejects a body whose CRC32C differs, and every
-     * read is verified against the digest again. This is also what the SDK sends by itself over HTTPS.
+     * read is verified against the digest again. This is also what the SDK sends by itself over HTTPS. Over plain
+     * HTTP across a network the payload signature is what stops a body altered on the way from being stored, so
+     * there it is used only when StoreOptions says the network is trusted; otherwise the SDK signs as it does by default.
      */
-    private static Http.Headers unsignedWithCrc32c(byte[] data, int length) {
+    private Http.Headers payloadHeaders(byte[] data, int length) {
+        if (!unsignedPayload) {
+            return new Http.Headers();
+        }
         CRC32C crc = new CRC32C();
         crc.update(data, 0, length);
         byte[] value = ByteBuffer.allocate(Integer.BYTES).putInt((int) crc.getValue()).array();
@@ -50,23 +78,6 @@ final class VerifiedUpload {
         return new Http.Headers(Http.Headers.X_AMZ_CONTENT_SHA256, "UNSIGNED-PAYLOAD",
                 "x-amz-checksum-crc32c", Base64.getEncoder().encodeToString(value),
                 Http.Headers.X_AMZ_SDK_CHECKSUM_ALGORITHM, "CRC32C");
-    }
-
-    private final MinioAsyncClient client;
-    private final String bucket;
-    private final Retrier retrier;
-    private final int partSize;
-    private final int partsInFlight;
-    private final ExecutorService executor;
-
-    VerifiedUpload(MinioAsyncClient client, String bucket, Retrier retrier, int partSize, int partsInFlight,
-                   ExecutorService executor) {
-        this.client = client;
-        this.bucket = bucket;
-        this.retrier = retrier;
-        this.partSize = partSize;
-        this.partsInFlight = partsInFlight;
-        this.executor = executor;
     }
 
     /** One part's bytes as read from the stream; {@code last} when the stream ended within or right after it. */
@@ -88,7 +99,7 @@ final class VerifiedUpload {
             verify(digesting, expected, expectedSize, key);
             retrier.call("PUT", key, () -> client.putObject(PutObjectAPIArgs.builder().bucket(bucket).object(key)
                     .data(first.bytes(), first.length())
-                    .headers(unsignedWithCrc32c(first.bytes(), first.length())).contentType(CONTENT_TYPE).build()).get());
+                    .headers(payloadHeaders(first.bytes(), first.length())).contentType(CONTENT_TYPE).build()).get());
             return first.length();
         }
         return multipart(key, expected, expectedSize, in, digesting, first);
@@ -147,7 +158,7 @@ final class VerifiedUpload {
                 return retrier.call("upload part " + number, key, () -> {
                     var response = client.uploadPart(UploadPartArgs.builder().bucket(bucket).object(key)
                             .uploadId(uploadId).partNumber(number).data(chunk.bytes(), chunk.length())
-                            .headers(unsignedWithCrc32c(chunk.bytes(), chunk.length())).build()).get();
+                            .headers(payloadHeaders(chunk.bytes(), chunk.length())).build()).get();
                     return new Part(number, response.part().etag());
                 });
             } finally {

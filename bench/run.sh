@@ -36,22 +36,8 @@ mkdir -p "$work/cli"
 cp -r cli/target/stagefarm.jar cli/target/lib "$work/cli/"
 sf() { "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$work/cli/stagefarm.jar" "$@"; }
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-port=$((20000 + RANDOM % 20000))
-while ! port_free "$port"; do port=$((port + 1)); done
-cat > "$work/registry.yml" <<YAML
-version: 0.1
-storage:
-  filesystem:
-    rootdirectory: $work/registry
-http:
-  addr: 127.0.0.1:$port
-log:
-  level: error
-YAML
-docker-registry serve "$work/registry.yml" > "$work/registry.log" 2>&1 &
-registry_pid=$!
-for _ in $(seq 50); do port_free "$port" || break; sleep 0.1; done
+stagefarm_start_registry "$work/registry"
+port=$registry_port
 base="127.0.0.1:$port/library/busybox:latest"
 sf image busybox-rootfs "$work/rootfs" > /dev/null
 sf image import "$work/rootfs" --cmd sh -t "$base" --insecure-registry "127.0.0.1:$port" > /dev/null
@@ -91,9 +77,9 @@ done
 # The same builds against a farm that is already running (stagefarm up), as a team would use it:
 # the farm's start-up is not part of the build.
 up_port=$((port + 1))
-while ! port_free "$up_port"; do up_port=$((up_port + 1)); done
+while ! stagefarm_port_free "$up_port"; do up_port=$((up_port + 1)); done
 for bench in fanout chain; do
-  while ! port_free "$up_port"; do up_port=$((up_port + 1)); done
+  while ! stagefarm_port_free "$up_port"; do up_port=$((up_port + 1)); done
   # exec: $! must be the JVM itself, so that kill stops the farm
   (exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$work/cli/stagefarm.jar" up --port "$up_port" \
     --workers "$workers" --data "$work/up-$bench" --insecure-registry "127.0.0.1:$port") > "$work/up.log" 2>&1 &

@@ -48,3 +48,34 @@ stagefarm_ensure_packages() {
 STAGEFARM_RUNTIME_PACKAGES=(runc:runc busybox:busybox-static getfattr:attr)
 # What the test suite needs in addition.
 STAGEFARM_TEST_PACKAGES=(skopeo:skopeo umoci:umoci docker-registry:docker-registry htpasswd:apache2-utils dockerd:docker.io)
+
+# Starts Debian's docker-registry on a free loopback port with storage under $1.
+# Sets registry_port and registry_pid; the caller kills registry_pid when done.
+# True when nothing listens on 127.0.0.1:$1.
+stagefarm_port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+stagefarm_start_registry() {
+  local dir=$1
+  registry_port=$((20000 + RANDOM % 20000))
+  while ! stagefarm_port_free "$registry_port"; do registry_port=$((registry_port + 1)); done
+  mkdir -p "$dir"
+  cat > "$dir/registry.yml" <<YAML
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+http:
+  addr: 127.0.0.1:$registry_port
+log:
+  level: error
+YAML
+  docker-registry serve "$dir/registry.yml" > "$dir/registry.log" 2>&1 &
+  registry_pid=$!
+  local _
+  for _ in $(seq 50); do
+    stagefarm_port_free "$registry_port" || return 0
+    sleep 0.1
+  done
+  echo "stagefarm: docker-registry did not start; see $dir/registry.log" >&2
+  return 1
+}

@@ -25,25 +25,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # 1. a local registry standing in for Docker Hub
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-port=$((20000 + RANDOM % 20000))
-while ! port_free "$port"; do port=$((port + 1)); done
-cat > "$work/registry.yml" <<YAML
-version: 0.1
-storage:
-  filesystem:
-    rootdirectory: $work/registry
-http:
-  addr: 127.0.0.1:$port
-log:
-  level: error
-YAML
-docker-registry serve "$work/registry.yml" > "$work/registry.log" 2>&1 &
-registry_pid=$!
-for _ in $(seq 50); do
-  port_free "$port" || break
-  sleep 0.1
-done
+stagefarm_start_registry "$work/registry"
+port=$registry_port
 
 # 2. a busybox base image from Debian's busybox-static, pushed as docker.io's library/busybox
 ./stagefarm image busybox-rootfs "$work/rootfs"

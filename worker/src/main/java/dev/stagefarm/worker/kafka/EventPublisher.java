@@ -29,7 +29,8 @@ public final class EventPublisher implements AutoCloseable {
     props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
     props.put(ProducerConfig.ACKS_CONFIG, "all");
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-    props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    // no batching delay: the outcome event gates the task's ACCEPT and the coordinator's next step
+    props.put(ProducerConfig.LINGER_MS_CONFIG, "0");
     props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "30000");
     this.producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
   }

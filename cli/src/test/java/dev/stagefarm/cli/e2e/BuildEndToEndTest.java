@@ -8,8 +8,11 @@ import dev.stagefarm.proto.v1.StageState;
 import dev.stagefarm.proto.v1.StageStatus;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -92,6 +95,41 @@ class BuildEndToEndTest {
     // the build stage's image: busybox with the produced files, not the scratch image
     assertThat(bundle.resolve("rootfs/out/hello")).isRegularFile();
     assertThat(bundle.resolve("rootfs/bin/busybox")).exists();
+  }
+
+  @Test
+  void sourceDateEpochMakesTwoUncachedBuildsByteIdentical(@TempDir Path dir) throws Exception {
+    String dockerfile =
+        buildStage(FarmUnderTest.busybox())
+            + """
+            FROM scratch
+            COPY --from=build /out/ /
+            CMD ["/hello"]
+            """;
+    Path ctx = Files.createDirectories(dir.resolve("ctx"));
+    context(ctx, dockerfile);
+    Path first = dir.resolve("first.tar");
+    Path second = dir.resolve("second.tar");
+
+    FarmUnderTest.Result a = FarmUnderTest.build("--no-cache", "--build-arg", "SOURCE_DATE_EPOCH=0",
+        "-o", "type=oci,dest=" + first, ctx.toString());
+    // same content, another mtime: with SOURCE_DATE_EPOCH the layers must not see the difference
+    Files.setLastModifiedTime(ctx.resolve("greeting.txt"),
+        FileTime.fromMillis(System.currentTimeMillis() - 86_400_000L));
+    FarmUnderTest.Result b = FarmUnderTest.build("--no-cache", "--build-arg", "SOURCE_DATE_EPOCH=0",
+        "-o", "type=oci,dest=" + second, ctx.toString());
+
+    assertThat(a.exitCode()).as(a.stderr()).isZero();
+    assertThat(b.exitCode()).as(b.stderr()).isZero();
+    assertThat(FarmUnderTest.lastBuild().getStagesList())
+        .extracting(StageStatus::getState)
+        .containsOnly(StageState.STAGE_DONE);
+    Pattern digest = Pattern.compile("image (sha256:[0-9a-f]{64}) written");
+    Matcher ma = digest.matcher(a.stdout());
+    Matcher mb = digest.matcher(b.stdout());
+    assertThat(ma.find()).as(a.stdout()).isTrue();
+    assertThat(mb.find()).as(b.stdout()).isTrue();
+    assertThat(mb.group(1)).isEqualTo(ma.group(1));
   }
 
   static final String CLIENT_SERVER =

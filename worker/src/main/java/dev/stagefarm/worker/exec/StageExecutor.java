@@ -118,7 +118,8 @@ public final class StageExecutor implements StageRunner {
     // Plan for this stage, not the Dockerfile's last one: ONBUILD triggers and checks then apply
     // to what this stage reaches, and the task's platform sets TARGETPLATFORM & co.
     BuildPlan plan = Dockerfiles.planStage(dockerfile,
-        new BuildOptions(null, task.getBuildArgsMap(), targetPlatform(task), null), task.getStageIndex());
+        new BuildOptions(null, task.getBuildArgsMap(), frontendPlatform(taskPlatform(task)), null),
+        task.getStageIndex());
     PlannedStage stage = plan.stage(task.getStageIndex());
     ImageConfig image = baseConfig(task);
 
@@ -399,10 +400,18 @@ public final class StageExecutor implements StageRunner {
     if (!task.getBase().getConfigJson().isEmpty()) {
       return ImageJson.readConfig(task.getBase().getConfigJson().toByteArray());
     }
-    Platform platform = task.hasPlatform() && !task.getPlatform().getArchitecture().isEmpty()
+    return ImageConfig.scratch(taskPlatform(task));
+  }
+
+  private static dev.stagefarm.dockerfile.graph.Platform frontendPlatform(Platform platform) {
+    return new dev.stagefarm.dockerfile.graph.Platform(platform.os(), platform.architecture(), platform.variant());
+  }
+
+  /** The platform the task builds for; linux/amd64 when the task names none. */
+  private static Platform taskPlatform(StageTask task) {
+    return task.hasPlatform() && !task.getPlatform().getArchitecture().isEmpty()
         ? new Platform(task.getPlatform().getOs(), task.getPlatform().getArchitecture(), task.getPlatform().getVariant())
         : Platform.LINUX_AMD64;
-    return ImageConfig.scratch(platform);
   }
 
   private static HistoryEntry history(Instruction instruction, Instant epoch, boolean emptyLayer) {
@@ -420,13 +429,5 @@ public final class StageExecutor implements StageRunner {
     } catch (NumberFormatException e) {
       return null;
     }
-  }
-
-  private static dev.stagefarm.dockerfile.graph.Platform targetPlatform(StageTask task) {
-    if (!task.hasPlatform() || task.getPlatform().getOs().isEmpty()) {
-      return null;
-    }
-    var p = task.getPlatform();
-    return new dev.stagefarm.dockerfile.graph.Platform(p.getOs(), p.getArchitecture(), p.getVariant());
   }
 }

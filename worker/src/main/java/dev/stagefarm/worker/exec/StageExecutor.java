@@ -110,13 +110,9 @@ public final class StageExecutor implements StageRunner {
   private ImageState execute(StageTask task, StageProgress progress, StageWorkspace workspace, long seq,
       int[] current, int[] line) throws IOException, StageFailedException, InterruptedException {
     String dockerfile = task.getDockerfile().toString(StandardCharsets.UTF_8);
-    int stageCount = Dockerfiles.parse(dockerfile).stages().size();
-    if (task.getStageIndex() < 0 || task.getStageIndex() >= stageCount) {
-      throw new StageFailedException(StageFailure.build(-1, 0,
-          "the task names stage " + task.getStageIndex() + " but the Dockerfile has " + stageCount));
-    }
     // Plan for this stage, not the Dockerfile's last one: ONBUILD triggers and checks then apply
-    // to what this stage reaches, and the task's platform sets TARGETPLATFORM & co.
+    // to what this stage reaches, and the task's platform sets TARGETPLATFORM & co. A stage index
+    // the Dockerfile lacks is a DockerfileException, reported as a build failure by run().
     BuildPlan plan = Dockerfiles.planStage(dockerfile,
         new BuildOptions(null, task.getBuildArgsMap(), frontendPlatform(taskPlatform(task)), null),
         task.getStageIndex());

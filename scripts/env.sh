@@ -1,4 +1,5 @@
-# Sourced by ./stagefarm and scripts/*: selects a JDK >= 21 and exports JAVA_HOME.
+# Sourced by ./stagefarm and scripts/*: selects a JDK >= 21 and exports JAVA_HOME (and its
+# major version as STAGEFARM_JAVA_MAJOR).
 # Order: $JAVA_HOME if it is >= 21, then the newest JDK under /usr/lib/jvm that is >= 21.
 
 stagefarm_java_major() { # $1 = path to a java binary
@@ -9,13 +10,13 @@ stagefarm_select_jdk() {
   local candidate major
   if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/javac" ]; then
     major=$(stagefarm_java_major "$JAVA_HOME/bin/java")
-    if [ "${major:-0}" -ge 21 ] 2>/dev/null; then export JAVA_HOME; return 0; fi
+    if [ "${major:-0}" -ge 21 ] 2>/dev/null; then export JAVA_HOME STAGEFARM_JAVA_MAJOR=$major; return 0; fi
   fi
   for candidate in $(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -rV); do
     candidate=${candidate%/}
     [ -x "$candidate/bin/javac" ] || continue
     major=$(stagefarm_java_major "$candidate/bin/java")
-    if [ "${major:-0}" -ge 21 ] 2>/dev/null; then export JAVA_HOME=$candidate; return 0; fi
+    if [ "${major:-0}" -ge 21 ] 2>/dev/null; then export JAVA_HOME=$candidate STAGEFARM_JAVA_MAJOR=$major; return 0; fi
   done
   echo "stagefarm: needs a JDK 21 or newer (found none in \$JAVA_HOME or /usr/lib/jvm)." >&2
   echo "stagefarm: install one, e.g. 'apt-get install openjdk-21-jdk' or Temurin 21+, and set JAVA_HOME." >&2

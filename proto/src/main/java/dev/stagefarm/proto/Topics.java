@@ -14,8 +14,8 @@ public final class Topics {
   /** The share group the workers join on {@link #TASKS}. */
   public static final String WORKER_SHARE_GROUP = "stagefarm-workers";
 
-  /** The schema version written into every payload by this code. */
-  public static final int SCHEMA_VERSION = 1;
+  /** The schema version written into every payload by this code (2: tasks carry stage programs). */
+  public static final int SCHEMA_VERSION = 2;
 
   private Topics() {}
 }

@@ -60,7 +60,7 @@ public final class Worker implements AutoCloseable {
       StageRunner executor = StageExecutors.create(config, workDir, content, new S3CacheRecords(store), layers,
           nofileHardLimit());
       TaskSlot.Settings settings = new TaskSlot.Settings(config.kafka(), config.shareGroup(), config.workerId(),
-          config.pollTimeout(), config.shutdownGrace(), Duration.ofSeconds(30));
+          config.pollTimeout(), config.shutdownGrace(), Duration.ofSeconds(30), config.faultPause());
       loop = new TaskLoop(settings, config.concurrency(), config.heartbeatInterval(), executor).start();
       log.info("worker {} started: {} slot(s), work dir {}", config.workerId(), config.concurrency(), config.workDir());
       return this;

@@ -34,6 +34,8 @@ import java.util.Locale;
  * @param createTopics create the topics and share-group config at start when missing
  * @param allowInsecure run {@code RUN --security=insecure} with every capability (BuildKit's
  *     {@code security.insecure} entitlement); false: such a RUN fails the stage
+ * @param faultPause how long a slot stops claiming tasks after a stage failed on an
+ *     infrastructure fault here (disk, S3, runtime), so the retry goes to a healthy worker
  */
 public record WorkerConfig(
     String kafka,
@@ -56,7 +58,8 @@ public record WorkerConfig(
     long logRateBytesPerSecond,
     long logMaxBytes,
     boolean createTopics,
-    boolean allowInsecure) {
+    boolean allowInsecure,
+    Duration faultPause) {
 
   public WorkerConfig {
     require(kafka, "kafka");
@@ -78,43 +81,53 @@ public record WorkerConfig(
     if (heartbeatInterval.isNegative() || heartbeatInterval.isZero()) {
       throw new ConfigException("heartbeat-interval must be positive");
     }
+    if (faultPause.isNegative()) {
+      throw new ConfigException("fault-pause must not be negative");
+    }
   }
 
   /** A config with every optional key at its default. */
   public static WorkerConfig of(String kafka, String s3Endpoint, String accessKey, String secretKey, String bucket, Path workDir) {
     return new WorkerConfig(kafka, s3Endpoint, accessKey, secretKey, "us-east-1", bucket, workDir, 1,
         defaultWorkerId(), dev.stagefarm.proto.Topics.WORKER_SHARE_GROUP, Duration.ofSeconds(5), Duration.ofSeconds(1),
-        Duration.ofSeconds(30), 10L << 30, "host", "runc", null, 256 * 1024, 8L << 20, true, false);
+        Duration.ofSeconds(30), 10L << 30, "host", "runc", null, 256 * 1024, 8L << 20, true, false,
+        Duration.ofSeconds(10));
   }
 
   public WorkerConfig withConcurrency(int n) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, n, workerId,
         shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, createTopics, allowInsecure);
+        logRateBytesPerSecond, logMaxBytes, createTopics, allowInsecure, faultPause);
   }
 
   public WorkerConfig withWorkerId(String id) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency, id,
         shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, createTopics, allowInsecure);
+        logRateBytesPerSecond, logMaxBytes, createTopics, allowInsecure, faultPause);
   }
 
   public WorkerConfig withSecretsDir(Path dir) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, dir,
-        logRateBytesPerSecond, logMaxBytes, createTopics, allowInsecure);
+        logRateBytesPerSecond, logMaxBytes, createTopics, allowInsecure, faultPause);
   }
 
   public WorkerConfig withTimings(Duration heartbeat, Duration poll, Duration grace) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeat, poll, grace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, createTopics, allowInsecure);
+        logRateBytesPerSecond, logMaxBytes, createTopics, allowInsecure, faultPause);
   }
 
   public WorkerConfig withAllowInsecure(boolean allow) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, createTopics, allow);
+        logRateBytesPerSecond, logMaxBytes, createTopics, allow, faultPause);
+  }
+
+  public WorkerConfig withFaultPause(Duration pause) {
+    return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
+        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
+        logRateBytesPerSecond, logMaxBytes, createTopics, allowInsecure, pause);
   }
 
   /** {@code <hostname>-<pid>}: unique per process, readable in logs. */

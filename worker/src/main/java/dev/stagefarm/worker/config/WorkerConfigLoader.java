@@ -51,7 +51,9 @@ public final class WorkerConfigLoader {
       new Key("log-max", "8MiB", "RUN output streamed per stage in total; more is dropped with a marker"),
       new Key("create-topics", "true", "create missing topics and the share-group config at start"),
       new Key("allow-insecure", "false",
-          "run RUN --security=insecure with all capabilities (BuildKit's security.insecure entitlement); false: it fails"));
+          "run RUN --security=insecure with all capabilities (BuildKit's security.insecure entitlement); false: it fails"),
+      new Key("fault-pause", "10s",
+          "after a stage failed on an infrastructure fault here, a slot claims nothing for this long (the retry goes elsewhere)"));
 
   private WorkerConfigLoader() {}
 
@@ -111,7 +113,8 @@ public final class WorkerConfigLoader {
         parseSize("log-rate", v.get("log-rate")),
         parseSize("log-max", v.get("log-max")),
         Boolean.parseBoolean(v.get("create-topics")),
-        parseBoolean("allow-insecure", v.get("allow-insecure")));
+        parseBoolean("allow-insecure", v.get("allow-insecure")),
+        parseDuration("fault-pause", v.get("fault-pause")));
   }
 
   private static Map<String, String> readYaml(Path file) {

@@ -53,7 +53,8 @@ public final class TaskSlot implements Runnable {
       String workerId,
       Duration pollTimeout,
       Duration shutdownGrace,
-      Duration outcomeTimeout) {}
+      Duration outcomeTimeout,
+      Duration faultPause) {}
 
   private final String name;
   private final Settings settings;
@@ -67,6 +68,8 @@ public final class TaskSlot implements Runnable {
   private volatile KafkaShareConsumer<String, byte[]> consumer;
   private RunningStage current;
   private boolean lockLost;
+  /** Until when the slot claims nothing, after an infrastructure fault here (System.nanoTime). */
+  private long pausedUntilNanos;
 
   TaskSlot(String name, Settings settings, StageRunner runner, EventPublisher publisher, Clock clock,
       Consumer<RunningStage> onStart, Consumer<RunningStage> onEnd) {
@@ -110,6 +113,11 @@ public final class TaskSlot implements Runnable {
     if (stopping && current != null && !current.finished() && System.nanoTime() > stopDeadlineNanos) {
       current.cancel();
     }
+    if (current == null && System.nanoTime() < pausedUntilNanos) {
+      // not polling: a poll could hand this slot the very task that just failed here
+      pauseSlice();
+      return;
+    }
     ConsumerRecords<String, byte[]> records;
     try {
       records = c.poll(awaitingOutcomeAck() ? FINISHED_POLL : settings.pollTimeout());
@@ -124,6 +132,17 @@ public final class TaskSlot implements Runnable {
       commit(c, Duration.ofSeconds(10));
     }
     abandonIfLockLost();
+  }
+
+  /** Sleeps a short slice of the pause, so a stop is noticed quickly. */
+  private void pauseSlice() {
+    long remaining = pausedUntilNanos - System.nanoTime();
+    try {
+      Thread.sleep(Duration.ofNanos(Math.min(remaining, settings.pollTimeout().toNanos())));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      stopping = true;
+    }
   }
 
   /**
@@ -155,6 +174,13 @@ public final class TaskSlot implements Runnable {
       }
       c.acknowledge(record, current.outcome().ack());
       log.debug("slot {}: {} acknowledged {}", name, current.describe(), current.outcome().ack());
+      if (current.outcome() instanceof RunningStage.Failed failed && failed.failure().retriable()
+          && settings.faultPause().isPositive()) {
+        // the fault may be this worker's (a full disk, a broken runtime): let a healthy worker take the retry
+        log.warn("slot {}: {} failed on an infrastructure fault; claiming nothing for {}", name, current.describe(),
+            settings.faultPause());
+        pausedUntilNanos = System.nanoTime() + settings.faultPause().toNanos();
+      }
       current = null;
       return true;
     }

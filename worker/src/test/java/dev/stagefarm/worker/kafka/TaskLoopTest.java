@@ -10,6 +10,9 @@ import dev.stagefarm.proto.v1.StageTask;
 import dev.stagefarm.testkit.KafkaFixture;
 import dev.stagefarm.worker.ChildJvm;
 import dev.stagefarm.worker.EventWatcher;
+import dev.stagefarm.worker.StageFailedException;
+import dev.stagefarm.worker.StageFailure;
+import dev.stagefarm.worker.StageRunner;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -91,6 +94,30 @@ class TaskLoopTest {
   }
 
   @Test
+  void anInfrastructureFaultIsReleasedAndRetriedOnAnotherWorkerWhileTheFaultyOnePauses() {
+    String build = "fault-" + UUID.randomUUID();
+    StageRunner faulty = (task, progress) -> {
+      throw new StageFailedException(StageFailure.infrastructure(0, 2, "worker I/O failed: No space left on device"));
+    };
+    try (EventWatcher watcher = new EventWatcher(bootstrap);
+        TaskLoop broken = new TaskLoop(settings("worker-faulty", Duration.ofSeconds(5), Duration.ofSeconds(60)), 1,
+            Duration.ofMillis(500), faulty).start()) {
+      publish(task(build, "s", 100));
+      StageEvent failed = watcher.await(of(build, KindCase.FAILED), Duration.ofSeconds(30));
+      assertThat(failed.getWorkerId()).isEqualTo("worker-faulty");
+      assertThat(failed.getFailed().getRetriable()).isTrue();
+      // the record was released; the faulty worker claims nothing while it pauses, a healthy one takes it
+      try (TaskLoop healthy = loop("worker-healthy", Duration.ofSeconds(5)).start()) {
+        StageEvent done = watcher.await(of(build, KindCase.COMPLETED), Duration.ofSeconds(60));
+        assertThat(done.getWorkerId()).isEqualTo("worker-healthy");
+      }
+      assertThat(watcher.events(of(build, KindCase.STARTED)))
+          .extracting(StageEvent::getWorkerId)
+          .containsExactly("worker-faulty", "worker-healthy");
+    }
+  }
+
+  @Test
   void aKilledWorkersTaskIsCompletedByAnotherWorkerExactlyOnce() throws Exception {
     String build = "kill-" + UUID.randomUUID();
     Process child = ChildJvm.startReady(WorkerProcessMain.class, bootstrap, "worker-doomed");
@@ -118,9 +145,12 @@ class TaskLoopTest {
   }
 
   private static TaskLoop loop(String workerId, Duration grace) {
-    TaskSlot.Settings settings = new TaskSlot.Settings(bootstrap, Topics.WORKER_SHARE_GROUP, workerId,
-        Duration.ofMillis(500), grace, Duration.ofSeconds(10));
-    return new TaskLoop(settings, 1, Duration.ofMillis(500), new SleepingRunner(workerId));
+    return new TaskLoop(settings(workerId, grace, Duration.ZERO), 1, Duration.ofMillis(500), new SleepingRunner(workerId));
+  }
+
+  private static TaskSlot.Settings settings(String workerId, Duration grace, Duration faultPause) {
+    return new TaskSlot.Settings(bootstrap, Topics.WORKER_SHARE_GROUP, workerId, Duration.ofMillis(500), grace,
+        Duration.ofSeconds(10), faultPause);
   }
 
   private static StageTask task(String build, String stage, long sleepMs) {

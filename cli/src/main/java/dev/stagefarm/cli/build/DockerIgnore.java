@@ -1,19 +1,20 @@
 package dev.stagefarm.cli.build;
 
+import dev.stagefarm.cli.UserError;
+import dev.stagefarm.program.PathPattern;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
- * {@code .dockerignore} rules with Docker's semantics: patterns in Go {@code filepath.Match}
- * syntax plus {@code **}, matched against the path or any of its parent directories; the last
- * matching rule wins, and {@code !} re-includes.
+ * {@code .dockerignore} rules with Docker's semantics (moby's ignorefile and patternmatcher):
+ * patterns in {@link PathPattern.Syntax#PATTERN_MATCHER} syntax, matched against the path or any
+ * of its parent directories; the last matching rule wins, and {@code !} re-includes.
  */
 public final class DockerIgnore {
-  private record Rule(Pattern pattern, boolean exclude) {}
+  private record Rule(PathPattern pattern, boolean exclude) {}
 
   private final List<Rule> rules;
 
@@ -31,22 +32,32 @@ public final class DockerIgnore {
     return Files.isRegularFile(file) ? parse(Files.readString(file)) : none();
   }
 
+  /** @throws UserError for a malformed pattern or a lone {@code !}, naming the line, as BuildKit refuses them */
   public static DockerIgnore parse(String text) {
     List<Rule> rules = new ArrayList<>();
-    for (String raw : text.split("\n")) {
+    String[] lines = text.split("\n");
+    for (int i = 0; i < lines.length; i++) {
+      String raw = i == 0 && lines[i].startsWith("\uFEFF") ? lines[i].substring(1) : lines[i];
+      // Like moby's reader: a comment is a line starting with '#' before any trimming.
+      if (raw.startsWith("#")) {
+        continue;
+      }
       String line = raw.strip();
-      if (line.isEmpty() || line.startsWith("#")) {
+      if (line.isEmpty()) {
         continue;
       }
       boolean include = line.startsWith("!");
       if (include) {
         line = line.substring(1).strip();
+        if (line.isEmpty()) {
+          throw new UserError(".dockerignore line " + (i + 1) + ": illegal exclusion pattern \"!\"");
+        }
       }
-      String cleaned = clean(line);
-      if (cleaned.isEmpty()) {
-        continue;
+      try {
+        rules.add(new Rule(PathPattern.compile(line, PathPattern.Syntax.PATTERN_MATCHER), !include));
+      } catch (IllegalArgumentException e) {
+        throw new UserError(".dockerignore line " + (i + 1) + ": " + e.getMessage(), e);
       }
-      rules.add(new Rule(toRegex(cleaned), !include));
     }
     return new DockerIgnore(rules);
   }
@@ -67,10 +78,10 @@ public final class DockerIgnore {
     return rules.stream().anyMatch(r -> !r.exclude());
   }
 
-  private static boolean matchesSelfOrParent(Pattern pattern, String path) {
+  private static boolean matchesSelfOrParent(PathPattern pattern, String path) {
     String candidate = path;
     while (true) {
-      if (pattern.matcher(candidate).matches()) {
+      if (pattern.matches(candidate)) {
         return true;
       }
       int slash = candidate.lastIndexOf('/');
@@ -79,55 +90,5 @@ public final class DockerIgnore {
       }
       candidate = candidate.substring(0, slash);
     }
-  }
-
-  private static String clean(String pattern) {
-    String p = pattern.replace('\\', '/');
-    List<String> parts = new ArrayList<>();
-    for (String part : p.split("/")) {
-      if (part.isEmpty() || part.equals(".")) {
-        continue;
-      }
-      if (part.equals("..")) {
-        if (!parts.isEmpty()) {
-          parts.remove(parts.size() - 1);
-        }
-        continue;
-      }
-      parts.add(part);
-    }
-    return String.join("/", parts);
-  }
-
-  private static Pattern toRegex(String pattern) {
-    StringBuilder regex = new StringBuilder();
-    for (int i = 0; i < pattern.length(); i++) {
-      char c = pattern.charAt(i);
-      if (c == '*' && i + 1 < pattern.length() && pattern.charAt(i + 1) == '*') {
-        i++;
-        if (i + 1 < pattern.length() && pattern.charAt(i + 1) == '/') {
-          i++;
-          regex.append("(?:.*/)?");
-        } else {
-          regex.append(".*");
-        }
-      } else if (c == '*') {
-        regex.append("[^/]*");
-      } else if (c == '?') {
-        regex.append("[^/]");
-      } else if (c == '[') {
-        int end = pattern.indexOf(']', i + 1);
-        if (end < 0) {
-          regex.append("\\[");
-        } else {
-          String body = pattern.substring(i + 1, end);
-          regex.append('[').append(body.startsWith("!") ? "^" + body.substring(1) : body).append(']');
-          i = end;
-        }
-      } else {
-        regex.append(Pattern.quote(String.valueOf(c)));
-      }
-    }
-    return Pattern.compile(regex.toString());
   }
 }

@@ -1,5 +1,6 @@
 package dev.stagefarm.cli.e2e;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -26,6 +27,22 @@ final class ImageChecks {
       throw new AssertionError("umoci unpack failed: " + unpack.output());
     }
     return bundle;
+  }
+
+  /** The image config of the manifest tagged {@code tag} in an unpacked OCI layout. */
+  static JsonNode imageConfig(Path layout, String tag) throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    for (JsonNode manifest : json.readTree(layout.resolve("index.json").toFile()).path("manifests")) {
+      if (tag.equals(manifest.path("annotations").path("org.opencontainers.image.ref.name").asText())) {
+        JsonNode image = json.readTree(blob(layout, manifest.path("digest").asText()).toFile());
+        return json.readTree(blob(layout, image.path("config").path("digest").asText()).toFile());
+      }
+    }
+    throw new AssertionError("no manifest tagged " + tag + " in " + layout);
+  }
+
+  private static Path blob(Path layout, String digest) {
+    return layout.resolve("blobs").resolve(digest.replace(':', '/'));
   }
 
   /** Runs the bundle's default process with runc (no terminal) and returns its exit code and output. */

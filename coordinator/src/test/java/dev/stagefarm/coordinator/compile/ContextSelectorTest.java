@@ -10,18 +10,8 @@ import org.junit.jupiter.api.Test;
 
 class ContextSelectorTest {
   final ContextSelector context =
-      new TestContext()
-          .file("a.txt", "a")
-          .file("b.txt", "b")
+      TestContext.project()
           .file("c.md", "c")
-          .dir("src")
-          .file("src/main.go", "main")
-          .dir("src/pkg")
-          .file("src/pkg/util.go", "util")
-          .file("src/pkg/notes.txt", "notes")
-          .dir("realdir")
-          .file("realdir/inner.txt", "inner")
-          .symlink("linkdir", "realdir")
           .symlink("up", "../../realdir/inner.txt")
           .symlink("abs", "/realdir")
           .symlink("dangling", "nowhere")

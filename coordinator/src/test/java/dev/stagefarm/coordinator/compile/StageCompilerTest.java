@@ -23,21 +23,7 @@ import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 
 class StageCompilerTest {
-  final TestBuild build = new TestBuild();
-
-  StageCompilerTest() {
-    build.context
-        .file("a.txt", "a")
-        .file("b.txt", "b")
-        .dir("src")
-        .file("src/main.go", "main")
-        .dir("src/pkg")
-        .file("src/pkg/util.go", "util")
-        .file("src/pkg/notes.txt", "notes")
-        .dir("realdir")
-        .file("realdir/inner.txt", "inner")
-        .symlink("linkdir", "realdir");
-  }
+  final TestBuild build = new TestBuild(TestContext.project());
 
   static Action.Exec exec(Op op) {
     return (Action.Exec) op.action().orElseThrow();
@@ -209,10 +195,14 @@ class StageCompilerTest {
 
   @Test
   void excludedContextEntriesAreLeftOutOfTheSelection() {
-    Action.Copy copy = copy(lastOp("FROM busybox\nCOPY --exclude=*.txt src /src/\n"));
+    Action.Copy copy = copy(lastOp("FROM busybox\nCOPY --exclude=pkg/*.txt src /src/\n"));
     ContextSelection src = ((CopySource.FromContext) copy.sources().getFirst()).selection();
     assertThat(src.entries()).extracting(ContextFile::path).containsExactly("", "main.go", "pkg", "pkg/util.go");
-    assertThat(copy.exclude()).containsExactly("*.txt");
+    assertThat(copy.exclude()).containsExactly("pkg/*.txt");
+    // patterns are relative to what is copied, and "*" stays in its directory (patternmatcher)
+    Action.Copy topLevel = copy(lastOp("FROM busybox\nCOPY --exclude=*.txt src /src/\n"));
+    assertThat(((CopySource.FromContext) topLevel.sources().getFirst()).selection().entries())
+        .extracting(ContextFile::path).contains("pkg/notes.txt");
   }
 
   @Test
@@ -229,7 +219,7 @@ class StageCompilerTest {
   @Test
   void theDestinationIsAbsoluteAgainstTheWorkdirAndADirectoryWhenTheDockerfileSaysSo() {
     List<Op> ops = build.last(
-        "FROM busybox\nWORKDIR /app\nCOPY a.txt .\nCOPY a.txt b\nCOPY a.txt b.txt sub\nCOPY *.go one.go\n").ops();
+        "FROM busybox\nWORKDIR /app\nCOPY a.txt .\nCOPY a.txt b\nCOPY a.txt b.txt sub\nCOPY src/*.go one.go\n").ops();
     assertThat(copy(ops.get(1))).extracting(Action.Copy::dest, Action.Copy::destIsDir)
         .containsExactly("/app", true);
     assertThat(copy(ops.get(2))).extracting(Action.Copy::dest, Action.Copy::destIsDir)
@@ -237,6 +227,7 @@ class StageCompilerTest {
     assertThat(copy(ops.get(3))).extracting(Action.Copy::dest, Action.Copy::destIsDir)
         .containsExactly("/app/sub", true);
     // a wildcard alone does not make a directory (BuildKit's COPY f*.go foo2.go writes the file foo2.go)
+    assertThat(contextPaths(copy(ops.get(4)))).containsExactly("src/main.go");
     assertThat(copy(ops.get(4)).destIsDir()).isFalse();
   }
 

@@ -29,10 +29,14 @@ final class TestBuild {
   static final CacheKey KEY = new CacheKey("0".repeat(64));
   static final String PINNED = "@sha256:" + "1".repeat(64);
 
-  final TestContext context = new TestContext();
+  final TestContext context;
   final Map<String, ImageConfig> images = new HashMap<>();
   final Map<String, String> buildArgs = new HashMap<>();
   String buildId = "build-1";
+
+  TestBuild(TestContext context) {
+    this.context = context;
+  }
 
   static ImageConfig busybox() {
     return ImageConfig.scratch(Platform.LINUX_AMD64).updateConfig(c -> c.withEnv("PATH", "/bin"));

@@ -11,15 +11,25 @@ import java.util.TreeMap;
 final class TestContext {
   private final Map<String, ContextEntry> entries = new TreeMap<>();
 
+  /** Two top-level files, a small Go tree, and a directory reached through a symlink. */
+  static TestContext project() {
+    return new TestContext()
+        .file("a.txt", "a")
+        .file("b.txt", "b")
+        .dir("src")
+        .file("src/main.go", "main")
+        .dir("src/pkg")
+        .file("src/pkg/util.go", "util")
+        .file("src/pkg/notes.txt", "notes")
+        .dir("realdir")
+        .file("realdir/inner.txt", "inner")
+        .symlink("linkdir", "realdir");
+  }
+
   TestContext file(String path, String content) {
     byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
     return add(ContextEntry.newBuilder().setPath(path).setType(ContextEntry.Type.FILE).setMode(0644)
         .setDigest(Digest.of(bytes).toString()).setSize(bytes.length).setMtimeMs(1_700_000_000_000L));
-  }
-
-  TestContext executable(String path, String content) {
-    file(path, content);
-    return add(entries.get(path).toBuilder().setMode(0755));
   }
 
   TestContext dir(String path) {

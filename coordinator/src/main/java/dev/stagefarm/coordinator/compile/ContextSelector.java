@@ -88,7 +88,12 @@ public final class ContextSelector {
       }
       for (String below : includedBelow(resolvedRoot, "", include)) {
         String match = join(resolvedRoot, below);
-        out.add(new ContextSelection(match, below, filter(tree.subtree(match), below + "/", exclude)));
+        List<ContextFile> entries = filter(tree.subtree(match), below + "/", exclude);
+        // copied from the pivot, the match itself is below what is copied: --exclude can drop it
+        if (exclude.excludes(below) && entries.size() == 1) {
+          continue;
+        }
+        out.add(new ContextSelection(match, below, entries));
       }
     }
     if (out.isEmpty() && required) {

@@ -139,6 +139,18 @@ class ContextSelectorTest {
   }
 
   @Test
+  void aWildcardMatchItselfIsNeverExcludedButWithParentsItIs() {
+    // BuildKit copies each match from its own root: --exclude sees only what is under it
+    assertThat(context.select("*.txt", ExcludeFilter.of(List.of("b.txt"))))
+        .extracting(ContextSelection::path).containsExactly("a.txt", "b.txt");
+    // with --parents the copy starts at the pivot, so the match has a path there
+    assertThat(context.selectWithParents("./*.txt", ExcludeFilter.of(List.of("b.txt"))))
+        .extracting(ContextSelection::path).containsExactly("a.txt");
+    assertThat(context.selectWithParents("src/./pkg", ExcludeFilter.of(List.of("pkg", "!pkg/util.go"))))
+        .singleElement().satisfies(s -> assertThat(paths(s)).containsExactly("", "util.go"));
+  }
+
+  @Test
   void parentsWithAMissingPlainPathIsAnErrorAndWithAWildcardIsNot() {
     assertThatThrownBy(() -> context.selectWithParents("src/./nope.go", ExcludeFilter.NONE))
         .hasMessage("\"src/./nope.go\" not found in the build context");

@@ -1,6 +1,7 @@
 package dev.stagefarm.worker;
 
-import dev.stagefarm.proto.v1.Layer;
+import dev.stagefarm.worker.store.LayerRef;
+import java.util.Optional;
 
 /** What a running stage reports while it executes; the task loop turns it into events. */
 public interface StageProgress {
@@ -11,8 +12,8 @@ public interface StageProgress {
   /** Output of a RUN (already chunked and rate-limited by the caller). */
   void log(int index, byte[] data, boolean stderr);
 
-  /** Instruction {@code index} finished; {@code layer} is null for metadata-only instructions. */
-  void instructionDone(int index, Layer layer, boolean cached, long startedMs, long finishedMs);
+  /** Instruction {@code index} finished; no layer when it changed no file. */
+  void instructionDone(int index, Optional<LayerRef> layer, boolean cached, long startedMs, long finishedMs);
 
   /** A progress sink that drops everything, for runs nobody watches. */
   StageProgress NONE = new StageProgress() {
@@ -23,6 +24,6 @@ public interface StageProgress {
     public void log(int index, byte[] data, boolean stderr) {}
 
     @Override
-    public void instructionDone(int index, Layer layer, boolean cached, long startedMs, long finishedMs) {}
+    public void instructionDone(int index, Optional<LayerRef> layer, boolean cached, long startedMs, long finishedMs) {}
   };
 }

@@ -8,6 +8,9 @@ import dev.stagefarm.worker.kafka.FarmTopics;
 import dev.stagefarm.worker.kafka.TaskLoop;
 import dev.stagefarm.worker.kafka.TaskSlot;
 import dev.stagefarm.worker.layers.LayerCache;
+import dev.stagefarm.worker.s3.S3CacheRecords;
+import dev.stagefarm.worker.s3.S3ContentStore;
+import dev.stagefarm.worker.store.ContentStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -52,8 +55,10 @@ public final class Worker implements AutoCloseable {
       if (config.createTopics()) {
         FarmTopics.ensure(config.kafka(), FarmTopics.Layout.singleBroker());
       }
-      LayerCache layers = new LayerCache(workDir.layers(), config.layerCacheBytes(), store);
-      StageRunner executor = StageExecutors.create(config, workDir, store, layers, nofileHardLimit());
+      ContentStore content = new S3ContentStore(store);
+      LayerCache layers = new LayerCache(workDir.layers(), config.layerCacheBytes(), content);
+      StageRunner executor = StageExecutors.create(config, workDir, content, new S3CacheRecords(store), layers,
+          nofileHardLimit());
       TaskSlot.Settings settings = new TaskSlot.Settings(config.kafka(), config.shareGroup(), config.workerId(),
           config.pollTimeout(), config.shutdownGrace(), Duration.ofSeconds(30));
       loop = new TaskLoop(settings, config.concurrency(), config.heartbeatInterval(), executor).start();

@@ -7,12 +7,11 @@ import dev.stagefarm.oci.layer.LayerExtractor;
 import dev.stagefarm.oci.store.BlobStore;
 import dev.stagefarm.oci.store.Namespace;
 import dev.stagefarm.oci.store.S3Config;
+import dev.stagefarm.program.ProgramCodec;
+import dev.stagefarm.program.StageProgram;
 import dev.stagefarm.proto.Topics;
-import dev.stagefarm.proto.v1.ContextEntry;
-import dev.stagefarm.proto.v1.ContextManifest;
 import dev.stagefarm.proto.v1.Descriptor;
 import dev.stagefarm.proto.v1.ImageState;
-import dev.stagefarm.proto.v1.Instruction;
 import dev.stagefarm.proto.v1.Layer;
 import dev.stagefarm.proto.v1.StageEvent;
 import dev.stagefarm.proto.v1.StageInput;
@@ -23,10 +22,8 @@ import dev.stagefarm.testkit.S3Fixture;
 import dev.stagefarm.testkit.TempDirectories;
 import dev.stagefarm.worker.config.WorkerConfig;
 import dev.stagefarm.worker.kafka.FarmTopics;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -115,51 +112,31 @@ public final class StageHarness implements AutoCloseable {
     return busybox;
   }
 
-  /** Uploads files (path → content; mode 0644) as a build context; returns the manifest reference. */
-  public String context(Map<String, String> files) throws IOException {
-    Map<String, byte[]> bytes = new TreeMap<>();
-    files.forEach((k, v) -> bytes.put(k, v.getBytes(StandardCharsets.UTF_8)));
-    return contextBytes(bytes);
-  }
-
-  public String contextBytes(Map<String, byte[]> files) throws IOException {
-    TreeMap<String, ContextEntry> entries = new TreeMap<>();
-    for (Map.Entry<String, byte[]> f : files.entrySet()) {
-      byte[] content = f.getValue();
-      Digest digest = Digest.of(content);
-      store.put(Namespace.CONTEXT, digest, content.length, new ByteArrayInputStream(content));
-      String[] parts = f.getKey().split("/");
-      StringBuilder dir = new StringBuilder();
-      for (int i = 0; i < parts.length - 1; i++) {
-        dir.append(i == 0 ? "" : "/").append(parts[i]);
-        entries.putIfAbsent(dir.toString(), ContextEntry.newBuilder().setPath(dir.toString())
-            .setType(ContextEntry.Type.DIRECTORY).setMode(0755).setMtimeMs(1_000_000).build());
+  /** Uploads files (path → content) as a build context in the store; select from it for COPY and bind mounts. */
+  public TestContext context(Map<String, String> files) {
+    return new TestContext(TestContext.utf8(files), content -> {
+      try {
+        return store.putBytes(Namespace.CONTEXT, content).digest();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
       }
-      entries.put(f.getKey(), ContextEntry.newBuilder().setPath(f.getKey()).setType(ContextEntry.Type.FILE)
-          .setMode(0644).setDigest(digest.toString()).setSize(content.length).setMtimeMs(1_000_000).build());
-    }
-    byte[] manifest = ContextManifest.newBuilder().setSchemaVersion(1).addAllEntries(entries.values()).build().toByteArray();
-    var stored = store.putBytes(Namespace.CONTEXT, manifest);
-    return Namespace.CONTEXT.key(stored.digest());
+    });
   }
 
-  public StageTask.Builder task(String dockerfile, int stageIndex, ImageState base) {
+  /** A schema-2 task carrying {@code program}, on {@code base}. */
+  public StageTask.Builder task(StageProgram program, ImageState base) {
     return StageTask.newBuilder()
         .setSchemaVersion(Topics.SCHEMA_VERSION)
         .setBuildId("b-" + UUID.randomUUID())
-        .setStageId(stageIndex + "-s")
+        .setStageId("0-" + program.stageName())
+        .setStageName(program.stageName())
         .setAttempt(1)
         .setBase(base)
-        .setDockerfile(com.google.protobuf.ByteString.copyFromUtf8(dockerfile))
-        .setStageIndex(stageIndex);
+        .setProgram(ProgramCodec.toProto(program));
   }
 
   public static StageInput input(String name, ImageState result) {
     return StageInput.newBuilder().setName(name).setResult(result).build();
-  }
-
-  public static Instruction cacheKey(String key) {
-    return Instruction.newBuilder().setCacheKey(key).build();
   }
 
   /** Publishes the task and returns its completed or failed event. */

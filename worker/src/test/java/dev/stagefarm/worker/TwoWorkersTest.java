@@ -39,7 +39,8 @@ class TwoWorkersTest {
   void bothWorkersTakeTasks() throws Exception {
     List<StageTask> tasks = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
-      StageTask task = farm.task("FROM busybox\nRUN sleep 2 && echo " + i + " > /n\n", 0, farm.busybox()).build();
+      StageTask task = farm.task(ProgramBuilder.program().run("sleep 2 && echo " + i + " > /n").build(),
+          farm.busybox()).build();
       tasks.add(task);
       farm.publish(task);
     }

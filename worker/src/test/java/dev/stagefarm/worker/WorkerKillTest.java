@@ -41,11 +41,11 @@ class WorkerKillTest {
     Path childSecrets = Files.createDirectories(farm.workDir.resolve("doomed-secrets"));
     // only the doomed worker has this secret: its RUN sleeps, the survivor's does not
     Files.writeString(childSecrets.resolve("mode"), "slow");
-    String dockerfile = """
-        FROM busybox
-        RUN --mount=type=secret,id=mode,env=MODE if [ "$MODE" = slow ]; then echo sleeping; sleep 300; fi; echo done > /result.txt
-        """;
-    StageTask task = farm.task(dockerfile, 0, farm.busybox()).build();
+    var modeSecret = new dev.stagefarm.program.Mount.Secret("", "mode", "MODE", false, java.util.OptionalInt.empty(),
+        java.util.OptionalInt.empty(), java.util.OptionalInt.empty());
+    StageTask task = farm.task(ProgramBuilder.program().run(ProgramBuilder.exec(
+            "if [ \"$MODE\" = slow ]; then echo sleeping; sleep 300; fi; echo done > /result.txt").mount(modeSecret))
+        .build(), farm.busybox()).build();
 
     Process child = ChildJvm.startReady(WorkerMain.class, farm.kafka, farm.s3.endpoint(), farm.s3.accessKey(),
         farm.s3.secretKey(), farm.s3.bucket(), childWork.toString(), "doomed", childSecrets.toString());

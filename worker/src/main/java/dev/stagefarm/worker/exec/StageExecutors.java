@@ -1,10 +1,11 @@
 package dev.stagefarm.worker.exec;
 
-import dev.stagefarm.oci.store.BlobStore;
 import dev.stagefarm.worker.config.WorkerConfig;
 import dev.stagefarm.worker.layers.LayerCache;
 import dev.stagefarm.worker.runtime.OciBundle;
 import dev.stagefarm.worker.runtime.Runc;
+import dev.stagefarm.worker.store.CacheRecords;
+import dev.stagefarm.worker.store.ContentStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,8 +18,8 @@ public final class StageExecutors {
    * @param layout where the worker keeps its state
    * @param nofileHardLimit the process' hard RLIMIT_NOFILE (containers may not exceed it)
    */
-  public static StageExecutor create(WorkerConfig config, WorkDir layout, BlobStore store, LayerCache layers,
-      long nofileHardLimit) throws IOException {
+  public static StageExecutor create(WorkerConfig config, WorkDir layout, ContentStore store, CacheRecords records,
+      LayerCache layers, long nofileHardLimit) throws IOException {
     String resolvConf = Files.exists(Path.of("/etc/resolv.conf")) ? Files.readString(Path.of("/etc/resolv.conf")) : "";
     RunEnvironment environment = new RunEnvironment(
         new Runc(config.runc(), layout.runcState()),
@@ -28,7 +29,7 @@ public final class StageExecutors {
         config.network().equals("host"),
         resolvConf,
         config.allowInsecure());
-    return new StageExecutor(store, layers, environment, Files.createDirectories(layout.stages()),
+    return new StageExecutor(store, records, layers, environment, Files.createDirectories(layout.stages()),
         "sf-" + Integer.toHexString(config.workerId().hashCode()),
         new StageExecutor.OutputLimits(config.logRateBytesPerSecond(), config.logMaxBytes()));
   }

@@ -13,11 +13,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One stage's scratch space on the worker: the stack of lower dirs (the base's cached layers, then
- * the upper dir of each filesystem-changing instruction so far), and the mounts made on it.
+ * the upper dir of each filesystem-changing op so far), and the mounts made on it.
  * {@link #close()} unmounts everything below it and deletes it, whatever happened.
  *
  * <pre>
- *   ws/u3  ws/w3  ws/m  ws/k3   upper, overlay work dir, merged view, lower-dir links of instruction 3
+ *   ws/u3  ws/w3  ws/m  ws/k3   upper, overlay work dir, merged view, lower-dir links of op 3
  * </pre>
  */
 final class StageWorkspace implements AutoCloseable {
@@ -27,7 +27,7 @@ final class StageWorkspace implements AutoCloseable {
   private final List<Path> stack = new ArrayList<>(); // the stage's filesystem, bottom first
   private final List<LayerCache.Lease> leases = new ArrayList<>(); // released with the workspace
   private final List<Path> producedUppers = new ArrayList<>();
-  private final List<String> producedDiffIds = new ArrayList<>();
+  private final List<dev.stagefarm.oci.Digest> producedDiffIds = new ArrayList<>();
 
   StageWorkspace(Path dir) throws IOException {
     this.dir = dir;
@@ -55,7 +55,7 @@ final class StageWorkspace implements AutoCloseable {
     return lowers;
   }
 
-  /** A writable view for one instruction: the current stack plus a fresh upper dir. */
+  /** A writable view for one op: the current stack plus a fresh upper dir. */
   Layered mountWritable(String name) throws IOException {
     Path upper = Files.createDirectories(dir.resolve("u" + name));
     Path work = Files.createDirectories(dir.resolve("w" + name));
@@ -64,8 +64,8 @@ final class StageWorkspace implements AutoCloseable {
     return new Layered(upper, work, merged);
   }
 
-  /** The upper dir of a finished instruction becomes the next instruction's top lower dir. */
-  void pushLayer(Path upper, String diffId) {
+  /** The upper dir of a finished op becomes the next op's top lower dir. */
+  void pushLayer(Path upper, dev.stagefarm.oci.Digest diffId) {
     stack.add(upper);
     producedUppers.add(upper);
     producedDiffIds.add(diffId);
@@ -79,7 +79,7 @@ final class StageWorkspace implements AutoCloseable {
   void adoptLayersInto(LayerCache cache) {
     for (int i = 0; i < producedUppers.size(); i++) {
       try {
-        cache.adopt(dev.stagefarm.oci.Digest.parse(producedDiffIds.get(i)), producedUppers.get(i),
+        cache.adopt(producedDiffIds.get(i), producedUppers.get(i),
             Trees.sizeOf(producedUppers.get(i)));
       } catch (IOException e) {
         log.warn("keeping layer {} in the cache failed: {}", producedDiffIds.get(i), e.toString());
@@ -87,7 +87,7 @@ final class StageWorkspace implements AutoCloseable {
     }
   }
 
-  /** A mounted overlay for one instruction; closing unmounts it (the upper dir stays). */
+  /** A mounted overlay for one op; closing unmounts it (the upper dir stays). */
   final class Layered implements AutoCloseable {
     final Path upper;
     final Path work;

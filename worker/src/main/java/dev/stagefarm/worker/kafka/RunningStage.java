@@ -1,10 +1,11 @@
 package dev.stagefarm.worker.kafka;
 
 import dev.stagefarm.proto.v1.ImageState;
-import dev.stagefarm.proto.v1.Layer;
 import dev.stagefarm.proto.v1.StageTask;
 import dev.stagefarm.worker.StageFailure;
 import dev.stagefarm.worker.StageProgress;
+import dev.stagefarm.worker.store.LayerRef;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -114,7 +115,7 @@ final class RunningStage implements StageProgress {
   }
 
   @Override
-  public void instructionDone(int index, Layer layer, boolean cached, long startedMs, long finishedMs) {
+  public void instructionDone(int index, Optional<LayerRef> layer, boolean cached, long startedMs, long finishedMs) {
     publisher.publish(events.instructionDone(index, layer, cached, startedMs, finishedMs));
   }
 }

@@ -2,10 +2,12 @@ package dev.stagefarm.worker.kafka;
 
 import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.ImageState;
-import dev.stagefarm.proto.v1.Layer;
 import dev.stagefarm.proto.v1.StageEvent;
 import dev.stagefarm.proto.v1.StageTask;
 import dev.stagefarm.worker.StageFailure;
+import dev.stagefarm.worker.store.LayerRef;
+import dev.stagefarm.worker.wire.WireLayers;
+import java.util.Optional;
 import java.time.Clock;
 
 /** Builds the events of one task attempt on one worker: the envelope fields are filled once here. */
@@ -37,15 +39,13 @@ public final class TaskEvents {
         .build();
   }
 
-  public StageEvent instructionDone(int index, Layer layer, boolean cached, long startedMs, long finishedMs) {
+  public StageEvent instructionDone(int index, Optional<LayerRef> layer, boolean cached, long startedMs, long finishedMs) {
     StageEvent.InstructionDone.Builder done = StageEvent.InstructionDone.newBuilder()
         .setInstructionIndex(index)
         .setCached(cached)
         .setStartedMs(startedMs)
         .setFinishedMs(finishedMs);
-    if (layer != null) {
-      done.setLayer(layer);
-    }
+    layer.ifPresent(l -> done.setLayer(WireLayers.toProto(l)));
     return envelope().setInstructionDone(done).build();
   }
 

@@ -2,7 +2,7 @@ package dev.stagefarm.worker.layers;
 
 import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.layer.LayerExtractor;
-import dev.stagefarm.oci.store.BlobStore;
+import dev.stagefarm.worker.store.ContentStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -26,7 +26,7 @@ public final class LayerCache {
 
   private final Path root;
   private final long maxBytes;
-  private final BlobStore store;
+  private final ContentStore store;
   /** diff_id hex → entry, in access order (LRU first). Guarded by {@code this}. */
   private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
   private final Map<String, Object> extractionLocks = new ConcurrentHashMap<>();
@@ -43,7 +43,7 @@ public final class LayerCache {
     }
   }
 
-  public LayerCache(Path root, long maxBytes, BlobStore store) throws IOException {
+  public LayerCache(Path root, long maxBytes, ContentStore store) throws IOException {
     this.root = root;
     this.maxBytes = maxBytes;
     this.store = store;
@@ -100,7 +100,7 @@ public final class LayerCache {
       Path tmp = Files.createTempDirectory(root, ".extract-");
       try {
         LayerExtractor.Result result;
-        try (InputStream in = store.open(blob)) {
+        try (InputStream in = store.openBlob(blob)) {
           result = new LayerExtractor(LayerExtractor.Mode.OVERLAY_LOWER).extract(in, tmp);
         }
         if (!result.diffId().equals(diffId)) {

@@ -38,14 +38,28 @@ public final class HostProcess {
       errReader.join();
       if (exit != 0) {
         String message = new String(err[0], StandardCharsets.UTF_8).strip();
-        throw new IOException(summary(command) + " failed with exit code " + exit
-            + (message.isEmpty() ? "" : ": " + tail(message, 1000)));
+        throw new ExitException(summary(command) + " failed with exit code " + exit
+            + (message.isEmpty() ? "" : ": " + tail(message, 1000)), exit);
       }
       return out;
     } catch (InterruptedException e) {
       process.destroyForcibly();
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted while running " + summary(command));
+    }
+  }
+
+  /** The tool ran and exited non-zero; what that means (bad input or a host fault) is the caller's to say. */
+  public static final class ExitException extends IOException {
+    private final int exitCode;
+
+    ExitException(String message, int exitCode) {
+      super(message);
+      this.exitCode = exitCode;
+    }
+
+    public int exitCode() {
+      return exitCode;
     }
   }
 

@@ -17,7 +17,7 @@ public final class UserResolver {
   private UserResolver() {}
 
   /** @throws UnknownUserException when a name is not in the image */
-  public static ResolvedUser resolve(Path rootfs, String user) throws IOException {
+  public static ResolvedUser resolve(Path rootfs, String user) throws IOException, UnknownUserException {
     if (user == null || user.isEmpty()) {
       user = "root";
     }
@@ -76,6 +76,33 @@ public final class UserResolver {
     return new ResolvedUser(uid, gid, additional, home);
   }
 
+  /**
+   * The owner {@code COPY/ADD --chown} gives files, as BuildKit resolves it: a numeric user is taken
+   * as it is and, without a group, is the group too ({@code 1001} is 1001:1001); a name comes
+   * from /etc/passwd with its primary group; a group, numeric or named (/etc/group), overrides it.
+   *
+   * @throws UnknownUserException when a name is not in the image
+   */
+  public static ResolvedUser resolveOwner(Path rootfs, String chown) throws IOException, UnknownUserException {
+    int colon = chown.indexOf(':');
+    String userPart = colon < 0 ? chown : chown.substring(0, colon);
+    String groupPart = colon < 0 ? "" : chown.substring(colon + 1);
+    long uid;
+    long gid;
+    if (isNumeric(userPart)) {
+      uid = Long.parseLong(userPart);
+      gid = uid;
+    } else {
+      ResolvedUser named = resolve(rootfs, userPart);
+      uid = named.uid();
+      gid = named.gid();
+    }
+    if (!groupPart.isEmpty()) {
+      gid = isNumeric(groupPart) ? Long.parseLong(groupPart) : resolve(rootfs, "0:" + groupPart).gid();
+    }
+    return new ResolvedUser(uid, gid, List.of(), "/");
+  }
+
   private static boolean isNumeric(String s) {
     return !s.isEmpty() && s.chars().allMatch(Character::isDigit);
   }
@@ -93,8 +120,8 @@ public final class UserResolver {
     return rows;
   }
 
-  /** USER names a user or group the image does not have. */
-  public static final class UnknownUserException extends IOException {
+  /** USER or --chown names a user or group the image does not have: the build's error. */
+  public static final class UnknownUserException extends dev.stagefarm.worker.UserError {
     public UnknownUserException(String message) {
       super(message);
     }

@@ -1,14 +1,11 @@
 package dev.stagefarm.worker.exec;
 
-import static dev.stagefarm.worker.StageHarness.completed;
+import static dev.stagefarm.worker.ProgramBuilder.exec;
+import static dev.stagefarm.worker.ProgramBuilder.program;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.stagefarm.proto.v1.ImageState;
-import dev.stagefarm.worker.StageHarness;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,27 +15,16 @@ import org.junit.jupiter.api.Test;
  */
 class InsecureRunTest {
   private static final long CAP_SYS_ADMIN = 1L << 21;
-  private static StageHarness farm;
-
-  @BeforeAll
-  static void start() throws Exception {
-    farm = new StageHarness(1, true, config -> config.withAllowInsecure(true));
-  }
-
-  @AfterAll
-  static void stop() {
-    farm.close();
-  }
 
   @Test
   void anAllowedInsecureRunHasEveryCapabilityAndOnlyThatRun() throws Exception {
-    String dockerfile = """
-        FROM busybox
-        RUN grep CapEff /proc/self/status | cut -f2 > /sandboxed-caps
-        RUN --security=insecure grep CapEff /proc/self/status | cut -f2 > /insecure-caps && mkdir /m && mount -t tmpfs t /m && umount /m && echo mounted > /mounted
-        """;
-    ImageState result = completed(farm.run(farm.task(dockerfile, 0, farm.busybox()).build()));
-    Path root = farm.unpack(result);
+    LocalStages stages = new LocalStages(true);
+    var result = stages.run(program()
+        .run("grep CapEff /proc/self/status | cut -f2 > /sandboxed-caps")
+        .run(exec("grep CapEff /proc/self/status | cut -f2 > /insecure-caps && mkdir /m && mount -t tmpfs t /m"
+            + " && umount /m && echo mounted > /mounted").insecure())
+        .build()).completed();
+    Path root = stages.unpack(result);
     long sandboxed = Long.parseLong(Files.readString(root.resolve("sandboxed-caps")).strip(), 16);
     long insecure = Long.parseLong(Files.readString(root.resolve("insecure-caps")).strip(), 16);
     assertThat(sandboxed & CAP_SYS_ADMIN).isZero();

@@ -2,7 +2,6 @@ package dev.stagefarm.worker.exec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.stagefarm.proto.v1.Layer;
 import dev.stagefarm.worker.StageProgress;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -26,7 +25,7 @@ class RunOutputTest {
     }
 
     @Override
-    public void instructionDone(int index, Layer layer, boolean cached, long startedMs, long finishedMs) {}
+    public void instructionDone(int index, java.util.Optional<dev.stagefarm.worker.store.LayerRef> layer, boolean cached, long startedMs, long finishedMs) {}
   }
 
   @Test

@@ -6,8 +6,8 @@ import dev.stagefarm.worker.StageProgress;
 import dev.stagefarm.worker.StageRunner;
 
 /**
- * A stand-in for the executor in protocol tests: "runs" a stage by sleeping {@code sleepMs} (a
- * build arg of the task) and returns an image state naming the worker that ran it.
+ * A stand-in for the executor in protocol tests: "runs" a stage by sleeping the milliseconds its
+ * task's stage name says ({@code sleep:1500}) and returns an image state naming the worker that ran it.
  */
 final class SleepingRunner implements StageRunner {
   private final String workerId;
@@ -26,7 +26,12 @@ final class SleepingRunner implements StageRunner {
   @Override
   public ImageState run(StageTask task, StageProgress progress) throws InterruptedException {
     progress.instructionStarted(0);
-    Thread.sleep(fixedSleepMs >= 0 ? fixedSleepMs : Long.parseLong(task.getBuildArgsOrDefault("sleepMs", "0")));
+    Thread.sleep(fixedSleepMs >= 0 ? fixedSleepMs : sleepMs(task));
     return ImageState.newBuilder().setOrigin("ran-by:" + workerId).build();
+  }
+
+  private static long sleepMs(StageTask task) {
+    String name = task.getStageName();
+    return name.startsWith("sleep:") ? Long.parseLong(name.substring("sleep:".length())) : 0;
   }
 }

@@ -129,7 +129,7 @@ class TaskLoopTest {
         .setBuildId(build)
         .setStageId(stage)
         .setAttempt(1)
-        .putAllBuildArgs(Map.of("sleepMs", Long.toString(sleepMs)))
+        .setStageName("sleep:" + sleepMs)
         .build();
   }
 

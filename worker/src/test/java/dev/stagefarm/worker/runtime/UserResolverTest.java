@@ -36,6 +36,19 @@ class UserResolverTest {
   }
 
   @Test
+  void aChownOwnerIsResolvedAsBuildKitDoes() throws Exception {
+    assertThat(UserResolver.resolveOwner(rootfs, "1001")).extracting(ResolvedUser::uid, ResolvedUser::gid)
+        .containsExactly(1001L, 1001L); // a uid alone is also the group, even for a uid passwd has
+    assertThat(UserResolver.resolveOwner(rootfs, "1000").gid()).isEqualTo(1000);
+    assertThat(UserResolver.resolveOwner(rootfs, "app")).extracting(ResolvedUser::uid, ResolvedUser::gid)
+        .containsExactly(1000L, 1000L);
+    assertThat(UserResolver.resolveOwner(rootfs, "app:docker").gid()).isEqualTo(999);
+    assertThat(UserResolver.resolveOwner(rootfs, "0:77").gid()).isEqualTo(77);
+    assertThatThrownBy(() -> UserResolver.resolveOwner(rootfs, "app:nogroup"))
+        .isInstanceOf(UserResolver.UnknownUserException.class).hasMessageContaining("nogroup");
+  }
+
+  @Test
   void anUnknownNameIsAnError() {
     assertThatThrownBy(() -> UserResolver.resolve(rootfs, "nobody-here"))
         .isInstanceOf(UserResolver.UnknownUserException.class).hasMessageContaining("nobody-here");

@@ -1,16 +1,10 @@
 package dev.stagefarm.worker.exec;
 
-import dev.stagefarm.dockerfile.instructions.CommandLine;
-import dev.stagefarm.dockerfile.instructions.InlineFile;
-import dev.stagefarm.dockerfile.instructions.NetworkMode;
-import dev.stagefarm.dockerfile.instructions.RunInstruction;
-import dev.stagefarm.dockerfile.instructions.RunMount;
-import dev.stagefarm.dockerfile.instructions.SecurityMode;
-import dev.stagefarm.dockerfile.parser.Heredocs;
-import dev.stagefarm.oci.image.ContainerConfig;
-import dev.stagefarm.worker.StageFailedException;
-import dev.stagefarm.worker.StageFailure;
+import dev.stagefarm.program.Action;
+import dev.stagefarm.program.InputPath;
+import dev.stagefarm.program.Mount;
 import dev.stagefarm.worker.StageProgress;
+import dev.stagefarm.worker.UserError;
 import dev.stagefarm.worker.runtime.ContainerSpec;
 import dev.stagefarm.worker.runtime.Mounts;
 import dev.stagefarm.worker.runtime.ResolvedUser;
@@ -28,47 +22,43 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Executes one RUN in a runc container over the instruction's overlay: argv from shell/exec form
- * and heredocs (BuildKit's dispatchRun), env, user, working dir, network, and the RUN's mounts.
+ * Executes one RUN in a runc container over the op's overlay: its argv (shell form already
+ * applied), env, user, working dir, network, and mounts.
  * Mount points the container needed but the image lacked are removed from the upper dir
  * afterwards, so they do not end up in the layer (BuildKit does the same).
  */
-final class RunStep {
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RunStep.class);
-  private static final List<String> DEFAULT_SHELL = List.of("/bin/sh", "-c");
+final class ExecAction {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ExecAction.class);
   private static final List<String> STANDARD_MOUNT_POINTS = List.of(
       "/proc", "/dev", "/sys", "/etc/hosts", "/etc/resolv.conf", "/etc/hostname");
   private static final Map<String, ReentrantLock> CACHE_LOCKS = new ConcurrentHashMap<>();
 
   private final RunEnvironment environment;
 
-  RunStep(RunEnvironment environment) {
+  ExecAction(RunEnvironment environment) {
     this.environment = environment;
   }
 
-  /** Runs {@code run}; returns normally when it exited 0. */
-  void execute(RunInstruction run, int index, ContainerConfig config, List<String> env, StageWorkspace.Layered fs,
-      SourceViews views, StageProgress progress, RunOutput.OutputBudget budget, String containerId)
-      throws StageFailedException, IOException, InterruptedException {
-    boolean privileged = run.security() == SecurityMode.INSECURE;
+  /**
+   * Runs {@code exec}; returns normally when it exited 0.
+   *
+   * @throws UserError when it exited non-zero, or its user, mounts or security mode are the build's error
+   */
+  void execute(Action.Exec exec, int op, StageWorkspace.Layered fs, StageSources sources, StageProgress progress,
+      RunOutput.OutputBudget budget, String containerId) throws IOException, UserError, InterruptedException {
+    boolean privileged = exec.insecure();
     if (privileged && !environment.allowInsecure()) {
       // BuildKit refuses it without the security.insecure entitlement; running it sandboxed would hide that
-      throw new StageFailedException(StageFailure.build(index, run.line(),
-          "--security=insecure is not allowed on this farm (the worker setting allow-insecure is false)"));
+      throw new UserError("--security=insecure is not allowed on this farm (the worker setting allow-insecure is false)");
     }
     Path rootfs = fs.merged;
-    ResolvedUser user;
-    try {
-      user = UserResolver.resolve(rootfs, config.user());
-    } catch (UserResolver.UnknownUserException e) {
-      throw new StageFailedException(StageFailure.build(index, run.line(), e.getMessage()));
-    }
-    String cwd = config.workingDir().isEmpty() ? "/" : config.workingDir();
+    ResolvedUser user = UserResolver.resolve(rootfs, exec.user());
+    String cwd = exec.cwd().isEmpty() ? "/" : exec.cwd();
     Path cwdOnHost = RootfsPaths.resolveLenient(rootfs, cwd);
     if (!Files.isDirectory(cwdOnHost)) {
       Files.createDirectories(cwdOnHost);
     }
-    List<String> processEnv = new ArrayList<>(env);
+    List<String> processEnv = new ArrayList<>(exec.env());
     if (processEnv.stream().noneMatch(e -> e.startsWith("HOME="))) {
       processEnv.add("HOME=" + user.home());
     }
@@ -78,8 +68,8 @@ final class RunStep {
     List<Path> tmpfsMounts = new ArrayList<>();
     List<String> mountPoints = new ArrayList<>(STANDARD_MOUNT_POINTS);
     try {
-      for (RunMount m : run.mounts()) {
-        ContainerSpec.Mount mount = prepareMount(m, index, run.line(), cwd, scratch, views, processEnv, held, tmpfsMounts);
+      for (Mount m : exec.mounts()) {
+        ContainerSpec.Mount mount = prepareMount(m, op, scratch, sources, processEnv, held, tmpfsMounts);
         if (mount != null) {
           mounts.add(mount);
           mountPoints.add(mount.destination());
@@ -87,17 +77,17 @@ final class RunStep {
       }
       List<Path> stubs = missingMountPoints(rootfs, mountPoints);
       Map<Path, List<Long>> anchors = stubAnchors(rootfs, stubs);
-      boolean hostNetwork = switch (run.network()) {
+      boolean hostNetwork = switch (exec.network()) {
         case HOST -> true;
         case NONE -> false;
         case DEFAULT -> environment.hostNetworkByDefault();
       };
-      List<String> args = argv(run.command(), config.shell());
+      List<String> args = exec.argv();
       ContainerSpec spec = new ContainerSpec(rootfs, args, processEnv, cwd, user, "buildkitsandbox", hostNetwork, mounts,
           privileged);
       Path bundle = environment.bundles().write(scratch.resolve("bundle"), spec, environment.resolvConf());
       long runcStart = System.nanoTime();
-      RunOutput output = new RunOutput(progress, index, budget);
+      RunOutput output = new RunOutput(progress, op, budget);
       int exit;
       AutoCloseable flusher = output.flushPeriodically();
       try {
@@ -107,13 +97,12 @@ final class RunStep {
         output.flush();
         // a foreground `runc run` deletes its container when the process exits; Runc.run deletes it when interrupted
       }
-      log.debug("RUN {}: runc {} ms", index, (System.nanoTime() - runcStart) / 1_000_000);
+      log.debug("RUN {}: runc {} ms", op, (System.nanoTime() - runcStart) / 1_000_000);
       removeStubs(rootfs, fs.upper, stubs);
       pruneCopiedUpAnchors(fs.upper, anchors);
       if (exit != 0) {
-        throw new StageFailedException(new StageFailure(index, run.line(), exit,
-            "process \"" + String.join(" ", args) + "\" did not complete successfully: exit code: " + exit,
-            output.tail(), false));
+        throw new UserError("process \"" + String.join(" ", args) + "\" did not complete successfully: exit code: "
+            + exit, exit, output.tail());
       }
     } finally {
       for (Path t : tmpfsMounts) {
@@ -124,50 +113,25 @@ final class RunStep {
     }
   }
 
-  /** BuildKit's argv: heredocs become the script (or a shebang file), shell form goes through SHELL. */
-  static List<String> argv(CommandLine command, List<String> imageShell) {
-    List<String> args = command.args();
-    if (!command.files().isEmpty() && command.prependShell() && args.size() == 1) {
-      InlineFile first = command.files().get(0);
-      if (Heredocs.parseOrEmpty(args.get(0)).isPresent()) {
-        String data = first.chomp() ? first.chompedData() : first.data();
-        args = List.of(data);
-      } else {
-        StringBuilder full = new StringBuilder(args.get(0));
-        for (InlineFile file : command.files()) {
-          full.append('\n').append(file.data()).append(file.name());
-        }
-        args = List.of(full.toString());
-      }
-    }
-    if (!command.prependShell()) {
-      return args;
-    }
-    List<String> shell = imageShell.isEmpty() ? DEFAULT_SHELL : imageShell;
-    List<String> argv = new ArrayList<>(shell);
-    argv.addAll(args);
-    return argv;
-  }
-
-  private ContainerSpec.Mount prepareMount(RunMount m, int index, int line, String cwd, Path scratch,
-      SourceViews views, List<String> processEnv, List<ReentrantLock> held, List<Path> tmpfsMounts)
-      throws StageFailedException, IOException {
-    String target = absolute(cwd, m.target());
-    switch (m.type()) {
-      case CACHE -> {
+  private ContainerSpec.Mount prepareMount(Mount m, int op, Path scratch, StageSources sources,
+      List<String> processEnv, List<ReentrantLock> held, List<Path> tmpfsMounts) throws IOException, UserError {
+    String target = m.target();
+    switch (m) {
+      case Mount.Cache cache -> {
         Path seed = null;
-        String id = sanitize(m.id().isEmpty() ? target : m.id());
-        if (!m.from().isEmpty()) {
-          seed = cacheSeed(m, views, index, line);
-          // BuildKit keys a cache mount with from= by its base too: another base is another cache
-          id += "@" + views.inputIdentity(m.from()).substring(0, 16) + "-" + sanitize(m.source());
+        String id = sanitize(cache.id().isEmpty() ? target : cache.id());
+        if (cache.seed().isPresent()) {
+          InputPath from = cache.seed().get();
+          seed = cacheSeed(from, sources);
+          // BuildKit keys a cache mount with from= by its source too: another source is another cache
+          id += "@" + sources.inputIdentity(from.input()).substring(0, 16) + "-" + sanitize(from.path());
         }
         Path dir = environment.cacheMounts().resolve(id);
-        if (m.sharing() == dev.stagefarm.dockerfile.instructions.CacheSharing.LOCKED) {
+        if (cache.sharing() == Mount.Sharing.LOCKED) {
           ReentrantLock lock = CACHE_LOCKS.computeIfAbsent(dir.toString(), k -> new ReentrantLock());
           lock.lock(); // one writer at a time; the others wait
           held.add(lock);
-        } else if (m.sharing() == dev.stagefarm.dockerfile.instructions.CacheSharing.PRIVATE) {
+        } else if (cache.sharing() == Mount.Sharing.PRIVATE) {
           // the first instance of this cache no other RUN holds right now; a new one when all are busy
           for (int n = 0; ; n++) {
             Path candidate = environment.cacheMounts().resolve(n == 0 ? id : id + "~" + n);
@@ -180,72 +144,73 @@ final class RunStep {
           }
         }
         if (!Files.isDirectory(dir)) {
-          createCacheDir(dir, seed, m);
+          createCacheDir(dir, seed, cache);
         }
-        return ContainerSpec.Mount.bind(dir, target, m.readOnly());
+        return ContainerSpec.Mount.bind(dir, target, cache.readonly());
       }
-      case TMPFS -> {
-        return ContainerSpec.Mount.tmpfs(target, m.sizeLimit());
+      case Mount.Tmpfs tmpfs -> {
+        return ContainerSpec.Mount.tmpfs(target, tmpfs.sizeBytes());
       }
-      case SECRET -> {
-        String id = m.id().isEmpty() ? Path.of(target.isEmpty() ? "secret" : target).getFileName().toString() : m.id();
+      case Mount.Secret secret -> {
+        String id = secret.id();
         Path source = environment.secretsDir() == null ? null : environment.secretsDir().resolve(sanitize(id));
         if (source == null || !Files.isRegularFile(source)) {
-          if (m.required()) {
-            throw new StageFailedException(StageFailure.build(index, line,
-                "secret " + id + " is required but this worker has no such secret"));
+          if (secret.required()) {
+            throw new UserError("secret " + id + " is required but this worker has no such secret");
           }
           return null;
         }
-        byte[] secret = Files.readAllBytes(source);
+        byte[] value = Files.readAllBytes(source);
         // the secret lives on a tmpfs: never on disk, never in the upper dir (the layer)
         Path dir = scratch.resolve("secret-" + tmpfsMounts.size());
         Mounts.tmpfs(dir, "mode=0700,size=1m");
         tmpfsMounts.add(dir);
         Path file = dir.resolve("value");
-        Files.write(file, secret);
-        FileAttrs.setMode(file, m.mode() == null ? 0400 : m.mode());
-        FileAttrs.chown(file, m.uid() == null ? 0 : m.uid(), m.gid() == null ? 0 : m.gid());
-        if (m.env() != null && !m.env().isEmpty()) {
-          processEnv.add(m.env() + "=" + new String(secret, StandardCharsets.UTF_8));
+        Files.write(file, value);
+        FileAttrs.setMode(file, secret.mode().orElse(0400));
+        FileAttrs.chown(file, secret.uid().orElse(0), secret.gid().orElse(0));
+        if (!secret.env().isEmpty()) {
+          processEnv.add(secret.env() + "=" + new String(value, StandardCharsets.UTF_8));
+          if (target.isEmpty()) {
+            return null; // env only
+          }
         }
-        if (m.target().isEmpty() && m.env() != null && !m.env().isEmpty()) {
-          return null; // env only
-        }
-        String dest = m.target().isEmpty() ? "/run/secrets/" + id : target;
+        String dest = target.isEmpty() ? "/run/secrets/" + id : target;
         return ContainerSpec.Mount.bind(file, dest, true);
       }
-      case BIND -> {
-        Path root = m.from().isEmpty() ? views.context(index, line) : views.input(m.from(), index, line);
-        Path source = RootfsPaths.resolveLenient(root, m.source().isEmpty() ? "/" : m.source());
-        if (!Files.exists(source, LinkOption.NOFOLLOW_LINKS)) {
-          throw new StageFailedException(StageFailure.build(index, line,
-              "RUN --mount=type=bind: source \"" + m.source() + "\" not found in "
-                  + (m.from().isEmpty() ? "the build context" : m.from())));
-        }
-        if (!m.readOnly()) {
+      case Mount.Bind bind -> {
+        Path source = switch (bind.source()) {
+          case Mount.FromContext context -> sources.context(context.selection(), op);
+          case Mount.FromInput input -> {
+            Path root = sources.input(input.path().input());
+            Path p = RootfsPaths.resolveLenient(root, input.path().path().isEmpty() ? "/" : input.path().path());
+            if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+              throw new UserError("RUN --mount=type=bind: source \"" + input.path().path() + "\" not found in "
+                  + sources.inputName(input.path().input()));
+            }
+            yield p;
+          }
+        };
+        if (!bind.readonly()) {
           // rw bind: writes are thrown away (BuildKit), so give the container a private copy
           Path copy = scratch.resolve("bind-" + tmpfsMounts.size() + "-" + System.nanoTime());
           Files.createDirectories(copy.getParent());
           dev.stagefarm.worker.runtime.HostProcess.run(List.of("cp", "-a", source.toString(), copy.toString()), null);
           source = copy;
         }
-        return ContainerSpec.Mount.bind(source, target, !m.readOnly());
+        return ContainerSpec.Mount.bind(source, target, bind.readonly());
       }
-      case SSH -> throw new StageFailedException(StageFailure.build(index, line,
-          "RUN --mount=type=ssh is not supported by stagefarm workers"));
+      case Mount.Ssh ssh -> throw new UserError("RUN --mount=type=ssh is not supported by stagefarm workers");
     }
-    throw new IllegalStateException("unknown mount type " + m.type());
   }
 
   /** The directory {@code from=}/{@code source=} name, which a new cache dir starts as a copy of. */
-  private static Path cacheSeed(RunMount m, SourceViews views, int index, int line)
-      throws StageFailedException, IOException {
-    Path fromRoot = views.input(m.from(), index, line);
-    Path seed = RootfsPaths.resolveLenient(fromRoot, m.source().isEmpty() ? "/" : m.source());
+  private static Path cacheSeed(InputPath from, StageSources sources) throws IOException, UserError {
+    Path fromRoot = sources.input(from.input());
+    Path seed = RootfsPaths.resolveLenient(fromRoot, from.path().isEmpty() ? "/" : from.path());
     if (!Files.isDirectory(seed)) {
-      throw new StageFailedException(StageFailure.build(index, line, "RUN --mount=type=cache: source \""
-          + m.source() + "\" is not a directory in " + m.from()));
+      throw new UserError("RUN --mount=type=cache: source \"" + from.path() + "\" is not a directory in "
+          + sources.inputName(from.input()));
     }
     return seed;
   }
@@ -254,13 +219,13 @@ final class RunStep {
    * Creates a cache dir: empty with the mount's mode/uid/gid, or a copy of {@code seed}. It is built
    * beside its final name and renamed into place, so a RUN on another slot never sees it half seeded.
    */
-  private void createCacheDir(Path dir, Path seed, RunMount m) throws IOException {
+  private void createCacheDir(Path dir, Path seed, Mount.Cache m) throws IOException {
     Files.createDirectories(dir.getParent());
     Path building = Files.createTempDirectory(dir.getParent(), ".building-");
     try {
       if (seed == null) {
-        FileAttrs.setMode(building, m.mode() == null ? 0755 : m.mode());
-        FileAttrs.chown(building, m.uid() == null ? 0 : m.uid(), m.gid() == null ? 0 : m.gid());
+        FileAttrs.setMode(building, m.mode().orElse(0755));
+        FileAttrs.chown(building, m.uid().orElse(0), m.gid().orElse(0));
       } else {
         dev.stagefarm.worker.runtime.HostProcess.run(
             List.of("cp", "-a", "--", seed + "/.", building + "/"), null);
@@ -281,13 +246,6 @@ final class RunStep {
     } catch (Exception ignored) {
       // stopping a flusher thread cannot fail
     }
-  }
-
-  private static String absolute(String cwd, String target) {
-    if (target.isEmpty() || target.startsWith("/")) {
-      return target;
-    }
-    return Path.of(cwd).resolve(target).normalize().toString();
   }
 
   private static String sanitize(String id) {

@@ -1,0 +1,18 @@
+package dev.stagefarm.worker.exec;
+
+import dev.stagefarm.program.StageProgram;
+import java.util.Map;
+
+/**
+ * One stage to execute, decoded from its task: the program, the state it starts from and the
+ * results of the stages and images its ops read.
+ *
+ * @param inputs by {@link dev.stagefarm.program.ProgramInput#id()}; one for every input of the program
+ * @param reuseCachedOps whether an op whose key has a cache record is taken from it instead of executed
+ */
+public record StageJob(StageProgram program, StageState base, Map<String, StageState> inputs,
+    boolean reuseCachedOps) {
+  public StageJob {
+    inputs = Map.copyOf(inputs);
+  }
+}

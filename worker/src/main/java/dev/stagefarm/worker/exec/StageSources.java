@@ -1,0 +1,96 @@
+package dev.stagefarm.worker.exec;
+
+import dev.stagefarm.program.ContextSelection;
+import dev.stagefarm.program.ProgramInput;
+import dev.stagefarm.program.StageProgram;
+import dev.stagefarm.worker.UserError;
+import dev.stagefarm.worker.layers.LayerCache;
+import dev.stagefarm.worker.layers.Trees;
+import dev.stagefarm.worker.runtime.Mounts;
+import dev.stagefarm.worker.store.LayerRef;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a stage's ops read besides its own rootfs, as host directories under the stage workspace:
+ * the results of other stages and images ({@code COPY --from}, {@code RUN --mount from=}), mounted
+ * once per stage as read-only overlays of their cached layers, and the build-context entries an op
+ * selected, written for that op alone and removed after it.
+ */
+final class StageSources {
+  private final StageJob job;
+  private final LayerCache layers;
+  private final ContextMaterialiser context;
+  private final StageWorkspace workspace;
+  private final Map<String, Path> inputViews = new HashMap<>();
+  private int selections;
+
+  StageSources(StageJob job, LayerCache layers, ContextMaterialiser context, StageWorkspace workspace) {
+    this.job = job;
+    this.layers = layers;
+    this.context = context;
+    this.workspace = workspace;
+  }
+
+  /** The root filesystem of input {@code id} (a read-only view). */
+  Path input(String id) throws IOException, UserError {
+    Path view = inputViews.get(id);
+    if (view != null) {
+      return view;
+    }
+    StageState state = job.inputs().get(id);
+    if (state == null) {
+      throw new UserError("the program reads input " + id + ", which it does not declare");
+    }
+    List<Path> lowers = new ArrayList<>();
+    for (LayerRef layer : state.layers().reversed()) {
+      LayerCache.Lease lease = layers.acquire(layer.diffId(), layer.blob().digest());
+      workspace.hold(lease); // released with the workspace; not part of this stage's filesystem
+      lowers.add(lease.dir());
+    }
+    String name = "i" + inputViews.size();
+    view = workspace.dir.resolve(name);
+    if (lowers.isEmpty()) {
+      Files.createDirectories(view);
+    } else {
+      Mounts.overlay(lowers, null, null, view, workspace.dir.resolve("k" + name));
+    }
+    inputViews.put(id, view);
+    return view;
+  }
+
+  /** How messages name input {@code id}: as the Dockerfile did. */
+  String inputName(String id) {
+    return job.program().input(id).map(ProgramInput::name).orElse(id);
+  }
+
+  /** What identifies input {@code id}'s content: its cache key (seeded cache mounts are keyed by it, as in BuildKit). */
+  String inputIdentity(String id) {
+    return job.program().input(id).map(i -> i.key().hex()).orElse(id);
+  }
+
+  /** The context entries of {@code selection}, written for op {@code op}; the returned path is the match. */
+  Path context(ContextSelection selection, int op) throws IOException, UserError {
+    Path dir = Files.createDirectories(opDir(op));
+    return context.materialise(selection, dir.resolve(Integer.toString(selections++)));
+  }
+
+  /** A fresh empty host directory in the stage workspace (outside every layer), gone with the workspace. */
+  Path scratchDir(String prefix) throws IOException {
+    return Files.createTempDirectory(workspace.dir, prefix);
+  }
+
+  /** Removes what op {@code op} fetched from the context. */
+  void endOp(int op) throws IOException {
+    Trees.deleteRecursively(opDir(op));
+  }
+
+  private Path opDir(int op) {
+    return workspace.dir.resolve("c" + op);
+  }
+}

@@ -1,0 +1,32 @@
+package dev.stagefarm.worker.s3;
+
+import dev.stagefarm.oci.Digest;
+import dev.stagefarm.oci.store.BlobStore;
+import dev.stagefarm.oci.store.Namespace;
+import dev.stagefarm.worker.store.ContentStore;
+import java.io.IOException;
+import java.io.InputStream;
+
+/** The content store in the farm's S3 bucket: {@code blobs/sha256/…} and {@code context/sha256/…}. */
+public final class S3ContentStore implements ContentStore {
+  private final BlobStore store;
+
+  public S3ContentStore(BlobStore store) {
+    this.store = store;
+  }
+
+  @Override
+  public InputStream openBlob(Digest digest) throws IOException {
+    return store.open(Namespace.BLOBS, digest);
+  }
+
+  @Override
+  public InputStream openContext(Digest digest) throws IOException {
+    return store.open(Namespace.CONTEXT, digest);
+  }
+
+  @Override
+  public void putBlob(Digest digest, long size, InputStream content) throws IOException {
+    store.put(Namespace.BLOBS, digest, size, content);
+  }
+}

@@ -1,0 +1,30 @@
+package dev.stagefarm.worker.store;
+
+import dev.stagefarm.oci.Digest;
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * The farm's content-addressed store as a worker uses it: layer blobs in, layer blobs and build
+ * context files out. Every IOException is an infrastructure fault (the store is unreachable or
+ * lost content), never the build's fault.
+ */
+public interface ContentStore {
+
+  /**
+   * Opens a layer blob; reading it to the end verifies its digest.
+   *
+   * @throws dev.stagefarm.oci.BlobNotFoundException when the store has no such blob
+   */
+  InputStream openBlob(Digest digest) throws IOException;
+
+  /**
+   * Opens a build-context file by the digest of its contents; reading it to the end verifies it.
+   *
+   * @throws dev.stagefarm.oci.BlobNotFoundException when the store has no such file
+   */
+  InputStream openContext(Digest digest) throws IOException;
+
+  /** Stores a layer blob of this digest and size unless it is there already. */
+  void putBlob(Digest digest, long size, InputStream content) throws IOException;
+}

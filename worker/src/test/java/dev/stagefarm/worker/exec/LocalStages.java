@@ -1,0 +1,162 @@
+package dev.stagefarm.worker.exec;
+
+import dev.stagefarm.oci.Digest;
+import dev.stagefarm.oci.image.BuiltImage;
+import dev.stagefarm.oci.layer.LayerExtractor;
+import dev.stagefarm.program.StageProgram;
+import dev.stagefarm.testkit.BusyboxImage;
+import dev.stagefarm.testkit.TempDirectories;
+import dev.stagefarm.worker.StageFailedException;
+import dev.stagefarm.worker.StageFailure;
+import dev.stagefarm.worker.StageProgress;
+import dev.stagefarm.worker.TestContext;
+import dev.stagefarm.worker.layers.LayerCache;
+import dev.stagefarm.worker.runtime.OciBundle;
+import dev.stagefarm.worker.runtime.Runc;
+import dev.stagefarm.worker.store.InMemoryCacheRecords;
+import dev.stagefarm.worker.store.InMemoryContentStore;
+import dev.stagefarm.worker.store.LayerRef;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
+
+/**
+ * A stage executor on in-memory stores with real runc and overlayfs (we are root): no Kafka, no
+ * S3. Runs programs built with {@link dev.stagefarm.worker.ProgramBuilder} on the busybox image.
+ */
+final class LocalStages {
+  static final String SECRET_ID = "token";
+  static final String SECRET_VALUE = "s3cr3t-value-7f3a";
+
+  final InMemoryContentStore store = new InMemoryContentStore();
+  final InMemoryCacheRecords records = new InMemoryCacheRecords();
+  final Path workDir = TempDirectories.createDeletedAtExit("stagefarm-exec-");
+  final StageExecutor executor;
+  final StageState busybox;
+
+  LocalStages() throws IOException {
+    this(false);
+  }
+
+  LocalStages(boolean allowInsecure) throws IOException {
+    StageExecutors.WorkDir layout = new StageExecutors.WorkDir(workDir.resolve("work"));
+    Path secrets = Files.createDirectories(workDir.resolve("secrets"));
+    Files.writeString(secrets.resolve(SECRET_ID), SECRET_VALUE);
+    LayerCache layers = new LayerCache(layout.layers(), 1L << 30, store);
+    RunEnvironment environment = new RunEnvironment(new Runc("runc", layout.runcState()), new OciBundle(1024),
+        Files.createDirectories(layout.cacheMounts()), secrets, true, "", allowInsecure);
+    executor = new StageExecutor(store, records, layers, environment, Files.createDirectories(layout.stages()),
+        "sf-test", new StageExecutor.OutputLimits(1 << 20, 1 << 24));
+    BuiltImage image = BusyboxImage.storeIn(store);
+    List<LayerRef> base = new ArrayList<>();
+    for (int i = 0; i < image.manifest().layers().size(); i++) {
+      base.add(new LayerRef(image.manifest().layers().get(i), image.config().diffIds().get(i)));
+    }
+    busybox = new StageState(base, image.config());
+  }
+
+  TestContext context(Map<String, String> files) {
+    return contextBytes(TestContext.utf8(files));
+  }
+
+  TestContext contextBytes(Map<String, byte[]> files) {
+    return new TestContext(files, store::putContext);
+  }
+
+  /** What a stage reported and how it ended. */
+  record Outcome(Optional<StageState> result, Optional<StageFailure> failure, Recorder progress) {
+    StageState completed() {
+      return result.orElseThrow(() -> new AssertionError("stage failed: " + failure.get().message() + "\n"
+          + failure.get().outputTail()));
+    }
+
+    StageFailure failed() {
+      return failure.orElseThrow(() -> new AssertionError("the stage completed"));
+    }
+  }
+
+  Outcome run(StageProgram program) throws InterruptedException {
+    return run(program, busybox, Map.of(), false);
+  }
+
+  Outcome run(StageProgram program, StageState base, Map<String, StageState> inputs, boolean reuseCache)
+      throws InterruptedException {
+    Recorder recorder = new Recorder();
+    try {
+      StageState result = executor.execute(new StageJob(program, base, inputs, reuseCache), recorder);
+      return new Outcome(Optional.of(result), Optional.empty(), recorder);
+    } catch (StageFailedException e) {
+      return new Outcome(Optional.empty(), Optional.of(e.failure()), recorder);
+    }
+  }
+
+  /** The layers {@code result} added on top of {@code base}. */
+  static List<LayerRef> newLayers(StageState base, StageState result) {
+    return result.layers().subList(base.layers().size(), result.layers().size());
+  }
+
+  /** Applies every layer of {@code state} into a fresh directory (whiteouts delete). */
+  Path unpack(StageState state) throws IOException {
+    Path root = Files.createTempDirectory(workDir, "unpacked-");
+    for (LayerRef layer : state.layers()) {
+      try (InputStream in = new ByteArrayInputStream(store.blob(layer.blob().digest()))) {
+        new LayerExtractor(LayerExtractor.Mode.APPLY).extract(in, root);
+      }
+    }
+    return root;
+  }
+
+  /** The entries (name → bytes of regular files) of one layer. */
+  Map<String, byte[]> layerEntries(LayerRef layer) throws IOException {
+    Map<String, byte[]> entries = new TreeMap<>();
+    try (TarArchiveInputStream tar = new TarArchiveInputStream(new GzipCompressorInputStream(
+        new ByteArrayInputStream(store.blob(layer.blob().digest()))))) {
+      TarArchiveEntry e;
+      while ((e = tar.getNextEntry()) != null) {
+        entries.put(e.getName(), e.isFile() ? tar.readAllBytes() : new byte[0]);
+      }
+    }
+    return entries;
+  }
+
+  /** Progress as a stage reported it. */
+  static final class Recorder implements StageProgress {
+    final List<Boolean> cached = new ArrayList<>();
+    final List<Optional<LayerRef>> layers = new ArrayList<>();
+    private final StringBuilder log = new StringBuilder();
+
+    @Override
+    public void instructionStarted(int index) {}
+
+    @Override
+    public synchronized void log(int index, byte[] data, boolean stderr) {
+      log.append(new String(data, StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public synchronized void instructionDone(int index, Optional<LayerRef> layer, boolean wasCached, long startedMs,
+        long finishedMs) {
+      cached.add(wasCached);
+      layers.add(layer);
+    }
+
+    synchronized String log() {
+      return log.toString();
+    }
+  }
+
+  static Digest digest(String text) {
+    return Digest.of(text);
+  }
+}

@@ -13,6 +13,8 @@ import dev.stagefarm.coordinator.schedule.StageFailure;
 import dev.stagefarm.coordinator.schedule.StageSnapshot;
 import dev.stagefarm.coordinator.schedule.StageSpec;
 import dev.stagefarm.coordinator.schedule.StageState;
+import dev.stagefarm.program.ProgramCodec;
+import dev.stagefarm.program.ProgramInput;
 import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.BuildProgress;
 import dev.stagefarm.proto.v1.BuildRecord;
@@ -298,8 +300,8 @@ public final class BuildCoordinator implements AutoCloseable {
                     s.id(),
                     s.name(),
                     s.dependsOn(),
-                    noCache ? "" : s.chainKey(),
-                    Math.max(1, s.instructions().size()),
+                    noCache ? "" : s.chainKey().hex(),
+                    Math.max(1, s.program().ops().size()),
                     noCache ? Optional.empty() : s.cachedResult()))
         .toList();
   }
@@ -307,33 +309,24 @@ public final class BuildCoordinator implements AutoCloseable {
   /** Builds and publishes the task of a ready stage (called by the scheduler). */
   private void dispatch(String buildId, String stageId, int attempt, Map<String, ImageState> inputs) {
     BuildEntry entry = builds.get(buildId);
-    BuildPlan plan = entry.plan;
-    PlannedStage stage = plan.stage(stageId);
+    PlannedStage stage = entry.plan.stage(stageId);
     StageTask.Builder task =
         StageTask.newBuilder()
             .setSchemaVersion(Topics.SCHEMA_VERSION)
             .setBuildId(buildId)
             .setStageId(stageId)
             .setStageName(stage.name())
-            .setStageIndex(stage.index())
             .setAttempt(attempt)
-            .setDockerfile(com.google.protobuf.ByteString.copyFrom(plan.dockerfile()))
-            // a stage that is not cached as a whole may still hit on its first instructions: the
-            // worker takes their recorded layers instead of running them (never for --no-cache)
+            // a stage that is not cached as a whole may still hit on its first ops: the worker
+            // takes their recorded layers instead of running them (never for --no-cache)
             .setReuseCachedInstructions(!entry.request.getNoCache())
-            .setContextManifest(plan.contextManifestKey())
-            .setPlatform(plan.platform())
-            .putAllBuildArgs(plan.buildArgs())
-            .addAllInstructions(stage.instructions());
+            .setProgram(ProgramCodec.toProto(stage.program()));
     task.setBase(stage.baseStageId().map(inputs::get).orElseGet(() -> stage.base().orElseThrow()));
-    stage.stageInputs().forEach(
-        (inputId, names) -> {
-          for (String name : names) {
-            task.addInputs(StageInput.newBuilder().setName(name).setResult(inputs.get(inputId)));
-          }
-        });
-    stage.imageInputs().forEach(
-        (ref, image) -> task.addInputs(StageInput.newBuilder().setName(ref).setResult(image)));
+    for (ProgramInput input : stage.program().inputs()) {
+      String inputStage = stage.stageInputs().get(input.id());
+      ImageState result = inputStage != null ? inputs.get(inputStage) : stage.imageInputs().get(input.id());
+      task.addInputs(StageInput.newBuilder().setName(input.id()).setResult(result));
+    }
     tasks.publish(task.build());
   }
 

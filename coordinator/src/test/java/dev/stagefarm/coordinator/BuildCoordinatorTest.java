@@ -10,12 +10,16 @@ import dev.stagefarm.coordinator.plan.PlannedStage;
 import dev.stagefarm.coordinator.plan.PlanningException;
 import dev.stagefarm.coordinator.progress.ProgressLog;
 import dev.stagefarm.coordinator.schedule.Scheduler;
+import dev.stagefarm.oci.Platform;
+import dev.stagefarm.program.CacheKey;
+import dev.stagefarm.program.ProgramBase;
+import dev.stagefarm.program.ProgramInput;
+import dev.stagefarm.program.StageProgram;
 import dev.stagefarm.proto.v1.BuildProgress;
 import dev.stagefarm.proto.v1.BuildRecord;
 import dev.stagefarm.proto.v1.BuildState;
 import dev.stagefarm.proto.v1.BuildStatus;
 import dev.stagefarm.proto.v1.ImageState;
-import dev.stagefarm.proto.v1.Platform;
 import dev.stagefarm.proto.v1.StageEvent;
 import dev.stagefarm.proto.v1.StageTask;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
@@ -63,6 +67,13 @@ class BuildCoordinatorTest {
         public void close() {}
       };
 
+  static final CacheKey BUILD_KEY = new CacheKey("b".repeat(64));
+
+  static StageProgram program(String stageName, List<ProgramInput> inputs) {
+    return new StageProgram(StageProgram.VERSION, new ProgramBase.Scratch(), inputs, List.of(), Platform.LINUX_AMD64,
+        new CacheKey("0".repeat(64)), Optional.empty(), stageName);
+  }
+
   /** build (FROM scratch) → final (FROM scratch, COPY --from=build). */
   final BuildPlanner planner =
       (buildId, request) -> {
@@ -71,10 +82,13 @@ class BuildCoordinatorTest {
         }
         ImageState scratch = ImageState.newBuilder().setOrigin("scratch").build();
         PlannedStage build =
-            new PlannedStage("0-build", "build", 0, Optional.of(scratch), Optional.empty(), Map.of(), Map.of(), List.of(), "k-build", Optional.empty());
+            new PlannedStage("0-build", "build", 0, program("build", List.of()), List.of(BUILD_KEY), Optional.of(scratch),
+                Optional.empty(), Map.of(), Map.of(), Optional.empty());
+        ProgramInput fromBuild = new ProgramInput(ProgramInput.stageId("0-build"), BUILD_KEY, "build");
         PlannedStage fin =
-            new PlannedStage("1", "1", 1, Optional.of(scratch), Optional.empty(), Map.of("0-build", List.of("build", "0")), Map.of(), List.of(), "", Optional.empty());
-        return new BuildPlan(buildId, request.getDockerfile().toByteArray(), "context/sha256/x", List.of(build, fin), "1", Map.of(), Platform.getDefaultInstance());
+            new PlannedStage("1", "1", 1, program("stage-1", List.of(fromBuild)), List.of(), Optional.of(scratch),
+                Optional.empty(), Map.of(fromBuild.id(), "0-build"), Map.of(), Optional.empty());
+        return new BuildPlan(buildId, List.of(build, fin), "1");
       };
 
   final List<BuildCoordinator> coordinators = new ArrayList<>();
@@ -128,6 +142,9 @@ class BuildCoordinatorTest {
     assertThat(submitted.getState()).isEqualTo(BuildState.RUNNING);
     assertThat(published).extracting(StageTask::getStageId).containsExactly("0-build");
     assertThat(published.get(0).getReuseCachedInstructions()).isTrue();
+    assertThat(published.get(0).getSchemaVersion()).isEqualTo(2);
+    assertThat(published.get(0).getProgram().getStageName()).isEqualTo("build");
+    assertThat(published.get(0).getBase().getOrigin()).isEqualTo("scratch");
 
     List<BuildProgress> seen = new CopyOnWriteArrayList<>();
     java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
@@ -144,7 +161,7 @@ class BuildCoordinatorTest {
     StageTask second = published.get(1);
     assertThat(second.getInputsList())
         .extracting(in -> in.getName() + "=" + in.getResult().getOrigin())
-        .containsExactlyInAnyOrder("build=built", "0=built");
+        .containsExactly("stage:0-build=built"); // one input per program input, named by its id
     c.onEvent(event(second).setCompleted(StageEvent.Completed.newBuilder().setResult(result("final"))).build());
 
     BuildStatus done = awaitFinished(c, id);

@@ -1,26 +1,12 @@
 package dev.stagefarm.coordinator.plan;
 
-import dev.stagefarm.proto.v1.Platform;
 import java.util.List;
-import java.util.Map;
 
-/**
- * A build ready to schedule: the stages the target needs, in Dockerfile order.
- *
- * @param contextManifestKey the store key of the context manifest ({@code context/sha256/<hex>})
- */
-public record BuildPlan(
-    String buildId,
-    byte[] dockerfile,
-    String contextManifestKey,
-    List<PlannedStage> stages,
-    String targetStageId,
-    Map<String, String> buildArgs,
-    Platform platform) {
+/** A build ready to schedule: the compiled stages the target needs, in Dockerfile order. */
+public record BuildPlan(String buildId, List<PlannedStage> stages, String targetStageId) {
 
   public BuildPlan {
     stages = List.copyOf(stages);
-    buildArgs = Map.copyOf(buildArgs);
   }
 
   public PlannedStage stage(String id) {

@@ -4,12 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
+import dev.stagefarm.oci.image.ImageConfig;
+import dev.stagefarm.oci.image.ImageJson;
+import dev.stagefarm.program.CacheKey;
+import dev.stagefarm.program.ProgramInput;
 import dev.stagefarm.proto.v1.CacheRecord;
 import dev.stagefarm.proto.v1.ContextEntry;
 import dev.stagefarm.proto.v1.ContextManifest;
 import dev.stagefarm.proto.v1.Descriptor;
 import dev.stagefarm.proto.v1.ImageState;
-import dev.stagefarm.proto.v1.Instruction;
 import dev.stagefarm.proto.v1.Layer;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
 import java.util.HashMap;
@@ -49,7 +52,7 @@ class DockerfilePlannerTest {
                 .map(t -> "\"" + t.replace("\"", "\\\"") + "\"")
                 .collect(java.util.stream.Collectors.joining(","));
         return new BaseImageResolver.ResolvedImage(
-            "localhost/busybox@" + digest,
+            "localhost/" + reference + "@" + digest,
             digest,
             ImageState.newBuilder()
                 .addLayers(layer("1"))
@@ -126,7 +129,11 @@ class DockerfilePlannerTest {
   }
 
   static List<String> keys(PlannedStage stage) {
-    return stage.instructions().stream().map(Instruction::getCacheKey).toList();
+    return stage.opKeys().stream().map(CacheKey::hex).toList();
+  }
+
+  static CacheRecord record(String key, Layer layer) {
+    return CacheRecord.newBuilder().setCacheKey(key).setLayer(layer).build();
   }
 
   @Test
@@ -135,11 +142,26 @@ class DockerfilePlannerTest {
     assertThat(plan.stages()).extracting(PlannedStage::id).containsExactly("0-base", "1-build-client", "3-client");
     assertThat(plan.targetStageId()).isEqualTo("3-client");
     assertThat(plan.stage("1-build-client").baseStageId()).contains("0-base");
-    assertThat(plan.stage("3-client").stageInputs()).containsOnlyKeys("1-build-client");
-    assertThat(plan.stage("3-client").stageInputs().get("1-build-client")).contains("build-client", "1");
+    assertThat(plan.stage("3-client").stageInputs()).containsExactly(java.util.Map.entry("stage:1-build-client", "1-build-client"));
+    assertThat(plan.stage("3-client").program().inputs()).extracting(ProgramInput::id, ProgramInput::name)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("stage:1-build-client", "build-client"));
+    // a stage input is keyed by that stage's final key
+    assertThat(plan.stage("3-client").program().inputs().getFirst().key()).isEqualTo(plan.stage("1-build-client").chainKey());
     assertThat(plan.stage("0-base").base().orElseThrow().getOrigin()).isEqualTo("busybox");
     assertThat(plan.stage("3-client").dependsOn()).containsExactly("1-build-client");
-    assertThat(plan.contextManifestKey()).startsWith("context/sha256/");
+  }
+
+  @Test
+  void everyStageCarriesItsProgramWithOneKeyPerOp() throws Exception {
+    BuildPlan plan = plan(CLIENT_SERVER, "client", context("c"));
+    PlannedStage client = plan.stage("1-build-client");
+    assertThat(client.program().ops()).extracting(op -> op.source().text())
+        .containsExactly("COPY client.txt /src/", "RUN cp /src/client.txt /client");
+    assertThat(client.opKeys()).hasSize(2).doesNotHaveDuplicates();
+    // the chain starts where the base stage's ends
+    assertThat(client.program().rootKey()).isEqualTo(plan.stage("0-base").chainKey());
+    assertThat(plan.stage("0-base").program().base())
+        .isEqualTo(new dev.stagefarm.program.ProgramBase.Image("localhost/busybox@" + BUSYBOX_DIGEST));
   }
 
   @Test
@@ -163,14 +185,28 @@ class DockerfilePlannerTest {
     BuildPlan first = plan(CLIENT_SERVER, "client", context("c"));
     assertThat(first.stages()).allMatch(s -> s.cachedResult().isEmpty());
     List<String> baseKeys = keys(first.stage("0-base"));
-    records.put(
-        baseKeys.get(0),
-        CacheRecord.newBuilder().setCacheKey(baseKeys.get(0)).setLayer(layer("2")).setConfigJson(ByteString.copyFromUtf8("{}")).build());
+    records.put(baseKeys.get(0), record(baseKeys.get(0), layer("2")));
 
     BuildPlan second = plan(CLIENT_SERVER, "client", context("c"));
     ImageState cached = second.stage("0-base").cachedResult().orElseThrow();
     assertThat(cached.getLayersList()).containsExactly(layer("1"), layer("2"));
+    assertThat(cached.getOrigin()).isEqualTo("stage:base");
+    // the record holds the layer; the config is folded from the base's over the ops
+    ImageConfig config = ImageJson.readConfig(cached.getConfigJson().toByteArray());
+    assertThat(config.diffIds()).last().hasToString("sha256:" + "2".repeat(64));
+    assertThat(config.history()).last().satisfies(h -> assertThat(h.createdBy()).isEqualTo("RUN echo base > /base # buildkit"));
     assertThat(second.stage("1-build-client").cachedResult()).isEmpty();
+  }
+
+  @Test
+  void aNoCacheBuildCompletesNothingFromRecords() throws Exception {
+    String dockerfile = "FROM busybox\nRUN true\n";
+    String key = keys(plan(dockerfile, "", "").stages().get(0)).get(0);
+    records.put(key, record(key, layer("2")));
+    BuildPlan noCache =
+        planner.plan("b1", SubmitBuildRequest.newBuilder().setDockerfile(ByteString.copyFromUtf8(dockerfile)).setNoCache(true).build());
+    assertThat(noCache.stages().get(0).cachedResult()).isEmpty();
+    assertThat(plan(dockerfile, "", "").stages().get(0).cachedResult()).isPresent();
   }
 
   @Test
@@ -254,29 +290,31 @@ class DockerfilePlannerTest {
   }
 
   @Test
-  void onbuildTriggersOfABaseImageHeadTheKeyChainAndNeverCompleteFromRecords() throws Exception {
+  void onbuildTriggersOfABaseImageAreTheFirstOpsOfTheChain() throws Exception {
     onBuild.put("app-base", List.of("COPY client.txt /app/"));
     String dockerfile = "FROM app-base\nRUN cat /app/client.txt\n";
     List<String> before = lastKeys(dockerfile, context("c"));
-    assertThat(before).hasSize(1); // the task's instructions are the stage's own; the worker runs triggers first
+    assertThat(before).hasSize(2); // the trigger, then the stage's own RUN
 
-    assertThat(lastKeys(dockerfile, context("d"))).isNotEqualTo(before);
+    assertThat(lastKeys(dockerfile, context("d"))).doesNotContainAnyElementsOf(before);
     assertThat(lastKeys(dockerfile, context("c", "t"))).isEqualTo(before);
     onBuild.put("app-base", List.of("COPY server.txt /app/"));
-    assertThat(lastKeys(dockerfile, context("c"))).isNotEqualTo(before);
+    assertThat(lastKeys(dockerfile, context("c"))).doesNotContainAnyElementsOf(before);
 
-    // records of the own instructions lack the triggers' layers: the stage is dispatched
+    // the trigger is an op with a key like any other: with every record the stage is complete
     List<String> keys = lastKeys(dockerfile, context("c"));
-    records.put(
-        keys.get(0),
-        CacheRecord.newBuilder().setCacheKey(keys.get(0)).setLayer(layer("2")).setConfigJson(ByteString.copyFromUtf8("{}")).build());
+    records.put(keys.get(0), record(keys.get(0), layer("2")));
     assertThat(plan(dockerfile, "", context("c")).stages().get(0).cachedResult()).isEmpty();
+    records.put(keys.get(1), record(keys.get(1), layer("3")));
+    assertThat(plan(dockerfile, "", context("c")).stages().get(0).cachedResult().orElseThrow().getLayersList())
+        .containsExactly(layer("1"), layer("2"), layer("3"));
 
     onBuild.put("app-base", List.of("COPY missing.txt /app/"));
     assertThatThrownBy(() -> plan("\n" + dockerfile, "", context("c")))
         .isInstanceOf(PlanningException.class)
         .hasMessage(
-            "Dockerfile:2: ONBUILD trigger of the base image: COPY failed: \"missing.txt\" not found in the build context");
+            "Dockerfile:2: ONBUILD trigger \"COPY missing.txt /app/\" of base image localhost/app-base@" + BUSYBOX_DIGEST
+                + ": COPY failed: \"missing.txt\" not found in the build context");
   }
 
   @Test
@@ -291,8 +329,10 @@ class DockerfilePlannerTest {
         """;
     BuildPlan plan = plan(dockerfile, "", context("c"));
     PlannedStage app = plan.stages().get(1);
-    assertThat(app.stageInputs()).containsOnlyKeys("0-build");
-    assertThat(app.imageInputs()).containsOnlyKeys("tools");
+    assertThat(app.stageInputs()).containsExactly(java.util.Map.entry("stage:0-build", "0-build"));
+    assertThat(app.imageInputs()).containsOnlyKeys("image:localhost/tools@" + BUSYBOX_DIGEST);
+    assertThat(app.program().inputs()).extracting(ProgramInput::id)
+        .containsExactly("stage:0-build", "image:localhost/tools@" + BUSYBOX_DIGEST);
     assertThat(app.dependsOn()).containsExactly("0-build");
 
     // the trigger's source is in the chain: a new tools image changes the stage's keys
@@ -302,7 +342,8 @@ class DockerfilePlannerTest {
     // a stage the target does not otherwise need was pruned before the triggers were known
     assertThatThrownBy(() -> plan("FROM busybox AS build\nRUN true\nFROM app-base\nRUN true\n", "", context("c")))
         .isInstanceOf(PlanningException.class)
-        .hasMessageStartingWith("Dockerfile:3: the ONBUILD trigger \"COPY --from=build /out /app/out\" of base image app-base uses stage \"build\"");
+        .hasMessageStartingWith("Dockerfile:3: ONBUILD trigger \"COPY --from=build /out /app/out\" of base image"
+            + " localhost/app-base@" + BUSYBOX_DIGEST + ": stage \"build\" is not built before stage \"stage-1\"");
   }
 
   @Test
@@ -317,7 +358,7 @@ class DockerfilePlannerTest {
         RUN cat /out
         """;
     BuildPlan plan = plan(dockerfile, "", context("c"));
-    assertThat(plan.stages().get(2).stageInputs()).containsKey("0-build");
+    assertThat(plan.stages().get(2).stageInputs()).containsValue("0-build");
     // the trigger's COPY --from follows the build stage's key, and so does the RUN after it
     assertThat(lastKeys(dockerfile, context("d"))).doesNotContainAnyElementsOf(lastKeys(dockerfile, context("c")));
   }

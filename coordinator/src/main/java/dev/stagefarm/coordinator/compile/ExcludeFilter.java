@@ -1,0 +1,75 @@
+package dev.stagefarm.coordinator.compile;
+
+import dev.stagefarm.dockerfile.instructions.PosixPaths;
+import dev.stagefarm.program.PathPattern;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * COPY/ADD {@code --exclude}, with the semantics of moby's patternmatcher as BuildKit's copy uses
+ * it: patterns in order, {@code !} re-includes, and a path is matched by a pattern that matches it
+ * or one of its parent directories. Paths are relative to what is copied.
+ */
+final class ExcludeFilter {
+  static final ExcludeFilter NONE = new ExcludeFilter(List.of());
+
+  private record Rule(PathPattern pattern, boolean reinclude) {}
+
+  private final List<Rule> rules;
+
+  private ExcludeFilter(List<Rule> rules) {
+    this.rules = List.copyOf(rules);
+  }
+
+  /** @throws IllegalArgumentException naming a malformed pattern */
+  static ExcludeFilter of(List<String> patterns) {
+    List<Rule> rules = new ArrayList<>();
+    for (String written : patterns) {
+      String p = written.strip();
+      if (p.isEmpty()) {
+        continue;
+      }
+      p = PosixPaths.clean(p);
+      boolean reinclude = p.startsWith("!");
+      if (reinclude) {
+        if (p.length() == 1) {
+          throw new IllegalArgumentException("illegal exclusion pattern: \"!\"");
+        }
+        p = p.substring(1);
+      }
+      try {
+        rules.add(new Rule(PathPattern.compile(p, PathPattern.Syntax.PATTERN_MATCHER), reinclude));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("invalid --exclude pattern \"" + written + "\": " + e.getMessage(), e);
+      }
+    }
+    return new ExcludeFilter(rules);
+  }
+
+  boolean isEmpty() {
+    return rules.isEmpty();
+  }
+
+  /** Whether {@code path} (clean, relative, not empty) is left out. */
+  boolean excludes(String path) {
+    boolean excluded = false;
+    for (Rule rule : rules) {
+      if (matchesOrParentMatches(rule.pattern(), path)) {
+        excluded = !rule.reinclude();
+      }
+    }
+    return excluded;
+  }
+
+  private static boolean matchesOrParentMatches(PathPattern pattern, String path) {
+    if (pattern.matches(path)) {
+      return true;
+    }
+    for (int slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) {
+      if (pattern.matches(path.substring(0, slash))) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

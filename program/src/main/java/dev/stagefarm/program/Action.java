@@ -35,8 +35,9 @@ public sealed interface Action {
    * COPY, ADD and heredoc files.
    *
    * @param dest absolute in the rootfs, the working dir applied
-   * @param destIsDir the Dockerfile makes dest a directory (trailing '/', several sources, a
-   *     wildcard); otherwise a single file lands on dest itself unless dest is a directory in the rootfs
+   * @param destIsDir the Dockerfile makes dest a directory (trailing '/', several sources,
+   *     --parents); otherwise a single file (also a lone wildcard match) lands on dest itself unless
+   *     dest is a directory in the rootfs
    * @param chown {@code --chown} as written, {@code ""} when absent (then context and inline files
    *     are 0:0 and {@code --from} files keep their owners); resolved through the rootfs's passwd
    * @param chmod {@code --chmod}, octal; empty when absent

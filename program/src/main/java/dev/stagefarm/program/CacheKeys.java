@@ -77,12 +77,13 @@ public final class CacheKeys {
   }
 
   /**
-   * The op's wire encoding without what does not change its result: its source (line and text,
-   * so moving an instruction keeps its cache) and context file mtimes (as in Docker, touching a
-   * file does not invalidate the cache). Deterministic protobuf: field numbers, never names.
+   * The op's wire encoding without what does not change the recorded result (a layer): its source
+   * (line and text, so moving an instruction keeps its cache), its history text (history follows
+   * from the program, never from a record) and context file mtimes (as in Docker, touching a file
+   * does not invalidate the cache). Deterministic protobuf: field numbers, never names.
    */
   static byte[] canonicalBytes(Op op) {
-    var proto = ProgramCodec.toProto(op).toBuilder().clearSource();
+    var proto = ProgramCodec.toProto(op).toBuilder().clearSource().clearCreatedBy();
     if (proto.hasCopy()) {
       var copy = proto.getCopyBuilder();
       for (var source : copy.getSourcesBuilderList()) {

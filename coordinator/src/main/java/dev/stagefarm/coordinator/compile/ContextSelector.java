@@ -1,5 +1,6 @@
 package dev.stagefarm.coordinator.compile;
 
+import dev.stagefarm.program.ExcludePatterns;
 import dev.stagefarm.dockerfile.instructions.PosixPaths;
 import dev.stagefarm.program.ContextFile;
 import dev.stagefarm.program.ContextSelection;
@@ -47,7 +48,7 @@ public final class ContextSelector {
    *
    * @throws SourceNotFoundException for a path (or a wildcard's literal prefix) that names nothing
    */
-  List<ContextSelection> select(String source, ExcludeFilter exclude) {
+  List<ContextSelection> select(String source, ExcludePatterns exclude) {
     String path = clean(source);
     List<ContextSelection> out = new ArrayList<>();
     for (String match : matches(source, path)) {
@@ -65,7 +66,7 @@ public final class ContextSelector {
    *
    * @throws SourceNotFoundException for a path without wildcards that names nothing
    */
-  List<ContextSelection> selectWithParents(String source, ExcludeFilter exclude) {
+  List<ContextSelection> selectWithParents(String source, ExcludePatterns exclude) {
     int pivot = source.indexOf("/./");
     String base = pivot < 0 ? "" : clean(source.substring(0, pivot));
     String pattern = clean(pivot < 0 ? source : source.substring(pivot + 3));
@@ -172,7 +173,7 @@ public final class ContextSelector {
    * The entries {@code exclude} keeps; a directory it drops stays when something under it is
    * re-included, as the copy creates the parents of what it copies.
    */
-  private static List<ContextFile> filter(List<ContextFile> entries, String prefix, ExcludeFilter exclude) {
+  private static List<ContextFile> filter(List<ContextFile> entries, String prefix, ExcludePatterns exclude) {
     if (exclude.isEmpty()) {
       return entries;
     }

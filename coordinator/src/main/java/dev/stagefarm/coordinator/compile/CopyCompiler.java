@@ -1,5 +1,6 @@
 package dev.stagefarm.coordinator.compile;
 
+import dev.stagefarm.program.ExcludePatterns;
 import dev.stagefarm.dockerfile.DockerfileException;
 import dev.stagefarm.dockerfile.graph.Dependency;
 import dev.stagefarm.dockerfile.instructions.AddInstruction;
@@ -35,7 +36,7 @@ final class CopyCompiler {
   }
 
   Action.Copy copy(CopyInstruction copy, String cwd, int line) {
-    ExcludeFilter exclude = excludes(copy.excludes(), line);
+    ExcludePatterns exclude = excludes(copy.excludes(), line);
     List<CopySource> sources = new ArrayList<>();
     for (String source : copy.files().sourcePaths()) {
       if (copy.hasFrom()) {
@@ -51,7 +52,7 @@ final class CopyCompiler {
   }
 
   Action.Copy add(AddInstruction add, String cwd, int line) {
-    ExcludeFilter exclude = excludes(add.excludes(), line);
+    ExcludePatterns exclude = excludes(add.excludes(), line);
     List<CopySource> sources = new ArrayList<>();
     for (String source : add.files().sourcePaths()) {
       switch (RemoteSource.of(source).orElse(null)) {
@@ -69,7 +70,7 @@ final class CopyCompiler {
         chmod(add.chmod(), "ADD", line), add.excludes(), false, add.link(), unpack);
   }
 
-  private List<ContextSelection> fromContext(String source, boolean parents, ExcludeFilter exclude, String keyword,
+  private List<ContextSelection> fromContext(String source, boolean parents, ExcludePatterns exclude, String keyword,
       int line) {
     try {
       return parents ? context.selectWithParents(source, exclude) : context.select(source, exclude);
@@ -123,9 +124,9 @@ final class CopyCompiler {
     }
   }
 
-  private static ExcludeFilter excludes(List<String> patterns, int line) {
+  private static ExcludePatterns excludes(List<String> patterns, int line) {
     try {
-      return ExcludeFilter.of(patterns);
+      return ExcludePatterns.of(patterns);
     } catch (IllegalArgumentException e) {
       throw new DockerfileException(line, e.getMessage(), e);
     }

@@ -28,11 +28,11 @@ class CacheKeyGoldenTest {
         .isEqualTo("80502a266ac690c8d8106135ec7c1aadf023d52b5c0348aa7b10f24ea0485b99");
     assertThat(hex(build.opKeys())).containsExactly(
         "a107ee4d5d408cc28fae4c7a53132f0ee36053899ddd51f76a7a0c6cc84a7ecc", // 4 ARG TARGETOS
-        "a3af83417545b20e2febc256ca20185d2aa3644cc82df629f4d65bc7b6b93741", // 5 WORKDIR /src
-        "5cdd725e05b6c8f08ea1e3018d0b3c2406c53cf519864dd717868fc0b323a3ea", // 6 COPY go.mod go.sum ./
-        "1041a4e904f15f6cb5d313c1f714e891840b3398a1a949622973c0a75aa001e8", // 7 RUN --mount=type=cache
-        "b5bbfb6a26ecf5580a8cb475ec124b1128b870c56ac0283d851f3d5bfa273b83", // 8 COPY . .
-        "2696f026fa27fb1aab2e0bce3946c4c0ae08843c412c07f418eab7d6a605aaa5"); // 9 RUN --mount=type=bind,secret
+        "820dc98eb270013ed5176d2b87d9c433f37ab75dca8d23b646e4bbf28f2a7e5c", // 5 WORKDIR /src
+        "f21eb9453ced6726039dcae903e46d868e872fb51203ef7aaf313ad2255971da", // 6 COPY go.mod go.sum ./
+        "ca433daf29e7e020355cfb6aef40398fde4b10cf54366f4df66c5a65bc846952", // 7 RUN --mount=type=cache
+        "18253686a469cba787fad01cf8a7c1717dc691e6706080c668645899d8f17980", // 8 COPY . .
+        "9c668b08b47e08102060c5e4dafd2d24f608992a371f145c05a61b7e9e3c4ef6"); // 9 RUN --mount=type=bind,secret
 
     PlannedStage runtime = plan.stage("1-runtime");
     assertThat(runtime.program().rootKey().hex())
@@ -42,16 +42,16 @@ class CacheKeyGoldenTest {
         .satisfies(input -> assertThat(input.key()).isEqualTo(build.chainKey()));
     assertThat(hex(runtime.opKeys())).containsExactly(
         "a0ecb52c241d405a74c0ade667da842ac9bb7da390ac362ffea8f46f3537753a", // 14 ARG VERSION=dev
-        "d475b29d1958c6e21f709de1b63f992b2025d4667c030d78c8f503b068e2d1a4", // 15 ENV APP_VERSION=$VERSION
-        "3c43a2d1542e788cb6f4106633cf4870a851d2a29b2e1292522fcc33f983969e", // 16 RUN --mount=type=bind,from=build
-        "da1034cd64c7d4cbcc6890b76ee6d5dbb76d238df6c771076b62229683bf99ac", // 17 COPY --from=build --chmod=0755
-        "a9b22a17ddc420745f93ce859fcb86275c830f29041350bdd9e34850ed0561d6", // 18 COPY --parents config/./*.yaml
-        "68c5cbbba18e75b590fee688ef2b951fd0ffed2324ccfc72862ceaa663577b9b", // 19 COPY <<EOF /etc/app/motd
-        "68401f5fa9c949ed4da93bcc803aa29db1361dfeeaa7c854403aa70e8e85b01d", // 22 ADD --checksum=… URL
-        "2fc1f99c868f8b2c8d7a98801bf7f49d01624a74007e12af1e6b91b3794b5a68", // 23 EXPOSE
-        "7c9eb4f45d91e5fe992eda307c0106a6b38ee5cc3f5479f0368bdcb964d42560", // 24 USER 1000
-        "6e00b5d0cf62915a50bd62ff090e9b9e5f39acc172308947e9eb7c3d773be5bc", // 25 WORKDIR /srv
-        "e68960963939d2cd64a1d761dc523fda7168c6126bd25b9393782f17e12d53d2"); // 26 ENTRYPOINT
+        "07db1bb44c8f9b25fd57f107e0d1390a31fe0a60dbbe6e851b6639ba7636a4da", // 15 ENV APP_VERSION=$VERSION
+        "0c96af1f470b5d933a314195b101ebc0fb1340f621faa5e6d2a60c6fb0cc532e", // 16 RUN --mount=type=bind,from=build
+        "5c0fa0f4c8d69f3acf2d678cd906ea50894301b6f3d696e603dfa67083d2be45", // 17 COPY --from=build --chmod=0755
+        "62b61c94bf03272c5b6201fde3de75a1b6493155064965e4ad8a456936aec6f8", // 18 COPY --parents config/./*.yaml
+        "8cf88430daa70c7320f31ae3ab98940d6cf619b56159d03655046177ffa5c5b7", // 19 COPY <<EOF /etc/app/motd
+        "a508c12e368fd05398ae83176ddb0a0bd315712d284b783b28325d0c350248b8", // 22 ADD --checksum=… URL
+        "a0b2a4abe73f83b5db3a896e2eedc3045d5e0fb067bbd291c202b1eb78e35721", // 23 EXPOSE
+        "a82b4d9e9c5f310eb592b714fb52ac43fde81b9d8567da99f66763d052769564", // 24 USER 1000
+        "c7fead2443e48a6dc05b2c6c3831abf2894d6ac4c5309b62b38f4608e6bfbb85", // 25 WORKDIR /srv
+        "43d567eaa86f4c64aa536c5e5b999696cfac9195cf2c81e53f10953368ce9495"); // 26 ENTRYPOINT
   }
 
   private static List<String> hex(List<CacheKey> keys) {

@@ -5,7 +5,7 @@ import dev.stagefarm.program.Action;
 import dev.stagefarm.program.ContextFile;
 import dev.stagefarm.program.ContextSelection;
 import dev.stagefarm.program.CopySource;
-import dev.stagefarm.program.PathPattern;
+import dev.stagefarm.program.ExcludePatterns;
 import dev.stagefarm.worker.UserError;
 import dev.stagefarm.worker.runtime.ResolvedUser;
 import dev.stagefarm.worker.runtime.RootfsPaths;
@@ -41,7 +41,7 @@ final class CopyAction {
     if (!copy.chown().isEmpty()) {
       chown = Optional.of(UserResolver.resolveOwner(rootfs, copy.chown()));
     }
-    TreeCopier copier = new TreeCopier(rootfs, chown, copy.chmod(), excludes(copy.exclude()));
+    TreeCopier copier = new TreeCopier(rootfs, chown, copy.chmod());
     Path dest = RootfsPaths.resolveLenient(rootfs, copy.dest());
     for (CopySource source : copy.sources()) {
       switch (source) {
@@ -56,20 +56,19 @@ final class CopyAction {
 
   private static void copyContext(Action.Copy copy, int op, ContextSelection selection, Path dest, TreeCopier copier,
       StageSources sources) throws IOException, UserError {
-    if (copier.excluded(selection.path())) {
-      return;
-    }
+    // the coordinator applied --exclude when it selected the entries
     ContextFile root = selection.entries().stream().filter(e -> e.path().isEmpty()).findFirst().orElse(null);
     Path match = sources.context(selection, op);
     if (root != null && root.isDirectory()) {
-      copier.copyTree(match, selection.placeAt().isEmpty() ? dest : dest.resolve(selection.placeAt()), selection.path());
+      copier.copyTree(match, selection.placeAt().isEmpty() ? dest : dest.resolve(selection.placeAt()), "",
+          ExcludePatterns.NONE);
       return;
     }
     if (copy.unpack() != Action.Unpack.NEVER && Archives.isTar(match)) {
       copier.unpack(match, dest, sources.scratchDir("unpack-"));
       return;
     }
-    copier.copyTree(match, intoDir(copy, dest) ? dest.resolve(selection.placeAt()) : dest, selection.path());
+    copier.copyTree(match, intoDir(copy, dest) ? dest.resolve(selection.placeAt()) : dest, "", ExcludePatterns.NONE);
   }
 
   private static void copyInput(Action.Copy copy, CopySource.FromInput input, Path dest, TreeCopier copier,
@@ -79,8 +78,10 @@ final class CopyAction {
     List<InputPathExpansion.Match> matches = InputPathExpansion.expand(root, input.path().path(), copy.parents(),
         "--from " + sources.inputName(id));
     boolean toDir = intoDir(copy, dest) || matches.size() > 1;
+    ExcludePatterns excludes = excludes(copy.exclude());
     for (InputPathExpansion.Match match : matches) {
-      if (copier.excluded(match.relative())) {
+      // as BuildKit's copy: patterns see paths below each match; with --parents, the path after the pivot
+      if (copy.parents() && !match.relative().isEmpty() && excludes.excludes(match.relative())) {
         continue;
       }
       Path target;
@@ -91,7 +92,7 @@ final class CopyAction {
       } else {
         target = toDir ? dest.resolve(match.host().getFileName().toString()) : dest;
       }
-      copier.copyTree(match.host(), target, match.relative());
+      copier.copyTree(match.host(), target, copy.parents() ? match.relative() : "", excludes);
     }
   }
 
@@ -100,24 +101,14 @@ final class CopyAction {
     return copy.destIsDir() || Files.isDirectory(dest);
   }
 
-  private static List<PathPattern> excludes(List<String> patterns) throws UserError {
-    List<PathPattern> compiled = new ArrayList<>();
-    for (String pattern : patterns) {
-      String clean = pattern;
-      while (clean.startsWith("/")) {
-        clean = clean.substring(1);
-      }
-      while (clean.endsWith("/")) {
-        clean = clean.substring(0, clean.length() - 1);
-      }
-      try {
-        compiled.add(PathPattern.compile(clean, PathPattern.Syntax.PATTERN_MATCHER));
-      } catch (IllegalArgumentException e) {
-        throw new UserError("--exclude=" + pattern + ": " + e.getMessage());
-      }
+  private static ExcludePatterns excludes(List<String> patterns) throws UserError {
+    try {
+      return ExcludePatterns.of(patterns);
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage());
     }
-    return compiled;
   }
+
 
   private static void addRemote(Action.Copy copy, CopySource.Remote remote, Path dest, TreeCopier copier,
       StageSources sources) throws IOException, UserError, InterruptedException {

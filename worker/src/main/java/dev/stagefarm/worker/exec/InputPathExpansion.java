@@ -15,7 +15,9 @@ import java.util.stream.Stream;
  * Expands a {@code COPY --from} source path inside the input's root, as BuildKit does: Go
  * {@code filepath.Match} wildcards per component (a wildcard matching nothing is no error, a plain
  * path that is missing is), symlinks followed inside the root, and with {@code --parents} a
- * {@code /./} pivot: only the part after it is kept under the destination.
+ * {@code /./} pivot: only the part after it is kept under the destination, and there (where
+ * BuildKit matches with moby's patternmatcher) a {@code **} component matches any number of
+ * directories, none included.
  */
 final class InputPathExpansion {
   private InputPathExpansion() {}
@@ -33,15 +35,15 @@ final class InputPathExpansion {
     int pivot = path.indexOf("/./");
     List<Match> matches = new ArrayList<>();
     if (parents && pivot >= 0) {
-      for (Found base : expand(root, new Found(root, ""), components(path.substring(0, pivot)))) {
+      for (Found base : expand(root, new Found(root, ""), components(path.substring(0, pivot)), false)) {
         if (Files.isDirectory(base.host())) {
-          for (Found found : expand(root, base, components(path.substring(pivot + 3)))) {
+          for (Found found : expand(root, base, components(path.substring(pivot + 3)), true)) {
             matches.add(new Match(found.host(), found.logical().substring(base.logical().length()).replaceFirst("^/", "")));
           }
         }
       }
     } else {
-      for (Found found : expand(root, new Found(root, ""), components(path))) {
+      for (Found found : expand(root, new Found(root, ""), components(path), parents)) {
         matches.add(new Match(found.host(), found.logical()));
       }
     }
@@ -54,18 +56,36 @@ final class InputPathExpansion {
   /** A path found in the root: on the host, and as the container would name it (relative to the root). */
   private record Found(Path host, String logical) {}
 
-  private static List<Found> expand(Path root, Found at, List<String> components) throws IOException {
+  /** @param doubleStar whether a {@code **} component crosses directories */
+  private static List<Found> expand(Path root, Found at, List<String> components, boolean doubleStar)
+      throws IOException {
     if (components.isEmpty()) {
       return List.of(at);
     }
     String head = components.getFirst();
     List<String> rest = components.subList(1, components.size());
     List<Found> out = new ArrayList<>();
+    if (doubleStar && head.equals("**")) {
+      // none, or one more directory with ** still ahead (directories only, never through a symlink)
+      out.addAll(expand(root, at, rest, true));
+      if (Files.isDirectory(at.host(), LinkOption.NOFOLLOW_LINKS)) {
+        List<String> names;
+        try (Stream<Path> children = Files.list(at.host())) {
+          names = children.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
+              .map(p -> p.getFileName().toString()).sorted().toList();
+        }
+        for (String name : names) {
+          String logical = join(at.logical(), name);
+          out.addAll(expand(root, new Found(at.host().resolve(name), logical), components, true));
+        }
+      }
+      return out.stream().distinct().toList();
+    }
     if (!PathPattern.hasMeta(head)) {
       String logical = join(at.logical(), head);
       Path next = RootfsPaths.resolveLenient(root, logical); // symlinks resolve inside the input's root
       if (Files.exists(next, LinkOption.NOFOLLOW_LINKS)) {
-        out.addAll(expand(root, new Found(next, logical), rest));
+        out.addAll(expand(root, new Found(next, logical), rest, doubleStar));
       }
       return out;
     }
@@ -85,7 +105,7 @@ final class InputPathExpansion {
     for (String name : names) {
       if (pattern.matches(name)) {
         String logical = join(at.logical(), name);
-        out.addAll(expand(root, new Found(RootfsPaths.resolveLenient(root, logical), logical), rest));
+        out.addAll(expand(root, new Found(RootfsPaths.resolveLenient(root, logical), logical), rest, doubleStar));
       }
     }
     return out;

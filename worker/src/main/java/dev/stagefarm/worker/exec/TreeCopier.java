@@ -1,6 +1,6 @@
 package dev.stagefarm.worker.exec;
 
-import dev.stagefarm.program.PathPattern;
+import dev.stagefarm.program.ExcludePatterns;
 import dev.stagefarm.worker.UserError;
 import dev.stagefarm.worker.runtime.HostProcess;
 import dev.stagefarm.worker.runtime.ResolvedUser;
@@ -27,33 +27,11 @@ final class TreeCopier {
   private final Path rootfs;
   private final Optional<ResolvedUser> chown;
   private final OptionalInt chmod;
-  private final List<PathPattern> excludes;
 
-  TreeCopier(Path rootfs, Optional<ResolvedUser> chown, OptionalInt chmod, List<PathPattern> excludes) {
+  TreeCopier(Path rootfs, Optional<ResolvedUser> chown, OptionalInt chmod) {
     this.rootfs = rootfs;
     this.chown = chown;
     this.chmod = chmod;
-    this.excludes = excludes;
-  }
-
-  /** --exclude: a pattern matching the path, one of its parents, or one of its names. */
-  boolean excluded(String relative) {
-    if (excludes.isEmpty() || relative.isEmpty()) {
-      return false;
-    }
-    StringBuilder prefix = new StringBuilder();
-    for (String part : relative.split("/")) {
-      if (!prefix.isEmpty()) {
-        prefix.append('/');
-      }
-      prefix.append(part);
-      for (PathPattern pattern : excludes) {
-        if (pattern.matches(prefix.toString()) || pattern.matches(part)) {
-          return true;
-        }
-      }
-    }
-    return false;
   }
 
   /** A file made by the op itself (a heredoc, a download). */
@@ -75,9 +53,10 @@ final class TreeCopier {
   /**
    * Copies a file or symlink to {@code target}, or a directory's contents into {@code target}.
    *
-   * @param relative the source's path for --exclude
+   * @param relative the source's path as {@code excludes} see it ("" for the root of what is copied)
+   * @param excludes --exclude, applied below the source (what is copied is never excluded itself)
    */
-  void copyTree(Path source, Path target, String relative) throws IOException, UserError {
+  void copyTree(Path source, Path target, String relative, ExcludePatterns excludes) throws IOException, UserError {
     if (Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) {
       mkdirs(target);
       if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
@@ -90,7 +69,7 @@ final class TreeCopier {
       for (Path child : children) {
         String name = child.getFileName().toString();
         String rel = relative.isEmpty() ? name : relative + "/" + name;
-        if (excluded(rel)) {
+        if (excludes.excludes(rel)) {
           continue;
         }
         Path childTarget = target.resolve(name);
@@ -98,10 +77,10 @@ final class TreeCopier {
           if (!Files.exists(childTarget, LinkOption.NOFOLLOW_LINKS)) {
             Files.createDirectory(childTarget);
           }
-          copyTree(child, childTarget, rel);
+          copyTree(child, childTarget, rel, excludes);
           finish(childTarget, child, true);
         } else {
-          copyTree(child, childTarget, rel);
+          copyTree(child, childTarget, rel, excludes);
         }
       }
       return;

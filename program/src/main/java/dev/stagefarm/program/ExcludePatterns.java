@@ -1,35 +1,35 @@
-package dev.stagefarm.coordinator.compile;
+package dev.stagefarm.program;
 
-import dev.stagefarm.dockerfile.instructions.PosixPaths;
-import dev.stagefarm.program.PathPattern;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * COPY/ADD {@code --exclude}, with the semantics of moby's patternmatcher as BuildKit's copy uses
  * it: patterns in order, {@code !} re-includes, and a path is matched by a pattern that matches it
- * or one of its parent directories. Paths are relative to what is copied.
+ * or one of its parent directories. Paths are relative to what is copied (a match's contents, or
+ * with {@code --parents} the path after the pivot). The coordinator applies it to context
+ * selections, the worker to {@code --from} inputs: one implementation for both.
  */
-final class ExcludeFilter {
-  static final ExcludeFilter NONE = new ExcludeFilter(List.of());
+public final class ExcludePatterns {
+  public static final ExcludePatterns NONE = new ExcludePatterns(List.of());
 
   private record Rule(PathPattern pattern, boolean reinclude) {}
 
   private final List<Rule> rules;
 
-  private ExcludeFilter(List<Rule> rules) {
+  private ExcludePatterns(List<Rule> rules) {
     this.rules = List.copyOf(rules);
   }
 
   /** @throws IllegalArgumentException naming a malformed pattern */
-  static ExcludeFilter of(List<String> patterns) {
+  public static ExcludePatterns of(List<String> patterns) {
     List<Rule> rules = new ArrayList<>();
     for (String written : patterns) {
       String p = written.strip();
       if (p.isEmpty()) {
         continue;
       }
-      p = PosixPaths.clean(p);
+      p = PathPattern.clean(p);
       boolean reinclude = p.startsWith("!");
       if (reinclude) {
         if (p.length() == 1) {
@@ -43,15 +43,15 @@ final class ExcludeFilter {
         throw new IllegalArgumentException("invalid --exclude pattern \"" + written + "\": " + e.getMessage(), e);
       }
     }
-    return new ExcludeFilter(rules);
+    return new ExcludePatterns(rules);
   }
 
-  boolean isEmpty() {
+  public boolean isEmpty() {
     return rules.isEmpty();
   }
 
   /** Whether {@code path} (clean, relative, not empty) is left out. */
-  boolean excludes(String path) {
+  public boolean excludes(String path) {
     boolean excluded = false;
     for (Rule rule : rules) {
       if (matchesOrParentMatches(rule.pattern(), path)) {

@@ -9,6 +9,7 @@ import dev.stagefarm.coordinator.kafka.KafkaTaskQueue;
 import dev.stagefarm.coordinator.plan.DockerfilePlanner;
 import dev.stagefarm.coordinator.store.RegistryBaseImages;
 import dev.stagefarm.coordinator.store.RegistryImagePusher;
+import dev.stagefarm.coordinator.store.OffloadingTaskQueue;
 import dev.stagefarm.coordinator.store.StoreContent;
 import dev.stagefarm.coordinator.store.StoredImageAssembler;
 import dev.stagefarm.oci.registry.BaseImageFetcher;
@@ -66,7 +67,7 @@ public final class CoordinatorNode implements AutoCloseable {
         new BuildCoordinator(
             Clock.systemUTC(),
             options.settings(),
-            tasks,
+            new OffloadingTaskQueue(tasks, store, OffloadingTaskQueue.INLINE_LIMIT),
             journal,
             new DockerfilePlanner(content, new RegistryBaseImages(new BaseImageFetcher(registry, store), store)),
             new StoredImageAssembler(store, new RegistryImagePusher(registry, store)));

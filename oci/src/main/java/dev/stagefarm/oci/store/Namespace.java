@@ -7,7 +7,9 @@ public enum Namespace {
     /** OCI blobs: layers, configs, manifests. */
     BLOBS("blobs/sha256/"),
     /** Build-context file contents and context manifests. */
-    CONTEXT("context/sha256/");
+    CONTEXT("context/sha256/"),
+    /** Serialized stage programs too large to travel inside a Kafka task record. */
+    PROGRAMS("programs/sha256/");
 
     private final String prefix;
 

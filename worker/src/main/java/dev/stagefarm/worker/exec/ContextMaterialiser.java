@@ -25,6 +25,9 @@ import java.util.List;
  * symlink.
  */
 final class ContextMaterialiser {
+  /** Context downloads in flight per selection. */
+  static final int FETCH_PARALLELISM = 16;
+
   private final ContentStore store;
 
   ContextMaterialiser(ContentStore store) {
@@ -40,8 +43,57 @@ final class ContextMaterialiser {
    */
   Path materialise(ContextSelection selection, Path match) throws IOException, UserError {
     ContextFile root = rootOf(selection);
+    Path fetched = match.resolveSibling(match.getFileName() + ".fetched");
+    try {
+      fetchContents(selection, Files.createDirectories(fetched));
+      return materialise(selection, root, match, fetched);
+    } finally {
+      dev.stagefarm.worker.layers.Trees.deleteRecursively(fetched);
+    }
+  }
+
+  /**
+   * Downloads every distinct file content of the selection once, {@link #FETCH_PARALLELISM} at a
+   * time, into {@code into/<hex>}: a context with many small or identical files (empty
+   * {@code __init__.py}s) costs one request per content, not one per path, and not one after another.
+   */
+  private void fetchContents(ContextSelection selection, Path into) throws IOException, UserError {
+    java.util.Set<Digest> digests = new java.util.LinkedHashSet<>();
+    for (ContextFile entry : selection.entries()) {
+      if (entry.type() == ContextFile.Type.FILE) {
+        digests.add(digestOf(selection, entry));
+      }
+    }
+    java.util.concurrent.Semaphore permits = new java.util.concurrent.Semaphore(FETCH_PARALLELISM);
+    List<java.util.concurrent.Future<?>> downloads = new ArrayList<>();
+    try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      for (Digest digest : digests) {
+        downloads.add(pool.submit(() -> {
+          permits.acquire();
+          try (InputStream in = store.openContext(digest)) {
+            Files.copy(in, into.resolve(digest.hex()));
+          } finally {
+            permits.release();
+          }
+          return null;
+        }));
+      }
+      for (var download : downloads) {
+        download.get();
+      }
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof IOException io ? io
+          : new IOException("fetching a context file failed: " + e.getCause(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while fetching context files");
+    }
+  }
+
+  private Path materialise(ContextSelection selection, ContextFile root, Path match, Path fetched)
+      throws IOException, UserError {
     List<ContextFile> dirs = new ArrayList<>();
-    write(root, match, selection);
+    write(root, match, selection, fetched);
     if (root.isDirectory()) {
       dirs.add(root);
     }
@@ -67,7 +119,7 @@ final class ContextMaterialiser {
         dirs.add(entry); // made above as a parent of an earlier entry
         continue;
       }
-      write(entry, target, selection);
+      write(entry, target, selection, fetched);
       if (entry.isDirectory()) {
         dirs.add(entry);
       }
@@ -80,7 +132,8 @@ final class ContextMaterialiser {
     return match;
   }
 
-  private void write(ContextFile entry, Path target, ContextSelection selection) throws IOException, UserError {
+  private static void write(ContextFile entry, Path target, ContextSelection selection, Path fetched)
+      throws IOException, UserError {
     try {
       switch (entry.type()) {
         case DIRECTORY -> Files.createDirectory(target);
@@ -88,7 +141,7 @@ final class ContextMaterialiser {
         case FILE -> {
           Digest digest = digestOf(selection, entry);
           // CREATE_NEW + NOFOLLOW_LINKS: never opens an existing file or follows a symlink planted by an earlier entry
-          try (InputStream in = store.openContext(digest);
+          try (InputStream in = Files.newInputStream(fetched.resolve(digest.hex()));
               OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                   LinkOption.NOFOLLOW_LINKS)) {
             in.transferTo(out);

@@ -32,6 +32,7 @@ public final class StageExecutor implements StageRunner {
   /** Per-stage bounds on streamed RUN output. */
   public record OutputLimits(long bytesPerSecond, long maxBytes) {}
 
+  private final ContentStore store;
   private final LayerCache layers;
   private final Path stagesDir;
   private final String containerPrefix;
@@ -42,6 +43,7 @@ public final class StageExecutor implements StageRunner {
 
   StageExecutor(ContentStore store, CacheRecords records, LayerCache layers, RunEnvironment runEnvironment,
       Path stagesDir, String containerPrefix, OutputLimits outputLimits) {
+    this.store = store;
     this.layers = layers;
     this.stagesDir = stagesDir;
     this.containerPrefix = containerPrefix;
@@ -56,9 +58,14 @@ public final class StageExecutor implements StageRunner {
   public ImageState run(StageTask task, StageProgress progress) throws StageFailedException, InterruptedException {
     StageJob job;
     try {
-      job = StageJobs.decode(task);
+      job = StageJobs.decode(task, store);
     } catch (UserError e) {
       throw new StageFailedException(StageFailure.build(-1, 0, e.getMessage()), e);
+    } catch (InterruptedIOException e) {
+      throw new InterruptedException("stage cancelled");
+    } catch (IOException e) {
+      throw new StageFailedException(StageFailure.infrastructure(-1, 0,
+          "reading the stage program " + task.getProgramDigest() + " failed: " + e.getMessage()), e);
     }
     return StageJobs.encode(execute(job, progress), job.program());
   }

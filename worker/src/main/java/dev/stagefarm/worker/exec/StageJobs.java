@@ -1,5 +1,6 @@
 package dev.stagefarm.worker.exec;
 
+import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.Platform;
 import dev.stagefarm.oci.image.ImageConfig;
 import dev.stagefarm.oci.image.ImageJson;
@@ -12,7 +13,10 @@ import dev.stagefarm.proto.v1.ImageState;
 import dev.stagefarm.proto.v1.StageInput;
 import dev.stagefarm.proto.v1.StageTask;
 import dev.stagefarm.worker.UserError;
+import dev.stagefarm.worker.store.ContentStore;
 import dev.stagefarm.worker.wire.WireLayers;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -24,22 +28,30 @@ import java.util.Map;
 final class StageJobs {
   private StageJobs() {}
 
-  static StageJob decode(StageTask task) throws UserError {
+  /** The largest program a worker reads from the store (a task record carries at most 1 MiB). */
+  static final int MAX_PROGRAM_BYTES = 64 << 20;
+
+  /**
+   * @throws IOException when a program stored apart from the task cannot be read (an
+   *     infrastructure fault: the coordinator stored it before it published the task)
+   */
+  static StageJob decode(StageTask task, ContentStore store) throws UserError, IOException {
     if (task.getSchemaVersion() > Topics.SCHEMA_VERSION) {
       throw new UserError("the task's schema version " + task.getSchemaVersion()
           + " is newer than this worker understands (" + Topics.SCHEMA_VERSION + "); upgrade the workers");
     }
-    if (task.getSchemaVersion() < Topics.SCHEMA_VERSION || !task.hasProgram()) {
+    if (task.getSchemaVersion() < Topics.SCHEMA_VERSION || (!task.hasProgram() && task.getProgramDigest().isEmpty())) {
       throw new UserError("the task (schema version " + task.getSchemaVersion()
           + ") carries no stage program; this worker executes schema " + Topics.SCHEMA_VERSION + " tasks");
     }
-    if (task.getProgram().getVersion() > StageProgram.VERSION) {
-      throw new UserError("the stage program's version " + task.getProgram().getVersion()
+    dev.stagefarm.proto.v1.StageProgram wire = task.hasProgram() ? task.getProgram() : stored(task, store);
+    if (wire.getVersion() > StageProgram.VERSION) {
+      throw new UserError("the stage program's version " + wire.getVersion()
           + " is newer than this worker understands (" + StageProgram.VERSION + "); upgrade the workers");
     }
     StageProgram program;
     try {
-      program = ProgramCodec.fromProto(task.getProgram());
+      program = ProgramCodec.fromProto(wire);
     } catch (InvalidProgramException e) {
       throw new UserError("invalid stage program: " + e.getMessage());
     }
@@ -58,6 +70,33 @@ final class StageJobs {
     }
     return new StageJob(program, state(task.getBase(), program.platform(), "the base"), inputs,
         task.getReuseCachedInstructions());
+  }
+
+  /** A program stored apart from its task: read (bounded), checked against its digest, parsed. */
+  private static dev.stagefarm.proto.v1.StageProgram stored(StageTask task, ContentStore store)
+      throws UserError, IOException {
+    Digest digest;
+    try {
+      digest = Digest.parse(task.getProgramDigest());
+    } catch (RuntimeException e) {
+      throw new UserError("the task's program digest \"" + task.getProgramDigest() + "\" is not a digest");
+    }
+    byte[] bytes;
+    try (InputStream in = store.openProgram(digest)) {
+      bytes = in.readNBytes(MAX_PROGRAM_BYTES + 1);
+    }
+    if (bytes.length > MAX_PROGRAM_BYTES) {
+      throw new UserError("the stage program " + digest + " is larger than the limit of "
+          + (MAX_PROGRAM_BYTES >> 20) + " MiB a worker reads");
+    }
+    if (!Digest.of(bytes).equals(digest)) {
+      throw new IOException("the stored stage program " + digest + " does not match its digest");
+    }
+    try {
+      return dev.stagefarm.proto.v1.StageProgram.parseFrom(bytes);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new UserError("the stored stage program " + digest + " is unreadable: " + e.getMessage());
+    }
   }
 
   /** The result as the task's completion carries it. */

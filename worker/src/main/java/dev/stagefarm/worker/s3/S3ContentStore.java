@@ -7,7 +7,7 @@ import dev.stagefarm.worker.store.ContentStore;
 import java.io.IOException;
 import java.io.InputStream;
 
-/** The content store in the farm's S3 bucket: {@code blobs/sha256/…} and {@code context/sha256/…}. */
+/** The content store in the farm's S3 bucket: {@code blobs/sha256/…}, {@code context/sha256/…} and {@code programs/sha256/…}. */
 public final class S3ContentStore implements ContentStore {
   private final BlobStore store;
 
@@ -23,6 +23,11 @@ public final class S3ContentStore implements ContentStore {
   @Override
   public InputStream openContext(Digest digest) throws IOException {
     return store.open(Namespace.CONTEXT, digest);
+  }
+
+  @Override
+  public InputStream openProgram(Digest digest) throws IOException {
+    return store.open(Namespace.PROGRAMS, digest);
   }
 
   @Override

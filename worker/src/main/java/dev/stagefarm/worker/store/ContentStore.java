@@ -25,6 +25,14 @@ public interface ContentStore {
    */
   InputStream openContext(Digest digest) throws IOException;
 
+  /**
+   * Opens a stage program stored apart from its task (too large for the record); reading it to the
+   * end verifies it.
+   *
+   * @throws dev.stagefarm.oci.BlobNotFoundException when the store has no such program
+   */
+  InputStream openProgram(Digest digest) throws IOException;
+
   /** Stores a layer blob of this digest and size unless it is there already. */
   void putBlob(Digest digest, long size, InputStream content) throws IOException;
 }

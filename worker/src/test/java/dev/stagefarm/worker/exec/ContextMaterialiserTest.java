@@ -49,6 +49,23 @@ class ContextMaterialiserTest {
   }
 
   @Test
+  void identicalContentsAreFetchedOnce() throws Exception {
+    java.util.List<ContextFile> entries = new java.util.ArrayList<>(List.of(directory("")));
+    for (int i = 0; i < 50; i++) {
+      entries.add(file("pkg" + i + "/__init__.py", "", 0644));
+    }
+    entries.add(file("main.py", "print(1)", 0644));
+    int before = store.contextReads();
+
+    Path match = materialiser.materialise(new ContextSelection("", "", entries), dir.resolve("m"));
+
+    assertThat(store.contextReads() - before).isEqualTo(2);
+    assertThat(match.resolve("pkg49/__init__.py")).isEmptyFile();
+    assertThat(match.resolve("main.py")).hasContent("print(1)");
+    assertThat(dir.resolve("m.fetched")).doesNotExist();
+  }
+
+  @Test
   void aFileMatchIsTheFileItself() throws Exception {
     Path match = materialiser.materialise(new ContextSelection("x.txt", "x.txt", List.of(file("", "x", 0644))),
         dir.resolve("m"));

@@ -243,14 +243,51 @@ class StageExecutionTest {
         .copy(copyTo("/p1/").context(context.select("x/y/file.txt", "y/file.txt")).parents())
         .copy(copyTo("/tree/").context(context.select("src/a/one.txt", "src/a/one.txt"))
             .context(context.select("src/b/two.txt", "src/b/two.txt")).parents())
-        .copy(copyTo("/flat/").context(context.select("src")).exclude("*.log"))
+        .copy(copyTo("/flat/").context(context.select("src")))
         .build();
     Path root = stages.unpack(stages.run(program).completed());
     assertThat(Files.readString(root.resolve("p1/y/file.txt"))).isEqualTo("F");
     assertThat(Files.readString(root.resolve("tree/src/a/one.txt"))).isEqualTo("1");
     assertThat(Files.readString(root.resolve("tree/src/b/two.txt"))).isEqualTo("2");
     assertThat(Files.readString(root.resolve("flat/b/two.txt"))).isEqualTo("2");
-    assertThat(root.resolve("flat/b/skip.log")).doesNotExist();
+    // the coordinator applies --exclude to context selections; the worker copies what it was given
+    assertThat(Files.readString(root.resolve("flat/b/skip.log"))).isEqualTo("no");
+  }
+
+  @Test
+  void excludeOverAnInputSeesPathsBelowEachMatchWithReincludes() throws Exception {
+    StageState build = stages.run(program()
+        .run("mkdir -p /src/pkg /src/keep && echo a > /src/a.txt && echo n > /src/pkg/notes.txt"
+            + " && echo l > /src/pkg/x.log && echo k > /src/keep/k.log && echo m > /src/main.go")
+        .build()).completed();
+    String id = inputId("0-build");
+    StageState result = stages.run(program().input("0-build", "build")
+        // patterns are relative to the match (/src): *.txt drops a.txt, not pkg/notes.txt (BuildKit's fsutil)
+        .copy(copyTo("/x/").from(id, "/src").exclude("*.txt").exclude("**/*.log").exclude("!keep/k.log"))
+        // the match itself is never excluded
+        .copy(copyTo("/y/").from(id, "/src/main.go").exclude("main.go"))
+        .build(), stages.busybox, Map.of(id, build), false).completed();
+    Path root = stages.unpack(result);
+    assertThat(root.resolve("x/a.txt")).doesNotExist();
+    assertThat(root.resolve("x/pkg/notes.txt")).hasContent("n");
+    assertThat(root.resolve("x/pkg/x.log")).doesNotExist();
+    assertThat(root.resolve("x/keep/k.log")).hasContent("k");
+    assertThat(root.resolve("x/main.go")).hasContent("m");
+    assertThat(root.resolve("y/main.go")).hasContent("m");
+  }
+
+  @Test
+  void doubleStarAfterAParentsPivotCrossesDirectories() throws Exception {
+    StageState build = stages.run(program()
+        .run("mkdir -p /t/a/b1/c/d/e /t/a/b2/e && echo 1 > /t/a/b1/c/d/e/f && echo 2 > /t/a/b2/e/f")
+        .build()).completed();
+    String id = inputId("0-build");
+    StageState result = stages.run(program().input("0-build", "build")
+        .copy(copyTo("/out/").from(id, "/t/a/b*/./**/e").parents())
+        .build(), stages.busybox, Map.of(id, build), false).completed();
+    Path root = stages.unpack(result);
+    assertThat(root.resolve("out/c/d/e/f")).hasContent("1");
+    assertThat(root.resolve("out/e/f")).hasContent("2");
   }
 
   @Test

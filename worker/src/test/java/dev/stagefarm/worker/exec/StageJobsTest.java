@@ -1,7 +1,13 @@
 package dev.stagefarm.worker.exec;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.stagefarm.oci.BlobNotFoundException;
+import dev.stagefarm.oci.Digest;
+import dev.stagefarm.program.ProgramCodec;
+import dev.stagefarm.worker.ProgramBuilder;
+import dev.stagefarm.worker.store.InMemoryContentStore;
 import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.StageProgram;
 import dev.stagefarm.proto.v1.StageTask;
@@ -10,18 +16,20 @@ import org.junit.jupiter.api.Test;
 
 /** Tasks a worker cannot execute as they are fail for good, naming why. */
 class StageJobsTest {
+  private final InMemoryContentStore store = new InMemoryContentStore();
+
   @Test
   void aNewerTaskSchemaIsRefused() {
     StageTask task = StageTask.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION + 1)
         .setProgram(StageProgram.newBuilder().setVersion(1)).build();
-    assertThatThrownBy(() -> StageJobs.decode(task)).isInstanceOf(UserError.class)
+    assertThatThrownBy(() -> StageJobs.decode(task, store)).isInstanceOf(UserError.class)
         .hasMessageContaining("schema version " + (Topics.SCHEMA_VERSION + 1)).hasMessageContaining("newer");
   }
 
   @Test
   void aTaskWithoutAProgramIsRefused() {
     StageTask task = StageTask.newBuilder().setSchemaVersion(1).build();
-    assertThatThrownBy(() -> StageJobs.decode(task)).isInstanceOf(UserError.class)
+    assertThatThrownBy(() -> StageJobs.decode(task, store)).isInstanceOf(UserError.class)
         .hasMessageContaining("carries no stage program");
   }
 
@@ -30,8 +38,26 @@ class StageJobsTest {
     int newer = dev.stagefarm.program.StageProgram.VERSION + 1;
     StageTask task = StageTask.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION)
         .setProgram(StageProgram.newBuilder().setVersion(newer)).build();
-    assertThatThrownBy(() -> StageJobs.decode(task)).isInstanceOf(UserError.class)
+    assertThatThrownBy(() -> StageJobs.decode(task, store)).isInstanceOf(UserError.class)
         .hasMessageContaining("program's version " + newer).hasMessageContaining("newer");
+  }
+
+  @Test
+  void aProgramStoredApartFromItsTaskIsReadFromTheStore() throws Exception {
+    StageProgram wire = ProgramCodec.toProto(ProgramBuilder.program().run("true").build());
+    Digest digest = store.putProgram(wire.toByteArray());
+    StageTask task = StageTask.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION)
+        .setProgramDigest(digest.toString()).build();
+
+    assertThat(StageJobs.decode(task, store).program()).isEqualTo(ProgramCodec.fromProto(wire));
+  }
+
+  @Test
+  void aStoredProgramThatIsMissingIsAnInfrastructureFault() {
+    StageTask task = StageTask.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION)
+        .setProgramDigest(Digest.of("gone").toString()).build();
+
+    assertThatThrownBy(() -> StageJobs.decode(task, store)).isInstanceOf(BlobNotFoundException.class);
   }
 
   @Test
@@ -43,7 +69,7 @@ class StageJobsTest {
             .addOps(dev.stagefarm.proto.v1.Op.newBuilder().setCopy(
                 dev.stagefarm.proto.v1.CopyOp.newBuilder().setDest("relative/dest"))))
         .build();
-    assertThatThrownBy(() -> StageJobs.decode(task)).isInstanceOf(UserError.class)
+    assertThatThrownBy(() -> StageJobs.decode(task, store)).isInstanceOf(UserError.class)
         .hasMessageContaining("invalid stage program");
   }
 }

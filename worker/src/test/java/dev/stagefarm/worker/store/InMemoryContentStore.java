@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class InMemoryContentStore implements ContentStore, BlobSink {
   private final Map<Digest, byte[]> blobs = new ConcurrentHashMap<>();
   private final Map<Digest, byte[]> context = new ConcurrentHashMap<>();
+  private final Map<Digest, byte[]> programs = new ConcurrentHashMap<>();
   private final java.util.concurrent.atomic.AtomicInteger contextReads = new java.util.concurrent.atomic.AtomicInteger();
 
   @Override
@@ -24,6 +25,18 @@ public final class InMemoryContentStore implements ContentStore, BlobSink {
   @Override
   public InputStream openContext(Digest digest) throws IOException {
     return open(context, digest, "context");
+  }
+
+  @Override
+  public InputStream openProgram(Digest digest) throws IOException {
+    return open(programs, digest, "programs");
+  }
+
+  /** Stores a serialized program; returns its digest. */
+  public Digest putProgram(byte[] serialized) {
+    Digest digest = Digest.of(serialized);
+    programs.put(digest, serialized.clone());
+    return digest;
   }
 
   @Override

@@ -70,6 +70,8 @@ public final class TaskSlot implements Runnable {
   private boolean lockLost;
   /** Until when the slot claims nothing, after an infrastructure fault here (System.nanoTime). */
   private long pausedUntilNanos;
+  /** Whether the slot left the share group for its pause (so records fetched for it go back at once). */
+  private boolean leftForPause;
 
   TaskSlot(String name, Settings settings, StageRunner runner, EventPublisher publisher, Clock clock,
       Consumer<RunningStage> onStart, Consumer<RunningStage> onEnd) {
@@ -114,9 +116,18 @@ public final class TaskSlot implements Runnable {
       current.cancel();
     }
     if (current == null && System.nanoTime() < pausedUntilNanos) {
-      // not polling: a poll could hand this slot the very task that just failed here
+      if (!leftForPause) {
+        // out of the group: the broker releases what the consumer fetched ahead, and hands this
+        // slot nothing (not even the very task that just failed here) until the pause ends
+        c.unsubscribe();
+        leftForPause = true;
+      }
       pauseSlice();
       return;
+    }
+    if (leftForPause) {
+      c.subscribe(List.of(Topics.TASKS));
+      leftForPause = false;
     }
     ConsumerRecords<String, byte[]> records;
     try {

@@ -14,12 +14,20 @@ import java.util.Set;
  * Not reusable and not shared between threads; {@link ShellLex} makes one per call.
  */
 final class WordExpansion {
+  /**
+   * How deep {@code ${…}} may nest. BuildKit has no limit (Go stacks grow); ours is the call
+   * stack, and a hostile Dockerfile of a few thousand nested {@code ${a:-${a:-…}}} would overflow
+   * it on whatever thread expands it. Real Dockerfiles nest a handful of levels.
+   */
+  static final int MAX_NESTING = 100;
+
   private final ShellLex lex;
   private final Map<String, String> env;
   private final CodePointScanner scanner;
   private final Set<String> matched = new HashSet<>();
   private final Set<String> unmatched = new HashSet<>();
   private boolean rawEscapes;
+  private int nesting;
 
   WordExpansion(ShellLex lex, String word, Map<String, String> env) {
     this.lex = lex;
@@ -193,6 +201,19 @@ final class WordExpansion {
       return !variable.set() && lex.skipUnsetEnv() ? "$" + name : variable.value();
     }
     scanner.next();
+    if (nesting >= MAX_NESTING) {
+      throw new ExpansionFailure("variable expansion nested deeper than " + MAX_NESTING + " levels");
+    }
+    nesting++;
+    try {
+      return processBraced();
+    } finally {
+      nesting--;
+    }
+  }
+
+  /** The rest of a {@code ${…}} reference, after the brace. */
+  private String processBraced() {
     int first = scanner.peek();
     if (first == EOF) {
       throw new ExpansionFailure("syntax error: missing '}'");

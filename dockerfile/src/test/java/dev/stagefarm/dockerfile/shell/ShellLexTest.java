@@ -169,6 +169,29 @@ class ShellLexTest {
     }
 
     @Test
+    void nestingUpToTheLimitExpandsAndDeeperIsAClearErrorNotAStackOverflow() throws Exception {
+      assertThat(LEX.processWord(nested(WordExpansion.MAX_NESTING), ENV)).isEqualTo("deep");
+      // a hostile depth, on a thread with a small stack as a server's request thread may have
+      String hostile = nested(20_000);
+      Throwable[] thrown = new Throwable[1];
+      Thread small = new Thread(null, () -> {
+        try {
+          LEX.processWord(hostile, ENV);
+        } catch (Throwable t) {
+          thrown[0] = t;
+        }
+      }, "small-stack", 256 * 1024);
+      small.start();
+      small.join();
+      assertThat(thrown[0]).isInstanceOfSatisfying(ShellExpansionException.class, e -> assertThat(e.reason())
+          .isEqualTo("variable expansion nested deeper than " + WordExpansion.MAX_NESTING + " levels"));
+    }
+
+    private static String nested(int depth) {
+      return "${U:-".repeat(depth) + "deep" + "}".repeat(depth);
+    }
+
+    @Test
     void messageQuotesTheWordLikeGo() {
       assertThatThrownBy(() -> LEX.processWord("a\"b\n", ENV))
           .hasMessage("failed to process \"a\\\"b\\n\": "

@@ -49,6 +49,7 @@ public final class WorkerConfigLoader {
       new Key("secrets-dir", "", "directory with one file per secret id for RUN --mount=type=secret"),
       new Key("log-rate", "256KiB", "RUN output streamed per stage per second; more is dropped with a marker"),
       new Key("log-max", "8MiB", "RUN output streamed per stage in total; more is dropped with a marker"),
+      new Key("add-url-max-size", "2GiB", "the most one ADD <url> may download (streamed to disk); more fails the stage"),
       new Key("create-topics", "true", "create missing topics and the share-group config at start"),
       new Key("allow-insecure", "false",
           "run RUN --security=insecure with all capabilities (BuildKit's security.insecure entitlement); false: it fails"),
@@ -112,6 +113,7 @@ public final class WorkerConfigLoader {
         secrets.isBlank() ? null : Path.of(secrets),
         parseSize("log-rate", v.get("log-rate")),
         parseSize("log-max", v.get("log-max")),
+        parseSize("add-url-max-size", v.get("add-url-max-size")),
         Boolean.parseBoolean(v.get("create-topics")),
         parseBoolean("allow-insecure", v.get("allow-insecure")),
         parseDuration("fault-pause", v.get("fault-pause")));

@@ -22,12 +22,13 @@ final class ActionStep {
   private static final Logger log = LoggerFactory.getLogger(ActionStep.class);
 
   private final ExecAction exec;
-  private final CopyAction copy = new CopyAction();
+  private final CopyAction copy;
   private final MkdirAction mkdir = new MkdirAction();
   private final LayerSnapshotter snapshotter;
 
-  ActionStep(ExecAction exec, LayerSnapshotter snapshotter) {
+  ActionStep(ExecAction exec, CopyAction copy, LayerSnapshotter snapshotter) {
     this.exec = exec;
+    this.copy = copy;
     this.snapshotter = snapshotter;
   }
 

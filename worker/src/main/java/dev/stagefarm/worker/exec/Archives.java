@@ -1,20 +1,22 @@
 package dev.stagefarm.worker.exec;
 
-import dev.stagefarm.worker.UserError;
-import dev.stagefarm.worker.runtime.HostProcess;
+import com.github.luben.zstd.ZstdInputStream;
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.zip.GZIPInputStream;
+import org.apache.commons.compress.compressors.bzip2.BZip2CompressorInputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
+import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
 
 /**
  * ADD's archives: a local file is unpacked when it is a tar archive, plain or compressed (gzip,
- * bzip2, xz), as BuildKit decides it (it reads the first tar header). A compressed file that is not
- * a tar ({@code notes.txt.gz}) is copied as it is.
+ * bzip2, xz, zstd), as BuildKit decides it ({@code unpack.go:isArchivePath}: the stream
+ * {@code compression.DecompressStream} detects, then a first tar header that reads). A compressed
+ * file that is not a tar ({@code notes.txt.gz}) is copied as it is.
  */
 final class Archives {
   private static final int BLOCK = 512;
@@ -26,38 +28,38 @@ final class Archives {
     if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
       return false;
     }
-    byte[] magic;
-    try (InputStream in = Files.newInputStream(file)) {
-      magic = in.readNBytes(6);
+    try (InputStream in = open(file)) {
+      return isTarHeader(in.readNBytes(BLOCK));
+    } catch (IOException notCompressedAsItsMagicSays) {
+      return false;
     }
-    byte[] head;
-    if (magic.length >= 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b) {
-      head = gunzippedHead(file);
-    } else if (magic.length >= 3 && magic[0] == 'B' && magic[1] == 'Z' && magic[2] == 'h') {
-      head = decompressedHead("bzip2", file);
-    } else if (magic.length >= 6 && (magic[0] & 0xff) == 0xfd && magic[1] == '7' && magic[2] == 'z'
-        && magic[3] == 'X' && magic[4] == 'Z' && magic[5] == 0) {
-      head = decompressedHead("xz", file);
-    } else {
-      try (InputStream in = Files.newInputStream(file)) {
-        head = in.readNBytes(BLOCK);
-      }
-    }
-    return isTarHeader(head);
   }
 
-  /**
-   * Unpacks {@code archive} into {@code staging} (a fresh directory) keeping the archive's owners,
-   * modes and mtimes.
-   *
-   * @throws UserError when tar refuses the archive (corrupt or hostile)
-   */
-  static void extract(Path archive, Path staging) throws IOException, UserError {
+  /** The tar stream of {@code file}, decompressed by its magic bytes. */
+  static InputStream open(Path file) throws IOException {
+    BufferedInputStream in = new BufferedInputStream(Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS), 64 * 1024);
     try {
-      HostProcess.run(List.of("tar", "-x", "--same-owner", "--numeric-owner", "-f", archive.toString(),
-          "-C", staging.toString()), null);
-    } catch (HostProcess.ExitException e) {
-      throw new UserError("unpacking " + archive.getFileName() + " failed: " + e.getMessage());
+      in.mark(6);
+      byte[] magic = in.readNBytes(6);
+      in.reset();
+      if (magic.length >= 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b) {
+        return GzipCompressorInputStream.builder().setInputStream(in).setDecompressConcatenated(true).get();
+      }
+      if (magic.length >= 3 && magic[0] == 'B' && magic[1] == 'Z' && magic[2] == 'h') {
+        return new BZip2CompressorInputStream(in, true);
+      }
+      if (magic.length >= 6 && (magic[0] & 0xff) == 0xfd && magic[1] == '7' && magic[2] == 'z' && magic[3] == 'X'
+          && magic[4] == 'Z' && magic[5] == 0) {
+        return new XZCompressorInputStream(in, true);
+      }
+      if (magic.length >= 4 && (magic[0] & 0xff) == 0x28 && (magic[1] & 0xff) == 0xb5 && (magic[2] & 0xff) == 0x2f
+          && (magic[3] & 0xff) == 0xfd) {
+        return new ZstdInputStream(in);
+      }
+      return in;
+    } catch (IOException | RuntimeException e) {
+      in.close();
+      throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
     }
   }
 
@@ -76,26 +78,5 @@ final class Archives {
       sum += (i >= 148 && i < 156) ? ' ' : (block[i] & 0xff);
     }
     return sum == expected;
-  }
-
-  private static byte[] gunzippedHead(Path file) throws IOException {
-    try (InputStream in = new GZIPInputStream(Files.newInputStream(file))) {
-      return in.readNBytes(BLOCK);
-    } catch (java.util.zip.ZipException | java.io.EOFException notGzip) {
-      return new byte[0];
-    }
-  }
-
-  /** The first block of a file decompressed by {@code tool} (bzip2, xz); empty when it is not valid. */
-  private static byte[] decompressedHead(String tool, Path file) throws IOException {
-    Process process = new ProcessBuilder(tool, "-dc", file.toString())
-        .redirectError(ProcessBuilder.Redirect.DISCARD)
-        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-        .start();
-    try (InputStream out = process.getInputStream()) {
-      return out.readNBytes(BLOCK);
-    } finally {
-      process.destroy();
-    }
   }
 }

@@ -1,6 +1,7 @@
 package dev.stagefarm.worker.exec;
 
 import dev.stagefarm.oci.Digest;
+import dev.stagefarm.oci.DigestingInputStream;
 import dev.stagefarm.program.Action;
 import dev.stagefarm.program.ContextFile;
 import dev.stagefarm.program.ContextSelection;
@@ -10,7 +11,10 @@ import dev.stagefarm.worker.UserError;
 import dev.stagefarm.worker.runtime.ResolvedUser;
 import dev.stagefarm.worker.runtime.RootfsPaths;
 import dev.stagefarm.worker.runtime.UserResolver;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,9 +22,12 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Optional;
 
@@ -29,11 +36,19 @@ import java.util.Optional;
  * its contents; a file goes to {@code dest} itself unless the program makes dest a directory or it
  * is one in the rootfs; context and inline files are owned by 0:0 and {@code --from} files keep
  * their owners unless {@code --chown}; modes and mtimes are kept unless {@code --chmod}; ADD unpacks
- * local tar archives.
+ * local tar archives. Every write goes through {@link RootfsFiles}: paths resolve inside the
+ * rootfs, never through a symlink out of it, and the last component is replaced, never followed.
  */
 final class CopyAction {
   private static final HttpClient HTTP = HttpClient.newBuilder()
       .followRedirects(HttpClient.Redirect.NORMAL).connectTimeout(Duration.ofSeconds(30)).build();
+
+  private final long maxDownloadBytes;
+
+  /** @param maxDownloadBytes the most an ADD of a URL may download (worker key {@code add-url-max-size}) */
+  CopyAction(long maxDownloadBytes) {
+    this.maxDownloadBytes = maxDownloadBytes;
+  }
 
   void execute(Action.Copy copy, int op, Path rootfs, StageSources sources)
       throws IOException, UserError, InterruptedException {
@@ -41,17 +56,20 @@ final class CopyAction {
     if (!copy.chown().isEmpty()) {
       chown = Optional.of(UserResolver.resolveOwner(rootfs, copy.chown()));
     }
-    TreeCopier copier = new TreeCopier(rootfs, chown, copy.chmod());
-    Path dest = RootfsPaths.resolveLenient(rootfs, copy.dest());
+    RootfsFiles files = new RootfsFiles(rootfs);
+    TreeCopier copier = new TreeCopier(files, chown, copy.chmod());
+    // BuildKit's copy resolves the destination with fs.RootPath: symlinks followed inside the rootfs
+    Path dest = files.resolve(copy.dest());
     for (CopySource source : copy.sources()) {
       switch (source) {
-        case CopySource.Inline inline -> copier.writeFile(
-            intoDir(copy, dest) ? dest.resolve(inline.name()) : dest, inline.data(), 0644, Optional.empty());
+        case CopySource.Inline inline -> copier.writeFile(intoDir(copy, dest) ? dest.resolve(inline.name()) : dest,
+            new ByteArrayInputStream(inline.data()), 0644, Optional.empty());
         case CopySource.FromContext context -> copyContext(copy, op, context.selection(), dest, copier, sources);
         case CopySource.FromInput input -> copyInput(copy, input, dest, copier, sources);
         case CopySource.Remote remote -> addRemote(copy, remote, dest, copier, sources);
       }
     }
+    copier.finish();
   }
 
   private static void copyContext(Action.Copy copy, int op, ContextSelection selection, Path dest, TreeCopier copier,
@@ -61,14 +79,15 @@ final class CopyAction {
     Path match = sources.context(selection, op);
     if (root != null && root.isDirectory()) {
       copier.copyTree(match, selection.placeAt().isEmpty() ? dest : dest.resolve(selection.placeAt()), "",
-          ExcludePatterns.NONE);
+          ExcludePatterns.NONE, false);
       return;
     }
     if (copy.unpack() != Action.Unpack.NEVER && Archives.isTar(match)) {
-      copier.unpack(match, dest, sources.scratchDir("unpack-"));
+      copier.unpack(match, dest);
       return;
     }
-    copier.copyTree(match, intoDir(copy, dest) ? dest.resolve(selection.placeAt()) : dest, "", ExcludePatterns.NONE);
+    copier.copyTree(match, intoDir(copy, dest) ? dest.resolve(selection.placeAt()) : dest, "", ExcludePatterns.NONE,
+        false);
   }
 
   private static void copyInput(Action.Copy copy, CopySource.FromInput input, Path dest, TreeCopier copier,
@@ -92,13 +111,13 @@ final class CopyAction {
       } else {
         target = toDir ? dest.resolve(match.host().getFileName().toString()) : dest;
       }
-      copier.copyTree(match.host(), target, copy.parents() ? match.relative() : "", excludes);
+      copier.copyTree(match.host(), target, copy.parents() ? match.relative() : "", excludes, true);
     }
   }
 
   /** Whether a file source lands under {@code dest} rather than on it. */
   private static boolean intoDir(Action.Copy copy, Path dest) {
-    return copy.destIsDir() || Files.isDirectory(dest);
+    return copy.destIsDir() || Files.isDirectory(dest, LinkOption.NOFOLLOW_LINKS);
   }
 
   private static ExcludePatterns excludes(List<String> patterns) throws UserError {
@@ -110,42 +129,81 @@ final class CopyAction {
   }
 
 
-  private static void addRemote(Action.Copy copy, CopySource.Remote remote, Path dest, TreeCopier copier,
+  /**
+   * ADD of a URL: streamed to a scratch file (never into the heap) with the worker's size limit,
+   * the checksum verified on the way; its mtime is the response's Last-Modified, else 0, as
+   * BuildKit's http source sets it.
+   */
+  private void addRemote(Action.Copy copy, CopySource.Remote remote, Path dest, TreeCopier copier,
       StageSources sources) throws IOException, UserError, InterruptedException {
     if (remote.url().startsWith("git@") || remote.url().endsWith(".git")) {
       throw new UserError("ADD of a git repository is not supported");
     }
-    HttpResponse<byte[]> response;
-    try {
-      response = HTTP.send(HttpRequest.newBuilder(URI.create(remote.url())).timeout(Duration.ofMinutes(5)).build(),
-          HttpResponse.BodyHandlers.ofByteArray());
-    } catch (IllegalArgumentException e) {
-      throw new UserError("ADD " + remote.url() + ": not a valid URL: " + e.getMessage());
-    }
-    if (response.statusCode() / 100 != 2) {
-      throw new UserError("ADD " + remote.url() + ": the server answered HTTP " + response.statusCode());
-    }
-    byte[] body = response.body();
+    Optional<Digest> expected = Optional.empty();
     if (!remote.checksum().isEmpty()) {
-      Digest expected;
       try {
-        expected = Digest.parse(remote.checksum());
+        expected = Optional.of(Digest.parse(remote.checksum()));
       } catch (IllegalArgumentException e) {
         throw new UserError("ADD --checksum=" + remote.checksum() + ": " + e.getMessage());
       }
-      Digest actual = Digest.of(body);
-      if (!actual.equals(expected)) {
-        throw new UserError("ADD " + remote.url() + ": checksum mismatch: expected " + expected + ", got " + actual);
+    }
+    HttpResponse<InputStream> response;
+    try {
+      response = HTTP.send(HttpRequest.newBuilder(URI.create(remote.url())).timeout(Duration.ofMinutes(5)).build(),
+          HttpResponse.BodyHandlers.ofInputStream());
+    } catch (IllegalArgumentException e) {
+      throw new UserError("ADD " + remote.url() + ": not a valid URL: " + e.getMessage());
+    }
+    Path downloaded = sources.scratchDir("download-").resolve("body");
+    try (InputStream body = response.body()) {
+      if (response.statusCode() / 100 != 2) {
+        throw new UserError("ADD " + remote.url() + ": the server answered HTTP " + response.statusCode());
+      }
+      long declared = response.headers().firstValueAsLong("Content-Length").orElse(-1);
+      if (declared > maxDownloadBytes) {
+        throw tooLarge(remote);
+      }
+      DigestingInputStream digesting = new DigestingInputStream(body);
+      try (OutputStream out = Files.newOutputStream(downloaded, StandardOpenOption.CREATE_NEW)) {
+        byte[] buffer = new byte[64 * 1024];
+        int n;
+        while ((n = digesting.read(buffer)) > 0) {
+          if (digesting.count() > maxDownloadBytes) {
+            throw tooLarge(remote);
+          }
+          out.write(buffer, 0, n);
+        }
+      }
+      if (expected.isPresent() && !digesting.digest().equals(expected.get())) {
+        throw new UserError("ADD " + remote.url() + ": checksum mismatch: expected " + expected.get() + ", got "
+            + digesting.digest());
       }
     }
-    if (copy.unpack() == Action.Unpack.ALL) { // BuildKit 1.17+: only --unpack=true unpacks a download
-      Path downloaded = Files.write(sources.scratchDir("download-").resolve("archive"), body);
-      if (Archives.isTar(downloaded)) {
-        copier.unpack(downloaded, dest, sources.scratchDir("unpack-"));
-        return;
-      }
+    if (copy.unpack() == Action.Unpack.ALL && Archives.isTar(downloaded)) { // BuildKit 1.17+: only --unpack=true
+      copier.unpack(downloaded, dest);
+      return;
     }
     Path target = intoDir(copy, dest) ? dest.resolve(remote.fileName()) : dest;
-    copier.writeFile(target, body, 0600, Optional.of(FileTime.fromMillis(0)));
+    try (InputStream in = Files.newInputStream(downloaded)) {
+      copier.writeFile(target, in, 0600, Optional.of(lastModified(response)));
+    }
+  }
+
+  private UserError tooLarge(CopySource.Remote remote) {
+    return new UserError("ADD " + remote.url() + ": the download is larger than this worker's limit add-url-max-size ("
+        + maxDownloadBytes + " bytes)");
+  }
+
+  /** BuildKit source/http: the file's mtime is Last-Modified when the server sends a valid one, else the epoch. */
+  private static FileTime lastModified(HttpResponse<?> response) {
+    Optional<String> header = response.headers().firstValue("Last-Modified");
+    if (header.isPresent()) {
+      try {
+        return FileTime.from(ZonedDateTime.parse(header.get(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant());
+      } catch (DateTimeParseException ignored) {
+        // as Go's http.ParseTime failing: the epoch
+      }
+    }
+    return FileTime.fromMillis(0);
   }
 }

@@ -1,36 +1,47 @@
 package dev.stagefarm.worker.exec;
 
 import dev.stagefarm.program.Action;
+import dev.stagefarm.worker.UserError;
 import dev.stagefarm.worker.runtime.ResolvedUser;
-import dev.stagefarm.worker.runtime.RootfsPaths;
 import dev.stagefarm.worker.runtime.UserResolver;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
-/** WORKDIR's directory, as BuildKit makes it: the missing ones, 0755, owned by the config's user (root when unknown). */
+/**
+ * WORKDIR's directory, as BuildKit makes it ({@code convert.go:dispatchWorkdir}: {@code Mkdir(path,
+ * 0755, WithParents, WithUser(user))}): the path resolved inside the rootfs, the missing
+ * directories made 0755 and owned by the config's user as {@code ops/user_linux.go:readUser}
+ * resolves it: {@code 1000} is 1000:1000, a name its passwd uid and gid, an unknown name root, an
+ * unknown group the user's own gid.
+ */
 final class MkdirAction {
-  void execute(Action.Mkdir mkdir, Path rootfs) throws IOException {
-    Path dir = RootfsPaths.resolveLenient(rootfs, mkdir.path());
-    if (Files.isDirectory(dir)) {
+  void execute(Action.Mkdir mkdir, Path rootfs) throws IOException, UserError {
+    RootfsFiles files = new RootfsFiles(rootfs);
+    Path dir = files.resolve(mkdir.path());
+    if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
-    ResolvedUser owner;
+    files.mkdirs(dir, 0755, owner(rootfs, mkdir.owner()));
+  }
+
+  static ResolvedUser owner(Path rootfs, String user) throws IOException {
+    if (user.isEmpty()) {
+      return ResolvedUser.ROOT;
+    }
     try {
-      owner = UserResolver.resolve(rootfs, mkdir.owner());
-    } catch (UserResolver.UnknownUserException e) {
-      owner = ResolvedUser.ROOT;
-    }
-    List<Path> missing = new ArrayList<>();
-    for (Path p = dir; p != null && p.startsWith(rootfs) && !Files.exists(p); p = p.getParent()) {
-      missing.addFirst(p);
-    }
-    for (Path p : missing) {
-      Files.createDirectory(p);
-      FileAttrs.setMode(p, 0755);
-      FileAttrs.chown(p, owner.uid(), owner.gid());
+      return UserResolver.resolveOwner(rootfs, user);
+    } catch (UserResolver.UnknownUserException unknownUserOrGroup) {
+      int colon = user.indexOf(':');
+      if (colon < 0) {
+        return ResolvedUser.ROOT;
+      }
+      try { // readUser keeps what it resolved before the unknown group
+        return UserResolver.resolveOwner(rootfs, user.substring(0, colon));
+      } catch (UserResolver.UnknownUserException unknownUser) {
+        return ResolvedUser.ROOT;
+      }
     }
   }
 }

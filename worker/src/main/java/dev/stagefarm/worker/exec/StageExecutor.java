@@ -42,7 +42,7 @@ public final class StageExecutor implements StageRunner {
   private final OpPipeline pipeline;
 
   StageExecutor(ContentStore store, CacheRecords records, LayerCache layers, RunEnvironment runEnvironment,
-      Path stagesDir, String containerPrefix, OutputLimits outputLimits) {
+      Path stagesDir, String containerPrefix, OutputLimits outputLimits, long addUrlMaxBytes) {
     this.store = store;
     this.layers = layers;
     this.stagesDir = stagesDir;
@@ -51,7 +51,7 @@ public final class StageExecutor implements StageRunner {
     this.materialiser = new BaseMaterialiser(layers);
     this.context = new ContextMaterialiser(store);
     this.pipeline = new OpPipeline(new OpCache(records, layers),
-        new ActionStep(new ExecAction(runEnvironment), new LayerSnapshotter(store)));
+        new ActionStep(new ExecAction(runEnvironment), new CopyAction(addUrlMaxBytes), new LayerSnapshotter(store)));
   }
 
   @Override

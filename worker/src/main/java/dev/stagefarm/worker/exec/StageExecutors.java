@@ -31,7 +31,7 @@ public final class StageExecutors {
         config.allowInsecure());
     return new StageExecutor(store, records, layers, environment, Files.createDirectories(layout.stages()),
         "sf-" + Integer.toHexString(config.workerId().hashCode()),
-        new StageExecutor.OutputLimits(config.logRateBytesPerSecond(), config.logMaxBytes()));
+        new StageExecutor.OutputLimits(config.logRateBytesPerSecond(), config.logMaxBytes()), config.addUrlMaxBytes());
   }
 
   /** The work dir's layout: every path the worker writes. */

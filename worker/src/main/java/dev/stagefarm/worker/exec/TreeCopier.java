@@ -1,52 +1,62 @@
 package dev.stagefarm.worker.exec;
 
+import dev.stagefarm.oci.layer.Xattrs;
 import dev.stagefarm.program.ExcludePatterns;
 import dev.stagefarm.worker.UserError;
-import dev.stagefarm.worker.runtime.HostProcess;
 import dev.stagefarm.worker.runtime.ResolvedUser;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.SortedMap;
 import java.util.stream.Stream;
 
 /**
- * Writes one COPY/ADD's files into the rootfs: the owner is {@code --chown}'s when given, else the
- * source's (context and inline files are root's on the worker: 0:0; {@code --from} files keep
- * theirs); the mode is {@code --chmod}'s when given, else the source's; mtimes are kept.
- * Directories it creates on the way to a destination get mode 0755 and the {@code --chown} owner
- * (else 0:0).
+ * Writes one COPY/ADD's files into the rootfs as BuildKit's copy (fsutil {@code copy.Copy}) does:
+ * the owner is {@code --chown}'s when given, else the source's (context and inline files are
+ * root's on the worker: 0:0; {@code --from} files keep theirs); the mode is {@code --chmod}'s when
+ * given, else the source's; mtimes are kept; xattrs of {@code --from} sources (file capabilities)
+ * are set after the owner, since chown clears {@code security.capability}; files hard-linked to
+ * each other in the source stay hard-linked in one copy. Directories it creates on the way to a
+ * destination get the {@code --chmod} mode (else 0755) and the {@code --chown} owner (else 0:0);
+ * an existing directory keeps its owner and mode. Every write goes through {@link RootfsFiles}.
+ * Call {@link #finish()} once the op's sources are copied.
  */
 final class TreeCopier {
-  private final Path rootfs;
+  private final RootfsFiles rootfs;
   private final Optional<ResolvedUser> chown;
   private final OptionalInt chmod;
+  /** a source inode (BasicFileAttributes.fileKey) → its first copy, as fsutil's getLinkSource */
+  private final Map<Object, Path> copiedInodes = new HashMap<>();
+  private final List<Xattrs.Assignment> xattrs = new ArrayList<>();
 
-  TreeCopier(Path rootfs, Optional<ResolvedUser> chown, OptionalInt chmod) {
+  TreeCopier(RootfsFiles rootfs, Optional<ResolvedUser> chown, OptionalInt chmod) {
     this.rootfs = rootfs;
     this.chown = chown;
     this.chmod = chmod;
   }
 
-  /** A file made by the op itself (a heredoc, a download). */
-  void writeFile(Path target, byte[] data, int defaultMode, Optional<FileTime> mtime) throws IOException, UserError {
+  /** A file made by the op itself (a heredoc, a download): replaces whatever non-directory is at {@code target}. */
+  void writeFile(Path target, InputStream data, int defaultMode, Optional<FileTime> mtime)
+      throws IOException, UserError {
     mkdirs(target.getParent());
-    if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
-      throw new UserError("cannot copy a file onto the directory /" + rootfs.relativize(target));
-    }
-    Files.deleteIfExists(target);
-    Files.write(target, data);
+    rootfs.clearForFile(target);
+    rootfs.write(target, data);
     ResolvedUser owner = chown.orElse(ResolvedUser.ROOT);
     FileAttrs.chown(target, owner.uid(), owner.gid());
     FileAttrs.setMode(target, chmod.orElse(defaultMode));
     if (mtime.isPresent()) {
-      Files.setLastModifiedTime(target, mtime.get());
+      FileAttrs.setTime(target, mtime.get());
     }
   }
 
@@ -55,110 +65,145 @@ final class TreeCopier {
    *
    * @param relative the source's path as {@code excludes} see it ("" for the root of what is copied)
    * @param excludes --exclude, applied below the source (what is copied is never excluded itself)
+   * @param keepXattrs copy the source's extended attributes (a --from source; the worker's own
+   *     context files have none)
    */
-  void copyTree(Path source, Path target, String relative, ExcludePatterns excludes) throws IOException, UserError {
+  void copyTree(Path source, Path target, String relative, ExcludePatterns excludes, boolean keepXattrs)
+      throws IOException, UserError {
+    Map<Path, SortedMap<String, byte[]>> sourceXattrs = keepXattrs ? Xattrs.readTree(source) : Map.of();
     if (Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) {
+      if (Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+        throw new UserError("cannot copy a directory onto the file " + rootfs.inRoot(target));
+      }
       mkdirs(target);
-      if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
-        throw new UserError("cannot copy a directory onto the file /" + rootfs.relativize(target));
-      }
-      List<Path> children;
-      try (Stream<Path> s = Files.list(source)) {
-        children = s.sorted().toList();
-      }
-      for (Path child : children) {
-        String name = child.getFileName().toString();
-        String rel = relative.isEmpty() ? name : relative + "/" + name;
-        if (excludes.excludes(rel)) {
-          continue;
-        }
-        Path childTarget = target.resolve(name);
-        if (Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS)) {
-          if (!Files.exists(childTarget, LinkOption.NOFOLLOW_LINKS)) {
-            Files.createDirectory(childTarget);
-          }
-          copyTree(child, childTarget, rel, excludes);
-          finish(childTarget, child, true);
-        } else {
-          copyTree(child, childTarget, rel, excludes);
-        }
-      }
+      copyChildren(source, target, relative, excludes, sourceXattrs);
       return;
     }
     mkdirs(target.getParent());
-    if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
-      throw new UserError("cannot copy a file onto the directory /" + rootfs.relativize(target));
+    copyEntry(source, target, sourceXattrs);
+  }
+
+  private void copyChildren(Path source, Path target, String relative, ExcludePatterns excludes,
+      Map<Path, SortedMap<String, byte[]>> sourceXattrs) throws IOException, UserError {
+    List<Path> children;
+    try (Stream<Path> s = Files.list(source)) {
+      children = s.sorted().toList();
     }
-    Files.deleteIfExists(target);
-    if (Files.isSymbolicLink(source)) {
+    for (Path child : children) {
+      String name = child.getFileName().toString();
+      String rel = relative.isEmpty() ? name : relative + "/" + name;
+      if (excludes.excludes(rel)) {
+        continue;
+      }
+      Path childTarget = target.resolve(name);
+      if (!Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS)) {
+        copyEntry(child, childTarget, sourceXattrs);
+        continue;
+      }
+      // fsutil copyDirectoryOnly: a symlink or file in the way is an error, never followed
+      boolean created = false;
+      if (!Files.exists(childTarget, LinkOption.NOFOLLOW_LINKS)) {
+        rootfs.checkParent(childTarget);
+        Files.createDirectory(childTarget);
+        created = true;
+      } else if (!Files.isDirectory(childTarget, LinkOption.NOFOLLOW_LINKS)) {
+        throw new UserError("cannot copy a directory onto the non-directory " + rootfs.inRoot(childTarget));
+      }
+      copyChildren(child, childTarget, rel, excludes, sourceXattrs);
+      if (created) { // an existing directory keeps its owner, mode and time, as in BuildKit
+        finish(childTarget, child, sourceXattrs);
+      }
+    }
+  }
+
+  /** A non-directory: replaces what is at {@code target} (a symlink itself, never its target). */
+  private void copyEntry(Path source, Path target, Map<Path, SortedMap<String, byte[]>> sourceXattrs)
+      throws IOException, UserError {
+    rootfs.clearForFile(target);
+    BasicFileAttributes attrs = Files.readAttributes(source, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    if (attrs.isSymbolicLink()) {
       Files.createSymbolicLink(target, Files.readSymbolicLink(source));
-      finish(target, source, false);
+      finish(target, source, sourceXattrs);
       return;
     }
-    Files.copy(source, target, StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
-    finish(target, source, true);
+    if (attrs.isRegularFile() && attrs.fileKey() != null && (Integer) Files.getAttribute(source, "unix:nlink",
+        LinkOption.NOFOLLOW_LINKS) > 1) {
+      Path first = copiedInodes.get(attrs.fileKey());
+      if (first != null) {
+        Files.createLink(target, first); // shares the first copy's owner, mode and xattrs
+        return;
+      }
+      copiedInodes.put(attrs.fileKey(), target);
+    }
+    if (attrs.isRegularFile()) {
+      try (InputStream in = Files.newInputStream(source, LinkOption.NOFOLLOW_LINKS)) {
+        rootfs.write(target, in);
+      }
+    } else {
+      Files.copy(source, target, LinkOption.NOFOLLOW_LINKS); // a fifo, socket or device: made with mknod
+    }
+    finish(target, source, sourceXattrs);
+  }
+
+  /** Unpacks {@code archive} into the directory {@code dest} (resolved), as BuildKit's ADD does. */
+  void unpack(Path archive, Path dest) throws IOException, UserError {
+    // BuildKit (solver/llbsolver/file/unpack.go): MkdirAll(dest, 0755, chown) — not --chmod
+    rootfs.mkdirs(dest, 0755, chown.orElse(ResolvedUser.ROOT));
+    if (!Files.isDirectory(dest, LinkOption.NOFOLLOW_LINKS)) {
+      throw new UserError("cannot unpack " + archive.getFileName() + " onto the file " + rootfs.inRoot(dest));
+    }
+    new ArchiveUnpacker(new RootfsFiles(dest), chown).unpack(archive);
+  }
+
+  /** Creates the missing directories down to {@code dir}: the --chmod mode (else 0755), the --chown owner (else 0:0). */
+  void mkdirs(Path dir) throws IOException, UserError {
+    // fsutil copy.Copy: MkdirAll(ensureDstPath, perm = Mode when --chmod is set, else 0755)
+    rootfs.mkdirs(dir, chmod.orElse(0755), chown.orElse(ResolvedUser.ROOT));
+  }
+
+  /** Sets the xattrs collected from --from sources; after every chown of the op, which would clear capabilities. */
+  void finish() throws IOException {
+    Xattrs.apply(xattrs);
+    xattrs.clear();
   }
 
   /**
-   * Unpacks an archive into {@code dest} as BuildKit's ADD does: entries keep the archive's modes
-   * and mtimes, and its owners unless {@code --chown} was given (then every entry gets that owner);
-   * {@code --chmod} and {@code --exclude} do not reach inside the archive. The archive is unpacked
-   * into {@code staging} first so that only its own entries are re-owned, never files already in
-   * {@code dest}.
+   * The copy's owner, mode and mtime from the source unless --chown/--chmod say otherwise, in
+   * fsutil's order: chown (which clears setuid and capabilities), chmod, times; xattrs last.
    */
-  void unpack(Path archive, Path dest, Path staging) throws IOException, UserError {
-    mkdirs(dest);
-    Archives.extract(archive, staging);
-    List<String> entries = new ArrayList<>();
-    try (Stream<Path> s = Files.list(staging)) {
-      s.sorted().forEach(p -> entries.add(p.toString()));
-    }
-    if (entries.isEmpty()) {
-      return;
-    }
-    if (chown.isPresent()) {
-      try (Stream<Path> all = Files.walk(staging)) {
-        for (Path p : all.filter(p -> !p.equals(staging)).toList()) {
-          FileAttrs.chown(p, chown.get().uid(), chown.get().gid());
-        }
-      }
-    }
-    // cp -a merges into existing directories and keeps owners, modes, mtimes, xattrs and hard links
-    List<String> cp = new ArrayList<>(List.of("cp", "-a", "--"));
-    cp.addAll(entries);
-    cp.add(dest + "/");
-    HostProcess.run(cp, null);
-  }
-
-  /** Creates the missing directories down to {@code dir}, never above the rootfs. */
-  void mkdirs(Path dir) throws IOException, UserError {
-    List<Path> created = new ArrayList<>();
-    for (Path p = dir; p != null && p.startsWith(rootfs) && !Files.exists(p, LinkOption.NOFOLLOW_LINKS);
-        p = p.getParent()) {
-      created.addFirst(p);
-    }
-    if (!created.isEmpty() && !Files.isDirectory(created.getFirst().getParent())) {
-      throw new UserError("cannot create directory /" + rootfs.relativize(created.getFirst()) + ": /"
-          + rootfs.relativize(created.getFirst().getParent()) + " is a file");
-    }
-    ResolvedUser owner = chown.orElse(ResolvedUser.ROOT);
-    for (Path p : created) {
-      Files.createDirectory(p);
-      FileAttrs.setMode(p, 0755);
-      FileAttrs.chown(p, owner.uid(), owner.gid());
-    }
-  }
-
-  /** The copy's owner, mode and mtime, from the source unless --chown/--chmod say otherwise. */
-  private void finish(Path target, Path source, boolean setMode) throws IOException {
+  private void finish(Path target, Path source, Map<Path, SortedMap<String, byte[]>> sourceXattrs)
+      throws IOException {
     if (chown.isPresent()) {
       FileAttrs.chown(target, chown.get().uid(), chown.get().gid());
     } else {
       FileAttrs.chown(target, FileAttrs.uid(source), FileAttrs.gid(source));
     }
-    if (setMode) {
-      FileAttrs.setMode(target, chmod.orElse(FileAttrs.mode(source)));
-      Files.setLastModifiedTime(target, Files.getLastModifiedTime(source, LinkOption.NOFOLLOW_LINKS));
+    boolean symlink = Files.isSymbolicLink(target);
+    if (!symlink) {
+      int mode = chmod.orElse(FileAttrs.mode(source));
+      if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS) || Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+        FileAttrs.setMode(target, mode);
+      } else {
+        // chmod(1) works by path: opening a fifo to set its mode would block
+        dev.stagefarm.worker.runtime.HostProcess.run(List.of("chmod", Integer.toOctalString(mode), "--", target.toString()),
+            null);
+      }
+    }
+    FileTime mtime = Files.getLastModifiedTime(source, LinkOption.NOFOLLOW_LINKS);
+    try {
+      FileAttrs.setTime(target, mtime);
+    } catch (IOException e) {
+      if (!symlink) {
+        throw e;
+      } // a symlink's own time is cosmetic and not settable everywhere
+    }
+    SortedMap<String, byte[]> own = sourceXattrs.get(source.toAbsolutePath());
+    if (own != null && !symlink) {
+      own.forEach((name, value) -> {
+        if (Xattrs.belongsInLayer(name)) {
+          xattrs.add(new Xattrs.Assignment(target, name, value));
+        }
+      });
     }
   }
 }

@@ -1,6 +1,7 @@
 package dev.stagefarm.worker.runtime;
 
 import java.io.IOException;
+import java.nio.file.FileSystemLoopException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -9,13 +10,43 @@ import java.util.Deque;
 import java.util.Optional;
 
 /**
- * Resolves a path inside a root filesystem the way the container would see it: symlinks are
- * followed relative to the root, and ".." never climbs above it. No host path can be reached.
+ * Resolves a path inside a root filesystem the way the container would see it, as BuildKit's copy
+ * does ({@code fs.RootPath}, like {@code securejoin}): symlinks are followed relative to the root
+ * (an absolute target starts again at the root), and ".." never climbs above it. No host path can
+ * be reached: every component of a returned path below the root that exists is a real directory,
+ * except the last one, which {@link #resolveParent} leaves unresolved for callers that must not
+ * follow it (a write, chown or chmod replaces or changes the entry itself, never a link's target).
+ *
+ * <p>Nothing runs in a stage's rootfs while the worker writes to it (RUN containers have exited),
+ * so a path resolved here stays valid while it is used.
  */
 public final class RootfsPaths {
   private static final int MAX_LINKS = 40;
 
   private RootfsPaths() {}
+
+  /**
+   * Where {@code path} is in {@code root} with its parent resolved and its last component as
+   * written, not followed: the entry itself (a symlink stays a symlink). The root for "/".
+   *
+   * @throws java.nio.file.FileSystemLoopException after too many symlinks (a build's error)
+   */
+  public static Path resolveParent(Path root, String path) throws IOException {
+    String trimmed = path;
+    while (trimmed.endsWith("/") && trimmed.length() > 1) {
+      trimmed = trimmed.substring(0, trimmed.length() - 1);
+    }
+    int slash = trimmed.lastIndexOf('/');
+    String name = trimmed.substring(slash + 1);
+    Path parent = resolveLenient(root, slash < 0 ? "/" : trimmed.substring(0, slash + 1));
+    if (name.isEmpty() || name.equals(".")) {
+      return parent;
+    }
+    if (name.equals("..")) {
+      return resolveLenient(root, trimmed);
+    }
+    return parent.resolve(name);
+  }
 
   /** The host path of {@code path} in {@code root} with every symlink resolved; empty if a component is missing. */
   public static Optional<Path> resolve(Path root, String path) throws IOException {
@@ -26,6 +57,8 @@ public final class RootfsPaths {
   /**
    * Like {@link #resolve} but returns the would-be location when the path (or its tail) does not
    * exist yet: where a COPY destination or a WORKDIR is to be created.
+   *
+   * @throws java.nio.file.FileSystemLoopException after too many symlinks (a build's error)
    */
   public static Path resolveLenient(Path root, String path) throws IOException {
     Deque<String> todo = new ArrayDeque<>();
@@ -44,7 +77,7 @@ public final class RootfsPaths {
       Path candidate = join(root, done).resolve(c);
       if (Files.isSymbolicLink(candidate)) {
         if (++links > MAX_LINKS) {
-          throw new IOException("too many levels of symbolic links resolving " + path);
+          throw new FileSystemLoopException("too many levels of symbolic links resolving " + path);
         }
         String target = Files.readSymbolicLink(candidate).toString();
         if (target.startsWith("/")) {

@@ -50,6 +50,11 @@ final class LocalStages {
   }
 
   LocalStages(boolean allowInsecure) throws IOException {
+    this(allowInsecure, 2L << 30);
+  }
+
+  /** @param addUrlMaxBytes the worker's add-url-max-size */
+  LocalStages(boolean allowInsecure, long addUrlMaxBytes) throws IOException {
     StageExecutors.WorkDir layout = new StageExecutors.WorkDir(workDir.resolve("work"));
     Path secrets = Files.createDirectories(workDir.resolve("secrets"));
     Files.writeString(secrets.resolve(SECRET_ID), SECRET_VALUE);
@@ -57,7 +62,7 @@ final class LocalStages {
     RunEnvironment environment = new RunEnvironment(new Runc("runc", layout.runcState()), new OciBundle(1024),
         Files.createDirectories(layout.cacheMounts()), secrets, true, "", allowInsecure);
     executor = new StageExecutor(store, records, layers, environment, Files.createDirectories(layout.stages()),
-        "sf-test", new StageExecutor.OutputLimits(1 << 20, 1 << 24));
+        "sf-test", new StageExecutor.OutputLimits(1 << 20, 1 << 24), addUrlMaxBytes);
     BuiltImage image = BusyboxImage.storeIn(store);
     List<LayerRef> base = new ArrayList<>();
     for (int i = 0; i < image.manifest().layers().size(); i++) {

@@ -132,8 +132,8 @@ public final class BuildCoordinator implements AutoCloseable {
       // a Dockerfile nested deeper than the planner's stack (variables in variables, thousands
       // deep) is the user's input, not a fault of the coordinator
       log.warn("planning build {} exhausted the stack", buildId);
-      finishBuild(entry, BuildState.FAILED, "planning failed: the Dockerfile nests too deeply to plan"
-          + " (variable substitutions within substitutions, thousands of levels)", "");
+      finishBuild(entry, BuildState.FAILED, "planning failed: the Dockerfile is nested too deeply to plan"
+          + " (e.g. variable substitutions within substitutions, thousands of levels)", "");
       return status(buildId).orElseThrow();
     } catch (RuntimeException e) {
       log.error("planning build {} failed", buildId, e);

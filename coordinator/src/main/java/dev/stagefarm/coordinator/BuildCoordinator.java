@@ -1,11 +1,15 @@
 package dev.stagefarm.coordinator;
 
-import dev.stagefarm.coordinator.kafka.BuildJournal;
-import dev.stagefarm.coordinator.kafka.TaskQueue;
+import dev.stagefarm.coordinator.content.StageResult;
 import dev.stagefarm.coordinator.plan.BuildPlan;
 import dev.stagefarm.coordinator.plan.BuildPlanner;
 import dev.stagefarm.coordinator.plan.PlannedStage;
 import dev.stagefarm.coordinator.plan.PlanningException;
+import dev.stagefarm.coordinator.port.BuildJournal;
+import dev.stagefarm.coordinator.port.JournalEntry;
+import dev.stagefarm.coordinator.port.ProgramRef;
+import dev.stagefarm.coordinator.port.StageJob;
+import dev.stagefarm.coordinator.port.TaskQueue;
 import dev.stagefarm.coordinator.progress.ProgressLog;
 import dev.stagefarm.coordinator.schedule.Scheduler;
 import dev.stagefarm.coordinator.schedule.SchedulerListener;
@@ -13,18 +17,12 @@ import dev.stagefarm.coordinator.schedule.StageFailure;
 import dev.stagefarm.coordinator.schedule.StageSnapshot;
 import dev.stagefarm.coordinator.schedule.StageSpec;
 import dev.stagefarm.coordinator.schedule.StageState;
-import dev.stagefarm.program.ProgramCodec;
+import dev.stagefarm.coordinator.wire.EventMessages;
 import dev.stagefarm.program.ProgramInput;
-import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.BuildProgress;
-import dev.stagefarm.proto.v1.BuildRecord;
 import dev.stagefarm.proto.v1.BuildState;
 import dev.stagefarm.proto.v1.BuildStatus;
-import dev.stagefarm.proto.v1.ImageState;
-import dev.stagefarm.proto.v1.StageEvent;
-import dev.stagefarm.proto.v1.StageInput;
 import dev.stagefarm.proto.v1.StageStatus;
-import dev.stagefarm.proto.v1.StageTask;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
 import java.time.Clock;
 import java.time.Duration;
@@ -80,7 +78,7 @@ public final class BuildCoordinator implements AutoCloseable {
     final ProgressLog progress;
     BuildPlan plan;
     BuildStatus.Builder status;
-    final Map<String, ImageState> results = new LinkedHashMap<>();
+    final Map<String, StageResult> results = new LinkedHashMap<>();
 
     final String buildId;
 
@@ -129,6 +127,13 @@ public final class BuildCoordinator implements AutoCloseable {
       plan = planner.plan(buildId, request);
     } catch (PlanningException e) {
       finishBuild(entry, BuildState.FAILED, e.getMessage(), "");
+      return status(buildId).orElseThrow();
+    } catch (StackOverflowError e) {
+      // a Dockerfile nested deeper than the planner's stack (variables in variables, thousands
+      // deep) is the user's input, not a fault of the coordinator
+      log.warn("planning build {} exhausted the stack", buildId);
+      finishBuild(entry, BuildState.FAILED, "planning failed: the Dockerfile is nested too deeply to plan"
+          + " (e.g. variable substitutions within substitutions, thousands of levels)", "");
       return status(buildId).orElseThrow();
     } catch (RuntimeException e) {
       log.error("planning build {} failed", buildId, e);
@@ -205,43 +210,36 @@ public final class BuildCoordinator implements AutoCloseable {
   // --- worker events -----------------------------------------------------------------------
 
   /** Applies one worker event (from the event topic). */
-  public void onEvent(StageEvent event) {
-    BuildEntry entry = builds.get(event.getBuildId());
+  public void onEvent(WorkerEvent event) {
+    BuildEntry entry = builds.get(event.buildId());
     if (entry == null) {
       return; // another coordinator's build, or one long gone
     }
-    String buildId = event.getBuildId();
-    String stageId = event.getStageId();
-    int attempt = event.getAttempt();
-    String worker = event.getWorkerId();
-    switch (event.getKindCase()) {
-      case STARTED -> scheduler.onStarted(buildId, stageId, attempt, worker);
-      case HEARTBEAT -> scheduler.onHeartbeat(buildId, stageId, attempt, worker);
-      case LOG -> {
+    String buildId = event.buildId();
+    String stageId = event.stageId();
+    int attempt = event.attempt();
+    String worker = event.workerId();
+    switch (event.kind()) {
+      case WorkerEvent.Started started -> scheduler.onStarted(buildId, stageId, attempt, worker);
+      case WorkerEvent.Heartbeat heartbeat -> scheduler.onHeartbeat(buildId, stageId, attempt, worker);
+      case WorkerEvent.Log log -> {
         if (scheduler.onHeartbeat(buildId, stageId, attempt, worker)) {
-          entry.progress.append(
-              BuildProgress.newBuilder().setLog(event.getLog()).setLogStageId(stageId));
+          entry.progress.append(BuildProgress.newBuilder().setLog(EventMessages.toProto(log)).setLogStageId(stageId));
         }
       }
-      case INSTRUCTION_DONE -> {
+      case WorkerEvent.OpDone done -> {
         if (scheduler.onHeartbeat(buildId, stageId, attempt, worker)) {
           entry.progress.append(
-              BuildProgress.newBuilder()
-                  .setInstruction(event.getInstructionDone())
-                  .setLogStageId(stageId));
+              BuildProgress.newBuilder().setInstruction(EventMessages.toProto(done)).setLogStageId(stageId));
         }
       }
-      case COMPLETED -> scheduler.onCompleted(buildId, stageId, attempt, event.getCompleted().getResult());
-      case FAILED -> {
-        StageEvent.Failed failed = event.getFailed();
-        scheduler.onFailed(
-            buildId,
-            stageId,
-            attempt,
-            new StageFailure(
-                FailureMessages.describe(dockerfileName(entry.request), failed), failed.getRetriable()));
-      }
-      case KIND_NOT_SET -> {}
+      case WorkerEvent.Completed completed -> scheduler.onCompleted(buildId, stageId, attempt, completed.result());
+      case WorkerEvent.Failed failed ->
+          scheduler.onFailed(
+              buildId,
+              stageId,
+              attempt,
+              new StageFailure(FailureMessages.describe(dockerfileName(entry.request), failed), failed.retriable()));
     }
   }
 
@@ -253,14 +251,14 @@ public final class BuildCoordinator implements AutoCloseable {
    */
   public int resumeFromJournal() {
     int resumed = 0;
-    Collection<BuildRecord> records = journal.replay();
-    for (BuildRecord record : records) {
-      String buildId = record.getBuildId();
+    Collection<JournalEntry> records = journal.replay();
+    for (JournalEntry record : records) {
+      String buildId = record.buildId();
       if (builds.containsKey(buildId)) {
         continue;
       }
-      BuildStatus status = record.getStatus();
-      BuildEntry entry = new BuildEntry(record.getRequest(), status.toBuilder(), new ProgressLog(clock));
+      BuildStatus status = record.status();
+      BuildEntry entry = new BuildEntry(record.request(), status.toBuilder(), new ProgressLog(clock));
       builds.put(buildId, entry);
       if (status.getState() != BuildState.RUNNING && status.getState() != BuildState.QUEUED) {
         entry.progress.append(BuildProgress.newBuilder().setBuild(status));
@@ -268,22 +266,22 @@ public final class BuildCoordinator implements AutoCloseable {
         continue;
       }
       try {
-        BuildPlan plan = planner.plan(buildId, record.getRequest());
+        BuildPlan plan = planner.plan(buildId, record.request());
         Map<String, Scheduler.RecordedStage> recorded = new HashMap<>();
         for (StageStatus stage : status.getStagesList()) {
-          ImageState result = record.getStageResultsMap().get(stage.getStageId());
+          StageResult result = record.stageResults().get(stage.getStageId());
           recorded.put(
               stage.getStageId(),
               new Scheduler.RecordedStage(fromProto(stage.getState()), stage.getAttempt(), Optional.ofNullable(result)));
         }
         synchronized (entry) {
           entry.plan = plan;
-          entry.results.putAll(record.getStageResultsMap());
+          entry.results.putAll(record.stageResults());
         }
-        scheduler.resume(buildId, specs(plan, record.getRequest().getNoCache()), recorded);
+        scheduler.resume(buildId, specs(plan, record.request().getNoCache()), recorded);
         resumed++;
         log.info("resumed build {} from the journal", buildId);
-      } catch (PlanningException | RuntimeException e) {
+      } catch (PlanningException | RuntimeException | StackOverflowError e) {
         finishBuild(entry, BuildState.FAILED, "could not resume after a coordinator restart: " + describe(e), "");
       }
     }
@@ -307,27 +305,27 @@ public final class BuildCoordinator implements AutoCloseable {
   }
 
   /** Builds and publishes the task of a ready stage (called by the scheduler). */
-  private void dispatch(String buildId, String stageId, int attempt, Map<String, ImageState> inputs) {
+  private void dispatch(String buildId, String stageId, int attempt, Map<String, StageResult> inputs) {
     BuildEntry entry = builds.get(buildId);
     PlannedStage stage = entry.plan.stage(stageId);
-    StageTask.Builder task =
-        StageTask.newBuilder()
-            .setSchemaVersion(Topics.SCHEMA_VERSION)
-            .setBuildId(buildId)
-            .setStageId(stageId)
-            .setStageName(stage.name())
-            .setAttempt(attempt)
-            // a stage that is not cached as a whole may still hit on its first ops: the worker
-            // takes their recorded layers instead of running them (never for --no-cache)
-            .setReuseCachedInstructions(!entry.request.getNoCache())
-            .setProgram(ProgramCodec.toProto(stage.program()));
-    task.setBase(stage.baseStageId().map(inputs::get).orElseGet(() -> stage.base().orElseThrow()));
+    StageResult base = stage.baseStageId().map(inputs::get).orElseGet(() -> stage.base().orElseThrow());
+    Map<String, StageResult> programInputs = new LinkedHashMap<>();
     for (ProgramInput input : stage.program().inputs()) {
       String inputStage = stage.stageInputs().get(input.id());
-      ImageState result = inputStage != null ? inputs.get(inputStage) : stage.imageInputs().get(input.id());
-      task.addInputs(StageInput.newBuilder().setName(input.id()).setResult(result));
+      programInputs.put(input.id(), inputStage != null ? inputs.get(inputStage) : stage.imageInputs().get(input.id()));
     }
-    tasks.publish(task.build());
+    tasks.publish(
+        new StageJob(
+            buildId,
+            stageId,
+            stage.name(),
+            attempt,
+            // a stage that is not cached as a whole may still hit on its first ops: the worker
+            // takes their recorded layers instead of running them (never for --no-cache)
+            !entry.request.getNoCache(),
+            new ProgramRef.Inline(stage.program()),
+            base,
+            programInputs));
   }
 
   private final class Listener implements SchedulerListener {
@@ -345,7 +343,7 @@ public final class BuildCoordinator implements AutoCloseable {
     }
 
     @Override
-    public void buildStagesDone(String buildId, Map<String, ImageState> results) {
+    public void buildStagesDone(String buildId, Map<String, StageResult> results) {
       BuildEntry entry = builds.get(buildId);
       synchronized (entry) {
         entry.results.putAll(results);
@@ -360,10 +358,11 @@ public final class BuildCoordinator implements AutoCloseable {
     }
   }
 
-  private void assemble(BuildEntry entry, Map<String, ImageState> results) {
+  private void assemble(BuildEntry entry, Map<String, StageResult> results) {
     BuildPlan plan = entry.plan;
+    boolean push = entry.request.getOutputsList().stream().anyMatch(o -> o.getType().equals("registry"));
     try {
-      String digest = assembler.assemble(plan, results.get(plan.targetStageId()), entry.request);
+      String digest = assembler.assemble(results.get(plan.targetStageId()), entry.request.getTagsList(), push);
       finishBuild(entry, BuildState.SUCCEEDED, "", digest);
     } catch (Exception e) {
       log.warn("assembling build {} failed", plan.buildId(), e);
@@ -407,16 +406,8 @@ public final class BuildCoordinator implements AutoCloseable {
 
   private void recordAsync(BuildEntry entry) {
     BuildStatus status = withStages(entry).build();
-    BuildRecord.Builder record =
-        BuildRecord.newBuilder()
-            .setSchemaVersion(Topics.SCHEMA_VERSION)
-            .setBuildId(status.getBuildId())
-            .setRequest(entry.request)
-            .setStatus(status)
-            .setManifestDigest(status.getImageDigest());
-    record.putAllStageResults(scheduler.results(record.getBuildId()));
-    BuildRecord built = record.build();
-    journalWriter.execute(() -> journal.record(built));
+    JournalEntry record = new JournalEntry(entry.buildId, entry.request, status, scheduler.results(entry.buildId));
+    journalWriter.execute(() -> journal.record(record));
   }
 
   private void checkLeases() {

@@ -7,10 +7,11 @@ import dev.stagefarm.coordinator.kafka.KafkaBuildJournal;
 import dev.stagefarm.coordinator.kafka.KafkaEventStream;
 import dev.stagefarm.coordinator.kafka.KafkaTaskQueue;
 import dev.stagefarm.coordinator.plan.DockerfilePlanner;
+import dev.stagefarm.coordinator.store.OffloadingTaskQueue;
 import dev.stagefarm.coordinator.store.RegistryBaseImages;
 import dev.stagefarm.coordinator.store.RegistryImagePusher;
-import dev.stagefarm.coordinator.store.OffloadingTaskQueue;
-import dev.stagefarm.coordinator.store.StoreContent;
+import dev.stagefarm.coordinator.store.S3CacheRecords;
+import dev.stagefarm.coordinator.store.S3ContentStore;
 import dev.stagefarm.coordinator.store.StoredImageAssembler;
 import dev.stagefarm.oci.registry.BaseImageFetcher;
 import dev.stagefarm.oci.registry.RegistryClient;
@@ -62,14 +63,17 @@ public final class CoordinatorNode implements AutoCloseable {
       throws IOException {
     KafkaTaskQueue tasks = new KafkaTaskQueue(options.kafkaBootstrap());
     KafkaBuildJournal journal = new KafkaBuildJournal(options.kafkaBootstrap());
-    StoreContent content = new StoreContent(store);
+    S3ContentStore content = new S3ContentStore(store);
     BuildCoordinator coordinator =
         new BuildCoordinator(
             Clock.systemUTC(),
             options.settings(),
-            new OffloadingTaskQueue(tasks, store, OffloadingTaskQueue.INLINE_LIMIT),
+            new OffloadingTaskQueue(tasks, content, OffloadingTaskQueue.INLINE_LIMIT),
             journal,
-            new DockerfilePlanner(content, new RegistryBaseImages(new BaseImageFetcher(registry, store), store)),
+            new DockerfilePlanner(
+                content,
+                new S3CacheRecords(store),
+                new RegistryBaseImages(new BaseImageFetcher(registry, store), store)),
             new StoredImageAssembler(store, new RegistryImagePusher(registry, store)));
     int resumed = coordinator.resumeFromJournal();
     if (resumed > 0) {

@@ -2,12 +2,15 @@ package dev.stagefarm.coordinator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.stagefarm.coordinator.kafka.BuildJournal;
-import dev.stagefarm.coordinator.kafka.TaskQueue;
+import dev.stagefarm.coordinator.content.StageResult;
 import dev.stagefarm.coordinator.plan.BuildPlan;
 import dev.stagefarm.coordinator.plan.BuildPlanner;
 import dev.stagefarm.coordinator.plan.PlannedStage;
 import dev.stagefarm.coordinator.plan.PlanningException;
+import dev.stagefarm.coordinator.port.InMemoryBuildJournal;
+import dev.stagefarm.coordinator.port.InMemoryTaskQueue;
+import dev.stagefarm.coordinator.port.ProgramRef;
+import dev.stagefarm.coordinator.port.StageJob;
 import dev.stagefarm.coordinator.progress.ProgressLog;
 import dev.stagefarm.coordinator.schedule.Scheduler;
 import dev.stagefarm.oci.Platform;
@@ -16,18 +19,12 @@ import dev.stagefarm.program.ProgramBase;
 import dev.stagefarm.program.ProgramInput;
 import dev.stagefarm.program.StageProgram;
 import dev.stagefarm.proto.v1.BuildProgress;
-import dev.stagefarm.proto.v1.BuildRecord;
 import dev.stagefarm.proto.v1.BuildState;
 import dev.stagefarm.proto.v1.BuildStatus;
-import dev.stagefarm.proto.v1.ImageState;
-import dev.stagefarm.proto.v1.StageEvent;
-import dev.stagefarm.proto.v1.StageTask;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,35 +34,9 @@ import org.junit.jupiter.api.Test;
 
 /** The coordinator's wiring with in-memory queue and journal (Kafka itself is tested elsewhere). */
 class BuildCoordinatorTest {
-  final List<StageTask> published = new CopyOnWriteArrayList<>();
-  final Map<String, BuildRecord> journal = new LinkedHashMap<>();
-
-  final TaskQueue queue =
-      new TaskQueue() {
-        @Override
-        public void publish(StageTask task) {
-          published.add(task);
-        }
-
-        @Override
-        public void close() {}
-      };
-
-  final BuildJournal memoryJournal =
-      new BuildJournal() {
-        @Override
-        public synchronized void record(BuildRecord record) {
-          journal.put(record.getBuildId(), record);
-        }
-
-        @Override
-        public synchronized Collection<BuildRecord> replay() {
-          return new ArrayList<>(journal.values());
-        }
-
-        @Override
-        public void close() {}
-      };
+  final InMemoryTaskQueue queue = new InMemoryTaskQueue();
+  final List<StageJob> published = queue.published();
+  final InMemoryBuildJournal memoryJournal = new InMemoryBuildJournal();
 
   static final CacheKey BUILD_KEY = new CacheKey("b".repeat(64));
 
@@ -80,7 +51,7 @@ class BuildCoordinatorTest {
         if (request.getTarget().equals("nope")) {
           throw new PlanningException("target stage \"nope\" not found");
         }
-        ImageState scratch = ImageState.newBuilder().setOrigin("scratch").build();
+        StageResult scratch = result("scratch");
         PlannedStage build =
             new PlannedStage("0-build", "build", 0, program("build", List.of()), List.of(BUILD_KEY), Optional.of(scratch),
                 Optional.empty(), Map.of(), Map.of(), Optional.empty());
@@ -101,7 +72,7 @@ class BuildCoordinatorTest {
             queue,
             memoryJournal,
             planner,
-            (plan, target, request) -> "sha256:" + "a".repeat(64));
+            (target, tags, push) -> "sha256:" + "a".repeat(64));
     coordinators.add(c);
     return c;
   }
@@ -111,16 +82,20 @@ class BuildCoordinatorTest {
     coordinators.forEach(BuildCoordinator::close);
   }
 
-  static StageEvent.Builder event(StageTask task) {
-    return StageEvent.newBuilder()
-        .setBuildId(task.getBuildId())
-        .setStageId(task.getStageId())
-        .setAttempt(task.getAttempt())
-        .setWorkerId("w1");
+  static WorkerEvent event(StageJob job, WorkerEvent.Kind kind) {
+    return new WorkerEvent(job.buildId(), job.stageId(), job.attempt(), "w1", kind);
   }
 
-  static ImageState result(String origin) {
-    return ImageState.newBuilder().setOrigin(origin).build();
+  static WorkerEvent completed(StageJob job, String origin) {
+    return event(job, new WorkerEvent.Completed(result(origin)));
+  }
+
+  static StageResult result(String origin) {
+    return new StageResult(List.of(), new byte[0], origin);
+  }
+
+  static StageProgram programOf(StageJob job) {
+    return ((ProgramRef.Inline) job.program()).program();
   }
 
   BuildStatus awaitFinished(BuildCoordinator c, String id) throws InterruptedException {
@@ -140,11 +115,10 @@ class BuildCoordinatorTest {
     BuildStatus submitted = c.submit(SubmitBuildRequest.newBuilder().build());
     String id = submitted.getBuildId();
     assertThat(submitted.getState()).isEqualTo(BuildState.RUNNING);
-    assertThat(published).extracting(StageTask::getStageId).containsExactly("0-build");
-    assertThat(published.get(0).getReuseCachedInstructions()).isTrue();
-    assertThat(published.get(0).getSchemaVersion()).isEqualTo(2);
-    assertThat(published.get(0).getProgram().getStageName()).isEqualTo("build");
-    assertThat(published.get(0).getBase().getOrigin()).isEqualTo("scratch");
+    assertThat(published).extracting(StageJob::stageId).containsExactly("0-build");
+    assertThat(published.get(0).reuseCachedOps()).isTrue();
+    assertThat(programOf(published.get(0)).stageName()).isEqualTo("build");
+    assertThat(published.get(0).base().origin()).isEqualTo("scratch");
 
     List<BuildProgress> seen = new CopyOnWriteArrayList<>();
     java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
@@ -153,16 +127,14 @@ class BuildCoordinatorTest {
       @Override public void end() { ended.countDown(); }
     });
 
-    StageTask first = published.get(0);
-    c.onEvent(event(first).setStarted(StageEvent.Started.getDefaultInstance()).build());
-    c.onEvent(event(first).setCompleted(StageEvent.Completed.newBuilder().setResult(result("built"))).build());
+    StageJob first = published.get(0);
+    c.onEvent(event(first, new WorkerEvent.Started()));
+    c.onEvent(completed(first, "built"));
 
     assertThat(published).hasSize(2);
-    StageTask second = published.get(1);
-    assertThat(second.getInputsList())
-        .extracting(in -> in.getName() + "=" + in.getResult().getOrigin())
-        .containsExactly("stage:0-build=built"); // one input per program input, named by its id
-    c.onEvent(event(second).setCompleted(StageEvent.Completed.newBuilder().setResult(result("final"))).build());
+    StageJob second = published.get(1);
+    assertThat(second.inputs()).containsExactly(Map.entry("stage:0-build", result("built"))); // by program input id
+    c.onEvent(completed(second, "final"));
 
     BuildStatus done = awaitFinished(c, id);
     assertThat(done.getState()).isEqualTo(BuildState.SUCCEEDED);
@@ -175,7 +147,7 @@ class BuildCoordinatorTest {
   @Test
   void noCacheBuildsAskWorkersToRunEveryInstruction() {
     coordinator().submit(SubmitBuildRequest.newBuilder().setNoCache(true).build());
-    assertThat(published.get(0).getReuseCachedInstructions()).isFalse();
+    assertThat(published.get(0).reuseCachedOps()).isFalse();
   }
 
   @Test
@@ -190,16 +162,8 @@ class BuildCoordinatorTest {
   void failedRunFailsTheBuildWithLineExitCodeAndOutput() throws Exception {
     BuildCoordinator c = coordinator();
     String id = c.submit(SubmitBuildRequest.newBuilder().build()).getBuildId();
-    StageTask first = published.get(0);
-    c.onEvent(
-        event(first)
-            .setFailed(
-                StageEvent.Failed.newBuilder()
-                    .setLine(3)
-                    .setExitCode(1)
-                    .setMessage("RUN false")
-                    .setOutputTail("boom"))
-            .build());
+    StageJob first = published.get(0);
+    c.onEvent(event(first, new WorkerEvent.Failed(0, 3, 1, "RUN false", "boom", false)));
     BuildStatus status = awaitFinished(c, id);
     assertThat(status.getState()).isEqualTo(BuildState.FAILED);
     assertThat(status.getError()).isEqualTo("Dockerfile:3: RUN false (exit code 1)\noutput:\n  boom");
@@ -209,18 +173,18 @@ class BuildCoordinatorTest {
   void restartedCoordinatorResumesFromTheJournalWithTheNextAttempt() throws Exception {
     BuildCoordinator first = coordinator();
     String id = first.submit(SubmitBuildRequest.newBuilder().build()).getBuildId();
-    StageTask task = published.get(0);
-    first.onEvent(event(task).setStarted(StageEvent.Started.getDefaultInstance()).build());
-    first.onEvent(event(task).setCompleted(StageEvent.Completed.newBuilder().setResult(result("built"))).build());
-    first.onEvent(event(published.get(1)).setStarted(StageEvent.Started.getDefaultInstance()).build());
+    StageJob task = published.get(0);
+    first.onEvent(event(task, new WorkerEvent.Started()));
+    first.onEvent(completed(task, "built"));
+    first.onEvent(event(published.get(1), new WorkerEvent.Started()));
     first.close();
 
     published.clear();
     BuildCoordinator second = coordinator();
     assertThat(second.resumeFromJournal()).isEqualTo(1);
-    assertThat(published).extracting(t -> t.getStageId() + "#" + t.getAttempt()).containsExactly("1#2");
-    assertThat(published.get(0).getInputsList().get(0).getResult().getOrigin()).isEqualTo("built");
-    second.onEvent(event(published.get(0)).setCompleted(StageEvent.Completed.newBuilder().setResult(result("f"))).build());
+    assertThat(published).extracting(t -> t.stageId() + "#" + t.attempt()).containsExactly("1#2");
+    assertThat(published.get(0).inputs().get("stage:0-build").origin()).isEqualTo("built");
+    second.onEvent(completed(published.get(0), "f"));
     assertThat(awaitFinished(second, id).getState()).isEqualTo(BuildState.SUCCEEDED);
   }
 }

@@ -1,7 +1,10 @@
 package dev.stagefarm.coordinator.grpc;
 
 import dev.stagefarm.coordinator.BuildCoordinator;
+import dev.stagefarm.coordinator.port.ContentStore;
 import dev.stagefarm.coordinator.progress.ProgressLog;
+import dev.stagefarm.oci.Digest;
+import dev.stagefarm.oci.store.Namespace;
 import dev.stagefarm.proto.v1.BuildProgress;
 import dev.stagefarm.proto.v1.BuildServiceGrpc;
 import dev.stagefarm.proto.v1.BuildStatus;
@@ -43,11 +46,14 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
   private static final int EXPORT_CHUNK = 1 << 20;
 
   private final BuildCoordinator coordinator;
-  private final ContextBlobs context;
+  private final ContentStore context;
   private final ImageExporter exporter;
   private final ExecutorService io = Executors.newVirtualThreadPerTaskExecutor();
 
-  public BuildServiceImpl(BuildCoordinator coordinator, ContextBlobs context, ImageExporter exporter) {
+  /**
+   * @param context where build-context files and manifests are uploaded ({@link Namespace#CONTEXT})
+   */
+  public BuildServiceImpl(BuildCoordinator coordinator, ContentStore context, ImageExporter exporter) {
     this.coordinator = coordinator;
     this.context = context;
     this.exporter = exporter;
@@ -60,8 +66,9 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
       // one HEAD per digest, concurrently: contexts have thousands of files
       List<Future<Optional<String>>> checks = new ArrayList<>();
       for (String digest : request.getDigestsList()) {
+        Digest parsed = Digest.parse(digest);
         Callable<Optional<String>> check =
-            () -> context.contains(digest) ? Optional.empty() : Optional.of(digest);
+            () -> context.contains(Namespace.CONTEXT, parsed) ? Optional.empty() : Optional.of(digest);
         checks.add(io.submit(check));
       }
       FindMissingBlobsResponse.Builder missing = FindMissingBlobsResponse.newBuilder();
@@ -70,9 +77,11 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
       }
       response.onNext(missing.build());
       response.onCompleted();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      response.onError(Status.CANCELLED.withDescription("checking the content store was interrupted").asException());
     } catch (Exception e) {
-      response.onError(
-          Status.UNAVAILABLE.withDescription("checking the content store failed: " + message(e)).asException());
+      response.onError(FailureStatus.of("checking the content store for " + request.getDigestsCount() + " blobs", e));
     }
   }
 
@@ -81,7 +90,7 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
     return new StreamObserver<>() {
       Path spool;
       OutputStream out;
-      String digest;
+      String digest = "(no digest yet)";
       long size;
       int blobs;
       long bytes;
@@ -94,13 +103,18 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
         }
         try {
           if (!chunk.getDigest().isEmpty()) {
+            if (out != null) {
+              throw new FailureStatus.MalformedRequest(
+                  "blob " + digest + " ended without its last chunk before " + chunk.getDigest() + " began");
+            }
             digest = chunk.getDigest();
+            Digest.parse(digest); // refuse a malformed digest before spooling its bytes
             size = chunk.getSize();
             spool = Files.createTempFile("stagefarm-upload-", ".blob");
             out = Files.newOutputStream(spool);
           }
           if (out == null) {
-            throw new IOException("a chunk arrived before any blob digest");
+            throw new FailureStatus.MalformedRequest("a chunk arrived before any blob digest");
           }
           chunk.getData().writeTo(out);
           bytes += chunk.getData().size();
@@ -108,7 +122,7 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
             out.close();
             out = null;
             try (var in = Files.newInputStream(spool)) {
-              context.put(digest, size, in);
+              context.put(Namespace.CONTEXT, Digest.parse(digest), size, in);
             } finally {
               Files.deleteIfExists(spool);
             }
@@ -116,10 +130,8 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
           }
         } catch (Exception e) {
           failed = true;
-          response.onError(
-              Status.INVALID_ARGUMENT
-                  .withDescription("uploading " + digest + " failed: " + message(e))
-                  .asException());
+          cleanup();
+          response.onError(FailureStatus.of("uploading " + digest, e));
         }
       }
 
@@ -154,7 +166,16 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
 
   @Override
   public void submitBuild(SubmitBuildRequest request, StreamObserver<BuildStatus> response) {
-    response.onNext(coordinator.submit(request));
+    BuildStatus status;
+    try {
+      // planning failures come back as a FAILED build; what escapes is the coordinator's own fault
+      status = coordinator.submit(request);
+    } catch (RuntimeException e) {
+      log.error("submitting a build failed", e);
+      response.onError(FailureStatus.of("submitting the build", e));
+      return;
+    }
+    response.onNext(status);
     response.onCompleted();
   }
 
@@ -214,12 +235,17 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
       return;
     }
     String format = request.getFormat().isEmpty() ? "oci" : request.getFormat();
+    if (!format.equals("oci") && !format.equals("docker")) {
+      response.onError(
+          Status.INVALID_ARGUMENT.withDescription("unknown export format \"" + format + "\" (oci or docker)").asException());
+      return;
+    }
     List<String> tags = coordinator.request(request.getBuildId()).<List<String>>map(r -> List.copyOf(r.getTagsList())).orElse(List.of());
     try (OutputStream out = new ChunkingOutputStream(response, EXPORT_CHUNK)) {
       exporter.export(digest.get(), format, tags, out);
     } catch (IOException | RuntimeException e) {
       log.warn("exporting build {} failed", request.getBuildId(), e);
-      response.onError(Status.INTERNAL.withDescription("export failed: " + message(e)).asException());
+      response.onError(FailureStatus.of("exporting build " + request.getBuildId(), e));
       return;
     }
     response.onCompleted();
@@ -237,11 +263,6 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
 
   private static io.grpc.StatusException notFound(String buildId) {
     return Status.NOT_FOUND.withDescription("no build " + buildId).asException();
-  }
-
-  private static String message(Throwable e) {
-    Throwable t = e.getCause() != null && e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
-    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
   }
 
   /** Sends what is written as ExportChunk messages of a bounded size. */

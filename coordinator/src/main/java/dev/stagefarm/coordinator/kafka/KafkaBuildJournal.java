@@ -1,8 +1,13 @@
 package dev.stagefarm.coordinator.kafka;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.stagefarm.coordinator.content.StageResult;
+import dev.stagefarm.coordinator.port.BuildJournal;
+import dev.stagefarm.coordinator.port.JournalEntry;
+import dev.stagefarm.coordinator.wire.ContentMessages;
 import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.BuildRecord;
+import dev.stagefarm.proto.v1.ImageState;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -31,7 +36,8 @@ public final class KafkaBuildJournal implements BuildJournal {
   }
 
   @Override
-  public void record(BuildRecord record) {
+  public void record(JournalEntry entry) {
+    BuildRecord record = toProto(entry);
     try {
       // wait for the ack: a record the coordinator believes durable must be
       producer
@@ -45,8 +51,8 @@ public final class KafkaBuildJournal implements BuildJournal {
   }
 
   @Override
-  public Collection<BuildRecord> replay() {
-    Map<String, BuildRecord> latest = new LinkedHashMap<>();
+  public Collection<JournalEntry> replay() {
+    Map<String, JournalEntry> latest = new LinkedHashMap<>();
     try (KafkaConsumer<String, byte[]> consumer =
         KafkaClients.consumer(bootstrapServers, null, "stagefarm-coordinator-replay")) {
       List<TopicPartition> partitions =
@@ -63,14 +69,35 @@ public final class KafkaBuildJournal implements BuildJournal {
             continue;
           }
           try {
-            latest.put(record.key(), BuildRecord.parseFrom(record.value()));
-          } catch (InvalidProtocolBufferException e) {
+            latest.put(record.key(), fromProto(BuildRecord.parseFrom(record.value())));
+          } catch (InvalidProtocolBufferException | IllegalArgumentException e) {
             log.warn("skipping an unreadable build record for {}", record.key());
           }
         }
       }
     }
     return latest.values();
+  }
+
+  static BuildRecord toProto(JournalEntry entry) {
+    BuildRecord.Builder record =
+        BuildRecord.newBuilder()
+            .setSchemaVersion(Topics.SCHEMA_VERSION)
+            .setBuildId(entry.buildId())
+            .setRequest(entry.request())
+            .setStatus(entry.status())
+            .setManifestDigest(entry.status().getImageDigest());
+    entry.stageResults().forEach((stage, result) -> record.putStageResults(stage, ContentMessages.toProto(result)));
+    return record.build();
+  }
+
+  /** @throws IllegalArgumentException when a stage result in it has a malformed digest */
+  static JournalEntry fromProto(BuildRecord record) {
+    Map<String, StageResult> results = new LinkedHashMap<>();
+    for (Map.Entry<String, ImageState> result : new java.util.TreeMap<>(record.getStageResultsMap()).entrySet()) {
+      results.put(result.getKey(), ContentMessages.fromProto(result.getValue()));
+    }
+    return new JournalEntry(record.getBuildId(), record.getRequest(), record.getStatus(), results);
   }
 
   @Override

@@ -1,10 +1,13 @@
 package dev.stagefarm.coordinator.kafka;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.stagefarm.coordinator.WorkerEvent;
+import dev.stagefarm.coordinator.wire.EventMessages;
 import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.StageEvent;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -19,7 +22,7 @@ public final class KafkaEventStream implements AutoCloseable {
   private final Thread thread;
   private volatile boolean running = true;
 
-  public KafkaEventStream(String bootstrapServers, String groupId, Consumer<StageEvent> handler) {
+  public KafkaEventStream(String bootstrapServers, String groupId, Consumer<WorkerEvent> handler) {
     this.consumer = KafkaClients.consumer(bootstrapServers, groupId, "stagefarm-coordinator-events");
     this.thread = Thread.ofPlatform().daemon().name("stagefarm-events").unstarted(() -> loop(handler));
   }
@@ -29,22 +32,25 @@ public final class KafkaEventStream implements AutoCloseable {
     return this;
   }
 
-  private void loop(Consumer<StageEvent> handler) {
+  private void loop(Consumer<WorkerEvent> handler) {
     try {
       consumer.subscribe(List.of(Topics.EVENTS));
       while (running) {
         for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-          StageEvent event;
+          Optional<WorkerEvent> event;
           try {
-            event = StageEvent.parseFrom(record.value());
-          } catch (InvalidProtocolBufferException e) {
+            event = EventMessages.fromProto(StageEvent.parseFrom(record.value()));
+          } catch (InvalidProtocolBufferException | IllegalArgumentException e) {
             log.warn("skipping an unreadable event at {}-{}@{}", record.topic(), record.partition(), record.offset());
             continue;
           }
+          if (event.isEmpty()) {
+            continue; // a kind this coordinator does not know
+          }
           try {
-            handler.accept(event);
+            handler.accept(event.get());
           } catch (RuntimeException e) {
-            log.error("handling event of build {} stage {} failed", event.getBuildId(), event.getStageId(), e);
+            log.error("handling event of build {} stage {} failed", event.get().buildId(), event.get().stageId(), e);
           }
         }
       }

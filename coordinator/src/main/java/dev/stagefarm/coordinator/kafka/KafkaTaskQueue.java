@@ -1,5 +1,8 @@
 package dev.stagefarm.coordinator.kafka;
 
+import dev.stagefarm.coordinator.port.StageJob;
+import dev.stagefarm.coordinator.port.TaskQueue;
+import dev.stagefarm.coordinator.wire.TaskMessages;
 import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.StageTask;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -17,7 +20,8 @@ public final class KafkaTaskQueue implements TaskQueue {
   }
 
   @Override
-  public void publish(StageTask task) {
+  public void publish(StageJob job) {
+    StageTask task = TaskMessages.toProto(job);
     String key = task.getBuildId() + "/" + task.getStageId();
     producer.send(
         new ProducerRecord<>(Topics.TASKS, key, task.toByteArray()),

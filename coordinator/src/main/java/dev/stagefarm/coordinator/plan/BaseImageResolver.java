@@ -1,6 +1,7 @@
 package dev.stagefarm.coordinator.plan;
 
-import dev.stagefarm.proto.v1.ImageState;
+import dev.stagefarm.coordinator.content.StageResult;
+import dev.stagefarm.oci.Platform;
 
 /**
  * Pins an image reference to a digest and makes its layers available in the content store, so
@@ -9,15 +10,14 @@ import dev.stagefarm.proto.v1.ImageState;
 @FunctionalInterface
 public interface BaseImageResolver {
   /**
-   * @param platform {@code os/arch[/variant]}
    * @throws PlanningException with a message for the user (unknown image, registry unreachable)
    */
-  ResolvedImage resolve(String reference, String platform) throws PlanningException;
+  ResolvedImage resolve(String reference, Platform platform) throws PlanningException;
 
   /**
    * @param pinnedReference e.g. {@code docker.io/library/busybox@sha256:…}
    * @param manifestDigest {@code sha256:<hex>} of the platform's image manifest
-   * @param state its layers (stored) and config, origin = the pinned reference
+   * @param image its layers (stored) and config, origin = the pinned reference
    */
-  record ResolvedImage(String pinnedReference, String manifestDigest, ImageState state) {}
+  record ResolvedImage(String pinnedReference, String manifestDigest, StageResult image) {}
 }

@@ -3,6 +3,11 @@ package dev.stagefarm.coordinator.plan;
 import dev.stagefarm.coordinator.compile.ContextSelector;
 import dev.stagefarm.coordinator.compile.InputResolver;
 import dev.stagefarm.coordinator.compile.StageCompiler;
+import dev.stagefarm.coordinator.content.CachedOp;
+import dev.stagefarm.coordinator.content.LayerRef;
+import dev.stagefarm.coordinator.content.StageResult;
+import dev.stagefarm.coordinator.port.CacheRecords;
+import dev.stagefarm.coordinator.port.ContentStore;
 import dev.stagefarm.dockerfile.DockerfileException;
 import dev.stagefarm.dockerfile.graph.BuildOptions;
 import dev.stagefarm.dockerfile.graph.Dependency;
@@ -11,19 +16,17 @@ import dev.stagefarm.dockerfile.instructions.DockerfileModel;
 import dev.stagefarm.dockerfile.instructions.InstructionParser;
 import dev.stagefarm.dockerfile.parser.DockerfileParser;
 import dev.stagefarm.oci.Digest;
+import dev.stagefarm.oci.Platform;
 import dev.stagefarm.oci.image.ImageConfig;
 import dev.stagefarm.oci.image.ImageJson;
+import dev.stagefarm.oci.store.Namespace;
 import dev.stagefarm.program.CacheKey;
 import dev.stagefarm.program.CacheKeys;
 import dev.stagefarm.program.ConfigFold;
-import dev.stagefarm.program.Op;
 import dev.stagefarm.program.ProgramBase;
 import dev.stagefarm.program.ProgramInput;
 import dev.stagefarm.program.StageProgram;
-import dev.stagefarm.proto.v1.CacheRecord;
 import dev.stagefarm.proto.v1.ContextManifest;
-import dev.stagefarm.proto.v1.ImageState;
-import dev.stagefarm.proto.v1.Layer;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
 import java.io.IOException;
 import java.time.Instant;
@@ -43,11 +46,13 @@ import java.util.concurrent.Future;
  * and completes the stages whose every op is cached from their cache records.
  */
 public final class DockerfilePlanner implements BuildPlanner {
-  private final PlanningStore store;
+  private final ContentStore content;
+  private final CacheRecords cache;
   private final BaseImageResolver images;
 
-  public DockerfilePlanner(PlanningStore store, BaseImageResolver images) {
-    this.store = store;
+  public DockerfilePlanner(ContentStore content, CacheRecords cache, BaseImageResolver images) {
+    this.content = content;
+    this.cache = cache;
     this.images = images;
   }
 
@@ -67,7 +72,7 @@ public final class DockerfilePlanner implements BuildPlanner {
 
   /** What planning learned about a stage, for the stages built on or reading from it. */
   private record StageOutcome(
-      String id, CacheKey finalKey, ImageConfig config, Map<String, String> args, Optional<ImageState> cached) {}
+      String id, CacheKey finalKey, ImageConfig config, Map<String, String> args, Optional<StageResult> cached) {}
 
   /** One planning run. */
   private final class Planning {
@@ -76,8 +81,7 @@ public final class DockerfilePlanner implements BuildPlanner {
     final Map<String, BaseImageResolver.ResolvedImage> resolved = new HashMap<>();
     final Map<Integer, StageOutcome> outcomes = new HashMap<>();
     final Optional<Instant> sourceDateEpoch;
-    String platformText;
-    dev.stagefarm.oci.Platform platform;
+    Platform platform;
 
     Planning(String buildId, SubmitBuildRequest request) {
       this.buildId = buildId;
@@ -95,8 +99,7 @@ public final class DockerfilePlanner implements BuildPlanner {
               null);
       dev.stagefarm.dockerfile.graph.BuildPlan graph = StageGraph.plan(model, options);
       dev.stagefarm.dockerfile.graph.Platform target = graph.targetPlatform();
-      platformText = target.format();
-      platform = new dev.stagefarm.oci.Platform(target.os(), target.architecture(), target.variant());
+      platform = new Platform(target.os(), target.architecture(), target.variant());
       StageCompiler compiler = new StageCompiler(ContextSelector.of(contextManifest()), buildId, platform, sourceDateEpoch);
 
       List<PlannedStage> stages = new ArrayList<>();
@@ -120,7 +123,10 @@ public final class DockerfilePlanner implements BuildPlanner {
         return ContextManifest.getDefaultInstance();
       }
       try {
-        return store.contextManifest(request.getContextManifest());
+        Digest digest = Digest.parse(request.getContextManifest());
+        return ContextManifest.parseFrom(content.read(Namespace.CONTEXT, digest));
+      } catch (IllegalArgumentException e) {
+        throw new PlanningException("invalid build context manifest digest: " + e.getMessage(), e);
       } catch (IOException e) {
         throw new PlanningException(
             "reading the build context manifest " + request.getContextManifest() + " failed: " + e.getMessage(), e);
@@ -134,17 +140,17 @@ public final class DockerfilePlanner implements BuildPlanner {
       String id = stage.name().map(n -> index + "-" + n).orElse(Integer.toString(index));
       String name = stage.name().orElse(Integer.toString(index));
 
-      Optional<ImageState> base = Optional.empty();
+      Optional<StageResult> base = Optional.empty();
       Optional<String> baseStageId = Optional.empty();
-      Optional<ImageState> cachedBase;
+      Optional<StageResult> cachedBase;
       StageCompiler.Start start;
       switch (stage.base()) {
         case dev.stagefarm.dockerfile.graph.StageBase.Image image -> {
           BaseImageResolver.ResolvedImage pinned = resolve(image.reference());
-          base = Optional.of(pinned.state());
+          base = Optional.of(pinned.image());
           cachedBase = base;
           start = new StageCompiler.Start(new ProgramBase.Image(pinned.pinnedReference()), imageRoot(pinned),
-              config(pinned.state()), Map.of());
+              config(pinned.image()), Map.of());
         }
         case dev.stagefarm.dockerfile.graph.StageBase.StageRef ref -> {
           StageOutcome from = outcomes.get(ref.index());
@@ -153,7 +159,7 @@ public final class DockerfilePlanner implements BuildPlanner {
           start = new StageCompiler.Start(new ProgramBase.Stage(from.id()), from.finalKey(), from.config(), from.args());
         }
         case dev.stagefarm.dockerfile.graph.StageBase.Scratch scratch -> {
-          ImageState empty = scratchState();
+          StageResult empty = scratchState();
           base = Optional.of(empty);
           cachedBase = base;
           start = new StageCompiler.Start(new ProgramBase.Scratch(),
@@ -166,12 +172,12 @@ public final class DockerfilePlanner implements BuildPlanner {
       StageProgram program = compiled.program();
       List<CacheKey> keys = CacheKeys.chain(program);
       CacheKey finalKey = keys.isEmpty() ? program.rootKey() : keys.getLast();
-      Optional<ImageState> cached =
+      Optional<StageResult> cached =
           request.getNoCache() ? Optional.empty() : cachedResult(cachedBase, program, fetchRecords(keys));
       outcomes.put(index, new StageOutcome(id, finalKey, compiled.config(), compiled.args(), cached));
 
       Map<String, String> stageInputs = new LinkedHashMap<>();
-      Map<String, ImageState> imageInputs = new LinkedHashMap<>();
+      Map<String, StageResult> imageInputs = new LinkedHashMap<>();
       for (ProgramInput input : program.inputs()) {
         if (inputs.stages.containsKey(input.id())) {
           stageInputs.put(input.id(), inputs.stages.get(input.id()));
@@ -191,7 +197,7 @@ public final class DockerfilePlanner implements BuildPlanner {
       final dev.stagefarm.dockerfile.graph.BuildPlan graph;
       final int current;
       final Map<String, String> stages = new HashMap<>();
-      final Map<String, ImageState> images = new HashMap<>();
+      final Map<String, StageResult> images = new HashMap<>();
 
       Inputs(dev.stagefarm.dockerfile.graph.BuildPlan graph, int current) {
         this.graph = graph;
@@ -219,7 +225,7 @@ public final class DockerfilePlanner implements BuildPlanner {
           throw new UnresolvedImage(e);
         }
         String id = ProgramInput.imageId(pinned.pinnedReference());
-        images.put(id, pinned.state());
+        images.put(id, pinned.image());
         return new ProgramInput(id, imageRoot(pinned), reference);
       }
 
@@ -249,34 +255,29 @@ public final class DockerfilePlanner implements BuildPlanner {
     private BaseImageResolver.ResolvedImage resolve(String reference) throws PlanningException {
       BaseImageResolver.ResolvedImage known = resolved.get(reference);
       if (known == null) {
-        known = images.resolve(reference, platformText);
+        known = images.resolve(reference, platform);
         resolved.put(reference, known);
       }
       return known;
     }
 
-    private ImageConfig config(ImageState state) {
-      return state.getConfigJson().isEmpty()
-          ? ImageConfig.scratch(platform)
-          : ImageJson.readConfig(state.getConfigJson().toByteArray());
+    private ImageConfig config(StageResult image) {
+      return image.hasConfig() ? ImageJson.readConfig(image.configJson()) : ImageConfig.scratch(platform);
     }
 
-    private ImageState scratchState() {
-      return ImageState.newBuilder()
-          .setConfigJson(com.google.protobuf.ByteString.copyFrom(ImageJson.writeConfig(ImageConfig.scratch(platform))))
-          .setOrigin("scratch")
-          .build();
+    private StageResult scratchState() {
+      return new StageResult(List.of(), ImageJson.writeConfig(ImageConfig.scratch(platform)), "scratch");
     }
 
     /** Every key's record, fetched concurrently (one GET each): a long stage costs one round trip. */
-    private List<Optional<CacheRecord>> fetchRecords(List<CacheKey> keys) {
-      List<Optional<CacheRecord>> records = new ArrayList<>();
+    private List<Optional<CachedOp>> fetchRecords(List<CacheKey> keys) {
+      List<Optional<CachedOp>> records = new ArrayList<>();
       try (var lookups = Executors.newVirtualThreadPerTaskExecutor()) {
-        List<Future<Optional<CacheRecord>>> pending = new ArrayList<>();
+        List<Future<Optional<CachedOp>>> pending = new ArrayList<>();
         for (CacheKey key : keys) {
-          pending.add(lookups.submit(() -> store.cacheRecord(key.hex())));
+          pending.add(lookups.submit(() -> cache.find(key)));
         }
-        for (Future<Optional<CacheRecord>> lookup : pending) {
+        for (Future<Optional<CachedOp>> lookup : pending) {
           records.add(lookup.get());
         }
       } catch (ExecutionException e) {
@@ -293,29 +294,19 @@ public final class DockerfilePlanner implements BuildPlanner {
      * layers from the records, the config folded from the base's over the ops, as the worker
      * would have made them. The origin is the worker's {@code stage:<name>}.
      */
-    private Optional<ImageState> cachedResult(
-        Optional<ImageState> base, StageProgram program, List<Optional<CacheRecord>> records) {
-      if (base.isEmpty() || records.size() != program.ops().size()) {
+    private Optional<StageResult> cachedResult(
+        Optional<StageResult> base, StageProgram program, List<Optional<CachedOp>> records) {
+      if (base.isEmpty() || records.size() != program.ops().size() || records.contains(Optional.empty())) {
         return Optional.empty();
       }
-      ImageState.Builder result = base.get().toBuilder().setOrigin("stage:" + program.stageName());
+      List<LayerRef> layers = new ArrayList<>(base.get().layers());
       ImageConfig config = ConfigFold.start(config(base.get()));
       for (int i = 0; i < records.size(); i++) {
-        if (records.get(i).isEmpty()) {
-          return Optional.empty();
-        }
-        Op op = program.ops().get(i);
-        Optional<Layer> layer = records.get(i).filter(CacheRecord::hasLayer).map(CacheRecord::getLayer);
-        Optional<Digest> diffId;
-        try {
-          diffId = layer.map(l -> Digest.parse(l.getDiffId()));
-        } catch (RuntimeException e) {
-          return Optional.empty(); // a record we cannot read is a miss
-        }
-        layer.ifPresent(result::addLayers);
-        config = ConfigFold.apply(config, op, diffId, program.sourceDateEpoch());
+        Optional<LayerRef> layer = records.get(i).orElseThrow().layer();
+        layer.ifPresent(layers::add);
+        config = ConfigFold.apply(config, program.ops().get(i), layer.map(LayerRef::diffId), program.sourceDateEpoch());
       }
-      return Optional.of(result.setConfigJson(com.google.protobuf.ByteString.copyFrom(ImageJson.writeConfig(config))).build());
+      return Optional.of(new StageResult(layers, ImageJson.writeConfig(config), "stage:" + program.stageName()));
     }
   }
 

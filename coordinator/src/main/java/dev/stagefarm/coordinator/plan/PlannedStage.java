@@ -1,8 +1,8 @@
 package dev.stagefarm.coordinator.plan;
 
+import dev.stagefarm.coordinator.content.StageResult;
 import dev.stagefarm.program.CacheKey;
 import dev.stagefarm.program.StageProgram;
-import dev.stagefarm.proto.v1.ImageState;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -29,11 +29,11 @@ public record PlannedStage(
     int index,
     StageProgram program,
     List<CacheKey> opKeys,
-    Optional<ImageState> base,
+    Optional<StageResult> base,
     Optional<String> baseStageId,
     Map<String, String> stageInputs,
-    Map<String, ImageState> imageInputs,
-    Optional<ImageState> cachedResult) {
+    Map<String, StageResult> imageInputs,
+    Optional<StageResult> cachedResult) {
 
   public PlannedStage {
     opKeys = List.copyOf(opKeys);

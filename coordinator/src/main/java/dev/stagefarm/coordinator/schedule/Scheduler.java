@@ -1,6 +1,6 @@
 package dev.stagefarm.coordinator.schedule;
 
-import dev.stagefarm.proto.v1.ImageState;
+import dev.stagefarm.coordinator.content.StageResult;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -72,7 +72,7 @@ public final class Scheduler {
   }
 
   /** How a stage stood when the coordinator last recorded it (for resuming after a restart). */
-  public record RecordedStage(StageState state, int attempt, Optional<ImageState> result) {}
+  public record RecordedStage(StageState state, int attempt, Optional<StageResult> result) {}
 
   /**
    * Starts scheduling a build: stages with a cached result complete at once, the stages whose
@@ -140,7 +140,7 @@ public final class Scheduler {
 
   /** The stage's attempt finished with this result (the full image state of the stage). */
   public synchronized boolean onCompleted(
-      String buildId, String stageId, int attempt, ImageState result) {
+      String buildId, String stageId, int attempt, StageResult result) {
     StageRun stage = current(buildId, stageId, attempt);
     if (stage == null) {
       return false;
@@ -227,9 +227,9 @@ public final class Scheduler {
   }
 
   /** The results of the build's finished stages, by stage id. */
-  public synchronized Map<String, ImageState> results(String buildId) {
+  public synchronized Map<String, StageResult> results(String buildId) {
     BuildRun build = builds.get(buildId);
-    Map<String, ImageState> results = new LinkedHashMap<>();
+    Map<String, StageResult> results = new LinkedHashMap<>();
     if (build != null) {
       build.stages.values().stream()
           .filter(s -> s.result != null)
@@ -300,7 +300,7 @@ public final class Scheduler {
     stage.workerId = "";
     stage.lastSeenMs = clock.millis();
     listener.stageChanged(stage.snapshot());
-    Map<String, ImageState> inputs = new LinkedHashMap<>();
+    Map<String, StageResult> inputs = new LinkedHashMap<>();
     for (String dependency : stage.spec.dependsOn()) {
       inputs.put(dependency, build.stages.get(dependency).result);
     }
@@ -386,7 +386,7 @@ public final class Scheduler {
     return new ArrayList<>(flight);
   }
 
-  private void finish(StageRun stage, StageState state, ImageState result, long now) {
+  private void finish(StageRun stage, StageState state, StageResult result, long now) {
     stage.state = state;
     stage.result = result;
     stage.follower = false;

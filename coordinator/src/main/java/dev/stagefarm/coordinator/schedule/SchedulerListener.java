@@ -1,6 +1,6 @@
 package dev.stagefarm.coordinator.schedule;
 
-import dev.stagefarm.proto.v1.ImageState;
+import dev.stagefarm.coordinator.content.StageResult;
 import java.util.Map;
 
 /** What the scheduler tells the rest of the coordinator. Called with the scheduler's lock held. */
@@ -8,7 +8,7 @@ public interface SchedulerListener {
   void stageChanged(StageSnapshot stage);
 
   /** Every stage of the build succeeded; the results are by stage id. */
-  void buildStagesDone(String buildId, Map<String, ImageState> results);
+  void buildStagesDone(String buildId, Map<String, StageResult> results);
 
   /** The build failed (a stage failed, or attempts ran out); its other stages are cancelled. */
   void buildFailed(String buildId, String error);
@@ -19,7 +19,7 @@ public interface SchedulerListener {
         public void stageChanged(StageSnapshot stage) {}
 
         @Override
-        public void buildStagesDone(String buildId, Map<String, ImageState> results) {}
+        public void buildStagesDone(String buildId, Map<String, StageResult> results) {}
 
         @Override
         public void buildFailed(String buildId, String error) {}

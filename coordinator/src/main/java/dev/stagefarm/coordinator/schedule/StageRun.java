@@ -1,6 +1,6 @@
 package dev.stagefarm.coordinator.schedule;
 
-import dev.stagefarm.proto.v1.ImageState;
+import dev.stagefarm.coordinator.content.StageResult;
 
 /** The mutable state of one stage of one build; only the {@link Scheduler} touches it. */
 final class StageRun {
@@ -12,7 +12,7 @@ final class StageRun {
   long lastSeenMs;
   long startedMs;
   long finishedMs;
-  ImageState result;
+  StageResult result;
   String lastError = "";
   /** Every worker that started an attempt of this stage, for the poison-stage message. */
   final java.util.Set<String> workersTried = new java.util.LinkedHashSet<>();

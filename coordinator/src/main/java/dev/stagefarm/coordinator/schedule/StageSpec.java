@@ -1,6 +1,6 @@
 package dev.stagefarm.coordinator.schedule;
 
-import dev.stagefarm.proto.v1.ImageState;
+import dev.stagefarm.coordinator.content.StageResult;
 import java.util.List;
 import java.util.Optional;
 
@@ -21,7 +21,7 @@ public record StageSpec(
     List<String> dependsOn,
     String chainKey,
     int weight,
-    Optional<ImageState> cachedResult) {
+    Optional<StageResult> cachedResult) {
 
   public StageSpec {
     dependsOn = List.copyOf(dependsOn);

@@ -1,6 +1,6 @@
 package dev.stagefarm.coordinator.schedule;
 
-import dev.stagefarm.proto.v1.ImageState;
+import dev.stagefarm.coordinator.content.StageResult;
 import java.util.Map;
 
 /** Sends a ready stage to the workers (in production: a StageTask on the task topic). */
@@ -9,5 +9,5 @@ public interface TaskDispatcher {
   /**
    * @param inputs the results of the stages this one depends on, by stage id
    */
-  void dispatch(String buildId, String stageId, int attempt, Map<String, ImageState> inputs);
+  void dispatch(String buildId, String stageId, int attempt, Map<String, StageResult> inputs);
 }

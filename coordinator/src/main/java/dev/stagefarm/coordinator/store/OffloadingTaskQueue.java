@@ -1,10 +1,12 @@
 package dev.stagefarm.coordinator.store;
 
-import dev.stagefarm.coordinator.kafka.TaskQueue;
-import dev.stagefarm.oci.store.BlobStore;
+import dev.stagefarm.coordinator.port.ContentStore;
+import dev.stagefarm.coordinator.port.ProgramRef;
+import dev.stagefarm.coordinator.port.StageJob;
+import dev.stagefarm.coordinator.port.TaskQueue;
+import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.store.Namespace;
-import dev.stagefarm.oci.store.StoredBlob;
-import dev.stagefarm.proto.v1.StageTask;
+import dev.stagefarm.program.ProgramCodec;
 import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,31 +22,37 @@ public final class OffloadingTaskQueue implements TaskQueue {
   public static final int INLINE_LIMIT = 256 << 10;
 
   private final TaskQueue delegate;
-  private final BlobStore store;
+  private final ContentStore store;
   private final int inlineLimit;
 
-  public OffloadingTaskQueue(TaskQueue delegate, BlobStore store, int inlineLimit) {
+  public OffloadingTaskQueue(TaskQueue delegate, ContentStore store, int inlineLimit) {
     this.delegate = delegate;
     this.store = store;
     this.inlineLimit = inlineLimit;
   }
 
   @Override
-  public void publish(StageTask task) {
-    if (!task.hasProgram() || task.getProgram().getSerializedSize() <= inlineLimit) {
-      delegate.publish(task);
+  public void publish(StageJob job) {
+    if (!(job.program() instanceof ProgramRef.Inline inline)) {
+      delegate.publish(job);
       return;
     }
-    StoredBlob stored;
+    // the stored bytes are the program's wire form: what the worker reads and verifies by digest
+    var encoded = ProgramCodec.toProto(inline.program());
+    if (encoded.getSerializedSize() <= inlineLimit) {
+      delegate.publish(job);
+      return;
+    }
+    Digest stored;
     try {
-      stored = store.putBytes(Namespace.PROGRAMS, task.getProgram().toByteArray());
+      stored = store.putBytes(Namespace.PROGRAMS, encoded.toByteArray());
     } catch (IOException e) {
       // as a failed send: nothing is published (issue 10 gives unpublished stages a lease)
       log.error("storing the program of build {} stage {} attempt {} failed, task not published: {}",
-          task.getBuildId(), task.getStageId(), task.getAttempt(), e.toString());
+          job.buildId(), job.stageId(), job.attempt(), e.toString());
       return;
     }
-    delegate.publish(task.toBuilder().clearProgram().setProgramDigest(stored.digest().toString()).build());
+    delegate.publish(job.withProgram(new ProgramRef.Stored(stored)));
   }
 
   @Override

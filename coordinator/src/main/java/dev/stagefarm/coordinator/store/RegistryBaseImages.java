@@ -1,6 +1,7 @@
 package dev.stagefarm.coordinator.store;
 
-import com.google.protobuf.ByteString;
+import dev.stagefarm.coordinator.content.LayerRef;
+import dev.stagefarm.coordinator.content.StageResult;
 import dev.stagefarm.coordinator.plan.BaseImageResolver;
 import dev.stagefarm.coordinator.plan.PlanningException;
 import dev.stagefarm.oci.Descriptor;
@@ -12,9 +13,8 @@ import dev.stagefarm.oci.registry.BaseImageFetcher;
 import dev.stagefarm.oci.registry.ImageReference;
 import dev.stagefarm.oci.store.BlobStore;
 import dev.stagefarm.oci.store.Namespace;
-import dev.stagefarm.proto.v1.ImageState;
-import dev.stagefarm.proto.v1.Layer;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 
 /** Pins base images through a registry and copies their blobs into the content store once. */
@@ -28,7 +28,7 @@ public final class RegistryBaseImages implements BaseImageResolver {
   }
 
   @Override
-  public ResolvedImage resolve(String reference, String platform) throws PlanningException {
+  public ResolvedImage resolve(String reference, Platform platform) throws PlanningException {
     ImageReference ref;
     try {
       ref = ImageReference.parse(reference);
@@ -36,7 +36,7 @@ public final class RegistryBaseImages implements BaseImageResolver {
       throw new PlanningException("invalid image reference \"" + reference + "\": " + e.getMessage(), e);
     }
     try {
-      BaseImageFetcher.FetchedImage fetched = fetcher.fetch(ref, Platform.parse(platform));
+      BaseImageFetcher.FetchedImage fetched = fetcher.fetch(ref, platform);
       Descriptor configDescriptor = fetched.manifest().config();
       byte[] configJson = store.readAllBytes(Namespace.BLOBS, configDescriptor.digest());
       ImageConfig config = ImageJson.readConfig(configJson);
@@ -47,20 +47,13 @@ public final class RegistryBaseImages implements BaseImageResolver {
             "image " + reference + " is malformed: " + layers.size() + " layers but " + diffIds.size() + " diff_ids");
       }
       String pinned = ref.withDigest(fetched.manifestDigest()).toString();
-      ImageState.Builder state =
-          ImageState.newBuilder().setConfigJson(ByteString.copyFrom(configJson)).setOrigin(pinned);
+      List<LayerRef> stored = new ArrayList<>();
       for (int i = 0; i < layers.size(); i++) {
         Descriptor layer = layers.get(i);
-        state.addLayers(
-            Layer.newBuilder()
-                .setBlob(
-                    dev.stagefarm.proto.v1.Descriptor.newBuilder()
-                        .setMediaType(layer.mediaType())
-                        .setDigest(layer.digest().toString())
-                        .setSize(layer.size()))
-                .setDiffId(diffIds.get(i).toString()));
+        // only what identifies the blob: registry annotations are not part of the farm's layers
+        stored.add(new LayerRef(new Descriptor(layer.mediaType(), layer.digest(), layer.size()), diffIds.get(i)));
       }
-      return new ResolvedImage(pinned, fetched.manifestDigest().toString(), state.build());
+      return new ResolvedImage(pinned, fetched.manifestDigest().toString(), new StageResult(stored, configJson, pinned));
     } catch (IOException e) {
       throw new PlanningException("pulling base image " + reference + " failed: " + e.getMessage(), e);
     } catch (RuntimeException e) {

@@ -1,7 +1,8 @@
 package dev.stagefarm.coordinator.store;
 
 import dev.stagefarm.coordinator.ImageAssembler;
-import dev.stagefarm.coordinator.plan.BuildPlan;
+import dev.stagefarm.coordinator.content.LayerRef;
+import dev.stagefarm.coordinator.content.StageResult;
 import dev.stagefarm.oci.Descriptor;
 import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.MediaTypes;
@@ -11,9 +12,6 @@ import dev.stagefarm.oci.image.ImageManifest;
 import dev.stagefarm.oci.store.BlobStore;
 import dev.stagefarm.oci.store.Namespace;
 import dev.stagefarm.oci.store.StoredBlob;
-import dev.stagefarm.proto.v1.ImageState;
-import dev.stagefarm.proto.v1.Layer;
-import dev.stagefarm.proto.v1.SubmitBuildRequest;
 import java.io.IOException;
 import java.util.List;
 
@@ -32,9 +30,9 @@ public final class StoredImageAssembler implements ImageAssembler {
   }
 
   @Override
-  public String assemble(BuildPlan plan, ImageState target, SubmitBuildRequest request) throws Exception {
-    ImageConfig config = ImageJson.readConfig(target.getConfigJson().toByteArray());
-    List<Digest> diffIds = target.getLayersList().stream().map(l -> Digest.parse(l.getDiffId())).toList();
+  public String assemble(StageResult target, List<String> tags, boolean push) throws Exception {
+    ImageConfig config = ImageJson.readConfig(target.configJson());
+    List<Digest> diffIds = target.layers().stream().map(LayerRef::diffId).toList();
     if (!config.diffIds().equals(diffIds)) {
       // the layers are the truth: a config whose rootfs disagrees would not unpack
       config =
@@ -42,13 +40,13 @@ public final class StoredImageAssembler implements ImageAssembler {
     }
     byte[] configJson = ImageJson.writeConfig(config);
     StoredBlob configBlob = store.putBytes(Namespace.BLOBS, configJson);
-    List<Descriptor> layers = target.getLayersList().stream().map(StoredImageAssembler::descriptor).toList();
+    List<Descriptor> layers = target.layers().stream().map(StoredImageAssembler::descriptor).toList();
     requireStored(layers);
     ImageManifest manifest =
         ImageManifest.oci(new Descriptor(MediaTypes.OCI_CONFIG, configBlob.digest(), configBlob.size()), layers);
     StoredBlob manifestBlob = store.putBytes(Namespace.BLOBS, ImageJson.writeManifest(manifest));
-    if (request.getOutputsList().stream().anyMatch(o -> o.getType().equals("registry"))) {
-      pusher.push(manifestBlob.digest(), request.getTagsList());
+    if (push) {
+      pusher.push(manifestBlob.digest(), tags);
     }
     return manifestBlob.digest().toString();
   }
@@ -68,11 +66,10 @@ public final class StoredImageAssembler implements ImageAssembler {
     }
   }
 
-  private static Descriptor descriptor(Layer layer) {
-    return new Descriptor(
-        layer.getBlob().getMediaType().isEmpty() ? MediaTypes.OCI_LAYER_TAR_GZIP : layer.getBlob().getMediaType(),
-        Digest.parse(layer.getBlob().getDigest()),
-        layer.getBlob().getSize());
+  /** The layer as the manifest lists it; a layer reported without a media type is a gzip tar. */
+  private static Descriptor descriptor(LayerRef layer) {
+    Descriptor blob = layer.blob();
+    return blob.mediaType().isEmpty() ? blob.withMediaType(MediaTypes.OCI_LAYER_TAR_GZIP) : blob;
   }
 
   /** Pushes a stored image to a registry under the given names. */

@@ -4,17 +4,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
+import dev.stagefarm.coordinator.content.CachedOp;
+import dev.stagefarm.coordinator.content.LayerRef;
+import dev.stagefarm.coordinator.content.StageResult;
+import dev.stagefarm.coordinator.port.InMemoryCacheRecords;
+import dev.stagefarm.coordinator.port.InMemoryContentStore;
+import dev.stagefarm.oci.Descriptor;
+import dev.stagefarm.oci.Digest;
+import dev.stagefarm.oci.MediaTypes;
 import dev.stagefarm.oci.image.ImageConfig;
 import dev.stagefarm.oci.image.ImageJson;
 import dev.stagefarm.program.CacheKey;
 import dev.stagefarm.program.ProgramInput;
-import dev.stagefarm.proto.v1.CacheRecord;
+import dev.stagefarm.oci.store.Namespace;
 import dev.stagefarm.proto.v1.ContextEntry;
 import dev.stagefarm.proto.v1.ContextManifest;
-import dev.stagefarm.proto.v1.Descriptor;
-import dev.stagefarm.proto.v1.ImageState;
-import dev.stagefarm.proto.v1.Layer;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,23 +30,11 @@ import org.junit.jupiter.api.Test;
 class DockerfilePlannerTest {
   static final String BUSYBOX_DIGEST = "sha256:" + "b".repeat(64);
 
-  final Map<String, ContextManifest> manifests = new HashMap<>();
-  final Map<String, CacheRecord> records = new HashMap<>();
+  final InMemoryContentStore content = new InMemoryContentStore();
+  final InMemoryCacheRecords records = new InMemoryCacheRecords();
   /** Image reference → manifest digest (default BUSYBOX_DIGEST) and → ONBUILD triggers. */
   final Map<String, String> digests = new HashMap<>();
   final Map<String, List<String>> onBuild = new HashMap<>();
-  final PlanningStore store =
-      new PlanningStore() {
-        @Override
-        public ContextManifest contextManifest(String digest) {
-          return manifests.get(digest);
-        }
-
-        @Override
-        public Optional<CacheRecord> cacheRecord(String key) {
-          return Optional.ofNullable(records.get(key));
-        }
-      };
   final BaseImageResolver resolver =
       (reference, platform) -> {
         if (reference.contains("missing")) {
@@ -51,22 +45,18 @@ class DockerfilePlannerTest {
             onBuild.getOrDefault(reference, List.of()).stream()
                 .map(t -> "\"" + t.replace("\"", "\\\"") + "\"")
                 .collect(java.util.stream.Collectors.joining(","));
+        String config = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Env\":[\"PATH=/bin\"],\"OnBuild\":["
+            + triggers + "]},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
         return new BaseImageResolver.ResolvedImage(
             "localhost/" + reference + "@" + digest,
             digest,
-            ImageState.newBuilder()
-                .addLayers(layer("1"))
-                .setConfigJson(ByteString.copyFromUtf8("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Env\":[\"PATH=/bin\"],\"OnBuild\":[" + triggers + "]},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}"))
-                .setOrigin(reference)
-                .build());
+            new StageResult(List.of(layer("1")), config.getBytes(StandardCharsets.UTF_8), reference));
       };
-  final DockerfilePlanner planner = new DockerfilePlanner(store, resolver);
+  final DockerfilePlanner planner = new DockerfilePlanner(content, records, resolver);
 
-  static Layer layer(String c) {
-    return Layer.newBuilder()
-        .setBlob(Descriptor.newBuilder().setDigest("sha256:" + c.repeat(64)).setSize(1))
-        .setDiffId("sha256:" + c.repeat(64))
-        .build();
+  static LayerRef layer(String c) {
+    Digest digest = Digest.parse("sha256:" + c.repeat(64));
+    return new LayerRef(new Descriptor(MediaTypes.OCI_LAYER_TAR_GZIP, digest, 1), digest);
   }
 
   static final String CLIENT_SERVER =
@@ -99,9 +89,7 @@ class DockerfilePlannerTest {
             .addEntries(file("client.txt", clientContent))
             .addEntries(file("server.txt", serverContent))
             .build();
-    String digest = "sha256:" + Integer.toHexString(manifest.hashCode()).repeat(16).substring(0, 64).replaceAll("[^0-9a-f]", "0");
-    manifests.put(digest, manifest);
-    return digest;
+    return content.putBytes(Namespace.CONTEXT, manifest.toByteArray()).toString();
   }
 
   static ContextEntry file(String path, String contentHex) {
@@ -132,8 +120,9 @@ class DockerfilePlannerTest {
     return stage.opKeys().stream().map(CacheKey::hex).toList();
   }
 
-  static CacheRecord record(String key, Layer layer) {
-    return CacheRecord.newBuilder().setCacheKey(key).setLayer(layer).build();
+  /** Records the op under the key as a worker would after running it. */
+  void record(String key, LayerRef layer) {
+    records.record(new CacheKey(key), new CachedOp(Optional.of(layer)));
   }
 
   @Test
@@ -147,7 +136,7 @@ class DockerfilePlannerTest {
         .containsExactly(org.assertj.core.groups.Tuple.tuple("stage:1-build-client", "build-client"));
     // a stage input is keyed by that stage's final key
     assertThat(plan.stage("3-client").program().inputs().getFirst().key()).isEqualTo(plan.stage("1-build-client").chainKey());
-    assertThat(plan.stage("0-base").base().orElseThrow().getOrigin()).isEqualTo("busybox");
+    assertThat(plan.stage("0-base").base().orElseThrow().origin()).isEqualTo("busybox");
     assertThat(plan.stage("3-client").dependsOn()).containsExactly("1-build-client");
   }
 
@@ -185,14 +174,14 @@ class DockerfilePlannerTest {
     BuildPlan first = plan(CLIENT_SERVER, "client", context("c"));
     assertThat(first.stages()).allMatch(s -> s.cachedResult().isEmpty());
     List<String> baseKeys = keys(first.stage("0-base"));
-    records.put(baseKeys.get(0), record(baseKeys.get(0), layer("2")));
+    record(baseKeys.get(0), layer("2"));
 
     BuildPlan second = plan(CLIENT_SERVER, "client", context("c"));
-    ImageState cached = second.stage("0-base").cachedResult().orElseThrow();
-    assertThat(cached.getLayersList()).containsExactly(layer("1"), layer("2"));
-    assertThat(cached.getOrigin()).isEqualTo("stage:base");
+    StageResult cached = second.stage("0-base").cachedResult().orElseThrow();
+    assertThat(cached.layers()).containsExactly(layer("1"), layer("2"));
+    assertThat(cached.origin()).isEqualTo("stage:base");
     // the record holds the layer; the config is folded from the base's over the ops
-    ImageConfig config = ImageJson.readConfig(cached.getConfigJson().toByteArray());
+    ImageConfig config = ImageJson.readConfig(cached.configJson());
     assertThat(config.diffIds()).last().hasToString("sha256:" + "2".repeat(64));
     assertThat(config.history()).last().satisfies(h -> assertThat(h.createdBy()).isEqualTo("RUN echo base > /base # buildkit"));
     assertThat(second.stage("1-build-client").cachedResult()).isEmpty();
@@ -202,7 +191,7 @@ class DockerfilePlannerTest {
   void aNoCacheBuildCompletesNothingFromRecords() throws Exception {
     String dockerfile = "FROM busybox\nRUN true\n";
     String key = keys(plan(dockerfile, "", "").stages().get(0)).get(0);
-    records.put(key, record(key, layer("2")));
+    record(key, layer("2"));
     BuildPlan noCache =
         planner.plan("b1", SubmitBuildRequest.newBuilder().setDockerfile(ByteString.copyFromUtf8(dockerfile)).setNoCache(true).build());
     assertThat(noCache.stages().get(0).cachedResult()).isEmpty();
@@ -303,10 +292,10 @@ class DockerfilePlannerTest {
 
     // the trigger is an op with a key like any other: with every record the stage is complete
     List<String> keys = lastKeys(dockerfile, context("c"));
-    records.put(keys.get(0), record(keys.get(0), layer("2")));
+    record(keys.get(0), layer("2"));
     assertThat(plan(dockerfile, "", context("c")).stages().get(0).cachedResult()).isEmpty();
-    records.put(keys.get(1), record(keys.get(1), layer("3")));
-    assertThat(plan(dockerfile, "", context("c")).stages().get(0).cachedResult().orElseThrow().getLayersList())
+    record(keys.get(1), layer("3"));
+    assertThat(plan(dockerfile, "", context("c")).stages().get(0).cachedResult().orElseThrow().layers())
         .containsExactly(layer("1"), layer("2"), layer("3"));
 
     onBuild.put("app-base", List.of("COPY missing.txt /app/"));

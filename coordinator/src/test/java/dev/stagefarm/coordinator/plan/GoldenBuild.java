@@ -1,16 +1,19 @@
 package dev.stagefarm.coordinator.plan;
 
 import com.google.protobuf.ByteString;
+import dev.stagefarm.coordinator.content.LayerRef;
+import dev.stagefarm.coordinator.content.StageResult;
+import dev.stagefarm.coordinator.port.InMemoryCacheRecords;
+import dev.stagefarm.coordinator.port.InMemoryContentStore;
+import dev.stagefarm.oci.Descriptor;
 import dev.stagefarm.oci.Digest;
+import dev.stagefarm.oci.store.Namespace;
 import dev.stagefarm.proto.v1.ContextEntry;
 import dev.stagefarm.proto.v1.ContextManifest;
-import dev.stagefarm.proto.v1.Descriptor;
-import dev.stagefarm.proto.v1.ImageState;
-import dev.stagefarm.proto.v1.Layer;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * A real multi-stage build with everything fixed: a Go service built in one stage and copied into
@@ -69,41 +72,28 @@ final class GoldenBuild {
 
   static final String CONTEXT_DIGEST = Digest.of(CONTEXT.toByteArray()).toString();
 
-  static final PlanningStore STORE = new PlanningStore() {
-    @Override
-    public ContextManifest contextManifest(String digest) {
-      return CONTEXT;
-    }
-
-    @Override
-    public Optional<dev.stagefarm.proto.v1.CacheRecord> cacheRecord(String key) {
-      return Optional.empty();
-    }
-  };
 
   static final BaseImageResolver IMAGES = (reference, platform) -> {
     String digest = IMAGE_DIGESTS.get(reference);
     if (digest == null) {
       throw new PlanningException("image " + reference + " is not part of the golden build");
     }
+    String config = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Env\":[\"PATH=/usr/local/go/bin:/usr/bin:/bin\"]},"
+        + "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" + digest + "\"]}}";
+    Digest layer = Digest.parse(digest);
     return new BaseImageResolver.ResolvedImage(
         "docker.io/library/" + reference.substring(0, reference.indexOf(':')) + "@" + digest,
         digest,
-        ImageState.newBuilder()
-            .addLayers(Layer.newBuilder()
-                .setBlob(Descriptor.newBuilder().setDigest(digest).setSize(1))
-                .setDiffId(digest))
-            .setConfigJson(ByteString.copyFromUtf8(
-                "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Env\":[\"PATH=/usr/local/go/bin:/usr/bin:/bin\"]},"
-                    + "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" + digest + "\"]}}"))
-            .setOrigin(reference)
-            .build());
+        new StageResult(List.of(new LayerRef(new Descriptor("", layer, 1), layer)),
+            config.getBytes(StandardCharsets.UTF_8), reference));
   };
 
   private GoldenBuild() {}
 
   static BuildPlan plan(String buildId) throws PlanningException {
-    return new DockerfilePlanner(STORE, IMAGES).plan(buildId, SubmitBuildRequest.newBuilder()
+    InMemoryContentStore content = new InMemoryContentStore();
+    content.putBytes(Namespace.CONTEXT, CONTEXT.toByteArray());
+    return new DockerfilePlanner(content, new InMemoryCacheRecords(), IMAGES).plan(buildId, SubmitBuildRequest.newBuilder()
         .setDockerfile(ByteString.copyFromUtf8(DOCKERFILE))
         .setDockerfileName("Dockerfile")
         .setContextManifest(CONTEXT_DIGEST)

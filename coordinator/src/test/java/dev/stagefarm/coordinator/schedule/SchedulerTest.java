@@ -3,7 +3,7 @@ package dev.stagefarm.coordinator.schedule;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.stagefarm.proto.v1.ImageState;
+import dev.stagefarm.coordinator.content.StageResult;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -46,11 +46,11 @@ class SchedulerTest {
     }
   }
 
-  record Dispatch(String buildId, String stageId, int attempt, Map<String, ImageState> inputs) {}
+  record Dispatch(String buildId, String stageId, int attempt, Map<String, StageResult> inputs) {}
 
   final ManualClock clock = new ManualClock();
   final List<Dispatch> dispatched = new ArrayList<>();
-  final Map<String, Map<String, ImageState>> doneBuilds = new LinkedHashMap<>();
+  final Map<String, Map<String, StageResult>> doneBuilds = new LinkedHashMap<>();
   final Map<String, String> failedBuilds = new LinkedHashMap<>();
   final Scheduler scheduler =
       new Scheduler(
@@ -62,7 +62,7 @@ class SchedulerTest {
             public void stageChanged(StageSnapshot stage) {}
 
             @Override
-            public void buildStagesDone(String buildId, Map<String, ImageState> results) {
+            public void buildStagesDone(String buildId, Map<String, StageResult> results) {
               doneBuilds.put(buildId, results);
             }
 
@@ -72,8 +72,8 @@ class SchedulerTest {
             }
           });
 
-  static ImageState result(String origin) {
-    return ImageState.newBuilder().setOrigin(origin).build();
+  static StageResult result(String origin) {
+    return new StageResult(List.of(), new byte[0], origin);
   }
 
   List<String> dispatchedStages() {

@@ -1,0 +1,51 @@
+package dev.stagefarm.coordinator;
+
+import dev.stagefarm.coordinator.content.LayerRef;
+import dev.stagefarm.coordinator.content.StageResult;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What a worker reported about one attempt of one stage.
+ *
+ * @param attempt the attempt it is about; events of older attempts are ignored
+ * @param workerId empty when the worker did not say
+ */
+public record WorkerEvent(String buildId, String stageId, int attempt, String workerId, Kind kind) {
+
+  public WorkerEvent {
+    Objects.requireNonNull(kind, "kind");
+  }
+
+  public sealed interface Kind {}
+
+  public record Started() implements Kind {}
+
+  public record Heartbeat() implements Kind {}
+
+  /** A piece of an op's output. */
+  public record Log(int opIndex, byte[] data, boolean stderr) implements Kind {
+    public Log {
+      data = data.clone();
+    }
+
+    @Override
+    public byte[] data() {
+      return data.clone();
+    }
+  }
+
+  /** An op finished: ran or taken from the cache, with the layer it made, if any. */
+  public record OpDone(int opIndex, Optional<LayerRef> layer, boolean cached, long startedMs, long finishedMs)
+      implements Kind {}
+
+  public record Completed(StageResult result) implements Kind {}
+
+  /**
+   * @param line the Dockerfile line of the failing op, or 0
+   * @param exitCode the process's exit code, or -1 when no process exited
+   * @param retriable an infrastructure fault: another attempt may succeed
+   */
+  public record Failed(int opIndex, int line, int exitCode, String message, String outputTail, boolean retriable)
+      implements Kind {}
+}

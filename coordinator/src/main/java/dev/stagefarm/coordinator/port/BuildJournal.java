@@ -1,0 +1,15 @@
+package dev.stagefarm.coordinator.port;
+
+import java.util.Collection;
+
+/** The coordinator's durable build state: the latest entry per build id. */
+public interface BuildJournal extends AutoCloseable {
+  /** Stores the entry durably; a failure is logged (the next change records the build again). */
+  void record(JournalEntry entry);
+
+  /** The latest entry of every build ever recorded. */
+  Collection<JournalEntry> replay();
+
+  @Override
+  void close();
+}

@@ -1,0 +1,38 @@
+package dev.stagefarm.coordinator.port;
+
+import dev.stagefarm.coordinator.content.StageResult;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One attempt of one stage, as the workers get it.
+ *
+ * @param stageId unique in the build, e.g. {@code 1-build}
+ * @param attempt 1-based; events of older attempts are ignored
+ * @param reuseCachedOps whether the worker may take an op's recorded layer instead of running it
+ *     (false for {@code --no-cache})
+ * @param program the compiled stage, inline or stored in the content store
+ * @param base the filesystem and config the program starts from
+ * @param inputs the results its program reads, by {@code ProgramInput} id, in program order
+ */
+public record StageJob(
+    String buildId,
+    String stageId,
+    String stageName,
+    int attempt,
+    boolean reuseCachedOps,
+    ProgramRef program,
+    StageResult base,
+    Map<String, StageResult> inputs) {
+
+  public StageJob {
+    Objects.requireNonNull(program, "program");
+    Objects.requireNonNull(base, "base");
+    inputs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(inputs));
+  }
+
+  public StageJob withProgram(ProgramRef newProgram) {
+    return new StageJob(buildId, stageId, stageName, attempt, reuseCachedOps, newProgram, base, inputs);
+  }
+}

@@ -1,0 +1,70 @@
+package dev.stagefarm.coordinator.wire;
+
+import com.google.protobuf.ByteString;
+import dev.stagefarm.coordinator.WorkerEvent;
+import dev.stagefarm.proto.v1.StageEvent;
+import java.util.Optional;
+
+/** Worker events from the event topic's {@code StageEvent}s, and back for the progress stream. */
+public final class EventMessages {
+  private EventMessages() {}
+
+  /**
+   * The event, or empty for a kind this coordinator does not know.
+   *
+   * @throws IllegalArgumentException when a layer or result in it has a malformed digest
+   */
+  public static Optional<WorkerEvent> fromProto(StageEvent event) {
+    WorkerEvent.Kind kind =
+        switch (event.getKindCase()) {
+          case STARTED -> new WorkerEvent.Started();
+          case HEARTBEAT -> new WorkerEvent.Heartbeat();
+          case LOG -> {
+            StageEvent.LogChunk log = event.getLog();
+            yield new WorkerEvent.Log(log.getInstructionIndex(), log.getData().toByteArray(), log.getStderr());
+          }
+          case INSTRUCTION_DONE -> {
+            StageEvent.InstructionDone done = event.getInstructionDone();
+            yield new WorkerEvent.OpDone(
+                done.getInstructionIndex(),
+                done.hasLayer() ? Optional.of(ContentMessages.fromProto(done.getLayer())) : Optional.empty(),
+                done.getCached(),
+                done.getStartedMs(),
+                done.getFinishedMs());
+          }
+          case COMPLETED -> new WorkerEvent.Completed(ContentMessages.fromProto(event.getCompleted().getResult()));
+          case FAILED -> {
+            StageEvent.Failed failed = event.getFailed();
+            yield new WorkerEvent.Failed(
+                failed.getInstructionIndex(),
+                failed.getLine(),
+                failed.getExitCode(),
+                failed.getMessage(),
+                failed.getOutputTail(),
+                failed.getRetriable());
+          }
+          case KIND_NOT_SET -> null;
+        };
+    return Optional.ofNullable(kind)
+        .map(k -> new WorkerEvent(event.getBuildId(), event.getStageId(), event.getAttempt(), event.getWorkerId(), k));
+  }
+
+  public static StageEvent.LogChunk toProto(WorkerEvent.Log log) {
+    return StageEvent.LogChunk.newBuilder()
+        .setInstructionIndex(log.opIndex())
+        .setData(ByteString.copyFrom(log.data()))
+        .setStderr(log.stderr())
+        .build();
+  }
+
+  public static StageEvent.InstructionDone toProto(WorkerEvent.OpDone done) {
+    StageEvent.InstructionDone.Builder proto =
+        StageEvent.InstructionDone.newBuilder()
+            .setInstructionIndex(done.opIndex())
+            .setCached(done.cached())
+            .setStartedMs(done.startedMs())
+            .setFinishedMs(done.finishedMs());
+    done.layer().ifPresent(layer -> proto.setLayer(ContentMessages.toProto(layer)));
+    return proto.build();
+  }
+}

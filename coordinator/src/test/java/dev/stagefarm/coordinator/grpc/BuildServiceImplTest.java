@@ -1,0 +1,236 @@
+package dev.stagefarm.coordinator.grpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import dev.stagefarm.coordinator.BuildCoordinator;
+import dev.stagefarm.coordinator.plan.BaseImageResolver;
+import dev.stagefarm.coordinator.plan.DockerfilePlanner;
+import dev.stagefarm.coordinator.plan.PlanningException;
+import dev.stagefarm.coordinator.port.ContentStore;
+import dev.stagefarm.coordinator.port.InMemoryBuildJournal;
+import dev.stagefarm.coordinator.port.InMemoryCacheRecords;
+import dev.stagefarm.coordinator.port.InMemoryContentStore;
+import dev.stagefarm.coordinator.port.InMemoryTaskQueue;
+import dev.stagefarm.coordinator.store.S3ContentStore;
+import dev.stagefarm.oci.Digest;
+import dev.stagefarm.oci.store.BlobStore;
+import dev.stagefarm.oci.store.Namespace;
+import dev.stagefarm.oci.store.RetryPolicy;
+import dev.stagefarm.oci.store.S3Config;
+import dev.stagefarm.oci.store.StoreOptions;
+import dev.stagefarm.proto.v1.BuildServiceGrpc;
+import dev.stagefarm.proto.v1.BuildState;
+import dev.stagefarm.proto.v1.BuildStatus;
+import dev.stagefarm.proto.v1.FindMissingBlobsRequest;
+import dev.stagefarm.proto.v1.GetBuildRequest;
+import dev.stagefarm.proto.v1.SubmitBuildRequest;
+import dev.stagefarm.proto.v1.UploadBlobsResponse;
+import dev.stagefarm.proto.v1.UploadChunk;
+import dev.stagefarm.testkit.S3Fixture;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The BuildService's status codes over the in-process transport: what the client sent wrong is
+ * INVALID_ARGUMENT, a content store that cannot be reached is UNAVAILABLE (the client may retry),
+ * and a build that cannot be planned is a FAILED build, never UNKNOWN.
+ */
+@ExtendWith(S3Fixture.class)
+class BuildServiceImplTest {
+  static final BaseImageResolver NO_IMAGES = (reference, platform) -> {
+    throw new PlanningException("no registry in this test: " + reference);
+  };
+
+  final List<AutoCloseable> open = new ArrayList<>();
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (AutoCloseable closeable : open.reversed()) {
+      closeable.close();
+    }
+  }
+
+  /** A service over the given content store, with in-memory queue, journal and cache. */
+  BuildServiceGrpc.BuildServiceBlockingStub blockingClient(ContentStore content) throws IOException {
+    return BuildServiceGrpc.newBlockingStub(channel(content)).withDeadlineAfter(60, TimeUnit.SECONDS);
+  }
+
+  ManagedChannel channel(ContentStore content) throws IOException {
+    BuildCoordinator coordinator = new BuildCoordinator(
+        Clock.systemUTC(),
+        BuildCoordinator.Settings.DEFAULT,
+        new InMemoryTaskQueue(),
+        new InMemoryBuildJournal(),
+        new DockerfilePlanner(content, new InMemoryCacheRecords(), NO_IMAGES),
+        (target, tags, push) -> {
+          throw new IOException("no assembly in this test");
+        });
+    open.add(coordinator);
+    String name = InProcessServerBuilder.generateName();
+    CoordinatorServer server = new CoordinatorServer(
+        InProcessServerBuilder.forName(name).directExecutor(),
+        new BuildServiceImpl(coordinator, content, (digest, format, tags, out) -> {}))
+        .start();
+    open.add(server);
+    ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    open.add(() -> channel.shutdownNow());
+    return channel;
+  }
+
+  /** Uploads the blobs, each in one chunk under the digest given, and waits for the reply. */
+  UploadBlobsResponse upload(ManagedChannel channel, String digest, byte[] content) throws Exception {
+    CompletableFuture<UploadBlobsResponse> reply = new CompletableFuture<>();
+    StreamObserver<UploadChunk> chunks = BuildServiceGrpc.newStub(channel).uploadBlobs(new StreamObserver<>() {
+      @Override
+      public void onNext(UploadBlobsResponse response) {
+        reply.complete(response);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        reply.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {}
+    });
+    chunks.onNext(UploadChunk.newBuilder().setDigest(digest).setSize(content.length)
+        .setData(ByteString.copyFrom(content)).setLast(true).build());
+    chunks.onCompleted();
+    try {
+      return reply.get(60, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw (Exception) e.getCause();
+    }
+  }
+
+  /** A store on an endpoint nobody listens on: every request is refused, as when S3 is down. */
+  static S3ContentStore unreachableStore(S3Config reachable) throws IOException {
+    int port;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+    S3Config down = new S3Config("http://127.0.0.1:" + port, reachable.accessKey(), reachable.secretKey(),
+        reachable.bucket());
+    // retried like a real store, briefly: a refused connection is transient
+    BlobStore store = BlobStore.connect(down,
+        StoreOptions.DEFAULT.withRetry(new RetryPolicy(2, Duration.ofMillis(10), Duration.ofMillis(10))));
+    return new S3ContentStore(store);
+  }
+
+  @Test
+  void anUploadThatMatchesItsDigestIsStored(BlobStore store) throws Exception {
+    byte[] content = "hello context".getBytes(StandardCharsets.UTF_8);
+    Digest digest = Digest.of(content);
+
+    UploadBlobsResponse response = upload(channel(new S3ContentStore(store)), digest.toString(), content);
+
+    assertThat(response.getBlobs()).isEqualTo(1);
+    assertThat(store.exists(Namespace.CONTEXT, digest)).isTrue();
+  }
+
+  @Test
+  void anUploadWhoseBytesDoNotMatchItsDigestIsAnInvalidArgument(BlobStore store) throws IOException {
+    byte[] content = "the bytes sent".getBytes(StandardCharsets.UTF_8);
+    Digest claimed = Digest.of("other bytes");
+    ManagedChannel channel = channel(new S3ContentStore(store));
+
+    assertThatThrownBy(() -> upload(channel, claimed.toString(), content))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).startsWith("uploading " + claimed + " failed: ");
+        });
+    assertThat(store.exists(Namespace.CONTEXT, claimed)).isFalse();
+  }
+
+  @Test
+  void anUploadUnderAMalformedDigestIsAnInvalidArgument(BlobStore store) throws IOException {
+    ManagedChannel channel = channel(new S3ContentStore(store));
+
+    assertThatThrownBy(() -> upload(channel, "sha256:not-hex", new byte[] {1}))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+  }
+
+  @Test
+  void anUploadToAnUnreachableStoreIsUnavailableSoTheClientMayRetry(S3Config config) throws IOException {
+    byte[] content = "hello context".getBytes(StandardCharsets.UTF_8);
+    Digest digest = Digest.of(content);
+    ManagedChannel channel = channel(unreachableStore(config));
+
+    assertThatThrownBy(() -> upload(channel, digest.toString(), content))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+          assertThat(e.getStatus().getDescription()).startsWith("uploading " + digest + " failed: S3 ");
+        });
+  }
+
+  @Test
+  void checkingForMissingBlobsOnAnUnreachableStoreIsUnavailable(S3Config config) throws IOException {
+    var client = blockingClient(unreachableStore(config));
+
+    assertThatThrownBy(() -> client.findMissingBlobs(
+            FindMissingBlobsRequest.newBuilder().addDigests(Digest.of("x").toString()).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+  }
+
+  @Test
+  void askingForAMalformedDigestIsAnInvalidArgument() throws IOException {
+    var client = blockingClient(new InMemoryContentStore());
+
+    assertThatThrownBy(() -> client.findMissingBlobs(FindMissingBlobsRequest.newBuilder().addDigests("md5:x").build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+  }
+
+  @Test
+  void aDockerfileTooDeeplyNestedToPlanFailsTheBuildWithAMessage() throws IOException {
+    // 3,000 substitutions within substitutions in one ARG default
+    String nested = "${a:-".repeat(3000) + "x" + "}".repeat(3000);
+    String dockerfile = "FROM scratch\nARG DEEP=" + nested + "\nRUN echo $DEEP\n";
+    var client = blockingClient(new InMemoryContentStore());
+
+    BuildStatus submitted = client.submitBuild(
+        SubmitBuildRequest.newBuilder().setDockerfile(ByteString.copyFromUtf8(dockerfile)).build());
+
+    assertThat(submitted.getState()).isEqualTo(BuildState.FAILED);
+    assertThat(submitted.getError()).startsWith("planning failed: the Dockerfile is nested too deeply to plan");
+    // the build is over: a client that asks again sees it failed, not queued
+    BuildStatus again = client.getBuild(GetBuildRequest.newBuilder().setBuildId(submitted.getBuildId()).build());
+    assertThat(again.getState()).isEqualTo(BuildState.FAILED);
+    assertThat(again.getFinishedMs()).isPositive();
+  }
+
+  @Test
+  void aContextManifestThatIsNotInTheStoreFailsTheBuildWithAMessage() throws IOException {
+    var client = blockingClient(new InMemoryContentStore());
+    String manifest = Digest.of("never uploaded").toString();
+
+    BuildStatus submitted = client.submitBuild(SubmitBuildRequest.newBuilder()
+        .setDockerfile(ByteString.copyFromUtf8("FROM scratch\n"))
+        .setContextManifest(manifest)
+        .build());
+
+    assertThat(submitted.getState()).isEqualTo(BuildState.FAILED);
+    assertThat(submitted.getError()).startsWith("reading the build context manifest " + manifest + " failed");
+  }
+}

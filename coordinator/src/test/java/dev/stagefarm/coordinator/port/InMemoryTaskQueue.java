@@ -1,0 +1,22 @@
+package dev.stagefarm.coordinator.port;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** A task queue that keeps what was published, in order. */
+public final class InMemoryTaskQueue implements TaskQueue {
+  private final List<StageJob> published = new CopyOnWriteArrayList<>();
+
+  @Override
+  public void publish(StageJob job) {
+    published.add(job);
+  }
+
+  /** Everything published so far (live: later publishes show up). */
+  public List<StageJob> published() {
+    return published;
+  }
+
+  @Override
+  public void close() {}
+}

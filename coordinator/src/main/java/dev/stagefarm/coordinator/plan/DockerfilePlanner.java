@@ -45,10 +45,38 @@ import java.util.concurrent.Future;
 public final class DockerfilePlanner implements BuildPlanner {
   private final PlanningStore store;
   private final BaseImageResolver images;
+  private final dev.stagefarm.dockerfile.graph.Platform buildPlatform;
 
+  /** A planner whose builds run on this machine's platform (see {@link #hostPlatform()}). */
   public DockerfilePlanner(PlanningStore store, BaseImageResolver images) {
+    this(store, images, hostPlatform());
+  }
+
+  /**
+   * @param buildPlatform the platform the farm's workers run on: BuildKit's BUILDPLATFORM,
+   *     BUILDOS and BUILDARCH (TARGET* follow the requested platform)
+   */
+  public DockerfilePlanner(PlanningStore store, BaseImageResolver images,
+      dev.stagefarm.dockerfile.graph.Platform buildPlatform) {
     this.store = store;
     this.images = images;
+    this.buildPlatform = buildPlatform;
+  }
+
+  /**
+   * The platform of this JVM's machine in OCI terms ({@code linux/amd64}, {@code linux/arm64}):
+   * until workers report theirs, the farm's workers are taken to run on the coordinator's.
+   */
+  public static dev.stagefarm.dockerfile.graph.Platform hostPlatform() {
+    String os = System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).startsWith("linux") ? "linux"
+        : System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT);
+    String arch = switch (System.getProperty("os.arch")) {
+      case "amd64", "x86_64" -> "amd64";
+      case "aarch64", "arm64" -> "arm64";
+      case "x86", "i386", "i686" -> "386";
+      case String other -> other;
+    };
+    return new dev.stagefarm.dockerfile.graph.Platform(os, arch, "");
   }
 
   @Override
@@ -92,7 +120,7 @@ public final class DockerfilePlanner implements BuildPlanner {
               request.getTarget().isEmpty() ? null : request.getTarget(),
               request.getBuildArgsMap(),
               requestedPlatform(),
-              null);
+              buildPlatform);
       dev.stagefarm.dockerfile.graph.BuildPlan graph = StageGraph.plan(model, options);
       dev.stagefarm.dockerfile.graph.Platform target = graph.targetPlatform();
       platformText = target.format();

@@ -6,8 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.ByteString;
 import dev.stagefarm.oci.image.ImageConfig;
 import dev.stagefarm.oci.image.ImageJson;
+import dev.stagefarm.program.Action;
 import dev.stagefarm.program.CacheKey;
 import dev.stagefarm.program.ProgramInput;
+import dev.stagefarm.program.StageProgram;
 import dev.stagefarm.proto.v1.CacheRecord;
 import dev.stagefarm.proto.v1.ContextEntry;
 import dev.stagefarm.proto.v1.ContextManifest;
@@ -134,6 +136,23 @@ class DockerfilePlannerTest {
 
   static CacheRecord record(String key, Layer layer) {
     return CacheRecord.newBuilder().setCacheKey(key).setLayer(layer).build();
+  }
+
+  @Test
+  void buildPlatformArgsNameTheWorkersPlatformAndTargetArgsTheRequestedOne() throws Exception {
+    DockerfilePlanner onAmd64 = new DockerfilePlanner(store, resolver,
+        new dev.stagefarm.dockerfile.graph.Platform("linux", "amd64", ""));
+    BuildPlan plan = onAmd64.plan("b1", SubmitBuildRequest.newBuilder()
+        .setDockerfile(ByteString.copyFromUtf8(
+            "FROM busybox\nARG BUILDPLATFORM BUILDOS BUILDARCH TARGETPLATFORM TARGETARCH\nRUN true\n"))
+        .setPlatform(dev.stagefarm.proto.v1.Platform.newBuilder().setOs("linux").setArchitecture("arm64"))
+        .build());
+
+    StageProgram program = plan.stages().getLast().program();
+    Action.Exec run = (Action.Exec) program.ops().getLast().action().orElseThrow();
+    assertThat(run.env()).contains("BUILDPLATFORM=linux/amd64", "BUILDOS=linux", "BUILDARCH=amd64",
+        "TARGETPLATFORM=linux/arm64", "TARGETARCH=arm64");
+    assertThat(program.platform().architecture()).isEqualTo("arm64");
   }
 
   @Test

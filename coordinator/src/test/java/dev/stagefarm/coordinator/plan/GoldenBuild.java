@@ -103,7 +103,8 @@ final class GoldenBuild {
   private GoldenBuild() {}
 
   static BuildPlan plan(String buildId) throws PlanningException {
-    return new DockerfilePlanner(STORE, IMAGES).plan(buildId, SubmitBuildRequest.newBuilder()
+    // the build platform is pinned: the keys must not depend on the machine the test runs on
+    return new DockerfilePlanner(STORE, IMAGES, dev.stagefarm.dockerfile.graph.Platform.DEFAULT).plan(buildId, SubmitBuildRequest.newBuilder()
         .setDockerfile(ByteString.copyFromUtf8(DOCKERFILE))
         .setDockerfileName("Dockerfile")
         .setContextManifest(CONTEXT_DIGEST)

@@ -187,6 +187,7 @@ public final class ProgramCodec {
           case ALL -> CopyOp.Unpack.UNPACK_ALL;
         });
     copy.chmod().ifPresent(out::setChmod);
+    copy.chmodSymbolic().ifPresent(mode -> out.setChmodSymbolic(mode.text()));
     for (CopySource source : copy.sources()) {
       var s = dev.stagefarm.proto.v1.CopySource.newBuilder();
       switch (source) {
@@ -432,8 +433,20 @@ public final class ProgramCodec {
         case UNPACK_ALL -> Action.Unpack.ALL;
         case UNRECOGNIZED -> throw new InvalidProgramException("unknown unpack mode " + copy.getUnpackValue());
       };
+      Optional<SymbolicMode> symbolic = Optional.empty();
+      if (!copy.getChmodSymbolic().isEmpty()) {
+        if (copy.hasChmod()) {
+          throw new InvalidProgramException("a copy has both an octal and a symbolic --chmod");
+        }
+        try {
+          symbolic = Optional.of(SymbolicMode.parse(copy.getChmodSymbolic()));
+        } catch (IllegalArgumentException e) {
+          throw new InvalidProgramException("--chmod=" + copy.getChmodSymbolic() + ": " + e.getMessage());
+        }
+      }
       return new Action.Copy(sources, absolute(copy.getDest(), "destination"), copy.getDestIsDir(), copy.getChown(),
-          mode(copy.hasChmod(), copy.getChmod()), copy.getExcludeList(), copy.getParents(), copy.getLink(), unpack);
+          mode(copy.hasChmod(), copy.getChmod()), copy.getExcludeList(), copy.getParents(), copy.getLink(), unpack,
+          symbolic);
     }
 
     ContextSelection selection(ContextSource source) throws InvalidProgramException {

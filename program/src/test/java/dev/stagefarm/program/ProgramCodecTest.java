@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.stagefarm.proto.v1.ContextEntry;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
@@ -77,6 +79,31 @@ class ProgramCodecTest {
     assertThatThrownBy(() -> decode(p -> p.getOpsBuilder(2).getCopyBuilder().getSourcesBuilder(0)
             .getContextBuilder().getEntriesBuilder(1).setDigest("md5:1")))
         .hasMessageContaining("no valid digest");
+  }
+
+  @Test
+  void aSymbolicChmodSurvivesTheWireAndIsPartOfTheKey() throws Exception {
+    Action.Copy octal = (Action.Copy) Programs.copyApp(0, 3).action().orElseThrow();
+    Action.Copy symbolic = new Action.Copy(octal.sources(), octal.dest(), octal.destIsDir(), "", OptionalInt.empty(),
+        List.of(), false, false, Action.Unpack.NEVER, Optional.of(SymbolicMode.parse("u=rwX,go=rX")));
+    Op op = Op.of(new OpSource(3, "COPY --chmod=u=rwX,go=rX app /src/", "COPY"), "", symbolic);
+    StageProgram program = Programs.program(List.of(op));
+
+    assertThat(ProgramCodec.fromProto(ProgramCodec.toProto(program))).isEqualTo(program);
+    assertThat(ProgramCodec.toProto(op).getCopy().getChmodSymbolic()).isEqualTo("u=rwX,go=rX");
+    CacheKey root = new CacheKey("e".repeat(64));
+    assertThat(CacheKeys.next(root, op, program.inputs()))
+        .isNotEqualTo(CacheKeys.next(root, Op.of(op.source(), "", octal), program.inputs()));
+  }
+
+  @Test
+  void aBadSymbolicChmodOrTwoChmodsAreRefused() {
+    assertThatThrownBy(() -> decode(p -> p.getOpsBuilder(2).getCopyBuilder().setChmodSymbolic("u+q")))
+        .isInstanceOf(InvalidProgramException.class)
+        .hasMessageContaining("--chmod=u+q: invalid syntax");
+    assertThatThrownBy(() -> decode(p -> p.getOpsBuilder(3).getCopyBuilder().setChmodSymbolic("u+x")))
+        .isInstanceOf(InvalidProgramException.class)
+        .hasMessageContaining("both an octal and a symbolic --chmod");
   }
 
   @Test

@@ -16,6 +16,7 @@ import dev.stagefarm.program.OpSource;
 import dev.stagefarm.program.ProgramBase;
 import dev.stagefarm.program.ProgramInput;
 import dev.stagefarm.program.StageProgram;
+import dev.stagefarm.program.SymbolicMode;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
@@ -207,14 +208,22 @@ class StageCompilerTest {
   }
 
   @Test
-  void chmodIsParsedOctalAndAnythingElseIsAnErrorAtItsLine() {
+  void chmodIsOctalWhenItStartsWithADigitElseSymbolicAndABadOneIsAnErrorAtItsLine() {
     assertThat(copy(lastOp("FROM busybox\nCOPY --chmod=0755 a.txt /a\n")).chmod()).hasValue(0755);
+    assertThat(copy(lastOp("FROM busybox\nCOPY --chmod=0755 a.txt /a\n")).chmodSymbolic()).isEmpty();
     assertThat(copy(lastOp("FROM busybox\nCOPY a.txt /a\n")).chmod()).isEmpty();
-    assertThatThrownBy(() -> build.last("FROM busybox\nCOPY --chmod=u+x a.txt /a\n"))
+    Action.Copy symbolic = copy(lastOp("FROM busybox\nARG M=u=rwX,go=rX\nCOPY --chmod=$M a.txt /a\n"));
+    assertThat(symbolic.chmod()).isEmpty();
+    assertThat(symbolic.chmodSymbolic()).contains(SymbolicMode.parse("u=rwX,go=rX"));
+    assertThat(copy(lastOp("FROM busybox\nADD --chmod=+x a.txt /a\n")).chmodSymbolic())
+        .contains(SymbolicMode.parse("+x"));
+    assertThatThrownBy(() -> build.last("FROM busybox\nCOPY --chmod=u+q a.txt /a\n"))
         .isInstanceOf(DockerfileException.class)
-        .hasMessage("line 2: COPY --chmod=u+x: only octal modes (e.g. 0755) are supported by stagefarm");
+        .hasMessage("line 2: COPY --chmod=u+q: invalid syntax");
     assertThatThrownBy(() -> build.last("FROM busybox\n\nADD --chmod=17777 a.txt /a\n"))
         .hasMessage("line 3: invalid chmod parameter: '17777'. it should be octal string and between 0 and 07777");
+    assertThatThrownBy(() -> build.last("FROM busybox\nCOPY --chmod=64a a.txt /a\n"))
+        .hasMessage("line 2: invalid chmod parameter: '64a'. it should be octal string and between 0 and 07777");
   }
 
   @Test

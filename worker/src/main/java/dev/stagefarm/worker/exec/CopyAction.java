@@ -41,7 +41,7 @@ final class CopyAction {
     if (!copy.chown().isEmpty()) {
       chown = Optional.of(UserResolver.resolveOwner(rootfs, copy.chown()));
     }
-    TreeCopier copier = new TreeCopier(rootfs, chown, copy.chmod());
+    TreeCopier copier = new TreeCopier(rootfs, chown, copy.chmod(), copy.chmodSymbolic());
     Path dest = RootfsPaths.resolveLenient(rootfs, copy.dest());
     for (CopySource source : copy.sources()) {
       switch (source) {

@@ -1,6 +1,7 @@
 package dev.stagefarm.worker.exec;
 
 import dev.stagefarm.program.ExcludePatterns;
+import dev.stagefarm.program.SymbolicMode;
 import dev.stagefarm.worker.UserError;
 import dev.stagefarm.worker.runtime.HostProcess;
 import dev.stagefarm.worker.runtime.ResolvedUser;
@@ -19,7 +20,8 @@ import java.util.stream.Stream;
 /**
  * Writes one COPY/ADD's files into the rootfs: the owner is {@code --chown}'s when given, else the
  * source's (context and inline files are root's on the worker: 0:0; {@code --from} files keep
- * theirs); the mode is {@code --chmod}'s when given, else the source's; mtimes are kept.
+ * theirs); the mode is {@code --chmod}'s when given (a symbolic one relative to the source's),
+ * else the source's; mtimes are kept.
  * Directories it creates on the way to a destination get mode 0755 and the {@code --chown} owner
  * (else 0:0).
  */
@@ -27,11 +29,13 @@ final class TreeCopier {
   private final Path rootfs;
   private final Optional<ResolvedUser> chown;
   private final OptionalInt chmod;
+  private final Optional<SymbolicMode> chmodSymbolic;
 
-  TreeCopier(Path rootfs, Optional<ResolvedUser> chown, OptionalInt chmod) {
+  TreeCopier(Path rootfs, Optional<ResolvedUser> chown, OptionalInt chmod, Optional<SymbolicMode> chmodSymbolic) {
     this.rootfs = rootfs;
     this.chown = chown;
     this.chmod = chmod;
+    this.chmodSymbolic = chmodSymbolic;
   }
 
   /** A file made by the op itself (a heredoc, a download). */
@@ -44,7 +48,7 @@ final class TreeCopier {
     Files.write(target, data);
     ResolvedUser owner = chown.orElse(ResolvedUser.ROOT);
     FileAttrs.chown(target, owner.uid(), owner.gid());
-    FileAttrs.setMode(target, chmod.orElse(defaultMode));
+    FileAttrs.setMode(target, chmodOf(defaultMode, false));
     if (mtime.isPresent()) {
       Files.setLastModifiedTime(target, mtime.get());
     }
@@ -149,6 +153,17 @@ final class TreeCopier {
     }
   }
 
+  /**
+   * The mode --chmod gives an entry whose own mode is {@code mode}: the octal mode, or the symbolic
+   * one applied relative to it (BuildKit's fsutil copyFileInfo), or {@code mode} itself.
+   */
+  private int chmodOf(int mode, boolean directory) {
+    if (chmod.isPresent()) {
+      return chmod.getAsInt();
+    }
+    return chmodSymbolic.map(symbolic -> symbolic.apply(mode, directory)).orElse(mode);
+  }
+
   /** The copy's owner, mode and mtime, from the source unless --chown/--chmod say otherwise. */
   private void finish(Path target, Path source, boolean setMode) throws IOException {
     if (chown.isPresent()) {
@@ -157,7 +172,7 @@ final class TreeCopier {
       FileAttrs.chown(target, FileAttrs.uid(source), FileAttrs.gid(source));
     }
     if (setMode) {
-      FileAttrs.setMode(target, chmod.orElse(FileAttrs.mode(source)));
+      FileAttrs.setMode(target, chmodOf(FileAttrs.mode(source), Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)));
       Files.setLastModifiedTime(target, Files.getLastModifiedTime(source, LinkOption.NOFOLLOW_LINKS));
     }
   }

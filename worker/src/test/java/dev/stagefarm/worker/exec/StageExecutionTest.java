@@ -184,6 +184,28 @@ class StageExecutionTest {
   }
 
   @Test
+  void aSymbolicChmodChangesEachEntryRelativeToItsOwnMode() throws Exception {
+    // BuildKit's testChmodNonOctal: u=rwX,go=rX gives x only to directories and entries that had one
+    StageState build = stages.run(program()
+        .run("mkdir -p /in/d && echo f > /in/f && chmod 0640 /in/f && echo x > /in/x && chmod 0700 /in/x"
+            + " && chmod 0700 /in/d && echo g > /in/d/g && chmod 0666 /in/d/g")
+        .build()).completed();
+    StageState result = stages.run(program().input("0-build", "build")
+        .copy(copyTo("/new/out/").from(inputId("0-build"), "/in").chmod("u=rwX,go=rX"))
+        .copy(copyTo("/inline/").inline("script", "#!/bin/sh\n").chmod("+x"))
+        .copy(copyTo("/nowrite/").from(inputId("0-build"), "/in/d").chmod("go-w"))
+        .build(), stages.busybox, Map.of(inputId("0-build"), build), false).completed();
+    Path root = stages.unpack(result);
+    assertThat(mode(root.resolve("new/out/f"))).isEqualTo(0644);
+    assertThat(mode(root.resolve("new/out/x"))).isEqualTo(0755);
+    assertThat(mode(root.resolve("new/out/d"))).isEqualTo(0755);
+    assertThat(mode(root.resolve("new/out/d/g"))).isEqualTo(0644);
+    assertThat(mode(root.resolve("new"))).isEqualTo(0755); // created parents keep 0755, as in BuildKit
+    assertThat(mode(root.resolve("inline/script"))).isEqualTo(0755); // heredoc files start at 0644
+    assertThat(mode(root.resolve("nowrite/g"))).isEqualTo(0644);
+  }
+
+  @Test
   void copyFromKeepsTheSourceOwnersUnlessChownAndAUidAloneIsAlsoTheGroup() throws Exception {
     StageState build = stages.run(program()
         .run("mkdir -p /out/sub && echo f > /out/sub/f && chown -R 1234:5678 /out && echo a > /a && chown app:app /a")

@@ -107,6 +107,33 @@ class ProgramCodecTest {
   }
 
   @Test
+  void anInlineMountSurvivesTheWireAndBadFilesAreRefused() throws Exception {
+    Mount.Inline pipes = new Mount.Inline("/dev/pipes", List.of(new CopySource.Inline("EOF",
+        "#!/bin/sh\necho hi\n".getBytes(java.nio.charset.StandardCharsets.UTF_8))), 0755);
+    Op op = Op.of(new OpSource(2, "RUN <<EOF", "RUN"), "RUN /bin/sh -c /dev/pipes/EOF",
+        new Action.Exec(List.of("/bin/sh", "-c", "/dev/pipes/EOF"), List.of(), "/", "", Action.Network.DEFAULT,
+            false, List.of(pipes)));
+    StageProgram program = Programs.program(List.of(op));
+    assertThat(ProgramCodec.fromProto(dev.stagefarm.proto.v1.StageProgram.parseFrom(
+        ProgramCodec.toProto(program).toByteArray()))).isEqualTo(program);
+
+    for (var bad : List.<Consumer<dev.stagefarm.proto.v1.InlineMount.Builder>>of(
+        m -> m.getFilesBuilder(0).setName("../x"), m -> m.getFilesBuilder(0).setName(""), m -> m.setMode(010000),
+        m -> m.clearFiles())) {
+      var proto = ProgramCodec.toProto(program).toBuilder();
+      bad.accept(proto.getOpsBuilder(0).getExecBuilder().getMountsBuilder(0).getInlineBuilder());
+      assertThatThrownBy(() -> ProgramCodec.fromProto(proto.build())).isInstanceOf(InvalidProgramException.class);
+    }
+    var twice = ProgramCodec.toProto(program).toBuilder();
+    var inline = twice.getOpsBuilder(0).getExecBuilder().getMountsBuilder(0).getInlineBuilder();
+    inline.addFiles(inline.getFiles(0));
+    assertThatThrownBy(() -> ProgramCodec.fromProto(twice.build())).hasMessageContaining("appears twice");
+    var relative = ProgramCodec.toProto(program).toBuilder();
+    relative.getOpsBuilder(0).getExecBuilder().getMountsBuilder(0).setTarget("dev/pipes");
+    assertThatThrownBy(() -> ProgramCodec.fromProto(relative.build())).hasMessageContaining("not an absolute path");
+  }
+
+  @Test
   void aMalformedRootKeyIsRefused() {
     assertThatThrownBy(() -> decode(p -> p.setRootKey("E".repeat(64))))
         .hasMessageContaining("root key is not a cache key");

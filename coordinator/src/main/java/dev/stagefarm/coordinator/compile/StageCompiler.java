@@ -175,7 +175,9 @@ public final class StageCompiler {
     }
 
     private Action.Exec exec(RunInstruction run, ContainerConfig current, String cwd, int line) {
-      List<Mount> compiled = new ArrayList<>();
+      ShellForm.Run command = ShellForm.run(run.command(), current.shell());
+      // BuildKit adds the shebang heredoc's mount ahead of the RUN's own mounts
+      List<Mount> compiled = new ArrayList<>(command.script().stream().toList());
       int ssh = 0;
       for (RunMount mount : run.mounts()) {
         compiled.add(mounts.compile(mount, cwd, line, ssh));
@@ -186,7 +188,7 @@ public final class StageCompiler {
         case NONE -> Action.Network.NONE;
         case HOST -> Action.Network.HOST;
       };
-      return new Action.Exec(ShellForm.run(run.command(), current.shell()), scope.envList(), cwd, current.user(),
+      return new Action.Exec(command.argv(), scope.envList(), cwd, current.user(),
           network, run.security() == SecurityMode.INSECURE, compiled);
     }
   }

@@ -105,6 +105,22 @@ class StageCompilerTest {
   }
 
   @Test
+  void aLoneHeredocWithAShebangIsAnExecutableFileUnderDevPipes() {
+    // BuildKit's dispatchRun (testRunShebangHeredoc): Mkfile(name, 0755) mounted read-only at /dev/pipes/
+    Op op = lastOp("FROM busybox\nRUN --mount=type=tmpfs,target=/t <<-SCRIPT\n\t#!/bin/awk -f\n\tBEGIN { print 1 }\nSCRIPT\n");
+    Action.Exec run = exec(op);
+    assertThat(run.argv()).containsExactly("/bin/sh", "-c", "/dev/pipes/SCRIPT");
+    assertThat(run.mounts()).containsExactly(
+        new Mount.Inline("/dev/pipes", List.of(new CopySource.Inline("SCRIPT",
+            "#!/bin/awk -f\nBEGIN { print 1 }\n".getBytes(StandardCharsets.UTF_8))), 0755),
+        new Mount.Tmpfs("/t", 0));
+    assertThat(op.createdBy()).isEqualTo("RUN /bin/sh -c /dev/pipes/SCRIPT");
+    // not lone, or no shebang: the shell gets it as before, with no mount
+    assertThat(exec(lastOp("FROM busybox\nRUN cat <<EOF\n#!/bin/sh\nEOF\n")).mounts()).isEmpty();
+    assertThat(exec(lastOp("FROM busybox\nRUN <<EOF\n echo #!\nEOF\n")).mounts()).isEmpty();
+  }
+
+  @Test
   void runMountsAreResolvedTargetsAbsoluteSourcesSelectedAndDefaultsFilledIn() {
     StageProgram program = build.last(
         """

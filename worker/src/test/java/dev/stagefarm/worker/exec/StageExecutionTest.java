@@ -14,6 +14,7 @@ import dev.stagefarm.program.Action;
 import dev.stagefarm.program.CacheKey;
 import dev.stagefarm.program.CacheKeys;
 import dev.stagefarm.program.ConfigDelta;
+import dev.stagefarm.program.CopySource;
 import dev.stagefarm.program.InputPath;
 import dev.stagefarm.program.Mount;
 import dev.stagefarm.program.StageProgram;
@@ -69,6 +70,30 @@ class StageExecutionTest {
       assertThat(stages.layerEntries(layer).keySet()).noneMatch(n -> n.startsWith("proc") || n.startsWith("sys/")
           || n.equals("etc/hosts") || n.equals("etc/resolv.conf"));
     }
+  }
+
+  @Test
+  void aShebangHeredocRunsAsAReadOnlyExecutableUnderDevPipesThatNoLayerHolds() throws Exception {
+    // BuildKit's testRunShebangHeredoc (#!/bin/awk -f; busybox-static puts awk in /usr/bin); the compiler emits this op
+    StageProgram program = program()
+        .run(exec("").argv("/bin/sh", "-c", "/dev/pipes/EOF")
+            .mount(pipes("EOF", "#!/bin/sh\necho \"$0\" > /zero\n"
+                + "touch /dev/pipes/new 2>/dev/null && echo writable >> /zero\nexit 0\n")))
+        .run(exec("").argv("/bin/sh", "-c", "/dev/pipes/AWK").cwd("/home/app").user("app")
+            .mount(pipes("AWK", "#!/usr/bin/awk -f\nBEGIN {\n\tprint \"hello\" >> \"./out1\"\n\tprint \"world\" >> \"./out1\"\n}\n")))
+        .build();
+    StageState result = stages.run(program).completed();
+    Path root = stages.unpack(result);
+    assertThat(Files.readString(root.resolve("zero"))).isEqualTo("/dev/pipes/EOF\n"); // read-only even for root
+    assertThat(Files.readString(root.resolve("home/app/out1"))).isEqualTo("hello\nworld\n");
+    for (LayerRef layer : newLayers(stages.busybox, result)) {
+      assertThat(stages.layerEntries(layer).keySet()).noneMatch(n -> n.startsWith("dev"));
+    }
+  }
+
+  private static Mount.Inline pipes(String name, String script) {
+    return new Mount.Inline("/dev/pipes", List.of(new CopySource.Inline(name, script.getBytes(StandardCharsets.UTF_8))),
+        0755);
   }
 
   @Test

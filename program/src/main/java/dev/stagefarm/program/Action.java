@@ -1,6 +1,7 @@
 package dev.stagefarm.program;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /** What an op does to the stage's filesystem. */
@@ -44,12 +45,24 @@ public sealed interface Action {
    * @param exclude {@code --exclude} patterns
    * @param parents {@code --parents}
    * @param link {@code --link} (a plain copy today)
+   * @param chmodSymbolic {@code --chmod} in symbolic form, applied per entry relative to its mode;
+   *     empty when absent or octal (at most one of it and {@code chmod} is present)
    */
   record Copy(List<CopySource> sources, String dest, boolean destIsDir, String chown, OptionalInt chmod,
-      List<String> exclude, boolean parents, boolean link, Unpack unpack) implements Action {
+      List<String> exclude, boolean parents, boolean link, Unpack unpack, Optional<SymbolicMode> chmodSymbolic)
+      implements Action {
     public Copy {
       sources = List.copyOf(sources);
       exclude = List.copyOf(exclude);
+      if (chmod.isPresent() && chmodSymbolic.isPresent()) {
+        throw new IllegalArgumentException("a copy has an octal and a symbolic --chmod");
+      }
+    }
+
+    /** A copy without a symbolic --chmod. */
+    public Copy(List<CopySource> sources, String dest, boolean destIsDir, String chown, OptionalInt chmod,
+        List<String> exclude, boolean parents, boolean link, Unpack unpack) {
+      this(sources, dest, destIsDir, chown, chmod, exclude, parents, link, unpack, Optional.empty());
     }
   }
 

@@ -33,21 +33,23 @@ public final class ConfigFold {
 
   /**
    * The config after {@code op}: its delta, then its layer (when it produced one) and its history
-   * entry ({@code created_by}, plus " # buildkit" for a layer as BuildKit writes it, dated
-   * {@code sourceDateEpoch}); no history entry when {@code created_by} is empty.
+   * entry ({@code created_by}, dated {@code sourceDateEpoch}, {@code empty_layer} when there is no
+   * layer); no history entry when {@code created_by} is empty and there is no layer. RUN, COPY and
+   * ADD texts end in " # buildkit" as BuildKit writes them (its commitToHistory adds it for the
+   * ops that pass their state: exec and file copies, not WORKDIR's mkdir or metadata).
    */
   public static ImageConfig apply(ImageConfig image, Op op, Optional<Digest> layerDiffId,
       Optional<Instant> sourceDateEpoch) {
     ImageConfig next = applyDelta(image, op.config());
     Instant created = sourceDateEpoch.orElse(null);
-    if (layerDiffId.isPresent()) {
-      String createdBy = op.createdBy().isEmpty() ? op.source().text() : op.createdBy();
-      return next.withLayer(layerDiffId.get(), HistoryEntry.of(created, createdBy + " # buildkit", false));
-    }
-    if (op.createdBy().isEmpty()) {
+    String createdBy = op.createdBy().isEmpty() && layerDiffId.isPresent() ? op.source().text() : op.createdBy();
+    if (createdBy.isEmpty()) {
       return next;
     }
-    return next.withHistory(HistoryEntry.of(created, op.createdBy(), true));
+    boolean buildkitSuffix = op.action().map(a -> a instanceof Action.Exec || a instanceof Action.Copy).orElse(false);
+    HistoryEntry entry = HistoryEntry.of(created, buildkitSuffix ? createdBy + " # buildkit" : createdBy,
+        layerDiffId.isEmpty());
+    return layerDiffId.isPresent() ? next.withLayer(layerDiffId.get(), entry) : next.withHistory(entry);
   }
 
   private static ImageConfig applyDelta(ImageConfig image, ConfigDelta delta) {

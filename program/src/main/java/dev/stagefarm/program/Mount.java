@@ -1,5 +1,6 @@
 package dev.stagefarm.program;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 
@@ -49,4 +50,16 @@ public sealed interface Mount {
 
   /** An SSH agent socket. */
   record Ssh(String target, String id, boolean required) implements Mount {}
+
+  /**
+   * Files the program carries, in a read-only directory at {@code target} that is in no layer:
+   * a RUN heredoc with a shebang, as BuildKit mounts it at {@code /dev/pipes/}.
+   *
+   * @param mode every file's permission bits (owned by 0:0)
+   */
+  record Inline(String target, List<CopySource.Inline> files, int mode) implements Mount {
+    public Inline {
+      files = List.copyOf(files);
+    }
+  }
 }

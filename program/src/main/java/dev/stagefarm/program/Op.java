@@ -7,7 +7,8 @@ import java.util.Optional;
  * action on the filesystem.
  *
  * @param source where it came from (not keyed)
- * @param createdBy the history entry's text; empty: the op adds no history entry (ARG)
+ * @param createdBy the history entry's text as BuildKit writes it (without " # buildkit", which
+ *     {@link ConfigFold} adds); empty: the op adds no history entry (ONBUILD)
  * @param config applied to the image config before the action
  * @param action what it does to the filesystem; empty for metadata-only instructions
  */

@@ -11,6 +11,7 @@ import dev.stagefarm.proto.v1.ContextSource;
 import dev.stagefarm.proto.v1.CopyOp;
 import dev.stagefarm.proto.v1.ExecOp;
 import dev.stagefarm.proto.v1.HealthcheckConfig;
+import dev.stagefarm.proto.v1.InlineMount;
 import dev.stagefarm.proto.v1.InlineSource;
 import dev.stagefarm.proto.v1.MkdirOp;
 import dev.stagefarm.proto.v1.RemoteSource;
@@ -169,6 +170,12 @@ public final class ProgramCodec {
         out.setSecret(s);
       }
       case Mount.Ssh ssh -> out.setSsh(SshMount.newBuilder().setId(ssh.id()).setRequired(ssh.required()));
+      case Mount.Inline inline -> {
+        out.setReadonly(true);
+        var files = InlineMount.newBuilder().setMode(inline.mode());
+        inline.files().forEach(file -> files.addFiles(toProto(file)));
+        out.setInline(files);
+      }
     }
     return out.build();
   }
@@ -187,13 +194,13 @@ public final class ProgramCodec {
           case ALL -> CopyOp.Unpack.UNPACK_ALL;
         });
     copy.chmod().ifPresent(out::setChmod);
+    copy.chmodSymbolic().ifPresent(mode -> out.setChmodSymbolic(mode.text()));
     for (CopySource source : copy.sources()) {
       var s = dev.stagefarm.proto.v1.CopySource.newBuilder();
       switch (source) {
         case CopySource.FromContext context -> s.setContext(toProto(context.selection()));
         case CopySource.FromInput input -> s.setInput(toProto(input.path()));
-        case CopySource.Inline inline ->
-            s.setInline(InlineSource.newBuilder().setName(inline.name()).setData(ByteString.copyFrom(inline.data())));
+        case CopySource.Inline inline -> s.setInline(toProto(inline));
         case CopySource.Remote remote -> s.setRemote(RemoteSource.newBuilder()
             .setUrl(remote.url())
             .setChecksum(remote.checksum())
@@ -203,6 +210,10 @@ public final class ProgramCodec {
       out.addSources(s);
     }
     return out.build();
+  }
+
+  private static InlineSource toProto(CopySource.Inline inline) {
+    return InlineSource.newBuilder().setName(inline.name()).setData(ByteString.copyFrom(inline.data())).build();
   }
 
   private static ContextSource toProto(ContextSelection selection) {
@@ -395,6 +406,22 @@ public final class ProgramCodec {
         }
         case SSH -> new Mount.Ssh(absolute(mount.getTarget(), "ssh target"), mount.getSsh().getId(),
             mount.getSsh().getRequired());
+        case INLINE -> {
+          List<CopySource.Inline> files = new ArrayList<>();
+          Set<String> names = new HashSet<>();
+          for (var file : mount.getInline().getFilesList()) {
+            CopySource.Inline inline = inline(file, "inline file");
+            if (!names.add(inline.name())) {
+              throw new InvalidProgramException("inline file \"" + inline.name() + "\" appears twice");
+            }
+            files.add(inline);
+          }
+          if (files.isEmpty()) {
+            throw new InvalidProgramException("an inline mount has no files");
+          }
+          yield new Mount.Inline(absolute(mount.getTarget(), "inline mount target"), files,
+              mode(true, mount.getInline().getMode()).getAsInt());
+        }
         case KIND_NOT_SET -> throw new InvalidProgramException("a mount has no type");
       };
     }
@@ -405,23 +432,14 @@ public final class ProgramCodec {
         sources.add(switch (source.getKindCase()) {
           case CONTEXT -> new CopySource.FromContext(selection(source.getContext()));
           case INPUT -> new CopySource.FromInput(inputPath(source.getInput()));
-          case INLINE -> {
-            String name = source.getInline().getName();
-            if (name.isEmpty() || name.contains("/") || name.equals(".") || name.equals("..")) {
-              throw new InvalidProgramException("heredoc file name \"" + name + "\" is not a plain file name");
-            }
-            yield new CopySource.Inline(name, source.getInline().getData().toByteArray());
-          }
+          case INLINE -> inline(source.getInline(), "heredoc file name");
           case REMOTE -> {
             var remote = source.getRemote();
             if (!remote.getChecksum().isEmpty() && !Digest.isValid(remote.getChecksum())) {
               throw new InvalidProgramException("ADD checksum \"" + remote.getChecksum() + "\" is not a digest");
             }
-            String name = remote.getFileName();
-            if (name.isEmpty() || name.contains("/") || name.equals(".") || name.equals("..")) {
-              throw new InvalidProgramException("ADD file name \"" + name + "\" is not a plain file name");
-            }
-            yield new CopySource.Remote(remote.getUrl(), remote.getChecksum(), name, remote.getUnverifiedInBuild());
+            yield new CopySource.Remote(remote.getUrl(), remote.getChecksum(), plainName(remote.getFileName(),
+                "ADD file name"), remote.getUnverifiedInBuild());
           }
           case KIND_NOT_SET -> throw new InvalidProgramException("a COPY source has no kind");
         });
@@ -432,8 +450,20 @@ public final class ProgramCodec {
         case UNPACK_ALL -> Action.Unpack.ALL;
         case UNRECOGNIZED -> throw new InvalidProgramException("unknown unpack mode " + copy.getUnpackValue());
       };
+      Optional<SymbolicMode> symbolic = Optional.empty();
+      if (!copy.getChmodSymbolic().isEmpty()) {
+        if (copy.hasChmod()) {
+          throw new InvalidProgramException("a copy has both an octal and a symbolic --chmod");
+        }
+        try {
+          symbolic = Optional.of(SymbolicMode.parse(copy.getChmodSymbolic()));
+        } catch (IllegalArgumentException e) {
+          throw new InvalidProgramException("--chmod=" + copy.getChmodSymbolic() + ": " + e.getMessage());
+        }
+      }
       return new Action.Copy(sources, absolute(copy.getDest(), "destination"), copy.getDestIsDir(), copy.getChown(),
-          mode(copy.hasChmod(), copy.getChmod()), copy.getExcludeList(), copy.getParents(), copy.getLink(), unpack);
+          mode(copy.hasChmod(), copy.getChmod()), copy.getExcludeList(), copy.getParents(), copy.getLink(), unpack,
+          symbolic);
     }
 
     ContextSelection selection(ContextSource source) throws InvalidProgramException {
@@ -494,6 +524,18 @@ public final class ProgramCodec {
         throw new InvalidProgramException("uid/gid " + Integer.toUnsignedString(id) + " is out of range");
       }
       return OptionalInt.of(id);
+    }
+
+    private static CopySource.Inline inline(InlineSource file, String what) throws InvalidProgramException {
+      return new CopySource.Inline(plainName(file.getName(), what), file.getData().toByteArray());
+    }
+
+    /** A file name alone: not empty, no '/', not "." or "..", no NUL. */
+    private static String plainName(String name, String what) throws InvalidProgramException {
+      if (name.isEmpty() || name.contains("/") || name.equals(".") || name.equals("..") || name.indexOf('\0') >= 0) {
+        throw new InvalidProgramException(what + " \"" + name + "\" is not a plain file name");
+      }
+      return name;
     }
 
     /** An absolute container path: starts with '/', no NUL. */

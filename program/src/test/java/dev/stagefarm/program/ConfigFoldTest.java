@@ -54,10 +54,26 @@ class ConfigFoldTest {
 
     assertThat(image.history()).containsExactly(
         HistoryEntry.of(epoch, "ENV A=1", true),
-        HistoryEntry.of(epoch, "WORKDIR /app # buildkit", false));
+        // BuildKit's dispatchWorkdir commits without its state: no " # buildkit", even with a layer
+        HistoryEntry.of(epoch, "WORKDIR /app", false));
     assertThat(image.diffIds()).containsExactly(layer);
     assertThat(image.config().workingDir()).isEqualTo("/app");
     assertThat(image.config().env()).containsExactly("A=1");
+  }
+
+  @Test
+  void runAndCopyHistoryEndsInBuildkitWithOrWithoutALayer() {
+    Digest layer = Digest.of("layer");
+    ImageConfig image = ImageConfig.scratch(Platform.LINUX_AMD64);
+
+    image = ConfigFold.apply(image, Programs.run(), Optional.of(layer), Optional.empty());
+    image = ConfigFold.apply(image, Programs.run(), Optional.empty(), Optional.empty());
+    image = ConfigFold.apply(image, Programs.copyApp(0, 3), Optional.of(layer), Optional.empty());
+
+    assertThat(image.history()).containsExactly(
+        HistoryEntry.of(null, "RUN make # buildkit", false),
+        HistoryEntry.of(null, "RUN make # buildkit", true),
+        HistoryEntry.of(null, "COPY app /src/ # buildkit", false));
   }
 
   @Test

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.stagefarm.proto.v1.ContextEntry;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
@@ -77,6 +79,58 @@ class ProgramCodecTest {
     assertThatThrownBy(() -> decode(p -> p.getOpsBuilder(2).getCopyBuilder().getSourcesBuilder(0)
             .getContextBuilder().getEntriesBuilder(1).setDigest("md5:1")))
         .hasMessageContaining("no valid digest");
+  }
+
+  @Test
+  void aSymbolicChmodSurvivesTheWireAndIsPartOfTheKey() throws Exception {
+    Action.Copy octal = (Action.Copy) Programs.copyApp(0, 3).action().orElseThrow();
+    Action.Copy symbolic = new Action.Copy(octal.sources(), octal.dest(), octal.destIsDir(), "", OptionalInt.empty(),
+        List.of(), false, false, Action.Unpack.NEVER, Optional.of(SymbolicMode.parse("u=rwX,go=rX")));
+    Op op = Op.of(new OpSource(3, "COPY --chmod=u=rwX,go=rX app /src/", "COPY"), "", symbolic);
+    StageProgram program = Programs.program(List.of(op));
+
+    assertThat(ProgramCodec.fromProto(ProgramCodec.toProto(program))).isEqualTo(program);
+    assertThat(ProgramCodec.toProto(op).getCopy().getChmodSymbolic()).isEqualTo("u=rwX,go=rX");
+    CacheKey root = new CacheKey("e".repeat(64));
+    assertThat(CacheKeys.next(root, op, program.inputs()))
+        .isNotEqualTo(CacheKeys.next(root, Op.of(op.source(), "", octal), program.inputs()));
+  }
+
+  @Test
+  void aBadSymbolicChmodOrTwoChmodsAreRefused() {
+    assertThatThrownBy(() -> decode(p -> p.getOpsBuilder(2).getCopyBuilder().setChmodSymbolic("u+q")))
+        .isInstanceOf(InvalidProgramException.class)
+        .hasMessageContaining("--chmod=u+q: invalid syntax");
+    assertThatThrownBy(() -> decode(p -> p.getOpsBuilder(3).getCopyBuilder().setChmodSymbolic("u+x")))
+        .isInstanceOf(InvalidProgramException.class)
+        .hasMessageContaining("both an octal and a symbolic --chmod");
+  }
+
+  @Test
+  void anInlineMountSurvivesTheWireAndBadFilesAreRefused() throws Exception {
+    Mount.Inline pipes = new Mount.Inline("/dev/pipes", List.of(new CopySource.Inline("EOF",
+        "#!/bin/sh\necho hi\n".getBytes(java.nio.charset.StandardCharsets.UTF_8))), 0755);
+    Op op = Op.of(new OpSource(2, "RUN <<EOF", "RUN"), "RUN /bin/sh -c /dev/pipes/EOF",
+        new Action.Exec(List.of("/bin/sh", "-c", "/dev/pipes/EOF"), List.of(), "/", "", Action.Network.DEFAULT,
+            false, List.of(pipes)));
+    StageProgram program = Programs.program(List.of(op));
+    assertThat(ProgramCodec.fromProto(dev.stagefarm.proto.v1.StageProgram.parseFrom(
+        ProgramCodec.toProto(program).toByteArray()))).isEqualTo(program);
+
+    for (var bad : List.<Consumer<dev.stagefarm.proto.v1.InlineMount.Builder>>of(
+        m -> m.getFilesBuilder(0).setName("../x"), m -> m.getFilesBuilder(0).setName(""), m -> m.setMode(010000),
+        m -> m.clearFiles())) {
+      var proto = ProgramCodec.toProto(program).toBuilder();
+      bad.accept(proto.getOpsBuilder(0).getExecBuilder().getMountsBuilder(0).getInlineBuilder());
+      assertThatThrownBy(() -> ProgramCodec.fromProto(proto.build())).isInstanceOf(InvalidProgramException.class);
+    }
+    var twice = ProgramCodec.toProto(program).toBuilder();
+    var inline = twice.getOpsBuilder(0).getExecBuilder().getMountsBuilder(0).getInlineBuilder();
+    inline.addFiles(inline.getFiles(0));
+    assertThatThrownBy(() -> ProgramCodec.fromProto(twice.build())).hasMessageContaining("appears twice");
+    var relative = ProgramCodec.toProto(program).toBuilder();
+    relative.getOpsBuilder(0).getExecBuilder().getMountsBuilder(0).setTarget("dev/pipes");
+    assertThatThrownBy(() -> ProgramCodec.fromProto(relative.build())).hasMessageContaining("not an absolute path");
   }
 
   @Test

@@ -14,6 +14,7 @@ import dev.stagefarm.program.OpSource;
 import dev.stagefarm.program.ProgramBase;
 import dev.stagefarm.program.ProgramInput;
 import dev.stagefarm.program.StageProgram;
+import dev.stagefarm.program.SymbolicMode;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -202,6 +203,7 @@ public final class ProgramBuilder {
     private boolean destIsDir;
     private String chown = "";
     private OptionalInt chmod = OptionalInt.empty();
+    private Optional<SymbolicMode> chmodSymbolic = Optional.empty();
     private boolean parents;
     private Action.Unpack unpack = Action.Unpack.NEVER;
     private String text;
@@ -249,6 +251,11 @@ public final class ProgramBuilder {
       return this;
     }
 
+    public CopyBuilder chmod(String symbolic) {
+      chmodSymbolic = Optional.of(SymbolicMode.parse(symbolic));
+      return this;
+    }
+
     public CopyBuilder exclude(String pattern) {
       exclude.add(pattern);
       return this;
@@ -271,7 +278,7 @@ public final class ProgramBuilder {
     }
 
     Action.Copy build() {
-      return new Action.Copy(sources, dest, destIsDir, chown, chmod, exclude, parents, false, unpack);
+      return new Action.Copy(sources, dest, destIsDir, chown, chmod, exclude, parents, false, unpack, chmodSymbolic);
     }
   }
 }

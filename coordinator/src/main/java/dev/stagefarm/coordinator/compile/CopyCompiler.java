@@ -13,10 +13,12 @@ import dev.stagefarm.program.Action;
 import dev.stagefarm.program.ContextSelection;
 import dev.stagefarm.program.CopySource;
 import dev.stagefarm.program.InputPath;
+import dev.stagefarm.program.SymbolicMode;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -47,8 +49,9 @@ final class CopyCompiler {
       }
     }
     sources.addAll(inline(copy.files()));
+    Chmod chmod = chmod(copy.chmod(), "COPY", line);
     return new Action.Copy(sources, dest(copy.files(), cwd), destIsDir(copy.files(), copy.parents()), copy.chown(),
-        chmod(copy.chmod(), "COPY", line), copy.excludes(), copy.parents(), copy.link(), Action.Unpack.NEVER);
+        chmod.octal(), copy.excludes(), copy.parents(), copy.link(), Action.Unpack.NEVER, chmod.symbolic());
   }
 
   Action.Copy add(AddInstruction add, String cwd, int line) {
@@ -66,8 +69,9 @@ final class CopyCompiler {
     sources.addAll(inline(add.files()));
     Action.Unpack unpack = add.unpack() == null ? Action.Unpack.LOCAL
         : add.unpack() ? Action.Unpack.ALL : Action.Unpack.NEVER;
+    Chmod chmod = chmod(add.chmod(), "ADD", line);
     return new Action.Copy(sources, dest(add.files(), cwd), destIsDir(add.files(), false), add.chown(),
-        chmod(add.chmod(), "ADD", line), add.excludes(), false, add.link(), unpack);
+        chmod.octal(), add.excludes(), false, add.link(), unpack, chmod.symbolic());
   }
 
   private List<ContextSelection> fromContext(String source, boolean parents, ExcludePatterns exclude, String keyword,
@@ -132,16 +136,24 @@ final class CopyCompiler {
     }
   }
 
-  /** --chmod: octal only (BuildKit also takes symbolic modes; a program carries bits). */
-  static OptionalInt chmod(String chmod, String keyword, int line) {
+  /** --chmod as BuildKit's dispatchCopy reads it: octal when it starts with a digit, else symbolic. */
+  record Chmod(OptionalInt octal, Optional<SymbolicMode> symbolic) {
+    static final Chmod NONE = new Chmod(OptionalInt.empty(), Optional.empty());
+  }
+
+  /**
+   * @throws DockerfileException for a value that is neither: BuildKit's octal message for one that
+   *     starts with a digit, its {@code invalid syntax} for the rest
+   */
+  static Chmod chmod(String chmod, String keyword, int line) {
     if (chmod.isEmpty()) {
-      return OptionalInt.empty();
+      return Chmod.NONE;
     }
-    if (chmod.chars().allMatch(Character::isDigit)) {
+    if (Character.isDigit(chmod.charAt(0))) {
       try {
-        int mode = Integer.parseInt(chmod, 8);
-        if (mode <= 07777) {
-          return OptionalInt.of(mode);
+        int mode = chmod.chars().allMatch(Character::isDigit) ? Integer.parseInt(chmod, 8) : -1;
+        if (mode >= 0 && mode <= 07777) {
+          return new Chmod(OptionalInt.of(mode), Optional.empty());
         }
       } catch (NumberFormatException e) {
         // an 8 or 9, or too long: the same message as BuildKit's
@@ -149,7 +161,10 @@ final class CopyCompiler {
       throw new DockerfileException(line,
           "invalid chmod parameter: '" + chmod + "'. it should be octal string and between 0 and 07777");
     }
-    throw new DockerfileException(line,
-        keyword + " --chmod=" + chmod + ": only octal modes (e.g. 0755) are supported by stagefarm");
+    try {
+      return new Chmod(OptionalInt.empty(), Optional.of(SymbolicMode.parse(chmod)));
+    } catch (IllegalArgumentException e) {
+      throw new DockerfileException(line, keyword + " --chmod=" + chmod + ": " + e.getMessage(), e);
+    }
   }
 }

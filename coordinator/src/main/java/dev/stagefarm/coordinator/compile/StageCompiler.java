@@ -4,6 +4,7 @@ import dev.stagefarm.dockerfile.DockerfileException;
 import dev.stagefarm.dockerfile.graph.BuildPlan;
 import dev.stagefarm.dockerfile.graph.PlannedStage;
 import dev.stagefarm.dockerfile.instructions.AddInstruction;
+import dev.stagefarm.dockerfile.instructions.ArgDefinition;
 import dev.stagefarm.dockerfile.instructions.ArgInstruction;
 import dev.stagefarm.dockerfile.instructions.CmdInstruction;
 import dev.stagefarm.dockerfile.instructions.CopyInstruction;
@@ -29,6 +30,8 @@ import dev.stagefarm.program.ProgramBase;
 import dev.stagefarm.program.StageProgram;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -70,7 +73,7 @@ public final class StageCompiler {
    */
   public record Start(ProgramBase base, CacheKey rootKey, ImageConfig config, Map<String, String> inheritedArgs) {
     public Start {
-      inheritedArgs = Map.copyOf(inheritedArgs);
+      inheritedArgs = ordered(inheritedArgs);
     }
   }
 
@@ -82,7 +85,7 @@ public final class StageCompiler {
    */
   public record Compiled(StageProgram program, ImageConfig config, Map<String, String> args) {
     public Compiled {
-      args = Map.copyOf(args);
+      args = ordered(args);
     }
   }
 
@@ -102,6 +105,8 @@ public final class StageCompiler {
     final MountCompiler mounts;
     final StageScope scope;
     final List<Op> ops = new ArrayList<>();
+    /** The ARGs declared so far, the inherited ones first, as BuildKit's RUN history lists them. */
+    final List<ArgDefinition> declaredArgs = new ArrayList<>();
     ImageConfig config;
     boolean cmdSet;
 
@@ -113,6 +118,7 @@ public final class StageCompiler {
       this.mounts = new MountCompiler(context, inputs);
       this.config = ConfigFold.start(start.config());
       this.scope = graph.scopeFor(stage.index(), config.config().env(), start.inheritedArgs());
+      start.inheritedArgs().forEach((key, value) -> declaredArgs.add(new ArgDefinition(key, value)));
     }
 
     Compiled run() {
@@ -144,22 +150,24 @@ public final class StageCompiler {
     private Op add(Instruction instruction, int line) {
       Instruction expanded = scope.apply(instruction);
       OpSource source = new OpSource(line, instruction.original(), instruction.name());
-      // today's history text: the instruction as written; ARG adds no history entry
-      String createdBy = instruction instanceof ArgInstruction ? "" : instruction.original();
       ContainerConfig current = config.config();
       String cwd = current.workingDir().isEmpty() ? "/" : current.workingDir();
-      Op op = switch (expanded) {
-        case RunInstruction run -> Op.of(source, createdBy, exec(run, current, cwd, line));
-        case CopyInstruction copy -> Op.of(source, createdBy, copies.copy(copy, cwd, line));
-        case AddInstruction add -> Op.of(source, createdBy, copies.add(add, cwd, line));
+      ConfigDelta delta = ConfigDelta.NONE;
+      Optional<Action> action = Optional.empty();
+      switch (expanded) {
+        case RunInstruction run -> action = Optional.of(exec(run, current, cwd, line));
+        case CopyInstruction copy -> action = Optional.of(copies.copy(copy, cwd, line));
+        case AddInstruction add -> action = Optional.of(copies.add(add, cwd, line));
         case WorkdirInstruction workdir -> {
-          ConfigDelta delta = ConfigDeltas.of(workdir, current, cmdSet);
+          delta = ConfigDeltas.of(workdir, current, cmdSet);
           // BuildKit's WORKDIR makes the directory, owned by the current USER
-          yield new Op(source, createdBy, delta,
-              Optional.of(new Action.Mkdir(delta.workingDir().orElseThrow(), current.user())));
+          action = Optional.of(new Action.Mkdir(delta.workingDir().orElseThrow(), current.user()));
         }
-        default -> Op.metadata(source, createdBy, ConfigDeltas.of(expanded, current, cmdSet));
-      };
+        case ArgInstruction arg -> declaredArgs.addAll(arg.args());
+        default -> delta = ConfigDeltas.of(expanded, current, cmdSet);
+      }
+      String createdBy = HistoryText.of(expanded, delta, action, HistoryText.runArgs(declaredArgs, scope.env()));
+      Op op = new Op(source, createdBy, delta, action);
       cmdSet |= expanded instanceof CmdInstruction;
       ops.add(op);
       config = ConfigFold.apply(config, op, Optional.empty(), sourceDateEpoch);
@@ -167,7 +175,9 @@ public final class StageCompiler {
     }
 
     private Action.Exec exec(RunInstruction run, ContainerConfig current, String cwd, int line) {
-      List<Mount> compiled = new ArrayList<>();
+      ShellForm.Run command = ShellForm.run(run.command(), current.shell());
+      // BuildKit adds the shebang heredoc's mount ahead of the RUN's own mounts
+      List<Mount> compiled = new ArrayList<>(command.script().stream().toList());
       int ssh = 0;
       for (RunMount mount : run.mounts()) {
         compiled.add(mounts.compile(mount, cwd, line, ssh));
@@ -178,9 +188,17 @@ public final class StageCompiler {
         case NONE -> Action.Network.NONE;
         case HOST -> Action.Network.HOST;
       };
-      return new Action.Exec(ShellForm.run(run.command(), current.shell()), scope.envList(), cwd, current.user(),
+      return new Action.Exec(command.argv(), scope.envList(), cwd, current.user(),
           network, run.security() == SecurityMode.INSECURE, compiled);
     }
+  }
+
+  /**
+   * An unmodifiable copy that keeps declaration order: ARG values reach a RUN's env and history in
+   * the order they were declared, so the order must survive from one stage to the next.
+   */
+  private static Map<String, String> ordered(Map<String, String> args) {
+    return Collections.unmodifiableMap(new LinkedHashMap<>(args));
   }
 
   /** Runs a step of an ONBUILD trigger, reporting its errors at the FROM line that ran it. */

@@ -49,11 +49,39 @@ public final class DockerfilePlanner implements BuildPlanner {
   private final ContentStore content;
   private final CacheRecords cache;
   private final BaseImageResolver images;
+  private final dev.stagefarm.dockerfile.graph.Platform buildPlatform;
 
+  /** A planner whose builds run on this machine's platform (see {@link #hostPlatform()}). */
   public DockerfilePlanner(ContentStore content, CacheRecords cache, BaseImageResolver images) {
+    this(content, cache, images, hostPlatform());
+  }
+
+  /**
+   * @param buildPlatform the platform the farm's workers run on: BuildKit's BUILDPLATFORM,
+   *     BUILDOS and BUILDARCH (TARGET* follow the requested platform)
+   */
+  public DockerfilePlanner(ContentStore content, CacheRecords cache, BaseImageResolver images,
+      dev.stagefarm.dockerfile.graph.Platform buildPlatform) {
     this.content = content;
     this.cache = cache;
     this.images = images;
+    this.buildPlatform = buildPlatform;
+  }
+
+  /**
+   * The platform of this JVM's machine in OCI terms ({@code linux/amd64}, {@code linux/arm64}):
+   * until workers report theirs, the farm's workers are taken to run on the coordinator's.
+   */
+  public static dev.stagefarm.dockerfile.graph.Platform hostPlatform() {
+    String os = System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).startsWith("linux") ? "linux"
+        : System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT);
+    String arch = switch (System.getProperty("os.arch")) {
+      case "amd64", "x86_64" -> "amd64";
+      case "aarch64", "arm64" -> "arm64";
+      case "x86", "i386", "i686" -> "386";
+      case String other -> other;
+    };
+    return new dev.stagefarm.dockerfile.graph.Platform(os, arch, "");
   }
 
   @Override
@@ -96,7 +124,7 @@ public final class DockerfilePlanner implements BuildPlanner {
               request.getTarget().isEmpty() ? null : request.getTarget(),
               request.getBuildArgsMap(),
               requestedPlatform(),
-              null);
+              buildPlatform);
       dev.stagefarm.dockerfile.graph.BuildPlan graph = StageGraph.plan(model, options);
       dev.stagefarm.dockerfile.graph.Platform target = graph.targetPlatform();
       platform = new Platform(target.os(), target.architecture(), target.variant());

@@ -16,6 +16,7 @@ import dev.stagefarm.program.OpSource;
 import dev.stagefarm.program.ProgramBase;
 import dev.stagefarm.program.ProgramInput;
 import dev.stagefarm.program.StageProgram;
+import dev.stagefarm.program.SymbolicMode;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
@@ -53,8 +54,9 @@ class StageCompilerTest {
         new OpSource(3, "ENV E=$V", "ENV"),
         new OpSource(4, "RUN echo $V", "RUN"),
         new OpSource(5, "LABEL a=b", "LABEL"));
-    // history as today: the instruction as written; ARG adds none
-    assertThat(program.ops()).extracting(Op::createdBy).containsExactly("", "ENV E=$V", "RUN echo $V", "LABEL a=b");
+    // history as BuildKit writes it (HistoryTextTest has the details)
+    assertThat(program.ops()).extracting(Op::createdBy)
+        .containsExactly("ARG V=1", "ENV E=1", "RUN |1 V=1 /bin/sh -c echo $V", "LABEL a=b");
     Op arg = program.ops().get(0);
     assertThat(arg.config()).isEqualTo(ConfigDelta.NONE);
     assertThat(arg.action()).isEmpty();
@@ -100,6 +102,22 @@ class StageCompilerTest {
         .containsExactly("/bin/sh", "-c", "echo hi\n");
     assertThat(exec(lastOp("FROM busybox\nRUN cat <<EOF > /x\nhello\nEOF\n")).argv())
         .containsExactly("/bin/sh", "-c", "cat <<EOF > /x\nhello\nEOF");
+  }
+
+  @Test
+  void aLoneHeredocWithAShebangIsAnExecutableFileUnderDevPipes() {
+    // BuildKit's dispatchRun (testRunShebangHeredoc): Mkfile(name, 0755) mounted read-only at /dev/pipes/
+    Op op = lastOp("FROM busybox\nRUN --mount=type=tmpfs,target=/t <<-SCRIPT\n\t#!/bin/awk -f\n\tBEGIN { print 1 }\nSCRIPT\n");
+    Action.Exec run = exec(op);
+    assertThat(run.argv()).containsExactly("/bin/sh", "-c", "/dev/pipes/SCRIPT");
+    assertThat(run.mounts()).containsExactly(
+        new Mount.Inline("/dev/pipes", List.of(new CopySource.Inline("SCRIPT",
+            "#!/bin/awk -f\nBEGIN { print 1 }\n".getBytes(StandardCharsets.UTF_8))), 0755),
+        new Mount.Tmpfs("/t", 0));
+    assertThat(op.createdBy()).isEqualTo("RUN /bin/sh -c /dev/pipes/SCRIPT");
+    // not lone, or no shebang: the shell gets it as before, with no mount
+    assertThat(exec(lastOp("FROM busybox\nRUN cat <<EOF\n#!/bin/sh\nEOF\n")).mounts()).isEmpty();
+    assertThat(exec(lastOp("FROM busybox\nRUN <<EOF\n echo #!\nEOF\n")).mounts()).isEmpty();
   }
 
   @Test
@@ -206,14 +224,22 @@ class StageCompilerTest {
   }
 
   @Test
-  void chmodIsParsedOctalAndAnythingElseIsAnErrorAtItsLine() {
+  void chmodIsOctalWhenItStartsWithADigitElseSymbolicAndABadOneIsAnErrorAtItsLine() {
     assertThat(copy(lastOp("FROM busybox\nCOPY --chmod=0755 a.txt /a\n")).chmod()).hasValue(0755);
+    assertThat(copy(lastOp("FROM busybox\nCOPY --chmod=0755 a.txt /a\n")).chmodSymbolic()).isEmpty();
     assertThat(copy(lastOp("FROM busybox\nCOPY a.txt /a\n")).chmod()).isEmpty();
-    assertThatThrownBy(() -> build.last("FROM busybox\nCOPY --chmod=u+x a.txt /a\n"))
+    Action.Copy symbolic = copy(lastOp("FROM busybox\nARG M=u=rwX,go=rX\nCOPY --chmod=$M a.txt /a\n"));
+    assertThat(symbolic.chmod()).isEmpty();
+    assertThat(symbolic.chmodSymbolic()).contains(SymbolicMode.parse("u=rwX,go=rX"));
+    assertThat(copy(lastOp("FROM busybox\nADD --chmod=+x a.txt /a\n")).chmodSymbolic())
+        .contains(SymbolicMode.parse("+x"));
+    assertThatThrownBy(() -> build.last("FROM busybox\nCOPY --chmod=u+q a.txt /a\n"))
         .isInstanceOf(DockerfileException.class)
-        .hasMessage("line 2: COPY --chmod=u+x: only octal modes (e.g. 0755) are supported by stagefarm");
+        .hasMessage("line 2: COPY --chmod=u+q: invalid syntax");
     assertThatThrownBy(() -> build.last("FROM busybox\n\nADD --chmod=17777 a.txt /a\n"))
         .hasMessage("line 3: invalid chmod parameter: '17777'. it should be octal string and between 0 and 07777");
+    assertThatThrownBy(() -> build.last("FROM busybox\nCOPY --chmod=64a a.txt /a\n"))
+        .hasMessage("line 2: invalid chmod parameter: '64a'. it should be octal string and between 0 and 07777");
   }
 
   @Test

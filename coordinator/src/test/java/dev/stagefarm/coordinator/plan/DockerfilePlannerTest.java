@@ -14,9 +14,11 @@ import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.MediaTypes;
 import dev.stagefarm.oci.image.ImageConfig;
 import dev.stagefarm.oci.image.ImageJson;
+import dev.stagefarm.program.Action;
 import dev.stagefarm.program.CacheKey;
 import dev.stagefarm.program.ProgramInput;
 import dev.stagefarm.oci.store.Namespace;
+import dev.stagefarm.program.StageProgram;
 import dev.stagefarm.proto.v1.ContextEntry;
 import dev.stagefarm.proto.v1.ContextManifest;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
@@ -126,6 +128,23 @@ class DockerfilePlannerTest {
   }
 
   @Test
+  void buildPlatformArgsNameTheWorkersPlatformAndTargetArgsTheRequestedOne() throws Exception {
+    DockerfilePlanner onAmd64 = new DockerfilePlanner(content, records, resolver,
+        new dev.stagefarm.dockerfile.graph.Platform("linux", "amd64", ""));
+    BuildPlan plan = onAmd64.plan("b1", SubmitBuildRequest.newBuilder()
+        .setDockerfile(ByteString.copyFromUtf8(
+            "FROM busybox\nARG BUILDPLATFORM BUILDOS BUILDARCH TARGETPLATFORM TARGETARCH\nRUN true\n"))
+        .setPlatform(dev.stagefarm.proto.v1.Platform.newBuilder().setOs("linux").setArchitecture("arm64"))
+        .build());
+
+    StageProgram program = plan.stages().getLast().program();
+    Action.Exec run = (Action.Exec) program.ops().getLast().action().orElseThrow();
+    assertThat(run.env()).contains("BUILDPLATFORM=linux/amd64", "BUILDOS=linux", "BUILDARCH=amd64",
+        "TARGETPLATFORM=linux/arm64", "TARGETARCH=arm64");
+    assertThat(program.platform().architecture()).isEqualTo("arm64");
+  }
+
+  @Test
   void prunesToTheTargetAndWiresStageInputs() throws Exception {
     BuildPlan plan = plan(CLIENT_SERVER, "client", context("c"));
     assertThat(plan.stages()).extracting(PlannedStage::id).containsExactly("0-base", "1-build-client", "3-client");
@@ -183,7 +202,7 @@ class DockerfilePlannerTest {
     // the record holds the layer; the config is folded from the base's over the ops
     ImageConfig config = ImageJson.readConfig(cached.configJson());
     assertThat(config.diffIds()).last().hasToString("sha256:" + "2".repeat(64));
-    assertThat(config.history()).last().satisfies(h -> assertThat(h.createdBy()).isEqualTo("RUN echo base > /base # buildkit"));
+    assertThat(config.history()).last().satisfies(h -> assertThat(h.createdBy()).isEqualTo("RUN /bin/sh -c echo base > /base # buildkit"));
     assertThat(second.stage("1-build-client").cachedResult()).isEmpty();
   }
 

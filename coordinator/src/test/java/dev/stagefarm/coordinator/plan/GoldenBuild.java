@@ -93,7 +93,9 @@ final class GoldenBuild {
   static BuildPlan plan(String buildId) throws PlanningException {
     InMemoryContentStore content = new InMemoryContentStore();
     content.putBytes(Namespace.CONTEXT, CONTEXT.toByteArray());
-    return new DockerfilePlanner(content, new InMemoryCacheRecords(), IMAGES).plan(buildId, SubmitBuildRequest.newBuilder()
+    // the build platform is pinned: the keys must not depend on the machine the test runs on
+    return new DockerfilePlanner(content, new InMemoryCacheRecords(), IMAGES, dev.stagefarm.dockerfile.graph.Platform.DEFAULT)
+        .plan(buildId, SubmitBuildRequest.newBuilder()
         .setDockerfile(ByteString.copyFromUtf8(DOCKERFILE))
         .setDockerfileName("Dockerfile")
         .setContextManifest(CONTEXT_DIGEST)

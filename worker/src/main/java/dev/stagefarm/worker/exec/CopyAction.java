@@ -57,7 +57,7 @@ final class CopyAction {
       chown = Optional.of(UserResolver.resolveOwner(rootfs, copy.chown()));
     }
     RootfsFiles files = new RootfsFiles(rootfs);
-    TreeCopier copier = new TreeCopier(files, chown, copy.chmod());
+    TreeCopier copier = new TreeCopier(files, chown, copy.chmod(), copy.chmodSymbolic());
     // BuildKit's copy resolves the destination with fs.RootPath: symlinks followed inside the rootfs
     Path dest = files.resolve(copy.dest());
     for (CopySource source : copy.sources()) {

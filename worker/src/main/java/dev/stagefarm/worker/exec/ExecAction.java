@@ -2,6 +2,7 @@ package dev.stagefarm.worker.exec;
 
 import dev.stagefarm.program.Action;
 import dev.stagefarm.program.InputPath;
+import dev.stagefarm.program.CopySource;
 import dev.stagefarm.program.Mount;
 import dev.stagefarm.worker.StageProgress;
 import dev.stagefarm.worker.UserError;
@@ -201,6 +202,18 @@ final class ExecAction {
         return ContainerSpec.Mount.bind(source, target, bind.readonly());
       }
       case Mount.Ssh ssh -> throw new UserError("RUN --mount=type=ssh is not supported by stagefarm workers");
+      case Mount.Inline inline -> {
+        // the program's files (a shebang heredoc) live in the RUN's scratch dir, bound read-only: never in a layer
+        Path dir = scratch.resolve("inline-" + System.nanoTime());
+        Files.createDirectories(dir);
+        FileAttrs.setMode(dir, 0755);
+        for (CopySource.Inline file : inline.files()) {
+          Path path = dir.resolve(file.name());
+          Files.write(path, file.data());
+          FileAttrs.setMode(path, inline.mode());
+        }
+        return ContainerSpec.Mount.bind(dir, target, true);
+      }
     }
   }
 

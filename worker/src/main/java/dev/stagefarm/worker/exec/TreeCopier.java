@@ -2,6 +2,7 @@ package dev.stagefarm.worker.exec;
 
 import dev.stagefarm.oci.layer.Xattrs;
 import dev.stagefarm.program.ExcludePatterns;
+import dev.stagefarm.program.SymbolicMode;
 import dev.stagefarm.worker.UserError;
 import dev.stagefarm.worker.runtime.ResolvedUser;
 import java.io.IOException;
@@ -25,7 +26,8 @@ import java.util.stream.Stream;
  * Writes one COPY/ADD's files into the rootfs as BuildKit's copy (fsutil {@code copy.Copy}) does:
  * the owner is {@code --chown}'s when given, else the source's (context and inline files are
  * root's on the worker: 0:0; {@code --from} files keep theirs); the mode is {@code --chmod}'s when
- * given, else the source's; mtimes are kept; xattrs of {@code --from} sources (file capabilities)
+ * given (a symbolic one relative to the source's), else the source's; mtimes are kept; xattrs of
+ * {@code --from} sources (file capabilities)
  * are set after the owner, since chown clears {@code security.capability}; files hard-linked to
  * each other in the source stay hard-linked in one copy. Directories it creates on the way to a
  * destination get the {@code --chmod} mode (else 0755) and the {@code --chown} owner (else 0:0);
@@ -40,10 +42,14 @@ final class TreeCopier {
   private final Map<Object, Path> copiedInodes = new HashMap<>();
   private final List<Xattrs.Assignment> xattrs = new ArrayList<>();
 
-  TreeCopier(RootfsFiles rootfs, Optional<ResolvedUser> chown, OptionalInt chmod) {
+  private final Optional<SymbolicMode> chmodSymbolic;
+
+  TreeCopier(RootfsFiles rootfs, Optional<ResolvedUser> chown, OptionalInt chmod,
+      Optional<SymbolicMode> chmodSymbolic) {
     this.rootfs = rootfs;
     this.chown = chown;
     this.chmod = chmod;
+    this.chmodSymbolic = chmodSymbolic;
   }
 
   /** A file made by the op itself (a heredoc, a download): replaces whatever non-directory is at {@code target}. */
@@ -54,7 +60,7 @@ final class TreeCopier {
     rootfs.write(target, data);
     ResolvedUser owner = chown.orElse(ResolvedUser.ROOT);
     FileAttrs.chown(target, owner.uid(), owner.gid());
-    FileAttrs.setMode(target, chmod.orElse(defaultMode));
+    FileAttrs.setMode(target, chmodOf(defaultMode, false));
     if (mtime.isPresent()) {
       FileAttrs.setTime(target, mtime.get());
     }
@@ -155,6 +161,17 @@ final class TreeCopier {
     new ArchiveUnpacker(new RootfsFiles(dest), chown).unpack(archive);
   }
 
+  /**
+   * The mode --chmod gives an entry whose own mode is {@code mode}: the octal mode, or the symbolic
+   * one applied relative to it (BuildKit's fsutil copyFileInfo), or {@code mode} itself.
+   */
+  private int chmodOf(int mode, boolean directory) {
+    if (chmod.isPresent()) {
+      return chmod.getAsInt();
+    }
+    return chmodSymbolic.map(symbolic -> symbolic.apply(mode, directory)).orElse(mode);
+  }
+
   /** Creates the missing directories down to {@code dir}: the --chmod mode (else 0755), the --chown owner (else 0:0). */
   void mkdirs(Path dir) throws IOException, UserError {
     // fsutil copy.Copy: MkdirAll(ensureDstPath, perm = Mode when --chmod is set, else 0755)
@@ -180,7 +197,7 @@ final class TreeCopier {
     }
     boolean symlink = Files.isSymbolicLink(target);
     if (!symlink) {
-      int mode = chmod.orElse(FileAttrs.mode(source));
+      int mode = chmodOf(FileAttrs.mode(source), Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS));
       if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS) || Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
         FileAttrs.setMode(target, mode);
       } else {

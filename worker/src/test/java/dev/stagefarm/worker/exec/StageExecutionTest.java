@@ -14,6 +14,7 @@ import dev.stagefarm.program.Action;
 import dev.stagefarm.program.CacheKey;
 import dev.stagefarm.program.CacheKeys;
 import dev.stagefarm.program.ConfigDelta;
+import dev.stagefarm.program.CopySource;
 import dev.stagefarm.program.InputPath;
 import dev.stagefarm.program.Mount;
 import dev.stagefarm.program.StageProgram;
@@ -69,6 +70,30 @@ class StageExecutionTest {
       assertThat(stages.layerEntries(layer).keySet()).noneMatch(n -> n.startsWith("proc") || n.startsWith("sys/")
           || n.equals("etc/hosts") || n.equals("etc/resolv.conf"));
     }
+  }
+
+  @Test
+  void aShebangHeredocRunsAsAReadOnlyExecutableUnderDevPipesThatNoLayerHolds() throws Exception {
+    // BuildKit's testRunShebangHeredoc (#!/bin/awk -f; busybox-static puts awk in /usr/bin); the compiler emits this op
+    StageProgram program = program()
+        .run(exec("").argv("/bin/sh", "-c", "/dev/pipes/EOF")
+            .mount(pipes("EOF", "#!/bin/sh\necho \"$0\" > /zero\n"
+                + "touch /dev/pipes/new 2>/dev/null && echo writable >> /zero\nexit 0\n")))
+        .run(exec("").argv("/bin/sh", "-c", "/dev/pipes/AWK").cwd("/home/app").user("app")
+            .mount(pipes("AWK", "#!/usr/bin/awk -f\nBEGIN {\n\tprint \"hello\" >> \"./out1\"\n\tprint \"world\" >> \"./out1\"\n}\n")))
+        .build();
+    StageState result = stages.run(program).completed();
+    Path root = stages.unpack(result);
+    assertThat(Files.readString(root.resolve("zero"))).isEqualTo("/dev/pipes/EOF\n"); // read-only even for root
+    assertThat(Files.readString(root.resolve("home/app/out1"))).isEqualTo("hello\nworld\n");
+    for (LayerRef layer : newLayers(stages.busybox, result)) {
+      assertThat(stages.layerEntries(layer).keySet()).noneMatch(n -> n.startsWith("dev"));
+    }
+  }
+
+  private static Mount.Inline pipes(String name, String script) {
+    return new Mount.Inline("/dev/pipes", List.of(new CopySource.Inline(name, script.getBytes(StandardCharsets.UTF_8))),
+        0755);
   }
 
   @Test
@@ -181,6 +206,28 @@ class StageExecutionTest {
         build, Map.of(), false).completed();
     assertThat(derived.layers()).startsWith(build.layers().toArray(LayerRef[]::new));
     assertThat(Files.readString(stages.unpack(derived).resolve("derived.txt"))).isEqualTo("derived\n");
+  }
+
+  @Test
+  void aSymbolicChmodChangesEachEntryRelativeToItsOwnMode() throws Exception {
+    // BuildKit's testChmodNonOctal: u=rwX,go=rX gives x only to directories and entries that had one
+    StageState build = stages.run(program()
+        .run("mkdir -p /in/d && echo f > /in/f && chmod 0640 /in/f && echo x > /in/x && chmod 0700 /in/x"
+            + " && chmod 0700 /in/d && echo g > /in/d/g && chmod 0666 /in/d/g")
+        .build()).completed();
+    StageState result = stages.run(program().input("0-build", "build")
+        .copy(copyTo("/new/out/").from(inputId("0-build"), "/in").chmod("u=rwX,go=rX"))
+        .copy(copyTo("/inline/").inline("script", "#!/bin/sh\n").chmod("+x"))
+        .copy(copyTo("/nowrite/").from(inputId("0-build"), "/in/d").chmod("go-w"))
+        .build(), stages.busybox, Map.of(inputId("0-build"), build), false).completed();
+    Path root = stages.unpack(result);
+    assertThat(mode(root.resolve("new/out/f"))).isEqualTo(0644);
+    assertThat(mode(root.resolve("new/out/x"))).isEqualTo(0755);
+    assertThat(mode(root.resolve("new/out/d"))).isEqualTo(0755);
+    assertThat(mode(root.resolve("new/out/d/g"))).isEqualTo(0644);
+    assertThat(mode(root.resolve("new"))).isEqualTo(0755); // created parents keep 0755, as in BuildKit
+    assertThat(mode(root.resolve("inline/script"))).isEqualTo(0755); // heredoc files start at 0644
+    assertThat(mode(root.resolve("nowrite/g"))).isEqualTo(0644);
   }
 
   @Test

@@ -96,6 +96,9 @@ public final class Heredocs {
     List<String> words;
     try {
       words = LINE_LEXER.processWords(line, Map.of());
+    } catch (dev.stagefarm.dockerfile.shell.ExpansionTooDeepException e) {
+      // BuildKit (no limit) would find the heredocs; saying why beats reading the body as instructions
+      throw new InvalidHeredocException(e.getMessage());
     } catch (ShellExpansionException e) {
       return List.of();
     }

@@ -154,6 +154,9 @@ public final class ShellLex {
     try {
       return new WordExpansion(this, word, env == null ? Map.of() : env).run();
     } catch (ExpansionFailure failure) {
+      if (failure.tooDeep()) {
+        throw new ExpansionTooDeepException(word);
+      }
       throw new ShellExpansionException(word, failure.getMessage());
     }
   }

@@ -19,7 +19,7 @@ final class WordExpansion {
    * stack, and a hostile Dockerfile of a few thousand nested {@code ${a:-${a:-…}}} would overflow
    * it on whatever thread expands it. Real Dockerfiles nest a handful of levels.
    */
-  static final int MAX_NESTING = 100;
+  static final int MAX_NESTING = ExpansionTooDeepException.MAX_NESTING;
 
   private final ShellLex lex;
   private final Map<String, String> env;
@@ -202,7 +202,7 @@ final class WordExpansion {
     }
     scanner.next();
     if (nesting >= MAX_NESTING) {
-      throw new ExpansionFailure("variable expansion nested deeper than " + MAX_NESTING + " levels");
+      throw new ExpansionFailure(ExpansionTooDeepException.REASON, true);
     }
     nesting++;
     try {

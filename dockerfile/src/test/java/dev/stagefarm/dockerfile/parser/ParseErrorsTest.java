@@ -103,6 +103,6 @@ class ParseErrorsTest {
     DockerfileException e = failure("FROM scratch\n" + run);
 
     assertThat(e.line()).isEqualTo(2);
-    assertThat(e.problem()).isEqualTo("instruction nested too deeply to parse");
+    assertThat(e.problem()).isEqualTo("variable expansion nested deeper than 100 levels");
   }
 }

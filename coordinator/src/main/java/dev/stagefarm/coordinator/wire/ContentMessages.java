@@ -1,18 +1,15 @@
 package dev.stagefarm.coordinator.wire;
 
 import com.google.protobuf.ByteString;
-import dev.stagefarm.coordinator.content.CachedOp;
 import dev.stagefarm.coordinator.content.LayerRef;
 import dev.stagefarm.coordinator.content.StageResult;
 import dev.stagefarm.oci.Descriptor;
 import dev.stagefarm.oci.Digest;
-import dev.stagefarm.proto.v1.CacheRecord;
 import dev.stagefarm.proto.v1.ImageState;
 import dev.stagefarm.proto.v1.Layer;
-import java.util.Optional;
 
 /**
- * Content values to and from their protobuf messages (content.proto, {@code CacheRecord}).
+ * Content values to and from their protobuf messages (content.proto).
  * Decoding parses every digest once: a message with a malformed one is refused with an {@link
  * IllegalArgumentException} naming it.
  */
@@ -54,7 +51,4 @@ public final class ContentMessages {
         Digest.parse(layer.getDiffId()));
   }
 
-  public static CachedOp fromProto(CacheRecord record) {
-    return new CachedOp(record.hasLayer() ? Optional.of(fromProto(record.getLayer())) : Optional.empty());
-  }
 }

@@ -1,5 +1,6 @@
 package dev.stagefarm.worker.config;
 
+import dev.stagefarm.worker.runtime.RunLimits;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -37,6 +38,8 @@ import java.util.Locale;
  *     {@code security.insecure} entitlement); false: such a RUN fails the stage
  * @param faultPause how long a slot stops claiming tasks after a stage failed on an
  *     infrastructure fault here (disk, S3, runtime), so the retry goes to a healthy worker
+ * @param runLimits memory, pids and CPU cgroup limits of every RUN ({@code run-memory},
+ *     {@code run-pids}, {@code run-cpus}); a RUN that hits one fails naming the setting
  */
 public record WorkerConfig(
     String kafka,
@@ -61,7 +64,8 @@ public record WorkerConfig(
     long addUrlMaxBytes,
     boolean createTopics,
     boolean allowInsecure,
-    Duration faultPause) {
+    Duration faultPause,
+    RunLimits runLimits) {
 
   public WorkerConfig {
     require(kafka, "kafka");
@@ -86,6 +90,9 @@ public record WorkerConfig(
     if (faultPause.isNegative()) {
       throw new ConfigException("fault-pause must not be negative");
     }
+    if (runLimits == null) {
+      runLimits = defaultRunLimits();
+    }
   }
 
   /** A config with every optional key at its default. */
@@ -93,43 +100,54 @@ public record WorkerConfig(
     return new WorkerConfig(kafka, s3Endpoint, accessKey, secretKey, "us-east-1", bucket, workDir, 1,
         defaultWorkerId(), dev.stagefarm.proto.Topics.WORKER_SHARE_GROUP, Duration.ofSeconds(5), Duration.ofSeconds(1),
         Duration.ofSeconds(30), 10L << 30, "host", "runc", null, 256 * 1024, 8L << 20, 2L << 30, true, false,
-        Duration.ofSeconds(10));
+        Duration.ofSeconds(10), defaultRunLimits());
+  }
+
+  /** 2 GiB of memory, 4096 processes, every core of this host. */
+  public static RunLimits defaultRunLimits() {
+    return new RunLimits(2L << 30, 4096, Runtime.getRuntime().availableProcessors());
+  }
+
+  public WorkerConfig withRunLimits(RunLimits limits) {
+    return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
+        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, limits);
   }
 
   public WorkerConfig withConcurrency(int n) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, n, workerId,
         shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits);
   }
 
   public WorkerConfig withWorkerId(String id) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency, id,
         shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits);
   }
 
   public WorkerConfig withSecretsDir(Path dir) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, dir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits);
   }
 
   public WorkerConfig withTimings(Duration heartbeat, Duration poll, Duration grace) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeat, poll, grace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits);
   }
 
   public WorkerConfig withAllowInsecure(boolean allow) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allow, faultPause);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allow, faultPause, runLimits);
   }
 
   public WorkerConfig withFaultPause(Duration pause) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, pause);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, pause, runLimits);
   }
 
   /** {@code <hostname>-<pid>}: unique per process, readable in logs. */

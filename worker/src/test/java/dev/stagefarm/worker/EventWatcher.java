@@ -55,7 +55,36 @@ public final class EventWatcher implements AutoCloseable {
         }
       }
     }
-    throw new AssertionError("no matching event within " + timeout + "; saw " + summary());
+    throw new AssertionError("no matching event within " + timeout + "; saw " + summary() + stageThreads());
+  }
+
+  /**
+   * The stacks of this JVM's stage threads (virtual, so only {@code jcmd Thread.dump_to_file}
+   * shows them): when a stage never reports, where it is stuck is the first thing to know.
+   */
+  private static String stageThreads() {
+    try {
+      java.nio.file.Path dump = java.nio.file.Files.createTempFile("stagefarm-threads-", ".txt");
+      java.nio.file.Files.delete(dump);
+      Process jcmd = new ProcessBuilder(
+          java.nio.file.Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+          Long.toString(ProcessHandle.current().pid()), "Thread.dump_to_file", "-format=text", dump.toString())
+          .redirectErrorStream(true).start();
+      jcmd.getInputStream().readAllBytes();
+      if (!jcmd.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) || !java.nio.file.Files.exists(dump)) {
+        return "\n(no thread dump)";
+      }
+      StringBuilder stages = new StringBuilder("\nstage threads:");
+      for (String block : java.nio.file.Files.readString(dump).split("\n\n")) {
+        if (block.contains("\"stage-")) {
+          stages.append("\n").append(block);
+        }
+      }
+      java.nio.file.Files.deleteIfExists(dump);
+      return stages.toString();
+    } catch (java.io.IOException | InterruptedException e) {
+      return "\n(no thread dump: " + e + ")";
+    }
   }
 
   /** Keeps polling for {@code duration}, collecting events (to prove something did NOT happen). */

@@ -7,6 +7,7 @@ import dev.stagefarm.oci.layer.LayerExtractor;
 import dev.stagefarm.oci.store.BlobStore;
 import dev.stagefarm.oci.store.Namespace;
 import dev.stagefarm.oci.store.S3Config;
+import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.program.ProgramCodec;
 import dev.stagefarm.program.StageProgram;
 import dev.stagefarm.proto.Topics;
@@ -21,6 +22,7 @@ import dev.stagefarm.testkit.KafkaFixture;
 import dev.stagefarm.testkit.S3Fixture;
 import dev.stagefarm.testkit.TempDirectories;
 import dev.stagefarm.worker.config.WorkerConfig;
+import dev.stagefarm.worker.kafka.FarmMacs;
 import dev.stagefarm.worker.kafka.FarmTopics;
 import java.io.IOException;
 import java.io.InputStream;
@@ -156,7 +158,8 @@ public final class StageHarness implements AutoCloseable {
 
   public void publish(StageTask task) {
     try {
-      producer.send(new ProducerRecord<>(Topics.TASKS, task.getBuildId(), task.toByteArray())).get();
+      producer.send(FarmMacs.sign(config.farmKeys(), FarmKeys.Purpose.TASK,
+          new ProducerRecord<>(Topics.TASKS, task.getBuildId(), task.toByteArray()))).get();
     } catch (Exception e) {
       throw new AssertionError("publishing the task failed", e);
     }

@@ -1,5 +1,6 @@
 package dev.stagefarm.worker.config;
 
+import dev.stagefarm.program.FarmKeys;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -54,7 +55,10 @@ public final class WorkerConfigLoader {
       new Key("allow-insecure", "false",
           "run RUN --security=insecure with all capabilities (BuildKit's security.insecure entitlement); false: it fails"),
       new Key("fault-pause", "10s",
-          "after a stage failed on an infrastructure fault here, a slot claims nothing for this long (the retry goes elsewhere)"));
+          "after a stage failed on an infrastructure fault here, a slot claims nothing for this long (the retry goes elsewhere)"),
+      new Key("farm-key-file", null,
+          "file with the farm key(s) shared with the coordinator only, one base64 key per line, the first signs"
+              + " (docs/security.md)"));
 
   private WorkerConfigLoader() {}
 
@@ -116,7 +120,21 @@ public final class WorkerConfigLoader {
         parseSize("add-url-max-size", v.get("add-url-max-size")),
         Boolean.parseBoolean(v.get("create-topics")),
         parseBoolean("allow-insecure", v.get("allow-insecure")),
-        parseDuration("fault-pause", v.get("fault-pause")));
+        parseDuration("fault-pause", v.get("fault-pause")),
+        farmKeys(v.get("farm-key-file")));
+  }
+
+  private static FarmKeys farmKeys(String file) {
+    if (file == null || file.isBlank()) {
+      return null; // the config names the missing key, after the connection keys
+    }
+    try {
+      return FarmKeys.load(Path.of(file));
+    } catch (IOException e) {
+      throw new ConfigException("cannot read farm-key-file " + file + ": " + e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage(), e);
+    }
   }
 
   private static Map<String, String> readYaml(Path file) {

@@ -49,6 +49,12 @@ import org.apache.kafka.common.serialization.StringSerializer;
 public final class StageHarness implements AutoCloseable {
   public static final String SECRET_ID = "token";
   public static final String SECRET_VALUE = "s3cr3t-value-7f3a";
+  /**
+   * The farm key of the worker tests: one for every worker and publisher on the shared test broker,
+   * also in child JVMs ({@link WorkerMain}), as one farm's parts share theirs.
+   */
+  public static final FarmKeys FARM_KEYS =
+      FarmKeys.of(List.of("stagefarm-worker-tests-farm-key!".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
 
   public final String kafka;
   public final S3Config s3;
@@ -84,7 +90,8 @@ public final class StageHarness implements AutoCloseable {
         .withConcurrency(concurrency)
         .withWorkerId("exec-worker")
         .withSecretsDir(secrets)
-        .withTimings(Duration.ofMillis(500), Duration.ofMillis(500), Duration.ofSeconds(5)));
+        .withTimings(Duration.ofMillis(500), Duration.ofMillis(500), Duration.ofSeconds(5))
+        .withFarmKeys(FARM_KEYS));
     watcher = new EventWatcher(kafka);
     producer = new KafkaProducer<>(Map.of("bootstrap.servers", kafka), new StringSerializer(), new ByteArraySerializer());
     if (startWorker) {

@@ -11,12 +11,11 @@ import dev.stagefarm.proto.v1.StageTask;
 import dev.stagefarm.testkit.KafkaFixture;
 import dev.stagefarm.worker.ChildJvm;
 import dev.stagefarm.worker.EventWatcher;
+import dev.stagefarm.worker.StageHarness;
 import dev.stagefarm.worker.StageFailedException;
 import dev.stagefarm.worker.StageFailure;
 import dev.stagefarm.worker.StageRunner;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -34,7 +33,7 @@ import org.junit.jupiter.api.Test;
  */
 class TaskLoopTest {
   /** The farm key of these tests' workers (also of the child JVM's, {@link WorkerProcessMain}). */
-  static final FarmKeys FARM_KEYS = FarmKeys.of(List.of("task-loop-test-farm-key-32-bytes!".getBytes(StandardCharsets.UTF_8)));
+  static final FarmKeys FARM_KEYS = StageHarness.FARM_KEYS;
   private static String bootstrap;
 
   @BeforeAll

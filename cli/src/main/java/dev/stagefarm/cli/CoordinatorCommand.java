@@ -8,9 +8,11 @@ import dev.stagefarm.coordinator.store.StoreImageExporter;
 import dev.stagefarm.oci.registry.RegistryClient;
 import dev.stagefarm.oci.store.BlobStore;
 import dev.stagefarm.oci.store.S3Config;
+import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.worker.kafka.FarmTopics;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -52,12 +54,27 @@ public final class CoordinatorCommand implements Callable<Integer> {
   @Option(names = "--create-topics", defaultValue = "true", negatable = true, description = "Create the topics if missing.")
   boolean createTopics;
 
+  @Option(names = "--farm-key-file", defaultValue = "${env:STAGEFARM_FARM_KEY_FILE}", paramLabel = "FILE",
+      description = "The farm key(s) shared with the workers only, one base64 key per line, the first signs"
+          + " (docs/security.md). Also STAGEFARM_FARM_KEY_FILE.")
+  Path farmKeyFile;
+
   @Mixin FarmFlags farmFlags;
 
   @Override
   public Integer call() throws Exception {
     if (s3AccessKey == null || s3SecretKey == null) {
       throw new UserError("S3 credentials missing: --s3-access-key/--s3-secret-key or STAGEFARM_S3_ACCESS_KEY/STAGEFARM_S3_SECRET_KEY");
+    }
+    if (farmKeyFile == null) {
+      throw new UserError("farm key missing: --farm-key-file or STAGEFARM_FARM_KEY_FILE (the workers' farm-key-file;"
+          + " see docs/security.md)");
+    }
+    FarmKeys farmKeys;
+    try {
+      farmKeys = FarmKeys.load(farmKeyFile);
+    } catch (java.io.IOException | IllegalArgumentException e) {
+      throw new UserError("cannot use the farm key file " + farmKeyFile + ": " + e.getMessage());
     }
     if (createTopics) {
       FarmTopics.ensure(kafka, FarmTopics.Layout.singleBroker());
@@ -71,7 +88,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
                 kafka,
                 "stagefarm-coordinator",
                 new BuildCoordinator.Settings(
-                    new Scheduler.Settings(Duration.ofSeconds(leaseSeconds), maxAttempts), Duration.ofSeconds(1))),
+                    new Scheduler.Settings(Duration.ofSeconds(leaseSeconds), maxAttempts), Duration.ofSeconds(1)),
+                farmKeys),
             store,
             registry,
             new StoreImageExporter(store),

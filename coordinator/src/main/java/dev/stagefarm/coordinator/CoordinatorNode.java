@@ -16,6 +16,7 @@ import dev.stagefarm.coordinator.store.StoredImageAssembler;
 import dev.stagefarm.oci.registry.BaseImageFetcher;
 import dev.stagefarm.oci.registry.RegistryClient;
 import dev.stagefarm.oci.store.BlobStore;
+import dev.stagefarm.program.FarmKeys;
 import io.grpc.ServerBuilder;
 import java.io.IOException;
 import java.time.Clock;
@@ -32,8 +33,11 @@ public final class CoordinatorNode implements AutoCloseable {
 
   /**
    * @param eventGroup the consumer group of this coordinator on the event topic
+   * @param farmKeys the keys shared with the workers only: tasks are signed with them, events and
+   *     cache records are trusted only when they verify (docs/security.md, "Farm parts")
    */
-  public record Options(String kafkaBootstrap, String eventGroup, BuildCoordinator.Settings settings) {}
+  public record Options(String kafkaBootstrap, String eventGroup, BuildCoordinator.Settings settings,
+      FarmKeys farmKeys) {}
 
   private final KafkaTaskQueue tasks;
   private final KafkaBuildJournal journal;
@@ -61,7 +65,7 @@ public final class CoordinatorNode implements AutoCloseable {
       ImageExporter exporter,
       ServerBuilder<?> serverBuilder)
       throws IOException {
-    KafkaTaskQueue tasks = new KafkaTaskQueue(options.kafkaBootstrap());
+    KafkaTaskQueue tasks = new KafkaTaskQueue(options.kafkaBootstrap(), options.farmKeys());
     KafkaBuildJournal journal = new KafkaBuildJournal(options.kafkaBootstrap());
     S3ContentStore content = new S3ContentStore(store);
     BuildCoordinator coordinator =
@@ -72,7 +76,7 @@ public final class CoordinatorNode implements AutoCloseable {
             journal,
             new DockerfilePlanner(
                 content,
-                new S3CacheRecords(store),
+                new S3CacheRecords(store, options.farmKeys()),
                 new RegistryBaseImages(new BaseImageFetcher(registry, store), store)),
             new StoredImageAssembler(store, new RegistryImagePusher(registry, store)));
     int resumed = coordinator.resumeFromJournal();
@@ -80,10 +84,15 @@ public final class CoordinatorNode implements AutoCloseable {
       log.info("resumed {} build(s) after a restart", resumed);
     }
     KafkaEventStream events =
-        new KafkaEventStream(options.kafkaBootstrap(), options.eventGroup(), coordinator::onEvent).start();
+        new KafkaEventStream(options.kafkaBootstrap(), options.eventGroup(), options.farmKeys(), coordinator::onEvent).start();
     CoordinatorServer server =
         new CoordinatorServer(serverBuilder, new BuildServiceImpl(coordinator, content, exporter)).start();
     return new CoordinatorNode(tasks, journal, coordinator, events, server);
+  }
+
+  /** Events ignored so far for a missing or invalid farm MAC. */
+  public long unauthenticatedEvents() {
+    return events.unauthenticatedEvents();
   }
 
   public BuildCoordinator coordinator() {

@@ -57,10 +57,10 @@ public final class Worker implements AutoCloseable {
       }
       ContentStore content = new S3ContentStore(store);
       LayerCache layers = new LayerCache(workDir.layers(), config.layerCacheBytes(), content);
-      StageRunner executor = StageExecutors.create(config, workDir, content, new S3CacheRecords(store), layers,
+      StageRunner executor = StageExecutors.create(config, workDir, content, new S3CacheRecords(store, config.farmKeys()), layers,
           nofileHardLimit());
       TaskSlot.Settings settings = new TaskSlot.Settings(config.kafka(), config.shareGroup(), config.workerId(),
-          config.pollTimeout(), config.shutdownGrace(), Duration.ofSeconds(30), config.faultPause());
+          config.pollTimeout(), config.shutdownGrace(), Duration.ofSeconds(30), config.faultPause(), config.farmKeys());
       loop = new TaskLoop(settings, config.concurrency(), config.heartbeatInterval(), executor).start();
       log.info("worker {} started: {} slot(s), work dir {}", config.workerId(), config.concurrency(), config.workDir());
       return this;

@@ -7,6 +7,7 @@ import dev.stagefarm.oci.layer.LayerExtractor;
 import dev.stagefarm.oci.store.BlobStore;
 import dev.stagefarm.oci.store.Namespace;
 import dev.stagefarm.oci.store.S3Config;
+import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.program.ProgramCodec;
 import dev.stagefarm.program.StageProgram;
 import dev.stagefarm.proto.Topics;
@@ -21,6 +22,7 @@ import dev.stagefarm.testkit.KafkaFixture;
 import dev.stagefarm.testkit.S3Fixture;
 import dev.stagefarm.testkit.TempDirectories;
 import dev.stagefarm.worker.config.WorkerConfig;
+import dev.stagefarm.worker.kafka.FarmMacs;
 import dev.stagefarm.worker.kafka.FarmTopics;
 import java.io.IOException;
 import java.io.InputStream;
@@ -47,6 +49,12 @@ import org.apache.kafka.common.serialization.StringSerializer;
 public final class StageHarness implements AutoCloseable {
   public static final String SECRET_ID = "token";
   public static final String SECRET_VALUE = "s3cr3t-value-7f3a";
+  /**
+   * The farm key of the worker tests: one for every worker and publisher on the shared test broker,
+   * also in child JVMs ({@link WorkerMain}), as one farm's parts share theirs.
+   */
+  public static final FarmKeys FARM_KEYS =
+      FarmKeys.of(List.of("stagefarm-worker-tests-farm-key!".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
 
   public final String kafka;
   public final S3Config s3;
@@ -82,7 +90,8 @@ public final class StageHarness implements AutoCloseable {
         .withConcurrency(concurrency)
         .withWorkerId("exec-worker")
         .withSecretsDir(secrets)
-        .withTimings(Duration.ofMillis(500), Duration.ofMillis(500), Duration.ofSeconds(5)));
+        .withTimings(Duration.ofMillis(500), Duration.ofMillis(500), Duration.ofSeconds(5))
+        .withFarmKeys(FARM_KEYS));
     watcher = new EventWatcher(kafka);
     producer = new KafkaProducer<>(Map.of("bootstrap.servers", kafka), new StringSerializer(), new ByteArraySerializer());
     if (startWorker) {
@@ -156,7 +165,8 @@ public final class StageHarness implements AutoCloseable {
 
   public void publish(StageTask task) {
     try {
-      producer.send(new ProducerRecord<>(Topics.TASKS, task.getBuildId(), task.toByteArray())).get();
+      producer.send(FarmMacs.sign(config.farmKeys(), FarmKeys.Purpose.TASK,
+          new ProducerRecord<>(Topics.TASKS, task.getBuildId(), task.toByteArray()))).get();
     } catch (Exception e) {
       throw new AssertionError("publishing the task failed", e);
     }

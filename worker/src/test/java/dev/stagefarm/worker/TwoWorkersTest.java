@@ -25,7 +25,8 @@ class TwoWorkersTest {
     WorkerConfig config = WorkerConfig.of(farm.kafka, farm.s3.endpoint(), farm.s3.accessKey(), farm.s3.secretKey(),
             farm.s3.bucket(), farm.workDir.resolve("second-work"))
         .withWorkerId("second-worker")
-        .withTimings(Duration.ofMillis(500), Duration.ofMillis(500), Duration.ofSeconds(5));
+        .withTimings(Duration.ofMillis(500), Duration.ofMillis(500), Duration.ofSeconds(5))
+        .withFarmKeys(StageHarness.FARM_KEYS);
     second = new Worker(config).start();
   }
 

@@ -73,7 +73,7 @@ class WorkerKillTest {
     assertThat(runcList(childWork)).isNotEmpty();
     assertThat(mountsUnder(childWork)).isNotEmpty();
     WorkerConfig restart = WorkerConfig.of(farm.kafka, farm.s3.endpoint(), farm.s3.accessKey(), farm.s3.secretKey(),
-        farm.s3.bucket(), childWork).withWorkerId("doomed-restarted");
+        farm.s3.bucket(), childWork).withWorkerId("doomed-restarted").withFarmKeys(StageHarness.FARM_KEYS);
     new Worker(restart).start().close();
     assertThat(runcList(childWork)).isEmpty();
     assertThat(mountsUnder(childWork)).isEmpty();

@@ -13,7 +13,8 @@ public final class WorkerMain {
     WorkerConfig config = WorkerConfig.of(args[0], args[1], args[2], args[3], args[4], Path.of(args[5]))
         .withWorkerId(args[6])
         .withSecretsDir(Path.of(args[7]))
-        .withTimings(Duration.ofMillis(500), Duration.ofMillis(500), Duration.ofSeconds(5));
+        .withTimings(Duration.ofMillis(500), Duration.ofMillis(500), Duration.ofSeconds(5))
+        .withFarmKeys(StageHarness.FARM_KEYS);
     new Worker(config).start();
     System.out.println("READY");
     Thread.sleep(Long.MAX_VALUE);

@@ -9,6 +9,7 @@ import dev.stagefarm.oci.registry.RegistryClient;
 import dev.stagefarm.oci.registry.RegistrySettings;
 import dev.stagefarm.oci.store.BlobStore;
 import dev.stagefarm.oci.store.S3Config;
+import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.worker.config.WorkerConfig;
 import dev.stagefarm.worker.kafka.FarmTopics;
 import io.grpc.Channel;
@@ -45,6 +46,8 @@ public final class EmbeddedFarm implements Farm {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(EmbeddedFarm.class);
 
   public static final String BUCKET = "stagefarm";
+  /** The farm key file under the farm home, created on first start (owner-only). */
+  public static final String FARM_KEY_FILE = "farm.key";
   /** {@link Options#grpcPort()} value: no network listener, the in-process transport only. */
   public static final int IN_PROCESS = -1;
 
@@ -70,6 +73,7 @@ public final class EmbeddedFarm implements Farm {
   private final String kafkaBootstrap;
   private final String s3Endpoint;
   private final CoordinatorNode coordinator;
+  private final FarmKeys farmKeys;
 
   private EmbeddedFarm(
       Deque<AutoCloseable> resources,
@@ -77,7 +81,9 @@ public final class EmbeddedFarm implements Farm {
       String endpoint,
       String kafkaBootstrap,
       String s3Endpoint,
-      CoordinatorNode coordinator) {
+      CoordinatorNode coordinator,
+      FarmKeys farmKeys) {
+    this.farmKeys = farmKeys;
     this.resources = resources;
     this.channel = channel;
     this.endpoint = endpoint;
@@ -120,6 +126,8 @@ public final class EmbeddedFarm implements Farm {
       RegistryClient registry = new RegistryClient(options.registry());
       resources.push(registry);
 
+      // one key per farm home, like its S3 data: cache records written by an earlier run verify
+      FarmKeys farmKeys = FarmKeys.loadOrCreate(options.home().resolve(FARM_KEY_FILE));
       String name = "stagefarm-" + UUID.randomUUID();
       ServerBuilder<?> server =
           options.grpcPort() == IN_PROCESS
@@ -128,7 +136,8 @@ public final class EmbeddedFarm implements Farm {
               : NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), options.grpcPort()));
       CoordinatorNode node =
           CoordinatorNode.start(
-              new CoordinatorNode.Options(kafka.bootstrapServers(), "stagefarm-coordinator", options.coordinator()),
+              new CoordinatorNode.Options(kafka.bootstrapServers(), "stagefarm-coordinator", options.coordinator(),
+                  farmKeys),
               store,
               registry,
               new StoreImageExporter(store),
@@ -146,7 +155,8 @@ public final class EmbeddedFarm implements Farm {
                     s3.secretKey(),
                     BUCKET,
                     options.home().resolve("workers").resolve("worker-" + i))
-                .withWorkerId("worker-" + i);
+                .withWorkerId("worker-" + i)
+                .withFarmKeys(farmKeys);
         workers.add(
             CompletableFuture.supplyAsync(
                 () -> {
@@ -179,7 +189,8 @@ public final class EmbeddedFarm implements Farm {
                   .maxInboundMessageSize(64 << 20)
                   .build();
       String endpoint = inProcess ? "embedded" : "127.0.0.1:" + node.port();
-      return new EmbeddedFarm(resources, channel, endpoint, kafka.bootstrapServers(), s3.endpoint(), node);
+      return new EmbeddedFarm(resources, channel, endpoint, kafka.bootstrapServers(), s3.endpoint(), node,
+          farmKeys);
     } catch (Exception | Error e) {
       closeAll(resources);
       throw e;
@@ -202,6 +213,11 @@ public final class EmbeddedFarm implements Farm {
 
   public String s3Endpoint() {
     return s3Endpoint;
+  }
+
+  /** The keys this farm's parts share (tests that start another coordinator on the same farm). */
+  public FarmKeys farmKeys() {
+    return farmKeys;
   }
 
   public CoordinatorNode coordinator() {

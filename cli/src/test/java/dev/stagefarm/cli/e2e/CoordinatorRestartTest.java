@@ -91,7 +91,8 @@ class CoordinatorRestartTest {
         new CoordinatorNode.Options(
             farm.kafkaBootstrap(),
             GROUP,
-            new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(20), 3), Duration.ofMillis(500))),
+            new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(20), 3), Duration.ofMillis(500)),
+            farm.farmKeys()),
         store,
         registry,
         new StoreImageExporter(store),

@@ -3,11 +3,13 @@ package dev.stagefarm.coordinator.kafka;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.stagefarm.coordinator.WorkerEvent;
 import dev.stagefarm.coordinator.wire.EventMessages;
+import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.StageEvent;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -15,14 +17,25 @@ import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Reads worker events from {@link Topics#EVENTS} on its own thread and hands them on. */
+/**
+ * Reads worker events from {@link Topics#EVENTS} on its own thread and hands them on. An event
+ * without a valid farm MAC is ignored: anyone who can write to the topic could otherwise complete
+ * a running stage with an image of their choosing. Ignored events are counted and logged at WARN,
+ * at most once per {@link #WARN_INTERVAL_MS} (a flood must not flood the log too).
+ */
 public final class KafkaEventStream implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KafkaEventStream.class);
   private final KafkaConsumer<String, byte[]> consumer;
   private final Thread thread;
+  static final long WARN_INTERVAL_MS = 10_000;
   private volatile boolean running = true;
+  private final FarmKeys keys;
+  private final AtomicLong unauthenticated = new AtomicLong();
+  private long unauthenticatedAtLastWarn;
+  private long lastWarnMs = Long.MIN_VALUE;
 
-  public KafkaEventStream(String bootstrapServers, String groupId, Consumer<WorkerEvent> handler) {
+  public KafkaEventStream(String bootstrapServers, String groupId, FarmKeys keys, Consumer<WorkerEvent> handler) {
+    this.keys = keys;
     this.consumer = KafkaClients.consumer(bootstrapServers, groupId, "stagefarm-coordinator-events");
     this.thread = Thread.ofPlatform().daemon().name("stagefarm-events").unstarted(() -> loop(handler));
   }
@@ -37,6 +50,10 @@ public final class KafkaEventStream implements AutoCloseable {
       consumer.subscribe(List.of(Topics.EVENTS));
       while (running) {
         for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+          if (!FarmMacs.verify(keys, FarmKeys.Purpose.EVENT, record)) {
+            ignoreUnauthenticated(record);
+            continue;
+          }
           Optional<WorkerEvent> event;
           try {
             event = EventMessages.fromProto(StageEvent.parseFrom(record.value()));
@@ -58,6 +75,23 @@ public final class KafkaEventStream implements AutoCloseable {
       // closing
     } finally {
       consumer.close(Duration.ofSeconds(2));
+    }
+  }
+
+  /** How many events were ignored for a missing or invalid farm MAC since this stream started. */
+  public long unauthenticatedEvents() {
+    return unauthenticated.get();
+  }
+
+  private void ignoreUnauthenticated(ConsumerRecord<String, byte[]> record) {
+    long count = unauthenticated.incrementAndGet();
+    long now = System.currentTimeMillis();
+    if (lastWarnMs == Long.MIN_VALUE || now - lastWarnMs >= WARN_INTERVAL_MS) {
+      log.warn("ignoring an event without a valid farm MAC at {}-{}@{} (key {}): not from a worker of this farm, or"
+              + " the farm keys differ; {} such event(s) since the last warning, {} in all",
+          record.topic(), record.partition(), record.offset(), record.key(), count - unauthenticatedAtLastWarn, count);
+      lastWarnMs = now;
+      unauthenticatedAtLastWarn = count;
     }
   }
 

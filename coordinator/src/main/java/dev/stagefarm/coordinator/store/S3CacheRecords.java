@@ -6,6 +6,7 @@ import dev.stagefarm.coordinator.wire.ContentMessages;
 import dev.stagefarm.oci.store.BlobStore;
 import dev.stagefarm.program.CacheKey;
 import dev.stagefarm.program.CacheRecordCodec;
+import dev.stagefarm.program.FarmKeys;
 import java.io.IOException;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -18,9 +19,12 @@ import org.slf4j.LoggerFactory;
 public final class S3CacheRecords implements CacheRecords {
   private static final Logger log = LoggerFactory.getLogger(S3CacheRecords.class);
   private final BlobStore store;
+  private final FarmKeys keys;
 
-  public S3CacheRecords(BlobStore store) {
+  /** @param keys the farm's keys: a record is used only when one of them verifies its MAC */
+  public S3CacheRecords(BlobStore store, FarmKeys keys) {
     this.store = store;
+    this.keys = keys;
   }
 
   @Override
@@ -30,7 +34,7 @@ public final class S3CacheRecords implements CacheRecords {
       return Optional.empty();
     }
     try {
-      return Optional.of(new CachedOp(CacheRecordCodec.decode(key, bytes.get()).map(ContentMessages::fromProto)));
+      return Optional.of(new CachedOp(CacheRecordCodec.decode(key, bytes.get(), keys).map(ContentMessages::fromProto)));
     } catch (IllegalArgumentException e) {
       // a record we cannot use is a miss: the op runs again and its worker rewrites the record
       log.warn("ignoring the cache record {}: {}", key, e.getMessage());

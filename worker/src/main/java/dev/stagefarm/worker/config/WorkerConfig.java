@@ -4,6 +4,7 @@ import dev.stagefarm.worker.runtime.RunLimits;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import dev.stagefarm.program.FarmKeys;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -40,6 +41,8 @@ import java.util.Locale;
  *     infrastructure fault here (disk, S3, runtime), so the retry goes to a healthy worker
  * @param runLimits memory, pids and CPU cgroup limits of every RUN ({@code run-memory},
  *     {@code run-pids}, {@code run-cpus}); a RUN that hits one fails naming the setting
+ * @param farmKeys the farm's keys (held by the coordinator and the workers only): tasks and cache
+ *     records without their MAC are refused, events and cache records written here carry it
  */
 public record WorkerConfig(
     String kafka,
@@ -65,7 +68,8 @@ public record WorkerConfig(
     boolean createTopics,
     boolean allowInsecure,
     Duration faultPause,
-    RunLimits runLimits) {
+    RunLimits runLimits,
+    FarmKeys farmKeys) {
 
   public WorkerConfig {
     require(kafka, "kafka");
@@ -93,6 +97,9 @@ public record WorkerConfig(
     if (runLimits == null) {
       runLimits = defaultRunLimits();
     }
+    if (farmKeys == null) {
+      require(null, "farm-key-file");
+    }
   }
 
   /** A config with every optional key at its default. */
@@ -100,7 +107,7 @@ public record WorkerConfig(
     return new WorkerConfig(kafka, s3Endpoint, accessKey, secretKey, "us-east-1", bucket, workDir, 1,
         defaultWorkerId(), dev.stagefarm.proto.Topics.WORKER_SHARE_GROUP, Duration.ofSeconds(5), Duration.ofSeconds(1),
         Duration.ofSeconds(30), 10L << 30, "host", "runc", null, 256 * 1024, 8L << 20, 2L << 30, true, false,
-        Duration.ofSeconds(10), defaultRunLimits());
+        Duration.ofSeconds(10), defaultRunLimits(), FarmKeys.generate());
   }
 
   /** 2 GiB of memory, 4096 processes, every core of this host. */
@@ -111,43 +118,50 @@ public record WorkerConfig(
   public WorkerConfig withRunLimits(RunLimits limits) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, limits);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, limits, farmKeys);
   }
 
   public WorkerConfig withConcurrency(int n) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, n, workerId,
         shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, farmKeys);
   }
 
   public WorkerConfig withWorkerId(String id) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency, id,
         shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, farmKeys);
   }
 
   public WorkerConfig withSecretsDir(Path dir) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, dir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, farmKeys);
   }
 
   public WorkerConfig withTimings(Duration heartbeat, Duration poll, Duration grace) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeat, poll, grace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, farmKeys);
   }
 
   public WorkerConfig withAllowInsecure(boolean allow) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allow, faultPause, runLimits);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allow, faultPause, runLimits, farmKeys);
   }
 
   public WorkerConfig withFaultPause(Duration pause) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, pause, runLimits);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, pause, runLimits, farmKeys);
+  }
+
+  /** The same config with the farm's keys (an embedded farm's, or a test's that signs its own tasks). */
+  public WorkerConfig withFarmKeys(FarmKeys keys) {
+    return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
+        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, keys);
   }
 
   /** {@code <hostname>-<pid>}: unique per process, readable in logs. */

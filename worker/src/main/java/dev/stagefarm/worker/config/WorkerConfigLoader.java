@@ -1,5 +1,6 @@
 package dev.stagefarm.worker.config;
 
+import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.worker.runtime.RunLimits;
 import java.io.IOException;
 import java.io.Reader;
@@ -58,7 +59,10 @@ public final class WorkerConfigLoader {
           "after a stage failed on an infrastructure fault here, a slot claims nothing for this long (the retry goes elsewhere)"),
       new Key("run-memory", "2GiB", "memory limit of each RUN (cgroup, swap not added); a RUN over it is killed, naming the limit"),
       new Key("run-pids", "4096", "the most processes and threads one RUN may have at once; 0 = no limit"),
-      new Key("run-cpus", "<host cores>", "CPU time of each RUN in cores (e.g. 1.5); 0 = no limit"));
+      new Key("run-cpus", "<host cores>", "CPU time of each RUN in cores (e.g. 1.5); 0 = no limit"),
+      new Key("farm-key-file", null,
+          "file with the farm key(s) shared with the coordinator only, one base64 key per line, the first signs"
+              + " (docs/security.md)"));
 
   private WorkerConfigLoader() {}
 
@@ -121,7 +125,8 @@ public final class WorkerConfigLoader {
         Boolean.parseBoolean(v.get("create-topics")),
         parseBoolean("allow-insecure", v.get("allow-insecure")),
         parseDuration("fault-pause", v.get("fault-pause")),
-        runLimits(v));
+        runLimits(v),
+        farmKeys(v.get("farm-key-file")));
   }
 
   private static RunLimits runLimits(Map<String, String> v) {
@@ -142,6 +147,19 @@ public final class WorkerConfigLoader {
       throw new ConfigException("run-memory: at least 6MiB (or 0 for no limit), got '" + v.get("run-memory") + "'");
     }
     return new RunLimits(memory, pids, cores);
+  }
+
+  private static FarmKeys farmKeys(String file) {
+    if (file == null || file.isBlank()) {
+      return null; // the config names the missing key, after the connection keys
+    }
+    try {
+      return FarmKeys.load(Path.of(file));
+    } catch (IOException e) {
+      throw new ConfigException("cannot read farm-key-file " + file + ": " + e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage(), e);
+    }
   }
 
   private static Map<String, String> readYaml(Path file) {

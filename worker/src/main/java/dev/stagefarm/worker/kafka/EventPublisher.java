@@ -1,5 +1,6 @@
 package dev.stagefarm.worker.kafka;
 
+import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.StageEvent;
 import java.time.Duration;
@@ -17,13 +18,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Publishes {@link StageEvent}s on {@link Topics#EVENTS}, keyed by build id so one build's events
- * stay in order. Thread-safe (the Kafka producer is).
+ * stay in order, each with the farm key's MAC in its headers (the coordinator ignores events
+ * without it). Thread-safe (the Kafka producer is).
  */
 public final class EventPublisher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EventPublisher.class);
   private final KafkaProducer<String, byte[]> producer;
+  private final FarmKeys keys;
 
-  public EventPublisher(String bootstrapServers, String clientId) {
+  public EventPublisher(String bootstrapServers, String clientId, FarmKeys keys) {
+    this.keys = keys;
     Properties props = new Properties();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
@@ -63,8 +67,9 @@ public final class EventPublisher implements AutoCloseable {
     }
   }
 
-  private static ProducerRecord<String, byte[]> record(StageEvent event) {
-    return new ProducerRecord<>(Topics.EVENTS, event.getBuildId(), event.toByteArray());
+  private ProducerRecord<String, byte[]> record(StageEvent event) {
+    return FarmMacs.sign(keys, FarmKeys.Purpose.EVENT,
+        new ProducerRecord<>(Topics.EVENTS, event.getBuildId(), event.toByteArray()));
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.stagefarm.worker.kafka;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.ImageState;
 import dev.stagefarm.proto.v1.StageTask;
@@ -54,7 +55,8 @@ public final class TaskSlot implements Runnable {
       Duration pollTimeout,
       Duration shutdownGrace,
       Duration outcomeTimeout,
-      Duration faultPause) {}
+      Duration faultPause,
+      FarmKeys farmKeys) {}
 
   private final String name;
   private final Settings settings;
@@ -198,6 +200,15 @@ public final class TaskSlot implements Runnable {
     if (current != null || stopping) {
       // record_limit should prevent this; give it back untouched for another consumer
       c.acknowledge(record, AcknowledgeType.RELEASE);
+      return true;
+    }
+    if (!FarmMacs.verify(settings.farmKeys(), FarmKeys.Purpose.TASK, record)) {
+      // anyone who can write to the topic could otherwise make this worker run anything and write
+      // any cache record: only the coordinator holds the key; REJECT so no worker ever runs it
+      log.error("rejecting a task record at {}-{}@{} without a valid farm MAC (key id {}): not published by the"
+              + " coordinator of this farm, or the farm keys differ", record.topic(), record.partition(), record.offset(),
+          FarmMacs.keyId(record));
+      c.acknowledge(record, AcknowledgeType.REJECT);
       return true;
     }
     StageTask task;

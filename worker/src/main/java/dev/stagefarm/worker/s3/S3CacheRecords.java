@@ -3,6 +3,7 @@ package dev.stagefarm.worker.s3;
 import dev.stagefarm.oci.store.BlobStore;
 import dev.stagefarm.program.CacheKey;
 import dev.stagefarm.program.CacheRecordCodec;
+import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.worker.store.CacheRecords;
 import dev.stagefarm.worker.store.CachedOp;
 import dev.stagefarm.worker.wire.WireLayers;
@@ -16,9 +17,12 @@ public final class S3CacheRecords implements CacheRecords {
   private static final Logger log = LoggerFactory.getLogger(S3CacheRecords.class);
 
   private final BlobStore store;
+  private final FarmKeys keys;
 
-  public S3CacheRecords(BlobStore store) {
+  /** @param keys the farm's keys: records are signed with the first, and read only when one verifies them */
+  public S3CacheRecords(BlobStore store, FarmKeys keys) {
     this.store = store;
+    this.keys = keys;
   }
 
   @Override
@@ -28,7 +32,7 @@ public final class S3CacheRecords implements CacheRecords {
       return Optional.empty();
     }
     try {
-      return Optional.of(CacheRecordCodec.decode(key, bytes.get()).map(layer -> CachedOp.of(WireLayers.fromProto(layer)))
+      return Optional.of(CacheRecordCodec.decode(key, bytes.get(), keys).map(layer -> CachedOp.of(WireLayers.fromProto(layer)))
           .orElse(CachedOp.NO_LAYER));
     } catch (IllegalArgumentException e) {
       // a record we cannot use is a miss: executing the op again is always correct
@@ -40,6 +44,6 @@ public final class S3CacheRecords implements CacheRecords {
   @Override
   public void put(CacheKey key, CachedOp result) throws IOException {
     store.putRecord(key.hex(),
-        CacheRecordCodec.encode(key, result.layer().map(WireLayers::toProto), System.currentTimeMillis()));
+        CacheRecordCodec.encode(key, result.layer().map(WireLayers::toProto), System.currentTimeMillis(), keys));
   }
 }

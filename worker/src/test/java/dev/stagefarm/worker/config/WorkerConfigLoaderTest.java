@@ -7,12 +7,20 @@ import dev.stagefarm.worker.runtime.RunLimits;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class WorkerConfigLoaderTest {
   @TempDir Path dir;
+
+  /** A farm key file, as a deployment mounts one. */
+  private Path keyFile() throws Exception {
+    Path file = dir.resolve("farm.key");
+    Files.writeString(file, Base64.getEncoder().encodeToString(new byte[32]) + "\n");
+    return file;
+  }
 
   @Test
   void flagsBeatEnvironmentBeatsYamlBeatsDefaults() throws Exception {
@@ -24,7 +32,8 @@ class WorkerConfigLoaderTest {
         concurrency: 3
         heartbeat-interval: 2s
         layer-cache-size: 512MiB
-        """);
+        farm-key-file: %s
+        """.formatted(keyFile()));
     WorkerConfig config = WorkerConfigLoader.load(yaml,
         Map.of("STAGEFARM_KAFKA", "env:9092", "STAGEFARM_CONCURRENCY", "5"),
         Map.of("concurrency", "7"));
@@ -54,8 +63,9 @@ class WorkerConfigLoaderTest {
   }
 
   @Test
-  void runLimitsDefaultTo2GiB4096PidsAndEveryCoreAndAreOverridable() {
-    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b");
+  void runLimitsDefaultTo2GiB4096PidsAndEveryCoreAndAreOverridable() throws Exception {
+    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b", "farm-key-file",
+        keyFile().toString());
     assertThat(WorkerConfigLoader.load(null, Map.of(), base).runLimits())
         .isEqualTo(new RunLimits(2L << 30, 4096, Runtime.getRuntime().availableProcessors()));
     Map<String, String> flags = with(with(with(base, "run-memory", "256MiB"), "run-pids", "64"), "run-cpus", "1.5");
@@ -70,8 +80,25 @@ class WorkerConfigLoaderTest {
   }
 
   @Test
-  void allowInsecureIsOffByDefaultAndStrict() {
+  void aFarmKeyFileIsRequiredAndMustHoldAUsableKey() throws Exception {
     Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b");
+    assertThatThrownBy(() -> WorkerConfigLoader.load(null, Map.of(), base))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("farm-key-file is required")
+        .hasMessageContaining("STAGEFARM_FARM_KEY_FILE");
+    Path shortKey = dir.resolve("short.key");
+    Files.writeString(shortKey, Base64.getEncoder().encodeToString(new byte[8]));
+    assertThatThrownBy(() -> WorkerConfigLoader.load(null, Map.of(), with(base, "farm-key-file", shortKey.toString())))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("short.key line 1");
+    assertThatThrownBy(() -> WorkerConfigLoader.load(null, Map.of(), with(base, "farm-key-file", "/nonexistent/farm.key")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("cannot read farm-key-file /nonexistent/farm.key");
+    assertThat(WorkerConfigLoader.load(null, Map.of(), with(base, "farm-key-file", keyFile().toString())).farmKeys())
+        .isNotNull();
+  }
+
+  @Test
+  void allowInsecureIsOffByDefaultAndStrict() throws Exception {
+    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b", "farm-key-file",
+        keyFile().toString());
     assertThat(WorkerConfigLoader.load(null, Map.of(), base).allowInsecure()).isFalse();
     assertThat(WorkerConfigLoader.load(null, Map.of("STAGEFARM_ALLOW_INSECURE", "true"), base).allowInsecure()).isTrue();
     assertThatThrownBy(() -> WorkerConfigLoader.load(null, Map.of(), with(base, "allow-insecure", "yes please")))

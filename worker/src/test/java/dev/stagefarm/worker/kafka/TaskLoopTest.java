@@ -3,6 +3,7 @@ package dev.stagefarm.worker.kafka;
 import static dev.stagefarm.worker.EventWatcher.of;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.StageEvent;
 import dev.stagefarm.proto.v1.StageEvent.KindCase;
@@ -10,6 +11,7 @@ import dev.stagefarm.proto.v1.StageTask;
 import dev.stagefarm.testkit.KafkaFixture;
 import dev.stagefarm.worker.ChildJvm;
 import dev.stagefarm.worker.EventWatcher;
+import dev.stagefarm.worker.StageHarness;
 import dev.stagefarm.worker.StageFailedException;
 import dev.stagefarm.worker.StageFailure;
 import dev.stagefarm.worker.StageRunner;
@@ -30,6 +32,8 @@ import org.junit.jupiter.api.Test;
  * sleeping stand-in for the executor. The broker's record lock is 6 s here.
  */
 class TaskLoopTest {
+  /** The farm key of these tests' workers (also of the child JVM's, {@link WorkerProcessMain}). */
+  static final FarmKeys FARM_KEYS = StageHarness.FARM_KEYS;
   private static String bootstrap;
 
   @BeforeAll
@@ -58,6 +62,27 @@ class TaskLoopTest {
       assertThat(workers).containsExactlyInAnyOrder("worker-a", "worker-b");
       assertThat(completed).allSatisfy(e ->
           assertThat(e.getCompleted().getResult().getOrigin()).isEqualTo("ran-by:" + e.getWorkerId()));
+    }
+  }
+
+  @Test
+  void aTaskWithoutTheFarmsMacIsRejectedAndNeverRuns() {
+    String build = "forged-" + UUID.randomUUID();
+    try (EventWatcher watcher = new EventWatcher(bootstrap);
+        TaskLoop worker = loop("worker-trusting", Duration.ofSeconds(5)).start()) {
+      send(new ProducerRecord<>(Topics.TASKS, build, task(build, "unsigned", 100).toByteArray()));
+      send(FarmMacs.sign(FarmKeys.generate(), FarmKeys.Purpose.TASK,
+          new ProducerRecord<>(Topics.TASKS, build, task(build, "other-key", 100).toByteArray())));
+      ProducerRecord<String, byte[]> edited = FarmMacs.sign(FARM_KEYS, FarmKeys.Purpose.TASK,
+          new ProducerRecord<>(Topics.TASKS, build, task(build, "edited", 100).toByteArray()));
+      send(new ProducerRecord<>(Topics.TASKS, null, build, task(build, "edited-after-signing", 100).toByteArray(),
+          edited.headers()));
+      publish(task(build, "genuine", 100));
+
+      watcher.await(of(build, KindCase.COMPLETED), Duration.ofSeconds(60));
+      watcher.drain(Duration.ofSeconds(2));
+      assertThat(watcher.events(e -> e.getBuildId().equals(build))).extracting(StageEvent::getStageId)
+          .containsOnly("genuine");
     }
   }
 
@@ -150,7 +175,7 @@ class TaskLoopTest {
 
   private static TaskSlot.Settings settings(String workerId, Duration grace, Duration faultPause) {
     return new TaskSlot.Settings(bootstrap, Topics.WORKER_SHARE_GROUP, workerId, Duration.ofMillis(500), grace,
-        Duration.ofSeconds(10), faultPause);
+        Duration.ofSeconds(10), faultPause, FARM_KEYS);
   }
 
   private static StageTask task(String build, String stage, long sleepMs) {
@@ -163,10 +188,16 @@ class TaskLoopTest {
         .build();
   }
 
+  /** Publishes a task as the coordinator would: signed with the farm's key. */
   private static void publish(StageTask task) {
+    send(FarmMacs.sign(FARM_KEYS, FarmKeys.Purpose.TASK,
+        new ProducerRecord<>(Topics.TASKS, task.getBuildId(), task.toByteArray())));
+  }
+
+  private static void send(ProducerRecord<String, byte[]> record) {
     try (var producer = new KafkaProducer<String, byte[]>(
         Map.of("bootstrap.servers", bootstrap), new StringSerializer(), new ByteArraySerializer())) {
-      producer.send(new ProducerRecord<>(Topics.TASKS, task.getBuildId(), task.toByteArray())).get();
+      producer.send(record).get();
     } catch (Exception e) {
       throw new AssertionError("publishing a task failed", e);
     }

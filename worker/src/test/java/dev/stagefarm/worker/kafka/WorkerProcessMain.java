@@ -9,7 +9,7 @@ public final class WorkerProcessMain {
     String bootstrap = args[0];
     String workerId = args[1];
     TaskSlot.Settings settings = new TaskSlot.Settings(bootstrap, Topics.WORKER_SHARE_GROUP, workerId,
-        Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ZERO);
+        Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ZERO, TaskLoopTest.FARM_KEYS);
     new TaskLoop(settings, 1, Duration.ofMillis(500), new SleepingRunner(workerId, 600_000)).start();
     System.out.println("READY");
     Thread.sleep(Long.MAX_VALUE);

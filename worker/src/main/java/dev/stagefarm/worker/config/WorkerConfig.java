@@ -26,7 +26,9 @@ import java.util.Locale;
  * @param pollTimeout the task consumers' poll timeout (bounds lock-renewal latency)
  * @param shutdownGrace how long a graceful shutdown lets running stages finish
  * @param layerCacheBytes size bound of the extracted-layer cache
- * @param network default network for RUN: {@code host} or {@code none} ("default" means host)
+ * @param network network of {@code RUN --network=default}: {@code sandbox} (own namespace, outbound
+ *     access through slirp4netns, worker host and link-local unreachable), {@code none} (loopback only)
+ *     or {@code host} (the worker host's namespace: needs {@code allowHostNetwork}); "default" means sandbox
  * @param runc the runc binary
  * @param secretsDir where RUN --mount=type=secret finds secrets: one file per id; null = none
  * @param logRateBytesPerSecond RUN output streamed per stage per second; the rest is dropped
@@ -37,6 +39,8 @@ import java.util.Locale;
  *     {@code security.insecure} entitlement); false: such a RUN fails the stage
  * @param faultPause how long a slot stops claiming tasks after a stage failed on an
  *     infrastructure fault here (disk, S3, runtime), so the retry goes to a healthy worker
+ * @param allowHostNetwork run {@code RUN --network=host} in the worker host's network namespace
+ *     (BuildKit's {@code network.host} entitlement); false: such a RUN fails the stage
  */
 public record WorkerConfig(
     String kafka,
@@ -61,7 +65,8 @@ public record WorkerConfig(
     long addUrlMaxBytes,
     boolean createTopics,
     boolean allowInsecure,
-    Duration faultPause) {
+    Duration faultPause,
+    boolean allowHostNetwork) {
 
   public WorkerConfig {
     require(kafka, "kafka");
@@ -74,11 +79,15 @@ public record WorkerConfig(
       throw new ConfigException("concurrency must be at least 1, got " + concurrency);
     }
     network = network.toLowerCase(Locale.ROOT);
-    if (!network.equals("host") && !network.equals("none") && !network.equals("default")) {
-      throw new ConfigException("network must be host, none or default, got " + network);
-    }
     if (network.equals("default")) {
-      network = "host";
+      network = "sandbox";
+    }
+    if (!network.equals("sandbox") && !network.equals("none") && !network.equals("host")) {
+      throw new ConfigException("network must be sandbox, none or host, got " + network);
+    }
+    if (network.equals("host") && !allowHostNetwork) {
+      throw new ConfigException("network: host gives every RUN the worker host's network (its Kafka, S3 and"
+          + " coordinator ports); it needs allow-host-network: true");
     }
     if (heartbeatInterval.isNegative() || heartbeatInterval.isZero()) {
       throw new ConfigException("heartbeat-interval must be positive");
@@ -92,44 +101,51 @@ public record WorkerConfig(
   public static WorkerConfig of(String kafka, String s3Endpoint, String accessKey, String secretKey, String bucket, Path workDir) {
     return new WorkerConfig(kafka, s3Endpoint, accessKey, secretKey, "us-east-1", bucket, workDir, 1,
         defaultWorkerId(), dev.stagefarm.proto.Topics.WORKER_SHARE_GROUP, Duration.ofSeconds(5), Duration.ofSeconds(1),
-        Duration.ofSeconds(30), 10L << 30, "host", "runc", null, 256 * 1024, 8L << 20, 2L << 30, true, false,
-        Duration.ofSeconds(10));
+        Duration.ofSeconds(30), 10L << 30, "sandbox", "runc", null, 256 * 1024, 8L << 20, 2L << 30, true, false,
+        Duration.ofSeconds(10), false);
   }
 
   public WorkerConfig withConcurrency(int n) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, n, workerId,
         shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, allowHostNetwork);
   }
 
   public WorkerConfig withWorkerId(String id) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency, id,
         shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, allowHostNetwork);
   }
 
   public WorkerConfig withSecretsDir(Path dir) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, dir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, allowHostNetwork);
   }
 
   public WorkerConfig withTimings(Duration heartbeat, Duration poll, Duration grace) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeat, poll, grace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, allowHostNetwork);
   }
 
   public WorkerConfig withAllowInsecure(boolean allow) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allow, faultPause);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allow, faultPause, allowHostNetwork);
   }
 
   public WorkerConfig withFaultPause(Duration pause) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, pause);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, pause, allowHostNetwork);
+  }
+
+  /** @param network {@code sandbox}, {@code none} or {@code host} (which needs {@code allowHost}) */
+  public WorkerConfig withNetwork(String network, boolean allowHost) {
+    return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
+        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, allowHost);
   }
 
   /** {@code <hostname>-<pid>}: unique per process, readable in logs. */

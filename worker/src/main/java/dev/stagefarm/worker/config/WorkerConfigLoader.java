@@ -44,7 +44,8 @@ public final class WorkerConfigLoader {
       new Key("poll-timeout", "1s", "task consumer poll timeout; bounds lock renewal and acknowledgement latency"),
       new Key("shutdown-grace", "30s", "graceful shutdown: how long running stages may finish before they are released"),
       new Key("layer-cache-size", "10GiB", "size bound of the extracted-layer cache (LRU)"),
-      new Key("network", "host", "default RUN network: host or none (default = host)"),
+      new Key("network", "sandbox", "network of RUN --network=default: sandbox (own namespace, outbound through"
+          + " slirp4netns, worker host and link-local unreachable), none (loopback only) or host (needs allow-host-network)"),
       new Key("runc", "runc", "the runc binary"),
       new Key("secrets-dir", "", "directory with one file per secret id for RUN --mount=type=secret"),
       new Key("log-rate", "256KiB", "RUN output streamed per stage per second; more is dropped with a marker"),
@@ -54,7 +55,9 @@ public final class WorkerConfigLoader {
       new Key("allow-insecure", "false",
           "run RUN --security=insecure with all capabilities (BuildKit's security.insecure entitlement); false: it fails"),
       new Key("fault-pause", "10s",
-          "after a stage failed on an infrastructure fault here, a slot claims nothing for this long (the retry goes elsewhere)"));
+          "after a stage failed on an infrastructure fault here, a slot claims nothing for this long (the retry goes elsewhere)"),
+      new Key("allow-host-network", "false",
+          "run RUN --network=host in the worker host's namespace (BuildKit's network.host entitlement); false: it fails"));
 
   private WorkerConfigLoader() {}
 
@@ -116,7 +119,8 @@ public final class WorkerConfigLoader {
         parseSize("add-url-max-size", v.get("add-url-max-size")),
         Boolean.parseBoolean(v.get("create-topics")),
         parseBoolean("allow-insecure", v.get("allow-insecure")),
-        parseDuration("fault-pause", v.get("fault-pause")));
+        parseDuration("fault-pause", v.get("fault-pause")),
+        parseBoolean("allow-host-network", v.get("allow-host-network")));
   }
 
   private static Map<String, String> readYaml(Path file) {

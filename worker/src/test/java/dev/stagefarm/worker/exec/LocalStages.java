@@ -13,6 +13,7 @@ import dev.stagefarm.worker.TestContext;
 import dev.stagefarm.worker.layers.LayerCache;
 import dev.stagefarm.worker.runtime.OciBundle;
 import dev.stagefarm.worker.runtime.Runc;
+import dev.stagefarm.worker.runtime.SandboxNetwork;
 import dev.stagefarm.worker.store.InMemoryCacheRecords;
 import dev.stagefarm.worker.store.InMemoryContentStore;
 import dev.stagefarm.worker.store.LayerRef;
@@ -55,12 +56,18 @@ final class LocalStages {
 
   /** @param addUrlMaxBytes the worker's add-url-max-size */
   LocalStages(boolean allowInsecure, long addUrlMaxBytes) throws IOException {
+    this(allowInsecure, addUrlMaxBytes, false);
+  }
+
+  /** @param allowHostNetwork the worker's allow-host-network; {@code --network=default} is the sandbox network */
+  LocalStages(boolean allowInsecure, long addUrlMaxBytes, boolean allowHostNetwork) throws IOException {
     StageExecutors.WorkDir layout = new StageExecutors.WorkDir(workDir.resolve("work"));
     Path secrets = Files.createDirectories(workDir.resolve("secrets"));
     Files.writeString(secrets.resolve(SECRET_ID), SECRET_VALUE);
     LayerCache layers = new LayerCache(layout.layers(), 1L << 30, store);
     RunEnvironment environment = new RunEnvironment(new Runc("runc", layout.runcState()), new OciBundle(1024),
-        Files.createDirectories(layout.cacheMounts()), secrets, true, "", allowInsecure);
+        Files.createDirectories(layout.cacheMounts()), secrets,
+        new RunNetworks(RunNetworks.Mode.SANDBOX, allowHostNetwork, "", new SandboxNetwork("slirp4netns")), allowInsecure);
     executor = new StageExecutor(store, records, layers, environment, Files.createDirectories(layout.stages()),
         "sf-test", new StageExecutor.OutputLimits(1 << 20, 1 << 24), addUrlMaxBytes);
     BuiltImage image = BusyboxImage.storeIn(store);

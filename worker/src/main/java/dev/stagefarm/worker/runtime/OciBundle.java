@@ -122,8 +122,9 @@ public final class OciBundle {
 
   /**
    * Docker's set, minus CAP_NET_RAW in a {@link SandboxNetwork}: a packet socket would hand
-   * slirp4netns frames that skip the namespace's routes, i.e. reach the worker host. ping keeps
-   * working through unprivileged ICMP sockets ({@code ping_group_range}, as Docker sets it).
+   * slirp4netns frames that skip the namespace's routes, i.e. reach the worker host. A ping that
+   * falls back to ICMP datagram sockets (iputils) may still open one ({@code ping_group_range}, as
+   * Docker sets it); busybox's ping needs a raw socket and fails.
    */
   private static List<String> sandboxCapabilities(ContainerSpec.Network network) {
     if (network instanceof ContainerSpec.Network.Joined) {

@@ -61,13 +61,16 @@ public final class SandboxNetwork {
     Files.createFile(nsFile);
     Namespace ns = new Namespace(nsFile);
     try {
-      HostProcess.run(List.of("unshare", "--net=" + nsFile.toAbsolutePath(), "ip", "link", "set", "lo", "up"), null);
-      ns.slirp = startSlirp(nsFile);
-      StringBuilder routes = new StringBuilder();
+      // one process makes the namespace, brings up loopback and adds the blocked routes: they need no
+      // interface, so they are in place before slirp4netns adds tap0 and the default route
+      StringBuilder setup = new StringBuilder("link set lo up\n");
       for (String destination : blockedDestinations()) {
-        routes.append("route add unreachable ").append(destination).append('\n');
+        setup.append("route add unreachable ").append(destination).append('\n');
       }
-      routeBatch(nsFile, routes.toString());
+      Path batch = nsFile.resolveSibling(nsFile.getFileName() + ".ip-batch");
+      Files.writeString(batch, setup, StandardCharsets.UTF_8);
+      HostProcess.run(List.of("unshare", "--net=" + nsFile.toAbsolutePath(), "ip", "-batch", batch.toString()), null);
+      ns.slirp = startSlirp(nsFile);
       return ns;
     } catch (IOException | InterruptedException | RuntimeException e) {
       ns.close();
@@ -131,12 +134,6 @@ public final class SandboxNetwork {
       throw new IOException(slirp4netns + " did not set up the RUN's network: " + logTail(log));
     }
     return process;
-  }
-
-  private static void routeBatch(Path nsFile, String commands) throws IOException {
-    Path batch = nsFile.resolveSibling(nsFile.getFileName() + ".routes");
-    Files.writeString(batch, commands, StandardCharsets.UTF_8);
-    HostProcess.run(List.of("nsenter", "--net=" + nsFile.toAbsolutePath(), "ip", "-batch", batch.toString()), null);
   }
 
   private static String logTail(Path log) {

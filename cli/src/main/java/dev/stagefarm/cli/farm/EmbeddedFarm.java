@@ -19,6 +19,7 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,7 +52,7 @@ public final class EmbeddedFarm implements Farm {
    * @param home where the S3 data (content store, cache) lives across runs
    * @param kafkaDir the broker's data; null for a temporary one removed on close
    * @param grpcPort {@link #IN_PROCESS} for the in-process transport only, 0 for a free TCP
-   *     port, else the TCP port to listen on
+   *     port, else the TCP port to listen on (on the loopback interface only)
    */
   public record Options(
       Path home,
@@ -123,7 +124,8 @@ public final class EmbeddedFarm implements Farm {
       ServerBuilder<?> server =
           options.grpcPort() == IN_PROCESS
               ? InProcessServerBuilder.forName(name)
-              : NettyServerBuilder.forAddress(new InetSocketAddress("0.0.0.0", options.grpcPort()));
+              // loopback only: the farm has no authentication yet, so no other machine may submit or read builds
+              : NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), options.grpcPort()));
       CoordinatorNode node =
           CoordinatorNode.start(
               new CoordinatorNode.Options(kafka.bootstrapServers(), "stagefarm-coordinator", options.coordinator()),

@@ -166,6 +166,12 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
 
   @Override
   public void submitBuild(SubmitBuildRequest request, StreamObserver<BuildStatus> response) {
+    try {
+      SubmitValidation.check(request, context);
+    } catch (IOException | IllegalArgumentException e) {
+      response.onError(FailureStatus.of("checking the build request", e));
+      return;
+    }
     BuildStatus status;
     try {
       // planning failures come back as a FAILED build; what escapes is the coordinator's own fault

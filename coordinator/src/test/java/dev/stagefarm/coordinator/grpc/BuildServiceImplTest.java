@@ -23,6 +23,8 @@ import dev.stagefarm.oci.store.StoreOptions;
 import dev.stagefarm.proto.v1.BuildServiceGrpc;
 import dev.stagefarm.proto.v1.BuildState;
 import dev.stagefarm.proto.v1.BuildStatus;
+import dev.stagefarm.proto.v1.ContextEntry;
+import dev.stagefarm.proto.v1.ContextManifest;
 import dev.stagefarm.proto.v1.FindMissingBlobsRequest;
 import dev.stagefarm.proto.v1.GetBuildRequest;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
@@ -222,16 +224,74 @@ class BuildServiceImplTest {
   }
 
   @Test
-  void aContextManifestThatIsNotInTheStoreFailsTheBuildWithAMessage() throws IOException {
+  void aContextManifestThatIsNotInTheStoreIsNotFoundNamingIt() throws IOException {
     var client = blockingClient(new InMemoryContentStore());
     String manifest = Digest.of("never uploaded").toString();
 
-    BuildStatus submitted = client.submitBuild(SubmitBuildRequest.newBuilder()
-        .setDockerfile(ByteString.copyFromUtf8("FROM scratch\n"))
-        .setContextManifest(manifest)
-        .build());
+    assertThatThrownBy(() -> client.submitBuild(SubmitBuildRequest.newBuilder()
+            .setDockerfile(ByteString.copyFromUtf8("FROM scratch\n"))
+            .setContextManifest(manifest)
+            .build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+          assertThat(e.getStatus().getDescription()).contains(manifest.substring("sha256:".length()));
+        });
+  }
 
-    assertThat(submitted.getState()).isEqualTo(BuildState.FAILED);
-    assertThat(submitted.getError()).startsWith("reading the build context manifest " + manifest + " failed");
+  /** Manifests a hostile client could send, each with the entry the error must name. */
+  static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> hostileManifests() {
+    ContextEntry link = ContextEntry.newBuilder().setPath("etc").setType(ContextEntry.Type.SYMLINK)
+        .setLinkTarget("/etc").setMode(0777).build();
+    ContextEntry through = file("etc/cron.d/pwn", 04755);
+    return java.util.stream.Stream.of(
+        org.junit.jupiter.params.provider.Arguments.of("a file through a symlink", List.of(link, through),
+            "context entry \"etc/cron.d/pwn\": it is below etc, which is a symlink"),
+        org.junit.jupiter.params.provider.Arguments.of("a path climbing out", List.of(file("../escape", 0644)),
+            "context entry \"../escape\": not a clean relative path"),
+        org.junit.jupiter.params.provider.Arguments.of("an absolute path", List.of(file("/etc/passwd", 0644)),
+            "context entry \"/etc/passwd\": not a clean relative path"),
+        org.junit.jupiter.params.provider.Arguments.of("a duplicate", List.of(file("a", 0644), file("a", 0600)),
+            "context entry \"a\": it appears twice"),
+        org.junit.jupiter.params.provider.Arguments.of("a file below a file", List.of(file("a", 0644), file("a/b", 0644)),
+            "context entry \"a/b\": it is below a, which is a file"),
+        org.junit.jupiter.params.provider.Arguments.of("a mode with file-type bits", List.of(file("a", 0100644)),
+            "context entry \"a\": mode 100644 has more than permission bits"));
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.MethodSource("hostileManifests")
+  void aHostileContextManifestIsAnInvalidArgumentNamingTheEntry(String name, List<ContextEntry> entries,
+      String message) throws IOException {
+    InMemoryContentStore content = new InMemoryContentStore();
+    Digest manifest = content.putBytes(Namespace.CONTEXT,
+        ContextManifest.newBuilder().addAllEntries(entries).build().toByteArray());
+    var client = blockingClient(content);
+
+    assertThatThrownBy(() -> client.submitBuild(SubmitBuildRequest.newBuilder()
+            .setDockerfile(ByteString.copyFromUtf8("FROM scratch\nCOPY . /\n"))
+            .setContextManifest(manifest.toString())
+            .build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).isEqualTo("checking the build request failed: " + message);
+        });
+  }
+
+  @Test
+  void aDockerfileOverTheLimitIsAnInvalidArgumentNamingTheLimit() throws IOException {
+    var client = blockingClient(new InMemoryContentStore());
+    String huge = "FROM scratch\n" + "# padding\n".repeat(SubmitValidation.MAX_DOCKERFILE_BYTES / 10);
+
+    assertThatThrownBy(() -> client.submitBuild(SubmitBuildRequest.newBuilder()
+            .setDockerfile(ByteString.copyFromUtf8(huge)).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).contains("over the limit of " + SubmitValidation.MAX_DOCKERFILE_BYTES);
+        });
+  }
+
+  private static ContextEntry file(String path, int mode) {
+    return ContextEntry.newBuilder().setPath(path).setType(ContextEntry.Type.FILE).setMode(mode)
+        .setDigest(Digest.of(path).toString()).setSize(1).build();
   }
 }

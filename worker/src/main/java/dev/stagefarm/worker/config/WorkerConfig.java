@@ -1,5 +1,6 @@
 package dev.stagefarm.worker.config;
 
+import dev.stagefarm.worker.runtime.RunLimits;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -39,6 +40,8 @@ import java.util.Locale;
  *     {@code security.insecure} entitlement); false: such a RUN fails the stage
  * @param faultPause how long a slot stops claiming tasks after a stage failed on an
  *     infrastructure fault here (disk, S3, runtime), so the retry goes to a healthy worker
+ * @param runLimits memory, pids and CPU cgroup limits of every RUN ({@code run-memory},
+ *     {@code run-pids}, {@code run-cpus}); a RUN that hits one fails naming the setting
  * @param allowHostNetwork run {@code RUN --network=host} in the worker host's network namespace
  *     (BuildKit's {@code network.host} entitlement); false: such a RUN fails the stage
  */
@@ -66,6 +69,7 @@ public record WorkerConfig(
     boolean createTopics,
     boolean allowInsecure,
     Duration faultPause,
+    RunLimits runLimits,
     boolean allowHostNetwork) {
 
   public WorkerConfig {
@@ -95,6 +99,9 @@ public record WorkerConfig(
     if (faultPause.isNegative()) {
       throw new ConfigException("fault-pause must not be negative");
     }
+    if (runLimits == null) {
+      runLimits = defaultRunLimits();
+    }
   }
 
   /** A config with every optional key at its default. */
@@ -102,50 +109,61 @@ public record WorkerConfig(
     return new WorkerConfig(kafka, s3Endpoint, accessKey, secretKey, "us-east-1", bucket, workDir, 1,
         defaultWorkerId(), dev.stagefarm.proto.Topics.WORKER_SHARE_GROUP, Duration.ofSeconds(5), Duration.ofSeconds(1),
         Duration.ofSeconds(30), 10L << 30, "sandbox", "runc", null, 256 * 1024, 8L << 20, 2L << 30, true, false,
-        Duration.ofSeconds(10), false);
+        Duration.ofSeconds(10), defaultRunLimits(), false);
+  }
+
+  /** 2 GiB of memory, 4096 processes, every core of this host. */
+  public static RunLimits defaultRunLimits() {
+    return new RunLimits(2L << 30, 4096, Runtime.getRuntime().availableProcessors());
+  }
+
+  public WorkerConfig withRunLimits(RunLimits limits) {
+    return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
+        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, limits, allowHostNetwork);
   }
 
   public WorkerConfig withConcurrency(int n) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, n, workerId,
         shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, allowHostNetwork);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork);
   }
 
   public WorkerConfig withWorkerId(String id) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency, id,
         shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, allowHostNetwork);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork);
   }
 
   public WorkerConfig withSecretsDir(Path dir) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, dir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, allowHostNetwork);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork);
   }
 
   public WorkerConfig withTimings(Duration heartbeat, Duration poll, Duration grace) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeat, poll, grace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, allowHostNetwork);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork);
   }
 
   public WorkerConfig withAllowInsecure(boolean allow) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allow, faultPause, allowHostNetwork);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allow, faultPause, runLimits, allowHostNetwork);
   }
 
   public WorkerConfig withFaultPause(Duration pause) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, pause, allowHostNetwork);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, pause, runLimits, allowHostNetwork);
   }
 
   /** @param network {@code sandbox}, {@code none} or {@code host} (which needs {@code allowHost}) */
   public WorkerConfig withNetwork(String network, boolean allowHost) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, allowHost);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHost);
   }
 
   /** {@code <hostname>-<pid>}: unique per process, readable in logs. */

@@ -1,5 +1,6 @@
 package dev.stagefarm.worker.config;
 
+import dev.stagefarm.worker.runtime.RunLimits;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -56,6 +57,9 @@ public final class WorkerConfigLoader {
           "run RUN --security=insecure with all capabilities (BuildKit's security.insecure entitlement); false: it fails"),
       new Key("fault-pause", "10s",
           "after a stage failed on an infrastructure fault here, a slot claims nothing for this long (the retry goes elsewhere)"),
+      new Key("run-memory", "2GiB", "memory limit of each RUN (cgroup, swap not added); a RUN over it is killed, naming the limit"),
+      new Key("run-pids", "4096", "the most processes and threads one RUN may have at once; 0 = no limit"),
+      new Key("run-cpus", "<host cores>", "CPU time of each RUN in cores (e.g. 1.5); 0 = no limit"),
       new Key("allow-host-network", "false",
           "run RUN --network=host in the worker host's namespace (BuildKit's network.host entitlement); false: it fails"));
 
@@ -120,7 +124,28 @@ public final class WorkerConfigLoader {
         Boolean.parseBoolean(v.get("create-topics")),
         parseBoolean("allow-insecure", v.get("allow-insecure")),
         parseDuration("fault-pause", v.get("fault-pause")),
+        runLimits(v),
         parseBoolean("allow-host-network", v.get("allow-host-network")));
+  }
+
+  private static RunLimits runLimits(Map<String, String> v) {
+    String cpus = v.get("run-cpus").strip();
+    double cores;
+    try {
+      cores = cpus.equals("<host cores>") ? Runtime.getRuntime().availableProcessors() : Double.parseDouble(cpus);
+    } catch (NumberFormatException e) {
+      throw new ConfigException("run-cpus: not a number of cores: '" + cpus + "'");
+    }
+    long pids = parseInt("run-pids", v.get("run-pids"));
+    long memory = parseSize("run-memory", v.get("run-memory"));
+    if (cores < 0 || pids < 0) {
+      throw new ConfigException("run-cpus and run-pids must not be negative");
+    }
+    if (memory > 0 && memory < (6L << 20)) {
+      // runc itself needs a few MiB in the container's cgroup before the RUN's process starts
+      throw new ConfigException("run-memory: at least 6MiB (or 0 for no limit), got '" + v.get("run-memory") + "'");
+    }
+    return new RunLimits(memory, pids, cores);
   }
 
   private static Map<String, String> readYaml(Path file) {

@@ -7,9 +7,12 @@ import dev.stagefarm.program.Mount;
 import dev.stagefarm.worker.StageProgress;
 import dev.stagefarm.worker.UserError;
 import dev.stagefarm.worker.runtime.ContainerSpec;
+import dev.stagefarm.worker.runtime.LimitEvents;
 import dev.stagefarm.worker.runtime.Mounts;
 import dev.stagefarm.worker.runtime.ResolvedUser;
 import dev.stagefarm.worker.runtime.RootfsPaths;
+import dev.stagefarm.worker.runtime.RunLimits;
+import dev.stagefarm.worker.runtime.Runc;
 import dev.stagefarm.worker.runtime.UserResolver;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -87,19 +90,21 @@ final class ExecAction {
       Path bundle = environment.bundles().write(scratch.resolve("bundle"), spec, network.resolvConf());
       long runcStart = System.nanoTime();
       RunOutput output = new RunOutput(progress, op, budget);
-      int exit;
+      Runc.Result result;
       AutoCloseable flusher = output.flushPeriodically();
       try {
-        exit = environment.runc().run(containerId, bundle, output);
+        result = environment.runc().runInspected(containerId, bundle, output);
       } finally {
         closeQuietly(flusher);
         output.flush();
-        // a foreground `runc run` deletes its container when the process exits; Runc.run deletes it when interrupted
+        // Runc.runInspected deletes the container once it has read its cgroups, also when interrupted
       }
       log.debug("RUN {}: runc {} ms", op, (System.nanoTime() - runcStart) / 1_000_000);
       removeStubs(rootfs, fs.upper, stubs);
       pruneCopiedUpAnchors(fs.upper, anchors);
+      int exit = result.exitCode();
       if (exit != 0) {
+        limitHit(result.limits(), environment.bundles().limits(), exit, output);
         throw new UserError("process \"" + String.join(" ", args) + "\" did not complete successfully: exit code: "
             + exit, exit, output.tail());
       }
@@ -112,6 +117,21 @@ final class ExecAction {
       }
       held.forEach(ReentrantLock::unlock);
       dev.stagefarm.worker.layers.Trees.deleteRecursively(scratch);
+    }
+  }
+
+  /**
+   * Fails a RUN that exited non-zero after running into a cgroup limit with an error naming the
+   * worker setting, so the user knows it was the farm's limit and not the command that failed.
+   */
+  private static void limitHit(LimitEvents events, RunLimits limits, int exit, RunOutput output) throws UserError {
+    if (events.oomKills() > 0) {
+      throw new UserError("RUN was killed: it exceeded the worker's memory limit " + limits.memorySetting()
+          + " (exit code: " + exit + ")", exit, output.tail());
+    }
+    if (events.pidsRefused() > 0) {
+      throw new UserError("RUN failed: it reached the worker's pids limit " + limits.pidsSetting()
+          + " (a process could not be started; exit code: " + exit + ")", exit, output.tail());
     }
   }
 

@@ -25,7 +25,7 @@ public final class StageExecutors {
     String resolvConf = Files.exists(Path.of("/etc/resolv.conf")) ? Files.readString(Path.of("/etc/resolv.conf")) : "";
     RunEnvironment environment = new RunEnvironment(
         new Runc(config.runc(), layout.runcState()),
-        new OciBundle(nofileHardLimit),
+        new OciBundle(nofileHardLimit, config.runLimits()),
         Files.createDirectories(layout.cacheMounts()),
         config.secretsDir(),
         networks(config, resolvConf),

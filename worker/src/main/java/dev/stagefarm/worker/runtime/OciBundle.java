@@ -14,7 +14,9 @@ import java.util.List;
  * container gets fresh pid, ipc, uts and mount namespaces, the network namespace of its
  * {@link ContainerSpec.Network}, /proc, a
  * tmpfs /dev with the default devices, /dev/pts, /dev/shm, a read-only /sys, and nothing else of
- * the host: hosts and resolv.conf are generated files in the bundle.
+ * the host: hosts and resolv.conf are generated files in the bundle. A sandboxed RUN also gets
+ * Docker's masked and read-only /proc paths, a seccomp profile modelled on Docker's, and
+ * noNewPrivileges; every RUN gets the worker's cgroup limits.
  */
 public final class OciBundle {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -35,11 +37,35 @@ public final class OciBundle {
       "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND",
       "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE");
 
+  /** Docker's masked paths: kernel state a build has no business reading. */
+  private static final List<String> MASKED_PATHS = List.of("/proc/acpi", "/proc/asound", "/proc/interrupts",
+      "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+      "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap");
+
+  /** Docker's read-only paths: kernel settings that are not namespaced. */
+  private static final List<String> READONLY_PATHS = List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+      "/proc/sysrq-trigger");
+
   private final long nofileHardLimit;
+  private final RunLimits limits;
 
   /** @param nofileHardLimit the caller's hard RLIMIT_NOFILE: a container may not get more (no CAP_SYS_RESOURCE) */
   public OciBundle(long nofileHardLimit) {
+    this(nofileHardLimit, RunLimits.none());
+  }
+
+  /**
+   * @param nofileHardLimit the caller's hard RLIMIT_NOFILE: a container may not get more (no CAP_SYS_RESOURCE)
+   * @param limits the cgroup limits of every RUN, insecure ones included
+   */
+  public OciBundle(long nofileHardLimit, RunLimits limits) {
     this.nofileHardLimit = nofileHardLimit;
+    this.limits = limits;
+  }
+
+  /** The cgroup limits this bundle writer gives every RUN. */
+  public RunLimits limits() {
+    return limits;
   }
 
   /**
@@ -82,7 +108,8 @@ public final class OciBundle {
     ArrayNode rlimits = process.putArray("rlimits");
     long nofile = Math.min(1_048_576, nofileHardLimit);
     rlimits.addObject().put("type", "RLIMIT_NOFILE").put("hard", nofile).put("soft", nofile);
-    process.put("noNewPrivileges", false);
+    // setuid binaries in the image cannot raise a RUN's privileges; insecure RUNs keep BuildKit's behaviour
+    process.put("noNewPrivileges", !spec.privileged());
 
     root.putObject("root").put("path", spec.rootfs().toAbsolutePath().toString()).put("readonly", false);
     root.put("hostname", spec.hostname());
@@ -96,6 +123,8 @@ public final class OciBundle {
     mount(mounts, "/dev/mqueue", "mqueue", "mqueue", List.of("nosuid", "noexec", "nodev"));
     mount(mounts, "/sys", "sysfs", "sysfs", spec.privileged()
         ? List.of("nosuid", "noexec", "nodev", "rw") : List.of("nosuid", "noexec", "nodev", "ro"));
+    // the RUN's own cgroups, read-only (as Docker and BuildKit): tools size themselves by its limits
+    mount(mounts, "/sys/fs/cgroup", "cgroup", "cgroup", List.of("nosuid", "noexec", "nodev", "relatime", "ro"));
     mount(mounts, "/etc/hosts", "bind", hosts.toString(), List.of("rbind", "ro"));
     mount(mounts, "/etc/resolv.conf", "bind", resolv.toString(), List.of("rbind", "ro"));
     mount(mounts, "/etc/hostname", "bind", hostname.toString(), List.of("rbind", "ro"));
@@ -109,15 +138,19 @@ public final class OciBundle {
       namespaces.addObject().put("type", ns);
     }
     network(linux, namespaces, spec.network());
+    limits.writeTo(linux.putObject("resources"));
     if (spec.privileged()) {
-      return root; // nothing of /proc hidden or read-only
+      return root; // nothing of /proc hidden or read-only, no seccomp filter
     }
-    strings(linux.putArray("maskedPaths"), List.of("/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
-        "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
-        "/sys/firmware"));
-    strings(linux.putArray("readonlyPaths"), List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-        "/proc/sysrq-trigger"));
+    confine(linux);
     return root;
+  }
+
+  /** What a sandboxed RUN gets beyond its namespaces: Docker's masked and read-only paths and seccomp profile. */
+  private static void confine(ObjectNode linux) {
+    strings(linux.putArray("maskedPaths"), MASKED_PATHS);
+    strings(linux.putArray("readonlyPaths"), READONLY_PATHS);
+    linux.set("seccomp", SeccompProfile.defaultProfile());
   }
 
   /**

@@ -1,12 +1,17 @@
 package dev.stagefarm.worker.runtime;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * runc, with this worker's own state root so that {@link #deleteAll()} only ever touches our
@@ -33,9 +38,47 @@ public final class Runc {
    * the container is killed and deleted, then InterruptedException is thrown.
    */
   public int run(String id, Path bundle, OutputSink sink) throws IOException, InterruptedException {
+    return runToEnd(id, bundle, sink, false);
+  }
+
+  /** How a container ended: its exit code and the cgroup limits it ran into. */
+  public record Result(int exitCode, LimitEvents limits) {}
+
+  /**
+   * Runs container {@code id} like {@link #run}, but keeps it after its process exits long enough
+   * to read its cgroups' limit counters (a foreground {@code runc run} removes them on exit), then
+   * deletes it.
+   */
+  public Result runInspected(String id, Path bundle, OutputSink sink) throws IOException, InterruptedException {
+    try {
+      int exit = runToEnd(id, bundle, sink, true);
+      return new Result(exit, LimitEvents.read(cgroupPaths(id)));
+    } finally {
+      delete(id);
+    }
+  }
+
+  /** The container's cgroup directories by controller, from runc's state.json; empty when it has none. */
+  private Map<String, Path> cgroupPaths(String id) {
+    Path state = stateRoot.resolve(id).resolve("state.json");
+    Map<String, Path> paths = new HashMap<>();
+    try {
+      JsonNode node = new ObjectMapper().readTree(state.toFile()).path("cgroup_paths");
+      node.fields().forEachRemaining(e -> paths.put(e.getKey(), Path.of(e.getValue().asText())));
+    } catch (IOException e) {
+      // runc failed before it created the container: there are no counters to read
+    }
+    return paths;
+  }
+
+  private int runToEnd(String id, Path bundle, OutputSink sink, boolean keep) throws IOException, InterruptedException {
     Files.createDirectories(stateRoot);
-    ProcessBuilder pb = new ProcessBuilder(binary, "--root", stateRoot.toString(), "run", "--bundle",
-        bundle.toAbsolutePath().toString(), id)
+    List<String> command = new ArrayList<>(List.of(binary, "--root", stateRoot.toString(), "run"));
+    if (keep) {
+      command.add("--keep");
+    }
+    command.addAll(List.of("--bundle", bundle.toAbsolutePath().toString(), id));
+    ProcessBuilder pb = new ProcessBuilder(command)
         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     Process process = pb.start();
     Thread out = pump(process.getInputStream(), sink, false);

@@ -3,6 +3,7 @@ package dev.stagefarm.worker.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.stagefarm.worker.runtime.RunLimits;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -65,6 +66,22 @@ class WorkerConfigLoaderTest {
     Files.writeString(yaml, "kafka: k:1\nconcurency: 2\n");
     assertThatThrownBy(() -> WorkerConfigLoader.load(yaml, Map.of(), Map.of()))
         .isInstanceOf(ConfigException.class).hasMessageContaining("unknown key 'concurency'");
+  }
+
+  @Test
+  void runLimitsDefaultTo2GiB4096PidsAndEveryCoreAndAreOverridable() {
+    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b");
+    assertThat(WorkerConfigLoader.load(null, Map.of(), base).runLimits())
+        .isEqualTo(new RunLimits(2L << 30, 4096, Runtime.getRuntime().availableProcessors()));
+    Map<String, String> flags = with(with(with(base, "run-memory", "256MiB"), "run-pids", "64"), "run-cpus", "1.5");
+    RunLimits limits = WorkerConfigLoader.load(null, Map.of(), flags).runLimits();
+    assertThat(limits).isEqualTo(new RunLimits(256L << 20, 64, 1.5));
+    assertThat(limits.memorySetting()).isEqualTo("run-memory=256MiB");
+    assertThat(limits.pidsSetting()).isEqualTo("run-pids=64");
+    assertThatThrownBy(() -> WorkerConfigLoader.load(null, Map.of(), with(base, "run-cpus", "two")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("run-cpus");
+    assertThatThrownBy(() -> WorkerConfigLoader.load(null, Map.of(), with(base, "run-memory", "1MiB")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("run-memory");
   }
 
   @Test

@@ -12,6 +12,7 @@ import dev.stagefarm.worker.StageProgress;
 import dev.stagefarm.worker.TestContext;
 import dev.stagefarm.worker.layers.LayerCache;
 import dev.stagefarm.worker.runtime.OciBundle;
+import dev.stagefarm.worker.runtime.RunLimits;
 import dev.stagefarm.worker.runtime.Runc;
 import dev.stagefarm.worker.runtime.SandboxNetwork;
 import dev.stagefarm.worker.store.InMemoryCacheRecords;
@@ -56,16 +57,26 @@ final class LocalStages {
 
   /** @param addUrlMaxBytes the worker's add-url-max-size */
   LocalStages(boolean allowInsecure, long addUrlMaxBytes) throws IOException {
-    this(allowInsecure, addUrlMaxBytes, false);
+    this(allowInsecure, addUrlMaxBytes, RunLimits.none(), false);
+  }
+
+  /** @param limits the worker's run-memory, run-pids and run-cpus */
+  LocalStages(RunLimits limits) throws IOException {
+    this(false, 2L << 30, limits, false);
   }
 
   /** @param allowHostNetwork the worker's allow-host-network; {@code --network=default} is the sandbox network */
   LocalStages(boolean allowInsecure, long addUrlMaxBytes, boolean allowHostNetwork) throws IOException {
+    this(allowInsecure, addUrlMaxBytes, RunLimits.none(), allowHostNetwork);
+  }
+
+  private LocalStages(boolean allowInsecure, long addUrlMaxBytes, RunLimits limits, boolean allowHostNetwork)
+      throws IOException {
     StageExecutors.WorkDir layout = new StageExecutors.WorkDir(workDir.resolve("work"));
     Path secrets = Files.createDirectories(workDir.resolve("secrets"));
     Files.writeString(secrets.resolve(SECRET_ID), SECRET_VALUE);
     LayerCache layers = new LayerCache(layout.layers(), 1L << 30, store);
-    RunEnvironment environment = new RunEnvironment(new Runc("runc", layout.runcState()), new OciBundle(1024),
+    RunEnvironment environment = new RunEnvironment(new Runc("runc", layout.runcState()), new OciBundle(1024, limits),
         Files.createDirectories(layout.cacheMounts()), secrets,
         new RunNetworks(RunNetworks.Mode.SANDBOX, allowHostNetwork, "", new SandboxNetwork("slirp4netns")), allowInsecure);
     executor = new StageExecutor(store, records, layers, environment, Files.createDirectories(layout.stages()),

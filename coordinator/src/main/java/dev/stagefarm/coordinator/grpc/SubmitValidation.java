@@ -1,0 +1,121 @@
+package dev.stagefarm.coordinator.grpc;
+
+import dev.stagefarm.coordinator.port.ContentStore;
+import dev.stagefarm.oci.Digest;
+import dev.stagefarm.oci.store.Namespace;
+import dev.stagefarm.proto.v1.ContextEntry;
+import dev.stagefarm.proto.v1.ContextManifest;
+import dev.stagefarm.proto.v1.SubmitBuildRequest;
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * What a client sends with SubmitBuild is hostile input: checked here, at the edge, before a build
+ * exists. A violation is the client's error ({@code INVALID_ARGUMENT}) naming the entry or the
+ * limit; nothing is planned, published or stored for it.
+ */
+final class SubmitValidation {
+  /** The largest Dockerfile accepted (BuildKit's own parser takes lines up to 64 KiB each). */
+  static final int MAX_DOCKERFILE_BYTES = 4 << 20;
+  /** The most entries a build context may have. */
+  static final int MAX_CONTEXT_ENTRIES = 1_000_000;
+  /** The longest path of a context entry (Linux's PATH_MAX). */
+  static final int MAX_PATH_BYTES = 4096;
+
+  private SubmitValidation() {}
+
+  /** A request or context that breaks the rules; the message names the entry or the limit. */
+  static final class InvalidSubmission extends IllegalArgumentException {
+    InvalidSubmission(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * @throws InvalidSubmission naming what is wrong
+   * @throws IOException when the manifest cannot be read from the store
+   */
+  static void check(SubmitBuildRequest request, ContentStore context) throws IOException {
+    if (request.getDockerfile().size() > MAX_DOCKERFILE_BYTES) {
+      throw new InvalidSubmission("the Dockerfile is " + request.getDockerfile().size()
+          + " bytes, over the limit of " + MAX_DOCKERFILE_BYTES + " bytes");
+    }
+    if (!request.getContextManifest().isEmpty()) {
+      Digest digest;
+      try {
+        digest = Digest.parse(request.getContextManifest());
+      } catch (IllegalArgumentException e) {
+        throw new InvalidSubmission("context_manifest \"" + request.getContextManifest() + "\" is not a digest");
+      }
+      ContextManifest manifest;
+      try {
+        manifest = ContextManifest.parseFrom(context.read(Namespace.CONTEXT, digest));
+      } catch (InvalidProtocolBufferException e) {
+        throw new InvalidSubmission("the context manifest " + digest + " is not a ContextManifest");
+      }
+      check(manifest);
+    }
+  }
+
+  /**
+   * A manifest the planner and the workers can trust: clean relative paths, each once, nothing
+   * below a symlink or a file, known types, permission bits only, file digests, symlink targets.
+   */
+  static void check(ContextManifest manifest) {
+    if (manifest.getEntriesCount() > MAX_CONTEXT_ENTRIES) {
+      throw new InvalidSubmission("the build context has " + manifest.getEntriesCount()
+          + " entries, over the limit of " + MAX_CONTEXT_ENTRIES);
+    }
+    Map<String, ContextEntry.Type> types = new HashMap<>();
+    for (ContextEntry entry : manifest.getEntriesList()) {
+      String path = entry.getPath();
+      if (path.length() > MAX_PATH_BYTES) {
+        throw invalid(path.substring(0, 64) + "…", "its path is longer than " + MAX_PATH_BYTES + " characters");
+      }
+      if (path.isEmpty() || path.startsWith("/") || path.endsWith("/") || path.indexOf('\0') >= 0) {
+        throw invalid(path, "not a clean relative path");
+      }
+      for (String part : path.split("/", -1)) {
+        if (part.isEmpty() || part.equals(".") || part.equals("..")) {
+          throw invalid(path, "not a clean relative path");
+        }
+      }
+      if (types.put(path, entry.getType()) != null) {
+        throw invalid(path, "it appears twice");
+      }
+      switch (entry.getType()) {
+        case FILE -> {
+          if (!Digest.isValid(entry.getDigest()) || entry.getSize() < 0) {
+            throw invalid(path, "a file without a valid digest and size");
+          }
+        }
+        case SYMLINK -> {
+          if (entry.getLinkTarget().isEmpty() || entry.getLinkTarget().indexOf('\0') >= 0) {
+            throw invalid(path, "a symlink without a target");
+          }
+        }
+        case DIRECTORY -> { }
+        case UNRECOGNIZED -> throw invalid(path, "an unknown entry type");
+      }
+      if ((entry.getMode() & ~07777) != 0) {
+        throw invalid(path, "mode " + Integer.toOctalString(entry.getMode()) + " has more than permission bits");
+      }
+    }
+    // nothing below a symlink or a file (a symlink then a file "through" it would write outside)
+    for (String path : types.keySet()) {
+      for (int slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) {
+        ContextEntry.Type parent = types.get(path.substring(0, slash));
+        if (parent == ContextEntry.Type.SYMLINK || parent == ContextEntry.Type.FILE) {
+          throw invalid(path, "it is below " + path.substring(0, slash) + ", which is a "
+              + parent.name().toLowerCase(java.util.Locale.ROOT));
+        }
+      }
+    }
+  }
+
+  private static InvalidSubmission invalid(String path, String why) {
+    return new InvalidSubmission("context entry \"" + path + "\": " + why);
+  }
+}

@@ -45,8 +45,9 @@ stagefarm_ensure_packages() {
   fi
 }
 
-# What a build needs on the machine (runc executes RUN; busybox-static makes the local base image).
-STAGEFARM_RUNTIME_PACKAGES=(runc:runc busybox:busybox-static getfattr:attr)
+# What a build needs on the machine (runc executes RUN; slirp4netns and ip give it its network;
+# busybox-static makes the local base image).
+STAGEFARM_RUNTIME_PACKAGES=(runc:runc busybox:busybox-static getfattr:attr slirp4netns:slirp4netns ip:iproute2)
 # What the test suite needs in addition.
 STAGEFARM_TEST_PACKAGES=(skopeo:skopeo umoci:umoci docker-registry:docker-registry htpasswd:apache2-utils dockerd:docker.io)
 

@@ -52,7 +52,8 @@ public final class WorkerCommand implements Callable<Integer> {
   @Option(names = "--worker-id", paramLabel = "ID")
   String workerId;
 
-  @Option(names = "--network", paramLabel = "host|none", description = "Default network for RUN.")
+  @Option(names = "--network", paramLabel = "sandbox|none|host",
+      description = "Network of RUN --network=default (host needs --set allow-host-network=true).")
   String network;
 
   @Option(names = "--secrets-dir", paramLabel = "DIR", description = "One file per secret id for RUN --mount=type=secret.")

@@ -81,7 +81,7 @@ class StageOverheadTest {
     Path rootfs = farm.unpack(farm.busybox());
     Path bundleDir = Files.createTempDirectory(farm.workDir, "plain-bundle-");
     ContainerSpec spec = new ContainerSpec(rootfs, List.of("/bin/sh", "-c", "true"), List.of("PATH=/bin"), "/",
-        ResolvedUser.ROOT, "plain", true, List.of());
+        ResolvedUser.ROOT, "plain", ContainerSpec.Network.HOST, List.of());
     new OciBundle(Worker.nofileHardLimit()).write(bundleDir, spec, "");
     Runc runc = new Runc("runc", farm.workDir.resolve("plain-runc"));
     List<long[]> runs = new ArrayList<>();

@@ -28,7 +28,9 @@ import java.util.Locale;
  * @param pollTimeout the task consumers' poll timeout (bounds lock-renewal latency)
  * @param shutdownGrace how long a graceful shutdown lets running stages finish
  * @param layerCacheBytes size bound of the extracted-layer cache
- * @param network default network for RUN: {@code host} or {@code none} ("default" means host)
+ * @param network network of {@code RUN --network=default}: {@code sandbox} (own namespace, outbound
+ *     access through slirp4netns, worker host and link-local unreachable), {@code none} (loopback only)
+ *     or {@code host} (the worker host's namespace: needs {@code allowHostNetwork}); "default" means sandbox
  * @param runc the runc binary
  * @param secretsDir where RUN --mount=type=secret finds secrets: one file per id; null = none
  * @param logRateBytesPerSecond RUN output streamed per stage per second; the rest is dropped
@@ -41,6 +43,8 @@ import java.util.Locale;
  *     infrastructure fault here (disk, S3, runtime), so the retry goes to a healthy worker
  * @param runLimits memory, pids and CPU cgroup limits of every RUN ({@code run-memory},
  *     {@code run-pids}, {@code run-cpus}); a RUN that hits one fails naming the setting
+ * @param allowHostNetwork run {@code RUN --network=host} in the worker host's network namespace
+ *     (BuildKit's {@code network.host} entitlement); false: such a RUN fails the stage
  * @param farmKeys the farm's keys (held by the coordinator and the workers only): tasks and cache
  *     records without their MAC are refused, events and cache records written here carry it
  */
@@ -69,6 +73,7 @@ public record WorkerConfig(
     boolean allowInsecure,
     Duration faultPause,
     RunLimits runLimits,
+    boolean allowHostNetwork,
     FarmKeys farmKeys) {
 
   public WorkerConfig {
@@ -82,11 +87,15 @@ public record WorkerConfig(
       throw new ConfigException("concurrency must be at least 1, got " + concurrency);
     }
     network = network.toLowerCase(Locale.ROOT);
-    if (!network.equals("host") && !network.equals("none") && !network.equals("default")) {
-      throw new ConfigException("network must be host, none or default, got " + network);
-    }
     if (network.equals("default")) {
-      network = "host";
+      network = "sandbox";
+    }
+    if (!network.equals("sandbox") && !network.equals("none") && !network.equals("host")) {
+      throw new ConfigException("network must be sandbox, none or host, got " + network);
+    }
+    if (network.equals("host") && !allowHostNetwork) {
+      throw new ConfigException("network: host gives every RUN the worker host's network (its Kafka, S3 and"
+          + " coordinator ports); it needs allow-host-network: true");
     }
     if (heartbeatInterval.isNegative() || heartbeatInterval.isZero()) {
       throw new ConfigException("heartbeat-interval must be positive");
@@ -106,8 +115,8 @@ public record WorkerConfig(
   public static WorkerConfig of(String kafka, String s3Endpoint, String accessKey, String secretKey, String bucket, Path workDir) {
     return new WorkerConfig(kafka, s3Endpoint, accessKey, secretKey, "us-east-1", bucket, workDir, 1,
         defaultWorkerId(), dev.stagefarm.proto.Topics.WORKER_SHARE_GROUP, Duration.ofSeconds(5), Duration.ofSeconds(1),
-        Duration.ofSeconds(30), 10L << 30, "host", "runc", null, 256 * 1024, 8L << 20, 2L << 30, true, false,
-        Duration.ofSeconds(10), defaultRunLimits(), FarmKeys.generate());
+        Duration.ofSeconds(30), 10L << 30, "sandbox", "runc", null, 256 * 1024, 8L << 20, 2L << 30, true, false,
+        Duration.ofSeconds(10), defaultRunLimits(), false, FarmKeys.generate());
   }
 
   /** 2 GiB of memory, 4096 processes, every core of this host. */
@@ -118,50 +127,57 @@ public record WorkerConfig(
   public WorkerConfig withRunLimits(RunLimits limits) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, limits, farmKeys);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, limits, allowHostNetwork, farmKeys);
   }
 
   public WorkerConfig withConcurrency(int n) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, n, workerId,
         shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, farmKeys);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys);
   }
 
   public WorkerConfig withWorkerId(String id) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency, id,
         shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, farmKeys);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys);
   }
 
   public WorkerConfig withSecretsDir(Path dir) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, dir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, farmKeys);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys);
   }
 
   public WorkerConfig withTimings(Duration heartbeat, Duration poll, Duration grace) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeat, poll, grace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, farmKeys);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys);
   }
 
   public WorkerConfig withAllowInsecure(boolean allow) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allow, faultPause, runLimits, farmKeys);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allow, faultPause, runLimits, allowHostNetwork, farmKeys);
   }
 
   public WorkerConfig withFaultPause(Duration pause) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, pause, runLimits, farmKeys);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, pause, runLimits, allowHostNetwork, farmKeys);
   }
 
   /** The same config with the farm's keys (an embedded farm's, or a test's that signs its own tasks). */
   public WorkerConfig withFarmKeys(FarmKeys keys) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, keys);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, keys);
+  }
+
+  /** @param network {@code sandbox}, {@code none} or {@code host} (which needs {@code allowHost}) */
+  public WorkerConfig withNetwork(String network, boolean allowHost) {
+    return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
+        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHost, farmKeys);
   }
 
   /** {@code <hostname>-<pid>}: unique per process, readable in logs. */

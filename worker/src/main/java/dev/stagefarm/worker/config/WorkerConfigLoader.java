@@ -46,7 +46,8 @@ public final class WorkerConfigLoader {
       new Key("poll-timeout", "1s", "task consumer poll timeout; bounds lock renewal and acknowledgement latency"),
       new Key("shutdown-grace", "30s", "graceful shutdown: how long running stages may finish before they are released"),
       new Key("layer-cache-size", "10GiB", "size bound of the extracted-layer cache (LRU)"),
-      new Key("network", "host", "default RUN network: host or none (default = host)"),
+      new Key("network", "sandbox", "network of RUN --network=default: sandbox (own namespace, outbound through"
+          + " slirp4netns, worker host and link-local unreachable), none (loopback only) or host (needs allow-host-network)"),
       new Key("runc", "runc", "the runc binary"),
       new Key("secrets-dir", "", "directory with one file per secret id for RUN --mount=type=secret"),
       new Key("log-rate", "256KiB", "RUN output streamed per stage per second; more is dropped with a marker"),
@@ -60,6 +61,8 @@ public final class WorkerConfigLoader {
       new Key("run-memory", "2GiB", "memory limit of each RUN (cgroup, swap not added); a RUN over it is killed, naming the limit"),
       new Key("run-pids", "4096", "the most processes and threads one RUN may have at once; 0 = no limit"),
       new Key("run-cpus", "<host cores>", "CPU time of each RUN in cores (e.g. 1.5); 0 = no limit"),
+      new Key("allow-host-network", "false",
+          "run RUN --network=host in the worker host's namespace (BuildKit's network.host entitlement); false: it fails"),
       new Key("farm-key-file", null,
           "file with the farm key(s) shared with the coordinator only, one base64 key per line, the first signs"
               + " (docs/security.md)"));
@@ -126,6 +129,7 @@ public final class WorkerConfigLoader {
         parseBoolean("allow-insecure", v.get("allow-insecure")),
         parseDuration("fault-pause", v.get("fault-pause")),
         runLimits(v),
+        parseBoolean("allow-host-network", v.get("allow-host-network")),
         farmKeys(v.get("farm-key-file")));
   }
 

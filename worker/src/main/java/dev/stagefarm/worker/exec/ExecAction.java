@@ -55,6 +55,7 @@ final class ExecAction {
       // BuildKit refuses it without the security.insecure entitlement; running it sandboxed would hide that
       throw new UserError("--security=insecure is not allowed on this farm (the worker setting allow-insecure is false)");
     }
+    RunNetworks.Mode networkMode = environment.networks().modeFor(exec.network());
     Path rootfs = fs.merged;
     ResolvedUser user = UserResolver.resolve(rootfs, exec.user());
     String cwd = exec.cwd().isEmpty() ? "/" : exec.cwd();
@@ -71,6 +72,7 @@ final class ExecAction {
     List<ReentrantLock> held = new ArrayList<>();
     List<Path> tmpfsMounts = new ArrayList<>();
     List<String> mountPoints = new ArrayList<>(STANDARD_MOUNT_POINTS);
+    RunNetworks.Attached network = null;
     try {
       for (Mount m : exec.mounts()) {
         ContainerSpec.Mount mount = prepareMount(m, op, scratch, sources, processEnv, held, tmpfsMounts);
@@ -81,15 +83,11 @@ final class ExecAction {
       }
       List<Path> stubs = missingMountPoints(rootfs, mountPoints);
       Map<Path, List<Long>> anchors = stubAnchors(rootfs, stubs);
-      boolean hostNetwork = switch (exec.network()) {
-        case HOST -> true;
-        case NONE -> false;
-        case DEFAULT -> environment.hostNetworkByDefault();
-      };
+      network = environment.networks().attach(networkMode, scratch);
       List<String> args = exec.argv();
-      ContainerSpec spec = new ContainerSpec(rootfs, args, processEnv, cwd, user, "buildkitsandbox", hostNetwork, mounts,
-          privileged);
-      Path bundle = environment.bundles().write(scratch.resolve("bundle"), spec, environment.resolvConf());
+      ContainerSpec spec = new ContainerSpec(rootfs, args, processEnv, cwd, user, "buildkitsandbox", network.network(),
+          mounts, privileged);
+      Path bundle = environment.bundles().write(scratch.resolve("bundle"), spec, network.resolvConf());
       long runcStart = System.nanoTime();
       RunOutput output = new RunOutput(progress, op, budget);
       Runc.Result result;
@@ -111,6 +109,9 @@ final class ExecAction {
             + exit, exit, output.tail());
       }
     } finally {
+      if (network != null) {
+        network.close(); // the namespace is a mount in scratch: gone before scratch is deleted
+      }
       for (Path t : tmpfsMounts) {
         Mounts.unmount(t);
       }

@@ -11,9 +11,8 @@ import java.nio.file.Path;
  * @param bundles writes config.json
  * @param cacheMounts where {@code --mount=type=cache} directories live, by id
  * @param secretsDir one file per secret id, or null when the worker has no secrets
- * @param hostNetworkByDefault whether {@code --network=default} means the host's namespace
- * @param resolvConf the resolv.conf given to containers on the host network
+ * @param networks which network a RUN gets (default, none, host) and how it is prepared
  * @param allowInsecure whether {@code RUN --security=insecure} may run (with every capability)
  */
-record RunEnvironment(Runc runc, OciBundle bundles, Path cacheMounts, Path secretsDir, boolean hostNetworkByDefault,
-    String resolvConf, boolean allowInsecure) {}
+record RunEnvironment(Runc runc, OciBundle bundles, Path cacheMounts, Path secretsDir, RunNetworks networks,
+    boolean allowInsecure) {}

@@ -4,6 +4,7 @@ import dev.stagefarm.worker.config.WorkerConfig;
 import dev.stagefarm.worker.layers.LayerCache;
 import dev.stagefarm.worker.runtime.OciBundle;
 import dev.stagefarm.worker.runtime.Runc;
+import dev.stagefarm.worker.runtime.SandboxNetwork;
 import dev.stagefarm.worker.store.CacheRecords;
 import dev.stagefarm.worker.store.ContentStore;
 import java.io.IOException;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 
 /** Wires a {@link StageExecutor} from a worker's config and work dir layout. */
 public final class StageExecutors {
+  private static final String SLIRP4NETNS = "slirp4netns";
   private StageExecutors() {}
 
   /**
@@ -26,12 +28,21 @@ public final class StageExecutors {
         new OciBundle(nofileHardLimit, config.runLimits()),
         Files.createDirectories(layout.cacheMounts()),
         config.secretsDir(),
-        config.network().equals("host"),
-        resolvConf,
+        networks(config, resolvConf),
         config.allowInsecure());
     return new StageExecutor(store, records, layers, environment, Files.createDirectories(layout.stages()),
         "sf-" + Integer.toHexString(config.workerId().hashCode()),
         new StageExecutor.OutputLimits(config.logRateBytesPerSecond(), config.logMaxBytes()), config.addUrlMaxBytes());
+  }
+
+  private static RunNetworks networks(WorkerConfig config, String hostResolvConf) throws IOException {
+    RunNetworks.Mode mode = RunNetworks.Mode.valueOf(config.network().toUpperCase(java.util.Locale.ROOT));
+    if (mode == RunNetworks.Mode.SANDBOX && !SandboxNetwork.available(SLIRP4NETNS)) {
+      // fail at start, not as a fault of every RUN: retries elsewhere would hide a misconfigured worker
+      throw new IOException("the RUN network (network: sandbox) needs " + SLIRP4NETNS
+          + " on PATH: apt-get install slirp4netns, or set network: none");
+    }
+    return new RunNetworks(mode, config.allowHostNetwork(), hostResolvConf, new SandboxNetwork(SLIRP4NETNS));
   }
 
   /** The work dir's layout: every path the worker writes. */

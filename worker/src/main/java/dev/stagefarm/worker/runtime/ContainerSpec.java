@@ -13,7 +13,7 @@ import java.util.List;
  * @param cwd working directory inside the container (exists)
  * @param user resolved numeric ids
  * @param hostname the container's hostname
- * @param hostNetwork share the host's network namespace (else a private one with only loopback)
+ * @param network the network namespace the process gets
  * @param mounts extra mounts (cache, secret, bind, tmpfs), after the standard ones
  * @param privileged {@code RUN --security=insecure}: every capability, no masked or read-only
  *     /proc paths, a writable /sys (BuildKit's insecure mode, minus host devices)
@@ -25,7 +25,7 @@ public record ContainerSpec(
     String cwd,
     ResolvedUser user,
     String hostname,
-    boolean hostNetwork,
+    Network network,
     List<Mount> mounts,
     boolean privileged) {
 
@@ -37,8 +37,23 @@ public record ContainerSpec(
 
   /** A sandboxed container (BuildKit's default {@code --security=sandbox}). */
   public ContainerSpec(Path rootfs, List<String> args, List<String> env, String cwd, ResolvedUser user, String hostname,
-      boolean hostNetwork, List<Mount> mounts) {
-    this(rootfs, args, env, cwd, user, hostname, hostNetwork, mounts, false);
+      Network network, List<Mount> mounts) {
+    this(rootfs, args, env, cwd, user, hostname, network, mounts, false);
+  }
+
+  /** Which network namespace the container gets. */
+  public sealed interface Network {
+    /** The worker host's own namespace ({@code --network=host}, only with the worker's entitlement). */
+    Network HOST = new Host();
+    /** A fresh namespace with only loopback ({@code --network=none}). */
+    Network NONE = new Loopback();
+
+    record Host() implements Network {}
+
+    record Loopback() implements Network {}
+
+    /** A namespace the worker prepared ({@link SandboxNetwork}), joined by its bound path. */
+    record Joined(Path namespace) implements Network {}
   }
 
   /** A mount in the OCI runtime spec's terms. */

@@ -11,7 +11,8 @@ import java.util.List;
 
 /**
  * Writes an OCI runtime bundle (config.json, /etc/hosts, /etc/resolv.conf) for one RUN. The
- * container gets fresh pid, ipc, uts and mount namespaces (and network unless host), /proc, a
+ * container gets fresh pid, ipc, uts and mount namespaces, the network namespace of its
+ * {@link ContainerSpec.Network}, /proc, a
  * tmpfs /dev with the default devices, /dev/pts, /dev/shm, a read-only /sys, and nothing else of
  * the host: hosts and resolv.conf are generated files in the bundle. A sandboxed RUN also gets
  * Docker's masked and read-only /proc paths, a seccomp profile modelled on Docker's, and
@@ -67,14 +68,18 @@ public final class OciBundle {
     return limits;
   }
 
-  /** Creates {@code dir} with config.json and the generated files; returns {@code dir}. */
+  /**
+   * Creates {@code dir} with config.json and the generated files; returns {@code dir}.
+   *
+   * @param resolvConf the container's /etc/resolv.conf: the one that works in its network
+   */
   public Path write(Path dir, ContainerSpec spec, String resolvConf) throws IOException {
     Files.createDirectories(dir);
     Path hosts = dir.resolve("hosts");
     Files.writeString(hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t"
         + spec.hostname() + "\n", StandardCharsets.UTF_8);
     Path resolv = dir.resolve("resolv.conf");
-    Files.writeString(resolv, spec.hostNetwork() ? resolvConf : "", StandardCharsets.UTF_8);
+    Files.writeString(resolv, resolvConf, StandardCharsets.UTF_8);
     Path hostname = dir.resolve("hostname");
     Files.writeString(hostname, spec.hostname() + "\n", StandardCharsets.UTF_8);
     Files.write(dir.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config(spec, hosts, resolv, hostname)));
@@ -98,7 +103,7 @@ public final class OciBundle {
     process.put("cwd", spec.cwd());
     ObjectNode caps = process.putObject("capabilities");
     for (String set : List.of("bounding", "effective", "permitted")) {
-      strings(caps.putArray(set), spec.privileged() ? workerCapabilities() : CAPABILITIES);
+      strings(caps.putArray(set), spec.privileged() ? workerCapabilities() : sandboxCapabilities(spec.network()));
     }
     ArrayNode rlimits = process.putArray("rlimits");
     long nofile = Math.min(1_048_576, nofileHardLimit);
@@ -132,9 +137,7 @@ public final class OciBundle {
     for (String ns : List.of("pid", "ipc", "uts", "mount")) {
       namespaces.addObject().put("type", ns);
     }
-    if (!spec.hostNetwork()) {
-      namespaces.addObject().put("type", "network");
-    }
+    network(linux, namespaces, spec.network());
     limits.writeTo(linux.putObject("resources"));
     if (spec.privileged()) {
       return root; // nothing of /proc hidden or read-only, no seccomp filter
@@ -148,6 +151,31 @@ public final class OciBundle {
     strings(linux.putArray("maskedPaths"), MASKED_PATHS);
     strings(linux.putArray("readonlyPaths"), READONLY_PATHS);
     linux.set("seccomp", SeccompProfile.defaultProfile());
+  }
+
+  /**
+   * Docker's set, minus CAP_NET_RAW in a {@link SandboxNetwork}: a packet socket would hand
+   * slirp4netns frames that skip the namespace's routes, i.e. reach the worker host. A ping that
+   * falls back to ICMP datagram sockets (iputils) may still open one ({@code ping_group_range}, as
+   * Docker sets it); busybox's ping needs a raw socket and fails.
+   */
+  private static List<String> sandboxCapabilities(ContainerSpec.Network network) {
+    if (network instanceof ContainerSpec.Network.Joined) {
+      return CAPABILITIES.stream().filter(c -> !c.equals("CAP_NET_RAW")).toList();
+    }
+    return CAPABILITIES;
+  }
+
+  private static void network(ObjectNode linux, ArrayNode namespaces, ContainerSpec.Network network) {
+    switch (network) {
+      case ContainerSpec.Network.Host host -> {
+        return; // the worker's namespace: no net.* sysctls either
+      }
+      case ContainerSpec.Network.Loopback loopback -> namespaces.addObject().put("type", "network");
+      case ContainerSpec.Network.Joined joined ->
+          namespaces.addObject().put("type", "network").put("path", joined.namespace().toAbsolutePath().toString());
+    }
+    linux.putObject("sysctl").put("net.ipv4.ping_group_range", "0 2147483647");
   }
 
   /**

@@ -44,7 +44,22 @@ class WorkerConfigLoaderTest {
     assertThat(config.heartbeatInterval()).isEqualTo(Duration.ofSeconds(2));
     assertThat(config.layerCacheBytes()).isEqualTo(512L << 20);
     assertThat(config.pollTimeout()).isEqualTo(Duration.ofSeconds(1)); // default
-    assertThat(config.network()).isEqualTo("host");
+    assertThat(config.network()).isEqualTo("sandbox");
+    assertThat(config.allowHostNetwork()).isFalse();
+  }
+
+  @Test
+  void theHostNetworkAsDefaultNeedsTheHostNetworkEntitlement() {
+    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b");
+    assertThatThrownBy(() -> WorkerConfigLoader.load(null, Map.of(), with(base, "network", "host")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("allow-host-network");
+    WorkerConfig host = WorkerConfigLoader.load(null, Map.of("STAGEFARM_ALLOW_HOST_NETWORK", "true"),
+        with(base, "network", "host"));
+    assertThat(host.network()).isEqualTo("host");
+    assertThat(host.allowHostNetwork()).isTrue();
+    assertThat(WorkerConfigLoader.load(null, Map.of(), with(base, "network", "default")).network()).isEqualTo("sandbox");
+    assertThatThrownBy(() -> WorkerConfigLoader.load(null, Map.of(), with(base, "allow-host-network", "yes")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("allow-host-network");
   }
 
   @Test

@@ -14,6 +14,7 @@ import dev.stagefarm.worker.layers.LayerCache;
 import dev.stagefarm.worker.runtime.OciBundle;
 import dev.stagefarm.worker.runtime.RunLimits;
 import dev.stagefarm.worker.runtime.Runc;
+import dev.stagefarm.worker.runtime.SandboxNetwork;
 import dev.stagefarm.worker.store.InMemoryCacheRecords;
 import dev.stagefarm.worker.store.InMemoryContentStore;
 import dev.stagefarm.worker.store.LayerRef;
@@ -56,21 +57,28 @@ final class LocalStages {
 
   /** @param addUrlMaxBytes the worker's add-url-max-size */
   LocalStages(boolean allowInsecure, long addUrlMaxBytes) throws IOException {
-    this(allowInsecure, addUrlMaxBytes, RunLimits.none());
+    this(allowInsecure, addUrlMaxBytes, RunLimits.none(), false);
   }
 
   /** @param limits the worker's run-memory, run-pids and run-cpus */
   LocalStages(RunLimits limits) throws IOException {
-    this(false, 2L << 30, limits);
+    this(false, 2L << 30, limits, false);
   }
 
-  private LocalStages(boolean allowInsecure, long addUrlMaxBytes, RunLimits limits) throws IOException {
+  /** @param allowHostNetwork the worker's allow-host-network; {@code --network=default} is the sandbox network */
+  LocalStages(boolean allowInsecure, long addUrlMaxBytes, boolean allowHostNetwork) throws IOException {
+    this(allowInsecure, addUrlMaxBytes, RunLimits.none(), allowHostNetwork);
+  }
+
+  private LocalStages(boolean allowInsecure, long addUrlMaxBytes, RunLimits limits, boolean allowHostNetwork)
+      throws IOException {
     StageExecutors.WorkDir layout = new StageExecutors.WorkDir(workDir.resolve("work"));
     Path secrets = Files.createDirectories(workDir.resolve("secrets"));
     Files.writeString(secrets.resolve(SECRET_ID), SECRET_VALUE);
     LayerCache layers = new LayerCache(layout.layers(), 1L << 30, store);
     RunEnvironment environment = new RunEnvironment(new Runc("runc", layout.runcState()), new OciBundle(1024, limits),
-        Files.createDirectories(layout.cacheMounts()), secrets, true, "", allowInsecure);
+        Files.createDirectories(layout.cacheMounts()), secrets,
+        new RunNetworks(RunNetworks.Mode.SANDBOX, allowHostNetwork, "", new SandboxNetwork("slirp4netns")), allowInsecure);
     executor = new StageExecutor(store, records, layers, environment, Files.createDirectories(layout.stages()),
         "sf-test", new StageExecutor.OutputLimits(1 << 20, 1 << 24), addUrlMaxBytes);
     BuiltImage image = BusyboxImage.storeIn(store);

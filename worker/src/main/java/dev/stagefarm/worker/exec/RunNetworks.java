@@ -1,0 +1,63 @@
+package dev.stagefarm.worker.exec;
+
+import dev.stagefarm.program.Action;
+import dev.stagefarm.worker.UserError;
+import dev.stagefarm.worker.runtime.ContainerSpec;
+import dev.stagefarm.worker.runtime.SandboxNetwork;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * Which network a RUN gets on this worker: {@code --network=default} gets the worker's default
+ * (the sandbox network unless configured otherwise), {@code none} loopback only, {@code host} the
+ * worker host's namespace, and only when the worker allows it (BuildKit's {@code network.host}
+ * entitlement).
+ *
+ * @param defaultMode the network of {@code --network=default}
+ * @param allowHost whether {@code --network=host} may run
+ * @param hostResolvConf the worker host's resolv.conf, for RUNs on the host network
+ * @param sandbox prepares sandbox namespaces
+ */
+record RunNetworks(Mode defaultMode, boolean allowHost, String hostResolvConf, SandboxNetwork sandbox) {
+
+  enum Mode { SANDBOX, NONE, HOST }
+
+  /** The mode of a RUN's {@code --network}. */
+  Mode modeFor(Action.Network requested) throws UserError {
+    return switch (requested) {
+      case DEFAULT -> defaultMode;
+      case NONE -> Mode.NONE;
+      case HOST -> {
+        if (!allowHost) {
+          // running it in the sandbox instead would hide from the author that it did not get the host
+          throw new UserError("network.host is not allowed: RUN --network=host needs the worker setting"
+              + " allow-host-network (BuildKit's network.host entitlement)");
+        }
+        yield Mode.HOST;
+      }
+    };
+  }
+
+  /** Prepares the network of one RUN; {@code scratch} is the RUN's scratch dir. Close it after the container. */
+  Attached attach(Mode mode, Path scratch) throws IOException, InterruptedException {
+    return switch (mode) {
+      case HOST -> new Attached(ContainerSpec.Network.HOST, hostResolvConf, null);
+      case NONE -> new Attached(ContainerSpec.Network.NONE, "", null);
+      case SANDBOX -> {
+        SandboxNetwork.Namespace ns = sandbox.create(scratch.resolve("netns"));
+        yield new Attached(new ContainerSpec.Network.Joined(ns.path()), SandboxNetwork.RESOLV_CONF, ns);
+      }
+    };
+  }
+
+  /** A RUN's network, ready for its container. */
+  record Attached(ContainerSpec.Network network, String resolvConf, SandboxNetwork.Namespace namespace)
+      implements AutoCloseable {
+    @Override
+    public void close() throws IOException {
+      if (namespace != null) {
+        namespace.close();
+      }
+    }
+  }
+}

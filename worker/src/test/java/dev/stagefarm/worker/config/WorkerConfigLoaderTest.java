@@ -49,8 +49,9 @@ class WorkerConfigLoaderTest {
   }
 
   @Test
-  void theHostNetworkAsDefaultNeedsTheHostNetworkEntitlement() {
-    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b");
+  void theHostNetworkAsDefaultNeedsTheHostNetworkEntitlement() throws Exception {
+    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b", "farm-key-file",
+        keyFile().toString());
     assertThatThrownBy(() -> WorkerConfigLoader.load(null, Map.of(), with(base, "network", "host")))
         .isInstanceOf(ConfigException.class).hasMessageContaining("allow-host-network");
     WorkerConfig host = WorkerConfigLoader.load(null, Map.of("STAGEFARM_ALLOW_HOST_NETWORK", "true"),

@@ -42,6 +42,9 @@ public final class EventWatcher implements AutoCloseable {
       }
     }
     while (System.nanoTime() < deadline) {
+      // keep the whole batch before answering: returning at the first match used to drop the
+      // records after it, which a later await then waited for in vain (two workers finishing at once)
+      StageEvent found = null;
       for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
         StageEvent e;
         try {
@@ -50,9 +53,12 @@ public final class EventWatcher implements AutoCloseable {
           throw new AssertionError("unreadable event", ex);
         }
         events.add(e);
-        if (until.test(e)) {
-          return e;
+        if (found == null && until.test(e)) {
+          found = e;
         }
+      }
+      if (found != null) {
+        return found;
       }
     }
     throw new AssertionError("no matching event within " + timeout + "; saw " + summary() + stageThreads());

@@ -61,6 +61,8 @@ public final class WorkerConfigLoader {
       new Key("run-memory", "2GiB", "memory limit of each RUN (cgroup, swap not added); a RUN over it is killed, naming the limit"),
       new Key("run-pids", "4096", "the most processes and threads one RUN may have at once; 0 = no limit"),
       new Key("run-cpus", "<host cores>", "CPU time of each RUN in cores (e.g. 1.5); 0 = no limit"),
+      new Key("stage-disk", "0", "the most one stage may write in all (its layers' files, on a loop-mounted"
+          + " filesystem of this size); a stage over it fails naming the limit; 0 = no limit"),
       new Key("allow-host-network", "false",
           "run RUN --network=host in the worker host's namespace (BuildKit's network.host entitlement); false: it fails"),
       new Key("farm-key-file", null,
@@ -150,7 +152,11 @@ public final class WorkerConfigLoader {
       // runc itself needs a few MiB in the container's cgroup before the RUN's process starts
       throw new ConfigException("run-memory: at least 6MiB (or 0 for no limit), got '" + v.get("run-memory") + "'");
     }
-    return new RunLimits(memory, pids, cores);
+    long disk = parseSize("stage-disk", v.get("stage-disk"));
+    if (disk > 0 && disk < (16L << 20)) {
+      throw new ConfigException("stage-disk: at least 16MiB (or 0 for no limit), got '" + v.get("stage-disk") + "'");
+    }
+    return new RunLimits(memory, pids, cores, disk);
   }
 
   private static FarmKeys farmKeys(String file) {

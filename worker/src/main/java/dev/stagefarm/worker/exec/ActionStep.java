@@ -51,6 +51,12 @@ final class ActionStep {
         case Action.Mkdir dir -> mkdir.execute(dir, fs.merged);
       }
       t2 = System.nanoTime();
+    } catch (StageDiskFull | java.io.InterruptedIOException e) {
+      throw e;
+    } catch (IOException e) {
+      // checked before the op's fetched context files are removed, which would free the disk again
+      Optional<String> disk = stage.workspace().exhaustedDisk(e);
+      throw disk.isPresent() ? new StageDiskFull(disk.get(), e) : e;
     } finally {
       stage.sources().endOp(op);
     }
@@ -59,7 +65,7 @@ final class ActionStep {
     if (Trees.isEmpty(upper)) {
       Files.delete(upper);
     } else {
-      layer = Optional.of(snapshotter.snapshot(upper, stage.workspace().dir.resolve("layer-" + op + ".tar.gz"),
+      layer = Optional.of(snapshotter.snapshot(upper, stage.workspace().out.resolve("layer-" + op + ".tar.gz"),
           stage.sourceDateEpoch()));
       stage.workspace().pushLayer(upper, layer.get().diffId());
     }

@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -105,6 +106,11 @@ final class ExecAction {
       int exit = result.exitCode();
       if (exit != 0) {
         limitHit(result.limits(), environment.bundles().limits(), exit, output);
+        Optional<String> disk = fs.exhaustedDisk();
+        if (disk.isPresent()) {
+          throw new UserError("RUN failed: the stage used up its disk, the worker's limit " + disk.get()
+              + " (exit code: " + exit + ")", exit, output.tail());
+        }
         throw new UserError("process \"" + String.join(" ", args) + "\" did not complete successfully: exit code: "
             + exit, exit, output.tail());
       }

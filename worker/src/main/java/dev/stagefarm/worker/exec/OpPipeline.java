@@ -58,6 +58,10 @@ final class OpPipeline {
             e.outputTail(), false), e);
       } catch (InterruptedIOException e) {
         throw new InterruptedException("stage cancelled during op " + i);
+      } catch (StageDiskFull e) {
+        throw new StageFailedException(new StageFailure(i, op.source().line(), -1, describe(op)
+            + " failed: the stage used up its disk, the worker's limit " + e.setting + " (" + e.getMessage() + ")",
+            "", false), e);
       } catch (IOException e) {
         throw new StageFailedException(StageFailure.infrastructure(i, op.source().line(),
             describe(op) + ": worker I/O failed: " + e.getMessage()), e);

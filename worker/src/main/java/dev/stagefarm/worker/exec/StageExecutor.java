@@ -35,6 +35,7 @@ public final class StageExecutor implements StageRunner {
   private final ContentStore store;
   private final LayerCache layers;
   private final Path stagesDir;
+  private final long stageDiskBytes;
   private final String containerPrefix;
   private final OutputLimits outputLimits;
   private final BaseMaterialiser materialiser;
@@ -46,6 +47,7 @@ public final class StageExecutor implements StageRunner {
     this.store = store;
     this.layers = layers;
     this.stagesDir = stagesDir;
+    this.stageDiskBytes = runEnvironment.bundles().limits().stageDiskBytes();
     this.containerPrefix = containerPrefix;
     this.outputLimits = outputLimits;
     this.materialiser = new BaseMaterialiser(layers);
@@ -73,7 +75,7 @@ public final class StageExecutor implements StageRunner {
   /** Executes a decoded stage: its layers (base first) and config. */
   public StageState execute(StageJob job, StageProgress progress) throws StageFailedException, InterruptedException {
     long seq = SEQUENCE.incrementAndGet();
-    try (StageWorkspace workspace = new StageWorkspace(stagesDir.resolve(Long.toString(seq, 36)))) {
+    try (StageWorkspace workspace = new StageWorkspace(stagesDir.resolve(Long.toString(seq, 36)), stageDiskBytes)) {
       long materialiseStart = System.nanoTime();
       materialiser.materialise(job.base().layers(), workspace);
       log.debug("materialised {} base layers in {} ms", job.base().layers().size(),

@@ -5,6 +5,7 @@ import dev.stagefarm.worker.layers.LayerCache;
 import dev.stagefarm.worker.runtime.OciBundle;
 import dev.stagefarm.worker.runtime.Runc;
 import dev.stagefarm.worker.runtime.SandboxNetwork;
+import dev.stagefarm.worker.runtime.StageDisk;
 import dev.stagefarm.worker.store.CacheRecords;
 import dev.stagefarm.worker.store.ContentStore;
 import java.io.IOException;
@@ -22,6 +23,11 @@ public final class StageExecutors {
    */
   public static StageExecutor create(WorkerConfig config, WorkDir layout, ContentStore store, CacheRecords records,
       LayerCache layers, long nofileHardLimit) throws IOException {
+    if (config.runLimits().stageDiskBytes() > 0 && !StageDisk.available()) {
+      // fail at start, not as a fault of every stage
+      throw new IOException("stage-disk needs mkfs.ext4 and loop devices (apt-get install e2fsprogs; /dev/loop-control),"
+          + " or set stage-disk: 0");
+    }
     String resolvConf = Files.exists(Path.of("/etc/resolv.conf")) ? Files.readString(Path.of("/etc/resolv.conf")) : "";
     RunEnvironment environment = new RunEnvironment(
         new Runc(config.runc(), layout.runcState()),

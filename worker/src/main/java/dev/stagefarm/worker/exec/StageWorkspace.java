@@ -2,12 +2,15 @@ package dev.stagefarm.worker.exec;
 
 import dev.stagefarm.worker.layers.LayerCache;
 import dev.stagefarm.worker.layers.Trees;
+import dev.stagefarm.worker.runtime.HostProcess;
 import dev.stagefarm.worker.runtime.Mounts;
+import dev.stagefarm.worker.runtime.StageDisk;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,20 +21,59 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *   ws/u3  ws/w3  ws/m  ws/k3   upper, overlay work dir, merged view, lower-dir links of op 3
+ *   ws.out/                     layer archives on their way to the store (never on the stage disk)
  * </pre>
+ *
+ * <p>With a {@code stage-disk} limit, {@code ws} is a {@link StageDisk}: what the stage's ops write
+ * cannot outgrow it, and {@link #diskFull()} tells a write that failed for that reason from a host
+ * fault.
  */
 final class StageWorkspace implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(StageWorkspace.class);
 
   final Path dir;
+  /** Files the worker itself writes for the stage (layer archives): beside the stage disk, not on it. */
+  final Path out;
+  private final StageDisk disk; // null: no stage-disk limit
   private final List<Path> stack = new ArrayList<>(); // the stage's filesystem, bottom first
   private final List<LayerCache.Lease> leases = new ArrayList<>(); // released with the workspace
   private final List<Path> producedUppers = new ArrayList<>();
   private final List<dev.stagefarm.oci.Digest> producedDiffIds = new ArrayList<>();
 
   StageWorkspace(Path dir) throws IOException {
+    this(dir, 0);
+  }
+
+  /** @param diskLimit bytes the stage may write in all; 0: no limit (no stage disk) */
+  StageWorkspace(Path dir, long diskLimit) throws IOException {
     this.dir = dir;
+    this.out = dir.resolveSibling(dir.getFileName() + ".out");
+    Files.createDirectories(out);
+    try {
+      this.disk = diskLimit > 0 ? StageDisk.mount(dir, dir.resolveSibling(dir.getFileName() + ".disk"), diskLimit) : null;
+    } catch (IOException e) {
+      Trees.deleteRecursively(out);
+      throw e;
+    }
     Files.createDirectories(dir);
+  }
+
+  /** The {@code stage-disk} setting when the stage has used it up: a failed write is then the stage's doing. */
+  Optional<String> exhaustedDisk() {
+    return disk != null && disk.full() ? Optional.of(disk.setting()) : Optional.empty();
+  }
+
+  /**
+   * The {@code stage-disk} setting when {@code failure} came from the stage's disk running out:
+   * it is full now, or the write failed with ENOSPC (what failed to fit may be gone again, such
+   * as a partly fetched context file). The stage's own writes all land on its disk.
+   */
+  Optional<String> exhaustedDisk(IOException failure) {
+    if (disk == null) {
+      return Optional.empty();
+    }
+    String message = String.valueOf(failure.getMessage());
+    return disk.full() || message.contains("No space left on device") ? Optional.of(disk.setting()) : Optional.empty();
   }
 
   /** A cached layer on top of the stage's filesystem (base layers, bottom first; cache hits). */
@@ -79,8 +121,14 @@ final class StageWorkspace implements AutoCloseable {
   void adoptLayersInto(LayerCache cache) {
     for (int i = 0; i < producedUppers.size(); i++) {
       try {
-        cache.adopt(producedDiffIds.get(i), producedUppers.get(i),
-            Trees.sizeOf(producedUppers.get(i)));
+        Path upper = producedUppers.get(i);
+        if (disk != null) {
+          // the stage disk goes away with the stage: the cache keeps a copy on the host's file system
+          Path copy = out.resolve("adopt-" + i);
+          HostProcess.run(List.of("cp", "-a", upper.toAbsolutePath().toString(), copy.toAbsolutePath().toString()), null);
+          upper = copy;
+        }
+        cache.adopt(producedDiffIds.get(i), upper, Trees.sizeOf(upper));
       } catch (IOException e) {
         log.warn("keeping layer {} in the cache failed: {}", producedDiffIds.get(i), e.toString());
       }
@@ -97,6 +145,11 @@ final class StageWorkspace implements AutoCloseable {
       this.upper = upper;
       this.work = work;
       this.merged = merged;
+    }
+
+    /** The {@code stage-disk} setting when the stage has used it up (a failed write is then the stage's doing). */
+    Optional<String> exhaustedDisk() {
+      return StageWorkspace.this.exhaustedDisk();
     }
 
     @Override
@@ -118,7 +171,11 @@ final class StageWorkspace implements AutoCloseable {
     }
     leases.forEach(LayerCache.Lease::close);
     try {
+      if (disk != null) {
+        disk.close();
+      }
       Trees.deleteRecursively(dir);
+      Trees.deleteRecursively(out);
     } catch (IOException e) {
       log.warn("removing stage workspace {} failed: {}", dir, e.toString());
     }

@@ -3,26 +3,38 @@ package dev.stagefarm.worker.runtime;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
- * The cgroup limits every sandboxed RUN on a worker gets (worker settings {@code run-memory},
- * {@code run-pids}, {@code run-cpus}). Zero means no limit of that kind.
+ * The limits every sandboxed RUN on a worker gets (worker settings {@code run-memory}, {@code
+ * run-pids}, {@code run-cpus}: cgroups) and the disk each stage gets ({@code stage-disk}). Zero
+ * means no limit of that kind.
  *
  * @param memoryBytes memory of the RUN's processes together, page cache included; swap is not
  *     granted on top (memory+swap = the same limit), so a hog is OOM-killed instead of swapping
  * @param pids processes and threads alive at once
  * @param cpus CPU time as a number of cores (CFS quota over a 100 ms period)
+ * @param stageDiskBytes what one stage may write in all (its layers' files; worker setting {@code
+ *     stage-disk}): its writable state lives on a {@link StageDisk} of this size
  */
-public record RunLimits(long memoryBytes, long pids, double cpus) {
+public record RunLimits(long memoryBytes, long pids, double cpus, long stageDiskBytes) {
   private static final long CFS_PERIOD_MICROS = 100_000;
 
   public RunLimits {
-    if (memoryBytes < 0 || pids < 0 || cpus < 0) {
+    if (memoryBytes < 0 || pids < 0 || cpus < 0 || stageDiskBytes < 0) {
       throw new IllegalArgumentException("run limits must not be negative");
     }
   }
 
+  /** cgroup limits only, no stage disk. */
+  public RunLimits(long memoryBytes, long pids, double cpus) {
+    this(memoryBytes, pids, cpus, 0);
+  }
+
   /** No limits: what a worker had before these settings existed. */
   public static RunLimits none() {
-    return new RunLimits(0, 0, 0);
+    return new RunLimits(0, 0, 0, 0);
+  }
+
+  public RunLimits withStageDisk(long bytes) {
+    return new RunLimits(memoryBytes, pids, cpus, bytes);
   }
 
   /** Fills the OCI {@code linux.resources} object. */
@@ -41,21 +53,10 @@ public record RunLimits(long memoryBytes, long pids, double cpus) {
 
   /** {@code run-memory=256MiB}, as the user would write the setting. */
   public String memorySetting() {
-    return "run-memory=" + size(memoryBytes);
+    return "run-memory=" + Sizes.format(memoryBytes);
   }
 
   public String pidsSetting() {
     return "run-pids=" + pids;
-  }
-
-  private static String size(long bytes) {
-    String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int unit = 0;
-    long n = bytes;
-    while (unit < units.length - 1 && n >= 1024 && n % 1024 == 0) {
-      n /= 1024;
-      unit++;
-    }
-    return n + units[unit];
   }
 }

@@ -2,10 +2,13 @@ package dev.stagefarm.worker.exec;
 
 import static dev.stagefarm.worker.ProgramBuilder.addTo;
 import static dev.stagefarm.worker.ProgramBuilder.copyTo;
+import static dev.stagefarm.worker.ProgramBuilder.exec;
 import static dev.stagefarm.worker.ProgramBuilder.inputId;
 import static dev.stagefarm.worker.ProgramBuilder.program;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.stagefarm.program.CopySource;
+import dev.stagefarm.program.Mount;
 import dev.stagefarm.testkit.TempDirectories;
 import dev.stagefarm.worker.StageFailure;
 import dev.stagefarm.worker.TestContext;
@@ -17,6 +20,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -229,6 +234,35 @@ class HostileFileOpsTest {
         .build()).failed();
     assertThat(failure.retriable()).isFalse();
     assertThat(failure.message()).contains("pwned");
+  }
+
+  @Test
+  void runMountTargetsBelowAHostSymlinkAreMadeInTheRootfs() throws Exception {
+    // runc makes missing mount points itself, resolving them inside the rootfs (securejoin): the
+    // tmpfs, the cache and the inline files land below the rootfs' /x, never in the host dir
+    Mount.Tmpfs tmpfs = new Mount.Tmpfs("/x/tmp", 0);
+    Mount.Cache cache = new Mount.Cache("/x/cache", false, "hostile-target", Mount.Sharing.SHARED, Optional.empty(),
+        OptionalInt.empty(), OptionalInt.empty(), OptionalInt.empty());
+    Mount.Inline inline = new Mount.Inline("/x/pipes",
+        List.of(new CopySource.Inline("script", "#!/bin/sh\n".getBytes(StandardCharsets.UTF_8))), 0755);
+    Path root = stages.unpack(stages.run(program()
+        .run("ln -s " + host + " /x")
+        .run(exec("echo t > /x/tmp/t && echo c > /x/cache/c && test -f /x/pipes/script && echo ran > /ran")
+            .mount(tmpfs).mount(cache).mount(inline))
+        .build()).completed());
+    assertThat(root.resolve("ran")).hasContent("ran\n");
+  }
+
+  @Test
+  void aMountTargetBelowASymlinkToAHostFileIsMadeInTheRootfsNotOverTheHostFile() throws Exception {
+    Mount.Tmpfs tmpfs = new Mount.Tmpfs("/victim/dir", 0);
+    Path root = stages.unpack(stages.run(program()
+        .run("ln -s " + hostFile + " /victim")
+        .run(exec("echo in-tmpfs > /victim/dir/x && cat /victim/dir/x > /seen").mount(tmpfs))
+        .build()).completed());
+    assertThat(root.resolve("seen")).hasContent("in-tmpfs\n");
+    // the link's target, resolved in the rootfs, got the mount point; it is no part of the layer
+    assertThat(inImage(root, hostFile.resolve("dir"))).doesNotExist();
   }
 
   private static Entry symlink(String name, String target) {

@@ -147,13 +147,16 @@ final class ExecAction {
     switch (m) {
       case Mount.Cache cache -> {
         Path seed = null;
-        String id = sanitize(cache.id().isEmpty() ? target : cache.id());
+        String scope = cache.id().isEmpty() ? target : cache.id();
         if (cache.seed().isPresent()) {
           InputPath from = cache.seed().get();
           seed = cacheSeed(from, sources);
           // BuildKit keys a cache mount with from= by its source too: another source is another cache
-          id += "@" + sources.inputIdentity(from.input()).substring(0, 16) + "-" + sanitize(from.path());
+          scope += "\0from\0" + sources.inputIdentity(from.input()) + "\0" + from.path();
         }
+        // the id is the Dockerfile's text: its hash names the directory, so no id ("..", "/", "a/../..")
+        // can name another place on the worker
+        String id = dev.stagefarm.oci.Digest.of(scope).hex();
         Path dir = environment.cacheMounts().resolve(id);
         if (cache.sharing() == Mount.Sharing.LOCKED) {
           ReentrantLock lock = CACHE_LOCKS.computeIfAbsent(dir.toString(), k -> new ReentrantLock());

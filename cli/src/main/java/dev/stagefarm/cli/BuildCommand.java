@@ -3,6 +3,7 @@ package dev.stagefarm.cli;
 import com.google.protobuf.ByteString;
 import dev.stagefarm.cli.build.BuildClient;
 import dev.stagefarm.cli.build.ContextScanner;
+import dev.stagefarm.cli.build.DockerfileCheck;
 import dev.stagefarm.cli.build.OutputSpec;
 import dev.stagefarm.cli.build.PlainProgress;
 import dev.stagefarm.cli.build.ProgressView;
@@ -128,6 +129,7 @@ public final class BuildCommand implements Callable<Integer> {
       request.addOutputs(Output.newBuilder().setType("registry").putAttrs("push", "true"));
     }
 
+    DockerfileCheck.check(dockerfile.getFileName().toString(), request.build());
     ScannedContext scanned = ContextScanner.scan(context);
     try (Farm farm = openFarm(err)) {
       BuildClient client = new BuildClient(farm.channel(), farm.endpoint());

@@ -37,4 +37,20 @@ class BuildCommandTest {
     assertThat(run("build", "--coordinator", "nonsense", dir.toString()))
         .isEqualTo("error: --coordinator wants HOST:PORT, got \"nonsense\"\n");
   }
+
+  @Test
+  void dockerfileMistakesAreReportedBeforeAnyFarmIsContacted(@TempDir Path dir) throws Exception {
+    // nothing listens on port 1: an error naming the Dockerfile proves no connection was tried first
+    String farm = "127.0.0.1:1";
+    Files.writeString(dir.resolve("Dockerfile"), "FROM scratch\nFRM busybox\n");
+    assertThat(run("build", "--coordinator", farm, dir.toString()))
+        .isEqualTo("error: Dockerfile:2: unknown instruction: FRM\n");
+
+    Files.writeString(dir.resolve("Dockerfile"), "FROM scratch AS a\nCOPY onlyone\n");
+    assertThat(run("build", "--coordinator", farm, dir.toString())).startsWith("error: Dockerfile:2:").contains("COPY");
+
+    Files.writeString(dir.resolve("Dockerfile"), "FROM scratch AS a\n");
+    assertThat(run("build", "--coordinator", farm, "--target", "b", dir.toString()))
+        .startsWith("error: ").contains("target stage \"b\"").doesNotContain("Exception");
+  }
 }

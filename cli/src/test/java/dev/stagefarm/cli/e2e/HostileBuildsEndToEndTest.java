@@ -2,11 +2,16 @@ package dev.stagefarm.cli.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.ByteString;
 import dev.stagefarm.cli.Main;
+import dev.stagefarm.cli.build.BuildClient;
 import dev.stagefarm.cli.farm.EmbeddedFarm;
 import dev.stagefarm.coordinator.BuildCoordinator;
 import dev.stagefarm.coordinator.schedule.Scheduler;
 import dev.stagefarm.embedded.EmbeddedKafka;
+import dev.stagefarm.proto.v1.BuildState;
+import dev.stagefarm.proto.v1.BuildStatus;
+import dev.stagefarm.proto.v1.SubmitBuildRequest;
 import dev.stagefarm.testkit.BusyboxImage;
 import dev.stagefarm.testkit.RegistryFixture;
 import dev.stagefarm.testkit.TempDirectories;
@@ -206,14 +211,19 @@ class HostileBuildsEndToEndTest {
   }
 
   @Test
-  void deeplyNestedExpansionsAreRefusedBeforeAnyStageRuns(@TempDir Path ctx) throws Exception {
+  void deeplyNestedExpansionsAreRefusedBeforeAnyStageRuns() throws Exception {
+    // straight to the coordinator, as a hostile client would (the CLI would refuse it itself)
     String nested = "${a:-".repeat(2000) + "x" + "}".repeat(2000);
-    Files.writeString(ctx.resolve("Dockerfile"), "FROM " + busybox + "\nENV v=" + nested + "\nRUN echo $v\n");
+    String dockerfile = "FROM " + busybox + "\nENV v=" + nested + "\nRUN echo $v\n";
+    BuildClient client = new BuildClient(farm.channel(), farm.endpoint());
 
-    Result result = build(ctx);
+    BuildStatus submitted = client.submit(SubmitBuildRequest.newBuilder()
+        .setDockerfile(ByteString.copyFromUtf8(dockerfile)).setDockerfileName("Dockerfile").build());
+    BuildStatus finished = BuildClient.isFinalState(submitted) ? submitted : client.watch(submitted.getBuildId(), p -> {});
 
-    assertThat(result.exitCode()).isNotZero();
-    assertThat(result.stderr()).contains("Dockerfile:2").containsIgnoringCase("nest").doesNotContain("Exception");
+    assertThat(finished.getState()).isEqualTo(BuildState.FAILED);
+    assertThat(finished.getError()).contains("Dockerfile:2").containsIgnoringCase("nest").doesNotContain("Exception");
+    assertThat(finished.getStagesList()).allSatisfy(stage -> assertThat(stage.getAttempt()).isZero());
   }
 
   record Result(int exitCode, String stdout, String stderr) {}

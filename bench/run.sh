@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Benchmark: stagefarm (embedded farm, one CLI invocation per build) against
-# buildah (--jobs 4 --layers --isolation chroot) on the same machine, in the same
-# run, cold (empty caches) and warm (everything cached), for
-#   bench/fanout  8 independent stages of `RUN sleep 2` + a final COPY stage
-#   bench/chain   30 chained RUN instructions
-# Both pull the same busybox base from a local registry (made from Debian's
-# busybox-static). Prints the wall-clock seconds and buildah/stagefarm ratios
-# (> 1 means stagefarm was faster).
+# Benchmark: stagefarm (embedded farm, one CLI invocation per build; and a running
+# `stagefarm up` farm) against BuildKit (docker.io's built-in BuildKit on a private
+# dockerd, daemon running) and buildah (--jobs 4 --layers --isolation chroot) on the
+# same machine, in the same run, cold (empty caches) and warm (everything cached), for
+#   bench/fanout   8 independent stages of `RUN sleep 2` + a final COPY stage
+#   bench/chain    30 chained RUN instructions
+#   bench/bigfile  one stage writing 200 MiB of random data, copied into scratch
+# All pull the same busybox base from a local registry (made from Debian's
+# busybox-static). Prints the wall-clock seconds and the ratios stagefarm/BuildKit
+# (< 1 means stagefarm was faster) and buildah/stagefarm.
 #
 # Usage: bench/run.sh [WORKERS]   (default 4 workers, to match buildah --jobs 4)
 set -euo pipefail
@@ -14,13 +16,17 @@ root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$root"
 . scripts/env.sh
 stagefarm_select_jdk
-stagefarm_ensure_packages "${STAGEFARM_RUNTIME_PACKAGES[@]}" docker-registry:docker-registry buildah:buildah
+stagefarm_ensure_packages "${STAGEFARM_RUNTIME_PACKAGES[@]}" docker-registry:docker-registry buildah:buildah \
+  dockerd:docker.io iptables-save:iptables
+benches=(fanout chain bigfile)
 workers=${1:-4}
 
 work=$(mktemp -d /tmp/stagefarm-bench.XXXXXX)
 registry_pid=
 up_pid=
+dockerd_pid=
 cleanup() {
+  stagefarm_stop_dockerd
   if [ -n "$up_pid" ]; then kill "$up_pid" 2>/dev/null || true; wait "$up_pid" 2>/dev/null || true; fi
   if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; fi
   buildah --root "$work/buildah" --runroot "$work/buildah-run" rm --all > /dev/null 2>&1 || true
@@ -57,6 +63,14 @@ buildah_build() { # $1 = bench dir
     --runtime /usr/sbin/runc --tls-verify=false --build-arg "BASE=$base" -t "bench-$1" -q "bench/$1" \
     > "$work/last.out" 2> "$work/last.err" || { cat "$work/last.err" >&2; exit 1; }
 }
+buildkit_build() { # $1 = bench dir
+  DOCKER_BUILDKIT=1 /usr/bin/docker -H "$DOCKER_SOCK" build -q --build-arg "BASE=$base" -t "bench-$1" "bench/$1" \
+    > "$work/last.out" 2> "$work/last.err" || { cat "$work/last.err" >&2; exit 1; }
+}
+buildkit_reset() { # cold: no build cache, no base image, no results
+  /usr/bin/docker -H "$DOCKER_SOCK" builder prune -af > /dev/null
+  /usr/bin/docker -H "$DOCKER_SOCK" image prune -af > /dev/null
+}
 measure() { # $1 = label, rest = command
   local label=$1; shift
   local t0 t1
@@ -65,12 +79,20 @@ measure() { # $1 = label, rest = command
   printf '  %-28s %6.1fs\n' "$label" "${seconds[$label]}" >&2
 }
 
-echo "stagefarm bench: $(nproc) cores, $workers stagefarm workers, buildah --jobs 4" >&2
-for bench in fanout chain; do
+echo "stagefarm bench: $(nproc) cores, $workers stagefarm workers, buildah --jobs 4, BuildKit (docker.io)" >&2
+stagefarm_start_dockerd "$work/dockerd"
+for bench in "${benches[@]}"; do
+  buildkit_reset
+  measure "buildkit $bench cold" buildkit_build "$bench"
+  measure "buildkit $bench warm" buildkit_build "$bench"
+done
+stagefarm_stop_dockerd # not competing for the cores with the others
+for bench in "${benches[@]}"; do
   measure "stagefarm $bench cold" stagefarm_build "$bench"
   measure "stagefarm $bench warm" stagefarm_build "$bench"
   measure "buildah $bench cold" buildah_build "$bench"
   measure "buildah $bench warm" buildah_build "$bench"
+  buildah --root "$work/buildah" --runroot "$work/buildah-run" rmi --all --force > /dev/null 2>&1 || true
   rm -rf "$STAGEFARM_HOME" # the next benchmark starts cold again
 done
 
@@ -78,7 +100,7 @@ done
 # the farm's start-up is not part of the build.
 up_port=$((port + 1))
 while ! stagefarm_port_free "$up_port"; do up_port=$((up_port + 1)); done
-for bench in fanout chain; do
+for bench in "${benches[@]}"; do
   while ! stagefarm_port_free "$up_port"; do up_port=$((up_port + 1)); done
   # exec: $! must be the JVM itself, so that kill stops the farm
   (exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$work/cli/stagefarm.jar" up --port "$up_port" \
@@ -95,15 +117,19 @@ for bench in fanout chain; do
 done
 
 echo
-printf '%-8s %-5s %15s %15s %10s %9s %9s\n' bench cache "stagefarm(emb)" "stagefarm(up)" buildah "ratio emb" "ratio up"
-for bench in fanout chain; do
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+printf '%-8s %-5s %9s %9s %9s %9s %11s %11s %11s\n' bench cache BuildKit "sf up" "sf emb" buildah \
+  "up/BuildKit" "emb/BuildKit" "buildah/up"
+for bench in "${benches[@]}"; do
   for cache in cold warm; do
+    bk=${seconds["buildkit $bench $cache"]}
     sf=${seconds["stagefarm $bench $cache"]}
     up=${seconds["farm $bench $cache"]}
     bh=${seconds["buildah $bench $cache"]}
-    printf '%-8s %-5s %14.1fs %14.1fs %9.1fs %8.2fx %8.2fx\n' "$bench" "$cache" "$sf" "$up" "$bh" \
-      "$(awk -v a="$bh" -v b="$sf" 'BEGIN { printf "%.3f", a / b }')" "$(awk -v a="$bh" -v b="$up" 'BEGIN { printf "%.3f", a / b }')"
+    printf '%-8s %-5s %8.1fs %8.1fs %8.1fs %8.1fs %10sx %10sx %10sx\n' "$bench" "$cache" "$bk" "$up" "$sf" "$bh" \
+      "$(ratio "$up" "$bk")" "$(ratio "$sf" "$bk")" "$(ratio "$bh" "$up")"
   done
 done
-echo "(ratio = buildah / stagefarm, > 1 means stagefarm was faster; emb = one CLI run with an embedded farm, its"
-echo " start-up included; up = against a running 'stagefarm up' farm, each build a separate CLI run)"
+echo "(up = against a running 'stagefarm up' farm, each build a separate CLI run; emb = one CLI run with an"
+echo " embedded farm, its start-up included; up/BuildKit < 1 means stagefarm was faster than BuildKit;"
+echo " buildah/up > 1 means stagefarm was faster than buildah)"

@@ -81,3 +81,36 @@ YAML
   echo "stagefarm: docker-registry did not start; see $dir/registry.log" >&2
   return 1
 }
+
+# A private dockerd (Debian's docker.io) in directory $1: own data root, exec root and socket, so it
+# touches no system engine. Sets dockerd_pid and DOCKER_SOCK; stop it with stagefarm_stop_dockerd.
+# It makes the docker0 bridge and DOCKER iptables chains (BuildKit's RUN needs the bridge network);
+# stagefarm_stop_dockerd removes them again.
+stagefarm_start_dockerd() {
+  local dir=$1
+  mkdir -p "$dir"
+  dockerd --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/dockerd.pid" \
+    -H "unix://$dir/docker.sock" --storage-driver overlay2 > "$dir/dockerd.log" 2>&1 &
+  dockerd_pid=$!
+  DOCKER_SOCK="unix://$dir/docker.sock"
+  local _
+  for _ in $(seq 100); do
+    /usr/bin/docker -H "$DOCKER_SOCK" info > /dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  echo "stagefarm: dockerd did not start; see $dir/dockerd.log" >&2
+  return 1
+}
+
+stagefarm_stop_dockerd() {
+  [ -n "${dockerd_pid:-}" ] || return 0
+  kill "$dockerd_pid" 2>/dev/null || true
+  local _
+  for _ in $(seq 100); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.1; done
+  dockerd_pid=
+  ip link del docker0 2>/dev/null || true
+  local table
+  for table in filter nat; do
+    iptables-save -t "$table" | grep -v -i docker | iptables-restore -T "$table" 2>/dev/null || true
+  done
+}

@@ -6,6 +6,7 @@ import dev.stagefarm.coordinator.plan.BuildPlanner;
 import dev.stagefarm.coordinator.plan.PlannedStage;
 import dev.stagefarm.coordinator.plan.PlanningException;
 import dev.stagefarm.coordinator.port.BuildJournal;
+import dev.stagefarm.coordinator.port.ContentRoots;
 import dev.stagefarm.coordinator.port.JournalEntry;
 import dev.stagefarm.coordinator.port.ProgramRef;
 import dev.stagefarm.coordinator.port.StageJob;
@@ -260,6 +261,43 @@ public final class BuildCoordinator implements AutoCloseable {
   /** The submitted request of a build (tags, outputs) for exports. */
   public Optional<SubmitBuildRequest> request(String buildId) {
     return Optional.ofNullable(builds.get(buildId)).map(e -> e.request);
+  }
+
+  /**
+   * What the builds this coordinator remembers reach in the content store (for garbage
+   * collection): in-flight and retained builds' context manifests, stage results and base images,
+   * and the image of every build it still has a status or summary of.
+   */
+  public ContentRoots contentRoots() {
+    java.util.Set<dev.stagefarm.oci.Digest> blobs = new java.util.HashSet<>();
+    java.util.Set<dev.stagefarm.oci.Digest> images = new java.util.HashSet<>();
+    java.util.Set<dev.stagefarm.oci.Digest> contexts = new java.util.HashSet<>();
+    java.util.function.Consumer<StageResult> addLayers = r -> r.layers().forEach(l -> blobs.add(l.blob().digest()));
+    for (BuildEntry entry : builds.values()) {
+      BuildPlan plan;
+      synchronized (entry) {
+        addDigest(entry.status.getImageDigest(), images);
+        addDigest(entry.request.getContextManifest(), contexts);
+        entry.results.values().forEach(addLayers);
+        plan = entry.plan;
+      }
+      scheduler.results(entry.buildId).values().forEach(addLayers);
+      if (plan != null) {
+        for (PlannedStage stage : plan.stages()) {
+          stage.base().ifPresent(addLayers);
+          stage.imageInputs().values().forEach(addLayers);
+          stage.cachedResult().ifPresent(addLayers);
+        }
+      }
+    }
+    summaries.all().forEach(s -> addDigest(s.getImageDigest(), images));
+    return new ContentRoots(blobs, images, contexts);
+  }
+
+  private static void addDigest(String digest, java.util.Set<dev.stagefarm.oci.Digest> into) {
+    if (dev.stagefarm.oci.Digest.isValid(digest)) {
+      into.add(dev.stagefarm.oci.Digest.parse(digest));
+    }
   }
 
   // --- worker events -----------------------------------------------------------------------

@@ -2,6 +2,8 @@ package dev.stagefarm.cli;
 
 import dev.stagefarm.cli.farm.FarmFlags;
 import dev.stagefarm.coordinator.BuildCoordinator;
+import dev.stagefarm.coordinator.Retention;
+import dev.stagefarm.coordinator.store.StoreCollector;
 import dev.stagefarm.coordinator.CoordinatorNode;
 import dev.stagefarm.coordinator.schedule.Scheduler;
 import dev.stagefarm.coordinator.store.StoreImageExporter;
@@ -59,6 +61,29 @@ public final class CoordinatorCommand implements Callable<Integer> {
           + " (docs/security.md). Also STAGEFARM_FARM_KEY_FILE.")
   Path farmKeyFile;
 
+  @Option(names = "--build-retention", defaultValue = "3600", paramLabel = "SECONDS",
+      description = "Keep a finished build's details (stages, progress, journal record) this long (default: 3600).")
+  long buildRetentionSeconds;
+
+  @Option(names = "--summary-retention", defaultValue = "604800", paramLabel = "SECONDS",
+      description = "Then keep its summary this long (default: 604800, a week).")
+  long summaryRetentionSeconds;
+
+  @Option(names = "--max-summaries", defaultValue = "10000", description = "Keep at most this many summaries (default: 10000).")
+  int maxSummaries;
+
+  @Option(names = "--gc-interval", defaultValue = "0", paramLabel = "SECONDS",
+      description = "Collect garbage in the content store this often; 0: never (default: 0).")
+  long gcIntervalSeconds;
+
+  @Option(names = "--gc-keep-duration", defaultValue = "604800", paramLabel = "SECONDS",
+      description = "GC deletes cache records written longer ago than this (default: 604800, a week).")
+  long gcKeepSeconds;
+
+  @Option(names = "--gc-grace", defaultValue = "21600", paramLabel = "SECONDS",
+      description = "GC keeps unreferenced objects younger than this (default: 21600, six hours).")
+  long gcGraceSeconds;
+
   @Mixin FarmFlags farmFlags;
 
   @Override
@@ -88,12 +113,18 @@ public final class CoordinatorCommand implements Callable<Integer> {
                 kafka,
                 "stagefarm-coordinator",
                 new BuildCoordinator.Settings(
-                    new Scheduler.Settings(Duration.ofSeconds(leaseSeconds), maxAttempts), Duration.ofSeconds(1)),
+                    new Scheduler.Settings(Duration.ofSeconds(leaseSeconds), maxAttempts), Duration.ofSeconds(1))
+                    .withRetention(new Retention(Duration.ofSeconds(buildRetentionSeconds),
+                        Duration.ofSeconds(summaryRetentionSeconds), maxSummaries, Duration.ofSeconds(30))),
                 farmKeys),
             store,
             registry,
             new StoreImageExporter(store),
             NettyServerBuilder.forAddress(new InetSocketAddress("0.0.0.0", port)));
+    if (gcIntervalSeconds > 0) {
+      node.collectGarbageEvery(Duration.ofSeconds(gcIntervalSeconds),
+          new StoreCollector.Policy(Duration.ofSeconds(gcKeepSeconds), Duration.ofSeconds(gcGraceSeconds)));
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       node.close();

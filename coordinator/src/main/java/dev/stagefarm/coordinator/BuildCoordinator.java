@@ -6,6 +6,7 @@ import dev.stagefarm.coordinator.plan.BuildPlanner;
 import dev.stagefarm.coordinator.plan.PlannedStage;
 import dev.stagefarm.coordinator.plan.PlanningException;
 import dev.stagefarm.coordinator.port.BuildJournal;
+import dev.stagefarm.coordinator.port.ContentRoots;
 import dev.stagefarm.coordinator.port.JournalEntry;
 import dev.stagefarm.coordinator.port.ProgramRef;
 import dev.stagefarm.coordinator.port.StageJob;
@@ -22,13 +23,13 @@ import dev.stagefarm.program.ProgramInput;
 import dev.stagefarm.proto.v1.BuildProgress;
 import dev.stagefarm.proto.v1.BuildState;
 import dev.stagefarm.proto.v1.BuildStatus;
+import dev.stagefarm.proto.v1.ContextManifest;
 import dev.stagefarm.proto.v1.StageStatus;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,10 +52,29 @@ import org.slf4j.LoggerFactory;
 public final class BuildCoordinator implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BuildCoordinator.class);
 
-  /** Tunables of the coordinator, passed in by whoever runs it. */
-  public record Settings(Scheduler.Settings scheduler, Duration leaseCheckInterval) {
+  /**
+   * Tunables of the coordinator, passed in by whoever runs it.
+   *
+   * @param retention how long finished builds stay in memory and in the journal
+   * @param progressLimits the bound of each build's progress log
+   */
+  public record Settings(Scheduler.Settings scheduler, Duration leaseCheckInterval, Retention retention,
+      ProgressLog.Limits progressLimits) {
     public static final Settings DEFAULT =
         new Settings(Scheduler.Settings.DEFAULT, Duration.ofSeconds(1));
+
+    /** Default retention and progress limits. */
+    public Settings(Scheduler.Settings scheduler, Duration leaseCheckInterval) {
+      this(scheduler, leaseCheckInterval, Retention.DEFAULT, ProgressLog.Limits.DEFAULT);
+    }
+
+    public Settings withRetention(Retention retention) {
+      return new Settings(scheduler, leaseCheckInterval, retention, progressLimits);
+    }
+
+    public Settings withProgressLimits(ProgressLog.Limits limits) {
+      return new Settings(scheduler, leaseCheckInterval, retention, limits);
+    }
   }
 
   private final Clock clock;
@@ -63,7 +83,10 @@ public final class BuildCoordinator implements AutoCloseable {
   private final BuildPlanner planner;
   private final ImageAssembler assembler;
   private final Scheduler scheduler;
+  private final Settings settings;
   private final Map<String, BuildEntry> builds = new ConcurrentHashMap<>();
+  /** Finished builds whose details were evicted. */
+  private final BuildSummaries summaries = new BuildSummaries();
   private final ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
   /** Journal writes in order, off the scheduler's lock. */
   private final ExecutorService journalWriter =
@@ -102,15 +125,26 @@ public final class BuildCoordinator implements AutoCloseable {
     this.journal = journal;
     this.planner = planner;
     this.assembler = assembler;
+    this.settings = settings;
     this.scheduler = new Scheduler(clock, settings.scheduler(), this::dispatch, new Listener());
     long period = settings.leaseCheckInterval().toMillis();
     leaseTimer.scheduleAtFixedRate(this::checkLeases, period, period, TimeUnit.MILLISECONDS);
+    long sweep = settings.retention().sweepInterval().toMillis();
+    leaseTimer.scheduleAtFixedRate(this::sweepFinished, sweep, sweep, TimeUnit.MILLISECONDS);
   }
 
   // --- the API the gRPC service uses ----------------------------------------------------------
 
   /** Plans and starts a build. Planning errors give a FAILED status with the error, not an exception. */
   public BuildStatus submit(SubmitBuildRequest request) {
+    return submit(request, null);
+  }
+
+  /**
+   * As {@link #submit(SubmitBuildRequest)}, with the request's context manifest already read and
+   * validated (null: the planner reads it), so it is read once per build.
+   */
+  public BuildStatus submit(SubmitBuildRequest request, ContextManifest manifest) {
     String buildId = newBuildId();
     BuildEntry entry =
         new BuildEntry(
@@ -120,11 +154,11 @@ public final class BuildCoordinator implements AutoCloseable {
                 .setState(BuildState.QUEUED)
                 .setTarget(request.getTarget())
                 .setCreatedMs(clock.millis()),
-            new ProgressLog(clock));
+            new ProgressLog(clock, settings.progressLimits()));
     builds.put(buildId, entry);
     BuildPlan plan;
     try {
-      plan = planner.plan(buildId, request);
+      plan = planner.plan(buildId, request, manifest);
     } catch (PlanningException e) {
       finishBuild(entry, BuildState.FAILED, e.getMessage(), "");
       return status(buildId).orElseThrow();
@@ -150,20 +184,26 @@ public final class BuildCoordinator implements AutoCloseable {
     return status(buildId).orElseThrow();
   }
 
+  /** The build's status; a build evicted to its summary has no stages. */
   public Optional<BuildStatus> status(String buildId) {
     BuildEntry entry = builds.get(buildId);
     if (entry == null) {
-      return Optional.empty();
+      return summaries.get(buildId);
     }
     return Optional.of(withStages(entry).build());
   }
 
+  /** Every build the coordinator remembers (summaries included), oldest first. */
   public List<BuildStatus> list() {
-    return builds.keySet().stream()
-        .map(this::status)
-        .flatMap(Optional::stream)
-        .sorted(Comparator.comparingLong(BuildStatus::getCreatedMs))
-        .toList();
+    List<BuildStatus> all = new ArrayList<>(summaries.all());
+    builds.keySet().stream().map(this::status).flatMap(Optional::stream).forEach(all::add);
+    all.sort(BuildPage.ORDER);
+    return all;
+  }
+
+  /** One page of {@link #list()}: the builds after {@code pageToken}, at most {@code pageSize}. */
+  public BuildPage list(int pageSize, String pageToken) {
+    return BuildPage.of(list(), pageSize, pageToken);
   }
 
   /** Cancels a running build; a finished build keeps its state. */
@@ -182,10 +222,26 @@ public final class BuildCoordinator implements AutoCloseable {
   public boolean watch(String buildId, long afterSequence, ProgressLog.Watcher watcher) {
     BuildEntry entry = builds.get(buildId);
     if (entry == null) {
-      return false;
+      Optional<BuildStatus> summary = summaries.get(buildId);
+      if (summary.isEmpty()) {
+        return false;
+      }
+      // its progress log is gone with its details: the final status is all there is to watch
+      watcher.next(BuildProgress.newBuilder().setBuild(summary.get()).build());
+      watcher.end();
+      return true;
     }
     entry.progress.watch(afterSequence, watcher);
     return true;
+  }
+
+  /**
+   * Up to {@code max} progress entries after {@code afterSequence}, for a watcher that pulls at its
+   * own pace (gRPC flow control); empty when there are none yet or the build's details are gone.
+   */
+  public List<BuildProgress> progressAfter(String buildId, long afterSequence, int max) {
+    BuildEntry entry = builds.get(buildId);
+    return entry == null ? List.of() : entry.progress.after(afterSequence, max);
   }
 
   public void unwatch(String buildId, ProgressLog.Watcher watcher) {
@@ -205,6 +261,43 @@ public final class BuildCoordinator implements AutoCloseable {
   /** The submitted request of a build (tags, outputs) for exports. */
   public Optional<SubmitBuildRequest> request(String buildId) {
     return Optional.ofNullable(builds.get(buildId)).map(e -> e.request);
+  }
+
+  /**
+   * What the builds this coordinator remembers reach in the content store (for garbage
+   * collection): in-flight and retained builds' context manifests, stage results and base images,
+   * and the image of every build it still has a status or summary of.
+   */
+  public ContentRoots contentRoots() {
+    java.util.Set<dev.stagefarm.oci.Digest> blobs = new java.util.HashSet<>();
+    java.util.Set<dev.stagefarm.oci.Digest> images = new java.util.HashSet<>();
+    java.util.Set<dev.stagefarm.oci.Digest> contexts = new java.util.HashSet<>();
+    java.util.function.Consumer<StageResult> addLayers = r -> r.layers().forEach(l -> blobs.add(l.blob().digest()));
+    for (BuildEntry entry : builds.values()) {
+      BuildPlan plan;
+      synchronized (entry) {
+        addDigest(entry.status.getImageDigest(), images);
+        addDigest(entry.request.getContextManifest(), contexts);
+        entry.results.values().forEach(addLayers);
+        plan = entry.plan;
+      }
+      scheduler.results(entry.buildId).values().forEach(addLayers);
+      if (plan != null) {
+        for (PlannedStage stage : plan.stages()) {
+          stage.base().ifPresent(addLayers);
+          stage.imageInputs().values().forEach(addLayers);
+          stage.cachedResult().ifPresent(addLayers);
+        }
+      }
+    }
+    summaries.all().forEach(s -> addDigest(s.getImageDigest(), images));
+    return new ContentRoots(blobs, images, contexts);
+  }
+
+  private static void addDigest(String digest, java.util.Set<dev.stagefarm.oci.Digest> into) {
+    if (dev.stagefarm.oci.Digest.isValid(digest)) {
+      into.add(dev.stagefarm.oci.Digest.parse(digest));
+    }
   }
 
   // --- worker events -----------------------------------------------------------------------
@@ -258,7 +351,14 @@ public final class BuildCoordinator implements AutoCloseable {
         continue;
       }
       BuildStatus status = record.status();
-      BuildEntry entry = new BuildEntry(record.request(), status.toBuilder(), new ProgressLog(clock));
+      if (finished(status.getState()) && expired(status)) {
+        // finished longer ago than the retention (the coordinator was down meanwhile): evict now
+        summaries.add(status);
+        journalWriter.execute(() -> journal.forget(buildId));
+        continue;
+      }
+      BuildEntry entry =
+          new BuildEntry(record.request(), status.toBuilder(), new ProgressLog(clock, settings.progressLimits()));
       builds.put(buildId, entry);
       if (status.getState() != BuildState.RUNNING && status.getState() != BuildState.QUEUED) {
         entry.progress.append(BuildProgress.newBuilder().setBuild(status));
@@ -372,8 +472,7 @@ public final class BuildCoordinator implements AutoCloseable {
 
   private void finishBuild(BuildEntry entry, BuildState state, String error, String digest) {
     synchronized (entry) {
-      BuildState current = entry.status.getState();
-      if (current == BuildState.SUCCEEDED || current == BuildState.FAILED || current == BuildState.CANCELLED) {
+      if (finished(entry.status.getState())) {
         return;
       }
       entry.status.setState(state).setError(error).setImageDigest(digest).setFinishedMs(clock.millis());
@@ -381,6 +480,51 @@ public final class BuildCoordinator implements AutoCloseable {
     publishStatus(entry);
     recordAsync(entry);
     entry.progress.close();
+    // the scheduler's part of a finished build is not needed again: keep its stages' last states
+    // in the status and let the scheduler forget it
+    BuildStatus last = withStages(entry).build();
+    synchronized (entry) {
+      entry.status.clearStages().addAllStages(last.getStagesList());
+    }
+    scheduler.forget(entry.buildId);
+  }
+
+  private static boolean finished(BuildState state) {
+    return state == BuildState.SUCCEEDED || state == BuildState.FAILED || state == BuildState.CANCELLED;
+  }
+
+  private boolean expired(BuildStatus status) {
+    return status.getFinishedMs() + settings.retention().details().toMillis() <= clock.millis();
+  }
+
+  /**
+   * Evicts finished builds past their retention: each becomes a summary, its scheduler state and
+   * progress log go, and its journal record is tombstoned so a restart does not replay it.
+   * Called periodically; public so that tests and benchmarks can sweep at a time they choose.
+   */
+  public void sweepFinished() {
+    try {
+      List<BuildStatus> expired = new ArrayList<>();
+      for (BuildEntry entry : builds.values()) {
+        synchronized (entry) {
+          if (finished(entry.status.getState()) && expired(entry.status.build())) {
+            expired.add(entry.status.build());
+          }
+        }
+      }
+      // oldest first, so that summaries over the count go in the order the builds finished
+      expired.sort(java.util.Comparator.comparingLong(BuildStatus::getFinishedMs));
+      for (BuildStatus status : expired) {
+        String buildId = status.getBuildId();
+        summaries.add(status);
+        builds.remove(buildId);
+        scheduler.forget(buildId);
+        journalWriter.execute(() -> journal.forget(buildId));
+      }
+      summaries.expire(clock.millis(), settings.retention());
+    } catch (RuntimeException e) {
+      log.error("evicting finished builds failed", e);
+    }
   }
 
   private void publishStatus(BuildEntry entry) {
@@ -479,8 +623,29 @@ public final class BuildCoordinator implements AutoCloseable {
     }
   }
 
-  /** For tests and diagnostics. */
+  /** For tests and diagnostics: the builds held with their details. */
   List<String> buildIds() {
     return new ArrayList<>(builds.keySet());
+  }
+
+  /** For tests: waits until the journal writes queued so far are done. */
+  void flushJournal() throws Exception {
+    java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+    try {
+      journalWriter.execute(() -> done.complete(null));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return; // closed: close() let the queued writes finish
+    }
+    done.get(30, TimeUnit.SECONDS);
+  }
+
+  /** For tests and diagnostics: builds held as summaries. */
+  int summaryCount() {
+    return summaries.size();
+  }
+
+  /** For tests and diagnostics: builds the scheduler still holds. */
+  int scheduledBuilds() {
+    return scheduler.buildCount();
   }
 }

@@ -12,6 +12,7 @@ import dev.stagefarm.coordinator.store.RegistryBaseImages;
 import dev.stagefarm.coordinator.store.RegistryImagePusher;
 import dev.stagefarm.coordinator.store.S3CacheRecords;
 import dev.stagefarm.coordinator.store.S3ContentStore;
+import dev.stagefarm.coordinator.store.StoreCollector;
 import dev.stagefarm.coordinator.store.StoredImageAssembler;
 import dev.stagefarm.oci.registry.BaseImageFetcher;
 import dev.stagefarm.oci.registry.RegistryClient;
@@ -44,13 +45,22 @@ public final class CoordinatorNode implements AutoCloseable {
   private final BuildCoordinator coordinator;
   private final KafkaEventStream events;
   private final CoordinatorServer server;
+  private final BlobStore store;
+  private final FarmKeys farmKeys;
+  private final java.util.concurrent.ScheduledExecutorService gcTimer =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().daemon().name("stagefarm-gc").factory());
 
   private CoordinatorNode(
       KafkaTaskQueue tasks,
       KafkaBuildJournal journal,
       BuildCoordinator coordinator,
       KafkaEventStream events,
-      CoordinatorServer server) {
+      CoordinatorServer server,
+      BlobStore store,
+      FarmKeys farmKeys) {
+    this.store = store;
+    this.farmKeys = farmKeys;
     this.tasks = tasks;
     this.journal = journal;
     this.coordinator = coordinator;
@@ -87,7 +97,28 @@ public final class CoordinatorNode implements AutoCloseable {
         new KafkaEventStream(options.kafkaBootstrap(), options.eventGroup(), options.farmKeys(), coordinator::onEvent).start();
     CoordinatorServer server =
         new CoordinatorServer(serverBuilder, new BuildServiceImpl(coordinator, content, exporter)).start();
-    return new CoordinatorNode(tasks, journal, coordinator, events, server);
+    return new CoordinatorNode(tasks, journal, coordinator, events, server, store, options.farmKeys());
+  }
+
+  /**
+   * One garbage collection of the content store with this coordinator's builds as roots
+   * (docs/operations.md, "Garbage collection").
+   */
+  public StoreCollector.Report collectGarbage(StoreCollector.Policy policy, boolean dryRun) throws IOException {
+    return new StoreCollector(store, farmKeys, policy, Clock.systemUTC())
+        .collect(coordinator::contentRoots, dryRun);
+  }
+
+  /** Collects garbage every {@code interval}; a failed run is logged and the next one tries again. */
+  public void collectGarbageEvery(java.time.Duration interval, StoreCollector.Policy policy) {
+    long millis = interval.toMillis();
+    gcTimer.scheduleWithFixedDelay(() -> {
+      try {
+        collectGarbage(policy, false);
+      } catch (IOException | RuntimeException e) {
+        log.warn("content store gc failed (nothing more is deleted until the next run): {}", e.toString());
+      }
+    }, millis, millis, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   /** Events ignored so far for a missing or invalid farm MAC. */
@@ -106,6 +137,7 @@ public final class CoordinatorNode implements AutoCloseable {
 
   @Override
   public void close() {
+    gcTimer.shutdownNow();
     server.close();
     events.close();
     coordinator.close();

@@ -1,14 +1,15 @@
 package dev.stagefarm.coordinator.grpc;
 
 import dev.stagefarm.coordinator.BuildCoordinator;
+import dev.stagefarm.coordinator.BuildPage;
 import dev.stagefarm.coordinator.port.ContentStore;
-import dev.stagefarm.coordinator.progress.ProgressLog;
 import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.store.Namespace;
 import dev.stagefarm.proto.v1.BuildProgress;
 import dev.stagefarm.proto.v1.BuildServiceGrpc;
 import dev.stagefarm.proto.v1.BuildStatus;
 import dev.stagefarm.proto.v1.CancelBuildRequest;
+import dev.stagefarm.proto.v1.ContextManifest;
 import dev.stagefarm.proto.v1.ExportChunk;
 import dev.stagefarm.proto.v1.ExportImageRequest;
 import dev.stagefarm.proto.v1.FindMissingBlobsRequest;
@@ -48,20 +49,40 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
   private final BuildCoordinator coordinator;
   private final ContentStore context;
   private final ImageExporter exporter;
+  private final RequestLimits limits;
+  private final Path spoolDir;
   private final ExecutorService io = Executors.newVirtualThreadPerTaskExecutor();
 
   /**
    * @param context where build-context files and manifests are uploaded ({@link Namespace#CONTEXT})
    */
   public BuildServiceImpl(BuildCoordinator coordinator, ContentStore context, ImageExporter exporter) {
+    this(coordinator, context, exporter, RequestLimits.DEFAULT, Path.of(System.getProperty("java.io.tmpdir")));
+  }
+
+  /**
+   * @param limits what one call may ask
+   * @param spoolDir where uploads are staged until verified and stored (each file is deleted when
+   *     its blob is stored, refused or abandoned)
+   */
+  public BuildServiceImpl(BuildCoordinator coordinator, ContentStore context, ImageExporter exporter,
+      RequestLimits limits, Path spoolDir) {
     this.coordinator = coordinator;
     this.context = context;
     this.exporter = exporter;
+    this.limits = limits;
+    this.spoolDir = spoolDir;
   }
 
   @Override
   public void findMissingBlobs(
       FindMissingBlobsRequest request, StreamObserver<FindMissingBlobsResponse> response) {
+    if (request.getDigestsCount() > limits.maxDigestsPerCall()) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription("FindMissingBlobs asked about "
+          + request.getDigestsCount() + " digests, over the limit max-find-missing-digests = "
+          + limits.maxDigestsPerCall() + " per call").asException());
+      return;
+    }
     try {
       // one HEAD per digest, concurrently: contexts have thousands of files
       List<Future<Optional<String>>> checks = new ArrayList<>();
@@ -92,6 +113,7 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
       OutputStream out;
       String digest = "(no digest yet)";
       long size;
+      long blobBytes;
       int blobs;
       long bytes;
       boolean failed;
@@ -110,14 +132,28 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
             digest = chunk.getDigest();
             Digest.parse(digest); // refuse a malformed digest before spooling its bytes
             size = chunk.getSize();
-            spool = Files.createTempFile("stagefarm-upload-", ".blob");
+            if (size > limits.maxBlobBytes()) {
+              throw overBlobLimit(size);
+            }
+            blobBytes = 0;
+            spool = Files.createTempFile(spoolDir, "stagefarm-upload-", ".blob");
             out = Files.newOutputStream(spool);
           }
           if (out == null) {
             throw new FailureStatus.MalformedRequest("a chunk arrived before any blob digest");
           }
+          int n = chunk.getData().size();
+          if (blobBytes + n > limits.maxBlobBytes()) {
+            throw overBlobLimit(blobBytes + n);
+          }
+          if (bytes + n > limits.maxUploadBytesPerCall()) {
+            throw new FailureStatus.LimitExceeded("this UploadBlobs call sent more than "
+                + limits.maxUploadBytesPerCall() + " bytes, over the limit max-upload-call-size = "
+                + limits.maxUploadBytesPerCall() + " bytes per call (upload the rest in another call)");
+          }
           chunk.getData().writeTo(out);
-          bytes += chunk.getData().size();
+          blobBytes += n;
+          bytes += n;
           if (chunk.getLast()) {
             out.close();
             out = null;
@@ -126,6 +162,7 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
             } finally {
               Files.deleteIfExists(spool);
             }
+            spool = null;
             blobs++;
           }
         } catch (Exception e) {
@@ -149,16 +186,28 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
         }
       }
 
+      private FailureStatus.LimitExceeded overBlobLimit(long blobSize) {
+        return new FailureStatus.LimitExceeded("the blob is " + blobSize + " bytes, over the limit"
+            + " max-upload-blob-size = " + limits.maxBlobBytes() + " bytes");
+      }
+
+      /** Closes and deletes what this call opened (on a failure, a cancel, or the end). */
       private void cleanup() {
         try {
           if (out != null) {
             out.close();
+            out = null;
           }
+        } catch (IOException e) {
+          log.warn("closing the upload spool {} failed: {}", spool, e.toString());
+        }
+        try {
           if (spool != null) {
             Files.deleteIfExists(spool);
+            spool = null;
           }
-        } catch (IOException ignored) {
-          // a temp file left behind is harmless
+        } catch (IOException e) {
+          log.warn("deleting the upload spool {} failed: {}", spool, e.toString());
         }
       }
     };
@@ -166,8 +215,9 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
 
   @Override
   public void submitBuild(SubmitBuildRequest request, StreamObserver<BuildStatus> response) {
+    ContextManifest manifest;
     try {
-      SubmitValidation.check(request, context);
+      manifest = SubmitValidation.check(request, context, limits.manifest());
     } catch (IOException | IllegalArgumentException e) {
       response.onError(FailureStatus.of("checking the build request", e));
       return;
@@ -175,7 +225,7 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
     BuildStatus status;
     try {
       // planning failures come back as a FAILED build; what escapes is the coordinator's own fault
-      status = coordinator.submit(request);
+      status = coordinator.submit(request, manifest);
     } catch (RuntimeException e) {
       log.error("submitting a build failed", e);
       response.onError(FailureStatus.of("submitting the build", e));
@@ -187,30 +237,16 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
 
   @Override
   public void watchBuild(WatchBuildRequest request, StreamObserver<BuildProgress> response) {
-    ServerCallStreamObserver<BuildProgress> call = (ServerCallStreamObserver<BuildProgress>) response;
-    ProgressLog.Watcher watcher =
-        new ProgressLog.Watcher() {
-          @Override
-          public void next(BuildProgress progress) {
-            synchronized (call) {
-              if (!call.isCancelled()) {
-                call.onNext(progress);
-              }
-            }
-          }
-
-          @Override
-          public void end() {
-            synchronized (call) {
-              if (!call.isCancelled()) {
-                call.onCompleted();
-              }
-            }
-          }
-        };
-    call.setOnCancelHandler(() -> coordinator.unwatch(request.getBuildId(), watcher));
-    if (!coordinator.watch(request.getBuildId(), request.getAfterSequence(), watcher)) {
-      response.onError(notFound(request.getBuildId()));
+    String buildId = request.getBuildId();
+    ProgressStream stream =
+        new ProgressStream(
+            (ServerCallStreamObserver<BuildProgress>) response,
+            request.getAfterSequence(),
+            (after, max) -> coordinator.progressAfter(buildId, after, max),
+            io);
+    stream.onCancel(() -> coordinator.unwatch(buildId, stream));
+    if (!coordinator.watch(buildId, request.getAfterSequence(), stream)) {
+      response.onError(notFound(buildId));
     }
   }
 
@@ -226,7 +262,15 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
 
   @Override
   public void listBuilds(ListBuildsRequest request, StreamObserver<ListBuildsResponse> response) {
-    response.onNext(ListBuildsResponse.newBuilder().addAllBuilds(coordinator.list()).build());
+    BuildPage page;
+    try {
+      page = coordinator.list(request.getPageSize(), request.getPageToken());
+    } catch (IllegalArgumentException e) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asException());
+      return;
+    }
+    response.onNext(
+        ListBuildsResponse.newBuilder().addAllBuilds(page.builds()).setNextPageToken(page.nextPageToken()).build());
     response.onCompleted();
   }
 

@@ -24,6 +24,13 @@ final class FailureStatus {
     }
   }
 
+  /** A request over one of the service's limits; the message names the limit and its value. */
+  static final class LimitExceeded extends IllegalArgumentException {
+    LimitExceeded(String message) {
+      super(message);
+    }
+  }
+
   /**
    * @param action what failed, e.g. {@code uploading sha256:…}; the description reads "{action}
    *     failed: {cause}"

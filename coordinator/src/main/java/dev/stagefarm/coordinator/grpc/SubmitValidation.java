@@ -1,12 +1,11 @@
 package dev.stagefarm.coordinator.grpc;
 
+import dev.stagefarm.coordinator.plan.ContextManifests;
 import dev.stagefarm.coordinator.port.ContentStore;
 import dev.stagefarm.oci.Digest;
-import dev.stagefarm.oci.store.Namespace;
 import dev.stagefarm.proto.v1.ContextEntry;
 import dev.stagefarm.proto.v1.ContextManifest;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
-import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
@@ -19,8 +18,6 @@ import java.util.Map;
 final class SubmitValidation {
   /** The largest Dockerfile accepted (BuildKit's own parser takes lines up to 64 KiB each). */
   static final int MAX_DOCKERFILE_BYTES = 4 << 20;
-  /** The most entries a build context may have. */
-  static final int MAX_CONTEXT_ENTRIES = 1_000_000;
   /** The longest path of a context entry (Linux's PATH_MAX). */
   static final int MAX_PATH_BYTES = 4096;
 
@@ -34,10 +31,14 @@ final class SubmitValidation {
   }
 
   /**
+   * @return the request's context manifest, read within the limits and checked (null when the
+   *     request has none), for the planner to use rather than reading it again
    * @throws InvalidSubmission naming what is wrong
+   * @throws IllegalArgumentException naming the limit a manifest is over
    * @throws IOException when the manifest cannot be read from the store
    */
-  static void check(SubmitBuildRequest request, ContentStore context) throws IOException {
+  static ContextManifest check(SubmitBuildRequest request, ContentStore context, ContextManifests.Limits limits)
+      throws IOException {
     if (request.getDockerfile().size() > MAX_DOCKERFILE_BYTES) {
       throw new InvalidSubmission("the Dockerfile is " + request.getDockerfile().size()
           + " bytes, over the limit of " + MAX_DOCKERFILE_BYTES + " bytes");
@@ -49,14 +50,11 @@ final class SubmitValidation {
       } catch (IllegalArgumentException e) {
         throw new InvalidSubmission("context_manifest \"" + request.getContextManifest() + "\" is not a digest");
       }
-      ContextManifest manifest;
-      try {
-        manifest = ContextManifest.parseFrom(context.read(Namespace.CONTEXT, digest));
-      } catch (InvalidProtocolBufferException e) {
-        throw new InvalidSubmission("the context manifest " + digest + " is not a ContextManifest");
-      }
+      ContextManifest manifest = ContextManifests.read(context, digest, limits);
       check(manifest);
+      return manifest;
     }
+    return null;
   }
 
   /**
@@ -64,10 +62,6 @@ final class SubmitValidation {
    * below a symlink or a file, known types, permission bits only, file digests, symlink targets.
    */
   static void check(ContextManifest manifest) {
-    if (manifest.getEntriesCount() > MAX_CONTEXT_ENTRIES) {
-      throw new InvalidSubmission("the build context has " + manifest.getEntriesCount()
-          + " entries, over the limit of " + MAX_CONTEXT_ENTRIES);
-    }
     Map<String, ContextEntry.Type> types = new HashMap<>();
     for (ContextEntry entry : manifest.getEntriesList()) {
       String path = entry.getPath();

@@ -51,6 +51,17 @@ public final class KafkaBuildJournal implements BuildJournal {
   }
 
   @Override
+  public void forget(String buildId) {
+    try {
+      producer.send(new ProducerRecord<>(Topics.BUILDS, buildId, null)).get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      log.error("tombstoning build {} on {} failed: {}", buildId, Topics.BUILDS, e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
   public Collection<JournalEntry> replay() {
     Map<String, JournalEntry> latest = new LinkedHashMap<>();
     try (KafkaConsumer<String, byte[]> consumer =

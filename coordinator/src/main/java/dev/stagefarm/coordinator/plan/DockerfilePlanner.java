@@ -19,7 +19,6 @@ import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.Platform;
 import dev.stagefarm.oci.image.ImageConfig;
 import dev.stagefarm.oci.image.ImageJson;
-import dev.stagefarm.oci.store.Namespace;
 import dev.stagefarm.program.CacheKey;
 import dev.stagefarm.program.CacheKeys;
 import dev.stagefarm.program.ConfigFold;
@@ -50,6 +49,7 @@ public final class DockerfilePlanner implements BuildPlanner {
   private final CacheRecords cache;
   private final BaseImageResolver images;
   private final dev.stagefarm.dockerfile.graph.Platform buildPlatform;
+  private final ContextManifests.Limits manifestLimits;
 
   /** A planner whose builds run on this machine's platform (see {@link #hostPlatform()}). */
   public DockerfilePlanner(ContentStore content, CacheRecords cache, BaseImageResolver images) {
@@ -62,10 +62,17 @@ public final class DockerfilePlanner implements BuildPlanner {
    */
   public DockerfilePlanner(ContentStore content, CacheRecords cache, BaseImageResolver images,
       dev.stagefarm.dockerfile.graph.Platform buildPlatform) {
+    this(content, cache, images, buildPlatform, ContextManifests.Limits.DEFAULT);
+  }
+
+  /** @param manifestLimits the limits a context manifest is read within */
+  public DockerfilePlanner(ContentStore content, CacheRecords cache, BaseImageResolver images,
+      dev.stagefarm.dockerfile.graph.Platform buildPlatform, ContextManifests.Limits manifestLimits) {
     this.content = content;
     this.cache = cache;
     this.images = images;
     this.buildPlatform = buildPlatform;
+    this.manifestLimits = manifestLimits;
   }
 
   /**
@@ -86,9 +93,15 @@ public final class DockerfilePlanner implements BuildPlanner {
 
   @Override
   public BuildPlan plan(String buildId, SubmitBuildRequest request) throws PlanningException {
+    return plan(buildId, request, null);
+  }
+
+  /** @param manifest the request's context manifest, already read; null: read it from the store */
+  @Override
+  public BuildPlan plan(String buildId, SubmitBuildRequest request, ContextManifest manifest) throws PlanningException {
     String fileName = request.getDockerfileName().isEmpty() ? "Dockerfile" : request.getDockerfileName();
     try {
-      return new Planning(buildId, request).plan();
+      return new Planning(buildId, request, manifest).plan();
     } catch (DockerfileException e) {
       throw new PlanningException(e.describe(fileName), e);
     } catch (UnresolvedImage e) {
@@ -109,11 +122,13 @@ public final class DockerfilePlanner implements BuildPlanner {
     final Map<String, BaseImageResolver.ResolvedImage> resolved = new HashMap<>();
     final Map<Integer, StageOutcome> outcomes = new HashMap<>();
     final Optional<Instant> sourceDateEpoch;
+    final ContextManifest manifest;
     Platform platform;
 
-    Planning(String buildId, SubmitBuildRequest request) {
+    Planning(String buildId, SubmitBuildRequest request, ContextManifest manifest) {
       this.buildId = buildId;
       this.request = request;
+      this.manifest = manifest;
       this.sourceDateEpoch = sourceDateEpoch(request.getBuildArgsMap().getOrDefault("SOURCE_DATE_EPOCH", ""));
     }
 
@@ -147,14 +162,22 @@ public final class DockerfilePlanner implements BuildPlanner {
     }
 
     private ContextManifest contextManifest() throws PlanningException {
+      if (manifest != null) {
+        return manifest;
+      }
       if (request.getContextManifest().isEmpty()) {
         return ContextManifest.getDefaultInstance();
       }
+      Digest digest;
       try {
-        Digest digest = Digest.parse(request.getContextManifest());
-        return ContextManifest.parseFrom(content.read(Namespace.CONTEXT, digest));
+        digest = Digest.parse(request.getContextManifest());
       } catch (IllegalArgumentException e) {
         throw new PlanningException("invalid build context manifest digest: " + e.getMessage(), e);
+      }
+      try {
+        return ContextManifests.read(content, digest, manifestLimits);
+      } catch (IllegalArgumentException e) {
+        throw new PlanningException(e.getMessage(), e);
       } catch (IOException e) {
         throw new PlanningException(
             "reading the build context manifest " + request.getContextManifest() + " failed: " + e.getMessage(), e);

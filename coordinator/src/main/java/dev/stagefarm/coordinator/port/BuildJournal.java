@@ -7,6 +7,12 @@ public interface BuildJournal extends AutoCloseable {
   /** Stores the entry durably; a failure is logged (the next change records the build again). */
   void record(JournalEntry entry);
 
+  /**
+   * Drops the build's record (on a compacted Kafka topic: a tombstone), so a restart does not
+   * replay it; a failure is logged (the record is then replayed and evicted again).
+   */
+  void forget(String buildId);
+
   /** The latest entry of every build ever recorded. */
   Collection<JournalEntry> replay();
 

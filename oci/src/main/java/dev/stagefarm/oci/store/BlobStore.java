@@ -285,7 +285,8 @@ public final class BlobStore implements BlobSource, BlobSink, AutoCloseable {
                     .prefix(prefix).recursive(true).build())) {
                 Item item = result.get();
                 if (!item.isDir()) {
-                    objects.add(new StoredObject(item.objectName(), item.size()));
+                    objects.add(new StoredObject(item.objectName(), item.size(),
+                            item.lastModified() == null ? java.time.Instant.EPOCH : item.lastModified().toInstant()));
                 }
             }
             return objects;
@@ -295,6 +296,12 @@ public final class BlobStore implements BlobSource, BlobSink, AutoCloseable {
     /** Removes a blob; removing one that is not there is not an error. */
     public void delete(Namespace namespace, Digest digest) throws IOException {
         String key = namespace.key(digest);
+        retrier.call("DELETE", key, () -> client.removeObject(RemoveObjectArgs.builder().bucket(config.bucket())
+                .object(key).build()).get());
+    }
+
+    /** Removes the object under a full key as listed by {@link #list}; one that is not there is no error. */
+    public void deleteObject(String key) throws IOException {
         retrier.call("DELETE", key, () -> client.removeObject(RemoveObjectArgs.builder().bucket(config.bucket())
                 .object(key).build()).get());
     }

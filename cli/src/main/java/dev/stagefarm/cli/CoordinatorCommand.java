@@ -9,6 +9,7 @@ import dev.stagefarm.oci.registry.RegistryClient;
 import dev.stagefarm.oci.store.BlobStore;
 import dev.stagefarm.oci.store.S3Config;
 import dev.stagefarm.program.FarmKeys;
+import dev.stagefarm.program.KafkaClientProperties;
 import dev.stagefarm.worker.kafka.FarmTopics;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.net.InetSocketAddress;
@@ -61,6 +62,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
 
   @Mixin FarmFlags farmFlags;
 
+  @Mixin KafkaPropertiesFlag kafkaProperties;
+
   @Override
   public Integer call() throws Exception {
     if (s3AccessKey == null || s3SecretKey == null) {
@@ -76,8 +79,13 @@ public final class CoordinatorCommand implements Callable<Integer> {
     } catch (java.io.IOException | IllegalArgumentException e) {
       throw new UserError("cannot use the farm key file " + farmKeyFile + ": " + e.getMessage());
     }
+    KafkaClientProperties kafkaSecurity = kafkaProperties.load();
     if (createTopics) {
-      FarmTopics.ensure(kafka, FarmTopics.Layout.singleBroker());
+      try {
+        FarmTopics.ensure(kafka, kafkaSecurity, FarmTopics.Layout.singleBroker());
+      } catch (FarmTopics.KafkaSetupException e) {
+        throw new UserError(e.getMessage(), e);
+      }
     }
     BlobStore store = BlobStore.connect(new S3Config(s3Endpoint, s3AccessKey, s3SecretKey, bucket, null));
     store.ensureBucket();
@@ -89,7 +97,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
                 "stagefarm-coordinator",
                 new BuildCoordinator.Settings(
                     new Scheduler.Settings(Duration.ofSeconds(leaseSeconds), maxAttempts), Duration.ofSeconds(1)),
-                farmKeys),
+                farmKeys,
+                kafkaSecurity),
             store,
             registry,
             new StoreImageExporter(store),

@@ -1,6 +1,7 @@
 package dev.stagefarm.worker.config;
 
 import dev.stagefarm.program.FarmKeys;
+import dev.stagefarm.program.KafkaClientProperties;
 import dev.stagefarm.worker.runtime.RunLimits;
 import java.io.IOException;
 import java.io.Reader;
@@ -33,6 +34,8 @@ public final class WorkerConfigLoader {
 
   public static final List<Key> KEYS = List.of(
       new Key("kafka", null, "Kafka bootstrap servers, host:port[,host:port]"),
+      new Key("kafka-properties", "", "Java properties file with the Kafka clients' security settings"
+          + " (security.protocol, sasl.*, ssl.*): this worker's principal (docs/security.md)"),
       new Key("s3", null, "S3 endpoint URL of the content store"),
       new Key("s3-access-key", "", "S3 access key"),
       new Key("s3-secret-key", "", "S3 secret key"),
@@ -130,7 +133,21 @@ public final class WorkerConfigLoader {
         parseDuration("fault-pause", v.get("fault-pause")),
         runLimits(v),
         parseBoolean("allow-host-network", v.get("allow-host-network")),
-        farmKeys(v.get("farm-key-file")));
+        farmKeys(v.get("farm-key-file")),
+        kafkaSecurity(v.getOrDefault("kafka-properties", "")));
+  }
+
+  private static KafkaClientProperties kafkaSecurity(String file) {
+    if (file.isBlank()) {
+      return KafkaClientProperties.none();
+    }
+    try {
+      return KafkaClientProperties.load(Path.of(file));
+    } catch (IOException e) {
+      throw new ConfigException("cannot read kafka-properties " + file + ": " + e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("kafka-properties: " + e.getMessage(), e);
+    }
   }
 
   private static RunLimits runLimits(Map<String, String> v) {

@@ -56,8 +56,9 @@ public final class CoordinatorCommand implements Callable<Integer> {
   boolean createTopics;
 
   @Option(names = "--farm-key-file", defaultValue = "${env:STAGEFARM_FARM_KEY_FILE}", paramLabel = "FILE",
-      description = "The farm key(s) shared with the workers only, one base64 key per line, the first signs"
-          + " (docs/security.md). Also STAGEFARM_FARM_KEY_FILE.")
+      description = "The coordinator's farm keys: its coordinator-private and the workers' worker-public keys"
+          + " (stagefarm admin farm-keys), or the key(s) shared with the workers (docs/security.md)."
+          + " Also STAGEFARM_FARM_KEY_FILE.")
   Path farmKeyFile;
 
   @Mixin FarmFlags farmFlags;
@@ -75,7 +76,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
     }
     FarmKeys farmKeys;
     try {
-      farmKeys = FarmKeys.load(farmKeyFile);
+      farmKeys = FarmKeys.load(farmKeyFile).requireFor(FarmKeys.Part.COORDINATOR);
     } catch (java.io.IOException | IllegalArgumentException e) {
       throw new UserError("cannot use the farm key file " + farmKeyFile + ": " + e.getMessage());
     }

@@ -43,8 +43,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A distributed farm on a Kafka broker with SASL authentication and ACLs on (nothing allowed
  * without an ACL): the ACLs come from {@code stagefarm admin kafka-acls --apply}, the coordinator and
- * the worker connect as their own principals from their {@code kafka-properties} files, and a
- * build runs end to end (runc, S3).
+ * the worker connect as their own principals from their {@code kafka-properties} files and sign
+ * with their own role keys ({@code stagefarm admin farm-keys}), and a build runs end to end (runc, S3).
  */
 class KafkaAuthEndToEndTest {
   private static final EmbeddedKafka.Authentication USERS =
@@ -75,8 +75,9 @@ class KafkaAuthEndToEndTest {
     BusyboxImage.pushTo(registry);
     String busybox = registry.reference(BusyboxImage.REPOSITORY + ":" + BusyboxImage.TAG).toString();
     S3Config s3 = S3Fixture.newBucket("kafka-auth");
-    Path keyFile = dir.resolve("farm.key");
-    FarmKeys keys = FarmKeys.loadOrCreate(keyFile);
+    // role keys: the coordinator signs tasks with a key the worker does not hold, and vice versa
+    assertThat(Main.execute("admin", "farm-keys", "--out", dir.resolve("keys").toString())).isZero();
+    FarmKeys coordinatorKeys = FarmKeys.load(dir.resolve("keys/coordinator.key")).requireFor(FarmKeys.Part.COORDINATOR);
 
     Worker worker = new Worker(WorkerConfigLoader.load(null, Map.of(), Map.of(
         "kafka", bootstrap,
@@ -88,14 +89,14 @@ class KafkaAuthEndToEndTest {
         "bucket", s3.bucket(),
         "work-dir", dir.resolve("worker").toString(),
         "worker-id", "worker-sasl",
-        "farm-key-file", keyFile.toString()))).start();
+        "farm-key-file", dir.resolve("keys/worker.key").toString()))).start();
     try (worker;
         BlobStore store = BlobStore.connect(s3);
         RegistryClient registryClient = new RegistryClient(registry.settings());
         CoordinatorNode coordinator = CoordinatorNode.start(
             new CoordinatorNode.Options(bootstrap, "stagefarm-coordinator",
                 new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(20), 3), Duration.ofMillis(500)),
-                keys, coordinatorSecurity),
+                coordinatorKeys, coordinatorSecurity),
             store, registryClient, new StoreImageExporter(store), InProcessServerBuilder.forName("kafka-auth"))) {
       Path context = Files.createDirectories(dir.resolve("context"));
       Files.writeString(context.resolve("Dockerfile"), "FROM %s\nRUN echo through-sasl > /x\n".formatted(busybox));

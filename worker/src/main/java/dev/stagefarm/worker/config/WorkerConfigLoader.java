@@ -67,8 +67,8 @@ public final class WorkerConfigLoader {
       new Key("allow-host-network", "false",
           "run RUN --network=host in the worker host's namespace (BuildKit's network.host entitlement); false: it fails"),
       new Key("farm-key-file", null,
-          "file with the farm key(s) shared with the coordinator only, one base64 key per line, the first signs"
-              + " (docs/security.md)"));
+          "file with the worker's farm keys: worker-private and coordinator-public role keys (stagefarm admin"
+              + " farm-keys), or the shared key(s); the first key of a kind signs (docs/security.md)"));
 
   private WorkerConfigLoader() {}
 
@@ -175,7 +175,7 @@ public final class WorkerConfigLoader {
       return null; // the config names the missing key, after the connection keys
     }
     try {
-      return FarmKeys.load(Path.of(file));
+      return FarmKeys.load(Path.of(file)).requireFor(FarmKeys.Part.WORKER);
     } catch (IOException e) {
       throw new ConfigException("cannot read farm-key-file " + file + ": " + e.getMessage(), e);
     } catch (IllegalArgumentException e) {

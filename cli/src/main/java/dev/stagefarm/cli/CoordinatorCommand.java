@@ -11,6 +11,7 @@ import dev.stagefarm.oci.registry.RegistryClient;
 import dev.stagefarm.oci.store.BlobStore;
 import dev.stagefarm.oci.store.S3Config;
 import dev.stagefarm.program.FarmKeys;
+import dev.stagefarm.program.KafkaClientProperties;
 import dev.stagefarm.worker.kafka.FarmTopics;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.net.InetSocketAddress;
@@ -57,8 +58,9 @@ public final class CoordinatorCommand implements Callable<Integer> {
   boolean createTopics;
 
   @Option(names = "--farm-key-file", defaultValue = "${env:STAGEFARM_FARM_KEY_FILE}", paramLabel = "FILE",
-      description = "The farm key(s) shared with the workers only, one base64 key per line, the first signs"
-          + " (docs/security.md). Also STAGEFARM_FARM_KEY_FILE.")
+      description = "The coordinator's farm keys: its coordinator-private and the workers' worker-public keys"
+          + " (stagefarm admin farm-keys), or the key(s) shared with the workers (docs/security.md)."
+          + " Also STAGEFARM_FARM_KEY_FILE.")
   Path farmKeyFile;
 
   @Option(names = "--build-retention", defaultValue = "3600", paramLabel = "SECONDS",
@@ -86,6 +88,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
 
   @Mixin FarmFlags farmFlags;
 
+  @Mixin KafkaPropertiesFlag kafkaProperties;
+
   @Override
   public Integer call() throws Exception {
     if (s3AccessKey == null || s3SecretKey == null) {
@@ -97,12 +101,17 @@ public final class CoordinatorCommand implements Callable<Integer> {
     }
     FarmKeys farmKeys;
     try {
-      farmKeys = FarmKeys.load(farmKeyFile);
+      farmKeys = FarmKeys.load(farmKeyFile).requireFor(FarmKeys.Part.COORDINATOR);
     } catch (java.io.IOException | IllegalArgumentException e) {
       throw new UserError("cannot use the farm key file " + farmKeyFile + ": " + e.getMessage());
     }
+    KafkaClientProperties kafkaSecurity = kafkaProperties.load();
     if (createTopics) {
-      FarmTopics.ensure(kafka, FarmTopics.Layout.singleBroker());
+      try {
+        FarmTopics.ensure(kafka, kafkaSecurity, FarmTopics.Layout.singleBroker());
+      } catch (FarmTopics.KafkaSetupException e) {
+        throw new UserError(e.getMessage(), e);
+      }
     }
     BlobStore store = BlobStore.connect(new S3Config(s3Endpoint, s3AccessKey, s3SecretKey, bucket, null));
     store.ensureBucket();
@@ -116,7 +125,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
                     new Scheduler.Settings(Duration.ofSeconds(leaseSeconds), maxAttempts), Duration.ofSeconds(1))
                     .withRetention(new Retention(Duration.ofSeconds(buildRetentionSeconds),
                         Duration.ofSeconds(summaryRetentionSeconds), maxSummaries, Duration.ofSeconds(30))),
-                farmKeys),
+                farmKeys,
+                kafkaSecurity),
             store,
             registry,
             new StoreImageExporter(store),

@@ -18,6 +18,7 @@ import dev.stagefarm.oci.registry.BaseImageFetcher;
 import dev.stagefarm.oci.registry.RegistryClient;
 import dev.stagefarm.oci.store.BlobStore;
 import dev.stagefarm.program.FarmKeys;
+import dev.stagefarm.program.KafkaClientProperties;
 import io.grpc.ServerBuilder;
 import java.io.IOException;
 import java.time.Clock;
@@ -36,9 +37,20 @@ public final class CoordinatorNode implements AutoCloseable {
    * @param eventGroup the consumer group of this coordinator on the event topic
    * @param farmKeys the keys shared with the workers only: tasks are signed with them, events and
    *     cache records are trusted only when they verify (docs/security.md, "Farm parts")
+   * @param kafkaSecurity SASL/TLS settings of every Kafka client of this coordinator (its own
+   *     principal; docs/security.md, "Kafka")
    */
   public record Options(String kafkaBootstrap, String eventGroup, BuildCoordinator.Settings settings,
-      FarmKeys farmKeys) {}
+      FarmKeys farmKeys, KafkaClientProperties kafkaSecurity) {
+    public Options {
+      kafkaSecurity = kafkaSecurity == null ? KafkaClientProperties.none() : kafkaSecurity;
+    }
+
+    /** Plain-text Kafka without authentication. */
+    public Options(String kafkaBootstrap, String eventGroup, BuildCoordinator.Settings settings, FarmKeys farmKeys) {
+      this(kafkaBootstrap, eventGroup, settings, farmKeys, KafkaClientProperties.none());
+    }
+  }
 
   private final KafkaTaskQueue tasks;
   private final KafkaBuildJournal journal;
@@ -75,8 +87,8 @@ public final class CoordinatorNode implements AutoCloseable {
       ImageExporter exporter,
       ServerBuilder<?> serverBuilder)
       throws IOException {
-    KafkaTaskQueue tasks = new KafkaTaskQueue(options.kafkaBootstrap(), options.farmKeys());
-    KafkaBuildJournal journal = new KafkaBuildJournal(options.kafkaBootstrap());
+    KafkaTaskQueue tasks = new KafkaTaskQueue(options.kafkaBootstrap(), options.kafkaSecurity(), options.farmKeys());
+    KafkaBuildJournal journal = new KafkaBuildJournal(options.kafkaBootstrap(), options.kafkaSecurity());
     S3ContentStore content = new S3ContentStore(store);
     BuildCoordinator coordinator =
         new BuildCoordinator(
@@ -94,7 +106,8 @@ public final class CoordinatorNode implements AutoCloseable {
       log.info("resumed {} build(s) after a restart", resumed);
     }
     KafkaEventStream events =
-        new KafkaEventStream(options.kafkaBootstrap(), options.eventGroup(), options.farmKeys(), coordinator::onEvent).start();
+        new KafkaEventStream(options.kafkaBootstrap(), options.kafkaSecurity(), options.eventGroup(), options.farmKeys(),
+            coordinator::onEvent).start();
     CoordinatorServer server =
         new CoordinatorServer(serverBuilder, new BuildServiceImpl(coordinator, content, exporter)).start();
     return new CoordinatorNode(tasks, journal, coordinator, events, server, store, options.farmKeys());

@@ -5,6 +5,7 @@ import dev.stagefarm.coordinator.content.StageResult;
 import dev.stagefarm.coordinator.port.BuildJournal;
 import dev.stagefarm.coordinator.port.JournalEntry;
 import dev.stagefarm.coordinator.wire.ContentMessages;
+import dev.stagefarm.program.KafkaClientProperties;
 import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.BuildRecord;
 import dev.stagefarm.proto.v1.ImageState;
@@ -28,11 +29,17 @@ import org.slf4j.LoggerFactory;
 public final class KafkaBuildJournal implements BuildJournal {
   private static final Logger log = LoggerFactory.getLogger(KafkaBuildJournal.class);
   private final String bootstrapServers;
+  private final KafkaClientProperties security;
   private final KafkaProducer<String, byte[]> producer;
 
   public KafkaBuildJournal(String bootstrapServers) {
+    this(bootstrapServers, KafkaClientProperties.none());
+  }
+
+  public KafkaBuildJournal(String bootstrapServers, KafkaClientProperties security) {
     this.bootstrapServers = bootstrapServers;
-    this.producer = KafkaClients.producer(bootstrapServers, "stagefarm-coordinator-builds");
+    this.security = security;
+    this.producer = KafkaClients.producer(bootstrapServers, security, "stagefarm-coordinator-builds");
   }
 
   @Override
@@ -65,7 +72,7 @@ public final class KafkaBuildJournal implements BuildJournal {
   public Collection<JournalEntry> replay() {
     Map<String, JournalEntry> latest = new LinkedHashMap<>();
     try (KafkaConsumer<String, byte[]> consumer =
-        KafkaClients.consumer(bootstrapServers, null, "stagefarm-coordinator-replay")) {
+        KafkaClients.consumer(bootstrapServers, security, null, "stagefarm-coordinator-replay")) {
       List<TopicPartition> partitions =
           consumer.partitionsFor(Topics.BUILDS, Duration.ofSeconds(30)).stream()
               .map(p -> new TopicPartition(p.topic(), p.partition()))

@@ -1,5 +1,6 @@
 package dev.stagefarm.coordinator.kafka;
 
+import dev.stagefarm.program.KafkaClientProperties;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -10,13 +11,21 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
-/** The coordinator's Kafka client configurations, in one place. */
+/**
+ * The coordinator's Kafka client configurations, in one place. The security settings ({@link
+ * KafkaClientProperties}: SASL, TLS) go into every client; they hold no key the farm sets itself.
+ */
 final class KafkaClients {
   private KafkaClients() {}
 
   /** Idempotent, acks=all: a task or record once acknowledged is not lost or duplicated by retries. */
   static KafkaProducer<String, byte[]> producer(String bootstrap, String clientId) {
+    return producer(bootstrap, KafkaClientProperties.none(), clientId);
+  }
+
+  static KafkaProducer<String, byte[]> producer(String bootstrap, KafkaClientProperties security, String clientId) {
     Properties props = new Properties();
+    props.putAll(security.asMap());
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
     props.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -27,7 +36,13 @@ final class KafkaClients {
   }
 
   static KafkaConsumer<String, byte[]> consumer(String bootstrap, String groupId, String clientId) {
+    return consumer(bootstrap, KafkaClientProperties.none(), groupId, clientId);
+  }
+
+  static KafkaConsumer<String, byte[]> consumer(String bootstrap, KafkaClientProperties security, String groupId,
+      String clientId) {
     Properties props = new Properties();
+    props.putAll(security.asMap());
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
     if (groupId != null) {

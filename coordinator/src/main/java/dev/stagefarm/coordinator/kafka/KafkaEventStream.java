@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.stagefarm.coordinator.WorkerEvent;
 import dev.stagefarm.coordinator.wire.EventMessages;
 import dev.stagefarm.program.FarmKeys;
+import dev.stagefarm.program.KafkaClientProperties;
 import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.StageEvent;
 import java.time.Duration;
@@ -35,8 +36,13 @@ public final class KafkaEventStream implements AutoCloseable {
   private long lastWarnMs = Long.MIN_VALUE;
 
   public KafkaEventStream(String bootstrapServers, String groupId, FarmKeys keys, Consumer<WorkerEvent> handler) {
+    this(bootstrapServers, KafkaClientProperties.none(), groupId, keys, handler);
+  }
+
+  public KafkaEventStream(String bootstrapServers, KafkaClientProperties security, String groupId, FarmKeys keys,
+      Consumer<WorkerEvent> handler) {
     this.keys = keys;
-    this.consumer = KafkaClients.consumer(bootstrapServers, groupId, "stagefarm-coordinator-events");
+    this.consumer = KafkaClients.consumer(bootstrapServers, security, groupId, "stagefarm-coordinator-events");
     this.thread = Thread.ofPlatform().daemon().name("stagefarm-events").unstarted(() -> loop(handler));
   }
 

@@ -4,6 +4,7 @@ import dev.stagefarm.coordinator.port.StageJob;
 import dev.stagefarm.coordinator.port.TaskQueue;
 import dev.stagefarm.coordinator.wire.TaskMessages;
 import dev.stagefarm.program.FarmKeys;
+import dev.stagefarm.program.KafkaClientProperties;
 import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.StageTask;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -21,8 +22,12 @@ public final class KafkaTaskQueue implements TaskQueue {
   private final FarmKeys keys;
 
   public KafkaTaskQueue(String bootstrapServers, FarmKeys keys) {
+    this(bootstrapServers, KafkaClientProperties.none(), keys);
+  }
+
+  public KafkaTaskQueue(String bootstrapServers, KafkaClientProperties security, FarmKeys keys) {
     this.keys = keys;
-    this.producer = KafkaClients.producer(bootstrapServers, "stagefarm-coordinator-tasks");
+    this.producer = KafkaClients.producer(bootstrapServers, security, "stagefarm-coordinator-tasks");
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.stagefarm.worker.config;
 
 import dev.stagefarm.program.FarmKeys;
+import dev.stagefarm.program.KafkaClientProperties;
 import dev.stagefarm.worker.runtime.RunLimits;
 import java.io.IOException;
 import java.io.Reader;
@@ -33,6 +34,8 @@ public final class WorkerConfigLoader {
 
   public static final List<Key> KEYS = List.of(
       new Key("kafka", null, "Kafka bootstrap servers, host:port[,host:port]"),
+      new Key("kafka-properties", "", "Java properties file with the Kafka clients' security settings"
+          + " (security.protocol, sasl.*, ssl.*): this worker's principal (docs/security.md)"),
       new Key("s3", null, "S3 endpoint URL of the content store"),
       new Key("s3-access-key", "", "S3 access key"),
       new Key("s3-secret-key", "", "S3 secret key"),
@@ -66,8 +69,8 @@ public final class WorkerConfigLoader {
       new Key("allow-host-network", "false",
           "run RUN --network=host in the worker host's namespace (BuildKit's network.host entitlement); false: it fails"),
       new Key("farm-key-file", null,
-          "file with the farm key(s) shared with the coordinator only, one base64 key per line, the first signs"
-              + " (docs/security.md)"));
+          "file with the worker's farm keys: worker-private and coordinator-public role keys (stagefarm admin"
+              + " farm-keys), or the shared key(s); the first key of a kind signs (docs/security.md)"));
 
   private WorkerConfigLoader() {}
 
@@ -132,7 +135,21 @@ public final class WorkerConfigLoader {
         parseDuration("fault-pause", v.get("fault-pause")),
         runLimits(v),
         parseBoolean("allow-host-network", v.get("allow-host-network")),
-        farmKeys(v.get("farm-key-file")));
+        farmKeys(v.get("farm-key-file")),
+        kafkaSecurity(v.getOrDefault("kafka-properties", "")));
+  }
+
+  private static KafkaClientProperties kafkaSecurity(String file) {
+    if (file.isBlank()) {
+      return KafkaClientProperties.none();
+    }
+    try {
+      return KafkaClientProperties.load(Path.of(file));
+    } catch (IOException e) {
+      throw new ConfigException("cannot read kafka-properties " + file + ": " + e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("kafka-properties: " + e.getMessage(), e);
+    }
   }
 
   private static RunLimits runLimits(Map<String, String> v) {
@@ -164,7 +181,7 @@ public final class WorkerConfigLoader {
       return null; // the config names the missing key, after the connection keys
     }
     try {
-      return FarmKeys.load(Path.of(file));
+      return FarmKeys.load(Path.of(file)).requireFor(FarmKeys.Part.WORKER);
     } catch (IOException e) {
       throw new ConfigException("cannot read farm-key-file " + file + ": " + e.getMessage(), e);
     } catch (IllegalArgumentException e) {

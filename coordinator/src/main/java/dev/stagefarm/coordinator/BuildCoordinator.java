@@ -64,6 +64,8 @@ public final class BuildCoordinator implements AutoCloseable {
   private final ImageAssembler assembler;
   private final Scheduler scheduler;
   private final Map<String, BuildEntry> builds = new ConcurrentHashMap<>();
+  /** Held while a submission counts its owner's unfinished builds and registers the new one. */
+  private final Object admission = new Object();
   private final ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
   /** Journal writes in order, off the scheduler's lock. */
   private final ExecutorService journalWriter =
@@ -81,9 +83,11 @@ public final class BuildCoordinator implements AutoCloseable {
     final Map<String, StageResult> results = new LinkedHashMap<>();
 
     final String buildId;
+    final String owner;
 
     BuildEntry(SubmitBuildRequest request, BuildStatus.Builder status, ProgressLog progress) {
       this.buildId = status.getBuildId();
+      this.owner = status.getOwner();
       this.request = request;
       this.status = status;
       this.progress = progress;
@@ -109,8 +113,19 @@ public final class BuildCoordinator implements AutoCloseable {
 
   // --- the API the gRPC service uses ----------------------------------------------------------
 
-  /** Plans and starts a build. Planning errors give a FAILED status with the error, not an exception. */
+  /** Plans and starts a build without an owner (no limit). */
   public BuildStatus submit(SubmitBuildRequest request) {
+    return submit(request, "", Integer.MAX_VALUE);
+  }
+
+  /**
+   * Plans and starts a build owned by {@code owner} (kept in its status and journal record).
+   * Planning errors give a FAILED status with the error, not an exception.
+   *
+   * @param maxUnfinished how many queued or running builds the owner may have, this one included
+   * @throws BuildLimitExceededException when the owner already has {@code maxUnfinished}
+   */
+  public BuildStatus submit(SubmitBuildRequest request, String owner, int maxUnfinished) {
     String buildId = newBuildId();
     BuildEntry entry =
         new BuildEntry(
@@ -119,9 +134,16 @@ public final class BuildCoordinator implements AutoCloseable {
                 .setBuildId(buildId)
                 .setState(BuildState.QUEUED)
                 .setTarget(request.getTarget())
-                .setCreatedMs(clock.millis()),
+                .setCreatedMs(clock.millis())
+                .setOwner(owner),
             new ProgressLog(clock));
-    builds.put(buildId, entry);
+    synchronized (admission) {
+      long unfinished = builds.values().stream().filter(e -> e.owner.equals(owner) && !finished(e)).count();
+      if (unfinished >= maxUnfinished) {
+        throw new BuildLimitExceededException(owner, maxUnfinished);
+      }
+      builds.put(buildId, entry);
+    }
     BuildPlan plan;
     try {
       plan = planner.plan(buildId, request);
@@ -289,6 +311,13 @@ public final class BuildCoordinator implements AutoCloseable {
   }
 
   // --- internals -----------------------------------------------------------------------------
+
+  private static boolean finished(BuildEntry entry) {
+    synchronized (entry) {
+      BuildState state = entry.status.getState();
+      return state != BuildState.QUEUED && state != BuildState.RUNNING;
+    }
+  }
 
   private static List<StageSpec> specs(BuildPlan plan, boolean noCache) {
     return plan.stages().stream()

@@ -1,6 +1,9 @@
 package dev.stagefarm.coordinator.grpc;
 
 import dev.stagefarm.coordinator.BuildCoordinator;
+import dev.stagefarm.coordinator.BuildLimitExceededException;
+import dev.stagefarm.coordinator.grpc.auth.ApiSecurity;
+import dev.stagefarm.coordinator.grpc.auth.Caller;
 import dev.stagefarm.coordinator.port.ContentStore;
 import dev.stagefarm.coordinator.progress.ProgressLog;
 import dev.stagefarm.oci.Digest;
@@ -21,6 +24,7 @@ import dev.stagefarm.proto.v1.UploadBlobsResponse;
 import dev.stagefarm.proto.v1.UploadChunk;
 import dev.stagefarm.proto.v1.WatchBuildRequest;
 import io.grpc.Status;
+import io.grpc.StatusException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
@@ -39,7 +43,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The client-facing gRPC API over a {@link BuildCoordinator}. Holds no transport code: {@link
- * CoordinatorServer} binds it to a server.
+ * CoordinatorServer} binds it to a server behind the authenticator, which puts the {@link Caller}
+ * in each call's context. A caller sees and acts on its own builds only (admins on all); another
+ * caller's build is {@code NOT_FOUND}, as one that does not exist, so build ids cannot be probed.
  */
 public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(BuildServiceImpl.class);
@@ -48,15 +54,23 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
   private final BuildCoordinator coordinator;
   private final ContentStore context;
   private final ImageExporter exporter;
+  private final int maxUnfinishedBuildsPerClient;
   private final ExecutorService io = Executors.newVirtualThreadPerTaskExecutor();
 
   /**
    * @param context where build-context files and manifests are uploaded ({@link Namespace#CONTEXT})
    */
   public BuildServiceImpl(BuildCoordinator coordinator, ContentStore context, ImageExporter exporter) {
+    this(coordinator, context, exporter, ApiSecurity.DEFAULT_MAX_UNFINISHED_BUILDS);
+  }
+
+  /** @param maxUnfinishedBuildsPerClient queued or running builds one identity may have */
+  public BuildServiceImpl(
+      BuildCoordinator coordinator, ContentStore context, ImageExporter exporter, int maxUnfinishedBuildsPerClient) {
     this.coordinator = coordinator;
     this.context = context;
     this.exporter = exporter;
+    this.maxUnfinishedBuildsPerClient = maxUnfinishedBuildsPerClient;
   }
 
   @Override
@@ -166,8 +180,13 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
 
   @Override
   public void submitBuild(SubmitBuildRequest request, StreamObserver<BuildStatus> response) {
+    Caller caller;
     try {
+      caller = caller();
       SubmitValidation.check(request, context);
+    } catch (StatusException e) {
+      response.onError(e);
+      return;
     } catch (IOException | IllegalArgumentException e) {
       response.onError(FailureStatus.of("checking the build request", e));
       return;
@@ -175,7 +194,13 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
     BuildStatus status;
     try {
       // planning failures come back as a FAILED build; what escapes is the coordinator's own fault
-      status = coordinator.submit(request);
+      status = coordinator.submit(request, caller.identity(), maxUnfinishedBuildsPerClient);
+    } catch (BuildLimitExceededException e) {
+      response.onError(Status.RESOURCE_EXHAUSTED
+          .withDescription(e.owner() + " already has " + e.limit() + " unfinished builds: the limit"
+              + " max-builds-per-client is " + e.limit() + " (wait for one to finish or cancel one)")
+          .asException());
+      return;
     } catch (RuntimeException e) {
       log.error("submitting a build failed", e);
       response.onError(FailureStatus.of("submitting the build", e));
@@ -208,6 +233,9 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
             }
           }
         };
+    if (visible(request.getBuildId(), response).isEmpty()) {
+      return;
+    }
     call.setOnCancelHandler(() -> coordinator.unwatch(request.getBuildId(), watcher));
     if (!coordinator.watch(request.getBuildId(), request.getAfterSequence(), watcher)) {
       response.onError(notFound(request.getBuildId()));
@@ -216,22 +244,39 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
 
   @Override
   public void cancelBuild(CancelBuildRequest request, StreamObserver<BuildStatus> response) {
+    if (visible(request.getBuildId(), response).isEmpty()) {
+      return;
+    }
     reply(coordinator.cancel(request.getBuildId()), request.getBuildId(), response);
   }
 
   @Override
   public void getBuild(GetBuildRequest request, StreamObserver<BuildStatus> response) {
-    reply(coordinator.status(request.getBuildId()), request.getBuildId(), response);
+    visible(request.getBuildId(), response).ifPresent(status -> {
+      response.onNext(status);
+      response.onCompleted();
+    });
   }
 
   @Override
   public void listBuilds(ListBuildsRequest request, StreamObserver<ListBuildsResponse> response) {
-    response.onNext(ListBuildsResponse.newBuilder().addAllBuilds(coordinator.list()).build());
+    Caller caller;
+    try {
+      caller = caller();
+    } catch (StatusException e) {
+      response.onError(e);
+      return;
+    }
+    List<BuildStatus> builds = coordinator.list().stream().filter(b -> caller.mayAccess(b.getOwner())).toList();
+    response.onNext(ListBuildsResponse.newBuilder().addAllBuilds(builds).build());
     response.onCompleted();
   }
 
   @Override
   public void exportImage(ExportImageRequest request, StreamObserver<ExportChunk> response) {
+    if (visible(request.getBuildId(), response).isEmpty()) {
+      return;
+    }
     Optional<String> digest = coordinator.imageDigest(request.getBuildId());
     if (digest.isEmpty()) {
       response.onError(
@@ -255,6 +300,31 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
       return;
     }
     response.onCompleted();
+  }
+
+  /** The caller's identity, which the authenticator put in the call's context. */
+  private static Caller caller() throws StatusException {
+    return Caller.current().orElseThrow(() ->
+        Status.UNAUTHENTICATED.withDescription("the call was not authenticated").asException());
+  }
+
+  /**
+   * The build's status if the caller may see it; otherwise answers the call with NOT_FOUND (the
+   * same answer as for an id that does not exist) and returns empty.
+   */
+  private Optional<BuildStatus> visible(String buildId, StreamObserver<?> response) {
+    Caller caller;
+    try {
+      caller = caller();
+    } catch (StatusException e) {
+      response.onError(e);
+      return Optional.empty();
+    }
+    Optional<BuildStatus> status = coordinator.status(buildId).filter(s -> caller.mayAccess(s.getOwner()));
+    if (status.isEmpty()) {
+      response.onError(notFound(buildId));
+    }
+    return status;
   }
 
   private static void reply(

@@ -246,11 +246,20 @@ public final class BuildClient {
         return "TLS handshake failed: the coordinator does not speak TLS; drop --tls/--tls-ca";
       }
       if (cause instanceof javax.net.ssl.SSLException || name.contains("OpenSslException")) {
-        String message = cause.getMessage();
-        if (message != null && message.contains("CERTIFICATE_REQUIRED")) {
+        String message = String.valueOf(cause.getMessage());
+        if (message.contains("CERTIFICATE_REQUIRED")) {
           return "TLS handshake failed: the coordinator requires a client certificate (--tls-cert/--tls-key)";
         }
-        return "TLS handshake failed: " + message;
+        Throwable deepest = cause;
+        while (deepest.getCause() != null) {
+          deepest = deepest.getCause();
+        }
+        if (deepest instanceof java.security.cert.CertificateException
+            || deepest instanceof java.security.GeneralSecurityException) {
+          return "TLS handshake failed: the coordinator's certificate is not trusted (" + deepest.getMessage()
+              + "); is --tls-ca the CA that issued it?";
+        }
+        return "TLS handshake failed: " + (deepest.getMessage() == null ? message : deepest.getMessage());
       }
     }
     if (description.contains("Network closed for unknown reason")) {

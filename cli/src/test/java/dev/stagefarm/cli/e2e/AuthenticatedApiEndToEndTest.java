@@ -30,19 +30,14 @@ import dev.stagefarm.testkit.TestCertificates;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.NetworkInterface;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -60,28 +55,6 @@ class AuthenticatedApiEndToEndTest {
   static final String BOB = "bob-e2e-token-77d2e0";
 
   @TempDir Path dir;
-
-  record Run(int exitCode, String stdout, String stderr) {}
-
-  /** {@code stagefarm ARGS…} with stdout and stderr captured. */
-  static synchronized Run stagefarm(String... args) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-    int code;
-    try {
-      System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
-      code = Main.execute(args);
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
-    Run run = new Run(code, stdout.toString(StandardCharsets.UTF_8), stderr.toString(StandardCharsets.UTF_8));
-    err.println("--- stagefarm " + String.join(" ", args) + " → " + code + "\n" + run.stderr() + run.stdout());
-    return run;
-  }
 
   @Test
   void buildsGoThroughTlsWithATokenAndEachClientSeesOnlyItsOwn() throws Exception {
@@ -113,7 +86,7 @@ class AuthenticatedApiEndToEndTest {
             security)) {
       String endpoint = "127.0.0.1:" + node.port();
 
-      Run built = stagefarm("build", "--coordinator", endpoint, "--tls-ca", ca.caCert().toString(),
+      var built = FarmUnderTest.stagefarm("build", "--coordinator", endpoint, "--tls-ca", ca.caCert().toString(),
           "--token-file", aliceToken.toString(), "--progress", "plain", context.toString());
       assertThat(built.exitCode()).as(built.stderr()).isZero();
       assertThat(built.stdout()).contains("image sha256:");
@@ -131,26 +104,26 @@ class AuthenticatedApiEndToEndTest {
             .isInstanceOf(UserError.class).hasMessageContaining("no build " + id);
       }
 
-      Run noToken = stagefarm("build", "--coordinator", endpoint, "--tls-ca", ca.caCert().toString(),
+      var noToken = FarmUnderTest.stagefarm("build", "--coordinator", endpoint, "--tls-ca", ca.caCert().toString(),
           "--progress", "plain", context.toString());
       assertOneLineError(noToken, "authentication required");
 
       Path wrong = Files.writeString(dir.resolve("wrong.token"), ALICE + "-not");
-      Run wrongToken = stagefarm("build", "--coordinator", endpoint, "--tls-ca", ca.caCert().toString(),
+      var wrongToken = FarmUnderTest.stagefarm("build", "--coordinator", endpoint, "--tls-ca", ca.caCert().toString(),
           "--token-file", wrong.toString(), "--progress", "plain", context.toString());
       assertOneLineError(wrongToken, "the token is not valid for this coordinator");
 
-      Run plaintext = stagefarm("build", "--coordinator", endpoint, "--token-file", aliceToken.toString(),
+      var plaintext = FarmUnderTest.stagefarm("build", "--coordinator", endpoint, "--token-file", aliceToken.toString(),
           "--progress", "plain", context.toString());
       assertOneLineError(plaintext, "if the coordinator uses TLS, pass --tls-ca FILE or --tls");
 
       TestCertificates other = TestCertificates.authority("other", dir.resolve("other"));
-      Run untrusted = stagefarm("build", "--coordinator", endpoint, "--tls-ca", other.caCert().toString(),
+      var untrusted = FarmUnderTest.stagefarm("build", "--coordinator", endpoint, "--tls-ca", other.caCert().toString(),
           "--token-file", aliceToken.toString(), "--progress", "plain", context.toString());
       assertOneLineError(untrusted, "TLS handshake failed: the coordinator's certificate is not trusted");
 
       // a token never leaves without TLS for a host that is not loopback (refused before connecting)
-      Run cleartext = stagefarm("build", "--coordinator", "coordinator.invalid:7070", "--token-file",
+      var cleartext = FarmUnderTest.stagefarm("build", "--coordinator", "coordinator.invalid:7070", "--token-file",
           aliceToken.toString(), context.toString());
       assertOneLineError(cleartext, "refusing to send the token to coordinator.invalid without TLS");
     }
@@ -159,7 +132,7 @@ class AuthenticatedApiEndToEndTest {
   @Test
   void theCoordinatorCommandWithoutAuthenticationListensOnLoopbackOnly() throws Exception {
     EmbeddedFarm farm = FarmUnderTest.farm();
-    Optional<InetAddress> external = nonLoopbackAddress();
+    Optional<InetAddress> external = EmbeddedFarmListenerTest.nonLoopbackAddress();
     assumeThat(external).as("this host has a non-loopback IPv4 address").isPresent();
     Path farmKey = dir.resolve("farm.key");
     FarmKeys.loadOrCreate(farmKey);
@@ -200,7 +173,7 @@ class AuthenticatedApiEndToEndTest {
     }
   }
 
-  static void assertOneLineError(Run run, String message) {
+  static void assertOneLineError(FarmUnderTest.Result run, String message) {
     assertThat(run.exitCode()).as(run.stderr()).isEqualTo(1);
     assertThat(run.stderr()).contains("error: ").contains(message).doesNotContain("\tat ", "(internal error");
   }
@@ -217,19 +190,5 @@ class AuthenticatedApiEndToEndTest {
       }
     }
     throw new AssertionError("the coordinator never listened on " + address + ": " + failures.getLast());
-  }
-
-  private static Optional<InetAddress> nonLoopbackAddress() throws IOException {
-    for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
-      if (!nic.isUp() || nic.isLoopback()) {
-        continue;
-      }
-      for (InetAddress address : Collections.list(nic.getInetAddresses())) {
-        if (address instanceof Inet4Address && !address.isLoopbackAddress()) {
-          return Optional.of(address);
-        }
-      }
-    }
-    return Optional.empty();
   }
 }

@@ -37,7 +37,7 @@ class EmbeddedFarmListenerTest {
     }).isInstanceOf(IOException.class);
   }
 
-  private static Optional<InetAddress> nonLoopbackAddress() throws IOException {
+  static Optional<InetAddress> nonLoopbackAddress() throws IOException {
     for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
       if (!nic.isUp() || nic.isLoopback()) {
         continue;

@@ -10,6 +10,7 @@ import dev.stagefarm.cli.build.ProgressView;
 import dev.stagefarm.cli.build.ScannedContext;
 import dev.stagefarm.cli.build.TraceWriter;
 import dev.stagefarm.cli.build.TtyProgress;
+import dev.stagefarm.cli.farm.ApiClientFlags;
 import dev.stagefarm.cli.farm.EmbeddedFarm;
 import dev.stagefarm.cli.farm.Farm;
 import dev.stagefarm.cli.farm.FarmFlags;
@@ -90,6 +91,8 @@ public final class BuildCommand implements Callable<Integer> {
   int workers = 2;
 
   @Mixin FarmFlags farmFlags;
+
+  @Mixin ApiClientFlags apiClientFlags;
 
   @Override
   public Integer call() throws Exception {
@@ -189,7 +192,7 @@ public final class BuildCommand implements Callable<Integer> {
 
   private Farm openFarm(PrintStream err) throws Exception {
     if (coordinator != null) {
-      return RemoteFarm.connect(coordinator);
+      return RemoteFarm.connect(coordinator, apiClientFlags);
     }
     try {
       EmbeddedFarm farm = startEmbedded();

@@ -1,5 +1,6 @@
 package dev.stagefarm.cli;
 
+import dev.stagefarm.cli.farm.ApiServerFlags;
 import dev.stagefarm.cli.farm.FarmFlags;
 import dev.stagefarm.coordinator.BuildCoordinator;
 import dev.stagefarm.coordinator.Retention;
@@ -13,8 +14,7 @@ import dev.stagefarm.oci.store.S3Config;
 import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.program.KafkaClientProperties;
 import dev.stagefarm.worker.kafka.FarmTopics;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import java.net.InetSocketAddress;
+import io.grpc.ServerBuilder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -90,6 +90,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
 
   @Mixin KafkaPropertiesFlag kafkaProperties;
 
+  @Mixin ApiServerFlags api;
+
   @Override
   public Integer call() throws Exception {
     if (s3AccessKey == null || s3SecretKey == null) {
@@ -106,6 +108,9 @@ public final class CoordinatorCommand implements Callable<Integer> {
       throw new UserError("cannot use the farm key file " + farmKeyFile + ": " + e.getMessage());
     }
     KafkaClientProperties kafkaSecurity = kafkaProperties.load();
+    // checked before anything starts: a refused bind or an unreadable certificate is the operator's to fix
+    ApiServerFlags.Listener listener = api.listener(port);
+    ServerBuilder<?> server = listener.serverBuilder();
     if (createTopics) {
       try {
         FarmTopics.ensure(kafka, kafkaSecurity, FarmTopics.Layout.singleBroker());
@@ -130,20 +135,34 @@ public final class CoordinatorCommand implements Callable<Integer> {
             store,
             registry,
             new StoreImageExporter(store),
-            NettyServerBuilder.forAddress(new InetSocketAddress("0.0.0.0", port)));
+            server,
+            listener.security());
     if (gcIntervalSeconds > 0) {
       node.collectGarbageEvery(Duration.ofSeconds(gcIntervalSeconds),
           new StoreCollector.Policy(Duration.ofSeconds(gcKeepSeconds), Duration.ofSeconds(gcGraceSeconds)));
     }
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+    Runnable stop = () -> {
       node.close();
       registry.close();
       store.close();
+    };
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      stop.run();
       stopped.countDown();
-    }, "stagefarm-coordinator-stop"));
-    System.out.println("coordinator listening on :" + node.port() + " (kafka " + kafka + ", s3 " + s3Endpoint + ")");
-    stopped.await();
+    }, "stagefarm-coordinator-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
+    System.out.println("coordinator listening on " + listener.address().getAddress().getHostAddress() + ":"
+        + node.port() + " (" + listener.describe() + "; kafka " + kafka + ", s3 " + s3Endpoint + ")");
+    System.out.flush();
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      // stopped from within this JVM (tests): stop as the hook would
+      Runtime.getRuntime().removeShutdownHook(hook);
+      stop.run();
+      Thread.currentThread().interrupt();
+    }
     return 0;
   }
 }

@@ -87,6 +87,8 @@ public final class BuildCoordinator implements AutoCloseable {
   private final Map<String, BuildEntry> builds = new ConcurrentHashMap<>();
   /** Finished builds whose details were evicted. */
   private final BuildSummaries summaries = new BuildSummaries();
+  /** Held while a submission counts its owner's unfinished builds and registers the new one. */
+  private final Object admission = new Object();
   private final ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
   /** Journal writes in order, off the scheduler's lock. */
   private final ExecutorService journalWriter =
@@ -104,9 +106,11 @@ public final class BuildCoordinator implements AutoCloseable {
     final Map<String, StageResult> results = new LinkedHashMap<>();
 
     final String buildId;
+    final String owner;
 
     BuildEntry(SubmitBuildRequest request, BuildStatus.Builder status, ProgressLog progress) {
       this.buildId = status.getBuildId();
+      this.owner = status.getOwner();
       this.request = request;
       this.status = status;
       this.progress = progress;
@@ -135,16 +139,26 @@ public final class BuildCoordinator implements AutoCloseable {
 
   // --- the API the gRPC service uses ----------------------------------------------------------
 
-  /** Plans and starts a build. Planning errors give a FAILED status with the error, not an exception. */
+  /** Plans and starts a build without an owner (no limit). */
   public BuildStatus submit(SubmitBuildRequest request) {
-    return submit(request, null);
+    return submit(request, null, "", Integer.MAX_VALUE);
+  }
+
+  /** As {@link #submit(SubmitBuildRequest, ContextManifest, String, int)}; the planner reads the manifest. */
+  public BuildStatus submit(SubmitBuildRequest request, String owner, int maxUnfinished) {
+    return submit(request, null, owner, maxUnfinished);
   }
 
   /**
-   * As {@link #submit(SubmitBuildRequest)}, with the request's context manifest already read and
-   * validated (null: the planner reads it), so it is read once per build.
+   * Plans and starts a build owned by {@code owner} (kept in its status and journal record).
+   * Planning errors give a FAILED status with the error, not an exception.
+   *
+   * @param manifest the request's context manifest already read and validated (null: the planner
+   *     reads it), so it is read once per build
+   * @param maxUnfinished how many queued or running builds the owner may have, this one included
+   * @throws BuildLimitExceededException when the owner already has {@code maxUnfinished}
    */
-  public BuildStatus submit(SubmitBuildRequest request, ContextManifest manifest) {
+  public BuildStatus submit(SubmitBuildRequest request, ContextManifest manifest, String owner, int maxUnfinished) {
     String buildId = newBuildId();
     BuildEntry entry =
         new BuildEntry(
@@ -153,9 +167,16 @@ public final class BuildCoordinator implements AutoCloseable {
                 .setBuildId(buildId)
                 .setState(BuildState.QUEUED)
                 .setTarget(request.getTarget())
-                .setCreatedMs(clock.millis()),
+                .setCreatedMs(clock.millis())
+                .setOwner(owner),
             new ProgressLog(clock, settings.progressLimits()));
-    builds.put(buildId, entry);
+    synchronized (admission) {
+      long unfinished = builds.values().stream().filter(e -> e.owner.equals(owner) && !finished(e)).count();
+      if (unfinished >= maxUnfinished) {
+        throw new BuildLimitExceededException(owner, maxUnfinished);
+      }
+      builds.put(buildId, entry);
+    }
     BuildPlan plan;
     try {
       plan = planner.plan(buildId, request, manifest);
@@ -203,7 +224,12 @@ public final class BuildCoordinator implements AutoCloseable {
 
   /** One page of {@link #list()}: the builds after {@code pageToken}, at most {@code pageSize}. */
   public BuildPage list(int pageSize, String pageToken) {
-    return BuildPage.of(list(), pageSize, pageToken);
+    return list(pageSize, pageToken, status -> true);
+  }
+
+  /** A page of the builds {@code visible} lets through (a client's own builds), oldest first. */
+  public BuildPage list(int pageSize, String pageToken, java.util.function.Predicate<BuildStatus> visible) {
+    return BuildPage.of(list().stream().filter(visible).toList(), pageSize, pageToken);
   }
 
   /** Cancels a running build; a finished build keeps its state. */
@@ -389,6 +415,13 @@ public final class BuildCoordinator implements AutoCloseable {
   }
 
   // --- internals -----------------------------------------------------------------------------
+
+  private static boolean finished(BuildEntry entry) {
+    synchronized (entry) {
+      BuildState state = entry.status.getState();
+      return state != BuildState.QUEUED && state != BuildState.RUNNING;
+    }
+  }
 
   private static List<StageSpec> specs(BuildPlan plan, boolean noCache) {
     return plan.stages().stream()

@@ -3,6 +3,7 @@ package dev.stagefarm.coordinator;
 import dev.stagefarm.coordinator.grpc.BuildServiceImpl;
 import dev.stagefarm.coordinator.grpc.CoordinatorServer;
 import dev.stagefarm.coordinator.grpc.ImageExporter;
+import dev.stagefarm.coordinator.grpc.auth.ApiSecurity;
 import dev.stagefarm.coordinator.kafka.KafkaBuildJournal;
 import dev.stagefarm.coordinator.kafka.KafkaEventStream;
 import dev.stagefarm.coordinator.kafka.KafkaTaskQueue;
@@ -80,12 +81,28 @@ public final class CoordinatorNode implements AutoCloseable {
     this.server = server;
   }
 
+  /** Without client authentication (loopback and in-process farms). */
   public static CoordinatorNode start(
       Options options,
       BlobStore store,
       RegistryClient registry,
       ImageExporter exporter,
       ServerBuilder<?> serverBuilder)
+      throws IOException {
+    return start(options, store, registry, exporter, serverBuilder, ApiSecurity.open());
+  }
+
+  /**
+   * @param serverBuilder built with {@code security}'s server credentials (TLS) by the caller
+   * @param security who may call the BuildService and how many builds each may have running
+   */
+  public static CoordinatorNode start(
+      Options options,
+      BlobStore store,
+      RegistryClient registry,
+      ImageExporter exporter,
+      ServerBuilder<?> serverBuilder,
+      ApiSecurity security)
       throws IOException {
     KafkaTaskQueue tasks = new KafkaTaskQueue(options.kafkaBootstrap(), options.kafkaSecurity(), options.farmKeys());
     KafkaBuildJournal journal = new KafkaBuildJournal(options.kafkaBootstrap(), options.kafkaSecurity());
@@ -109,7 +126,11 @@ public final class CoordinatorNode implements AutoCloseable {
         new KafkaEventStream(options.kafkaBootstrap(), options.kafkaSecurity(), options.eventGroup(), options.farmKeys(),
             coordinator::onEvent).start();
     CoordinatorServer server =
-        new CoordinatorServer(serverBuilder, new BuildServiceImpl(coordinator, content, exporter)).start();
+        new CoordinatorServer(
+                serverBuilder,
+                new BuildServiceImpl(coordinator, content, exporter, security.maxUnfinishedBuildsPerClient()),
+                security)
+            .start();
     return new CoordinatorNode(tasks, journal, coordinator, events, server, store, options.farmKeys());
   }
 

@@ -1,6 +1,7 @@
 package dev.stagefarm.coordinator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.stagefarm.coordinator.content.StageResult;
 import dev.stagefarm.coordinator.plan.BuildPlan;
@@ -186,5 +187,20 @@ class BuildCoordinatorTest {
     assertThat(published.get(0).inputs().get("stage:0-build").origin()).isEqualTo("built");
     second.onEvent(completed(published.get(0), "f"));
     assertThat(awaitFinished(second, id).getState()).isEqualTo(BuildState.SUCCEEDED);
+  }
+
+  @Test
+  void theOwnerAndThePerOwnerLimitSurviveARestart() throws Exception {
+    BuildCoordinator first = coordinator();
+    String id = first.submit(SubmitBuildRequest.newBuilder().build(), "alice", 1).getBuildId();
+    first.close();
+
+    BuildCoordinator second = coordinator();
+    second.resumeFromJournal();
+    assertThat(second.status(id).orElseThrow().getOwner()).isEqualTo("alice");
+    // the resumed build still counts against alice's limit, not against bob's
+    assertThatThrownBy(() -> second.submit(SubmitBuildRequest.newBuilder().build(), "alice", 1))
+        .isInstanceOfSatisfying(BuildLimitExceededException.class, e -> assertThat(e.limit()).isEqualTo(1));
+    assertThat(second.submit(SubmitBuildRequest.newBuilder().build(), "bob", 1).getOwner()).isEqualTo("bob");
   }
 }

@@ -226,12 +226,46 @@ public final class BuildClient {
     if (e instanceof StatusRuntimeException s) {
       if (s.getStatus().getCode() == Status.Code.UNAVAILABLE) {
         return new UserError(action + " failed: the coordinator at " + endpoint + " is unreachable ("
-            + s.getStatus().getDescription() + ")");
+            + transportProblem(s.getStatus()) + ")");
       }
       String description = s.getStatus().getDescription();
       return new UserError(action + " failed: " + (description == null ? s.getStatus().getCode().toString() : description));
     }
     return new UserError(action + " failed: " + e.getMessage());
+  }
+
+  /**
+   * What went wrong on the connection, in words: gRPC says "ssl exception" or "Network closed for
+   * unknown reason" for TLS problems; the cause says which.
+   */
+  private static String transportProblem(Status status) {
+    String description = String.valueOf(status.getDescription());
+    for (Throwable cause = status.getCause(); cause != null; cause = cause.getCause()) {
+      String name = cause.getClass().getName();
+      if (name.contains("NotSslRecordException")) {
+        return "TLS handshake failed: the coordinator does not speak TLS; drop --tls/--tls-ca";
+      }
+      if (cause instanceof javax.net.ssl.SSLException || name.contains("OpenSslException")) {
+        String message = String.valueOf(cause.getMessage());
+        if (message.contains("CERTIFICATE_REQUIRED")) {
+          return "TLS handshake failed: the coordinator requires a client certificate (--tls-cert/--tls-key)";
+        }
+        Throwable deepest = cause;
+        while (deepest.getCause() != null) {
+          deepest = deepest.getCause();
+        }
+        if (deepest instanceof java.security.cert.CertificateException
+            || deepest instanceof java.security.GeneralSecurityException) {
+          return "TLS handshake failed: the coordinator's certificate is not trusted (" + deepest.getMessage()
+              + "); is --tls-ca the CA that issued it?";
+        }
+        return "TLS handshake failed: " + (deepest.getMessage() == null ? message : deepest.getMessage());
+      }
+    }
+    if (description.contains("Network closed for unknown reason")) {
+      return description + "; if the coordinator uses TLS, pass --tls-ca FILE or --tls";
+    }
+    return description;
   }
 
   private static void sleep(long millis) {

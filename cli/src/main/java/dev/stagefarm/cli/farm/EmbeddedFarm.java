@@ -2,6 +2,7 @@ package dev.stagefarm.cli.farm;
 
 import dev.stagefarm.coordinator.BuildCoordinator;
 import dev.stagefarm.coordinator.CoordinatorNode;
+import dev.stagefarm.coordinator.grpc.auth.ApiSecurity;
 import dev.stagefarm.coordinator.store.StoreImageExporter;
 import dev.stagefarm.embedded.EmbeddedKafka;
 import dev.stagefarm.embedded.EmbeddedS3;
@@ -55,7 +56,9 @@ public final class EmbeddedFarm implements Farm {
    * @param home where the S3 data (content store, cache) lives across runs
    * @param kafkaDir the broker's data; null for a temporary one removed on close
    * @param grpcPort {@link #IN_PROCESS} for the in-process transport only, 0 for a free TCP
-   *     port, else the TCP port to listen on (on the loopback interface only)
+   *     port, else the TCP port to listen on
+   * @param bind the address of the TCP port: loopback unless {@code api} authenticates callers
+   * @param api TLS, authentication and limits of the gRPC port
    */
   public record Options(
       Path home,
@@ -65,7 +68,25 @@ public final class EmbeddedFarm implements Farm {
       EmbeddedKafka.Settings kafka,
       BuildCoordinator.Settings coordinator,
       int grpcPort,
-      WorkerLauncher launcher) {}
+      WorkerLauncher launcher,
+      InetAddress bind,
+      ApiSecurity api) {
+
+    /** A farm without authentication: its TCP port, if any, on loopback only. */
+    public Options(Path home, Path kafkaDir, int workers, RegistrySettings registry, EmbeddedKafka.Settings kafka,
+        BuildCoordinator.Settings coordinator, int grpcPort, WorkerLauncher launcher) {
+      this(home, kafkaDir, workers, registry, kafka, coordinator, grpcPort, launcher, InetAddress.getLoopbackAddress(),
+          ApiSecurity.open());
+    }
+
+    public Options {
+      if (!bind.isLoopbackAddress() && !api.authenticates()) {
+        // the one-shot and test farms never listen openly; `stagefarm up` checks its flags first
+        throw new IllegalArgumentException("an embedded farm without authentication listens on loopback only, not "
+            + bind.getHostAddress());
+      }
+    }
+  }
 
   private final Deque<AutoCloseable> resources;
   private final ManagedChannel channel;
@@ -132,8 +153,9 @@ public final class EmbeddedFarm implements Farm {
       ServerBuilder<?> server =
           options.grpcPort() == IN_PROCESS
               ? InProcessServerBuilder.forName(name)
-              // loopback only: the farm has no authentication yet, so no other machine may submit or read builds
-              : NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), options.grpcPort()));
+              // loopback unless callers authenticate (Options): no other machine may submit or read builds
+              : NettyServerBuilder.forAddress(new InetSocketAddress(options.bind(), options.grpcPort()),
+                  options.api().serverCredentials());
       CoordinatorNode node =
           CoordinatorNode.start(
               new CoordinatorNode.Options(kafka.bootstrapServers(), "stagefarm-coordinator", options.coordinator(),
@@ -141,7 +163,8 @@ public final class EmbeddedFarm implements Farm {
               store,
               registry,
               new StoreImageExporter(store),
-              server);
+              server,
+              options.api());
       resources.push(node);
 
       // workers start in parallel: each connects to S3 and Kafka and cleans its work dir
@@ -181,6 +204,7 @@ public final class EmbeddedFarm implements Farm {
       }
 
       boolean inProcess = options.grpcPort() == IN_PROCESS;
+      // for plaintext farms; clients of a farm with TLS or tokens connect with their own credentials
       ManagedChannel channel =
           inProcess
               ? InProcessChannelBuilder.forName(name).build()

@@ -6,7 +6,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.util.concurrent.TimeUnit;
 
-/** A coordinator elsewhere, reached over gRPC (plaintext). */
+/** A coordinator elsewhere, reached over gRPC (TLS and credentials from {@link ApiClientFlags}). */
 public final class RemoteFarm implements Farm {
   private final ManagedChannel channel;
   private final String endpoint;
@@ -16,8 +16,13 @@ public final class RemoteFarm implements Farm {
     this.endpoint = endpoint;
   }
 
-  /** @param hostPort {@code HOST:PORT} */
+  /** Plaintext, without credentials. @param hostPort {@code HOST:PORT} */
   public static RemoteFarm connect(String hostPort) {
+    return connect(hostPort, new ApiClientFlags());
+  }
+
+  /** @param hostPort {@code HOST:PORT} */
+  public static RemoteFarm connect(String hostPort, ApiClientFlags security) {
     int colon = hostPort.lastIndexOf(':');
     if (colon <= 0 || colon == hostPort.length() - 1) {
       throw new UserError("--coordinator wants HOST:PORT, got \"" + hostPort + "\"");
@@ -28,11 +33,12 @@ public final class RemoteFarm implements Farm {
     } catch (NumberFormatException e) {
       throw new UserError("--coordinator wants HOST:PORT, got \"" + hostPort + "\"");
     }
-    ManagedChannel channel =
-        NettyChannelBuilder.forAddress(hostPort.substring(0, colon), port)
-            .usePlaintext()
-            .maxInboundMessageSize(64 << 20)
-            .build();
+    String host = hostPort.substring(0, colon);
+    ApiClientFlags.Settings settings = security.settings(host);
+    NettyChannelBuilder builder =
+        NettyChannelBuilder.forAddress(host, port, settings.credentials()).maxInboundMessageSize(64 << 20);
+    settings.serverName().ifPresent(builder::overrideAuthority);
+    ManagedChannel channel = builder.build();
     return new RemoteFarm(channel, hostPort);
   }
 

@@ -64,8 +64,20 @@ final class FarmUnderTest {
   record Result(int exitCode, String stdout, String stderr) {}
 
   /** Runs {@code stagefarm build --coordinator <farm> --progress plain ARGS…} and captures its output. */
-  static synchronized Result build(String... args) throws Exception {
+  static Result build(String... args) throws Exception {
     EmbeddedFarm f = farm();
+    String[] full = new String[args.length + 5];
+    full[0] = "build";
+    full[1] = "--coordinator";
+    full[2] = f.endpoint();
+    full[3] = "--progress";
+    full[4] = "plain";
+    System.arraycopy(args, 0, full, 5, args.length);
+    return stagefarm(full);
+  }
+
+  /** Runs {@code stagefarm ARGS…} in this JVM and captures its output (echoed to stderr for the test log). */
+  static synchronized Result stagefarm(String... args) {
     PrintStream out = System.out;
     PrintStream err = System.err;
     ByteArrayOutputStream stdout = new ByteArrayOutputStream();
@@ -74,20 +86,13 @@ final class FarmUnderTest {
     try {
       System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
-      String[] full = new String[args.length + 5];
-      full[0] = "build";
-      full[1] = "--coordinator";
-      full[2] = f.endpoint();
-      full[3] = "--progress";
-      full[4] = "plain";
-      System.arraycopy(args, 0, full, 5, args.length);
-      code = Main.execute(full);
+      code = Main.execute(args);
     } finally {
       System.setOut(out);
       System.setErr(err);
     }
     Result result = new Result(code, stdout.toString(StandardCharsets.UTF_8), stderr.toString(StandardCharsets.UTF_8));
-    err.println("--- stagefarm build " + String.join(" ", args) + " → " + code + "\n" + result.stderr() + result.stdout());
+    err.println("--- stagefarm " + String.join(" ", args) + " → " + code + "\n" + result.stderr() + result.stdout());
     return result;
   }
 

@@ -1,7 +1,10 @@
 package dev.stagefarm.coordinator.grpc;
 
 import dev.stagefarm.coordinator.BuildCoordinator;
+import dev.stagefarm.coordinator.BuildLimitExceededException;
 import dev.stagefarm.coordinator.BuildPage;
+import dev.stagefarm.coordinator.grpc.auth.ApiSecurity;
+import dev.stagefarm.coordinator.grpc.auth.Caller;
 import dev.stagefarm.coordinator.port.ContentStore;
 import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.store.Namespace;
@@ -22,6 +25,7 @@ import dev.stagefarm.proto.v1.UploadBlobsResponse;
 import dev.stagefarm.proto.v1.UploadChunk;
 import dev.stagefarm.proto.v1.WatchBuildRequest;
 import io.grpc.Status;
+import io.grpc.StatusException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
@@ -40,7 +44,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The client-facing gRPC API over a {@link BuildCoordinator}. Holds no transport code: {@link
- * CoordinatorServer} binds it to a server.
+ * CoordinatorServer} binds it to a server behind the authenticator, which puts the {@link Caller}
+ * in each call's context. A caller sees and acts on its own builds only (admins on all); another
+ * caller's build is {@code NOT_FOUND}, as one that does not exist, so build ids cannot be probed.
  */
 public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(BuildServiceImpl.class);
@@ -51,13 +57,21 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
   private final ImageExporter exporter;
   private final RequestLimits limits;
   private final Path spoolDir;
+  private final int maxUnfinishedBuildsPerClient;
   private final ExecutorService io = Executors.newVirtualThreadPerTaskExecutor();
 
   /**
    * @param context where build-context files and manifests are uploaded ({@link Namespace#CONTEXT})
    */
   public BuildServiceImpl(BuildCoordinator coordinator, ContentStore context, ImageExporter exporter) {
-    this(coordinator, context, exporter, RequestLimits.DEFAULT, Path.of(System.getProperty("java.io.tmpdir")));
+    this(coordinator, context, exporter, ApiSecurity.DEFAULT_MAX_UNFINISHED_BUILDS);
+  }
+
+  /** @param maxUnfinishedBuildsPerClient queued or running builds one identity may have */
+  public BuildServiceImpl(
+      BuildCoordinator coordinator, ContentStore context, ImageExporter exporter, int maxUnfinishedBuildsPerClient) {
+    this(coordinator, context, exporter, RequestLimits.DEFAULT, Path.of(System.getProperty("java.io.tmpdir")),
+        maxUnfinishedBuildsPerClient);
   }
 
   /**
@@ -67,11 +81,18 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
    */
   public BuildServiceImpl(BuildCoordinator coordinator, ContentStore context, ImageExporter exporter,
       RequestLimits limits, Path spoolDir) {
+    this(coordinator, context, exporter, limits, spoolDir, ApiSecurity.DEFAULT_MAX_UNFINISHED_BUILDS);
+  }
+
+  /** @param maxUnfinishedBuildsPerClient queued or running builds one identity may have */
+  public BuildServiceImpl(BuildCoordinator coordinator, ContentStore context, ImageExporter exporter,
+      RequestLimits limits, Path spoolDir, int maxUnfinishedBuildsPerClient) {
     this.coordinator = coordinator;
     this.context = context;
     this.exporter = exporter;
     this.limits = limits;
     this.spoolDir = spoolDir;
+    this.maxUnfinishedBuildsPerClient = maxUnfinishedBuildsPerClient;
   }
 
   @Override
@@ -215,9 +236,14 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
 
   @Override
   public void submitBuild(SubmitBuildRequest request, StreamObserver<BuildStatus> response) {
+    Caller caller;
     ContextManifest manifest;
     try {
+      caller = caller();
       manifest = SubmitValidation.check(request, context, limits.manifest());
+    } catch (StatusException e) {
+      response.onError(e);
+      return;
     } catch (IOException | IllegalArgumentException e) {
       response.onError(FailureStatus.of("checking the build request", e));
       return;
@@ -225,7 +251,13 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
     BuildStatus status;
     try {
       // planning failures come back as a FAILED build; what escapes is the coordinator's own fault
-      status = coordinator.submit(request, manifest);
+      status = coordinator.submit(request, manifest, caller.identity(), maxUnfinishedBuildsPerClient);
+    } catch (BuildLimitExceededException e) {
+      response.onError(Status.RESOURCE_EXHAUSTED
+          .withDescription(e.owner() + " already has " + e.limit() + " unfinished builds: the limit"
+              + " max-builds-per-client is " + e.limit() + " (wait for one to finish or cancel one)")
+          .asException());
+      return;
     } catch (RuntimeException e) {
       log.error("submitting a build failed", e);
       response.onError(FailureStatus.of("submitting the build", e));
@@ -238,6 +270,9 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
   @Override
   public void watchBuild(WatchBuildRequest request, StreamObserver<BuildProgress> response) {
     String buildId = request.getBuildId();
+    if (visible(buildId, response).isEmpty()) {
+      return;
+    }
     ProgressStream stream =
         new ProgressStream(
             (ServerCallStreamObserver<BuildProgress>) response,
@@ -252,19 +287,32 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
 
   @Override
   public void cancelBuild(CancelBuildRequest request, StreamObserver<BuildStatus> response) {
+    if (visible(request.getBuildId(), response).isEmpty()) {
+      return;
+    }
     reply(coordinator.cancel(request.getBuildId()), request.getBuildId(), response);
   }
 
   @Override
   public void getBuild(GetBuildRequest request, StreamObserver<BuildStatus> response) {
-    reply(coordinator.status(request.getBuildId()), request.getBuildId(), response);
+    visible(request.getBuildId(), response).ifPresent(status -> {
+      response.onNext(status);
+      response.onCompleted();
+    });
   }
 
   @Override
   public void listBuilds(ListBuildsRequest request, StreamObserver<ListBuildsResponse> response) {
+    Caller caller;
+    try {
+      caller = caller();
+    } catch (StatusException e) {
+      response.onError(e);
+      return;
+    }
     BuildPage page;
     try {
-      page = coordinator.list(request.getPageSize(), request.getPageToken());
+      page = coordinator.list(request.getPageSize(), request.getPageToken(), b -> caller.mayAccess(b.getOwner()));
     } catch (IllegalArgumentException e) {
       response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asException());
       return;
@@ -276,6 +324,9 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
 
   @Override
   public void exportImage(ExportImageRequest request, StreamObserver<ExportChunk> response) {
+    if (visible(request.getBuildId(), response).isEmpty()) {
+      return;
+    }
     Optional<String> digest = coordinator.imageDigest(request.getBuildId());
     if (digest.isEmpty()) {
       response.onError(
@@ -299,6 +350,31 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
       return;
     }
     response.onCompleted();
+  }
+
+  /** The caller's identity, which the authenticator put in the call's context. */
+  private static Caller caller() throws StatusException {
+    return Caller.current().orElseThrow(() ->
+        Status.UNAUTHENTICATED.withDescription("the call was not authenticated").asException());
+  }
+
+  /**
+   * The build's status if the caller may see it; otherwise answers the call with NOT_FOUND (the
+   * same answer as for an id that does not exist) and returns empty.
+   */
+  private Optional<BuildStatus> visible(String buildId, StreamObserver<?> response) {
+    Caller caller;
+    try {
+      caller = caller();
+    } catch (StatusException e) {
+      response.onError(e);
+      return Optional.empty();
+    }
+    Optional<BuildStatus> status = coordinator.status(buildId).filter(s -> caller.mayAccess(s.getOwner()));
+    if (status.isEmpty()) {
+      response.onError(notFound(buildId));
+    }
+    return status;
   }
 
   private static void reply(

@@ -170,6 +170,30 @@ public final class FarmKeys {
         && verify(purpose, payload, new String(keyId, StandardCharsets.UTF_8), header.apply(MAC_HEADER));
   }
 
+  /** A key derived from one key of the ring, and that key's id. */
+  public record DerivedKey(String keyId, byte[] key) {
+    @Override
+    public String toString() {
+      return "DerivedKey[" + keyId + "]"; // never the key bytes
+    }
+  }
+
+  /**
+   * A 256-bit key for {@code label} and {@code info} (e.g. one build's secrets), derived from the
+   * signing key with HKDF-SHA256 (RFC 5869; salt = the label): the farm key itself never encrypts,
+   * and a key derived for one build opens nothing of another.
+   */
+  public DerivedKey derive(String label, byte[] info) {
+    Key key = keys.get(0);
+    return new DerivedKey(key.id(), hkdf(key, label, info));
+  }
+
+  /** The same derivation from the key {@code keyId} of this ring (one that was rotated out of signing). */
+  public Optional<DerivedKey> derive(String keyId, String label, byte[] info) {
+    return keys.stream().filter(k -> k.id().equals(keyId)).findFirst()
+        .map(k -> new DerivedKey(k.id(), hkdf(k, label, info)));
+  }
+
   /** The id of the signing key (logs, metrics). */
   public String signingKeyId() {
     return keys.get(0).id();
@@ -181,6 +205,27 @@ public final class FarmKeys {
       mac.init(key.spec());
       mac.update(("stagefarm-mac/v1\n" + purpose.label + "\n").getBytes(StandardCharsets.US_ASCII));
       return mac.doFinal(payload);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HMAC-SHA256 is not available in this JDK", e);
+    }
+  }
+
+  private static byte[] hkdf(Key key, String label, byte[] info) {
+    return hkdfSha256(label.getBytes(StandardCharsets.UTF_8), key.spec().getEncoded(), info);
+  }
+
+  /** HKDF-SHA256 (RFC 5869): extract with {@code salt}, then expand one block (32 bytes) for {@code info}. */
+  static byte[] hkdfSha256(byte[] salt, byte[] inputKey, byte[] info) {
+    try {
+      Mac extract = Mac.getInstance(ALGORITHM);
+      // an empty salt is HashLen zero bytes (RFC 5869 2.2); the JDK refuses an empty key
+      extract.init(new SecretKeySpec(salt.length == 0 ? new byte[32] : salt, ALGORITHM));
+      byte[] prk = extract.doFinal(inputKey);
+      Mac expand = Mac.getInstance(ALGORITHM);
+      expand.init(new SecretKeySpec(prk, ALGORITHM));
+      expand.update(info);
+      expand.update((byte) 1);
+      return expand.doFinal();
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("HMAC-SHA256 is not available in this JDK", e);
     }

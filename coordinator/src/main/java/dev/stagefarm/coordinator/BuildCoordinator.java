@@ -6,6 +6,7 @@ import dev.stagefarm.coordinator.plan.BuildPlanner;
 import dev.stagefarm.coordinator.plan.PlannedStage;
 import dev.stagefarm.coordinator.plan.PlanningException;
 import dev.stagefarm.coordinator.port.BuildJournal;
+import dev.stagefarm.coordinator.port.BuildSecretStore;
 import dev.stagefarm.coordinator.port.JournalEntry;
 import dev.stagefarm.coordinator.port.ProgramRef;
 import dev.stagefarm.coordinator.port.StageJob;
@@ -18,6 +19,7 @@ import dev.stagefarm.coordinator.schedule.StageSnapshot;
 import dev.stagefarm.coordinator.schedule.StageSpec;
 import dev.stagefarm.coordinator.schedule.StageState;
 import dev.stagefarm.coordinator.wire.EventMessages;
+import dev.stagefarm.program.BuildSecrets;
 import dev.stagefarm.program.ProgramInput;
 import dev.stagefarm.proto.v1.BuildProgress;
 import dev.stagefarm.proto.v1.BuildState;
@@ -62,6 +64,7 @@ public final class BuildCoordinator implements AutoCloseable {
   private final BuildJournal journal;
   private final BuildPlanner planner;
   private final ImageAssembler assembler;
+  private final BuildSecretStore secrets;
   private final Scheduler scheduler;
   private final Map<String, BuildEntry> builds = new ConcurrentHashMap<>();
   private final ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
@@ -97,7 +100,20 @@ public final class BuildCoordinator implements AutoCloseable {
       BuildJournal journal,
       BuildPlanner planner,
       ImageAssembler assembler) {
+    this(clock, settings, tasks, journal, planner, assembler, BuildSecretStore.NONE);
+  }
+
+  /** @param secrets where the secrets a client sends wait, sealed, for the build's workers */
+  public BuildCoordinator(
+      Clock clock,
+      Settings settings,
+      TaskQueue tasks,
+      BuildJournal journal,
+      BuildPlanner planner,
+      ImageAssembler assembler,
+      BuildSecretStore secrets) {
     this.clock = clock;
+    this.secrets = secrets;
     this.tasks = tasks;
     this.journal = journal;
     this.planner = planner;
@@ -110,8 +126,11 @@ public final class BuildCoordinator implements AutoCloseable {
   // --- the API the gRPC service uses ----------------------------------------------------------
 
   /** Plans and starts a build. Planning errors give a FAILED status with the error, not an exception. */
-  public BuildStatus submit(SubmitBuildRequest request) {
+  public BuildStatus submit(SubmitBuildRequest submitted) {
     String buildId = newBuildId();
+    // secret values stay out of the entry (and so the journal and the API): sealed in the store below
+    BuildSecrets buildSecrets = ClientSecrets.of(submitted);
+    SubmitBuildRequest request = ClientSecrets.withoutValues(submitted);
     BuildEntry entry =
         new BuildEntry(
             request,
@@ -139,6 +158,15 @@ public final class BuildCoordinator implements AutoCloseable {
       log.error("planning build {} failed", buildId, e);
       finishBuild(entry, BuildState.FAILED, "planning failed: " + describe(e), "");
       return status(buildId).orElseThrow();
+    }
+    if (!buildSecrets.isEmpty()) {
+      try {
+        secrets.store(buildId, buildSecrets);
+      } catch (java.io.IOException | RuntimeException e) {
+        log.warn("storing the secrets of build {} failed: {}", buildId, e.toString());
+        finishBuild(entry, BuildState.FAILED, "storing the build's secrets failed: " + describe(e), "");
+        return status(buildId).orElseThrow();
+      }
     }
     synchronized (entry) {
       entry.plan = plan;
@@ -263,6 +291,7 @@ public final class BuildCoordinator implements AutoCloseable {
       if (status.getState() != BuildState.RUNNING && status.getState() != BuildState.QUEUED) {
         entry.progress.append(BuildProgress.newBuilder().setBuild(status));
         entry.progress.close();
+        deleteSecretsAsync(entry); // the coordinator may have stopped between finishing the build and deleting them
         continue;
       }
       try {
@@ -325,7 +354,8 @@ public final class BuildCoordinator implements AutoCloseable {
             !entry.request.getNoCache(),
             new ProgramRef.Inline(stage.program()),
             base,
-            programInputs));
+            programInputs,
+            ClientSecrets.sent(entry.request)));
   }
 
   private final class Listener implements SchedulerListener {
@@ -381,6 +411,25 @@ public final class BuildCoordinator implements AutoCloseable {
     publishStatus(entry);
     recordAsync(entry);
     entry.progress.close();
+    deleteSecretsAsync(entry);
+  }
+
+  /** Removes a finished build's sealed secrets; best effort (docs/security.md, "Build secrets"). */
+  private void deleteSecretsAsync(BuildEntry entry) {
+    if (!ClientSecrets.sent(entry.request)) {
+      return;
+    }
+    try {
+      background.execute(() -> {
+        try {
+          secrets.delete(entry.buildId);
+        } catch (java.io.IOException | RuntimeException e) {
+          log.warn("deleting the secrets of build {} failed (they stay sealed): {}", entry.buildId, e.toString());
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      log.warn("the coordinator is stopping: the secrets of build {} stay sealed in the store", entry.buildId);
+    }
   }
 
   private void publishStatus(BuildEntry entry) {

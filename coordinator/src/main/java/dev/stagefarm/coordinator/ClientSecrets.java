@@ -2,15 +2,14 @@ package dev.stagefarm.coordinator;
 
 import dev.stagefarm.program.BuildSecrets;
 import dev.stagefarm.proto.v1.BuildSecret;
-import dev.stagefarm.proto.v1.RegistryAuth;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * What a client sends that must never be kept in clear: its {@code --secret} values and registry
- * passwords. The coordinator keeps (and journals) the request with only their ids and registries
- * left, so a restarted coordinator knows that the build had them without ever having stored them.
+ * What a client sends that must never be kept in clear: its {@code --secret} values. The
+ * coordinator keeps (and journals) the request with only their ids left, so a restarted coordinator
+ * knows that the build had secrets without ever having stored them in clear.
  */
 final class ClientSecrets {
   private ClientSecrets() {}
@@ -24,11 +23,10 @@ final class ClientSecrets {
     return BuildSecrets.of(values);
   }
 
-  /** The request without secret values and registry credentials: what may be kept and journaled. */
+  /** The request without secret values: what may be kept and journaled. */
   static SubmitBuildRequest withoutValues(SubmitBuildRequest request) {
-    SubmitBuildRequest.Builder kept = request.toBuilder().clearSecrets().clearRegistryAuths();
+    SubmitBuildRequest.Builder kept = request.toBuilder().clearSecrets();
     request.getSecretsList().forEach(s -> kept.addSecrets(BuildSecret.newBuilder().setId(s.getId())));
-    request.getRegistryAuthsList().forEach(a -> kept.addRegistryAuths(RegistryAuth.newBuilder().setRegistry(a.getRegistry())));
     return kept.build();
   }
 

@@ -196,8 +196,6 @@ class BuildCoordinatorTest {
     return SubmitBuildRequest.newBuilder()
         .addSecrets(dev.stagefarm.proto.v1.BuildSecret.newBuilder().setId(id)
             .setValue(com.google.protobuf.ByteString.copyFromUtf8(value)))
-        .addRegistryAuths(dev.stagefarm.proto.v1.RegistryAuth.newBuilder().setRegistry("reg.example")
-            .setUsername("alice").setPassword("registry-password"))
         .build();
   }
 
@@ -208,14 +206,12 @@ class BuildCoordinatorTest {
     assertThat(secretStore.stored().get(id).value("token")).hasValueSatisfying(
         v -> assertThat(new String(v, java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("the-value"));
     assertThat(published).singleElement().satisfies(job -> assertThat(job.buildSecrets()).isTrue());
-    // the kept request (journal, exports) names the secret and the registry, never their values
+    // the kept request (journal, exports) names the secret, never its value
     SubmitBuildRequest kept = c.request(id).orElseThrow();
     assertThat(kept.getSecretsList()).singleElement().satisfies(s -> {
       assertThat(s.getId()).isEqualTo("token");
       assertThat(s.getValue().isEmpty()).isTrue();
     });
-    assertThat(kept.getRegistryAuths(0).getPassword()).isEmpty();
-    assertThat(kept.getRegistryAuths(0).getUsername()).isEmpty();
 
     c.onEvent(completed(published.get(0), "built"));
     c.onEvent(completed(published.get(1), "final"));
@@ -226,7 +222,7 @@ class BuildCoordinatorTest {
     assertThat(secretStore.deleted()).contains(id);
     c.close();
     for (var entry : memoryJournal.replay()) {
-      assertThat(entry.request().toString()).doesNotContain("the-value").doesNotContain("registry-password");
+      assertThat(entry.request().toString()).doesNotContain("the-value");
     }
   }
 

@@ -32,12 +32,10 @@ public final class SecretSeal {
   private static final int TAG_BITS = 128;
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  /** What is sealed: each kind has its own derived key. */
+  /** What is sealed: each kind has its own derived key (registry credentials will be a second kind). */
   public enum Kind {
     /** {@code --secret}s, read by workers. */
-    BUILD_SECRETS("stagefarm-build-secrets/v1"),
-    /** Registry credentials, read by the coordinator only. */
-    REGISTRY_AUTH("stagefarm-registry-auth/v1");
+    BUILD_SECRETS("stagefarm-build-secrets/v1");
 
     private final String label;
 

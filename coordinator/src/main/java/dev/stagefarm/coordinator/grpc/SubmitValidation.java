@@ -29,12 +29,8 @@ final class SubmitValidation {
   static final int MAX_SECRET_BYTES = 500 << 10;
   /** All secret values of a build together. */
   static final int MAX_SECRETS_TOTAL_BYTES = 1 << 20;
-  /** The longest secret id or registry name. */
+  /** The longest secret id. */
   static final int MAX_ID_CHARS = 255;
-  /** The most registries a build may send credentials for. */
-  static final int MAX_REGISTRY_AUTHS = 100;
-  /** The longest registry user name or password (identity tokens are long JWTs). */
-  static final int MAX_CREDENTIAL_CHARS = 16 << 10;
 
   private SubmitValidation() {}
 
@@ -55,7 +51,6 @@ final class SubmitValidation {
           + " bytes, over the limit of " + MAX_DOCKERFILE_BYTES + " bytes");
     }
     checkSecrets(request);
-    checkRegistryAuths(request);
     if (!request.getContextManifest().isEmpty()) {
       Digest digest;
       try {
@@ -152,24 +147,6 @@ final class SubmitValidation {
     if (total > MAX_SECRETS_TOTAL_BYTES) {
       throw new InvalidSubmission("the build's secrets are " + total + " bytes together, over the limit of "
           + MAX_SECRETS_TOTAL_BYTES + " bytes");
-    }
-  }
-
-  static void checkRegistryAuths(SubmitBuildRequest request) {
-    if (request.getRegistryAuthsCount() > MAX_REGISTRY_AUTHS) {
-      throw new InvalidSubmission("the build sends credentials for " + request.getRegistryAuthsCount()
-          + " registries, over the limit of " + MAX_REGISTRY_AUTHS);
-    }
-    java.util.Set<String> registries = new java.util.HashSet<>();
-    for (var auth : request.getRegistryAuthsList()) {
-      checkName("registry", auth.getRegistry());
-      if (!registries.add(auth.getRegistry())) {
-        throw new InvalidSubmission("credentials for registry \"" + auth.getRegistry() + "\" are sent twice");
-      }
-      if (auth.getUsername().length() > MAX_CREDENTIAL_CHARS || auth.getPassword().length() > MAX_CREDENTIAL_CHARS) {
-        throw new InvalidSubmission("the credentials for registry \"" + auth.getRegistry()
-            + "\" are over the limit of " + MAX_CREDENTIAL_CHARS + " characters");
-      }
     }
   }
 

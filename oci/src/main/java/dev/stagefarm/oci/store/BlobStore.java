@@ -51,7 +51,7 @@ import okhttp3.OkHttpClient;
 public final class BlobStore implements BlobSource, BlobSink, AutoCloseable {
 
     private static final String CACHE_PREFIX = "cache/";
-    private static final Pattern SEALED_KEY = Pattern.compile("(secrets|registry-auth)/[A-Za-z0-9_-][A-Za-z0-9._-]*");
+    private static final Pattern SEALED_KEY = Pattern.compile("secrets/[A-Za-z0-9_-][A-Za-z0-9._-]*");
     private static final Pattern RECORD_KEY = Pattern.compile("[A-Za-z0-9._:=+-]+(/[A-Za-z0-9._:=+-]+)*");
 
     private final S3Config config;
@@ -370,7 +370,7 @@ public final class BlobStore implements BlobSource, BlobSink, AutoCloseable {
     private static String sealedKey(String key) {
         if (key == null || !SEALED_KEY.matcher(key).matches()) {
             throw new IllegalArgumentException("invalid sealed object key '" + key
-                    + "': secrets/<id> or registry-auth/<id>, the id of letters, digits and ._-");
+                    + "': secrets/<id>, the id of letters, digits and ._-");
         }
         return key;
     }

@@ -80,7 +80,10 @@ final class ExecAction {
       Path secretDir = null;
       if (exec.mounts().stream().anyMatch(m -> m instanceof Mount.Secret)) {
         secretDir = scratch.resolve("secrets");
-        Mounts.tmpfs(secretDir, "mode=0700,size=4m");
+        // room for each mounted value (an id may be mounted at several targets) and the bundle
+        long size = (1 << 20) + exec.mounts().stream().filter(m -> m instanceof Mount.Secret)
+            .mapToLong(m -> secrets.value(((Mount.Secret) m).id()).map(v -> v.length).orElse(0)).sum();
+        Mounts.tmpfs(secretDir, "mode=0700,size=" + size);
         tmpfsMounts.add(secretDir);
       }
       for (Mount m : exec.mounts()) {

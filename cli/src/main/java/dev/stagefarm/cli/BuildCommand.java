@@ -8,6 +8,7 @@ import dev.stagefarm.cli.build.OutputSpec;
 import dev.stagefarm.cli.build.PlainProgress;
 import dev.stagefarm.cli.build.ProgressView;
 import dev.stagefarm.cli.build.ScannedContext;
+import dev.stagefarm.cli.build.SecretSpec;
 import dev.stagefarm.cli.build.TraceWriter;
 import dev.stagefarm.cli.build.TtyProgress;
 import dev.stagefarm.cli.farm.ApiClientFlags;
@@ -19,6 +20,7 @@ import dev.stagefarm.cli.farm.RemoteFarm;
 import dev.stagefarm.coordinator.BuildCoordinator;
 import dev.stagefarm.embedded.EmbeddedKafka;
 import dev.stagefarm.proto.v1.BuildProgress;
+import dev.stagefarm.proto.v1.BuildSecret;
 import dev.stagefarm.proto.v1.BuildState;
 import dev.stagefarm.proto.v1.BuildStatus;
 import dev.stagefarm.proto.v1.Output;
@@ -65,6 +67,13 @@ public final class BuildCommand implements Callable<Integer> {
 
   @Option(names = "--build-arg", paramLabel = "K=V", description = "A build-time variable (repeatable).")
   List<String> buildArgs = new ArrayList<>();
+
+  @Option(
+      names = "--secret",
+      paramLabel = "id=ID[,src=FILE|,env=VAR]",
+      description = "A secret for RUN --mount=type=secret (docker buildx syntax: type=file|env, id, src/source, env;"
+          + " repeatable). Sent to this build only, never stored in clear.")
+  List<String> secrets = new ArrayList<>();
 
   @Option(names = "--no-cache", description = "Do not use the cache.")
   boolean noCache;
@@ -125,6 +134,7 @@ public final class BuildCommand implements Callable<Integer> {
             .setNoCache(noCache)
             .addAllTags(tags)
             .setPlatform(parsePlatform());
+    addSecrets(request);
     for (OutputSpec output : outputSpecs) {
       request.addOutputs(Output.newBuilder().setType(output.type()).putAttrs("dest", output.dest().toString()));
     }
@@ -236,6 +246,18 @@ public final class BuildCommand implements Callable<Integer> {
       case "auto" -> System.console() != null && System.getenv("CI") == null ? new TtyProgress(err) : new PlainProgress(err);
       default -> throw new UserError("--progress must be auto, tty, plain or quiet, not \"" + progress + "\"");
     };
+  }
+
+  /** Reads every {@code --secret} here, before anything starts: a missing file or variable fails at once. */
+  private void addSecrets(SubmitBuildRequest.Builder request) {
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    for (String text : secrets) {
+      SecretSpec secret = SecretSpec.parse(text, System::getenv);
+      if (!ids.add(secret.id())) {
+        throw new UserError("--secret id=" + secret.id() + " is given twice");
+      }
+      request.addSecrets(BuildSecret.newBuilder().setId(secret.id()).setValue(ByteString.copyFrom(secret.value())));
+    }
   }
 
   private Map<String, String> parseBuildArgs() {

@@ -7,6 +7,7 @@ import dev.stagefarm.coordinator.plan.PlannedStage;
 import dev.stagefarm.coordinator.plan.PlanningException;
 import dev.stagefarm.coordinator.port.BuildJournal;
 import dev.stagefarm.coordinator.port.ContentRoots;
+import dev.stagefarm.coordinator.port.BuildSecretStore;
 import dev.stagefarm.coordinator.port.JournalEntry;
 import dev.stagefarm.coordinator.port.ProgramRef;
 import dev.stagefarm.coordinator.port.StageJob;
@@ -19,6 +20,7 @@ import dev.stagefarm.coordinator.schedule.StageSnapshot;
 import dev.stagefarm.coordinator.schedule.StageSpec;
 import dev.stagefarm.coordinator.schedule.StageState;
 import dev.stagefarm.coordinator.wire.EventMessages;
+import dev.stagefarm.program.BuildSecrets;
 import dev.stagefarm.program.ProgramInput;
 import dev.stagefarm.proto.v1.BuildProgress;
 import dev.stagefarm.proto.v1.BuildState;
@@ -82,6 +84,7 @@ public final class BuildCoordinator implements AutoCloseable {
   private final BuildJournal journal;
   private final BuildPlanner planner;
   private final ImageAssembler assembler;
+  private final BuildSecretStore secrets;
   private final Scheduler scheduler;
   private final Settings settings;
   private final Map<String, BuildEntry> builds = new ConcurrentHashMap<>();
@@ -124,7 +127,20 @@ public final class BuildCoordinator implements AutoCloseable {
       BuildJournal journal,
       BuildPlanner planner,
       ImageAssembler assembler) {
+    this(clock, settings, tasks, journal, planner, assembler, BuildSecretStore.NONE);
+  }
+
+  /** @param secrets where the secrets a client sends wait, sealed, for the build's workers */
+  public BuildCoordinator(
+      Clock clock,
+      Settings settings,
+      TaskQueue tasks,
+      BuildJournal journal,
+      BuildPlanner planner,
+      ImageAssembler assembler,
+      BuildSecretStore secrets) {
     this.clock = clock;
+    this.secrets = secrets;
     this.tasks = tasks;
     this.journal = journal;
     this.planner = planner;
@@ -158,8 +174,11 @@ public final class BuildCoordinator implements AutoCloseable {
    * @param maxUnfinished how many queued or running builds the owner may have, this one included
    * @throws BuildLimitExceededException when the owner already has {@code maxUnfinished}
    */
-  public BuildStatus submit(SubmitBuildRequest request, ContextManifest manifest, String owner, int maxUnfinished) {
+  public BuildStatus submit(SubmitBuildRequest submitted, ContextManifest manifest, String owner, int maxUnfinished) {
     String buildId = newBuildId();
+    // secret values stay out of the entry (and so the journal and the API): sealed in the store below
+    BuildSecrets buildSecrets = ClientSecrets.of(submitted);
+    SubmitBuildRequest request = ClientSecrets.withoutValues(submitted);
     BuildEntry entry =
         new BuildEntry(
             request,
@@ -194,6 +213,15 @@ public final class BuildCoordinator implements AutoCloseable {
       log.error("planning build {} failed", buildId, e);
       finishBuild(entry, BuildState.FAILED, "planning failed: " + describe(e), "");
       return status(buildId).orElseThrow();
+    }
+    if (!buildSecrets.isEmpty()) {
+      try {
+        secrets.store(buildId, buildSecrets);
+      } catch (java.io.IOException | RuntimeException e) {
+        log.warn("storing the secrets of build {} failed: {}", buildId, e.toString());
+        finishBuild(entry, BuildState.FAILED, "storing the build's secrets failed: " + describe(e), "");
+        return status(buildId).orElseThrow();
+      }
     }
     synchronized (entry) {
       entry.plan = plan;
@@ -381,6 +409,7 @@ public final class BuildCoordinator implements AutoCloseable {
         // finished longer ago than the retention (the coordinator was down meanwhile): evict now
         summaries.add(status);
         journalWriter.execute(() -> journal.forget(buildId));
+        deleteSecretsAsync(record.request(), buildId);
         continue;
       }
       BuildEntry entry =
@@ -389,6 +418,7 @@ public final class BuildCoordinator implements AutoCloseable {
       if (status.getState() != BuildState.RUNNING && status.getState() != BuildState.QUEUED) {
         entry.progress.append(BuildProgress.newBuilder().setBuild(status));
         entry.progress.close();
+        deleteSecretsAsync(entry.request, entry.buildId); // the coordinator may have stopped between finishing the build and deleting them
         continue;
       }
       try {
@@ -458,7 +488,8 @@ public final class BuildCoordinator implements AutoCloseable {
             !entry.request.getNoCache(),
             new ProgramRef.Inline(stage.program()),
             base,
-            programInputs));
+            programInputs,
+            ClientSecrets.sent(entry.request)));
   }
 
   private final class Listener implements SchedulerListener {
@@ -520,6 +551,7 @@ public final class BuildCoordinator implements AutoCloseable {
       entry.status.clearStages().addAllStages(last.getStagesList());
     }
     scheduler.forget(entry.buildId);
+    deleteSecretsAsync(entry.request, entry.buildId);
   }
 
   private static boolean finished(BuildState state) {
@@ -557,6 +589,24 @@ public final class BuildCoordinator implements AutoCloseable {
       summaries.expire(clock.millis(), settings.retention());
     } catch (RuntimeException e) {
       log.error("evicting finished builds failed", e);
+    }
+  }
+
+  /** Removes a finished build's sealed secrets; best effort (docs/security.md, "Build secrets"). */
+  private void deleteSecretsAsync(SubmitBuildRequest request, String buildId) {
+    if (!ClientSecrets.sent(request)) {
+      return;
+    }
+    try {
+      background.execute(() -> {
+        try {
+          secrets.delete(buildId);
+        } catch (java.io.IOException | RuntimeException e) {
+          log.warn("deleting the secrets of build {} failed (they stay sealed): {}", buildId, e.toString());
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      log.warn("the coordinator is stopping: the secrets of build {} stay sealed in the store", buildId);
     }
   }
 

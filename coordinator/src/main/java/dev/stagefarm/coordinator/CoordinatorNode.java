@@ -11,6 +11,7 @@ import dev.stagefarm.coordinator.plan.DockerfilePlanner;
 import dev.stagefarm.coordinator.store.OffloadingTaskQueue;
 import dev.stagefarm.coordinator.store.RegistryBaseImages;
 import dev.stagefarm.coordinator.store.RegistryImagePusher;
+import dev.stagefarm.coordinator.store.S3BuildSecretStore;
 import dev.stagefarm.coordinator.store.S3CacheRecords;
 import dev.stagefarm.coordinator.store.S3ContentStore;
 import dev.stagefarm.coordinator.store.StoreCollector;
@@ -117,7 +118,8 @@ public final class CoordinatorNode implements AutoCloseable {
                 content,
                 new S3CacheRecords(store, options.farmKeys()),
                 new RegistryBaseImages(new BaseImageFetcher(registry, store), store)),
-            new StoredImageAssembler(store, new RegistryImagePusher(registry, store)));
+            new StoredImageAssembler(store, new RegistryImagePusher(registry, store)),
+            new S3BuildSecretStore(store, options.farmKeys()));
     int resumed = coordinator.resumeFromJournal();
     if (resumed > 0) {
       log.info("resumed {} build(s) after a restart", resumed);

@@ -9,6 +9,7 @@ import dev.stagefarm.coordinator.plan.BuildPlanner;
 import dev.stagefarm.coordinator.plan.PlannedStage;
 import dev.stagefarm.coordinator.plan.PlanningException;
 import dev.stagefarm.coordinator.port.InMemoryBuildJournal;
+import dev.stagefarm.coordinator.port.InMemoryBuildSecretStore;
 import dev.stagefarm.coordinator.port.InMemoryTaskQueue;
 import dev.stagefarm.coordinator.port.ProgramRef;
 import dev.stagefarm.coordinator.port.StageJob;
@@ -65,6 +66,8 @@ class BuildCoordinatorTest {
 
   final List<BuildCoordinator> coordinators = new ArrayList<>();
 
+  final InMemoryBuildSecretStore secretStore = new InMemoryBuildSecretStore();
+
   BuildCoordinator coordinator() {
     BuildCoordinator c =
         new BuildCoordinator(
@@ -73,7 +76,8 @@ class BuildCoordinatorTest {
             queue,
             memoryJournal,
             planner,
-            (target, tags, push) -> "sha256:" + "a".repeat(64));
+            (target, tags, push) -> "sha256:" + "a".repeat(64),
+            secretStore);
     coordinators.add(c);
     return c;
   }
@@ -202,5 +206,72 @@ class BuildCoordinatorTest {
     assertThatThrownBy(() -> second.submit(SubmitBuildRequest.newBuilder().build(), "alice", 1))
         .isInstanceOfSatisfying(BuildLimitExceededException.class, e -> assertThat(e.limit()).isEqualTo(1));
     assertThat(second.submit(SubmitBuildRequest.newBuilder().build(), "bob", 1).getOwner()).isEqualTo("bob");
+  }
+
+  static SubmitBuildRequest withSecret(String id, String value) {
+    return SubmitBuildRequest.newBuilder()
+        .addSecrets(dev.stagefarm.proto.v1.BuildSecret.newBuilder().setId(id)
+            .setValue(com.google.protobuf.ByteString.copyFromUtf8(value)))
+        .build();
+  }
+
+  @Test
+  void aBuildsSecretsAreStoredBeforeItsTasksKeptOutOfTheJournalAndDeletedWhenItEnds() throws Exception {
+    BuildCoordinator c = coordinator();
+    String id = c.submit(withSecret("token", "the-value")).getBuildId();
+    assertThat(secretStore.stored().get(id).value("token")).hasValueSatisfying(
+        v -> assertThat(new String(v, java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("the-value"));
+    assertThat(published).singleElement().satisfies(job -> assertThat(job.buildSecrets()).isTrue());
+    // the kept request (journal, exports) names the secret, never its value
+    SubmitBuildRequest kept = c.request(id).orElseThrow();
+    assertThat(kept.getSecretsList()).singleElement().satisfies(s -> {
+      assertThat(s.getId()).isEqualTo("token");
+      assertThat(s.getValue().isEmpty()).isTrue();
+    });
+
+    c.onEvent(completed(published.get(0), "built"));
+    c.onEvent(completed(published.get(1), "final"));
+    assertThat(awaitFinished(c, id).getState()).isEqualTo(BuildState.SUCCEEDED);
+    for (int i = 0; i < 200 && !secretStore.deleted().contains(id); i++) {
+      Thread.sleep(10);
+    }
+    assertThat(secretStore.deleted()).contains(id);
+    c.close();
+    for (var entry : memoryJournal.replay()) {
+      assertThat(entry.request().toString()).doesNotContain("the-value");
+    }
+  }
+
+  @Test
+  void aResumedBuildStillFlagsItsTasksForItsSealedSecrets() throws Exception {
+    BuildCoordinator first = coordinator();
+    String id = first.submit(withSecret("token", "v")).getBuildId();
+    first.close();
+    published.clear();
+    BuildCoordinator second = coordinator();
+    assertThat(second.resumeFromJournal()).isEqualTo(1);
+    assertThat(published).singleElement().satisfies(job -> {
+      assertThat(job.buildId()).isEqualTo(id);
+      assertThat(job.buildSecrets()).isTrue();
+    });
+  }
+
+  @Test
+  void aBuildWithoutSecretsStoresNoneAndItsTasksSayNone() {
+    coordinator().submit(SubmitBuildRequest.newBuilder().build());
+    assertThat(secretStore.stored()).isEmpty();
+    assertThat(published.get(0).buildSecrets()).isFalse();
+  }
+
+  @Test
+  void secretsThatCannotBeStoredFailTheBuildBeforeAnyTask() {
+    BuildCoordinator c = new BuildCoordinator(Clock.systemUTC(), BuildCoordinator.Settings.DEFAULT, queue,
+        memoryJournal, planner, (target, tags, push) -> "sha256:" + "a".repeat(64));
+    coordinators.add(c);
+    BuildStatus status = c.submit(withSecret("token", "v"));
+    assertThat(status.getState()).isEqualTo(BuildState.FAILED);
+    assertThat(status.getError()).isEqualTo(
+        "storing the build's secrets failed: this coordinator has no store for build secrets");
+    assertThat(published).isEmpty();
   }
 }

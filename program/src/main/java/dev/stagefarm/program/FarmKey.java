@@ -83,6 +83,37 @@ sealed interface FarmKey {
     }
   }
 
+  /**
+   * A key both parts of a role-key farm hold only to derive the keys that seal build secrets
+   * ({@link FarmKeys#derive}): it signs and verifies nothing, so holding it lets a worker open
+   * secrets (which it must, to run the RUNs that mount them) but not make tasks.
+   */
+  record Sealing(String id, SecretKeySpec spec) implements FarmKey {
+    static Sealing of(byte[] secret) {
+      return new Sealing(keyId("sealing:", secret), new SecretKeySpec(secret.clone(), "HmacSHA256"));
+    }
+
+    @Override
+    public boolean signs(Purpose purpose) {
+      return false;
+    }
+
+    @Override
+    public boolean verifies(Purpose purpose) {
+      return false;
+    }
+
+    @Override
+    public byte[] sign(Purpose purpose, byte[] payload) {
+      throw new IllegalStateException("a sealing key signs nothing");
+    }
+
+    @Override
+    public boolean verify(Purpose purpose, byte[] payload, byte[] signature) {
+      return false;
+    }
+  }
+
   /** The private half of a role's Ed25519 key: signs that role's messages, verifies nothing. */
   record RolePrivate(String id, Role role, PrivateKey key) implements FarmKey {
     static RolePrivate of(Role role, byte[] seed) {

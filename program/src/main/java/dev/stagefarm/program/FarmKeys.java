@@ -8,6 +8,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -18,6 +19,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The keys with which the farm's parts authenticate what they write for each other (tasks, events,
@@ -106,14 +109,17 @@ public final class FarmKeys {
   public static RoleKeyFiles generateRoleKeys() {
     KeyPair coordinator = Ed25519.generate();
     KeyPair worker = Ed25519.generate();
+    byte[] sealing = newSecret(); // both files: the coordinator seals build secrets, workers open them
     String header = "# stagefarm %s keys (docs/security.md, \"Farm parts\"): keep this file on the %s only\n";
     return new RoleKeyFiles(
         header.formatted("coordinator", "coordinator")
             + line("coordinator-private", Ed25519.seed(coordinator.getPrivate()))
-            + line("worker-public", Ed25519.raw(worker.getPublic())),
+            + line("worker-public", Ed25519.raw(worker.getPublic()))
+            + line("sealing", sealing),
         header.formatted("worker", "workers")
             + line("worker-private", Ed25519.seed(worker.getPrivate()))
-            + line("coordinator-public", Ed25519.raw(coordinator.getPublic())));
+            + line("coordinator-public", Ed25519.raw(coordinator.getPublic()))
+            + line("sealing", sealing));
   }
 
   /**
@@ -159,14 +165,23 @@ public final class FarmKeys {
       case "worker-private" -> rolePrivate(Role.WORKER, bytes);
       case "coordinator-public" -> List.of(FarmKey.RolePublic.of(Role.COORDINATOR, bytes));
       case "worker-public" -> List.of(FarmKey.RolePublic.of(Role.WORKER, bytes));
+      case "sealing" -> List.of(sealingKey(bytes));
       default -> throw new IllegalArgumentException("unknown kind '" + fields[0] + "': shared, coordinator-private,"
-          + " coordinator-public, worker-private or worker-public");
+          + " coordinator-public, worker-private, worker-public or sealing");
     };
   }
 
   private static List<FarmKey> rolePrivate(Role role, byte[] seed) {
     FarmKey.RolePrivate signing = FarmKey.RolePrivate.of(role, seed);
     return List.of(signing, FarmKey.RolePublic.of(role, Ed25519.raw(Ed25519.fromSeed(seed).getPublic())));
+  }
+
+  private static FarmKey sealingKey(byte[] secret) {
+    if (secret.length < MIN_KEY_BYTES) {
+      throw new IllegalArgumentException("a sealing key must have at least " + MIN_KEY_BYTES + " bytes, one has "
+          + secret.length);
+    }
+    return FarmKey.Sealing.of(secret);
   }
 
   private static FarmKey sharedKey(byte[] secret) {
@@ -276,6 +291,68 @@ public final class FarmKeys {
         && verify(purpose, payload, new String(keyId, StandardCharsets.UTF_8), header.apply(MAC_HEADER));
   }
 
+  /** A key derived from one key of the ring, and that key's id. */
+  public record DerivedKey(String keyId, byte[] key) {
+    @Override
+    public String toString() {
+      return "DerivedKey[" + keyId + "]"; // never the key bytes
+    }
+  }
+
+  /**
+   * A 256-bit key for {@code label} and {@code info} (e.g. one build's secrets), derived with
+   * HKDF-SHA256 (RFC 5869; salt = the label) from the ring's first sealing key, or else its first
+   * shared key: the farm key itself never encrypts, and a key derived for one build opens nothing of
+   * another.
+   *
+   * @throws IllegalStateException when the ring holds neither (a role-key file without a {@code
+   *     sealing} line)
+   */
+  public DerivedKey derive(String label, byte[] info) {
+    FarmKey key = derivingKeys().findFirst().orElseThrow(() -> new IllegalStateException(
+        "the farm keys hold no key to seal build secrets with: add the 'sealing' line that stagefarm admin"
+            + " farm-keys writes to both the coordinator's and the workers' key files (docs/security.md)"));
+    return new DerivedKey(key.id(), hkdf(key, label, info));
+  }
+
+  /** The same derivation from the key {@code keyId} of this ring (one that was rotated out of first place). */
+  public Optional<DerivedKey> derive(String keyId, String label, byte[] info) {
+    return derivingKeys().filter(k -> k.id().equals(keyId)).findFirst()
+        .map(k -> new DerivedKey(k.id(), hkdf(k, label, info)));
+  }
+
+  /** Sealing keys first: in a ring that has one, a shared key (kept for rotation) does not seal. */
+  private java.util.stream.Stream<FarmKey> derivingKeys() {
+    return java.util.stream.Stream.concat(
+        keys.stream().filter(k -> k instanceof FarmKey.Sealing), keys.stream().filter(k -> k instanceof FarmKey.Shared));
+  }
+
+  private static byte[] hkdf(FarmKey key, String label, byte[] info) {
+    byte[] secret = switch (key) {
+      case FarmKey.Sealing k -> k.spec().getEncoded();
+      case FarmKey.Shared k -> k.spec().getEncoded();
+      default -> throw new IllegalArgumentException("only sealing and shared keys derive");
+    };
+    return hkdfSha256(label.getBytes(StandardCharsets.UTF_8), secret, info);
+  }
+
+  /** HKDF-SHA256 (RFC 5869): extract with {@code salt}, then expand one block (32 bytes) for {@code info}. */
+  static byte[] hkdfSha256(byte[] salt, byte[] inputKey, byte[] info) {
+    try {
+      Mac extract = Mac.getInstance("HmacSHA256");
+      // an empty salt is HashLen zero bytes (RFC 5869 2.2); the JDK refuses an empty key
+      extract.init(new SecretKeySpec(salt.length == 0 ? new byte[32] : salt, "HmacSHA256"));
+      byte[] prk = extract.doFinal(inputKey);
+      Mac expand = Mac.getInstance("HmacSHA256");
+      expand.init(new SecretKeySpec(prk, "HmacSHA256"));
+      expand.update(info);
+      expand.update((byte) 1);
+      return expand.doFinal();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HMAC-SHA256 is not available in this JDK", e);
+    }
+  }
+
   /** The id of the first key (logs, metrics): the signing key of a shared-key ring. */
   public String signingKeyId() {
     return keys.get(0).id();
@@ -298,6 +375,7 @@ public final class FarmKeys {
       case FarmKey.Shared s -> "shared:" + s.id();
       case FarmKey.RolePrivate p -> p.role().name().toLowerCase(Locale.ROOT) + "-private:" + p.id();
       case FarmKey.RolePublic p -> p.role().name().toLowerCase(Locale.ROOT) + "-public:" + p.id();
+      case FarmKey.Sealing z -> "sealing:" + z.id();
     }).toList();
   }
 }

@@ -20,6 +20,14 @@ final class SubmitValidation {
   static final int MAX_DOCKERFILE_BYTES = 4 << 20;
   /** The longest path of a context entry (Linux's PATH_MAX). */
   static final int MAX_PATH_BYTES = 4096;
+  /** The most {@code --secret}s a build may send. */
+  static final int MAX_SECRETS = 100;
+  /** The largest secret value: BuildKit's own limit (its {@code MaxSecretSize}). */
+  static final int MAX_SECRET_BYTES = 500 << 10;
+  /** All secret values of a build together. */
+  static final int MAX_SECRETS_TOTAL_BYTES = 1 << 20;
+  /** The longest secret id. */
+  static final int MAX_ID_CHARS = 255;
 
   private SubmitValidation() {}
 
@@ -43,6 +51,7 @@ final class SubmitValidation {
       throw new InvalidSubmission("the Dockerfile is " + request.getDockerfile().size()
           + " bytes, over the limit of " + MAX_DOCKERFILE_BYTES + " bytes");
     }
+    checkSecrets(request);
     if (!request.getContextManifest().isEmpty()) {
       Digest digest;
       try {
@@ -106,6 +115,44 @@ final class SubmitValidation {
               + parent.name().toLowerCase(java.util.Locale.ROOT));
         }
       }
+    }
+  }
+
+  /** Secrets: a bounded number of bounded values under distinct, printable ids (never echoed back). */
+  static void checkSecrets(SubmitBuildRequest request) {
+    if (request.getSecretsCount() > MAX_SECRETS) {
+      throw new InvalidSubmission("the build sends " + request.getSecretsCount() + " secrets, over the limit of "
+          + MAX_SECRETS);
+    }
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    long total = 0;
+    for (var secret : request.getSecretsList()) {
+      String id = secret.getId();
+      checkName("secret id", id);
+      if (!ids.add(id)) {
+        throw new InvalidSubmission("secret \"" + id + "\" is sent twice");
+      }
+      if (secret.getValue().size() > MAX_SECRET_BYTES) {
+        throw new InvalidSubmission("secret \"" + id + "\" is " + secret.getValue().size()
+            + " bytes, over the limit of " + MAX_SECRET_BYTES + " bytes per secret");
+      }
+      total += secret.getValue().size();
+    }
+    if (total > MAX_SECRETS_TOTAL_BYTES) {
+      throw new InvalidSubmission("the build's secrets are " + total + " bytes together, over the limit of "
+          + MAX_SECRETS_TOTAL_BYTES + " bytes");
+    }
+  }
+
+  private static void checkName(String what, String name) {
+    if (name.isEmpty()) {
+      throw new InvalidSubmission("a " + what + " is empty");
+    }
+    if (name.length() > MAX_ID_CHARS) {
+      throw new InvalidSubmission("a " + what + " is longer than " + MAX_ID_CHARS + " characters");
+    }
+    if (name.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+      throw new InvalidSubmission(what + " \"" + name.replaceAll("\\p{Cntrl}", "?") + "\" has a control character");
     }
   }
 

@@ -51,6 +51,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -505,5 +506,38 @@ class BuildServiceImplTest {
   private static ContextEntry file(String path, int mode) {
     return ContextEntry.newBuilder().setPath(path).setType(ContextEntry.Type.FILE).setMode(mode)
         .setDigest(Digest.of(path).toString()).setSize(1).build();
+  }
+
+  @Test
+  void secretsOverALimitOrMalformedAreAnInvalidArgumentNamingTheLimitNeverTheValue() throws IOException {
+    var client = blockingClient(new InMemoryContentStore());
+    java.util.function.BiFunction<String, Integer, dev.stagefarm.proto.v1.BuildSecret> secret = (id, size) ->
+        dev.stagefarm.proto.v1.BuildSecret.newBuilder().setId(id)
+            .setValue(ByteString.copyFrom("v".repeat(size).getBytes(StandardCharsets.UTF_8))).build();
+    SubmitBuildRequest base = SubmitBuildRequest.newBuilder().setDockerfile(ByteString.copyFromUtf8("FROM scratch\n"))
+        .build();
+    SubmitBuildRequest.Builder many = base.toBuilder();
+    for (int i = 0; i <= SubmitValidation.MAX_SECRETS; i++) {
+      many.addSecrets(secret.apply("s" + i, 1));
+    }
+    SubmitBuildRequest.Builder heavy = base.toBuilder();
+    for (int i = 0; i < 3; i++) {
+      heavy.addSecrets(secret.apply("s" + i, SubmitValidation.MAX_SECRET_BYTES));
+    }
+    Map<SubmitBuildRequest, String> cases = Map.of(
+        many.build(), "101 secrets, over the limit of 100",
+        base.toBuilder().addSecrets(secret.apply("big", SubmitValidation.MAX_SECRET_BYTES + 1)).build(),
+        "secret \"big\" is 512001 bytes, over the limit of 512000 bytes per secret",
+        heavy.build(), "over the limit of 1048576 bytes",
+        base.toBuilder().addSecrets(secret.apply("a", 1)).addSecrets(secret.apply("a", 2)).build(),
+        "secret \"a\" is sent twice",
+        base.toBuilder().addSecrets(secret.apply("", 1)).build(), "a secret id is empty",
+        base.toBuilder().addSecrets(secret.apply("new\nline", 1)).build(), "has a control character");
+    cases.forEach((request, message) -> assertThatThrownBy(() -> client.submitBuild(request))
+        .as(message)
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).contains(message).doesNotContain("vvvv");
+        }));
   }
 }

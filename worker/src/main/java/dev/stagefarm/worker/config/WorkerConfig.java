@@ -33,7 +33,6 @@ import java.util.Locale;
  *     access through slirp4netns, worker host and link-local unreachable), {@code none} (loopback only)
  *     or {@code host} (the worker host's namespace: needs {@code allowHostNetwork}); "default" means sandbox
  * @param runc the runc binary
- * @param secretsDir where RUN --mount=type=secret finds secrets: one file per id; null = none
  * @param logRateBytesPerSecond RUN output streamed per stage per second; the rest is dropped
  * @param logMaxBytes RUN output streamed per stage in total; the rest is dropped
  * @param addUrlMaxBytes the most one {@code ADD <url>} may download; more fails the stage naming the limit
@@ -68,7 +67,6 @@ public record WorkerConfig(
     long layerCacheBytes,
     String network,
     String runc,
-    Path secretsDir,
     long logRateBytesPerSecond,
     long logMaxBytes,
     long addUrlMaxBytes,
@@ -121,11 +119,11 @@ public record WorkerConfig(
   /** A config whose Kafka clients connect in plain text without authentication. */
   public WorkerConfig(String kafka, String s3Endpoint, String s3AccessKey, String s3SecretKey, String s3Region,
       String bucket, Path workDir, int concurrency, String workerId, String shareGroup, Duration heartbeatInterval,
-      Duration pollTimeout, Duration shutdownGrace, long layerCacheBytes, String network, String runc, Path secretsDir,
+      Duration pollTimeout, Duration shutdownGrace, long layerCacheBytes, String network, String runc,
       long logRateBytesPerSecond, long logMaxBytes, long addUrlMaxBytes, boolean createTopics, boolean allowInsecure,
       Duration faultPause, RunLimits runLimits, boolean allowHostNetwork, FarmKeys farmKeys) {
     this(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency, workerId, shareGroup,
-        heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir, logRateBytesPerSecond,
+        heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, logRateBytesPerSecond,
         logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys,
         KafkaClientProperties.none());
   }
@@ -134,7 +132,7 @@ public record WorkerConfig(
   public static WorkerConfig of(String kafka, String s3Endpoint, String accessKey, String secretKey, String bucket, Path workDir) {
     return new WorkerConfig(kafka, s3Endpoint, accessKey, secretKey, "us-east-1", bucket, workDir, 1,
         defaultWorkerId(), dev.stagefarm.proto.Topics.WORKER_SHARE_GROUP, Duration.ofSeconds(5), Duration.ofSeconds(1),
-        Duration.ofSeconds(30), 10L << 30, "sandbox", "runc", null, 256 * 1024, 8L << 20, 2L << 30, true, false,
+        Duration.ofSeconds(30), 10L << 30, "sandbox", "runc", 256 * 1024, 8L << 20, 2L << 30, true, false,
         Duration.ofSeconds(10), defaultRunLimits(), false, FarmKeys.generate());
   }
 
@@ -145,57 +143,52 @@ public record WorkerConfig(
 
   public WorkerConfig withRunLimits(RunLimits limits) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
-        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
+        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
         logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, limits, allowHostNetwork, farmKeys, kafkaSecurity);
   }
 
   public WorkerConfig withConcurrency(int n) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, n, workerId,
-        shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
+        shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
         logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity);
   }
 
   public WorkerConfig withWorkerId(String id) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency, id,
-        shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
+        shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
         logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity);
   }
 
-  public WorkerConfig withSecretsDir(Path dir) {
-    return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
-        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, dir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity);
-  }
 
   public WorkerConfig withTimings(Duration heartbeat, Duration poll, Duration grace) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
-        workerId, shareGroup, heartbeat, poll, grace, layerCacheBytes, network, runc, secretsDir,
+        workerId, shareGroup, heartbeat, poll, grace, layerCacheBytes, network, runc,
         logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity);
   }
 
   public WorkerConfig withAllowInsecure(boolean allow) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
-        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
+        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
         logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allow, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity);
   }
 
   public WorkerConfig withFaultPause(Duration pause) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
-        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
+        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
         logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, pause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity);
   }
 
   /** The same config with the farm's keys (an embedded farm's, or a test's that signs its own tasks). */
   public WorkerConfig withFarmKeys(FarmKeys keys) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
-        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
+        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
         logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, keys, kafkaSecurity);
   }
 
   /** The same config with the Kafka clients' SASL/TLS settings. */
   public WorkerConfig withKafkaSecurity(KafkaClientProperties security) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
-        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
+        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
         logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys,
         security);
   }
@@ -203,7 +196,7 @@ public record WorkerConfig(
   /** The same config with topic creation at start on or off (off: the farm's admin creates them). */
   public WorkerConfig withCreateTopics(boolean create) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
-        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
+        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
         logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, create, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys,
         kafkaSecurity);
   }
@@ -211,7 +204,7 @@ public record WorkerConfig(
   /** @param network {@code sandbox}, {@code none} or {@code host} (which needs {@code allowHost}) */
   public WorkerConfig withNetwork(String network, boolean allowHost) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
-        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
+        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
         logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHost, farmKeys, kafkaSecurity);
   }
 

@@ -52,7 +52,6 @@ public final class WorkerConfigLoader {
       new Key("network", "sandbox", "network of RUN --network=default: sandbox (own namespace, outbound through"
           + " slirp4netns, worker host and link-local unreachable), none (loopback only) or host (needs allow-host-network)"),
       new Key("runc", "runc", "the runc binary"),
-      new Key("secrets-dir", "", "directory with one file per secret id for RUN --mount=type=secret"),
       new Key("log-rate", "256KiB", "RUN output streamed per stage per second; more is dropped with a marker"),
       new Key("log-max", "8MiB", "RUN output streamed per stage in total; more is dropped with a marker"),
       new Key("add-url-max-size", "2GiB", "the most one ADD <url> may download (streamed to disk); more fails the stage"),
@@ -71,6 +70,9 @@ public final class WorkerConfigLoader {
       new Key("farm-key-file", null,
           "file with the worker's farm keys: worker-private and coordinator-public role keys (stagefarm admin"
               + " farm-keys), or the shared key(s); the first key of a kind signs (docs/security.md)"));
+
+  /** Workers read secrets from their own files no more; a config that still names the key says so. */
+  private static final String REMOVED_SECRETS_DIR = "secrets-dir";
 
   private WorkerConfigLoader() {}
 
@@ -108,7 +110,6 @@ public final class WorkerConfigLoader {
     if (workerId == null || workerId.equals("<hostname>-<pid>") || workerId.isBlank()) {
       workerId = WorkerConfig.defaultWorkerId();
     }
-    String secrets = v.getOrDefault("secrets-dir", "");
     return new WorkerConfig(
         v.get("kafka"),
         v.get("s3"),
@@ -126,7 +127,6 @@ public final class WorkerConfigLoader {
         parseSize("layer-cache-size", v.get("layer-cache-size")),
         v.get("network"),
         v.get("runc"),
-        secrets.isBlank() ? null : Path.of(secrets),
         parseSize("log-rate", v.get("log-rate")),
         parseSize("log-max", v.get("log-max")),
         parseSize("add-url-max-size", v.get("add-url-max-size")),
@@ -207,6 +207,10 @@ public final class WorkerConfigLoader {
     Map<String, String> out = new LinkedHashMap<>();
     for (Map.Entry<?, ?> e : map.entrySet()) {
       String key = String.valueOf(e.getKey());
+      if (key.equals(REMOVED_SECRETS_DIR)) {
+        throw new ConfigException("config file " + file + ": '" + key + "' was removed: build secrets come from the"
+            + " client of each build (stagefarm build --secret), never from a worker's files (docs/security.md)");
+      }
       if (KEYS.stream().noneMatch(k -> k.name().equals(key))) {
         throw new ConfigException("config file " + file + ": unknown key '" + key + "' (see docs/configuration.md)");
       }

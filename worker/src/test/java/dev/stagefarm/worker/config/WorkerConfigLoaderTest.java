@@ -80,6 +80,15 @@ class WorkerConfigLoaderTest {
   }
 
   @Test
+  void theRemovedSecretsDirSaysWhereSecretsComeFromNow() throws Exception {
+    Path yaml = dir.resolve("old.yaml");
+    Files.writeString(yaml, "kafka: k:1\nsecrets-dir: /run/stagefarm/secrets\n");
+    assertThatThrownBy(() -> WorkerConfigLoader.load(yaml, Map.of(), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("'secrets-dir' was removed: build secrets come from the client of each build");
+  }
+
+  @Test
   void runLimitsDefaultTo2GiB4096PidsAndEveryCoreAndAreOverridable() throws Exception {
     Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b", "farm-key-file",
         keyFile().toString());

@@ -119,6 +119,33 @@ class FarmKeysTest {
   }
 
   @Test
+  void roleKeyFilesShareASealingKeyThatDerivesButSignsAndVerifiesNothing(@TempDir Path dir) throws Exception {
+    Role roles = Role.generate(dir);
+    byte[] build = "build-1".getBytes(StandardCharsets.UTF_8);
+
+    FarmKeys.DerivedKey sealed = roles.coordinator().derive("secrets", build);
+    assertThat(roles.worker().derive(sealed.keyId(), "secrets", build)).hasValueSatisfying(
+        opened -> assertThat(opened.key()).isEqualTo(sealed.key()));
+    assertThat(roles.worker().derive("secrets", "build-2".getBytes(StandardCharsets.UTF_8)).key())
+        .isNotEqualTo(sealed.key());
+    // the sealing key is no way around the roles: with it alone a worker still signs no task
+    String sealingLine = Files.readAllLines(roles.workerFile()).stream()
+        .filter(l -> l.startsWith("sealing ")).findFirst().orElseThrow();
+    Path onlySealing = dir.resolve("only-sealing.key");
+    Files.writeString(onlySealing, sealingLine + "\n");
+    FarmKeys sealingOnly = FarmKeys.load(onlySealing);
+    assertThatThrownBy(() -> sealingOnly.seal(FarmKeys.Purpose.TASK, PAYLOAD)).isInstanceOf(IllegalStateException.class);
+    FarmKeys.Seal task = roles.coordinator().seal(FarmKeys.Purpose.TASK, PAYLOAD);
+    assertThat(sealingOnly.verify(FarmKeys.Purpose.TASK, PAYLOAD, task.keyId(), task.mac())).isFalse();
+
+    Path withoutSealing = dir.resolve("no-sealing.key");
+    Files.writeString(withoutSealing, Files.readAllLines(roles.coordinatorFile()).stream()
+        .filter(l -> !l.startsWith("sealing ")).reduce("", (a, b) -> a + b + "\n"));
+    assertThatThrownBy(() -> FarmKeys.load(withoutSealing).derive("secrets", build))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("'sealing' line");
+  }
+
+  @Test
   void severalCoordinatorPublicKeysAreAcceptedForRotation(@TempDir Path dir) throws Exception {
     Role old = Role.generate(dir.resolve("old"));
     Role fresh = Role.generate(dir.resolve("new"));

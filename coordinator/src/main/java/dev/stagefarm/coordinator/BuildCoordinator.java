@@ -1,12 +1,14 @@
 package dev.stagefarm.coordinator;
 
 import dev.stagefarm.coordinator.content.StageResult;
+import dev.stagefarm.coordinator.outbox.Outbox;
 import dev.stagefarm.coordinator.plan.BuildPlan;
 import dev.stagefarm.coordinator.plan.BuildPlanner;
 import dev.stagefarm.coordinator.plan.PlannedStage;
 import dev.stagefarm.coordinator.plan.PlanningException;
 import dev.stagefarm.coordinator.port.BuildJournal;
 import dev.stagefarm.coordinator.port.JournalEntry;
+import dev.stagefarm.coordinator.port.PinnedImage;
 import dev.stagefarm.coordinator.port.ProgramRef;
 import dev.stagefarm.coordinator.port.StageJob;
 import dev.stagefarm.coordinator.port.TaskQueue;
@@ -35,11 +37,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,23 +57,47 @@ import org.slf4j.LoggerFactory;
 public final class BuildCoordinator implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BuildCoordinator.class);
 
-  /** Tunables of the coordinator, passed in by whoever runs it. */
-  public record Settings(Scheduler.Settings scheduler, Duration leaseCheckInterval) {
+  /**
+   * Tunables of the coordinator, passed in by whoever runs it.
+   *
+   * @param durableTimeout how long SubmitBuild waits for the build's record to be durable before
+   *     it refuses the build (UNAVAILABLE)
+   * @param outbox the writer of tasks and records (retry backoff, backlog limit)
+   */
+  public record Settings(
+      Scheduler.Settings scheduler, Duration leaseCheckInterval, Duration durableTimeout, Outbox.Settings outbox) {
     public static final Settings DEFAULT =
         new Settings(Scheduler.Settings.DEFAULT, Duration.ofSeconds(1));
+
+    public Settings(Scheduler.Settings scheduler, Duration leaseCheckInterval) {
+      this(scheduler, leaseCheckInterval, Duration.ofSeconds(15), Outbox.Settings.DEFAULT);
+    }
+
+    public Settings withDurableTimeout(Duration timeout) {
+      return new Settings(scheduler, leaseCheckInterval, timeout, outbox);
+    }
+  }
+
+  /**
+   * SubmitBuild could not make the build durable (Kafka unreachable, or too many writes waiting):
+   * the build does not run, and the client should try again later.
+   */
+  public static final class BuildNotAccepted extends RuntimeException {
+    public BuildNotAccepted(String message) {
+      super(message);
+    }
   }
 
   private final Clock clock;
-  private final TaskQueue tasks;
+  private final Settings settings;
   private final BuildJournal journal;
+  private final Outbox outbox;
+  private volatile Consumer<String> fencedHandler = reason -> {};
   private final BuildPlanner planner;
   private final ImageAssembler assembler;
   private final Scheduler scheduler;
   private final Map<String, BuildEntry> builds = new ConcurrentHashMap<>();
   private final ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
-  /** Journal writes in order, off the scheduler's lock. */
-  private final ExecutorService journalWriter =
-      Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("stagefarm-journal").factory());
   private final ScheduledExecutorService leaseTimer =
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().daemon().name("stagefarm-leases").factory());
@@ -76,17 +106,22 @@ public final class BuildCoordinator implements AutoCloseable {
   private static final class BuildEntry {
     final SubmitBuildRequest request;
     final ProgressLog progress;
+    /** How many coordinators resumed the build before this one (its progress numbering). */
+    final long progressEpoch;
     BuildPlan plan;
+    /** The base images the plan pinned; a resume plans against these, never a tag. */
+    Map<String, PinnedImage> pins = Map.of();
     BuildStatus.Builder status;
     final Map<String, StageResult> results = new LinkedHashMap<>();
 
     final String buildId;
 
-    BuildEntry(SubmitBuildRequest request, BuildStatus.Builder status, ProgressLog progress) {
+    BuildEntry(SubmitBuildRequest request, BuildStatus.Builder status, Clock clock, long progressEpoch) {
       this.buildId = status.getBuildId();
       this.request = request;
       this.status = status;
-      this.progress = progress;
+      this.progressEpoch = progressEpoch;
+      this.progress = new ProgressLog(clock, progressEpoch);
     }
   }
 
@@ -98,8 +133,9 @@ public final class BuildCoordinator implements AutoCloseable {
       BuildPlanner planner,
       ImageAssembler assembler) {
     this.clock = clock;
-    this.tasks = tasks;
+    this.settings = settings;
     this.journal = journal;
+    this.outbox = new Outbox(tasks, journal, settings.outbox(), new OutboxListener());
     this.planner = planner;
     this.assembler = assembler;
     this.scheduler = new Scheduler(clock, settings.scheduler(), this::dispatch, new Listener());
@@ -109,8 +145,24 @@ public final class BuildCoordinator implements AutoCloseable {
 
   // --- the API the gRPC service uses ----------------------------------------------------------
 
-  /** Plans and starts a build. Planning errors give a FAILED status with the error, not an exception. */
+  /** Called (once, on the outbox thread) when another coordinator has fenced this one. */
+  public void whenFenced(Consumer<String> handler) {
+    this.fencedHandler = handler;
+  }
+
+  /**
+   * Plans and starts a build, and returns once its record is durable: an acknowledged build
+   * survives any coordinator's death. Planning errors give a FAILED status with the error, not an
+   * exception.
+   *
+   * @throws BuildNotAccepted when the record could not be made durable in time (the build does not
+   *     run) or too many writes wait for Kafka already
+   */
   public BuildStatus submit(SubmitBuildRequest request) {
+    if (outbox.backlogged()) {
+      throw new BuildNotAccepted("the coordinator cannot write to Kafka: " + outbox.queued()
+          + " writes are waiting (last error: " + outbox.lastFailure() + "); try again later");
+    }
     String buildId = newBuildId();
     BuildEntry entry =
         new BuildEntry(
@@ -120,8 +172,21 @@ public final class BuildCoordinator implements AutoCloseable {
                 .setState(BuildState.QUEUED)
                 .setTarget(request.getTarget())
                 .setCreatedMs(clock.millis()),
-            new ProgressLog(clock));
+            clock,
+            0);
     builds.put(buildId, entry);
+    BuildStatus planned = plan(entry);
+    awaitDurable(entry);
+    if (planned.getState() == BuildState.RUNNING) {
+      scheduler.submit(buildId, specs(entry.plan, request.getNoCache()));
+    }
+    return status(buildId).orElseThrow();
+  }
+
+  /** Plans the build: RUNNING with its plan, or FAILED with the planning error. */
+  private BuildStatus plan(BuildEntry entry) {
+    String buildId = entry.buildId;
+    SubmitBuildRequest request = entry.request;
     BuildPlan plan;
     try {
       plan = planner.plan(buildId, request);
@@ -142,12 +207,44 @@ public final class BuildCoordinator implements AutoCloseable {
     }
     synchronized (entry) {
       entry.plan = plan;
+      entry.pins = plan.pinnedImages();
       entry.status.setState(BuildState.RUNNING);
     }
     publishStatus(entry);
-    recordAsync(entry);
-    scheduler.submit(buildId, specs(plan, request.getNoCache()));
     return status(buildId).orElseThrow();
+  }
+
+  /**
+   * Waits until the build's latest record is durable. When it is not in time, the build is
+   * forgotten and a FAILED record is queued behind the first (it replaces it if that is still
+   * waiting, or lands after it), so a record written late never resumes a build the client was
+   * told did not start.
+   */
+  private void awaitDurable(BuildEntry entry) {
+    CompletableFuture<Void> durable = recordAsync(entry);
+    String why;
+    try {
+      durable.get(settings.durableTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      return;
+    } catch (TimeoutException e) {
+      why = "Kafka did not acknowledge it within " + settings.durableTimeout().toSeconds() + "s"
+          + (outbox.lastFailure().isEmpty() ? "" : " (" + outbox.lastFailure() + ")");
+    } catch (ExecutionException e) {
+      why = describe(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      why = "interrupted";
+    }
+    builds.remove(entry.buildId);
+    String message = "the build was not started: its record could not be written to the build journal: " + why;
+    BuildStatus abandoned;
+    synchronized (entry) {
+      abandoned = entry.status.clone().setState(BuildState.FAILED).setError(message).setFinishedMs(clock.millis())
+          .build();
+    }
+    outbox.record(new JournalEntry(entry.buildId, entry.request, abandoned, Map.of(), entry.pins, entry.progressEpoch));
+    entry.progress.close();
+    throw new BuildNotAccepted(message);
   }
 
   public Optional<BuildStatus> status(String buildId) {
@@ -247,18 +344,22 @@ public final class BuildCoordinator implements AutoCloseable {
 
   /**
    * Loads the journal: finished builds become queryable again, builds that were running are
-   * re-planned and resumed (stages that were queued or running go out again with attempt + 1).
+   * re-planned against the base images their first plan pinned and resumed (stages that were
+   * queued or running go out again with attempt + 1), each in its next progress epoch. Returns
+   * once the resumed builds' records are durable (or after the durable timeout).
    */
   public int resumeFromJournal() {
     int resumed = 0;
     Collection<JournalEntry> records = journal.replay();
+    List<CompletableFuture<Void>> durable = new ArrayList<>();
     for (JournalEntry record : records) {
       String buildId = record.buildId();
       if (builds.containsKey(buildId)) {
         continue;
       }
       BuildStatus status = record.status();
-      BuildEntry entry = new BuildEntry(record.request(), status.toBuilder(), new ProgressLog(clock));
+      BuildEntry entry = new BuildEntry(record.request(), status.toBuilder(), clock, record.progressEpoch() + 1);
+      entry.pins = record.pinnedImages();
       builds.put(buildId, entry);
       if (status.getState() != BuildState.RUNNING && status.getState() != BuildState.QUEUED) {
         entry.progress.append(BuildProgress.newBuilder().setBuild(status));
@@ -266,7 +367,10 @@ public final class BuildCoordinator implements AutoCloseable {
         continue;
       }
       try {
-        BuildPlan plan = planner.plan(buildId, record.request());
+        // records written before plans were pinned have no pins: those builds resolve again
+        BuildPlan plan = record.pinnedImages().isEmpty()
+            ? planner.plan(buildId, record.request())
+            : planner.replan(buildId, record.request(), record.pinnedImages());
         Map<String, Scheduler.RecordedStage> recorded = new HashMap<>();
         for (StageStatus stage : status.getStagesList()) {
           StageResult result = record.stageResults().get(stage.getStageId());
@@ -278,12 +382,22 @@ public final class BuildCoordinator implements AutoCloseable {
           entry.plan = plan;
           entry.results.putAll(record.stageResults());
         }
+        publishStatus(entry); // the first entry of the new epoch: where the build stands
+        durable.add(recordAsync(entry)); // the new epoch, before any task of it goes out
         scheduler.resume(buildId, specs(plan, record.request().getNoCache()), recorded);
         resumed++;
         log.info("resumed build {} from the journal", buildId);
       } catch (PlanningException | RuntimeException | StackOverflowError e) {
         finishBuild(entry, BuildState.FAILED, "could not resume after a coordinator restart: " + describe(e), "");
       }
+    }
+    try {
+      CompletableFuture.allOf(durable.toArray(CompletableFuture[]::new))
+          .get(settings.durableTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      log.warn("the records of resumed builds are not durable yet ({}); the outbox keeps trying", describe(e));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     return resumed;
   }
@@ -314,7 +428,7 @@ public final class BuildCoordinator implements AutoCloseable {
       String inputStage = stage.stageInputs().get(input.id());
       programInputs.put(input.id(), inputStage != null ? inputs.get(inputStage) : stage.imageInputs().get(input.id()));
     }
-    tasks.publish(
+    outbox.publish(
         new StageJob(
             buildId,
             stageId,
@@ -404,10 +518,27 @@ public final class BuildCoordinator implements AutoCloseable {
     return status;
   }
 
-  private void recordAsync(BuildEntry entry) {
+  private CompletableFuture<Void> recordAsync(BuildEntry entry) {
     BuildStatus status = withStages(entry).build();
-    JournalEntry record = new JournalEntry(entry.buildId, entry.request, status, scheduler.results(entry.buildId));
-    journalWriter.execute(() -> journal.record(record));
+    return outbox.record(new JournalEntry(
+        entry.buildId, entry.request, status, scheduler.results(entry.buildId), entry.pins, entry.progressEpoch));
+  }
+
+  /** What the outbox cannot do: fail the build of a task that can never be published; step down. */
+  private final class OutboxListener implements Outbox.Listener {
+    @Override
+    public void refused(StageJob job, String message) {
+      BuildEntry entry = builds.get(job.buildId());
+      if (entry != null && scheduler.cancel(job.buildId())) {
+        finishBuild(entry, BuildState.FAILED, "stage " + job.stageName() + " could not be handed to the workers: "
+            + message, "");
+      }
+    }
+
+    @Override
+    public void fenced(String message) {
+      fencedHandler.accept(message);
+    }
   }
 
   private void checkLeases() {
@@ -470,10 +601,9 @@ public final class BuildCoordinator implements AutoCloseable {
   public void close() {
     leaseTimer.shutdownNow();
     background.shutdown();
-    journalWriter.shutdown();
     try {
-      journalWriter.awaitTermination(5, TimeUnit.SECONDS);
       background.awaitTermination(5, TimeUnit.SECONDS);
+      outbox.close(Duration.ofSeconds(5));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

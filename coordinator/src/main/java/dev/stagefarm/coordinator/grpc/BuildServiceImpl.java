@@ -176,6 +176,10 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
     try {
       // planning failures come back as a FAILED build; what escapes is the coordinator's own fault
       status = coordinator.submit(request);
+    } catch (BuildCoordinator.BuildNotAccepted e) {
+      log.warn("refusing a build: {}", e.getMessage());
+      response.onError(FailureStatus.of("submitting the build", e));
+      return;
     } catch (RuntimeException e) {
       log.error("submitting a build failed", e);
       response.onError(FailureStatus.of("submitting the build", e));

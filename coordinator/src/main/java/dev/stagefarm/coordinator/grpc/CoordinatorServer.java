@@ -1,5 +1,6 @@
 package dev.stagefarm.coordinator.grpc;
 
+import io.grpc.HandlerRegistry;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import java.io.IOException;
@@ -11,6 +12,14 @@ public final class CoordinatorServer implements AutoCloseable {
 
   public CoordinatorServer(ServerBuilder<?> builder, BuildServiceImpl service) {
     this.server = builder.addService(service).maxInboundMessageSize(64 << 20).build();
+  }
+
+  /**
+   * A server whose services come from {@code services}, which may change while it runs (a
+   * coordinator swaps its standby service for the active one when elected).
+   */
+  public CoordinatorServer(ServerBuilder<?> builder, HandlerRegistry services) {
+    this.server = builder.fallbackHandlerRegistry(services).maxInboundMessageSize(64 << 20).build();
   }
 
   public CoordinatorServer start() throws IOException {

@@ -8,8 +8,17 @@ import java.util.List;
 /**
  * The progress of one build as a numbered sequence, so a watcher that reconnects asks for
  * everything after the last sequence it saw and misses nothing.
+ *
+ * <p>Numbers keep growing across coordinators: the coordinator that resumes a build after a
+ * restart or take-over numbers its entries from the build's next <em>epoch</em> ({@link
+ * #firstSequence(long)}), which the journal records, so a watcher's last sequence from an earlier
+ * coordinator is always below every entry of the new one (no entry is delivered twice, none
+ * skipped).
  */
 public final class ProgressLog {
+  /** Entries one coordinator may number in one build; far above any build's progress. */
+  public static final long EPOCH_SIZE = 1_000_000_000L;
+
   /** Receives progress entries; {@link #end()} after the build's final entry. */
   public interface Watcher {
     void next(BuildProgress progress);
@@ -20,10 +29,23 @@ public final class ProgressLog {
   private final Clock clock;
   private final List<BuildProgress> entries = new ArrayList<>();
   private final List<Watcher> watchers = new ArrayList<>();
+  private final long firstSequence;
   private boolean closed;
 
+  /** A log numbered from 1 (epoch 0: the build's first coordinator). */
   public ProgressLog(Clock clock) {
+    this(clock, 0);
+  }
+
+  /** A log numbered from {@link #firstSequence(long) firstSequence(epoch)}. */
+  public ProgressLog(Clock clock, long epoch) {
     this.clock = clock;
+    this.firstSequence = firstSequence(epoch);
+  }
+
+  /** The first sequence number of an epoch: 1, 1_000_000_001, 2_000_000_001, … */
+  public static long firstSequence(long epoch) {
+    return epoch * EPOCH_SIZE + 1;
   }
 
   /** Numbers, stores and delivers an entry; ignored once the log is closed. */
@@ -32,7 +54,7 @@ public final class ProgressLog {
       return;
     }
     BuildProgress progress =
-        entry.setSequence(entries.size() + 1L).setTimestampMs(clock.millis()).build();
+        entry.setSequence(firstSequence + entries.size()).setTimestampMs(clock.millis()).build();
     entries.add(progress);
     List.copyOf(watchers).forEach(w -> w.next(progress));
   }

@@ -78,8 +78,8 @@ class DurableBuildsTest extends BuildCoordinatorTest {
     // the broker comes back: the late write (the record being retried when SubmitBuild gave up) is
     // followed by a FAILED one, so it cannot resurrect a build the client was told did not start
     journal.recover();
-    for (int i = 0; i < 200 && !journal.delegate.replay().stream()
-        .allMatch(e -> e.status().getState() == BuildState.FAILED); i++) {
+    for (int i = 0; i < 500 && !journal.delegate.replay().stream()
+        .anyMatch(e -> e.status().getState() == BuildState.FAILED); i++) {
       Thread.sleep(10);
     }
     assertThat(journal.delegate.replay()).singleElement()

@@ -44,6 +44,16 @@ public final class CoordinatorCommand implements Callable<Integer> {
   @Option(names = "--port", defaultValue = "7070", description = "gRPC port (default: 7070).")
   int port;
 
+  @Option(names = "--advertise", paramLabel = "HOST:PORT",
+      description = "The address clients reach this coordinator at; standbys name the active one's to clients"
+          + " (default: this host's name and --port).")
+  String advertise;
+
+  @Option(names = "--election-session", defaultValue = "6", paramLabel = "SECONDS",
+      description = "A silent active coordinator is replaced by a standby after this long (default: 6, the"
+          + " broker's group.min.session.timeout.ms by default).")
+  int electionSessionSeconds;
+
   @Option(names = "--lease-timeout", defaultValue = "30", paramLabel = "SECONDS",
       description = "Re-publish a running stage after this long without a heartbeat (default: 30).")
   int leaseSeconds;
@@ -89,7 +99,9 @@ public final class CoordinatorCommand implements Callable<Integer> {
                 "stagefarm-coordinator",
                 new BuildCoordinator.Settings(
                     new Scheduler.Settings(Duration.ofSeconds(leaseSeconds), maxAttempts), Duration.ofSeconds(1)),
-                farmKeys),
+                farmKeys,
+                advertise != null ? advertise : java.net.InetAddress.getLocalHost().getHostName() + ":" + port,
+                Duration.ofSeconds(electionSessionSeconds)),
             store,
             registry,
             new StoreImageExporter(store),
@@ -101,7 +113,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
       store.close();
       stopped.countDown();
     }, "stagefarm-coordinator-stop"));
-    System.out.println("coordinator listening on :" + node.port() + " (kafka " + kafka + ", s3 " + s3Endpoint + ")");
+    System.out.println("coordinator listening on :" + node.port() + " (kafka " + kafka + ", s3 " + s3Endpoint + "), "
+        + (node.isActive() ? "active" : "standby"));
     stopped.await();
     return 0;
   }

@@ -44,6 +44,11 @@ public final class CoordinatorCommand implements Callable<Integer> {
   @Option(names = "--port", defaultValue = "7070", description = "gRPC port (default: 7070).")
   int port;
 
+  @Option(names = "--group", defaultValue = "stagefarm-coordinator", paramLabel = "NAME",
+      description = "The farm's coordinator group: every coordinator of one farm uses the same; it names their"
+          + " event consumer group, leader election (NAME-leader) and transactional id (default: stagefarm-coordinator).")
+  String group;
+
   @Option(names = "--advertise", paramLabel = "HOST:PORT",
       description = "The address clients reach this coordinator at; standbys name the active one's to clients"
           + " (default: this host's name and --port).")
@@ -96,7 +101,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
         CoordinatorNode.start(
             new CoordinatorNode.Options(
                 kafka,
-                "stagefarm-coordinator",
+                group,
                 new BuildCoordinator.Settings(
                     new Scheduler.Settings(Duration.ofSeconds(leaseSeconds), maxAttempts), Duration.ofSeconds(1)),
                 farmKeys,

@@ -142,6 +142,7 @@ public final class CoordinatorNode implements AutoCloseable {
     BuildCoordinator coordinator = null;
     try {
       producer.fenceOthers(FENCE_TIMEOUT); // from here on, the previous leader cannot write
+      long fenced = System.nanoTime();
       if (!options.advertisedAddress().isEmpty()) {
         producer.send(election.announcement(options.advertisedAddress()));
       }
@@ -159,6 +160,7 @@ public final class CoordinatorNode implements AutoCloseable {
                   new RegistryBaseImages(new BaseImageFetcher(registry, store), store)),
               new StoredImageAssembler(store, new RegistryImagePusher(registry, store)));
       coordinator.whenFenced(reason -> Thread.ofPlatform().name("stagefarm-step-down").start(() -> stepDown(reason)));
+      long ready = System.nanoTime();
       int resumed = coordinator.resumeFromJournal();
       KafkaEventStream events =
           new KafkaEventStream(options.kafkaBootstrap(), options.eventGroup(), options.farmKeys(), coordinator::onEvent)
@@ -167,8 +169,9 @@ public final class CoordinatorNode implements AutoCloseable {
       term = new Term(producer, coordinator, events, service);
       services.switchTo(service);
       electedAtNanos = System.nanoTime();
-      log.info("active coordinator after {} ms: {} build(s) resumed from the journal",
-          (System.nanoTime() - started) / 1_000_000, resumed);
+      log.info("active coordinator after {} ms (fencing the previous one {} ms, journal replay and resume {} ms):"
+              + " {} build(s) resumed", (electedAtNanos - started) / 1_000_000, (fenced - started) / 1_000_000,
+          (electedAtNanos - ready) / 1_000_000, resumed);
     } catch (RuntimeException e) { // a WriteFailure among them: Kafka unreachable, or fenced at once
       log.error("taking over as the active coordinator failed; staying a standby: {}", e.toString());
       if (coordinator != null) {

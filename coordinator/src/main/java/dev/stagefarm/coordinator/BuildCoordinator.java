@@ -350,7 +350,10 @@ public final class BuildCoordinator implements AutoCloseable {
    */
   public int resumeFromJournal() {
     int resumed = 0;
+    long replayStarted = System.nanoTime();
     Collection<JournalEntry> records = journal.replay();
+    log.info("read {} build record(s) from the journal in {} ms", records.size(),
+        (System.nanoTime() - replayStarted) / 1_000_000);
     List<CompletableFuture<Void>> durable = new ArrayList<>();
     for (JournalEntry record : records) {
       String buildId = record.buildId();

@@ -24,6 +24,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -74,6 +75,46 @@ public final class EmbeddedFarm implements Farm {
   private final String s3Endpoint;
   private final CoordinatorNode coordinator;
   private final FarmKeys farmKeys;
+  private Broker broker;
+
+  /** The farm's broker, which a fault test may stop and start again on the same port and data. */
+  private static final class Broker implements AutoCloseable {
+    private EmbeddedKafka current;
+    private final Path dir;
+    private final int port;
+    private final EmbeddedKafka.Settings settings;
+
+    Broker(EmbeddedKafka started, Path dir, EmbeddedKafka.Settings settings) {
+      this.current = started;
+      this.dir = dir;
+      this.settings = settings;
+      String bootstrap = started.bootstrapServers();
+      this.port = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
+    }
+
+    synchronized void restart(Duration downtime) throws InterruptedException {
+      current.close();
+      current = null;
+      Thread.sleep(downtime.toMillis());
+      current = EmbeddedKafka.start(dir, port, settings);
+    }
+
+    @Override
+    public synchronized void close() {
+      if (current != null) {
+        current.close();
+        current = null;
+      }
+    }
+  }
+
+  /**
+   * Stops the farm's Kafka broker, waits {@code downtime} and starts it again with the same port and
+   * data: for fault tests. The coordinator and workers keep running and must ride it out.
+   */
+  public void restartKafka(Duration downtime) throws InterruptedException {
+    broker.restart(downtime);
+  }
 
   private EmbeddedFarm(
       Deque<AutoCloseable> resources,
@@ -113,10 +154,11 @@ public final class EmbeddedFarm implements Farm {
       } finally {
         EmbeddedKafka started = joinStart(kafkaStart);
         if (started != null) {
-          resources.push(started);
+          resources.push(new Broker(started, brokerDir, options.kafka()));
         }
       }
       EmbeddedKafka kafka = joinStart(kafkaStart);
+      Broker broker = (Broker) resources.peek();
       FarmTopics.ensure(kafka.bootstrapServers(), FarmTopics.Layout.singleBroker());
 
       BlobStore store =
@@ -189,8 +231,10 @@ public final class EmbeddedFarm implements Farm {
                   .maxInboundMessageSize(64 << 20)
                   .build();
       String endpoint = inProcess ? "embedded" : "127.0.0.1:" + node.port();
-      return new EmbeddedFarm(resources, channel, endpoint, kafka.bootstrapServers(), s3.endpoint(), node,
+      EmbeddedFarm farm = new EmbeddedFarm(resources, channel, endpoint, kafka.bootstrapServers(), s3.endpoint(), node,
           farmKeys);
+      farm.broker = broker;
+      return farm;
     } catch (Exception | Error e) {
       closeAll(resources);
       throw e;

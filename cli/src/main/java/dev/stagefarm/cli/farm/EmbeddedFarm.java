@@ -76,6 +76,40 @@ public final class EmbeddedFarm implements Farm {
   private final CoordinatorNode coordinator;
   private final FarmKeys farmKeys;
   private Broker broker;
+  private S3Server s3Server;
+
+  /** The farm's S3 server, which a fault test may stop and start again on the same port and data. */
+  private static final class S3Server implements AutoCloseable {
+    private EmbeddedS3 current;
+    private final Path dir;
+    private final int port;
+
+    S3Server(EmbeddedS3 started) {
+      this.current = started;
+      this.dir = started.dataDir();
+      this.port = started.port();
+    }
+
+    synchronized void restart(Duration downtime) throws InterruptedException {
+      current.close();
+      current = null;
+      Thread.sleep(downtime.toMillis());
+      current = EmbeddedS3.start(dir, port);
+    }
+
+    @Override
+    public synchronized void close() {
+      if (current != null) {
+        current.close();
+        current = null;
+      }
+    }
+  }
+
+  /** Stops the farm's S3 server for {@code downtime}, then starts it again: for fault tests. */
+  public void restartS3(Duration downtime) throws InterruptedException {
+    s3Server.restart(downtime);
+  }
 
   /** The farm's broker, which a fault test may stop and start again on the same port and data. */
   private static final class Broker implements AutoCloseable {
@@ -150,7 +184,7 @@ public final class EmbeddedFarm implements Farm {
       EmbeddedS3 s3;
       try {
         s3 = EmbeddedS3.start(options.home().resolve("s3"), 0);
-        resources.push(s3);
+        resources.push(new S3Server(s3));
       } finally {
         EmbeddedKafka started = joinStart(kafkaStart);
         if (started != null) {
@@ -234,6 +268,8 @@ public final class EmbeddedFarm implements Farm {
       EmbeddedFarm farm = new EmbeddedFarm(resources, channel, endpoint, kafka.bootstrapServers(), s3.endpoint(), node,
           farmKeys);
       farm.broker = broker;
+      farm.s3Server = resources.stream().filter(S3Server.class::isInstance).map(S3Server.class::cast)
+          .findFirst().orElseThrow();
       return farm;
     } catch (Exception | Error e) {
       closeAll(resources);

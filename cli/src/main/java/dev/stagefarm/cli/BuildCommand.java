@@ -90,7 +90,9 @@ public final class BuildCommand implements Callable<Integer> {
   @Option(names = "--progress", paramLabel = "MODE", description = "auto, tty, plain or quiet (default: auto).")
   String progress = "auto";
 
-  @Option(names = "--coordinator", paramLabel = "HOST:PORT", description = "Use this coordinator instead of an embedded farm.")
+  @Option(names = "--coordinator", paramLabel = "HOST:PORT[,HOST:PORT…]",
+      description = "Use this coordinator instead of an embedded farm; with several (a farm in HA), the client"
+          + " follows the active one.")
   String coordinator;
 
   @Option(names = "--trace", paramLabel = "FILE", description = "Write the build timeline as Chrome trace-event JSON.")
@@ -145,7 +147,7 @@ public final class BuildCommand implements Callable<Integer> {
     DockerfileCheck.check(dockerfile.getFileName().toString(), request.build());
     ScannedContext scanned = ContextScanner.scan(context);
     try (Farm farm = openFarm(err)) {
-      BuildClient client = new BuildClient(farm.channel(), farm.endpoint());
+      BuildClient client = new BuildClient(farm);
       client.upload(scanned);
       request.setContextManifest(scanned.manifestDigest().toString());
       BuildStatus submitted = client.submit(request.build());

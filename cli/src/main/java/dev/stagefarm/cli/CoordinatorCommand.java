@@ -47,6 +47,21 @@ public final class CoordinatorCommand implements Callable<Integer> {
   @Option(names = "--port", defaultValue = "7070", description = "gRPC port (default: 7070).")
   int port;
 
+  @Option(names = "--group", defaultValue = "stagefarm-coordinator", paramLabel = "NAME",
+      description = "The farm's coordinator group: every coordinator of one farm uses the same; it names their"
+          + " event consumer group, leader election (NAME-leader) and transactional id (default: stagefarm-coordinator).")
+  String group;
+
+  @Option(names = "--advertise", paramLabel = "HOST:PORT",
+      description = "The address clients reach this coordinator at; standbys name the active one's to clients"
+          + " (default: this host's name and --port).")
+  String advertise;
+
+  @Option(names = "--election-session", defaultValue = "6", paramLabel = "SECONDS",
+      description = "A silent active coordinator is replaced by a standby after this long (default: 6, the"
+          + " broker's group.min.session.timeout.ms by default).")
+  int electionSessionSeconds;
+
   @Option(names = "--lease-timeout", defaultValue = "30", paramLabel = "SECONDS",
       description = "Re-publish a running stage after this long without a heartbeat (default: 30).")
   int leaseSeconds;
@@ -125,12 +140,14 @@ public final class CoordinatorCommand implements Callable<Integer> {
         CoordinatorNode.start(
             new CoordinatorNode.Options(
                 kafka,
-                "stagefarm-coordinator",
+                group,
                 new BuildCoordinator.Settings(
                     new Scheduler.Settings(Duration.ofSeconds(leaseSeconds), maxAttempts), Duration.ofSeconds(1))
                     .withRetention(new Retention(Duration.ofSeconds(buildRetentionSeconds),
                         Duration.ofSeconds(summaryRetentionSeconds), maxSummaries, Duration.ofSeconds(30))),
                 farmKeys,
+                advertise != null ? advertise : java.net.InetAddress.getLocalHost().getHostName() + ":" + port,
+                Duration.ofSeconds(electionSessionSeconds),
                 kafkaSecurity),
             store,
             registry,
@@ -153,7 +170,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
     }, "stagefarm-coordinator-stop");
     Runtime.getRuntime().addShutdownHook(hook);
     System.out.println("coordinator listening on " + listener.address().getAddress().getHostAddress() + ":"
-        + node.port() + " (" + listener.describe() + "; kafka " + kafka + ", s3 " + s3Endpoint + ")");
+        + node.port() + " (" + listener.describe() + "; kafka " + kafka + ", s3 " + s3Endpoint + "), "
+        + (node.isActive() ? "active" : "standby"));
     System.out.flush();
     try {
       stopped.await();

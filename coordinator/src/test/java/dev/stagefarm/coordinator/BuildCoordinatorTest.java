@@ -8,11 +8,13 @@ import dev.stagefarm.coordinator.plan.BuildPlan;
 import dev.stagefarm.coordinator.plan.BuildPlanner;
 import dev.stagefarm.coordinator.plan.PlannedStage;
 import dev.stagefarm.coordinator.plan.PlanningException;
+import dev.stagefarm.coordinator.port.BuildJournal;
 import dev.stagefarm.coordinator.port.InMemoryBuildJournal;
 import dev.stagefarm.coordinator.port.InMemoryBuildSecretStore;
 import dev.stagefarm.coordinator.port.InMemoryTaskQueue;
 import dev.stagefarm.coordinator.port.ProgramRef;
 import dev.stagefarm.coordinator.port.StageJob;
+import dev.stagefarm.coordinator.port.TaskQueue;
 import dev.stagefarm.coordinator.progress.ProgressLog;
 import dev.stagefarm.coordinator.schedule.Scheduler;
 import dev.stagefarm.oci.Platform;
@@ -69,17 +71,35 @@ class BuildCoordinatorTest {
   final InMemoryBuildSecretStore secretStore = new InMemoryBuildSecretStore();
 
   BuildCoordinator coordinator() {
+    return coordinator(queue, memoryJournal, planner);
+  }
+
+  BuildCoordinator coordinator(TaskQueue tasks, BuildJournal journal, BuildPlanner buildPlanner) {
     BuildCoordinator c =
         new BuildCoordinator(
             Clock.systemUTC(),
-            new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(30), 3), Duration.ofSeconds(1)),
-            queue,
-            memoryJournal,
-            planner,
+            new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(30), 3), Duration.ofSeconds(1))
+                .withDurableTimeout(Duration.ofMillis(500)),
+            tasks,
+            journal,
+            buildPlanner,
             (target, tags, push) -> "sha256:" + "a".repeat(64),
             secretStore);
     coordinators.add(c);
     return c;
+  }
+
+  /** The task published at {@code index}, once the outbox has written it. */
+  StageJob published(int index) throws InterruptedException {
+    awaitPublished(index + 1);
+    return published.get(index);
+  }
+
+  void awaitPublished(int count) throws InterruptedException {
+    for (int i = 0; i < 500 && published.size() < count; i++) {
+      Thread.sleep(10);
+    }
+    assertThat(published).hasSizeGreaterThanOrEqualTo(count);
   }
 
   @AfterEach
@@ -120,10 +140,11 @@ class BuildCoordinatorTest {
     BuildStatus submitted = c.submit(SubmitBuildRequest.newBuilder().build());
     String id = submitted.getBuildId();
     assertThat(submitted.getState()).isEqualTo(BuildState.RUNNING);
+    awaitPublished(1);
     assertThat(published).extracting(StageJob::stageId).containsExactly("0-build");
-    assertThat(published.get(0).reuseCachedOps()).isTrue();
-    assertThat(programOf(published.get(0)).stageName()).isEqualTo("build");
-    assertThat(published.get(0).base().origin()).isEqualTo("scratch");
+    assertThat(published(0).reuseCachedOps()).isTrue();
+    assertThat(programOf(published(0)).stageName()).isEqualTo("build");
+    assertThat(published(0).base().origin()).isEqualTo("scratch");
 
     List<BuildProgress> seen = new CopyOnWriteArrayList<>();
     java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
@@ -132,12 +153,13 @@ class BuildCoordinatorTest {
       @Override public void end() { ended.countDown(); }
     });
 
-    StageJob first = published.get(0);
+    StageJob first = published(0);
     c.onEvent(event(first, new WorkerEvent.Started()));
     c.onEvent(completed(first, "built"));
 
+    awaitPublished(2);
     assertThat(published).hasSize(2);
-    StageJob second = published.get(1);
+    StageJob second = published(1);
     assertThat(second.inputs()).containsExactly(Map.entry("stage:0-build", result("built"))); // by program input id
     c.onEvent(completed(second, "final"));
 
@@ -150,9 +172,9 @@ class BuildCoordinatorTest {
   }
 
   @Test
-  void noCacheBuildsAskWorkersToRunEveryInstruction() {
+  void noCacheBuildsAskWorkersToRunEveryInstruction() throws Exception {
     coordinator().submit(SubmitBuildRequest.newBuilder().setNoCache(true).build());
-    assertThat(published.get(0).reuseCachedOps()).isFalse();
+    assertThat(published(0).reuseCachedOps()).isFalse();
   }
 
   @Test
@@ -167,7 +189,7 @@ class BuildCoordinatorTest {
   void failedRunFailsTheBuildWithLineExitCodeAndOutput() throws Exception {
     BuildCoordinator c = coordinator();
     String id = c.submit(SubmitBuildRequest.newBuilder().build()).getBuildId();
-    StageJob first = published.get(0);
+    StageJob first = published(0);
     c.onEvent(event(first, new WorkerEvent.Failed(0, 3, 1, "RUN false", "boom", false)));
     BuildStatus status = awaitFinished(c, id);
     assertThat(status.getState()).isEqualTo(BuildState.FAILED);
@@ -178,18 +200,19 @@ class BuildCoordinatorTest {
   void restartedCoordinatorResumesFromTheJournalWithTheNextAttempt() throws Exception {
     BuildCoordinator first = coordinator();
     String id = first.submit(SubmitBuildRequest.newBuilder().build()).getBuildId();
-    StageJob task = published.get(0);
+    StageJob task = published(0);
     first.onEvent(event(task, new WorkerEvent.Started()));
     first.onEvent(completed(task, "built"));
-    first.onEvent(event(published.get(1), new WorkerEvent.Started()));
+    first.onEvent(event(published(1), new WorkerEvent.Started()));
     first.close();
 
     published.clear();
     BuildCoordinator second = coordinator();
     assertThat(second.resumeFromJournal()).isEqualTo(1);
+    awaitPublished(1);
     assertThat(published).extracting(t -> t.stageId() + "#" + t.attempt()).containsExactly("1#2");
-    assertThat(published.get(0).inputs().get("stage:0-build").origin()).isEqualTo("built");
-    second.onEvent(completed(published.get(0), "f"));
+    assertThat(published(0).inputs().get("stage:0-build").origin()).isEqualTo("built");
+    second.onEvent(completed(published(0), "f"));
     assertThat(awaitFinished(second, id).getState()).isEqualTo(BuildState.SUCCEEDED);
   }
 
@@ -221,6 +244,7 @@ class BuildCoordinatorTest {
     String id = c.submit(withSecret("token", "the-value")).getBuildId();
     assertThat(secretStore.stored().get(id).value("token")).hasValueSatisfying(
         v -> assertThat(new String(v, java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("the-value"));
+    awaitPublished(1);
     assertThat(published).singleElement().satisfies(job -> assertThat(job.buildSecrets()).isTrue());
     // the kept request (journal, exports) names the secret, never its value
     SubmitBuildRequest kept = c.request(id).orElseThrow();
@@ -229,8 +253,9 @@ class BuildCoordinatorTest {
       assertThat(s.getValue().isEmpty()).isTrue();
     });
 
-    c.onEvent(completed(published.get(0), "built"));
-    c.onEvent(completed(published.get(1), "final"));
+    c.onEvent(completed(published(0), "built"));
+    awaitPublished(2);
+    c.onEvent(completed(published(1), "final"));
     assertThat(awaitFinished(c, id).getState()).isEqualTo(BuildState.SUCCEEDED);
     for (int i = 0; i < 200 && !secretStore.deleted().contains(id); i++) {
       Thread.sleep(10);
@@ -250,6 +275,7 @@ class BuildCoordinatorTest {
     published.clear();
     BuildCoordinator second = coordinator();
     assertThat(second.resumeFromJournal()).isEqualTo(1);
+    awaitPublished(1);
     assertThat(published).singleElement().satisfies(job -> {
       assertThat(job.buildId()).isEqualTo(id);
       assertThat(job.buildSecrets()).isTrue();
@@ -257,10 +283,11 @@ class BuildCoordinatorTest {
   }
 
   @Test
-  void aBuildWithoutSecretsStoresNoneAndItsTasksSayNone() {
+  void aBuildWithoutSecretsStoresNoneAndItsTasksSayNone() throws Exception {
     coordinator().submit(SubmitBuildRequest.newBuilder().build());
     assertThat(secretStore.stored()).isEmpty();
-    assertThat(published.get(0).buildSecrets()).isFalse();
+    awaitPublished(1);
+    assertThat(published(0).buildSecrets()).isFalse();
   }
 
   @Test

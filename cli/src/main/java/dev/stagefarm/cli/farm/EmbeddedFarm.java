@@ -25,6 +25,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -95,6 +96,80 @@ public final class EmbeddedFarm implements Farm {
   private final String s3Endpoint;
   private final CoordinatorNode coordinator;
   private final FarmKeys farmKeys;
+  private Broker broker;
+  private S3Server s3Server;
+
+  /** The farm's S3 server, which a fault test may stop and start again on the same port and data. */
+  private static final class S3Server implements AutoCloseable {
+    private EmbeddedS3 current;
+    private final Path dir;
+    private final int port;
+
+    S3Server(EmbeddedS3 started) {
+      this.current = started;
+      this.dir = started.dataDir();
+      this.port = started.port();
+    }
+
+    synchronized void restart(Duration downtime) throws InterruptedException {
+      current.close();
+      current = null;
+      Thread.sleep(downtime.toMillis());
+      current = EmbeddedS3.start(dir, port);
+    }
+
+    @Override
+    public synchronized void close() {
+      if (current != null) {
+        current.close();
+        current = null;
+      }
+    }
+  }
+
+  /** Stops the farm's S3 server for {@code downtime}, then starts it again: for fault tests. */
+  public void restartS3(Duration downtime) throws InterruptedException {
+    s3Server.restart(downtime);
+  }
+
+  /** The farm's broker, which a fault test may stop and start again on the same port and data. */
+  private static final class Broker implements AutoCloseable {
+    private EmbeddedKafka current;
+    private final Path dir;
+    private final int port;
+    private final EmbeddedKafka.Settings settings;
+
+    Broker(EmbeddedKafka started, Path dir, EmbeddedKafka.Settings settings) {
+      this.current = started;
+      this.dir = dir;
+      this.settings = settings;
+      String bootstrap = started.bootstrapServers();
+      this.port = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
+    }
+
+    synchronized void restart(Duration downtime) throws InterruptedException {
+      current.close();
+      current = null;
+      Thread.sleep(downtime.toMillis());
+      current = EmbeddedKafka.start(dir, port, settings);
+    }
+
+    @Override
+    public synchronized void close() {
+      if (current != null) {
+        current.close();
+        current = null;
+      }
+    }
+  }
+
+  /**
+   * Stops the farm's Kafka broker, waits {@code downtime} and starts it again with the same port and
+   * data: for fault tests. The coordinator and workers keep running and must ride it out.
+   */
+  public void restartKafka(Duration downtime) throws InterruptedException {
+    broker.restart(downtime);
+  }
 
   private EmbeddedFarm(
       Deque<AutoCloseable> resources,
@@ -130,14 +205,15 @@ public final class EmbeddedFarm implements Farm {
       EmbeddedS3 s3;
       try {
         s3 = EmbeddedS3.start(options.home().resolve("s3"), 0);
-        resources.push(s3);
+        resources.push(new S3Server(s3));
       } finally {
         EmbeddedKafka started = joinStart(kafkaStart);
         if (started != null) {
-          resources.push(started);
+          resources.push(new Broker(started, brokerDir, options.kafka()));
         }
       }
       EmbeddedKafka kafka = joinStart(kafkaStart);
+      Broker broker = (Broker) resources.peek();
       FarmTopics.ensure(kafka.bootstrapServers(), FarmTopics.Layout.singleBroker());
 
       BlobStore store =
@@ -213,8 +289,12 @@ public final class EmbeddedFarm implements Farm {
                   .maxInboundMessageSize(64 << 20)
                   .build();
       String endpoint = inProcess ? "embedded" : "127.0.0.1:" + node.port();
-      return new EmbeddedFarm(resources, channel, endpoint, kafka.bootstrapServers(), s3.endpoint(), node,
+      EmbeddedFarm farm = new EmbeddedFarm(resources, channel, endpoint, kafka.bootstrapServers(), s3.endpoint(), node,
           farmKeys);
+      farm.broker = broker;
+      farm.s3Server = resources.stream().filter(S3Server.class::isInstance).map(S3Server.class::cast)
+          .findFirst().orElseThrow();
+      return farm;
     } catch (Exception | Error e) {
       closeAll(resources);
       throw e;

@@ -29,6 +29,7 @@ import java.util.List;
 final class FarmUnderTest {
   private static EmbeddedFarm farm;
   private static String busybox;
+  private static Path home;
 
   private FarmUnderTest() {}
 
@@ -37,7 +38,7 @@ final class FarmUnderTest {
       RegistryFixture registry = RegistryFixture.shared();
       BusyboxImage.pushTo(registry);
       busybox = registry.reference(BusyboxImage.REPOSITORY + ":" + BusyboxImage.TAG).toString();
-      Path home = TempDirectories.createDeletedAtExit("stagefarm-e2e-");
+      home = TempDirectories.createDeletedAtExit("stagefarm-e2e-");
       farm =
           EmbeddedFarm.start(
               new EmbeddedFarm.Options(
@@ -53,6 +54,12 @@ final class FarmUnderTest {
       Runtime.getRuntime().addShutdownHook(new Thread(started::close, "stagefarm-e2e-farm-stop"));
     }
     return farm;
+  }
+
+  /** The farm key file the farm's parts share (for coordinators a test starts as child processes). */
+  static Path farmKeyFile() throws Exception {
+    farm();
+    return home.resolve(EmbeddedFarm.FARM_KEY_FILE);
   }
 
   /** The busybox base image in the local registry, e.g. {@code 127.0.0.1:5000/library/busybox:latest}. */

@@ -258,6 +258,10 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
               + " max-builds-per-client is " + e.limit() + " (wait for one to finish or cancel one)")
           .asException());
       return;
+    } catch (BuildCoordinator.BuildNotAccepted e) {
+      log.warn("refusing a build: {}", e.getMessage());
+      response.onError(FailureStatus.of("submitting the build", e));
+      return;
     } catch (RuntimeException e) {
       log.error("submitting a build failed", e);
       response.onError(FailureStatus.of("submitting the build", e));

@@ -1,6 +1,7 @@
 package dev.stagefarm.coordinator.grpc;
 
 import dev.stagefarm.coordinator.grpc.auth.ApiSecurity;
+import io.grpc.HandlerRegistry;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptors;
@@ -24,6 +25,23 @@ public final class CoordinatorServer implements AutoCloseable {
         .addService(ServerInterceptors.intercept(service, security.authenticator()))
         .maxInboundMessageSize(64 << 20)
         .build();
+  }
+
+  /**
+   * A server whose services come from {@code services}, which may change while it runs (a
+   * coordinator swaps its standby service for the active one when elected).
+   */
+  public CoordinatorServer(ServerBuilder<?> builder, HandlerRegistry services) {
+    this.server = builder.fallbackHandlerRegistry(services).maxInboundMessageSize(64 << 20).build();
+  }
+
+  /**
+   * As {@link #CoordinatorServer(ServerBuilder, HandlerRegistry)}, every call authenticated first
+   * by {@code security} (the standby's redirects too: they name the leader's address).
+   */
+  public CoordinatorServer(ServerBuilder<?> builder, HandlerRegistry services, ApiSecurity security) {
+    this.server = builder.fallbackHandlerRegistry(services).intercept(security.authenticator())
+        .maxInboundMessageSize(64 << 20).build();
   }
 
   public CoordinatorServer start() throws IOException {

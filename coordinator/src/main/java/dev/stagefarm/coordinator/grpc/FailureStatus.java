@@ -47,6 +47,8 @@ final class FailureStatus {
       case IllegalArgumentException e -> Status.INVALID_ARGUMENT;
       case MalformedRequest e -> Status.INVALID_ARGUMENT;
       case BlobNotFoundException e -> Status.NOT_FOUND;
+      // the build's record could not be made durable: nothing runs, try again later
+      case dev.stagefarm.coordinator.BuildCoordinator.BuildNotAccepted e -> Status.UNAVAILABLE;
       // the store unreachable, refusing, timing out (after its own retries), a full spool disk
       case IOException e -> Status.UNAVAILABLE;
       default -> Status.INTERNAL;

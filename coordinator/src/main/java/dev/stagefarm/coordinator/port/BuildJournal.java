@@ -4,7 +4,12 @@ import java.util.Collection;
 
 /** The coordinator's durable build state: the latest entry per build id. */
 public interface BuildJournal extends AutoCloseable {
-  /** Stores the entry durably; a failure is logged (the next change records the build again). */
+  /**
+   * Stores the entry and returns once it is durable. Called by the coordinator's outbox thread
+   * only.
+   *
+   * @throws WriteFailure when it was not written (retriable, refused or fenced)
+   */
   void record(JournalEntry entry);
 
   /**

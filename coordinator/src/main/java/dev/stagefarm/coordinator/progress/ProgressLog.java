@@ -15,8 +15,17 @@ import java.util.List;
  * entry is added and later output (log chunks, instruction results) is dropped; stage and build
  * status entries are still kept (their number is bounded by the build's stages and attempts), so
  * a watcher always learns how the build ended.
+ *
+ * <p>Numbers keep growing across coordinators: the coordinator that resumes a build after a
+ * restart or take-over numbers its entries from the build's next <em>epoch</em> ({@link
+ * #firstSequence(long)}), which the journal records, so a watcher's last sequence from an earlier
+ * coordinator is always below every entry of the new one (no entry is delivered twice, none
+ * skipped).
  */
 public final class ProgressLog {
+  /** Entries one coordinator may number in one build; far above any build's progress. */
+  public static final long EPOCH_SIZE = 1_000_000_000L;
+
   /** Receives progress entries; {@link #end()} after the build's final entry. */
   public interface Watcher {
     void next(BuildProgress progress);
@@ -45,15 +54,32 @@ public final class ProgressLog {
   private final List<Watcher> watchers = new ArrayList<>();
   private long bytes;
   private boolean truncated;
+  private final long firstSequence;
   private boolean closed;
 
+  /** A log numbered from 1 (epoch 0: the build's first coordinator). */
   public ProgressLog(Clock clock) {
-    this(clock, Limits.DEFAULT);
+    this(clock, Limits.DEFAULT, 0);
   }
 
   public ProgressLog(Clock clock, Limits limits) {
+    this(clock, limits, 0);
+  }
+
+  /** A log numbered from {@link #firstSequence(long) firstSequence(epoch)}. */
+  public ProgressLog(Clock clock, long epoch) {
+    this(clock, Limits.DEFAULT, epoch);
+  }
+
+  public ProgressLog(Clock clock, Limits limits, long epoch) {
     this.clock = clock;
     this.limits = limits;
+    this.firstSequence = firstSequence(epoch);
+  }
+
+  /** The first sequence number of an epoch: 1, 1_000_000_001, 2_000_000_001, … */
+  public static long firstSequence(long epoch) {
+    return epoch * EPOCH_SIZE + 1;
   }
 
   /** Numbers, stores and delivers an entry; ignored once the log is closed. */
@@ -86,7 +112,7 @@ public final class ProgressLog {
 
   private void add(BuildProgress.Builder entry) {
     BuildProgress progress =
-        entry.setSequence(entries.size() + 1L).setTimestampMs(clock.millis()).build();
+        entry.setSequence(firstSequence + entries.size()).setTimestampMs(clock.millis()).build();
     entries.add(progress);
     bytes += progress.getSerializedSize();
     List.copyOf(watchers).forEach(w -> w.next(progress));
@@ -122,7 +148,8 @@ public final class ProgressLog {
 
   /** Up to {@code max} entries after {@code afterSequence}, for a watcher that pulls at its own pace. */
   public synchronized List<BuildProgress> after(long afterSequence, int max) {
-    int from = (int) Math.min(Math.max(afterSequence, 0), entries.size()); // sequence n is at index n - 1
+    // sequence firstSequence + i is at index i: a watcher from an earlier epoch starts at the first entry
+    int from = (int) Math.min(Math.max(afterSequence - (firstSequence - 1), 0), entries.size());
     return List.copyOf(entries.subList(from, Math.min(entries.size(), from + max)));
   }
 

@@ -27,6 +27,8 @@ import org.apache.kafka.common.errors.TopicExistsException;
  *
  * <p>Why the group config matters: a share group starts at the <em>latest</em> offset by default,
  * so tasks published before the first worker joined would never run; {@code earliest} fixes that.
+ * And it reads uncommitted records by default, which would hand workers the tasks of a fenced
+ * coordinator's aborted transactions; {@code read_committed} fixes that.
  */
 public final class FarmTopics {
 
@@ -85,6 +87,9 @@ public final class FarmTopics {
         new NewTopic(Topics.TASKS, layout.taskPartitions(), layout.replicationFactor()),
         new NewTopic(Topics.EVENTS, layout.eventPartitions(), layout.replicationFactor()),
         new NewTopic(Topics.BUILDS, 1, layout.replicationFactor())
+            .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
+        // coordinator leadership: one partition, whose owner in the coordinators' group leads
+        new NewTopic(Topics.LEADER, 1, layout.replicationFactor())
             .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT))));
     configureShareGroup(admin, layout);
   }
@@ -116,6 +121,9 @@ public final class FarmTopics {
     List<AlterConfigOp> ops = new ArrayList<>();
     ops.add(set("share.auto.offset.reset", "earliest"));
     ops.add(set("share.delivery.count.limit", Integer.toString(layout.deliveryCountLimit())));
+    // the coordinator publishes tasks in transactions; a task of a transaction that was aborted
+    // (its coordinator fenced by a newer one) must never run
+    ops.add(set("share.isolation.level", "read_committed"));
     if (layout.recordLockMs() > 0) {
       ops.add(set("share.record.lock.duration.ms", Long.toString(layout.recordLockMs())));
     }

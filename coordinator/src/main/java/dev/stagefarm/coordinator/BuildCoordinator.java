@@ -10,6 +10,7 @@ import dev.stagefarm.coordinator.port.JournalEntry;
 import dev.stagefarm.coordinator.port.ProgramRef;
 import dev.stagefarm.coordinator.port.StageJob;
 import dev.stagefarm.coordinator.port.TaskQueue;
+import dev.stagefarm.coordinator.port.WorkerControl;
 import dev.stagefarm.coordinator.progress.ProgressLog;
 import dev.stagefarm.coordinator.schedule.Scheduler;
 import dev.stagefarm.coordinator.schedule.SchedulerListener;
@@ -58,7 +59,9 @@ public final class BuildCoordinator implements AutoCloseable {
   }
 
   private final Clock clock;
+  private final Settings settings;
   private final TaskQueue tasks;
+  private final WorkerControl control;
   private final BuildJournal journal;
   private final BuildPlanner planner;
   private final ImageAssembler assembler;
@@ -97,8 +100,22 @@ public final class BuildCoordinator implements AutoCloseable {
       BuildJournal journal,
       BuildPlanner planner,
       ImageAssembler assembler) {
+    this(clock, settings, tasks, WorkerControl.NONE, journal, planner, assembler);
+  }
+
+  /** @param control tells the workers which builds ended and which attempts are current */
+  public BuildCoordinator(
+      Clock clock,
+      Settings settings,
+      TaskQueue tasks,
+      WorkerControl control,
+      BuildJournal journal,
+      BuildPlanner planner,
+      ImageAssembler assembler) {
     this.clock = clock;
+    this.settings = settings;
     this.tasks = tasks;
+    this.control = control;
     this.journal = journal;
     this.planner = planner;
     this.assembler = assembler;
@@ -220,7 +237,8 @@ public final class BuildCoordinator implements AutoCloseable {
     int attempt = event.attempt();
     String worker = event.workerId();
     switch (event.kind()) {
-      case WorkerEvent.Started started -> scheduler.onStarted(buildId, stageId, attempt, worker);
+      case WorkerEvent.Started started ->
+          scheduler.onStarted(buildId, stageId, attempt, worker, started.deliveryCount());
       case WorkerEvent.Heartbeat heartbeat -> scheduler.onHeartbeat(buildId, stageId, attempt, worker);
       case WorkerEvent.Log log -> {
         if (scheduler.onHeartbeat(buildId, stageId, attempt, worker)) {
@@ -278,7 +296,7 @@ public final class BuildCoordinator implements AutoCloseable {
           entry.plan = plan;
           entry.results.putAll(record.stageResults());
         }
-        scheduler.resume(buildId, specs(plan, record.request().getNoCache()), recorded);
+        scheduler.resume(buildId, specs(plan, record.request().getNoCache()), recorded, status.getCreatedMs());
         resumed++;
         log.info("resumed build {} from the journal", buildId);
       } catch (PlanningException | RuntimeException | StackOverflowError e) {
@@ -314,6 +332,16 @@ public final class BuildCoordinator implements AutoCloseable {
       String inputStage = stage.stageInputs().get(input.id());
       programInputs.put(input.id(), inputStage != null ? inputs.get(inputStage) : stage.imageInputs().get(input.id()));
     }
+    if (attempt > 1) {
+      // before the task: a worker that still runs (or is handed) an older attempt drops it
+      control.attemptIssued(buildId, stageId, attempt);
+    }
+    long buildDeadline;
+    synchronized (entry) {
+      buildDeadline = entry.status.getCreatedMs() + settings.scheduler().buildDeadline().toMillis();
+    }
+    StageJob.Deadline deadline =
+        new StageJob.Deadline(buildDeadline, settings.scheduler().stageDeadline().toMillis());
     tasks.publish(
         new StageJob(
             buildId,
@@ -325,7 +353,27 @@ public final class BuildCoordinator implements AutoCloseable {
             !entry.request.getNoCache(),
             new ProgramRef.Inline(stage.program()),
             base,
-            programInputs));
+            programInputs,
+            deadline))
+        .whenComplete((ok, error) -> {
+          if (error != null) {
+            onPublishFailed(buildId, stageId, attempt, stage.name(), error);
+          }
+        });
+  }
+
+  /** A task that cannot be published at all fails its build; a transient failure waits for the queue lease. */
+  private void onPublishFailed(String buildId, String stageId, int attempt, String stageName, Throwable error) {
+    Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+        ? error.getCause() : error;
+    if (cause instanceof TaskQueue.PublishException publish && publish.retriable()) {
+      log.warn("publishing build {} stage {} attempt {} failed; the queue lease publishes it again: {}",
+          buildId, stageId, attempt, cause.getMessage());
+      return;
+    }
+    // off the producer's callback thread: failing the build takes the scheduler's lock
+    background.execute(() -> scheduler.onPublishFailed(buildId, stageId, attempt,
+        "stage " + stageName + " could not be handed to the workers: " + describe(cause)));
   }
 
   private final class Listener implements SchedulerListener {
@@ -378,6 +426,9 @@ public final class BuildCoordinator implements AutoCloseable {
       }
       entry.status.setState(state).setError(error).setImageDigest(digest).setFinishedMs(clock.millis());
     }
+    // workers kill what still runs of it and drop its queued tasks (stale attempts included)
+    control.buildEnded(entry.buildId, state == BuildState.FAILED ? "failed: " + error
+        : state.name().toLowerCase(java.util.Locale.ROOT));
     publishStatus(entry);
     recordAsync(entry);
     entry.progress.close();

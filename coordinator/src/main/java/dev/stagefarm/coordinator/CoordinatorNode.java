@@ -6,6 +6,7 @@ import dev.stagefarm.coordinator.grpc.ImageExporter;
 import dev.stagefarm.coordinator.kafka.KafkaBuildJournal;
 import dev.stagefarm.coordinator.kafka.KafkaEventStream;
 import dev.stagefarm.coordinator.kafka.KafkaTaskQueue;
+import dev.stagefarm.coordinator.kafka.KafkaWorkerControl;
 import dev.stagefarm.coordinator.plan.DockerfilePlanner;
 import dev.stagefarm.coordinator.store.OffloadingTaskQueue;
 import dev.stagefarm.coordinator.store.RegistryBaseImages;
@@ -40,6 +41,7 @@ public final class CoordinatorNode implements AutoCloseable {
       FarmKeys farmKeys) {}
 
   private final KafkaTaskQueue tasks;
+  private final KafkaWorkerControl control;
   private final KafkaBuildJournal journal;
   private final BuildCoordinator coordinator;
   private final KafkaEventStream events;
@@ -47,11 +49,13 @@ public final class CoordinatorNode implements AutoCloseable {
 
   private CoordinatorNode(
       KafkaTaskQueue tasks,
+      KafkaWorkerControl control,
       KafkaBuildJournal journal,
       BuildCoordinator coordinator,
       KafkaEventStream events,
       CoordinatorServer server) {
     this.tasks = tasks;
+    this.control = control;
     this.journal = journal;
     this.coordinator = coordinator;
     this.events = events;
@@ -67,12 +71,14 @@ public final class CoordinatorNode implements AutoCloseable {
       throws IOException {
     KafkaTaskQueue tasks = new KafkaTaskQueue(options.kafkaBootstrap(), options.farmKeys());
     KafkaBuildJournal journal = new KafkaBuildJournal(options.kafkaBootstrap());
+    KafkaWorkerControl control = new KafkaWorkerControl(options.kafkaBootstrap(), options.farmKeys(), Clock.systemUTC());
     S3ContentStore content = new S3ContentStore(store);
     BuildCoordinator coordinator =
         new BuildCoordinator(
             Clock.systemUTC(),
             options.settings(),
             new OffloadingTaskQueue(tasks, content, OffloadingTaskQueue.INLINE_LIMIT),
+            control,
             journal,
             new DockerfilePlanner(
                 content,
@@ -87,7 +93,7 @@ public final class CoordinatorNode implements AutoCloseable {
         new KafkaEventStream(options.kafkaBootstrap(), options.eventGroup(), options.farmKeys(), coordinator::onEvent).start();
     CoordinatorServer server =
         new CoordinatorServer(serverBuilder, new BuildServiceImpl(coordinator, content, exporter)).start();
-    return new CoordinatorNode(tasks, journal, coordinator, events, server);
+    return new CoordinatorNode(tasks, control, journal, coordinator, events, server);
   }
 
   /** Events ignored so far for a missing or invalid farm MAC. */
@@ -110,6 +116,7 @@ public final class CoordinatorNode implements AutoCloseable {
     events.close();
     coordinator.close();
     tasks.close();
+    control.close();
     journal.close();
   }
 }

@@ -42,7 +42,7 @@ public final class FarmKeys {
 
   /** What a MAC authenticates; part of the MAC input. */
   public enum Purpose {
-    TASK("task"), EVENT("event"), CACHE_RECORD("cache-record");
+    TASK("task"), EVENT("event"), CACHE_RECORD("cache-record"), CONTROL("control");
 
     private final String label;
 

@@ -11,6 +11,12 @@ public final class Topics {
   /** Compacted build records, keyed by build id: the coordinator's durable state. */
   public static final String BUILDS = "stagefarm.builds";
 
+  /**
+   * Control messages of the coordinator to every worker (build ended, attempt superseded), keyed by
+   * build id; workers read it as plain consumers from a recent offset, not as a group.
+   */
+  public static final String CONTROL = "stagefarm.control";
+
   /** The share group the workers join on {@link #TASKS}. */
   public static final String WORKER_SHARE_GROUP = "stagefarm-workers";
 

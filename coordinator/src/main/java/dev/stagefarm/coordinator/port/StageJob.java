@@ -15,6 +15,7 @@ import java.util.Objects;
  * @param program the compiled stage, inline or stored in the content store
  * @param base the filesystem and config the program starts from
  * @param inputs the results its program reads, by {@code ProgramInput} id, in program order
+ * @param deadline when the stage must be over; {@link Deadline#NONE} for no limit
  */
 public record StageJob(
     String buildId,
@@ -24,15 +25,30 @@ public record StageJob(
     boolean reuseCachedOps,
     ProgramRef program,
     StageResult base,
-    Map<String, StageResult> inputs) {
+    Map<String, StageResult> inputs,
+    Deadline deadline) {
+
+  /**
+   * @param buildDeadlineEpochMs the build's deadline (epoch ms), 0 for none
+   * @param stageTimeoutMs how long one run may take from a worker's start, 0 for no limit
+   */
+  public record Deadline(long buildDeadlineEpochMs, long stageTimeoutMs) {
+    public static final Deadline NONE = new Deadline(0, 0);
+  }
+
+  public StageJob(String buildId, String stageId, String stageName, int attempt, boolean reuseCachedOps,
+      ProgramRef program, StageResult base, Map<String, StageResult> inputs) {
+    this(buildId, stageId, stageName, attempt, reuseCachedOps, program, base, inputs, Deadline.NONE);
+  }
 
   public StageJob {
+    Objects.requireNonNull(deadline, "deadline");
     Objects.requireNonNull(program, "program");
     Objects.requireNonNull(base, "base");
     inputs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(inputs));
   }
 
   public StageJob withProgram(ProgramRef newProgram) {
-    return new StageJob(buildId, stageId, stageName, attempt, reuseCachedOps, newProgram, base, inputs);
+    return new StageJob(buildId, stageId, stageName, attempt, reuseCachedOps, newProgram, base, inputs, deadline);
   }
 }

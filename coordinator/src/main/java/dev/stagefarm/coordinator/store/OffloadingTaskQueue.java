@@ -8,6 +8,7 @@ import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.store.Namespace;
 import dev.stagefarm.program.ProgramCodec;
 import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,27 +33,26 @@ public final class OffloadingTaskQueue implements TaskQueue {
   }
 
   @Override
-  public void publish(StageJob job) {
+  public CompletableFuture<Void> publish(StageJob job) {
     if (!(job.program() instanceof ProgramRef.Inline inline)) {
-      delegate.publish(job);
-      return;
+      return delegate.publish(job);
     }
     // the stored bytes are the program's wire form: what the worker reads and verifies by digest
     var encoded = ProgramCodec.toProto(inline.program());
     if (encoded.getSerializedSize() <= inlineLimit) {
-      delegate.publish(job);
-      return;
+      return delegate.publish(job);
     }
     Digest stored;
     try {
       stored = store.putBytes(Namespace.PROGRAMS, encoded.toByteArray());
     } catch (IOException e) {
-      // as a failed send: nothing is published (issue 10 gives unpublished stages a lease)
+      // as a failed send: nothing is published; the stage's queue lease publishes it again
       log.error("storing the program of build {} stage {} attempt {} failed, task not published: {}",
           job.buildId(), job.stageId(), job.attempt(), e.toString());
-      return;
+      return CompletableFuture.failedFuture(new PublishException(
+          "storing the stage program in the content store failed: " + e.getMessage(), true, e));
     }
-    delegate.publish(job.withProgram(new ProgramRef.Stored(stored)));
+    return delegate.publish(job.withProgram(new ProgramRef.Stored(stored)));
   }
 
   @Override

@@ -22,6 +22,8 @@ public final class TaskMessages {
             .setStageName(job.stageName())
             .setAttempt(job.attempt())
             .setReuseCachedInstructions(job.reuseCachedOps())
+            .setDeadlineEpochMs(job.deadline().buildDeadlineEpochMs())
+            .setStageTimeoutMs(job.deadline().stageTimeoutMs())
             .setBase(ContentMessages.toProto(job.base()));
     switch (job.program()) {
       case ProgramRef.Inline inline -> task.setProgram(ProgramCodec.toProto(inline.program()));

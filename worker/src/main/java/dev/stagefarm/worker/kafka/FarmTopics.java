@@ -27,6 +27,8 @@ import org.apache.kafka.common.errors.TopicExistsException;
  * so tasks published before the first worker joined would never run; {@code earliest} fixes that.
  */
 public final class FarmTopics {
+  /** How long control messages stay on {@link Topics#CONTROL}; a starting worker reads back this far. */
+  public static final java.time.Duration CONTROL_RETENTION = java.time.Duration.ofDays(1);
 
   /**
    * @param taskPartitions partitions of {@link Topics#TASKS}. One is right for stagefarm's task
@@ -68,7 +70,10 @@ public final class FarmTopics {
         new NewTopic(Topics.TASKS, layout.taskPartitions(), layout.replicationFactor()),
         new NewTopic(Topics.EVENTS, layout.eventPartitions(), layout.replicationFactor()),
         new NewTopic(Topics.BUILDS, 1, layout.replicationFactor())
-            .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT))));
+            .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
+        // one partition: a worker reads all of it; a day of messages covers any live build
+        new NewTopic(Topics.CONTROL, 1, layout.replicationFactor())
+            .configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, Long.toString(CONTROL_RETENTION.toMillis())))));
     configureShareGroup(admin, layout);
   }
 

@@ -15,11 +15,18 @@ public final class TaskEvents {
   private final StageTask task;
   private final String workerId;
   private final Clock clock;
+  private final int deliveryCount;
 
   public TaskEvents(StageTask task, String workerId, Clock clock) {
+    this(task, workerId, clock, 1);
+  }
+
+  /** @param deliveryCount how often the broker has handed out the task record, this run included */
+  public TaskEvents(StageTask task, String workerId, Clock clock, int deliveryCount) {
     this.task = task;
     this.workerId = workerId;
     this.clock = clock;
+    this.deliveryCount = deliveryCount;
   }
 
   public StageEvent started() {
@@ -72,6 +79,7 @@ public final class TaskEvents {
         .setStageId(task.getStageId())
         .setAttempt(task.getAttempt())
         .setWorkerId(workerId)
+        .setDeliveryCount(deliveryCount)
         .setTimestampMs(clock.millis());
   }
 }

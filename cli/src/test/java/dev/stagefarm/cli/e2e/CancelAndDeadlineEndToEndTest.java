@@ -76,6 +76,24 @@ class CancelAndDeadlineEndToEndTest {
     }
   }
 
+  /**
+   * Issue 10: a Dockerfile over Kafka's 1 MiB record limit used to make a task Kafka refused, and
+   * the build stayed queued. The program goes to the content store by digest now.
+   */
+  @Test
+  @Order(0)
+  void aTwoMebibyteDockerfileBuilds() throws Exception {
+    StringBuilder heredoc = new StringBuilder();
+    String line = "x".repeat(63) + "\n";
+    for (int i = 0; i < 32 * 1024; i++) {
+      heredoc.append(line);
+    }
+    String dockerfile = "FROM %s\nRUN cat > /big <<'EOF'\n%sEOF\n".formatted(busybox, heredoc);
+    assertThat(dockerfile.length()).isGreaterThan(2 << 20);
+    BuildStatus done = client.watch(submit(dockerfile).getBuildId(), progress -> {});
+    assertThat(done.getState()).as(done.getError()).isEqualTo(BuildState.SUCCEEDED);
+  }
+
   @Test
   @Order(1)
   void cancellingABuildKillsItsRunningContainerAndFreesTheSlot() throws Exception {

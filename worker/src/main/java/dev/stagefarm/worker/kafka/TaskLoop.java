@@ -74,7 +74,10 @@ public final class TaskLoop implements AutoCloseable {
   /** A control message arrived: kill the running stages of ended builds and superseded attempts. */
   private void stopSuperfluousStages() {
     for (RunningStage stage : running) {
-      control.check(stage.task).ifPresent(verdict -> stage.cancel(new RunningStage.Superfluous(verdict.reason())));
+      control.check(stage.task).ifPresent(verdict -> {
+        log.info("{}: cancelling, {}", stage.describe(), verdict.reason());
+        stage.cancel(new RunningStage.Superfluous(verdict.reason()));
+      });
     }
   }
 

@@ -385,6 +385,8 @@ public final class TaskSlot implements Runnable {
       publisher.publishDurably(stage.events.failed(failure), settings.outcomeTimeout());
       return new RunningStage.Failed(failure);
     } catch (EventPublisher.EventPublishException e) {
+      log.warn("{}: failed, but the failure event was not published; releasing the task: {}", stage.describe(),
+          e.getMessage());
       return new RunningStage.Released();
     }
   }

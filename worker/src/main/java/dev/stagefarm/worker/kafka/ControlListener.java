@@ -31,7 +31,12 @@ import org.slf4j.LoggerFactory;
  */
 final class ControlListener implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControlListener.class);
-  static final Duration POLL = Duration.ofMillis(200);
+  /**
+   * The poll timeout. It does not delay a cancel: the broker answers a parked fetch as soon as a
+   * message arrives (fetch.min.bytes 1); it only bounds how often an idle listener asks (each
+   * fetch waits up to fetch.max.wait.ms, 500 ms by default).
+   */
+  static final Duration POLL = Duration.ofSeconds(1);
 
   private final KafkaConsumer<String, byte[]> consumer;
   private final FarmKeys keys;
@@ -54,7 +59,6 @@ final class ControlListener implements AutoCloseable {
     props.put("client.id", clientId);
     props.put("enable.auto.commit", "false");
     props.put("auto.offset.reset", "latest");
-    props.put("fetch.max.wait.ms", "100");
     this.consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
     this.thread = Thread.ofPlatform().daemon().name(clientId).unstarted(this::run);
   }

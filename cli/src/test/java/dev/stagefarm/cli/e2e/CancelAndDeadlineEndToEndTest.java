@@ -148,7 +148,12 @@ class CancelAndDeadlineEndToEndTest {
   }
 
   private static BuildStatus submit(String dockerfile) throws IOException {
-    Path ctx = Files.createDirectories(dir.resolve("ctx-" + UUID.randomUUID()));
+    return submit(client, dir.resolve("ctx-" + UUID.randomUUID()), dockerfile);
+  }
+
+  /** Uploads a context holding just {@code dockerfile} and submits its build. */
+  static BuildStatus submit(BuildClient client, Path ctx, String dockerfile) throws IOException {
+    Files.createDirectories(ctx);
     Files.writeString(ctx.resolve("Dockerfile"), dockerfile);
     ScannedContext context = ContextScanner.scan(ctx);
     client.upload(context);

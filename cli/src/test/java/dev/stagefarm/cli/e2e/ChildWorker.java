@@ -51,6 +51,10 @@ final class ChildWorker implements AutoCloseable {
     throw new IOException("worker " + config.workerId() + " exited before it was running");
   }
 
+  boolean alive() {
+    return process.isAlive();
+  }
+
   /** SIGKILL: no acknowledgement, no goodbye; its container and mounts stay behind. */
   void kill() throws InterruptedException {
     process.destroyForcibly();

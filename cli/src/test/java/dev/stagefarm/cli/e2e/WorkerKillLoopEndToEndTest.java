@@ -50,33 +50,16 @@ class WorkerKillLoopEndToEndTest {
 
   @Test
   void tenWorkersKilledMidRunCostTenRetriesAndNoBuild(@TempDir Path dir) throws Exception {
-    RegistryFixture registry = RegistryFixture.shared();
-    BusyboxImage.pushTo(registry);
-    String busybox = registry.reference(BusyboxImage.REPOSITORY + ":" + BusyboxImage.TAG).toString();
+    String busybox = busybox();
     Map<String, ChildWorker> workers = new ConcurrentHashMap<>();
     Path farmKey = dir.resolve("home").resolve(EmbeddedFarm.FARM_KEY_FILE);
-    try (EmbeddedFarm farm = EmbeddedFarm.start(new EmbeddedFarm.Options(
-        dir.resolve("home"), null, 2, registry.settings(), EmbeddedKafka.Settings.forTests(),
-        new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(20), 3), Duration.ofMillis(500)),
-        EmbeddedFarm.IN_PROCESS,
-        config -> {
-          ChildWorker worker = ChildWorker.start(config, farmKey);
-          workers.put(config.workerId(), worker);
-          return () -> workers.get(config.workerId()).close();
-        }))) {
+    try (EmbeddedFarm farm = farmOfChildWorkers(dir, workers, farmKey)) {
       BuildClient client = new BuildClient(farm.channel(), farm.endpoint());
       List<String> builds = new ArrayList<>();
       for (int round = 1; round <= ROUNDS; round++) {
         String marker = UUID.randomUUID().toString();
-        Path ctx = Files.createDirectories(dir.resolve("ctx-" + round));
-        String dockerfile = "FROM %s\nRUN echo running-%s; sleep 4; echo %s > /out\n".formatted(busybox, marker, marker);
-        Files.writeString(ctx.resolve("Dockerfile"), dockerfile);
-        ScannedContext context = ContextScanner.scan(ctx);
-        client.upload(context);
-        BuildStatus submitted = client.submit(SubmitBuildRequest.newBuilder()
-            .setDockerfile(ByteString.copyFrom(dockerfile, StandardCharsets.UTF_8))
-            .setContextManifest(context.manifestDigest().toString())
-            .build());
+        BuildStatus submitted = CancelAndDeadlineEndToEndTest.submit(client, dir.resolve("ctx-" + round),
+            "FROM %s\nRUN echo running-%s; sleep 4; echo %s > /out\n".formatted(busybox, marker, marker));
         builds.add(submitted.getBuildId());
 
         AtomicReference<String> runningOn = new AtomicReference<>();
@@ -111,6 +94,92 @@ class WorkerKillLoopEndToEndTest {
         worker.kill();
       }
     }
+  }
+
+  /**
+   * A poison stage: whichever worker runs it dies (here: SIGKILLed as soon as its RUN prints). The
+   * build fails after {@code max-attempts} (3) lost runs, naming why, and no fourth worker dies:
+   * the build's end reaches every worker, which drop the task when Kafka hands it out again.
+   */
+  @Test
+  void aStageThatKillsEveryWorkerFailsItsBuildAfterThreeWorkers(@TempDir Path dir) throws Exception {
+    String busybox = busybox();
+    Map<String, ChildWorker> workers = new ConcurrentHashMap<>();
+    Path farmKey = dir.resolve("home").resolve(EmbeddedFarm.FARM_KEY_FILE);
+    try (EmbeddedFarm farm = farmOfChildWorkers(dir, workers, farmKey)) {
+      BuildClient client = new BuildClient(farm.channel(), farm.endpoint());
+      String marker = UUID.randomUUID().toString();
+      BuildStatus submitted = CancelAndDeadlineEndToEndTest.submit(client, dir.resolve("ctx"),
+          "FROM %s\nRUN echo poison-%s; sleep 30\n".formatted(busybox, marker));
+
+      List<Thread> kills = new ArrayList<>();
+      BuildStatus done = client.watch(submitted.getBuildId(), progress -> {
+        if (progress.hasLog() && progress.getLog().getData().toStringUtf8().contains("poison-" + marker)) {
+          System.out.printf("poison stage: a run printed (kill %d)%n", kills.size() + 1);
+          // a redelivered run does not change the stage's status: find its worker by its container
+          kills.add(Thread.ofVirtual().start(() -> replace(workers, workerRunningAContainer(workers), farmKey)));
+        }
+      });
+      for (Thread kill : kills) {
+        kill.join();
+      }
+      assertThat(done.getState()).isEqualTo(BuildState.FAILED);
+      assertThat(done.getError()).matches("stage 0 failed (on 3 workers|3 times on [12] workers?) \\(last error: .*\\)");
+      Thread.sleep(10_000); // past another record lock: nobody runs it again
+      List<StageEvent> events = eventsOf(farm.kafkaBootstrap(), List.of(submitted.getBuildId()))
+          .getOrDefault(submitted.getBuildId(), List.of());
+      long runs = events.stream().filter(StageEvent::hasStarted).count();
+      System.out.printf("poison stage: %d runs, %d workers killed, build error: %s%n", runs, kills.size(),
+          done.getError());
+      assertThat(runs).isLessThanOrEqualTo(4); // the 4th start is what shows the 3rd run was lost
+      assertThat(kills.size()).isLessThanOrEqualTo(4);
+    } finally {
+      for (ChildWorker worker : workers.values()) {
+        worker.kill();
+      }
+    }
+  }
+
+  private static String busybox() throws Exception {
+    RegistryFixture registry = RegistryFixture.shared();
+    BusyboxImage.pushTo(registry);
+    return registry.reference(BusyboxImage.REPOSITORY + ":" + BusyboxImage.TAG).toString();
+  }
+
+  /** An embedded farm whose two workers are child JVMs, kept in {@code workers} by id. */
+  private static EmbeddedFarm farmOfChildWorkers(Path dir, Map<String, ChildWorker> workers, Path farmKey)
+      throws Exception {
+    return EmbeddedFarm.start(new EmbeddedFarm.Options(
+        dir.resolve("home"), null, 2, RegistryFixture.shared().settings(), EmbeddedKafka.Settings.forTests(),
+        new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(20), 3), Duration.ofMillis(500)),
+        EmbeddedFarm.IN_PROCESS,
+        config -> {
+          ChildWorker worker = ChildWorker.start(config, farmKey);
+          workers.put(config.workerId(), worker);
+          return () -> workers.get(config.workerId()).close();
+        }));
+  }
+
+  /**
+   * The id of the live worker that has a runc container (the one running the stage). A killed
+   * worker's container lives on until its replacement cleans it up, so dead workers are skipped.
+   */
+  private static String workerRunningAContainer(Map<String, ChildWorker> workers) {
+    for (int i = 0; i < 200; i++) {
+      for (ChildWorker worker : workers.values()) {
+        if (worker.alive()
+            && !CancelAndDeadlineEndToEndTest.containers(worker.config.workDir().resolve("runc")).isEmpty()) {
+          return worker.config.workerId();
+        }
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    throw new IllegalStateException("no worker runs a container");
   }
 
   private static void replace(Map<String, ChildWorker> workers, String victim, Path farmKey) {

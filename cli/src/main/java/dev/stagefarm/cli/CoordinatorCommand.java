@@ -69,6 +69,20 @@ public final class CoordinatorCommand implements Callable<Integer> {
   @Option(names = "--max-attempts", defaultValue = "3", description = "Attempts per stage before the build fails (default: 3).")
   int maxAttempts;
 
+  @Option(names = "--queue-lease", defaultValue = "15m", converter = DurationConverter.class, paramLabel = "DURATION",
+      description = "Publish a task again when no worker started it within this; after --max-attempts the build"
+          + " fails (default: 15m).")
+  Duration queueLease;
+
+  @Option(names = "--stage-deadline", defaultValue = "1h", converter = DurationConverter.class, paramLabel = "DURATION",
+      description = "How long one run of a stage may take; the worker kills it after that and the build fails"
+          + " (default: 1h).")
+  Duration stageDeadline;
+
+  @Option(names = "--build-deadline", defaultValue = "3h", converter = DurationConverter.class, paramLabel = "DURATION",
+      description = "How long a build may take from its submission (default: 3h).")
+  Duration buildDeadline;
+
   @Option(names = "--create-topics", defaultValue = "true", negatable = true, description = "Create the topics if missing.")
   boolean createTopics;
 
@@ -142,7 +156,10 @@ public final class CoordinatorCommand implements Callable<Integer> {
                 kafka,
                 group,
                 new BuildCoordinator.Settings(
-                    new Scheduler.Settings(Duration.ofSeconds(leaseSeconds), maxAttempts), Duration.ofSeconds(1))
+                    new Scheduler.Settings(Duration.ofSeconds(leaseSeconds), maxAttempts)
+                        .withQueueLease(queueLease)
+                        .withDeadlines(stageDeadline, buildDeadline),
+                    Duration.ofSeconds(1))
                     .withRetention(new Retention(Duration.ofSeconds(buildRetentionSeconds),
                         Duration.ofSeconds(summaryRetentionSeconds), maxSummaries, Duration.ofSeconds(30))),
                 farmKeys,

@@ -14,6 +14,7 @@ import dev.stagefarm.coordinator.port.PinnedImage;
 import dev.stagefarm.coordinator.port.ProgramRef;
 import dev.stagefarm.coordinator.port.StageJob;
 import dev.stagefarm.coordinator.port.TaskQueue;
+import dev.stagefarm.coordinator.port.WorkerControl;
 import dev.stagefarm.coordinator.progress.ProgressLog;
 import dev.stagefarm.coordinator.schedule.Scheduler;
 import dev.stagefarm.coordinator.schedule.SchedulerListener;
@@ -105,6 +106,7 @@ public final class BuildCoordinator implements AutoCloseable {
 
   private final Clock clock;
   private final Settings settings;
+  private final WorkerControl control;
   private final BuildJournal journal;
   private final Outbox outbox;
   private volatile Consumer<String> fencedHandler = reason -> {};
@@ -155,7 +157,7 @@ public final class BuildCoordinator implements AutoCloseable {
       BuildJournal journal,
       BuildPlanner planner,
       ImageAssembler assembler) {
-    this(clock, settings, tasks, journal, planner, assembler, BuildSecretStore.NONE);
+    this(clock, settings, tasks, WorkerControl.NONE, journal, planner, assembler, BuildSecretStore.NONE);
   }
 
   /** @param secrets where the secrets a client sends wait, sealed, for the build's workers */
@@ -167,8 +169,37 @@ public final class BuildCoordinator implements AutoCloseable {
       BuildPlanner planner,
       ImageAssembler assembler,
       BuildSecretStore secrets) {
+    this(clock, settings, tasks, WorkerControl.NONE, journal, planner, assembler, secrets);
+  }
+
+  /** @param control tells the workers which builds ended and which attempts are current */
+  public BuildCoordinator(
+      Clock clock,
+      Settings settings,
+      TaskQueue tasks,
+      WorkerControl control,
+      BuildJournal journal,
+      BuildPlanner planner,
+      ImageAssembler assembler) {
+    this(clock, settings, tasks, control, journal, planner, assembler, BuildSecretStore.NONE);
+  }
+
+  /**
+   * @param control tells the workers which builds ended and which attempts are current
+   * @param secrets where the secrets a client sends wait, sealed, for the build's workers
+   */
+  public BuildCoordinator(
+      Clock clock,
+      Settings settings,
+      TaskQueue tasks,
+      WorkerControl control,
+      BuildJournal journal,
+      BuildPlanner planner,
+      ImageAssembler assembler,
+      BuildSecretStore secrets) {
     this.clock = clock;
     this.secrets = secrets;
+    this.control = control;
     this.journal = journal;
     this.outbox = new Outbox(tasks, journal, settings.outbox(), new OutboxListener());
     this.planner = planner;
@@ -453,7 +484,8 @@ public final class BuildCoordinator implements AutoCloseable {
     int attempt = event.attempt();
     String worker = event.workerId();
     switch (event.kind()) {
-      case WorkerEvent.Started started -> scheduler.onStarted(buildId, stageId, attempt, worker);
+      case WorkerEvent.Started started ->
+          scheduler.onStarted(buildId, stageId, attempt, worker, started.deliveryCount());
       case WorkerEvent.Heartbeat heartbeat -> scheduler.onHeartbeat(buildId, stageId, attempt, worker);
       case WorkerEvent.Log log -> {
         if (scheduler.onHeartbeat(buildId, stageId, attempt, worker)) {
@@ -532,7 +564,7 @@ public final class BuildCoordinator implements AutoCloseable {
         }
         publishStatus(entry); // the first entry of the new epoch: where the build stands
         durable.add(recordAsync(entry)); // the new epoch, before any task of it goes out
-        scheduler.resume(buildId, specs(plan, record.request().getNoCache()), recorded);
+        scheduler.resume(buildId, specs(plan, record.request().getNoCache()), recorded, status.getCreatedMs());
         resumed++;
         log.info("resumed build {} from the journal", buildId);
       } catch (PlanningException | RuntimeException | StackOverflowError e) {
@@ -583,6 +615,16 @@ public final class BuildCoordinator implements AutoCloseable {
       String inputStage = stage.stageInputs().get(input.id());
       programInputs.put(input.id(), inputStage != null ? inputs.get(inputStage) : stage.imageInputs().get(input.id()));
     }
+    if (attempt > 1) {
+      // before the task: a worker that still runs (or is handed) an older attempt drops it
+      control.attemptIssued(buildId, stageId, attempt);
+    }
+    long buildDeadline;
+    synchronized (entry) {
+      buildDeadline = entry.status.getCreatedMs() + settings.scheduler().buildDeadline().toMillis();
+    }
+    StageJob.Deadline deadline =
+        new StageJob.Deadline(buildDeadline, settings.scheduler().stageDeadline().toMillis());
     outbox.publish(
         new StageJob(
             buildId,
@@ -595,7 +637,8 @@ public final class BuildCoordinator implements AutoCloseable {
             new ProgramRef.Inline(stage.program()),
             base,
             programInputs,
-            ClientSecrets.sent(entry.request)));
+            ClientSecrets.sent(entry.request),
+            deadline));
   }
 
   private final class Listener implements SchedulerListener {
@@ -647,6 +690,9 @@ public final class BuildCoordinator implements AutoCloseable {
       }
       entry.status.setState(state).setError(error).setImageDigest(digest).setFinishedMs(clock.millis());
     }
+    // workers kill what still runs of it and drop its queued tasks (stale attempts included)
+    control.buildEnded(entry.buildId, state == BuildState.FAILED ? "failed: " + error
+        : state.name().toLowerCase(java.util.Locale.ROOT));
     publishStatus(entry);
     recordAsync(entry);
     entry.progress.close();

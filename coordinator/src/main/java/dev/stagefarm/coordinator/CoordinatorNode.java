@@ -11,6 +11,7 @@ import dev.stagefarm.coordinator.kafka.KafkaBuildJournal;
 import dev.stagefarm.coordinator.kafka.KafkaEventStream;
 import dev.stagefarm.coordinator.kafka.KafkaLeaderElection;
 import dev.stagefarm.coordinator.kafka.KafkaTaskQueue;
+import dev.stagefarm.coordinator.kafka.KafkaWorkerControl;
 import dev.stagefarm.coordinator.plan.DockerfilePlanner;
 import dev.stagefarm.coordinator.store.OffloadingTaskQueue;
 import dev.stagefarm.coordinator.store.RegistryBaseImages;
@@ -108,8 +109,8 @@ public final class CoordinatorNode implements AutoCloseable {
   private volatile long electedAtNanos;
 
   /** What exists while this coordinator is the active one. */
-  private record Term(FencedProducer producer, BuildCoordinator coordinator, KafkaEventStream events,
-      ServerServiceDefinition service) {}
+  private record Term(FencedProducer producer, KafkaWorkerControl control, BuildCoordinator coordinator,
+      KafkaEventStream events, ServerServiceDefinition service) {}
 
   private CoordinatorNode(Options options, BlobStore store, RegistryClient registry, ImageExporter exporter,
       ServerBuilder<?> serverBuilder, ApiSecurity security) {
@@ -186,6 +187,7 @@ public final class CoordinatorNode implements AutoCloseable {
     long started = System.nanoTime();
     FencedProducer producer = new FencedProducer(options.kafkaBootstrap(), options.kafkaSecurity(), options.eventGroup());
     BuildCoordinator coordinator = null;
+    KafkaWorkerControl control = null;
     try {
       producer.fenceOthers(FENCE_TIMEOUT); // from here on, the previous leader cannot write
       long fenced = System.nanoTime();
@@ -194,11 +196,14 @@ public final class CoordinatorNode implements AutoCloseable {
       }
       KafkaTaskQueue tasks = new KafkaTaskQueue(producer, options.farmKeys());
       KafkaBuildJournal journal = new KafkaBuildJournal(options.kafkaBootstrap(), options.kafkaSecurity(), producer, content);
+      control = new KafkaWorkerControl(options.kafkaBootstrap(), options.kafkaSecurity(), options.farmKeys(),
+          Clock.systemUTC());
       coordinator =
           new BuildCoordinator(
               Clock.systemUTC(),
               options.settings(),
               new OffloadingTaskQueue(tasks, content, OffloadingTaskQueue.INLINE_LIMIT),
+              control,
               journal,
               new DockerfilePlanner(
                   content,
@@ -214,7 +219,7 @@ public final class CoordinatorNode implements AutoCloseable {
               options.farmKeys(), coordinator::onEvent).start();
       ServerServiceDefinition service =
           new BuildServiceImpl(coordinator, content, exporter, security.maxUnfinishedBuildsPerClient()).bindService();
-      term = new Term(producer, coordinator, events, service);
+      term = new Term(producer, control, coordinator, events, service);
       services.switchTo(service);
       electedAtNanos = System.nanoTime();
       log.info("active coordinator after {} ms (fencing the previous one {} ms, journal replay and resume {} ms):"
@@ -224,6 +229,9 @@ public final class CoordinatorNode implements AutoCloseable {
       log.error("taking over as the active coordinator failed; staying a standby: {}", e.toString());
       if (coordinator != null) {
         coordinator.close();
+      }
+      if (control != null) {
+        control.close();
       }
       producer.close();
     }
@@ -240,6 +248,7 @@ public final class CoordinatorNode implements AutoCloseable {
     services.switchTo(standby);
     ending.events().close();
     ending.coordinator().close();
+    ending.control().close();
     ending.producer().close();
   }
 

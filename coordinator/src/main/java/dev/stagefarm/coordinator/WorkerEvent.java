@@ -19,7 +19,12 @@ public record WorkerEvent(String buildId, String stageId, int attempt, String wo
 
   public sealed interface Kind {}
 
-  public record Started() implements Kind {}
+  /** @param deliveryCount how often Kafka has handed out the task record, this run included */
+  public record Started(int deliveryCount) implements Kind {
+    public Started() {
+      this(1);
+    }
+  }
 
   public record Heartbeat() implements Kind {}
 

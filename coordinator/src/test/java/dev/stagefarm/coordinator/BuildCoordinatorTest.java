@@ -15,6 +15,7 @@ import dev.stagefarm.coordinator.port.InMemoryTaskQueue;
 import dev.stagefarm.coordinator.port.ProgramRef;
 import dev.stagefarm.coordinator.port.StageJob;
 import dev.stagefarm.coordinator.port.TaskQueue;
+import dev.stagefarm.coordinator.port.WorkerControl;
 import dev.stagefarm.coordinator.progress.ProgressLog;
 import dev.stagefarm.coordinator.schedule.Scheduler;
 import dev.stagefarm.oci.Platform;
@@ -132,6 +133,103 @@ class BuildCoordinatorTest {
       Thread.sleep(10);
     }
     throw new AssertionError("build did not finish");
+  }
+
+  /** What the coordinator told the workers, in order. */
+  final List<String> controlMessages = new CopyOnWriteArrayList<>();
+
+  final WorkerControl control = new WorkerControl() {
+    @Override
+    public void buildEnded(String buildId, String reason) {
+      controlMessages.add("ended " + buildId + ": " + reason);
+    }
+
+    @Override
+    public void attemptIssued(String buildId, String stageId, int attempt) {
+      controlMessages.add("attempt " + buildId + "/" + stageId + " #" + attempt);
+    }
+
+    @Override
+    public void close() {}
+  };
+
+  BuildCoordinator coordinator(TaskQueue tasks) {
+    BuildCoordinator c =
+        new BuildCoordinator(
+            Clock.systemUTC(),
+            new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(30), 3)
+                .withDeadlines(Duration.ofMinutes(10), Duration.ofHours(2)), Duration.ofSeconds(1)),
+            tasks,
+            control,
+            memoryJournal,
+            planner,
+            (target, tags, push) -> "sha256:" + "a".repeat(64));
+    coordinators.add(c);
+    return c;
+  }
+
+  @Test
+  void tasksCarryTheBuildDeadlineAndTheStageTimeout() throws Exception {
+    BuildCoordinator c = coordinator(queue);
+    BuildStatus submitted = c.submit(SubmitBuildRequest.newBuilder().build());
+    StageJob.Deadline deadline = published(0).deadline();
+    assertThat(deadline.stageTimeoutMs()).isEqualTo(Duration.ofMinutes(10).toMillis());
+    assertThat(deadline.buildDeadlineEpochMs())
+        .isEqualTo(submitted.getCreatedMs() + Duration.ofHours(2).toMillis());
+  }
+
+  @Test
+  void workersHearOfNewAttemptsBeforeTheTaskAndOfTheBuildsEnd() throws Exception {
+    BuildCoordinator c = coordinator(queue);
+    String id = c.submit(SubmitBuildRequest.newBuilder().build()).getBuildId();
+    StageJob first = published(0);
+    c.onEvent(event(first, new WorkerEvent.Started()));
+    c.onEvent(event(first, new WorkerEvent.Failed(0, 1, -1, "disk full", "", true)));
+    awaitPublished(2);
+    assertThat(published).hasSize(2);
+    assertThat(controlMessages).containsExactly("attempt " + id + "/0-build #2");
+
+    c.cancel(id);
+    assertThat(controlMessages).containsExactly("attempt " + id + "/0-build #2", "ended " + id + ": cancelled");
+  }
+
+  @Test
+  void aTaskTheQueueRefusesFailsTheBuildNamingWhy() throws Exception {
+    TaskQueue refusing = new TaskQueue() {
+      @Override
+      public void publish(StageJob job) {
+        throw new dev.stagefarm.coordinator.port.WriteFailure(dev.stagefarm.coordinator.port.WriteFailure.Kind.REFUSED,
+            "Kafka refused the task of stage build (the task record is 2097200 bytes): too large", null);
+      }
+
+      @Override
+      public void close() {}
+    };
+    BuildCoordinator c = coordinator(refusing);
+    String id = c.submit(SubmitBuildRequest.newBuilder().build()).getBuildId();
+    BuildStatus done = awaitFinished(c, id);
+    assertThat(done.getState()).isEqualTo(BuildState.FAILED);
+    assertThat(done.getError()).isEqualTo("stage build could not be handed to the workers: Kafka refused the task of"
+        + " stage build (the task record is 2097200 bytes): too large");
+    assertThat(controlMessages).containsExactly("ended " + id + ": failed: " + done.getError());
+  }
+
+  @Test
+  void aTransientPublishFailureIsRetriedAndTheBuildKeepsRunning() throws Exception {
+    TaskQueue flaky = new TaskQueue() {
+      @Override
+      public void publish(StageJob job) {
+        throw new dev.stagefarm.coordinator.port.WriteFailure(dev.stagefarm.coordinator.port.WriteFailure.Kind.RETRIABLE,
+            "timed out", null);
+      }
+
+      @Override
+      public void close() {}
+    };
+    BuildCoordinator c = coordinator(flaky);
+    String id = c.submit(SubmitBuildRequest.newBuilder().build()).getBuildId();
+    Thread.sleep(200);
+    assertThat(c.status(id).orElseThrow().getState()).isEqualTo(BuildState.RUNNING);
   }
 
   @Test

@@ -39,7 +39,7 @@ sealed interface FarmKey {
 
   /** The farm part whose messages a role key authenticates, and those messages. */
   enum Role {
-    COORDINATOR(EnumSet.of(Purpose.TASK)), WORKER(EnumSet.of(Purpose.EVENT, Purpose.CACHE_RECORD));
+    COORDINATOR(EnumSet.of(Purpose.TASK, Purpose.CONTROL)), WORKER(EnumSet.of(Purpose.EVENT, Purpose.CACHE_RECORD));
 
     final Set<Purpose> purposes;
 

@@ -50,7 +50,7 @@ public final class FarmKeys {
 
   /** What a MAC or signature authenticates; part of the signed input. */
   public enum Purpose {
-    TASK("task"), EVENT("event"), CACHE_RECORD("cache-record");
+    TASK("task"), EVENT("event"), CACHE_RECORD("cache-record"), CONTROL("control");
 
     private final String label;
 

@@ -18,6 +18,12 @@ public final class Topics {
    */
   public static final String LEADER = "stagefarm.leader";
 
+  /**
+   * Control messages of the coordinator to every worker (build ended, attempt superseded), keyed by
+   * build id; workers read it as plain consumers from a recent offset, not as a group.
+   */
+  public static final String CONTROL = "stagefarm.control";
+
   /** The share group the workers join on {@link #TASKS}. */
   public static final String WORKER_SHARE_GROUP = "stagefarm-workers";
 

@@ -28,6 +28,14 @@ final class KafkaClients {
         new ByteArraySerializer());
   }
 
+  /** As {@link #producer(String, KafkaClientProperties, String)}, waiting at most {@code maxBlock} in {@code send}. */
+  static KafkaProducer<String, byte[]> producer(String bootstrap, KafkaClientProperties security, String clientId,
+      java.time.Duration maxBlock) {
+    Properties props = producerProperties(bootstrap, security, clientId);
+    props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(maxBlock.toMillis()));
+    return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+  }
+
   static KafkaProducer<String, byte[]> transactionalProducer(String bootstrap, String clientId, String transactionalId) {
     return transactionalProducer(bootstrap, KafkaClientProperties.none(), clientId, transactionalId);
   }

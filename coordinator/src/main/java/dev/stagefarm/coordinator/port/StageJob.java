@@ -16,6 +16,7 @@ import java.util.Objects;
  * @param base the filesystem and config the program starts from
  * @param inputs the results its program reads, by {@code ProgramInput} id, in program order
  * @param buildSecrets whether the build's client sent secrets (sealed in the store by build id)
+ * @param deadline when the stage must be over; {@link Deadline#NONE} for no limit
  */
 public record StageJob(
     String buildId,
@@ -26,21 +27,44 @@ public record StageJob(
     ProgramRef program,
     StageResult base,
     Map<String, StageResult> inputs,
-    boolean buildSecrets) {
+    boolean buildSecrets,
+    Deadline deadline) {
+
+  /**
+   * @param buildDeadlineEpochMs the build's deadline (epoch ms), 0 for none
+   * @param stageTimeoutMs how long one run may take from a worker's start, 0 for no limit
+   */
+  public record Deadline(long buildDeadlineEpochMs, long stageTimeoutMs) {
+    public static final Deadline NONE = new Deadline(0, 0);
+  }
 
   public StageJob {
+    Objects.requireNonNull(deadline, "deadline");
     Objects.requireNonNull(program, "program");
     Objects.requireNonNull(base, "base");
     inputs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(inputs));
   }
 
-  /** A job of a build without secrets. */
+  /** A job of a build without secrets or deadlines. */
   public StageJob(String buildId, String stageId, String stageName, int attempt, boolean reuseCachedOps,
       ProgramRef program, StageResult base, Map<String, StageResult> inputs) {
-    this(buildId, stageId, stageName, attempt, reuseCachedOps, program, base, inputs, false);
+    this(buildId, stageId, stageName, attempt, reuseCachedOps, program, base, inputs, false, Deadline.NONE);
+  }
+
+  /** A job of a build without deadlines. */
+  public StageJob(String buildId, String stageId, String stageName, int attempt, boolean reuseCachedOps,
+      ProgramRef program, StageResult base, Map<String, StageResult> inputs, boolean buildSecrets) {
+    this(buildId, stageId, stageName, attempt, reuseCachedOps, program, base, inputs, buildSecrets, Deadline.NONE);
+  }
+
+  /** A job of a build without secrets. */
+  public StageJob(String buildId, String stageId, String stageName, int attempt, boolean reuseCachedOps,
+      ProgramRef program, StageResult base, Map<String, StageResult> inputs, Deadline deadline) {
+    this(buildId, stageId, stageName, attempt, reuseCachedOps, program, base, inputs, false, deadline);
   }
 
   public StageJob withProgram(ProgramRef newProgram) {
-    return new StageJob(buildId, stageId, stageName, attempt, reuseCachedOps, newProgram, base, inputs, buildSecrets);
+    return new StageJob(buildId, stageId, stageName, attempt, reuseCachedOps, newProgram, base, inputs, buildSecrets,
+        deadline);
   }
 }

@@ -1,5 +1,7 @@
 package dev.stagefarm.coordinator.port;
 
+import java.util.concurrent.CompletableFuture;
+
 /** Where ready stages go: in production the task topic, consumed by the workers' share group. */
 public interface TaskQueue extends AutoCloseable {
   /**

@@ -28,14 +28,45 @@ import java.util.Optional;
  */
 public final class Scheduler {
 
-  /** Tunables; defaults suit a real farm, tests shorten them. */
-  public record Settings(Duration leaseTimeout, int maxAttempts) {
+  /**
+   * Tunables; defaults suit a real farm, tests shorten them.
+   *
+   * @param leaseTimeout a running stage without an event for this long is lost (next attempt)
+   * @param maxAttempts lost runs of a stage (dead workers, faults, tasks nobody took) before its
+   *     build fails
+   * @param queueLease a published task that no worker starts within this is published again
+   * @param stageDeadline how long one run of a stage may take (the worker kills it after that)
+   * @param buildDeadline how long a build may take from its submission
+   */
+  public record Settings(Duration leaseTimeout, int maxAttempts, Duration queueLease, Duration stageDeadline,
+      Duration buildDeadline) {
+    public static final Duration DEFAULT_QUEUE_LEASE = Duration.ofMinutes(15);
+    public static final Duration DEFAULT_STAGE_DEADLINE = Duration.ofHours(1);
+    public static final Duration DEFAULT_BUILD_DEADLINE = Duration.ofHours(3);
     public static final Settings DEFAULT = new Settings(Duration.ofSeconds(30), 3);
 
     public Settings {
       if (maxAttempts < 1) {
         throw new IllegalArgumentException("maxAttempts must be >= 1");
       }
+      for (Duration d : List.of(leaseTimeout, queueLease, stageDeadline, buildDeadline)) {
+        if (!d.isPositive()) {
+          throw new IllegalArgumentException("scheduler durations must be positive: " + d);
+        }
+      }
+    }
+
+    /** The default queue lease and deadlines. */
+    public Settings(Duration leaseTimeout, int maxAttempts) {
+      this(leaseTimeout, maxAttempts, DEFAULT_QUEUE_LEASE, DEFAULT_STAGE_DEADLINE, DEFAULT_BUILD_DEADLINE);
+    }
+
+    public Settings withQueueLease(Duration lease) {
+      return new Settings(leaseTimeout, maxAttempts, lease, stageDeadline, buildDeadline);
+    }
+
+    public Settings withDeadlines(Duration stage, Duration build) {
+      return new Settings(leaseTimeout, maxAttempts, queueLease, stage, build);
     }
   }
 
@@ -60,10 +91,13 @@ public final class Scheduler {
     final String buildId;
     final Map<String, StageRun> stages = new LinkedHashMap<>();
     final Map<String, Integer> remainingPath;
+    /** When the build fails for taking too long (epoch ms). */
+    final long deadlineMs;
     boolean finished;
 
-    BuildRun(String buildId, List<StageSpec> specs) {
+    BuildRun(String buildId, List<StageSpec> specs, long deadlineMs) {
       this.buildId = buildId;
+      this.deadlineMs = deadlineMs;
       this.remainingPath = CriticalPath.remainingPaths(specs);
       for (StageSpec spec : specs) {
         stages.put(spec.id(), new StageRun(buildId, spec));
@@ -90,10 +124,19 @@ public final class Scheduler {
    */
   public synchronized void resume(
       String buildId, List<StageSpec> stages, Map<String, RecordedStage> recorded) {
+    resume(buildId, stages, recorded, clock.millis());
+  }
+
+  /**
+   * As {@link #resume(String, List, Map)} for a build submitted at {@code submittedMs}: its
+   * deadline counts from then.
+   */
+  public synchronized void resume(
+      String buildId, List<StageSpec> stages, Map<String, RecordedStage> recorded, long submittedMs) {
     if (builds.containsKey(buildId)) {
       throw new IllegalArgumentException("build " + buildId + " is already scheduled");
     }
-    BuildRun build = new BuildRun(buildId, stages);
+    BuildRun build = new BuildRun(buildId, stages, submittedMs + settings.buildDeadline().toMillis());
     builds.put(buildId, build);
     long now = clock.millis();
     for (StageRun stage : build.stages.values()) {
@@ -115,10 +158,33 @@ public final class Scheduler {
   /** A worker picked up the stage. Returns false when the event is stale and was ignored. */
   public synchronized boolean onStarted(
       String buildId, String stageId, int attempt, String workerId) {
+    return onStarted(buildId, stageId, attempt, workerId, 1);
+  }
+
+  /**
+   * A worker picked up the stage; {@code deliveryCount} is how often Kafka handed out the task
+   * record. A start of a running attempt with a higher count means the run before it was lost
+   * (its worker died): that counts against {@code maxAttempts}, so a stage that kills every
+   * worker it lands on fails its build instead of taking workers down in a loop.
+   */
+  public synchronized boolean onStarted(
+      String buildId, String stageId, int attempt, String workerId, int deliveryCount) {
     StageRun stage = current(buildId, stageId, attempt);
     if (stage == null) {
       return false;
     }
+    if (stage.state == StageState.RUNNING && deliveryCount > stage.delivery) {
+      stage.redeliveries++;
+      String lost = "worker " + (stage.workerId.isEmpty() ? "(unknown)" : stage.workerId)
+          + " stopped without reporting (the task was delivered again)";
+      stage.lastError = lost;
+      if (lostRuns(stage) >= settings.maxAttempts()) {
+        failWithFollowers(stage, poisonMessage(stage, lostRuns(stage), lost));
+        return false;
+      }
+      stage.runStartedMs = clock.millis();
+    }
+    stage.delivery = Math.max(stage.delivery, deliveryCount);
     stage.workerId = workerId;
     if (!workerId.isEmpty()) {
       stage.workersTried.add(workerId);
@@ -127,15 +193,33 @@ public final class Scheduler {
     if (stage.state == StageState.QUEUED) {
       stage.state = StageState.RUNNING;
       stage.startedMs = stage.lastSeenMs;
+      stage.runStartedMs = stage.lastSeenMs;
       listener.stageChanged(stage.snapshot());
     }
+    return true;
+  }
+
+  /**
+   * The stage's task could not be handed to the workers at all (e.g. Kafka refused the record as
+   * too large): fails the build with {@code message}, unless the attempt is stale.
+   */
+  public synchronized boolean onPublishFailed(String buildId, String stageId, int attempt, String message) {
+    StageRun stage = current(buildId, stageId, attempt);
+    if (stage == null) {
+      return false;
+    }
+    failWithFollowers(stage, message);
     return true;
   }
 
   /** The worker running the stage is alive; renews its lease. */
   public synchronized boolean onHeartbeat(
       String buildId, String stageId, int attempt, String workerId) {
-    return onStarted(buildId, stageId, attempt, workerId);
+    StageRun stage = current(buildId, stageId, attempt);
+    if (stage == null) {
+      return false;
+    }
+    return onStarted(buildId, stageId, attempt, workerId, Math.max(1, stage.delivery));
   }
 
   /** The stage's attempt finished with this result (the full image state of the stage). */
@@ -165,24 +249,46 @@ public final class Scheduler {
       return false;
     }
     if (failure.retriable()) {
-      retryOrGiveUp(stage, failure.message());
+      retryOrGiveUp(stage, failure.message(), null);
     } else {
       failWithFollowers(stage, failure.message());
     }
     return true;
   }
 
-  /** Re-dispatches running stages whose lease (time since the last heartbeat) has expired. */
+  /**
+   * The periodic checks: re-dispatches running stages whose lease (time since the last event) has
+   * expired and queued stages no worker started within the queue lease; fails builds past their
+   * deadline, and stages running past the stage deadline whose worker did not report it.
+   */
   public synchronized void checkLeases() {
     long now = clock.millis();
     long timeout = settings.leaseTimeout().toMillis();
+    for (BuildRun build : List.copyOf(builds.values())) {
+      if (!build.finished && now > build.deadlineMs) {
+        failUnfinished(build, "the build ran past its deadline of " + human(settings.buildDeadline())
+            + " (coordinator setting build-deadline)");
+      }
+    }
     List<StageRun> expired = new ArrayList<>();
+    List<StageRun> untaken = new ArrayList<>();
+    List<StageRun> overdue = new ArrayList<>();
     for (BuildRun build : builds.values()) {
+      if (build.finished) {
+        continue;
+      }
       for (StageRun stage : build.stages.values()) {
-        if (stage.state == StageState.RUNNING
-            && !stage.follower
-            && now - stage.lastSeenMs > timeout) {
+        if (stage.follower) {
+          continue;
+        }
+        if (stage.state == StageState.RUNNING && now - stage.lastSeenMs > timeout) {
           expired.add(stage);
+        } else if (stage.state == StageState.RUNNING
+            && now - stage.runStartedMs > settings.stageDeadline().toMillis() + timeout) {
+          // the worker kills the stage at its deadline and reports it; this is for one that does not
+          overdue.add(stage);
+        } else if (stage.state == StageState.QUEUED && now - stage.lastSeenMs > settings.queueLease().toMillis()) {
+          untaken.add(stage);
         }
       }
     }
@@ -194,9 +300,39 @@ public final class Scheduler {
                 + (stage.workerId.isEmpty() ? "(unknown)" : stage.workerId)
                 + " for "
                 + (now - stage.lastSeenMs) / 1000
-                + "s");
+                + "s",
+            null);
       }
     }
+    for (StageRun stage : overdue) {
+      if (stage.state == StageState.RUNNING) {
+        failWithFollowers(stage, "stage " + stage.spec.name() + " ran past its deadline of "
+            + human(settings.stageDeadline()) + " (coordinator setting stage-deadline) on worker "
+            + (stage.workerId.isEmpty() ? "(unknown)" : stage.workerId) + ", which did not report it");
+      }
+    }
+    for (StageRun stage : untaken) {
+      if (stage.state == StageState.QUEUED && !stage.follower) {
+        String error = "no worker took stage " + stage.spec.name() + " within " + human(settings.queueLease());
+        retryOrGiveUp(stage, error, error + " (" + stage.attempt + (stage.attempt == 1 ? " attempt" : " attempts")
+            + "; are workers running, connected to this Kafka, with this farm's key? coordinator setting queue-lease)");
+      }
+    }
+  }
+
+  /** "1h", "15m", "90s", "1.5s": a duration as an operator writes it. */
+  static String human(Duration d) {
+    long ms = d.toMillis();
+    if (ms % 3_600_000 == 0) {
+      return ms / 3_600_000 + "h";
+    }
+    if (ms % 60_000 == 0) {
+      return ms / 60_000 + "m";
+    }
+    if (ms % 1000 == 0) {
+      return ms / 1000 + "s";
+    }
+    return ms / 1000.0 + "s";
   }
 
   /** Cancels every unfinished stage of the build. Returns false when it was already finished. */
@@ -301,6 +437,7 @@ public final class Scheduler {
   private void dispatchNextAttempt(BuildRun build, StageRun stage) {
     stage.follower = false;
     stage.attempt++;
+    stage.delivery = 0;
     stage.state = StageState.QUEUED;
     stage.workerId = "";
     stage.lastSeenMs = clock.millis();
@@ -312,22 +449,31 @@ public final class Scheduler {
     dispatcher.dispatch(build.buildId, stage.id(), stage.attempt, inputs);
   }
 
-  private void retryOrGiveUp(StageRun stage, String error) {
+  /**
+   * The current run of the stage is lost: dispatches the next attempt, or fails the build once
+   * {@code maxAttempts} runs were lost ({@code giveUpMessage}, or the poison-stage message).
+   */
+  private void retryOrGiveUp(StageRun stage, String error, String giveUpMessage) {
     stage.lastError = error;
-    if (stage.attempt >= settings.maxAttempts()) {
-      failWithFollowers(stage, poisonMessage(stage, error));
+    if (lostRuns(stage) + 1 >= settings.maxAttempts()) {
+      failWithFollowers(stage, giveUpMessage != null ? giveUpMessage : poisonMessage(stage, lostRuns(stage) + 1, error));
       return;
     }
     dispatchNextAttempt(builds.get(stage.buildId), stage);
   }
 
+  /** Runs of the stage that ended without a result, not counting the current one. */
+  private static int lostRuns(StageRun stage) {
+    return stage.attempt - 1 + stage.redeliveries;
+  }
+
   /** "failed on 3 workers", or "failed 3 times on 1 worker" when attempts landed on the same worker. */
-  private static String poisonMessage(StageRun stage, String error) {
+  private static String poisonMessage(StageRun stage, int runs, String error) {
     int workers = Math.max(1, stage.workersTried.size());
     String where =
-        workers >= stage.attempt
-            ? "failed on " + stage.attempt + (stage.attempt == 1 ? " worker" : " workers")
-            : "failed " + stage.attempt + " times on " + workers + (workers == 1 ? " worker" : " workers");
+        workers >= runs
+            ? "failed on " + runs + (runs == 1 ? " worker" : " workers")
+            : "failed " + runs + " times on " + workers + (workers == 1 ? " worker" : " workers");
     return "stage " + stage.spec.name() + " " + where + " (last error: " + error + ")";
   }
 
@@ -347,6 +493,21 @@ public final class Scheduler {
     }
     stage.lastError = error;
     finish(stage, StageState.FAILED, null, clock.millis());
+    build.finished = true;
+    cancelUnfinished(build);
+    listener.buildFailed(build.buildId, error);
+  }
+
+  /** Fails a build as a whole (its deadline): the stages that were under way fail, the rest are cancelled. */
+  private void failUnfinished(BuildRun build, String error) {
+    long now = clock.millis();
+    for (StageRun stage : build.stages.values()) {
+      if (stage.state == StageState.RUNNING || (stage.state == StageState.QUEUED && !stage.follower)) {
+        stage.lastError = error;
+        leaveFlight(stage);
+        finish(stage, StageState.FAILED, null, now);
+      }
+    }
     build.finished = true;
     cancelUnfinished(build);
     listener.buildFailed(build.buildId, error);

@@ -11,6 +11,12 @@ final class StageRun {
   String workerId = "";
   long lastSeenMs;
   long startedMs;
+  /** When the current run (this attempt, or its latest redelivery) started, for the stage deadline. */
+  long runStartedMs;
+  /** The highest Kafka delivery count of the current attempt's task seen in a started event. */
+  int delivery;
+  /** Runs of any attempt lost to a redelivery (the worker died; Kafka handed the task out again). */
+  int redeliveries;
   long finishedMs;
   StageResult result;
   String lastError = "";

@@ -17,7 +17,7 @@ public final class EventMessages {
   public static Optional<WorkerEvent> fromProto(StageEvent event) {
     WorkerEvent.Kind kind =
         switch (event.getKindCase()) {
-          case STARTED -> new WorkerEvent.Started();
+          case STARTED -> new WorkerEvent.Started(Math.max(1, event.getDeliveryCount()));
           case HEARTBEAT -> new WorkerEvent.Heartbeat();
           case LOG -> {
             StageEvent.LogChunk log = event.getLog();

@@ -23,6 +23,8 @@ public final class TaskMessages {
             .setAttempt(job.attempt())
             .setReuseCachedInstructions(job.reuseCachedOps())
             .setBuildSecrets(job.buildSecrets())
+            .setDeadlineEpochMs(job.deadline().buildDeadlineEpochMs())
+            .setStageTimeoutMs(job.deadline().stageTimeoutMs())
             .setBase(ContentMessages.toProto(job.base()));
     switch (job.program()) {
       case ProgramRef.Inline inline -> task.setProgram(ProgramCodec.toProto(inline.program()));

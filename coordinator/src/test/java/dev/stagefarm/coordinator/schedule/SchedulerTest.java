@@ -25,7 +25,10 @@ class SchedulerTest {
           clock,
           new Scheduler.Settings(Duration.ofSeconds(10), 3),
           (b, s, a, in) -> dispatched.add(new Dispatch(b, s, a, in)),
-          new SchedulerListener() {
+          listener());
+
+  SchedulerListener listener() {
+    return new SchedulerListener() {
             @Override
             public void stageChanged(StageSnapshot stage) {}
 
@@ -38,7 +41,8 @@ class SchedulerTest {
             public void buildFailed(String buildId, String error) {
               failedBuilds.put(buildId, error);
             }
-          });
+          };
+  }
 
   static StageResult result(String origin) {
     return new StageResult(List.of(), new byte[0], origin);
@@ -134,11 +138,96 @@ class SchedulerTest {
   }
 
   @Test
-  void queuedStageIsNotLeasedWhileWaitingForAWorker() {
+  void queuedStageWaitsForAWorkerWithinTheQueueLease() {
     scheduler.submit("b", List.of(StageSpec.of("s", List.of(), "", 1)));
-    clock.advance(Duration.ofMinutes(5));
+    clock.advance(Scheduler.Settings.DEFAULT_QUEUE_LEASE);
     scheduler.checkLeases();
-    assertThat(dispatched).hasSize(1);
+    assertThat(dispatched).hasSize(1); // a busy farm is not a dead worker: the lease is long
+  }
+
+  @Test
+  void aTaskNobodyTakesIsPublishedAgainThenFailsTheBuildNamingTheQueueLease() {
+    Scheduler leased = new Scheduler(clock,
+        new Scheduler.Settings(Duration.ofSeconds(10), 2).withQueueLease(Duration.ofSeconds(30)),
+        (b, s, a, in) -> dispatched.add(new Dispatch(b, s, a, in)), listener());
+    leased.submit("b", List.of(new StageSpec("0-app", "app", List.of(), "", 1, Optional.empty())));
+    clock.advance(Duration.ofSeconds(31));
+    leased.checkLeases();
+    assertThat(dispatchedStages()).containsExactly("b/0-app#1", "b/0-app#2");
+    assertThat(failedBuilds).isEmpty();
+
+    clock.advance(Duration.ofSeconds(31));
+    leased.checkLeases();
+    assertThat(dispatched).hasSize(2);
+    assertThat(failedBuilds.get("b")).startsWith("no worker took stage app within 30s (2 attempts;")
+        .contains("queue-lease");
+  }
+
+  @Test
+  void runsLostToRedeliveryCountAgainstTheAttemptsSoAPoisonStageFailsItsBuild() {
+    scheduler.submit("b", List.of(StageSpec.of("s", List.of(), "", 1)));
+    scheduler.onStarted("b", "s", 1, "w1", 1);
+    // each worker dies in the stage; Kafka hands the same attempt to the next one
+    assertThat(scheduler.onStarted("b", "s", 1, "w2", 2)).isTrue();
+    assertThat(scheduler.onStarted("b", "s", 1, "w3", 3)).isTrue();
+    assertThat(failedBuilds).isEmpty();
+    scheduler.onHeartbeat("b", "s", 1, "w3"); // a heartbeat of the same run is no redelivery
+    assertThat(failedBuilds).isEmpty();
+
+    assertThat(scheduler.onStarted("b", "s", 1, "w4", 4)).isFalse();
+    assertThat(failedBuilds.get("b")).isEqualTo("stage s failed on 3 workers"
+        + " (last error: worker w3 stopped without reporting (the task was delivered again))");
+    assertThat(dispatched).hasSize(1); // no new attempts: the redeliveries were the retries
+  }
+
+  @Test
+  void aRedeliveredRunThatCompletesIsTheStagesResult() {
+    scheduler.submit("b", List.of(StageSpec.of("s", List.of(), "", 1)));
+    scheduler.onStarted("b", "s", 1, "w1", 1);
+    scheduler.onStarted("b", "s", 1, "w2", 2);
+    assertThat(scheduler.onCompleted("b", "s", 1, result("second-run"))).isTrue();
+    assertThat(doneBuilds.get("b")).containsEntry("s", result("second-run"));
+  }
+
+  @Test
+  void aBuildPastItsDeadlineFailsWithoutAnyWorkerReport() {
+    Scheduler limited = new Scheduler(clock,
+        new Scheduler.Settings(Duration.ofSeconds(10), 3).withDeadlines(Duration.ofHours(1), Duration.ofMinutes(2)),
+        (b, s, a, in) -> dispatched.add(new Dispatch(b, s, a, in)), listener());
+    limited.submit("b", List.of(StageSpec.of("s", List.of(), "", 1), StageSpec.of("t", List.of("s"), "", 1)));
+    limited.onStarted("b", "s", 1, "w1");
+    for (int i = 0; i < 14; i++) { // the worker heartbeats all along
+      clock.advance(Duration.ofSeconds(9));
+      limited.onHeartbeat("b", "s", 1, "w1");
+      limited.checkLeases();
+    }
+    assertThat(failedBuilds.get("b")).isEqualTo("the build ran past its deadline of 2m (coordinator setting build-deadline)");
+    assertThat(limited.snapshot("b")).extracting(StageSnapshot::state)
+        .containsExactly(StageState.FAILED, StageState.CANCELLED);
+  }
+
+  @Test
+  void aStageRunningPastItsDeadlineWhoseWorkerDoesNotReportFailsTheBuild() {
+    Scheduler limited = new Scheduler(clock,
+        new Scheduler.Settings(Duration.ofSeconds(10), 3).withDeadlines(Duration.ofMinutes(1), Duration.ofHours(3)),
+        (b, s, a, in) -> dispatched.add(new Dispatch(b, s, a, in)), listener());
+    limited.submit("b", List.of(StageSpec.of("s", List.of(), "", 1)));
+    limited.onStarted("b", "s", 1, "w1");
+    for (int i = 0; i < 8; i++) { // heartbeats keep coming, the stage does not end
+      clock.advance(Duration.ofSeconds(9));
+      limited.onHeartbeat("b", "s", 1, "w1");
+      limited.checkLeases();
+    }
+    assertThat(failedBuilds.get("b")).isEqualTo("stage s ran past its deadline of 1m (coordinator setting"
+        + " stage-deadline) on worker w1, which did not report it");
+  }
+
+  @Test
+  void aTaskThatCannotBePublishedFailsTheBuildWithTheReason() {
+    scheduler.submit("b", List.of(StageSpec.of("s", List.of(), "", 1)));
+    assertThat(scheduler.onPublishFailed("b", "s", 2, "stale attempt")).isFalse();
+    assertThat(scheduler.onPublishFailed("b", "s", 1, "stage s could not be handed to the workers: too large")).isTrue();
+    assertThat(failedBuilds.get("b")).isEqualTo("stage s could not be handed to the workers: too large");
   }
 
   @Test

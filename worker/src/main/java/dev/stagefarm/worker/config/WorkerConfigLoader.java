@@ -240,7 +240,7 @@ public final class WorkerConfigLoader {
   private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(|B|KiB|MiB|GiB|TiB|K|M|G|T|KB|MB|GB|TB)", Pattern.CASE_INSENSITIVE);
 
   /** "500ms", "5s", "2m", "1h" or an ISO-8601 duration ("PT5S"). */
-  static Duration parseDuration(String key, String value) {
+  public static Duration parseDuration(String key, String value) {
     String s = value.strip();
     Matcher m = DURATION.matcher(s);
     if (m.matches()) {

@@ -76,7 +76,14 @@ public final class FarmAcls {
     grants.add(topic(c, AclOperation.READ, Topics.EVENTS, "consume worker events"));
     grants.add(topic(c, AclOperation.READ, Topics.BUILDS, "replay the build journal"));
     grants.add(topic(c, AclOperation.WRITE, Topics.BUILDS, "record builds"));
-    for (String t : List.of(Topics.TASKS, Topics.EVENTS, Topics.BUILDS)) {
+    grants.add(topic(c, AclOperation.READ, Topics.LEADER, "the leader election, and the active one's address"));
+    grants.add(topic(c, AclOperation.WRITE, Topics.LEADER, "announce its address when active"));
+    grants.add(topic(c, AclOperation.WRITE, Topics.CONTROL, "tell workers of ended builds and superseded attempts"));
+    grants.add(new Grant(c, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, PatternType.PREFIXED,
+        COORDINATOR_GROUP_PREFIX, "its fenced (transactional) writes of tasks and records"));
+    grants.add(new Grant(c, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, PatternType.PREFIXED,
+        COORDINATOR_GROUP_PREFIX, "its fenced (transactional) writes of tasks and records"));
+    for (String t : List.of(Topics.TASKS, Topics.EVENTS, Topics.BUILDS, Topics.LEADER, Topics.CONTROL)) {
       grants.add(topic(c, AclOperation.CREATE, t, "create missing topics at start (--create-topics)"));
     }
     grants.add(new Grant(c, AclOperation.READ, ResourceType.GROUP, PatternType.PREFIXED, COORDINATOR_GROUP_PREFIX,
@@ -85,6 +92,7 @@ public final class FarmAcls {
         "set the share group's config at start (--create-topics)"));
     grants.add(topic(w, AclOperation.READ, Topics.TASKS, "take tasks (share group)"));
     grants.add(topic(w, AclOperation.WRITE, Topics.EVENTS, "report events"));
+    grants.add(topic(w, AclOperation.READ, Topics.CONTROL, "hear of ended builds and superseded attempts"));
     grants.add(new Grant(w, AclOperation.READ, ResourceType.GROUP, PatternType.LITERAL, roles.shareGroup(),
         "join the share group"));
     return List.copyOf(grants);

@@ -31,6 +31,8 @@ import org.apache.kafka.common.errors.TopicExistsException;
  * coordinator's aborted transactions; {@code read_committed} fixes that.
  */
 public final class FarmTopics {
+  /** How long control messages stay on {@link Topics#CONTROL}; a starting worker reads back this far. */
+  public static final java.time.Duration CONTROL_RETENTION = java.time.Duration.ofDays(1);
 
   /**
    * @param taskPartitions partitions of {@link Topics#TASKS}. One is right for stagefarm's task
@@ -90,7 +92,10 @@ public final class FarmTopics {
             .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
         // coordinator leadership: one partition, whose owner in the coordinators' group leads
         new NewTopic(Topics.LEADER, 1, layout.replicationFactor())
-            .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT))));
+            .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
+        // one partition: a worker reads all of it; a day of messages covers any live build
+        new NewTopic(Topics.CONTROL, 1, layout.replicationFactor())
+            .configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, Long.toString(CONTROL_RETENTION.toMillis())))));
     configureShareGroup(admin, layout);
   }
 

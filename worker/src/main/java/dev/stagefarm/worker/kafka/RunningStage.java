@@ -41,13 +41,35 @@ final class RunningStage implements StageProgress {
     }
   }
 
+  /** Stopped because nobody needs it any more (its build ended, its attempt was superseded): no event, no retry. */
+  record Abandoned(String reason) implements Outcome {
+    public AcknowledgeType ack() {
+      return AcknowledgeType.ACCEPT;
+    }
+  }
+
+  /** Why the stage thread was interrupted; decides the outcome it reports. */
+  sealed interface Cancel {}
+
+  /** The worker shuts down: release the record for another worker. */
+  record Shutdown() implements Cancel {}
+
+  /** A control message: the build ended or a newer attempt exists. */
+  record Superfluous(String reason) implements Cancel {}
+
+  /** The task's deadline passed: fail the stage, naming the deadline. */
+  record DeadlinePassed(String message) implements Cancel {}
+
   final String topic;
   final int partition;
   final long offset;
   final StageTask task;
   final TaskEvents events;
   final long claimedAtMs;
+  /** When the stage must be over (epoch ms): the stage timeout from the claim or the build's deadline. */
+  final long deadlineMs;
   private final EventPublisher publisher;
+  private volatile Cancel cancel;
   private final AtomicInteger instruction = new AtomicInteger(-1);
   private volatile Outcome outcome;
   private volatile Thread thread;
@@ -61,6 +83,21 @@ final class RunningStage implements StageProgress {
     this.events = events;
     this.publisher = publisher;
     this.claimedAtMs = claimedAtMs;
+    long stageEnd = task.getStageTimeoutMs() > 0 ? claimedAtMs + task.getStageTimeoutMs() : Long.MAX_VALUE;
+    long buildEnd = task.getDeadlineEpochMs() > 0 ? task.getDeadlineEpochMs() : Long.MAX_VALUE;
+    this.deadlineMs = Math.min(stageEnd, buildEnd);
+  }
+
+  /** The user-facing message when {@link #deadlineMs} passes, naming which deadline it was. */
+  String deadlineMessage() {
+    long stageEnd = task.getStageTimeoutMs() > 0 ? claimedAtMs + task.getStageTimeoutMs() : Long.MAX_VALUE;
+    if (stageEnd <= deadlineMs) {
+      return "stage " + task.getStageName() + " ran past its deadline of "
+          + java.time.Duration.ofMillis(task.getStageTimeoutMs()) + " (coordinator setting stage-deadline); killed";
+    }
+    return "stage " + task.getStageName() + " ran past the build's deadline, "
+        + java.time.Instant.ofEpochMilli(task.getDeadlineEpochMs())
+        + " (coordinator setting build-deadline); killed";
   }
 
   boolean isRecord(ConsumerRecord<?, ?> record) {
@@ -71,8 +108,15 @@ final class RunningStage implements StageProgress {
     this.thread = stageThread;
   }
 
-  /** Interrupts the stage thread: the runner kills its container and returns. */
-  void cancel() {
+  /**
+   * Interrupts the stage thread: the runner kills its container and returns. The first reason
+   * given decides the outcome.
+   */
+  synchronized void cancel(Cancel why) {
+    if (cancel != null || finished()) {
+      return;
+    }
+    cancel = why;
     Thread t = thread;
     if (t != null) {
       t.interrupt();
@@ -82,6 +126,11 @@ final class RunningStage implements StageProgress {
   void finish(Outcome result) {
     this.finishedAtNanos = System.nanoTime();
     this.outcome = result;
+  }
+
+  /** Why the stage was cancelled; null when it was not. */
+  Cancel cancelled() {
+    return cancel;
   }
 
   Outcome outcome() {

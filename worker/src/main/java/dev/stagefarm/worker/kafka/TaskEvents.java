@@ -15,11 +15,18 @@ public final class TaskEvents {
   private final StageTask task;
   private final String workerId;
   private final Clock clock;
+  private final int deliveryCount;
 
   public TaskEvents(StageTask task, String workerId, Clock clock) {
+    this(task, workerId, clock, 1);
+  }
+
+  /** @param deliveryCount how often the broker has handed out the task record, this run included */
+  public TaskEvents(StageTask task, String workerId, Clock clock, int deliveryCount) {
     this.task = task;
     this.workerId = workerId;
     this.clock = clock;
+    this.deliveryCount = deliveryCount;
   }
 
   public StageEvent started() {
@@ -59,10 +66,27 @@ public final class TaskEvents {
             .setInstructionIndex(failure.instructionIndex())
             .setLine(failure.line())
             .setExitCode(failure.exitCode())
-            .setMessage(failure.message())
-            .setOutputTail(failure.outputTail())
+            .setMessage(bounded(failure.message(), MAX_MESSAGE_CHARS))
+            .setOutputTail(bounded(failure.outputTail(), MAX_OUTPUT_TAIL_CHARS))
             .setRetriable(failure.retriable()))
         .build();
+  }
+
+  /**
+   * A failure names its command, and a RUN's command can be megabytes (a long inline heredoc): an
+   * unbounded message would make an event Kafka refuses, and the task would be redelivered forever.
+   */
+  static final int MAX_MESSAGE_CHARS = 8 << 10;
+  static final int MAX_OUTPUT_TAIL_CHARS = 16 << 10;
+
+  /** The text cut in the middle to {@code max} characters, saying how much was left out. */
+  static String bounded(String text, int max) {
+    if (text.length() <= max) {
+      return text;
+    }
+    int keep = max / 2;
+    return text.substring(0, keep) + "… (" + (text.length() - 2 * keep) + " characters left out) …"
+        + text.substring(text.length() - keep);
   }
 
   private StageEvent.Builder envelope() {
@@ -72,6 +96,7 @@ public final class TaskEvents {
         .setStageId(task.getStageId())
         .setAttempt(task.getAttempt())
         .setWorkerId(workerId)
+        .setDeliveryCount(deliveryCount)
         .setTimestampMs(clock.millis());
   }
 }

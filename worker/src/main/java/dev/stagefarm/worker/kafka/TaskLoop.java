@@ -17,6 +17,9 @@ import java.util.concurrent.TimeUnit;
  * coordinator's lease, DESIGN.md §4).
  */
 public final class TaskLoop implements AutoCloseable {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(TaskLoop.class);
+  /** How long a starting worker waits to have read the recent control messages. */
+  static final Duration CONTROL_CATCH_UP = Duration.ofSeconds(15);
   private final List<TaskSlot> slots = new ArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
   private final Set<RunningStage> running = ConcurrentHashMap.newKeySet();
@@ -24,6 +27,8 @@ public final class TaskLoop implements AutoCloseable {
   private final ScheduledExecutorService heartbeats;
   private final Duration heartbeatInterval;
   private final Duration shutdownGrace;
+  private final BuildControl control = new BuildControl();
+  private final ControlListener controlListener;
 
   public TaskLoop(TaskSlot.Settings settings, int concurrency, Duration heartbeatInterval, StageRunner runner) {
     this.publisher = new EventPublisher(settings.bootstrapServers(), settings.kafkaSecurity(),
@@ -32,14 +37,30 @@ public final class TaskLoop implements AutoCloseable {
     this.shutdownGrace = settings.shutdownGrace();
     this.heartbeats = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().daemon().name(settings.workerId() + "-heartbeat").factory());
+    this.controlListener = new ControlListener(settings.bootstrapServers(), settings.kafkaSecurity(), settings.workerId() + "-control",
+        settings.farmKeys(), control, FarmTopics.CONTROL_RETENTION, message -> stopSuperfluousStages());
     for (int i = 0; i < concurrency; i++) {
-      TaskSlot slot = new TaskSlot("slot" + i, settings, runner, publisher, Clock.systemUTC(), running::add, running::remove);
+      TaskSlot slot = new TaskSlot("slot" + i, settings, runner, publisher, Clock.systemUTC(), running::add, running::remove,
+          control);
       slots.add(slot);
       threads.add(Thread.ofPlatform().name(settings.workerId() + "-slot" + i).unstarted(slot));
     }
   }
 
+  /**
+   * Starts the control listener, waits (a bounded time) until it has read the recent control
+   * messages, so a restarted worker does not run tasks of builds that ended meanwhile, then starts
+   * the slots and heartbeats.
+   */
   public TaskLoop start() {
+    controlListener.start();
+    try {
+      if (!controlListener.awaitCaughtUp(CONTROL_CATCH_UP)) {
+        log.warn("the control topic was not read within {}; claiming tasks anyway", CONTROL_CATCH_UP);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     long period = heartbeatInterval.toMillis();
     heartbeats.scheduleAtFixedRate(this::heartbeat, period, period, TimeUnit.MILLISECONDS);
     threads.forEach(Thread::start);
@@ -49,6 +70,16 @@ public final class TaskLoop implements AutoCloseable {
   /** How many stages run right now. */
   public int runningStages() {
     return running.size();
+  }
+
+  /** A control message arrived: kill the running stages of ended builds and superseded attempts. */
+  private void stopSuperfluousStages() {
+    for (RunningStage stage : running) {
+      control.check(stage.task).ifPresent(verdict -> {
+        log.info("{}: cancelling, {}", stage.describe(), verdict.reason());
+        stage.cancel(new RunningStage.Superfluous(verdict.reason()));
+      });
+    }
   }
 
   private void heartbeat() {
@@ -76,6 +107,7 @@ public final class TaskLoop implements AutoCloseable {
       }
     }
     heartbeats.shutdownNow();
+    controlListener.close();
     publisher.close();
   }
 }

@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -47,6 +49,10 @@ public final class TaskSlot implements Runnable {
   static final Duration FETCH_MAX_WAIT = Duration.ofMillis(50);
   /** The poll timeout while a finished stage waits for its record to come back for the final acknowledgement. */
   static final Duration FINISHED_POLL = Duration.ofMillis(20);
+  /** The record lock assumed until the consumer knows the group's (the broker default). */
+  static final Duration DEFAULT_LOCK = Duration.ofSeconds(30);
+  /** Renewals per lock duration: a renewal may be late by up to two intervals before the lock is lost. */
+  static final int RENEWALS_PER_LOCK = 3;
 
   /**
    * How the slot behaves; see {@link dev.stagefarm.worker.config.WorkerConfig} for the user-facing keys.
@@ -82,10 +88,15 @@ public final class TaskSlot implements Runnable {
   private final Clock clock;
   private final Consumer<RunningStage> onStart;
   private final Consumer<RunningStage> onEnd;
+  private final BuildControl control;
+  /** Wakes the parked slot thread: its stage ended, or the slot stops. */
+  private final Semaphore wake = new Semaphore(0);
   private volatile boolean stopping;
   private volatile long stopDeadlineNanos;
   private volatile KafkaShareConsumer<String, byte[]> consumer;
   private RunningStage current;
+  /** When the running stage's record lock is next renewed (System.nanoTime). */
+  private long nextRenewNanos;
   private boolean lockLost;
   /** Until when the slot claims nothing, after an infrastructure fault here (System.nanoTime). */
   private long pausedUntilNanos;
@@ -93,8 +104,9 @@ public final class TaskSlot implements Runnable {
   private boolean leftForPause;
 
   TaskSlot(String name, Settings settings, StageRunner runner, EventPublisher publisher, Clock clock,
-      Consumer<RunningStage> onStart, Consumer<RunningStage> onEnd) {
+      Consumer<RunningStage> onStart, Consumer<RunningStage> onEnd, BuildControl control) {
     this.name = name;
+    this.control = control;
     this.settings = settings;
     this.runner = runner;
     this.publisher = publisher;
@@ -107,6 +119,7 @@ public final class TaskSlot implements Runnable {
   void stop() {
     stopDeadlineNanos = System.nanoTime() + settings.shutdownGrace().toNanos();
     stopping = true;
+    wake.release();
     KafkaShareConsumer<String, byte[]> c = consumer;
     if (c != null) {
       c.wakeup();
@@ -132,7 +145,14 @@ public final class TaskSlot implements Runnable {
 
   private void pollOnce(KafkaShareConsumer<String, byte[]> c) {
     if (stopping && current != null && !current.finished() && System.nanoTime() > stopDeadlineNanos) {
-      current.cancel();
+      current.cancel(new RunningStage.Shutdown());
+    }
+    if (current != null && !current.finished() && clock.millis() >= current.deadlineMs) {
+      current.cancel(new RunningStage.DeadlinePassed(current.deadlineMessage()));
+    }
+    if (current != null && !current.finished() && System.nanoTime() < nextRenewNanos) {
+      parkWhileRunning();
+      return;
     }
     if (current == null && System.nanoTime() < pausedUntilNanos) {
       if (!leftForPause) {
@@ -154,14 +174,48 @@ public final class TaskSlot implements Runnable {
     } catch (WakeupException woken) {
       return;
     }
-    boolean settled = false;
     for (ConsumerRecord<String, byte[]> record : records) {
-      settled |= handle(c, record);
+      handle(c, record);
     }
-    if (settled) {
+    if (!records.isEmpty()) {
+      // at once, a RENEW too: the slot may park next, and the lock must be extended before that
       commit(c, Duration.ofSeconds(10));
     }
     abandonIfLockLost();
+  }
+
+  /**
+   * A running stage needs nothing from the consumer until its record lock is due for renewal: the
+   * slot sleeps until then, until the stage ends (its thread wakes us), the slot stops, or the
+   * stage's deadline passes. Polling instead would spin: after a RENEW the consumer hands the same
+   * record back at once (issue 12: ~1.3 cores per running stage).
+   */
+  private void parkWhileRunning() {
+    long now = System.nanoTime();
+    long waitNanos = nextRenewNanos - now;
+    // Long.MAX_VALUE when the task has no deadline: compare in milliseconds, no overflow
+    long toDeadlineMs = current.deadlineMs - clock.millis();
+    waitNanos = Math.min(waitNanos, TimeUnit.MILLISECONDS.toNanos(Math.max(0, toDeadlineMs)));
+    if (stopping) {
+      waitNanos = Math.min(waitNanos, stopDeadlineNanos - now);
+    }
+    if (waitNanos <= 0) {
+      return;
+    }
+    try {
+      if (wake.tryAcquire(waitNanos, TimeUnit.NANOSECONDS)) {
+        wake.drainPermits();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      stop();
+    }
+  }
+
+  /** How long a renewed record lock may go before the next renewal: a third of the group's lock. */
+  private static long renewIntervalNanos(KafkaShareConsumer<String, byte[]> c) {
+    long lockMs = c.acquisitionLockTimeoutMs().map(Integer::longValue).orElse(DEFAULT_LOCK.toMillis());
+    return Duration.ofMillis(Math.max(300, lockMs / RENEWALS_PER_LOCK)).toNanos();
   }
 
   /** Sleeps a short slice of the pause, so a stop is noticed quickly. */
@@ -195,12 +249,12 @@ public final class TaskSlot implements Runnable {
     }
   }
 
-  /** Acknowledges one delivered record; true when the acknowledgement is final (not RENEW). */
-  private boolean handle(KafkaShareConsumer<String, byte[]> c, ConsumerRecord<String, byte[]> record) {
+  /** Acknowledges one delivered record (ACCEPT, RELEASE, REJECT, or RENEW for a running stage). */
+  private void handle(KafkaShareConsumer<String, byte[]> c, ConsumerRecord<String, byte[]> record) {
     if (current != null && current.isRecord(record)) {
       if (!current.finished()) {
-        c.acknowledge(record, AcknowledgeType.RENEW);
-        return false;
+        renew(c, record);
+        return;
       }
       c.acknowledge(record, current.outcome().ack());
       log.debug("slot {}: {} acknowledged {}", name, current.describe(), current.outcome().ack());
@@ -212,12 +266,12 @@ public final class TaskSlot implements Runnable {
         pausedUntilNanos = System.nanoTime() + settings.faultPause().toNanos();
       }
       current = null;
-      return true;
+      return;
     }
     if (current != null || stopping) {
       // record_limit should prevent this; give it back untouched for another consumer
       c.acknowledge(record, AcknowledgeType.RELEASE);
-      return true;
+      return;
     }
     if (!FarmMacs.verify(settings.farmKeys(), FarmKeys.Purpose.TASK, record)) {
       // anyone who can write to the topic could otherwise make this worker run anything and write
@@ -226,7 +280,7 @@ public final class TaskSlot implements Runnable {
               + " coordinator of this farm, or the farm keys differ", record.topic(), record.partition(), record.offset(),
           FarmMacs.keyId(record));
       c.acknowledge(record, AcknowledgeType.REJECT);
-      return true;
+      return;
     }
     StageTask task;
     try {
@@ -235,19 +289,33 @@ public final class TaskSlot implements Runnable {
       log.error("rejecting an unreadable task record at {}-{}@{}: {}",
           record.topic(), record.partition(), record.offset(), e.getMessage());
       c.acknowledge(record, AcknowledgeType.REJECT);
-      return true;
+      return;
+    }
+    var verdict = control.check(task);
+    if (verdict.isPresent()) {
+      // nobody waits for it: running it would cost a slot and, for a poison stage, maybe the worker
+      log.info("slot {}: dropping build {} stage {} attempt {} unrun: {}", name, task.getBuildId(), task.getStageId(),
+          task.getAttempt(), verdict.get().reason());
+      c.acknowledge(record, AcknowledgeType.ACCEPT);
+      return;
     }
     start(record, task);
+    renew(c, record);
+  }
+
+  /** Extends the record's lock; the caller commits at once, then the slot parks until the next renewal. */
+  private void renew(KafkaShareConsumer<String, byte[]> c, ConsumerRecord<String, byte[]> record) {
     c.acknowledge(record, AcknowledgeType.RENEW);
-    return false;
+    nextRenewNanos = System.nanoTime() + renewIntervalNanos(c);
   }
 
   private void start(ConsumerRecord<String, byte[]> record, StageTask task) {
-    TaskEvents events = new TaskEvents(task, settings.workerId(), clock);
+    int delivery = record.deliveryCount().map(Short::intValue).orElse(1);
+    TaskEvents events = new TaskEvents(task, settings.workerId(), clock, delivery);
     RunningStage stage = new RunningStage(record, task, events, publisher, clock.millis());
     current = stage;
     lockLost = false;
-    log.info("slot {} took {} (delivery {})", name, stage.describe(), record.deliveryCount().map(Short::intValue).orElse(1));
+    log.info("slot {} took {} (delivery {})", name, stage.describe(), delivery);
     publisher.publish(events.started());
     onStart.accept(stage);
     Thread thread = Thread.ofVirtual().name("stage-" + task.getStageId()).unstarted(() -> execute(stage));
@@ -269,6 +337,7 @@ public final class TaskSlot implements Runnable {
       MDC.clear();
       stage.finish(outcome);
       onEnd.accept(stage);
+      wake.release();
       KafkaShareConsumer<String, byte[]> c = consumer;
       if (c != null) {
         c.wakeup();
@@ -279,7 +348,12 @@ public final class TaskSlot implements Runnable {
   private RunningStage.Outcome runAndReport(RunningStage stage) {
     StageTask task = stage.task;
     if (task.getDeadlineEpochMs() > 0 && clock.millis() > task.getDeadlineEpochMs()) {
-      return report(stage, StageFailure.build(-1, 0, "the stage's deadline passed before a worker could start it"));
+      return report(stage, StageFailure.build(-1, 0, "the build's deadline ("
+          + java.time.Instant.ofEpochMilli(task.getDeadlineEpochMs()) + ") passed before a worker could start stage "
+          + task.getStageName()));
+    }
+    if (stage.cancelled() != null) {
+      return cancelled(stage, stage.cancelled());
     }
     try {
       ImageState result = runner.run(task, stage);
@@ -291,15 +365,36 @@ public final class TaskSlot implements Runnable {
         return new RunningStage.Released();
       }
     } catch (StageFailedException e) {
-      return report(stage, e.failure());
+      // a RUN killed for a cancel may surface as its own failure (exit 137) before the interrupt
+      return stage.cancelled() != null ? cancelled(stage, stage.cancelled()) : report(stage, e.failure());
     } catch (InterruptedException e) {
-      log.info("{}: cancelled by shutdown; releasing the task", stage.describe());
-      return new RunningStage.Released();
+      return cancelled(stage, stage.cancelled() == null ? new RunningStage.Shutdown() : stage.cancelled());
     } catch (RuntimeException e) {
+      if (stage.cancelled() != null) {
+        return cancelled(stage, stage.cancelled());
+      }
       log.error("{}: unexpected error", stage.describe(), e);
       return report(stage, StageFailure.infrastructure(stage.currentInstruction(), 0,
           "worker " + settings.workerId() + " failed: " + e));
     }
+  }
+
+  /** The outcome of a stage whose thread was interrupted, by why it was. */
+  private RunningStage.Outcome cancelled(RunningStage stage, RunningStage.Cancel why) {
+    return switch (why) {
+      case RunningStage.Shutdown shutdown -> {
+        log.info("{}: cancelled by shutdown; releasing the task", stage.describe());
+        yield new RunningStage.Released();
+      }
+      case RunningStage.Superfluous superfluous -> {
+        log.info("{}: stopped, {}", stage.describe(), superfluous.reason());
+        yield new RunningStage.Abandoned(superfluous.reason());
+      }
+      case RunningStage.DeadlinePassed deadline -> {
+        log.info("{}: {}", stage.describe(), deadline.message());
+        yield report(stage, StageFailure.build(stage.currentInstruction(), 0, deadline.message()));
+      }
+    };
   }
 
   private RunningStage.Outcome report(RunningStage stage, StageFailure failure) {
@@ -307,6 +402,8 @@ public final class TaskSlot implements Runnable {
       publisher.publishDurably(stage.events.failed(failure), settings.outcomeTimeout());
       return new RunningStage.Failed(failure);
     } catch (EventPublisher.EventPublishException e) {
+      log.warn("{}: failed, but the failure event was not published; releasing the task: {}", stage.describe(),
+          e.getMessage());
       return new RunningStage.Released();
     }
   }

@@ -1,0 +1,215 @@
+package dev.stagefarm.cli.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import dev.stagefarm.cli.build.BuildClient;
+import dev.stagefarm.cli.build.ContextScanner;
+import dev.stagefarm.cli.build.ScannedContext;
+import dev.stagefarm.cli.farm.EmbeddedFarm;
+import dev.stagefarm.coordinator.BuildCoordinator;
+import dev.stagefarm.coordinator.schedule.Scheduler;
+import dev.stagefarm.embedded.EmbeddedKafka;
+import dev.stagefarm.proto.Topics;
+import dev.stagefarm.proto.v1.BuildState;
+import dev.stagefarm.proto.v1.BuildStatus;
+import dev.stagefarm.proto.v1.StageEvent;
+import dev.stagefarm.proto.v1.StageState;
+import dev.stagefarm.proto.v1.SubmitBuildRequest;
+import dev.stagefarm.testkit.BusyboxImage;
+import dev.stagefarm.testkit.RegistryFixture;
+import dev.stagefarm.worker.config.WorkerConfig;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 10's fault suite, first item: SIGKILL the worker running a build's RUN, ten times in a
+ * loop. Every build succeeds, and each stage has exactly one {@code completed} event, so exactly
+ * one run's result is used: the stale run (the broker's redelivery, or the coordinator's new
+ * attempt, whichever came second) is dropped, not run to a second result.
+ */
+@Tag("slow")
+class WorkerKillLoopEndToEndTest {
+  private static final int ROUNDS = 10;
+
+  @Test
+  void tenWorkersKilledMidRunCostTenRetriesAndNoBuild(@TempDir Path dir) throws Exception {
+    String busybox = busybox();
+    Map<String, ChildWorker> workers = new ConcurrentHashMap<>();
+    Path farmKey = dir.resolve("home").resolve(EmbeddedFarm.FARM_KEY_FILE);
+    try (EmbeddedFarm farm = farmOfChildWorkers(dir, workers, farmKey)) {
+      BuildClient client = new BuildClient(farm.channel(), farm.endpoint());
+      List<String> builds = new ArrayList<>();
+      for (int round = 1; round <= ROUNDS; round++) {
+        String marker = UUID.randomUUID().toString();
+        BuildStatus submitted = CancelAndDeadlineEndToEndTest.submit(client, dir.resolve("ctx-" + round),
+            "FROM %s\nRUN echo running-%s; sleep 4; echo %s > /out\n".formatted(busybox, marker, marker));
+        builds.add(submitted.getBuildId());
+
+        AtomicReference<String> runningOn = new AtomicReference<>();
+        AtomicReference<Thread> killer = new AtomicReference<>();
+        BuildStatus done = client.watch(submitted.getBuildId(), progress -> {
+          if (progress.hasStage() && progress.getStage().getState() == StageState.STAGE_RUNNING) {
+            runningOn.set(progress.getStage().getWorkerId());
+          }
+          boolean inRun = progress.hasLog() && progress.getLog().getData().toStringUtf8().contains("running-" + marker);
+          if (inRun && killer.get() == null) {
+            // the victim is inside the RUN: kill it and start a fresh worker in its place (off this thread)
+            String victim = runningOn.get();
+            killer.set(Thread.ofVirtual().start(() -> replace(workers, victim, farmKey)));
+          }
+        });
+        assertThat(killer.get()).as("round %d: a worker was killed mid-RUN", round).isNotNull();
+        killer.get().join();
+        assertThat(done.getState()).as("round %d: %s", round, done.getError()).isEqualTo(BuildState.SUCCEEDED);
+        System.out.printf("round %d: stage attempt %d, finished on %s%n", round, done.getStages(0).getAttempt(),
+            done.getStages(0).getWorkerId());
+      }
+
+      Map<String, List<StageEvent>> events = eventsOf(farm.kafkaBootstrap(), builds);
+      for (String build : builds) {
+        List<StageEvent> of = events.getOrDefault(build, List.of());
+        assertThat(of.stream().filter(StageEvent::hasCompleted)).as("completed events of build %s", build).hasSize(1);
+        assertThat(of.stream().filter(StageEvent::hasStarted).count()).as("runs of build %s", build)
+            .isGreaterThanOrEqualTo(2);
+      }
+    } finally {
+      for (ChildWorker worker : workers.values()) {
+        worker.kill();
+      }
+    }
+  }
+
+  /**
+   * A poison stage: whichever worker runs it dies (here: SIGKILLed as soon as its RUN prints). The
+   * build fails after {@code max-attempts} (3) lost runs, naming why, and no fourth worker dies:
+   * the build's end reaches every worker, which drop the task when Kafka hands it out again.
+   */
+  @Test
+  void aStageThatKillsEveryWorkerFailsItsBuildAfterThreeWorkers(@TempDir Path dir) throws Exception {
+    String busybox = busybox();
+    Map<String, ChildWorker> workers = new ConcurrentHashMap<>();
+    Path farmKey = dir.resolve("home").resolve(EmbeddedFarm.FARM_KEY_FILE);
+    try (EmbeddedFarm farm = farmOfChildWorkers(dir, workers, farmKey)) {
+      BuildClient client = new BuildClient(farm.channel(), farm.endpoint());
+      String marker = UUID.randomUUID().toString();
+      BuildStatus submitted = CancelAndDeadlineEndToEndTest.submit(client, dir.resolve("ctx"),
+          "FROM %s\nRUN echo poison-%s; sleep 30\n".formatted(busybox, marker));
+
+      List<Thread> kills = new ArrayList<>();
+      BuildStatus done = client.watch(submitted.getBuildId(), progress -> {
+        if (progress.hasLog() && progress.getLog().getData().toStringUtf8().contains("poison-" + marker)) {
+          System.out.printf("poison stage: a run printed (kill %d)%n", kills.size() + 1);
+          // a redelivered run does not change the stage's status: find its worker by its container
+          kills.add(Thread.ofVirtual().start(() -> replace(workers, workerRunningAContainer(workers), farmKey)));
+        }
+      });
+      for (Thread kill : kills) {
+        kill.join();
+      }
+      assertThat(done.getState()).isEqualTo(BuildState.FAILED);
+      assertThat(done.getError()).matches("stage 0 failed (on 3 workers|3 times on [12] workers?) \\(last error: .*\\)");
+      Thread.sleep(10_000); // past another record lock: nobody runs it again
+      List<StageEvent> events = eventsOf(farm.kafkaBootstrap(), List.of(submitted.getBuildId()))
+          .getOrDefault(submitted.getBuildId(), List.of());
+      long runs = events.stream().filter(StageEvent::hasStarted).count();
+      System.out.printf("poison stage: %d runs, %d workers killed, build error: %s%n", runs, kills.size(),
+          done.getError());
+      assertThat(runs).isLessThanOrEqualTo(4); // the 4th start is what shows the 3rd run was lost
+      assertThat(kills.size()).isLessThanOrEqualTo(4);
+    } finally {
+      for (ChildWorker worker : workers.values()) {
+        worker.kill();
+      }
+    }
+  }
+
+  private static String busybox() throws Exception {
+    RegistryFixture registry = RegistryFixture.shared();
+    BusyboxImage.pushTo(registry);
+    return registry.reference(BusyboxImage.REPOSITORY + ":" + BusyboxImage.TAG).toString();
+  }
+
+  /** An embedded farm whose two workers are child JVMs, kept in {@code workers} by id. */
+  private static EmbeddedFarm farmOfChildWorkers(Path dir, Map<String, ChildWorker> workers, Path farmKey)
+      throws Exception {
+    return EmbeddedFarm.start(new EmbeddedFarm.Options(
+        dir.resolve("home"), null, 2, RegistryFixture.shared().settings(), EmbeddedKafka.Settings.forTests(),
+        new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(20), 3), Duration.ofMillis(500)),
+        EmbeddedFarm.IN_PROCESS,
+        config -> {
+          ChildWorker worker = ChildWorker.start(config, farmKey);
+          workers.put(config.workerId(), worker);
+          return () -> workers.get(config.workerId()).close();
+        }));
+  }
+
+  /**
+   * The id of the live worker that has a runc container (the one running the stage). A killed
+   * worker's container lives on until its replacement cleans it up, so dead workers are skipped.
+   */
+  private static String workerRunningAContainer(Map<String, ChildWorker> workers) {
+    for (int i = 0; i < 200; i++) {
+      for (ChildWorker worker : workers.values()) {
+        if (worker.alive()
+            && !CancelAndDeadlineEndToEndTest.containers(worker.config.workDir().resolve("runc")).isEmpty()) {
+          return worker.config.workerId();
+        }
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    throw new IllegalStateException("no worker runs a container");
+  }
+
+  private static void replace(Map<String, ChildWorker> workers, String victim, Path farmKey) {
+    try {
+      ChildWorker dead = workers.get(victim);
+      dead.kill();
+      workers.put(victim, ChildWorker.start(dead.config, farmKey)); // cleans what the dead one left
+    } catch (Exception e) {
+      throw new IllegalStateException("replacing worker " + victim + " failed", e);
+    }
+  }
+
+  /** Every event of the given builds on the events topic, by build. */
+  private static Map<String, List<StageEvent>> eventsOf(String bootstrap, List<String> builds) throws Exception {
+    Map<String, List<StageEvent>> byBuild = new ConcurrentHashMap<>();
+    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", bootstrap),
+        new StringDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> partitions = consumer.partitionsFor(Topics.EVENTS).stream()
+          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+          if (builds.contains(record.key())) {
+            byBuild.computeIfAbsent(record.key(), k -> new ArrayList<>()).add(StageEvent.parseFrom(record.value()));
+          }
+        }
+      }
+    }
+    return byBuild;
+  }
+}

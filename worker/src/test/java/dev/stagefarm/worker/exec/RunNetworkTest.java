@@ -219,15 +219,31 @@ class RunNetworkTest {
   }
 
   /** The worker host's first non-loopback IPv4 address other than our veth (e.g. eth0's). */
+  /**
+   * The IPv4 address of the interface that carries the host's default route (where a farm's
+   * services listen for other machines); not a bridge that a container engine may create or remove
+   * while the test runs.
+   */
   private static String firstHostAddress() throws IOException {
+    String defaultInterface = null;
+    for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/net/route"))) {
+      String[] f = line.trim().split("\\s+");
+      if (f.length > 2 && f[1].equals("00000000")) {
+        defaultInterface = f[0];
+        break;
+      }
+    }
     for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+      if (defaultInterface != null && !nic.getName().equals(defaultInterface)) {
+        continue;
+      }
       for (InetAddress a : Collections.list(nic.getInetAddresses())) {
         if (a instanceof Inet4Address && !a.isLoopbackAddress() && !a.getHostAddress().equals(INET_HOST_SIDE)) {
           return a.getHostAddress();
         }
       }
     }
-    throw new IOException("the host has no non-loopback IPv4 address");
+    throw new IOException("the host has no non-loopback IPv4 address on its default route's interface");
   }
 
   private static void sh(String command) throws IOException {

@@ -26,7 +26,7 @@ case "$action" in
       stagefarm_stop_dockerd
     fi
     # what a dockerd killed mid-way may leave mounted
-    grep -o " $dir/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+    { grep -o " $dir/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
     rm -rf "$dir/data" "$dir/exec" "$dir/images"
     ;;
   *) echo "usage: scripts/multihost.sh start|stop DIR" >&2; exit 2 ;;

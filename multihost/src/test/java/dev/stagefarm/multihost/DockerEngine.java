@@ -13,7 +13,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * The private Docker engine of this suite, once per test run: {@code scripts/multihost.sh start}
  * starts a dockerd and loads the images that {@code deploy/images/build.sh} builds with stagefarm
  * itself (none is pulled); {@code stop} ends it when the run is over. Testcontainers is pointed at
- * it through docker-java's system properties, with the engine's API version (1.41: Debian's
+ * it through DOCKER_HOST (set by the Maven build to where this starts it), with the engine's API version (1.41: Debian's
  * dockerd 20.10 refuses the 1.44 Testcontainers asks for by default).
  */
 public final class DockerEngine implements BeforeAllCallback {
@@ -39,6 +39,9 @@ public final class DockerEngine implements BeforeAllCallback {
     Running running = new Running(dir);
     try {
       String socket = run(List.of(root().resolve("scripts/multihost.sh").toString(), "start", dir.toString()), dir.resolve("start.log"));
+      if (!socket.equals(System.getenv("DOCKER_HOST"))) {
+        throw new IllegalStateException("the engine listens on " + socket + " but DOCKER_HOST is " + System.getenv("DOCKER_HOST"));
+      }
       System.setProperty("DOCKER_HOST", socket);
       System.setProperty("api.version", "1.41");
       return running;
@@ -48,12 +51,13 @@ public final class DockerEngine implements BeforeAllCallback {
     }
   }
 
-  /** A unix socket path must stay under 108 bytes; a deep checkout falls back to /tmp. */
+  /** Where the Maven build told Testcontainers (DOCKER_HOST) the engine's socket is. */
   private static Path engineDir() {
     try {
       Path dir = Path.of(System.getProperty("stagefarm.multihost.dir", "target/multihost")).toAbsolutePath();
       if (dir.resolve("docker.sock").toString().length() > 100) {
-        return Files.createTempDirectory("sf-multihost-");
+        throw new IllegalStateException("the engine's socket path " + dir.resolve("docker.sock") + " is too long for a unix"
+            + " socket: run with -Dstagefarm.multihost.dir=/tmp/stagefarm-multihost");
       }
       Files.createDirectories(dir);
       return dir;

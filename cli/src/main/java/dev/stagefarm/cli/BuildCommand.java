@@ -8,8 +8,10 @@ import dev.stagefarm.cli.build.OutputSpec;
 import dev.stagefarm.cli.build.PlainProgress;
 import dev.stagefarm.cli.build.ProgressView;
 import dev.stagefarm.cli.build.ScannedContext;
+import dev.stagefarm.cli.build.SecretSpec;
 import dev.stagefarm.cli.build.TraceWriter;
 import dev.stagefarm.cli.build.TtyProgress;
+import dev.stagefarm.cli.farm.ApiClientFlags;
 import dev.stagefarm.cli.farm.EmbeddedFarm;
 import dev.stagefarm.cli.farm.Farm;
 import dev.stagefarm.cli.farm.FarmFlags;
@@ -18,6 +20,7 @@ import dev.stagefarm.cli.farm.RemoteFarm;
 import dev.stagefarm.coordinator.BuildCoordinator;
 import dev.stagefarm.embedded.EmbeddedKafka;
 import dev.stagefarm.proto.v1.BuildProgress;
+import dev.stagefarm.proto.v1.BuildSecret;
 import dev.stagefarm.proto.v1.BuildState;
 import dev.stagefarm.proto.v1.BuildStatus;
 import dev.stagefarm.proto.v1.Output;
@@ -65,6 +68,13 @@ public final class BuildCommand implements Callable<Integer> {
   @Option(names = "--build-arg", paramLabel = "K=V", description = "A build-time variable (repeatable).")
   List<String> buildArgs = new ArrayList<>();
 
+  @Option(
+      names = "--secret",
+      paramLabel = "id=ID[,src=FILE|,env=VAR]",
+      description = "A secret for RUN --mount=type=secret (docker buildx syntax: type=file|env, id, src/source, env;"
+          + " repeatable). Sent to this build only, never stored in clear.")
+  List<String> secrets = new ArrayList<>();
+
   @Option(names = "--no-cache", description = "Do not use the cache.")
   boolean noCache;
 
@@ -80,7 +90,9 @@ public final class BuildCommand implements Callable<Integer> {
   @Option(names = "--progress", paramLabel = "MODE", description = "auto, tty, plain or quiet (default: auto).")
   String progress = "auto";
 
-  @Option(names = "--coordinator", paramLabel = "HOST:PORT", description = "Use this coordinator instead of an embedded farm.")
+  @Option(names = "--coordinator", paramLabel = "HOST:PORT[,HOST:PORT…]",
+      description = "Use this coordinator instead of an embedded farm; with several (a farm in HA), the client"
+          + " follows the active one.")
   String coordinator;
 
   @Option(names = "--trace", paramLabel = "FILE", description = "Write the build timeline as Chrome trace-event JSON.")
@@ -90,6 +102,8 @@ public final class BuildCommand implements Callable<Integer> {
   int workers = 2;
 
   @Mixin FarmFlags farmFlags;
+
+  @Mixin ApiClientFlags apiClientFlags;
 
   @Override
   public Integer call() throws Exception {
@@ -122,6 +136,7 @@ public final class BuildCommand implements Callable<Integer> {
             .setNoCache(noCache)
             .addAllTags(tags)
             .setPlatform(parsePlatform());
+    addSecrets(request);
     for (OutputSpec output : outputSpecs) {
       request.addOutputs(Output.newBuilder().setType(output.type()).putAttrs("dest", output.dest().toString()));
     }
@@ -132,7 +147,7 @@ public final class BuildCommand implements Callable<Integer> {
     DockerfileCheck.check(dockerfile.getFileName().toString(), request.build());
     ScannedContext scanned = ContextScanner.scan(context);
     try (Farm farm = openFarm(err)) {
-      BuildClient client = new BuildClient(farm.channel(), farm.endpoint());
+      BuildClient client = new BuildClient(farm);
       client.upload(scanned);
       request.setContextManifest(scanned.manifestDigest().toString());
       BuildStatus submitted = client.submit(request.build());
@@ -189,7 +204,7 @@ public final class BuildCommand implements Callable<Integer> {
 
   private Farm openFarm(PrintStream err) throws Exception {
     if (coordinator != null) {
-      return RemoteFarm.connect(coordinator);
+      return RemoteFarm.connect(coordinator, apiClientFlags);
     }
     try {
       EmbeddedFarm farm = startEmbedded();
@@ -233,6 +248,18 @@ public final class BuildCommand implements Callable<Integer> {
       case "auto" -> System.console() != null && System.getenv("CI") == null ? new TtyProgress(err) : new PlainProgress(err);
       default -> throw new UserError("--progress must be auto, tty, plain or quiet, not \"" + progress + "\"");
     };
+  }
+
+  /** Reads every {@code --secret} here, before anything starts: a missing file or variable fails at once. */
+  private void addSecrets(SubmitBuildRequest.Builder request) {
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    for (String text : secrets) {
+      SecretSpec secret = SecretSpec.parse(text, System::getenv);
+      if (!ids.add(secret.id())) {
+        throw new UserError("--secret id=" + secret.id() + " is given twice");
+      }
+      request.addSecrets(BuildSecret.newBuilder().setId(secret.id()).setValue(ByteString.copyFrom(secret.value())));
+    }
   }
 
   private Map<String, String> parseBuildArgs() {

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       CoordinatorCommand.class,
       WorkerCommand.class,
       ImageCommand.class,
+      AdminCommand.class,
     })
 public final class Main implements Runnable {
 

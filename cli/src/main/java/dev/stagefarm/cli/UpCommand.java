@@ -1,5 +1,6 @@
 package dev.stagefarm.cli;
 
+import dev.stagefarm.cli.farm.ApiServerFlags;
 import dev.stagefarm.cli.farm.EmbeddedFarm;
 import dev.stagefarm.cli.farm.FarmFlags;
 import dev.stagefarm.cli.farm.InProcessWorkers;
@@ -29,9 +30,18 @@ public final class UpCommand implements Callable<Integer> {
 
   @Mixin FarmFlags farmFlags;
 
+  @Mixin ApiServerFlags api;
+
   @Override
   public Integer call() throws Exception {
     Path home = data != null ? data : FarmFlags.home();
+    ApiServerFlags.Listener listener = api.listener(port);
+    if (!listener.loopbackOnly() && !listener.security().authenticates()) {
+      // the all-in-one farm is for one machine: its open port would hand out its builds and its registry credentials
+      throw new UserError("stagefarm up listens beyond loopback only with authentication (--tokens-file or"
+          + " --tls-client-ca); --allow-unauthenticated is for stagefarm coordinator");
+    }
+    listener.serverBuilder(); // an unreadable certificate fails here, before the farm starts
     EmbeddedFarm farm;
     try {
       farm =
@@ -44,7 +54,9 @@ public final class UpCommand implements Callable<Integer> {
                   EmbeddedKafka.Settings.defaults(),
                   BuildCoordinator.Settings.DEFAULT,
                   port,
-                  InProcessWorkers.launcher()));
+                  InProcessWorkers.launcher(),
+                  listener.address().getAddress(),
+                  listener.security()));
     } catch (Exception e) {
       throw new UserError("starting the farm failed: " + e.getMessage(), e);
     }
@@ -54,7 +66,9 @@ public final class UpCommand implements Callable<Integer> {
       stopped.countDown();
     }, "stagefarm-up-stop"));
     System.out.println("stagefarm is up");
-    System.out.println("  coordinator (gRPC): " + farm.endpoint() + "   e.g. ./stagefarm build --coordinator " + farm.endpoint() + " .");
+    System.out.println("  coordinator (gRPC): " + listener.address().getAddress().getHostAddress() + ":"
+        + farm.endpoint().substring(farm.endpoint().lastIndexOf(':') + 1) + " (" + listener.describe() + ")");
+    System.out.println("                      e.g. ./stagefarm build --coordinator " + farm.endpoint() + " .");
     System.out.println("  kafka:              " + farm.kafkaBootstrap());
     System.out.println("  s3:                 " + farm.s3Endpoint() + " (bucket " + EmbeddedFarm.BUCKET + ")");
     System.out.println("  workers:            " + workers);

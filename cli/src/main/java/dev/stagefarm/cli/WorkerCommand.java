@@ -56,8 +56,6 @@ public final class WorkerCommand implements Callable<Integer> {
       description = "Network of RUN --network=default (host needs --set allow-host-network=true).")
   String network;
 
-  @Option(names = "--secrets-dir", paramLabel = "DIR", description = "One file per secret id for RUN --mount=type=secret.")
-  String secretsDir;
 
   @Option(names = "--layer-cache-size", paramLabel = "SIZE", description = "e.g. 10GiB")
   String layerCacheSize;
@@ -78,7 +76,6 @@ public final class WorkerCommand implements Callable<Integer> {
     put(flags, "concurrency", concurrency);
     put(flags, "worker-id", workerId);
     put(flags, "network", network);
-    put(flags, "secrets-dir", secretsDir);
     put(flags, "layer-cache-size", layerCacheSize);
     WorkerConfig config;
     try {

@@ -1,12 +1,16 @@
 package dev.stagefarm.coordinator;
 
 import dev.stagefarm.coordinator.content.StageResult;
+import dev.stagefarm.coordinator.outbox.Outbox;
 import dev.stagefarm.coordinator.plan.BuildPlan;
 import dev.stagefarm.coordinator.plan.BuildPlanner;
 import dev.stagefarm.coordinator.plan.PlannedStage;
 import dev.stagefarm.coordinator.plan.PlanningException;
 import dev.stagefarm.coordinator.port.BuildJournal;
+import dev.stagefarm.coordinator.port.ContentRoots;
+import dev.stagefarm.coordinator.port.BuildSecretStore;
 import dev.stagefarm.coordinator.port.JournalEntry;
+import dev.stagefarm.coordinator.port.PinnedImage;
 import dev.stagefarm.coordinator.port.ProgramRef;
 import dev.stagefarm.coordinator.port.StageJob;
 import dev.stagefarm.coordinator.port.TaskQueue;
@@ -18,28 +22,33 @@ import dev.stagefarm.coordinator.schedule.StageSnapshot;
 import dev.stagefarm.coordinator.schedule.StageSpec;
 import dev.stagefarm.coordinator.schedule.StageState;
 import dev.stagefarm.coordinator.wire.EventMessages;
+import dev.stagefarm.program.BuildSecrets;
 import dev.stagefarm.program.ProgramInput;
 import dev.stagefarm.proto.v1.BuildProgress;
 import dev.stagefarm.proto.v1.BuildState;
 import dev.stagefarm.proto.v1.BuildStatus;
+import dev.stagefarm.proto.v1.ContextManifest;
 import dev.stagefarm.proto.v1.StageStatus;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,23 +60,64 @@ import org.slf4j.LoggerFactory;
 public final class BuildCoordinator implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BuildCoordinator.class);
 
-  /** Tunables of the coordinator, passed in by whoever runs it. */
-  public record Settings(Scheduler.Settings scheduler, Duration leaseCheckInterval) {
+  /**
+   * Tunables of the coordinator, passed in by whoever runs it.
+   *
+   * @param retention how long finished builds stay in memory and in the journal
+   * @param progressLimits the bound of each build's progress log
+   * @param durableTimeout how long SubmitBuild waits for the build's record to be durable before
+   *     it refuses the build (UNAVAILABLE)
+   * @param outbox the writer of tasks and records (retry backoff, backlog limit)
+   */
+  public record Settings(Scheduler.Settings scheduler, Duration leaseCheckInterval, Retention retention,
+      ProgressLog.Limits progressLimits, Duration durableTimeout, Outbox.Settings outbox) {
     public static final Settings DEFAULT =
         new Settings(Scheduler.Settings.DEFAULT, Duration.ofSeconds(1));
+
+    /** Default retention, progress limits and outbox. */
+    public Settings(Scheduler.Settings scheduler, Duration leaseCheckInterval) {
+      this(scheduler, leaseCheckInterval, Retention.DEFAULT, ProgressLog.Limits.DEFAULT, Duration.ofSeconds(15),
+          Outbox.Settings.DEFAULT);
+    }
+
+    public Settings withRetention(Retention retention) {
+      return new Settings(scheduler, leaseCheckInterval, retention, progressLimits, durableTimeout, outbox);
+    }
+
+    public Settings withProgressLimits(ProgressLog.Limits limits) {
+      return new Settings(scheduler, leaseCheckInterval, retention, limits, durableTimeout, outbox);
+    }
+
+    public Settings withDurableTimeout(Duration timeout) {
+      return new Settings(scheduler, leaseCheckInterval, retention, progressLimits, timeout, outbox);
+    }
+  }
+
+  /**
+   * SubmitBuild could not make the build durable (Kafka unreachable, or too many writes waiting):
+   * the build does not run, and the client should try again later.
+   */
+  public static final class BuildNotAccepted extends RuntimeException {
+    public BuildNotAccepted(String message) {
+      super(message);
+    }
   }
 
   private final Clock clock;
-  private final TaskQueue tasks;
+  private final Settings settings;
   private final BuildJournal journal;
+  private final Outbox outbox;
+  private volatile Consumer<String> fencedHandler = reason -> {};
   private final BuildPlanner planner;
   private final ImageAssembler assembler;
+  private final BuildSecretStore secrets;
   private final Scheduler scheduler;
   private final Map<String, BuildEntry> builds = new ConcurrentHashMap<>();
+  /** Finished builds whose details were evicted. */
+  private final BuildSummaries summaries = new BuildSummaries();
+  /** Held while a submission counts its owner's unfinished builds and registers the new one. */
+  private final Object admission = new Object();
   private final ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
-  /** Journal writes in order, off the scheduler's lock. */
-  private final ExecutorService journalWriter =
-      Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("stagefarm-journal").factory());
   private final ScheduledExecutorService leaseTimer =
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().daemon().name("stagefarm-leases").factory());
@@ -76,17 +126,25 @@ public final class BuildCoordinator implements AutoCloseable {
   private static final class BuildEntry {
     final SubmitBuildRequest request;
     final ProgressLog progress;
+    /** How many coordinators resumed the build before this one (its progress numbering). */
+    final long progressEpoch;
     BuildPlan plan;
+    /** The base images the plan pinned; a resume plans against these, never a tag. */
+    Map<String, PinnedImage> pins = Map.of();
     BuildStatus.Builder status;
     final Map<String, StageResult> results = new LinkedHashMap<>();
 
     final String buildId;
+    final String owner;
 
-    BuildEntry(SubmitBuildRequest request, BuildStatus.Builder status, ProgressLog progress) {
+    BuildEntry(SubmitBuildRequest request, BuildStatus.Builder status, Clock clock, ProgressLog.Limits limits,
+        long progressEpoch) {
       this.buildId = status.getBuildId();
+      this.owner = status.getOwner();
       this.request = request;
       this.status = status;
-      this.progress = progress;
+      this.progressEpoch = progressEpoch;
+      this.progress = new ProgressLog(clock, limits, progressEpoch);
     }
   }
 
@@ -97,21 +155,70 @@ public final class BuildCoordinator implements AutoCloseable {
       BuildJournal journal,
       BuildPlanner planner,
       ImageAssembler assembler) {
+    this(clock, settings, tasks, journal, planner, assembler, BuildSecretStore.NONE);
+  }
+
+  /** @param secrets where the secrets a client sends wait, sealed, for the build's workers */
+  public BuildCoordinator(
+      Clock clock,
+      Settings settings,
+      TaskQueue tasks,
+      BuildJournal journal,
+      BuildPlanner planner,
+      ImageAssembler assembler,
+      BuildSecretStore secrets) {
     this.clock = clock;
-    this.tasks = tasks;
+    this.secrets = secrets;
     this.journal = journal;
+    this.outbox = new Outbox(tasks, journal, settings.outbox(), new OutboxListener());
     this.planner = planner;
     this.assembler = assembler;
+    this.settings = settings;
     this.scheduler = new Scheduler(clock, settings.scheduler(), this::dispatch, new Listener());
     long period = settings.leaseCheckInterval().toMillis();
     leaseTimer.scheduleAtFixedRate(this::checkLeases, period, period, TimeUnit.MILLISECONDS);
+    long sweep = settings.retention().sweepInterval().toMillis();
+    leaseTimer.scheduleAtFixedRate(this::sweepFinished, sweep, sweep, TimeUnit.MILLISECONDS);
   }
 
   // --- the API the gRPC service uses ----------------------------------------------------------
 
-  /** Plans and starts a build. Planning errors give a FAILED status with the error, not an exception. */
+  /** Called (once, on the outbox thread) when another coordinator has fenced this one. */
+  public void whenFenced(Consumer<String> handler) {
+    this.fencedHandler = handler;
+  }
+
+  /** Plans and starts a build without an owner (no limit). */
   public BuildStatus submit(SubmitBuildRequest request) {
+    return submit(request, null, "", Integer.MAX_VALUE);
+  }
+
+  /** As {@link #submit(SubmitBuildRequest, ContextManifest, String, int)}; the planner reads the manifest. */
+  public BuildStatus submit(SubmitBuildRequest request, String owner, int maxUnfinished) {
+    return submit(request, null, owner, maxUnfinished);
+  }
+
+  /**
+   * Plans and starts a build owned by {@code owner} (kept in its status and journal record), and
+   * returns once its record is durable: an acknowledged build survives any coordinator's death.
+   * Planning errors give a FAILED status with the error, not an exception.
+   *
+   * @param manifest the request's context manifest already read and validated (null: the planner
+   *     reads it), so it is read once per build
+   * @param maxUnfinished how many queued or running builds the owner may have, this one included
+   * @throws BuildLimitExceededException when the owner already has {@code maxUnfinished}
+   * @throws BuildNotAccepted when the record could not be made durable in time (the build does not
+   *     run) or too many writes wait for Kafka already
+   */
+  public BuildStatus submit(SubmitBuildRequest submitted, ContextManifest manifest, String owner, int maxUnfinished) {
+    if (outbox.backlogged()) {
+      throw new BuildNotAccepted("the coordinator cannot write to Kafka: " + outbox.queued()
+          + " writes are waiting (last error: " + outbox.lastFailure() + "); try again later");
+    }
     String buildId = newBuildId();
+    // secret values stay out of the entry (and so the journal and the API): sealed in the store below
+    BuildSecrets buildSecrets = ClientSecrets.of(submitted);
+    SubmitBuildRequest request = ClientSecrets.withoutValues(submitted);
     BuildEntry entry =
         new BuildEntry(
             request,
@@ -119,12 +226,33 @@ public final class BuildCoordinator implements AutoCloseable {
                 .setBuildId(buildId)
                 .setState(BuildState.QUEUED)
                 .setTarget(request.getTarget())
-                .setCreatedMs(clock.millis()),
-            new ProgressLog(clock));
-    builds.put(buildId, entry);
+                .setCreatedMs(clock.millis())
+                .setOwner(owner),
+            clock,
+            settings.progressLimits(),
+            0);
+    synchronized (admission) {
+      long unfinished = builds.values().stream().filter(e -> e.owner.equals(owner) && !finished(e)).count();
+      if (unfinished >= maxUnfinished) {
+        throw new BuildLimitExceededException(owner, maxUnfinished);
+      }
+      builds.put(buildId, entry);
+    }
+    BuildStatus planned = plan(entry, manifest, buildSecrets);
+    awaitDurable(entry);
+    if (planned.getState() == BuildState.RUNNING) {
+      scheduler.submit(buildId, specs(entry.plan, request.getNoCache()));
+    }
+    return status(buildId).orElseThrow();
+  }
+
+  /** Plans the build: RUNNING with its plan, or FAILED with the planning error. */
+  private BuildStatus plan(BuildEntry entry, ContextManifest manifest, BuildSecrets buildSecrets) {
+    String buildId = entry.buildId;
+    SubmitBuildRequest request = entry.request;
     BuildPlan plan;
     try {
-      plan = planner.plan(buildId, request);
+      plan = planner.plan(buildId, request, manifest);
     } catch (PlanningException e) {
       finishBuild(entry, BuildState.FAILED, e.getMessage(), "");
       return status(buildId).orElseThrow();
@@ -140,30 +268,82 @@ public final class BuildCoordinator implements AutoCloseable {
       finishBuild(entry, BuildState.FAILED, "planning failed: " + describe(e), "");
       return status(buildId).orElseThrow();
     }
+    if (!buildSecrets.isEmpty()) {
+      try {
+        secrets.store(buildId, buildSecrets);
+      } catch (java.io.IOException | RuntimeException e) {
+        log.warn("storing the secrets of build {} failed: {}", buildId, e.toString());
+        finishBuild(entry, BuildState.FAILED, "storing the build's secrets failed: " + describe(e), "");
+        return status(buildId).orElseThrow();
+      }
+    }
     synchronized (entry) {
       entry.plan = plan;
+      entry.pins = plan.pinnedImages();
       entry.status.setState(BuildState.RUNNING);
     }
     publishStatus(entry);
-    recordAsync(entry);
-    scheduler.submit(buildId, specs(plan, request.getNoCache()));
     return status(buildId).orElseThrow();
   }
 
+  /**
+   * Waits until the build's latest record is durable. When it is not in time, the build is
+   * forgotten and a FAILED record is queued behind the first (it replaces it if that is still
+   * waiting, or lands after it), so a record written late never resumes a build the client was
+   * told did not start.
+   */
+  private void awaitDurable(BuildEntry entry) {
+    CompletableFuture<Void> durable = recordAsync(entry);
+    String why;
+    try {
+      durable.get(settings.durableTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      return;
+    } catch (TimeoutException e) {
+      why = "Kafka did not acknowledge it within " + settings.durableTimeout().toSeconds() + "s"
+          + (outbox.lastFailure().isEmpty() ? "" : " (" + outbox.lastFailure() + ")");
+    } catch (ExecutionException e) {
+      why = describe(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      why = "interrupted";
+    }
+    builds.remove(entry.buildId);
+    String message = "the build was not started: its record could not be written to the build journal: " + why;
+    BuildStatus abandoned;
+    synchronized (entry) {
+      abandoned = entry.status.clone().setState(BuildState.FAILED).setError(message).setFinishedMs(clock.millis())
+          .build();
+    }
+    outbox.record(new JournalEntry(entry.buildId, entry.request, abandoned, Map.of(), entry.pins, entry.progressEpoch));
+    entry.progress.close();
+    throw new BuildNotAccepted(message);
+  }
+
+  /** The build's status; a build evicted to its summary has no stages. */
   public Optional<BuildStatus> status(String buildId) {
     BuildEntry entry = builds.get(buildId);
     if (entry == null) {
-      return Optional.empty();
+      return summaries.get(buildId);
     }
     return Optional.of(withStages(entry).build());
   }
 
+  /** Every build the coordinator remembers (summaries included), oldest first. */
   public List<BuildStatus> list() {
-    return builds.keySet().stream()
-        .map(this::status)
-        .flatMap(Optional::stream)
-        .sorted(Comparator.comparingLong(BuildStatus::getCreatedMs))
-        .toList();
+    List<BuildStatus> all = new ArrayList<>(summaries.all());
+    builds.keySet().stream().map(this::status).flatMap(Optional::stream).forEach(all::add);
+    all.sort(BuildPage.ORDER);
+    return all;
+  }
+
+  /** One page of {@link #list()}: the builds after {@code pageToken}, at most {@code pageSize}. */
+  public BuildPage list(int pageSize, String pageToken) {
+    return list(pageSize, pageToken, status -> true);
+  }
+
+  /** A page of the builds {@code visible} lets through (a client's own builds), oldest first. */
+  public BuildPage list(int pageSize, String pageToken, java.util.function.Predicate<BuildStatus> visible) {
+    return BuildPage.of(list().stream().filter(visible).toList(), pageSize, pageToken);
   }
 
   /** Cancels a running build; a finished build keeps its state. */
@@ -182,10 +362,26 @@ public final class BuildCoordinator implements AutoCloseable {
   public boolean watch(String buildId, long afterSequence, ProgressLog.Watcher watcher) {
     BuildEntry entry = builds.get(buildId);
     if (entry == null) {
-      return false;
+      Optional<BuildStatus> summary = summaries.get(buildId);
+      if (summary.isEmpty()) {
+        return false;
+      }
+      // its progress log is gone with its details: the final status is all there is to watch
+      watcher.next(BuildProgress.newBuilder().setBuild(summary.get()).build());
+      watcher.end();
+      return true;
     }
     entry.progress.watch(afterSequence, watcher);
     return true;
+  }
+
+  /**
+   * Up to {@code max} progress entries after {@code afterSequence}, for a watcher that pulls at its
+   * own pace (gRPC flow control); empty when there are none yet or the build's details are gone.
+   */
+  public List<BuildProgress> progressAfter(String buildId, long afterSequence, int max) {
+    BuildEntry entry = builds.get(buildId);
+    return entry == null ? List.of() : entry.progress.after(afterSequence, max);
   }
 
   public void unwatch(String buildId, ProgressLog.Watcher watcher) {
@@ -205,6 +401,43 @@ public final class BuildCoordinator implements AutoCloseable {
   /** The submitted request of a build (tags, outputs) for exports. */
   public Optional<SubmitBuildRequest> request(String buildId) {
     return Optional.ofNullable(builds.get(buildId)).map(e -> e.request);
+  }
+
+  /**
+   * What the builds this coordinator remembers reach in the content store (for garbage
+   * collection): in-flight and retained builds' context manifests, stage results and base images,
+   * and the image of every build it still has a status or summary of.
+   */
+  public ContentRoots contentRoots() {
+    java.util.Set<dev.stagefarm.oci.Digest> blobs = new java.util.HashSet<>();
+    java.util.Set<dev.stagefarm.oci.Digest> images = new java.util.HashSet<>();
+    java.util.Set<dev.stagefarm.oci.Digest> contexts = new java.util.HashSet<>();
+    java.util.function.Consumer<StageResult> addLayers = r -> r.layers().forEach(l -> blobs.add(l.blob().digest()));
+    for (BuildEntry entry : builds.values()) {
+      BuildPlan plan;
+      synchronized (entry) {
+        addDigest(entry.status.getImageDigest(), images);
+        addDigest(entry.request.getContextManifest(), contexts);
+        entry.results.values().forEach(addLayers);
+        plan = entry.plan;
+      }
+      scheduler.results(entry.buildId).values().forEach(addLayers);
+      if (plan != null) {
+        for (PlannedStage stage : plan.stages()) {
+          stage.base().ifPresent(addLayers);
+          stage.imageInputs().values().forEach(addLayers);
+          stage.cachedResult().ifPresent(addLayers);
+        }
+      }
+    }
+    summaries.all().forEach(s -> addDigest(s.getImageDigest(), images));
+    return new ContentRoots(blobs, images, contexts);
+  }
+
+  private static void addDigest(String digest, java.util.Set<dev.stagefarm.oci.Digest> into) {
+    if (dev.stagefarm.oci.Digest.isValid(digest)) {
+      into.add(dev.stagefarm.oci.Digest.parse(digest));
+    }
   }
 
   // --- worker events -----------------------------------------------------------------------
@@ -247,26 +480,45 @@ public final class BuildCoordinator implements AutoCloseable {
 
   /**
    * Loads the journal: finished builds become queryable again, builds that were running are
-   * re-planned and resumed (stages that were queued or running go out again with attempt + 1).
+   * re-planned against the base images their first plan pinned and resumed (stages that were
+   * queued or running go out again with attempt + 1), each in its next progress epoch. Returns
+   * once the resumed builds' records are durable (or after the durable timeout).
    */
   public int resumeFromJournal() {
     int resumed = 0;
+    long replayStarted = System.nanoTime();
     Collection<JournalEntry> records = journal.replay();
+    log.info("read {} build record(s) from the journal in {} ms", records.size(),
+        (System.nanoTime() - replayStarted) / 1_000_000);
+    List<CompletableFuture<Void>> durable = new ArrayList<>();
     for (JournalEntry record : records) {
       String buildId = record.buildId();
       if (builds.containsKey(buildId)) {
         continue;
       }
       BuildStatus status = record.status();
-      BuildEntry entry = new BuildEntry(record.request(), status.toBuilder(), new ProgressLog(clock));
+      if (finished(status.getState()) && expired(status)) {
+        // finished longer ago than the retention (the coordinator was down meanwhile): evict now
+        summaries.add(status);
+        forgetAsync(buildId);
+        deleteSecretsAsync(record.request(), buildId);
+        continue;
+      }
+      BuildEntry entry = new BuildEntry(record.request(), status.toBuilder(), clock, settings.progressLimits(),
+          record.progressEpoch() + 1);
+      entry.pins = record.pinnedImages();
       builds.put(buildId, entry);
       if (status.getState() != BuildState.RUNNING && status.getState() != BuildState.QUEUED) {
         entry.progress.append(BuildProgress.newBuilder().setBuild(status));
         entry.progress.close();
+        deleteSecretsAsync(entry.request, entry.buildId); // the coordinator may have stopped between finishing the build and deleting them
         continue;
       }
       try {
-        BuildPlan plan = planner.plan(buildId, record.request());
+        // records written before plans were pinned have no pins: those builds resolve again
+        BuildPlan plan = record.pinnedImages().isEmpty()
+            ? planner.plan(buildId, record.request())
+            : planner.replan(buildId, record.request(), record.pinnedImages());
         Map<String, Scheduler.RecordedStage> recorded = new HashMap<>();
         for (StageStatus stage : status.getStagesList()) {
           StageResult result = record.stageResults().get(stage.getStageId());
@@ -278,6 +530,8 @@ public final class BuildCoordinator implements AutoCloseable {
           entry.plan = plan;
           entry.results.putAll(record.stageResults());
         }
+        publishStatus(entry); // the first entry of the new epoch: where the build stands
+        durable.add(recordAsync(entry)); // the new epoch, before any task of it goes out
         scheduler.resume(buildId, specs(plan, record.request().getNoCache()), recorded);
         resumed++;
         log.info("resumed build {} from the journal", buildId);
@@ -285,10 +539,25 @@ public final class BuildCoordinator implements AutoCloseable {
         finishBuild(entry, BuildState.FAILED, "could not resume after a coordinator restart: " + describe(e), "");
       }
     }
+    try {
+      CompletableFuture.allOf(durable.toArray(CompletableFuture[]::new))
+          .get(settings.durableTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      log.warn("the records of resumed builds are not durable yet ({}); the outbox keeps trying", describe(e));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     return resumed;
   }
 
   // --- internals -----------------------------------------------------------------------------
+
+  private static boolean finished(BuildEntry entry) {
+    synchronized (entry) {
+      BuildState state = entry.status.getState();
+      return state != BuildState.QUEUED && state != BuildState.RUNNING;
+    }
+  }
 
   private static List<StageSpec> specs(BuildPlan plan, boolean noCache) {
     return plan.stages().stream()
@@ -314,7 +583,7 @@ public final class BuildCoordinator implements AutoCloseable {
       String inputStage = stage.stageInputs().get(input.id());
       programInputs.put(input.id(), inputStage != null ? inputs.get(inputStage) : stage.imageInputs().get(input.id()));
     }
-    tasks.publish(
+    outbox.publish(
         new StageJob(
             buildId,
             stageId,
@@ -325,7 +594,8 @@ public final class BuildCoordinator implements AutoCloseable {
             !entry.request.getNoCache(),
             new ProgramRef.Inline(stage.program()),
             base,
-            programInputs));
+            programInputs,
+            ClientSecrets.sent(entry.request)));
   }
 
   private final class Listener implements SchedulerListener {
@@ -372,8 +642,7 @@ public final class BuildCoordinator implements AutoCloseable {
 
   private void finishBuild(BuildEntry entry, BuildState state, String error, String digest) {
     synchronized (entry) {
-      BuildState current = entry.status.getState();
-      if (current == BuildState.SUCCEEDED || current == BuildState.FAILED || current == BuildState.CANCELLED) {
+      if (finished(entry.status.getState())) {
         return;
       }
       entry.status.setState(state).setError(error).setImageDigest(digest).setFinishedMs(clock.millis());
@@ -381,6 +650,70 @@ public final class BuildCoordinator implements AutoCloseable {
     publishStatus(entry);
     recordAsync(entry);
     entry.progress.close();
+    // the scheduler's part of a finished build is not needed again: keep its stages' last states
+    // in the status and let the scheduler forget it
+    BuildStatus last = withStages(entry).build();
+    synchronized (entry) {
+      entry.status.clearStages().addAllStages(last.getStagesList());
+    }
+    scheduler.forget(entry.buildId);
+    deleteSecretsAsync(entry.request, entry.buildId);
+  }
+
+  private static boolean finished(BuildState state) {
+    return state == BuildState.SUCCEEDED || state == BuildState.FAILED || state == BuildState.CANCELLED;
+  }
+
+  private boolean expired(BuildStatus status) {
+    return status.getFinishedMs() + settings.retention().details().toMillis() <= clock.millis();
+  }
+
+  /**
+   * Evicts finished builds past their retention: each becomes a summary, its scheduler state and
+   * progress log go, and its journal record is tombstoned so a restart does not replay it.
+   * Called periodically; public so that tests and benchmarks can sweep at a time they choose.
+   */
+  public void sweepFinished() {
+    try {
+      List<BuildStatus> expired = new ArrayList<>();
+      for (BuildEntry entry : builds.values()) {
+        synchronized (entry) {
+          if (finished(entry.status.getState()) && expired(entry.status.build())) {
+            expired.add(entry.status.build());
+          }
+        }
+      }
+      // oldest first, so that summaries over the count go in the order the builds finished
+      expired.sort(java.util.Comparator.comparingLong(BuildStatus::getFinishedMs));
+      for (BuildStatus status : expired) {
+        String buildId = status.getBuildId();
+        summaries.add(status);
+        builds.remove(buildId);
+        scheduler.forget(buildId);
+        forgetAsync(buildId);
+      }
+      summaries.expire(clock.millis(), settings.retention());
+    } catch (RuntimeException e) {
+      log.error("evicting finished builds failed", e);
+    }
+  }
+
+  /** Removes a finished build's sealed secrets; best effort (docs/security.md, "Build secrets"). */
+  private void deleteSecretsAsync(SubmitBuildRequest request, String buildId) {
+    if (!ClientSecrets.sent(request)) {
+      return;
+    }
+    try {
+      background.execute(() -> {
+        try {
+          secrets.delete(buildId);
+        } catch (java.io.IOException | RuntimeException e) {
+          log.warn("deleting the secrets of build {} failed (they stay sealed): {}", buildId, e.toString());
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      log.warn("the coordinator is stopping: the secrets of build {} stay sealed in the store", buildId);
+    }
   }
 
   private void publishStatus(BuildEntry entry) {
@@ -404,10 +737,27 @@ public final class BuildCoordinator implements AutoCloseable {
     return status;
   }
 
-  private void recordAsync(BuildEntry entry) {
+  private CompletableFuture<Void> recordAsync(BuildEntry entry) {
     BuildStatus status = withStages(entry).build();
-    JournalEntry record = new JournalEntry(entry.buildId, entry.request, status, scheduler.results(entry.buildId));
-    journalWriter.execute(() -> journal.record(record));
+    return outbox.record(new JournalEntry(
+        entry.buildId, entry.request, status, scheduler.results(entry.buildId), entry.pins, entry.progressEpoch));
+  }
+
+  /** What the outbox cannot do: fail the build of a task that can never be published; step down. */
+  private final class OutboxListener implements Outbox.Listener {
+    @Override
+    public void refused(StageJob job, String message) {
+      BuildEntry entry = builds.get(job.buildId());
+      if (entry != null && scheduler.cancel(job.buildId())) {
+        finishBuild(entry, BuildState.FAILED, "stage " + job.stageName() + " could not be handed to the workers: "
+            + message, "");
+      }
+    }
+
+    @Override
+    public void fenced(String message) {
+      fencedHandler.accept(message);
+    }
   }
 
   private void checkLeases() {
@@ -470,17 +820,42 @@ public final class BuildCoordinator implements AutoCloseable {
   public void close() {
     leaseTimer.shutdownNow();
     background.shutdown();
-    journalWriter.shutdown();
     try {
-      journalWriter.awaitTermination(5, TimeUnit.SECONDS);
       background.awaitTermination(5, TimeUnit.SECONDS);
+      outbox.close(Duration.ofSeconds(5));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
   }
 
-  /** For tests and diagnostics. */
+  /** For tests and diagnostics: the builds held with their details. */
   List<String> buildIds() {
     return new ArrayList<>(builds.keySet());
+  }
+
+  /** For tests: waits until the writes queued so far (records, tombstones, tasks) are done. */
+  void flushJournal() throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (outbox.queued() > 0) {
+      if (System.nanoTime() > deadline) {
+        throw new TimeoutException(outbox.queued() + " writes still queued: " + outbox.lastFailure());
+      }
+      Thread.sleep(5);
+    }
+  }
+
+  /** Tombstones the build's journal record, after every record of it queued before. */
+  private void forgetAsync(String buildId) {
+    outbox.forget(buildId);
+  }
+
+  /** For tests and diagnostics: builds held as summaries. */
+  int summaryCount() {
+    return summaries.size();
+  }
+
+  /** For tests and diagnostics: builds the scheduler still holds. */
+  int scheduledBuilds() {
+    return scheduler.buildCount();
   }
 }

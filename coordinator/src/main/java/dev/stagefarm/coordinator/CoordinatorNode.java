@@ -3,61 +3,131 @@ package dev.stagefarm.coordinator;
 import dev.stagefarm.coordinator.grpc.BuildServiceImpl;
 import dev.stagefarm.coordinator.grpc.CoordinatorServer;
 import dev.stagefarm.coordinator.grpc.ImageExporter;
+import dev.stagefarm.coordinator.grpc.auth.ApiSecurity;
+import dev.stagefarm.coordinator.grpc.StandbyService;
+import dev.stagefarm.coordinator.grpc.SwitchableService;
+import dev.stagefarm.coordinator.kafka.FencedProducer;
 import dev.stagefarm.coordinator.kafka.KafkaBuildJournal;
 import dev.stagefarm.coordinator.kafka.KafkaEventStream;
+import dev.stagefarm.coordinator.kafka.KafkaLeaderElection;
 import dev.stagefarm.coordinator.kafka.KafkaTaskQueue;
 import dev.stagefarm.coordinator.plan.DockerfilePlanner;
 import dev.stagefarm.coordinator.store.OffloadingTaskQueue;
 import dev.stagefarm.coordinator.store.RegistryBaseImages;
 import dev.stagefarm.coordinator.store.RegistryImagePusher;
+import dev.stagefarm.coordinator.store.S3BuildSecretStore;
 import dev.stagefarm.coordinator.store.S3CacheRecords;
 import dev.stagefarm.coordinator.store.S3ContentStore;
+import dev.stagefarm.coordinator.store.StoreCollector;
 import dev.stagefarm.coordinator.store.StoredImageAssembler;
 import dev.stagefarm.oci.registry.BaseImageFetcher;
 import dev.stagefarm.oci.registry.RegistryClient;
 import dev.stagefarm.oci.store.BlobStore;
 import dev.stagefarm.program.FarmKeys;
+import dev.stagefarm.program.KafkaClientProperties;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerServiceDefinition;
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running coordinator: Kafka task queue, event stream and build journal, the planner over the
- * content store and registries, the scheduler, and the gRPC BuildService on the given server.
- * On start it replays the journal and resumes the builds that were in flight.
+ * A running coordinator of a farm that may have several: it joins the farm's leader election and
+ * serves gRPC at once. As a standby it answers every call with UNAVAILABLE and the leader's address
+ * and reads nothing else. When elected it takes over: fences the previous leader's writes (the
+ * farm's transactional id), announces its address, replays the build journal and resumes every
+ * running build, consumes worker events, and serves the BuildService. When deposed or fenced it
+ * drops all of that and is a standby again (docs/operations.md, "Coordinators in HA").
  */
 public final class CoordinatorNode implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CoordinatorNode.class);
 
   /**
-   * @param eventGroup the consumer group of this coordinator on the event topic
+   * @param eventGroup the consumer group of the farm's coordinators on the event topic; it also
+   *     names the farm's leader election ({@code <eventGroup>-leader}) and transactional id, so every
+   *     coordinator of one farm must use the same
    * @param farmKeys the keys shared with the workers only: tasks are signed with them, events and
    *     cache records are trusted only when they verify (docs/security.md, "Farm parts")
+   * @param advertisedAddress the {@code HOST:PORT} clients reach this coordinator at (standbys
+   *     name the leader's); empty when unknown
+   * @param electionSession how long a silent leader keeps leadership before a standby takes over
+   * @param kafkaSecurity SASL/TLS settings of every Kafka client of this coordinator (its own
+   *     principal; docs/security.md, "Kafka")
    */
   public record Options(String kafkaBootstrap, String eventGroup, BuildCoordinator.Settings settings,
-      FarmKeys farmKeys) {}
+      FarmKeys farmKeys, String advertisedAddress, Duration electionSession, KafkaClientProperties kafkaSecurity) {
 
-  private final KafkaTaskQueue tasks;
-  private final KafkaBuildJournal journal;
-  private final BuildCoordinator coordinator;
-  private final KafkaEventStream events;
-  private final CoordinatorServer server;
+    public Options {
+      kafkaSecurity = kafkaSecurity == null ? KafkaClientProperties.none() : kafkaSecurity;
+    }
 
-  private CoordinatorNode(
-      KafkaTaskQueue tasks,
-      KafkaBuildJournal journal,
-      BuildCoordinator coordinator,
-      KafkaEventStream events,
-      CoordinatorServer server) {
-    this.tasks = tasks;
-    this.journal = journal;
-    this.coordinator = coordinator;
-    this.events = events;
-    this.server = server;
+    public Options(String kafkaBootstrap, String eventGroup, BuildCoordinator.Settings settings, FarmKeys farmKeys) {
+      this(kafkaBootstrap, eventGroup, settings, farmKeys, "", DEFAULT_ELECTION_SESSION, KafkaClientProperties.none());
+    }
+
+    /** Plain settings with the coordinator's Kafka SASL/TLS settings. */
+    public Options(String kafkaBootstrap, String eventGroup, BuildCoordinator.Settings settings, FarmKeys farmKeys,
+        KafkaClientProperties kafkaSecurity) {
+      this(kafkaBootstrap, eventGroup, settings, farmKeys, "", DEFAULT_ELECTION_SESSION, kafkaSecurity);
+    }
+
+    public Options(String kafkaBootstrap, String eventGroup, BuildCoordinator.Settings settings, FarmKeys farmKeys,
+        String advertisedAddress, Duration electionSession) {
+      this(kafkaBootstrap, eventGroup, settings, farmKeys, advertisedAddress, electionSession,
+          KafkaClientProperties.none());
+    }
+
+    public Options withAdvertisedAddress(String address) {
+      return new Options(kafkaBootstrap, eventGroup, settings, farmKeys, address, electionSession, kafkaSecurity);
+    }
   }
 
+  /** Kafka's smallest session by default (broker {@code group.min.session.timeout.ms}). */
+  public static final Duration DEFAULT_ELECTION_SESSION = Duration.ofSeconds(6);
+  /** How long a new leader keeps trying to take over the transactional id while Kafka is away. */
+  private static final Duration FENCE_TIMEOUT = Duration.ofSeconds(60);
+
+  private final Options options;
+  private final BlobStore store;
+  private final RegistryClient registry;
+  private final ImageExporter exporter;
+  private final ApiSecurity security;
+  private final java.util.concurrent.ScheduledExecutorService gcTimer =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().daemon().name("stagefarm-gc").factory());
+  private final S3ContentStore content;
+  private final SwitchableService services;
+  private final ServerServiceDefinition standby;
+  private final CoordinatorServer server;
+  private KafkaLeaderElection election;
+  /** The current term as the active coordinator, or null while a standby. */
+  private volatile Term term;
+  private volatile long electedAtNanos;
+
+  /** What exists while this coordinator is the active one. */
+  private record Term(FencedProducer producer, BuildCoordinator coordinator, KafkaEventStream events,
+      ServerServiceDefinition service) {}
+
+  private CoordinatorNode(Options options, BlobStore store, RegistryClient registry, ImageExporter exporter,
+      ServerBuilder<?> serverBuilder, ApiSecurity security) {
+    this.options = options;
+    this.store = store;
+    this.registry = registry;
+    this.exporter = exporter;
+    this.security = security;
+    this.content = new S3ContentStore(store);
+    this.standby = StandbyService.definition(this::leaderAddress);
+    this.services = new SwitchableService(standby);
+    this.server = new CoordinatorServer(serverBuilder, services, security);
+  }
+
+  /**
+   * Starts serving and joins the election; returns once this coordinator is active or knows it is a
+   * standby (or after 60 s without Kafka, as a standby that keeps trying).
+   */
   public static CoordinatorNode start(
       Options options,
       BlobStore store,
@@ -65,38 +135,173 @@ public final class CoordinatorNode implements AutoCloseable {
       ImageExporter exporter,
       ServerBuilder<?> serverBuilder)
       throws IOException {
-    KafkaTaskQueue tasks = new KafkaTaskQueue(options.kafkaBootstrap(), options.farmKeys());
-    KafkaBuildJournal journal = new KafkaBuildJournal(options.kafkaBootstrap());
-    S3ContentStore content = new S3ContentStore(store);
-    BuildCoordinator coordinator =
-        new BuildCoordinator(
-            Clock.systemUTC(),
-            options.settings(),
-            new OffloadingTaskQueue(tasks, content, OffloadingTaskQueue.INLINE_LIMIT),
-            journal,
-            new DockerfilePlanner(
-                content,
-                new S3CacheRecords(store, options.farmKeys()),
-                new RegistryBaseImages(new BaseImageFetcher(registry, store), store)),
-            new StoredImageAssembler(store, new RegistryImagePusher(registry, store)));
-    int resumed = coordinator.resumeFromJournal();
-    if (resumed > 0) {
-      log.info("resumed {} build(s) after a restart", resumed);
+    return start(options, store, registry, exporter, serverBuilder, ApiSecurity.open());
+  }
+
+  /**
+   * As {@link #start(Options, BlobStore, RegistryClient, ImageExporter, ServerBuilder)}, with
+   * client authentication.
+   *
+   * @param serverBuilder built with {@code security}'s server credentials (TLS) by the caller
+   * @param security who may call the BuildService and how many builds each may have running
+   */
+  public static CoordinatorNode start(
+      Options options,
+      BlobStore store,
+      RegistryClient registry,
+      ImageExporter exporter,
+      ServerBuilder<?> serverBuilder,
+      ApiSecurity security)
+      throws IOException {
+    CoordinatorNode node = new CoordinatorNode(options, store, registry, exporter, serverBuilder, security);
+    node.server.start();
+    node.election = new KafkaLeaderElection(options.kafkaBootstrap(), options.kafkaSecurity(),
+        options.eventGroup() + "-leader",
+        options.electionSession(), new KafkaLeaderElection.Listener() {
+          @Override
+          public void elected() {
+            node.takeOver();
+          }
+
+          @Override
+          public void deposed() {
+            node.stepDown("deposed by the leader election");
+          }
+        });
+    try {
+      node.election.start(Duration.ofSeconds(60));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      node.close();
+      throw new IOException("interrupted while joining the leader election", e);
     }
-    KafkaEventStream events =
-        new KafkaEventStream(options.kafkaBootstrap(), options.eventGroup(), options.farmKeys(), coordinator::onEvent).start();
-    CoordinatorServer server =
-        new CoordinatorServer(serverBuilder, new BuildServiceImpl(coordinator, content, exporter)).start();
-    return new CoordinatorNode(tasks, journal, coordinator, events, server);
+    return node;
   }
 
-  /** Events ignored so far for a missing or invalid farm MAC. */
+  /** Becomes the active coordinator; on failure stays a standby (and gives up leadership). */
+  private synchronized void takeOver() {
+    if (term != null) {
+      return;
+    }
+    long started = System.nanoTime();
+    FencedProducer producer = new FencedProducer(options.kafkaBootstrap(), options.kafkaSecurity(), options.eventGroup());
+    BuildCoordinator coordinator = null;
+    try {
+      producer.fenceOthers(FENCE_TIMEOUT); // from here on, the previous leader cannot write
+      long fenced = System.nanoTime();
+      if (!options.advertisedAddress().isEmpty()) {
+        producer.send(election.announcement(options.advertisedAddress()));
+      }
+      KafkaTaskQueue tasks = new KafkaTaskQueue(producer, options.farmKeys());
+      KafkaBuildJournal journal = new KafkaBuildJournal(options.kafkaBootstrap(), options.kafkaSecurity(), producer, content);
+      coordinator =
+          new BuildCoordinator(
+              Clock.systemUTC(),
+              options.settings(),
+              new OffloadingTaskQueue(tasks, content, OffloadingTaskQueue.INLINE_LIMIT),
+              journal,
+              new DockerfilePlanner(
+                  content,
+                  new S3CacheRecords(store, options.farmKeys()),
+                  new RegistryBaseImages(new BaseImageFetcher(registry, store), store)),
+              new StoredImageAssembler(store, new RegistryImagePusher(registry, store)),
+              new S3BuildSecretStore(store, options.farmKeys()));
+      coordinator.whenFenced(reason -> Thread.ofPlatform().name("stagefarm-step-down").start(() -> stepDown(reason)));
+      long ready = System.nanoTime();
+      int resumed = coordinator.resumeFromJournal();
+      KafkaEventStream events =
+          new KafkaEventStream(options.kafkaBootstrap(), options.kafkaSecurity(), options.eventGroup(),
+              options.farmKeys(), coordinator::onEvent).start();
+      ServerServiceDefinition service =
+          new BuildServiceImpl(coordinator, content, exporter, security.maxUnfinishedBuildsPerClient()).bindService();
+      term = new Term(producer, coordinator, events, service);
+      services.switchTo(service);
+      electedAtNanos = System.nanoTime();
+      log.info("active coordinator after {} ms (fencing the previous one {} ms, journal replay and resume {} ms):"
+              + " {} build(s) resumed", (electedAtNanos - started) / 1_000_000, (fenced - started) / 1_000_000,
+          (electedAtNanos - ready) / 1_000_000, resumed);
+    } catch (RuntimeException e) { // a WriteFailure among them: Kafka unreachable, or fenced at once
+      log.error("taking over as the active coordinator failed; staying a standby: {}", e.toString());
+      if (coordinator != null) {
+        coordinator.close();
+      }
+      producer.close();
+    }
+  }
+
+  /** Stops acting as the active coordinator (deposed, fenced or closing). */
+  private synchronized void stepDown(String reason) {
+    Term ending = term;
+    if (ending == null) {
+      return;
+    }
+    term = null;
+    log.warn("stepping down as the active coordinator: {}", reason);
+    services.switchTo(standby);
+    ending.events().close();
+    ending.coordinator().close();
+    ending.producer().close();
+  }
+
+  private Optional<String> leaderAddress() {
+    KafkaLeaderElection current = election;
+    return current == null ? Optional.empty() : current.announcedLeader();
+  }
+
+  /** Whether this coordinator is the active one now. */
+  public boolean isActive() {
+    return term != null;
+  }
+
+  /** When this coordinator last became active ({@link System#nanoTime()}), 0 if never. */
+  public long electedAtNanos() {
+    return electedAtNanos;
+  }
+
+  /** Events ignored so far for a missing or invalid farm MAC (in the current term). */
   public long unauthenticatedEvents() {
-    return events.unauthenticatedEvents();
+    Term current = term;
+    return current == null ? 0 : current.events().unauthenticatedEvents();
   }
 
+  /**
+   * The active term's coordinator.
+   *
+   * @throws IllegalStateException while this coordinator is a standby
+   */
   public BuildCoordinator coordinator() {
-    return coordinator;
+    Term current = term;
+    if (current == null) {
+      throw new IllegalStateException("this coordinator is a standby");
+    }
+    return current.coordinator();
+  }
+
+  /**
+   * One garbage collection of the content store with this coordinator's builds as roots
+   * (docs/operations.md, "Garbage collection"); only the active coordinator collects.
+   *
+   * @throws IllegalStateException while this coordinator is a standby
+   */
+  public StoreCollector.Report collectGarbage(StoreCollector.Policy policy, boolean dryRun) throws IOException {
+    BuildCoordinator active = coordinator();
+    return new StoreCollector(store, options.farmKeys(), policy, Clock.systemUTC())
+        .collect(active::contentRoots, dryRun);
+  }
+
+  /** Collects garbage every {@code interval} while active; a failed run is logged and the next one tries again. */
+  public void collectGarbageEvery(Duration interval, StoreCollector.Policy policy) {
+    long millis = interval.toMillis();
+    gcTimer.scheduleWithFixedDelay(() -> {
+      if (!isActive()) {
+        return; // the active coordinator collects: a standby knows no live builds
+      }
+      try {
+        collectGarbage(policy, false);
+      } catch (IOException | RuntimeException e) {
+        log.warn("content store gc failed (nothing more is deleted until the next run): {}", e.toString());
+      }
+    }, millis, millis, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   /** The gRPC port, or -1 for the in-process transport. */
@@ -106,10 +311,12 @@ public final class CoordinatorNode implements AutoCloseable {
 
   @Override
   public void close() {
+    gcTimer.shutdownNow();
     server.close();
-    events.close();
-    coordinator.close();
-    tasks.close();
-    journal.close();
+    KafkaLeaderElection current = election;
+    if (current != null) {
+      current.close(); // leaves the group (and steps down): a standby takes over at once
+    }
+    stepDown("closing");
   }
 }

@@ -1,16 +1,20 @@
 package dev.stagefarm.coordinator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.stagefarm.coordinator.content.StageResult;
 import dev.stagefarm.coordinator.plan.BuildPlan;
 import dev.stagefarm.coordinator.plan.BuildPlanner;
 import dev.stagefarm.coordinator.plan.PlannedStage;
 import dev.stagefarm.coordinator.plan.PlanningException;
+import dev.stagefarm.coordinator.port.BuildJournal;
 import dev.stagefarm.coordinator.port.InMemoryBuildJournal;
+import dev.stagefarm.coordinator.port.InMemoryBuildSecretStore;
 import dev.stagefarm.coordinator.port.InMemoryTaskQueue;
 import dev.stagefarm.coordinator.port.ProgramRef;
 import dev.stagefarm.coordinator.port.StageJob;
+import dev.stagefarm.coordinator.port.TaskQueue;
 import dev.stagefarm.coordinator.progress.ProgressLog;
 import dev.stagefarm.coordinator.schedule.Scheduler;
 import dev.stagefarm.oci.Platform;
@@ -64,17 +68,38 @@ class BuildCoordinatorTest {
 
   final List<BuildCoordinator> coordinators = new ArrayList<>();
 
+  final InMemoryBuildSecretStore secretStore = new InMemoryBuildSecretStore();
+
   BuildCoordinator coordinator() {
+    return coordinator(queue, memoryJournal, planner);
+  }
+
+  BuildCoordinator coordinator(TaskQueue tasks, BuildJournal journal, BuildPlanner buildPlanner) {
     BuildCoordinator c =
         new BuildCoordinator(
             Clock.systemUTC(),
-            new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(30), 3), Duration.ofSeconds(1)),
-            queue,
-            memoryJournal,
-            planner,
-            (target, tags, push) -> "sha256:" + "a".repeat(64));
+            new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(30), 3), Duration.ofSeconds(1))
+                .withDurableTimeout(Duration.ofMillis(500)),
+            tasks,
+            journal,
+            buildPlanner,
+            (target, tags, push) -> "sha256:" + "a".repeat(64),
+            secretStore);
     coordinators.add(c);
     return c;
+  }
+
+  /** The task published at {@code index}, once the outbox has written it. */
+  StageJob published(int index) throws InterruptedException {
+    awaitPublished(index + 1);
+    return published.get(index);
+  }
+
+  void awaitPublished(int count) throws InterruptedException {
+    for (int i = 0; i < 500 && published.size() < count; i++) {
+      Thread.sleep(10);
+    }
+    assertThat(published).hasSizeGreaterThanOrEqualTo(count);
   }
 
   @AfterEach
@@ -115,10 +140,11 @@ class BuildCoordinatorTest {
     BuildStatus submitted = c.submit(SubmitBuildRequest.newBuilder().build());
     String id = submitted.getBuildId();
     assertThat(submitted.getState()).isEqualTo(BuildState.RUNNING);
+    awaitPublished(1);
     assertThat(published).extracting(StageJob::stageId).containsExactly("0-build");
-    assertThat(published.get(0).reuseCachedOps()).isTrue();
-    assertThat(programOf(published.get(0)).stageName()).isEqualTo("build");
-    assertThat(published.get(0).base().origin()).isEqualTo("scratch");
+    assertThat(published(0).reuseCachedOps()).isTrue();
+    assertThat(programOf(published(0)).stageName()).isEqualTo("build");
+    assertThat(published(0).base().origin()).isEqualTo("scratch");
 
     List<BuildProgress> seen = new CopyOnWriteArrayList<>();
     java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
@@ -127,12 +153,13 @@ class BuildCoordinatorTest {
       @Override public void end() { ended.countDown(); }
     });
 
-    StageJob first = published.get(0);
+    StageJob first = published(0);
     c.onEvent(event(first, new WorkerEvent.Started()));
     c.onEvent(completed(first, "built"));
 
+    awaitPublished(2);
     assertThat(published).hasSize(2);
-    StageJob second = published.get(1);
+    StageJob second = published(1);
     assertThat(second.inputs()).containsExactly(Map.entry("stage:0-build", result("built"))); // by program input id
     c.onEvent(completed(second, "final"));
 
@@ -145,9 +172,9 @@ class BuildCoordinatorTest {
   }
 
   @Test
-  void noCacheBuildsAskWorkersToRunEveryInstruction() {
+  void noCacheBuildsAskWorkersToRunEveryInstruction() throws Exception {
     coordinator().submit(SubmitBuildRequest.newBuilder().setNoCache(true).build());
-    assertThat(published.get(0).reuseCachedOps()).isFalse();
+    assertThat(published(0).reuseCachedOps()).isFalse();
   }
 
   @Test
@@ -162,7 +189,7 @@ class BuildCoordinatorTest {
   void failedRunFailsTheBuildWithLineExitCodeAndOutput() throws Exception {
     BuildCoordinator c = coordinator();
     String id = c.submit(SubmitBuildRequest.newBuilder().build()).getBuildId();
-    StageJob first = published.get(0);
+    StageJob first = published(0);
     c.onEvent(event(first, new WorkerEvent.Failed(0, 3, 1, "RUN false", "boom", false)));
     BuildStatus status = awaitFinished(c, id);
     assertThat(status.getState()).isEqualTo(BuildState.FAILED);
@@ -173,18 +200,105 @@ class BuildCoordinatorTest {
   void restartedCoordinatorResumesFromTheJournalWithTheNextAttempt() throws Exception {
     BuildCoordinator first = coordinator();
     String id = first.submit(SubmitBuildRequest.newBuilder().build()).getBuildId();
-    StageJob task = published.get(0);
+    StageJob task = published(0);
     first.onEvent(event(task, new WorkerEvent.Started()));
     first.onEvent(completed(task, "built"));
-    first.onEvent(event(published.get(1), new WorkerEvent.Started()));
+    first.onEvent(event(published(1), new WorkerEvent.Started()));
     first.close();
 
     published.clear();
     BuildCoordinator second = coordinator();
     assertThat(second.resumeFromJournal()).isEqualTo(1);
+    awaitPublished(1);
     assertThat(published).extracting(t -> t.stageId() + "#" + t.attempt()).containsExactly("1#2");
-    assertThat(published.get(0).inputs().get("stage:0-build").origin()).isEqualTo("built");
-    second.onEvent(completed(published.get(0), "f"));
+    assertThat(published(0).inputs().get("stage:0-build").origin()).isEqualTo("built");
+    second.onEvent(completed(published(0), "f"));
     assertThat(awaitFinished(second, id).getState()).isEqualTo(BuildState.SUCCEEDED);
+  }
+
+  @Test
+  void theOwnerAndThePerOwnerLimitSurviveARestart() throws Exception {
+    BuildCoordinator first = coordinator();
+    String id = first.submit(SubmitBuildRequest.newBuilder().build(), "alice", 1).getBuildId();
+    first.close();
+
+    BuildCoordinator second = coordinator();
+    second.resumeFromJournal();
+    assertThat(second.status(id).orElseThrow().getOwner()).isEqualTo("alice");
+    // the resumed build still counts against alice's limit, not against bob's
+    assertThatThrownBy(() -> second.submit(SubmitBuildRequest.newBuilder().build(), "alice", 1))
+        .isInstanceOfSatisfying(BuildLimitExceededException.class, e -> assertThat(e.limit()).isEqualTo(1));
+    assertThat(second.submit(SubmitBuildRequest.newBuilder().build(), "bob", 1).getOwner()).isEqualTo("bob");
+  }
+
+  static SubmitBuildRequest withSecret(String id, String value) {
+    return SubmitBuildRequest.newBuilder()
+        .addSecrets(dev.stagefarm.proto.v1.BuildSecret.newBuilder().setId(id)
+            .setValue(com.google.protobuf.ByteString.copyFromUtf8(value)))
+        .build();
+  }
+
+  @Test
+  void aBuildsSecretsAreStoredBeforeItsTasksKeptOutOfTheJournalAndDeletedWhenItEnds() throws Exception {
+    BuildCoordinator c = coordinator();
+    String id = c.submit(withSecret("token", "the-value")).getBuildId();
+    assertThat(secretStore.stored().get(id).value("token")).hasValueSatisfying(
+        v -> assertThat(new String(v, java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("the-value"));
+    awaitPublished(1);
+    assertThat(published).singleElement().satisfies(job -> assertThat(job.buildSecrets()).isTrue());
+    // the kept request (journal, exports) names the secret, never its value
+    SubmitBuildRequest kept = c.request(id).orElseThrow();
+    assertThat(kept.getSecretsList()).singleElement().satisfies(s -> {
+      assertThat(s.getId()).isEqualTo("token");
+      assertThat(s.getValue().isEmpty()).isTrue();
+    });
+
+    c.onEvent(completed(published(0), "built"));
+    awaitPublished(2);
+    c.onEvent(completed(published(1), "final"));
+    assertThat(awaitFinished(c, id).getState()).isEqualTo(BuildState.SUCCEEDED);
+    for (int i = 0; i < 200 && !secretStore.deleted().contains(id); i++) {
+      Thread.sleep(10);
+    }
+    assertThat(secretStore.deleted()).contains(id);
+    c.close();
+    for (var entry : memoryJournal.replay()) {
+      assertThat(entry.request().toString()).doesNotContain("the-value");
+    }
+  }
+
+  @Test
+  void aResumedBuildStillFlagsItsTasksForItsSealedSecrets() throws Exception {
+    BuildCoordinator first = coordinator();
+    String id = first.submit(withSecret("token", "v")).getBuildId();
+    first.close();
+    published.clear();
+    BuildCoordinator second = coordinator();
+    assertThat(second.resumeFromJournal()).isEqualTo(1);
+    awaitPublished(1);
+    assertThat(published).singleElement().satisfies(job -> {
+      assertThat(job.buildId()).isEqualTo(id);
+      assertThat(job.buildSecrets()).isTrue();
+    });
+  }
+
+  @Test
+  void aBuildWithoutSecretsStoresNoneAndItsTasksSayNone() throws Exception {
+    coordinator().submit(SubmitBuildRequest.newBuilder().build());
+    assertThat(secretStore.stored()).isEmpty();
+    awaitPublished(1);
+    assertThat(published(0).buildSecrets()).isFalse();
+  }
+
+  @Test
+  void secretsThatCannotBeStoredFailTheBuildBeforeAnyTask() {
+    BuildCoordinator c = new BuildCoordinator(Clock.systemUTC(), BuildCoordinator.Settings.DEFAULT, queue,
+        memoryJournal, planner, (target, tags, push) -> "sha256:" + "a".repeat(64));
+    coordinators.add(c);
+    BuildStatus status = c.submit(withSecret("token", "v"));
+    assertThat(status.getState()).isEqualTo(BuildState.FAILED);
+    assertThat(status.getError()).isEqualTo(
+        "storing the build's secrets failed: this coordinator has no store for build secrets");
+    assertThat(published).isEmpty();
   }
 }

@@ -35,10 +35,79 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   private final KafkaRaftServer server;
   private final String bootstrapServers;
+  private final Authentication authentication;
 
-  private EmbeddedKafka(KafkaRaftServer server, String bootstrapServers) {
+  private EmbeddedKafka(KafkaRaftServer server, String bootstrapServers, Authentication authentication) {
     this.server = server;
     this.bootstrapServers = bootstrapServers;
+    this.authentication = authentication;
+  }
+
+  /**
+   * A broker that authenticates every connection with SASL/PLAIN (over plain TCP: loopback tests
+   * only) and authorizes it with KRaft's {@code StandardAuthorizer}: the super user may do
+   * anything, every other user only what an ACL grants ({@code allow.everyone.if.no.acl.found=false}).
+   * The broker and its controller talk to each other as the super user.
+   *
+   * @param superUser the super user's name (the broker's own identity and the admin's)
+   * @param passwords every user's password, the super user's included
+   */
+  public record Authentication(String superUser, Map<String, String> passwords) {
+    public Authentication {
+      passwords = Map.copyOf(passwords);
+      if (!passwords.containsKey(superUser)) {
+        throw new IllegalArgumentException("no password for the super user " + superUser);
+      }
+      passwords.forEach((user, password) -> {
+        if (!user.matches("[A-Za-z0-9._-]+") || !password.matches("[A-Za-z0-9._-]+")) {
+          throw new IllegalArgumentException("user names and passwords are [A-Za-z0-9._-]+ (JAAS quoting): " + user);
+        }
+      });
+    }
+
+    /** The super user {@code admin} and the given users, each with a fresh random password. */
+    public static Authentication withRandomPasswords(String superUser, String... users) {
+      Map<String, String> passwords = new LinkedHashMap<>();
+      passwords.put(superUser, randomPassword());
+      for (String user : users) {
+        passwords.put(user, randomPassword());
+      }
+      return new Authentication(superUser, passwords);
+    }
+
+    /** The Kafka client settings with which {@code user} connects. */
+    public Map<String, String> clientProperties(String user) {
+      String password = passwords.get(user);
+      if (password == null) {
+        throw new IllegalArgumentException("no such user on this broker: " + user);
+      }
+      return Map.of(
+          "security.protocol", "SASL_PLAINTEXT",
+          "sasl.mechanism", "PLAIN",
+          "sasl.jaas.config", jaas(user, password, Map.of()));
+    }
+
+    private String brokerJaas() {
+      return jaas(superUser, passwords.get(superUser), passwords);
+    }
+
+    private static String jaas(String user, String password, Map<String, String> users) {
+      StringBuilder jaas = new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required")
+          .append(" username=\"").append(user).append("\" password=\"").append(password).append('"');
+      users.forEach((u, p) -> jaas.append(" user_").append(u).append("=\"").append(p).append('"'));
+      return jaas.append(';').toString();
+    }
+
+    private static String randomPassword() {
+      byte[] bytes = new byte[18];
+      new java.security.SecureRandom().nextBytes(bytes);
+      return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes).replace('-', '.');
+    }
+
+    @Override
+    public String toString() {
+      return "Authentication[superUser=" + superUser + ", users=" + passwords.keySet() + "]"; // never passwords
+    }
   }
 
   /**
@@ -89,11 +158,22 @@ public final class EmbeddedKafka implements AutoCloseable {
    * broker; returns once it accepts connections.
    */
   public static EmbeddedKafka start(Path dataDir, int port, Settings settings) {
+    return start(dataDir, port, settings, null);
+  }
+
+  /**
+   * As {@link #start(Path, int, Settings)}; with {@code authentication} (null: none) every client
+   * must log in and is allowed only what ACLs grant.
+   */
+  public static EmbeddedKafka start(Path dataDir, int port, Settings settings, Authentication authentication) {
     try {
       Files.createDirectories(dataDir);
       int brokerPort = port == 0 ? freePort() : port;
       int controllerPort = freePort();
       Properties props = brokerProperties(dataDir.resolve("log"), brokerPort, controllerPort, settings);
+      if (authentication != null) {
+        props.putAll(authenticationProperties(brokerPort, controllerPort, authentication));
+      }
       Path propsFile = dataDir.resolve("server.properties");
       try (var out = Files.newOutputStream(propsFile)) {
         props.store(out, "stagefarm embedded Kafka");
@@ -105,8 +185,8 @@ public final class EmbeddedKafka implements AutoCloseable {
       server.startup();
       String bootstrap = "127.0.0.1:" + brokerPort;
       awaitListening(brokerPort, Duration.ofSeconds(30));
-      log.info("embedded Kafka listening on {}", bootstrap);
-      return new EmbeddedKafka(server, bootstrap);
+      log.info("embedded Kafka listening on {}{}", bootstrap, authentication == null ? "" : " (SASL/PLAIN, ACLs)");
+      return new EmbeddedKafka(server, bootstrap, authentication);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the embedded Kafka broker in " + dataDir, e);
     }
@@ -116,8 +196,19 @@ public final class EmbeddedKafka implements AutoCloseable {
     return bootstrapServers;
   }
 
+  /** The Kafka client settings with which {@code user} connects; empty for a broker without authentication. */
+  public Map<String, String> clientProperties(String user) {
+    return authentication == null ? Map.of() : authentication.clientProperties(user);
+  }
+
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** Stops the broker (idempotent: a test and a JVM shutdown hook may both call it). */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     server.shutdown();
     server.awaitShutdown();
   }
@@ -155,6 +246,23 @@ public final class EmbeddedKafka implements AutoCloseable {
     p.put("group.consumer.heartbeat.interval.ms", millis(min(s.shareHeartbeatInterval(), Duration.ofSeconds(5))));
     p.put("group.consumer.min.heartbeat.interval.ms", millis(min(s.shareHeartbeatInterval(), Duration.ofSeconds(5))));
     p.putAll(s.extra());
+    return p;
+  }
+
+  private static Map<String, String> authenticationProperties(int brokerPort, int controllerPort, Authentication auth) {
+    Map<String, String> p = new LinkedHashMap<>();
+    p.put("listeners", "BROKER://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+    p.put("advertised.listeners", "BROKER://127.0.0.1:" + brokerPort);
+    p.put("inter.broker.listener.name", "BROKER");
+    p.put("listener.security.protocol.map", "BROKER:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT");
+    p.put("sasl.enabled.mechanisms", "PLAIN");
+    p.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
+    p.put("sasl.mechanism.controller.protocol", "PLAIN");
+    p.put("listener.name.broker.plain.sasl.jaas.config", auth.brokerJaas());
+    p.put("listener.name.controller.plain.sasl.jaas.config", auth.brokerJaas());
+    p.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+    p.put("super.users", "User:" + auth.superUser());
+    p.put("allow.everyone.if.no.acl.found", "false");
     return p;
   }
 

@@ -77,4 +77,138 @@ class FarmKeysTest {
     assertThat(FarmKeys.loadOrCreate(file).signingKeyId()).isEqualTo(first.signingKeyId());
     assertThat(first.toString()).contains(first.signingKeyId());
   }
+  @Test
+  void theCoordinatorsKeySignsTasksThatWorkersVerifyAndWorkersCannotSignOne(@TempDir Path dir) throws Exception {
+    Role roles = Role.generate(dir);
+
+    FarmKeys.Seal task = roles.coordinator().seal(FarmKeys.Purpose.TASK, PAYLOAD);
+    assertThat(roles.worker().verify(FarmKeys.Purpose.TASK, PAYLOAD, task.keyId(), task.mac())).isTrue();
+    assertThatThrownBy(() -> roles.worker().seal(FarmKeys.Purpose.TASK, PAYLOAD))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("no key that signs tasks");
+  }
+
+  @Test
+  void aTaskSignedWithTheWorkersPrivateKeyIsRejected(@TempDir Path dir) throws Exception {
+    Role roles = Role.generate(dir);
+    // a worker that turned hostile relabels its own private key as the coordinator's
+    String workerPrivate = Files.readAllLines(roles.workerFile()).stream()
+        .filter(l -> l.startsWith("worker-private ")).findFirst().orElseThrow();
+    Path forgedFile = dir.resolve("forged.key");
+    Files.writeString(forgedFile, workerPrivate.replace("worker-private", "coordinator-private") + "\n");
+    FarmKeys.Seal forged = FarmKeys.load(forgedFile).seal(FarmKeys.Purpose.TASK, PAYLOAD);
+
+    assertThat(roles.worker().verify(FarmKeys.Purpose.TASK, PAYLOAD, forged.keyId(), forged.mac())).isFalse();
+    assertThat(roles.coordinator().verify(FarmKeys.Purpose.TASK, PAYLOAD, forged.keyId(), forged.mac())).isFalse();
+  }
+
+  @Test
+  void workersSignEventsAndCacheRecordsThatTheCoordinatorAndOtherWorkersVerify(@TempDir Path dir) throws Exception {
+    Role roles = Role.generate(dir);
+
+    for (FarmKeys.Purpose purpose : List.of(FarmKeys.Purpose.EVENT, FarmKeys.Purpose.CACHE_RECORD)) {
+      FarmKeys.Seal seal = roles.worker().seal(purpose, PAYLOAD);
+      assertThat(roles.coordinator().verify(purpose, PAYLOAD, seal.keyId(), seal.mac())).isTrue();
+      assertThat(roles.worker().verify(purpose, PAYLOAD, seal.keyId(), seal.mac())).isTrue();
+      assertThat(roles.worker().verify(FarmKeys.Purpose.TASK, PAYLOAD, seal.keyId(), seal.mac())).isFalse();
+      assertThatThrownBy(() -> roles.coordinator().seal(purpose, PAYLOAD)).isInstanceOf(IllegalStateException.class);
+    }
+    FarmKeys.Seal event = roles.worker().seal(FarmKeys.Purpose.EVENT, PAYLOAD);
+    assertThat(roles.coordinator().verify(FarmKeys.Purpose.EVENT, "other".getBytes(StandardCharsets.UTF_8),
+        event.keyId(), event.mac())).isFalse();
+    assertThat(roles.coordinator().verify(FarmKeys.Purpose.CACHE_RECORD, PAYLOAD, event.keyId(), event.mac())).isFalse();
+  }
+
+  @Test
+  void roleKeyFilesShareASealingKeyThatDerivesButSignsAndVerifiesNothing(@TempDir Path dir) throws Exception {
+    Role roles = Role.generate(dir);
+    byte[] build = "build-1".getBytes(StandardCharsets.UTF_8);
+
+    FarmKeys.DerivedKey sealed = roles.coordinator().derive("secrets", build);
+    assertThat(roles.worker().derive(sealed.keyId(), "secrets", build)).hasValueSatisfying(
+        opened -> assertThat(opened.key()).isEqualTo(sealed.key()));
+    assertThat(roles.worker().derive("secrets", "build-2".getBytes(StandardCharsets.UTF_8)).key())
+        .isNotEqualTo(sealed.key());
+    // the sealing key is no way around the roles: with it alone a worker still signs no task
+    String sealingLine = Files.readAllLines(roles.workerFile()).stream()
+        .filter(l -> l.startsWith("sealing ")).findFirst().orElseThrow();
+    Path onlySealing = dir.resolve("only-sealing.key");
+    Files.writeString(onlySealing, sealingLine + "\n");
+    FarmKeys sealingOnly = FarmKeys.load(onlySealing);
+    assertThatThrownBy(() -> sealingOnly.seal(FarmKeys.Purpose.TASK, PAYLOAD)).isInstanceOf(IllegalStateException.class);
+    FarmKeys.Seal task = roles.coordinator().seal(FarmKeys.Purpose.TASK, PAYLOAD);
+    assertThat(sealingOnly.verify(FarmKeys.Purpose.TASK, PAYLOAD, task.keyId(), task.mac())).isFalse();
+
+    Path withoutSealing = dir.resolve("no-sealing.key");
+    Files.writeString(withoutSealing, Files.readAllLines(roles.coordinatorFile()).stream()
+        .filter(l -> !l.startsWith("sealing ")).reduce("", (a, b) -> a + b + "\n"));
+    assertThatThrownBy(() -> FarmKeys.load(withoutSealing).derive("secrets", build))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("'sealing' line");
+  }
+
+  @Test
+  void severalCoordinatorPublicKeysAreAcceptedForRotation(@TempDir Path dir) throws Exception {
+    Role old = Role.generate(dir.resolve("old"));
+    Role fresh = Role.generate(dir.resolve("new"));
+    String oldPublic = Files.readAllLines(old.workerFile()).stream()
+        .filter(l -> l.startsWith("coordinator-public ")).findFirst().orElseThrow();
+    Files.writeString(fresh.workerFile(), oldPublic + "\n", java.nio.file.StandardOpenOption.APPEND);
+    FarmKeys worker = FarmKeys.load(fresh.workerFile());
+
+    for (FarmKeys coordinator : List.of(old.coordinator(), fresh.coordinator())) {
+      FarmKeys.Seal task = coordinator.seal(FarmKeys.Purpose.TASK, PAYLOAD);
+      assertThat(worker.verify(FarmKeys.Purpose.TASK, PAYLOAD, task.keyId(), task.mac())).isTrue();
+    }
+  }
+
+  @Test
+  void eachPartsRingIsCheckedForWhatItMustAndMustNotHold(@TempDir Path dir) throws Exception {
+    Role roles = Role.generate(dir);
+    roles.coordinator().requireFor(FarmKeys.Part.COORDINATOR);
+    roles.worker().requireFor(FarmKeys.Part.WORKER);
+    FarmKeys.generate().requireFor(FarmKeys.Part.WORKER).requireFor(FarmKeys.Part.COORDINATOR);
+
+    assertThatThrownBy(() -> roles.worker().requireFor(FarmKeys.Part.COORDINATOR))
+        .hasMessageContaining("no key that signs tasks");
+    Path both = dir.resolve("both.key");
+    Files.writeString(both, Files.readString(roles.workerFile()) + Files.readString(roles.coordinatorFile()));
+    assertThatThrownBy(() -> FarmKeys.load(both).requireFor(FarmKeys.Part.WORKER))
+        .hasMessageContaining("hold the coordinator's private key");
+    Path noWorkerPublic = dir.resolve("partial.key");
+    Files.writeString(noWorkerPublic, Files.readAllLines(roles.coordinatorFile()).stream()
+        .filter(l -> !l.startsWith("worker-public")).map(l -> l + "\n").reduce("", String::concat));
+    assertThatThrownBy(() -> FarmKeys.load(noWorkerPublic).requireFor(FarmKeys.Part.COORDINATOR))
+        .hasMessageContaining("no key that verifies events");
+  }
+
+  @Test
+  void aKeyFileNamesAnUnknownKindOrABadRoleKey(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("farm.key");
+    Files.writeString(file, "coordinator-secret AAAA\n");
+    assertThatThrownBy(() -> FarmKeys.load(file)).hasMessageContaining("line 1").hasMessageContaining("unknown kind");
+    Files.writeString(file, "# one\nworker-public " + Base64.getEncoder().encodeToString(new byte[16]) + "\n");
+    assertThatThrownBy(() -> FarmKeys.load(file)).hasMessageContaining("line 2").hasMessageContaining("32 bytes");
+  }
+
+  @Test
+  void toStringNamesKeyIdsNeverKeyBytes(@TempDir Path dir) throws Exception {
+    Role roles = Role.generate(dir);
+    String text = roles.worker().toString();
+    assertThat(text).contains("worker-private:", "coordinator-public:");
+    for (String line : Files.readAllLines(roles.workerFile())) {
+      if (!line.startsWith("#")) {
+        assertThat(text).doesNotContain(line.split(" ")[1]);
+      }
+    }
+  }
+
+  /** Fresh role key files, written as an operator would get them, and the rings read back. */
+  private record Role(Path coordinatorFile, Path workerFile, FarmKeys coordinator, FarmKeys worker) {
+    static Role generate(Path dir) throws Exception {
+      Files.createDirectories(dir);
+      FarmKeys.RoleKeyFiles files = FarmKeys.generateRoleKeys();
+      Path c = Files.writeString(dir.resolve("coordinator.key"), files.coordinator());
+      Path w = Files.writeString(dir.resolve("worker.key"), files.worker());
+      return new Role(c, w, FarmKeys.load(c), FarmKeys.load(w));
+    }
+  }
 }

@@ -11,6 +11,13 @@ public final class Topics {
   /** Compacted build records, keyed by build id: the coordinator's durable state. */
   public static final String BUILDS = "stagefarm.builds";
 
+  /**
+   * Coordinator leadership (one partition): the coordinators of a farm form one consumer group on
+   * it and the member that owns the partition is the active coordinator; the active one writes its
+   * address here (key = that group), so standbys can name it.
+   */
+  public static final String LEADER = "stagefarm.leader";
+
   /** The share group the workers join on {@link #TASKS}. */
   public static final String WORKER_SHARE_GROUP = "stagefarm-workers";
 

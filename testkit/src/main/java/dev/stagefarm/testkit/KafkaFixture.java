@@ -27,10 +27,23 @@ public final class KafkaFixture {
     return broker.bootstrapServers();
   }
 
+  /**
+   * A broker of its own with SASL/PLAIN authentication and ACLs on (only {@code authentication}'s
+   * super user may do anything without an ACL): for a test class of authorization tests, which
+   * starts it once and closes it after its last test. Its data is removed when the JVM exits.
+   */
+  public static EmbeddedKafka startWithAuthentication(EmbeddedKafka.Authentication authentication) {
+    return start(authentication);
+  }
+
   private static EmbeddedKafka start() {
+    return start(null);
+  }
+
+  private static EmbeddedKafka start(EmbeddedKafka.Authentication authentication) {
     try {
       Path dir = Files.createTempDirectory("stagefarm-kafka-");
-      EmbeddedKafka kafka = EmbeddedKafka.start(dir, 0, EmbeddedKafka.Settings.forTests());
+      EmbeddedKafka kafka = EmbeddedKafka.start(dir, 0, EmbeddedKafka.Settings.forTests(), authentication);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         kafka.close();
         deleteQuietly(dir);

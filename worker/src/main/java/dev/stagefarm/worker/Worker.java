@@ -53,14 +53,15 @@ public final class Worker implements AutoCloseable {
           config.bucket(), config.s3Region()));
       store.ensureBucket();
       if (config.createTopics()) {
-        FarmTopics.ensure(config.kafka(), FarmTopics.Layout.singleBroker());
+        FarmTopics.ensure(config.kafka(), config.kafkaSecurity(), FarmTopics.Layout.singleBroker());
       }
       ContentStore content = new S3ContentStore(store);
       LayerCache layers = new LayerCache(workDir.layers(), config.layerCacheBytes(), content);
       StageRunner executor = StageExecutors.create(config, workDir, content, new S3CacheRecords(store, config.farmKeys()), layers,
           nofileHardLimit());
       TaskSlot.Settings settings = new TaskSlot.Settings(config.kafka(), config.shareGroup(), config.workerId(),
-          config.pollTimeout(), config.shutdownGrace(), Duration.ofSeconds(30), config.faultPause(), config.farmKeys());
+          config.pollTimeout(), config.shutdownGrace(), Duration.ofSeconds(30), config.faultPause(), config.farmKeys(),
+          config.kafkaSecurity());
       loop = new TaskLoop(settings, config.concurrency(), config.heartbeatInterval(), executor).start();
       log.info("worker {} started: {} slot(s), work dir {}", config.workerId(), config.concurrency(), config.workDir());
       return this;

@@ -21,7 +21,13 @@ public final class EventWatcher implements AutoCloseable {
   private final List<StageEvent> events = new CopyOnWriteArrayList<>();
 
   public EventWatcher(String bootstrap) {
+    this(bootstrap, java.util.Map.of());
+  }
+
+  /** @param security client settings (SASL) of the principal this watcher reads as */
+  public EventWatcher(String bootstrap, java.util.Map<String, String> security) {
     Properties props = new Properties();
+    props.putAll(security);
     props.put("bootstrap.servers", bootstrap);
     props.put("enable.auto.commit", "false");
     consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());

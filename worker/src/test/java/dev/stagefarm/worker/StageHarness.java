@@ -44,11 +44,10 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * A real farm minus the coordinator, for execution tests: the shared Kafka broker and S3 server, one
- * bucket, a worker with a secret, and helpers that publish a stage task and wait for its outcome.
+ * bucket, a worker, and helpers that publish a stage task (with the build secrets a client would
+ * send, sealed in the bucket as the coordinator does) and wait for its outcome.
  */
 public final class StageHarness implements AutoCloseable {
-  public static final String SECRET_ID = "token";
-  public static final String SECRET_VALUE = "s3cr3t-value-7f3a";
   /**
    * The farm key of the worker tests: one for every worker and publisher on the shared test broker,
    * also in child JVMs ({@link WorkerMain}), as one farm's parts share theirs.
@@ -83,13 +82,10 @@ public final class StageHarness implements AutoCloseable {
     s3 = S3Fixture.newBucket("worker-exec");
     store = BlobStore.connect(s3);
     workDir = TempDirectories.createDeletedAtExit("stagefarm-worker-");
-    Path secrets = Files.createDirectories(workDir.resolve("secrets"));
-    Files.writeString(secrets.resolve(SECRET_ID), SECRET_VALUE);
     config = customize.apply(WorkerConfig.of(kafka, s3.endpoint(), s3.accessKey(), s3.secretKey(), s3.bucket(),
             workDir.resolve("work"))
         .withConcurrency(concurrency)
         .withWorkerId("exec-worker")
-        .withSecretsDir(secrets)
         .withTimings(Duration.ofMillis(500), Duration.ofMillis(500), Duration.ofSeconds(5))
         .withFarmKeys(FARM_KEYS));
     watcher = new EventWatcher(kafka);
@@ -146,6 +142,19 @@ public final class StageHarness implements AutoCloseable {
 
   public static StageInput input(String name, ImageState result) {
     return StageInput.newBuilder().setName(name).setResult(result).build();
+  }
+
+  /**
+   * Seals {@code secrets} for the task's build in the bucket, as the coordinator does for what the
+   * client sent, and marks the task as having them.
+   */
+  public StageTask withSecrets(StageTask.Builder task, Map<String, String> secrets) throws IOException {
+    Map<String, byte[]> values = new java.util.TreeMap<>();
+    secrets.forEach((id, value) -> values.put(id, value.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    store.putSealed("secrets/" + task.getBuildId(),
+        dev.stagefarm.program.SecretSeal.seal(FARM_KEYS, dev.stagefarm.program.SecretSeal.Kind.BUILD_SECRETS,
+            task.getBuildId(), values));
+    return task.setBuildSecrets(true).build();
   }
 
   /** Publishes the task and returns its completed or failed event. */

@@ -38,17 +38,14 @@ class WorkerKillTest {
   @Test
   void aWorkerKilledMidRunCostsARetryNotAResult() throws Exception {
     Path childWork = farm.workDir.resolve("doomed-work");
-    Path childSecrets = Files.createDirectories(farm.workDir.resolve("doomed-secrets"));
-    // only the doomed worker has this secret: its RUN sleeps, the survivor's does not
-    Files.writeString(childSecrets.resolve("mode"), "slow");
-    var modeSecret = new dev.stagefarm.program.Mount.Secret("", "mode", "MODE", false, java.util.OptionalInt.empty(),
-        java.util.OptionalInt.empty(), java.util.OptionalInt.empty());
+    // only the doomed worker has this pids limit: its RUN sleeps, the survivor's does not
     StageTask task = farm.task(ProgramBuilder.program().run(ProgramBuilder.exec(
-            "if [ \"$MODE\" = slow ]; then echo sleeping; sleep 300; fi; echo done > /result.txt").mount(modeSecret))
+            "if [ \"$(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max)\" = "
+                + WorkerMain.DOOMED_PIDS + " ]; then echo sleeping; sleep 300; fi; echo done > /result.txt"))
         .build(), farm.busybox()).build();
 
     Process child = ChildJvm.startReady(WorkerMain.class, farm.kafka, farm.s3.endpoint(), farm.s3.accessKey(),
-        farm.s3.secretKey(), farm.s3.bucket(), childWork.toString(), "doomed", childSecrets.toString());
+        farm.s3.secretKey(), farm.s3.bucket(), childWork.toString(), "doomed");
     try {
       farm.publish(task);
       farm.awaitEvent(e -> of(task.getBuildId(), KindCase.LOG).test(e) && e.getWorkerId().equals("doomed"), Duration.ofSeconds(60));

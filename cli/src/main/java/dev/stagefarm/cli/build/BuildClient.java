@@ -23,6 +23,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -30,25 +31,67 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The client side of the BuildService: content-addressed context upload, submit, watch (with
  * reconnects that resume after the last progress sequence seen), export. Takes a {@link Channel}
- * its caller owns, and turns gRPC failures into one-line user errors.
+ * its caller owns, or a {@link CoordinatorRoute} over several coordinators, and turns gRPC
+ * failures into one-line user errors.
+ *
+ * <p>A coordinator that is unreachable or a standby answers UNAVAILABLE: the client moves to the
+ * leader (or the next coordinator) and retries for up to about {@link #FAILOVER_PATIENCE} — a
+ * take-over takes seconds. A submit is retried only when a standby refused it (it never ran); a
+ * submit cut off mid-call might have started a build, and is reported instead.
  */
 public final class BuildClient {
   private static final int CHUNK = 1 << 20;
   private static final int MISSING_BATCH = 1000;
-  private static final int WATCH_RETRIES = 30;
+  /** How long calls keep retrying UNAVAILABLE (a standby's take-over, a restarting coordinator). */
+  static final Duration FAILOVER_PATIENCE = Duration.ofSeconds(90);
 
-  private final BuildServiceGrpc.BuildServiceBlockingStub blocking;
-  private final BuildServiceGrpc.BuildServiceStub async;
-  private final String endpoint;
+  private final CoordinatorRoute route;
 
   public BuildClient(Channel channel, String endpoint) {
-    this.blocking = BuildServiceGrpc.newBlockingStub(channel);
-    this.async = BuildServiceGrpc.newStub(channel);
-    this.endpoint = endpoint;
+    this(CoordinatorRoute.fixed(channel, endpoint));
+  }
+
+  public BuildClient(CoordinatorRoute route) {
+    this.route = route;
+  }
+
+  private BuildServiceGrpc.BuildServiceBlockingStub blocking() {
+    return BuildServiceGrpc.newBlockingStub(route.channel());
+  }
+
+  /**
+   * Runs the call, moving to the leader and retrying while the answer is UNAVAILABLE.
+   *
+   * @param onlyFromStandby retry only when a standby refused the call (it did not run)
+   */
+  private <T> T withFailover(Supplier<T> call, boolean onlyFromStandby) {
+    long deadline = System.nanoTime() + FAILOVER_PATIENCE.toNanos();
+    int attempt = 0;
+    while (true) {
+      try {
+        return call.get();
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || System.nanoTime() > deadline
+            || (onlyFromStandby && !fromStandby(e))) {
+          throw e;
+        }
+        if (!route.failover(e) || attempt > 0) {
+          sleep(Math.min(1000, 100L << Math.min(attempt, 4)));
+        }
+        attempt++;
+      }
+    }
+  }
+
+  /** Whether a standby coordinator refused the call (so it did nothing). */
+  static boolean fromStandby(StatusRuntimeException e) {
+    String description = e.getStatus().getDescription();
+    return description != null && description.startsWith("this coordinator is a standby");
   }
 
   /** Upload statistics: how much of the context was actually sent. */
@@ -62,11 +105,11 @@ public final class BuildClient {
     try {
       for (int i = 0; i < digests.size(); i += MISSING_BATCH) {
         List<String> batch = digests.subList(i, Math.min(digests.size(), i + MISSING_BATCH));
-        missing.addAll(
-            blocking
+        missing.addAll(withFailover(() ->
+            blocking()
                 .withDeadlineAfter(60, TimeUnit.SECONDS)
                 .findMissingBlobs(FindMissingBlobsRequest.newBuilder().addAllDigests(batch).build())
-                .getMissingList());
+                .getMissingList(), false));
       }
     } catch (StatusRuntimeException e) {
       throw failure("checking which context files the farm has", e);
@@ -76,7 +119,7 @@ public final class BuildClient {
     }
     CompletableFuture<UploadBlobsResponse> done = new CompletableFuture<>();
     StreamObserver<UploadChunk> upload =
-        async.uploadBlobs(
+        BuildServiceGrpc.newStub(route.channel()).uploadBlobs(
             new StreamObserver<>() {
               @Override
               public void onNext(UploadBlobsResponse value) {
@@ -146,7 +189,7 @@ public final class BuildClient {
 
   public BuildStatus submit(SubmitBuildRequest request) {
     try {
-      return blocking.withDeadlineAfter(10, TimeUnit.MINUTES).submitBuild(request);
+      return withFailover(() -> blocking().withDeadlineAfter(10, TimeUnit.MINUTES).submitBuild(request), true);
     } catch (StatusRuntimeException e) {
       throw failure("submitting the build", e);
     }
@@ -159,15 +202,17 @@ public final class BuildClient {
   public BuildStatus watch(String buildId, Consumer<BuildProgress> progress) {
     long after = 0;
     BuildStatus last = null;
+    long deadline = System.nanoTime() + FAILOVER_PATIENCE.toNanos();
     int retries = 0;
     while (true) {
       try {
         Iterator<BuildProgress> stream =
-            blocking.watchBuild(WatchBuildRequest.newBuilder().setBuildId(buildId).setAfterSequence(after).build());
+            blocking().watchBuild(WatchBuildRequest.newBuilder().setBuildId(buildId).setAfterSequence(after).build());
         while (stream.hasNext()) {
           BuildProgress entry = stream.next();
           after = entry.getSequence();
           retries = 0;
+          deadline = System.nanoTime() + FAILOVER_PATIENCE.toNanos();
           if (entry.hasBuild()) {
             last = entry.getBuild();
           }
@@ -178,17 +223,22 @@ public final class BuildClient {
         }
         return getBuild(buildId);
       } catch (StatusRuntimeException e) {
-        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || ++retries > WATCH_RETRIES) {
+        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || System.nanoTime() > deadline) {
           throw failure("watching build " + buildId, e);
         }
-        sleep(Math.min(2000, 100L * retries));
+        // the coordinator went away or is a standby now: follow the leader, resume after `after`
+        if (!route.failover(e) || retries > 0) {
+          sleep(Math.min(1000, 100L * (retries + 1)));
+        }
+        retries++;
       }
     }
   }
 
   public BuildStatus getBuild(String buildId) {
     try {
-      return blocking.withDeadlineAfter(30, TimeUnit.SECONDS).getBuild(GetBuildRequest.newBuilder().setBuildId(buildId).build());
+      return withFailover(() -> blocking().withDeadlineAfter(30, TimeUnit.SECONDS)
+          .getBuild(GetBuildRequest.newBuilder().setBuildId(buildId).build()), false);
     } catch (StatusRuntimeException e) {
       throw failure("reading build " + buildId, e);
     }
@@ -196,7 +246,7 @@ public final class BuildClient {
 
   public void cancel(String buildId) {
     try {
-      blocking.withDeadlineAfter(10, TimeUnit.SECONDS).cancelBuild(CancelBuildRequest.newBuilder().setBuildId(buildId).build());
+      blocking().withDeadlineAfter(10, TimeUnit.SECONDS).cancelBuild(CancelBuildRequest.newBuilder().setBuildId(buildId).build());
     } catch (StatusRuntimeException ignored) {
       // best effort on the way out
     }
@@ -206,7 +256,7 @@ public final class BuildClient {
   public void export(String buildId, String format, OutputStream out) throws IOException {
     try {
       Iterator<ExportChunk> chunks =
-          blocking.exportImage(ExportImageRequest.newBuilder().setBuildId(buildId).setFormat(format).build());
+          blocking().exportImage(ExportImageRequest.newBuilder().setBuildId(buildId).setFormat(format).build());
       while (chunks.hasNext()) {
         chunks.next().getData().writeTo(out);
       }
@@ -225,13 +275,47 @@ public final class BuildClient {
   private UserError failure(String action, Throwable e) {
     if (e instanceof StatusRuntimeException s) {
       if (s.getStatus().getCode() == Status.Code.UNAVAILABLE) {
-        return new UserError(action + " failed: the coordinator at " + endpoint + " is unreachable ("
-            + s.getStatus().getDescription() + ")");
+        return new UserError(action + " failed: the coordinator at " + route.endpoint() + " is unreachable ("
+            + transportProblem(s.getStatus()) + ")");
       }
       String description = s.getStatus().getDescription();
       return new UserError(action + " failed: " + (description == null ? s.getStatus().getCode().toString() : description));
     }
     return new UserError(action + " failed: " + e.getMessage());
+  }
+
+  /**
+   * What went wrong on the connection, in words: gRPC says "ssl exception" or "Network closed for
+   * unknown reason" for TLS problems; the cause says which.
+   */
+  private static String transportProblem(Status status) {
+    String description = String.valueOf(status.getDescription());
+    for (Throwable cause = status.getCause(); cause != null; cause = cause.getCause()) {
+      String name = cause.getClass().getName();
+      if (name.contains("NotSslRecordException")) {
+        return "TLS handshake failed: the coordinator does not speak TLS; drop --tls/--tls-ca";
+      }
+      if (cause instanceof javax.net.ssl.SSLException || name.contains("OpenSslException")) {
+        String message = String.valueOf(cause.getMessage());
+        if (message.contains("CERTIFICATE_REQUIRED")) {
+          return "TLS handshake failed: the coordinator requires a client certificate (--tls-cert/--tls-key)";
+        }
+        Throwable deepest = cause;
+        while (deepest.getCause() != null) {
+          deepest = deepest.getCause();
+        }
+        if (deepest instanceof java.security.cert.CertificateException
+            || deepest instanceof java.security.GeneralSecurityException) {
+          return "TLS handshake failed: the coordinator's certificate is not trusted (" + deepest.getMessage()
+              + "); is --tls-ca the CA that issued it?";
+        }
+        return "TLS handshake failed: " + (deepest.getMessage() == null ? message : deepest.getMessage());
+      }
+    }
+    if (description.contains("Network closed for unknown reason")) {
+      return description + "; if the coordinator uses TLS, pass --tls-ca FILE or --tls";
+    }
+    return description;
   }
 
   private static void sleep(long millis) {

@@ -2,6 +2,7 @@ package dev.stagefarm.cli.farm;
 
 import dev.stagefarm.coordinator.BuildCoordinator;
 import dev.stagefarm.coordinator.CoordinatorNode;
+import dev.stagefarm.coordinator.grpc.auth.ApiSecurity;
 import dev.stagefarm.coordinator.store.StoreImageExporter;
 import dev.stagefarm.embedded.EmbeddedKafka;
 import dev.stagefarm.embedded.EmbeddedS3;
@@ -24,6 +25,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -55,7 +57,9 @@ public final class EmbeddedFarm implements Farm {
    * @param home where the S3 data (content store, cache) lives across runs
    * @param kafkaDir the broker's data; null for a temporary one removed on close
    * @param grpcPort {@link #IN_PROCESS} for the in-process transport only, 0 for a free TCP
-   *     port, else the TCP port to listen on (on the loopback interface only)
+   *     port, else the TCP port to listen on
+   * @param bind the address of the TCP port: loopback unless {@code api} authenticates callers
+   * @param api TLS, authentication and limits of the gRPC port
    */
   public record Options(
       Path home,
@@ -65,7 +69,25 @@ public final class EmbeddedFarm implements Farm {
       EmbeddedKafka.Settings kafka,
       BuildCoordinator.Settings coordinator,
       int grpcPort,
-      WorkerLauncher launcher) {}
+      WorkerLauncher launcher,
+      InetAddress bind,
+      ApiSecurity api) {
+
+    /** A farm without authentication: its TCP port, if any, on loopback only. */
+    public Options(Path home, Path kafkaDir, int workers, RegistrySettings registry, EmbeddedKafka.Settings kafka,
+        BuildCoordinator.Settings coordinator, int grpcPort, WorkerLauncher launcher) {
+      this(home, kafkaDir, workers, registry, kafka, coordinator, grpcPort, launcher, InetAddress.getLoopbackAddress(),
+          ApiSecurity.open());
+    }
+
+    public Options {
+      if (!bind.isLoopbackAddress() && !api.authenticates()) {
+        // the one-shot and test farms never listen openly; `stagefarm up` checks its flags first
+        throw new IllegalArgumentException("an embedded farm without authentication listens on loopback only, not "
+            + bind.getHostAddress());
+      }
+    }
+  }
 
   private final Deque<AutoCloseable> resources;
   private final ManagedChannel channel;
@@ -74,6 +96,80 @@ public final class EmbeddedFarm implements Farm {
   private final String s3Endpoint;
   private final CoordinatorNode coordinator;
   private final FarmKeys farmKeys;
+  private Broker broker;
+  private S3Server s3Server;
+
+  /** The farm's S3 server, which a fault test may stop and start again on the same port and data. */
+  private static final class S3Server implements AutoCloseable {
+    private EmbeddedS3 current;
+    private final Path dir;
+    private final int port;
+
+    S3Server(EmbeddedS3 started) {
+      this.current = started;
+      this.dir = started.dataDir();
+      this.port = started.port();
+    }
+
+    synchronized void restart(Duration downtime) throws InterruptedException {
+      current.close();
+      current = null;
+      Thread.sleep(downtime.toMillis());
+      current = EmbeddedS3.start(dir, port);
+    }
+
+    @Override
+    public synchronized void close() {
+      if (current != null) {
+        current.close();
+        current = null;
+      }
+    }
+  }
+
+  /** Stops the farm's S3 server for {@code downtime}, then starts it again: for fault tests. */
+  public void restartS3(Duration downtime) throws InterruptedException {
+    s3Server.restart(downtime);
+  }
+
+  /** The farm's broker, which a fault test may stop and start again on the same port and data. */
+  private static final class Broker implements AutoCloseable {
+    private EmbeddedKafka current;
+    private final Path dir;
+    private final int port;
+    private final EmbeddedKafka.Settings settings;
+
+    Broker(EmbeddedKafka started, Path dir, EmbeddedKafka.Settings settings) {
+      this.current = started;
+      this.dir = dir;
+      this.settings = settings;
+      String bootstrap = started.bootstrapServers();
+      this.port = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
+    }
+
+    synchronized void restart(Duration downtime) throws InterruptedException {
+      current.close();
+      current = null;
+      Thread.sleep(downtime.toMillis());
+      current = EmbeddedKafka.start(dir, port, settings);
+    }
+
+    @Override
+    public synchronized void close() {
+      if (current != null) {
+        current.close();
+        current = null;
+      }
+    }
+  }
+
+  /**
+   * Stops the farm's Kafka broker, waits {@code downtime} and starts it again with the same port and
+   * data: for fault tests. The coordinator and workers keep running and must ride it out.
+   */
+  public void restartKafka(Duration downtime) throws InterruptedException {
+    broker.restart(downtime);
+  }
 
   private EmbeddedFarm(
       Deque<AutoCloseable> resources,
@@ -109,14 +205,15 @@ public final class EmbeddedFarm implements Farm {
       EmbeddedS3 s3;
       try {
         s3 = EmbeddedS3.start(options.home().resolve("s3"), 0);
-        resources.push(s3);
+        resources.push(new S3Server(s3));
       } finally {
         EmbeddedKafka started = joinStart(kafkaStart);
         if (started != null) {
-          resources.push(started);
+          resources.push(new Broker(started, brokerDir, options.kafka()));
         }
       }
       EmbeddedKafka kafka = joinStart(kafkaStart);
+      Broker broker = (Broker) resources.peek();
       FarmTopics.ensure(kafka.bootstrapServers(), FarmTopics.Layout.singleBroker());
 
       BlobStore store =
@@ -132,8 +229,9 @@ public final class EmbeddedFarm implements Farm {
       ServerBuilder<?> server =
           options.grpcPort() == IN_PROCESS
               ? InProcessServerBuilder.forName(name)
-              // loopback only: the farm has no authentication yet, so no other machine may submit or read builds
-              : NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), options.grpcPort()));
+              // loopback unless callers authenticate (Options): no other machine may submit or read builds
+              : NettyServerBuilder.forAddress(new InetSocketAddress(options.bind(), options.grpcPort()),
+                  options.api().serverCredentials());
       CoordinatorNode node =
           CoordinatorNode.start(
               new CoordinatorNode.Options(kafka.bootstrapServers(), "stagefarm-coordinator", options.coordinator(),
@@ -141,7 +239,8 @@ public final class EmbeddedFarm implements Farm {
               store,
               registry,
               new StoreImageExporter(store),
-              server);
+              server,
+              options.api());
       resources.push(node);
 
       // workers start in parallel: each connects to S3 and Kafka and cleans its work dir
@@ -181,6 +280,7 @@ public final class EmbeddedFarm implements Farm {
       }
 
       boolean inProcess = options.grpcPort() == IN_PROCESS;
+      // for plaintext farms; clients of a farm with TLS or tokens connect with their own credentials
       ManagedChannel channel =
           inProcess
               ? InProcessChannelBuilder.forName(name).build()
@@ -189,8 +289,12 @@ public final class EmbeddedFarm implements Farm {
                   .maxInboundMessageSize(64 << 20)
                   .build();
       String endpoint = inProcess ? "embedded" : "127.0.0.1:" + node.port();
-      return new EmbeddedFarm(resources, channel, endpoint, kafka.bootstrapServers(), s3.endpoint(), node,
+      EmbeddedFarm farm = new EmbeddedFarm(resources, channel, endpoint, kafka.bootstrapServers(), s3.endpoint(), node,
           farmKeys);
+      farm.broker = broker;
+      farm.s3Server = resources.stream().filter(S3Server.class::isInstance).map(S3Server.class::cast)
+          .findFirst().orElseThrow();
+      return farm;
     } catch (Exception | Error e) {
       closeAll(resources);
       throw e;

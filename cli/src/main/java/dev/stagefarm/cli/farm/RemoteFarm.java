@@ -1,58 +1,115 @@
 package dev.stagefarm.cli.farm;
 
 import dev.stagefarm.cli.UserError;
+import dev.stagefarm.coordinator.grpc.StandbyService;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** A coordinator elsewhere, reached over gRPC (plaintext). */
+/**
+ * Coordinators elsewhere, reached over gRPC (TLS and credentials from {@link ApiClientFlags}): one, or the coordinators of a farm in HA
+ * ({@code --coordinator a:7070,b:7070}). Calls go to the one believed active; after UNAVAILABLE the
+ * client follows the leader a standby names, else tries the next address.
+ */
 public final class RemoteFarm implements Farm {
-  private final ManagedChannel channel;
-  private final String endpoint;
+  private final List<String> addresses;
+  private final ApiClientFlags security;
+  private final Map<String, ManagedChannel> channels = new LinkedHashMap<>();
+  private String current;
 
-  private RemoteFarm(ManagedChannel channel, String endpoint) {
-    this.channel = channel;
-    this.endpoint = endpoint;
+  private RemoteFarm(List<String> addresses, ApiClientFlags security) {
+    this.addresses = List.copyOf(addresses);
+    this.security = security;
+    this.current = addresses.get(0);
   }
 
-  /** @param hostPort {@code HOST:PORT} */
-  public static RemoteFarm connect(String hostPort) {
+  /** @param hostPorts {@code HOST:PORT}, or several separated by commas */
+  public static RemoteFarm connect(String hostPorts) {
+    return connect(hostPorts, new ApiClientFlags());
+  }
+
+  /**
+   * @param hostPorts {@code HOST:PORT}, or several separated by commas
+   * @param security TLS and credentials for every address
+   */
+  public static RemoteFarm connect(String hostPorts, ApiClientFlags security) {
+    List<String> addresses = new ArrayList<>();
+    for (String address : hostPorts.split(",")) {
+      addresses.add(validated(address.trim()));
+    }
+    // checked before any call: a token to a remote host without TLS is refused here, naming the flag
+    for (String address : addresses) {
+      security.settings(address.substring(0, address.lastIndexOf(':')));
+    }
+    return new RemoteFarm(addresses, security);
+  }
+
+  private static String validated(String hostPort) {
     int colon = hostPort.lastIndexOf(':');
     if (colon <= 0 || colon == hostPort.length() - 1) {
-      throw new UserError("--coordinator wants HOST:PORT, got \"" + hostPort + "\"");
+      throw new UserError("--coordinator wants HOST:PORT[,HOST:PORT…], got \"" + hostPort + "\"");
     }
-    int port;
     try {
-      port = Integer.parseInt(hostPort.substring(colon + 1));
+      Integer.parseInt(hostPort.substring(colon + 1));
     } catch (NumberFormatException e) {
-      throw new UserError("--coordinator wants HOST:PORT, got \"" + hostPort + "\"");
+      throw new UserError("--coordinator wants HOST:PORT[,HOST:PORT…], got \"" + hostPort + "\"");
     }
-    ManagedChannel channel =
-        NettyChannelBuilder.forAddress(hostPort.substring(0, colon), port)
-            .usePlaintext()
-            .maxInboundMessageSize(64 << 20)
-            .build();
-    return new RemoteFarm(channel, hostPort);
+    return hostPort;
   }
 
   @Override
-  public Channel channel() {
-    return channel;
+  public synchronized Channel channel() {
+    return channels.computeIfAbsent(current, address -> {
+      int colon = address.lastIndexOf(':');
+      String host = address.substring(0, colon);
+      ApiClientFlags.Settings settings = security.settings(host);
+      NettyChannelBuilder builder = NettyChannelBuilder.forAddress(host, Integer.parseInt(address.substring(colon + 1)),
+          settings.credentials()).maxInboundMessageSize(64 << 20);
+      settings.serverName().ifPresent(builder::overrideAuthority);
+      return builder.build();
+    });
   }
 
   @Override
-  public String endpoint() {
-    return endpoint;
+  public synchronized String endpoint() {
+    return current;
   }
 
   @Override
-  public void close() {
-    channel.shutdown();
-    try {
-      channel.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+  public synchronized boolean failover(StatusRuntimeException unavailable) {
+    if (unavailable.getStatus().getCode() != Status.Code.UNAVAILABLE) {
+      return false;
+    }
+    String leader = unavailable.getTrailers() == null ? null : unavailable.getTrailers().get(StandbyService.LEADER_ADDRESS);
+    if (leader != null && !leader.equals(current)) {
+      current = validated(leader);
+      return true;
+    }
+    if (addresses.size() > 1) {
+      current = addresses.get((addresses.indexOf(current) + 1) % addresses.size());
+      return true;
+    }
+    return false;
+  }
+
+  @Override
+  public synchronized void close() {
+    for (ManagedChannel channel : channels.values()) {
+      channel.shutdown();
+    }
+    for (ManagedChannel channel : channels.values()) {
+      try {
+        channel.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 }

@@ -15,8 +15,8 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
- * The all-in-one farm (`stagefarm up`, and the farm under these tests) has no authentication yet,
- * so its gRPC port listens on loopback only: another machine cannot submit, watch or export builds.
+ * The all-in-one farm (`stagefarm up`, and the farm under these tests) without authentication
+ * listens on loopback only: another machine cannot submit, watch or export builds.
  */
 class EmbeddedFarmListenerTest {
 
@@ -37,7 +37,7 @@ class EmbeddedFarmListenerTest {
     }).isInstanceOf(IOException.class);
   }
 
-  private static Optional<InetAddress> nonLoopbackAddress() throws IOException {
+  static Optional<InetAddress> nonLoopbackAddress() throws IOException {
     for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
       if (!nic.isUp() || nic.isLoopback()) {
         continue;

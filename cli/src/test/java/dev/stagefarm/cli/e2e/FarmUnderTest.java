@@ -29,6 +29,7 @@ import java.util.List;
 final class FarmUnderTest {
   private static EmbeddedFarm farm;
   private static String busybox;
+  private static Path home;
 
   private FarmUnderTest() {}
 
@@ -37,7 +38,7 @@ final class FarmUnderTest {
       RegistryFixture registry = RegistryFixture.shared();
       BusyboxImage.pushTo(registry);
       busybox = registry.reference(BusyboxImage.REPOSITORY + ":" + BusyboxImage.TAG).toString();
-      Path home = TempDirectories.createDeletedAtExit("stagefarm-e2e-");
+      home = TempDirectories.createDeletedAtExit("stagefarm-e2e-");
       farm =
           EmbeddedFarm.start(
               new EmbeddedFarm.Options(
@@ -55,6 +56,12 @@ final class FarmUnderTest {
     return farm;
   }
 
+  /** The farm key file the farm's parts share (for coordinators a test starts as child processes). */
+  static Path farmKeyFile() throws Exception {
+    farm();
+    return home.resolve(EmbeddedFarm.FARM_KEY_FILE);
+  }
+
   /** The busybox base image in the local registry, e.g. {@code 127.0.0.1:5000/library/busybox:latest}. */
   static String busybox() throws Exception {
     farm();
@@ -64,8 +71,20 @@ final class FarmUnderTest {
   record Result(int exitCode, String stdout, String stderr) {}
 
   /** Runs {@code stagefarm build --coordinator <farm> --progress plain ARGS…} and captures its output. */
-  static synchronized Result build(String... args) throws Exception {
+  static Result build(String... args) throws Exception {
     EmbeddedFarm f = farm();
+    String[] full = new String[args.length + 5];
+    full[0] = "build";
+    full[1] = "--coordinator";
+    full[2] = f.endpoint();
+    full[3] = "--progress";
+    full[4] = "plain";
+    System.arraycopy(args, 0, full, 5, args.length);
+    return stagefarm(full);
+  }
+
+  /** Runs {@code stagefarm ARGS…} in this JVM and captures its output (echoed to stderr for the test log). */
+  static synchronized Result stagefarm(String... args) {
     PrintStream out = System.out;
     PrintStream err = System.err;
     ByteArrayOutputStream stdout = new ByteArrayOutputStream();
@@ -74,20 +93,13 @@ final class FarmUnderTest {
     try {
       System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
-      String[] full = new String[args.length + 5];
-      full[0] = "build";
-      full[1] = "--coordinator";
-      full[2] = f.endpoint();
-      full[3] = "--progress";
-      full[4] = "plain";
-      System.arraycopy(args, 0, full, 5, args.length);
-      code = Main.execute(full);
+      code = Main.execute(args);
     } finally {
       System.setOut(out);
       System.setErr(err);
     }
     Result result = new Result(code, stdout.toString(StandardCharsets.UTF_8), stderr.toString(StandardCharsets.UTF_8));
-    err.println("--- stagefarm build " + String.join(" ", args) + " → " + code + "\n" + result.stderr() + result.stdout());
+    err.println("--- stagefarm " + String.join(" ", args) + " → " + code + "\n" + result.stderr() + result.stdout());
     return result;
   }
 

@@ -1,14 +1,18 @@
 package dev.stagefarm.coordinator.grpc;
 
 import dev.stagefarm.coordinator.BuildCoordinator;
+import dev.stagefarm.coordinator.BuildLimitExceededException;
+import dev.stagefarm.coordinator.BuildPage;
+import dev.stagefarm.coordinator.grpc.auth.ApiSecurity;
+import dev.stagefarm.coordinator.grpc.auth.Caller;
 import dev.stagefarm.coordinator.port.ContentStore;
-import dev.stagefarm.coordinator.progress.ProgressLog;
 import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.store.Namespace;
 import dev.stagefarm.proto.v1.BuildProgress;
 import dev.stagefarm.proto.v1.BuildServiceGrpc;
 import dev.stagefarm.proto.v1.BuildStatus;
 import dev.stagefarm.proto.v1.CancelBuildRequest;
+import dev.stagefarm.proto.v1.ContextManifest;
 import dev.stagefarm.proto.v1.ExportChunk;
 import dev.stagefarm.proto.v1.ExportImageRequest;
 import dev.stagefarm.proto.v1.FindMissingBlobsRequest;
@@ -21,6 +25,7 @@ import dev.stagefarm.proto.v1.UploadBlobsResponse;
 import dev.stagefarm.proto.v1.UploadChunk;
 import dev.stagefarm.proto.v1.WatchBuildRequest;
 import io.grpc.Status;
+import io.grpc.StatusException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
@@ -39,7 +44,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The client-facing gRPC API over a {@link BuildCoordinator}. Holds no transport code: {@link
- * CoordinatorServer} binds it to a server.
+ * CoordinatorServer} binds it to a server behind the authenticator, which puts the {@link Caller}
+ * in each call's context. A caller sees and acts on its own builds only (admins on all); another
+ * caller's build is {@code NOT_FOUND}, as one that does not exist, so build ids cannot be probed.
  */
 public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(BuildServiceImpl.class);
@@ -48,20 +55,55 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
   private final BuildCoordinator coordinator;
   private final ContentStore context;
   private final ImageExporter exporter;
+  private final RequestLimits limits;
+  private final Path spoolDir;
+  private final int maxUnfinishedBuildsPerClient;
   private final ExecutorService io = Executors.newVirtualThreadPerTaskExecutor();
 
   /**
    * @param context where build-context files and manifests are uploaded ({@link Namespace#CONTEXT})
    */
   public BuildServiceImpl(BuildCoordinator coordinator, ContentStore context, ImageExporter exporter) {
+    this(coordinator, context, exporter, ApiSecurity.DEFAULT_MAX_UNFINISHED_BUILDS);
+  }
+
+  /** @param maxUnfinishedBuildsPerClient queued or running builds one identity may have */
+  public BuildServiceImpl(
+      BuildCoordinator coordinator, ContentStore context, ImageExporter exporter, int maxUnfinishedBuildsPerClient) {
+    this(coordinator, context, exporter, RequestLimits.DEFAULT, Path.of(System.getProperty("java.io.tmpdir")),
+        maxUnfinishedBuildsPerClient);
+  }
+
+  /**
+   * @param limits what one call may ask
+   * @param spoolDir where uploads are staged until verified and stored (each file is deleted when
+   *     its blob is stored, refused or abandoned)
+   */
+  public BuildServiceImpl(BuildCoordinator coordinator, ContentStore context, ImageExporter exporter,
+      RequestLimits limits, Path spoolDir) {
+    this(coordinator, context, exporter, limits, spoolDir, ApiSecurity.DEFAULT_MAX_UNFINISHED_BUILDS);
+  }
+
+  /** @param maxUnfinishedBuildsPerClient queued or running builds one identity may have */
+  public BuildServiceImpl(BuildCoordinator coordinator, ContentStore context, ImageExporter exporter,
+      RequestLimits limits, Path spoolDir, int maxUnfinishedBuildsPerClient) {
     this.coordinator = coordinator;
     this.context = context;
     this.exporter = exporter;
+    this.limits = limits;
+    this.spoolDir = spoolDir;
+    this.maxUnfinishedBuildsPerClient = maxUnfinishedBuildsPerClient;
   }
 
   @Override
   public void findMissingBlobs(
       FindMissingBlobsRequest request, StreamObserver<FindMissingBlobsResponse> response) {
+    if (request.getDigestsCount() > limits.maxDigestsPerCall()) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription("FindMissingBlobs asked about "
+          + request.getDigestsCount() + " digests, over the limit max-find-missing-digests = "
+          + limits.maxDigestsPerCall() + " per call").asException());
+      return;
+    }
     try {
       // one HEAD per digest, concurrently: contexts have thousands of files
       List<Future<Optional<String>>> checks = new ArrayList<>();
@@ -92,6 +134,7 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
       OutputStream out;
       String digest = "(no digest yet)";
       long size;
+      long blobBytes;
       int blobs;
       long bytes;
       boolean failed;
@@ -110,14 +153,28 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
             digest = chunk.getDigest();
             Digest.parse(digest); // refuse a malformed digest before spooling its bytes
             size = chunk.getSize();
-            spool = Files.createTempFile("stagefarm-upload-", ".blob");
+            if (size > limits.maxBlobBytes()) {
+              throw overBlobLimit(size);
+            }
+            blobBytes = 0;
+            spool = Files.createTempFile(spoolDir, "stagefarm-upload-", ".blob");
             out = Files.newOutputStream(spool);
           }
           if (out == null) {
             throw new FailureStatus.MalformedRequest("a chunk arrived before any blob digest");
           }
+          int n = chunk.getData().size();
+          if (blobBytes + n > limits.maxBlobBytes()) {
+            throw overBlobLimit(blobBytes + n);
+          }
+          if (bytes + n > limits.maxUploadBytesPerCall()) {
+            throw new FailureStatus.LimitExceeded("this UploadBlobs call sent more than "
+                + limits.maxUploadBytesPerCall() + " bytes, over the limit max-upload-call-size = "
+                + limits.maxUploadBytesPerCall() + " bytes per call (upload the rest in another call)");
+          }
           chunk.getData().writeTo(out);
-          bytes += chunk.getData().size();
+          blobBytes += n;
+          bytes += n;
           if (chunk.getLast()) {
             out.close();
             out = null;
@@ -126,6 +183,7 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
             } finally {
               Files.deleteIfExists(spool);
             }
+            spool = null;
             blobs++;
           }
         } catch (Exception e) {
@@ -149,16 +207,28 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
         }
       }
 
+      private FailureStatus.LimitExceeded overBlobLimit(long blobSize) {
+        return new FailureStatus.LimitExceeded("the blob is " + blobSize + " bytes, over the limit"
+            + " max-upload-blob-size = " + limits.maxBlobBytes() + " bytes");
+      }
+
+      /** Closes and deletes what this call opened (on a failure, a cancel, or the end). */
       private void cleanup() {
         try {
           if (out != null) {
             out.close();
+            out = null;
           }
+        } catch (IOException e) {
+          log.warn("closing the upload spool {} failed: {}", spool, e.toString());
+        }
+        try {
           if (spool != null) {
             Files.deleteIfExists(spool);
+            spool = null;
           }
-        } catch (IOException ignored) {
-          // a temp file left behind is harmless
+        } catch (IOException e) {
+          log.warn("deleting the upload spool {} failed: {}", spool, e.toString());
         }
       }
     };
@@ -166,8 +236,14 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
 
   @Override
   public void submitBuild(SubmitBuildRequest request, StreamObserver<BuildStatus> response) {
+    Caller caller;
+    ContextManifest manifest;
     try {
-      SubmitValidation.check(request, context);
+      caller = caller();
+      manifest = SubmitValidation.check(request, context, limits.manifest());
+    } catch (StatusException e) {
+      response.onError(e);
+      return;
     } catch (IOException | IllegalArgumentException e) {
       response.onError(FailureStatus.of("checking the build request", e));
       return;
@@ -175,7 +251,17 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
     BuildStatus status;
     try {
       // planning failures come back as a FAILED build; what escapes is the coordinator's own fault
-      status = coordinator.submit(request);
+      status = coordinator.submit(request, manifest, caller.identity(), maxUnfinishedBuildsPerClient);
+    } catch (BuildLimitExceededException e) {
+      response.onError(Status.RESOURCE_EXHAUSTED
+          .withDescription(e.owner() + " already has " + e.limit() + " unfinished builds: the limit"
+              + " max-builds-per-client is " + e.limit() + " (wait for one to finish or cancel one)")
+          .asException());
+      return;
+    } catch (BuildCoordinator.BuildNotAccepted e) {
+      log.warn("refusing a build: {}", e.getMessage());
+      response.onError(FailureStatus.of("submitting the build", e));
+      return;
     } catch (RuntimeException e) {
       log.error("submitting a build failed", e);
       response.onError(FailureStatus.of("submitting the build", e));
@@ -187,51 +273,64 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
 
   @Override
   public void watchBuild(WatchBuildRequest request, StreamObserver<BuildProgress> response) {
-    ServerCallStreamObserver<BuildProgress> call = (ServerCallStreamObserver<BuildProgress>) response;
-    ProgressLog.Watcher watcher =
-        new ProgressLog.Watcher() {
-          @Override
-          public void next(BuildProgress progress) {
-            synchronized (call) {
-              if (!call.isCancelled()) {
-                call.onNext(progress);
-              }
-            }
-          }
-
-          @Override
-          public void end() {
-            synchronized (call) {
-              if (!call.isCancelled()) {
-                call.onCompleted();
-              }
-            }
-          }
-        };
-    call.setOnCancelHandler(() -> coordinator.unwatch(request.getBuildId(), watcher));
-    if (!coordinator.watch(request.getBuildId(), request.getAfterSequence(), watcher)) {
-      response.onError(notFound(request.getBuildId()));
+    String buildId = request.getBuildId();
+    if (visible(buildId, response).isEmpty()) {
+      return;
+    }
+    ProgressStream stream =
+        new ProgressStream(
+            (ServerCallStreamObserver<BuildProgress>) response,
+            request.getAfterSequence(),
+            (after, max) -> coordinator.progressAfter(buildId, after, max),
+            io);
+    stream.onCancel(() -> coordinator.unwatch(buildId, stream));
+    if (!coordinator.watch(buildId, request.getAfterSequence(), stream)) {
+      response.onError(notFound(buildId));
     }
   }
 
   @Override
   public void cancelBuild(CancelBuildRequest request, StreamObserver<BuildStatus> response) {
+    if (visible(request.getBuildId(), response).isEmpty()) {
+      return;
+    }
     reply(coordinator.cancel(request.getBuildId()), request.getBuildId(), response);
   }
 
   @Override
   public void getBuild(GetBuildRequest request, StreamObserver<BuildStatus> response) {
-    reply(coordinator.status(request.getBuildId()), request.getBuildId(), response);
+    visible(request.getBuildId(), response).ifPresent(status -> {
+      response.onNext(status);
+      response.onCompleted();
+    });
   }
 
   @Override
   public void listBuilds(ListBuildsRequest request, StreamObserver<ListBuildsResponse> response) {
-    response.onNext(ListBuildsResponse.newBuilder().addAllBuilds(coordinator.list()).build());
+    Caller caller;
+    try {
+      caller = caller();
+    } catch (StatusException e) {
+      response.onError(e);
+      return;
+    }
+    BuildPage page;
+    try {
+      page = coordinator.list(request.getPageSize(), request.getPageToken(), b -> caller.mayAccess(b.getOwner()));
+    } catch (IllegalArgumentException e) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asException());
+      return;
+    }
+    response.onNext(
+        ListBuildsResponse.newBuilder().addAllBuilds(page.builds()).setNextPageToken(page.nextPageToken()).build());
     response.onCompleted();
   }
 
   @Override
   public void exportImage(ExportImageRequest request, StreamObserver<ExportChunk> response) {
+    if (visible(request.getBuildId(), response).isEmpty()) {
+      return;
+    }
     Optional<String> digest = coordinator.imageDigest(request.getBuildId());
     if (digest.isEmpty()) {
       response.onError(
@@ -255,6 +354,31 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
       return;
     }
     response.onCompleted();
+  }
+
+  /** The caller's identity, which the authenticator put in the call's context. */
+  private static Caller caller() throws StatusException {
+    return Caller.current().orElseThrow(() ->
+        Status.UNAUTHENTICATED.withDescription("the call was not authenticated").asException());
+  }
+
+  /**
+   * The build's status if the caller may see it; otherwise answers the call with NOT_FOUND (the
+   * same answer as for an id that does not exist) and returns empty.
+   */
+  private Optional<BuildStatus> visible(String buildId, StreamObserver<?> response) {
+    Caller caller;
+    try {
+      caller = caller();
+    } catch (StatusException e) {
+      response.onError(e);
+      return Optional.empty();
+    }
+    Optional<BuildStatus> status = coordinator.status(buildId).filter(s -> caller.mayAccess(s.getOwner()));
+    if (status.isEmpty()) {
+      response.onError(notFound(buildId));
+    }
+    return status;
   }
 
   private static void reply(

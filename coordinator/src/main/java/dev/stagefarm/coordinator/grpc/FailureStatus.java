@@ -24,6 +24,13 @@ final class FailureStatus {
     }
   }
 
+  /** A request over one of the service's limits; the message names the limit and its value. */
+  static final class LimitExceeded extends IllegalArgumentException {
+    LimitExceeded(String message) {
+      super(message);
+    }
+  }
+
   /**
    * @param action what failed, e.g. {@code uploading sha256:…}; the description reads "{action}
    *     failed: {cause}"
@@ -40,6 +47,8 @@ final class FailureStatus {
       case IllegalArgumentException e -> Status.INVALID_ARGUMENT;
       case MalformedRequest e -> Status.INVALID_ARGUMENT;
       case BlobNotFoundException e -> Status.NOT_FOUND;
+      // the build's record could not be made durable: nothing runs, try again later
+      case dev.stagefarm.coordinator.BuildCoordinator.BuildNotAccepted e -> Status.UNAVAILABLE;
       // the store unreachable, refusing, timing out (after its own retries), a full spool disk
       case IOException e -> Status.UNAVAILABLE;
       default -> Status.INTERNAL;

@@ -1,12 +1,11 @@
 package dev.stagefarm.coordinator.grpc;
 
+import dev.stagefarm.coordinator.plan.ContextManifests;
 import dev.stagefarm.coordinator.port.ContentStore;
 import dev.stagefarm.oci.Digest;
-import dev.stagefarm.oci.store.Namespace;
 import dev.stagefarm.proto.v1.ContextEntry;
 import dev.stagefarm.proto.v1.ContextManifest;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
-import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
@@ -19,10 +18,16 @@ import java.util.Map;
 final class SubmitValidation {
   /** The largest Dockerfile accepted (BuildKit's own parser takes lines up to 64 KiB each). */
   static final int MAX_DOCKERFILE_BYTES = 4 << 20;
-  /** The most entries a build context may have. */
-  static final int MAX_CONTEXT_ENTRIES = 1_000_000;
   /** The longest path of a context entry (Linux's PATH_MAX). */
   static final int MAX_PATH_BYTES = 4096;
+  /** The most {@code --secret}s a build may send. */
+  static final int MAX_SECRETS = 100;
+  /** The largest secret value: BuildKit's own limit (its {@code MaxSecretSize}). */
+  static final int MAX_SECRET_BYTES = 500 << 10;
+  /** All secret values of a build together. */
+  static final int MAX_SECRETS_TOTAL_BYTES = 1 << 20;
+  /** The longest secret id. */
+  static final int MAX_ID_CHARS = 255;
 
   private SubmitValidation() {}
 
@@ -34,14 +39,19 @@ final class SubmitValidation {
   }
 
   /**
+   * @return the request's context manifest, read within the limits and checked (null when the
+   *     request has none), for the planner to use rather than reading it again
    * @throws InvalidSubmission naming what is wrong
+   * @throws IllegalArgumentException naming the limit a manifest is over
    * @throws IOException when the manifest cannot be read from the store
    */
-  static void check(SubmitBuildRequest request, ContentStore context) throws IOException {
+  static ContextManifest check(SubmitBuildRequest request, ContentStore context, ContextManifests.Limits limits)
+      throws IOException {
     if (request.getDockerfile().size() > MAX_DOCKERFILE_BYTES) {
       throw new InvalidSubmission("the Dockerfile is " + request.getDockerfile().size()
           + " bytes, over the limit of " + MAX_DOCKERFILE_BYTES + " bytes");
     }
+    checkSecrets(request);
     if (!request.getContextManifest().isEmpty()) {
       Digest digest;
       try {
@@ -49,14 +59,11 @@ final class SubmitValidation {
       } catch (IllegalArgumentException e) {
         throw new InvalidSubmission("context_manifest \"" + request.getContextManifest() + "\" is not a digest");
       }
-      ContextManifest manifest;
-      try {
-        manifest = ContextManifest.parseFrom(context.read(Namespace.CONTEXT, digest));
-      } catch (InvalidProtocolBufferException e) {
-        throw new InvalidSubmission("the context manifest " + digest + " is not a ContextManifest");
-      }
+      ContextManifest manifest = ContextManifests.read(context, digest, limits);
       check(manifest);
+      return manifest;
     }
+    return null;
   }
 
   /**
@@ -64,10 +71,6 @@ final class SubmitValidation {
    * below a symlink or a file, known types, permission bits only, file digests, symlink targets.
    */
   static void check(ContextManifest manifest) {
-    if (manifest.getEntriesCount() > MAX_CONTEXT_ENTRIES) {
-      throw new InvalidSubmission("the build context has " + manifest.getEntriesCount()
-          + " entries, over the limit of " + MAX_CONTEXT_ENTRIES);
-    }
     Map<String, ContextEntry.Type> types = new HashMap<>();
     for (ContextEntry entry : manifest.getEntriesList()) {
       String path = entry.getPath();
@@ -112,6 +115,44 @@ final class SubmitValidation {
               + parent.name().toLowerCase(java.util.Locale.ROOT));
         }
       }
+    }
+  }
+
+  /** Secrets: a bounded number of bounded values under distinct, printable ids (never echoed back). */
+  static void checkSecrets(SubmitBuildRequest request) {
+    if (request.getSecretsCount() > MAX_SECRETS) {
+      throw new InvalidSubmission("the build sends " + request.getSecretsCount() + " secrets, over the limit of "
+          + MAX_SECRETS);
+    }
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    long total = 0;
+    for (var secret : request.getSecretsList()) {
+      String id = secret.getId();
+      checkName("secret id", id);
+      if (!ids.add(id)) {
+        throw new InvalidSubmission("secret \"" + id + "\" is sent twice");
+      }
+      if (secret.getValue().size() > MAX_SECRET_BYTES) {
+        throw new InvalidSubmission("secret \"" + id + "\" is " + secret.getValue().size()
+            + " bytes, over the limit of " + MAX_SECRET_BYTES + " bytes per secret");
+      }
+      total += secret.getValue().size();
+    }
+    if (total > MAX_SECRETS_TOTAL_BYTES) {
+      throw new InvalidSubmission("the build's secrets are " + total + " bytes together, over the limit of "
+          + MAX_SECRETS_TOTAL_BYTES + " bytes");
+    }
+  }
+
+  private static void checkName(String what, String name) {
+    if (name.isEmpty()) {
+      throw new InvalidSubmission("a " + what + " is empty");
+    }
+    if (name.length() > MAX_ID_CHARS) {
+      throw new InvalidSubmission("a " + what + " is longer than " + MAX_ID_CHARS + " characters");
+    }
+    if (name.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+      throw new InvalidSubmission(what + " \"" + name.replaceAll("\\p{Cntrl}", "?") + "\" has a control character");
     }
   }
 

@@ -4,10 +4,11 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.stagefarm.coordinator.WorkerEvent;
 import dev.stagefarm.coordinator.wire.EventMessages;
 import dev.stagefarm.program.FarmKeys;
+import dev.stagefarm.program.KafkaClientProperties;
 import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.StageEvent;
 import java.time.Duration;
-import java.util.List;
+import org.apache.kafka.common.TopicPartition;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -18,7 +19,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads worker events from {@link Topics#EVENTS} on its own thread and hands them on. An event
+ * Reads worker events from {@link Topics#EVENTS} on its own thread and hands them on (only while
+ * this coordinator is the active one; offsets are committed to its group). An event
  * without a valid farm MAC is ignored: anyone who can write to the topic could otherwise complete
  * a running stage with an image of their choosing. Ignored events are counted and logged at WARN,
  * at most once per {@link #WARN_INTERVAL_MS} (a flood must not flood the log too).
@@ -35,8 +37,13 @@ public final class KafkaEventStream implements AutoCloseable {
   private long lastWarnMs = Long.MIN_VALUE;
 
   public KafkaEventStream(String bootstrapServers, String groupId, FarmKeys keys, Consumer<WorkerEvent> handler) {
+    this(bootstrapServers, KafkaClientProperties.none(), groupId, keys, handler);
+  }
+
+  public KafkaEventStream(String bootstrapServers, KafkaClientProperties security, String groupId, FarmKeys keys,
+      Consumer<WorkerEvent> handler) {
     this.keys = keys;
-    this.consumer = KafkaClients.consumer(bootstrapServers, groupId, "stagefarm-coordinator-events");
+    this.consumer = KafkaClients.consumer(bootstrapServers, security, groupId, "stagefarm-coordinator-events");
     this.thread = Thread.ofPlatform().daemon().name("stagefarm-events").unstarted(() -> loop(handler));
   }
 
@@ -47,7 +54,12 @@ public final class KafkaEventStream implements AutoCloseable {
 
   private void loop(Consumer<WorkerEvent> handler) {
     try {
-      consumer.subscribe(List.of(Topics.EVENTS));
+      // assigned, not subscribed: only the active coordinator reads events, and it reads every
+      // partition at once from the offsets its group committed (a standby taking over does not wait
+      // for a rebalance, and a second coordinator cannot take partitions away)
+      consumer.assign(consumer.partitionsFor(Topics.EVENTS, Duration.ofSeconds(30)).stream()
+          .map(p -> new TopicPartition(p.topic(), p.partition()))
+          .toList());
       while (running) {
         for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
           if (!FarmMacs.verify(keys, FarmKeys.Purpose.EVENT, record)) {

@@ -6,23 +6,21 @@ import dev.stagefarm.coordinator.wire.TaskMessages;
 import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.StageTask;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Publishes stage tasks to {@link Topics#TASKS}, keyed by build and stage, each with the farm
- * key's MAC (workers reject tasks without it).
+ * key's MAC (workers reject tasks without it), through the active coordinator's fenced producer:
+ * a coordinator that was taken over cannot publish a task.
  */
 public final class KafkaTaskQueue implements TaskQueue {
-  private static final Logger log = LoggerFactory.getLogger(KafkaTaskQueue.class);
-  private final KafkaProducer<String, byte[]> producer;
+  private final FencedProducer producer;
   private final FarmKeys keys;
 
-  public KafkaTaskQueue(String bootstrapServers, FarmKeys keys) {
+  /** @param producer shared with the journal; closed by its owner */
+  public KafkaTaskQueue(FencedProducer producer, FarmKeys keys) {
     this.keys = keys;
-    this.producer = KafkaClients.producer(bootstrapServers, "stagefarm-coordinator-tasks");
+    this.producer = producer;
   }
 
   @Override
@@ -30,18 +28,9 @@ public final class KafkaTaskQueue implements TaskQueue {
     StageTask task = TaskMessages.toProto(job);
     String key = task.getBuildId() + "/" + task.getStageId();
     producer.send(
-        FarmMacs.sign(keys, FarmKeys.Purpose.TASK, new ProducerRecord<>(Topics.TASKS, key, task.toByteArray())),
-        (metadata, error) -> {
-          if (error != null) {
-            // the lease check re-publishes a stage nobody starts only once it ran; a task lost
-            // here would hang the build, so say so loudly
-            log.error("publishing task {} attempt {} failed: {}", key, task.getAttempt(), error.toString());
-          }
-        });
+        FarmMacs.sign(keys, FarmKeys.Purpose.TASK, new ProducerRecord<>(Topics.TASKS, key, task.toByteArray())));
   }
 
   @Override
-  public void close() {
-    producer.close();
-  }
+  public void close() {}
 }

@@ -8,6 +8,7 @@ import dev.stagefarm.coordinator.content.LayerRef;
 import dev.stagefarm.coordinator.content.StageResult;
 import dev.stagefarm.coordinator.port.CacheRecords;
 import dev.stagefarm.coordinator.port.ContentStore;
+import dev.stagefarm.coordinator.port.PinnedImage;
 import dev.stagefarm.dockerfile.DockerfileException;
 import dev.stagefarm.dockerfile.graph.BuildOptions;
 import dev.stagefarm.dockerfile.graph.Dependency;
@@ -19,7 +20,6 @@ import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.Platform;
 import dev.stagefarm.oci.image.ImageConfig;
 import dev.stagefarm.oci.image.ImageJson;
-import dev.stagefarm.oci.store.Namespace;
 import dev.stagefarm.program.CacheKey;
 import dev.stagefarm.program.CacheKeys;
 import dev.stagefarm.program.ConfigFold;
@@ -50,6 +50,7 @@ public final class DockerfilePlanner implements BuildPlanner {
   private final CacheRecords cache;
   private final BaseImageResolver images;
   private final dev.stagefarm.dockerfile.graph.Platform buildPlatform;
+  private final ContextManifests.Limits manifestLimits;
 
   /** A planner whose builds run on this machine's platform (see {@link #hostPlatform()}). */
   public DockerfilePlanner(ContentStore content, CacheRecords cache, BaseImageResolver images) {
@@ -62,10 +63,17 @@ public final class DockerfilePlanner implements BuildPlanner {
    */
   public DockerfilePlanner(ContentStore content, CacheRecords cache, BaseImageResolver images,
       dev.stagefarm.dockerfile.graph.Platform buildPlatform) {
+    this(content, cache, images, buildPlatform, ContextManifests.Limits.DEFAULT);
+  }
+
+  /** @param manifestLimits the limits a context manifest is read within */
+  public DockerfilePlanner(ContentStore content, CacheRecords cache, BaseImageResolver images,
+      dev.stagefarm.dockerfile.graph.Platform buildPlatform, ContextManifests.Limits manifestLimits) {
     this.content = content;
     this.cache = cache;
     this.images = images;
     this.buildPlatform = buildPlatform;
+    this.manifestLimits = manifestLimits;
   }
 
   /**
@@ -86,9 +94,26 @@ public final class DockerfilePlanner implements BuildPlanner {
 
   @Override
   public BuildPlan plan(String buildId, SubmitBuildRequest request) throws PlanningException {
+    return plan(buildId, request, (ContextManifest) null);
+  }
+
+  /** @param manifest the request's context manifest, already read; null: read it from the store */
+  @Override
+  public BuildPlan plan(String buildId, SubmitBuildRequest request, ContextManifest manifest) throws PlanningException {
+    return plan(buildId, request, manifest, null);
+  }
+
+  @Override
+  public BuildPlan replan(String buildId, SubmitBuildRequest request, Map<String, PinnedImage> pins)
+      throws PlanningException {
+    return plan(buildId, request, null, Map.copyOf(pins));
+  }
+
+  private BuildPlan plan(String buildId, SubmitBuildRequest request, ContextManifest manifest,
+      Map<String, PinnedImage> pins) throws PlanningException {
     String fileName = request.getDockerfileName().isEmpty() ? "Dockerfile" : request.getDockerfileName();
     try {
-      return new Planning(buildId, request).plan();
+      return new Planning(buildId, request, manifest, pins).plan();
     } catch (DockerfileException e) {
       throw new PlanningException(e.describe(fileName), e);
     } catch (UnresolvedImage e) {
@@ -106,14 +131,19 @@ public final class DockerfilePlanner implements BuildPlanner {
   private final class Planning {
     final String buildId;
     final SubmitBuildRequest request;
-    final Map<String, BaseImageResolver.ResolvedImage> resolved = new HashMap<>();
+    final Map<String, BaseImageResolver.ResolvedImage> resolved = new LinkedHashMap<>();
     final Map<Integer, StageOutcome> outcomes = new HashMap<>();
     final Optional<Instant> sourceDateEpoch;
+    final ContextManifest manifest;
+    /** On a resume: the images the first plan pinned, the only ones this plan may use. */
+    final Map<String, PinnedImage> pins;
     Platform platform;
 
-    Planning(String buildId, SubmitBuildRequest request) {
+    Planning(String buildId, SubmitBuildRequest request, ContextManifest manifest, Map<String, PinnedImage> pins) {
       this.buildId = buildId;
       this.request = request;
+      this.manifest = manifest;
+      this.pins = pins;
       this.sourceDateEpoch = sourceDateEpoch(request.getBuildArgsMap().getOrDefault("SOURCE_DATE_EPOCH", ""));
     }
 
@@ -134,7 +164,10 @@ public final class DockerfilePlanner implements BuildPlanner {
       for (dev.stagefarm.dockerfile.graph.PlannedStage stage : graph.runStages()) {
         stages.add(planStage(graph, stage, compiler));
       }
-      return new BuildPlan(buildId, stages, outcomes.get(graph.targetIndex()).id());
+      Map<String, PinnedImage> pinned = new LinkedHashMap<>();
+      resolved.forEach((reference, image) ->
+          pinned.put(reference, new PinnedImage(image.pinnedReference(), image.manifestDigest(), image.image())));
+      return new BuildPlan(buildId, stages, outcomes.get(graph.targetIndex()).id(), pinned);
     }
 
     private dev.stagefarm.dockerfile.graph.Platform requestedPlatform() {
@@ -147,14 +180,22 @@ public final class DockerfilePlanner implements BuildPlanner {
     }
 
     private ContextManifest contextManifest() throws PlanningException {
+      if (manifest != null) {
+        return manifest;
+      }
       if (request.getContextManifest().isEmpty()) {
         return ContextManifest.getDefaultInstance();
       }
+      Digest digest;
       try {
-        Digest digest = Digest.parse(request.getContextManifest());
-        return ContextManifest.parseFrom(content.read(Namespace.CONTEXT, digest));
+        digest = Digest.parse(request.getContextManifest());
       } catch (IllegalArgumentException e) {
         throw new PlanningException("invalid build context manifest digest: " + e.getMessage(), e);
+      }
+      try {
+        return ContextManifests.read(content, digest, manifestLimits);
+      } catch (IllegalArgumentException e) {
+        throw new PlanningException(e.getMessage(), e);
       } catch (IOException e) {
         throw new PlanningException(
             "reading the build context manifest " + request.getContextManifest() + " failed: " + e.getMessage(), e);
@@ -283,10 +324,20 @@ public final class DockerfilePlanner implements BuildPlanner {
     private BaseImageResolver.ResolvedImage resolve(String reference) throws PlanningException {
       BaseImageResolver.ResolvedImage known = resolved.get(reference);
       if (known == null) {
-        known = images.resolve(reference, platform);
+        known = pins == null ? images.resolve(reference, platform) : pinned(reference);
         resolved.put(reference, known);
       }
       return known;
+    }
+
+    private BaseImageResolver.ResolvedImage pinned(String reference) throws PlanningException {
+      PinnedImage pin = pins.get(reference);
+      if (pin == null) {
+        // the first plan never resolved it: re-resolving a tag now could mix two bases in one image
+        throw new PlanningException("base image " + reference + " has no pinned digest in the build's record;"
+            + " it is not resolved again on resume");
+      }
+      return new BaseImageResolver.ResolvedImage(pin.pinnedReference(), pin.manifestDigest(), pin.image());
     }
 
     private ImageConfig config(StageResult image) {

@@ -4,6 +4,7 @@ import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.store.Namespace;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.OptionalLong;
 
 /**
  * The content-addressed part of the content store, as the coordinator uses it: build-context
@@ -26,6 +27,12 @@ public interface ContentStore {
 
   /** Stores a small blob held in memory; returns its digest. */
   Digest putBytes(Namespace namespace, byte[] content) throws IOException;
+
+  /** The stored size of a blob, or empty when it is not stored. */
+  OptionalLong size(Namespace namespace, Digest digest) throws IOException;
+
+  /** Opens a blob for streaming; reading it to the end verifies its digest. */
+  InputStream open(Namespace namespace, Digest digest) throws IOException;
 
   /** Reads a whole small blob, verified against its digest. */
   byte[] read(Namespace namespace, Digest digest) throws IOException;

@@ -15,6 +15,7 @@ import java.util.Objects;
  * @param program the compiled stage, inline or stored in the content store
  * @param base the filesystem and config the program starts from
  * @param inputs the results its program reads, by {@code ProgramInput} id, in program order
+ * @param buildSecrets whether the build's client sent secrets (sealed in the store by build id)
  */
 public record StageJob(
     String buildId,
@@ -24,7 +25,8 @@ public record StageJob(
     boolean reuseCachedOps,
     ProgramRef program,
     StageResult base,
-    Map<String, StageResult> inputs) {
+    Map<String, StageResult> inputs,
+    boolean buildSecrets) {
 
   public StageJob {
     Objects.requireNonNull(program, "program");
@@ -32,7 +34,13 @@ public record StageJob(
     inputs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(inputs));
   }
 
+  /** A job of a build without secrets. */
+  public StageJob(String buildId, String stageId, String stageName, int attempt, boolean reuseCachedOps,
+      ProgramRef program, StageResult base, Map<String, StageResult> inputs) {
+    this(buildId, stageId, stageName, attempt, reuseCachedOps, program, base, inputs, false);
+  }
+
   public StageJob withProgram(ProgramRef newProgram) {
-    return new StageJob(buildId, stageId, stageName, attempt, reuseCachedOps, newProgram, base, inputs);
+    return new StageJob(buildId, stageId, stageName, attempt, reuseCachedOps, newProgram, base, inputs, buildSecrets);
   }
 }

@@ -218,6 +218,11 @@ public final class Scheduler {
     }
   }
 
+  /** How many builds the scheduler holds (finished ones until they are forgotten). */
+  public synchronized int buildCount() {
+    return builds.size();
+  }
+
   public synchronized List<StageSnapshot> snapshot(String buildId) {
     BuildRun build = builds.get(buildId);
     if (build == null) {

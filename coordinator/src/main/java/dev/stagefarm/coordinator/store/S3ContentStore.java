@@ -6,6 +6,7 @@ import dev.stagefarm.oci.store.BlobStore;
 import dev.stagefarm.oci.store.Namespace;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.OptionalLong;
 
 /** The {@link ContentStore} port on the farm's S3 bucket. */
 public final class S3ContentStore implements ContentStore {
@@ -28,6 +29,16 @@ public final class S3ContentStore implements ContentStore {
   @Override
   public Digest putBytes(Namespace namespace, byte[] content) throws IOException {
     return store.putBytes(namespace, content).digest();
+  }
+
+  @Override
+  public OptionalLong size(Namespace namespace, Digest digest) throws IOException {
+    return store.size(namespace, digest);
+  }
+
+  @Override
+  public InputStream open(Namespace namespace, Digest digest) throws IOException {
+    return store.open(namespace, digest);
   }
 
   @Override

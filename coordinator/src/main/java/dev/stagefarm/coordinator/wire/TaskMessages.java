@@ -22,6 +22,7 @@ public final class TaskMessages {
             .setStageName(job.stageName())
             .setAttempt(job.attempt())
             .setReuseCachedInstructions(job.reuseCachedOps())
+            .setBuildSecrets(job.buildSecrets())
             .setBase(ContentMessages.toProto(job.base()));
     switch (job.program()) {
       case ProgramRef.Inline inline -> task.setProgram(ProgramCodec.toProto(inline.program()));

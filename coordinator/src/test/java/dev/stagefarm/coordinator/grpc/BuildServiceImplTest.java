@@ -37,13 +37,21 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
+import dev.stagefarm.coordinator.plan.ContextManifests;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.OptionalLong;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.io.TempDir;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -76,6 +84,10 @@ class BuildServiceImplTest {
   }
 
   ManagedChannel channel(ContentStore content) throws IOException {
+    return channel(content, RequestLimits.DEFAULT, Path.of(System.getProperty("java.io.tmpdir")));
+  }
+
+  ManagedChannel channel(ContentStore content, RequestLimits limits, Path spoolDir) throws IOException {
     BuildCoordinator coordinator = new BuildCoordinator(
         Clock.systemUTC(),
         BuildCoordinator.Settings.DEFAULT,
@@ -89,7 +101,7 @@ class BuildServiceImplTest {
     String name = InProcessServerBuilder.generateName();
     CoordinatorServer server = new CoordinatorServer(
         InProcessServerBuilder.forName(name).directExecutor(),
-        new BuildServiceImpl(coordinator, content, (digest, format, tags, out) -> {}))
+        new BuildServiceImpl(coordinator, content, (digest, format, tags, out) -> {}, limits, spoolDir))
         .start();
     open.add(server);
     ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
@@ -97,8 +109,14 @@ class BuildServiceImplTest {
     return channel;
   }
 
-  /** Uploads the blobs, each in one chunk under the digest given, and waits for the reply. */
+  /** Uploads the blob in one chunk under the digest given, and waits for the reply. */
   UploadBlobsResponse upload(ManagedChannel channel, String digest, byte[] content) throws Exception {
+    return upload(channel, List.of(UploadChunk.newBuilder().setDigest(digest).setSize(content.length)
+        .setData(ByteString.copyFrom(content)).setLast(true).build()));
+  }
+
+  /** Sends the chunks in one call and waits for the reply. */
+  UploadBlobsResponse upload(ManagedChannel channel, List<UploadChunk> sent) throws Exception {
     CompletableFuture<UploadBlobsResponse> reply = new CompletableFuture<>();
     StreamObserver<UploadChunk> chunks = BuildServiceGrpc.newStub(channel).uploadBlobs(new StreamObserver<>() {
       @Override
@@ -114,8 +132,7 @@ class BuildServiceImplTest {
       @Override
       public void onCompleted() {}
     });
-    chunks.onNext(UploadChunk.newBuilder().setDigest(digest).setSize(content.length)
-        .setData(ByteString.copyFrom(content)).setLast(true).build());
+    sent.forEach(chunks::onNext);
     chunks.onCompleted();
     try {
       return reply.get(60, TimeUnit.SECONDS);
@@ -290,8 +307,237 @@ class BuildServiceImplTest {
         });
   }
 
+  // --- limits (docs/security.md, "Limits") ----------------------------------------------------
+
+  @TempDir Path spool;
+
+  static final RequestLimits SMALL =
+      new RequestLimits(1000, 1500, 5, new ContextManifests.Limits(100, 64 << 20));
+
+  static UploadChunk chunk(String digest, long size, int bytes, boolean last) {
+    UploadChunk.Builder chunk = UploadChunk.newBuilder().setData(ByteString.copyFrom(new byte[bytes])).setLast(last);
+    return digest == null ? chunk.build() : chunk.setDigest(digest).setSize(size).build();
+  }
+
+  @Test
+  void aBlobOverTheLimitIsRefusedNamingItEvenWhenItsDeclaredSizeLiesAndLeavesNoSpoolFile(BlobStore store)
+      throws IOException {
+    ManagedChannel channel = channel(new S3ContentStore(store), SMALL, spool);
+    Digest digest = Digest.of(new byte[1800]);
+
+    // declares 100 bytes, sends 1800
+    assertThatThrownBy(() -> upload(channel, List.of(chunk(digest.toString(), 100, 600, false),
+            chunk(null, 0, 600, false), chunk(null, 0, 600, true))))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).contains("over the limit max-upload-blob-size = 1000 bytes");
+        });
+    // declares its real size: refused before a byte is spooled
+    assertThatThrownBy(() -> upload(channel, List.of(chunk(digest.toString(), 1800, 600, false))))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+            assertThat(e.getStatus().getDescription()).contains("is 1800 bytes, over the limit max-upload-blob-size"));
+    assertThat(store.exists(Namespace.CONTEXT, digest)).isFalse();
+    assertThat(spool).isEmptyDirectory();
+  }
+
+  @Test
+  void anUploadCallOverItsByteLimitIsRefusedNamingTheLimit(BlobStore store) throws IOException {
+    ManagedChannel channel = channel(new S3ContentStore(store), SMALL, spool);
+    byte[] first = new byte[900];
+    byte[] second = new byte[901];
+    second[0] = 1;
+
+    assertThatThrownBy(() -> upload(channel, List.of(
+            chunk(Digest.of(first).toString(), 900, 900, true),
+            chunk(Digest.of(second).toString(), 901, 901, true))))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).contains("max-upload-call-size = 1500 bytes per call");
+        });
+    assertThat(store.exists(Namespace.CONTEXT, Digest.of(first))).isTrue();
+    assertThat(spool).isEmptyDirectory();
+  }
+
+  @Test
+  void aCancelledUploadLeavesNoSpoolFile(BlobStore store) throws Exception {
+    ManagedChannel channel = channel(new S3ContentStore(store), RequestLimits.DEFAULT, spool);
+    StreamObserver<UploadChunk> chunks = BuildServiceGrpc.newStub(channel).uploadBlobs(new StreamObserver<>() {
+      @Override public void onNext(UploadBlobsResponse response) {}
+      @Override public void onError(Throwable t) {}
+      @Override public void onCompleted() {}
+    });
+    chunks.onNext(chunk(Digest.of(new byte[2000]).toString(), 2000, 1000, false));
+    for (int i = 0; i < 500 && isEmpty(spool); i++) {
+      Thread.sleep(10);
+    }
+    assertThat(spool).as("the first half is spooled").isNotEmptyDirectory();
+
+    chunks.onError(Status.CANCELLED.withDescription("the client gave up").asException());
+    for (int i = 0; i < 500 && !isEmpty(spool); i++) {
+      Thread.sleep(10);
+    }
+    assertThat(spool).isEmptyDirectory();
+  }
+
+  private static boolean isEmpty(Path dir) throws IOException {
+    try (var files = Files.list(dir)) {
+      return files.findAny().isEmpty();
+    }
+  }
+
+  @Test
+  void askingAboutMoreDigestsThanTheLimitIsAnInvalidArgumentNamingIt() throws IOException {
+    var client = BuildServiceGrpc.newBlockingStub(channel(new InMemoryContentStore(), SMALL, spool));
+    FindMissingBlobsRequest.Builder request = FindMissingBlobsRequest.newBuilder();
+    for (int i = 0; i < 6; i++) {
+      request.addDigests(Digest.of("blob " + i).toString());
+    }
+
+    assertThatThrownBy(() -> client.findMissingBlobs(request.build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription())
+              .isEqualTo("FindMissingBlobs asked about 6 digests, over the limit max-find-missing-digests = 5 per call");
+        });
+  }
+
+  /** The S3 store, counting the bytes read through {@link #open}. */
+  static class CountingStore implements ContentStore {
+    final S3ContentStore store;
+    final AtomicLong read = new AtomicLong();
+
+    CountingStore(BlobStore store) {
+      this.store = new S3ContentStore(store);
+    }
+
+    @Override public boolean contains(Namespace ns, Digest d) throws IOException { return store.contains(ns, d); }
+    @Override public void put(Namespace ns, Digest d, long size, InputStream in) throws IOException { store.put(ns, d, size, in); }
+    @Override public Digest putBytes(Namespace ns, byte[] content) throws IOException { return store.putBytes(ns, content); }
+    @Override public OptionalLong size(Namespace ns, Digest d) throws IOException { return store.size(ns, d); }
+    @Override public byte[] read(Namespace ns, Digest d) throws IOException { throw new AssertionError("read whole"); }
+
+    @Override
+    public InputStream open(Namespace ns, Digest d) throws IOException {
+      return new java.io.FilterInputStream(store.open(ns, d)) {
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+          int n = super.read(b, off, len);
+          read.addAndGet(Math.max(n, 0));
+          return n;
+        }
+
+        @Override
+        public int read() throws IOException {
+          int b = super.read();
+          read.addAndGet(b < 0 ? 0 : 1);
+          return b;
+        }
+      };
+    }
+  }
+
+  @Test
+  void aManifestWithTooManyEntriesIsRefusedNamingTheLimitWithoutReadingItWhole(BlobStore store) throws IOException {
+    CountingStore counting = new CountingStore(store);
+    ContextManifest.Builder many = ContextManifest.newBuilder();
+    for (int i = 0; i < 20_000; i++) {
+      many.addEntries(file("dir/file-" + i, 0644));
+    }
+    byte[] bytes = many.build().toByteArray();
+    Digest manifest = counting.putBytes(Namespace.CONTEXT, bytes);
+    var client = BuildServiceGrpc.newBlockingStub(channel(counting, SMALL, spool));
+
+    assertThatThrownBy(() -> client.submitBuild(SubmitBuildRequest.newBuilder()
+            .setDockerfile(ByteString.copyFromUtf8("FROM scratch\n"))
+            .setContextManifest(manifest.toString())
+            .build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).contains("over the limit max-context-entries = 100");
+        });
+    assertThat(counting.read.get()).as("bytes read of %d", bytes.length).isLessThan(bytes.length / 10);
+  }
+
+  @Test
+  void aManifestOverTheByteLimitIsRefusedFromItsStoredSize(BlobStore store) throws IOException {
+    CountingStore counting = new CountingStore(store);
+    ContextManifest.Builder big = ContextManifest.newBuilder();
+    for (int i = 0; i < 50; i++) {
+      big.addEntries(file("f" + i + "-" + "x".repeat(1000), 0644));
+    }
+    Digest manifest = counting.putBytes(Namespace.CONTEXT, big.build().toByteArray());
+    RequestLimits limits = new RequestLimits(1000, 1500, 5, new ContextManifests.Limits(100, 10_000));
+    var client = BuildServiceGrpc.newBlockingStub(channel(counting, limits, spool));
+
+    assertThatThrownBy(() -> client.submitBuild(SubmitBuildRequest.newBuilder()
+            .setDockerfile(ByteString.copyFromUtf8("FROM scratch\n"))
+            .setContextManifest(manifest.toString())
+            .build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).contains("over the limit max-context-manifest-size = 10000 bytes");
+        });
+    assertThat(counting.read.get()).isZero();
+  }
+
+  @Test
+  void aValidManifestIsReadOnceForValidationAndPlanning(BlobStore store) throws IOException {
+    AtomicLong opens = new AtomicLong();
+    CountingStore counting = new CountingStore(store) {
+      @Override
+      public InputStream open(Namespace ns, Digest d) throws IOException {
+        opens.incrementAndGet();
+        return super.open(ns, d);
+      }
+    };
+    Digest manifest = counting.putBytes(Namespace.CONTEXT,
+        ContextManifest.newBuilder().addEntries(file("a", 0644)).build().toByteArray());
+    var client = BuildServiceGrpc.newBlockingStub(channel(counting, SMALL, spool));
+
+    BuildStatus status = client.submitBuild(SubmitBuildRequest.newBuilder()
+        .setDockerfile(ByteString.copyFromUtf8("FROM scratch\nCOPY a /\n"))
+        .setContextManifest(manifest.toString())
+        .build());
+
+    assertThat(status.getState()).isEqualTo(BuildState.RUNNING);
+    assertThat(opens.get()).isEqualTo(1);
+  }
+
   private static ContextEntry file(String path, int mode) {
     return ContextEntry.newBuilder().setPath(path).setType(ContextEntry.Type.FILE).setMode(mode)
         .setDigest(Digest.of(path).toString()).setSize(1).build();
+  }
+
+  @Test
+  void secretsOverALimitOrMalformedAreAnInvalidArgumentNamingTheLimitNeverTheValue() throws IOException {
+    var client = blockingClient(new InMemoryContentStore());
+    java.util.function.BiFunction<String, Integer, dev.stagefarm.proto.v1.BuildSecret> secret = (id, size) ->
+        dev.stagefarm.proto.v1.BuildSecret.newBuilder().setId(id)
+            .setValue(ByteString.copyFrom("v".repeat(size).getBytes(StandardCharsets.UTF_8))).build();
+    SubmitBuildRequest base = SubmitBuildRequest.newBuilder().setDockerfile(ByteString.copyFromUtf8("FROM scratch\n"))
+        .build();
+    SubmitBuildRequest.Builder many = base.toBuilder();
+    for (int i = 0; i <= SubmitValidation.MAX_SECRETS; i++) {
+      many.addSecrets(secret.apply("s" + i, 1));
+    }
+    SubmitBuildRequest.Builder heavy = base.toBuilder();
+    for (int i = 0; i < 3; i++) {
+      heavy.addSecrets(secret.apply("s" + i, SubmitValidation.MAX_SECRET_BYTES));
+    }
+    Map<SubmitBuildRequest, String> cases = Map.of(
+        many.build(), "101 secrets, over the limit of 100",
+        base.toBuilder().addSecrets(secret.apply("big", SubmitValidation.MAX_SECRET_BYTES + 1)).build(),
+        "secret \"big\" is 512001 bytes, over the limit of 512000 bytes per secret",
+        heavy.build(), "over the limit of 1048576 bytes",
+        base.toBuilder().addSecrets(secret.apply("a", 1)).addSecrets(secret.apply("a", 2)).build(),
+        "secret \"a\" is sent twice",
+        base.toBuilder().addSecrets(secret.apply("", 1)).build(), "a secret id is empty",
+        base.toBuilder().addSecrets(secret.apply("new\nline", 1)).build(), "has a control character");
+    cases.forEach((request, message) -> assertThatThrownBy(() -> client.submitBuild(request))
+        .as(message)
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).contains(message).doesNotContain("vvvv");
+        }));
   }
 }

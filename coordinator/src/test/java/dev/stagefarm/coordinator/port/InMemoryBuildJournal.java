@@ -15,6 +15,11 @@ public final class InMemoryBuildJournal implements BuildJournal {
   }
 
   @Override
+  public synchronized void forget(String buildId) {
+    latest.remove(buildId);
+  }
+
+  @Override
   public synchronized Collection<JournalEntry> replay() {
     return new ArrayList<>(latest.values());
   }

@@ -5,7 +5,9 @@ import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.DigestMismatchException;
 import dev.stagefarm.oci.store.Namespace;
 import java.io.IOException;
+import java.io.ByteArrayInputStream;
 import java.io.InputStream;
+import java.util.OptionalLong;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -33,6 +35,17 @@ public final class InMemoryContentStore implements ContentStore {
     Digest digest = Digest.of(content);
     blobs.put(namespace.key(digest), content.clone());
     return digest;
+  }
+
+  @Override
+  public OptionalLong size(Namespace namespace, Digest digest) {
+    byte[] bytes = blobs.get(namespace.key(digest));
+    return bytes == null ? OptionalLong.empty() : OptionalLong.of(bytes.length);
+  }
+
+  @Override
+  public InputStream open(Namespace namespace, Digest digest) throws IOException {
+    return new ByteArrayInputStream(read(namespace, digest));
   }
 
   @Override

@@ -4,10 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.stagefarm.coordinator.content.StageResult;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,35 +13,6 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class SchedulerTest {
-
-  /** A clock the test moves by hand. */
-  static final class ManualClock extends Clock {
-    long millis = 1_000_000;
-
-    @Override
-    public long millis() {
-      return millis;
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(millis);
-    }
-
-    @Override
-    public ZoneOffset getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    void advance(Duration d) {
-      millis += d.toMillis();
-    }
-  }
 
   record Dispatch(String buildId, String stageId, int attempt, Map<String, StageResult> inputs) {}
 

@@ -51,6 +51,7 @@ import okhttp3.OkHttpClient;
 public final class BlobStore implements BlobSource, BlobSink, AutoCloseable {
 
     private static final String CACHE_PREFIX = "cache/";
+    private static final Pattern SEALED_KEY = Pattern.compile("secrets/[A-Za-z0-9_-][A-Za-z0-9._-]*");
     private static final Pattern RECORD_KEY = Pattern.compile("[A-Za-z0-9._:=+-]+(/[A-Za-z0-9._:=+-]+)*");
 
     private final S3Config config;
@@ -285,7 +286,8 @@ public final class BlobStore implements BlobSource, BlobSink, AutoCloseable {
                     .prefix(prefix).recursive(true).build())) {
                 Item item = result.get();
                 if (!item.isDir()) {
-                    objects.add(new StoredObject(item.objectName(), item.size()));
+                    objects.add(new StoredObject(item.objectName(), item.size(),
+                            item.lastModified() == null ? java.time.Instant.EPOCH : item.lastModified().toInstant()));
                 }
             }
             return objects;
@@ -295,6 +297,12 @@ public final class BlobStore implements BlobSource, BlobSink, AutoCloseable {
     /** Removes a blob; removing one that is not there is not an error. */
     public void delete(Namespace namespace, Digest digest) throws IOException {
         String key = namespace.key(digest);
+        retrier.call("DELETE", key, () -> client.removeObject(RemoveObjectArgs.builder().bucket(config.bucket())
+                .object(key).build()).get());
+    }
+
+    /** Removes the object under a full key as listed by {@link #list}; one that is not there is no error. */
+    public void deleteObject(String key) throws IOException {
         retrier.call("DELETE", key, () -> client.removeObject(RemoveObjectArgs.builder().bucket(config.bucket())
                 .object(key).build()).get());
     }
@@ -323,6 +331,55 @@ public final class BlobStore implements BlobSource, BlobSink, AutoCloseable {
                 throw e;
             }
         });
+    }
+
+    // ---- sealed objects: a build's encrypted secrets, deleted when the build ends ----
+
+    /** Writes (or overwrites) a sealed object, e.g. {@code secrets/<build id>}. */
+    public void putSealed(String key, byte[] content) throws IOException {
+        String objectKey = sealedKey(key);
+        retrier.call("PUT", objectKey, () -> client.putObject(PutObjectAPIArgs.builder().bucket(config.bucket())
+                .object(objectKey).data(content, content.length).contentType("application/octet-stream").build())
+                .get());
+    }
+
+    /**
+     * A sealed object, or empty when there is none; at most {@code maxBytes} are read.
+     *
+     * @throws IOException also when the object is larger than {@code maxBytes}
+     */
+    public Optional<byte[]> getSealed(String key, int maxBytes) throws IOException {
+        String objectKey = sealedKey(key);
+        Optional<byte[]> content = retrier.call("GET", objectKey, () -> {
+            try (InputStream in = client.getObject(GetObjectArgs.builder().bucket(config.bucket())
+                    .object(objectKey).build()).get()) {
+                return Optional.of(in.readNBytes(maxBytes + 1));
+            } catch (Exception e) {
+                if (S3Failures.isNotFound(e)) {
+                    return Optional.<byte[]>empty();
+                }
+                throw e;
+            }
+        });
+        if (content.isPresent() && content.get().length > maxBytes) {
+            throw new IOException(describe(objectKey) + " is larger than " + maxBytes + " bytes");
+        }
+        return content;
+    }
+
+    /** Removes a sealed object; removing one that is not there is not an error. */
+    public void deleteSealed(String key) throws IOException {
+        String objectKey = sealedKey(key);
+        retrier.call("DELETE", objectKey, () -> client.removeObject(RemoveObjectArgs.builder()
+                .bucket(config.bucket()).object(objectKey).build()).get());
+    }
+
+    private static String sealedKey(String key) {
+        if (key == null || !SEALED_KEY.matcher(key).matches()) {
+            throw new IllegalArgumentException("invalid sealed object key '" + key
+                    + "': secrets/<id>, the id of letters, digits and ._-");
+        }
+        return key;
     }
 
     private static String recordKey(String key) {

@@ -1,5 +1,10 @@
 package dev.stagefarm.oci.store;
 
-/** An object as listed in the bucket: its full key and size in bytes. */
-public record StoredObject(String key, long size) {
+import java.time.Instant;
+
+/** An object as listed in the bucket: its full key, size in bytes and when it was last written. */
+public record StoredObject(String key, long size, Instant lastModified) {
+    public StoredObject(String key, long size) {
+        this(key, size, Instant.EPOCH);
+    }
 }

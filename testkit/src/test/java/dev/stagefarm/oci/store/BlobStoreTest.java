@@ -41,7 +41,8 @@ class BlobStoreTest {
         assertThat(store.contains(digest)).isTrue();
         assertThat(store.size(Namespace.BLOBS, digest)).hasValue(content.length);
         assertThat(store.readAllBytes(Namespace.BLOBS, digest)).isEqualTo(content);
-        assertThat(store.list("blobs/sha256/")).contains(new StoredObject("blobs/sha256/" + digest.hex(), content.length));
+        assertThat(store.list("blobs/sha256/")).extracting(StoredObject::key, StoredObject::size)
+                .contains(org.assertj.core.groups.Tuple.tuple("blobs/sha256/" + digest.hex(), (long) content.length));
         // The context namespace is a separate key space.
         assertThat(store.exists(Namespace.CONTEXT, digest)).isFalse();
     }

@@ -5,6 +5,7 @@ import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import dev.stagefarm.program.FarmKeys;
+import dev.stagefarm.program.KafkaClientProperties;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -32,7 +33,6 @@ import java.util.Locale;
  *     access through slirp4netns, worker host and link-local unreachable), {@code none} (loopback only)
  *     or {@code host} (the worker host's namespace: needs {@code allowHostNetwork}); "default" means sandbox
  * @param runc the runc binary
- * @param secretsDir where RUN --mount=type=secret finds secrets: one file per id; null = none
  * @param logRateBytesPerSecond RUN output streamed per stage per second; the rest is dropped
  * @param logMaxBytes RUN output streamed per stage in total; the rest is dropped
  * @param addUrlMaxBytes the most one {@code ADD <url>} may download; more fails the stage naming the limit
@@ -47,6 +47,8 @@ import java.util.Locale;
  *     (BuildKit's {@code network.host} entitlement); false: such a RUN fails the stage
  * @param farmKeys the farm's keys (held by the coordinator and the workers only): tasks and cache
  *     records without their MAC are refused, events and cache records written here carry it
+ * @param kafkaSecurity SASL/TLS settings of every Kafka client of this worker ({@code
+ *     kafka-properties}; docs/security.md, "Kafka")
  */
 public record WorkerConfig(
     String kafka,
@@ -65,7 +67,6 @@ public record WorkerConfig(
     long layerCacheBytes,
     String network,
     String runc,
-    Path secretsDir,
     long logRateBytesPerSecond,
     long logMaxBytes,
     long addUrlMaxBytes,
@@ -74,7 +75,8 @@ public record WorkerConfig(
     Duration faultPause,
     RunLimits runLimits,
     boolean allowHostNetwork,
-    FarmKeys farmKeys) {
+    FarmKeys farmKeys,
+    KafkaClientProperties kafkaSecurity) {
 
   public WorkerConfig {
     require(kafka, "kafka");
@@ -109,13 +111,28 @@ public record WorkerConfig(
     if (farmKeys == null) {
       require(null, "farm-key-file");
     }
+    if (kafkaSecurity == null) {
+      kafkaSecurity = KafkaClientProperties.none();
+    }
+  }
+
+  /** A config whose Kafka clients connect in plain text without authentication. */
+  public WorkerConfig(String kafka, String s3Endpoint, String s3AccessKey, String s3SecretKey, String s3Region,
+      String bucket, Path workDir, int concurrency, String workerId, String shareGroup, Duration heartbeatInterval,
+      Duration pollTimeout, Duration shutdownGrace, long layerCacheBytes, String network, String runc,
+      long logRateBytesPerSecond, long logMaxBytes, long addUrlMaxBytes, boolean createTopics, boolean allowInsecure,
+      Duration faultPause, RunLimits runLimits, boolean allowHostNetwork, FarmKeys farmKeys) {
+    this(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency, workerId, shareGroup,
+        heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, logRateBytesPerSecond,
+        logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys,
+        KafkaClientProperties.none());
   }
 
   /** A config with every optional key at its default. */
   public static WorkerConfig of(String kafka, String s3Endpoint, String accessKey, String secretKey, String bucket, Path workDir) {
     return new WorkerConfig(kafka, s3Endpoint, accessKey, secretKey, "us-east-1", bucket, workDir, 1,
         defaultWorkerId(), dev.stagefarm.proto.Topics.WORKER_SHARE_GROUP, Duration.ofSeconds(5), Duration.ofSeconds(1),
-        Duration.ofSeconds(30), 10L << 30, "sandbox", "runc", null, 256 * 1024, 8L << 20, 2L << 30, true, false,
+        Duration.ofSeconds(30), 10L << 30, "sandbox", "runc", 256 * 1024, 8L << 20, 2L << 30, true, false,
         Duration.ofSeconds(10), defaultRunLimits(), false, FarmKeys.generate());
   }
 
@@ -126,58 +143,69 @@ public record WorkerConfig(
 
   public WorkerConfig withRunLimits(RunLimits limits) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
-        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, limits, allowHostNetwork, farmKeys);
+        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, limits, allowHostNetwork, farmKeys, kafkaSecurity);
   }
 
   public WorkerConfig withConcurrency(int n) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, n, workerId,
-        shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys);
+        shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity);
   }
 
   public WorkerConfig withWorkerId(String id) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency, id,
-        shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys);
+        shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity);
   }
 
-  public WorkerConfig withSecretsDir(Path dir) {
-    return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
-        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, dir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys);
-  }
 
   public WorkerConfig withTimings(Duration heartbeat, Duration poll, Duration grace) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
-        workerId, shareGroup, heartbeat, poll, grace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys);
+        workerId, shareGroup, heartbeat, poll, grace, layerCacheBytes, network, runc,
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity);
   }
 
   public WorkerConfig withAllowInsecure(boolean allow) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
-        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allow, faultPause, runLimits, allowHostNetwork, farmKeys);
+        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allow, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity);
   }
 
   public WorkerConfig withFaultPause(Duration pause) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
-        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, pause, runLimits, allowHostNetwork, farmKeys);
+        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, pause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity);
   }
 
   /** The same config with the farm's keys (an embedded farm's, or a test's that signs its own tasks). */
   public WorkerConfig withFarmKeys(FarmKeys keys) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
-        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, keys);
+        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, keys, kafkaSecurity);
+  }
+
+  /** The same config with the Kafka clients' SASL/TLS settings. */
+  public WorkerConfig withKafkaSecurity(KafkaClientProperties security) {
+    return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
+        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys,
+        security);
+  }
+
+  /** The same config with topic creation at start on or off (off: the farm's admin creates them). */
+  public WorkerConfig withCreateTopics(boolean create) {
+    return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
+        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, create, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys,
+        kafkaSecurity);
   }
 
   /** @param network {@code sandbox}, {@code none} or {@code host} (which needs {@code allowHost}) */
   public WorkerConfig withNetwork(String network, boolean allowHost) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
-        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, secretsDir,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHost, farmKeys);
+        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHost, farmKeys, kafkaSecurity);
   }
 
   /** {@code <hostname>-<pid>}: unique per process, readable in logs. */

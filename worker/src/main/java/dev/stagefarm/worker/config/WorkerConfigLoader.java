@@ -1,6 +1,7 @@
 package dev.stagefarm.worker.config;
 
 import dev.stagefarm.program.FarmKeys;
+import dev.stagefarm.program.KafkaClientProperties;
 import dev.stagefarm.worker.runtime.RunLimits;
 import java.io.IOException;
 import java.io.Reader;
@@ -33,6 +34,8 @@ public final class WorkerConfigLoader {
 
   public static final List<Key> KEYS = List.of(
       new Key("kafka", null, "Kafka bootstrap servers, host:port[,host:port]"),
+      new Key("kafka-properties", "", "Java properties file with the Kafka clients' security settings"
+          + " (security.protocol, sasl.*, ssl.*): this worker's principal (docs/security.md)"),
       new Key("s3", null, "S3 endpoint URL of the content store"),
       new Key("s3-access-key", "", "S3 access key"),
       new Key("s3-secret-key", "", "S3 secret key"),
@@ -49,7 +52,6 @@ public final class WorkerConfigLoader {
       new Key("network", "sandbox", "network of RUN --network=default: sandbox (own namespace, outbound through"
           + " slirp4netns, worker host and link-local unreachable), none (loopback only) or host (needs allow-host-network)"),
       new Key("runc", "runc", "the runc binary"),
-      new Key("secrets-dir", "", "directory with one file per secret id for RUN --mount=type=secret"),
       new Key("log-rate", "256KiB", "RUN output streamed per stage per second; more is dropped with a marker"),
       new Key("log-max", "8MiB", "RUN output streamed per stage in total; more is dropped with a marker"),
       new Key("add-url-max-size", "2GiB", "the most one ADD <url> may download (streamed to disk); more fails the stage"),
@@ -66,8 +68,11 @@ public final class WorkerConfigLoader {
       new Key("allow-host-network", "false",
           "run RUN --network=host in the worker host's namespace (BuildKit's network.host entitlement); false: it fails"),
       new Key("farm-key-file", null,
-          "file with the farm key(s) shared with the coordinator only, one base64 key per line, the first signs"
-              + " (docs/security.md)"));
+          "file with the worker's farm keys: worker-private and coordinator-public role keys (stagefarm admin"
+              + " farm-keys), or the shared key(s); the first key of a kind signs (docs/security.md)"));
+
+  /** Workers read secrets from their own files no more; a config that still names the key says so. */
+  private static final String REMOVED_SECRETS_DIR = "secrets-dir";
 
   private WorkerConfigLoader() {}
 
@@ -105,7 +110,6 @@ public final class WorkerConfigLoader {
     if (workerId == null || workerId.equals("<hostname>-<pid>") || workerId.isBlank()) {
       workerId = WorkerConfig.defaultWorkerId();
     }
-    String secrets = v.getOrDefault("secrets-dir", "");
     return new WorkerConfig(
         v.get("kafka"),
         v.get("s3"),
@@ -123,7 +127,6 @@ public final class WorkerConfigLoader {
         parseSize("layer-cache-size", v.get("layer-cache-size")),
         v.get("network"),
         v.get("runc"),
-        secrets.isBlank() ? null : Path.of(secrets),
         parseSize("log-rate", v.get("log-rate")),
         parseSize("log-max", v.get("log-max")),
         parseSize("add-url-max-size", v.get("add-url-max-size")),
@@ -132,7 +135,21 @@ public final class WorkerConfigLoader {
         parseDuration("fault-pause", v.get("fault-pause")),
         runLimits(v),
         parseBoolean("allow-host-network", v.get("allow-host-network")),
-        farmKeys(v.get("farm-key-file")));
+        farmKeys(v.get("farm-key-file")),
+        kafkaSecurity(v.getOrDefault("kafka-properties", "")));
+  }
+
+  private static KafkaClientProperties kafkaSecurity(String file) {
+    if (file.isBlank()) {
+      return KafkaClientProperties.none();
+    }
+    try {
+      return KafkaClientProperties.load(Path.of(file));
+    } catch (IOException e) {
+      throw new ConfigException("cannot read kafka-properties " + file + ": " + e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("kafka-properties: " + e.getMessage(), e);
+    }
   }
 
   private static RunLimits runLimits(Map<String, String> v) {
@@ -164,7 +181,7 @@ public final class WorkerConfigLoader {
       return null; // the config names the missing key, after the connection keys
     }
     try {
-      return FarmKeys.load(Path.of(file));
+      return FarmKeys.load(Path.of(file)).requireFor(FarmKeys.Part.WORKER);
     } catch (IOException e) {
       throw new ConfigException("cannot read farm-key-file " + file + ": " + e.getMessage(), e);
     } catch (IllegalArgumentException e) {
@@ -190,6 +207,10 @@ public final class WorkerConfigLoader {
     Map<String, String> out = new LinkedHashMap<>();
     for (Map.Entry<?, ?> e : map.entrySet()) {
       String key = String.valueOf(e.getKey());
+      if (key.equals(REMOVED_SECRETS_DIR)) {
+        throw new ConfigException("config file " + file + ": '" + key + "' was removed: build secrets come from the"
+            + " client of each build (stagefarm build --secret), never from a worker's files (docs/security.md)");
+      }
       if (KEYS.stream().noneMatch(k -> k.name().equals(key))) {
         throw new ConfigException("config file " + file + ": unknown key '" + key + "' (see docs/configuration.md)");
       }

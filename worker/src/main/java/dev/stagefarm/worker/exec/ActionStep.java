@@ -34,7 +34,8 @@ final class ActionStep {
 
   /** What one stage's actions share. */
   record Context(StageWorkspace workspace, StageSources sources, StageProgress progress,
-      RunOutput.OutputBudget budget, String containerPrefix, Optional<Instant> sourceDateEpoch) {}
+      RunOutput.OutputBudget budget, String containerPrefix, Optional<Instant> sourceDateEpoch,
+      dev.stagefarm.program.BuildSecrets secrets) {}
 
   Optional<LayerRef> execute(int op, Action action, Context stage) throws IOException, UserError, InterruptedException {
     long t0 = System.nanoTime();
@@ -46,7 +47,7 @@ final class ActionStep {
       t1 = System.nanoTime();
       switch (action) {
         case Action.Exec run -> exec.execute(run, op, fs, stage.sources(), stage.progress(), stage.budget(),
-            stage.containerPrefix() + "-" + op);
+            stage.containerPrefix() + "-" + op, stage.secrets());
         case Action.Copy files -> copy.execute(files, op, fs.merged, stage.sources());
         case Action.Mkdir dir -> mkdir.execute(dir, fs.merged);
       }

@@ -1,6 +1,7 @@
 package dev.stagefarm.worker.exec;
 
 import dev.stagefarm.program.Action;
+import dev.stagefarm.program.BuildSecrets;
 import dev.stagefarm.program.InputPath;
 import dev.stagefarm.program.CopySource;
 import dev.stagefarm.program.Mount;
@@ -50,7 +51,8 @@ final class ExecAction {
    * @throws UserError when it exited non-zero, or its user, mounts or security mode are the build's error
    */
   void execute(Action.Exec exec, int op, StageWorkspace.Layered fs, StageSources sources, StageProgress progress,
-      RunOutput.OutputBudget budget, String containerId) throws IOException, UserError, InterruptedException {
+      RunOutput.OutputBudget budget, String containerId, BuildSecrets secrets)
+      throws IOException, UserError, InterruptedException {
     boolean privileged = exec.insecure();
     if (privileged && !environment.allowInsecure()) {
       // BuildKit refuses it without the security.insecure entitlement; running it sandboxed would hide that
@@ -75,8 +77,20 @@ final class ExecAction {
     List<String> mountPoints = new ArrayList<>(STANDARD_MOUNT_POINTS);
     RunNetworks.Attached network = null;
     try {
+      // secret values (files, and the bundle whose config.json holds env secrets) live on a tmpfs: never on disk
+      Path secretDir = null;
+      if (exec.mounts().stream().anyMatch(m -> m instanceof Mount.Secret)) {
+        secretDir = scratch.resolve("secrets");
+        // room for each mounted value (an id may be mounted at several targets) and the bundle
+        long size = (1 << 20) + exec.mounts().stream().filter(m -> m instanceof Mount.Secret)
+            .mapToLong(m -> secrets.value(((Mount.Secret) m).id()).map(v -> v.length).orElse(0)).sum();
+        Mounts.tmpfs(secretDir, "mode=0700,size=" + size);
+        tmpfsMounts.add(secretDir);
+      }
       for (Mount m : exec.mounts()) {
-        ContainerSpec.Mount mount = prepareMount(m, op, scratch, sources, processEnv, held, tmpfsMounts);
+        ContainerSpec.Mount mount = m instanceof Mount.Secret secret
+            ? secretMount(secret, secrets, secretDir, processEnv)
+            : prepareMount(m, op, scratch, sources, processEnv, held, tmpfsMounts);
         if (mount != null) {
           mounts.add(mount);
           mountPoints.add(mount.destination());
@@ -88,16 +102,17 @@ final class ExecAction {
       List<String> args = exec.argv();
       ContainerSpec spec = new ContainerSpec(rootfs, args, processEnv, cwd, user, "buildkitsandbox", network.network(),
           mounts, privileged);
-      Path bundle = environment.bundles().write(scratch.resolve("bundle"), spec, network.resolvConf());
+      Path bundle = environment.bundles().write((secretDir != null ? secretDir : scratch).resolve("bundle"), spec,
+          network.resolvConf());
       long runcStart = System.nanoTime();
-      RunOutput output = new RunOutput(progress, op, budget);
+      RunOutput output = new RunOutput(progress, op, budget, secrets.values());
       Runc.Result result;
       AutoCloseable flusher = output.flushPeriodically();
       try {
         result = environment.runc().runInspected(containerId, bundle, output);
       } finally {
         closeQuietly(flusher);
-        output.flush();
+        output.finish();
         // Runc.runInspected deletes the container once it has read its cgroups, also when interrupted
       }
       log.debug("RUN {}: runc {} ms", op, (System.nanoTime() - runcStart) / 1_000_000);
@@ -182,33 +197,7 @@ final class ExecAction {
       case Mount.Tmpfs tmpfs -> {
         return ContainerSpec.Mount.tmpfs(target, tmpfs.sizeBytes());
       }
-      case Mount.Secret secret -> {
-        String id = secret.id();
-        Path source = environment.secretsDir() == null ? null : environment.secretsDir().resolve(sanitize(id));
-        if (source == null || !Files.isRegularFile(source)) {
-          if (secret.required()) {
-            throw new UserError("secret " + id + " is required but this worker has no such secret");
-          }
-          return null;
-        }
-        byte[] value = Files.readAllBytes(source);
-        // the secret lives on a tmpfs: never on disk, never in the upper dir (the layer)
-        Path dir = scratch.resolve("secret-" + tmpfsMounts.size());
-        Mounts.tmpfs(dir, "mode=0700,size=1m");
-        tmpfsMounts.add(dir);
-        Path file = dir.resolve("value");
-        Files.write(file, value);
-        FileAttrs.setMode(file, secret.mode().orElse(0400));
-        FileAttrs.chown(file, secret.uid().orElse(0), secret.gid().orElse(0));
-        if (!secret.env().isEmpty()) {
-          processEnv.add(secret.env() + "=" + new String(value, StandardCharsets.UTF_8));
-          if (target.isEmpty()) {
-            return null; // env only
-          }
-        }
-        String dest = target.isEmpty() ? "/run/secrets/" + id : target;
-        return ContainerSpec.Mount.bind(file, dest, true);
-      }
+      case Mount.Secret secret -> throw new IllegalStateException("secret mounts are prepared by secretMount");
       case Mount.Bind bind -> {
         Path source = switch (bind.source()) {
           case Mount.FromContext context -> sources.context(context.selection(), op);
@@ -245,6 +234,37 @@ final class ExecAction {
         return ContainerSpec.Mount.bind(dir, target, true);
       }
     }
+  }
+
+  /**
+   * A secret the build's client sent, as a read-only file on the RUN's secret tmpfs and/or an
+   * environment variable; null when the RUN gets no file (env only, or an optional secret the client
+   * did not send: the RUN runs without it, as in BuildKit).
+   */
+  private static ContainerSpec.Mount secretMount(Mount.Secret secret, BuildSecrets secrets, Path dir,
+      List<String> processEnv) throws IOException, UserError {
+    String id = secret.id();
+    java.util.Optional<byte[]> sent = secrets.value(id);
+    if (sent.isEmpty()) {
+      if (secret.required()) {
+        throw new UserError("secret " + id + " is required but the build did not send it (stagefarm build --secret id="
+            + id + ",src=FILE or --secret id=" + id + ",env=VARIABLE)");
+      }
+      return null;
+    }
+    byte[] value = sent.get();
+    if (!secret.env().isEmpty()) {
+      processEnv.add(secret.env() + "=" + new String(value, StandardCharsets.UTF_8));
+      if (secret.target().isEmpty()) {
+        return null; // env only
+      }
+    }
+    Path file = Files.createTempFile(dir, "value-", "");
+    Files.write(file, value);
+    FileAttrs.setMode(file, secret.mode().orElse(0400));
+    FileAttrs.chown(file, secret.uid().orElse(0), secret.gid().orElse(0));
+    String dest = secret.target().isEmpty() ? "/run/secrets/" + id : secret.target();
+    return ContainerSpec.Mount.bind(file, dest, true);
   }
 
   /** The directory {@code from=}/{@code source=} name, which a new cache dir starts as a copy of. */

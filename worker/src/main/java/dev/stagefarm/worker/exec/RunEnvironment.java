@@ -10,9 +10,8 @@ import java.nio.file.Path;
  * @param runc the runtime, with the worker's own state root
  * @param bundles writes config.json
  * @param cacheMounts where {@code --mount=type=cache} directories live, by id
- * @param secretsDir one file per secret id, or null when the worker has no secrets
  * @param networks which network a RUN gets (default, none, host) and how it is prepared
  * @param allowInsecure whether {@code RUN --security=insecure} may run (with every capability)
  */
-record RunEnvironment(Runc runc, OciBundle bundles, Path cacheMounts, Path secretsDir, RunNetworks networks,
+record RunEnvironment(Runc runc, OciBundle bundles, Path cacheMounts, RunNetworks networks,
     boolean allowInsecure) {}

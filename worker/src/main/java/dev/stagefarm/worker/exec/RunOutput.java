@@ -10,8 +10,9 @@ import java.util.Deque;
 /**
  * A RUN's output on its way to the user: cut into chunks (flushed at 16 KiB or every 250 ms),
  * rate-limited and bounded per stage (the excess is dropped, once announced by a marker), and the
- * last lines kept for the failure message. Secrets are never written to the output by us; a RUN
- * that prints one is the Dockerfile author's doing, as in BuildKit.
+ * last lines kept for the failure message. The build's secret values are masked first ({@link
+ * SecretRedactor}, one per stream), so neither the streamed chunks nor the failure's output tail
+ * carry them.
  */
 final class RunOutput implements Runc.OutputSink {
   private static final int CHUNK = 16 * 1024;
@@ -22,6 +23,8 @@ final class RunOutput implements Runc.OutputSink {
   private final StageProgress progress;
   private final int instruction;
   private final OutputBudget budget;
+  private final SecretRedactor stdoutRedactor;
+  private final SecretRedactor stderrRedactor;
   private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
   private final ByteArrayOutputStream tail = new ByteArrayOutputStream();
   private boolean pendingStderr;
@@ -29,13 +32,36 @@ final class RunOutput implements Runc.OutputSink {
   private boolean announcedDrop;
 
   RunOutput(StageProgress progress, int instruction, OutputBudget budget) {
+    this(progress, instruction, budget, java.util.List.of());
+  }
+
+  /** @param secrets the build's secret values, masked wherever the RUN prints them */
+  RunOutput(StageProgress progress, int instruction, OutputBudget budget, java.util.List<byte[]> secrets) {
     this.progress = progress;
     this.instruction = instruction;
     this.budget = budget;
+    this.stdoutRedactor = new SecretRedactor(secrets);
+    this.stderrRedactor = new SecretRedactor(secrets);
   }
 
   @Override
   public synchronized void write(byte[] buffer, int length, boolean stderr) {
+    byte[] masked = (stderr ? stderrRedactor : stdoutRedactor).write(buffer, length);
+    accept(masked, stderr);
+  }
+
+  /** The RUN ended: what the redactors held back (the start of a value that never came) goes out too. */
+  synchronized void finish() {
+    accept(stdoutRedactor.finish(), false);
+    accept(stderrRedactor.finish(), true);
+    flush();
+  }
+
+  private void accept(byte[] buffer, boolean stderr) {
+    int length = buffer.length;
+    if (length == 0) {
+      return;
+    }
     keepTail(buffer, length);
     if (pending.size() > 0 && stderr != pendingStderr) {
       flush();

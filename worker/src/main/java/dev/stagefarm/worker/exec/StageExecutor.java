@@ -1,5 +1,6 @@
 package dev.stagefarm.worker.exec;
 
+import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.proto.v1.ImageState;
 import dev.stagefarm.proto.v1.StageTask;
 import dev.stagefarm.worker.StageFailedException;
@@ -41,10 +42,13 @@ public final class StageExecutor implements StageRunner {
   private final BaseMaterialiser materialiser;
   private final ContextMaterialiser context;
   private final OpPipeline pipeline;
+  private final FarmKeys keys;
 
+  /** @param keys the farm's keys: the build secrets of a task are sealed with a key derived from them */
   StageExecutor(ContentStore store, CacheRecords records, LayerCache layers, RunEnvironment runEnvironment,
-      Path stagesDir, String containerPrefix, OutputLimits outputLimits, long addUrlMaxBytes) {
+      Path stagesDir, String containerPrefix, OutputLimits outputLimits, long addUrlMaxBytes, FarmKeys keys) {
     this.store = store;
+    this.keys = keys;
     this.layers = layers;
     this.stagesDir = stagesDir;
     this.stageDiskBytes = runEnvironment.bundles().limits().stageDiskBytes();
@@ -60,14 +64,14 @@ public final class StageExecutor implements StageRunner {
   public ImageState run(StageTask task, StageProgress progress) throws StageFailedException, InterruptedException {
     StageJob job;
     try {
-      job = StageJobs.decode(task, store);
+      job = StageJobs.decode(task, store, keys);
     } catch (UserError e) {
       throw new StageFailedException(StageFailure.build(-1, 0, e.getMessage()), e);
     } catch (InterruptedIOException e) {
       throw new InterruptedException("stage cancelled");
     } catch (IOException e) {
       throw new StageFailedException(StageFailure.infrastructure(-1, 0,
-          "reading the stage program " + task.getProgramDigest() + " failed: " + e.getMessage()), e);
+          "reading the stage program or the build's secrets failed: " + e.getMessage()), e);
     }
     return StageJobs.encode(execute(job, progress), job.program());
   }
@@ -83,7 +87,7 @@ public final class StageExecutor implements StageRunner {
       StageSources sources = new StageSources(job, layers, context, workspace);
       ActionStep.Context stage = new ActionStep.Context(workspace, sources, progress,
           new RunOutput.OutputBudget(outputLimits.bytesPerSecond(), outputLimits.maxBytes()),
-          containerPrefix + "-" + Long.toString(seq, 36), job.program().sourceDateEpoch());
+          containerPrefix + "-" + Long.toString(seq, 36), job.program().sourceDateEpoch(), job.secrets());
       StageState result = pipeline.run(job, stage);
       for (Path mount : Mounts.mountPointsUnder(workspace.dir)) {
         Mounts.unmount(mount); // input views may still stack our layers' dirs

@@ -33,12 +33,12 @@ public final class StageExecutors {
         new Runc(config.runc(), layout.runcState()),
         new OciBundle(nofileHardLimit, config.runLimits()),
         Files.createDirectories(layout.cacheMounts()),
-        config.secretsDir(),
         networks(config, resolvConf),
         config.allowInsecure());
     return new StageExecutor(store, records, layers, environment, Files.createDirectories(layout.stages()),
         "sf-" + Integer.toHexString(config.workerId().hashCode()),
-        new StageExecutor.OutputLimits(config.logRateBytesPerSecond(), config.logMaxBytes()), config.addUrlMaxBytes());
+        new StageExecutor.OutputLimits(config.logRateBytesPerSecond(), config.logMaxBytes()), config.addUrlMaxBytes(),
+        config.farmKeys());
   }
 
   private static RunNetworks networks(WorkerConfig config, String hostResolvConf) throws IOException {

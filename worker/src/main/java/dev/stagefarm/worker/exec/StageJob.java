@@ -1,5 +1,6 @@
 package dev.stagefarm.worker.exec;
 
+import dev.stagefarm.program.BuildSecrets;
 import dev.stagefarm.program.StageProgram;
 import java.util.Map;
 
@@ -9,10 +10,16 @@ import java.util.Map;
  *
  * @param inputs by {@link dev.stagefarm.program.ProgramInput#id()}; one for every input of the program
  * @param reuseCachedOps whether an op whose key has a cache record is taken from it instead of executed
+ * @param secrets the secrets the build's client sent (for secret mounts, and masked in RUN output)
  */
 public record StageJob(StageProgram program, StageState base, Map<String, StageState> inputs,
-    boolean reuseCachedOps) {
+    boolean reuseCachedOps, BuildSecrets secrets) {
   public StageJob {
     inputs = Map.copyOf(inputs);
+  }
+
+  /** A stage of a build without secrets. */
+  public StageJob(StageProgram program, StageState base, Map<String, StageState> inputs, boolean reuseCachedOps) {
+    this(program, base, inputs, reuseCachedOps, BuildSecrets.NONE);
   }
 }

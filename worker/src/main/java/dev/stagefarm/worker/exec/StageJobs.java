@@ -4,9 +4,12 @@ import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.Platform;
 import dev.stagefarm.oci.image.ImageConfig;
 import dev.stagefarm.oci.image.ImageJson;
+import dev.stagefarm.program.BuildSecrets;
+import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.program.InvalidProgramException;
 import dev.stagefarm.program.ProgramCodec;
 import dev.stagefarm.program.ProgramInput;
+import dev.stagefarm.program.SecretSeal;
 import dev.stagefarm.program.StageProgram;
 import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.ImageState;
@@ -30,12 +33,14 @@ final class StageJobs {
 
   /** The largest program a worker reads from the store (a task record carries at most 1 MiB). */
   static final int MAX_PROGRAM_BYTES = 64 << 20;
+  /** The largest sealed secrets a worker reads (a build sends at most 1 MiB of values). */
+  static final int MAX_SEALED_SECRETS_BYTES = 4 << 20;
 
   /**
    * @throws IOException when a program stored apart from the task cannot be read (an
    *     infrastructure fault: the coordinator stored it before it published the task)
    */
-  static StageJob decode(StageTask task, ContentStore store) throws UserError, IOException {
+  static StageJob decode(StageTask task, ContentStore store, FarmKeys keys) throws UserError, IOException {
     if (task.getSchemaVersion() > Topics.SCHEMA_VERSION) {
       throw new UserError("the task's schema version " + task.getSchemaVersion()
           + " is newer than this worker understands (" + Topics.SCHEMA_VERSION + "); upgrade the workers");
@@ -69,7 +74,27 @@ final class StageJobs {
       inputs.put(input.id(), result);
     }
     return new StageJob(program, state(task.getBase(), program.platform(), "the base"), inputs,
-        task.getReuseCachedInstructions());
+        task.getReuseCachedInstructions(), secrets(task, store, keys));
+  }
+
+  /**
+   * The secrets the build's client sent, opened in memory. Only a task that says the build has
+   * secrets reads them, and only those sealed for its own build id open with its key.
+   */
+  private static BuildSecrets secrets(StageTask task, ContentStore store, FarmKeys keys)
+      throws UserError, IOException {
+    if (!task.getBuildSecrets()) {
+      return BuildSecrets.NONE;
+    }
+    String buildId = task.getBuildId();
+    byte[] sealed = store.readSealedSecrets(buildId, MAX_SEALED_SECRETS_BYTES)
+        .orElseThrow(() -> new UserError("the secrets of build " + buildId
+            + " are no longer in the store (the build has ended)"));
+    try {
+      return BuildSecrets.of(SecretSeal.open(keys, SecretSeal.Kind.BUILD_SECRETS, buildId, sealed));
+    } catch (SecretSeal.SealException e) {
+      throw new UserError("the build's secrets cannot be opened: " + e.getMessage());
+    }
   }
 
   /** A program stored apart from its task: read (bounded), checked against its digest, parsed. */

@@ -1,6 +1,7 @@
 package dev.stagefarm.worker.kafka;
 
 import dev.stagefarm.program.FarmKeys;
+import dev.stagefarm.program.KafkaClientProperties;
 import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.StageEvent;
 import java.time.Duration;
@@ -27,8 +28,13 @@ public final class EventPublisher implements AutoCloseable {
   private final FarmKeys keys;
 
   public EventPublisher(String bootstrapServers, String clientId, FarmKeys keys) {
+    this(bootstrapServers, KafkaClientProperties.none(), clientId, keys);
+  }
+
+  public EventPublisher(String bootstrapServers, KafkaClientProperties security, String clientId, FarmKeys keys) {
     this.keys = keys;
     Properties props = new Properties();
+    props.putAll(security.asMap());
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
     props.put(ProducerConfig.ACKS_CONFIG, "all");

@@ -1,5 +1,6 @@
 package dev.stagefarm.worker.kafka;
 
+import dev.stagefarm.program.KafkaClientProperties;
 import dev.stagefarm.proto.Topics;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -17,6 +18,7 @@ import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
@@ -25,6 +27,8 @@ import org.apache.kafka.common.errors.TopicExistsException;
  *
  * <p>Why the group config matters: a share group starts at the <em>latest</em> offset by default,
  * so tasks published before the first worker joined would never run; {@code earliest} fixes that.
+ * And it reads uncommitted records by default, which would hand workers the tasks of a fenced
+ * coordinator's aborted transactions; {@code read_committed} fixes that.
  */
 public final class FarmTopics {
 
@@ -54,13 +58,28 @@ public final class FarmTopics {
 
   /** Creates missing topics and sets the share group config on the cluster at {@code bootstrap}. */
   public static void ensure(String bootstrap, Layout layout) {
+    ensure(bootstrap, KafkaClientProperties.none(), layout);
+  }
+
+  /**
+   * As {@link #ensure(String, Layout)}, connecting with {@code security}. On a cluster with ACLs the
+   * principal needs CREATE and DESCRIBE on the topics and ALTER_CONFIGS on the share group
+   * ({@link FarmAcls}: the coordinator and admin principals have them, workers do not).
+   */
+  public static void ensure(String bootstrap, KafkaClientProperties security, Layout layout) {
+    try (Admin admin = admin(bootstrap, security)) {
+      ensure(admin, layout);
+    }
+  }
+
+  /** An admin client of the cluster at {@code bootstrap}, connecting with {@code security}. */
+  public static Admin admin(String bootstrap, KafkaClientProperties security) {
     Properties props = new Properties();
+    props.putAll(security.asMap());
     props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "15000");
     props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
-    try (Admin admin = Admin.create(props)) {
-      ensure(admin, layout);
-    }
+    return Admin.create(props);
   }
 
   public static void ensure(Admin admin, Layout layout) {
@@ -68,6 +87,9 @@ public final class FarmTopics {
         new NewTopic(Topics.TASKS, layout.taskPartitions(), layout.replicationFactor()),
         new NewTopic(Topics.EVENTS, layout.eventPartitions(), layout.replicationFactor()),
         new NewTopic(Topics.BUILDS, 1, layout.replicationFactor())
+            .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
+        // coordinator leadership: one partition, whose owner in the coordinators' group leads
+        new NewTopic(Topics.LEADER, 1, layout.replicationFactor())
             .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT))));
     configureShareGroup(admin, layout);
   }
@@ -87,7 +109,8 @@ public final class FarmTopics {
         }
       }
     } catch (ExecutionException | TimeoutException e) {
-      throw new KafkaSetupException("creating the stagefarm topics failed: " + rootMessage(e), e);
+      throw new KafkaSetupException("creating the stagefarm topics failed: " + rootMessage(e)
+          + refusedHint(e, "CREATE on the topics"), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new KafkaSetupException("interrupted while creating the stagefarm topics", e);
@@ -98,6 +121,9 @@ public final class FarmTopics {
     List<AlterConfigOp> ops = new ArrayList<>();
     ops.add(set("share.auto.offset.reset", "earliest"));
     ops.add(set("share.delivery.count.limit", Integer.toString(layout.deliveryCountLimit())));
+    // the coordinator publishes tasks in transactions; a task of a transaction that was aborted
+    // (its coordinator fenced by a newer one) must never run
+    ops.add(set("share.isolation.level", "read_committed"));
     if (layout.recordLockMs() > 0) {
       ops.add(set("share.record.lock.duration.ms", Long.toString(layout.recordLockMs())));
     }
@@ -106,7 +132,8 @@ public final class FarmTopics {
       admin.incrementalAlterConfigs(Map.of(group, ops)).all().get(30, TimeUnit.SECONDS);
     } catch (ExecutionException | TimeoutException e) {
       throw new KafkaSetupException(
-          "configuring share group " + Topics.WORKER_SHARE_GROUP + " failed: " + rootMessage(e), e);
+          "configuring share group " + Topics.WORKER_SHARE_GROUP + " failed: " + rootMessage(e)
+              + refusedHint(e, "ALTER_CONFIGS on the group"), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new KafkaSetupException("interrupted while configuring the share group", e);
@@ -115,6 +142,20 @@ public final class FarmTopics {
 
   private static AlterConfigOp set(String key, String value) {
     return new AlterConfigOp(new ConfigEntry(key, value), AlterConfigOp.OpType.SET);
+  }
+
+  /**
+   * On a cluster with ACLs only the coordinator and the admin may set the farm up: say so rather
+   * than Kafka's bare "Authorization failed."
+   */
+  private static String refusedHint(Throwable e, String needed) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof AuthorizationException) {
+        return " (this principal is not authorized: it needs " + needed + "; on a farm with Kafka ACLs workers run"
+            + " with create-topics: false, docs/security.md)";
+      }
+    }
+    return "";
   }
 
   private static String rootMessage(Throwable e) {

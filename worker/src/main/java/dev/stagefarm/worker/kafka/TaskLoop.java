@@ -26,7 +26,8 @@ public final class TaskLoop implements AutoCloseable {
   private final Duration shutdownGrace;
 
   public TaskLoop(TaskSlot.Settings settings, int concurrency, Duration heartbeatInterval, StageRunner runner) {
-    this.publisher = new EventPublisher(settings.bootstrapServers(), settings.workerId() + "-events", settings.farmKeys());
+    this.publisher = new EventPublisher(settings.bootstrapServers(), settings.kafkaSecurity(),
+        settings.workerId() + "-events", settings.farmKeys());
     this.heartbeatInterval = heartbeatInterval;
     this.shutdownGrace = settings.shutdownGrace();
     this.heartbeats = Executors.newSingleThreadScheduledExecutor(

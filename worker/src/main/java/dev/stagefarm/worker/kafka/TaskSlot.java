@@ -2,6 +2,7 @@ package dev.stagefarm.worker.kafka;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.stagefarm.program.FarmKeys;
+import dev.stagefarm.program.KafkaClientProperties;
 import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.ImageState;
 import dev.stagefarm.proto.v1.StageTask;
@@ -47,7 +48,11 @@ public final class TaskSlot implements Runnable {
   /** The poll timeout while a finished stage waits for its record to come back for the final acknowledgement. */
   static final Duration FINISHED_POLL = Duration.ofMillis(20);
 
-  /** How the slot behaves; see {@link dev.stagefarm.worker.config.WorkerConfig} for the user-facing keys. */
+  /**
+   * How the slot behaves; see {@link dev.stagefarm.worker.config.WorkerConfig} for the user-facing keys.
+   *
+   * @param kafkaSecurity SASL/TLS settings of the slot's consumer and the worker's event producer
+   */
   public record Settings(
       String bootstrapServers,
       String groupId,
@@ -56,7 +61,19 @@ public final class TaskSlot implements Runnable {
       Duration shutdownGrace,
       Duration outcomeTimeout,
       Duration faultPause,
-      FarmKeys farmKeys) {}
+      FarmKeys farmKeys,
+      KafkaClientProperties kafkaSecurity) {
+    public Settings {
+      kafkaSecurity = kafkaSecurity == null ? KafkaClientProperties.none() : kafkaSecurity;
+    }
+
+    /** Plain-text Kafka without authentication. */
+    public Settings(String bootstrapServers, String groupId, String workerId, Duration pollTimeout,
+        Duration shutdownGrace, Duration outcomeTimeout, Duration faultPause, FarmKeys farmKeys) {
+      this(bootstrapServers, groupId, workerId, pollTimeout, shutdownGrace, outcomeTimeout, faultPause, farmKeys,
+          KafkaClientProperties.none());
+    }
+  }
 
   private final String name;
   private final Settings settings;
@@ -329,6 +346,7 @@ public final class TaskSlot implements Runnable {
 
   private KafkaShareConsumer<String, byte[]> newConsumer() {
     Properties props = new Properties();
+    props.putAll(settings.kafkaSecurity().asMap());
     props.put("bootstrap.servers", settings.bootstrapServers());
     props.put("group.id", settings.groupId());
     props.put("client.id", settings.workerId() + "-" + name);

@@ -7,7 +7,8 @@ import dev.stagefarm.worker.store.ContentStore;
 import java.io.IOException;
 import java.io.InputStream;
 
-/** The content store in the farm's S3 bucket: {@code blobs/sha256/…}, {@code context/sha256/…} and {@code programs/sha256/…}. */
+/** The content store in the farm's S3 bucket: {@code blobs/sha256/…}, {@code context/sha256/…}, {@code programs/sha256/…} and
+ * the sealed {@code secrets/<build id>}. */
 public final class S3ContentStore implements ContentStore {
   private final BlobStore store;
 
@@ -28,6 +29,11 @@ public final class S3ContentStore implements ContentStore {
   @Override
   public InputStream openProgram(Digest digest) throws IOException {
     return store.open(Namespace.PROGRAMS, digest);
+  }
+
+  @Override
+  public java.util.Optional<byte[]> readSealedSecrets(String buildId, int maxBytes) throws IOException {
+    return store.getSealed("secrets/" + buildId, maxBytes);
   }
 
   @Override

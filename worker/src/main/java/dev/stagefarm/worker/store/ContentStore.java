@@ -33,6 +33,12 @@ public interface ContentStore {
    */
   InputStream openProgram(Digest digest) throws IOException;
 
+  /**
+   * The sealed secrets of a build ({@code secrets/<build id>}, docs/protocol.md "Build secrets"), at
+   * most {@code maxBytes}; empty when there are none (the build ended and the coordinator removed them).
+   */
+  java.util.Optional<byte[]> readSealedSecrets(String buildId, int maxBytes) throws IOException;
+
   /** Stores a layer blob of this digest and size unless it is there already. */
   void putBlob(Digest digest, long size, InputStream content) throws IOException;
 }

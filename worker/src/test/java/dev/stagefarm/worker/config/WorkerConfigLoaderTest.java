@@ -3,6 +3,7 @@ package dev.stagefarm.worker.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.worker.runtime.RunLimits;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,6 +80,15 @@ class WorkerConfigLoaderTest {
   }
 
   @Test
+  void theRemovedSecretsDirSaysWhereSecretsComeFromNow() throws Exception {
+    Path yaml = dir.resolve("old.yaml");
+    Files.writeString(yaml, "kafka: k:1\nsecrets-dir: /run/stagefarm/secrets\n");
+    assertThatThrownBy(() -> WorkerConfigLoader.load(yaml, Map.of(), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("'secrets-dir' was removed: build secrets come from the client of each build");
+  }
+
+  @Test
   void runLimitsDefaultTo2GiB4096PidsAndEveryCoreAndAreOverridable() throws Exception {
     Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b", "farm-key-file",
         keyFile().toString());
@@ -109,6 +119,38 @@ class WorkerConfigLoaderTest {
         .isInstanceOf(ConfigException.class).hasMessageContaining("cannot read farm-key-file /nonexistent/farm.key");
     assertThat(WorkerConfigLoader.load(null, Map.of(), with(base, "farm-key-file", keyFile().toString())).farmKeys())
         .isNotNull();
+  }
+
+  @Test
+  void aWorkerTakesRoleKeysButNeverTheCoordinatorsPrivateKey() throws Exception {
+    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b");
+    FarmKeys.RoleKeyFiles files = FarmKeys.generateRoleKeys();
+    Path worker = Files.writeString(dir.resolve("worker.key"), files.worker());
+    Path coordinator = Files.writeString(dir.resolve("coordinator.key"), files.coordinator());
+    assertThat(WorkerConfigLoader.load(null, Map.of(), with(base, "farm-key-file", worker.toString())).farmKeys()
+        .toString()).contains("worker-private", "coordinator-public");
+    assertThatThrownBy(() -> WorkerConfigLoader.load(null, Map.of(), with(base, "farm-key-file", coordinator.toString())))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("no key that signs events");
+    Path both = Files.writeString(dir.resolve("both.key"), files.worker() + files.coordinator());
+    assertThatThrownBy(() -> WorkerConfigLoader.load(null, Map.of(), with(base, "farm-key-file", both.toString())))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("coordinator's private key");
+  }
+
+  @Test
+  void kafkaPropertiesPassSecuritySettingsAndNameAnyOtherKey() throws Exception {
+    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b", "farm-key-file",
+        keyFile().toString());
+    assertThat(WorkerConfigLoader.load(null, Map.of(), base).kafkaSecurity().isEmpty()).isTrue();
+    Path props = Files.writeString(dir.resolve("kafka.properties"),
+        "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config=x required password=\"p\";\n");
+    WorkerConfig config = WorkerConfigLoader.load(null, Map.of("STAGEFARM_KAFKA_PROPERTIES", props.toString()), base);
+    assertThat(config.kafkaSecurity().asMap()).containsEntry("security.protocol", "SASL_SSL")
+        .containsEntry("sasl.mechanism", "SCRAM-SHA-512");
+    assertThat(config.withConcurrency(2).kafkaSecurity()).isEqualTo(config.kafkaSecurity());
+    Files.writeString(props, "security.protocol=SASL_SSL\nenable.idempotence=false\n");
+    assertThatThrownBy(() -> WorkerConfigLoader.load(null, Map.of(), with(base, "kafka-properties", props.toString())))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("kafka-properties")
+        .hasMessageContaining("'enable.idempotence'");
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.stagefarm.worker.exec;
 import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.image.BuiltImage;
 import dev.stagefarm.oci.layer.LayerExtractor;
+import dev.stagefarm.program.BuildSecrets;
 import dev.stagefarm.program.StageProgram;
 import dev.stagefarm.testkit.BusyboxImage;
 import dev.stagefarm.testkit.TempDirectories;
@@ -73,14 +74,13 @@ final class LocalStages {
   private LocalStages(boolean allowInsecure, long addUrlMaxBytes, RunLimits limits, boolean allowHostNetwork)
       throws IOException {
     StageExecutors.WorkDir layout = new StageExecutors.WorkDir(workDir.resolve("work"));
-    Path secrets = Files.createDirectories(workDir.resolve("secrets"));
-    Files.writeString(secrets.resolve(SECRET_ID), SECRET_VALUE);
     LayerCache layers = new LayerCache(layout.layers(), 1L << 30, store);
     RunEnvironment environment = new RunEnvironment(new Runc("runc", layout.runcState()), new OciBundle(1024, limits),
-        Files.createDirectories(layout.cacheMounts()), secrets,
+        Files.createDirectories(layout.cacheMounts()),
         new RunNetworks(RunNetworks.Mode.SANDBOX, allowHostNetwork, "", new SandboxNetwork("slirp4netns")), allowInsecure);
     executor = new StageExecutor(store, records, layers, environment, Files.createDirectories(layout.stages()),
-        "sf-test", new StageExecutor.OutputLimits(1 << 20, 1 << 24), addUrlMaxBytes);
+        "sf-test", new StageExecutor.OutputLimits(1 << 20, 1 << 24), addUrlMaxBytes,
+        dev.stagefarm.program.FarmKeys.generate());
     BuiltImage image = BusyboxImage.storeIn(store);
     List<LayerRef> base = new ArrayList<>();
     for (int i = 0; i < image.manifest().layers().size(); i++) {
@@ -109,6 +109,9 @@ final class LocalStages {
     }
   }
 
+  /** The secrets every stage's build sent: {@link #SECRET_ID} (as {@code stagefarm build --secret} would). */
+  BuildSecrets secrets = BuildSecrets.of(Map.of(SECRET_ID, SECRET_VALUE.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+
   Outcome run(StageProgram program) throws InterruptedException {
     return run(program, busybox, Map.of(), false);
   }
@@ -117,7 +120,7 @@ final class LocalStages {
       throws InterruptedException {
     Recorder recorder = new Recorder();
     try {
-      StageState result = executor.execute(new StageJob(program, base, inputs, reuseCache), recorder);
+      StageState result = executor.execute(new StageJob(program, base, inputs, reuseCache, secrets), recorder);
       return new Outcome(Optional.of(result), Optional.empty(), recorder);
     } catch (StageFailedException e) {
       return new Outcome(Optional.empty(), Optional.of(e.failure()), recorder);

@@ -23,10 +23,12 @@ import dev.stagefarm.worker.StageFailure;
 import dev.stagefarm.worker.TestContext;
 import dev.stagefarm.worker.store.CachedOp;
 import dev.stagefarm.worker.store.LayerRef;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -451,6 +453,111 @@ class StageExecutionTest {
       }
     }
     assertThat(outcome.progress().log()).doesNotContain(LocalStages.SECRET_VALUE);
+  }
+
+  @Test
+  void aRunThatPrintsASecretShowsItMaskedInItsLogAndFailureTail() throws Exception {
+    Mount.Secret fileAndEnv = new Mount.Secret("/run/secrets/token", LocalStages.SECRET_ID, "TOKEN", true,
+        OptionalInt.empty(), OptionalInt.empty(), OptionalInt.empty());
+    LocalStages.Outcome printed = stages.run(program()
+        .run(exec("echo \"file: $(cat /run/secrets/token)\"; echo \"env: $TOKEN\" >&2").mount(fileAndEnv))
+        .build());
+    printed.completed();
+    assertThat(printed.progress().log()).contains("file: ****", "env: ****").doesNotContain(LocalStages.SECRET_VALUE);
+
+    LocalStages.Outcome failed = stages.run(program()
+        .run(exec("echo \"leaking $TOKEN\"; exit 4").mount(fileAndEnv))
+        .build());
+    assertThat(failed.failed().exitCode()).isEqualTo(4);
+    assertThat(failed.failed().outputTail()).contains("leaking ****").doesNotContain(LocalStages.SECRET_VALUE);
+    assertThat(failed.progress().log()).doesNotContain(LocalStages.SECRET_VALUE);
+  }
+
+  @Test
+  void aSecretTheBuildDidNotSendFailsTheRunWhenRequiredAndIsAbsentOtherwise() throws Exception {
+    dev.stagefarm.program.BuildSecrets sent = stages.secrets;
+    stages.secrets = dev.stagefarm.program.BuildSecrets.NONE;
+    try {
+      aBuildWithoutTheSecret();
+    } finally {
+      stages.secrets = sent;
+    }
+  }
+
+  private void aBuildWithoutTheSecret() throws Exception {
+    Mount.Secret required = new Mount.Secret("/run/secrets/token", LocalStages.SECRET_ID, "", true,
+        OptionalInt.empty(), OptionalInt.empty(), OptionalInt.empty());
+    StageFailure failure = stages.run(program().run(exec("cat /run/secrets/token").mount(required)).build()).failed();
+    assertThat(failure.message()).startsWith("secret token is required but the build did not send it");
+    assertThat(failure.retriable()).isFalse();
+
+    Mount.Secret optional = new Mount.Secret("/run/secrets/token", LocalStages.SECRET_ID, "TOKEN", false,
+        OptionalInt.empty(), OptionalInt.empty(), OptionalInt.empty());
+    StageState result = stages.run(program()
+        .run(exec("test ! -e /run/secrets/token && test -z \"${TOKEN+set}\" && echo absent > /absent").mount(optional))
+        .build()).completed();
+    assertThat(Files.readString(stages.unpack(result).resolve("absent"))).isEqualTo("absent\n");
+  }
+
+  @Test
+  void duringTheRunASecretIsOnATmpfsOnlyNeverOnTheWorkersDisk() throws Exception {
+    Mount.Secret fileAndEnv = new Mount.Secret("/run/secrets/token", LocalStages.SECRET_ID, "TOKEN", true,
+        OptionalInt.empty(), OptionalInt.empty(), OptionalInt.empty());
+    java.util.concurrent.CompletableFuture<LocalStages.Outcome> running = java.util.concurrent.CompletableFuture
+        .supplyAsync(() -> {
+          try {
+            return stages.run(program().run(exec("echo started; sleep 4").mount(fileAndEnv)).build());
+          } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+        });
+    // while the RUN sleeps: every file under the worker's directory that holds the value (the secret
+    // file, the bundle's config.json with TOKEN=) is on a tmpfs
+    List<Path> holders = new ArrayList<>();
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+    while (holders.isEmpty() && System.nanoTime() < deadline && !running.isDone()) {
+      holders = filesContaining(stages.workDir, LocalStages.SECRET_VALUE);
+      Thread.sleep(100);
+    }
+    assertThat(holders).as("files holding the secret during the RUN").isNotEmpty();
+    for (Path holder : holders) {
+      assertThat(Files.getFileStore(holder).type()).as(holder.toString()).isEqualTo("tmpfs");
+    }
+    running.get().completed();
+    assertThat(filesContaining(stages.workDir, LocalStages.SECRET_VALUE)).isEmpty();
+  }
+
+  private static List<Path> filesContaining(Path dir, String value) throws IOException {
+    List<Path> found = new ArrayList<>();
+    byte[] needle = value.getBytes(StandardCharsets.UTF_8);
+    Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+      @Override
+      public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
+        try {
+          if (attrs.isRegularFile() && attrs.size() < (8 << 20)
+              && java.util.Collections.indexOfSubList(toList(Files.readAllBytes(file)), toList(needle)) >= 0) {
+            found.add(file);
+          }
+        } catch (IOException gone) {
+          // removed while we looked
+        }
+        return java.nio.file.FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) {
+        return java.nio.file.FileVisitResult.CONTINUE;
+      }
+    });
+    return found;
+  }
+
+  private static List<Byte> toList(byte[] bytes) {
+    List<Byte> list = new ArrayList<>(bytes.length);
+    for (byte b : bytes) {
+      list.add(b);
+    }
+    return list;
   }
 
   @Test

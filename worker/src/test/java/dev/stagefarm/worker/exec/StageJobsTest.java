@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.stagefarm.oci.BlobNotFoundException;
 import dev.stagefarm.oci.Digest;
+import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.program.ProgramCodec;
 import dev.stagefarm.worker.ProgramBuilder;
 import dev.stagefarm.worker.store.InMemoryContentStore;
@@ -16,20 +17,21 @@ import org.junit.jupiter.api.Test;
 
 /** Tasks a worker cannot execute as they are fail for good, naming why. */
 class StageJobsTest {
+  private static final FarmKeys KEYS = FarmKeys.generate();
   private final InMemoryContentStore store = new InMemoryContentStore();
 
   @Test
   void aNewerTaskSchemaIsRefused() {
     StageTask task = StageTask.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION + 1)
         .setProgram(StageProgram.newBuilder().setVersion(1)).build();
-    assertThatThrownBy(() -> StageJobs.decode(task, store)).isInstanceOf(UserError.class)
+    assertThatThrownBy(() -> StageJobs.decode(task, store, KEYS)).isInstanceOf(UserError.class)
         .hasMessageContaining("schema version " + (Topics.SCHEMA_VERSION + 1)).hasMessageContaining("newer");
   }
 
   @Test
   void aTaskWithoutAProgramIsRefused() {
     StageTask task = StageTask.newBuilder().setSchemaVersion(1).build();
-    assertThatThrownBy(() -> StageJobs.decode(task, store)).isInstanceOf(UserError.class)
+    assertThatThrownBy(() -> StageJobs.decode(task, store, KEYS)).isInstanceOf(UserError.class)
         .hasMessageContaining("carries no stage program");
   }
 
@@ -38,7 +40,7 @@ class StageJobsTest {
     int newer = dev.stagefarm.program.StageProgram.VERSION + 1;
     StageTask task = StageTask.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION)
         .setProgram(StageProgram.newBuilder().setVersion(newer)).build();
-    assertThatThrownBy(() -> StageJobs.decode(task, store)).isInstanceOf(UserError.class)
+    assertThatThrownBy(() -> StageJobs.decode(task, store, KEYS)).isInstanceOf(UserError.class)
         .hasMessageContaining("program's version " + newer).hasMessageContaining("newer");
   }
 
@@ -49,7 +51,7 @@ class StageJobsTest {
     StageTask task = StageTask.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION)
         .setProgramDigest(digest.toString()).build();
 
-    assertThat(StageJobs.decode(task, store).program()).isEqualTo(ProgramCodec.fromProto(wire));
+    assertThat(StageJobs.decode(task, store, KEYS).program()).isEqualTo(ProgramCodec.fromProto(wire));
   }
 
   @Test
@@ -57,7 +59,7 @@ class StageJobsTest {
     StageTask task = StageTask.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION)
         .setProgramDigest(Digest.of("gone").toString()).build();
 
-    assertThatThrownBy(() -> StageJobs.decode(task, store)).isInstanceOf(BlobNotFoundException.class);
+    assertThatThrownBy(() -> StageJobs.decode(task, store, KEYS)).isInstanceOf(BlobNotFoundException.class);
   }
 
   @Test
@@ -69,7 +71,7 @@ class StageJobsTest {
             .addOps(dev.stagefarm.proto.v1.Op.newBuilder().setCopy(
                 dev.stagefarm.proto.v1.CopyOp.newBuilder().setDest("relative/dest"))))
         .build();
-    assertThatThrownBy(() -> StageJobs.decode(task, store)).isInstanceOf(UserError.class)
+    assertThatThrownBy(() -> StageJobs.decode(task, store, KEYS)).isInstanceOf(UserError.class)
         .hasMessageContaining("invalid stage program");
   }
 }

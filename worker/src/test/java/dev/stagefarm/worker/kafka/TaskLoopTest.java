@@ -15,6 +15,8 @@ import dev.stagefarm.worker.StageHarness;
 import dev.stagefarm.worker.StageFailedException;
 import dev.stagefarm.worker.StageFailure;
 import dev.stagefarm.worker.StageRunner;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -26,6 +28,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The claim / renew / acknowledge protocol (docs/protocol.md) against a real broker, with a
@@ -78,6 +81,34 @@ class TaskLoopTest {
       send(new ProducerRecord<>(Topics.TASKS, null, build, task(build, "edited-after-signing", 100).toByteArray(),
           edited.headers()));
       publish(task(build, "genuine", 100));
+
+      watcher.await(of(build, KindCase.COMPLETED), Duration.ofSeconds(60));
+      watcher.drain(Duration.ofSeconds(2));
+      assertThat(watcher.events(e -> e.getBuildId().equals(build))).extracting(StageEvent::getStageId)
+          .containsOnly("genuine");
+    }
+  }
+
+  @Test
+  void aTaskSignedWithAWorkersRoleKeyIsRejectedAndNeverRuns(@TempDir Path dir) throws Exception {
+    FarmKeys.RoleKeyFiles files = FarmKeys.generateRoleKeys();
+    FarmKeys coordinator = FarmKeys.load(Files.writeString(dir.resolve("coordinator.key"), files.coordinator()));
+    FarmKeys workerKeys = FarmKeys.load(Files.writeString(dir.resolve("worker.key"), files.worker()));
+    // all a worker that turned hostile holds: its own private key, which it uses for a task
+    String workerPrivate = files.worker().lines().filter(l -> l.startsWith("worker-private ")).findFirst().orElseThrow();
+    FarmKeys hostile = FarmKeys.load(Files.writeString(dir.resolve("hostile.key"),
+        workerPrivate.replace("worker-private", "coordinator-private")));
+    String build = "role-" + UUID.randomUUID();
+    TaskSlot.Settings settings = new TaskSlot.Settings(bootstrap, Topics.WORKER_SHARE_GROUP, "worker-roles",
+        Duration.ofMillis(500), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ZERO, workerKeys);
+    try (EventWatcher watcher = new EventWatcher(bootstrap);
+        TaskLoop worker = new TaskLoop(settings, 1, Duration.ofMillis(500), new SleepingRunner("worker-roles")).start()) {
+      send(FarmMacs.sign(hostile, FarmKeys.Purpose.TASK,
+          new ProducerRecord<>(Topics.TASKS, build, task(build, "signed-by-a-worker", 100).toByteArray())));
+      send(FarmMacs.sign(workerKeys, FarmKeys.Purpose.EVENT, // a worker's valid signature, for another purpose
+          new ProducerRecord<>(Topics.TASKS, build, task(build, "event-signature", 100).toByteArray())));
+      send(FarmMacs.sign(coordinator, FarmKeys.Purpose.TASK,
+          new ProducerRecord<>(Topics.TASKS, build, task(build, "genuine", 100).toByteArray())));
 
       watcher.await(of(build, KindCase.COMPLETED), Duration.ofSeconds(60));
       watcher.drain(Duration.ofSeconds(2));

@@ -32,6 +32,22 @@ public final class InMemoryContentStore implements ContentStore, BlobSink {
     return open(programs, digest, "programs");
   }
 
+  private final Map<String, byte[]> sealedSecrets = new ConcurrentHashMap<>();
+
+  @Override
+  public java.util.Optional<byte[]> readSealedSecrets(String buildId, int maxBytes) throws IOException {
+    byte[] sealed = sealedSecrets.get(buildId);
+    if (sealed != null && sealed.length > maxBytes) {
+      throw new IOException("the sealed secrets of " + buildId + " are larger than " + maxBytes + " bytes");
+    }
+    return java.util.Optional.ofNullable(sealed);
+  }
+
+  /** Stores a build's sealed secrets, as the coordinator does. */
+  public void putSealedSecrets(String buildId, byte[] sealed) {
+    sealedSecrets.put(buildId, sealed.clone());
+  }
+
   /** Stores a serialized program; returns its digest. */
   public Digest putProgram(byte[] serialized) {
     Digest digest = Digest.of(serialized);

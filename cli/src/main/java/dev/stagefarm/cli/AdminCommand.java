@@ -1,0 +1,18 @@
+package dev.stagefarm.cli;
+
+import picocli.CommandLine.Command;
+
+/** {@code stagefarm admin}: one-off tasks of the farm's operator. */
+@Command(
+    name = "admin",
+    mixinStandardHelpOptions = true,
+    description = "Set a farm up: Kafka ACLs, farm keys.",
+    subcommands = {KafkaAclsCommand.class, FarmKeysCommand.class})
+public final class AdminCommand implements Runnable {
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.err);
+  }
+}

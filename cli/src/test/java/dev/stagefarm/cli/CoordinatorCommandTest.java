@@ -1,0 +1,77 @@
+package dev.stagefarm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.stagefarm.program.FarmKeys;
+import dev.stagefarm.testkit.TestCertificates;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code stagefarm coordinator} and {@code stagefarm up} refuse a gRPC port that others could use
+ * without authentication, before anything starts (nothing here reaches Kafka or S3: port 1).
+ */
+class CoordinatorCommandTest {
+  @TempDir Path dir;
+  Path farmKey;
+
+  @BeforeEach
+  void farmKey() throws Exception {
+    farmKey = dir.resolve("farm.key");
+    FarmKeys.loadOrCreate(farmKey);
+  }
+
+  CliRun coordinator(String... flags) {
+    List<String> args = new ArrayList<>(List.of("coordinator", "--kafka", "127.0.0.1:1", "--s3-endpoint",
+        "http://127.0.0.1:1", "--s3-access-key", "a", "--s3-secret-key", "b", "--farm-key-file", farmKey.toString()));
+    args.addAll(List.of(flags));
+    return CliRun.of(args.toArray(String[]::new));
+  }
+
+  static void assertOneLineError(CliRun run, String message) {
+    assertThat(run.exitCode()).isEqualTo(1);
+    assertThat(run.stderr()).startsWith("error: ").contains(message).doesNotContain("Exception", "\tat ");
+  }
+
+  @Test
+  void anOpenBindWithoutAuthenticationIsRefusedNamingTheWayOut() {
+    assertOneLineError(coordinator("--bind", "0.0.0.0"),
+        "refusing to listen on 0.0.0.0 without authentication: configure --tokens-file or --tls-client-ca");
+  }
+
+  @Test
+  void tokensWithoutTlsOnAnOpenBindAreRefused() throws Exception {
+    Path tokens = Files.writeString(dir.resolve("tokens"), "sha256:" + "a".repeat(64) + " alice client\n");
+    assertOneLineError(coordinator("--tokens-file", tokens.toString()),
+        "bearer tokens would cross the network in clear text: add --tls-cert and --tls-key");
+  }
+
+  @Test
+  void tlsAndTokenFileMistakesAreOneLineNamingTheFlagOrFile() throws Exception {
+    assertOneLineError(coordinator("--tls-cert", dir.resolve("cert.pem").toString()),
+        "--tls-cert and --tls-key go together");
+    assertOneLineError(coordinator("--tokens-file", dir.resolve("missing").toString()),
+        "the tokens file " + dir.resolve("missing") + " does not exist");
+    Path tokens = Files.writeString(dir.resolve("tokens"), "alice-secret alice client\n");
+    assertOneLineError(coordinator("--tokens-file", tokens.toString()), "line 1: the token hash must be sha256:");
+    assertOneLineError(coordinator("--admin-cn", "root"), "--admin-cn names client-certificate identities");
+    Path key = Files.writeString(dir.resolve("key.pem"), "not a key");
+    Path tokensOk = Files.writeString(dir.resolve("tokens-ok"), "sha256:" + "a".repeat(64) + " alice client\n");
+    assertOneLineError(coordinator("--tokens-file", tokensOk.toString(), "--tls-cert", dir.resolve("nope.pem").toString(),
+        "--tls-key", key.toString()), "cannot serve TLS: cannot read the TLS certificate " + dir.resolve("nope.pem"));
+    Path cert = TestCertificates.authority("farm", dir).server("coordinator").cert();
+    assertOneLineError(coordinator("--tokens-file", tokensOk.toString(), "--tls-cert", cert.toString(),
+        "--tls-key", key.toString()), "cannot serve TLS: ");
+  }
+
+  @Test
+  void upWithoutAuthenticationStaysOnLoopback() {
+    CliRun run = CliRun.of("up", "--data", dir.toString(), "--bind", "0.0.0.0", "--allow-unauthenticated");
+    assertOneLineError(run, "stagefarm up listens beyond loopback only with authentication");
+  }
+}

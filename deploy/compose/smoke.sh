@@ -34,10 +34,10 @@ if [ -z "$docker_host" ]; then
 fi
 export DOCKER_HOST=$docker_host
 
-# 1. the project: the compose file, a farm key, the S3 secret and free host ports
+# 1. the project: the compose file, the farm's role keys, the S3 secret and free host ports
 mkdir -p "$work/project"
 cp "$root/deploy/compose/docker-compose.yml" "$work/project/"
-(umask 077; head -c 32 /dev/urandom | base64 > "$work/project/farm.key")
+"$root/stagefarm" admin farm-keys --out "$work/project/keys" > /dev/null
 pick_port() { local p=$((20000 + RANDOM % 20000)); while ! stagefarm_port_free "$p"; do p=$((p + 1)); done; echo "$p"; }
 coordinator_port=$(pick_port)
 registry_port=$(pick_port)

@@ -33,7 +33,8 @@ final class ContainerFarm implements AutoCloseable {
 
   private final Network network = Network.newNetwork();
   private final String s3Secret = randomKey(24);
-  private final String farmKey = randomKey(32) + "\n";
+  private final byte[] coordinatorKey;
+  private final byte[] workerKey;
   private final GenericContainer<?> kafka;
   private final GenericContainer<?> s3;
   private final GenericContainer<?> registry;
@@ -41,7 +42,10 @@ final class ContainerFarm implements AutoCloseable {
   private final int coordinatorPort;
   private final Map<String, GenericContainer<?>> workers = new LinkedHashMap<>();
 
-  ContainerFarm(int workerCount) {
+  /** {@code keys}: the directory {@code stagefarm admin farm-keys --out} wrote (coordinator.key, worker.key). */
+  ContainerFarm(int workerCount, Path keys) throws IOException {
+    coordinatorKey = Files.readAllBytes(keys.resolve("coordinator.key"));
+    workerKey = Files.readAllBytes(keys.resolve("worker.key"));
     try {
       kafka = new GenericContainer<>(image("stagefarm-kafka")).withNetwork(network).withNetworkAliases("kafka")
           .withEnv("KAFKA_ADVERTISED_HOST", "kafka")
@@ -60,9 +64,11 @@ final class ContainerFarm implements AutoCloseable {
           .withCommand("--kafka=kafka:9092", "--s3-endpoint=http://s3:9000", "--bucket=stagefarm",
               "--insecure-registry=registry:5000", "--registry-mirror=docker.io=registry:5000",
               // a killed worker's stage is given to another after 10 s without a heartbeat
-              "--lease-timeout=10")
+              "--lease-timeout=10",
+              // in the container, beyond its loopback; the test farm's network is private
+              "--allow-unauthenticated")
           .withEnv(farmEnv())
-          .withCopyToContainer(Transferable.of(farmKey.getBytes(java.nio.charset.StandardCharsets.UTF_8), 0600), "/etc/stagefarm/farm.key")
+          .withCopyToContainer(Transferable.of(coordinatorKey, 0600), "/etc/stagefarm/farm.key")
           .withExposedPorts(7070)
           .waitingFor(Wait.forLogMessage(".*coordinator listening.*", 1).withStartupTimeout(Duration.ofMinutes(5)));
       coordinator.setPortBindings(List.of(coordinatorPort + ":7070"));
@@ -83,7 +89,7 @@ final class ContainerFarm implements AutoCloseable {
         .withCommand("--kafka=kafka:9092", "--s3-endpoint=http://s3:9000", "--bucket=stagefarm", "--worker-id=" + id,
             "--set", "shutdown-grace=5s")
         .withEnv(farmEnv())
-        .withCopyToContainer(Transferable.of(farmKey.getBytes(java.nio.charset.StandardCharsets.UTF_8), 0600), "/etc/stagefarm/farm.key")
+        .withCopyToContainer(Transferable.of(workerKey, 0600), "/etc/stagefarm/farm.key")
         // runc makes a cgroup per RUN; overlayfs cannot stack on the container's overlay2 root
         .withFileSystemBind("/sys/fs/cgroup", "/sys/fs/cgroup", BindMode.READ_WRITE)
         .withTmpFs(Map.of("/var/lib/stagefarm/worker", "rw,exec,size=2g"))
@@ -102,6 +108,13 @@ final class ContainerFarm implements AutoCloseable {
   void killWorker(String id) {
     GenericContainer<?> worker = workers.get(id);
     worker.getDockerClient().killContainerCmd(worker.getContainerId()).exec();
+  }
+
+  /** Whether the worker's container is still running, as the engine says. */
+  boolean isRunning(String id) {
+    GenericContainer<?> worker = workers.get(id);
+    return Boolean.TRUE.equals(
+        worker.getDockerClient().inspectContainerCmd(worker.getContainerId()).exec().getState().getRunning());
   }
 
   /** Stops the coordinator container (SIGTERM, then SIGKILL after 2 s) and starts it again. */

@@ -27,8 +27,9 @@ class MultiHostBuildTest {
   @TempDir Path work;
 
   @BeforeAll
-  static void busyboxRootfs() throws Exception {
+  static void busyboxRootfsAndFarmKeys() throws Exception {
     CliBuild.run("image", "busybox-rootfs", shared.resolve("busybox").toString());
+    CliBuild.run("admin", "farm-keys", "--out", shared.resolve("keys").toString());
   }
 
   /** Pushes the locally made busybox image as docker.io's library/busybox (the farm mirrors docker.io). */
@@ -62,7 +63,7 @@ class MultiHostBuildTest {
 
   @Test
   void fanOutBuildSpreadsOverTheThreeWorkerContainers() throws Exception {
-    try (ContainerFarm farm = new ContainerFarm(3)) {
+    try (ContainerFarm farm = new ContainerFarm(3, shared.resolve("keys"))) {
       pushBase(farm);
       Path out = work.resolve("image.tar");
       try (CliBuild build = build(farm, fanOut(6, 8), out)) {
@@ -75,7 +76,7 @@ class MultiHostBuildTest {
 
   @Test
   void buildSucceedsWhenTheWorkerContainerRunningAStageIsKilled() throws Exception {
-    try (ContainerFarm farm = new ContainerFarm(3)) {
+    try (ContainerFarm farm = new ContainerFarm(3, shared.resolve("keys"))) {
       pushBase(farm);
       Path out = work.resolve("image.tar");
       try (CliBuild build = build(farm, fanOut(1, 20), out)) {
@@ -83,6 +84,7 @@ class MultiHostBuildTest {
         String stage = running[0];
         String victim = running[1];
         farm.killWorker(victim); // SIGKILL mid-RUN: no release, no event; the lease runs out
+        assertThat(farm.isRunning(victim)).as("the killed worker container still runs").isFalse();
 
         assertThat(build.waitFor(BUILD)).as(build.output()).isZero();
         List<String> ranOn = build.workersOf(stage);
@@ -95,7 +97,7 @@ class MultiHostBuildTest {
 
   @Test
   void workerContainersStartedMidBuildTakeQueuedStages() throws Exception {
-    try (ContainerFarm farm = new ContainerFarm(1)) {
+    try (ContainerFarm farm = new ContainerFarm(1, shared.resolve("keys"))) {
       pushBase(farm);
       Path out = work.resolve("image.tar");
       try (CliBuild build = build(farm, fanOut(6, 20), out)) {
@@ -115,7 +117,7 @@ class MultiHostBuildTest {
 
   @Test
   void buildCompletesWhenTheCoordinatorContainerRestartsMidBuild() throws Exception {
-    try (ContainerFarm farm = new ContainerFarm(2)) {
+    try (ContainerFarm farm = new ContainerFarm(2, shared.resolve("keys"))) {
       pushBase(farm);
       Path out = work.resolve("image.tar");
       try (CliBuild build = build(farm, fanOut(2, 15), out)) {

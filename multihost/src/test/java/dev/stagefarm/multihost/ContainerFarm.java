@@ -89,6 +89,7 @@ final class ContainerFarm implements AutoCloseable {
         .withCommand("--kafka=kafka:9092", "--s3-endpoint=http://s3:9000", "--bucket=stagefarm", "--worker-id=" + id,
             "--set", "shutdown-grace=5s")
         .withEnv(farmEnv())
+        .withEnv("STAGEFARM_LOG_LEVEL", "INFO") // "slot … took build B stage S attempt A (delivery D)"
         .withCopyToContainer(Transferable.of(workerKey, 0600), "/etc/stagefarm/farm.key")
         // runc makes a cgroup per RUN; overlayfs cannot stack on the container's overlay2 root
         .withFileSystemBind("/sys/fs/cgroup", "/sys/fs/cgroup", BindMode.READ_WRITE)
@@ -108,6 +109,11 @@ final class ContainerFarm implements AutoCloseable {
   void killWorker(String id) {
     GenericContainer<?> worker = workers.get(id);
     worker.getDockerClient().killContainerCmd(worker.getContainerId()).exec();
+  }
+
+  /** What the worker's container printed (also after it ended). */
+  String workerLogs(String id) {
+    return workers.get(id).getLogs();
   }
 
   /** Whether the worker's container is still running, as the engine says. */

@@ -35,7 +35,7 @@ class BuildCommandTest {
     assertThat(run("build", dir.toString())).isEqualTo("error: Dockerfile not found: " + dir.resolve("Dockerfile") + "\n");
     Files.writeString(dir.resolve("Dockerfile"), "FROM scratch\n");
     assertThat(run("build", "--coordinator", "nonsense", dir.toString()))
-        .isEqualTo("error: --coordinator wants HOST:PORT, got \"nonsense\"\n");
+        .isEqualTo("error: --coordinator wants HOST:PORT[,HOST:PORT…], got \"nonsense\"\n");
   }
 
   @Test

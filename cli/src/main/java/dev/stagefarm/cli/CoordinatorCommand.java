@@ -150,27 +150,38 @@ public final class CoordinatorCommand implements Callable<Integer> {
     BlobStore store = BlobStore.connect(new S3Config(s3Endpoint, s3AccessKey, s3SecretKey, bucket, null));
     store.ensureBucket();
     RegistryClient registry = new RegistryClient(farmFlags.registrySettings());
-    CoordinatorNode node =
-        CoordinatorNode.start(
-            new CoordinatorNode.Options(
-                kafka,
-                group,
-                new BuildCoordinator.Settings(
-                    new Scheduler.Settings(Duration.ofSeconds(leaseSeconds), maxAttempts)
-                        .withQueueLease(queueLease)
-                        .withDeadlines(stageDeadline, buildDeadline),
-                    Duration.ofSeconds(1))
-                    .withRetention(new Retention(Duration.ofSeconds(buildRetentionSeconds),
-                        Duration.ofSeconds(summaryRetentionSeconds), maxSummaries, Duration.ofSeconds(30))),
-                farmKeys,
-                advertise != null ? advertise : java.net.InetAddress.getLocalHost().getHostName() + ":" + port,
-                Duration.ofSeconds(electionSessionSeconds),
-                kafkaSecurity),
-            store,
-            registry,
-            new StoreImageExporter(store),
-            server,
-            listener.security());
+    CoordinatorNode node;
+    try {
+      node =
+          CoordinatorNode.start(
+              new CoordinatorNode.Options(
+                  kafka,
+                  group,
+                  new BuildCoordinator.Settings(
+                      new Scheduler.Settings(Duration.ofSeconds(leaseSeconds), maxAttempts)
+                          .withQueueLease(queueLease)
+                          .withDeadlines(stageDeadline, buildDeadline),
+                      Duration.ofSeconds(1))
+                      .withRetention(new Retention(Duration.ofSeconds(buildRetentionSeconds),
+                          Duration.ofSeconds(summaryRetentionSeconds), maxSummaries, Duration.ofSeconds(30))),
+                  farmKeys,
+                  advertise != null ? advertise : java.net.InetAddress.getLocalHost().getHostName() + ":" + port,
+                  Duration.ofSeconds(electionSessionSeconds),
+                  kafkaSecurity),
+              store,
+              registry,
+              new StoreImageExporter(store),
+              server,
+              listener.security());
+    } catch (java.io.IOException e) {
+      if (Thread.currentThread().isInterrupted()) {
+        // stopped while joining the leader election (tests stop it so): a clean stop, not a failure
+        registry.close();
+        store.close();
+        return 0;
+      }
+      throw e;
+    }
     if (gcIntervalSeconds > 0) {
       node.collectGarbageEvery(Duration.ofSeconds(gcIntervalSeconds),
           new StoreCollector.Policy(Duration.ofSeconds(gcKeepSeconds), Duration.ofSeconds(gcGraceSeconds)));

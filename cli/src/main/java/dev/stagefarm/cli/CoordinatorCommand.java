@@ -2,6 +2,7 @@ package dev.stagefarm.cli;
 
 import dev.stagefarm.cli.farm.ApiServerFlags;
 import dev.stagefarm.cli.farm.FarmFlags;
+import dev.stagefarm.cli.ops.ObservabilityServer;
 import dev.stagefarm.coordinator.BuildCoordinator;
 import dev.stagefarm.coordinator.Retention;
 import dev.stagefarm.coordinator.store.StoreCollector;
@@ -15,6 +16,7 @@ import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.program.KafkaClientProperties;
 import dev.stagefarm.worker.kafka.FarmTopics;
 import io.grpc.ServerBuilder;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -115,6 +117,16 @@ public final class CoordinatorCommand implements Callable<Integer> {
       description = "GC keeps unreferenced objects younger than this (default: 21600, six hours).")
   long gcGraceSeconds;
 
+  @Option(names = "--metrics-listen", defaultValue = "${env:STAGEFARM_METRICS_LISTEN}", paramLabel = "HOST:PORT",
+      description = "Serve /metrics (Prometheus), /livez and /readyz over HTTP here, e.g. 0.0.0.0:9464; off when"
+          + " unset (docs/operations.md). Also STAGEFARM_METRICS_LISTEN.")
+  String metricsListen;
+
+  @Option(names = "--log-format", defaultValue = "${env:STAGEFARM_LOG_FORMAT:-text}", paramLabel = "text|json",
+      description = "How stderr log lines look: text, or json (one object a line, with build and stage ids)"
+          + " (default: text). Also STAGEFARM_LOG_FORMAT.")
+  String logFormat;
+
   @Mixin FarmFlags farmFlags;
 
   @Mixin KafkaPropertiesFlag kafkaProperties;
@@ -136,6 +148,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
     } catch (java.io.IOException | IllegalArgumentException e) {
       throw new UserError("cannot use the farm key file " + farmKeyFile + ": " + e.getMessage());
     }
+    Observability observability = Observability.parse(metricsListen, logFormat);
     KafkaClientProperties kafkaSecurity = kafkaProperties.load();
     // checked before anything starts: a refused bind or an unreadable certificate is the operator's to fix
     ApiServerFlags.Listener listener = api.listener(port);
@@ -182,11 +195,25 @@ public final class CoordinatorCommand implements Callable<Integer> {
       }
       throw e;
     }
+    ObservabilityServer metrics;
+    try {
+      MeterRegistry meters = observability.newRegistry();
+      node.reportTo(meters);
+      metrics = observability.serve(meters, node::whyNotLive, node::whyNotReady);
+    } catch (UserError e) {
+      node.close();
+      registry.close();
+      store.close();
+      throw e;
+    }
     if (gcIntervalSeconds > 0) {
       node.collectGarbageEvery(Duration.ofSeconds(gcIntervalSeconds),
           new StoreCollector.Policy(Duration.ofSeconds(gcKeepSeconds), Duration.ofSeconds(gcGraceSeconds)));
     }
     Runnable stop = () -> {
+      if (metrics != null) {
+        metrics.close();
+      }
       node.close();
       registry.close();
       store.close();
@@ -200,6 +227,9 @@ public final class CoordinatorCommand implements Callable<Integer> {
     System.out.println("coordinator listening on " + listener.address().getAddress().getHostAddress() + ":"
         + node.port() + " (" + listener.describe() + "; kafka " + kafka + ", s3 " + s3Endpoint + "), "
         + (node.isActive() ? "active" : "standby"));
+    if (metrics != null) {
+      System.out.println("metrics on http://" + observability.describe(metrics) + "/metrics");
+    }
     System.out.flush();
     try {
       stopped.await();

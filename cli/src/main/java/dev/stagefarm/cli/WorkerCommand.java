@@ -1,6 +1,9 @@
 package dev.stagefarm.cli;
 
+import dev.stagefarm.cli.ops.ObservabilityServer;
 import dev.stagefarm.worker.Worker;
+import dev.stagefarm.worker.metrics.WorkerMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
 import dev.stagefarm.worker.config.ConfigException;
 import dev.stagefarm.worker.config.WorkerConfig;
 import dev.stagefarm.worker.config.WorkerConfigLoader;
@@ -78,22 +81,38 @@ public final class WorkerCommand implements Callable<Integer> {
     put(flags, "network", network);
     put(flags, "layer-cache-size", layerCacheSize);
     WorkerConfig config;
+    Observability observability;
     try {
+      Map<String, String> values = WorkerConfigLoader.resolve(configFile, System.getenv(), flags);
+      observability = Observability.parse(values.get(WorkerConfigLoader.METRICS_LISTEN),
+          values.get(WorkerConfigLoader.LOG_FORMAT));
       config = WorkerConfigLoader.load(configFile, System.getenv(), flags);
     } catch (ConfigException e) {
       throw new UserError(e.getMessage());
     }
-    Worker worker;
+    MeterRegistry registry = observability.newRegistry();
+    Worker worker = new Worker(config, new WorkerMetrics(registry));
+    // serving before the start: a starting worker answers /readyz with 503
+    ObservabilityServer metrics = observability.serve(registry, worker::whyNotLive, worker::whyNotReady);
     try {
-      worker = new Worker(config).start();
+      worker.start();
     } catch (RuntimeException e) {
+      if (metrics != null) {
+        metrics.close();
+      }
       throw new UserError(e.getMessage(), e);
     }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       worker.close(); // graceful: running stages finish or are released to other workers
+      if (metrics != null) {
+        metrics.close();
+      }
       stopped.countDown();
     }, "stagefarm-worker-stop"));
+    if (metrics != null) {
+      System.err.println("metrics on http://" + observability.describe(metrics) + "/metrics");
+    }
     System.err.println("stagefarm worker " + worker.id() + " running (" + config.concurrency() + " slot(s)); Ctrl-C stops it");
     stopped.await();
     return 0;

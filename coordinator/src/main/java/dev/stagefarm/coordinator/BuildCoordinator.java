@@ -1,6 +1,7 @@
 package dev.stagefarm.coordinator;
 
 import dev.stagefarm.coordinator.content.StageResult;
+import dev.stagefarm.coordinator.metrics.CoordinatorMetrics;
 import dev.stagefarm.coordinator.outbox.Outbox;
 import dev.stagefarm.coordinator.plan.BuildPlan;
 import dev.stagefarm.coordinator.plan.BuildPlanner;
@@ -52,6 +53,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * The coordinator's core: plans submitted builds, schedules their stages over the task queue,
@@ -110,6 +112,8 @@ public final class BuildCoordinator implements AutoCloseable {
   private final BuildJournal journal;
   private final Outbox outbox;
   private volatile Consumer<String> fencedHandler = reason -> {};
+  private volatile CoordinatorMetrics metrics = CoordinatorMetrics.none();
+  private volatile long lastLeaseCheckNanos = System.nanoTime();
   private final BuildPlanner planner;
   private final ImageAssembler assembler;
   private final BuildSecretStore secrets;
@@ -217,6 +221,31 @@ public final class BuildCoordinator implements AutoCloseable {
   /** Called (once, on the outbox thread) when another coordinator has fenced this one. */
   public void whenFenced(Consumer<String> handler) {
     this.fencedHandler = handler;
+  }
+
+  /** Where stage and build events are counted and timed from now on (docs/operations.md, "Metrics"). */
+  public void reportTo(CoordinatorMetrics metrics) {
+    this.metrics = metrics;
+  }
+
+  /** Stages of unfinished builds waiting for a worker and running on one. */
+  public Scheduler.StageCounts stageCounts() {
+    return scheduler.stageCounts();
+  }
+
+  /** Unfinished builds by state: QUEUED (being planned) and RUNNING. */
+  public Map<BuildState, Integer> unfinishedBuilds() {
+    Map<BuildState, Integer> counts = new java.util.EnumMap<>(BuildState.class);
+    for (BuildEntry entry : builds.values()) {
+      BuildState state;
+      synchronized (entry) {
+        state = entry.status.getState();
+      }
+      if (!finished(state)) {
+        counts.merge(state, 1, Integer::sum);
+      }
+    }
+    return counts;
   }
 
   /** Plans and starts a build without an owner (no limit). */
@@ -483,6 +512,19 @@ public final class BuildCoordinator implements AutoCloseable {
     String stageId = event.stageId();
     int attempt = event.attempt();
     String worker = event.workerId();
+    MDC.put("buildId", buildId);
+    MDC.put("stageId", stageId);
+    MDC.put("attempt", Integer.toString(attempt));
+    try {
+      apply(event, entry, buildId, stageId, attempt, worker);
+    } finally {
+      MDC.remove("buildId");
+      MDC.remove("stageId");
+      MDC.remove("attempt");
+    }
+  }
+
+  private void apply(WorkerEvent event, BuildEntry entry, String buildId, String stageId, int attempt, String worker) {
     switch (event.kind()) {
       case WorkerEvent.Started started ->
           scheduler.onStarted(buildId, stageId, attempt, worker, started.deliveryCount());
@@ -648,11 +690,24 @@ public final class BuildCoordinator implements AutoCloseable {
       if (entry == null) {
         return;
       }
+      if (stage.state().finished()) {
+        metrics.stageFinished(stage.state());
+      }
       entry.progress.append(BuildProgress.newBuilder().setStage(toProto(stage)));
       // attempts must be durable: a resumed stage's next attempt outnumbers any still out there
       if (stage.state().finished() || stage.state() == StageState.QUEUED) {
         recordAsync(entry);
       }
+    }
+
+    @Override
+    public void stageStarted(StageSnapshot stage, long waitedMs) {
+      metrics.stageStarted(waitedMs);
+    }
+
+    @Override
+    public void stageRan(StageSnapshot stage, long ranMs, boolean succeeded) {
+      metrics.stageRan(ranMs, succeeded);
     }
 
     @Override
@@ -690,6 +745,7 @@ public final class BuildCoordinator implements AutoCloseable {
       }
       entry.status.setState(state).setError(error).setImageDigest(digest).setFinishedMs(clock.millis());
     }
+    metrics.buildFinished(state);
     // workers kill what still runs of it and drop its queued tasks (stale attempts included)
     control.buildEnded(entry.buildId, state == BuildState.FAILED ? "failed: " + error
         : state.name().toLowerCase(java.util.Locale.ROOT));
@@ -806,7 +862,13 @@ public final class BuildCoordinator implements AutoCloseable {
     }
   }
 
+  /** How long ago the periodic lease check last ran (it holds the scheduler's lock: a stuck scheduler stops it). */
+  public Duration sinceLastLeaseCheck() {
+    return Duration.ofNanos(System.nanoTime() - lastLeaseCheckNanos);
+  }
+
   private void checkLeases() {
+    lastLeaseCheckNanos = System.nanoTime();
     try {
       scheduler.checkLeases();
     } catch (RuntimeException e) {

@@ -26,11 +26,22 @@ import dev.stagefarm.oci.registry.RegistryClient;
 import dev.stagefarm.oci.store.BlobStore;
 import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.program.KafkaClientProperties;
+import dev.stagefarm.coordinator.kafka.KafkaReachability;
+import dev.stagefarm.coordinator.metrics.CoordinatorMetrics;
+import dev.stagefarm.coordinator.schedule.Scheduler;
+import dev.stagefarm.oci.Digest;
+import dev.stagefarm.oci.store.Namespace;
+import dev.stagefarm.proto.v1.BuildServiceGrpc;
+import dev.stagefarm.proto.v1.BuildState;
 import io.grpc.ServerBuilder;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.grpc.ServerServiceDefinition;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,6 +115,13 @@ public final class CoordinatorNode implements AutoCloseable {
   private final ServerServiceDefinition standby;
   private final CoordinatorServer server;
   private KafkaLeaderElection election;
+  /** The standard gRPC health service: SERVING only while this coordinator is the active one. */
+  private final HealthStatusManager health = new HealthStatusManager();
+  private final KafkaReachability kafkaReachability;
+  private volatile CoordinatorMetrics metrics = CoordinatorMetrics.none();
+  /** The last readiness answer of a standby, and when it was found (System.nanoTime). */
+  private volatile Optional<String> standbyReadiness = Optional.of("not checked yet");
+  private volatile long standbyCheckedNanos;
   /** The current term as the active coordinator, or null while a standby. */
   private volatile Term term;
   private volatile long electedAtNanos;
@@ -122,6 +140,9 @@ public final class CoordinatorNode implements AutoCloseable {
     this.content = new S3ContentStore(store);
     this.standby = StandbyService.definition(this::leaderAddress);
     this.services = new SwitchableService(standby);
+    this.kafkaReachability = new KafkaReachability(options.kafkaBootstrap(), options.kafkaSecurity());
+    notServing();
+    serverBuilder.addService(health.getHealthService());
     this.server = new CoordinatorServer(serverBuilder, services, security);
   }
 
@@ -211,6 +232,7 @@ public final class CoordinatorNode implements AutoCloseable {
                   new RegistryBaseImages(new BaseImageFetcher(registry, store), store)),
               new StoredImageAssembler(store, new RegistryImagePusher(registry, store)),
               new S3BuildSecretStore(store, options.farmKeys()));
+      coordinator.reportTo(metrics);
       coordinator.whenFenced(reason -> Thread.ofPlatform().name("stagefarm-step-down").start(() -> stepDown(reason)));
       long ready = System.nanoTime();
       int resumed = coordinator.resumeFromJournal();
@@ -221,6 +243,8 @@ public final class CoordinatorNode implements AutoCloseable {
           new BuildServiceImpl(coordinator, content, exporter, security.maxUnfinishedBuildsPerClient()).bindService();
       term = new Term(producer, control, coordinator, events, service);
       services.switchTo(service);
+      health.setStatus("", HealthCheckResponse.ServingStatus.SERVING);
+      health.setStatus(BuildServiceGrpc.SERVICE_NAME, HealthCheckResponse.ServingStatus.SERVING);
       electedAtNanos = System.nanoTime();
       log.info("active coordinator after {} ms (fencing the previous one {} ms, journal replay and resume {} ms):"
               + " {} build(s) resumed", (electedAtNanos - started) / 1_000_000, (fenced - started) / 1_000_000,
@@ -245,11 +269,104 @@ public final class CoordinatorNode implements AutoCloseable {
     }
     term = null;
     log.warn("stepping down as the active coordinator: {}", reason);
+    notServing();
     services.switchTo(standby);
     ending.events().close();
     ending.coordinator().close();
     ending.control().close();
     ending.producer().close();
+  }
+
+  private void notServing() {
+    health.setStatus("", HealthCheckResponse.ServingStatus.NOT_SERVING);
+    health.setStatus(BuildServiceGrpc.SERVICE_NAME, HealthCheckResponse.ServingStatus.NOT_SERVING);
+  }
+
+  /**
+   * Counts and times stages and builds into {@code registry} from now on (docs/operations.md,
+   * "Metrics"); the gauges follow this coordinator through elections.
+   */
+  public synchronized void reportTo(MeterRegistry registry) {
+    metrics = new CoordinatorMetrics(registry, () -> {
+      Term current = term;
+      return current == null ? CoordinatorMetrics.Source.STANDBY : new CoordinatorMetrics.Source() {
+        @Override
+        public boolean active() {
+          return true;
+        }
+
+        @Override
+        public Scheduler.StageCounts stageCounts() {
+          return current.coordinator().stageCounts();
+        }
+
+        @Override
+        public Map<BuildState, Integer> unfinishedBuilds() {
+          return current.coordinator().unfinishedBuilds();
+        }
+      };
+    });
+    Term current = term;
+    if (current != null) {
+      current.coordinator().reportTo(metrics);
+    }
+  }
+
+  /** How long a loop thread may go without a turn before the process counts as stuck. */
+  static final Duration STUCK_AFTER = Duration.ofMinutes(2);
+  /** How long a standby's readiness answer is reused (each check asks Kafka and S3). */
+  static final Duration READINESS_CACHE = Duration.ofSeconds(5);
+  static final Duration READINESS_TIMEOUT = Duration.ofSeconds(3);
+
+  /**
+   * Empty while the process works (its liveness, {@code /livez}); else why not: the leader
+   * election's loop stopped or is stuck, or the active term's lease checker is stuck (it holds the
+   * scheduler's lock).
+   */
+  public Optional<String> whyNotLive() {
+    KafkaLeaderElection current = election;
+    if (current != null) {
+      Optional<Duration> since = current.sinceLastPoll();
+      if (since.isEmpty()) {
+        return Optional.of("the leader election's loop is not running");
+      }
+      if (since.get().compareTo(STUCK_AFTER) > 0) {
+        return Optional.of("the leader election's loop has not polled for " + since.get().toSeconds() + " s");
+      }
+    }
+    Term active = term;
+    if (active != null) {
+      Duration since = active.coordinator().sinceLastLeaseCheck();
+      if (since.compareTo(STUCK_AFTER) > 0) {
+        return Optional.of("the lease checker has not run for " + since.toSeconds() + " s");
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Empty when this coordinator should get traffic ({@code /readyz}): it is the active one, or a
+   * standby that can take over (Kafka and S3 answer it); else why not.
+   */
+  public Optional<String> whyNotReady() {
+    if (term != null) {
+      return Optional.empty();
+    }
+    if (System.nanoTime() - standbyCheckedNanos < READINESS_CACHE.toNanos()) {
+      return standbyReadiness;
+    }
+    Optional<String> answer = kafkaReachability.problem(READINESS_TIMEOUT);
+    if (answer.isEmpty()) {
+      try {
+        // a HEAD of the empty blob: an answer, there or not, means S3 and the bucket are reachable
+        store.exists(Namespace.BLOBS, Digest.of(new byte[0]));
+      } catch (IOException | RuntimeException e) {
+        answer = Optional.of("S3 unreachable: " + e.getMessage());
+      }
+    }
+    standbyReadiness = answer.map(why -> "standby, cannot take over: " + why);
+    standbyCheckedNanos = System.nanoTime();
+    return standbyReadiness;
   }
 
   private Optional<String> leaderAddress() {
@@ -321,11 +438,13 @@ public final class CoordinatorNode implements AutoCloseable {
   @Override
   public void close() {
     gcTimer.shutdownNow();
+    health.enterTerminalState();
     server.close();
     KafkaLeaderElection current = election;
     if (current != null) {
       current.close(); // leaves the group (and steps down): a standby takes over at once
     }
     stepDown("closing");
+    kafkaReachability.close();
   }
 }

@@ -8,6 +8,9 @@ import dev.stagefarm.worker.kafka.FarmTopics;
 import dev.stagefarm.worker.kafka.TaskLoop;
 import dev.stagefarm.worker.kafka.TaskSlot;
 import dev.stagefarm.worker.layers.LayerCache;
+import dev.stagefarm.worker.metrics.MeteredCacheRecords;
+import dev.stagefarm.worker.metrics.MeteredContentStore;
+import dev.stagefarm.worker.metrics.WorkerMetrics;
 import dev.stagefarm.worker.s3.S3CacheRecords;
 import dev.stagefarm.worker.s3.S3ContentStore;
 import dev.stagefarm.worker.store.ContentStore;
@@ -16,6 +19,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,11 +36,18 @@ public final class Worker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Worker.class);
 
   private final WorkerConfig config;
+  private final WorkerMetrics metrics;
   private BlobStore store;
-  private TaskLoop loop;
+  private volatile TaskLoop loop;
 
   public Worker(WorkerConfig config) {
+    this(config, WorkerMetrics.none());
+  }
+
+  /** @param metrics where slots, cache lookups and content-store traffic are counted (docs/operations.md) */
+  public Worker(WorkerConfig config, WorkerMetrics metrics) {
     this.config = config;
+    this.metrics = metrics;
   }
 
   /**
@@ -55,14 +66,18 @@ public final class Worker implements AutoCloseable {
       if (config.createTopics()) {
         FarmTopics.ensure(config.kafka(), config.kafkaSecurity(), FarmTopics.Layout.singleBroker());
       }
-      ContentStore content = new S3ContentStore(store);
+      ContentStore content = new MeteredContentStore(new S3ContentStore(store), metrics);
       LayerCache layers = new LayerCache(workDir.layers(), config.layerCacheBytes(), content);
-      StageRunner executor = StageExecutors.create(config, workDir, content, new S3CacheRecords(store, config.farmKeys()), layers,
+      StageRunner executor = StageExecutors.create(config, workDir, content, new MeteredCacheRecords(new S3CacheRecords(store, config.farmKeys()), metrics), layers,
           nofileHardLimit());
       TaskSlot.Settings settings = new TaskSlot.Settings(config.kafka(), config.shareGroup(), config.workerId(),
           config.pollTimeout(), config.shutdownGrace(), Duration.ofSeconds(30), config.faultPause(), config.farmKeys(),
           config.kafkaSecurity());
       loop = new TaskLoop(settings, config.concurrency(), config.heartbeatInterval(), executor).start();
+      metrics.slots(config.concurrency(), () -> {
+        TaskLoop current = loop;
+        return current == null ? 0 : current.runningStages();
+      });
       log.info("worker {} started: {} slot(s), work dir {}", config.workerId(), config.concurrency(), config.workDir());
       return this;
     } catch (IOException e) {
@@ -72,6 +87,18 @@ public final class Worker implements AutoCloseable {
 
   public String id() {
     return config.workerId();
+  }
+
+  /** Empty while the worker's loop threads take turns ({@code /livez}); else why not. */
+  public Optional<String> whyNotLive() {
+    TaskLoop current = loop;
+    return current == null ? Optional.of("the worker is not running") : current.whyNotLive();
+  }
+
+  /** Empty while every slot consumes tasks ({@code /readyz}); else why not. */
+  public Optional<String> whyNotReady() {
+    TaskLoop current = loop;
+    return current == null ? Optional.of("the worker is not running") : current.whyNotReady();
   }
 
   /** Stops claiming, lets running stages finish within the shutdown grace, releases the rest. */

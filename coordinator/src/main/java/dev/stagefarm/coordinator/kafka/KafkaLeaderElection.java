@@ -56,6 +56,8 @@ public final class KafkaLeaderElection implements AutoCloseable {
   private final KafkaClientProperties security;
   private volatile boolean running = true;
   private volatile boolean leader;
+  /** When the election's loop last polled (System.nanoTime); 0 before it started. */
+  private volatile long lastPollNanos;
   private String cachedLeader = "";
   private long cachedAtMs;
 
@@ -93,6 +95,19 @@ public final class KafkaLeaderElection implements AutoCloseable {
     return leader;
   }
 
+  /**
+   * How long ago the election's loop last polled, or empty when it is not running (not started,
+   * closed, or stopped on an error). A take-over runs on this loop, so a long gap is one of those
+   * or a stuck thread.
+   */
+  public Optional<Duration> sinceLastPoll() {
+    long last = lastPollNanos;
+    if (!thread.isAlive() || last == 0) {
+      return Optional.empty();
+    }
+    return Optional.of(Duration.ofNanos(System.nanoTime() - last));
+  }
+
   private void loop() {
     try {
       consumer.subscribe(List.of(Topics.LEADER), new ConsumerRebalanceListener() {
@@ -117,6 +132,7 @@ public final class KafkaLeaderElection implements AutoCloseable {
         }
       });
       while (running) {
+        lastPollNanos = System.nanoTime();
         consumer.poll(Duration.ofMillis(200)); // heartbeats, rebalances; the records are read elsewhere
       }
     } catch (WakeupException e) {

@@ -189,12 +189,14 @@ public final class Scheduler {
     if (!workerId.isEmpty()) {
       stage.workersTried.add(workerId);
     }
+    long queuedSinceMs = stage.lastSeenMs; // while queued, only a dispatch sets it
     stage.lastSeenMs = clock.millis();
     if (stage.state == StageState.QUEUED) {
       stage.state = StageState.RUNNING;
       stage.startedMs = stage.lastSeenMs;
       stage.runStartedMs = stage.lastSeenMs;
       listener.stageChanged(stage.snapshot());
+      listener.stageStarted(stage.snapshot(), Math.max(0, stage.lastSeenMs - queuedSinceMs));
     }
     return true;
   }
@@ -230,6 +232,7 @@ public final class Scheduler {
       return false;
     }
     long now = clock.millis();
+    reportRun(stage, now, true);
     finish(stage, StageState.DONE, result, now);
     List<BuildRun> touched = new ArrayList<>();
     touched.add(builds.get(buildId));
@@ -248,6 +251,7 @@ public final class Scheduler {
     if (stage == null) {
       return false;
     }
+    reportRun(stage, clock.millis(), false);
     if (failure.retriable()) {
       retryOrGiveUp(stage, failure.message(), null);
     } else {
@@ -352,6 +356,31 @@ public final class Scheduler {
     if (build != null && build.finished) {
       builds.remove(buildId);
     }
+  }
+
+  /**
+   * Stages of unfinished builds by where they are: {@code queued} waits for a worker (published, or
+   * about to be; not the followers of another build's identical stage, which no worker will take),
+   * {@code running} a worker has started.
+   */
+  public record StageCounts(int queued, int running) {}
+
+  public synchronized StageCounts stageCounts() {
+    int queued = 0;
+    int running = 0;
+    for (BuildRun build : builds.values()) {
+      if (build.finished) {
+        continue;
+      }
+      for (StageRun stage : build.stages.values()) {
+        if (stage.state == StageState.QUEUED && !stage.follower) {
+          queued++;
+        } else if (stage.state == StageState.RUNNING) {
+          running++;
+        }
+      }
+    }
+    return new StageCounts(queued, running);
   }
 
   /** How many builds the scheduler holds (finished ones until they are forgotten). */
@@ -550,6 +579,13 @@ public final class Scheduler {
     flights.remove(key);
     flight.removeFirst();
     return new ArrayList<>(flight);
+  }
+
+  /** A worker reported the end of the stage's current run (only a started run has a duration). */
+  private void reportRun(StageRun stage, long now, boolean succeeded) {
+    if (stage.state == StageState.RUNNING) {
+      listener.stageRan(stage.snapshot(), Math.max(0, now - stage.runStartedMs), succeeded);
+    }
   }
 
   private void finish(StageRun stage, StageState state, StageResult result, long now) {

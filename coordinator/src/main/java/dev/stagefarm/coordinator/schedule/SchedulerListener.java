@@ -13,6 +13,15 @@ public interface SchedulerListener {
   /** The build failed (a stage failed, or attempts ran out); its other stages are cancelled. */
   void buildFailed(String buildId, String error);
 
+  /** A worker started the stage {@code waitedMs} after its task was published (the dispatch latency). */
+  default void stageStarted(StageSnapshot stage, long waitedMs) {}
+
+  /**
+   * A worker reported the end of a run of the stage after {@code ranMs}: {@code succeeded} for a
+   * result, false for a failure (retriable or not).
+   */
+  default void stageRan(StageSnapshot stage, long ranMs, boolean succeeded) {}
+
   SchedulerListener NONE =
       new SchedulerListener() {
         @Override

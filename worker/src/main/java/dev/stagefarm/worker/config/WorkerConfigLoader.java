@@ -32,6 +32,10 @@ public final class WorkerConfigLoader {
     }
   }
 
+  /** The keys of {@link #KEYS} that the worker's process reads and {@link WorkerConfig} does not hold. */
+  public static final String METRICS_LISTEN = "metrics-listen";
+  public static final String LOG_FORMAT = "log-format";
+
   public static final List<Key> KEYS = List.of(
       new Key("kafka", null, "Kafka bootstrap servers, host:port[,host:port]"),
       new Key("kafka-properties", "", "Java properties file with the Kafka clients' security settings"
@@ -69,7 +73,11 @@ public final class WorkerConfigLoader {
           "run RUN --network=host in the worker host's namespace (BuildKit's network.host entitlement); false: it fails"),
       new Key("farm-key-file", null,
           "file with the worker's farm keys: worker-private and coordinator-public role keys (stagefarm admin"
-              + " farm-keys), or the shared key(s); the first key of a kind signs (docs/security.md)"));
+              + " farm-keys), or the shared key(s); the first key of a kind signs (docs/security.md)"),
+      // read by the stagefarm worker command, not the worker itself (docs/operations.md, "Metrics and health")
+      new Key(METRICS_LISTEN, "", "serve /metrics (Prometheus), /livez and /readyz over HTTP at HOST:PORT"
+          + " (e.g. 0.0.0.0:9465); empty: off"),
+      new Key(LOG_FORMAT, "text", "stderr log lines: text, or json (one object a line, with build and stage ids)"));
 
   /** Workers read secrets from their own files no more; a config that still names the key says so. */
   private static final String REMOVED_SECRETS_DIR = "secrets-dir";
@@ -82,6 +90,14 @@ public final class WorkerConfigLoader {
    * @param flags keys given on the command line (only those the user set)
    */
   public static WorkerConfig load(Path yamlFile, Map<String, String> env, Map<String, String> flags) {
+    return build(resolve(yamlFile, env, flags));
+  }
+
+  /**
+   * Every key's value after defaults, the file, the environment and the flags (the parameters of
+   * {@link #load}), before any is parsed: for the keys the process reads itself.
+   */
+  public static Map<String, String> resolve(Path yamlFile, Map<String, String> env, Map<String, String> flags) {
     Map<String, String> values = new LinkedHashMap<>();
     for (Key key : KEYS) {
       if (key.defaultValue() != null) {
@@ -102,7 +118,7 @@ public final class WorkerConfigLoader {
         values.put(k, v);
       }
     });
-    return build(values);
+    return values;
   }
 
   private static WorkerConfig build(Map<String, String> v) {

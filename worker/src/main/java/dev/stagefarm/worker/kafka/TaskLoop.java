@@ -67,6 +67,31 @@ public final class TaskLoop implements AutoCloseable {
     return this;
   }
 
+  /** How long a slot may go without a turn of its loop before the worker counts as stuck. */
+  static final Duration STUCK_AFTER = Duration.ofMinutes(2);
+
+  /** Empty while every slot's loop takes turns; else which slot is dead or stuck. */
+  public java.util.Optional<String> whyNotLive() {
+    for (int i = 0; i < slots.size(); i++) {
+      TaskSlot slot = slots.get(i);
+      if (!threads.get(i).isAlive() && !slot.stopping()) {
+        return java.util.Optional.of("task slot " + slot.name() + " stopped");
+      }
+      Duration since = slot.sinceLastTurn();
+      if (threads.get(i).isAlive() && since.compareTo(STUCK_AFTER) > 0) {
+        return java.util.Optional.of("task slot " + slot.name() + " has not taken a turn for " + since.toSeconds() + " s");
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
+  /** Empty while every slot has its consumer on the task topic; else how many do not. */
+  public java.util.Optional<String> whyNotReady() {
+    long consuming = slots.stream().filter(TaskSlot::consuming).count();
+    return consuming == slots.size() ? java.util.Optional.empty()
+        : java.util.Optional.of(consuming + " of " + slots.size() + " task slot(s) consuming");
+  }
+
   /** How many stages run right now. */
   public int runningStages() {
     return running.size();

@@ -28,7 +28,6 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 /**
  * One unit of a worker's concurrency: a share consumer that holds at most one task record at a
@@ -94,6 +93,10 @@ public final class TaskSlot implements Runnable {
   private volatile boolean stopping;
   private volatile long stopDeadlineNanos;
   private volatile KafkaShareConsumer<String, byte[]> consumer;
+  /** When the slot's loop last took a turn (System.nanoTime), for the worker's liveness. */
+  private volatile long lastTurnNanos = System.nanoTime();
+  /** Whether the consumer is subscribed to the task topic now (not before the start, during a pause or after the stop). */
+  private volatile boolean subscribed;
   private RunningStage current;
   /** When the running stage's record lock is next renewed (System.nanoTime). */
   private long nextRenewNanos;
@@ -115,6 +118,23 @@ public final class TaskSlot implements Runnable {
     this.onEnd = onEnd;
   }
 
+  String name() {
+    return name;
+  }
+
+  boolean stopping() {
+    return stopping;
+  }
+
+  Duration sinceLastTurn() {
+    return Duration.ofNanos(System.nanoTime() - lastTurnNanos);
+  }
+
+  /** Whether the slot takes tasks (or runs one): subscribed, not paused after a fault, not stopping. */
+  boolean consuming() {
+    return subscribed && !stopping;
+  }
+
   /** Stops claiming; a running stage gets {@code shutdownGrace} to finish, then is cancelled and released. */
   void stop() {
     stopDeadlineNanos = System.nanoTime() + settings.shutdownGrace().toNanos();
@@ -132,13 +152,16 @@ public final class TaskSlot implements Runnable {
       consumer = c;
       c.setAcknowledgementCommitCallback(this::onAcknowledged);
       c.subscribe(List.of(Topics.TASKS));
+      subscribed = true;
       while (!(stopping && current == null)) {
+        lastTurnNanos = System.nanoTime();
         pollOnce(c);
       }
       commit(c, Duration.ofSeconds(5));
     } catch (RuntimeException e) {
       log.error("task slot {} stopped: {}", name, e.toString(), e);
     } finally {
+      subscribed = false;
       consumer = null;
     }
   }
@@ -159,6 +182,7 @@ public final class TaskSlot implements Runnable {
         // out of the group: the broker releases what the consumer fetched ahead, and hands this
         // slot nothing (not even the very task that just failed here) until the pause ends
         c.unsubscribe();
+        subscribed = false;
         leftForPause = true;
       }
       pauseSlice();
@@ -166,6 +190,7 @@ public final class TaskSlot implements Runnable {
     }
     if (leftForPause) {
       c.subscribe(List.of(Topics.TASKS));
+      subscribed = true;
       leftForPause = false;
     }
     ConsumerRecords<String, byte[]> records;
@@ -252,20 +277,9 @@ public final class TaskSlot implements Runnable {
   /** Acknowledges one delivered record (ACCEPT, RELEASE, REJECT, or RENEW for a running stage). */
   private void handle(KafkaShareConsumer<String, byte[]> c, ConsumerRecord<String, byte[]> record) {
     if (current != null && current.isRecord(record)) {
-      if (!current.finished()) {
-        renew(c, record);
-        return;
+      try (StageMdc ignored = StageMdc.of(current.task)) {
+        handleCurrent(c, record);
       }
-      c.acknowledge(record, current.outcome().ack());
-      log.debug("slot {}: {} acknowledged {}", name, current.describe(), current.outcome().ack());
-      if (current.outcome() instanceof RunningStage.Failed failed && failed.failure().retriable()
-          && settings.faultPause().isPositive()) {
-        // the fault may be this worker's (a full disk, a broken runtime): let a healthy worker take the retry
-        log.warn("slot {}: {} failed on an infrastructure fault; claiming nothing for {}", name, current.describe(),
-            settings.faultPause());
-        pausedUntilNanos = System.nanoTime() + settings.faultPause().toNanos();
-      }
-      current = null;
       return;
     }
     if (current != null || stopping) {
@@ -291,16 +305,36 @@ public final class TaskSlot implements Runnable {
       c.acknowledge(record, AcknowledgeType.REJECT);
       return;
     }
-    var verdict = control.check(task);
-    if (verdict.isPresent()) {
-      // nobody waits for it: running it would cost a slot and, for a poison stage, maybe the worker
-      log.info("slot {}: dropping build {} stage {} attempt {} unrun: {}", name, task.getBuildId(), task.getStageId(),
-          task.getAttempt(), verdict.get().reason());
-      c.acknowledge(record, AcknowledgeType.ACCEPT);
+    try (StageMdc ignored = StageMdc.of(task)) {
+      var verdict = control.check(task);
+      if (verdict.isPresent()) {
+        // nobody waits for it: running it would cost a slot and, for a poison stage, maybe the worker
+        log.info("slot {}: dropping build {} stage {} attempt {} unrun: {}", name, task.getBuildId(), task.getStageId(),
+            task.getAttempt(), verdict.get().reason());
+        c.acknowledge(record, AcknowledgeType.ACCEPT);
+        return;
+      }
+      start(record, task);
+      renew(c, record);
+    }
+  }
+
+  /** The record of the stage this slot runs: renewed while it runs, acknowledged with its outcome after. */
+  private void handleCurrent(KafkaShareConsumer<String, byte[]> c, ConsumerRecord<String, byte[]> record) {
+    if (!current.finished()) {
+      renew(c, record);
       return;
     }
-    start(record, task);
-    renew(c, record);
+    c.acknowledge(record, current.outcome().ack());
+    log.debug("slot {}: {} acknowledged {}", name, current.describe(), current.outcome().ack());
+    if (current.outcome() instanceof RunningStage.Failed failed && failed.failure().retriable()
+        && settings.faultPause().isPositive()) {
+      // the fault may be this worker's (a full disk, a broken runtime): let a healthy worker take the retry
+      log.warn("slot {}: {} failed on an infrastructure fault; claiming nothing for {}", name, current.describe(),
+          settings.faultPause());
+      pausedUntilNanos = System.nanoTime() + settings.faultPause().toNanos();
+    }
+    current = null;
   }
 
   /** Extends the record's lock; the caller commits at once, then the slot parks until the next renewal. */
@@ -324,17 +358,13 @@ public final class TaskSlot implements Runnable {
   }
 
   private void execute(RunningStage stage) {
-    MDC.put("buildId", stage.task.getBuildId());
-    MDC.put("stageId", stage.task.getStageId());
-    MDC.put("attempt", Integer.toString(stage.task.getAttempt()));
     // whatever happens, the stage must end: a stage that never finishes would renew its record forever
     RunningStage.Outcome outcome = new RunningStage.Released();
-    try {
+    try (StageMdc ignored = StageMdc.of(stage.task)) {
       outcome = runAndReport(stage);
     } catch (Throwable t) {
       log.error("{}: the stage thread died; releasing the task", stage.describe(), t);
     } finally {
-      MDC.clear();
       stage.finish(outcome);
       onEnd.accept(stage);
       wake.release();

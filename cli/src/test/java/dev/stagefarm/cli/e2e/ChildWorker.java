@@ -24,6 +24,11 @@ final class ChildWorker implements AutoCloseable {
 
   /** Starts the worker of {@code config} (farm keys from {@code farmKeyFile}); returns once it runs. */
   static ChildWorker start(WorkerConfig config, Path farmKeyFile) throws IOException {
+    return start(config, farmKeyFile, List.of());
+  }
+
+  /** As {@link #start(WorkerConfig, Path)}, with more {@code stagefarm worker} arguments. */
+  static ChildWorker start(WorkerConfig config, Path farmKeyFile, List<String> extraArgs) throws IOException {
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), Main.class.getName(), "worker",
@@ -31,6 +36,7 @@ final class ChildWorker implements AutoCloseable {
         "--s3-secret-key", config.s3SecretKey(), "--bucket", config.bucket(), "--work-dir", config.workDir().toString(),
         "--worker-id", config.workerId(), "--set", "farm-key-file=" + farmKeyFile, "--set", "heartbeat-interval=1s",
         "--set", "create-topics=false"));
+    command.addAll(extraArgs);
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     String line;

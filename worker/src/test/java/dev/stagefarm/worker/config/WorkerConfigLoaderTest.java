@@ -164,6 +164,17 @@ class WorkerConfigLoaderTest {
   }
 
   @Test
+  void theProcessKeysComeFromTheEnvironmentAndFlagsLikeEveryOther() {
+    Map<String, String> defaults = WorkerConfigLoader.resolve(null, Map.of(), Map.of());
+    assertThat(defaults).containsEntry("metrics-listen", "").containsEntry("log-format", "text");
+
+    Map<String, String> values = WorkerConfigLoader.resolve(null,
+        Map.of("STAGEFARM_METRICS_LISTEN", "0.0.0.0:9465", "STAGEFARM_LOG_FORMAT", "json"),
+        Map.of("log-format", "text"));
+    assertThat(values).containsEntry("metrics-listen", "0.0.0.0:9465").containsEntry("log-format", "text");
+  }
+
+  @Test
   void everyKeyIsDocumented() throws Exception {
     Path doc = Path.of("..", "docs", "configuration.md");
     String text = Files.readString(doc);

@@ -122,6 +122,7 @@ class MetricsEndToEndTest {
         String workerScrape = scrape(workerMetrics);
         assertThat(gauge(workerScrape, "stagefarm_worker_slots_free")).hasValue(2.0);
         assertThat(gauge(workerScrape, "stagefarm_worker_cache_lookups_total").orElseThrow()).isPositive();
+        assertThat(gauge(workerScrape, "stagefarm_worker_cache_hits_total")).hasValue(0.0);
         assertThat(gauge(workerScrape, "stagefarm_worker_s3_uploaded_bytes_total").orElseThrow()).isPositive();
         assertThat(gauge(workerScrape, "stagefarm_worker_s3_downloaded_bytes_total").orElseThrow()).isPositive();
       }
@@ -175,8 +176,7 @@ class MetricsEndToEndTest {
     return client.submit(SubmitBuildRequest.newBuilder()
             .setDockerfile(ByteString.copyFromUtf8(dockerfile))
             .setContextManifest(context.manifestDigest().toString())
-            .setNoCache(true)
-            .build())
+            .build()) // with the cache: the bucket is new, so every op is a miss the worker looks up
         .getBuildId();
   }
 

@@ -39,6 +39,13 @@ class CoordinatorCommandTest {
   }
 
   @Test
+  void aBadMetricsAddressOrLogFormatIsRefusedBeforeAnythingStarts() throws Exception {
+    assertOneLineError(coordinator("--metrics-listen", "localhost:metrics"),
+        "metrics-listen: 'localhost:metrics': the port is not a number");
+    assertOneLineError(coordinator("--log-format", "yaml"), "log-format: log format 'yaml': use text or json");
+  }
+
+  @Test
   void anOpenBindWithoutAuthenticationIsRefusedNamingTheWayOut() {
     assertOneLineError(coordinator("--bind", "0.0.0.0"),
         "refusing to listen on 0.0.0.0 without authentication: configure --tokens-file or --tls-client-ca");

@@ -26,4 +26,16 @@ class WorkerCommandTest {
     assertThat(run.exitCode()).isEqualTo(1);
     assertThat(run.stderr()).contains("unknown key 'concurrrency'").doesNotContain("Exception");
   }
+
+  @Test
+  void aBadMetricsAddressOrLogFormatIsOneLineNamingTheKey() {
+    CliRun address = CliRun.of("worker", "--set", "metrics-listen=9465");
+    assertThat(address.exitCode()).isEqualTo(1);
+    assertThat(address.stderr().strip()).isEqualTo(
+        "error: metrics-listen: '9465' is not HOST:PORT (e.g. 0.0.0.0:9464, :9464)");
+
+    CliRun format = CliRun.of("worker", "--set", "log-format=xml");
+    assertThat(format.exitCode()).isEqualTo(1);
+    assertThat(format.stderr().strip()).isEqualTo("error: log-format: log format 'xml': use text or json");
+  }
 }

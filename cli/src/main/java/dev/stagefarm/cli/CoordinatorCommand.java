@@ -72,7 +72,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
     try {
       s3 = new S3Config(v.get(CommonKeys.S3_ENDPOINT), WorkerConfigLoader.s3Credentials(v, env), v.get(CommonKeys.BUCKET),
           v.get(CommonKeys.S3_REGION));
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | dev.stagefarm.config.ConfigException e) {
       throw new UserError(e.getMessage());
     }
     Path farmKeyFile = v.get(CommonKeys.FARM_KEY_FILE);

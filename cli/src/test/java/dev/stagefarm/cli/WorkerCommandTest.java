@@ -26,4 +26,19 @@ class WorkerCommandTest {
     assertThat(run.exitCode()).isEqualTo(1);
     assertThat(run.stderr()).contains("unknown key 'concurrrency'").doesNotContain("Exception");
   }
+
+  @Test
+  void everyKeyIsAFlagAndSetStillWorksForAny() {
+    CliRun run = CliRun.of("worker", "--kafka", "k:1", "--s3", "http://127.0.0.1:1", "--s3-access-key", "a",
+        "--s3-secret-key", "hidden", "--farm-key-file", "/k", "--allow-insecure", "--set", "heartbeat-interval=2s",
+        "--print-config");
+    assertThat(run.exitCode()).as(run.stderr()).isEqualTo(0);
+    assertThat(run.stdout())
+        .contains("s3-endpoint = http://127.0.0.1:1  (flag --s3-endpoint)")
+        .contains("allow-insecure = true  (flag --allow-insecure)")
+        .contains("heartbeat-interval = 2s  (flag --heartbeat-interval)")
+        .contains("s3-secret-key = ****  (flag --s3-secret-key)")
+        .contains("bucket = stagefarm  (default)")
+        .doesNotContain("hidden");
+  }
 }

@@ -62,7 +62,7 @@ public final class ConfigValues {
     for (ConfigKey<?> key : def.keys()) {
       Value v = values.get(key);
       lines.add(v == null
-          ? key.name() + " = (not set" + (key.defaultDoc() != null ? ": " + key.defaultDoc() : "") + ")"
+          ? key.name() + " = (not set" + (key.defaultDoc() != null ? ": " + key.defaultDoc().replace("`", "") : "") + ")"
           : key.name() + " = " + v.shown() + "  (" + v.source() + ")");
     }
     return lines;

@@ -6,8 +6,8 @@ import picocli.CommandLine.Command;
 @Command(
     name = "admin",
     mixinStandardHelpOptions = true,
-    description = "Set a farm up: Kafka ACLs, farm keys.",
-    subcommands = {KafkaAclsCommand.class, FarmKeysCommand.class})
+    description = "Set a farm up: Kafka topics and ACLs, farm keys.",
+    subcommands = {KafkaAclsCommand.class, FarmKeysCommand.class, TopicsCommand.class})
 public final class AdminCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 

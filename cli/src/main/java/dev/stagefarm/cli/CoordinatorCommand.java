@@ -1,185 +1,125 @@
 package dev.stagefarm.cli;
 
-import dev.stagefarm.cli.farm.ApiServerFlags;
+import static dev.stagefarm.config.CoordinatorKeys.*;
+
+import dev.stagefarm.cli.farm.ApiServerSettings;
 import dev.stagefarm.cli.farm.FarmFlags;
 import dev.stagefarm.cli.ops.ObservabilityServer;
+import dev.stagefarm.config.CommonKeys;
+import dev.stagefarm.config.ConfigLoader;
+import dev.stagefarm.config.ConfigValues;
+import dev.stagefarm.config.CoordinatorKeys;
 import dev.stagefarm.coordinator.BuildCoordinator;
-import dev.stagefarm.coordinator.Retention;
-import dev.stagefarm.coordinator.store.StoreCollector;
 import dev.stagefarm.coordinator.CoordinatorNode;
+import dev.stagefarm.coordinator.Retention;
 import dev.stagefarm.coordinator.schedule.Scheduler;
+import dev.stagefarm.coordinator.store.StoreCollector;
 import dev.stagefarm.coordinator.store.StoreImageExporter;
 import dev.stagefarm.oci.registry.RegistryClient;
 import dev.stagefarm.oci.store.BlobStore;
 import dev.stagefarm.oci.store.S3Config;
 import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.program.KafkaClientProperties;
+import dev.stagefarm.worker.config.WorkerConfigLoader;
 import dev.stagefarm.worker.kafka.FarmTopics;
 import io.grpc.ServerBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.IModelTransformer;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
-/** {@code stagefarm coordinator}: one coordinator against an external Kafka and S3. */
+/**
+ * {@code stagefarm coordinator}: one coordinator against an external Kafka and S3. Its settings are the
+ * keys of {@link CoordinatorKeys#DEF}: flags, {@code STAGEFARM_*} variables, the YAML file of {@code --config}.
+ */
 @Command(
     name = "coordinator",
     mixinStandardHelpOptions = true,
+    modelTransformer = CoordinatorCommand.Options.class,
     description = "Run a coordinator against an external Kafka and S3 (see docs/configuration.md).")
 public final class CoordinatorCommand implements Callable<Integer> {
-  @Option(names = "--kafka", required = true, paramLabel = "HOST:PORT[,…]", description = "Kafka bootstrap servers.")
-  String kafka;
 
-  @Option(names = "--s3-endpoint", required = true, paramLabel = "URL")
-  String s3Endpoint;
+  /** The coordinator's flags, one per key of its table. */
+  public static final class Options implements IModelTransformer {
+    @Override
+    public CommandSpec transform(CommandSpec spec) {
+      return ConfigOptions.addTo(spec, CoordinatorKeys.DEF);
+    }
+  }
 
-  @Option(names = "--s3-access-key", defaultValue = "${env:STAGEFARM_S3_ACCESS_KEY}", paramLabel = "KEY")
-  String s3AccessKey;
-
-  @Option(names = "--s3-secret-key", defaultValue = "${env:STAGEFARM_S3_SECRET_KEY}", paramLabel = "KEY")
-  String s3SecretKey;
-
-  @Option(names = "--bucket", defaultValue = "stagefarm")
-  String bucket;
-
-  @Option(names = "--port", defaultValue = "7070", description = "gRPC port (default: 7070).")
-  int port;
-
-  @Option(names = "--group", defaultValue = "stagefarm-coordinator", paramLabel = "NAME",
-      description = "The farm's coordinator group: every coordinator of one farm uses the same; it names their"
-          + " event consumer group, leader election (NAME-leader) and transactional id (default: stagefarm-coordinator).")
-  String group;
-
-  @Option(names = "--advertise", paramLabel = "HOST:PORT",
-      description = "The address clients reach this coordinator at; standbys name the active one's to clients"
-          + " (default: this host's name and --port).")
-  String advertise;
-
-  @Option(names = "--election-session", defaultValue = "6", paramLabel = "SECONDS",
-      description = "A silent active coordinator is replaced by a standby after this long (default: 6, the"
-          + " broker's group.min.session.timeout.ms by default).")
-  int electionSessionSeconds;
-
-  @Option(names = "--lease-timeout", defaultValue = "30", paramLabel = "SECONDS",
-      description = "Re-publish a running stage after this long without a heartbeat (default: 30).")
-  int leaseSeconds;
-
-  @Option(names = "--max-attempts", defaultValue = "3", description = "Attempts per stage before the build fails (default: 3).")
-  int maxAttempts;
-
-  @Option(names = "--queue-lease", defaultValue = "15m", converter = DurationConverter.class, paramLabel = "DURATION",
-      description = "Publish a task again when no worker started it within this; after --max-attempts the build"
-          + " fails (default: 15m).")
-  Duration queueLease;
-
-  @Option(names = "--stage-deadline", defaultValue = "1h", converter = DurationConverter.class, paramLabel = "DURATION",
-      description = "How long one run of a stage may take; the worker kills it after that and the build fails"
-          + " (default: 1h).")
-  Duration stageDeadline;
-
-  @Option(names = "--build-deadline", defaultValue = "3h", converter = DurationConverter.class, paramLabel = "DURATION",
-      description = "How long a build may take from its submission (default: 3h).")
-  Duration buildDeadline;
-
-  @Option(names = "--create-topics", defaultValue = "true", negatable = true, description = "Create the topics if missing.")
-  boolean createTopics;
-
-  @Option(names = "--farm-key-file", defaultValue = "${env:STAGEFARM_FARM_KEY_FILE}", paramLabel = "FILE",
-      description = "The coordinator's farm keys: its coordinator-private and the workers' worker-public keys"
-          + " (stagefarm admin farm-keys), or the key(s) shared with the workers (docs/security.md)."
-          + " Also STAGEFARM_FARM_KEY_FILE.")
-  Path farmKeyFile;
-
-  @Option(names = "--build-retention", defaultValue = "3600", paramLabel = "SECONDS",
-      description = "Keep a finished build's details (stages, progress, journal record) this long (default: 3600).")
-  long buildRetentionSeconds;
-
-  @Option(names = "--summary-retention", defaultValue = "604800", paramLabel = "SECONDS",
-      description = "Then keep its summary this long (default: 604800, a week).")
-  long summaryRetentionSeconds;
-
-  @Option(names = "--max-summaries", defaultValue = "10000", description = "Keep at most this many summaries (default: 10000).")
-  int maxSummaries;
-
-  @Option(names = "--gc-interval", defaultValue = "0", paramLabel = "SECONDS",
-      description = "Collect garbage in the content store this often; 0: never (default: 0).")
-  long gcIntervalSeconds;
-
-  @Option(names = "--gc-keep-duration", defaultValue = "604800", paramLabel = "SECONDS",
-      description = "GC deletes cache records written longer ago than this (default: 604800, a week).")
-  long gcKeepSeconds;
-
-  @Option(names = "--gc-grace", defaultValue = "21600", paramLabel = "SECONDS",
-      description = "GC keeps unreferenced objects younger than this (default: 21600, six hours).")
-  long gcGraceSeconds;
-
-  @Option(names = "--metrics-listen", defaultValue = "${env:STAGEFARM_METRICS_LISTEN}", paramLabel = "HOST:PORT",
-      description = "Serve /metrics (Prometheus), /livez and /readyz over HTTP here, e.g. 0.0.0.0:9464; off when"
-          + " unset (docs/operations.md). Also STAGEFARM_METRICS_LISTEN.")
-  String metricsListen;
-
-  @Option(names = "--log-format", defaultValue = "${env:STAGEFARM_LOG_FORMAT:-text}", paramLabel = "text|json",
-      description = "How stderr log lines look: text, or json (one object a line, with build and stage ids)"
-          + " (default: text). Also STAGEFARM_LOG_FORMAT.")
-  String logFormat;
-
-  @Mixin FarmFlags farmFlags;
-
-  @Mixin KafkaPropertiesFlag kafkaProperties;
-
-  @Mixin ApiServerFlags api;
+  @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
-    if (s3AccessKey == null || s3SecretKey == null) {
-      throw new UserError("S3 credentials missing: --s3-access-key/--s3-secret-key or STAGEFARM_S3_ACCESS_KEY/STAGEFARM_S3_SECRET_KEY");
+    Map<String, String> env = System.getenv();
+    ConfigOptions.Given given = ConfigOptions.given(spec, CoordinatorKeys.DEF);
+    ConfigValues v;
+    try {
+      v = ConfigLoader.load(CoordinatorKeys.DEF, given.file(), env, given.flags());
+    } catch (dev.stagefarm.config.ConfigException e) {
+      throw new UserError(e.getMessage());
     }
-    if (farmKeyFile == null) {
-      throw new UserError("farm key missing: --farm-key-file or STAGEFARM_FARM_KEY_FILE (the workers' farm-key-file;"
-          + " see docs/security.md)");
+    if (given.printConfig()) {
+      ConfigOptions.print(v, System.out);
+      return 0;
     }
+    S3Config s3;
+    try {
+      s3 = new S3Config(v.get(CommonKeys.S3_ENDPOINT), WorkerConfigLoader.s3Credentials(v, env), v.get(CommonKeys.BUCKET),
+          v.get(CommonKeys.S3_REGION));
+    } catch (IllegalArgumentException | dev.stagefarm.config.ConfigException e) {
+      throw new UserError(e.getMessage());
+    }
+    Path farmKeyFile = v.get(CommonKeys.FARM_KEY_FILE);
     FarmKeys farmKeys;
     try {
       farmKeys = FarmKeys.load(farmKeyFile).requireFor(FarmKeys.Part.COORDINATOR);
     } catch (java.io.IOException | IllegalArgumentException e) {
       throw new UserError("cannot use the farm key file " + farmKeyFile + ": " + e.getMessage());
     }
-    Observability observability = Observability.parse(metricsListen, logFormat);
-    KafkaClientProperties kafkaSecurity = kafkaProperties.load();
+    Observability observability = Observability.parse(v.get(CommonKeys.METRICS_LISTEN), v.get(CommonKeys.LOG_FORMAT));
+    KafkaClientProperties kafkaSecurity = KafkaPropertiesFlag.load(v.get(CommonKeys.KAFKA_PROPERTIES));
+    String kafka = v.get(CommonKeys.KAFKA);
+    int port = v.get(PORT);
     // checked before anything starts: a refused bind or an unreadable certificate is the operator's to fix
-    ApiServerFlags.Listener listener = api.listener(port);
+    ApiServerSettings.Listener listener = ApiServerSettings.of(v).listener(port);
     ServerBuilder<?> server = listener.serverBuilder();
-    if (createTopics) {
+    if (v.get(CommonKeys.CREATE_TOPICS)) {
       try {
         FarmTopics.ensure(kafka, kafkaSecurity, FarmTopics.Layout.singleBroker());
       } catch (FarmTopics.KafkaSetupException e) {
         throw new UserError(e.getMessage(), e);
       }
     }
-    BlobStore store = BlobStore.connect(new S3Config(s3Endpoint, s3AccessKey, s3SecretKey, bucket, null));
+    BlobStore store = BlobStore.connect(s3);
     store.ensureBucket();
-    RegistryClient registry = new RegistryClient(farmFlags.registrySettings());
+    RegistryClient registry = new RegistryClient(FarmFlags.registrySettings(
+        v.getOrDefault(INSECURE_REGISTRY, List.of()), v.getOrDefault(REGISTRY_MIRROR, List.of())));
+    String advertise = v.get(ADVERTISE);
     CoordinatorNode node;
     try {
       node =
           CoordinatorNode.start(
               new CoordinatorNode.Options(
                   kafka,
-                  group,
+                  v.get(GROUP),
                   new BuildCoordinator.Settings(
-                      new Scheduler.Settings(Duration.ofSeconds(leaseSeconds), maxAttempts)
-                          .withQueueLease(queueLease)
-                          .withDeadlines(stageDeadline, buildDeadline),
+                      new Scheduler.Settings(v.get(LEASE_TIMEOUT), v.get(MAX_ATTEMPTS))
+                          .withQueueLease(v.get(QUEUE_LEASE))
+                          .withDeadlines(v.get(STAGE_DEADLINE), v.get(BUILD_DEADLINE)),
                       Duration.ofSeconds(1))
-                      .withRetention(new Retention(Duration.ofSeconds(buildRetentionSeconds),
-                          Duration.ofSeconds(summaryRetentionSeconds), maxSummaries, Duration.ofSeconds(30))),
+                      .withRetention(new Retention(v.get(BUILD_RETENTION), v.get(SUMMARY_RETENTION),
+                          v.get(MAX_SUMMARIES), Duration.ofSeconds(30))),
                   farmKeys,
                   advertise != null ? advertise : java.net.InetAddress.getLocalHost().getHostName() + ":" + port,
-                  Duration.ofSeconds(electionSessionSeconds),
+                  v.get(ELECTION_SESSION),
                   kafkaSecurity),
               store,
               registry,
@@ -206,9 +146,9 @@ public final class CoordinatorCommand implements Callable<Integer> {
       store.close();
       throw e;
     }
-    if (gcIntervalSeconds > 0) {
-      node.collectGarbageEvery(Duration.ofSeconds(gcIntervalSeconds),
-          new StoreCollector.Policy(Duration.ofSeconds(gcKeepSeconds), Duration.ofSeconds(gcGraceSeconds)));
+    Duration gcInterval = v.get(GC_INTERVAL);
+    if (gcInterval.isPositive()) {
+      node.collectGarbageEvery(gcInterval, new StoreCollector.Policy(v.get(GC_KEEP_DURATION), v.get(GC_GRACE)));
     }
     Runnable stop = () -> {
       if (metrics != null) {
@@ -225,8 +165,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
     }, "stagefarm-coordinator-stop");
     Runtime.getRuntime().addShutdownHook(hook);
     System.out.println("coordinator listening on " + listener.address().getAddress().getHostAddress() + ":"
-        + node.port() + " (" + listener.describe() + "; kafka " + kafka + ", s3 " + s3Endpoint + "), "
-        + (node.isActive() ? "active" : "standby"));
+        + node.port() + " (" + listener.describe() + "; kafka " + kafka + ", s3 " + s3.endpoint() + " as "
+        + s3.credentials().describe() + "), " + (node.isActive() ? "active" : "standby"));
     if (metrics != null) {
       System.out.println("metrics on http://" + observability.describe(metrics) + "/metrics");
     }

@@ -14,6 +14,11 @@ public final class KafkaPropertiesFlag {
 
   /** The settings of the file, none without one; a file that is unreadable or names another key is a {@link UserError}. */
   public KafkaClientProperties load() {
+    return load(file);
+  }
+
+  /** The settings of the file ({@code kafka-properties}), none for null; a bad file is a {@link UserError}. */
+  public static KafkaClientProperties load(Path file) {
     if (file == null) {
       return KafkaClientProperties.none();
     }

@@ -1,41 +1,59 @@
 package dev.stagefarm.cli;
 
-import dev.stagefarm.cli.farm.ApiServerFlags;
+import dev.stagefarm.cli.farm.ApiServerSettings;
 import dev.stagefarm.cli.farm.EmbeddedFarm;
 import dev.stagefarm.cli.farm.FarmFlags;
 import dev.stagefarm.cli.farm.InProcessWorkers;
+import dev.stagefarm.config.ConfigLoader;
+import dev.stagefarm.config.ConfigValues;
+import dev.stagefarm.config.CoordinatorKeys;
+import dev.stagefarm.config.UpKeys;
 import dev.stagefarm.coordinator.BuildCoordinator;
 import dev.stagefarm.embedded.EmbeddedKafka;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.IModelTransformer;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /** {@code stagefarm up}: the all-in-one farm as a long-running service. */
 @Command(
     name = "up",
     mixinStandardHelpOptions = true,
+    modelTransformer = UpCommand.Options.class,
     description = "Run an all-in-one farm (Kafka, S3, coordinator, workers) until interrupted.")
 public final class UpCommand implements Callable<Integer> {
-  @Option(names = "--port", description = "gRPC port of the coordinator (default: 7070).")
-  int port = 7070;
 
-  @Option(names = "--workers", paramLabel = "N", description = "Number of workers (default: 2).")
-  int workers = 2;
+  /** The flags of {@code up}'s key table. */
+  public static final class Options implements IModelTransformer {
+    @Override
+    public CommandSpec transform(CommandSpec spec) {
+      return ConfigOptions.addTo(spec, UpKeys.DEF);
+    }
+  }
 
-  @Option(names = "--data", paramLabel = "DIR", description = "Data directory (default: $STAGEFARM_HOME or ~/.cache/stagefarm).")
-  Path data;
-
-  @Mixin FarmFlags farmFlags;
-
-  @Mixin ApiServerFlags api;
+  @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
-    Path home = data != null ? data : FarmFlags.home();
-    ApiServerFlags.Listener listener = api.listener(port);
+    ConfigOptions.Given given = ConfigOptions.given(spec, UpKeys.DEF);
+    ConfigValues v;
+    try {
+      v = ConfigLoader.load(UpKeys.DEF, given.file(), System.getenv(), given.flags());
+    } catch (dev.stagefarm.config.ConfigException e) {
+      throw new UserError(e.getMessage());
+    }
+    if (given.printConfig()) {
+      ConfigOptions.print(v, System.out);
+      return 0;
+    }
+    int port = v.get(CoordinatorKeys.PORT);
+    int workers = v.get(UpKeys.WORKERS);
+    Path home = v.getOrDefault(UpKeys.DATA, FarmFlags.home());
+    ApiServerSettings.Listener listener = ApiServerSettings.of(v).listener(port);
     if (!listener.loopbackOnly() && !listener.security().authenticates()) {
       // the all-in-one farm is for one machine: its open port would hand out its builds and its registry credentials
       throw new UserError("stagefarm up listens beyond loopback only with authentication (--tokens-file or"
@@ -50,7 +68,8 @@ public final class UpCommand implements Callable<Integer> {
                   home,
                   home.resolve("kafka"),
                   workers,
-                  farmFlags.registrySettings(),
+                  FarmFlags.registrySettings(v.getOrDefault(CoordinatorKeys.INSECURE_REGISTRY, List.of()),
+                      v.getOrDefault(CoordinatorKeys.REGISTRY_MIRROR, List.of())),
                   EmbeddedKafka.Settings.defaults(),
                   BuildCoordinator.Settings.DEFAULT,
                   port,

@@ -1,92 +1,59 @@
 package dev.stagefarm.cli;
 
 import dev.stagefarm.cli.ops.ObservabilityServer;
+import dev.stagefarm.config.CommonKeys;
+import dev.stagefarm.config.ConfigValues;
+import dev.stagefarm.config.WorkerKeys;
 import dev.stagefarm.worker.Worker;
-import dev.stagefarm.worker.metrics.WorkerMetrics;
-import io.micrometer.core.instrument.MeterRegistry;
 import dev.stagefarm.worker.config.ConfigException;
 import dev.stagefarm.worker.config.WorkerConfig;
 import dev.stagefarm.worker.config.WorkerConfigLoader;
-import java.nio.file.Path;
-import java.util.LinkedHashMap;
+import dev.stagefarm.worker.metrics.WorkerMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.IModelTransformer;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /**
- * {@code stagefarm worker}: one worker against an external Kafka and S3. Every option also comes
- * from a {@code STAGEFARM_*} environment variable or the YAML file of {@code --config}; flags win,
- * then the environment, then the file (docs/configuration.md).
+ * {@code stagefarm worker}: one worker against an external Kafka and S3. Every key of {@link WorkerKeys#DEF}
+ * is a flag, a {@code STAGEFARM_*} environment variable and a key of the YAML file of {@code --config};
+ * flags win, then the environment, then the file (docs/configuration.md).
  */
 @Command(
     name = "worker",
     mixinStandardHelpOptions = true,
+    modelTransformer = WorkerCommand.Options.class,
     description = "Run a worker: take stage tasks from Kafka, execute them with runc, upload layers to S3.")
 public final class WorkerCommand implements Callable<Integer> {
-  @Option(names = "--config", paramLabel = "FILE", description = "YAML file of worker settings.")
-  Path configFile;
 
-  @Option(names = "--kafka", paramLabel = "HOST:PORT[,…]", description = "Kafka bootstrap servers.")
-  String kafka;
+  /** The worker's flags, one per key of its table. */
+  public static final class Options implements IModelTransformer {
+    @Override
+    public CommandSpec transform(CommandSpec spec) {
+      return ConfigOptions.addTo(spec, WorkerKeys.DEF);
+    }
+  }
 
-  @Option(names = {"--s3", "--s3-endpoint"}, paramLabel = "URL", description = "S3 endpoint of the content store.")
-  String s3;
-
-  @Option(names = "--s3-access-key", paramLabel = "KEY")
-  String s3AccessKey;
-
-  @Option(names = "--s3-secret-key", paramLabel = "KEY")
-  String s3SecretKey;
-
-  @Option(names = "--s3-region", paramLabel = "REGION")
-  String s3Region;
-
-  @Option(names = "--bucket", paramLabel = "NAME")
-  String bucket;
-
-  @Option(names = "--work-dir", paramLabel = "DIR", description = "Layer cache, stage scratch, runc state.")
-  String workDir;
-
-  @Option(names = "--concurrency", paramLabel = "N", description = "Stages executed at once.")
-  String concurrency;
-
-  @Option(names = "--worker-id", paramLabel = "ID")
-  String workerId;
-
-  @Option(names = "--network", paramLabel = "sandbox|none|host",
-      description = "Network of RUN --network=default (host needs --set allow-host-network=true).")
-  String network;
-
-
-  @Option(names = "--layer-cache-size", paramLabel = "SIZE", description = "e.g. 10GiB")
-  String layerCacheSize;
-
-  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any other key of docs/configuration.md.")
-  Map<String, String> extra = new LinkedHashMap<>();
+  @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
-    Map<String, String> flags = new LinkedHashMap<>(extra);
-    put(flags, "kafka", kafka);
-    put(flags, "s3", s3);
-    put(flags, "s3-access-key", s3AccessKey);
-    put(flags, "s3-secret-key", s3SecretKey);
-    put(flags, "s3-region", s3Region);
-    put(flags, "bucket", bucket);
-    put(flags, "work-dir", workDir);
-    put(flags, "concurrency", concurrency);
-    put(flags, "worker-id", workerId);
-    put(flags, "network", network);
-    put(flags, "layer-cache-size", layerCacheSize);
+    ConfigOptions.Given given = ConfigOptions.given(spec, WorkerKeys.DEF);
+    Map<String, String> env = System.getenv();
     WorkerConfig config;
     Observability observability;
     try {
-      Map<String, String> values = WorkerConfigLoader.resolve(configFile, System.getenv(), flags);
-      observability = Observability.parse(values.get(WorkerConfigLoader.METRICS_LISTEN),
-          values.get(WorkerConfigLoader.LOG_FORMAT));
-      config = WorkerConfigLoader.load(configFile, System.getenv(), flags);
+      ConfigValues values = WorkerConfigLoader.values(given.file(), env, given.flags());
+      if (given.printConfig()) {
+        ConfigOptions.print(values, System.out);
+        return 0;
+      }
+      observability = Observability.parse(values.get(CommonKeys.METRICS_LISTEN), values.get(CommonKeys.LOG_FORMAT));
+      config = WorkerConfigLoader.build(values, env);
     } catch (ConfigException e) {
       throw new UserError(e.getMessage());
     }
@@ -116,11 +83,5 @@ public final class WorkerCommand implements Callable<Integer> {
     System.err.println("stagefarm worker " + worker.id() + " running (" + config.concurrency() + " slot(s)); Ctrl-C stops it");
     stopped.await();
     return 0;
-  }
-
-  private static void put(Map<String, String> flags, String key, String value) {
-    if (value != null) {
-      flags.put(key, value);
-    }
   }
 }

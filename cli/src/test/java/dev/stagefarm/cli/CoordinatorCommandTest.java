@@ -81,4 +81,44 @@ class CoordinatorCommandTest {
     CliRun run = CliRun.of("up", "--data", dir.toString(), "--bind", "0.0.0.0", "--allow-unauthenticated");
     assertOneLineError(run, "stagefarm up listens beyond loopback only with authentication");
   }
+
+  @Test
+  void aYamlFileGivesTheSameKeysAsTheFlagsAndFlagsWin() throws Exception {
+    Path yaml = Files.writeString(dir.resolve("coordinator.yaml"), """
+        kafka: kafka-0:9092
+        s3-endpoint: https://s3.eu-west-1.amazonaws.com
+        s3-region: eu-west-1
+        s3-access-key: AKIA1
+        s3-secret-key: do-not-print-me
+        farm-key-file: %s
+        lease-timeout: 40
+        queue-lease: 5m
+        insecure-registry: [a:5000, b:5000]
+        """.formatted(farmKey));
+    CliRun run = CliRun.of("coordinator", "--config", yaml.toString(), "--lease-timeout", "20", "--no-create-topics",
+        "--print-config");
+    assertThat(run.exitCode()).as(run.stderr()).isEqualTo(0);
+    assertThat(run.stdout())
+        .contains("kafka = kafka-0:9092  (config file " + yaml + ")")
+        .contains("s3-region = eu-west-1  (config file " + yaml + ")")
+        .contains("s3-secret-key = ****  (config file " + yaml + ")")
+        .contains("lease-timeout = 20  (flag --lease-timeout)")
+        .contains("queue-lease = 5m  (config file " + yaml + ")")
+        .contains("create-topics = false  (flag --create-topics)")
+        .contains("insecure-registry = a:5000,b:5000  (config file " + yaml + ")")
+        .contains("port = 7070  (default)")
+        .doesNotContain("do-not-print-me");
+  }
+
+  @Test
+  void anUnknownOrAnotherRolesKeyAndABadValueAreOneLineErrors() throws Exception {
+    Path yaml = Files.writeString(dir.resolve("c.yaml"), "concurrency: 4\n");
+    assertOneLineError(CliRun.of("coordinator", "--config", yaml.toString()),
+        "unknown key 'concurrency': a key of the worker, not of the coordinator");
+    assertOneLineError(coordinator("--max-attempts", "0"), "max-attempts: '0' from flag --max-attempts must be at"
+        + " least 1");
+    assertOneLineError(coordinator("--set", "leese-timeout=3"), "flags: unknown key 'leese-timeout'");
+    assertOneLineError(coordinator("--s3-credentials", "file", "--s3-credentials-file", dir.resolve("no").toString()),
+        "s3-credentials-file " + dir.resolve("no") + " cannot be read");
+  }
 }

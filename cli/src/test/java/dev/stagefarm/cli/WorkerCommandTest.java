@@ -28,13 +28,30 @@ class WorkerCommandTest {
   }
 
   @Test
+  void everyKeyIsAFlagAndSetStillWorksForAny() {
+    CliRun run = CliRun.of("worker", "--kafka", "k:1", "--s3", "http://127.0.0.1:1", "--s3-access-key", "a",
+        "--s3-secret-key", "hidden", "--farm-key-file", "/k", "--allow-insecure", "--set", "heartbeat-interval=2s",
+        "--print-config");
+    assertThat(run.exitCode()).as(run.stderr()).isEqualTo(0);
+    assertThat(run.stdout())
+        .contains("s3-endpoint = http://127.0.0.1:1  (flag --s3-endpoint)")
+        .contains("allow-insecure = true  (flag --allow-insecure)")
+        .contains("heartbeat-interval = 2s  (flag --heartbeat-interval)")
+        .contains("s3-secret-key = ****  (flag --s3-secret-key)")
+        .contains("bucket = stagefarm  (default)")
+        .doesNotContain("hidden");
+  }
+
+  @Test
   void aBadMetricsAddressOrLogFormatIsOneLineNamingTheKey() {
-    CliRun address = CliRun.of("worker", "--set", "metrics-listen=9465");
+    CliRun address = CliRun.of("worker", "--kafka", "k:1", "--s3", "http://127.0.0.1:1", "--farm-key-file", "/k",
+        "--metrics-listen", "9465");
     assertThat(address.exitCode()).isEqualTo(1);
     assertThat(address.stderr().strip()).isEqualTo(
         "error: metrics-listen: '9465' is not HOST:PORT (e.g. 0.0.0.0:9464, :9464)");
 
-    CliRun format = CliRun.of("worker", "--set", "log-format=xml");
+    CliRun format = CliRun.of("worker", "--kafka", "k:1", "--s3", "http://127.0.0.1:1", "--farm-key-file", "/k",
+        "--log-format", "xml");
     assertThat(format.exitCode()).isEqualTo(1);
     assertThat(format.stderr().strip()).isEqualTo("error: log-format: log format 'xml': use text or json");
   }

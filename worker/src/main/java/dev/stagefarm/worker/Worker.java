@@ -60,8 +60,8 @@ public final class Worker implements AutoCloseable {
     try {
       StageExecutors.WorkDir workDir = new StageExecutors.WorkDir(Files.createDirectories(config.workDir()));
       StaleState.clean(workDir, config.runc());
-      store = BlobStore.connect(new S3Config(config.s3Endpoint(), config.s3AccessKey(), config.s3SecretKey(),
-          config.bucket(), config.s3Region()));
+      store = BlobStore.connect(new S3Config(config.s3Endpoint(), config.s3Credentials(), config.bucket(),
+          config.s3Region()));
       store.ensureBucket();
       if (config.createTopics()) {
         FarmTopics.ensure(config.kafka(), config.kafkaSecurity(), FarmTopics.Layout.singleBroker());

@@ -22,6 +22,11 @@ public final class FarmFlags {
   public List<String> registryMirrors = new ArrayList<>();
 
   public RegistrySettings registrySettings() {
+    return registrySettings(insecureRegistries, registryMirrors);
+  }
+
+  /** Registry settings of {@code insecure-registry} and {@code registry-mirror} values. */
+  public static RegistrySettings registrySettings(List<String> insecureRegistries, List<String> registryMirrors) {
     RegistrySettings settings = RegistrySettings.defaults();
     for (String host : insecureRegistries) {
       settings = settings.withInsecure(host);

@@ -16,22 +16,31 @@ import java.util.Optional;
 /**
  * Registry credentials from a Docker client config ({@code ~/.docker/config.json}, or {@code $DOCKER_CONFIG/config.json}):
  * the {@code auths} section, as {@code docker login} writes it ({@code auth} = base64 of {@code user:password}, or
- * {@code username}/{@code password}, or an {@code identitytoken}). Credential helpers ({@code credsStore},
- * {@code credHelpers}) are not run.
+ * {@code username}/{@code password}, or an {@code identitytoken}), and credential helpers as Docker runs them
+ * ({@code docker-credential-<name> get}): a registry's {@code credHelpers} entry first, then an {@code auths}
+ * entry that holds credentials, then {@code credsStore} (an empty {@code auths} entry, as {@code docker login}
+ * writes beside a store, defers to it; a {@code credsStore} helper that is not installed means anonymous). A helper's user name {@code <token>} marks an identity token, as in Docker.
+ * A helper's answer is kept for the life of this object.
  */
 public final class DockerConfigCredentials {
 
     private static final String DOCKER_HUB_KEY = "https://index.docker.io/v1/";
 
     private final Map<String, RegistryCredentials> byRegistry;
+    private final Map<String, CredentialHelper> helpers;
+    private final CredentialHelper store;
+    private final Map<String, Optional<RegistryCredentials>> fromHelpers = new java.util.concurrent.ConcurrentHashMap<>();
 
-    private DockerConfigCredentials(Map<String, RegistryCredentials> byRegistry) {
+    private DockerConfigCredentials(Map<String, RegistryCredentials> byRegistry, Map<String, CredentialHelper> helpers,
+            CredentialHelper store) {
         this.byRegistry = Map.copyOf(byRegistry);
+        this.helpers = Map.copyOf(helpers);
+        this.store = store;
     }
 
     /** No credentials at all: every registry is accessed anonymously. */
     public static DockerConfigCredentials none() {
-        return new DockerConfigCredentials(Map.of());
+        return new DockerConfigCredentials(Map.of(), Map.of(), null);
     }
 
     /** Reads the user's Docker config when there is one; no file means no credentials. */
@@ -45,6 +54,11 @@ public final class DockerConfigCredentials {
 
     /** Reads a Docker config file; an unreadable or malformed file is an error naming it. */
     public static DockerConfigCredentials read(Path file) {
+        return read(file, CredentialHelper.systemPath());
+    }
+
+    /** As {@link #read(Path)}, finding credential helpers in {@code helperPath} (instead of {@code $PATH}). */
+    public static DockerConfigCredentials read(Path file, List<Path> helperPath) {
         JsonNode root;
         try {
             root = new ObjectMapper().readTree(Files.readAllBytes(file));
@@ -59,7 +73,25 @@ public final class DockerConfigCredentials {
                         .ifPresent(c -> credentials.put(normalise(entry.getKey()), c));
             }
         }
-        return new DockerConfigCredentials(credentials);
+        Map<String, CredentialHelper> helpers = new HashMap<>();
+        JsonNode credHelpers = root == null ? null : root.get("credHelpers");
+        if (credHelpers != null && credHelpers.isObject()) {
+            for (var entry : credHelpers.properties()) {
+                helpers.put(normalise(entry.getKey()), helper(entry.getValue(), file, helperPath));
+            }
+        }
+        JsonNode credsStore = root == null ? null : root.get("credsStore");
+        CredentialHelper store = credsStore == null || credsStore.asText().isBlank()
+                ? null : helper(credsStore, file, helperPath);
+        return new DockerConfigCredentials(credentials, helpers, store);
+    }
+
+    private static CredentialHelper helper(JsonNode name, Path file, List<Path> helperPath) {
+        try {
+            return new CredentialHelper(name.asText(), helperPath);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + " in " + file, e);
+        }
     }
 
     private static Optional<RegistryCredentials> entryCredentials(JsonNode entry, Path file, String key) {
@@ -111,6 +143,19 @@ public final class DockerConfigCredentials {
 
     /** The credentials for a registry (by the name users write, e.g. {@code docker.io} or {@code host:5000}). */
     public Optional<RegistryCredentials> lookup(String registry) {
-        return Optional.ofNullable(byRegistry.get(normalise(registry)));
+        String host = normalise(registry);
+        CredentialHelper helper = helpers.get(host);
+        if (helper == null && !byRegistry.containsKey(host) && store != null && store.installed()) {
+            // a credsStore whose helper is not installed here (a config.json copied from a desktop) means
+            // anonymous, as before helpers were run; a registry's own credHelpers entry must work
+            helper = store;
+        }
+        if (helper != null) {
+            CredentialHelper chosen = helper;
+            // Docker asks helpers for Docker Hub by its v1 URL, for any other registry by its host
+            String server = host.equals(ImageReference.DOCKER_HUB) ? DOCKER_HUB_KEY : host;
+            return fromHelpers.computeIfAbsent(host, h -> chosen.get(server));
+        }
+        return Optional.ofNullable(byRegistry.get(host));
     }
 }

@@ -77,7 +77,7 @@ public final class BlobStore implements BlobSource, BlobSink, AutoCloseable {
                 .build();
         this.client = MinioAsyncClient.builder()
                 .endpoint(config.endpoint())
-                .credentials(config.accessKey(), config.secretKey())
+                .credentialsProvider(config.credentials().provider())
                 .region(config.region())
                 .httpClient(http, true)
                 .build();

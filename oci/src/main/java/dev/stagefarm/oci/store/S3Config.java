@@ -8,16 +8,16 @@ import java.util.Objects;
  * Where the content store lives: an S3 endpoint (MinIO, AWS, the embedded S3Proxy), credentials, one bucket.
  *
  * @param endpoint base URL, e.g. {@code http://127.0.0.1:9000}
- * @param region the bucket's region; S3-compatible servers accept {@code us-east-1}
+ * @param credentials how requests are signed (static keys, the AWS credentials file, a web identity)
+ * @param region the bucket's region, which requests are signed for; S3-compatible servers accept {@code us-east-1}
  */
-public record S3Config(String endpoint, String accessKey, String secretKey, String bucket, String region) {
+public record S3Config(String endpoint, S3Credentials credentials, String bucket, String region) {
 
     public static final String DEFAULT_REGION = "us-east-1";
 
     public S3Config {
         Objects.requireNonNull(endpoint, "endpoint");
-        Objects.requireNonNull(accessKey, "accessKey");
-        Objects.requireNonNull(secretKey, "secretKey");
+        Objects.requireNonNull(credentials, "credentials");
         Objects.requireNonNull(bucket, "bucket");
         if (!endpoint.startsWith("http://") && !endpoint.startsWith("https://")) {
             throw new IllegalArgumentException("S3 endpoint must be an http:// or https:// URL, got '" + endpoint + "'");
@@ -29,13 +29,35 @@ public record S3Config(String endpoint, String accessKey, String secretKey, Stri
         region = region == null || region.isBlank() ? DEFAULT_REGION : region;
     }
 
+    /** Static keys. */
+    public S3Config(String endpoint, String accessKey, String secretKey, String bucket, String region) {
+        this(endpoint, new S3Credentials.Static(accessKey, secretKey), bucket, region);
+    }
+
     public S3Config(String endpoint, String accessKey, String secretKey, String bucket) {
         this(endpoint, accessKey, secretKey, bucket, DEFAULT_REGION);
     }
 
     /** The same server and credentials, another bucket. */
     public S3Config withBucket(String otherBucket) {
-        return new S3Config(endpoint, accessKey, secretKey, otherBucket, region);
+        return new S3Config(endpoint, credentials, otherBucket, region);
+    }
+
+    /** The access key of static credentials (tests and the embedded farm use those). */
+    public String accessKey() {
+        return staticKeys().accessKey();
+    }
+
+    /** The secret key of static credentials. */
+    public String secretKey() {
+        return staticKeys().secretKey();
+    }
+
+    private S3Credentials.Static staticKeys() {
+        if (credentials instanceof S3Credentials.Static keys) {
+            return keys;
+        }
+        throw new IllegalStateException("not static S3 credentials: " + credentials.describe());
     }
 
     /**
@@ -59,6 +81,7 @@ public record S3Config(String endpoint, String accessKey, String secretKey, Stri
     /** Never prints the secret. */
     @Override
     public String toString() {
-        return "S3Config[endpoint=" + endpoint + ", bucket=" + bucket + ", region=" + region + ", accessKey=" + accessKey + "]";
+        return "S3Config[endpoint=" + endpoint + ", bucket=" + bucket + ", region=" + region + ", credentials="
+                + credentials.describe() + "]";
     }
 }

@@ -1,7 +1,7 @@
 package dev.stagefarm.worker.config;
 
-/** A configuration value is missing or invalid; the message names the key. */
-public final class ConfigException extends RuntimeException {
+/** A worker setting is missing or invalid; the message names the key. */
+public final class ConfigException extends dev.stagefarm.config.ConfigException {
   public ConfigException(String message) {
     super(message);
   }

@@ -5,6 +5,7 @@ import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import dev.stagefarm.program.FarmKeys;
+import dev.stagefarm.oci.store.S3Credentials;
 import dev.stagefarm.program.KafkaClientProperties;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,6 +50,7 @@ import java.util.Locale;
  *     records without their MAC are refused, events and cache records written here carry it
  * @param kafkaSecurity SASL/TLS settings of every Kafka client of this worker ({@code
  *     kafka-properties}; docs/security.md, "Kafka")
+ * @param s3Credentials how S3 requests are signed ({@code s3-credentials}); null: the static keys
  */
 public record WorkerConfig(
     String kafka,
@@ -76,7 +78,8 @@ public record WorkerConfig(
     RunLimits runLimits,
     boolean allowHostNetwork,
     FarmKeys farmKeys,
-    KafkaClientProperties kafkaSecurity) {
+    KafkaClientProperties kafkaSecurity,
+    S3Credentials s3Credentials) {
 
   public WorkerConfig {
     require(kafka, "kafka");
@@ -114,6 +117,10 @@ public record WorkerConfig(
     if (kafkaSecurity == null) {
       kafkaSecurity = KafkaClientProperties.none();
     }
+    if (s3Credentials == null) {
+      s3Credentials = new S3Credentials.Static(s3AccessKey == null ? "" : s3AccessKey,
+          s3SecretKey == null ? "" : s3SecretKey);
+    }
   }
 
   /** A config whose Kafka clients connect in plain text without authentication. */
@@ -125,7 +132,7 @@ public record WorkerConfig(
     this(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency, workerId, shareGroup,
         heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, logRateBytesPerSecond,
         logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys,
-        KafkaClientProperties.none());
+        KafkaClientProperties.none(), null);
   }
 
   /** A config with every optional key at its default. */
@@ -133,7 +140,7 @@ public record WorkerConfig(
     return new WorkerConfig(kafka, s3Endpoint, accessKey, secretKey, "us-east-1", bucket, workDir, 1,
         defaultWorkerId(), dev.stagefarm.proto.Topics.WORKER_SHARE_GROUP, Duration.ofSeconds(5), Duration.ofSeconds(1),
         Duration.ofSeconds(30), 10L << 30, "sandbox", "runc", 256 * 1024, 8L << 20, 2L << 30, true, false,
-        Duration.ofSeconds(10), defaultRunLimits(), false, FarmKeys.generate());
+        Duration.ofSeconds(10), defaultRunLimits(), false, FarmKeys.generate(), KafkaClientProperties.none(), null);
   }
 
   /** 2 GiB of memory, 4096 processes, every core of this host. */
@@ -144,45 +151,45 @@ public record WorkerConfig(
   public WorkerConfig withRunLimits(RunLimits limits) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, limits, allowHostNetwork, farmKeys, kafkaSecurity);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, limits, allowHostNetwork, farmKeys, kafkaSecurity, s3Credentials);
   }
 
   public WorkerConfig withConcurrency(int n) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, n, workerId,
         shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity, s3Credentials);
   }
 
   public WorkerConfig withWorkerId(String id) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency, id,
         shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity, s3Credentials);
   }
 
 
   public WorkerConfig withTimings(Duration heartbeat, Duration poll, Duration grace) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeat, poll, grace, layerCacheBytes, network, runc,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity, s3Credentials);
   }
 
   public WorkerConfig withAllowInsecure(boolean allow) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allow, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allow, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity, s3Credentials);
   }
 
   public WorkerConfig withFaultPause(Duration pause) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, pause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, pause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity, s3Credentials);
   }
 
   /** The same config with the farm's keys (an embedded farm's, or a test's that signs its own tasks). */
   public WorkerConfig withFarmKeys(FarmKeys keys) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, keys, kafkaSecurity);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, keys, kafkaSecurity, s3Credentials);
   }
 
   /** The same config with the Kafka clients' SASL/TLS settings. */
@@ -190,7 +197,7 @@ public record WorkerConfig(
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
         logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys,
-        security);
+        security, s3Credentials);
   }
 
   /** The same config with topic creation at start on or off (off: the farm's admin creates them). */
@@ -198,14 +205,14 @@ public record WorkerConfig(
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
         logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, create, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys,
-        kafkaSecurity);
+        kafkaSecurity, s3Credentials);
   }
 
   /** @param network {@code sandbox}, {@code none} or {@code host} (which needs {@code allowHost}) */
   public WorkerConfig withNetwork(String network, boolean allowHost) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHost, farmKeys, kafkaSecurity);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHost, farmKeys, kafkaSecurity, s3Credentials);
   }
 
   /** {@code <hostname>-<pid>}: unique per process, readable in logs. */

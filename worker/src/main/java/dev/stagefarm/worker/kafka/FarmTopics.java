@@ -44,17 +44,35 @@ public final class FarmTopics {
    * @param recordLockMs the group's record lock ({@code share.record.lock.duration.ms}); 0 keeps the
    *     broker default
    * @param deliveryCountLimit how often a task may be delivered before Kafka gives up on it
+   * @param topicConfigs topic configs for every farm topic (e.g. {@code min.insync.replicas}); a topic's
+   *     own configs ({@code cleanup.policy} of the compacted ones, the control topic's retention) win
    */
-  public record Layout(
-      int taskPartitions, int eventPartitions, short replicationFactor, long recordLockMs, int deliveryCountLimit) {
+  public record Layout(int taskPartitions, int eventPartitions, short replicationFactor, long recordLockMs,
+      int deliveryCountLimit, Map<String, String> topicConfigs) {
+    public Layout {
+      topicConfigs = Map.copyOf(topicConfigs);
+    }
+
+    public Layout(int taskPartitions, int eventPartitions, short replicationFactor, long recordLockMs,
+        int deliveryCountLimit) {
+      this(taskPartitions, eventPartitions, replicationFactor, recordLockMs, deliveryCountLimit, Map.of());
+    }
+
     public static Layout singleBroker() {
       return new Layout(1, 4, (short) 1, 0, 10);
     }
 
     public Layout withRecordLockMs(long ms) {
-      return new Layout(taskPartitions, eventPartitions, replicationFactor, ms, deliveryCountLimit);
+      return new Layout(taskPartitions, eventPartitions, replicationFactor, ms, deliveryCountLimit, topicConfigs);
+    }
+
+    public Layout withTopicConfigs(Map<String, String> configs) {
+      return new Layout(taskPartitions, eventPartitions, replicationFactor, recordLockMs, deliveryCountLimit, configs);
     }
   }
+
+  /** One farm topic as the cluster has it. */
+  public record TopicState(String name, int partitions, int replicationFactor) {}
 
   private FarmTopics() {}
 
@@ -85,18 +103,56 @@ public final class FarmTopics {
   }
 
   public static void ensure(Admin admin, Layout layout) {
-    createTopics(admin, List.of(
-        new NewTopic(Topics.TASKS, layout.taskPartitions(), layout.replicationFactor()),
-        new NewTopic(Topics.EVENTS, layout.eventPartitions(), layout.replicationFactor()),
-        new NewTopic(Topics.BUILDS, 1, layout.replicationFactor())
-            .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
-        // coordinator leadership: one partition, whose owner in the coordinators' group leads
-        new NewTopic(Topics.LEADER, 1, layout.replicationFactor())
-            .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
-        // one partition: a worker reads all of it; a day of messages covers any live build
-        new NewTopic(Topics.CONTROL, 1, layout.replicationFactor())
-            .configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, Long.toString(CONTROL_RETENTION.toMillis())))));
+    createTopics(admin, topics(layout));
     configureShareGroup(admin, layout);
+  }
+
+  /** The farm's topics as {@code layout} wants them. */
+  public static List<NewTopic> topics(Layout layout) {
+    Map<String, String> compacted = Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
+    return List.of(
+        topic(Topics.TASKS, layout.taskPartitions(), layout, Map.of()),
+        topic(Topics.EVENTS, layout.eventPartitions(), layout, Map.of()),
+        topic(Topics.BUILDS, 1, layout, compacted),
+        // coordinator leadership: one partition, whose owner in the coordinators' group leads
+        topic(Topics.LEADER, 1, layout, compacted),
+        // one partition: a worker reads all of it; a day of messages covers any live build
+        topic(Topics.CONTROL, 1, layout,
+            Map.of(TopicConfig.RETENTION_MS_CONFIG, Long.toString(CONTROL_RETENTION.toMillis()))));
+  }
+
+  private static NewTopic topic(String name, int partitions, Layout layout, Map<String, String> own) {
+    Map<String, String> configs = new java.util.HashMap<>(layout.topicConfigs());
+    configs.putAll(own);
+    return new NewTopic(name, partitions, layout.replicationFactor()).configs(configs);
+  }
+
+  /**
+   * As {@link #ensure(Admin, Layout)}, and sets {@code layout}'s topic configs on topics that already
+   * existed too (so running it again converges); returns the topics as the cluster has them.
+   */
+  public static List<TopicState> ensureAndConfigure(Admin admin, Layout layout) {
+    ensure(admin, layout);
+    try {
+      if (!layout.topicConfigs().isEmpty()) {
+        Map<ConfigResource, Collection<AlterConfigOp>> ops = new java.util.LinkedHashMap<>();
+        for (NewTopic t : topics(layout)) {
+          ops.put(new ConfigResource(ConfigResource.Type.TOPIC, t.name()),
+              t.configs().entrySet().stream().map(e -> set(e.getKey(), e.getValue())).toList());
+        }
+        admin.incrementalAlterConfigs(ops).all().get(30, TimeUnit.SECONDS);
+      }
+      List<String> names = topics(layout).stream().map(NewTopic::name).toList();
+      var described = admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS);
+      return names.stream().map(described::get).map(d -> new TopicState(d.name(), d.partitions().size(),
+          d.partitions().getFirst().replicas().size())).toList();
+    } catch (ExecutionException | TimeoutException e) {
+      throw new KafkaSetupException("configuring the stagefarm topics failed: " + rootMessage(e)
+          + refusedHint(e, "ALTER_CONFIGS and DESCRIBE on the topics"), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KafkaSetupException("interrupted while configuring the stagefarm topics", e);
+    }
   }
 
   private static void createTopics(Admin admin, Collection<NewTopic> topics) {

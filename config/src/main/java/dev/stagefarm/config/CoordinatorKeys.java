@@ -1,0 +1,141 @@
+package dev.stagefarm.config;
+
+import static dev.stagefarm.config.ConfigType.BOOLEAN;
+import static dev.stagefarm.config.ConfigType.DURATION;
+import static dev.stagefarm.config.ConfigType.INT;
+import static dev.stagefarm.config.ConfigType.LIST;
+import static dev.stagefarm.config.ConfigType.PATH;
+import static dev.stagefarm.config.ConfigType.SECONDS;
+import static dev.stagefarm.config.ConfigType.STRING;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The coordinator's keys ({@code stagefarm coordinator}): its flags of before, now also keys of a YAML file
+ * and {@code STAGEFARM_*} variables. {@link #API} and {@link #REGISTRY} are shared with {@code stagefarm up}.
+ */
+public final class CoordinatorKeys {
+  private CoordinatorKeys() {}
+
+  public static final ConfigKey<Integer> PORT = ConfigKey.of("port", INT, "gRPC port of the BuildService")
+      .defaultValue("7070").validate(Validator.port());
+
+  public static final ConfigKey<String> GROUP = ConfigKey.of("group", STRING,
+      "the farm's coordinator group: the same on every coordinator of one farm (names the election group"
+          + " `NAME-leader`, the event consumer group and the transactional id; docs/protocol.md)")
+      .defaultValue("stagefarm-coordinator").validate(Validator.notBlank()).label("NAME");
+
+  public static final ConfigKey<String> ADVERTISE = ConfigKey.of("advertise", STRING,
+      "the address clients reach this coordinator at; standbys name the active one's")
+      .computedDefault("this host's name and `port`").label("HOST:PORT");
+
+  public static final ConfigKey<Duration> ELECTION_SESSION = ConfigKey.of("election-session", SECONDS,
+      "a silent active coordinator is replaced by a standby after this long (at least the broker's"
+          + " `group.min.session.timeout.ms`)")
+      .defaultValue("6").validate(Validator.positive());
+
+  public static final ConfigKey<Duration> LEASE_TIMEOUT = ConfigKey.of("lease-timeout", SECONDS,
+      "re-publish a running stage after this long without an event")
+      .defaultValue("30").validate(Validator.positive());
+
+  public static final ConfigKey<Integer> MAX_ATTEMPTS = ConfigKey.of("max-attempts", INT,
+      "lost runs per stage (dead workers, infrastructure faults, tasks nobody took) before the build fails"
+          + " (poison stage)")
+      .defaultValue("3").validate(Validator.atLeast(1));
+
+  public static final ConfigKey<Duration> QUEUE_LEASE = ConfigKey.of("queue-lease", DURATION,
+      "publish a task again (next attempt) when no worker started it within this")
+      .defaultValue("15m").validate(Validator.positive());
+
+  public static final ConfigKey<Duration> STAGE_DEADLINE = ConfigKey.of("stage-deadline", DURATION,
+      "how long one run of a stage may take from a worker's start; the worker kills it after that and the build"
+          + " fails naming the deadline")
+      .defaultValue("1h").validate(Validator.positive());
+
+  public static final ConfigKey<Duration> BUILD_DEADLINE = ConfigKey.of("build-deadline", DURATION,
+      "how long a build may take from its submission; then it fails and its running stages are killed")
+      .defaultValue("3h").validate(Validator.positive());
+
+  public static final ConfigKey<Duration> BUILD_RETENTION = ConfigKey.of("build-retention", SECONDS,
+      "a finished build keeps its details (stages, progress log, journal record) this long; then it becomes a"
+          + " summary and its journal record is tombstoned")
+      .defaultValue("3600").validate(Validator.notNegative());
+
+  public static final ConfigKey<Duration> SUMMARY_RETENTION = ConfigKey.of("summary-retention", SECONDS,
+      "a summary (id, state, image digest, error, times) is kept this long after that")
+      .defaultValue("604800").validate(Validator.notNegative());
+
+  public static final ConfigKey<Integer> MAX_SUMMARIES = ConfigKey.of("max-summaries", INT,
+      "at most this many summaries, the oldest go first")
+      .defaultValue("10000").validate(Validator.atLeast(0));
+
+  public static final ConfigKey<Duration> GC_INTERVAL = ConfigKey.of("gc-interval", SECONDS,
+      "collect garbage in the content store this often (docs/operations.md); `0`: never")
+      .defaultValue("0").validate(Validator.notNegative());
+
+  public static final ConfigKey<Duration> GC_KEEP_DURATION = ConfigKey.of("gc-keep-duration", SECONDS,
+      "GC deletes cache records written longer ago than this")
+      .defaultValue("604800").validate(Validator.positive());
+
+  public static final ConfigKey<Duration> GC_GRACE = ConfigKey.of("gc-grace", SECONDS,
+      "GC keeps unreferenced objects younger than this (in-flight uploads, layers before their record, offloaded"
+          + " programs)")
+      .defaultValue("21600").validate(Validator.notNegative());
+
+  public static final ConfigKey<List<String>> INSECURE_REGISTRY = ConfigKey.of("insecure-registry", LIST,
+      "plain HTTP to these registries (`HOST:PORT`; flag repeatable, comma-separated elsewhere)")
+      .label("HOST:PORT");
+
+  public static final ConfigKey<List<String>> REGISTRY_MIRROR = ConfigKey.of("registry-mirror", LIST,
+      "pull REGISTRY's images (e.g. `docker.io`) from the mirror first (flag repeatable, comma-separated"
+          + " elsewhere); a mirror on 127.0.0.1/localhost is plain HTTP")
+      .label("REGISTRY=HOST:PORT");
+
+  public static final ConfigKey<Path> TLS_CERT = ConfigKey.of("tls-cert", PATH,
+      "serve TLS with this PEM certificate chain (with `tls-key`)");
+
+  public static final ConfigKey<Path> TLS_KEY = ConfigKey.of("tls-key", PATH,
+      "the PEM private key (PKCS#8, as `openssl genpkey` writes) of `tls-cert`");
+
+  public static final ConfigKey<Path> TLS_CLIENT_CA = ConfigKey.of("tls-client-ca", PATH,
+      "mTLS: client certificates must chain to a CA in this PEM file; the subject CN is the client's identity."
+          + " Required in the handshake, unless `tokens-file` is also given (then a call needs a certificate or a"
+          + " token)");
+
+  public static final ConfigKey<Path> TOKENS_FILE = ConfigKey.of("tokens-file", PATH,
+      "bearer tokens, one `sha256:<hex> IDENTITY client|admin` line each (the SHA-256 of the token, never the"
+          + " token); read at start");
+
+  public static final ConfigKey<List<String>> ADMIN_CN = ConfigKey.of("admin-cn", LIST,
+      "client-certificate CNs with the admin role (needs `tls-client-ca`; flag repeatable, comma-separated"
+          + " elsewhere)")
+      .label("NAME");
+
+  public static final ConfigKey<Integer> MAX_BUILDS_PER_CLIENT = ConfigKey.of("max-builds-per-client", INT,
+      "queued or running builds one identity may have; one more is `RESOURCE_EXHAUSTED` naming the limit")
+      .defaultValue("16").validate(Validator.atLeast(1));
+
+  public static final ConfigKey<String> BIND = ConfigKey.of("bind", STRING, "the address of the gRPC port")
+      .computedDefault("`127.0.0.1` without authentication, `0.0.0.0` with it").label("ADDRESS");
+
+  public static final ConfigKey<Boolean> ALLOW_UNAUTHENTICATED = ConfigKey.of("allow-unauthenticated", BOOLEAN,
+      "listen beyond loopback without authentication (every caller is an anonymous admin); `bind` defaults to"
+          + " `0.0.0.0` with it. Refused by `stagefarm up`")
+      .defaultValue("false");
+
+  /** How base images are pulled and results pushed. */
+  public static final List<ConfigKey<?>> REGISTRY = List.of(INSECURE_REGISTRY, REGISTRY_MIRROR);
+
+  /** How the gRPC port is protected (docs/security.md, "Clients"). */
+  public static final List<ConfigKey<?>> API = List.of(PORT, BIND, TLS_CERT, TLS_KEY, TLS_CLIENT_CA, TOKENS_FILE,
+      ADMIN_CN, MAX_BUILDS_PER_CLIENT, ALLOW_UNAUTHENTICATED);
+
+  /** The coordinator's own keys, in documentation order. */
+  public static final List<ConfigKey<?>> OWN = List.of(GROUP, ADVERTISE, ELECTION_SESSION, LEASE_TIMEOUT,
+      MAX_ATTEMPTS, QUEUE_LEASE, STAGE_DEADLINE, BUILD_DEADLINE, BUILD_RETENTION, SUMMARY_RETENTION, MAX_SUMMARIES,
+      GC_INTERVAL, GC_KEEP_DURATION, GC_GRACE);
+
+  public static final ConfigDef DEF = ConfigDef.of("coordinator", List.of(CommonKeys.ALL, OWN, API, REGISTRY));
+}

@@ -1,0 +1,23 @@
+package dev.stagefarm.config;
+
+import static dev.stagefarm.config.ConfigType.INT;
+import static dev.stagefarm.config.ConfigType.PATH;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/** {@code stagefarm up}: the all-in-one farm's own keys, the coordinator's API and registry keys. */
+public final class UpKeys {
+  private UpKeys() {}
+
+  public static final ConfigKey<Integer> WORKERS = ConfigKey.of("workers", INT, "number of in-process workers")
+      .defaultValue("2").validate(Validator.atLeast(1));
+
+  public static final ConfigKey<Path> DATA = ConfigKey.of("data", PATH,
+      "data directory: content store, `kafka/`, worker dirs, `farm.key`")
+      .computedDefault("`$STAGEFARM_HOME`, else `~/.cache/stagefarm`").label("DIR");
+
+  public static final List<ConfigKey<?>> OWN = List.of(WORKERS, DATA);
+
+  public static final ConfigDef DEF = ConfigDef.of("up", List.of(OWN, CoordinatorKeys.API, CoordinatorKeys.REGISTRY));
+}

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.stagefarm.cli.farm.EmbeddedFarm;
 import dev.stagefarm.oci.registry.PushOptions;
 import dev.stagefarm.oci.registry.RegistryClient;
-import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.BuildStatus;
 import dev.stagefarm.proto.v1.StageEvent;
 import dev.stagefarm.proto.v1.StageStatus;
@@ -13,7 +12,6 @@ import dev.stagefarm.testkit.BusyboxImage;
 import dev.stagefarm.testkit.RegistryFixture;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -21,11 +19,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -106,7 +99,7 @@ class BakeEndToEndTest {
     assertThat(builds).hasSize(5);
 
     Map<String, Integer> runsByStage = new HashMap<>();
-    Map<String, List<StageEvent>> events = eventsOf(farm.kafkaBootstrap(), builds);
+    Map<String, List<StageEvent>> events = FarmEvents.of(farm.kafkaBootstrap(), builds);
     for (String build : builds) {
       BuildStatus status = FarmUnderTest.client().getBuild(build);
       Map<String, String> names = new HashMap<>();
@@ -180,26 +173,5 @@ class BakeEndToEndTest {
     assertThat(result.stdout()).contains("bake: 2 targets built").containsPattern("debian: image sha256:[0-9a-f]{64}");
     Path bundle = ImageChecks.unpack(out, "e2e", Files.createDirectories(dir.resolve("u")));
     assertThat(bundle.resolve("rootfs/bin/busybox")).exists();
-  }
-
-  /** Every event of the given builds on the events topic, by build. */
-  private static Map<String, List<StageEvent>> eventsOf(String bootstrap, List<String> builds) throws Exception {
-    Map<String, List<StageEvent>> byBuild = new HashMap<>();
-    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", bootstrap),
-        new StringDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions = consumer.partitionsFor(Topics.EVENTS).stream()
-          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-      while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-          if (builds.contains(record.key())) {
-            byBuild.computeIfAbsent(record.key(), k -> new ArrayList<>()).add(StageEvent.parseFrom(record.value()));
-          }
-        }
-      }
-    }
-    return byBuild;
   }
 }

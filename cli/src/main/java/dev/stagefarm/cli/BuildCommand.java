@@ -2,41 +2,25 @@ package dev.stagefarm.cli;
 
 import com.google.protobuf.ByteString;
 import dev.stagefarm.cli.build.BuildClient;
+import dev.stagefarm.cli.build.BuildSession;
 import dev.stagefarm.cli.build.ContextScanner;
 import dev.stagefarm.cli.build.DockerfileCheck;
 import dev.stagefarm.cli.build.OutputSpec;
-import dev.stagefarm.cli.build.PlainProgress;
 import dev.stagefarm.cli.build.ProgressView;
 import dev.stagefarm.cli.build.ScannedContext;
-import dev.stagefarm.cli.build.SecretSpec;
 import dev.stagefarm.cli.build.TraceWriter;
-import dev.stagefarm.cli.build.TtyProgress;
 import dev.stagefarm.cli.farm.ApiClientFlags;
-import dev.stagefarm.cli.farm.EmbeddedFarm;
 import dev.stagefarm.cli.farm.Farm;
+import dev.stagefarm.cli.farm.FarmChoice;
 import dev.stagefarm.cli.farm.FarmFlags;
-import dev.stagefarm.cli.farm.InProcessWorkers;
-import dev.stagefarm.cli.farm.RemoteFarm;
-import dev.stagefarm.coordinator.BuildCoordinator;
-import dev.stagefarm.embedded.EmbeddedKafka;
-import dev.stagefarm.proto.v1.BuildProgress;
-import dev.stagefarm.proto.v1.BuildSecret;
-import dev.stagefarm.proto.v1.BuildState;
 import dev.stagefarm.proto.v1.BuildStatus;
-import dev.stagefarm.proto.v1.Output;
-import dev.stagefarm.proto.v1.Platform;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
-import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -119,7 +103,7 @@ public final class BuildCommand implements Callable<Integer> {
     if (workers < 1) {
       throw new UserError("--workers must be at least 1");
     }
-    ProgressView view = progressView(err); // validates --progress before anything starts
+    ProgressView view = BuildSession.progressView(progress, err); // validates --progress before anything starts
     Path dockerfile = file != null ? file : context.resolve("Dockerfile");
     byte[] dockerfileBytes;
     try {
@@ -132,168 +116,40 @@ public final class BuildCommand implements Callable<Integer> {
             .setDockerfile(ByteString.copyFrom(dockerfileBytes))
             .setDockerfileName(dockerfile.getFileName().toString())
             .setTarget(target)
-            .putAllBuildArgs(parseBuildArgs())
+            .putAllBuildArgs(BuildSession.buildArgs(buildArgs, System::getenv))
             .setNoCache(noCache)
             .addAllTags(tags)
-            .setPlatform(parsePlatform());
-    addSecrets(request);
-    for (OutputSpec output : outputSpecs) {
-      request.addOutputs(Output.newBuilder().setType(output.type()).putAttrs("dest", output.dest().toString()));
-    }
-    if (push) {
-      request.addOutputs(Output.newBuilder().setType("registry").putAttrs("push", "true"));
-    }
+            .setPlatform(BuildSession.platform(platform));
+    BuildSession.addSecrets(request, secrets, System::getenv);
+    BuildSession.addOutputs(request, outputSpecs, push);
 
     DockerfileCheck.check(dockerfile.getFileName().toString(), request.build());
     ScannedContext scanned = ContextScanner.scan(context);
-    try (Farm farm = openFarm(err)) {
-      BuildClient client = new BuildClient(farm);
-      client.upload(scanned);
-      request.setContextManifest(scanned.manifestDigest().toString());
-      BuildStatus submitted = client.submit(request.build());
+    try (Farm farm = FarmChoice.open(coordinator, apiClientFlags, farmFlags, workers)) {
+      BuildSession session = new BuildSession(new BuildClient(farm));
+      BuildStatus submitted = session.submit(request, scanned);
       TraceWriter traceWriter = trace == null ? null : new TraceWriter();
-      BuildStatus status;
-      // Ctrl-C cancels the build on the farm instead of leaving it running
-      Thread cancelOnInterrupt = new Thread(() -> client.cancel(submitted.getBuildId()), "stagefarm-cancel");
-      Runtime.getRuntime().addShutdownHook(cancelOnInterrupt);
-      try (view) {
-        status =
-            BuildClient.isFinalState(submitted)
-                ? submitted
-                : client.watch(
-                    submitted.getBuildId(),
-                    entry -> {
-                      view.show(entry);
-                      if (traceWriter != null) {
-                        traceWriter.record(entry);
-                      }
-                    });
-      } finally {
-        try {
-          Runtime.getRuntime().removeShutdownHook(cancelOnInterrupt);
-        } catch (IllegalStateException shuttingDown) {
-          // the hook is running: the build is being cancelled
+      BuildStatus status = session.cancellingOnInterrupt(() -> List.of(submitted.getBuildId()), () -> {
+        try (view) {
+          return session.follow(submitted, entry -> {
+            view.show(entry);
+            if (traceWriter != null) {
+              traceWriter.record(entry);
+            }
+          });
         }
-      }
+      });
       if (traceWriter != null) {
         traceWriter.write(trace);
       }
-      if (status.getState() != BuildState.SUCCEEDED) {
-        throw new UserError(status.getError().isEmpty() ? "build " + status.getState().name().toLowerCase() : status.getError());
+      String failure = BuildSession.failure(status);
+      if (failure != null) {
+        throw new UserError(failure);
       }
-      List<String> written = new ArrayList<>();
-      for (OutputSpec output : outputSpecs) {
-        try (OutputStream out = Files.newOutputStream(output.dest())) {
-          client.export(status.getBuildId(), output.type(), out);
-        } catch (IOException e) {
-          throw new UserError("writing " + output.dest() + " failed: " + e.getMessage());
-        }
-        written.add(output.dest() + " (" + output.type() + ")");
-      }
-      if (push) {
-        written.add("pushed " + String.join(", ", tags));
-      }
-      String where = written.isEmpty() ? "in the farm's content store" : String.join(", ", written);
-      System.out.printf(
-          "image %s %s in %.1fs%n",
-          status.getImageDigest(), written.isEmpty() ? "stored " + where : "written to " + where,
+      List<String> written = session.writeOutputs(status, outputSpecs, push, tags);
+      System.out.printf("%s in %.1fs%n", BuildSession.summary(status, written),
           (System.currentTimeMillis() - started) / 1000.0);
       return 0;
     }
-  }
-
-  private Farm openFarm(PrintStream err) throws Exception {
-    if (coordinator != null) {
-      return RemoteFarm.connect(coordinator, apiClientFlags);
-    }
-    try {
-      EmbeddedFarm farm = startEmbedded();
-      // Ctrl-C: stop the workers (and their containers) and the broker instead of leaving them behind
-      Runtime.getRuntime().addShutdownHook(new Thread(farm::close, "stagefarm-embedded-stop"));
-      return farm;
-    } catch (UserError e) {
-      throw e;
-    } catch (Exception e) {
-      throw new UserError("starting the embedded farm failed: " + e.getMessage(), e);
-    }
-  }
-
-  private EmbeddedFarm startEmbedded() throws Exception {
-    return EmbeddedFarm.start(
-          new EmbeddedFarm.Options(
-              FarmFlags.home(),
-              null,
-              workers,
-              farmFlags.registrySettings(),
-              // short share-group heartbeats, so the workers of a one-shot farm join within seconds;
-              // default record locks and a session timeout that survives a loaded machine
-              new EmbeddedKafka.Settings(
-                  Duration.ofSeconds(30), Duration.ofSeconds(15), Duration.ofMillis(500), Duration.ofSeconds(20), Map.of()),
-              BuildCoordinator.Settings.DEFAULT,
-              EmbeddedFarm.IN_PROCESS,
-              InProcessWorkers.launcher()));
-  }
-
-  private ProgressView progressView(PrintStream err) {
-    return switch (progress) {
-      case "plain" -> new PlainProgress(err);
-      case "tty" -> new TtyProgress(err);
-      case "quiet" -> new ProgressView() {
-        @Override
-        public void show(BuildProgress progress) {}
-
-        @Override
-        public void close() {}
-      };
-      case "auto" -> System.console() != null && System.getenv("CI") == null ? new TtyProgress(err) : new PlainProgress(err);
-      default -> throw new UserError("--progress must be auto, tty, plain or quiet, not \"" + progress + "\"");
-    };
-  }
-
-  /** Reads every {@code --secret} here, before anything starts: a missing file or variable fails at once. */
-  private void addSecrets(SubmitBuildRequest.Builder request) {
-    java.util.Set<String> ids = new java.util.HashSet<>();
-    for (String text : secrets) {
-      SecretSpec secret = SecretSpec.parse(text, System::getenv);
-      if (!ids.add(secret.id())) {
-        throw new UserError("--secret id=" + secret.id() + " is given twice");
-      }
-      request.addSecrets(BuildSecret.newBuilder().setId(secret.id()).setValue(ByteString.copyFrom(secret.value())));
-    }
-  }
-
-  private Map<String, String> parseBuildArgs() {
-    Map<String, String> args = new LinkedHashMap<>();
-    for (String arg : buildArgs) {
-      int eq = arg.indexOf('=');
-      if (eq == 0) {
-        throw new UserError("--build-arg wants K=V, got \"" + arg + "\"");
-      }
-      if (eq < 0) {
-        // docker takes the value from the environment for a bare name
-        String value = System.getenv(arg);
-        if (value != null) {
-          args.put(arg, value);
-        }
-      } else {
-        args.put(arg.substring(0, eq), arg.substring(eq + 1));
-      }
-    }
-    return args;
-  }
-
-  private Platform parsePlatform() {
-    if (platform.isEmpty()) {
-      return Platform.getDefaultInstance();
-    }
-    String[] parts = platform.split("/");
-    if (parts.length < 2 || parts.length > 3) {
-      throw new UserError("--platform wants OS/ARCH[/VARIANT], got \"" + platform + "\"");
-    }
-    Platform.Builder p = Platform.newBuilder().setOs(parts[0]).setArchitecture(parts[1]);
-    if (parts.length == 3) {
-      p.setVariant(parts[2]);
-    }
-    return p.build();
   }
 }

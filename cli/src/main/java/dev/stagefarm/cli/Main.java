@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       ParseCommand.class,
       GraphCommand.class,
       BuildCommand.class,
+      BakeCommand.class,
       UpCommand.class,
       CoordinatorCommand.class,
       WorkerCommand.class,

@@ -10,7 +10,6 @@ import dev.stagefarm.cli.farm.EmbeddedFarm;
 import dev.stagefarm.coordinator.BuildCoordinator;
 import dev.stagefarm.coordinator.schedule.Scheduler;
 import dev.stagefarm.embedded.EmbeddedKafka;
-import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.BuildState;
 import dev.stagefarm.proto.v1.BuildStatus;
 import dev.stagefarm.proto.v1.StageEvent;
@@ -29,11 +28,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -82,7 +76,7 @@ class WorkerKillLoopEndToEndTest {
             done.getStages(0).getWorkerId());
       }
 
-      Map<String, List<StageEvent>> events = eventsOf(farm.kafkaBootstrap(), builds);
+      Map<String, List<StageEvent>> events = FarmEvents.of(farm.kafkaBootstrap(), builds);
       for (String build : builds) {
         List<StageEvent> of = events.getOrDefault(build, List.of());
         assertThat(of.stream().filter(StageEvent::hasCompleted)).as("completed events of build %s", build).hasSize(1);
@@ -126,7 +120,7 @@ class WorkerKillLoopEndToEndTest {
       assertThat(done.getState()).isEqualTo(BuildState.FAILED);
       assertThat(done.getError()).matches("stage 0 failed (on 3 workers|3 times on [12] workers?) \\(last error: .*\\)");
       Thread.sleep(10_000); // past another record lock: nobody runs it again
-      List<StageEvent> events = eventsOf(farm.kafkaBootstrap(), List.of(submitted.getBuildId()))
+      List<StageEvent> events = FarmEvents.of(farm.kafkaBootstrap(), List.of(submitted.getBuildId()))
           .getOrDefault(submitted.getBuildId(), List.of());
       long runs = events.stream().filter(StageEvent::hasStarted).count();
       System.out.printf("poison stage: %d runs, %d workers killed, build error: %s%n", runs, kills.size(),
@@ -190,26 +184,5 @@ class WorkerKillLoopEndToEndTest {
     } catch (Exception e) {
       throw new IllegalStateException("replacing worker " + victim + " failed", e);
     }
-  }
-
-  /** Every event of the given builds on the events topic, by build. */
-  private static Map<String, List<StageEvent>> eventsOf(String bootstrap, List<String> builds) throws Exception {
-    Map<String, List<StageEvent>> byBuild = new ConcurrentHashMap<>();
-    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", bootstrap),
-        new StringDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions = consumer.partitionsFor(Topics.EVENTS).stream()
-          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-      while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-          if (builds.contains(record.key())) {
-            byBuild.computeIfAbsent(record.key(), k -> new ArrayList<>()).add(StageEvent.parseFrom(record.value()));
-          }
-        }
-      }
-    }
-    return byBuild;
   }
 }

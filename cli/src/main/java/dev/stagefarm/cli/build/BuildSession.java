@@ -1,0 +1,204 @@
+package dev.stagefarm.cli.build;
+
+import com.google.protobuf.ByteString;
+import dev.stagefarm.cli.UserError;
+import dev.stagefarm.proto.v1.BuildProgress;
+import dev.stagefarm.proto.v1.BuildSecret;
+import dev.stagefarm.proto.v1.BuildState;
+import dev.stagefarm.proto.v1.BuildStatus;
+import dev.stagefarm.proto.v1.Output;
+import dev.stagefarm.proto.v1.Platform;
+import dev.stagefarm.proto.v1.SubmitBuildRequest;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * What {@code stagefarm build} and {@code stagefarm bake} share on the client: turning buildx's
+ * flag values into a {@link SubmitBuildRequest}, sending a context once, submitting, following
+ * progress with Ctrl-C cancelling the builds, and writing each image's outputs.
+ */
+public final class BuildSession {
+  private final BuildClient client;
+  /** Context manifest digest → its upload (several targets of a bake often share one context). */
+  private final ConcurrentHashMap<String, CompletableFuture<Void>> uploads = new ConcurrentHashMap<>();
+
+  public BuildSession(BuildClient client) {
+    this.client = client;
+  }
+
+  public BuildClient client() {
+    return client;
+  }
+
+  // ---- from flags (or bake attributes) to the request
+
+  /** {@code --progress auto|tty|plain|quiet}, checked before anything starts. */
+  public static ProgressView progressView(String mode, PrintStream err) {
+    return switch (mode) {
+      case "plain" -> new PlainProgress(err);
+      case "tty" -> new TtyProgress(err);
+      case "quiet" -> new ProgressView() {
+        @Override
+        public void show(BuildProgress progress) {}
+
+        @Override
+        public void close() {}
+      };
+      case "auto" -> System.console() != null && System.getenv("CI") == null ? new TtyProgress(err) : new PlainProgress(err);
+      default -> throw new UserError("--progress must be auto, tty, plain or quiet, not \"" + mode + "\"");
+    };
+  }
+
+  /** {@code --build-arg K=V}; a bare {@code K} takes its value from the environment, as docker does. */
+  public static Map<String, String> buildArgs(List<String> buildArgs, Function<String, String> env) {
+    Map<String, String> args = new LinkedHashMap<>();
+    for (String arg : buildArgs) {
+      int eq = arg.indexOf('=');
+      if (eq == 0) {
+        throw new UserError("--build-arg wants K=V, got \"" + arg + "\"");
+      }
+      if (eq < 0) {
+        String value = env.apply(arg);
+        if (value != null) {
+          args.put(arg, value);
+        }
+      } else {
+        args.put(arg.substring(0, eq), arg.substring(eq + 1));
+      }
+    }
+    return args;
+  }
+
+  /** {@code OS/ARCH[/VARIANT]}; empty: the farm's default. */
+  public static Platform platform(String platform) {
+    if (platform.isEmpty()) {
+      return Platform.getDefaultInstance();
+    }
+    String[] parts = platform.split("/");
+    if (parts.length < 2 || parts.length > 3) {
+      throw new UserError("--platform wants OS/ARCH[/VARIANT], got \"" + platform + "\"");
+    }
+    Platform.Builder p = Platform.newBuilder().setOs(parts[0]).setArchitecture(parts[1]);
+    if (parts.length == 3) {
+      p.setVariant(parts[2]);
+    }
+    return p.build();
+  }
+
+  /** Reads every {@code --secret} now: a missing file or variable fails before anything starts. */
+  public static void addSecrets(SubmitBuildRequest.Builder request, List<String> secrets, Function<String, String> env) {
+    Set<String> ids = new HashSet<>();
+    for (String text : secrets) {
+      SecretSpec secret = SecretSpec.parse(text, env);
+      if (!ids.add(secret.id())) {
+        throw new UserError("--secret id=" + secret.id() + " is given twice");
+      }
+      request.addSecrets(BuildSecret.newBuilder().setId(secret.id()).setValue(ByteString.copyFrom(secret.value())));
+    }
+  }
+
+  /** The tarball outputs, and a registry push of the request's tags. */
+  public static void addOutputs(SubmitBuildRequest.Builder request, List<OutputSpec> outputs, boolean push) {
+    for (OutputSpec output : outputs) {
+      request.addOutputs(Output.newBuilder().setType(output.type()).putAttrs("dest", output.dest().toString()));
+    }
+    if (push) {
+      request.addOutputs(Output.newBuilder().setType("registry").putAttrs("push", "true"));
+    }
+  }
+
+  // ---- on the farm
+
+  /** Uploads the context (once per session for the same context) and submits the build. */
+  public BuildStatus submit(SubmitBuildRequest.Builder request, ScannedContext context) {
+    upload(context);
+    request.setContextManifest(context.manifestDigest().toString());
+    return client.submit(request.build());
+  }
+
+  /** Uploads the context unless this session did already (or is doing so on another thread: waits for it). */
+  public void upload(ScannedContext context) {
+    CompletableFuture<Void> mine = new CompletableFuture<>();
+    CompletableFuture<Void> earlier = uploads.putIfAbsent(context.manifestDigest().toString(), mine);
+    if (earlier == null) {
+      try {
+        client.upload(context);
+        mine.complete(null);
+      } catch (RuntimeException e) {
+        mine.completeExceptionally(e);
+        throw e;
+      }
+      return;
+    }
+    try {
+      earlier.join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException cause ? cause : e;
+    }
+  }
+
+  /** Follows a submitted build to its end. */
+  public BuildStatus follow(BuildStatus submitted, Consumer<BuildProgress> progress) {
+    return BuildClient.isFinalState(submitted) ? submitted : client.watch(submitted.getBuildId(), progress);
+  }
+
+  /** Runs {@code work} with Ctrl-C cancelling the builds on the farm instead of leaving them running. */
+  public <T> T cancellingOnInterrupt(Supplier<List<String>> buildIds, Supplier<T> work) {
+    Thread cancel = new Thread(() -> buildIds.get().forEach(client::cancel), "stagefarm-cancel");
+    Runtime.getRuntime().addShutdownHook(cancel);
+    try {
+      return work.get();
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(cancel);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running: the builds are being cancelled
+      }
+    }
+  }
+
+  /** The build's error line, or null when it succeeded. */
+  public static String failure(BuildStatus status) {
+    if (status.getState() == BuildState.SUCCEEDED) {
+      return null;
+    }
+    return status.getError().isEmpty() ? "build " + status.getState().name().toLowerCase() : status.getError();
+  }
+
+  /** Writes the image's tarball outputs; returns what was written, for the summary line. */
+  public List<String> writeOutputs(BuildStatus status, List<OutputSpec> outputs, boolean push, List<String> tags) {
+    List<String> written = new ArrayList<>();
+    for (OutputSpec output : outputs) {
+      try (OutputStream out = Files.newOutputStream(output.dest())) {
+        client.export(status.getBuildId(), output.type(), out);
+      } catch (IOException e) {
+        throw new UserError("writing " + output.dest() + " failed: " + e.getMessage());
+      }
+      written.add(output.dest() + " (" + output.type() + ")");
+    }
+    if (push) {
+      written.add("pushed " + String.join(", ", tags));
+    }
+    return written;
+  }
+
+  /** {@code image sha256:… written to …} / {@code stored in the farm's content store}. */
+  public static String summary(BuildStatus status, List<String> written) {
+    return "image " + status.getImageDigest() + " "
+        + (written.isEmpty() ? "stored in the farm's content store" : "written to " + String.join(", ", written));
+  }
+}

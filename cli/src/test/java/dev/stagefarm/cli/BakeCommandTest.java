@@ -1,0 +1,113 @@
+package dev.stagefarm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code stagefarm bake} up to the farm: everything here fails or prints before any farm is started. */
+class BakeCommandTest {
+
+  private static Path bakeFile(Path dir, String hcl) throws Exception {
+    Files.writeString(dir.resolve("Dockerfile"), "FROM busybox AS base\nRUN true\nFROM base AS app\n");
+    return Files.writeString(dir.resolve("docker-bake.hcl"), hcl.replace("CTX", dir.toString()));
+  }
+
+  @Test
+  void printShowsTheResolvedTargetsAndBuildsNothing(@TempDir Path dir) throws Exception {
+    Path file = bakeFile(dir, """
+        variable "TAG" { default = "1" }
+        target "app" {
+          context = "CTX"
+          tags = ["app:${TAG}"]
+        }
+        """);
+
+    CliRun run = CliRun.of("bake", "-f", file.toString(), "--print", "--set", "app.args.V=2", "app");
+
+    assertThat(run.exitCode()).as(run.stderr()).isZero();
+    assertThat(run.stdout()).isEqualTo("""
+        {
+          "group": {
+            "default": {
+              "targets": [
+                "app"
+              ]
+            }
+          },
+          "target": {
+            "app": {
+              "context": "%s",
+              "dockerfile": "Dockerfile",
+              "args": {
+                "V": "2"
+              },
+              "tags": [
+                "app:1"
+              ]
+            }
+          }
+        }
+        """.formatted(dir));
+  }
+
+  @Test
+  void anAttributeTheBuildPathLacksIsRefusedByNameBeforeAnyFarmStarts(@TempDir Path dir) throws Exception {
+    Path file = bakeFile(dir, """
+        target "default" {
+          context = "CTX"
+          labels = { "org.opencontainers.image.source" = "x" }
+        }
+        """);
+
+    CliRun run = CliRun.of("bake", "-f", file.toString(), "--coordinator", "127.0.0.1:1");
+
+    assertThat(run.exitCode()).isEqualTo(1);
+    assertThat(run.stderr()).isEqualTo("error: target \"default\": attribute labels is not supported by stagefarm yet\n");
+  }
+
+  @Test
+  void outputsThatAreNotTarballsOrPushesAreRefusedByName(@TempDir Path dir) throws Exception {
+    Path file = bakeFile(dir, "target \"default\" {\n  context = \"CTX\"\n  output = [\"type=local,dest=out\"]\n}\n");
+
+    CliRun run = CliRun.of("bake", "-f", file.toString(), "--coordinator", "127.0.0.1:1");
+
+    assertThat(run.stderr()).contains("target \"default\": attribute output type=local is not supported by stagefarm yet");
+  }
+
+  @Test
+  void aDockerfileMistakeNamesTheTargetAndLine(@TempDir Path dir) throws Exception {
+    Path file = bakeFile(dir, """
+        target "default" {
+          context = "CTX"
+          dockerfile-inline = "FROM busybox\\nFRM oops\\n"
+        }
+        """);
+
+    CliRun run = CliRun.of("bake", "-f", file.toString(), "--coordinator", "127.0.0.1:1");
+
+    assertThat(run.exitCode()).isEqualTo(1);
+    assertThat(run.stderr()).startsWith("error: target \"default\": default: dockerfile-inline:2");
+  }
+
+  @Test
+  void aBakeFileErrorNamesFileLineAndColumn(@TempDir Path dir) throws Exception {
+    Path file = bakeFile(dir, "target \"default\" {\n  tags = [\"a\"\n}\n");
+
+    CliRun run = CliRun.of("bake", "-f", file.toString(), "--print");
+
+    assertThat(run.exitCode()).isEqualTo(1);
+    assertThat(run.stderr()).isEqualTo("error: " + file + ":3:1: expected \",\" or \"]\", found \"}\"\n");
+  }
+
+  @Test
+  void multiplePlatformsPerTargetAreNotSupportedYet(@TempDir Path dir) throws Exception {
+    Path file = bakeFile(dir, "target \"default\" {\n  context = \"CTX\"\n  platforms = [\"linux/amd64\", \"linux/arm64\"]\n}\n");
+
+    CliRun run = CliRun.of("bake", "-f", file.toString(), "--coordinator", "127.0.0.1:1");
+
+    assertThat(run.stderr()).contains("platforms has 2 platforms; stagefarm builds one platform per target");
+  }
+}

@@ -2,6 +2,10 @@ package dev.stagefarm.cli;
 
 import com.google.protobuf.ByteString;
 import dev.stagefarm.cli.build.BuildClient;
+import dev.stagefarm.cli.build.BuildMetadata;
+import dev.stagefarm.cli.build.BuildxFlags;
+import dev.stagefarm.cli.build.OutputWriter;
+import dev.stagefarm.cli.build.RawJsonProgress;
 import dev.stagefarm.cli.build.ContextScanner;
 import dev.stagefarm.cli.build.DockerfileCheck;
 import dev.stagefarm.cli.build.OutputSpec;
@@ -53,11 +57,15 @@ import picocli.CommandLine.Parameters;
     description = "Build an image from a Dockerfile on the farm (an embedded one unless --coordinator is given).")
 public final class BuildCommand implements Callable<Integer> {
 
-  @Parameters(index = "0", paramLabel = "CONTEXT", description = "The build context directory.")
-  Path context;
+  /** Largest Dockerfile read from standard input ({@code -f -}); the coordinator's limit. */
+  static final int MAX_STDIN_DOCKERFILE = 4 << 20;
 
-  @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "The Dockerfile (default: CONTEXT/Dockerfile).")
-  Path file;
+  @Parameters(index = "0", paramLabel = "CONTEXT", description = "The build context directory.")
+  String context;
+
+  @Option(names = {"-f", "--file"}, paramLabel = "FILE",
+      description = "The Dockerfile (default: CONTEXT/Dockerfile; - reads it from standard input).")
+  String file;
 
   @Option(names = {"-t", "--tag"}, paramLabel = "NAME", description = "Name of the image (repeatable).")
   List<String> tags = new ArrayList<>();
@@ -81,18 +89,22 @@ public final class BuildCommand implements Callable<Integer> {
   @Option(names = "--platform", paramLabel = "OS/ARCH", description = "Target platform, e.g. linux/amd64.")
   String platform = "";
 
-  @Option(names = {"-o", "--output"}, paramLabel = "type=oci|docker,dest=PATH", description = "Write the image as a tarball.")
+  @Option(names = {"-o", "--output"}, paramLabel = "type=TYPE[,dest=…][,name=…][,push=true]",
+      description = "Where the result goes (repeatable): type=local,dest=DIR (the filesystem), type=tar,dest=FILE|-,"
+          + " type=oci|docker,dest=FILE|-, type=image,name=REF[,push=true], type=registry,name=REF; DIR alone is"
+          + " type=local, - alone is type=tar to standard output.")
   List<String> outputs = new ArrayList<>();
 
   @Option(names = "--push", description = "Push the image to the registry of each -t name.")
   boolean push;
 
-  @Option(names = "--progress", paramLabel = "MODE", description = "auto, tty, plain or quiet (default: auto).")
+  @Option(names = "--progress", paramLabel = "MODE", description = "auto, tty, plain, rawjson or quiet (default: auto).")
   String progress = "auto";
 
   @Option(names = "--coordinator", paramLabel = "HOST:PORT[,HOST:PORT…]",
+      defaultValue = "${env:STAGEFARM_COORDINATOR}",
       description = "Use this coordinator instead of an embedded farm; with several (a farm in HA), the client"
-          + " follows the active one.")
+          + " follows the active one (default: $STAGEFARM_COORDINATOR).")
   String coordinator;
 
   @Option(names = "--trace", paramLabel = "FILE", description = "Write the build timeline as Chrome trace-event JSON.")
@@ -103,54 +115,64 @@ public final class BuildCommand implements Callable<Integer> {
 
   @Mixin FarmFlags farmFlags;
 
+  @Mixin BuildxFlags buildx;
+
   @Mixin ApiClientFlags apiClientFlags;
 
   @Override
   public Integer call() throws Exception {
     long started = System.currentTimeMillis();
     PrintStream err = System.err;
+    PrintStream stdout = System.out;
+    BuildxFlags.ImageOptions imageOptions = buildx.validate();
     List<OutputSpec> outputSpecs = new ArrayList<>();
     for (String output : outputs) {
       outputSpecs.add(OutputSpec.parse(output));
     }
-    if (push && tags.isEmpty()) {
-      throw new UserError("--push needs at least one -t NAME to push to");
+    List<String> names = new ArrayList<>(tags);
+    boolean pushes = push;
+    for (OutputSpec output : outputSpecs) {
+      output.names().stream().filter(n -> !names.contains(n)).forEach(names::add);
+      pushes |= output.push();
     }
-    if (workers < 1) {
-      throw new UserError("--workers must be at least 1");
-    }
+    checkFlags(outputSpecs, names, pushes);
     ProgressView view = progressView(err); // validates --progress before anything starts
-    Path dockerfile = file != null ? file : context.resolve("Dockerfile");
-    byte[] dockerfileBytes;
-    try {
-      dockerfileBytes = Files.readAllBytes(dockerfile);
-    } catch (NoSuchFileException e) {
-      throw new UserError("Dockerfile not found: " + dockerfile);
-    }
+    String dockerfileName = file == null || file.equals("-") ? "Dockerfile" : Path.of(file).getFileName().toString();
+    byte[] dockerfileBytes = readDockerfile();
     SubmitBuildRequest.Builder request =
         SubmitBuildRequest.newBuilder()
             .setDockerfile(ByteString.copyFrom(dockerfileBytes))
-            .setDockerfileName(dockerfile.getFileName().toString())
+            .setDockerfileName(dockerfileName)
             .setTarget(target)
             .putAllBuildArgs(parseBuildArgs())
             .setNoCache(noCache)
-            .addAllTags(tags)
-            .setPlatform(parsePlatform());
+            .addAllTags(names)
+            .setPlatform(parsePlatform())
+            .putAllLabels(imageOptions.labels())
+            .putAllAnnotations(imageOptions.annotations());
     addSecrets(request);
     for (OutputSpec output : outputSpecs) {
-      request.addOutputs(Output.newBuilder().setType(output.type()).putAttrs("dest", output.dest().toString()));
+      if (output.type().writesFiles()) {
+        request.addOutputs(Output.newBuilder().setType(output.type().name().toLowerCase(java.util.Locale.ROOT))
+            .putAttrs("dest", output.dest().orElseThrow()));
+      }
     }
-    if (push) {
+    if (pushes) {
       request.addOutputs(Output.newBuilder().setType("registry").putAttrs("push", "true"));
     }
 
-    DockerfileCheck.check(dockerfile.getFileName().toString(), request.build());
-    ScannedContext scanned = ContextScanner.scan(context);
-    try (Farm farm = openFarm(err)) {
+    DockerfileCheck.check(dockerfileName, request.build());
+    try (Farm farm = openFarm(view)) {
       BuildClient client = new BuildClient(farm);
-      client.upload(scanned);
+      view.phaseStarted("load build context");
+      ScannedContext scanned = ContextScanner.scan(Path.of(context));
+      BuildClient.UploadResult uploaded = client.upload(scanned);
+      view.phaseDone("transferring context: " + uploaded.files() + " files, " + uploaded.uploaded() + " sent ("
+          + uploaded.uploadedBytes() + " bytes)");
       request.setContextManifest(scanned.manifestDigest().toString());
+      view.phaseStarted("submit and plan");
       BuildStatus submitted = client.submit(request.build());
+      view.phaseDone("build " + submitted.getBuildId());
       TraceWriter traceWriter = trace == null ? null : new TraceWriter();
       BuildStatus status;
       // Ctrl-C cancels the build on the farm instead of leaving it running
@@ -179,42 +201,121 @@ public final class BuildCommand implements Callable<Integer> {
         traceWriter.write(trace);
       }
       if (status.getState() != BuildState.SUCCEEDED) {
-        throw new UserError(status.getError().isEmpty() ? "build " + status.getState().name().toLowerCase() : status.getError());
+        String error = status.getError().isEmpty() ? "build " + status.getState().name().toLowerCase() : status.getError();
+        throw new UserError(error, status.getInfrastructureFailure() ? ExitCodes.FARM_FAILED : ExitCodes.BUILD_FAILED);
       }
       List<String> written = new ArrayList<>();
+      OutputWriter writer = new OutputWriter(client, status.getBuildId(), stdout);
       for (OutputSpec output : outputSpecs) {
-        try (OutputStream out = Files.newOutputStream(output.dest())) {
-          client.export(status.getBuildId(), output.type(), out);
-        } catch (IOException e) {
-          throw new UserError("writing " + output.dest() + " failed: " + e.getMessage());
+        if (output.type().writesFiles()) {
+          written.add(writer.write(output));
         }
-        written.add(output.dest() + " (" + output.type() + ")");
       }
-      if (push) {
-        written.add("pushed " + String.join(", ", tags));
+      if (buildx.load) {
+        written.add("docker (" + writer.load() + ")");
       }
-      String where = written.isEmpty() ? "in the farm's content store" : String.join(", ", written);
-      System.out.printf(
-          "image %s %s in %.1fs%n",
-          status.getImageDigest(), written.isEmpty() ? "stored " + where : "written to " + where,
+      if (pushes) {
+        written.add("pushed " + String.join(", ", names));
+      }
+      writeResultFiles(status, names);
+      if (buildx.quiet) {
+        stdout.println(BuildMetadata.imageId(status));
+        return ExitCodes.OK;
+      }
+      String where = written.isEmpty() ? "stored in the farm's content store" : "written to " + String.join(", ", written);
+      // with the result on standard output, the summary goes to stderr
+      PrintStream summary = outputSpecs.stream().anyMatch(OutputSpec::toStdout) ? err : stdout;
+      summary.printf("image %s %s in %.1fs%n", status.getImageDigest(), where,
           (System.currentTimeMillis() - started) / 1000.0);
-      return 0;
+      return ExitCodes.OK;
     }
   }
 
-  private Farm openFarm(PrintStream err) throws Exception {
-    if (coordinator != null) {
-      return RemoteFarm.connect(coordinator, apiClientFlags);
+  /** Combinations of flags that cannot work, refused before anything starts (exit 2). */
+  private void checkFlags(List<OutputSpec> outputSpecs, List<String> names, boolean pushes) {
+    if (context.equals("-") || context.endsWith(".tar") || context.endsWith(".tar.gz") || context.endsWith(".tgz")) {
+      throw ExitCodes.usage("a tarball build context (" + context + ") is not supported yet: give a directory");
+    }
+    if (context.contains("://") || context.startsWith("git@") || context.endsWith(".git")) {
+      throw ExitCodes.usage("a git or URL build context (" + context + ") is not supported yet: give a directory");
+    }
+    if (pushes && names.isEmpty()) {
+      throw ExitCodes.usage("pushing needs a name: -t NAME, or name=REF in -o type=image|registry");
+    }
+    if (workers < 1) {
+      throw ExitCodes.usage("--workers must be at least 1");
+    }
+    long toStdout = outputSpecs.stream().filter(OutputSpec::toStdout).count();
+    if (toStdout > 1) {
+      throw ExitCodes.usage("only one -o can write to standard output (dest=-)");
+    }
+    if (toStdout > 0 && buildx.quiet) {
+      throw ExitCodes.usage("-q prints the image ID on standard output: it cannot go with an -o to dest=-");
+    }
+    if (toStdout > 0 && "-".equals(file)) {
+      // not a conflict of streams, but almost always a mistake in a pipeline
+      err().println("note: the Dockerfile comes from standard input and the result goes to standard output");
+    }
+  }
+
+  private static PrintStream err() {
+    return System.err;
+  }
+
+  /** The Dockerfile: {@code -f FILE}, {@code -f -} (standard input) or CONTEXT/Dockerfile. */
+  private byte[] readDockerfile() {
+    if ("-".equals(file)) {
+      try {
+        byte[] bytes = System.in.readNBytes(MAX_STDIN_DOCKERFILE + 1);
+        if (bytes.length > MAX_STDIN_DOCKERFILE) {
+          throw ExitCodes.usage("the Dockerfile on standard input is over the limit of " + MAX_STDIN_DOCKERFILE + " bytes");
+        }
+        if (bytes.length == 0) {
+          throw ExitCodes.usage("-f -: standard input is empty (no Dockerfile)");
+        }
+        return bytes;
+      } catch (IOException e) {
+        throw new UserError("reading the Dockerfile from standard input failed: " + e.getMessage());
+      }
+    }
+    Path dockerfile = file != null ? Path.of(file) : Path.of(context).resolve("Dockerfile");
+    try {
+      return Files.readAllBytes(dockerfile);
+    } catch (NoSuchFileException e) {
+      throw new UserError("Dockerfile not found: " + dockerfile);
+    } catch (IOException e) {
+      throw new UserError("cannot read Dockerfile " + dockerfile + ": " + e.getMessage());
+    }
+  }
+
+  private void writeResultFiles(BuildStatus status, List<String> names) {
+    try {
+      if (buildx.iidFile != null) {
+        BuildMetadata.writeIidFile(buildx.iidFile, status);
+      }
+      if (buildx.metadataFile != null) {
+        BuildMetadata.writeMetadataFile(buildx.metadataFile, status, names);
+      }
+    } catch (IOException e) {
+      throw new UserError("writing the build's result files failed: " + e.getMessage());
+    }
+  }
+
+  private Farm openFarm(ProgressView view) throws Exception {
+    if (coordinator != null && !coordinator.isBlank()) {
+      return RemoteFarm.connect(coordinator, apiClientFlags); // connects on the first call
     }
     try {
+      view.phaseStarted("start the embedded farm (" + workers + " workers)");
       EmbeddedFarm farm = startEmbedded();
+      view.phaseDone("");
       // Ctrl-C: stop the workers (and their containers) and the broker instead of leaving them behind
       Runtime.getRuntime().addShutdownHook(new Thread(farm::close, "stagefarm-embedded-stop"));
       return farm;
     } catch (UserError e) {
       throw e;
     } catch (Exception e) {
-      throw new UserError("starting the embedded farm failed: " + e.getMessage(), e);
+      throw ExitCodes.farm("starting the embedded farm failed: " + e.getMessage());
     }
   }
 
@@ -235,20 +336,26 @@ public final class BuildCommand implements Callable<Integer> {
   }
 
   private ProgressView progressView(PrintStream err) {
+    if (buildx.quiet) {
+      return QUIET;
+    }
     return switch (progress) {
       case "plain" -> new PlainProgress(err);
       case "tty" -> new TtyProgress(err);
-      case "quiet" -> new ProgressView() {
-        @Override
-        public void show(BuildProgress progress) {}
-
-        @Override
-        public void close() {}
-      };
+      case "quiet" -> QUIET;
+      case "rawjson" -> new RawJsonProgress(err);
       case "auto" -> System.console() != null && System.getenv("CI") == null ? new TtyProgress(err) : new PlainProgress(err);
-      default -> throw new UserError("--progress must be auto, tty, plain or quiet, not \"" + progress + "\"");
+      default -> throw ExitCodes.usage("--progress must be auto, tty, plain, rawjson or quiet, not \"" + progress + "\"");
     };
   }
+
+  private static final ProgressView QUIET = new ProgressView() {
+    @Override
+    public void show(BuildProgress progress) {}
+
+    @Override
+    public void close() {}
+  };
 
   /** Reads every {@code --secret} here, before anything starts: a missing file or variable fails at once. */
   private void addSecrets(SubmitBuildRequest.Builder request) {
@@ -256,7 +363,7 @@ public final class BuildCommand implements Callable<Integer> {
     for (String text : secrets) {
       SecretSpec secret = SecretSpec.parse(text, System::getenv);
       if (!ids.add(secret.id())) {
-        throw new UserError("--secret id=" + secret.id() + " is given twice");
+        throw ExitCodes.usage("--secret id=" + secret.id() + " is given twice");
       }
       request.addSecrets(BuildSecret.newBuilder().setId(secret.id()).setValue(ByteString.copyFrom(secret.value())));
     }
@@ -267,7 +374,7 @@ public final class BuildCommand implements Callable<Integer> {
     for (String arg : buildArgs) {
       int eq = arg.indexOf('=');
       if (eq == 0) {
-        throw new UserError("--build-arg wants K=V, got \"" + arg + "\"");
+        throw ExitCodes.usage("--build-arg wants K=V, got \"" + arg + "\"");
       }
       if (eq < 0) {
         // docker takes the value from the environment for a bare name
@@ -288,7 +395,7 @@ public final class BuildCommand implements Callable<Integer> {
     }
     String[] parts = platform.split("/");
     if (parts.length < 2 || parts.length > 3) {
-      throw new UserError("--platform wants OS/ARCH[/VARIANT], got \"" + platform + "\"");
+      throw ExitCodes.usage("--platform wants OS/ARCH[/VARIANT], got \"" + platform + "\"");
     }
     Platform.Builder p = Platform.newBuilder().setOs(parts[0]).setArchitecture(parts[1]);
     if (parts.length == 3) {

@@ -149,7 +149,8 @@ public final class BuildCommand implements Callable<Integer> {
             .addAllTags(names)
             .setPlatform(parsePlatform())
             .putAllLabels(imageOptions.labels())
-            .putAllAnnotations(imageOptions.annotations());
+            .putAllAnnotations(imageOptions.annotations())
+            .setNetwork(imageOptions.network());
     addSecrets(request);
     for (OutputSpec output : outputSpecs) {
       if (output.type().writesFiles()) {

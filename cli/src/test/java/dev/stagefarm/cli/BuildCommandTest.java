@@ -73,7 +73,7 @@ class BuildCommandTest {
   void buildxFlagsStagefarmLacksAreRefusedByNameAsUsageErrors(@TempDir Path dir) throws Exception {
     Files.writeString(dir.resolve("Dockerfile"), "FROM scratch\n");
     for (String[] flag : new String[][] {
-        {"--build-context", "src=../src"}, {"--no-cache-filter", "build"}, {"--network", "none"},
+        {"--build-context", "src=../src"}, {"--no-cache-filter", "build"},
         {"--add-host", "db:10.0.0.1"}, {"--shm-size", "128m"}, {"--ulimit", "nofile=1024:1024"},
         {"--ssh", "default"}, {"--attest", "type=sbom"}, {"--allow", "network.host"}}) {
       assertThat(fails(ExitCodes.USAGE, "build", flag[0], flag[1], dir.toString()))
@@ -81,6 +81,8 @@ class BuildCommandTest {
     }
     assertThat(fails(ExitCodes.USAGE, "build", "--annotation", "index:a=b", dir.toString()))
         .contains("type \"index\" is not supported yet");
+    assertThat(fails(ExitCodes.USAGE, "build", "--network", "bridge", dir.toString()))
+        .isEqualTo("error: --network must be default, none or host, not \"bridge\"\n");
     assertThat(fails(ExitCodes.USAGE, "build", "--label", "novalue", dir.toString()))
         .isEqualTo("error: --label wants KEY=VALUE, got \"novalue\"\n");
     assertThat(fails(ExitCodes.USAGE, "build", "-", "-f", "Dockerfile"))

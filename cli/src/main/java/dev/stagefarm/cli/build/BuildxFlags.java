@@ -38,10 +38,14 @@ public final class BuildxFlags {
   @Option(names = "--pull", description = "Always look up base image tags in the registry (stagefarm always does).")
   public boolean pull;
 
+  @Option(names = "--network", paramLabel = "MODE",
+      description = "Network of RUNs that name none: default (their own namespace with outbound access), none"
+          + " (loopback only) or host (only on workers that allow it).")
+  public String network;
+
   // accepted by name, refused until the farm has them (docs/status.md)
   @Option(names = "--build-context", paramLabel = "NAME=VALUE", hidden = true) List<String> buildContexts = new ArrayList<>();
   @Option(names = "--no-cache-filter", paramLabel = "STAGE", hidden = true) List<String> noCacheFilter = new ArrayList<>();
-  @Option(names = "--network", paramLabel = "MODE", hidden = true) String network;
   @Option(names = "--add-host", paramLabel = "HOST:IP", hidden = true) List<String> addHosts = new ArrayList<>();
   @Option(names = "--shm-size", paramLabel = "BYTES", hidden = true) String shmSize;
   @Option(names = "--ulimit", paramLabel = "ULIMIT", hidden = true) List<String> ulimits = new ArrayList<>();
@@ -53,7 +57,7 @@ public final class BuildxFlags {
   @Option(names = "--cgroup-parent", paramLabel = "PARENT", hidden = true) String cgroupParent;
 
   /** What these flags ask of a build, as bake targets give it too. */
-  public record ImageOptions(Map<String, String> labels, Map<String, String> annotations) {
+  public record ImageOptions(Map<String, String> labels, Map<String, String> annotations, String network) {
     public ImageOptions {
       labels = Map.copyOf(labels);
       annotations = Map.copyOf(annotations);
@@ -64,8 +68,9 @@ public final class BuildxFlags {
   public ImageOptions validate() {
     refuse("--build-context", !buildContexts.isEmpty());
     refuse("--no-cache-filter", !noCacheFilter.isEmpty());
-    // the farm's RUNs get their own network (slirp4netns); "default" is what they get
-    refuse("--network", network != null && !network.equals("default"));
+    if (network != null && !List.of("default", "none", "host").contains(network)) {
+      throw ExitCodes.usage("--network must be default, none or host, not \"" + network + "\"");
+    }
     refuse("--add-host", !addHosts.isEmpty());
     refuse("--shm-size", shmSize != null);
     refuse("--ulimit", !ulimits.isEmpty());
@@ -75,7 +80,7 @@ public final class BuildxFlags {
     refuse("--provenance", provenance != null && !provenance.equals("false"));
     refuse("--allow", !allow.isEmpty());
     refuse("--cgroup-parent", cgroupParent != null);
-    return new ImageOptions(keyValues("--label", labels), annotations(annotations));
+    return new ImageOptions(keyValues("--label", labels), annotations(annotations), network == null ? "" : network);
   }
 
   private static void refuse(String flag, boolean given) {

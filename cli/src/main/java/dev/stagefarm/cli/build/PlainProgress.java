@@ -83,11 +83,7 @@ public final class PlainProgress implements ProgressView {
   }
 
   private void stage(StageStatus stage, long now) {
-    StageStatus known = stages.get(stage.getStageId());
-    if (stage.getStepsCount() == 0 && known != null) {
-      stage = stage.toBuilder().addAllSteps(known.getStepsList()).build();
-    }
-    stages.put(stage.getStageId(), stage);
+    stage = StageLabels.withKnownSteps(stage, stages);
     String id = stage.getStageId();
     switch (stage.getState()) {
       case STAGE_QUEUED -> {

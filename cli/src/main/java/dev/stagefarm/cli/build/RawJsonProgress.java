@@ -68,11 +68,7 @@ public final class RawJsonProgress implements ProgressView {
     switch (progress.getKindCase()) {
       case STAGE -> {
         StageStatus stage = progress.getStage();
-        StageStatus known = stages.get(stage.getStageId());
-        if (stage.getStepsCount() == 0 && known != null) {
-          stage = stage.toBuilder().addAllSteps(known.getStepsList()).build();
-        }
-        stages.put(stage.getStageId(), stage);
+        stage = StageLabels.withKnownSteps(stage, stages);
         stageVertex(status, stage);
       }
       case LOG -> {

@@ -203,6 +203,56 @@ class BuildxFlagsEndToEndTest {
     assertThat(usage.exitCode()).isEqualTo(ExitCodes.USAGE);
   }
 
+  @Test
+  void theCoordinatorComesFromStagefarmCoordinatorWhenNoFlagNamesIt(@TempDir Path dir) throws Exception {
+    Path ctx = context(dir);
+    Path out = dir.resolve("out");
+    // a child process: the variable must be in the environment the CLI starts with
+    ProcessBuilder child = new ProcessBuilder(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), dev.stagefarm.cli.Main.class.getName(),
+        "build", "--progress", "plain", "-o", "type=local,dest=" + out, ctx.toString())
+        .redirectErrorStream(true)
+        .redirectOutput(dir.resolve("child.log").toFile());
+    child.environment().put("STAGEFARM_COORDINATOR", FarmUnderTest.farm().endpoint());
+    Process process = child.start();
+    assertThat(process.waitFor(5, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+    String log = Files.readString(dir.resolve("child.log"));
+    assertThat(process.exitValue()).as(log).isZero();
+    // built on the test's farm (no embedded farm was started), and its build is the farm's latest
+    assertThat(log).doesNotContain("start the embedded farm");
+    assertThat(out.resolve("a")).hasContent("one");
+    assertThat(log).contains("build " + FarmUnderTest.lastBuild().getBuildId());
+  }
+
+  @Test
+  void networkNoneLeavesRunsWithLoopbackOnlyUnlessARunNamesItsOwn(@TempDir Path dir) throws Exception {
+    Path ctx = Files.createDirectories(dir.resolve("ctx"));
+    Files.writeString(ctx.resolve("Dockerfile"), """
+        FROM %s
+        RUN echo %s && cat /proc/net/dev > /build-network
+        RUN --network=default cat /proc/net/dev > /run-network
+        """.formatted(FarmUnderTest.busybox(), UUID.randomUUID()));
+    Path out = dir.resolve("out");
+
+    FarmUnderTest.Result result = FarmUnderTest.build("--network", "none", "-o", "type=local,dest=" + out, ctx.toString());
+
+    assertThat(result.exitCode()).as(result.stderr()).isZero();
+    assertThat(interfaces(out.resolve("build-network"))).containsExactly("lo");
+    // --network=default is the build's default (none), as in BuildKit
+    assertThat(interfaces(out.resolve("run-network"))).containsExactly("lo");
+
+    Path other = dir.resolve("other");
+    FarmUnderTest.Result defaults = FarmUnderTest.build("-o", "type=local,dest=" + other, ctx.toString());
+    assertThat(defaults.exitCode()).as(defaults.stderr()).isZero();
+    assertThat(interfaces(other.resolve("build-network"))).contains("lo").hasSizeGreaterThan(1); // slirp4netns's tap
+  }
+
+  /** The interface names in a copy of /proc/net/dev. */
+  private static List<String> interfaces(Path procNetDev) throws Exception {
+    return Files.readAllLines(procNetDev).stream().skip(2).map(l -> l.substring(0, l.indexOf(':')).strip()).toList();
+  }
+
   private static int indexOf(List<String> lines, String regex) {
     for (int i = 0; i < lines.size(); i++) {
       if (lines.get(i).matches(regex)) {

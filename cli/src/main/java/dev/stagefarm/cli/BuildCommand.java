@@ -3,6 +3,9 @@ package dev.stagefarm.cli;
 import com.google.protobuf.ByteString;
 import dev.stagefarm.cli.build.BuildClient;
 import dev.stagefarm.cli.build.BuildSession;
+import dev.stagefarm.cli.build.BuildMetadata;
+import dev.stagefarm.cli.build.BuildxFlags;
+import dev.stagefarm.cli.build.OutputWriter;
 import dev.stagefarm.cli.build.ContextScanner;
 import dev.stagefarm.cli.build.DockerfileCheck;
 import dev.stagefarm.cli.build.OutputSpec;
@@ -15,6 +18,7 @@ import dev.stagefarm.cli.farm.FarmChoice;
 import dev.stagefarm.cli.farm.FarmFlags;
 import dev.stagefarm.proto.v1.BuildStatus;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -37,11 +41,15 @@ import picocli.CommandLine.Parameters;
     description = "Build an image from a Dockerfile on the farm (an embedded one unless --coordinator is given).")
 public final class BuildCommand implements Callable<Integer> {
 
-  @Parameters(index = "0", paramLabel = "CONTEXT", description = "The build context directory.")
-  Path context;
+  /** Largest Dockerfile read from standard input ({@code -f -}); the coordinator's limit. */
+  static final int MAX_STDIN_DOCKERFILE = 4 << 20;
 
-  @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "The Dockerfile (default: CONTEXT/Dockerfile).")
-  Path file;
+  @Parameters(index = "0", paramLabel = "CONTEXT", description = "The build context directory.")
+  String context;
+
+  @Option(names = {"-f", "--file"}, paramLabel = "FILE",
+      description = "The Dockerfile (default: CONTEXT/Dockerfile; - reads it from standard input).")
+  String file;
 
   @Option(names = {"-t", "--tag"}, paramLabel = "NAME", description = "Name of the image (repeatable).")
   List<String> tags = new ArrayList<>();
@@ -65,18 +73,22 @@ public final class BuildCommand implements Callable<Integer> {
   @Option(names = "--platform", paramLabel = "OS/ARCH", description = "Target platform, e.g. linux/amd64.")
   String platform = "";
 
-  @Option(names = {"-o", "--output"}, paramLabel = "type=oci|docker,dest=PATH", description = "Write the image as a tarball.")
+  @Option(names = {"-o", "--output"}, paramLabel = "type=TYPE[,dest=…][,name=…][,push=true]",
+      description = "Where the result goes (repeatable): type=local,dest=DIR (the filesystem), type=tar,dest=FILE|-,"
+          + " type=oci|docker,dest=FILE|-, type=image,name=REF[,push=true], type=registry,name=REF; DIR alone is"
+          + " type=local, - alone is type=tar to standard output.")
   List<String> outputs = new ArrayList<>();
 
   @Option(names = "--push", description = "Push the image to the registry of each -t name.")
   boolean push;
 
-  @Option(names = "--progress", paramLabel = "MODE", description = "auto, tty, plain or quiet (default: auto).")
+  @Option(names = "--progress", paramLabel = "MODE", description = "auto, tty, plain, rawjson or quiet (default: auto).")
   String progress = "auto";
 
   @Option(names = "--coordinator", paramLabel = "HOST:PORT[,HOST:PORT…]",
+      defaultValue = "${env:STAGEFARM_COORDINATOR}",
       description = "Use this coordinator instead of an embedded farm; with several (a farm in HA), the client"
-          + " follows the active one.")
+          + " follows the active one (default: $STAGEFARM_COORDINATOR).")
   String coordinator;
 
   @Option(names = "--trace", paramLabel = "FILE", description = "Write the build timeline as Chrome trace-event JSON.")
@@ -87,47 +99,58 @@ public final class BuildCommand implements Callable<Integer> {
 
   @Mixin FarmFlags farmFlags;
 
+  @Mixin BuildxFlags buildx;
+
   @Mixin ApiClientFlags apiClientFlags;
 
   @Override
   public Integer call() throws Exception {
     long started = System.currentTimeMillis();
     PrintStream err = System.err;
+    PrintStream stdout = System.out;
+    BuildxFlags.ImageOptions imageOptions = buildx.validate();
     List<OutputSpec> outputSpecs = new ArrayList<>();
     for (String output : outputs) {
       outputSpecs.add(OutputSpec.parse(output));
     }
-    if (push && tags.isEmpty()) {
-      throw new UserError("--push needs at least one -t NAME to push to");
+    List<String> names = new ArrayList<>(tags);
+    boolean pushes = push;
+    for (OutputSpec output : outputSpecs) {
+      output.names().stream().filter(n -> !names.contains(n)).forEach(names::add);
+      pushes |= output.push();
     }
-    if (workers < 1) {
-      throw new UserError("--workers must be at least 1");
-    }
-    ProgressView view = BuildSession.progressView(progress, err); // validates --progress before anything starts
-    Path dockerfile = file != null ? file : context.resolve("Dockerfile");
-    byte[] dockerfileBytes;
-    try {
-      dockerfileBytes = Files.readAllBytes(dockerfile);
-    } catch (NoSuchFileException e) {
-      throw new UserError("Dockerfile not found: " + dockerfile);
-    }
+    checkFlags(outputSpecs, names, pushes);
+    // validates --progress before anything starts
+    ProgressView view = buildx.quiet ? BuildSession.QUIET : BuildSession.progressView(progress, err);
+    String dockerfileName = file == null || file.equals("-") ? "Dockerfile" : Path.of(file).getFileName().toString();
+    byte[] dockerfileBytes = readDockerfile();
     SubmitBuildRequest.Builder request =
         SubmitBuildRequest.newBuilder()
             .setDockerfile(ByteString.copyFrom(dockerfileBytes))
-            .setDockerfileName(dockerfile.getFileName().toString())
+            .setDockerfileName(dockerfileName)
             .setTarget(target)
             .putAllBuildArgs(BuildSession.buildArgs(buildArgs, System::getenv))
             .setNoCache(noCache)
-            .addAllTags(tags)
-            .setPlatform(BuildSession.platform(platform));
+            .addAllTags(names)
+            .setPlatform(BuildSession.platform(platform))
+            .putAllLabels(imageOptions.labels())
+            .putAllAnnotations(imageOptions.annotations())
+            .setNetwork(imageOptions.network());
     BuildSession.addSecrets(request, secrets, System::getenv);
-    BuildSession.addOutputs(request, outputSpecs, push);
+    BuildSession.addOutputs(request, outputSpecs, pushes);
 
-    DockerfileCheck.check(dockerfile.getFileName().toString(), request.build());
-    ScannedContext scanned = ContextScanner.scan(context);
-    try (Farm farm = FarmChoice.open(coordinator, apiClientFlags, farmFlags, workers)) {
+    DockerfileCheck.check(dockerfileName, request.build());
+    try (Farm farm = openFarm(view)) {
       BuildSession session = new BuildSession(new BuildClient(farm));
-      BuildStatus submitted = session.submit(request, scanned);
+      view.phaseStarted("load build context");
+      ScannedContext scanned = ContextScanner.scan(Path.of(context));
+      BuildClient.UploadResult uploaded = session.client().upload(scanned);
+      view.phaseDone("transferring context: " + uploaded.files() + " files, " + uploaded.uploaded() + " sent ("
+          + uploaded.uploadedBytes() + " bytes)");
+      request.setContextManifest(scanned.manifestDigest().toString());
+      view.phaseStarted("submit and plan");
+      BuildStatus submitted = session.client().submit(request.build());
+      view.phaseDone("build " + submitted.getBuildId());
       TraceWriter traceWriter = trace == null ? null : new TraceWriter();
       BuildStatus status = session.cancellingOnInterrupt(() -> List.of(submitted.getBuildId()), () -> {
         try (view) {
@@ -142,14 +165,103 @@ public final class BuildCommand implements Callable<Integer> {
       if (traceWriter != null) {
         traceWriter.write(trace);
       }
-      String failure = BuildSession.failure(status);
-      if (failure != null) {
-        throw new UserError(failure);
+      if (BuildSession.failure(status) != null) {
+        throw BuildSession.failureError(status);
       }
-      List<String> written = session.writeOutputs(status, outputSpecs, push, tags);
-      System.out.printf("%s in %.1fs%n", BuildSession.summary(status, written),
+      List<String> written = session.writeOutputs(status, outputSpecs, pushes, names, stdout);
+      if (buildx.load) {
+        written.add("docker (" + new OutputWriter(session.client(), status.getBuildId(), stdout).load() + ")");
+      }
+      writeResultFiles(status, names);
+      if (buildx.quiet) {
+        stdout.println(BuildMetadata.imageId(status));
+        return ExitCodes.OK;
+      }
+      // with the result on standard output, the summary goes to stderr
+      PrintStream summary = outputSpecs.stream().anyMatch(OutputSpec::toStdout) ? err : stdout;
+      summary.printf("%s in %.1fs%n", BuildSession.summary(status, written),
           (System.currentTimeMillis() - started) / 1000.0);
-      return 0;
+      return ExitCodes.OK;
     }
+  }
+
+  /** Combinations of flags that cannot work, refused before anything starts (exit 2). */
+  private void checkFlags(List<OutputSpec> outputSpecs, List<String> names, boolean pushes) {
+    if (context.equals("-") || context.endsWith(".tar") || context.endsWith(".tar.gz") || context.endsWith(".tgz")) {
+      throw ExitCodes.usage("a tarball build context (" + context + ") is not supported yet: give a directory");
+    }
+    if (context.contains("://") || context.startsWith("git@") || context.endsWith(".git")) {
+      throw ExitCodes.usage("a git or URL build context (" + context + ") is not supported yet: give a directory");
+    }
+    if (pushes && names.isEmpty()) {
+      throw ExitCodes.usage("pushing needs a name: -t NAME, or name=REF in -o type=image|registry");
+    }
+    if (workers < 1) {
+      throw ExitCodes.usage("--workers must be at least 1");
+    }
+    long toStdout = outputSpecs.stream().filter(OutputSpec::toStdout).count();
+    if (toStdout > 1) {
+      throw ExitCodes.usage("only one -o can write to standard output (dest=-)");
+    }
+    if (toStdout > 0 && buildx.quiet) {
+      throw ExitCodes.usage("-q prints the image ID on standard output: it cannot go with an -o to dest=-");
+    }
+    if (toStdout > 0 && "-".equals(file)) {
+      // not a conflict of streams, but almost always a mistake in a pipeline
+      err().println("note: the Dockerfile comes from standard input and the result goes to standard output");
+    }
+  }
+
+  private static PrintStream err() {
+    return System.err;
+  }
+
+  /** The Dockerfile: {@code -f FILE}, {@code -f -} (standard input) or CONTEXT/Dockerfile. */
+  private byte[] readDockerfile() {
+    if ("-".equals(file)) {
+      try {
+        byte[] bytes = System.in.readNBytes(MAX_STDIN_DOCKERFILE + 1);
+        if (bytes.length > MAX_STDIN_DOCKERFILE) {
+          throw ExitCodes.usage("the Dockerfile on standard input is over the limit of " + MAX_STDIN_DOCKERFILE + " bytes");
+        }
+        if (bytes.length == 0) {
+          throw ExitCodes.usage("-f -: standard input is empty (no Dockerfile)");
+        }
+        return bytes;
+      } catch (IOException e) {
+        throw new UserError("reading the Dockerfile from standard input failed: " + e.getMessage());
+      }
+    }
+    Path dockerfile = file != null ? Path.of(file) : Path.of(context).resolve("Dockerfile");
+    try {
+      return Files.readAllBytes(dockerfile);
+    } catch (NoSuchFileException e) {
+      throw new UserError("Dockerfile not found: " + dockerfile);
+    } catch (IOException e) {
+      throw new UserError("cannot read Dockerfile " + dockerfile + ": " + e.getMessage());
+    }
+  }
+
+  private void writeResultFiles(BuildStatus status, List<String> names) {
+    try {
+      if (buildx.iidFile != null) {
+        BuildMetadata.writeIidFile(buildx.iidFile, status);
+      }
+      if (buildx.metadataFile != null) {
+        BuildMetadata.writeMetadataFile(buildx.metadataFile, status, names);
+      }
+    } catch (IOException e) {
+      throw new UserError("writing the build's result files failed: " + e.getMessage());
+    }
+  }
+
+  private Farm openFarm(ProgressView view) throws Exception {
+    if (coordinator != null && !coordinator.isBlank()) {
+      return FarmChoice.open(coordinator, apiClientFlags, farmFlags, workers); // connects on the first call
+    }
+    view.phaseStarted("start the embedded farm (" + workers + " workers)");
+    Farm farm = FarmChoice.open(null, apiClientFlags, farmFlags, workers);
+    view.phaseDone("");
+    return farm;
   }
 }

@@ -54,7 +54,7 @@ public final class Main implements Runnable {
           } else {
             commandLine.getErr().println("(internal error; run with STAGEFARM_DEBUG=1 for the stack trace)");
           }
-          return 70;
+          return ExitCodes.INTERNAL;
         });
     return cli.execute(args);
   }

@@ -12,29 +12,44 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Input errors of {@code stagefarm build} are reported before any farm starts, as one line. */
 class BuildCommandTest {
-  static String run(String... args) {
+  record Run(int exitCode, String stderr) {}
+
+  static Run execute(String... args) {
     PrintStream err = System.err;
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
     try {
       System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
       int code = Main.execute(args);
-      assertThat(code).isNotZero();
+      return new Run(code, captured.toString(StandardCharsets.UTF_8));
     } finally {
       System.setErr(err);
     }
-    return captured.toString(StandardCharsets.UTF_8);
+  }
+
+  static String run(String... args) {
+    Run run = execute(args);
+    assertThat(run.exitCode()).isNotZero();
+    return run.stderr();
+  }
+
+  /** The error line of a run that must exit with {@code code}. */
+  static String fails(int code, String... args) {
+    Run run = execute(args);
+    assertThat(run.exitCode()).as(run.stderr()).isEqualTo(code);
+    return run.stderr();
   }
 
   @Test
   void badFlagsAndMissingFilesGiveOneClearLine(@TempDir Path dir) throws Exception {
-    assertThat(run("build", "--push", dir.toString())).isEqualTo("error: --push needs at least one -t NAME to push to\n");
-    assertThat(run("build", "-o", "type=local,dest=x", dir.toString()))
-        .startsWith("error: -o: type must be oci or docker");
-    assertThat(run("build", "--progress", "fancy", dir.toString()))
-        .isEqualTo("error: --progress must be auto, tty, plain or quiet, not \"fancy\"\n");
+    assertThat(fails(ExitCodes.USAGE, "build", "--push", dir.toString()))
+        .isEqualTo("error: pushing needs a name: -t NAME, or name=REF in -o type=image|registry\n");
+    assertThat(fails(ExitCodes.USAGE, "build", "-o", "type=local", dir.toString()))
+        .isEqualTo("error: -o type=local needs dest=DIR\n");
+    assertThat(fails(ExitCodes.USAGE, "build", "--progress", "fancy", dir.toString()))
+        .isEqualTo("error: --progress must be auto, tty, plain, rawjson or quiet, not \"fancy\"\n");
     assertThat(run("build", dir.toString())).isEqualTo("error: Dockerfile not found: " + dir.resolve("Dockerfile") + "\n");
     Files.writeString(dir.resolve("Dockerfile"), "FROM scratch\n");
-    assertThat(run("build", "--coordinator", "nonsense", dir.toString()))
+    assertThat(fails(ExitCodes.USAGE, "build", "--coordinator", "nonsense", dir.toString()))
         .isEqualTo("error: --coordinator wants HOST:PORT[,HOST:PORT…], got \"nonsense\"\n");
   }
 
@@ -52,5 +67,29 @@ class BuildCommandTest {
     Files.writeString(dir.resolve("Dockerfile"), "FROM scratch AS a\n");
     assertThat(run("build", "--coordinator", farm, "--target", "b", dir.toString()))
         .startsWith("error: ").contains("target stage \"b\"").doesNotContain("Exception");
+  }
+
+  @Test
+  void buildxFlagsStagefarmLacksAreRefusedByNameAsUsageErrors(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("Dockerfile"), "FROM scratch\n");
+    for (String[] flag : new String[][] {
+        {"--build-context", "src=../src"}, {"--no-cache-filter", "build"},
+        {"--add-host", "db:10.0.0.1"}, {"--shm-size", "128m"}, {"--ulimit", "nofile=1024:1024"},
+        {"--ssh", "default"}, {"--attest", "type=sbom"}, {"--allow", "network.host"}}) {
+      assertThat(fails(ExitCodes.USAGE, "build", flag[0], flag[1], dir.toString()))
+          .isEqualTo("error: " + flag[0] + " is not supported yet (docs/status.md lists what stagefarm build lacks)\n");
+    }
+    assertThat(fails(ExitCodes.USAGE, "build", "--annotation", "index:a=b", dir.toString()))
+        .contains("type \"index\" is not supported yet");
+    assertThat(fails(ExitCodes.USAGE, "build", "--network", "bridge", dir.toString()))
+        .isEqualTo("error: --network must be default, none or host, not \"bridge\"\n");
+    assertThat(fails(ExitCodes.USAGE, "build", "--label", "novalue", dir.toString()))
+        .isEqualTo("error: --label wants KEY=VALUE, got \"novalue\"\n");
+    assertThat(fails(ExitCodes.USAGE, "build", "-", "-f", "Dockerfile"))
+        .contains("a tarball build context (-) is not supported yet");
+    assertThat(fails(ExitCodes.USAGE, "build", "https://example.invalid/repo.git"))
+        .contains("a git or URL build context");
+    assertThat(fails(ExitCodes.USAGE, "build", "-q", "-o", "-", dir.toString())).contains("-q prints the image ID");
+    assertThat(fails(ExitCodes.USAGE, "build", "--no-such-flag", dir.toString())).contains("Unknown option");
   }
 }

@@ -325,6 +325,7 @@ public final class BuildCoordinator implements AutoCloseable {
       return status(buildId).orElseThrow();
     } catch (RuntimeException e) {
       log.error("planning build {} failed", buildId, e);
+      markInfrastructureFailure(entry);
       finishBuild(entry, BuildState.FAILED, "planning failed: " + describe(e), "");
       return status(buildId).orElseThrow();
     }
@@ -333,6 +334,7 @@ public final class BuildCoordinator implements AutoCloseable {
         secrets.store(buildId, buildSecrets);
       } catch (java.io.IOException | RuntimeException e) {
         log.warn("storing the secrets of build {} failed: {}", buildId, e.toString());
+        markInfrastructureFailure(entry);
         finishBuild(entry, BuildState.FAILED, "storing the build's secrets failed: " + describe(e), "");
         return status(buildId).orElseThrow();
       }
@@ -693,7 +695,7 @@ public final class BuildCoordinator implements AutoCloseable {
       if (stage.state().finished()) {
         metrics.stageFinished(stage.state());
       }
-      entry.progress.append(BuildProgress.newBuilder().setStage(toProto(stage)));
+      entry.progress.append(BuildProgress.newBuilder().setStage(withSteps(entry, toProto(stage))));
       // attempts must be durable: a resumed stage's next attempt outnumbers any still out there
       if (stage.state().finished() || stage.state() == StageState.QUEUED) {
         recordAsync(entry);
@@ -730,11 +732,24 @@ public final class BuildCoordinator implements AutoCloseable {
     BuildPlan plan = entry.plan;
     boolean push = entry.request.getOutputsList().stream().anyMatch(o -> o.getType().equals("registry"));
     try {
-      String digest = assembler.assemble(results.get(plan.targetStageId()), entry.request.getTagsList(), push);
-      finishBuild(entry, BuildState.SUCCEEDED, "", digest);
+      ImageAssembler.Assembled image = assembler.assemble(results.get(plan.targetStageId()),
+          new ImageAssembler.Request(entry.request.getTagsList(), push, entry.request.getLabelsMap(),
+              entry.request.getAnnotationsMap()));
+      synchronized (entry) {
+        entry.status.setImageConfigDigest(image.configDigest());
+      }
+      finishBuild(entry, BuildState.SUCCEEDED, "", image.manifestDigest());
     } catch (Exception e) {
       log.warn("assembling build {} failed", plan.buildId(), e);
+      markInfrastructureFailure(entry); // storage or registry trouble, not the Dockerfile's
       finishBuild(entry, BuildState.FAILED, describe(e), "");
+    }
+  }
+
+  /** The build fails because of the farm, not its Dockerfile: the client exits 3 instead of 1. */
+  private static void markInfrastructureFailure(BuildEntry entry) {
+    synchronized (entry) {
+      entry.status.setInfrastructureFailure(true);
     }
   }
 
@@ -851,6 +866,7 @@ public final class BuildCoordinator implements AutoCloseable {
     public void refused(StageJob job, String message) {
       BuildEntry entry = builds.get(job.buildId());
       if (entry != null && scheduler.cancel(job.buildId())) {
+        markInfrastructureFailure(entry);
         finishBuild(entry, BuildState.FAILED, "stage " + job.stageName() + " could not be handed to the workers: "
             + message, "");
       }
@@ -874,6 +890,33 @@ public final class BuildCoordinator implements AutoCloseable {
     } catch (RuntimeException e) {
       log.error("lease check failed", e);
     }
+  }
+
+  /** Longest step text a progress entry carries: a RUN with a long heredoc is cut, not sent whole. */
+  private static final int STEP_TEXT_LIMIT = 200;
+
+  /** The stage's status with its steps' Dockerfile text, for progress views ("#3 [build 2/4] RUN make"). */
+  private static StageStatus withSteps(BuildEntry entry, StageStatus stage) {
+    BuildPlan plan = entry.plan;
+    if (plan == null) {
+      return stage;
+    }
+    PlannedStage planned;
+    try {
+      planned = plan.stage(stage.getStageId());
+    } catch (IllegalArgumentException unknown) {
+      return stage;
+    }
+    StageStatus.Builder withSteps = stage.toBuilder();
+    for (var op : planned.program().ops()) {
+      String text = op.source().text().strip();
+      int newline = text.indexOf('\n');
+      if (newline >= 0) {
+        text = text.substring(0, newline) + " …";
+      }
+      withSteps.addSteps(text.length() > STEP_TEXT_LIMIT ? text.substring(0, STEP_TEXT_LIMIT) + "…" : text);
+    }
+    return withSteps.build();
   }
 
   private static StageStatus toProto(StageSnapshot stage) {

@@ -2,6 +2,7 @@ package dev.stagefarm.coordinator;
 
 import dev.stagefarm.coordinator.content.StageResult;
 import java.util.List;
+import java.util.Map;
 
 /** Turns the target stage's result into a stored image and delivers the outputs the coordinator owns. */
 @FunctionalInterface
@@ -15,4 +16,27 @@ public interface ImageAssembler {
    * @throws Exception with a message for the user when assembly or a push fails
    */
   String assemble(StageResult target, List<String> tags, boolean push) throws Exception;
+
+  /** What the client asked of the final image besides its stages ({@code --label}, {@code --annotation}). */
+  record Request(List<String> tags, boolean push, Map<String, String> labels, Map<String, String> annotations) {
+    public Request {
+      tags = List.copyOf(tags);
+      labels = Map.copyOf(labels);
+      annotations = Map.copyOf(annotations);
+    }
+  }
+
+  /** The assembled image: its manifest digest and its config digest (the image ID); either may be empty. */
+  record Assembled(String manifestDigest, String configDigest) {}
+
+  /**
+   * Like {@link #assemble(StageResult, List, boolean)}, with labels and annotations; an assembler
+   * that cannot set them refuses a request that has any.
+   */
+  default Assembled assemble(StageResult target, Request request) throws Exception {
+    if (!request.labels().isEmpty() || !request.annotations().isEmpty()) {
+      throw new UnsupportedOperationException("this coordinator cannot set image labels or annotations");
+    }
+    return new Assembled(assemble(target, request.tags(), request.push()), "");
+  }
 }

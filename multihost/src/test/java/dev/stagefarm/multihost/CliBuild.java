@@ -18,10 +18,10 @@ import java.util.regex.Pattern;
 
 /**
  * The stagefarm CLI (cli/target/stagefarm.jar) as a client on the host, run as a process: what a
- * user runs against a farm. Its plain progress is read as it comes ({@code [stage] running on ID}).
+ * user runs against a farm. Its plain progress is read as it comes ({@code #N [stage] running on ID}).
  */
 final class CliBuild implements AutoCloseable {
-  private static final Pattern RUNNING_ON = Pattern.compile("^\\[([^]]+)] running on (\\S+)");
+  private static final Pattern RUNNING_ON = Pattern.compile("^(?:#\\d+ )?\\[([^]]+)] running on (\\S+)");
 
   private final Process process;
   private final List<String> lines = new ArrayList<>();

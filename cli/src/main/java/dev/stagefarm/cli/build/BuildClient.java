@@ -1,6 +1,7 @@
 package dev.stagefarm.cli.build;
 
 import com.google.protobuf.ByteString;
+import dev.stagefarm.cli.ExitCodes;
 import dev.stagefarm.cli.UserError;
 import dev.stagefarm.proto.v1.BuildProgress;
 import dev.stagefarm.proto.v1.BuildServiceGrpc;
@@ -159,7 +160,7 @@ public final class BuildClient {
     } catch (ExecutionException e) {
       throw failure("uploading the build context", e.getCause());
     } catch (java.util.concurrent.TimeoutException e) {
-      throw new UserError("uploading the build context timed out");
+      throw ExitCodes.farm("uploading the build context timed out");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new UserError("interrupted");
@@ -275,13 +276,22 @@ public final class BuildClient {
   private UserError failure(String action, Throwable e) {
     if (e instanceof StatusRuntimeException s) {
       if (s.getStatus().getCode() == Status.Code.UNAVAILABLE) {
-        return new UserError(action + " failed: the coordinator at " + route.endpoint() + " is unreachable ("
+        return ExitCodes.farm(action + " failed: the coordinator at " + route.endpoint() + " is unreachable ("
             + transportProblem(s.getStatus()) + ")");
       }
       String description = s.getStatus().getDescription();
-      return new UserError(action + " failed: " + (description == null ? s.getStatus().getCode().toString() : description));
+      String message = action + " failed: " + (description == null ? s.getStatus().getCode().toString() : description);
+      return new UserError(message, exitCode(s.getStatus().getCode()));
     }
-    return new UserError(action + " failed: " + e.getMessage());
+    return ExitCodes.farm(action + " failed: " + e.getMessage());
+  }
+
+  /** The coordinator refused the build itself (1) or failed as a farm (3). */
+  static int exitCode(Status.Code code) {
+    return switch (code) {
+      case INVALID_ARGUMENT, FAILED_PRECONDITION, NOT_FOUND, ALREADY_EXISTS, OUT_OF_RANGE -> ExitCodes.BUILD_FAILED;
+      default -> ExitCodes.FARM_FAILED;
+    };
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.stagefarm.cli.build;
 
 import com.google.protobuf.ByteString;
+import dev.stagefarm.cli.ExitCodes;
 import dev.stagefarm.cli.UserError;
 import dev.stagefarm.proto.v1.BuildProgress;
 import dev.stagefarm.proto.v1.BuildSecret;
@@ -9,10 +10,7 @@ import dev.stagefarm.proto.v1.BuildStatus;
 import dev.stagefarm.proto.v1.Output;
 import dev.stagefarm.proto.v1.Platform;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
-import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -46,22 +44,26 @@ public final class BuildSession {
 
   // ---- from flags (or bake attributes) to the request
 
-  /** {@code --progress auto|tty|plain|quiet}, checked before anything starts. */
+  /** {@code --progress auto|tty|plain|rawjson|quiet}, checked before anything starts. */
   public static ProgressView progressView(String mode, PrintStream err) {
     return switch (mode) {
       case "plain" -> new PlainProgress(err);
       case "tty" -> new TtyProgress(err);
-      case "quiet" -> new ProgressView() {
-        @Override
-        public void show(BuildProgress progress) {}
-
-        @Override
-        public void close() {}
-      };
+      case "quiet" -> QUIET;
+      case "rawjson" -> new RawJsonProgress(err);
       case "auto" -> System.console() != null && System.getenv("CI") == null ? new TtyProgress(err) : new PlainProgress(err);
-      default -> throw new UserError("--progress must be auto, tty, plain or quiet, not \"" + mode + "\"");
+      default -> throw ExitCodes.usage("--progress must be auto, tty, plain, rawjson or quiet, not \"" + mode + "\"");
     };
   }
+
+  /** A view that shows nothing ({@code --progress quiet}, {@code -q}). */
+  public static final ProgressView QUIET = new ProgressView() {
+    @Override
+    public void show(BuildProgress progress) {}
+
+    @Override
+    public void close() {}
+  };
 
   /** {@code --build-arg K=V}; a bare {@code K} takes its value from the environment, as docker does. */
   public static Map<String, String> buildArgs(List<String> buildArgs, Function<String, String> env) {
@@ -69,7 +71,7 @@ public final class BuildSession {
     for (String arg : buildArgs) {
       int eq = arg.indexOf('=');
       if (eq == 0) {
-        throw new UserError("--build-arg wants K=V, got \"" + arg + "\"");
+        throw ExitCodes.usage("--build-arg wants K=V, got \"" + arg + "\"");
       }
       if (eq < 0) {
         String value = env.apply(arg);
@@ -90,7 +92,7 @@ public final class BuildSession {
     }
     String[] parts = platform.split("/");
     if (parts.length < 2 || parts.length > 3) {
-      throw new UserError("--platform wants OS/ARCH[/VARIANT], got \"" + platform + "\"");
+      throw ExitCodes.usage("--platform wants OS/ARCH[/VARIANT], got \"" + platform + "\"");
     }
     Platform.Builder p = Platform.newBuilder().setOs(parts[0]).setArchitecture(parts[1]);
     if (parts.length == 3) {
@@ -105,16 +107,19 @@ public final class BuildSession {
     for (String text : secrets) {
       SecretSpec secret = SecretSpec.parse(text, env);
       if (!ids.add(secret.id())) {
-        throw new UserError("--secret id=" + secret.id() + " is given twice");
+        throw ExitCodes.usage("--secret id=" + secret.id() + " is given twice");
       }
       request.addSecrets(BuildSecret.newBuilder().setId(secret.id()).setValue(ByteString.copyFrom(secret.value())));
     }
   }
 
-  /** The tarball outputs, and a registry push of the request's tags. */
+  /** The outputs the farm writes (files, directories, standard output), and a push of the request's names. */
   public static void addOutputs(SubmitBuildRequest.Builder request, List<OutputSpec> outputs, boolean push) {
     for (OutputSpec output : outputs) {
-      request.addOutputs(Output.newBuilder().setType(output.type()).putAttrs("dest", output.dest().toString()));
+      if (output.type().writesFiles()) {
+        request.addOutputs(Output.newBuilder().setType(output.type().name().toLowerCase(java.util.Locale.ROOT))
+            .putAttrs("dest", output.dest().orElseThrow()));
+      }
     }
     if (push) {
       request.addOutputs(Output.newBuilder().setType("registry").putAttrs("push", "true"));
@@ -179,19 +184,29 @@ public final class BuildSession {
     return status.getError().isEmpty() ? "build " + status.getState().name().toLowerCase() : status.getError();
   }
 
-  /** Writes the image's tarball outputs; returns what was written, for the summary line. */
-  public List<String> writeOutputs(BuildStatus status, List<OutputSpec> outputs, boolean push, List<String> tags) {
+  /** The error a failed build ends the command with: exit 1, or 3 when the farm, not the build, failed. */
+  public static UserError failureError(BuildStatus status) {
+    return new UserError(failure(status),
+        status.getInfrastructureFailure() ? ExitCodes.FARM_FAILED : ExitCodes.BUILD_FAILED);
+  }
+
+  /** Writes the image's file outputs; returns what was written, for the summary line. */
+  public List<String> writeOutputs(BuildStatus status, List<OutputSpec> outputs, boolean push, List<String> names) {
+    return writeOutputs(status, outputs, push, names, System.out);
+  }
+
+  /** As {@link #writeOutputs(BuildStatus, List, boolean, List)}, {@code dest=-} writing to {@code stdout}. */
+  public List<String> writeOutputs(BuildStatus status, List<OutputSpec> outputs, boolean push, List<String> names,
+      PrintStream stdout) {
     List<String> written = new ArrayList<>();
+    OutputWriter writer = new OutputWriter(client, status.getBuildId(), stdout);
     for (OutputSpec output : outputs) {
-      try (OutputStream out = Files.newOutputStream(output.dest())) {
-        client.export(status.getBuildId(), output.type(), out);
-      } catch (IOException e) {
-        throw new UserError("writing " + output.dest() + " failed: " + e.getMessage());
+      if (output.type().writesFiles()) {
+        written.add(writer.write(output));
       }
-      written.add(output.dest() + " (" + output.type() + ")");
     }
     if (push) {
-      written.add("pushed " + String.join(", ", tags));
+      written.add("pushed " + String.join(", ", names));
     }
     return written;
   }

@@ -6,6 +6,15 @@ import dev.stagefarm.proto.v1.BuildProgress;
 public interface ProgressView extends AutoCloseable {
   void show(BuildProgress progress);
 
+  /**
+   * A step of the client's own before the farm reports anything (farm start-up, context upload,
+   * submit and planning): shown when it starts, so the first second is not silent.
+   */
+  default void phaseStarted(String name) {}
+
+  /** The phase last started is over; {@code detail} (may be empty) says what it did. */
+  default void phaseDone(String detail) {}
+
   /** Prints the last line(s) and stops any redrawing. */
   @Override
   void close();

@@ -1,5 +1,6 @@
 package dev.stagefarm.cli.build;
 
+import dev.stagefarm.cli.ExitCodes;
 import dev.stagefarm.cli.UserError;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -47,21 +48,21 @@ public record SecretSpec(String id, byte[] value) {
     for (String field : csvFields(text)) {
       int eq = field.indexOf('=');
       if (eq < 0) {
-        throw new UserError("--secret: invalid field '" + field + "' must be a key=value pair");
+        throw ExitCodes.usage("--secret: invalid field '" + field + "' must be a key=value pair");
       }
       String key = field.substring(0, eq).toLowerCase(Locale.ROOT);
       String value = field.substring(eq + 1);
       switch (key) {
         case "type" -> {
           if (!value.equals("file") && !value.equals("env")) {
-            throw new UserError("--secret: unsupported secret type \"" + value + "\" (file or env)");
+            throw ExitCodes.usage("--secret: unsupported secret type \"" + value + "\" (file or env)");
           }
           type = value;
         }
         case "id" -> id = value;
         case "src", "source" -> src = value;
         case "env" -> var = value;
-        default -> throw new UserError("--secret: unexpected key '" + key + "' in '" + field
+        default -> throw ExitCodes.usage("--secret: unexpected key '" + key + "' in '" + field
             + "' (type, id, src, source, env)");
       }
     }
@@ -70,13 +71,13 @@ public record SecretSpec(String id, byte[] value) {
       src = null;
     }
     if (!isEmpty(src) && !isEmpty(var)) {
-      throw new UserError("--secret " + text + ": give src (a file) or env (a variable), not both");
+      throw ExitCodes.usage("--secret " + text + ": give src (a file) or env (a variable), not both");
     }
     if (isEmpty(id)) {
       id = !isEmpty(src) ? Path.of(src).getFileName().toString() : var;
     }
     if (isEmpty(id)) {
-      throw new UserError("--secret " + text + ": the secret has no id (id=ID, or src=FILE / env=VAR to name it)");
+      throw ExitCodes.usage("--secret " + text + ": the secret has no id (id=ID, or src=FILE / env=VAR to name it)");
     }
     if (isEmpty(src) && isEmpty(var)) {
       if ("env".equals(type) || (type == null && env.apply(id) != null)) {
@@ -92,29 +93,29 @@ public record SecretSpec(String id, byte[] value) {
     Path file = Path.of(src);
     try {
       if (Files.isDirectory(file)) {
-        throw new UserError("--secret id=" + id + ": " + src + " is a directory, not a file");
+        throw ExitCodes.usage("--secret id=" + id + ": " + src + " is a directory, not a file");
       }
       long size = Files.size(file);
       if (size > MAX_BYTES) {
-        throw new UserError("--secret id=" + id + ": " + src + " is " + size + " bytes, over the limit of "
+        throw ExitCodes.usage("--secret id=" + id + ": " + src + " is " + size + " bytes, over the limit of "
             + MAX_BYTES + " bytes per secret");
       }
       return Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
-      throw new UserError("--secret id=" + id + ": file " + src + " not found");
+      throw ExitCodes.usage("--secret id=" + id + ": file " + src + " not found");
     } catch (IOException e) {
-      throw new UserError("--secret id=" + id + ": reading " + src + " failed: " + e.getMessage());
+      throw ExitCodes.usage("--secret id=" + id + ": reading " + src + " failed: " + e.getMessage());
     }
   }
 
   private static byte[] fromEnv(String id, String var, Function<String, String> env) {
     String value = env.apply(var);
     if (value == null) {
-      throw new UserError("--secret id=" + id + ": environment variable " + var + " is not set");
+      throw ExitCodes.usage("--secret id=" + id + ": environment variable " + var + " is not set");
     }
     byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
     if (bytes.length > MAX_BYTES) {
-      throw new UserError("--secret id=" + id + ": environment variable " + var + " is " + bytes.length
+      throw ExitCodes.usage("--secret id=" + id + ": environment variable " + var + " is " + bytes.length
           + " bytes, over the limit of " + MAX_BYTES + " bytes per secret");
     }
     return bytes;
@@ -124,35 +125,7 @@ public record SecretSpec(String id, byte[] value) {
     return s == null || s.isEmpty();
   }
 
-  /** One CSV record (Go's encoding/csv, as buildx reads the flag): fields may be "quoted" with "" inside. */
   static List<String> csvFields(String text) {
-    List<String> fields = new ArrayList<>();
-    StringBuilder field = new StringBuilder();
-    boolean quoted = false;
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (quoted) {
-        if (c == '"' && i + 1 < text.length() && text.charAt(i + 1) == '"') {
-          field.append('"');
-          i++;
-        } else if (c == '"') {
-          quoted = false;
-        } else {
-          field.append(c);
-        }
-      } else if (c == '"' && field.isEmpty()) {
-        quoted = true;
-      } else if (c == ',') {
-        fields.add(field.toString());
-        field.setLength(0);
-      } else {
-        field.append(c);
-      }
-    }
-    if (quoted) {
-      throw new UserError("--secret " + text + ": a quoted field is not closed");
-    }
-    fields.add(field.toString());
-    return fields;
+    return CsvFields.split("--secret", text);
   }
 }

@@ -29,6 +29,18 @@ final class StageLabels {
         || state == StageState.STAGE_SKIPPED;
   }
 
+  /**
+   * The stage's status with its steps: the coordinator sends them with a stage's first entries;
+   * a later entry without them keeps those already known.
+   */
+  static StageStatus withKnownSteps(StageStatus stage, java.util.Map<String, StageStatus> known) {
+    StageStatus before = known.get(stage.getStageId());
+    StageStatus merged = stage.getStepsCount() == 0 && before != null
+        ? stage.toBuilder().addAllSteps(before.getStepsList()).build() : stage;
+    known.put(stage.getStageId(), merged);
+    return merged;
+  }
+
   static String seconds(long millis) {
     return String.format("%.1fs", Math.max(0, millis) / 1000.0);
   }

@@ -26,6 +26,14 @@ public final class TtyProgress implements ProgressView {
   }
 
   @Override
+  public synchronized void phaseStarted(String name) {
+    if (drawnLines == 0) { // before the live view: a line of its own
+      out.println("[+] " + name + " …");
+      out.flush();
+    }
+  }
+
+  @Override
   public synchronized void show(BuildProgress progress) {
     switch (progress.getKindCase()) {
       case STAGE -> stages.put(progress.getStage().getStageId(), progress.getStage());

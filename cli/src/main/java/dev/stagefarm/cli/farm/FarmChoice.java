@@ -19,7 +19,7 @@ public final class FarmChoice {
    */
   public static Farm open(String coordinator, ApiClientFlags apiClientFlags, FarmFlags farmFlags, int workers)
       throws Exception {
-    if (coordinator != null) {
+    if (coordinator != null && !coordinator.isBlank()) {
       return RemoteFarm.connect(coordinator, apiClientFlags);
     }
     try {
@@ -30,7 +30,7 @@ public final class FarmChoice {
     } catch (UserError e) {
       throw e;
     } catch (Exception e) {
-      throw new UserError("starting the embedded farm failed: " + e.getMessage(), e);
+      throw dev.stagefarm.cli.ExitCodes.farm("starting the embedded farm failed: " + e.getMessage());
     }
   }
 

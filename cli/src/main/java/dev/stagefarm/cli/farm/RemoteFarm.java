@@ -1,5 +1,6 @@
 package dev.stagefarm.cli.farm;
 
+import dev.stagefarm.cli.ExitCodes;
 import dev.stagefarm.cli.UserError;
 import dev.stagefarm.coordinator.grpc.StandbyService;
 import io.grpc.Channel;
@@ -54,12 +55,12 @@ public final class RemoteFarm implements Farm {
   private static String validated(String hostPort) {
     int colon = hostPort.lastIndexOf(':');
     if (colon <= 0 || colon == hostPort.length() - 1) {
-      throw new UserError("--coordinator wants HOST:PORT[,HOST:PORT…], got \"" + hostPort + "\"");
+      throw ExitCodes.usage("--coordinator wants HOST:PORT[,HOST:PORT…], got \"" + hostPort + "\"");
     }
     try {
       Integer.parseInt(hostPort.substring(colon + 1));
     } catch (NumberFormatException e) {
-      throw new UserError("--coordinator wants HOST:PORT[,HOST:PORT…], got \"" + hostPort + "\"");
+      throw ExitCodes.usage("--coordinator wants HOST:PORT[,HOST:PORT…], got \"" + hostPort + "\"");
     }
     return hostPort;
   }

@@ -96,11 +96,4 @@ class DockerIgnoreTest {
   private static Arguments ignore(String name, String dockerignore, String path, boolean ignored) {
     return argumentSet(name, dockerignore, path, ignored);
   }
-
-  @Test
-  void outputSpecsFollowBuildxSyntax() {
-    assertThat(OutputSpec.parse("type=oci,dest=/tmp/x.tar")).isEqualTo(new OutputSpec("oci", Path.of("/tmp/x.tar")));
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> OutputSpec.parse("type=local,dest=x"))
-        .hasMessageContaining("type must be oci or docker");
-  }
 }

@@ -28,9 +28,13 @@ class ProgressViewsTest {
         .build();
   }
 
+  static BuildProgress withSteps(BuildProgress progress, String... steps) {
+    return progress.toBuilder().setStage(progress.getStage().toBuilder().addAllSteps(List.of(steps))).build();
+  }
+
   static final List<BuildProgress> BUILD =
       List.of(
-          stage("0-build", "build", StageState.STAGE_QUEUED, "", 0, 0),
+          withSteps(stage("0-build", "build", StageState.STAGE_QUEUED, "", 0, 0), "RUN make", "COPY out /out"),
           stage("0-build", "build", StageState.STAGE_RUNNING, "worker-1", 1000, 0),
           log("0-build", "compiling\nlinking"),
           log("0-build", " done\n"),
@@ -38,26 +42,83 @@ class ProgressViewsTest {
               .setLogStageId("0-build")
               .setInstruction(StageEvent.InstructionDone.newBuilder().setInstructionIndex(0).setStartedMs(1000).setFinishedMs(2500))
               .build(),
+          BuildProgress.newBuilder()
+              .setLogStageId("0-build")
+              .setInstruction(StageEvent.InstructionDone.newBuilder().setInstructionIndex(1).setCached(true))
+              .build(),
           stage("0-build", "build", StageState.STAGE_DONE, "worker-1", 1000, 3000),
-          stage("1", "1", StageState.STAGE_CACHED, "", 3000, 3000));
+          withSteps(stage("1", "1", StageState.STAGE_CACHED, "", 3000, 3000), "WORKDIR /app"));
 
   @Test
-  void plainModePrintsOneLinePerEventAndJoinsSplitOutputLines() {
+  void plainModeNamesEachStepWithItsInstructionLikeBuildKit() {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (PlainProgress view = new PlainProgress(new PrintStream(out, true, StandardCharsets.UTF_8))) {
-      BUILD.forEach(view::show);
+    long[] now = {1000};
+    try (PlainProgress view = new PlainProgress(new PrintStream(out, true, StandardCharsets.UTF_8), () -> now[0])) {
+      view.phaseStarted("load build context");
+      now[0] = 1300;
+      view.phaseDone("transferring context: 2 files");
+      for (BuildProgress entry : BUILD) {
+        now[0] += 100;
+        view.show(entry);
+      }
     }
     assertThat(out.toString(StandardCharsets.UTF_8))
         .isEqualTo(
             """
-            [build] queued
-            [build] running on worker-1
-            [build] compiling
-            [build] linking done
-            [build] step 1 done 1.5s
-            [build] DONE 2.0s
-            [1] CACHED
+            #1 [internal] load build context
+            #1 transferring context: 2 files
+            #1 DONE 0.3s
+
+            #2 [build] running on worker-1
+            #3 [build 1/2] RUN make
+            #3 0.000 compiling
+            #3 0.100 linking done
+            #3 DONE 1.5s
+
+            #4 [build 2/2] COPY out /out
+            #4 CACHED
+
+            #2 [build] DONE 2.0s
+            #5 [1 1/1] WORKDIR /app
+            #5 CACHED
+
             """);
+  }
+
+  @Test
+  void rawJsonModePrintsSolveStatusLinesWithVertexesAndBase64Logs() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (RawJsonProgress view = new RawJsonProgress(new PrintStream(out, true, StandardCharsets.UTF_8), () -> 5000)) {
+      BUILD.forEach(view::show);
+    }
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    List<com.fasterxml.jackson.databind.JsonNode> lines = out.toString(StandardCharsets.UTF_8).lines()
+        .map(line -> {
+          try {
+            return json.readTree(line);
+          } catch (Exception e) {
+            throw new AssertionError("not JSON: " + line, e);
+          }
+        })
+        .toList();
+    var logs = lines.stream().filter(l -> l.has("logs")).map(l -> l.get("logs").get(0)).toList();
+    assertThat(logs).hasSize(2);
+    assertThat(new String(logs.get(0).get("data").binaryValue(), StandardCharsets.UTF_8)).isEqualTo("compiling\nlinking");
+    assertThat(logs.get(0).get("stream").asInt()).isEqualTo(1);
+    var vertexes = lines.stream().filter(l -> l.has("vertexes")).flatMap(l -> java.util.stream.StreamSupport.stream(
+        l.get("vertexes").spliterator(), false)).toList();
+    assertThat(vertexes).anySatisfy(v -> {
+      assertThat(v.get("name").asText()).isEqualTo("[build 1/2] RUN make");
+      assertThat(v.path("completed").asText()).isEqualTo("1970-01-01T00:00:02.500Z");
+    });
+    assertThat(vertexes).anySatisfy(v -> {
+      assertThat(v.get("name").asText()).isEqualTo("[build 2/2] COPY out /out");
+      assertThat(v.path("cached").asBoolean()).isTrue();
+    });
+    assertThat(logs.get(0).get("vertex").asText())
+        .isEqualTo(vertexes.stream().filter(v -> v.get("name").asText().startsWith("[build 1/2]")).findFirst()
+            .orElseThrow().get("digest").asText())
+        .startsWith("sha256:");
   }
 
   @Test

@@ -263,6 +263,12 @@ class BuildEndToEndTest {
     assertThat(changed.get("2").getState()).isEqualTo(StageState.STAGE_DONE);
   }
 
+  /** Plain progress: step {@code i} of {@code n} of stage 0 shown and then ended with {@code end} (DONE, CACHED). */
+  static String step(int i, int n, String end) {
+    // the in-process farm's log lines may come in between on the shared stderr
+    return "#(\\d+) \\[0 " + i + "/" + n + "\\] [^\\n]*\\n(?:\\d\\d:\\d\\d:[^\\n]*\\n)*#\\1 " + end;
+  }
+
   @Test
   void aChangedFileReRunsOnlyFromTheFirstInstructionThatReadsIt(@TempDir Path dir) throws Exception {
     Path ctx = Files.createDirectories(dir.resolve("ctx"));
@@ -278,15 +284,15 @@ class BuildEndToEndTest {
     Files.writeString(ctx.resolve("file.txt"), "one\n");
     FarmUnderTest.Result first = FarmUnderTest.build(ctx.toString());
     assertThat(first.exitCode()).as(first.stderr()).isZero();
-    assertThat(first.stderr()).contains("[0] step 4 done");
+    assertThat(first.stderr()).containsPattern(step(4, 4, "DONE"));
 
     Files.writeString(ctx.resolve("file.txt"), "two\n");
     Path tar = dir.resolve("changed.tar");
     FarmUnderTest.Result second = FarmUnderTest.build("-t", "prefix:2", "-o", "type=oci,dest=" + tar, ctx.toString());
     assertThat(second.exitCode()).as(second.stderr()).isZero();
     // the first RUN and the ENV came from their cache records; COPY and the last RUN ran
-    assertThat(second.stderr())
-        .contains("[0] step 1 CACHED", "[0] step 2 CACHED", "[0] step 3 done", "[0] step 4 done");
+    assertThat(second.stderr()).containsPattern(step(1, 4, "CACHED")).containsPattern(step(2, 4, "CACHED"))
+        .containsPattern(step(3, 4, "DONE")).containsPattern(step(4, 4, "DONE"));
     Path bundle = ImageChecks.unpack(tar, "2", dir);
     String a = Files.readString(bundle.resolve("rootfs/a"));
     assertThat(a).startsWith("prefix-");
@@ -314,7 +320,7 @@ class BuildEndToEndTest {
     Path tar = dir.resolve("mounted.tar");
     FarmUnderTest.Result second = FarmUnderTest.build("-t", "mounted:2", "-o", "type=oci,dest=" + tar, ctx.toString());
     assertThat(second.exitCode()).as(second.stderr()).isZero();
-    assertThat(second.stderr()).contains("[0] step 1 CACHED", "[0] step 2 done");
+    assertThat(second.stderr()).containsPattern(step(1, 2, "CACHED")).containsPattern(step(2, 2, "DONE"));
     Path bundle = ImageChecks.unpack(tar, "2", dir);
     assertThat(Files.readString(bundle.resolve("rootfs/out.txt"))).isEqualTo("second\n");
   }

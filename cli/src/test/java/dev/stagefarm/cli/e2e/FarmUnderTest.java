@@ -84,23 +84,47 @@ final class FarmUnderTest {
   }
 
   /** Runs {@code stagefarm ARGS…} in this JVM and captures its output (echoed to stderr for the test log). */
-  static synchronized Result stagefarm(String... args) {
+  static Result stagefarm(String... args) {
+    RawResult raw = stagefarmWithInput(new byte[0], args);
+    return new Result(raw.exitCode(), new String(raw.stdout(), StandardCharsets.UTF_8), raw.stderr());
+  }
+
+  /** What a run printed, standard output as bytes (an image or tar written to {@code dest=-}). */
+  record RawResult(int exitCode, byte[] stdout, String stderr) {}
+
+  /** Runs {@code stagefarm ARGS…} with {@code stdin} as standard input; standard output as bytes. */
+  static synchronized RawResult stagefarmWithInput(byte[] stdin, String... args) {
     PrintStream out = System.out;
     PrintStream err = System.err;
+    java.io.InputStream in = System.in;
     ByteArrayOutputStream stdout = new ByteArrayOutputStream();
     ByteArrayOutputStream stderr = new ByteArrayOutputStream();
     int code;
     try {
       System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
+      System.setIn(new java.io.ByteArrayInputStream(stdin));
       code = Main.execute(args);
     } finally {
       System.setOut(out);
       System.setErr(err);
+      System.setIn(in);
     }
-    Result result = new Result(code, stdout.toString(StandardCharsets.UTF_8), stderr.toString(StandardCharsets.UTF_8));
-    err.println("--- stagefarm " + String.join(" ", args) + " → " + code + "\n" + result.stderr() + result.stdout());
+    RawResult result = new RawResult(code, stdout.toByteArray(), stderr.toString(StandardCharsets.UTF_8));
+    err.println("--- stagefarm " + String.join(" ", args) + " → " + code + "\n" + result.stderr()
+        + (result.stdout().length > 4096 ? "(" + result.stdout().length + " bytes on stdout)"
+            : new String(result.stdout(), StandardCharsets.UTF_8)));
     return result;
+  }
+
+  /** {@code stagefarm build --coordinator <farm> ARGS…} with standard input and raw standard output. */
+  static RawResult buildWithInput(byte[] stdin, String... args) throws Exception {
+    String[] full = new String[args.length + 3];
+    full[0] = "build";
+    full[1] = "--coordinator";
+    full[2] = farm().endpoint();
+    System.arraycopy(args, 0, full, 3, args.length);
+    return stagefarmWithInput(stdin, full);
   }
 
   /** The status of the most recently created build. */

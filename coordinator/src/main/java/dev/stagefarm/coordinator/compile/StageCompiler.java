@@ -49,6 +49,7 @@ public final class StageCompiler {
   private final String buildId;
   private final Platform platform;
   private final Optional<Instant> sourceDateEpoch;
+  private final Action.Network buildNetwork;
 
   /**
    * @param context the build context the COPY/ADD and bind-mount sources are selected from
@@ -57,10 +58,20 @@ public final class StageCompiler {
    * @param sourceDateEpoch SOURCE_DATE_EPOCH, when the build sets it
    */
   public StageCompiler(ContextSelector context, String buildId, Platform platform, Optional<Instant> sourceDateEpoch) {
+    this(context, buildId, platform, sourceDateEpoch, Action.Network.DEFAULT);
+  }
+
+  /**
+   * @param buildNetwork the network of RUNs without {@code --network} (or with {@code --network=default}):
+   *     the build's {@code --network}, as in BuildKit
+   */
+  public StageCompiler(ContextSelector context, String buildId, Platform platform, Optional<Instant> sourceDateEpoch,
+      Action.Network buildNetwork) {
     this.context = context;
     this.buildId = buildId;
     this.platform = platform;
     this.sourceDateEpoch = sourceDateEpoch;
+    this.buildNetwork = buildNetwork;
   }
 
   /**
@@ -184,7 +195,7 @@ public final class StageCompiler {
         ssh += mount.type() == MountType.SSH ? 1 : 0;
       }
       Action.Network network = switch (run.network()) {
-        case DEFAULT -> Action.Network.DEFAULT;
+        case DEFAULT -> buildNetwork;
         case NONE -> Action.Network.NONE;
         case HOST -> Action.Network.HOST;
       };

@@ -147,6 +147,16 @@ public final class DockerfilePlanner implements BuildPlanner {
       this.sourceDateEpoch = sourceDateEpoch(request.getBuildArgsMap().getOrDefault("SOURCE_DATE_EPOCH", ""));
     }
 
+    /** The build's {@code --network}: the network of RUNs that do not name one. */
+    private static dev.stagefarm.program.Action.Network buildNetwork(String network) throws PlanningException {
+      return switch (network) {
+        case "", "default" -> dev.stagefarm.program.Action.Network.DEFAULT;
+        case "none" -> dev.stagefarm.program.Action.Network.NONE;
+        case "host" -> dev.stagefarm.program.Action.Network.HOST;
+        default -> throw new PlanningException("unknown network mode \"" + network + "\" (default, none or host)");
+      };
+    }
+
     BuildPlan plan() throws PlanningException {
       DockerfileModel model = InstructionParser.parse(DockerfileParser.parse(request.getDockerfile().toByteArray()));
       BuildOptions options =
@@ -158,7 +168,8 @@ public final class DockerfilePlanner implements BuildPlanner {
       dev.stagefarm.dockerfile.graph.BuildPlan graph = StageGraph.plan(model, options);
       dev.stagefarm.dockerfile.graph.Platform target = graph.targetPlatform();
       platform = new Platform(target.os(), target.architecture(), target.variant());
-      StageCompiler compiler = new StageCompiler(ContextSelector.of(contextManifest()), buildId, platform, sourceDateEpoch);
+      StageCompiler compiler = new StageCompiler(ContextSelector.of(contextManifest()), buildId, platform, sourceDateEpoch,
+          buildNetwork(request.getNetwork()));
 
       List<PlannedStage> stages = new ArrayList<>();
       for (dev.stagefarm.dockerfile.graph.PlannedStage stage : graph.runStages()) {

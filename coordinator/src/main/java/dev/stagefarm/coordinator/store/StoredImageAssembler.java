@@ -14,6 +14,8 @@ import dev.stagefarm.oci.store.Namespace;
 import dev.stagefarm.oci.store.StoredBlob;
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Stores the target stage's image: its config (with the rootfs diff_ids of its layers) and an
@@ -31,6 +33,11 @@ public final class StoredImageAssembler implements ImageAssembler {
 
   @Override
   public String assemble(StageResult target, List<String> tags, boolean push) throws Exception {
+    return assemble(target, new Request(tags, push, Map.of(), Map.of())).manifestDigest();
+  }
+
+  @Override
+  public Assembled assemble(StageResult target, Request request) throws Exception {
     ImageConfig config = ImageJson.readConfig(target.configJson());
     List<Digest> diffIds = target.layers().stream().map(LayerRef::diffId).toList();
     if (!config.diffIds().equals(diffIds)) {
@@ -38,17 +45,26 @@ public final class StoredImageAssembler implements ImageAssembler {
       config =
           new ImageConfig(config.platform(), config.created(), config.author(), config.config(), diffIds, config.history());
     }
+    if (!request.labels().isEmpty()) {
+      // --label: over the Dockerfile's LABELs, as BuildKit's exporter does
+      Map<String, String> labels = new TreeMap<>(config.config().labels());
+      labels.putAll(request.labels());
+      config = config.withConfig(config.config().withLabels(labels));
+    }
     byte[] configJson = ImageJson.writeConfig(config);
     StoredBlob configBlob = store.putBytes(Namespace.BLOBS, configJson);
     List<Descriptor> layers = target.layers().stream().map(StoredImageAssembler::descriptor).toList();
     requireStored(layers);
     ImageManifest manifest =
         ImageManifest.oci(new Descriptor(MediaTypes.OCI_CONFIG, configBlob.digest(), configBlob.size()), layers);
-    StoredBlob manifestBlob = store.putBytes(Namespace.BLOBS, ImageJson.writeManifest(manifest));
-    if (push) {
-      pusher.push(manifestBlob.digest(), tags);
+    if (!request.annotations().isEmpty()) {
+      manifest = manifest.withAnnotations(new TreeMap<>(request.annotations()));
     }
-    return manifestBlob.digest().toString();
+    StoredBlob manifestBlob = store.putBytes(Namespace.BLOBS, ImageJson.writeManifest(manifest));
+    if (request.push()) {
+      pusher.push(manifestBlob.digest(), request.tags());
+    }
+    return new Assembled(manifestBlob.digest().toString(), configBlob.digest().toString());
   }
 
   /** One HEAD per layer, concurrently: a 30-layer image is checked in one round trip. */

@@ -1,0 +1,126 @@
+package dev.stagefarm.cli.build;
+
+import dev.stagefarm.cli.ExitCodes;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/**
+ * docker buildx's flags of {@code stagefarm build} beyond the basics, same names and meanings
+ * (docs/cli.md). Those stagefarm does not have yet are accepted by name and refused with a clear
+ * error, so a pipeline learns at once which flag to drop rather than getting "unknown option".
+ */
+public final class BuildxFlags {
+
+  @Option(names = "--iidfile", paramLabel = "FILE", description = "Write the image ID (its config digest) to FILE.")
+  public Path iidFile;
+
+  @Option(names = "--metadata-file", paramLabel = "FILE",
+      description = "Write the build result metadata as JSON (buildx's keys: containerimage.digest, …).")
+  public Path metadataFile;
+
+  @Option(names = {"-q", "--quiet"}, description = "No progress; print only the image ID on standard output.")
+  public boolean quiet;
+
+  @Option(names = "--label", paramLabel = "KEY=VALUE", description = "Set a label in the image config (repeatable).")
+  public List<String> labels = new ArrayList<>();
+
+  @Option(names = "--annotation", paramLabel = "[manifest:]KEY=VALUE",
+      description = "Add an annotation to the image manifest (repeatable).")
+  public List<String> annotations = new ArrayList<>();
+
+  @Option(names = "--load", description = "Load the image into the Docker engine (docker load; DOCKER_HOST is honoured).")
+  public boolean load;
+
+  @Option(names = "--pull", description = "Always look up base image tags in the registry (stagefarm always does).")
+  public boolean pull;
+
+  @Option(names = "--network", paramLabel = "MODE",
+      description = "Network of RUNs that name none: default (their own namespace with outbound access), none"
+          + " (loopback only) or host (only on workers that allow it).")
+  public String network;
+
+  // accepted by name, refused until the farm has them (docs/status.md)
+  @Option(names = "--build-context", paramLabel = "NAME=VALUE", hidden = true) List<String> buildContexts = new ArrayList<>();
+  @Option(names = "--no-cache-filter", paramLabel = "STAGE", hidden = true) List<String> noCacheFilter = new ArrayList<>();
+  @Option(names = "--add-host", paramLabel = "HOST:IP", hidden = true) List<String> addHosts = new ArrayList<>();
+  @Option(names = "--shm-size", paramLabel = "BYTES", hidden = true) String shmSize;
+  @Option(names = "--ulimit", paramLabel = "ULIMIT", hidden = true) List<String> ulimits = new ArrayList<>();
+  @Option(names = "--ssh", paramLabel = "SPEC", hidden = true) List<String> ssh = new ArrayList<>();
+  @Option(names = "--attest", paramLabel = "SPEC", hidden = true) List<String> attest = new ArrayList<>();
+  @Option(names = "--sbom", paramLabel = "SPEC", hidden = true) String sbom;
+  @Option(names = "--provenance", paramLabel = "SPEC", hidden = true) String provenance;
+  @Option(names = "--allow", paramLabel = "ENTITLEMENT", hidden = true) List<String> allow = new ArrayList<>();
+  @Option(names = "--cgroup-parent", paramLabel = "PARENT", hidden = true) String cgroupParent;
+
+  /** What these flags ask of a build, as bake targets give it too. */
+  public record ImageOptions(Map<String, String> labels, Map<String, String> annotations, String network) {
+    public ImageOptions {
+      labels = Map.copyOf(labels);
+      annotations = Map.copyOf(annotations);
+    }
+  }
+
+  /** Refuses the flags stagefarm does not have yet; parses the rest. */
+  public ImageOptions validate() {
+    refuse("--build-context", !buildContexts.isEmpty());
+    refuse("--no-cache-filter", !noCacheFilter.isEmpty());
+    if (network != null && !List.of("default", "none", "host").contains(network)) {
+      throw ExitCodes.usage("--network must be default, none or host, not \"" + network + "\"");
+    }
+    refuse("--add-host", !addHosts.isEmpty());
+    refuse("--shm-size", shmSize != null);
+    refuse("--ulimit", !ulimits.isEmpty());
+    refuse("--ssh", !ssh.isEmpty());
+    refuse("--attest", !attest.isEmpty());
+    refuse("--sbom", sbom != null && !sbom.equals("false"));
+    refuse("--provenance", provenance != null && !provenance.equals("false"));
+    refuse("--allow", !allow.isEmpty());
+    refuse("--cgroup-parent", cgroupParent != null);
+    return new ImageOptions(keyValues("--label", labels), annotations(annotations), network == null ? "" : network);
+  }
+
+  private static void refuse(String flag, boolean given) {
+    if (given) {
+      throw ExitCodes.usage(flag + " is not supported yet (docs/status.md lists what stagefarm build lacks)");
+    }
+  }
+
+  /** {@code KEY=VALUE} pairs; a key given twice keeps the last value, as buildx does. */
+  public static Map<String, String> keyValues(String flag, List<String> values) {
+    Map<String, String> parsed = new LinkedHashMap<>();
+    for (String value : values) {
+      int eq = value.indexOf('=');
+      if (eq <= 0) {
+        throw ExitCodes.usage(flag + " wants KEY=VALUE, got \"" + value + "\"");
+      }
+      parsed.put(value.substring(0, eq), value.substring(eq + 1));
+    }
+    return parsed;
+  }
+
+  /**
+   * buildx's {@code --annotation [TYPE[PLATFORM]:]KEY=VALUE}: stagefarm's images are single
+   * manifests, so plain keys and {@code manifest:} apply; other types are refused.
+   */
+  public static Map<String, String> annotations(List<String> values) {
+    List<String> plain = new ArrayList<>();
+    for (String value : values) {
+      int eq = value.indexOf('=');
+      int colon = value.indexOf(':');
+      if (colon >= 0 && (eq < 0 || colon < eq)) {
+        String type = value.substring(0, colon);
+        if (!type.equals("manifest")) {
+          throw ExitCodes.usage("--annotation " + value + ": type \"" + type + "\" is not supported yet (stagefarm"
+              + " builds a single manifest: use KEY=VALUE or manifest:KEY=VALUE)");
+        }
+        value = value.substring(colon + 1);
+      }
+      plain.add(value);
+    }
+    return keyValues("--annotation", plain);
+  }
+}

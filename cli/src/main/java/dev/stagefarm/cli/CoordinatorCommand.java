@@ -182,9 +182,11 @@ public final class CoordinatorCommand implements Callable<Integer> {
       }
       throw e;
     }
+    StoreCollector.Policy gcPolicy =
+        new StoreCollector.Policy(Duration.ofSeconds(gcKeepSeconds), Duration.ofSeconds(gcGraceSeconds));
+    node.gcPolicy(gcPolicy); // `stagefarm prune` uses it too
     if (gcIntervalSeconds > 0) {
-      node.collectGarbageEvery(Duration.ofSeconds(gcIntervalSeconds),
-          new StoreCollector.Policy(Duration.ofSeconds(gcKeepSeconds), Duration.ofSeconds(gcGraceSeconds)));
+      node.collectGarbageEvery(Duration.ofSeconds(gcIntervalSeconds), gcPolicy);
     }
     Runnable stop = () -> {
       node.close();

@@ -6,6 +6,7 @@ import dev.stagefarm.coordinator.BuildPage;
 import dev.stagefarm.coordinator.grpc.auth.ApiSecurity;
 import dev.stagefarm.coordinator.grpc.auth.Caller;
 import dev.stagefarm.coordinator.port.ContentStore;
+import dev.stagefarm.coordinator.store.StoreCollector;
 import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.store.Namespace;
 import dev.stagefarm.proto.v1.BuildProgress;
@@ -20,6 +21,11 @@ import dev.stagefarm.proto.v1.FindMissingBlobsResponse;
 import dev.stagefarm.proto.v1.GetBuildRequest;
 import dev.stagefarm.proto.v1.ListBuildsRequest;
 import dev.stagefarm.proto.v1.ListBuildsResponse;
+import dev.stagefarm.proto.v1.PruneStoreRequest;
+import dev.stagefarm.proto.v1.PruneStoreResponse;
+import dev.stagefarm.proto.v1.StoreArea;
+import dev.stagefarm.proto.v1.StoreUsage;
+import dev.stagefarm.proto.v1.StoreUsageRequest;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
 import dev.stagefarm.proto.v1.UploadBlobsResponse;
 import dev.stagefarm.proto.v1.UploadChunk;
@@ -32,6 +38,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -58,6 +65,7 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
   private final RequestLimits limits;
   private final Path spoolDir;
   private final int maxUnfinishedBuildsPerClient;
+  private final StoreAdministration storeAdministration;
   private final ExecutorService io = Executors.newVirtualThreadPerTaskExecutor();
 
   /**
@@ -70,8 +78,14 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
   /** @param maxUnfinishedBuildsPerClient queued or running builds one identity may have */
   public BuildServiceImpl(
       BuildCoordinator coordinator, ContentStore context, ImageExporter exporter, int maxUnfinishedBuildsPerClient) {
+    this(coordinator, context, exporter, maxUnfinishedBuildsPerClient, StoreAdministration.NONE);
+  }
+
+  /** @param storeAdministration answers {@code stagefarm du} and {@code prune} (admins only) */
+  public BuildServiceImpl(BuildCoordinator coordinator, ContentStore context, ImageExporter exporter,
+      int maxUnfinishedBuildsPerClient, StoreAdministration storeAdministration) {
     this(coordinator, context, exporter, RequestLimits.DEFAULT, Path.of(System.getProperty("java.io.tmpdir")),
-        maxUnfinishedBuildsPerClient);
+        maxUnfinishedBuildsPerClient, storeAdministration);
   }
 
   /**
@@ -87,6 +101,12 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
   /** @param maxUnfinishedBuildsPerClient queued or running builds one identity may have */
   public BuildServiceImpl(BuildCoordinator coordinator, ContentStore context, ImageExporter exporter,
       RequestLimits limits, Path spoolDir, int maxUnfinishedBuildsPerClient) {
+    this(coordinator, context, exporter, limits, spoolDir, maxUnfinishedBuildsPerClient, StoreAdministration.NONE);
+  }
+
+  public BuildServiceImpl(BuildCoordinator coordinator, ContentStore context, ImageExporter exporter,
+      RequestLimits limits, Path spoolDir, int maxUnfinishedBuildsPerClient, StoreAdministration storeAdministration) {
+    this.storeAdministration = storeAdministration;
     this.coordinator = coordinator;
     this.context = context;
     this.exporter = exporter;
@@ -354,6 +374,82 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
       return;
     }
     response.onCompleted();
+  }
+
+  @Override
+  public void getStoreUsage(StoreUsageRequest request, StreamObserver<StoreUsage> response) {
+    if (!admin("reading the content store's usage", response)) {
+      return;
+    }
+    StoreAdministration.Usage usage;
+    try {
+      usage = storeAdministration.usage();
+    } catch (UnsupportedOperationException e) {
+      response.onError(Status.UNIMPLEMENTED.withDescription(e.getMessage()).asException());
+      return;
+    } catch (IOException | RuntimeException e) {
+      response.onError(FailureStatus.of("reading the content store's usage", e));
+      return;
+    }
+    StoreUsage.Builder reply = StoreUsage.newBuilder()
+        .setReclaimableObjects(usage.reclaimable().objectsDeleted())
+        .setReclaimableBytes(usage.reclaimable().bytesDeleted())
+        .setReclaimableRecords(usage.reclaimable().recordsDeleted());
+    usage.areas().forEach(area ->
+        reply.addAreas(StoreArea.newBuilder().setName(area.name()).setObjects(area.objects()).setBytes(area.bytes())));
+    response.onNext(reply.build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void pruneStore(PruneStoreRequest request, StreamObserver<PruneStoreResponse> response) {
+    if (!admin("pruning the content store", response)) {
+      return;
+    }
+    if (request.hasKeepDurationSeconds() && request.getKeepDurationSeconds() < 0) {
+      response.onError(Status.INVALID_ARGUMENT
+          .withDescription("keep_duration_seconds must not be negative, got " + request.getKeepDurationSeconds())
+          .asException());
+      return;
+    }
+    Optional<Duration> keep = request.hasKeepDurationSeconds()
+        ? Optional.of(Duration.ofSeconds(request.getKeepDurationSeconds())) : Optional.empty();
+    StoreCollector.Report report;
+    try {
+      report = storeAdministration.prune(keep, request.getDryRun());
+    } catch (UnsupportedOperationException e) {
+      response.onError(Status.UNIMPLEMENTED.withDescription(e.getMessage()).asException());
+      return;
+    } catch (IOException | RuntimeException e) {
+      log.warn("pruning the content store failed", e);
+      response.onError(FailureStatus.of("pruning the content store", e));
+      return;
+    }
+    response.onNext(PruneStoreResponse.newBuilder()
+        .setRecordsDeleted(report.recordsDeleted())
+        .setObjectsDeleted(report.objectsDeleted())
+        .setBytesDeleted(report.bytesDeleted())
+        .setObjectsKept(report.objectsKept())
+        .setDryRun(report.dryRun())
+        .build());
+    response.onCompleted();
+  }
+
+  /** Whether the caller is an admin; otherwise answers the call with PERMISSION_DENIED. */
+  private static boolean admin(String action, StreamObserver<?> response) {
+    Caller caller;
+    try {
+      caller = caller();
+    } catch (StatusException e) {
+      response.onError(e);
+      return false;
+    }
+    if (caller.role() != Caller.Role.ADMIN) {
+      response.onError(Status.PERMISSION_DENIED.withDescription(action + " is for admins; " + caller.identity()
+          + " is a client (a token with the admin role, or a certificate named by --admin-cn)").asException());
+      return false;
+    }
+    return true;
   }
 
   /** The caller's identity, which the authenticator put in the call's context. */

@@ -2,10 +2,13 @@ package dev.stagefarm.cli;
 
 import com.google.protobuf.ByteString;
 import dev.stagefarm.cli.build.BuildClient;
+import dev.stagefarm.cli.build.CacheFlags;
 import dev.stagefarm.cli.build.ContextScanner;
 import dev.stagefarm.cli.build.DockerfileCheck;
+import dev.stagefarm.cli.build.MultiPlatformBuild;
 import dev.stagefarm.cli.build.OutputSpec;
 import dev.stagefarm.cli.build.PlainProgress;
+import dev.stagefarm.cli.build.PlatformFlag;
 import dev.stagefarm.cli.build.ProgressView;
 import dev.stagefarm.cli.build.ScannedContext;
 import dev.stagefarm.cli.build.SecretSpec;
@@ -78,7 +81,9 @@ public final class BuildCommand implements Callable<Integer> {
   @Option(names = "--no-cache", description = "Do not use the cache.")
   boolean noCache;
 
-  @Option(names = "--platform", paramLabel = "OS/ARCH", description = "Target platform, e.g. linux/amd64.")
+  @Option(names = "--platform", paramLabel = "OS/ARCH[/VARIANT]",
+      description = "Target platform(s), e.g. linux/arm64 or linux/amd64,linux/arm64 (one build each, written as one"
+          + " OCI image index with -o type=oci); default: the farm's. Stages run only on workers that run it.")
   String platform = "";
 
   @Option(names = {"-o", "--output"}, paramLabel = "type=oci|docker,dest=PATH", description = "Write the image as a tarball.")
@@ -105,13 +110,20 @@ public final class BuildCommand implements Callable<Integer> {
 
   @Mixin ApiClientFlags apiClientFlags;
 
+  @Mixin CacheFlags cacheFlags;
+
   @Override
   public Integer call() throws Exception {
     long started = System.currentTimeMillis();
     PrintStream err = System.err;
+    cacheFlags.check();
     List<OutputSpec> outputSpecs = new ArrayList<>();
     for (String output : outputs) {
       outputSpecs.add(OutputSpec.parse(output));
+    }
+    List<Platform> platforms = PlatformFlag.parse(platform);
+    if (platforms.size() > 1) {
+      MultiPlatformBuild.check(outputSpecs, push);
     }
     if (push && tags.isEmpty()) {
       throw new UserError("--push needs at least one -t NAME to push to");
@@ -135,7 +147,7 @@ public final class BuildCommand implements Callable<Integer> {
             .putAllBuildArgs(parseBuildArgs())
             .setNoCache(noCache)
             .addAllTags(tags)
-            .setPlatform(parsePlatform());
+            .setPlatform(platforms.isEmpty() ? Platform.getDefaultInstance() : platforms.getFirst());
     addSecrets(request);
     for (OutputSpec output : outputSpecs) {
       request.addOutputs(Output.newBuilder().setType(output.type()).putAttrs("dest", output.dest().toString()));
@@ -150,6 +162,17 @@ public final class BuildCommand implements Callable<Integer> {
       BuildClient client = new BuildClient(farm);
       client.upload(scanned);
       request.setContextManifest(scanned.manifestDigest().toString());
+      if (platforms.size() > 1) {
+        MultiPlatformBuild builds = new MultiPlatformBuild(client, platforms);
+        List<BuildStatus> statuses;
+        try (view) {
+          statuses = builds.run(request.build(), view);
+        }
+        builds.requireSucceeded(statuses);
+        builds.summarize(statuses, builds.export(statuses, outputSpecs), System.out,
+            (System.currentTimeMillis() - started) / 1000.0);
+        return 0;
+      }
       BuildStatus submitted = client.submit(request.build());
       TraceWriter traceWriter = trace == null ? null : new TraceWriter();
       BuildStatus status;
@@ -280,20 +303,5 @@ public final class BuildCommand implements Callable<Integer> {
       }
     }
     return args;
-  }
-
-  private Platform parsePlatform() {
-    if (platform.isEmpty()) {
-      return Platform.getDefaultInstance();
-    }
-    String[] parts = platform.split("/");
-    if (parts.length < 2 || parts.length > 3) {
-      throw new UserError("--platform wants OS/ARCH[/VARIANT], got \"" + platform + "\"");
-    }
-    Platform.Builder p = Platform.newBuilder().setOs(parts[0]).setArchitecture(parts[1]);
-    if (parts.length == 3) {
-      p.setVariant(parts[2]);
-    }
-    return p.build();
   }
 }

@@ -271,6 +271,19 @@ public final class BuildClient {
     }
   }
 
+  /** Streams the images of several builds (one per platform) as one OCI image index tar into {@code out}. */
+  public void exportIndex(List<String> buildIds, OutputStream out) throws IOException {
+    try {
+      Iterator<ExportChunk> chunks = blocking().exportImage(
+          ExportImageRequest.newBuilder().setFormat("oci").addAllIndexBuildIds(buildIds).build());
+      while (chunks.hasNext()) {
+        chunks.next().getData().writeTo(out);
+      }
+    } catch (StatusRuntimeException e) {
+      throw failure("exporting the image index", e);
+    }
+  }
+
   /** One page of the builds the caller may see, oldest first. */
   public ListBuildsResponse listBuilds(int pageSize, String pageToken) {
     try {

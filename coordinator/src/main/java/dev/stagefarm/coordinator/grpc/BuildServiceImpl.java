@@ -58,6 +58,8 @@ import org.slf4j.LoggerFactory;
 public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(BuildServiceImpl.class);
   private static final int EXPORT_CHUNK = 1 << 20;
+  /** Builds one image index may gather (one per platform: the farm routes eight). */
+  static final int MAX_INDEX_BUILDS = 16;
 
   private final BuildCoordinator coordinator;
   private final ContentStore context;
@@ -348,6 +350,10 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
 
   @Override
   public void exportImage(ExportImageRequest request, StreamObserver<ExportChunk> response) {
+    if (request.getIndexBuildIdsCount() > 0) {
+      exportIndex(request, response);
+      return;
+    }
     if (visible(request.getBuildId(), response).isEmpty()) {
       return;
     }
@@ -450,6 +456,46 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
       return false;
     }
     return true;
+  }
+
+  /** The images of several builds (one per platform) as one OCI image index. */
+  private void exportIndex(ExportImageRequest request, StreamObserver<ExportChunk> response) {
+    if (!request.getFormat().isEmpty() && !request.getFormat().equals("oci")) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription("a multi-platform image exports as \"oci\" only (an"
+          + " image index), not \"" + request.getFormat() + "\"").asException());
+      return;
+    }
+    if (request.getIndexBuildIdsCount() > MAX_INDEX_BUILDS) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription("an image index of " + request.getIndexBuildIdsCount()
+          + " builds is over the limit of " + MAX_INDEX_BUILDS).asException());
+      return;
+    }
+    List<String> digests = new ArrayList<>();
+    for (String buildId : request.getIndexBuildIdsList()) {
+      if (visible(buildId, response).isEmpty()) {
+        return;
+      }
+      Optional<String> digest = coordinator.imageDigest(buildId);
+      if (digest.isEmpty()) {
+        response.onError(Status.FAILED_PRECONDITION
+            .withDescription("build " + buildId + " has no image (not finished or failed)").asException());
+        return;
+      }
+      digests.add(digest.get());
+    }
+    String first = request.getIndexBuildIds(0);
+    List<String> tags = coordinator.request(first).<List<String>>map(r -> List.copyOf(r.getTagsList())).orElse(List.of());
+    try (OutputStream out = new ChunkingOutputStream(response, EXPORT_CHUNK)) {
+      exporter.exportIndex(digests, tags, out);
+    } catch (UnsupportedOperationException e) {
+      response.onError(Status.UNIMPLEMENTED.withDescription(e.getMessage()).asException());
+      return;
+    } catch (IOException | RuntimeException e) {
+      log.warn("exporting the image index of builds {} failed", request.getIndexBuildIdsList(), e);
+      response.onError(FailureStatus.of("exporting the image index of builds " + request.getIndexBuildIdsList(), e));
+      return;
+    }
+    response.onCompleted();
   }
 
   /** The caller's identity, which the authenticator put in the call's context. */

@@ -8,7 +8,9 @@ import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.program.KafkaClientProperties;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
+import dev.stagefarm.oci.Platform;
 
 /**
  * Everything a worker needs, with defaults in code. Built by {@link WorkerConfigLoader} from a
@@ -49,6 +51,8 @@ import java.util.Locale;
  *     records without their MAC are refused, events and cache records written here carry it
  * @param kafkaSecurity SASL/TLS settings of every Kafka client of this worker ({@code
  *     kafka-properties}; docs/security.md, "Kafka")
+ * @param platforms the platforms whose stages this worker takes ({@code platforms}; default: the
+ *     host's): it consumes their task topics (docs/protocol.md, "Platforms")
  */
 public record WorkerConfig(
     String kafka,
@@ -76,7 +80,8 @@ public record WorkerConfig(
     RunLimits runLimits,
     boolean allowHostNetwork,
     FarmKeys farmKeys,
-    KafkaClientProperties kafkaSecurity) {
+    KafkaClientProperties kafkaSecurity,
+    List<Platform> platforms) {
 
   public WorkerConfig {
     require(kafka, "kafka");
@@ -114,6 +119,28 @@ public record WorkerConfig(
     if (kafkaSecurity == null) {
       kafkaSecurity = KafkaClientProperties.none();
     }
+    platforms = platforms == null || platforms.isEmpty() ? List.of(WorkerPlatforms.host()) : List.copyOf(platforms);
+  }
+
+  /** A config for the host's platform only. */
+  public WorkerConfig(String kafka, String s3Endpoint, String s3AccessKey, String s3SecretKey, String s3Region,
+      String bucket, Path workDir, int concurrency, String workerId, String shareGroup, Duration heartbeatInterval,
+      Duration pollTimeout, Duration shutdownGrace, long layerCacheBytes, String network, String runc,
+      long logRateBytesPerSecond, long logMaxBytes, long addUrlMaxBytes, boolean createTopics, boolean allowInsecure,
+      Duration faultPause, RunLimits runLimits, boolean allowHostNetwork, FarmKeys farmKeys,
+      KafkaClientProperties kafkaSecurity) {
+    this(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency, workerId, shareGroup,
+        heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, logRateBytesPerSecond,
+        logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys,
+        kafkaSecurity, List.of());
+  }
+
+  /** The same config taking the stages of these platforms. */
+  public WorkerConfig withPlatforms(List<Platform> platforms) {
+    return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
+        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits,
+        allowHostNetwork, farmKeys, kafkaSecurity, platforms);
   }
 
   /** A config whose Kafka clients connect in plain text without authentication. */

@@ -1,5 +1,6 @@
 package dev.stagefarm.worker.config;
 
+import dev.stagefarm.oci.Platform;
 import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.program.KafkaClientProperties;
 import dev.stagefarm.worker.runtime.RunLimits;
@@ -67,6 +68,8 @@ public final class WorkerConfigLoader {
           + " filesystem of this size); a stage over it fails naming the limit; 0 = no limit"),
       new Key("allow-host-network", "false",
           "run RUN --network=host in the worker host's namespace (BuildKit's network.host entitlement); false: it fails"),
+      new Key("platforms", "<host platform>", "the platforms whose stages this worker takes, e.g. linux/amd64,linux/arm64;"
+          + " another than the host's needs an enabled qemu binfmt_misc handler (qemu-user-static)"),
       new Key("farm-key-file", null,
           "file with the worker's farm keys: worker-private and coordinator-public role keys (stagefarm admin"
               + " farm-keys), or the shared key(s); the first key of a kind signs (docs/security.md)"));
@@ -136,7 +139,13 @@ public final class WorkerConfigLoader {
         runLimits(v),
         parseBoolean("allow-host-network", v.get("allow-host-network")),
         farmKeys(v.get("farm-key-file")),
-        kafkaSecurity(v.getOrDefault("kafka-properties", "")));
+        kafkaSecurity(v.getOrDefault("kafka-properties", "")),
+        platforms(v.getOrDefault("platforms", "<host platform>")));
+  }
+
+  private static List<Platform> platforms(String value) {
+    return value.strip().equals("<host platform>")
+        ? List.of(WorkerPlatforms.host()) : WorkerPlatforms.parse(value, WorkerPlatforms.BINFMT_MISC);
   }
 
   private static KafkaClientProperties kafkaSecurity(String file) {

@@ -1,6 +1,7 @@
 package dev.stagefarm.worker.kafka;
 
 import dev.stagefarm.program.KafkaClientProperties;
+import dev.stagefarm.program.TaskRouting;
 import dev.stagefarm.proto.Topics;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -85,8 +86,12 @@ public final class FarmTopics {
   }
 
   public static void ensure(Admin admin, Layout layout) {
-    createTopics(admin, List.of(
-        new NewTopic(Topics.TASKS, layout.taskPartitions(), layout.replicationFactor()),
+    List<NewTopic> topics = new java.util.ArrayList<>();
+    // a task topic per platform the farm routes (TaskRouting): stagefarm.tasks is linux/amd64's
+    for (String tasks : TaskRouting.topics()) {
+      topics.add(new NewTopic(tasks, layout.taskPartitions(), layout.replicationFactor()));
+    }
+    topics.addAll(List.of(
         new NewTopic(Topics.EVENTS, layout.eventPartitions(), layout.replicationFactor()),
         new NewTopic(Topics.BUILDS, 1, layout.replicationFactor())
             .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
@@ -96,6 +101,7 @@ public final class FarmTopics {
         // one partition: a worker reads all of it; a day of messages covers any live build
         new NewTopic(Topics.CONTROL, 1, layout.replicationFactor())
             .configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, Long.toString(CONTROL_RETENTION.toMillis())))));
+    createTopics(admin, topics);
     configureShareGroup(admin, layout);
   }
 

@@ -5,6 +5,9 @@ import dev.stagefarm.cli.build.BuildClient;
 import dev.stagefarm.cli.build.BuildSession;
 import dev.stagefarm.cli.build.BuildMetadata;
 import dev.stagefarm.cli.build.BuildxFlags;
+import dev.stagefarm.cli.build.CacheFlags;
+import dev.stagefarm.cli.build.MultiPlatformBuild;
+import dev.stagefarm.cli.build.PlatformFlag;
 import dev.stagefarm.cli.build.OutputWriter;
 import dev.stagefarm.cli.build.ContextScanner;
 import dev.stagefarm.cli.build.DockerfileCheck;
@@ -17,6 +20,7 @@ import dev.stagefarm.cli.farm.Farm;
 import dev.stagefarm.cli.farm.FarmChoice;
 import dev.stagefarm.cli.farm.FarmFlags;
 import dev.stagefarm.proto.v1.BuildStatus;
+import dev.stagefarm.proto.v1.Platform;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -70,7 +74,9 @@ public final class BuildCommand implements Callable<Integer> {
   @Option(names = "--no-cache", description = "Do not use the cache.")
   boolean noCache;
 
-  @Option(names = "--platform", paramLabel = "OS/ARCH", description = "Target platform, e.g. linux/amd64.")
+  @Option(names = "--platform", paramLabel = "OS/ARCH[/VARIANT]",
+      description = "Target platform(s), e.g. linux/arm64 or linux/amd64,linux/arm64 (one build each, written as one"
+          + " OCI image index with -o type=oci); default: the farm's. Stages run only on workers that run it.")
   String platform = "";
 
   @Option(names = {"-o", "--output"}, paramLabel = "type=TYPE[,dest=…][,name=…][,push=true]",
@@ -103,12 +109,15 @@ public final class BuildCommand implements Callable<Integer> {
 
   @Mixin ApiClientFlags apiClientFlags;
 
+  @Mixin CacheFlags cacheFlags;
+
   @Override
   public Integer call() throws Exception {
     long started = System.currentTimeMillis();
     PrintStream err = System.err;
     PrintStream stdout = System.out;
     BuildxFlags.ImageOptions imageOptions = buildx.validate();
+    cacheFlags.check();
     List<OutputSpec> outputSpecs = new ArrayList<>();
     for (String output : outputs) {
       outputSpecs.add(OutputSpec.parse(output));
@@ -120,6 +129,10 @@ public final class BuildCommand implements Callable<Integer> {
       pushes |= output.push();
     }
     checkFlags(outputSpecs, names, pushes);
+    List<Platform> platforms = PlatformFlag.parse(platform);
+    if (platforms.size() > 1) {
+      MultiPlatformBuild.check(outputSpecs, pushes);
+    }
     // validates --progress before anything starts
     ProgressView view = buildx.quiet ? BuildSession.QUIET : BuildSession.progressView(progress, err);
     String dockerfileName = file == null || file.equals("-") ? "Dockerfile" : Path.of(file).getFileName().toString();
@@ -132,7 +145,7 @@ public final class BuildCommand implements Callable<Integer> {
             .putAllBuildArgs(BuildSession.buildArgs(buildArgs, System::getenv))
             .setNoCache(noCache)
             .addAllTags(names)
-            .setPlatform(BuildSession.platform(platform))
+            .setPlatform(platforms.isEmpty() ? Platform.getDefaultInstance() : platforms.getFirst())
             .putAllLabels(imageOptions.labels())
             .putAllAnnotations(imageOptions.annotations())
             .setNetwork(imageOptions.network());
@@ -148,6 +161,17 @@ public final class BuildCommand implements Callable<Integer> {
       view.phaseDone("transferring context: " + uploaded.files() + " files, " + uploaded.uploaded() + " sent ("
           + uploaded.uploadedBytes() + " bytes)");
       request.setContextManifest(scanned.manifestDigest().toString());
+      if (platforms.size() > 1) {
+        MultiPlatformBuild builds = new MultiPlatformBuild(session.client(), platforms);
+        List<BuildStatus> statuses;
+        try (view) {
+          statuses = builds.run(request.build(), view);
+        }
+        builds.requireSucceeded(statuses);
+        builds.summarize(statuses, builds.export(statuses, outputSpecs), stdout,
+            (System.currentTimeMillis() - started) / 1000.0);
+        return ExitCodes.OK;
+      }
       view.phaseStarted("submit and plan");
       BuildStatus submitted = session.client().submit(request.build());
       view.phaseDone("build " + submitted.getBuildId());

@@ -146,9 +146,11 @@ public final class CoordinatorCommand implements Callable<Integer> {
       store.close();
       throw e;
     }
+    StoreCollector.Policy gcPolicy = new StoreCollector.Policy(v.get(GC_KEEP_DURATION), v.get(GC_GRACE));
+    node.gcPolicy(gcPolicy); // `stagefarm prune` uses it too
     Duration gcInterval = v.get(GC_INTERVAL);
     if (gcInterval.isPositive()) {
-      node.collectGarbageEvery(gcInterval, new StoreCollector.Policy(v.get(GC_KEEP_DURATION), v.get(GC_GRACE)));
+      node.collectGarbageEvery(gcInterval, gcPolicy);
     }
     Runnable stop = () -> {
       if (metrics != null) {

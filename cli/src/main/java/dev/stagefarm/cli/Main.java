@@ -24,6 +24,11 @@ import picocli.CommandLine.Command;
       WorkerCommand.class,
       ImageCommand.class,
       AdminCommand.class,
+      dev.stagefarm.cli.manage.LsCommand.class,
+      dev.stagefarm.cli.manage.LogsCommand.class,
+      dev.stagefarm.cli.manage.CancelCommand.class,
+      dev.stagefarm.cli.manage.DuCommand.class,
+      dev.stagefarm.cli.manage.PruneCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -120,9 +120,16 @@ public final class WorkerKeys {
       .defaultValue("0").validate(Validator.zeroOrAtLeast(16L << 20, "16MiB"));
 
   /** The worker's own keys, in documentation order. */
+  public static final ConfigKey<String> PLATFORMS = ConfigKey.of("platforms", STRING,
+      "the platforms whose stages this worker takes, comma-separated, e.g. `linux/amd64,linux/arm64`: it consumes"
+          + " those platforms' task topics (docs/protocol.md, \"Platforms\"). A platform other than the host's needs an"
+          + " enabled qemu binfmt_misc handler (Debian's `qemu-user-static`); without one the worker refuses to start"
+          + " naming the missing handler")
+      .computedDefault("the host's (e.g. `linux/amd64`)").label("OS/ARCH[,…]");
+
   public static final List<ConfigKey<?>> OWN = List.of(WORK_DIR, CONCURRENCY, WORKER_ID, SHARE_GROUP,
       HEARTBEAT_INTERVAL, POLL_TIMEOUT, SHUTDOWN_GRACE, LAYER_CACHE_SIZE, NETWORK, RUNC, LOG_RATE, LOG_MAX,
-      ADD_URL_MAX_SIZE, ALLOW_INSECURE, ALLOW_HOST_NETWORK, FAULT_PAUSE, RUN_MEMORY, RUN_PIDS, RUN_CPUS, STAGE_DISK);
+      ADD_URL_MAX_SIZE, ALLOW_INSECURE, ALLOW_HOST_NETWORK, FAULT_PAUSE, RUN_MEMORY, RUN_PIDS, RUN_CPUS, STAGE_DISK, PLATFORMS);
 
   public static final ConfigDef DEF = ConfigDef.of("worker", List.of(CommonKeys.ALL, OWN))
       .withRemoved("secrets-dir", "build secrets come from the client of each build (stagefarm build --secret),"

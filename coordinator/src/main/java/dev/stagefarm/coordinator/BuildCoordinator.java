@@ -286,6 +286,7 @@ public final class BuildCoordinator implements AutoCloseable {
                 .setBuildId(buildId)
                 .setState(BuildState.QUEUED)
                 .setTarget(request.getTarget())
+                .addAllTags(request.getTagsList())
                 .setCreatedMs(clock.millis())
                 .setOwner(owner),
             clock,

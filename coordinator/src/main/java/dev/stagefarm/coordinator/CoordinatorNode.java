@@ -5,6 +5,7 @@ import dev.stagefarm.coordinator.grpc.CoordinatorServer;
 import dev.stagefarm.coordinator.grpc.ImageExporter;
 import dev.stagefarm.coordinator.grpc.auth.ApiSecurity;
 import dev.stagefarm.coordinator.grpc.StandbyService;
+import dev.stagefarm.coordinator.grpc.StoreAdministration;
 import dev.stagefarm.coordinator.grpc.SwitchableService;
 import dev.stagefarm.coordinator.kafka.FencedProducer;
 import dev.stagefarm.coordinator.kafka.KafkaBuildJournal;
@@ -20,6 +21,7 @@ import dev.stagefarm.coordinator.store.S3BuildSecretStore;
 import dev.stagefarm.coordinator.store.S3CacheRecords;
 import dev.stagefarm.coordinator.store.S3ContentStore;
 import dev.stagefarm.coordinator.store.StoreCollector;
+import dev.stagefarm.coordinator.store.StoreUsage;
 import dev.stagefarm.coordinator.store.StoredImageAssembler;
 import dev.stagefarm.oci.registry.BaseImageFetcher;
 import dev.stagefarm.oci.registry.RegistryClient;
@@ -125,6 +127,8 @@ public final class CoordinatorNode implements AutoCloseable {
   /** The current term as the active coordinator, or null while a standby. */
   private volatile Term term;
   private volatile long electedAtNanos;
+  /** The policy of {@code stagefarm prune} and of the periodic collection, if any. */
+  private volatile StoreCollector.Policy gcPolicy = StoreCollector.Policy.DEFAULT;
 
   /** What exists while this coordinator is the active one. */
   private record Term(FencedProducer producer, KafkaWorkerControl control, BuildCoordinator coordinator,
@@ -240,7 +244,8 @@ public final class CoordinatorNode implements AutoCloseable {
           new KafkaEventStream(options.kafkaBootstrap(), options.kafkaSecurity(), options.eventGroup(),
               options.farmKeys(), coordinator::onEvent).start();
       ServerServiceDefinition service =
-          new BuildServiceImpl(coordinator, content, exporter, security.maxUnfinishedBuildsPerClient()).bindService();
+          new BuildServiceImpl(coordinator, content, exporter, security.maxUnfinishedBuildsPerClient(),
+              storeAdministration()).bindService();
       term = new Term(producer, control, coordinator, events, service);
       services.switchTo(service);
       health.setStatus("", HealthCheckResponse.ServingStatus.SERVING);
@@ -415,8 +420,31 @@ public final class CoordinatorNode implements AutoCloseable {
         .collect(active::contentRoots, dryRun);
   }
 
+  /** The content store's usage and on-demand collection for {@code stagefarm du} and {@code prune}. */
+  private StoreAdministration storeAdministration() {
+    return new StoreAdministration() {
+      @Override
+      public Usage usage() throws IOException {
+        return new Usage(StoreUsage.measure(store), collectGarbage(gcPolicy, true));
+      }
+
+      @Override
+      public StoreCollector.Report prune(Optional<Duration> keepDuration, boolean dryRun) throws IOException {
+        StoreCollector.Policy policy = gcPolicy;
+        return collectGarbage(new StoreCollector.Policy(keepDuration.orElse(policy.keepDuration()), policy.grace()),
+            dryRun);
+      }
+    };
+  }
+
+  /** The policy {@code stagefarm prune} uses (the grace always; the keep duration unless the client gives one). */
+  public void gcPolicy(StoreCollector.Policy policy) {
+    this.gcPolicy = policy;
+  }
+
   /** Collects garbage every {@code interval} while active; a failed run is logged and the next one tries again. */
   public void collectGarbageEvery(Duration interval, StoreCollector.Policy policy) {
+    this.gcPolicy = policy;
     long millis = interval.toMillis();
     gcTimer.scheduleWithFixedDelay(() -> {
       if (!isActive()) {

@@ -1,5 +1,6 @@
 package dev.stagefarm.worker;
 
+import dev.stagefarm.program.TaskRouting;
 import dev.stagefarm.oci.store.BlobStore;
 import dev.stagefarm.oci.store.S3Config;
 import dev.stagefarm.worker.config.WorkerConfig;
@@ -72,13 +73,14 @@ public final class Worker implements AutoCloseable {
           nofileHardLimit());
       TaskSlot.Settings settings = new TaskSlot.Settings(config.kafka(), config.shareGroup(), config.workerId(),
           config.pollTimeout(), config.shutdownGrace(), Duration.ofSeconds(30), config.faultPause(), config.farmKeys(),
-          config.kafkaSecurity());
+          config.kafkaSecurity(), config.platforms().stream().map(TaskRouting::topic).toList());
       loop = new TaskLoop(settings, config.concurrency(), config.heartbeatInterval(), executor).start();
       metrics.slots(config.concurrency(), () -> {
         TaskLoop current = loop;
         return current == null ? 0 : current.runningStages();
       });
-      log.info("worker {} started: {} slot(s), work dir {}", config.workerId(), config.concurrency(), config.workDir());
+      log.info("worker {} started: {} slot(s) for {}, work dir {}", config.workerId(), config.concurrency(),
+          config.platforms(), config.workDir());
       return this;
     } catch (IOException e) {
       throw new UncheckedIOException("starting worker " + config.workerId() + " failed: " + e.getMessage(), e);

@@ -11,6 +11,12 @@ import dev.stagefarm.proto.v1.ExportChunk;
 import dev.stagefarm.proto.v1.ExportImageRequest;
 import dev.stagefarm.proto.v1.FindMissingBlobsRequest;
 import dev.stagefarm.proto.v1.GetBuildRequest;
+import dev.stagefarm.proto.v1.ListBuildsRequest;
+import dev.stagefarm.proto.v1.ListBuildsResponse;
+import dev.stagefarm.proto.v1.PruneStoreRequest;
+import dev.stagefarm.proto.v1.PruneStoreResponse;
+import dev.stagefarm.proto.v1.StoreUsage;
+import dev.stagefarm.proto.v1.StoreUsageRequest;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
 import dev.stagefarm.proto.v1.UploadBlobsResponse;
 import dev.stagefarm.proto.v1.UploadChunk;
@@ -263,6 +269,56 @@ public final class BuildClient {
       }
     } catch (StatusRuntimeException e) {
       throw failure("exporting the image", e);
+    }
+  }
+
+  /** Streams the images of several builds (one per platform) as one OCI image index tar into {@code out}. */
+  public void exportIndex(List<String> buildIds, OutputStream out) throws IOException {
+    try {
+      Iterator<ExportChunk> chunks = blocking().exportImage(
+          ExportImageRequest.newBuilder().setFormat("oci").addAllIndexBuildIds(buildIds).build());
+      while (chunks.hasNext()) {
+        chunks.next().getData().writeTo(out);
+      }
+    } catch (StatusRuntimeException e) {
+      throw failure("exporting the image index", e);
+    }
+  }
+
+  /** One page of the builds the caller may see, oldest first. */
+  public ListBuildsResponse listBuilds(int pageSize, String pageToken) {
+    try {
+      return withFailover(() -> blocking().withDeadlineAfter(30, TimeUnit.SECONDS)
+          .listBuilds(ListBuildsRequest.newBuilder().setPageSize(pageSize).setPageToken(pageToken).build()), false);
+    } catch (StatusRuntimeException e) {
+      throw failure("listing builds", e);
+    }
+  }
+
+  /** Cancels a build and returns its status afterwards (a finished build is left as it is). */
+  public BuildStatus cancelBuild(String buildId) {
+    try {
+      return withFailover(() -> blocking().withDeadlineAfter(30, TimeUnit.SECONDS)
+          .cancelBuild(CancelBuildRequest.newBuilder().setBuildId(buildId).build()), false);
+    } catch (StatusRuntimeException e) {
+      throw failure("cancelling build " + buildId, e);
+    }
+  }
+
+  public StoreUsage storeUsage() {
+    try {
+      return withFailover(() -> blocking().withDeadlineAfter(10, TimeUnit.MINUTES)
+          .getStoreUsage(StoreUsageRequest.getDefaultInstance()), false);
+    } catch (StatusRuntimeException e) {
+      throw failure("reading the content store's usage", e);
+    }
+  }
+
+  public PruneStoreResponse pruneStore(PruneStoreRequest request) {
+    try {
+      return withFailover(() -> blocking().withDeadlineAfter(30, TimeUnit.MINUTES).pruneStore(request), false);
+    } catch (StatusRuntimeException e) {
+      throw failure("pruning the content store", e);
     }
   }
 

@@ -6,6 +6,7 @@ import dev.stagefarm.coordinator.BuildPage;
 import dev.stagefarm.coordinator.grpc.auth.ApiSecurity;
 import dev.stagefarm.coordinator.grpc.auth.Caller;
 import dev.stagefarm.coordinator.port.ContentStore;
+import dev.stagefarm.coordinator.store.StoreCollector;
 import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.store.Namespace;
 import dev.stagefarm.proto.v1.BuildProgress;
@@ -20,6 +21,11 @@ import dev.stagefarm.proto.v1.FindMissingBlobsResponse;
 import dev.stagefarm.proto.v1.GetBuildRequest;
 import dev.stagefarm.proto.v1.ListBuildsRequest;
 import dev.stagefarm.proto.v1.ListBuildsResponse;
+import dev.stagefarm.proto.v1.PruneStoreRequest;
+import dev.stagefarm.proto.v1.PruneStoreResponse;
+import dev.stagefarm.proto.v1.StoreArea;
+import dev.stagefarm.proto.v1.StoreUsage;
+import dev.stagefarm.proto.v1.StoreUsageRequest;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
 import dev.stagefarm.proto.v1.UploadBlobsResponse;
 import dev.stagefarm.proto.v1.UploadChunk;
@@ -32,6 +38,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -51,6 +58,8 @@ import org.slf4j.LoggerFactory;
 public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(BuildServiceImpl.class);
   private static final int EXPORT_CHUNK = 1 << 20;
+  /** Builds one image index may gather (one per platform: the farm routes eight). */
+  static final int MAX_INDEX_BUILDS = 16;
 
   private final BuildCoordinator coordinator;
   private final ContentStore context;
@@ -58,6 +67,7 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
   private final RequestLimits limits;
   private final Path spoolDir;
   private final int maxUnfinishedBuildsPerClient;
+  private final StoreAdministration storeAdministration;
   private final ExecutorService io = Executors.newVirtualThreadPerTaskExecutor();
 
   /**
@@ -70,8 +80,14 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
   /** @param maxUnfinishedBuildsPerClient queued or running builds one identity may have */
   public BuildServiceImpl(
       BuildCoordinator coordinator, ContentStore context, ImageExporter exporter, int maxUnfinishedBuildsPerClient) {
+    this(coordinator, context, exporter, maxUnfinishedBuildsPerClient, StoreAdministration.NONE);
+  }
+
+  /** @param storeAdministration answers {@code stagefarm du} and {@code prune} (admins only) */
+  public BuildServiceImpl(BuildCoordinator coordinator, ContentStore context, ImageExporter exporter,
+      int maxUnfinishedBuildsPerClient, StoreAdministration storeAdministration) {
     this(coordinator, context, exporter, RequestLimits.DEFAULT, Path.of(System.getProperty("java.io.tmpdir")),
-        maxUnfinishedBuildsPerClient);
+        maxUnfinishedBuildsPerClient, storeAdministration);
   }
 
   /**
@@ -87,6 +103,12 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
   /** @param maxUnfinishedBuildsPerClient queued or running builds one identity may have */
   public BuildServiceImpl(BuildCoordinator coordinator, ContentStore context, ImageExporter exporter,
       RequestLimits limits, Path spoolDir, int maxUnfinishedBuildsPerClient) {
+    this(coordinator, context, exporter, limits, spoolDir, maxUnfinishedBuildsPerClient, StoreAdministration.NONE);
+  }
+
+  public BuildServiceImpl(BuildCoordinator coordinator, ContentStore context, ImageExporter exporter,
+      RequestLimits limits, Path spoolDir, int maxUnfinishedBuildsPerClient, StoreAdministration storeAdministration) {
+    this.storeAdministration = storeAdministration;
     this.coordinator = coordinator;
     this.context = context;
     this.exporter = exporter;
@@ -328,6 +350,10 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
 
   @Override
   public void exportImage(ExportImageRequest request, StreamObserver<ExportChunk> response) {
+    if (request.getIndexBuildIdsCount() > 0) {
+      exportIndex(request, response);
+      return;
+    }
     if (visible(request.getBuildId(), response).isEmpty()) {
       return;
     }
@@ -351,6 +377,122 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
     } catch (IOException | RuntimeException e) {
       log.warn("exporting build {} failed", request.getBuildId(), e);
       response.onError(FailureStatus.of("exporting build " + request.getBuildId(), e));
+      return;
+    }
+    response.onCompleted();
+  }
+
+  @Override
+  public void getStoreUsage(StoreUsageRequest request, StreamObserver<StoreUsage> response) {
+    if (!admin("reading the content store's usage", response)) {
+      return;
+    }
+    StoreAdministration.Usage usage;
+    try {
+      usage = storeAdministration.usage();
+    } catch (UnsupportedOperationException e) {
+      response.onError(Status.UNIMPLEMENTED.withDescription(e.getMessage()).asException());
+      return;
+    } catch (IOException | RuntimeException e) {
+      response.onError(FailureStatus.of("reading the content store's usage", e));
+      return;
+    }
+    StoreUsage.Builder reply = StoreUsage.newBuilder()
+        .setReclaimableObjects(usage.reclaimable().objectsDeleted())
+        .setReclaimableBytes(usage.reclaimable().bytesDeleted())
+        .setReclaimableRecords(usage.reclaimable().recordsDeleted());
+    usage.areas().forEach(area ->
+        reply.addAreas(StoreArea.newBuilder().setName(area.name()).setObjects(area.objects()).setBytes(area.bytes())));
+    response.onNext(reply.build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void pruneStore(PruneStoreRequest request, StreamObserver<PruneStoreResponse> response) {
+    if (!admin("pruning the content store", response)) {
+      return;
+    }
+    if (request.hasKeepDurationSeconds() && request.getKeepDurationSeconds() < 0) {
+      response.onError(Status.INVALID_ARGUMENT
+          .withDescription("keep_duration_seconds must not be negative, got " + request.getKeepDurationSeconds())
+          .asException());
+      return;
+    }
+    Optional<Duration> keep = request.hasKeepDurationSeconds()
+        ? Optional.of(Duration.ofSeconds(request.getKeepDurationSeconds())) : Optional.empty();
+    StoreCollector.Report report;
+    try {
+      report = storeAdministration.prune(keep, request.getDryRun());
+    } catch (UnsupportedOperationException e) {
+      response.onError(Status.UNIMPLEMENTED.withDescription(e.getMessage()).asException());
+      return;
+    } catch (IOException | RuntimeException e) {
+      log.warn("pruning the content store failed", e);
+      response.onError(FailureStatus.of("pruning the content store", e));
+      return;
+    }
+    response.onNext(PruneStoreResponse.newBuilder()
+        .setRecordsDeleted(report.recordsDeleted())
+        .setObjectsDeleted(report.objectsDeleted())
+        .setBytesDeleted(report.bytesDeleted())
+        .setObjectsKept(report.objectsKept())
+        .setDryRun(report.dryRun())
+        .build());
+    response.onCompleted();
+  }
+
+  /** Whether the caller is an admin; otherwise answers the call with PERMISSION_DENIED. */
+  private static boolean admin(String action, StreamObserver<?> response) {
+    Caller caller;
+    try {
+      caller = caller();
+    } catch (StatusException e) {
+      response.onError(e);
+      return false;
+    }
+    if (caller.role() != Caller.Role.ADMIN) {
+      response.onError(Status.PERMISSION_DENIED.withDescription(action + " is for admins; " + caller.identity()
+          + " is a client (a token with the admin role, or a certificate named by --admin-cn)").asException());
+      return false;
+    }
+    return true;
+  }
+
+  /** The images of several builds (one per platform) as one OCI image index. */
+  private void exportIndex(ExportImageRequest request, StreamObserver<ExportChunk> response) {
+    if (!request.getFormat().isEmpty() && !request.getFormat().equals("oci")) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription("a multi-platform image exports as \"oci\" only (an"
+          + " image index), not \"" + request.getFormat() + "\"").asException());
+      return;
+    }
+    if (request.getIndexBuildIdsCount() > MAX_INDEX_BUILDS) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription("an image index of " + request.getIndexBuildIdsCount()
+          + " builds is over the limit of " + MAX_INDEX_BUILDS).asException());
+      return;
+    }
+    List<String> digests = new ArrayList<>();
+    for (String buildId : request.getIndexBuildIdsList()) {
+      if (visible(buildId, response).isEmpty()) {
+        return;
+      }
+      Optional<String> digest = coordinator.imageDigest(buildId);
+      if (digest.isEmpty()) {
+        response.onError(Status.FAILED_PRECONDITION
+            .withDescription("build " + buildId + " has no image (not finished or failed)").asException());
+        return;
+      }
+      digests.add(digest.get());
+    }
+    String first = request.getIndexBuildIds(0);
+    List<String> tags = coordinator.request(first).<List<String>>map(r -> List.copyOf(r.getTagsList())).orElse(List.of());
+    try (OutputStream out = new ChunkingOutputStream(response, EXPORT_CHUNK)) {
+      exporter.exportIndex(digests, tags, out);
+    } catch (UnsupportedOperationException e) {
+      response.onError(Status.UNIMPLEMENTED.withDescription(e.getMessage()).asException());
+      return;
+    } catch (IOException | RuntimeException e) {
+      log.warn("exporting the image index of builds {} failed", request.getIndexBuildIdsList(), e);
+      response.onError(FailureStatus.of("exporting the image index of builds " + request.getIndexBuildIdsList(), e));
       return;
     }
     response.onCompleted();

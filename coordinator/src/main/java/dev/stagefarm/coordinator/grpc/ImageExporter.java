@@ -13,4 +13,13 @@ public interface ImageExporter {
    */
   void export(String manifestDigest, String format, List<String> tags, OutputStream out)
       throws IOException;
+
+  /**
+   * Writes images of different platforms as one OCI image layout tar whose image index lists each.
+   *
+   * @param tags the names to record in the archive (may be empty)
+   */
+  default void exportIndex(List<String> manifestDigests, List<String> tags, OutputStream out) throws IOException {
+    throw new UnsupportedOperationException("this coordinator cannot export image indexes");
+  }
 }

@@ -4,12 +4,14 @@ import dev.stagefarm.coordinator.port.StageJob;
 import dev.stagefarm.coordinator.port.TaskQueue;
 import dev.stagefarm.coordinator.wire.TaskMessages;
 import dev.stagefarm.program.FarmKeys;
+import dev.stagefarm.program.TaskRouting;
 import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.StageTask;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * Publishes stage tasks to {@link Topics#TASKS}, keyed by build and stage, each with the farm
+ * Publishes stage tasks to the task topic of their program's platform ({@link Topics#TASKS} for
+ * linux/amd64, {@link TaskRouting}), keyed by build and stage, each with the farm
  * key's MAC (workers reject tasks without it), through the active coordinator's fenced producer:
  * a coordinator that was taken over cannot publish a task.
  */
@@ -28,7 +30,7 @@ public final class KafkaTaskQueue implements TaskQueue {
     StageTask task = TaskMessages.toProto(job);
     String key = task.getBuildId() + "/" + task.getStageId();
     producer.send(
-        FarmMacs.sign(keys, FarmKeys.Purpose.TASK, new ProducerRecord<>(Topics.TASKS, key, task.toByteArray())));
+        FarmMacs.sign(keys, FarmKeys.Purpose.TASK, new ProducerRecord<>(TaskRouting.topic(job.program().platform()), key, task.toByteArray())));
   }
 
   @Override

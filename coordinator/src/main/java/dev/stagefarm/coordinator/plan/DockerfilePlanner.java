@@ -81,15 +81,8 @@ public final class DockerfilePlanner implements BuildPlanner {
    * until workers report theirs, the farm's workers are taken to run on the coordinator's.
    */
   public static dev.stagefarm.dockerfile.graph.Platform hostPlatform() {
-    String os = System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).startsWith("linux") ? "linux"
-        : System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT);
-    String arch = switch (System.getProperty("os.arch")) {
-      case "amd64", "x86_64" -> "amd64";
-      case "aarch64", "arm64" -> "arm64";
-      case "x86", "i386", "i686" -> "386";
-      case String other -> other;
-    };
-    return new dev.stagefarm.dockerfile.graph.Platform(os, arch, "");
+    dev.stagefarm.oci.Platform host = dev.stagefarm.program.TaskRouting.hostPlatform();
+    return new dev.stagefarm.dockerfile.graph.Platform(host.os(), host.architecture(), host.variant());
   }
 
   @Override
@@ -168,6 +161,11 @@ public final class DockerfilePlanner implements BuildPlanner {
       dev.stagefarm.dockerfile.graph.BuildPlan graph = StageGraph.plan(model, options);
       dev.stagefarm.dockerfile.graph.Platform target = graph.targetPlatform();
       platform = new Platform(target.os(), target.architecture(), target.variant());
+      if (!dev.stagefarm.program.TaskRouting.routed(platform)) {
+        // no worker could ever take its tasks: say so now instead of after the queue lease
+        throw new PlanningException("platform " + platform + ": the farm builds for "
+            + dev.stagefarm.program.TaskRouting.supported());
+      }
       StageCompiler compiler = new StageCompiler(ContextSelector.of(contextManifest()), buildId, platform, sourceDateEpoch,
           buildNetwork(request.getNetwork()));
 

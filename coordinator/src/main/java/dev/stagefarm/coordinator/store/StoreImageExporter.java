@@ -26,14 +26,27 @@ public final class StoreImageExporter implements ImageExporter {
 
   @Override
   public void export(String manifestDigest, String format, List<String> tags, OutputStream out) throws IOException {
-    Digest digest = Digest.parse(manifestDigest);
-    long size = store.readAllBytes(Namespace.BLOBS, digest).length;
-    Descriptor manifest = new Descriptor(MediaTypes.OCI_MANIFEST, digest, size);
+    Descriptor manifest = manifest(manifestDigest);
     ImageRef name = ImageRef.parse(tags.isEmpty() ? UNNAMED : tags.get(0));
     switch (format) {
       case "oci" -> OciArchiveExporter.export(store, manifest, name, out);
       case "docker" -> DockerArchiveExporter.export(store, manifest, name, out);
       default -> throw new IOException("unknown export format \"" + format + "\" (oci or docker)");
     }
+  }
+
+  @Override
+  public void exportIndex(List<String> manifestDigests, List<String> tags, OutputStream out) throws IOException {
+    List<Descriptor> manifests = new java.util.ArrayList<>();
+    for (String digest : manifestDigests) {
+      manifests.add(manifest(digest));
+    }
+    OciArchiveExporter.exportIndex(store, manifests, ImageRef.parse(tags.isEmpty() ? UNNAMED : tags.get(0)), out);
+  }
+
+  private Descriptor manifest(String manifestDigest) throws IOException {
+    Digest digest = Digest.parse(manifestDigest);
+    long size = store.readAllBytes(Namespace.BLOBS, digest).length;
+    return new Descriptor(MediaTypes.OCI_MANIFEST, digest, size);
   }
 }

@@ -2,7 +2,10 @@ package dev.stagefarm.oci.export;
 
 import dev.stagefarm.oci.BlobSource;
 import dev.stagefarm.oci.Descriptor;
+import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.DigestingInputStream;
+import dev.stagefarm.oci.MediaTypes;
+import dev.stagefarm.oci.Platform;
 import dev.stagefarm.oci.image.ImageIndex;
 import dev.stagefarm.oci.image.ImageJson;
 import dev.stagefarm.oci.image.ImageManifest;
@@ -45,6 +48,54 @@ public final class OciArchiveExporter {
                 tar.blob(blobPath(layer), blobs, layer.digest(), layer.size());
             }
         }
+    }
+
+    /**
+     * Writes several single-platform images as one multi-platform image: an OCI image index listing each manifest
+     * with the platform of its config, stored as a blob and named in {@code index.json} (as BuildKit's oci exporter
+     * does), and the manifests, configs and layers (each blob once).
+     *
+     * @param manifests one image manifest per platform; their platforms come from their configs
+     * @return the image index's descriptor
+     * @throws IllegalArgumentException when two images are for the same platform
+     */
+    public static Descriptor exportIndex(BlobSource blobs, List<Descriptor> manifests, ImageRef name, OutputStream out)
+            throws IOException {
+        List<Descriptor> entries = new java.util.ArrayList<>();
+        List<ImageManifest> images = new java.util.ArrayList<>();
+        java.util.Set<Platform> platforms = new java.util.HashSet<>();
+        for (Descriptor manifest : manifests) {
+            ImageManifest image = ImageJson.readManifest(readBlob(blobs, manifest));
+            Platform platform = ImageJson.readConfig(readBlob(blobs, image.config())).platform();
+            if (!platforms.add(platform)) {
+                throw new IllegalArgumentException("two images for " + platform + " cannot go into one image index");
+            }
+            entries.add(manifest.withPlatform(platform));
+            images.add(image);
+        }
+        byte[] indexBytes = ImageJson.writeIndex(ImageIndex.oci(entries));
+        Descriptor index = new Descriptor(MediaTypes.OCI_INDEX, Digest.of(indexBytes), indexBytes.length);
+        Descriptor entry = index.withAnnotation(REF_NAME, name.tag()).withAnnotation(CONTAINERD_NAME, name.toString());
+        java.util.Set<Digest> written = new java.util.HashSet<>();
+        try (ArchiveWriter tar = new ArchiveWriter(out)) {
+            tar.bytes("oci-layout", OCI_LAYOUT);
+            tar.bytes("index.json", ImageJson.writeIndex(ImageIndex.oci(List.of(entry))));
+            tar.directory("blobs");
+            tar.directory("blobs/sha256");
+            tar.bytes(blobPath(index), indexBytes);
+            for (int i = 0; i < entries.size(); i++) {
+                List<Descriptor> parts = new java.util.ArrayList<>();
+                parts.add(entries.get(i));
+                parts.add(images.get(i).config());
+                parts.addAll(images.get(i).layers());
+                for (Descriptor part : parts) {
+                    if (written.add(part.digest())) {
+                        tar.blob(blobPath(part), blobs, part.digest(), part.size());
+                    }
+                }
+            }
+        }
+        return index;
     }
 
     static String blobPath(Descriptor d) {

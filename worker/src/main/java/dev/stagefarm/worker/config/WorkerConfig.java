@@ -9,7 +9,9 @@ import dev.stagefarm.oci.store.S3Credentials;
 import dev.stagefarm.program.KafkaClientProperties;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
+import dev.stagefarm.oci.Platform;
 
 /**
  * Everything a worker needs, with defaults in code. Built by {@link WorkerConfigLoader} from a
@@ -51,6 +53,8 @@ import java.util.Locale;
  * @param kafkaSecurity SASL/TLS settings of every Kafka client of this worker ({@code
  *     kafka-properties}; docs/security.md, "Kafka")
  * @param s3Credentials how S3 requests are signed ({@code s3-credentials}); null: the static keys
+ * @param platforms the platforms whose stages this worker takes ({@code platforms}; default: the
+ *     host's): it consumes their task topics (docs/protocol.md, "Platforms")
  */
 public record WorkerConfig(
     String kafka,
@@ -79,7 +83,8 @@ public record WorkerConfig(
     boolean allowHostNetwork,
     FarmKeys farmKeys,
     KafkaClientProperties kafkaSecurity,
-    S3Credentials s3Credentials) {
+    S3Credentials s3Credentials,
+    List<Platform> platforms) {
 
   public WorkerConfig {
     require(kafka, "kafka");
@@ -121,6 +126,28 @@ public record WorkerConfig(
       s3Credentials = new S3Credentials.Static(s3AccessKey == null ? "" : s3AccessKey,
           s3SecretKey == null ? "" : s3SecretKey);
     }
+    platforms = platforms == null || platforms.isEmpty() ? List.of(WorkerPlatforms.host()) : List.copyOf(platforms);
+  }
+
+  /** A config for the host's platform only. */
+  public WorkerConfig(String kafka, String s3Endpoint, String s3AccessKey, String s3SecretKey, String s3Region,
+      String bucket, Path workDir, int concurrency, String workerId, String shareGroup, Duration heartbeatInterval,
+      Duration pollTimeout, Duration shutdownGrace, long layerCacheBytes, String network, String runc,
+      long logRateBytesPerSecond, long logMaxBytes, long addUrlMaxBytes, boolean createTopics, boolean allowInsecure,
+      Duration faultPause, RunLimits runLimits, boolean allowHostNetwork, FarmKeys farmKeys,
+      KafkaClientProperties kafkaSecurity) {
+    this(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency, workerId, shareGroup,
+        heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, logRateBytesPerSecond,
+        logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys,
+        kafkaSecurity, null, List.of());
+  }
+
+  /** The same config taking the stages of these platforms. */
+  public WorkerConfig withPlatforms(List<Platform> platforms) {
+    return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
+        workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits,
+        allowHostNetwork, farmKeys, kafkaSecurity, s3Credentials, platforms);
   }
 
   /** A config whose Kafka clients connect in plain text without authentication. */
@@ -132,7 +159,7 @@ public record WorkerConfig(
     this(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency, workerId, shareGroup,
         heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc, logRateBytesPerSecond,
         logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys,
-        KafkaClientProperties.none(), null);
+        KafkaClientProperties.none(), null, List.of());
   }
 
   /** A config with every optional key at its default. */
@@ -140,7 +167,7 @@ public record WorkerConfig(
     return new WorkerConfig(kafka, s3Endpoint, accessKey, secretKey, "us-east-1", bucket, workDir, 1,
         defaultWorkerId(), dev.stagefarm.proto.Topics.WORKER_SHARE_GROUP, Duration.ofSeconds(5), Duration.ofSeconds(1),
         Duration.ofSeconds(30), 10L << 30, "sandbox", "runc", 256 * 1024, 8L << 20, 2L << 30, true, false,
-        Duration.ofSeconds(10), defaultRunLimits(), false, FarmKeys.generate(), KafkaClientProperties.none(), null);
+        Duration.ofSeconds(10), defaultRunLimits(), false, FarmKeys.generate(), KafkaClientProperties.none(), null, List.of());
   }
 
   /** 2 GiB of memory, 4096 processes, every core of this host. */
@@ -151,45 +178,45 @@ public record WorkerConfig(
   public WorkerConfig withRunLimits(RunLimits limits) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, limits, allowHostNetwork, farmKeys, kafkaSecurity, s3Credentials);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, limits, allowHostNetwork, farmKeys, kafkaSecurity, s3Credentials, platforms);
   }
 
   public WorkerConfig withConcurrency(int n) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, n, workerId,
         shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity, s3Credentials);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity, s3Credentials, platforms);
   }
 
   public WorkerConfig withWorkerId(String id) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency, id,
         shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity, s3Credentials);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity, s3Credentials, platforms);
   }
 
 
   public WorkerConfig withTimings(Duration heartbeat, Duration poll, Duration grace) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeat, poll, grace, layerCacheBytes, network, runc,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity, s3Credentials);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity, s3Credentials, platforms);
   }
 
   public WorkerConfig withAllowInsecure(boolean allow) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allow, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity, s3Credentials);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allow, faultPause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity, s3Credentials, platforms);
   }
 
   public WorkerConfig withFaultPause(Duration pause) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, pause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity, s3Credentials);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, pause, runLimits, allowHostNetwork, farmKeys, kafkaSecurity, s3Credentials, platforms);
   }
 
   /** The same config with the farm's keys (an embedded farm's, or a test's that signs its own tasks). */
   public WorkerConfig withFarmKeys(FarmKeys keys) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, keys, kafkaSecurity, s3Credentials);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, keys, kafkaSecurity, s3Credentials, platforms);
   }
 
   /** The same config with the Kafka clients' SASL/TLS settings. */
@@ -197,7 +224,7 @@ public record WorkerConfig(
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
         logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys,
-        security, s3Credentials);
+        security, s3Credentials, platforms);
   }
 
   /** The same config with topic creation at start on or off (off: the farm's admin creates them). */
@@ -205,14 +232,14 @@ public record WorkerConfig(
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
         logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, create, allowInsecure, faultPause, runLimits, allowHostNetwork, farmKeys,
-        kafkaSecurity, s3Credentials);
+        kafkaSecurity, s3Credentials, platforms);
   }
 
   /** @param network {@code sandbox}, {@code none} or {@code host} (which needs {@code allowHost}) */
   public WorkerConfig withNetwork(String network, boolean allowHost) {
     return new WorkerConfig(kafka, s3Endpoint, s3AccessKey, s3SecretKey, s3Region, bucket, workDir, concurrency,
         workerId, shareGroup, heartbeatInterval, pollTimeout, shutdownGrace, layerCacheBytes, network, runc,
-        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHost, farmKeys, kafkaSecurity, s3Credentials);
+        logRateBytesPerSecond, logMaxBytes, addUrlMaxBytes, createTopics, allowInsecure, faultPause, runLimits, allowHost, farmKeys, kafkaSecurity, s3Credentials, platforms);
   }
 
   /** {@code <hostname>-<pid>}: unique per process, readable in logs. */

@@ -16,12 +16,14 @@ import dev.stagefarm.config.ConfigLoader;
 import dev.stagefarm.config.ConfigValues;
 import dev.stagefarm.config.WorkerKeys;
 import dev.stagefarm.oci.store.S3Credentials;
+import dev.stagefarm.oci.Platform;
 import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.program.KafkaClientProperties;
 import dev.stagefarm.worker.runtime.RunLimits;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -85,7 +87,13 @@ public final class WorkerConfigLoader {
         v.get(ALLOW_HOST_NETWORK),
         farmKeys(v.get(FARM_KEY_FILE)),
         kafkaSecurity(v.get(KAFKA_PROPERTIES)),
-        s3Credentials(v, env));
+        s3Credentials(v, env),
+        platforms(v.get(PLATFORMS)));
+  }
+
+  private static List<Platform> platforms(String value) {
+    return value == null || value.isBlank()
+        ? List.of(WorkerPlatforms.host()) : WorkerPlatforms.parse(value, WorkerPlatforms.BINFMT_MISC);
   }
 
   /**

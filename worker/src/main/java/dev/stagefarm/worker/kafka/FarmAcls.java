@@ -1,5 +1,6 @@
 package dev.stagefarm.worker.kafka;
 
+import dev.stagefarm.program.TaskRouting;
 import dev.stagefarm.proto.Topics;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,7 +73,9 @@ public final class FarmAcls {
     String c = roles.coordinator();
     String w = roles.worker();
     List<Grant> grants = new ArrayList<>();
-    grants.add(topic(c, AclOperation.WRITE, Topics.TASKS, "publish stage tasks"));
+    for (String t : TaskRouting.topics()) {
+      grants.add(topic(c, AclOperation.WRITE, t, "publish stage tasks"));
+    }
     grants.add(topic(c, AclOperation.READ, Topics.EVENTS, "consume worker events"));
     grants.add(topic(c, AclOperation.READ, Topics.BUILDS, "replay the build journal"));
     grants.add(topic(c, AclOperation.WRITE, Topics.BUILDS, "record builds"));
@@ -83,14 +86,18 @@ public final class FarmAcls {
         COORDINATOR_GROUP_PREFIX, "its fenced (transactional) writes of tasks and records"));
     grants.add(new Grant(c, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, PatternType.PREFIXED,
         COORDINATOR_GROUP_PREFIX, "its fenced (transactional) writes of tasks and records"));
-    for (String t : List.of(Topics.TASKS, Topics.EVENTS, Topics.BUILDS, Topics.LEADER, Topics.CONTROL)) {
+    List<String> created = new ArrayList<>(TaskRouting.topics());
+    created.addAll(List.of(Topics.EVENTS, Topics.BUILDS, Topics.LEADER, Topics.CONTROL));
+    for (String t : created) {
       grants.add(topic(c, AclOperation.CREATE, t, "create missing topics at start (--create-topics)"));
     }
     grants.add(new Grant(c, AclOperation.READ, ResourceType.GROUP, PatternType.PREFIXED, COORDINATOR_GROUP_PREFIX,
         "its consumer group on " + Topics.EVENTS));
     grants.add(new Grant(c, AclOperation.ALTER_CONFIGS, ResourceType.GROUP, PatternType.LITERAL, roles.shareGroup(),
         "set the share group's config at start (--create-topics)"));
-    grants.add(topic(w, AclOperation.READ, Topics.TASKS, "take tasks (share group)"));
+    for (String t : TaskRouting.topics()) {
+      grants.add(topic(w, AclOperation.READ, t, "take tasks (share group)"));
+    }
     grants.add(topic(w, AclOperation.WRITE, Topics.EVENTS, "report events"));
     grants.add(topic(w, AclOperation.READ, Topics.CONTROL, "hear of ended builds and superseded attempts"));
     grants.add(new Grant(w, AclOperation.READ, ResourceType.GROUP, PatternType.LITERAL, roles.shareGroup(),

@@ -1,6 +1,7 @@
 package dev.stagefarm.worker.kafka;
 
 import dev.stagefarm.program.KafkaClientProperties;
+import dev.stagefarm.program.TaskRouting;
 import dev.stagefarm.proto.Topics;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -110,15 +111,20 @@ public final class FarmTopics {
   /** The farm's topics as {@code layout} wants them. */
   public static List<NewTopic> topics(Layout layout) {
     Map<String, String> compacted = Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
-    return List.of(
-        topic(Topics.TASKS, layout.taskPartitions(), layout, Map.of()),
+    List<NewTopic> topics = new java.util.ArrayList<>();
+    // a task topic per platform the farm routes (TaskRouting): stagefarm.tasks is linux/amd64's
+    for (String tasks : TaskRouting.topics()) {
+      topics.add(topic(tasks, layout.taskPartitions(), layout, Map.of()));
+    }
+    topics.addAll(List.of(
         topic(Topics.EVENTS, layout.eventPartitions(), layout, Map.of()),
         topic(Topics.BUILDS, 1, layout, compacted),
         // coordinator leadership: one partition, whose owner in the coordinators' group leads
         topic(Topics.LEADER, 1, layout, compacted),
         // one partition: a worker reads all of it; a day of messages covers any live build
         topic(Topics.CONTROL, 1, layout,
-            Map.of(TopicConfig.RETENTION_MS_CONFIG, Long.toString(CONTROL_RETENTION.toMillis()))));
+            Map.of(TopicConfig.RETENTION_MS_CONFIG, Long.toString(CONTROL_RETENTION.toMillis())))));
+    return List.copyOf(topics);
   }
 
   private static NewTopic topic(String name, int partitions, Layout layout, Map<String, String> own) {

@@ -3,6 +3,7 @@ package dev.stagefarm.worker.kafka;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.program.KafkaClientProperties;
+import dev.stagefarm.program.TaskRouting;
 import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.ImageState;
 import dev.stagefarm.proto.v1.StageTask;
@@ -67,16 +68,26 @@ public final class TaskSlot implements Runnable {
       Duration outcomeTimeout,
       Duration faultPause,
       FarmKeys farmKeys,
-      KafkaClientProperties kafkaSecurity) {
+      KafkaClientProperties kafkaSecurity,
+      List<String> taskTopics) {
     public Settings {
       kafkaSecurity = kafkaSecurity == null ? KafkaClientProperties.none() : kafkaSecurity;
+      taskTopics = taskTopics == null || taskTopics.isEmpty() ? List.of(Topics.TASKS) : List.copyOf(taskTopics);
+    }
+
+    /** Taking the host platform's tasks ({@link Topics#TASKS} on amd64). */
+    public Settings(String bootstrapServers, String groupId, String workerId, Duration pollTimeout,
+        Duration shutdownGrace, Duration outcomeTimeout, Duration faultPause, FarmKeys farmKeys,
+        KafkaClientProperties kafkaSecurity) {
+      this(bootstrapServers, groupId, workerId, pollTimeout, shutdownGrace, outcomeTimeout, faultPause, farmKeys,
+          kafkaSecurity, List.of(TaskRouting.topic(TaskRouting.hostPlatform())));
     }
 
     /** Plain-text Kafka without authentication. */
     public Settings(String bootstrapServers, String groupId, String workerId, Duration pollTimeout,
         Duration shutdownGrace, Duration outcomeTimeout, Duration faultPause, FarmKeys farmKeys) {
       this(bootstrapServers, groupId, workerId, pollTimeout, shutdownGrace, outcomeTimeout, faultPause, farmKeys,
-          KafkaClientProperties.none());
+          KafkaClientProperties.none(), List.of(TaskRouting.topic(TaskRouting.hostPlatform())));
     }
   }
 
@@ -151,7 +162,7 @@ public final class TaskSlot implements Runnable {
     try (KafkaShareConsumer<String, byte[]> c = newConsumer()) {
       consumer = c;
       c.setAcknowledgementCommitCallback(this::onAcknowledged);
-      c.subscribe(List.of(Topics.TASKS));
+      c.subscribe(settings.taskTopics());
       subscribed = true;
       while (!(stopping && current == null)) {
         lastTurnNanos = System.nanoTime();
@@ -189,7 +200,7 @@ public final class TaskSlot implements Runnable {
       return;
     }
     if (leftForPause) {
-      c.subscribe(List.of(Topics.TASKS));
+      c.subscribe(settings.taskTopics());
       subscribed = true;
       leftForPause = false;
     }

@@ -8,6 +8,9 @@ import dev.stagefarm.coordinator.BuildCoordinator;
 import dev.stagefarm.coordinator.content.StageResult;
 import dev.stagefarm.coordinator.grpc.BuildServiceImpl;
 import dev.stagefarm.coordinator.grpc.CoordinatorServer;
+import dev.stagefarm.coordinator.grpc.StoreAdministration;
+import dev.stagefarm.coordinator.store.StoreCollector;
+import dev.stagefarm.coordinator.store.StoreUsage;
 import dev.stagefarm.coordinator.plan.BuildPlan;
 import dev.stagefarm.coordinator.plan.BuildPlanner;
 import dev.stagefarm.coordinator.plan.PlannedStage;
@@ -27,6 +30,8 @@ import dev.stagefarm.proto.v1.ExportImageRequest;
 import dev.stagefarm.proto.v1.FindMissingBlobsRequest;
 import dev.stagefarm.proto.v1.GetBuildRequest;
 import dev.stagefarm.proto.v1.ListBuildsRequest;
+import dev.stagefarm.proto.v1.PruneStoreRequest;
+import dev.stagefarm.proto.v1.StoreUsageRequest;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
 import dev.stagefarm.proto.v1.WatchBuildRequest;
 import dev.stagefarm.testkit.TestCertificates;
@@ -71,6 +76,20 @@ class ApiAuthenticationTest {
   TestCertificates farmCa;
   TestCertificates.Issued serverCert;
   final List<AutoCloseable> open = new ArrayList<>();
+  /** The prunes that reached the content store. */
+  final List<Optional<java.time.Duration>> prunes = new java.util.concurrent.CopyOnWriteArrayList<>();
+  final StoreAdministration store = new StoreAdministration() {
+    @Override
+    public Usage usage() {
+      return new Usage(List.of(new StoreUsage.Area("blobs", 3, 300)), new StoreCollector.Report(1, 2, 200, 1, true));
+    }
+
+    @Override
+    public StoreCollector.Report prune(Optional<java.time.Duration> keepDuration, boolean dryRun) {
+      prunes.add(keepDuration);
+      return new StoreCollector.Report(1, 2, 200, 1, dryRun);
+    }
+  };
 
   @BeforeEach
   void certificates() {
@@ -111,7 +130,7 @@ class ApiAuthenticationTest {
         NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
             security.serverCredentials()),
         new BuildServiceImpl(coordinator, new InMemoryContentStore(), (digest, format, tags, out) -> {},
-            security.maxUnfinishedBuildsPerClient()),
+            security.maxUnfinishedBuildsPerClient(), store),
         security).start();
     open.add(server);
     return server.port();
@@ -258,6 +277,30 @@ class ApiAuthenticationTest {
         .isEqualTo(BuildState.CANCELLED);
     assertThat(alice.getBuild(GetBuildRequest.newBuilder().setBuildId(id).build()).getState())
         .isEqualTo(BuildState.CANCELLED);
+  }
+
+  @Test
+  void onlyAnAdminMayReadTheStoresUsageOrPruneIt() throws Exception {
+    int port = serve(tlsWithTokens(16));
+    BuildServiceBlockingStub alice = withToken(port, ALICE_TOKEN);
+    BuildServiceBlockingStub ops = withToken(port, ADMIN_TOKEN);
+
+    assertThatThrownBy(() -> alice.pruneStore(PruneStoreRequest.newBuilder().setKeepDurationSeconds(0).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+          assertThat(e.getStatus().getDescription()).contains("pruning the content store is for admins", "alice");
+        });
+    assertThat(code(() -> alice.getStoreUsage(StoreUsageRequest.getDefaultInstance())))
+        .isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(prunes).isEmpty();
+
+    assertThat(ops.getStoreUsage(StoreUsageRequest.getDefaultInstance()).getAreas(0).getBytes()).isEqualTo(300);
+    assertThat(ops.pruneStore(PruneStoreRequest.newBuilder().setKeepDurationSeconds(0).build()).getObjectsDeleted())
+        .isEqualTo(2);
+    assertThat(ops.pruneStore(PruneStoreRequest.getDefaultInstance()).getDryRun()).isFalse();
+    assertThat(prunes).containsExactly(Optional.of(java.time.Duration.ZERO), Optional.empty());
+    assertThat(code(() -> ops.pruneStore(PruneStoreRequest.newBuilder().setKeepDurationSeconds(-1).build())))
+        .isEqualTo(Status.Code.INVALID_ARGUMENT);
   }
 
   @Test

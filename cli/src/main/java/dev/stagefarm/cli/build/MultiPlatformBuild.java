@@ -1,0 +1,142 @@
+package dev.stagefarm.cli.build;
+
+import dev.stagefarm.cli.UserError;
+import dev.stagefarm.proto.v1.BuildProgress;
+import dev.stagefarm.proto.v1.BuildState;
+import dev.stagefarm.proto.v1.BuildStatus;
+import dev.stagefarm.proto.v1.Platform;
+import dev.stagefarm.proto.v1.SubmitBuildRequest;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * {@code --platform a,b}: one build per platform on the farm, submitted together and followed
+ * together (each stage shown as {@code [PLATFORM STAGE]}), whose images are written as one OCI
+ * image index ({@code -o type=oci}: a manifest per platform). Pushing an index, and the docker
+ * archive (which cannot hold one), are not supported yet and refused before anything starts.
+ */
+public final class MultiPlatformBuild {
+  private final BuildClient client;
+  private final List<Platform> platforms;
+
+  public MultiPlatformBuild(BuildClient client, List<Platform> platforms) {
+    this.client = client;
+    this.platforms = List.copyOf(platforms);
+  }
+
+  /** Refuses what a multi-platform build cannot do yet, before any farm is started or contacted. */
+  public static void check(List<OutputSpec> outputs, boolean push) {
+    if (push) {
+      throw dev.stagefarm.cli.ExitCodes.usage("--push with several --platform values: pushing an image index is not supported yet"
+          + " (docs/status.md); write it with -o type=oci,dest=FILE, or build and push each platform on its own");
+    }
+    for (OutputSpec output : outputs) {
+      if (output.type() != OutputSpec.Type.OCI || output.toStdout()) {
+        throw dev.stagefarm.cli.ExitCodes.usage("-o " + output + " cannot hold images of several platforms: use"
+            + " type=oci,dest=FILE (an OCI image index)");
+      }
+    }
+  }
+
+  /** The builds' statuses, one per platform in order, once every one has ended. */
+  public List<BuildStatus> run(SubmitBuildRequest request, ProgressView view) {
+    List<BuildStatus> submitted = new ArrayList<>();
+    for (Platform platform : platforms) {
+      submitted.add(client.submit(request.toBuilder().setPlatform(platform).build()));
+    }
+    Thread cancelOnInterrupt = new Thread(() -> submitted.forEach(b -> client.cancel(b.getBuildId())),
+        "stagefarm-cancel");
+    Runtime.getRuntime().addShutdownHook(cancelOnInterrupt);
+    try (ExecutorService watchers = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<BuildStatus>> ends = new ArrayList<>();
+      for (int i = 0; i < platforms.size(); i++) {
+        BuildStatus build = submitted.get(i);
+        String label = text(platforms.get(i));
+        ends.add(watchers.submit(() -> BuildClient.isFinalState(build) ? build
+            : client.watch(build.getBuildId(), entry -> show(view, label, entry))));
+      }
+      List<BuildStatus> statuses = new ArrayList<>();
+      for (Future<BuildStatus> end : ends) {
+        statuses.add(end.get());
+      }
+      return statuses;
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof UserError user ? user : new UserError("following the builds failed: " + e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new UserError("interrupted");
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(cancelOnInterrupt);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running: the builds are being cancelled
+      }
+    }
+  }
+
+  /** Fails naming the first platform whose build did not succeed. */
+  public void requireSucceeded(List<BuildStatus> statuses) {
+    for (int i = 0; i < statuses.size(); i++) {
+      BuildStatus status = statuses.get(i);
+      if (status.getState() != BuildState.SUCCEEDED) {
+        throw new UserError(text(platforms.get(i)) + ": " + (status.getError().isEmpty()
+            ? "build " + status.getState().name().toLowerCase() : status.getError()));
+      }
+    }
+  }
+
+  /** Writes the image index of the builds to each output; returns what was written, for the summary. */
+  public List<String> export(List<BuildStatus> statuses, List<OutputSpec> outputs) {
+    List<String> buildIds = statuses.stream().map(BuildStatus::getBuildId).toList();
+    List<String> written = new ArrayList<>();
+    for (OutputSpec output : outputs) {
+      Path dest = Path.of(output.dest().orElseThrow());
+      try (OutputStream out = Files.newOutputStream(dest)) {
+        client.exportIndex(buildIds, out);
+      } catch (IOException e) {
+        throw new UserError("writing " + dest + " failed: " + e.getMessage());
+      }
+      written.add(dest + " (oci image index)");
+    }
+    return written;
+  }
+
+  /** One line per platform: its image's manifest digest. */
+  public void summarize(List<BuildStatus> statuses, List<String> written, PrintStream out, double seconds) {
+    for (int i = 0; i < statuses.size(); i++) {
+      out.printf("image %s %s%n", text(platforms.get(i)), statuses.get(i).getImageDigest());
+    }
+    out.printf("%d platforms %s in %.1fs%n", statuses.size(),
+        written.isEmpty() ? "stored in the farm's content store" : "written to " + String.join(", ", written), seconds);
+  }
+
+  /** The entry with its stage named {@code PLATFORM STAGE} and its ids kept apart from the other builds'. */
+  private static void show(ProgressView view, String label, BuildProgress entry) {
+    BuildProgress.Builder labelled = entry.toBuilder();
+    if (entry.hasStage()) {
+      labelled.getStageBuilder()
+          .setStageId(label + "/" + entry.getStage().getStageId())
+          .setName(label + " " + entry.getStage().getName());
+    }
+    if (!entry.getLogStageId().isEmpty()) {
+      labelled.setLogStageId(label + "/" + entry.getLogStageId());
+    }
+    synchronized (view) {
+      view.show(labelled.build());
+    }
+  }
+
+  private static String text(Platform platform) {
+    return platform.getOs() + "/" + platform.getArchitecture()
+        + (platform.getVariant().isEmpty() ? "" : "/" + platform.getVariant());
+  }
+}

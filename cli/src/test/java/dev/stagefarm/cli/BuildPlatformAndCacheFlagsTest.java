@@ -1,0 +1,44 @@
+package dev.stagefarm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What {@code stagefarm build} cannot do yet with platforms and caches says so before any farm is contacted. */
+class BuildPlatformAndCacheFlagsTest {
+  // nothing listens on port 1: the error proves no connection was tried first
+  private static final String FARM = "127.0.0.1:1";
+
+  @Test
+  void whatSeveralPlatformsCannotDoYetIsRefusedBeforeAnythingStarts(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("Dockerfile"), "FROM scratch\n");
+    String two = "linux/amd64,linux/arm64";
+    assertThat(BuildCommandTest.run("build", "--coordinator", FARM, "--platform", two, "--push", "-t", "r/x:1",
+        dir.toString()))
+        .startsWith("error: --push with several --platform values: pushing an image index is not supported yet");
+    assertThat(BuildCommandTest.run("build", "--coordinator", FARM, "--platform", two, "-o",
+        "type=docker,dest=" + dir.resolve("x.tar"), dir.toString()))
+        .isEqualTo("error: -o type=docker cannot hold images of several platforms: use type=oci (an OCI image"
+            + " index)\n");
+    assertThat(BuildCommandTest.run("build", "--coordinator", FARM, "--platform", "linux/arm64,linux/arm64",
+        dir.toString()))
+        .isEqualTo("error: --platform linux/arm64,linux/arm64: a platform is given twice\n");
+    assertThat(BuildCommandTest.run("build", "--coordinator", FARM, "--platform", "linux/", dir.toString()))
+        .isEqualTo("error: --platform wants OS/ARCH[/VARIANT][,…], got \"linux/\"\n");
+  }
+
+  @Test
+  void cacheImportAndExportAreRefusedAsNotSupportedYet(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("Dockerfile"), "FROM scratch\n");
+    assertThat(BuildCommandTest.run("build", "--coordinator", FARM, "--cache-to", "type=registry,ref=r/c:1,mode=max",
+        dir.toString()))
+        .startsWith("error: --cache-to type=registry,ref=r/c:1,mode=max: importing and exporting build cache is not"
+            + " supported yet");
+    assertThat(BuildCommandTest.run("build", "--coordinator", FARM, "--cache-from", "type=local,src=/tmp/c",
+        dir.toString()))
+        .startsWith("error: --cache-from type=local,src=/tmp/c: importing and exporting build cache is not supported");
+  }
+}

@@ -32,11 +32,25 @@ public final class Worker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Worker.class);
 
   private final WorkerConfig config;
+  private final java.util.Optional<Path> layerStore;
   private BlobStore store;
+  private LayerCache layers;
   private TaskLoop loop;
 
+  /** A worker whose extracted layers live in its work dir ({@code <work-dir>/layers}). */
   public Worker(WorkerConfig config) {
     this.config = config;
+    this.layerStore = java.util.Optional.empty();
+  }
+
+  /**
+   * A worker that shares the unpacked-layer store at {@code layerStore} with the other workers of
+   * this process naming the same directory (the embedded farm's workers: one extraction per layer
+   * for all of them, and a stage's result is local to every worker of the host).
+   */
+  public Worker(WorkerConfig config, Path layerStore) {
+    this.config = config;
+    this.layerStore = java.util.Optional.of(layerStore);
   }
 
   /**
@@ -56,7 +70,7 @@ public final class Worker implements AutoCloseable {
         FarmTopics.ensure(config.kafka(), config.kafkaSecurity(), FarmTopics.Layout.singleBroker());
       }
       ContentStore content = new S3ContentStore(store);
-      LayerCache layers = new LayerCache(workDir.layers(), config.layerCacheBytes(), content);
+      layers = new LayerCache(layerStore.orElse(workDir.layers()), config.layerCacheBytes(), content);
       StageRunner executor = StageExecutors.create(config, workDir, content, new S3CacheRecords(store, config.farmKeys()), layers,
           nofileHardLimit());
       TaskSlot.Settings settings = new TaskSlot.Settings(config.kafka(), config.shareGroup(), config.workerId(),
@@ -80,6 +94,10 @@ public final class Worker implements AutoCloseable {
     if (loop != null) {
       loop.close();
       loop = null;
+    }
+    if (layers != null) {
+      layers.close();
+      layers = null;
     }
     if (store != null) {
       store.close();

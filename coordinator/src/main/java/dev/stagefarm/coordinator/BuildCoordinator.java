@@ -683,7 +683,9 @@ public final class BuildCoordinator implements AutoCloseable {
             base,
             programInputs,
             ClientSecrets.sent(entry.request),
-            deadline));
+            deadline,
+            // layers that only feed other stages are stored uncompressed (BuildKit never compresses them)
+            !entry.plan.layersReachTarget(stageId)));
   }
 
   private final class Listener implements SchedulerListener {

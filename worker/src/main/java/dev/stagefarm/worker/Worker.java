@@ -38,17 +38,34 @@ public final class Worker implements AutoCloseable {
 
   private final WorkerConfig config;
   private final WorkerMetrics metrics;
+  private final java.util.Optional<Path> layerStore;
   private BlobStore store;
+  private LayerCache layers;
   private volatile TaskLoop loop;
 
+  /** A worker whose extracted layers live in its work dir ({@code <work-dir>/layers}). */
   public Worker(WorkerConfig config) {
     this(config, WorkerMetrics.none());
   }
 
   /** @param metrics where slots, cache lookups and content-store traffic are counted (docs/operations.md) */
   public Worker(WorkerConfig config, WorkerMetrics metrics) {
+    this(config, metrics, java.util.Optional.empty());
+  }
+
+  /**
+   * A worker that shares the unpacked-layer store at {@code layerStore} with the other workers of
+   * this process naming the same directory (the embedded farm's workers: one extraction per layer
+   * for all of them, and a stage's result is local to every worker of the host).
+   */
+  public Worker(WorkerConfig config, Path layerStore) {
+    this(config, WorkerMetrics.none(), java.util.Optional.of(layerStore));
+  }
+
+  private Worker(WorkerConfig config, WorkerMetrics metrics, java.util.Optional<Path> layerStore) {
     this.config = config;
     this.metrics = metrics;
+    this.layerStore = layerStore;
   }
 
   /**
@@ -68,7 +85,7 @@ public final class Worker implements AutoCloseable {
         FarmTopics.ensure(config.kafka(), config.kafkaSecurity(), FarmTopics.Layout.singleBroker());
       }
       ContentStore content = new MeteredContentStore(new S3ContentStore(store), metrics);
-      LayerCache layers = new LayerCache(workDir.layers(), config.layerCacheBytes(), content);
+      layers = new LayerCache(layerStore.orElse(workDir.layers()), config.layerCacheBytes(), content);
       StageRunner executor = StageExecutors.create(config, workDir, content, new MeteredCacheRecords(new S3CacheRecords(store, config.farmKeys()), metrics), layers,
           nofileHardLimit());
       TaskSlot.Settings settings = new TaskSlot.Settings(config.kafka(), config.shareGroup(), config.workerId(),
@@ -109,6 +126,10 @@ public final class Worker implements AutoCloseable {
     if (loop != null) {
       loop.close();
       loop = null;
+    }
+    if (layers != null) {
+      layers.close();
+      layers = null;
     }
     if (store != null) {
       store.close();

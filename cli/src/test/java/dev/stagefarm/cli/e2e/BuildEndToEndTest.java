@@ -63,6 +63,15 @@ class BuildEndToEndTest {
     assertThat(result.stdout()).containsPattern("image sha256:[0-9a-f]{64} written to " + tar);
     Path bundle = ImageChecks.unpack(tar, "e2e", dir);
     assertThat(bundle.resolve("rootfs/hello")).isRegularFile();
+    // the build stage only fed COPY --from (its layers stayed uncompressed in the farm); what left the farm is gzip
+    var layers = ImageChecks.layers(dir.resolve("layout"), "e2e");
+    assertThat(layers).isNotEmpty();
+    for (var layer : layers) {
+      assertThat(layer.path("mediaType").asText()).isEqualTo("application/vnd.oci.image.layer.v1.tar+gzip");
+      byte[] blob = ImageChecks.blobBytes(dir.resolve("layout"), layer.path("digest").asText());
+      assertThat(dev.stagefarm.oci.Digest.of(blob).toString()).isEqualTo(layer.path("digest").asText());
+      assertThat(blob).hasSize(layer.path("size").asInt()).startsWith(0x1f, 0x8b);
+    }
     ImageChecks.Run run = ImageChecks.runc(bundle);
     assertThat(run.exitCode()).as(run.output()).isZero();
     assertThat(run.output()).isEqualTo("hello, world\n");

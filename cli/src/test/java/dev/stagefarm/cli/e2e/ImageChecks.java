@@ -41,6 +41,24 @@ final class ImageChecks {
     throw new AssertionError("no manifest tagged " + tag + " in " + layout);
   }
 
+  /** The layer descriptors (media type, digest) of the manifest tagged {@code tag} in an unpacked OCI layout. */
+  static List<JsonNode> layers(Path layout, String tag) throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    for (JsonNode manifest : json.readTree(layout.resolve("index.json").toFile()).path("manifests")) {
+      if (tag.equals(manifest.path("annotations").path("org.opencontainers.image.ref.name").asText())) {
+        List<JsonNode> layers = new java.util.ArrayList<>();
+        json.readTree(blob(layout, manifest.path("digest").asText()).toFile()).path("layers").forEach(layers::add);
+        return layers;
+      }
+    }
+    throw new AssertionError("no manifest tagged " + tag + " in " + layout);
+  }
+
+  /** The bytes of blob {@code digest} in an unpacked OCI layout. */
+  static byte[] blobBytes(Path layout, String digest) throws IOException {
+    return Files.readAllBytes(blob(layout, digest));
+  }
+
   private static Path blob(Path layout, String digest) {
     return layout.resolve("blobs").resolve(digest.replace(':', '/'));
   }

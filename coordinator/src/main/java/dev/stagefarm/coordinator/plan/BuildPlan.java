@@ -29,4 +29,20 @@ public record BuildPlan(
         .findFirst()
         .orElseThrow(() -> new IllegalArgumentException("no stage " + id + " in build " + buildId));
   }
+
+  /**
+   * Whether stage {@code id}'s layers end up in the target image: the target and the stages it
+   * starts from ({@code FROM build}, transitively). The others only feed later stages
+   * ({@code COPY --from}, {@code RUN --mount from=}); their layers never leave the farm.
+   */
+  public boolean layersReachTarget(String id) {
+    String current = targetStageId;
+    for (int hops = 0; current != null && hops <= stages.size(); hops++) {
+      if (current.equals(id)) {
+        return true;
+      }
+      current = stage(current).baseStageId().orElse(null);
+    }
+    return false;
+  }
 }

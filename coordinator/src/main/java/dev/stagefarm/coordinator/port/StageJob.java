@@ -17,6 +17,8 @@ import java.util.Objects;
  * @param inputs the results its program reads, by {@code ProgramInput} id, in program order
  * @param buildSecrets whether the build's client sent secrets (sealed in the store by build id)
  * @param deadline when the stage must be over; {@link Deadline#NONE} for no limit
+ * @param internalLayers its layers only feed other stages of the build (not the target image):
+ *     workers may store them uncompressed
  */
 public record StageJob(
     String buildId,
@@ -28,7 +30,8 @@ public record StageJob(
     StageResult base,
     Map<String, StageResult> inputs,
     boolean buildSecrets,
-    Deadline deadline) {
+    Deadline deadline,
+    boolean internalLayers) {
 
   /**
    * @param buildDeadlineEpochMs the build's deadline (epoch ms), 0 for none
@@ -43,6 +46,12 @@ public record StageJob(
     Objects.requireNonNull(program, "program");
     Objects.requireNonNull(base, "base");
     inputs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(inputs));
+  }
+
+  /** A job whose layers may reach the target image (compressed). */
+  public StageJob(String buildId, String stageId, String stageName, int attempt, boolean reuseCachedOps,
+      ProgramRef program, StageResult base, Map<String, StageResult> inputs, boolean buildSecrets, Deadline deadline) {
+    this(buildId, stageId, stageName, attempt, reuseCachedOps, program, base, inputs, buildSecrets, deadline, false);
   }
 
   /** A job of a build without secrets or deadlines. */
@@ -65,6 +74,6 @@ public record StageJob(
 
   public StageJob withProgram(ProgramRef newProgram) {
     return new StageJob(buildId, stageId, stageName, attempt, reuseCachedOps, newProgram, base, inputs, buildSecrets,
-        deadline);
+        deadline, internalLayers);
   }
 }

@@ -25,6 +25,7 @@ public final class TaskMessages {
             .setBuildSecrets(job.buildSecrets())
             .setDeadlineEpochMs(job.deadline().buildDeadlineEpochMs())
             .setStageTimeoutMs(job.deadline().stageTimeoutMs())
+            .setInternalLayers(job.internalLayers())
             .setBase(ContentMessages.toProto(job.base()));
     switch (job.program()) {
       case ProgramRef.Inline inline -> task.setProgram(ProgramCodec.toProto(inline.program()));

@@ -128,6 +128,28 @@ class DockerfilePlannerTest {
   }
 
   @Test
+  void onlyTheTargetAndTheStagesItStartsFromHaveLayersThatLeaveTheFarm() throws Exception {
+    String dockerfile = CLIENT_SERVER + """
+
+        FROM build-client AS release
+        COPY --from=build-server /src/server.txt /
+        """;
+    BuildPlan plan = plan(dockerfile, "release", context("c"));
+    java.util.Map<String, Boolean> reach = new java.util.TreeMap<>();
+    for (PlannedStage stage : plan.stages()) {
+      reach.put(stage.name(), plan.layersReachTarget(stage.id()));
+    }
+    // build-server only feeds a COPY --from: its layers stay in the farm (stored uncompressed)
+    assertThat(reach).containsExactlyInAnyOrderEntriesOf(java.util.Map.of(
+        "base", true, "build-client", true, "build-server", false, "release", true));
+
+    BuildPlan client = plan(CLIENT_SERVER, "client", context("c"));
+    for (PlannedStage stage : client.stages()) {
+      assertThat(client.layersReachTarget(stage.id())).as(stage.name()).isEqualTo(stage.name().equals("client"));
+    }
+  }
+
+  @Test
   void buildPlatformArgsNameTheWorkersPlatformAndTargetArgsTheRequestedOne() throws Exception {
     DockerfilePlanner onAmd64 = new DockerfilePlanner(content, records, resolver,
         new dev.stagefarm.dockerfile.graph.Platform("linux", "amd64", ""));

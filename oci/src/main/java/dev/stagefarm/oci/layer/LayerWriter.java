@@ -2,6 +2,7 @@ package dev.stagefarm.oci.layer;
 
 import dev.stagefarm.oci.Compression;
 import dev.stagefarm.oci.Descriptor;
+import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.DigestingOutputStream;
 import dev.stagefarm.oci.MediaTypes;
 import java.io.BufferedOutputStream;
@@ -31,7 +32,7 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
  * Turns a directory into a reproducible layer: entries in sorted order (parents first), numeric owners without
  * names, whole-second mtimes clamped to {@code SOURCE_DATE_EPOCH} when given, hard links by inode, devices, fifos and
  * symlinks kept, sockets skipped, fixed compression. diff_id and blob digest are computed in the one pass that writes
- * the bytes: tar → sha256 (diff_id) → compressor → sha256 (blob) → out.
+ * the bytes: tar → sha256 (diff_id) → compressor → sha256 (blob) → out (uncompressed: tar → sha256 → out, one digest).
  *
  * <p>With {@link Options#overlayUpper()} the directory is an overlayfs upper dir: 0/0 character devices become
  * {@code .wh.NAME} entries, {@code trusted.overlay.opaque=y} directories get a {@code .wh..wh..opq} entry, and
@@ -110,17 +111,22 @@ public final class LayerWriter {
             throw new java.nio.file.NotDirectoryException("layer root " + absoluteRoot + " is not a directory");
         }
         Map<Path, SortedMap<String, byte[]>> xattrs = options.xattrs() ? Xattrs.readTree(absoluteRoot) : Map.of();
-        DigestingOutputStream blob = new DigestingOutputStream(new BufferedOutputStream(nonClosing(out), IO_BUFFER));
-        OutputStream compressed = LayerCompressions.compress(options.compression(), blob);
+        boolean plain = options.compression() == Compression.NONE;
+        // an uncompressed layer's blob is its tar: hashed once, the digest is both blob digest and diff_id
+        DigestingOutputStream blob = plain ? null
+                : new DigestingOutputStream(new BufferedOutputStream(nonClosing(out), IO_BUFFER));
+        OutputStream compressed = plain ? nonClosing(out) : LayerCompressions.compress(options.compression(), blob);
         DigestingOutputStream diff = new DigestingOutputStream(compressed);
         try (TarArchiveOutputStream tar = TarHeaders.newTarStream(new BufferedOutputStream(diff, IO_BUFFER))) {
             new TreeWalk(tar, absoluteRoot, xattrs).children(absoluteRoot, "");
             tar.finish();
         }
         // closing the tar closed diff → compressor → blob → (non-closing) out, flushing everything
-        Descriptor descriptor = new Descriptor(MediaTypes.ociLayer(options.compression()), blob.digest(),
-                blob.count());
-        return new LayerResult(descriptor, diff.digest(), diff.count());
+        Digest diffId = diff.digest();
+        Descriptor descriptor = plain
+                ? new Descriptor(MediaTypes.OCI_LAYER_TAR, diffId, diff.count())
+                : new Descriptor(MediaTypes.ociLayer(options.compression()), blob.digest(), blob.count());
+        return new LayerResult(descriptor, diffId, diff.count());
     }
 
     /** One walk over one tree; holds the hard-link table. */

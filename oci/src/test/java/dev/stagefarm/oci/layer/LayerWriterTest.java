@@ -177,6 +177,20 @@ class LayerWriterTest {
     }
 
     @Test
+    void anUncompressedLayerIsItsTarAndItsBlobDigestIsItsDiffId() throws Exception {
+        Path root = Files.createDirectory(tmp.resolve("root"));
+        file(root, "f", "some content");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        LayerResult result = new LayerWriter(LayerWriter.Options.defaults().withCompression(Compression.NONE))
+                .write(root, out);
+        byte[] blob = out.toByteArray();
+        assertThat(result.blob().mediaType()).isEqualTo(MediaTypes.OCI_LAYER_TAR);
+        assertThat(result.blob().digest()).isEqualTo(Digest.of(blob)).isEqualTo(result.diffId());
+        assertThat(result.blob().size()).isEqualTo(blob.length).isEqualTo(result.uncompressedSize());
+        assertThat(entries(blob)).extracting(e -> e.getName()).containsExactly("f");
+    }
+
+    @Test
     void overlayUpperDirBecomesOciWhiteouts() throws Exception {
         Path upper = Files.createDirectory(tmp.resolve("upper"));
         Files.createDirectories(upper.resolve("etc"));

@@ -63,4 +63,30 @@ class ParallelGzipOutputStreamTest {
             assertThat(in.readAllBytes()).isEmpty();
         }
     }
+
+    @Test
+    void incompressibleChunksAreStoredNotDeflatedAndStillReadBack() throws Exception {
+        byte[] data = new byte[2 * ParallelGzipOutputStream.CHUNK];
+        new Random(11).nextBytes(data);
+        for (int i = ParallelGzipOutputStream.CHUNK; i < data.length; i++) {
+            data[i] = (byte) (i % 61); // second chunk compressible
+        }
+        assertThat(ParallelGzipOutputStream.compressible(data, ParallelGzipOutputStream.CHUNK,
+                LayerCompressions.GZIP_LEVEL)).isFalse();
+        byte[] randomOnly = compress(java.util.Arrays.copyOf(data, ParallelGzipOutputStream.CHUNK), 8192);
+        // stored blocks: 5 bytes of framing per 64 KiB block, plus the gzip header and trailer
+        assertThat(randomOnly.length).isBetween(ParallelGzipOutputStream.CHUNK, ParallelGzipOutputStream.CHUNK + 200);
+
+        byte[] both = compress(data, 8192);
+        assertThat(both.length).isLessThan(ParallelGzipOutputStream.CHUNK + 64 * 1024);
+        assertThat(compress(data, data.length)).isEqualTo(both);
+        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(both))) {
+            assertThat(in.readAllBytes()).isEqualTo(data);
+        }
+        Path file = tmp.resolve("stored.gz");
+        Files.write(file, both);
+        Process gunzip = new ProcessBuilder("gzip", "-dc", file.toString()).start();
+        assertThat(gunzip.getInputStream().readAllBytes()).isEqualTo(data);
+        assertThat(gunzip.waitFor()).isZero();
+    }
 }

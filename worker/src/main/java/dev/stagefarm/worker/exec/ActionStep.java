@@ -35,7 +35,7 @@ final class ActionStep {
   /** What one stage's actions share. */
   record Context(StageWorkspace workspace, StageSources sources, StageProgress progress,
       RunOutput.OutputBudget budget, String containerPrefix, Optional<Instant> sourceDateEpoch,
-      dev.stagefarm.program.BuildSecrets secrets) {}
+      dev.stagefarm.program.BuildSecrets secrets, dev.stagefarm.oci.Compression layerCompression) {}
 
   Optional<LayerRef> execute(int op, Action action, Context stage) throws IOException, UserError, InterruptedException {
     long t0 = System.nanoTime();
@@ -66,8 +66,8 @@ final class ActionStep {
     if (Trees.isEmpty(upper)) {
       Files.delete(upper);
     } else {
-      layer = Optional.of(snapshotter.snapshot(upper, stage.workspace().out.resolve("layer-" + op + ".tar.gz"),
-          stage.sourceDateEpoch()));
+      layer = Optional.of(snapshotter.snapshot(upper, stage.workspace().out.resolve("layer-" + op + ".blob"),
+          stage.sourceDateEpoch(), stage.layerCompression()));
       stage.workspace().pushLayer(upper, layer.get().diffId());
     }
     log.debug("op {}: mount {} ms, execute {} ms, unmount {} ms, snapshot {} ms", op, (t1 - t0) / 1_000_000,

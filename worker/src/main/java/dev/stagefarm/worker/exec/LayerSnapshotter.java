@@ -14,7 +14,9 @@ import java.util.Optional;
 
 /**
  * Turns an op's overlay upper dir into a reproducible layer (whiteouts and opaque dirs as OCI
- * entries, mtimes clamped to SOURCE_DATE_EPOCH) and stores its blob (an existing blob is not sent again).
+ * entries, mtimes clamped to SOURCE_DATE_EPOCH) and stores its blob (an existing blob is not sent again),
+ * compressed as the stage's task asks: gzip for layers that may leave the farm, none for those that
+ * only feed other stages (tar, sha256 and the upload are then the whole cost).
  */
 final class LayerSnapshotter {
   private final ContentStore store;
@@ -24,8 +26,9 @@ final class LayerSnapshotter {
   }
 
   /** @param scratch where the tar is staged (a file of that name is created and removed) */
-  LayerRef snapshot(Path upper, Path scratch, Optional<Instant> sourceDateEpoch) throws IOException {
-    LayerWriter.Options options = LayerWriter.Options.defaults().withCompression(Compression.GZIP).withOverlayUpper(true);
+  LayerRef snapshot(Path upper, Path scratch, Optional<Instant> sourceDateEpoch, Compression compression)
+      throws IOException {
+    LayerWriter.Options options = LayerWriter.Options.defaults().withCompression(compression).withOverlayUpper(true);
     if (sourceDateEpoch.isPresent()) {
       options = options.withSourceDateEpoch(sourceDateEpoch.get());
     }

@@ -87,7 +87,8 @@ public final class StageExecutor implements StageRunner {
       StageSources sources = new StageSources(job, layers, context, workspace);
       ActionStep.Context stage = new ActionStep.Context(workspace, sources, progress,
           new RunOutput.OutputBudget(outputLimits.bytesPerSecond(), outputLimits.maxBytes()),
-          containerPrefix + "-" + Long.toString(seq, 36), job.program().sourceDateEpoch(), job.secrets());
+          containerPrefix + "-" + Long.toString(seq, 36), job.program().sourceDateEpoch(), job.secrets(),
+          job.layerCompression());
       StageState result = pipeline.run(job, stage);
       for (Path mount : Mounts.mountPointsUnder(workspace.dir)) {
         Mounts.unmount(mount); // input views may still stack our layers' dirs

@@ -1,5 +1,6 @@
 package dev.stagefarm.worker.exec;
 
+import dev.stagefarm.oci.Compression;
 import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.Platform;
 import dev.stagefarm.oci.image.ImageConfig;
@@ -74,7 +75,8 @@ final class StageJobs {
       inputs.put(input.id(), result);
     }
     return new StageJob(program, state(task.getBase(), program.platform(), "the base"), inputs,
-        task.getReuseCachedInstructions(), secrets(task, store, keys));
+        task.getReuseCachedInstructions(), secrets(task, store, keys),
+        task.getInternalLayers() ? Compression.NONE : Compression.GZIP);
   }
 
   /**

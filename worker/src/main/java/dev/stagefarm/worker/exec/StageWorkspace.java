@@ -128,7 +128,7 @@ final class StageWorkspace implements AutoCloseable {
           HostProcess.run(List.of("cp", "-a", upper.toAbsolutePath().toString(), copy.toAbsolutePath().toString()), null);
           upper = copy;
         }
-        cache.adopt(producedDiffIds.get(i), upper, Trees.sizeOf(upper));
+        cache.adopt(producedDiffIds.get(i), upper);
       } catch (IOException e) {
         log.warn("keeping layer {} in the cache failed: {}", producedDiffIds.get(i), e.toString());
       }

@@ -5,7 +5,9 @@ import dev.stagefarm.oci.layer.LayerExtractor;
 import dev.stagefarm.worker.store.ContentStore;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
@@ -16,46 +18,68 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Extracted layers on local disk, ready to be overlayfs lower dirs, keyed by diff_id. Each layer is
- * extracted once (concurrent stages wanting the same layer wait for one extraction), kept while
- * any stage uses it, and evicted least-recently-used first when the cache grows past its bound.
- * Survives worker restarts: the directory names are the diff_ids.
+ * Extracted layers on local disk, ready to be overlayfs lower dirs, keyed by diff_id: the host's
+ * unpacked-layer store. Every worker of this process that names the same directory shares one
+ * store (one extraction per layer for all of them, one size bound, one LRU); each worker reads
+ * missing blobs through its own content store. Each layer is extracted once (concurrent stages
+ * wanting it wait for that one extraction, under a lock per digest), verified against its diff_id
+ * before it is published by an atomic rename, kept while any stage uses it, and evicted least
+ * recently used first when the store grows past its bound.
+ *
+ * <p>Survives restarts: the directory names are the diff_ids, and a sidecar {@code <diff_id>.ok}
+ * records each published entry's file count and bytes. At start an entry without its record
+ * (published by a process killed before it wrote one) or whose tree no longer matches it
+ * (truncated, files lost) is deleted, so it is extracted again when next needed.
  */
-public final class LayerCache {
+public final class LayerCache implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LayerCache.class);
+  private static final String RECORD = ".ok";
 
-  private final Path root;
-  private final long maxBytes;
+  /** The stores of this process by directory, with how many workers hold each. Guarded by itself. */
+  private static final Map<Path, Shared> OPEN = new HashMap<>();
+
+  private final Shared shared;
   private final ContentStore store;
-  /** diff_id hex → entry, in access order (LRU first). Guarded by {@code this}. */
-  private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
-  private final Map<String, Object> extractionLocks = new ConcurrentHashMap<>();
-  private long totalBytes;
+  private boolean closed;
 
-  private static final class Entry {
-    final Path dir;
-    final long bytes;
-    int users;
+  /**
+   * Opens the store at {@code root} for one worker, sharing it with every other worker of this
+   * process that opened the same directory (the first one's {@code maxBytes} is the bound).
+   *
+   * @param store where this worker reads blobs the store does not hold yet
+   */
+  public LayerCache(Path root, long maxBytes, ContentStore store) throws IOException {
+    Path key = root.toAbsolutePath().normalize();
+    synchronized (OPEN) {
+      Shared existing = OPEN.get(key);
+      if (existing == null) {
+        existing = new Shared(key, maxBytes);
+        OPEN.put(key, existing);
+      }
+      existing.handles++;
+      this.shared = existing;
+    }
+    this.store = store;
+  }
 
-    Entry(Path dir, long bytes) {
-      this.dir = dir;
-      this.bytes = bytes;
+  /** Lets go of the shared store; the last worker to close it forgets it (its directory stays). */
+  @Override
+  public void close() {
+    synchronized (OPEN) {
+      if (!closed) {
+        closed = true;
+        if (--shared.handles == 0) {
+          OPEN.remove(shared.root);
+        }
+      }
     }
   }
 
-  public LayerCache(Path root, long maxBytes, ContentStore store) throws IOException {
-    this.root = root;
-    this.maxBytes = maxBytes;
-    this.store = store;
-    Files.createDirectories(root);
-    loadExisting();
-  }
-
-  /** A layer held for use; closing it lets the cache evict the layer again. */
+  /** A layer held for use; closing it lets the store evict the layer again. */
   public final class Lease implements AutoCloseable {
     private final String key;
     private final Path dir;
-    private boolean closed;
+    private boolean released;
 
     private Lease(String key, Path dir) {
       this.key = key;
@@ -68,23 +92,25 @@ public final class LayerCache {
 
     @Override
     public void close() {
-      synchronized (LayerCache.this) {
-        if (!closed) {
-          closed = true;
-          Entry e = entries.get(key);
+      synchronized (shared) {
+        if (!released) {
+          released = true;
+          Entry e = shared.entries.get(key);
           if (e != null) {
             e.users--;
           }
-          evict();
+          shared.evict();
         }
       }
     }
   }
 
   /**
-   * The extracted layer {@code diffId}, extracting blob {@code blob} from the store when missing.
+   * The extracted layer {@code diffId}, extracting blob {@code blob} from this worker's content
+   * store when the host's store does not hold it.
    *
    * @throws IOException when the blob is missing, corrupt, or not the diff_id it claims to be
+   *     (nothing is published then)
    */
   public Lease acquire(Digest diffId, Digest blob) throws IOException {
     String key = diffId.hex();
@@ -92,12 +118,12 @@ public final class LayerCache {
     if (lease != null) {
       return lease;
     }
-    synchronized (extractionLocks.computeIfAbsent(key, k -> new Object())) {
+    synchronized (shared.lock(key)) {
       lease = tryLease(key);
       if (lease != null) {
         return lease;
       }
-      Path tmp = Files.createTempDirectory(root, ".extract-");
+      Path tmp = Files.createTempDirectory(shared.root, ".extract-");
       try {
         LayerExtractor.Result result;
         try (InputStream in = store.openBlob(blob)) {
@@ -106,11 +132,9 @@ public final class LayerCache {
         if (!result.diffId().equals(diffId)) {
           throw new IOException("layer blob " + blob + " has diff_id " + result.diffId() + ", expected " + diffId);
         }
-        Path dir = root.resolve(key);
-        Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-        return register(key, dir, result.uncompressedSize());
+        return publish(key, tmp);
       } finally {
-        if (Files.exists(tmp)) {
+        if (Files.exists(tmp, LinkOption.NOFOLLOW_LINKS)) {
           Trees.deleteRecursively(tmp);
         }
       }
@@ -119,83 +143,188 @@ public final class LayerCache {
 
   /**
    * Adopts a directory that already is the overlay form of layer {@code diffId} (the upper dir a
-   * stage produced it from), so a later stage on this worker does not extract it again.
-   * The directory is moved; when the cache already has the layer it is deleted instead.
+   * stage produced it from), so a later stage on this host does not extract it again.
+   * The directory is moved; when the store already has the layer it is deleted instead.
    */
-  public void adopt(Digest diffId, Path dir, long bytes) throws IOException {
+  public void adopt(Digest diffId, Path dir) throws IOException {
     String key = diffId.hex();
-    synchronized (extractionLocks.computeIfAbsent(key, k -> new Object())) {
-      synchronized (this) {
-        if (entries.containsKey(key)) {
+    synchronized (shared.lock(key)) {
+      synchronized (shared) {
+        if (shared.entries.containsKey(key)) {
           Trees.deleteRecursively(dir);
           return;
         }
       }
-      Path target = root.resolve(key);
-      Files.move(dir, target, StandardCopyOption.ATOMIC_MOVE);
-      register(key, target, bytes).close();
+      publish(key, dir).close();
     }
   }
 
-  public synchronized long sizeBytes() {
-    return totalBytes;
-  }
-
-  private synchronized Lease tryLease(String key) {
-    Entry e = entries.get(key);
-    if (e == null) {
-      return null;
+  public long sizeBytes() {
+    synchronized (shared) {
+      return shared.totalBytes;
     }
-    e.users++;
-    return new Lease(key, e.dir);
   }
 
-  private synchronized Lease register(String key, Path dir, long bytes) {
-    Entry e = new Entry(dir, bytes);
-    e.users = 1;
-    entries.put(key, e);
-    totalBytes += bytes;
-    evict();
+  /** Moves a complete tree into place under its diff_id, then records what it holds. Held: the digest's lock. */
+  private Lease publish(String key, Path tree) throws IOException {
+    Tally tally = Tally.of(tree);
+    Path dir = shared.root.resolve(key);
+    if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+      Trees.deleteRecursively(dir); // an unrecorded leftover: never trusted
+    }
+    Files.move(tree, dir, StandardCopyOption.ATOMIC_MOVE);
+    Path record = shared.root.resolve(key + RECORD);
+    Path tmpRecord = shared.root.resolve("." + key + RECORD);
+    Files.writeString(tmpRecord, tally.toString(), StandardCharsets.US_ASCII);
+    Files.move(tmpRecord, record, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    synchronized (shared) {
+      Entry e = new Entry(dir, tally.bytes());
+      e.users = 1;
+      shared.entries.put(key, e);
+      shared.totalBytes += tally.bytes();
+      shared.evict();
+    }
     return new Lease(key, dir);
   }
 
-  /** Drops unused layers, least recently used first, until the cache fits. */
-  private synchronized void evict() {
-    var it = entries.entrySet().iterator();
-    while (totalBytes > maxBytes && it.hasNext()) {
-      var next = it.next();
-      Entry e = next.getValue();
-      if (e.users > 0) {
-        continue;
+  private Lease tryLease(String key) {
+    synchronized (shared) {
+      Entry e = shared.entries.get(key);
+      if (e == null) {
+        return null;
       }
-      it.remove();
-      totalBytes -= e.bytes;
-      try {
-        Trees.deleteRecursively(e.dir);
-      } catch (IOException ex) {
-        log.warn("evicting layer {} failed: {}", next.getKey(), ex.toString());
-      }
+      e.users++;
+      return new Lease(key, e.dir);
     }
   }
 
-  private void loadExisting() throws IOException {
-    Map<String, Long> found = new HashMap<>();
-    try (var dirs = Files.list(root)) {
-      for (Path dir : dirs.toList()) {
-        String name = dir.getFileName().toString();
-        if (name.startsWith(".")) {
-          Trees.deleteRecursively(dir); // an extraction a killed worker left half done
-        } else if (name.matches("[0-9a-f]{64}")) {
-          found.put(name, Trees.sizeOf(dir));
+  private static final class Entry {
+    final Path dir;
+    final long bytes;
+    int users;
+
+    Entry(Path dir, long bytes) {
+      this.dir = dir;
+      this.bytes = bytes;
+    }
+  }
+
+  /** Regular files and their bytes in a tree: what an entry's record holds. */
+  record Tally(long files, long bytes) {
+    static Tally of(Path dir) throws IOException {
+      long[] t = new long[2];
+      Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+        @Override
+        public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
+          if (attrs.isRegularFile()) {
+            t[0]++;
+            t[1] += attrs.size();
+          }
+          return java.nio.file.FileVisitResult.CONTINUE;
+        }
+      });
+      return new Tally(t[0], t[1]);
+    }
+
+    static Tally parse(String text) {
+      String[] parts = text.trim().split(" ");
+      if (parts.length != 2) {
+        throw new IllegalArgumentException("not a layer record: " + text);
+      }
+      return new Tally(Long.parseLong(parts[0]), Long.parseLong(parts[1]));
+    }
+
+    @Override
+    public String toString() {
+      return files + " " + bytes + "\n";
+    }
+  }
+
+  /** One directory's store, shared by the workers of this process that use it. */
+  private static final class Shared {
+    final Path root;
+    final long maxBytes;
+    /** diff_id hex → entry, in access order (LRU first). Guarded by {@code this}. */
+    final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
+    final Map<String, Object> locks = new ConcurrentHashMap<>();
+    long totalBytes;
+    int handles; // guarded by OPEN
+
+    Shared(Path root, long maxBytes) throws IOException {
+      this.root = root;
+      this.maxBytes = maxBytes;
+      Files.createDirectories(root);
+      loadExisting();
+    }
+
+    Object lock(String key) {
+      return locks.computeIfAbsent(key, k -> new Object());
+    }
+
+    /** Drops unused layers, least recently used first, until the store fits. */
+    synchronized void evict() {
+      var it = entries.entrySet().iterator();
+      while (totalBytes > maxBytes && it.hasNext()) {
+        var next = it.next();
+        Entry e = next.getValue();
+        if (e.users > 0) {
+          continue;
+        }
+        it.remove();
+        totalBytes -= e.bytes;
+        try {
+          Files.deleteIfExists(root.resolve(next.getKey() + RECORD)); // unrecorded first: never half trusted
+          Trees.deleteRecursively(e.dir);
+        } catch (IOException ex) {
+          log.warn("evicting layer {} failed: {}", next.getKey(), ex.toString());
         }
       }
     }
-    synchronized (this) {
-      found.forEach((key, bytes) -> {
-        entries.put(key, new Entry(root.resolve(key), bytes));
-        totalBytes += bytes;
-      });
-      evict();
+
+    private void loadExisting() throws IOException {
+      Map<String, Long> found = new HashMap<>();
+      try (var dirs = Files.list(root)) {
+        for (Path path : dirs.toList()) {
+          String name = path.getFileName().toString();
+          if (name.startsWith(".")) {
+            Trees.deleteRecursively(path); // an extraction or record a killed worker left half done
+          } else if (name.matches("[0-9a-f]{64}")) {
+            Tally expected = recorded(name);
+            Tally actual = Tally.of(path);
+            if (actual.equals(expected)) {
+              found.put(name, actual.bytes());
+            } else {
+              log.warn("layer {} in {} is not what was published ({} against its record {}): extracted again when"
+                  + " needed", name, root, actual, expected);
+              Files.deleteIfExists(root.resolve(name + RECORD));
+              Trees.deleteRecursively(path);
+            }
+          }
+        }
+      }
+      try (var records = Files.list(root)) {
+        for (Path path : records.toList()) {
+          String name = path.getFileName().toString();
+          if (name.endsWith(RECORD) && !found.containsKey(name.substring(0, name.length() - RECORD.length()))) {
+            Files.deleteIfExists(path); // a record whose tree is gone
+          }
+        }
+      }
+      synchronized (this) {
+        found.forEach((key, bytes) -> {
+          entries.put(key, new Entry(root.resolve(key), bytes));
+          totalBytes += bytes;
+        });
+        evict();
+      }
+    }
+
+    private Tally recorded(String key) {
+      try {
+        return Tally.parse(Files.readString(root.resolve(key + RECORD), StandardCharsets.US_ASCII));
+      } catch (IOException | RuntimeException e) {
+        return null; // no record, or not one: the entry is not trusted
+      }
     }
   }
 }

@@ -32,7 +32,6 @@ import java.util.Optional;
 import java.util.TreeMap;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
-import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 
 /**
  * A stage executor on in-memory stores with real runc and overlayfs (we are root): no Kafka, no
@@ -118,9 +117,15 @@ final class LocalStages {
 
   Outcome run(StageProgram program, StageState base, Map<String, StageState> inputs, boolean reuseCache)
       throws InterruptedException {
+    return run(program, base, inputs, reuseCache, dev.stagefarm.oci.Compression.GZIP);
+  }
+
+  /** @param layers how the stage's layers are stored (the task's internal_layers: NONE) */
+  Outcome run(StageProgram program, StageState base, Map<String, StageState> inputs, boolean reuseCache,
+      dev.stagefarm.oci.Compression layers) throws InterruptedException {
     Recorder recorder = new Recorder();
     try {
-      StageState result = executor.execute(new StageJob(program, base, inputs, reuseCache, secrets), recorder);
+      StageState result = executor.execute(new StageJob(program, base, inputs, reuseCache, secrets, layers), recorder);
       return new Outcome(Optional.of(result), Optional.empty(), recorder);
     } catch (StageFailedException e) {
       return new Outcome(Optional.empty(), Optional.of(e.failure()), recorder);
@@ -146,7 +151,7 @@ final class LocalStages {
   /** The entries (name → bytes of regular files) of one layer. */
   Map<String, byte[]> layerEntries(LayerRef layer) throws IOException {
     Map<String, byte[]> entries = new TreeMap<>();
-    try (TarArchiveInputStream tar = new TarArchiveInputStream(new GzipCompressorInputStream(
+    try (TarArchiveInputStream tar = new TarArchiveInputStream(dev.stagefarm.oci.layer.LayerCompressions.decompress(
         new ByteArrayInputStream(store.blob(layer.blob().digest()))))) {
       TarArchiveEntry e;
       while ((e = tar.getNextEntry()) != null) {

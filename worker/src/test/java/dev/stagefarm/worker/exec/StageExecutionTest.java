@@ -8,7 +8,10 @@ import static dev.stagefarm.worker.ProgramBuilder.program;
 import static dev.stagefarm.worker.exec.LocalStages.newLayers;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.stagefarm.oci.Compression;
 import dev.stagefarm.oci.Digest;
+import dev.stagefarm.oci.MediaTypes;
+import dev.stagefarm.oci.layer.LayerCompressions;
 import dev.stagefarm.oci.image.ContainerConfig;
 import dev.stagefarm.program.Action;
 import dev.stagefarm.program.CacheKey;
@@ -208,6 +211,51 @@ class StageExecutionTest {
         build, Map.of(), false).completed();
     assertThat(derived.layers()).startsWith(build.layers().toArray(LayerRef[]::new));
     assertThat(Files.readString(stages.unpack(derived).resolve("derived.txt"))).isEqualTo("derived\n");
+  }
+
+  @Test
+  void anInternalStagesLayerIsAPlainTarAndTheStageCopyingFromItStoresGzip() throws Exception {
+    StageState build = stages.run(program().run("echo internal > /internal.txt").build(), stages.busybox, Map.of(),
+        false, Compression.NONE).completed();
+    LayerRef internal = build.layers().getLast();
+    byte[] blob = stages.store.blob(internal.blob().digest());
+    assertThat(internal.blob().mediaType()).isEqualTo(MediaTypes.OCI_LAYER_TAR);
+    assertThat(internal.blob().digest()).isEqualTo(internal.diffId()).isEqualTo(Digest.of(blob));
+    assertThat(LayerCompressions.detect(new java.io.BufferedInputStream(new java.io.ByteArrayInputStream(blob))))
+        .isEqualTo(Compression.NONE);
+
+    StageState target = stages.run(program().input("0-build", "build")
+        .copy(copyTo("/").from(inputId("0-build"), "/internal.txt")).build(),
+        stages.busybox, Map.of(inputId("0-build"), build), false).completed();
+    LayerRef exported = target.layers().getLast();
+    byte[] gz = stages.store.blob(exported.blob().digest());
+    assertThat(exported.blob().mediaType()).isEqualTo(MediaTypes.OCI_LAYER_TAR_GZIP);
+    assertThat(Digest.of(gz)).isEqualTo(exported.blob().digest());
+    assertThat(exported.blob().size()).isEqualTo(gz.length);
+    assertThat(new byte[] {gz[0], gz[1]}).containsExactly(0x1f, 0x8b);
+    assertThat(stages.layerEntries(exported)).containsKey("internal.txt");
+  }
+
+  @Test
+  void copyFromASnapshotHeldLocallyGivesTheSameLayerAsCopyFromTheDownloadedBlob() throws Exception {
+    StageProgram source = program().run("mkdir -p /out/d && echo local > /out/d/f && ln -s f /out/d/l").build();
+    StageState build = stages.run(source, stages.busybox, Map.of(), false, Compression.NONE).completed();
+    StageProgram copy = program().input("0-build", "build").copy(copyTo("/dst/").from(inputId("0-build"), "/out/")).build();
+    // here: the source stage's upper dir is in this worker's layer cache
+    assertThat(stages.workDir.resolve("work/layers").resolve(build.layers().getLast().diffId().hex())).isDirectory();
+    LayerRef local = stages.run(copy, stages.busybox, Map.of(inputId("0-build"), build), false).completed()
+        .layers().getLast();
+
+    // another worker without it: downloads and extracts the blob
+    LocalStages other = new LocalStages();
+    for (LayerRef layer : build.layers()) {
+      byte[] bytes = stages.store.blob(layer.blob().digest());
+      other.store.putBlob(layer.blob().digest(), bytes.length, new java.io.ByteArrayInputStream(bytes));
+    }
+    assertThat(other.workDir.resolve("work/layers").resolve(build.layers().getLast().diffId().hex())).doesNotExist();
+    LayerRef remote = other.run(copy, other.busybox, Map.of(inputId("0-build"), build), false).completed()
+        .layers().getLast();
+    assertThat(remote).isEqualTo(local);
   }
 
   @Test

@@ -55,6 +55,17 @@ class StageJobsTest {
   }
 
   @Test
+  void aTaskWhoseLayersOnlyFeedOtherStagesIsSnapshottedUncompressedAndAnyOtherWithGzip() throws Exception {
+    StageTask.Builder task = StageTask.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION)
+        .setProgram(ProgramCodec.toProto(ProgramBuilder.program().run("true").build()));
+
+    assertThat(StageJobs.decode(task.build(), store, KEYS).layerCompression())
+        .isEqualTo(dev.stagefarm.oci.Compression.GZIP); // unset: an older coordinator, or the target's chain
+    assertThat(StageJobs.decode(task.setInternalLayers(true).build(), store, KEYS).layerCompression())
+        .isEqualTo(dev.stagefarm.oci.Compression.NONE);
+  }
+
+  @Test
   void aStoredProgramThatIsMissingIsAnInfrastructureFault() {
     StageTask task = StageTask.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION)
         .setProgramDigest(Digest.of("gone").toString()).build();

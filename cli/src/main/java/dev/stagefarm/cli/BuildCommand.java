@@ -9,16 +9,13 @@ import dev.stagefarm.cli.build.PlainProgress;
 import dev.stagefarm.cli.build.ProgressView;
 import dev.stagefarm.cli.build.ScannedContext;
 import dev.stagefarm.cli.build.SecretSpec;
+import dev.stagefarm.cli.build.StatCache;
 import dev.stagefarm.cli.build.TraceWriter;
 import dev.stagefarm.cli.build.TtyProgress;
 import dev.stagefarm.cli.farm.ApiClientFlags;
-import dev.stagefarm.cli.farm.EmbeddedFarm;
 import dev.stagefarm.cli.farm.Farm;
 import dev.stagefarm.cli.farm.FarmFlags;
-import dev.stagefarm.cli.farm.InProcessWorkers;
-import dev.stagefarm.cli.farm.RemoteFarm;
-import dev.stagefarm.coordinator.BuildCoordinator;
-import dev.stagefarm.embedded.EmbeddedKafka;
+import dev.stagefarm.cli.farm.FarmSelection;
 import dev.stagefarm.proto.v1.BuildProgress;
 import dev.stagefarm.proto.v1.BuildSecret;
 import dev.stagefarm.proto.v1.BuildState;
@@ -32,7 +29,6 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,12 +41,14 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code stagefarm build}: builds a Dockerfile on the farm (docker buildx's flag names). Without
- * {@code --coordinator} it runs an embedded farm in this process.
+ * {@code --coordinator} it uses the local background farm, started on first use ({@code --one-shot}: an
+ * embedded farm in this process for this build only).
  */
 @Command(
     name = "build",
     mixinStandardHelpOptions = true,
-    description = "Build an image from a Dockerfile on the farm (an embedded one unless --coordinator is given).")
+    description = "Build an image from a Dockerfile on the farm (the local background farm unless --coordinator"
+        + " is given).")
 public final class BuildCommand implements Callable<Integer> {
 
   @Parameters(index = "0", paramLabel = "CONTEXT", description = "The build context directory.")
@@ -91,19 +89,21 @@ public final class BuildCommand implements Callable<Integer> {
   String progress = "auto";
 
   @Option(names = "--coordinator", paramLabel = "HOST:PORT[,HOST:PORT…]",
-      description = "Use this coordinator instead of an embedded farm; with several (a farm in HA), the client"
+      description = "Use this coordinator instead of the local farm; with several (a farm in HA), the client"
           + " follows the active one.")
   String coordinator;
 
   @Option(names = "--trace", paramLabel = "FILE", description = "Write the build timeline as Chrome trace-event JSON.")
   Path trace;
 
-  @Option(names = "--workers", paramLabel = "N", description = "Workers of the embedded farm (default: 2).")
+  @Option(names = "--workers", paramLabel = "N", description = "Workers of the local or one-shot farm (default: 2).")
   int workers = 2;
 
   @Mixin FarmFlags farmFlags;
 
   @Mixin ApiClientFlags apiClientFlags;
+
+  @Mixin FarmSelection farmSelection;
 
   @Override
   public Integer call() throws Exception {
@@ -145,7 +145,8 @@ public final class BuildCommand implements Callable<Integer> {
     }
 
     DockerfileCheck.check(dockerfile.getFileName().toString(), request.build());
-    ScannedContext scanned = ContextScanner.scan(context);
+    // unchanged files are not hashed again (stat cache under the farm home)
+    ScannedContext scanned = ContextScanner.scan(context, StatCache.load(FarmFlags.home().resolve("context-cache"), context));
     try (Farm farm = openFarm(err)) {
       BuildClient client = new BuildClient(farm);
       client.upload(scanned);
@@ -203,35 +204,7 @@ public final class BuildCommand implements Callable<Integer> {
   }
 
   private Farm openFarm(PrintStream err) throws Exception {
-    if (coordinator != null) {
-      return RemoteFarm.connect(coordinator, apiClientFlags);
-    }
-    try {
-      EmbeddedFarm farm = startEmbedded();
-      // Ctrl-C: stop the workers (and their containers) and the broker instead of leaving them behind
-      Runtime.getRuntime().addShutdownHook(new Thread(farm::close, "stagefarm-embedded-stop"));
-      return farm;
-    } catch (UserError e) {
-      throw e;
-    } catch (Exception e) {
-      throw new UserError("starting the embedded farm failed: " + e.getMessage(), e);
-    }
-  }
-
-  private EmbeddedFarm startEmbedded() throws Exception {
-    return EmbeddedFarm.start(
-          new EmbeddedFarm.Options(
-              FarmFlags.home(),
-              null,
-              workers,
-              farmFlags.registrySettings(),
-              // short share-group heartbeats, so the workers of a one-shot farm join within seconds;
-              // default record locks and a session timeout that survives a loaded machine
-              new EmbeddedKafka.Settings(
-                  Duration.ofSeconds(30), Duration.ofSeconds(15), Duration.ofMillis(500), Duration.ofSeconds(20), Map.of()),
-              BuildCoordinator.Settings.DEFAULT,
-              EmbeddedFarm.IN_PROCESS,
-              InProcessWorkers.launcher()));
+    return farmSelection.open(coordinator, apiClientFlags, farmFlags, workers, err);
   }
 
   private ProgressView progressView(PrintStream err) {

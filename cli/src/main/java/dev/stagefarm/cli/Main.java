@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       WorkerCommand.class,
       ImageCommand.class,
       AdminCommand.class,
+      FarmCommand.class,
     })
 public final class Main implements Runnable {
 

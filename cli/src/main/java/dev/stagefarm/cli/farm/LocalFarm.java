@@ -128,9 +128,11 @@ public final class LocalFarm {
       if (running.isPresent()) {
         return running.get();
       }
-      if (daemon.waitFor(100, TimeUnit.MILLISECONDS)) {
+      if (!daemon.isAlive() && !state.daemonAlive()) {
+        // (one that exits because another farm serves here waits for that one's state)
         throw new UserError("the local farm did not start (exit " + daemon.exitValue() + "): " + lastLines(state.log()));
       }
+      Thread.sleep(100);
     }
     daemon.destroy();
     throw new UserError("the local farm did not start within " + START_PATIENCE.toMinutes() + " minutes; see "

@@ -18,14 +18,14 @@ public final class RecentBaseImages implements BaseImageResolver {
 
   private record Key(String reference, Platform platform) {}
 
-  private record Entry(ResolvedImage image, long expiresNanos) {}
+  private record Remembered(ResolvedImage image, long expiresNanos) {}
 
   private final BaseImageResolver resolver;
   private final long ttlNanos;
   private final LongSupplier nanoClock;
-  private final Map<Key, Entry> entries = new LinkedHashMap<>(16, 0.75f, true) {
+  private final Map<Key, Remembered> entries = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
-    protected boolean removeEldestEntry(Map.Entry<Key, Entry> eldest) {
+    protected boolean removeEldestEntry(Map.Entry<Key, Remembered> eldest) {
       return size() > MAX_ENTRIES;
     }
   };
@@ -44,14 +44,14 @@ public final class RecentBaseImages implements BaseImageResolver {
   public ResolvedImage resolve(String reference, Platform platform) throws PlanningException {
     Key key = new Key(reference, platform);
     synchronized (entries) {
-      Entry known = entries.get(key);
+      Remembered known = entries.get(key);
       if (known != null && nanoClock.getAsLong() - known.expiresNanos() < 0) {
         return known.image();
       }
     }
     ResolvedImage resolved = resolver.resolve(reference, platform); // outside the lock: a registry round trip
     synchronized (entries) {
-      entries.put(key, new Entry(resolved, nanoClock.getAsLong() + ttlNanos));
+      entries.put(key, new Remembered(resolved, nanoClock.getAsLong() + ttlNanos));
     }
     return resolved;
   }

@@ -32,7 +32,7 @@ measure() { # $1 = label, rest = command; records wall and CPU (user+sys of the 
   local label=$1; shift
   /usr/bin/time -f "%e %U %S" -o "$work/time" "$@" > "$work/last.out" 2> "$work/last.err" || {
     [ "$label" = syntax ] || { cat "$work/last.err" >&2; exit 1; }; }
-  read -r w u s < "$work/time"
+  read -r w u s < <(tail -1 "$work/time") # after "Command exited with non-zero status" when it failed
   wall[$label]=$w
   cpu[$label]=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
   printf '  %-26s %6.2fs wall %6.2fs cpu\n' "$label" "$w" "${cpu[$label]}" >&2

@@ -33,7 +33,8 @@ port=$registry_port
 ./stagefarm image import "$work/rootfs" --cmd sh \
   -t "127.0.0.1:$port/library/busybox:latest" --insecure-registry "127.0.0.1:$port"
 
-# 3. the build: embedded farm, docker.io mirrored by the local registry
+# 3. the build: on the local farm (this build starts it in the background; ./stagefarm farm stop ends it),
+#    docker.io mirrored by the local registry
 ./stagefarm build --registry-mirror "docker.io=127.0.0.1:$port" \
   -t hello:latest -o "type=oci,dest=$work/hello.tar" examples/hello
 

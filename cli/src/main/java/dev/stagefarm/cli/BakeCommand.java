@@ -64,15 +64,18 @@ public final class BakeCommand implements Callable<Integer> {
   String progress = "auto";
 
   @Option(names = "--coordinator", paramLabel = "HOST:PORT[,HOST:PORT…]",
-      description = "Use this coordinator instead of an embedded farm.")
+      defaultValue = "${env:STAGEFARM_COORDINATOR}",
+      description = "Use this coordinator instead of the local farm (default: $STAGEFARM_COORDINATOR).")
   String coordinator;
 
-  @Option(names = "--workers", paramLabel = "N", description = "Workers of the embedded farm (default: 2).")
+  @Option(names = "--workers", paramLabel = "N", description = "Workers of the local or one-shot farm (default: 2).")
   int workers = 2;
 
   @Mixin FarmFlags farmFlags;
 
   @Mixin ApiClientFlags apiClientFlags;
+
+  @Mixin dev.stagefarm.cli.farm.FarmSelection farmSelection;
 
   @Override
   public Integer call() throws Exception {
@@ -102,7 +105,7 @@ public final class BakeCommand implements Callable<Integer> {
       jobs.add(job);
     }
     return new BakeRun(jobs, progress.equals("quiet"), System.err, System.out)
-        .run(() -> dev.stagefarm.cli.farm.FarmChoice.open(coordinator, apiClientFlags, farmFlags, workers));
+        .run(() -> farmSelection.open(coordinator, apiClientFlags, farmFlags, workers, System.err));
   }
 
   private BakeResolver.Result resolve() {

@@ -14,11 +14,12 @@ import dev.stagefarm.cli.build.DockerfileCheck;
 import dev.stagefarm.cli.build.OutputSpec;
 import dev.stagefarm.cli.build.ProgressView;
 import dev.stagefarm.cli.build.ScannedContext;
+import dev.stagefarm.cli.build.StatCache;
 import dev.stagefarm.cli.build.TraceWriter;
 import dev.stagefarm.cli.farm.ApiClientFlags;
 import dev.stagefarm.cli.farm.Farm;
-import dev.stagefarm.cli.farm.FarmChoice;
 import dev.stagefarm.cli.farm.FarmFlags;
+import dev.stagefarm.cli.farm.FarmSelection;
 import dev.stagefarm.proto.v1.BuildStatus;
 import dev.stagefarm.proto.v1.Platform;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
@@ -42,7 +43,8 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "build",
     mixinStandardHelpOptions = true,
-    description = "Build an image from a Dockerfile on the farm (an embedded one unless --coordinator is given).")
+    description = "Build an image from a Dockerfile on the farm (the local background farm unless --coordinator"
+        + " is given).")
 public final class BuildCommand implements Callable<Integer> {
 
   /** Largest Dockerfile read from standard input ({@code -f -}); the coordinator's limit. */
@@ -93,7 +95,7 @@ public final class BuildCommand implements Callable<Integer> {
 
   @Option(names = "--coordinator", paramLabel = "HOST:PORT[,HOST:PORT…]",
       defaultValue = "${env:STAGEFARM_COORDINATOR}",
-      description = "Use this coordinator instead of an embedded farm; with several (a farm in HA), the client"
+      description = "Use this coordinator instead of the local farm; with several (a farm in HA), the client"
           + " follows the active one (default: $STAGEFARM_COORDINATOR).")
   String coordinator;
 
@@ -110,6 +112,8 @@ public final class BuildCommand implements Callable<Integer> {
   @Mixin ApiClientFlags apiClientFlags;
 
   @Mixin CacheFlags cacheFlags;
+
+  @Mixin FarmSelection farmSelection;
 
   @Override
   public Integer call() throws Exception {
@@ -156,7 +160,9 @@ public final class BuildCommand implements Callable<Integer> {
     try (Farm farm = openFarm(view)) {
       BuildSession session = new BuildSession(new BuildClient(farm));
       view.phaseStarted("load build context");
-      ScannedContext scanned = ContextScanner.scan(Path.of(context));
+      // unchanged files are not hashed again (stat cache under the farm home)
+      ScannedContext scanned = ContextScanner.scan(Path.of(context),
+          StatCache.load(FarmFlags.home().resolve("context-cache"), Path.of(context)));
       BuildClient.UploadResult uploaded = session.client().upload(scanned);
       view.phaseDone("transferring context: " + uploaded.files() + " files, " + uploaded.uploaded() + " sent ("
           + uploaded.uploadedBytes() + " bytes)");
@@ -281,11 +287,12 @@ public final class BuildCommand implements Callable<Integer> {
 
   private Farm openFarm(ProgressView view) throws Exception {
     if (coordinator != null && !coordinator.isBlank()) {
-      return FarmChoice.open(coordinator, apiClientFlags, farmFlags, workers); // connects on the first call
+      return farmSelection.open(coordinator, apiClientFlags, farmFlags, workers, System.err); // connects on the first call
     }
-    view.phaseStarted("start the embedded farm (" + workers + " workers)");
-    Farm farm = FarmChoice.open(null, apiClientFlags, farmFlags, workers);
+    view.phaseStarted(farmSelection.oneShot ? "start the embedded farm (" + workers + " workers)" : "connect to the local farm");
+    Farm farm = farmSelection.open(null, apiClientFlags, farmFlags, workers, System.err);
     view.phaseDone("");
     return farm;
   }
+
 }

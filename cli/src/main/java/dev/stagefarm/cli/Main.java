@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
       dev.stagefarm.cli.manage.CancelCommand.class,
       dev.stagefarm.cli.manage.DuCommand.class,
       dev.stagefarm.cli.manage.PruneCommand.class,
+      FarmCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -14,6 +14,7 @@ import dev.stagefarm.coordinator.kafka.KafkaLeaderElection;
 import dev.stagefarm.coordinator.kafka.KafkaTaskQueue;
 import dev.stagefarm.coordinator.kafka.KafkaWorkerControl;
 import dev.stagefarm.coordinator.plan.DockerfilePlanner;
+import dev.stagefarm.coordinator.plan.RecentBaseImages;
 import dev.stagefarm.coordinator.store.OffloadingTaskQueue;
 import dev.stagefarm.coordinator.store.RegistryBaseImages;
 import dev.stagefarm.coordinator.store.RegistryImagePusher;
@@ -233,7 +234,8 @@ public final class CoordinatorNode implements AutoCloseable {
               new DockerfilePlanner(
                   content,
                   new S3CacheRecords(store, options.farmKeys()),
-                  new RegistryBaseImages(new BaseImageFetcher(registry, store), store)),
+                  // a no-op rebuild does not ask the registry for its base tag again within seconds
+                  new RecentBaseImages(new RegistryBaseImages(new BaseImageFetcher(registry, store), store))),
               new StoredImageAssembler(store, new RegistryImagePusher(registry, store)),
               new S3BuildSecretStore(store, options.farmKeys()));
       coordinator.reportTo(metrics);

@@ -22,11 +22,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** Walks a build context honouring {@code .dockerignore} and hashes every file. */
+/**
+ * Walks a build context honouring {@code .dockerignore} and hashes every file (with a
+ * {@link StatCache}: every file that changed).
+ */
 public final class ContextScanner {
   private ContextScanner() {}
 
   public static ScannedContext scan(Path contextDir) throws IOException {
+    return scan(contextDir, StatCache.none());
+  }
+
+  public static ScannedContext scan(Path contextDir, StatCache cache) throws IOException {
     if (!Files.isDirectory(contextDir)) {
       throw new UserError("build context " + contextDir + " is not a directory");
     }
@@ -62,12 +69,21 @@ public final class ContextScanner {
                       .setLinkTarget(Files.readSymbolicLink(file).toString())
                       .build());
             } else if (attrs.isRegularFile()) {
-              Digest digest = hash(file);
-              files.putIfAbsent(digest.toString(), file);
+              // one lstat for the mode and everything the stat cache compares
+              Map<String, Object> unix = Files.readAttributes(file, "unix:mode,dev,ino,size,lastModifiedTime,ctime",
+                  LinkOption.NOFOLLOW_LINKS);
+              long size = (Long) unix.get("size");
+              String digest = cache.digest(path, file, new StatCache.Stat((Long) unix.get("dev"), (Long) unix.get("ino"),
+                  size, nanos(unix.get("lastModifiedTime")), nanos(unix.get("ctime"))));
+              files.putIfAbsent(digest, file);
               entries.add(
-                  entry(path, ContextEntry.Type.FILE, file, attrs)
-                      .setDigest(digest.toString())
-                      .setSize(attrs.size())
+                  ContextEntry.newBuilder()
+                      .setPath(path)
+                      .setType(ContextEntry.Type.FILE)
+                      .setMode((Integer) unix.get("mode") & 0777)
+                      .setMtimeMs(attrs.lastModifiedTime().toMillis())
+                      .setDigest(digest)
+                      .setSize(size)
                       .build());
             }
             return FileVisitResult.CONTINUE;
@@ -78,6 +94,7 @@ public final class ContextScanner {
             throw new UserError("cannot read " + file + " in the build context: " + e.getMessage());
           }
         });
+    cache.save();
     entries.sort(Comparator.comparing(ContextEntry::getPath));
     ContextManifest manifest =
         ContextManifest.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).addAllEntries(entries).build();
@@ -117,7 +134,12 @@ public final class ContextScanner {
     return mode;
   }
 
-  private static Digest hash(Path file) throws IOException {
+  private static long nanos(Object fileTime) {
+    java.time.Instant t = ((java.nio.file.attribute.FileTime) fileTime).toInstant();
+    return t.getEpochSecond() * 1_000_000_000L + t.getNano();
+  }
+
+  static Digest hash(Path file) throws IOException {
     MessageDigest sha = Digest.newSha256();
     byte[] buffer = new byte[1 << 16];
     try (InputStream in = Files.newInputStream(file)) {

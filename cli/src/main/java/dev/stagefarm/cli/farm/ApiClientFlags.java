@@ -51,6 +51,13 @@ public final class ApiClientFlags {
       description = "Send the bearer token in this file (else $STAGEFARM_TOKEN). Also STAGEFARM_TOKEN_FILE.")
   Path tokenFile;
 
+  /** Plaintext with the bearer token in {@code file}: for the local farm on loopback ({@link LocalFarm}). */
+  public static ApiClientFlags withTokenFile(Path file) {
+    ApiClientFlags flags = new ApiClientFlags();
+    flags.tokenFile = file;
+    return flags;
+  }
+
   /** What {@link RemoteFarm} needs to open a channel. */
   public record Settings(ChannelCredentials credentials, Optional<String> serverName, boolean tls) {}
 

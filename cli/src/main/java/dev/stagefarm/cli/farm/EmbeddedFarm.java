@@ -98,6 +98,7 @@ public final class EmbeddedFarm implements Farm {
   private final FarmKeys farmKeys;
   private Broker broker;
   private S3Server s3Server;
+  private CallActivity activity;
 
   /** The farm's S3 server, which a fault test may stop and start again on the same port and data. */
   private static final class S3Server implements AutoCloseable {
@@ -232,6 +233,8 @@ public final class EmbeddedFarm implements Farm {
               // loopback unless callers authenticate (Options): no other machine may submit or read builds
               : NettyServerBuilder.forAddress(new InetSocketAddress(options.bind(), options.grpcPort()),
                   options.api().serverCredentials());
+      CallActivity activity = new CallActivity();
+      server.intercept(activity);
       CoordinatorNode node =
           CoordinatorNode.start(
               new CoordinatorNode.Options(kafka.bootstrapServers(), "stagefarm-coordinator", options.coordinator(),
@@ -292,6 +295,7 @@ public final class EmbeddedFarm implements Farm {
       EmbeddedFarm farm = new EmbeddedFarm(resources, channel, endpoint, kafka.bootstrapServers(), s3.endpoint(), node,
           farmKeys);
       farm.broker = broker;
+      farm.activity = activity;
       farm.s3Server = resources.stream().filter(S3Server.class::isInstance).map(S3Server.class::cast)
           .findFirst().orElseThrow();
       return farm;
@@ -326,6 +330,11 @@ public final class EmbeddedFarm implements Farm {
 
   public CoordinatorNode coordinator() {
     return coordinator;
+  }
+
+  /** The API calls this farm serves (the local farm's idle timeout). */
+  public CallActivity activity() {
+    return activity;
   }
 
   private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();

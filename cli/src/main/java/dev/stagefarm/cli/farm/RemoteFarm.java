@@ -102,12 +102,13 @@ public final class RemoteFarm implements Farm {
 
   @Override
   public synchronized void close() {
+    // the client closes after its last call: nothing to drain, and a graceful shutdown held the exit up
     for (ManagedChannel channel : channels.values()) {
-      channel.shutdown();
+      channel.shutdownNow();
     }
     for (ManagedChannel channel : channels.values()) {
       try {
-        channel.awaitTermination(5, TimeUnit.SECONDS);
+        channel.awaitTermination(1, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }

@@ -34,7 +34,8 @@ public final class OciArchiveExporter {
      */
     public static void export(BlobSource blobs, Descriptor manifest, ImageRef name, OutputStream out)
             throws IOException {
-        ImageManifest image = ImageJson.readManifest(readBlob(blobs, manifest));
+        byte[] manifestBytes = readBlob(blobs, manifest); // read once: parsed, then written as it is
+        ImageManifest image = ImageJson.readManifest(manifestBytes);
         Descriptor entry = manifest.withAnnotation(REF_NAME, name.tag()).withAnnotation(CONTAINERD_NAME,
                 name.toString());
         try (ArchiveWriter tar = new ArchiveWriter(out)) {
@@ -42,7 +43,7 @@ public final class OciArchiveExporter {
             tar.bytes("index.json", ImageJson.writeIndex(ImageIndex.oci(List.of(entry))));
             tar.directory("blobs");
             tar.directory("blobs/sha256");
-            tar.blob(blobPath(manifest), blobs, manifest.digest(), manifest.size());
+            tar.bytes(blobPath(manifest), manifestBytes);
             tar.blob(blobPath(image.config()), blobs, image.config().digest(), image.config().size());
             for (Descriptor layer : image.layers()) {
                 tar.blob(blobPath(layer), blobs, layer.digest(), layer.size());

@@ -1,0 +1,69 @@
+package dev.stagefarm.cli.farm;
+
+import dev.stagefarm.cli.DurationConverter;
+import dev.stagefarm.cli.UserError;
+import dev.stagefarm.coordinator.BuildCoordinator;
+import dev.stagefarm.embedded.EmbeddedKafka;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/**
+ * Which farm a build goes to (a mixin of {@code stagefarm build}): the coordinators of
+ * {@code --coordinator}; else the local background farm ({@link LocalFarm}), started on first use;
+ * or, with {@code --one-shot}, an embedded farm in this process for this build only.
+ */
+public final class FarmSelection {
+  /**
+   * The broker of a farm on one machine: short share-group heartbeats, so its workers join within
+   * seconds; default record locks and a session timeout that survives a loaded machine.
+   */
+  static final EmbeddedKafka.Settings ONE_MACHINE_KAFKA = new EmbeddedKafka.Settings(
+      Duration.ofSeconds(30), Duration.ofSeconds(15), Duration.ofMillis(500), Duration.ofSeconds(20), Map.of());
+
+  @Option(names = "--one-shot",
+      description = "Run an embedded farm in this process for this build only, instead of the local background farm.")
+  public boolean oneShot;
+
+  @Option(names = "--farm-idle-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+      description = "When this build starts the local farm: stop it after this long without builds (default: 1h).")
+  Duration idleTimeout = LocalFarm.DEFAULT_IDLE_TIMEOUT;
+
+  /**
+   * @param coordinator {@code --coordinator}, or null
+   * @param workers workers of the local or one-shot farm
+   */
+  public Farm open(String coordinator, ApiClientFlags api, FarmFlags farmFlags, int workers, PrintStream err)
+      throws Exception {
+    if (coordinator != null && !coordinator.isBlank()) {
+      return RemoteFarm.connect(coordinator, api);
+    }
+    if (oneShot) {
+      return oneShot(farmFlags, workers);
+    }
+    List<String> registryFlags = new ArrayList<>();
+    farmFlags.registrySettings(); // a malformed flag fails here, not in the daemon
+    farmFlags.insecureRegistries.forEach(r -> registryFlags.addAll(List.of("--insecure-registry", r)));
+    farmFlags.registryMirrors.forEach(m -> registryFlags.addAll(List.of("--registry-mirror", m)));
+    return new LocalFarm(LocalFarmState.forHome(FarmFlags.home()))
+        .connect(new LocalFarm.Settings(FarmFlags.home(), workers, registryFlags, idleTimeout), err);
+  }
+
+  private static Farm oneShot(FarmFlags farmFlags, int workers) {
+    try {
+      EmbeddedFarm farm = EmbeddedFarm.start(new EmbeddedFarm.Options(FarmFlags.home(), null, workers,
+          farmFlags.registrySettings(), ONE_MACHINE_KAFKA, BuildCoordinator.Settings.DEFAULT, EmbeddedFarm.IN_PROCESS,
+          InProcessWorkers.launcher()));
+      // Ctrl-C: stop the workers (and their containers) and the broker instead of leaving them behind
+      Runtime.getRuntime().addShutdownHook(new Thread(farm::close, "stagefarm-embedded-stop"));
+      return farm;
+    } catch (UserError e) {
+      throw e;
+    } catch (Exception e) {
+      throw dev.stagefarm.cli.ExitCodes.farm("starting the embedded farm failed: " + e.getMessage());
+    }
+  }
+}

@@ -3,7 +3,7 @@
 #
 #   deploy/images/build.sh [--out DIR] [--tag TAG] [--load DOCKER_HOST] [--base REF] [IMAGE...]
 #
-# IMAGE: coordinator worker client kafka s3 registry (default: all). Each becomes a docker-archive
+# IMAGE: coordinator worker client kafka s3 registry s3rver (default: all). Each becomes a docker-archive
 # tarball DIR/<image>.tar (default DIR: deploy/images/out) named stagefarm-<image>:TAG (the
 # client is plain `stagefarm:TAG`; default TAG: dev). --load also runs `docker load` of each into
 # that engine (e.g. unix:///tmp/d/docker.sock).
@@ -23,7 +23,7 @@ root=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 images_dir="$root/deploy/images"
 . "$root/scripts/env.sh"
 
-all_images=(coordinator worker client kafka s3 registry)
+all_images=(coordinator worker client kafka s3 registry s3rver)
 out="$images_dir/out"
 tag=${STAGEFARM_IMAGE_TAG:-dev}
 load=
@@ -50,6 +50,7 @@ log() { echo "build.sh: $*" >&2; }
 
 stagefarm_select_jdk
 stagefarm_ensure_packages "${STAGEFARM_RUNTIME_PACKAGES[@]}" debootstrap:debootstrap docker-registry:docker-registry
+if [[ " ${wanted[*]} " == *" s3rver "* ]]; then stagefarm_ensure_packages npm:npm; fi
 cache=${STAGEFARM_CACHE:-$HOME/.cache/stagefarm}
 mkdir -p "$cache" "$out"
 exec 9> "$cache/deploy-images.lock"
@@ -117,6 +118,12 @@ mkdir -p "$ctx/dist"
 for entry in "$images_dir"/*; do
   case "$(basename "$entry")" in out|build.sh) ;; *) cp -r "$entry" "$ctx/" ;; esac
 done
+# s3rver's JavaScript, pinned by its package-lock.json, from the npm registry (no native code)
+if [[ " ${wanted[*]} " == *" s3rver "* ]]; then
+  rm -rf "$ctx/s3rver/node_modules"
+  (cd "$ctx/s3rver" && npm ci --omit=dev --no-audit --no-fund --loglevel=error > "$work/npm.log" 2>&1) || {
+    cat "$work/npm.log" >&2; log "npm ci of s3rver failed"; exit 1; }
+fi
 cp -l "$root/cli/target/stagefarm.jar" "$ctx/dist/" 2>/dev/null || cp "$root/cli/target/stagefarm.jar" "$ctx/dist/"
 cp -rl "$root/cli/target/lib" "$ctx/dist/lib" 2>/dev/null || cp -r "$root/cli/target/lib" "$ctx/dist/lib"
 

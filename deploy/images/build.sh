@@ -118,11 +118,15 @@ mkdir -p "$ctx/dist"
 for entry in "$images_dir"/*; do
   case "$(basename "$entry")" in out|build.sh) ;; *) cp -r "$entry" "$ctx/" ;; esac
 done
-# s3rver's JavaScript, pinned by its package-lock.json, from the npm registry (no native code)
+# s3rver's JavaScript, pinned by its package-lock.json, from the npm registry (no native code), as
+# one tarball: its ~1,500 files, sent as a tree in the context of every image, made the builds'
+# context checks time out on a loaded machine
 if [[ " ${wanted[*]} " == *" s3rver "* ]]; then
-  rm -rf "$ctx/s3rver/node_modules"
-  (cd "$ctx/s3rver" && npm ci --omit=dev --no-audit --no-fund --loglevel=error > "$work/npm.log" 2>&1) || {
+  rm -rf "$ctx/s3rver/node_modules" "$work/npm"
+  mkdir -p "$work/npm" && cp "$images_dir/s3rver/package.json" "$images_dir/s3rver/package-lock.json" "$work/npm/"
+  (cd "$work/npm" && npm ci --omit=dev --no-audit --no-fund --loglevel=error > "$work/npm.log" 2>&1) || {
     cat "$work/npm.log" >&2; log "npm ci of s3rver failed"; exit 1; }
+  tar -C "$work/npm" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --use-compress-program="gzip -n" -cf "$ctx/s3rver/node_modules.tar.gz" node_modules
 fi
 cp -l "$root/cli/target/stagefarm.jar" "$ctx/dist/" 2>/dev/null || cp "$root/cli/target/stagefarm.jar" "$ctx/dist/"
 cp -rl "$root/cli/target/lib" "$ctx/dist/lib" 2>/dev/null || cp -r "$root/cli/target/lib" "$ctx/dist/lib"

@@ -5,6 +5,7 @@
 #
 #   deploy/compose/smoke.sh                        its own dockerd and images (scripts/multihost.sh)
 #   deploy/compose/smoke.sh --docker-host unix://… an engine that already has the images loaded
+#   --s3 s3rver                                    the second S3 backend (docker-compose.s3rver.yml)
 #
 # The multi-host test suite runs it (multihost/ ComposeFarmTest) on its engine.
 set -euo pipefail
@@ -13,7 +14,15 @@ root=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 stagefarm_select_jdk
 stagefarm_ensure_packages "${STAGEFARM_RUNTIME_PACKAGES[@]}" docker-compose:docker-compose umoci:umoci
 docker_host=
-if [ "${1:-}" = --docker-host ]; then docker_host=$2; fi
+s3=s3proxy
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --docker-host) docker_host=$2; shift 2 ;;
+    --s3) s3=$2; shift 2 ;;
+    *) echo "smoke.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+case "$s3" in s3proxy|s3rver) ;; *) echo "smoke.sh: --s3 is s3proxy or s3rver, not $s3" >&2; exit 2 ;; esac
 
 work=$(mktemp -d /tmp/stagefarm-compose.XXXXXX)
 project=sfsmoke$$
@@ -36,7 +45,9 @@ export DOCKER_HOST=$docker_host
 
 # 1. the project: the compose file, the farm's role keys, the S3 secret and free host ports
 mkdir -p "$work/project"
-cp "$root/deploy/compose/docker-compose.yml" "$work/project/"
+cp "$root/deploy/compose/docker-compose.yml" "$root/deploy/compose/docker-compose.s3rver.yml" "$work/project/"
+compose_file=docker-compose.yml
+if [ "$s3" = s3rver ]; then compose_file=docker-compose.yml:docker-compose.s3rver.yml; fi
 "$root/stagefarm" admin farm-keys --out "$work/project/keys" > /dev/null
 pick_port() { local p=$((20000 + RANDOM % 20000)); while ! stagefarm_port_free "$p"; do p=$((p + 1)); done; echo "$p"; }
 coordinator_port=$(pick_port)
@@ -45,6 +56,7 @@ cat > "$work/project/.env" <<ENV
 STAGEFARM_S3_SECRET_KEY=$(head -c 18 /dev/urandom | base64 | tr -d '/+')
 STAGEFARM_COORDINATOR_PORT=$coordinator_port
 STAGEFARM_REGISTRY_PORT=$registry_port
+COMPOSE_FILE=$compose_file
 ENV
 cd "$work/project"
 
@@ -78,4 +90,4 @@ sed -i 's/"terminal": *true/"terminal": false/' "$work/bundle/config.json"
 said=$(runc run --bundle "$work/bundle" "stagefarm-compose-$$")
 echo "the image says: $said"
 [ "$said" = "hello, world" ] || { echo "smoke.sh: expected 'hello, world'" >&2; exit 1; }
-echo "smoke.sh: a build through deploy/compose succeeded"
+echo "smoke.sh: a build through deploy/compose ($s3) succeeded"

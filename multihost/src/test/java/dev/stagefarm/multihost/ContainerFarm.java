@@ -1,6 +1,7 @@
 package dev.stagefarm.multihost;
 
 import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.ContainerNetwork;
 import com.github.dockerjava.api.model.Device;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -73,13 +74,28 @@ final class ContainerFarm implements AutoCloseable {
           .waitingFor(Wait.forLogMessage(".*coordinator listening.*", 1).withStartupTimeout(Duration.ofMinutes(5)));
       coordinator.setPortBindings(List.of(coordinatorPort + ":7070"));
       coordinator.start();
-      for (int i = 1; i <= workerCount; i++) {
-        startWorker("worker-" + i);
-      }
+      startWorkers(java.util.stream.IntStream.rangeClosed(1, workerCount).mapToObj(i -> "worker-" + i).toList());
     } catch (RuntimeException e) {
       close();
       throw e;
     }
+  }
+
+  /** Starts worker containers with these ids at once (each takes 15-40 s to start here, mostly the JVM). */
+  void startWorkers(List<String> ids) {
+    java.util.concurrent.CompletableFuture.allOf(ids.stream()
+        .map(id -> java.util.concurrent.CompletableFuture.runAsync(() -> startWorker(id)))
+        .toArray(java.util.concurrent.CompletableFuture[]::new)).join();
+  }
+
+  /** Stops and removes every worker container: the next test of a shared farm starts its own. */
+  void stopWorkers() {
+    List<GenericContainer<?>> all;
+    synchronized (workers) {
+      all = new ArrayList<>(workers.values());
+      workers.clear();
+    }
+    all.forEach(GenericContainer::stop);
   }
 
   /** Starts one more worker container named (and with the worker id) {@code id}. */
@@ -101,24 +117,53 @@ final class ContainerFarm implements AutoCloseable {
             .withDeviceCgroupRules(List.of("a *:* rwm"))
             .withDevices(Device.parse("/dev/net/tun")))
         .waitingFor(Wait.forLogMessage(".*stagefarm worker .* running.*", 1).withStartupTimeout(Duration.ofMinutes(5)));
-    workers.put(id, worker);
+    synchronized (workers) {
+      workers.put(id, worker);
+    }
     worker.start();
+  }
+
+  private GenericContainer<?> worker(String id) {
+    synchronized (workers) {
+      GenericContainer<?> worker = workers.get(id);
+      if (worker == null) {
+        throw new IllegalArgumentException("no worker " + id + " in this farm (it has " + workers.keySet() + ")");
+      }
+      return worker;
+    }
   }
 
   /** {@code docker kill} (SIGKILL) of a worker container: no goodbye, its stage is abandoned mid-way. */
   void killWorker(String id) {
-    GenericContainer<?> worker = workers.get(id);
+    GenericContainer<?> worker = worker(id);
     worker.getDockerClient().killContainerCmd(worker.getContainerId()).exec();
   }
 
   /** What the worker's container printed (also after it ended). */
   String workerLogs(String id) {
-    return workers.get(id).getLogs();
+    return worker(id).getLogs();
+  }
+
+  /**
+   * {@code docker network disconnect} of a worker container: it keeps running (and so does its
+   * stage) but reaches neither Kafka nor S3 until {@link #reconnectWorker}.
+   */
+  void disconnectWorker(String id) {
+    GenericContainer<?> worker = worker(id);
+    worker.getDockerClient().disconnectFromNetworkCmd().withNetworkId(network.getId())
+        .withContainerId(worker.getContainerId()).withForce(true).exec();
+  }
+
+  /** {@code docker network connect} of a worker container {@link #disconnectWorker cut off} before. */
+  void reconnectWorker(String id) {
+    GenericContainer<?> worker = worker(id);
+    worker.getDockerClient().connectToNetworkCmd().withNetworkId(network.getId())
+        .withContainerId(worker.getContainerId()).withContainerNetwork(new ContainerNetwork().withAliases(id)).exec();
   }
 
   /** Whether the worker's container is still running, as the engine says. */
   boolean isRunning(String id) {
-    GenericContainer<?> worker = workers.get(id);
+    GenericContainer<?> worker = worker(id);
     return Boolean.TRUE.equals(
         worker.getDockerClient().inspectContainerCmd(worker.getContainerId()).exec().getState().getRunning());
   }
@@ -143,7 +188,9 @@ final class ContainerFarm implements AutoCloseable {
   }
 
   List<String> workerIds() {
-    return new ArrayList<>(workers.keySet());
+    synchronized (workers) {
+      return new ArrayList<>(workers.keySet());
+    }
   }
 
   private Map<String, String> farmEnv() {
@@ -171,9 +218,7 @@ final class ContainerFarm implements AutoCloseable {
 
   @Override
   public void close() {
-    for (GenericContainer<?> worker : workers.values()) {
-      worker.stop();
-    }
+    stopWorkers();
     for (GenericContainer<?> c : new GenericContainer<?>[] {coordinator, registry, s3, kafka}) {
       if (c != null) {
         c.stop();

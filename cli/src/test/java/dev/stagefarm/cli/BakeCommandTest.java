@@ -58,23 +58,24 @@ class BakeCommandTest {
     Path file = bakeFile(dir, """
         target "default" {
           context = "CTX"
-          labels = { "org.opencontainers.image.source" = "x" }
+          shm-size = "128m"
         }
         """);
 
     CliRun run = CliRun.of("bake", "-f", file.toString(), "--coordinator", "127.0.0.1:1");
 
     assertThat(run.exitCode()).isEqualTo(1);
-    assertThat(run.stderr()).isEqualTo("error: target \"default\": attribute labels is not supported by stagefarm yet\n");
+    assertThat(run.stderr()).isEqualTo("error: target \"default\": attribute shm-size is not supported by stagefarm yet\n");
   }
 
   @Test
-  void outputsThatAreNotTarballsOrPushesAreRefusedByName(@TempDir Path dir) throws Exception {
-    Path file = bakeFile(dir, "target \"default\" {\n  context = \"CTX\"\n  output = [\"type=local,dest=out\"]\n}\n");
+  void anOutputToStandardOutputIsRefusedNamingTheTarget(@TempDir Path dir) throws Exception {
+    Path file = bakeFile(dir, "target \"default\" {\n  context = \"CTX\"\n  output = [\"type=tar,dest=-\"]\n}\n");
 
     CliRun run = CliRun.of("bake", "-f", file.toString(), "--coordinator", "127.0.0.1:1");
 
-    assertThat(run.stderr()).contains("target \"default\": attribute output type=local is not supported by stagefarm yet");
+    assertThat(run.exitCode()).isEqualTo(1);
+    assertThat(run.stderr()).contains("target \"default\": an output to standard output (dest=-) cannot be shared");
   }
 
   @Test

@@ -32,7 +32,7 @@ public record BakeJob(String name, SubmitBuildRequest.Builder request, Path cont
 
   /** Attributes with no counterpart in {@code stagefarm build} yet. */
   private static final Set<TargetAttribute> NOT_SUPPORTED = Set.of(
-      TargetAttribute.CONTEXTS, TargetAttribute.LABELS, TargetAttribute.ANNOTATIONS, TargetAttribute.ATTEST,
+      TargetAttribute.CONTEXTS, TargetAttribute.ATTEST,
       TargetAttribute.CACHE_FROM, TargetAttribute.CACHE_TO, TargetAttribute.ENTITLEMENTS, TargetAttribute.EXTRA_HOSTS,
       TargetAttribute.SSH, TargetAttribute.NO_CACHE_FILTER, TargetAttribute.SHM_SIZE, TargetAttribute.ULIMITS);
 
@@ -45,12 +45,10 @@ public record BakeJob(String name, SubmitBuildRequest.Builder request, Path cont
       }
     }
     String network = target.string(TargetAttribute.NETWORK);
-    if (network != null && !network.equals("default")) {
-      throw notSupported(name, "network", " (only network = \"default\")");
+    if (network != null && !List.of("default", "none", "host").contains(network)) {
+      throw new UserError("target \"" + name + "\": network must be default, none or host, not \"" + network + "\"");
     }
-    if (target.bool(TargetAttribute.PULL)) {
-      throw notSupported(name, "pull", "");
-    }
+    // pull: the coordinator resolves every base tag at each build (no tag→digest cache beyond seconds)
     String contextText = target.string(TargetAttribute.CONTEXT);
     if (contextText.contains("://") || contextText.startsWith("git@") || contextText.endsWith(".git")) {
       throw new UserError("target \"" + name + "\": context " + contextText + " is a URL; stagefarm bake builds"
@@ -90,12 +88,31 @@ public record BakeJob(String name, SubmitBuildRequest.Builder request, Path cont
     });
     List<String> tags = target.list(TargetAttribute.TAGS);
     List<OutputSpec> outputs = new ArrayList<>();
+    List<String> names = new ArrayList<>(tags);
     boolean push = false;
     for (String output : target.list(TargetAttribute.OUTPUT)) {
-      push |= output(name, output, outputs);
+      OutputSpec spec;
+      try {
+        spec = OutputSpec.parse(output);
+      } catch (UserError e) {
+        throw new UserError("target \"" + name + "\": output " + output + ": " + e.getMessage(), e.exitCode());
+      }
+      outputs.add(spec);
+      spec.names().stream().filter(n -> !names.contains(n)).forEach(names::add);
+      push |= spec.push();
     }
-    if (push && tags.isEmpty()) {
+    if (push && names.isEmpty()) {
       throw new UserError("target \"" + name + "\": pushing needs tags to push to");
+    }
+    if (outputs.stream().anyMatch(OutputSpec::toStdout)) {
+      throw new UserError("target \"" + name + "\": an output to standard output (dest=-) cannot be shared by several"
+          + " targets: give dest a file or directory");
+    }
+    Map<String, String> annotations;
+    try {
+      annotations = dev.stagefarm.cli.build.BuildxFlags.annotations(target.list(TargetAttribute.ANNOTATIONS));
+    } catch (UserError e) {
+      throw new UserError("target \"" + name + "\": " + e.getMessage(), e.exitCode());
     }
     SubmitBuildRequest.Builder request = SubmitBuildRequest.newBuilder()
         .setDockerfile(ByteString.copyFrom(dockerfile))
@@ -103,7 +120,10 @@ public record BakeJob(String name, SubmitBuildRequest.Builder request, Path cont
         .setTarget(target.string(TargetAttribute.TARGET) == null ? "" : target.string(TargetAttribute.TARGET))
         .putAllBuildArgs(args)
         .setNoCache(target.bool(TargetAttribute.NO_CACHE))
-        .addAllTags(tags)
+        .addAllTags(names)
+        .putAllLabels(nonNull(target.map(TargetAttribute.LABELS)))
+        .putAllAnnotations(annotations)
+        .setNetwork(network == null ? "" : network)
         .setPlatform(BuildSession.platform(platforms.isEmpty() ? "" : platforms.get(0)));
     try {
       BuildSession.addSecrets(request, target.list(TargetAttribute.SECRET), env);
@@ -111,47 +131,18 @@ public record BakeJob(String name, SubmitBuildRequest.Builder request, Path cont
       throw new UserError("target \"" + name + "\": " + e.getMessage());
     }
     BuildSession.addOutputs(request, outputs, push);
-    return new BakeJob(name, request, context, dockerfileName, List.copyOf(outputs), push, tags);
+    return new BakeJob(name, request, context, dockerfileName, List.copyOf(outputs), push, List.copyOf(names));
   }
 
-  /** One {@code output} entry; returns whether it is a push. */
-  private static boolean output(String target, String text, List<OutputSpec> outputs) {
-    Map<String, String> fields = new LinkedHashMap<>();
-    for (String part : text.split(",")) {
-      int eq = part.indexOf('=');
-      if (eq < 0) {
-        if (!text.contains("=")) {
-          throw notSupported(target, "output", " \"" + text + "\" (a local directory, type=local)");
-        }
-        throw new UserError("target \"" + target + "\": output \"" + text + "\" wants KEY=VALUE pairs");
+  /** A label whose value is null (bake: "use the default") is left out. */
+  private static Map<String, String> nonNull(Map<String, String> map) {
+    Map<String, String> kept = new LinkedHashMap<>();
+    map.forEach((k, v) -> {
+      if (v != null) {
+        kept.put(k, v);
       }
-      fields.put(part.substring(0, eq).strip(), part.substring(eq + 1).strip());
-    }
-    String type = fields.getOrDefault("type", "");
-    switch (type) {
-      case "registry" -> {
-        return true;
-      }
-      case "image" -> {
-        return Boolean.parseBoolean(fields.getOrDefault("push", "false"));
-      }
-      case "cacheonly" -> {
-        return false;
-      }
-      case "oci", "docker" -> {
-        if (!fields.containsKey("dest")) {
-          throw notSupported(target, "output", " type=" + type + " without dest (loading into a Docker engine)");
-        }
-        for (String key : fields.keySet()) {
-          if (!key.equals("type") && !key.equals("dest")) {
-            throw notSupported(target, "output", " key " + key + " (type=" + type + " takes dest only)");
-          }
-        }
-        outputs.add(OutputSpec.parse("type=" + type + ",dest=" + fields.get("dest")));
-        return false;
-      }
-      default -> throw notSupported(target, "output", " type=" + type);
-    }
+    });
+    return kept;
   }
 
   private static UserError notSupported(String target, String attribute, String detail) {

@@ -40,9 +40,13 @@ public final class MultiPlatformBuild {
           + " (docs/status.md); write it with -o type=oci,dest=FILE, or build and push each platform on its own");
     }
     for (OutputSpec output : outputs) {
-      if (output.type() != OutputSpec.Type.OCI || output.toStdout()) {
-        throw dev.stagefarm.cli.ExitCodes.usage("-o " + output + " cannot hold images of several platforms: use"
-            + " type=oci,dest=FILE (an OCI image index)");
+      if (output.type() != OutputSpec.Type.OCI) {
+        throw dev.stagefarm.cli.ExitCodes.usage("-o type=" + output.type().flagName() + " cannot hold images of several platforms: use"
+            + " type=oci (an OCI image index)");
+      }
+      if (output.toStdout()) {
+        throw dev.stagefarm.cli.ExitCodes.usage("-o type=oci,dest=- with several platforms: writing an image index to standard output is"
+            + " not supported yet; give dest a file");
       }
     }
   }

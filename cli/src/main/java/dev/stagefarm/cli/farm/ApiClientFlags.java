@@ -72,7 +72,7 @@ public final class ApiClientFlags {
     boolean useTls = tls || tlsCa != null || tlsCert != null;
     Optional<String> token = token();
     if (token.isPresent() && !useTls && !isLoopback(host)) {
-      throw new UserError("refusing to send the token to " + host + " without TLS: pass --tls-ca FILE (or --tls"
+      throw dev.stagefarm.cli.ExitCodes.usage("refusing to send the token to " + host + " without TLS: pass --tls-ca FILE (or --tls"
           + " for a certificate from a public CA)");
     }
     ChannelCredentials transport = useTls ? tlsCredentials() : InsecureChannelCredentials.create();

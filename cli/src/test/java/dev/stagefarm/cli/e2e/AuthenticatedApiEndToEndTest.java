@@ -125,7 +125,10 @@ class AuthenticatedApiEndToEndTest {
       // a token never leaves without TLS for a host that is not loopback (refused before connecting)
       var cleartext = FarmUnderTest.stagefarm("build", "--coordinator", "coordinator.invalid:7070", "--token-file",
           aliceToken.toString(), context.toString());
-      assertOneLineError(cleartext, "refusing to send the token to coordinator.invalid without TLS");
+      // the client refuses before it connects: a usage error (exit 2), not the farm's
+      assertThat(cleartext.exitCode()).as(cleartext.stderr()).isEqualTo(dev.stagefarm.cli.ExitCodes.USAGE);
+      assertThat(cleartext.stderr()).contains("error: refusing to send the token to coordinator.invalid without TLS")
+          .doesNotContain("\tat ", "(internal error");
     }
   }
 
@@ -173,8 +176,9 @@ class AuthenticatedApiEndToEndTest {
     }
   }
 
+  /** A refused or unreachable farm is the farm's failure, not the build's: exit 3 (docs/cli.md, "Exit codes"). */
   static void assertOneLineError(FarmUnderTest.Result run, String message) {
-    assertThat(run.exitCode()).as(run.stderr()).isEqualTo(1);
+    assertThat(run.exitCode()).as(run.stderr()).isEqualTo(dev.stagefarm.cli.ExitCodes.FARM_FAILED);
     assertThat(run.stderr()).contains("error: ").contains(message).doesNotContain("\tat ", "(internal error");
   }
 

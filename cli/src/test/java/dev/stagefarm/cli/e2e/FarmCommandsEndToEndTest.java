@@ -56,9 +56,12 @@ class FarmCommandsEndToEndTest {
 
     FarmUnderTest.Result logs = FarmUnderTest.stagefarm(remote("logs", id));
     assertThat(logs.exitCode()).isZero();
-    assertThat(logs.stdout()).contains("[base] " + marker, "[final] done", "build " + id + " succeeded");
-    // in order: the base stage's output before the final stage's
-    assertThat(logs.stdout().indexOf("[base] " + marker)).isLessThan(logs.stdout().indexOf("[final] done"));
+    assertThat(logs.stdout()).contains("[base 1/1] RUN echo " + marker, "[final 1/1] RUN echo done",
+        "build " + id + " succeeded");
+    // in order: the base stage's RUN output (a "#N SECONDS text" line) before the final stage's
+    assertThat(logs.stdout()).containsPattern("(?m)^#\\d+ \\d+\\.\\d+ " + marker + "$")
+        .containsPattern("(?m)^#\\d+ \\d+\\.\\d+ done$");
+    assertThat(logs.stdout().indexOf(" " + marker + "\n")).isLessThan(logs.stdout().indexOf(" done\n"));
   }
 
   @Test

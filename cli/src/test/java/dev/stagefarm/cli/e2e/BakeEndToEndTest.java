@@ -150,7 +150,7 @@ class BakeEndToEndTest {
   /**
    * docs/bake-reference.md's "Groups take precedence over targets" file, unchanged: it builds {@code
    * FROM alpine} and {@code FROM debian}. No public registry is reachable here, so the local registry
-   * serves the busybox test image under those names and the embedded farm of {@code stagefarm bake}
+   * serves the busybox test image under those names and the one-shot farm of {@code stagefarm bake}
    * uses it as its docker.io mirror.
    */
   @Test
@@ -165,8 +165,9 @@ class BakeEndToEndTest {
     Path bakeFile = Files.copy(docs, dir.resolve("docker-bake.hcl"));
     Path out = dir.resolve("alpine.tar");
 
+    // --one-shot: a farm in this process for this bake only (the local background farm would outlive the test)
     FarmUnderTest.Result result = FarmUnderTest.stagefarm("bake", "-f", bakeFile.toString(), "--progress", "plain",
-        "--registry-mirror", "docker.io=" + registry.host(), "--workers", "1",
+        "--one-shot", "--registry-mirror", "docker.io=" + registry.host(), "--workers", "1",
         "--set", "alpine.output=type=oci,dest=" + out, "--set", "alpine.tags=doc/alpine:e2e");
 
     assertThat(result.exitCode()).as(result.stderr()).isZero();

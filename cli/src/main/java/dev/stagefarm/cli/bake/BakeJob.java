@@ -124,7 +124,8 @@ public record BakeJob(String name, SubmitBuildRequest.Builder request, Path cont
         .putAllLabels(nonNull(target.map(TargetAttribute.LABELS)))
         .putAllAnnotations(annotations)
         .setNetwork(network == null ? "" : network)
-        .setPlatform(BuildSession.platform(platforms.isEmpty() ? "" : platforms.get(0)));
+        .setPlatform(platforms.isEmpty() ? dev.stagefarm.proto.v1.Platform.getDefaultInstance()
+            : dev.stagefarm.cli.build.PlatformFlag.parse(platforms.get(0)).getFirst());
     try {
       BuildSession.addSecrets(request, target.list(TargetAttribute.SECRET), env);
     } catch (UserError e) {

@@ -8,7 +8,6 @@ import dev.stagefarm.proto.v1.BuildSecret;
 import dev.stagefarm.proto.v1.BuildState;
 import dev.stagefarm.proto.v1.BuildStatus;
 import dev.stagefarm.proto.v1.Output;
-import dev.stagefarm.proto.v1.Platform;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -83,22 +82,6 @@ public final class BuildSession {
       }
     }
     return args;
-  }
-
-  /** {@code OS/ARCH[/VARIANT]}; empty: the farm's default. */
-  public static Platform platform(String platform) {
-    if (platform.isEmpty()) {
-      return Platform.getDefaultInstance();
-    }
-    String[] parts = platform.split("/");
-    if (parts.length < 2 || parts.length > 3) {
-      throw ExitCodes.usage("--platform wants OS/ARCH[/VARIANT], got \"" + platform + "\"");
-    }
-    Platform.Builder p = Platform.newBuilder().setOs(parts[0]).setArchitecture(parts[1]);
-    if (parts.length == 3) {
-      p.setVariant(parts[2]);
-    }
-    return p.build();
   }
 
   /** Reads every {@code --secret} now: a missing file or variable fails before anything starts. */

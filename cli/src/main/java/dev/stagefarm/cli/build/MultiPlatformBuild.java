@@ -2,7 +2,6 @@ package dev.stagefarm.cli.build;
 
 import dev.stagefarm.cli.UserError;
 import dev.stagefarm.proto.v1.BuildProgress;
-import dev.stagefarm.proto.v1.BuildState;
 import dev.stagefarm.proto.v1.BuildStatus;
 import dev.stagefarm.proto.v1.Platform;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
@@ -90,10 +89,9 @@ public final class MultiPlatformBuild {
   /** Fails naming the first platform whose build did not succeed. */
   public void requireSucceeded(List<BuildStatus> statuses) {
     for (int i = 0; i < statuses.size(); i++) {
-      BuildStatus status = statuses.get(i);
-      if (status.getState() != BuildState.SUCCEEDED) {
-        throw new UserError(text(platforms.get(i)) + ": " + (status.getError().isEmpty()
-            ? "build " + status.getState().name().toLowerCase() : status.getError()));
+      String failure = BuildSession.failure(statuses.get(i));
+      if (failure != null) {
+        throw new UserError(text(platforms.get(i)) + ": " + failure);
       }
     }
   }

@@ -7,6 +7,7 @@ import dev.stagefarm.proto.v1.ContextEntry;
 import dev.stagefarm.proto.v1.ContextManifest;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
 import java.io.IOException;
+import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -28,6 +29,9 @@ final class SubmitValidation {
   static final int MAX_SECRETS_TOTAL_BYTES = 1 << 20;
   /** The longest secret id. */
   static final int MAX_ID_CHARS = 255;
+  /** Image labels and annotations (--label, --annotation) together: they go into every image config or manifest. */
+  static final int MAX_METADATA_ENTRIES = 1000;
+  static final int MAX_METADATA_BYTES = 256 << 10;
 
   private SubmitValidation() {}
 
@@ -52,6 +56,7 @@ final class SubmitValidation {
           + " bytes, over the limit of " + MAX_DOCKERFILE_BYTES + " bytes");
     }
     checkSecrets(request);
+    checkImageMetadata(request);
     if (!request.getContextManifest().isEmpty()) {
       Digest digest;
       try {
@@ -115,6 +120,25 @@ final class SubmitValidation {
               + parent.name().toLowerCase(java.util.Locale.ROOT));
         }
       }
+    }
+  }
+
+  /** Labels and annotations: a bounded number of entries of a bounded size together. */
+  static void checkImageMetadata(SubmitBuildRequest request) {
+    int entries = request.getLabelsCount() + request.getAnnotationsCount();
+    if (entries > MAX_METADATA_ENTRIES) {
+      throw new InvalidSubmission("the build sends " + entries + " labels and annotations, over the limit of "
+          + MAX_METADATA_ENTRIES);
+    }
+    long bytes = 0;
+    for (var map : List.of(request.getLabelsMap(), request.getAnnotationsMap())) {
+      for (var e : map.entrySet()) {
+        bytes += e.getKey().length() + e.getValue().length();
+      }
+    }
+    if (bytes > MAX_METADATA_BYTES) {
+      throw new InvalidSubmission("the build's labels and annotations are " + bytes + " characters together, over the"
+          + " limit of " + MAX_METADATA_BYTES);
     }
   }
 

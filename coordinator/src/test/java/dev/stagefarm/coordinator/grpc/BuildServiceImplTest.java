@@ -540,4 +540,25 @@ class BuildServiceImplTest {
           assertThat(e.getStatus().getDescription()).contains(message).doesNotContain("vvvv");
         }));
   }
+
+  @Test
+  void labelsAndAnnotationsOverALimitAreAnInvalidArgumentNamingTheLimit() throws IOException {
+    var client = blockingClient(new InMemoryContentStore());
+    SubmitBuildRequest base = SubmitBuildRequest.newBuilder().setDockerfile(ByteString.copyFromUtf8("FROM scratch\n"))
+        .build();
+    SubmitBuildRequest.Builder many = base.toBuilder();
+    for (int i = 0; i <= SubmitValidation.MAX_METADATA_ENTRIES / 2; i++) {
+      many.putLabels("l" + i, "v").putAnnotations("a" + i, "v");
+    }
+    SubmitBuildRequest huge = base.toBuilder().putLabels("big", "x".repeat(SubmitValidation.MAX_METADATA_BYTES)).build();
+    Map<SubmitBuildRequest, String> cases = Map.of(
+        many.build(), "1002 labels and annotations, over the limit of 1000",
+        huge, "over the limit of " + SubmitValidation.MAX_METADATA_BYTES);
+    cases.forEach((request, message) -> assertThatThrownBy(() -> client.submitBuild(request))
+        .as(message)
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).contains(message);
+        }));
+  }
 }

@@ -378,7 +378,8 @@ public final class BuildClient {
         return "TLS handshake failed: " + (deepest.getMessage() == null ? message : deepest.getMessage());
       }
     }
-    if (description.contains("Network closed for unknown reason")) {
+    // a plaintext client at a TLS port: the server drops the connection, which gRPC reports either way
+    if (description.contains("Network closed for unknown reason") || description.equals("io exception")) {
       return description + "; if the coordinator uses TLS, pass --tls-ca FILE or --tls";
     }
     return description;

@@ -53,8 +53,8 @@ now() { date +%s.%N; }
 declare -A seconds
 
 coordinator_flag=()
-stagefarm_build() { # $1 = bench dir
-  sf build --progress quiet --workers "$workers" "${coordinator_flag[@]}" --insecure-registry "127.0.0.1:$port" \
+stagefarm_build() { # $1 = bench dir; without a coordinator: --one-shot (the embedded farm, started for this build)
+  sf build --progress quiet --workers "$workers" "${coordinator_flag[@]:---one-shot}" --insecure-registry "127.0.0.1:$port" \
     --build-arg "BASE=$base" "bench/$1" > "$work/last.out" 2> "$work/last.err" \
     || { cat "$work/last.err" >&2; exit 1; }
 }

@@ -32,6 +32,12 @@ final class SubmitValidation {
   /** Image labels and annotations (--label, --annotation) together: they go into every image config or manifest. */
   static final int MAX_METADATA_ENTRIES = 1000;
   static final int MAX_METADATA_BYTES = 256 << 10;
+  /** Build args (--build-arg): expanded into every stage that declares them, so bounded like labels. */
+  static final int MAX_BUILD_ARGS = 1000;
+  static final int MAX_BUILD_ARGS_CHARS = 256 << 10;
+  /** Tags (-t): each is a push (or a name in an export); a reference is at most 255 + 128 characters. */
+  static final int MAX_TAGS = 100;
+  static final int MAX_TAGS_CHARS = 64 << 10;
 
   private SubmitValidation() {}
 
@@ -57,6 +63,7 @@ final class SubmitValidation {
     }
     checkSecrets(request);
     checkImageMetadata(request);
+    checkBuildArgsAndTags(request);
     if (!request.getContextManifest().isEmpty()) {
       Digest digest;
       try {
@@ -139,6 +146,33 @@ final class SubmitValidation {
     if (bytes > MAX_METADATA_BYTES) {
       throw new InvalidSubmission("the build's labels and annotations are " + bytes + " characters together, over the"
           + " limit of " + MAX_METADATA_BYTES);
+    }
+  }
+
+  /** Build args and tags: a bounded number of entries of a bounded size together, each. */
+  static void checkBuildArgsAndTags(SubmitBuildRequest request) {
+    if (request.getBuildArgsCount() > MAX_BUILD_ARGS) {
+      throw new InvalidSubmission("the build sends " + request.getBuildArgsCount() + " build args, over the limit of "
+          + MAX_BUILD_ARGS);
+    }
+    long argChars = 0;
+    for (var e : request.getBuildArgsMap().entrySet()) {
+      argChars += e.getKey().length() + e.getValue().length();
+    }
+    if (argChars > MAX_BUILD_ARGS_CHARS) {
+      throw new InvalidSubmission("the build's build args are " + argChars + " characters together, over the limit of "
+          + MAX_BUILD_ARGS_CHARS);
+    }
+    if (request.getTagsCount() > MAX_TAGS) {
+      throw new InvalidSubmission("the build sends " + request.getTagsCount() + " tags, over the limit of " + MAX_TAGS);
+    }
+    long tagChars = 0;
+    for (String tag : request.getTagsList()) {
+      tagChars += tag.length();
+    }
+    if (tagChars > MAX_TAGS_CHARS) {
+      throw new InvalidSubmission("the build's tags are " + tagChars + " characters together, over the limit of "
+          + MAX_TAGS_CHARS);
     }
   }
 

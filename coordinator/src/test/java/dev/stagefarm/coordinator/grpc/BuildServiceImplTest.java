@@ -561,4 +561,36 @@ class BuildServiceImplTest {
           assertThat(e.getStatus().getDescription()).contains(message);
         }));
   }
+
+  @Test
+  void buildArgsAndTagsOverALimitAreAnInvalidArgumentNamingTheLimit() throws IOException {
+    var client = blockingClient(new InMemoryContentStore());
+    SubmitBuildRequest base = SubmitBuildRequest.newBuilder().setDockerfile(ByteString.copyFromUtf8("FROM scratch\n"))
+        .build();
+    SubmitBuildRequest.Builder manyArgs = base.toBuilder();
+    for (int i = 0; i <= SubmitValidation.MAX_BUILD_ARGS; i++) {
+      manyArgs.putBuildArgs("A" + i, "v");
+    }
+    SubmitBuildRequest.Builder manyTags = base.toBuilder();
+    for (int i = 0; i <= SubmitValidation.MAX_TAGS; i++) {
+      manyTags.addTags("registry.example/app:" + i);
+    }
+    SubmitBuildRequest bigArg = base.toBuilder()
+        .putBuildArgs("BIG", "x".repeat(SubmitValidation.MAX_BUILD_ARGS_CHARS)).build();
+    SubmitBuildRequest bigTags = base.toBuilder()
+        .addTags("registry.example/app:" + "t".repeat(SubmitValidation.MAX_TAGS_CHARS)).build();
+    Map<SubmitBuildRequest, String> cases = Map.of(
+        manyArgs.build(), "1001 build args, over the limit of 1000",
+        bigArg, "build args are " + (SubmitValidation.MAX_BUILD_ARGS_CHARS + 3) + " characters together, over the limit of "
+            + SubmitValidation.MAX_BUILD_ARGS_CHARS,
+        manyTags.build(), "101 tags, over the limit of 100",
+        bigTags, "tags are " + (SubmitValidation.MAX_TAGS_CHARS + 21) + " characters together, over the limit of "
+            + SubmitValidation.MAX_TAGS_CHARS);
+    cases.forEach((request, message) -> assertThatThrownBy(() -> client.submitBuild(request))
+        .as(message)
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).contains(message);
+        }));
+  }
 }

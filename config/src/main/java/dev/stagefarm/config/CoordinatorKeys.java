@@ -105,8 +105,8 @@ public final class CoordinatorKeys {
           + " token)");
 
   public static final ConfigKey<Path> TOKENS_FILE = ConfigKey.of("tokens-file", PATH,
-      "bearer tokens, one `sha256:<hex> IDENTITY client|admin` line each (the SHA-256 of the token, never the"
-          + " token); read at start");
+      "bearer tokens, one `sha256:<hex> IDENTITY client|admin [expires=TIME] [revoked]` line each (the SHA-256 of"
+          + " the token, never the token); re-read when it changes (checked at most once a second)");
 
   public static final ConfigKey<List<String>> ADMIN_CN = ConfigKey.of("admin-cn", LIST,
       "client-certificate CNs with the admin role (needs `tls-client-ca`; flag repeatable, comma-separated"

@@ -70,8 +70,10 @@ final class Authenticator implements ServerInterceptor {
       if (security.tokens().isEmpty()) {
         throw new Refused("this coordinator takes no tokens: authenticate with a client certificate");
       }
-      return security.tokens().get().authenticate(authorization.substring(BEARER.length()).strip())
-          .orElseThrow(() -> new Refused("the token is not valid for this coordinator (unknown or revoked)"));
+      return switch (security.tokens().get().check(authorization.substring(BEARER.length()).strip())) {
+        case TokenTable.Verdict.Valid(Caller valid) -> valid;
+        case TokenTable.Verdict.Refused(String reason) -> throw new Refused(reason);
+      };
     }
     Optional<String> commonName = certificateName(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
     if (security.clientCertificates() && commonName.isPresent()) {

@@ -17,6 +17,7 @@ import dev.stagefarm.coordinator.plan.PlannedStage;
 import dev.stagefarm.coordinator.port.InMemoryBuildJournal;
 import dev.stagefarm.coordinator.port.InMemoryContentStore;
 import dev.stagefarm.coordinator.port.InMemoryTaskQueue;
+import dev.stagefarm.coordinator.schedule.ManualClock;
 import dev.stagefarm.oci.Platform;
 import dev.stagefarm.program.CacheKey;
 import dev.stagefarm.program.ProgramBase;
@@ -414,5 +415,52 @@ class ApiAuthenticationTest {
         .hasMessageContaining("sha256:<64 hex digits>");
     assertThatThrownBy(() -> TokenTable.parse("sha256:" + "a".repeat(64) + " alice root"))
         .hasMessageContaining("role must be client or admin");
+  }
+
+  @Test
+  void anEditedTokenFileTakesEffectWithoutARestartAndRevokedOrExpiredTokensAreRefusedSayingSo() throws Exception {
+    ManualClock clock = new ManualClock();
+    Caller alice = new Caller("alice", Caller.Role.CLIENT);
+    Caller bob = new Caller("bob", Caller.Role.CLIENT);
+    java.time.Instant soon = clock.instant().plusSeconds(3600);
+    Path file = Files.writeString(dir.resolve("tokens"), TokenTable.entryLine(ALICE_TOKEN, alice) + "\n"
+        + TokenTable.entryLine(BOB_TOKEN, bob) + " expires=" + soon + "\n");
+    int port = serve(new ApiSecurity(Optional.of(new ApiSecurity.Tls(serverCert.cert(), serverCert.key(),
+        Optional.empty())), Optional.of(TokenTable.load(file, clock, java.time.Duration.ZERO)), Set.of(), 16));
+
+    assertThat(submit(withToken(port, BOB_TOKEN)).getOwner()).isEqualTo("bob");
+    assertThat(code(() -> submit(withToken(port, ADMIN_TOKEN)))).isEqualTo(Status.Code.UNAUTHENTICATED);
+
+    // the operator adds ops, revokes alice by deleting her line: no restart
+    Files.writeString(file, TokenTable.entryLine(BOB_TOKEN, bob) + " expires=" + soon + "\n"
+        + TokenTable.entryLine(ADMIN_TOKEN, new Caller("ops", Caller.Role.ADMIN)) + "\n");
+    assertThat(submit(withToken(port, ADMIN_TOKEN)).getOwner()).isEqualTo("ops");
+    assertRefused(withToken(port, ALICE_TOKEN), "revoked");
+
+    // bob's token expires
+    clock.advance(java.time.Duration.ofSeconds(3600));
+    assertRefused(withToken(port, BOB_TOKEN), "expired at " + soon);
+
+    // a revoked line is refused as such; a broken edit keeps the tokens in force
+    Files.writeString(file, TokenTable.entryLine(ADMIN_TOKEN, new Caller("ops", Caller.Role.ADMIN)) + " revoked\n");
+    assertRefused(withToken(port, ADMIN_TOKEN), "token of \"ops\" has been revoked");
+    Files.writeString(file, "this is not a token line\n");
+    assertRefused(withToken(port, ADMIN_TOKEN), "token of \"ops\" has been revoked");
+  }
+
+  @Test
+  void anExpiryMustBeAnInstantOrADate() {
+    String line = TokenTable.entryLine(ALICE_TOKEN, new Caller("alice", Caller.Role.CLIENT));
+    assertThat(TokenTable.parse(line + " expires=2027-01-31").size()).isEqualTo(1);
+    assertThatThrownBy(() -> TokenTable.parse(line + " expires=next-week"))
+        .hasMessageContaining("line 1").hasMessageContaining("ISO-8601");
+    assertThatThrownBy(() -> TokenTable.parse(line + " forever")).hasMessageContaining("neither expires=");
+  }
+
+  static void assertRefused(BuildServiceBlockingStub client, String reason) {
+    assertThatThrownBy(() -> submit(client)).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+      assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+      assertThat(e.getStatus().getDescription()).contains(reason);
+    });
   }
 }

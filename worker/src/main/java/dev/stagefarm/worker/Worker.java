@@ -1,5 +1,6 @@
 package dev.stagefarm.worker;
 
+import dev.stagefarm.program.StageProgram;
 import dev.stagefarm.program.TaskRouting;
 import dev.stagefarm.oci.store.BlobStore;
 import dev.stagefarm.oci.store.S3Config;
@@ -42,6 +43,7 @@ public final class Worker implements AutoCloseable {
   private BlobStore store;
   private LayerCache layers;
   private volatile TaskLoop loop;
+  private int maxProgramVersion = StageProgram.VERSION;
 
   /** A worker whose extracted layers live in its work dir ({@code <work-dir>/layers}). */
   public Worker(WorkerConfig config) {
@@ -69,6 +71,22 @@ public final class Worker implements AutoCloseable {
   }
 
   /**
+   * A worker that runs stage programs up to {@code version} only and hands newer ones back: what a
+   * worker of an older release does during a rolling upgrade (docs/protocol.md, "Rolling upgrades").
+   * Call before {@link #start()}.
+   */
+  public synchronized Worker understandingProgramsUpTo(int version) {
+    maxProgramVersion = version;
+    return this;
+  }
+
+  /** Tasks of a newer program version this worker handed back (0 before the start). */
+  public long tasksHandedBack() {
+    TaskLoop current = loop;
+    return current == null ? 0 : current.tasksHandedBack();
+  }
+
+  /**
    * Cleans what a killed predecessor left in the work dir, connects to the store, makes sure the
    * topics exist (when configured), and starts claiming tasks.
    *
@@ -91,7 +109,8 @@ public final class Worker implements AutoCloseable {
       TaskSlot.Settings settings = new TaskSlot.Settings(config.kafka(), config.shareGroup(), config.workerId(),
           config.pollTimeout(), config.shutdownGrace(), Duration.ofSeconds(30), config.faultPause(), config.farmKeys(),
           config.kafkaSecurity(), config.platforms().stream().map(TaskRouting::topic).toList());
-      loop = new TaskLoop(settings, config.concurrency(), config.heartbeatInterval(), executor).start();
+      loop = new TaskLoop(settings, config.concurrency(), config.heartbeatInterval(), executor, maxProgramVersion)
+          .start();
       metrics.slots(config.concurrency(), () -> {
         TaskLoop current = loop;
         return current == null ? 0 : current.runningStages();

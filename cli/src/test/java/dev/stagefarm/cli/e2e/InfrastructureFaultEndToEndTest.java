@@ -82,7 +82,7 @@ class InfrastructureFaultEndToEndTest {
   }
 
   /** Starts a worker once {@code release} opens; closing the handle stops it (or the wait). */
-  private static AutoCloseable startWhenReleased(WorkerConfig config, CountDownLatch release) {
+  static AutoCloseable startWhenReleased(WorkerConfig config, CountDownLatch release) {
     AtomicBoolean closing = new AtomicBoolean();
     CompletableFuture<Worker> worker = CompletableFuture.supplyAsync(() -> {
       try {

@@ -52,7 +52,7 @@ public final class OffloadingTaskQueue implements TaskQueue {
           job.buildId(), job.stageId(), job.attempt(), e.toString());
       return;
     }
-    delegate.publish(job.withProgram(new ProgramRef.Stored(stored, inline.platform())));
+    delegate.publish(job.withProgram(new ProgramRef.Stored(stored, inline.platform(), inline.version())));
   }
 
   @Override

@@ -26,7 +26,8 @@ public final class TaskMessages {
             .setDeadlineEpochMs(job.deadline().buildDeadlineEpochMs())
             .setStageTimeoutMs(job.deadline().stageTimeoutMs())
             .setInternalLayers(job.internalLayers())
-            .setBase(ContentMessages.toProto(job.base()));
+            .setBase(ContentMessages.toProto(job.base()))
+            .setProgramVersion(job.program().version());
     switch (job.program()) {
       case ProgramRef.Inline inline -> task.setProgram(ProgramCodec.toProto(inline.program()));
       case ProgramRef.Stored stored -> task.setProgramDigest(stored.digest().toString());

@@ -1,5 +1,6 @@
 package dev.stagefarm.worker.kafka;
 
+import dev.stagefarm.program.StageProgram;
 import dev.stagefarm.worker.StageRunner;
 import java.time.Clock;
 import java.time.Duration;
@@ -31,6 +32,15 @@ public final class TaskLoop implements AutoCloseable {
   private final ControlListener controlListener;
 
   public TaskLoop(TaskSlot.Settings settings, int concurrency, Duration heartbeatInterval, StageRunner runner) {
+    this(settings, concurrency, heartbeatInterval, runner, StageProgram.VERSION);
+  }
+
+  /**
+   * @param maxProgramVersion the newest stage-program version the slots take; a task of a newer
+   *     one is handed back (below {@link StageProgram#VERSION}: stands in for an older worker)
+   */
+  public TaskLoop(TaskSlot.Settings settings, int concurrency, Duration heartbeatInterval, StageRunner runner,
+      int maxProgramVersion) {
     this.publisher = new EventPublisher(settings.bootstrapServers(), settings.kafkaSecurity(),
         settings.workerId() + "-events", settings.farmKeys());
     this.heartbeatInterval = heartbeatInterval;
@@ -41,7 +51,7 @@ public final class TaskLoop implements AutoCloseable {
         settings.farmKeys(), control, FarmTopics.CONTROL_RETENTION, message -> stopSuperfluousStages());
     for (int i = 0; i < concurrency; i++) {
       TaskSlot slot = new TaskSlot("slot" + i, settings, runner, publisher, Clock.systemUTC(), running::add, running::remove,
-          control);
+          control, maxProgramVersion);
       slots.add(slot);
       threads.add(Thread.ofPlatform().name(settings.workerId() + "-slot" + i).unstarted(slot));
     }
@@ -95,6 +105,11 @@ public final class TaskLoop implements AutoCloseable {
   /** How many stages run right now. */
   public int runningStages() {
     return running.size();
+  }
+
+  /** Tasks of a program version newer than this worker understands that its slots handed back. */
+  public long tasksHandedBack() {
+    return slots.stream().mapToLong(TaskSlot::handedBack).sum();
   }
 
   /** A control message arrived: kill the running stages of ended builds and superseded attempts. */

@@ -49,6 +49,12 @@ public final class TaskSlot implements Runnable {
   static final Duration FETCH_MAX_WAIT = Duration.ofMillis(50);
   /** The poll timeout while a finished stage waits for its record to come back for the final acknowledgement. */
   static final Duration FINISHED_POLL = Duration.ofMillis(20);
+  /**
+   * How long a slot that handed back a task of a newer program version claims nothing: out of the
+   * share group meanwhile, so the broker gives the task (and what follows it) to a current worker
+   * rather than back to this one, each time spending a delivery.
+   */
+  static final Duration HAND_BACK_PAUSE = Duration.ofSeconds(5);
   /** The record lock assumed until the consumer knows the group's (the broker default). */
   static final Duration DEFAULT_LOCK = Duration.ofSeconds(30);
   /** Renewals per lock duration: a renewal may be late by up to two intervals before the lock is lost. */
@@ -99,6 +105,9 @@ public final class TaskSlot implements Runnable {
   private final Consumer<RunningStage> onStart;
   private final Consumer<RunningStage> onEnd;
   private final BuildControl control;
+  /** The newest program version this slot runs; a newer task is handed back (rolling upgrades). */
+  private final int maxProgramVersion;
+  private volatile long handedBack;
   /** Wakes the parked slot thread: its stage ended, or the slot stops. */
   private final Semaphore wake = new Semaphore(0);
   private volatile boolean stopping;
@@ -118,8 +127,9 @@ public final class TaskSlot implements Runnable {
   private boolean leftForPause;
 
   TaskSlot(String name, Settings settings, StageRunner runner, EventPublisher publisher, Clock clock,
-      Consumer<RunningStage> onStart, Consumer<RunningStage> onEnd, BuildControl control) {
+      Consumer<RunningStage> onStart, Consumer<RunningStage> onEnd, BuildControl control, int maxProgramVersion) {
     this.name = name;
+    this.maxProgramVersion = maxProgramVersion;
     this.control = control;
     this.settings = settings;
     this.runner = runner;
@@ -131,6 +141,10 @@ public final class TaskSlot implements Runnable {
 
   String name() {
     return name;
+  }
+
+  long handedBack() {
+    return handedBack;
   }
 
   boolean stopping() {
@@ -323,6 +337,18 @@ public final class TaskSlot implements Runnable {
         log.info("slot {}: dropping build {} stage {} attempt {} unrun: {}", name, task.getBuildId(), task.getStageId(),
             task.getAttempt(), verdict.get().reason());
         c.acknowledge(record, AcknowledgeType.ACCEPT);
+        return;
+      }
+      int version = task.getProgramVersion();
+      if (version > maxProgramVersion) {
+        // a rolling upgrade: a newer coordinator's task for a newer worker; not a failure of the
+        // build, no event, no attempt: the broker redelivers it (one delivery spent) to another member
+        handedBack++;
+        log.info("slot {}: handing back build {} stage {} attempt {}: its program version {} is newer than this"
+                + " worker runs ({}); claiming nothing for {}", name, task.getBuildId(), task.getStageId(),
+            task.getAttempt(), version, maxProgramVersion, HAND_BACK_PAUSE);
+        c.acknowledge(record, AcknowledgeType.RELEASE);
+        pausedUntilNanos = System.nanoTime() + HAND_BACK_PAUSE.toNanos();
         return;
       }
       start(record, task);

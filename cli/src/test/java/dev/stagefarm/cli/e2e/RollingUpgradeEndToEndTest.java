@@ -1,0 +1,89 @@
+package dev.stagefarm.cli.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import dev.stagefarm.cli.build.BuildClient;
+import dev.stagefarm.cli.build.ContextScanner;
+import dev.stagefarm.cli.build.ScannedContext;
+import dev.stagefarm.cli.farm.EmbeddedFarm;
+import dev.stagefarm.coordinator.BuildCoordinator;
+import dev.stagefarm.coordinator.schedule.Scheduler;
+import dev.stagefarm.embedded.EmbeddedKafka;
+import dev.stagefarm.program.StageProgram;
+import dev.stagefarm.proto.v1.BuildState;
+import dev.stagefarm.proto.v1.BuildStatus;
+import dev.stagefarm.proto.v1.StageStatus;
+import dev.stagefarm.proto.v1.SubmitBuildRequest;
+import dev.stagefarm.testkit.BusyboxImage;
+import dev.stagefarm.testkit.RegistryFixture;
+import dev.stagefarm.worker.Worker;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A rolling upgrade: worker-1 stands in for a worker of the previous release (it runs stage
+ * programs older than the current version only). It is alone on the farm when the build's task
+ * arrives, so it is the one that claims it: it hands the task back. worker-2, a current worker,
+ * starts only after that hand-back and runs the stage — the first attempt, so the hand-back cost
+ * the build no attempt and no failure.
+ */
+class RollingUpgradeEndToEndTest {
+
+  @Test
+  void anOlderWorkerHandsBackANewerProgramAndTheBuildCompletesOnACurrentWorker(@TempDir Path dir) throws Exception {
+    RegistryFixture registry = RegistryFixture.shared();
+    BusyboxImage.pushTo(registry);
+    String busybox = registry.reference(BusyboxImage.REPOSITORY + ":" + BusyboxImage.TAG).toString();
+    AtomicReference<Worker> older = new AtomicReference<>();
+    CountDownLatch handedBack = new CountDownLatch(1);
+    try (EmbeddedFarm farm = EmbeddedFarm.start(new EmbeddedFarm.Options(
+        dir.resolve("home"), null, 2, registry.settings(), EmbeddedKafka.Settings.forTests(),
+        new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(20), 3), Duration.ofMillis(500)),
+        EmbeddedFarm.IN_PROCESS,
+        config -> {
+          if (!config.workerId().equals("worker-1")) {
+            return InfrastructureFaultEndToEndTest.startWhenReleased(config, handedBack);
+          }
+          Worker worker = new Worker(config).understandingProgramsUpTo(StageProgram.VERSION - 1).start();
+          older.set(worker);
+          Thread.ofVirtual().start(() -> {
+            // bounded: startWhenReleased gives up after 2 minutes, and the build's assertion names it
+            for (int i = 0; i < 1200 && worker.tasksHandedBack() == 0; i++) {
+              try {
+                Thread.sleep(100);
+              } catch (InterruptedException e) {
+                return;
+              }
+            }
+            handedBack.countDown();
+          });
+          return worker;
+        }))) {
+      Path ctx = Files.createDirectories(dir.resolve("ctx"));
+      Files.writeString(ctx.resolve("Dockerfile"),
+          "FROM %s\nRUN echo %s > /x\n".formatted(busybox, UUID.randomUUID()));
+      ScannedContext context = ContextScanner.scan(ctx);
+      BuildClient client = new BuildClient(farm.channel(), farm.endpoint());
+      client.upload(context);
+      BuildStatus submitted = client.submit(SubmitBuildRequest.newBuilder()
+          .setDockerfile(ByteString.copyFrom(Files.readAllBytes(ctx.resolve("Dockerfile"))))
+          .setContextManifest(context.manifestDigest().toString())
+          .build());
+
+      BuildStatus done = client.watch(submitted.getBuildId(), progress -> {});
+
+      assertThat(older.get().tasksHandedBack()).as("the older worker handed the task back").isPositive();
+      assertThat(done.getState()).as(done.getError()).isEqualTo(BuildState.SUCCEEDED);
+      StageStatus stage = done.getStages(0);
+      assertThat(stage.getWorkerId()).isEqualTo("worker-2");
+      assertThat(stage.getAttempt()).as("a hand-back spends no attempt").isEqualTo(1);
+    }
+  }
+}

@@ -685,7 +685,9 @@ public final class BuildCoordinator implements AutoCloseable {
             ClientSecrets.sent(entry.request),
             deadline,
             // layers that only feed other stages are stored uncompressed (BuildKit never compresses them)
-            !entry.plan.layersReachTarget(stageId)));
+            !entry.plan.layersReachTarget(stageId),
+            // cache mounts are the owner's: another client's same id is another directory
+            entry.owner));
   }
 
   private final class Listener implements SchedulerListener {

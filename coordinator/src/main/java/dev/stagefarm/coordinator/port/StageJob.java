@@ -19,6 +19,7 @@ import java.util.Objects;
  * @param deadline when the stage must be over; {@link Deadline#NONE} for no limit
  * @param internalLayers its layers only feed other stages of the build (not the target image):
  *     workers may store them uncompressed
+ * @param cacheScope whose cache mounts the stage uses: the build's owner ("" for cache mounts by id alone)
  */
 public record StageJob(
     String buildId,
@@ -31,7 +32,8 @@ public record StageJob(
     Map<String, StageResult> inputs,
     boolean buildSecrets,
     Deadline deadline,
-    boolean internalLayers) {
+    boolean internalLayers,
+    String cacheScope) {
 
   /**
    * @param buildDeadlineEpochMs the build's deadline (epoch ms), 0 for none
@@ -45,7 +47,16 @@ public record StageJob(
     Objects.requireNonNull(deadline, "deadline");
     Objects.requireNonNull(program, "program");
     Objects.requireNonNull(base, "base");
+    Objects.requireNonNull(cacheScope, "cacheScope");
     inputs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(inputs));
+  }
+
+  /** A job whose cache mounts are by id alone. */
+  public StageJob(String buildId, String stageId, String stageName, int attempt, boolean reuseCachedOps,
+      ProgramRef program, StageResult base, Map<String, StageResult> inputs, boolean buildSecrets, Deadline deadline,
+      boolean internalLayers) {
+    this(buildId, stageId, stageName, attempt, reuseCachedOps, program, base, inputs, buildSecrets, deadline,
+        internalLayers, "");
   }
 
   /** A job whose layers may reach the target image (compressed). */
@@ -74,6 +85,6 @@ public record StageJob(
 
   public StageJob withProgram(ProgramRef newProgram) {
     return new StageJob(buildId, stageId, stageName, attempt, reuseCachedOps, newProgram, base, inputs, buildSecrets,
-        deadline, internalLayers);
+        deadline, internalLayers, cacheScope);
   }
 }

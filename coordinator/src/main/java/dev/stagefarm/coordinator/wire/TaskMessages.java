@@ -27,7 +27,8 @@ public final class TaskMessages {
             .setStageTimeoutMs(job.deadline().stageTimeoutMs())
             .setInternalLayers(job.internalLayers())
             .setBase(ContentMessages.toProto(job.base()))
-            .setProgramVersion(job.program().version());
+            .setProgramVersion(job.program().version())
+            .setCacheScope(job.cacheScope());
     switch (job.program()) {
       case ProgramRef.Inline inline -> task.setProgram(ProgramCodec.toProto(inline.program()));
       case ProgramRef.Stored stored -> task.setProgramDigest(stored.digest().toString());

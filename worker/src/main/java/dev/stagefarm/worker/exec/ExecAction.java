@@ -163,6 +163,10 @@ final class ExecAction {
       case Mount.Cache cache -> {
         Path seed = null;
         String scope = cache.id().isEmpty() ? target : cache.id();
+        if (!sources.cacheScope().isEmpty()) {
+          // per owner: another client's RUN with the same id must neither read nor poison this one's files
+          scope = "owner\0" + sources.cacheScope() + "\0" + scope;
+        }
         if (cache.seed().isPresent()) {
           InputPath from = cache.seed().get();
           seed = cacheSeed(from, sources);

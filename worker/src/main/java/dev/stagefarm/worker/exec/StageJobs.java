@@ -76,7 +76,7 @@ final class StageJobs {
     }
     return new StageJob(program, state(task.getBase(), program.platform(), "the base"), inputs,
         task.getReuseCachedInstructions(), secrets(task, store, keys),
-        task.getInternalLayers() ? Compression.NONE : Compression.GZIP);
+        task.getInternalLayers() ? Compression.NONE : Compression.GZIP, task.getCacheScope());
   }
 
   /**

@@ -64,6 +64,11 @@ final class StageSources {
     return view;
   }
 
+  /** Whose cache mounts this stage uses: the build's owner ("" for cache mounts by id alone). */
+  String cacheScope() {
+    return job.cacheScope();
+  }
+
   /** How messages name input {@code id}: as the Dockerfile did. */
   String inputName(String id) {
     return job.program().input(id).map(ProgramInput::name).orElse(id);

@@ -121,7 +121,6 @@ public final class BuildCommand implements Callable<Integer> {
     PrintStream err = System.err;
     PrintStream stdout = System.out;
     BuildxFlags.ImageOptions imageOptions = buildx.validate();
-    cacheFlags.check();
     List<OutputSpec> outputSpecs = new ArrayList<>();
     for (String output : outputs) {
       outputSpecs.add(OutputSpec.parse(output));
@@ -136,6 +135,10 @@ public final class BuildCommand implements Callable<Integer> {
     List<Platform> platforms = PlatformFlag.parse(platform);
     if (platforms.size() > 1) {
       MultiPlatformBuild.check(outputSpecs, pushes);
+      if (cacheFlags.exports()) {
+        throw ExitCodes.usage("--cache-to with several --platform values is not supported yet: each platform's"
+            + " build would overwrite the others' cache (docs/status.md)");
+      }
     }
     // validates --progress before anything starts
     ProgressView view = buildx.quiet ? BuildSession.QUIET : BuildSession.progressView(progress, err);
@@ -153,6 +156,7 @@ public final class BuildCommand implements Callable<Integer> {
             .putAllLabels(imageOptions.labels())
             .putAllAnnotations(imageOptions.annotations())
             .setNetwork(imageOptions.network());
+    cacheFlags.addTo(request);
     BuildSession.addSecrets(request, secrets, System::getenv);
     BuildSession.addOutputs(request, outputSpecs, pushes);
 
@@ -195,6 +199,7 @@ public final class BuildCommand implements Callable<Integer> {
       if (traceWriter != null) {
         traceWriter.write(trace);
       }
+      CacheFlags.printWarnings(status, err);
       if (BuildSession.failure(status) != null) {
         throw BuildSession.failureError(status);
       }

@@ -8,6 +8,8 @@ import dev.stagefarm.coordinator.plan.BuildPlanner;
 import dev.stagefarm.coordinator.plan.PlannedStage;
 import dev.stagefarm.coordinator.plan.PlanningException;
 import dev.stagefarm.coordinator.port.BuildJournal;
+import dev.stagefarm.coordinator.port.CacheRecords;
+import dev.stagefarm.coordinator.port.RemoteCache;
 import dev.stagefarm.coordinator.port.ContentRoots;
 import dev.stagefarm.coordinator.port.BuildSecretStore;
 import dev.stagefarm.coordinator.port.JournalEntry;
@@ -107,12 +109,14 @@ public final class BuildCoordinator implements AutoCloseable {
   }
 
   private final Clock clock;
+  private static final int MAX_WARNINGS = 32;
   private final Settings settings;
   private final WorkerControl control;
   private final BuildJournal journal;
   private final Outbox outbox;
   private volatile Consumer<String> fencedHandler = reason -> {};
   private volatile CoordinatorMetrics metrics = CoordinatorMetrics.none();
+  private volatile RemoteCache remoteCache = RemoteCache.NONE;
   private volatile long lastLeaseCheckNanos = System.nanoTime();
   private final BuildPlanner planner;
   private final ImageAssembler assembler;
@@ -139,6 +143,8 @@ public final class BuildCoordinator implements AutoCloseable {
     Map<String, PinnedImage> pins = Map.of();
     BuildStatus.Builder status;
     final Map<String, StageResult> results = new LinkedHashMap<>();
+    /** The records its --cache-from imported: this build's only, gone on a resume. */
+    CacheRecords imported = key -> java.util.Optional.empty();
 
     final String buildId;
     final String owner;
@@ -228,6 +234,20 @@ public final class BuildCoordinator implements AutoCloseable {
     this.metrics = metrics;
   }
 
+  /** Where builds' --cache-from are read and --cache-to written (docs/cli.md, "Build cache"). */
+  public void useRemoteCache(RemoteCache cache) {
+    this.remoteCache = cache;
+  }
+
+  /** A warning in the build's status (at most {@link #MAX_WARNINGS}), shown by the client at its end. */
+  private static void warn(BuildEntry entry, String warning) {
+    synchronized (entry) {
+      if (entry.status.getWarningsCount() < MAX_WARNINGS) {
+        entry.status.addWarnings(warning.length() > 1000 ? warning.substring(0, 1000) + "…" : warning);
+      }
+    }
+  }
+
   /** Stages of unfinished builds waiting for a worker and running on one. */
   public Scheduler.StageCounts stageCounts() {
     return scheduler.stageCounts();
@@ -312,8 +332,14 @@ public final class BuildCoordinator implements AutoCloseable {
     String buildId = entry.buildId;
     SubmitBuildRequest request = entry.request;
     BuildPlan plan;
+    BuildPlanner buildPlanner = planner;
+    if (request.getCacheFromCount() > 0) {
+      CacheRecords imported = remoteCache.importFrom(request.getCacheFromList(), warning -> warn(entry, warning));
+      entry.imported = imported;
+      buildPlanner = planner.withImportedCache(imported);
+    }
     try {
-      plan = planner.plan(buildId, request, manifest);
+      plan = buildPlanner.plan(buildId, request, manifest);
     } catch (PlanningException e) {
       finishBuild(entry, BuildState.FAILED, e.getMessage(), "");
       return status(buildId).orElseThrow();
@@ -742,6 +768,9 @@ public final class BuildCoordinator implements AutoCloseable {
               entry.request.getAnnotationsMap()));
       synchronized (entry) {
         entry.status.setImageConfigDigest(image.configDigest());
+      }
+      if (entry.request.getCacheToCount() > 0) {
+        remoteCache.exportTo(entry.request.getCacheToList(), plan, entry.imported, warning -> warn(entry, warning));
       }
       finishBuild(entry, BuildState.SUCCEEDED, "", image.manifestDigest());
     } catch (Exception e) {

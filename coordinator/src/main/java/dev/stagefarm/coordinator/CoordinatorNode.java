@@ -24,6 +24,7 @@ import dev.stagefarm.coordinator.store.S3ContentStore;
 import dev.stagefarm.coordinator.store.StoreCollector;
 import dev.stagefarm.coordinator.store.StoreUsage;
 import dev.stagefarm.coordinator.store.StoredImageAssembler;
+import dev.stagefarm.coordinator.remotecache.FarmRemoteCache;
 import dev.stagefarm.oci.registry.BaseImageFetcher;
 import dev.stagefarm.oci.registry.RegistryClient;
 import dev.stagefarm.oci.store.BlobStore;
@@ -43,6 +44,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.grpc.ServerServiceDefinition;
 import java.io.IOException;
 import java.time.Clock;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -106,6 +108,8 @@ public final class CoordinatorNode implements AutoCloseable {
   private static final Duration FENCE_TIMEOUT = Duration.ofSeconds(60);
 
   private final Options options;
+  /** Whether builds may name directories of this host for --cache-from/--cache-to type=local. */
+  private volatile boolean localCacheDirectories;
   private final BlobStore store;
   private final RegistryClient registry;
   private final ImageExporter exporter;
@@ -239,6 +243,8 @@ public final class CoordinatorNode implements AutoCloseable {
               new StoredImageAssembler(store, new RegistryImagePusher(registry, store)),
               new S3BuildSecretStore(store, options.farmKeys()));
       coordinator.reportTo(metrics);
+      coordinator.useRemoteCache(new FarmRemoteCache(registry, store, new S3CacheRecords(store, options.farmKeys()),
+          Path.of(System.getProperty("java.io.tmpdir"), "stagefarm-cache-import"), () -> localCacheDirectories));
       coordinator.whenFenced(reason -> Thread.ofPlatform().name("stagefarm-step-down").start(() -> stepDown(reason)));
       long ready = System.nanoTime();
       int resumed = coordinator.resumeFromJournal();
@@ -382,6 +388,15 @@ public final class CoordinatorNode implements AutoCloseable {
   }
 
   /** Whether this coordinator is the active one now. */
+  /**
+   * Lets builds read and write OCI layout directories of this host (--cache-from/--cache-to type=local): only for
+   * the farm a client runs for itself (the local background farm, --one-shot), never a shared coordinator.
+   */
+  public CoordinatorNode allowLocalCacheDirectories() {
+    localCacheDirectories = true;
+    return this;
+  }
+
   public boolean isActive() {
     return term != null;
   }

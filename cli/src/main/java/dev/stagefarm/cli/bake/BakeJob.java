@@ -5,6 +5,7 @@ import dev.stagefarm.bake.BakeTarget;
 import dev.stagefarm.bake.TargetAttribute;
 import dev.stagefarm.cli.UserError;
 import dev.stagefarm.cli.build.BuildSession;
+import dev.stagefarm.cli.build.CacheFlags;
 import dev.stagefarm.cli.build.OutputSpec;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
 import java.io.IOException;
@@ -33,7 +34,7 @@ public record BakeJob(String name, SubmitBuildRequest.Builder request, Path cont
   /** Attributes with no counterpart in {@code stagefarm build} yet. */
   private static final Set<TargetAttribute> NOT_SUPPORTED = Set.of(
       TargetAttribute.CONTEXTS, TargetAttribute.ATTEST,
-      TargetAttribute.CACHE_FROM, TargetAttribute.CACHE_TO, TargetAttribute.ENTITLEMENTS, TargetAttribute.EXTRA_HOSTS,
+      TargetAttribute.ENTITLEMENTS, TargetAttribute.EXTRA_HOSTS,
       TargetAttribute.SSH, TargetAttribute.NO_CACHE_FILTER, TargetAttribute.SHM_SIZE, TargetAttribute.ULIMITS);
 
   public static BakeJob of(BakeTarget target, Function<String, String> env) {
@@ -130,6 +131,12 @@ public record BakeJob(String name, SubmitBuildRequest.Builder request, Path cont
       BuildSession.addSecrets(request, target.list(TargetAttribute.SECRET), env);
     } catch (UserError e) {
       throw new UserError("target \"" + name + "\": " + e.getMessage());
+    }
+    try {
+      request.addAllCacheFrom(CacheFlags.canonical(target.list(TargetAttribute.CACHE_FROM), false))
+          .addAllCacheTo(CacheFlags.canonical(target.list(TargetAttribute.CACHE_TO), true));
+    } catch (UserError e) {
+      throw new UserError("target \"" + name + "\": " + e.getMessage(), e.exitCode());
     }
     BuildSession.addOutputs(request, outputs, push);
     return new BakeJob(name, request, context, dockerfileName, List.copyOf(outputs), push, List.copyOf(names));

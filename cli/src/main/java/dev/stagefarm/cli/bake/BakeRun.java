@@ -124,6 +124,7 @@ public final class BakeRun {
           view.show(entry);
         }
       });
+      dev.stagefarm.cli.build.CacheFlags.printWarnings(status, lines);
       return new Outcome(job, status, BuildSession.failure(status));
     } catch (UserError e) {
       return new Outcome(job, null, e.getMessage());

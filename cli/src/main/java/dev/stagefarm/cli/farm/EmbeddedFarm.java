@@ -245,6 +245,9 @@ public final class EmbeddedFarm implements Farm {
               server,
               options.api());
       resources.push(node);
+      if (options.grpcPort() == IN_PROCESS || options.bind().isLoopbackAddress()) {
+        node.allowLocalCacheDirectories(); // only this machine's users reach it: type=local names their directories
+      }
 
       // workers start in parallel: each connects to S3 and Kafka and cleans its work dir
       List<CompletableFuture<AutoCloseable>> workers = new ArrayList<>();

@@ -72,11 +72,15 @@ final class FarmUnderTest {
 
   /** Runs {@code stagefarm build --coordinator <farm> --progress plain ARGS…} and captures its output. */
   static Result build(String... args) throws Exception {
-    EmbeddedFarm f = farm();
+    return buildOn(farm().endpoint(), args);
+  }
+
+  /** Runs {@code stagefarm build --coordinator ENDPOINT --progress plain ARGS…}: a build on another farm. */
+  static Result buildOn(String endpoint, String... args) {
     String[] full = new String[args.length + 5];
     full[0] = "build";
     full[1] = "--coordinator";
-    full[2] = f.endpoint();
+    full[2] = endpoint;
     full[3] = "--progress";
     full[4] = "plain";
     System.arraycopy(args, 0, full, 5, args.length);

@@ -2,6 +2,7 @@ package dev.stagefarm.coordinator.grpc;
 
 import dev.stagefarm.coordinator.plan.ContextManifests;
 import dev.stagefarm.coordinator.port.ContentStore;
+import dev.stagefarm.coordinator.remotecache.CacheSpec;
 import dev.stagefarm.oci.Digest;
 import dev.stagefarm.proto.v1.ContextEntry;
 import dev.stagefarm.proto.v1.ContextManifest;
@@ -64,6 +65,7 @@ final class SubmitValidation {
     checkSecrets(request);
     checkImageMetadata(request);
     checkBuildArgsAndTags(request);
+    checkCacheSpecs(request);
     if (!request.getContextManifest().isEmpty()) {
       Digest digest;
       try {
@@ -173,6 +175,20 @@ final class SubmitValidation {
     if (tagChars > MAX_TAGS_CHARS) {
       throw new InvalidSubmission("the build's tags are " + tagChars + " characters together, over the limit of "
           + MAX_TAGS_CHARS);
+    }
+  }
+
+  /** --cache-from/--cache-to: at most {@link CacheSpec#MAX_PER_BUILD} each, each well-formed. */
+  static void checkCacheSpecs(SubmitBuildRequest request) {
+    if (request.getCacheFromCount() > CacheSpec.MAX_PER_BUILD || request.getCacheToCount() > CacheSpec.MAX_PER_BUILD) {
+      throw new InvalidSubmission("the build sends " + request.getCacheFromCount() + " --cache-from and "
+          + request.getCacheToCount() + " --cache-to, over the limit of " + CacheSpec.MAX_PER_BUILD + " each");
+    }
+    try {
+      request.getCacheFromList().forEach(text -> CacheSpec.parse(text, false));
+      request.getCacheToList().forEach(text -> CacheSpec.parse(text, true));
+    } catch (IllegalArgumentException e) {
+      throw new InvalidSubmission(e.getMessage());
     }
   }
 

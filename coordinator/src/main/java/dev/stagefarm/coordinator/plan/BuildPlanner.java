@@ -20,6 +20,14 @@ public interface BuildPlanner {
   }
 
   /**
+   * This planner, also taking hits from {@code imported} (a build's --cache-from) where the farm's own records
+   * miss. Planners that read no cache records need not override it.
+   */
+  default BuildPlanner withImportedCache(dev.stagefarm.coordinator.port.CacheRecords imported) {
+    return this;
+  }
+
+  /**
    * Plans a build again after a coordinator restart, against the base images its first plan
    * pinned: a tag is never resolved again, so every stage of the build sees the same base. A
    * reference without a pin fails planning. Planners that resolve nothing need not override it.

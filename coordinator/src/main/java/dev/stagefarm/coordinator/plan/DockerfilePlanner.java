@@ -76,6 +76,15 @@ public final class DockerfilePlanner implements BuildPlanner {
     this.manifestLimits = manifestLimits;
   }
 
+  @Override
+  public BuildPlanner withImportedCache(CacheRecords imported) {
+    CacheRecords farm = cache;
+    return new DockerfilePlanner(content, key -> {
+      Optional<CachedOp> hit = farm.find(key);
+      return hit.isPresent() ? hit : imported.find(key);
+    }, images, buildPlatform, manifestLimits);
+  }
+
   /**
    * The platform of this JVM's machine in OCI terms ({@code linux/amd64}, {@code linux/arm64}):
    * until workers report theirs, the farm's workers are taken to run on the coordinator's.

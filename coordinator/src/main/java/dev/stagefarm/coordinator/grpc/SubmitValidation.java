@@ -32,6 +32,8 @@ final class SubmitValidation {
   /** Image labels and annotations (--label, --annotation) together: they go into every image config or manifest. */
   static final int MAX_METADATA_ENTRIES = 1000;
   static final int MAX_METADATA_BYTES = 256 << 10;
+  /** The most stage names in --no-cache-filter. */
+  static final int MAX_NO_CACHE_FILTER = 1000;
 
   private SubmitValidation() {}
 
@@ -57,6 +59,7 @@ final class SubmitValidation {
     }
     checkSecrets(request);
     checkImageMetadata(request);
+    checkRunOptions(request);
     if (!request.getContextManifest().isEmpty()) {
       Digest digest;
       try {
@@ -139,6 +142,25 @@ final class SubmitValidation {
     if (bytes > MAX_METADATA_BYTES) {
       throw new InvalidSubmission("the build's labels and annotations are " + bytes + " characters together, over the"
           + " limit of " + MAX_METADATA_BYTES);
+    }
+  }
+
+  /** --add-host, --shm-size, --ulimit (they reach /etc/hosts and runc's config) and --no-cache-filter. */
+  static void checkRunOptions(SubmitBuildRequest request) {
+    try {
+      dev.stagefarm.program.ProgramCodec.runOptions(
+          request.getExtraHostsList(), request.getShmSizeBytes(), request.getUlimitsList());
+    } catch (IllegalArgumentException e) {
+      throw new InvalidSubmission(e.getMessage());
+    }
+    if (request.getNoCacheFilterCount() > MAX_NO_CACHE_FILTER) {
+      throw new InvalidSubmission("the build names " + request.getNoCacheFilterCount() + " stages in no_cache_filter,"
+          + " over the limit of " + MAX_NO_CACHE_FILTER);
+    }
+    for (String stage : request.getNoCacheFilterList()) {
+      if (stage.isEmpty() || stage.length() > MAX_ID_CHARS) {
+        throw new InvalidSubmission("no_cache_filter: a stage name is 1 to " + MAX_ID_CHARS + " characters");
+      }
     }
   }
 

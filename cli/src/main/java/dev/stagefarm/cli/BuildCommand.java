@@ -50,8 +50,15 @@ public final class BuildCommand implements Callable<Integer> {
   /** Largest Dockerfile read from standard input ({@code -f -}); the coordinator's limit. */
   static final int MAX_STDIN_DOCKERFILE = 4 << 20;
 
-  @Parameters(index = "0", paramLabel = "CONTEXT", description = "The build context directory.")
+  @Parameters(index = "0", paramLabel = "CONTEXT",
+      description = "The build context: a directory, a tar archive (.tar, .tar.gz, .tgz), or - for a tar archive on"
+          + " standard input.")
   String context;
+
+  /** The context directory: CONTEXT, or where a tarball context was unpacked. */
+  private Path contextDir;
+  /** Set for a tarball context: the directory it was unpacked into (deleted at the end). */
+  private Path unpacked;
 
   @Option(names = {"-f", "--file"}, paramLabel = "FILE",
       description = "The Dockerfile (default: CONTEXT/Dockerfile; - reads it from standard input).")
@@ -140,6 +147,18 @@ public final class BuildCommand implements Callable<Integer> {
             + " build would overwrite the others' cache (docs/status.md)");
       }
     }
+    try {
+      contextDir = unpackTarball();
+      return build(started, err, stdout, imageOptions, outputSpecs, names, pushes, platforms);
+    } finally {
+      if (unpacked != null) {
+        dev.stagefarm.cli.build.TarContext.deleteTree(unpacked);
+      }
+    }
+  }
+
+  private Integer build(long started, PrintStream err, PrintStream stdout, BuildxFlags.ImageOptions imageOptions,
+      List<OutputSpec> outputSpecs, List<String> names, boolean pushes, List<Platform> platforms) throws Exception {
     // validates --progress before anything starts
     ProgressView view = buildx.quiet ? BuildSession.QUIET : BuildSession.progressView(progress, err);
     String dockerfileName = file == null || file.equals("-") ? "Dockerfile" : Path.of(file).getFileName().toString();
@@ -158,6 +177,7 @@ public final class BuildCommand implements Callable<Integer> {
             .setNetwork(imageOptions.network());
     cacheFlags.addTo(request);
     BuildSession.addSecrets(request, secrets, System::getenv);
+    buildx.addRunOptions(request);
     BuildSession.addOutputs(request, outputSpecs, pushes);
 
     DockerfileCheck.check(dockerfileName, request.build());
@@ -165,8 +185,8 @@ public final class BuildCommand implements Callable<Integer> {
       BuildSession session = new BuildSession(new BuildClient(farm));
       view.phaseStarted("load build context");
       // unchanged files are not hashed again (stat cache under the farm home)
-      ScannedContext scanned = ContextScanner.scan(Path.of(context),
-          StatCache.load(FarmFlags.home().resolve("context-cache"), Path.of(context)));
+      ScannedContext scanned = ContextScanner.scan(contextDir, unpacked != null ? StatCache.none()
+          : StatCache.load(FarmFlags.home().resolve("context-cache"), contextDir));
       BuildClient.UploadResult uploaded = session.client().upload(scanned);
       view.phaseDone("transferring context: " + uploaded.files() + " files, " + uploaded.uploaded() + " sent ("
           + uploaded.uploadedBytes() + " bytes)");
@@ -222,8 +242,8 @@ public final class BuildCommand implements Callable<Integer> {
 
   /** Combinations of flags that cannot work, refused before anything starts (exit 2). */
   private void checkFlags(List<OutputSpec> outputSpecs, List<String> names, boolean pushes) {
-    if (context.equals("-") || context.endsWith(".tar") || context.endsWith(".tar.gz") || context.endsWith(".tgz")) {
-      throw ExitCodes.usage("a tarball build context (" + context + ") is not supported yet: give a directory");
+    if (context.equals("-") && "-".equals(file)) {
+      throw ExitCodes.usage("the context (-) and the Dockerfile (-f -) cannot both come from standard input");
     }
     if (context.contains("://") || context.startsWith("git@") || context.endsWith(".git")) {
       throw ExitCodes.usage("a git or URL build context (" + context + ") is not supported yet: give a directory");
@@ -267,7 +287,13 @@ public final class BuildCommand implements Callable<Integer> {
         throw new UserError("reading the Dockerfile from standard input failed: " + e.getMessage());
       }
     }
-    Path dockerfile = file != null ? Path.of(file) : Path.of(context).resolve("Dockerfile");
+    Path dockerfile;
+    if (unpacked != null) {
+      // -f names a file inside the archive, as with docker build - < ctx.tar
+      dockerfile = dev.stagefarm.cli.build.TarContext.dockerfile(contextDir, file != null ? file : "Dockerfile");
+    } else {
+      dockerfile = file != null ? Path.of(file) : contextDir.resolve("Dockerfile");
+    }
     try {
       return Files.readAllBytes(dockerfile);
     } catch (NoSuchFileException e) {
@@ -275,6 +301,19 @@ public final class BuildCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new UserError("cannot read Dockerfile " + dockerfile + ": " + e.getMessage());
     }
+  }
+
+  /** A tarball context ({@code -} or an archive path) unpacked into a private directory; else CONTEXT. */
+  private Path unpackTarball() throws IOException {
+    boolean stdin = context.equals("-");
+    if (!stdin && !(dev.stagefarm.cli.build.TarContext.isArchivePath(context) && Files.isRegularFile(Path.of(context)))) {
+      return Path.of(context);
+    }
+    unpacked = Files.createTempDirectory("stagefarm-context-");
+    try (var in = stdin ? System.in : Files.newInputStream(Path.of(context))) {
+      new dev.stagefarm.cli.build.TarContext().extract(in, unpacked, stdin ? "on standard input" : context);
+    }
+    return unpacked;
   }
 
   private void writeResultFiles(BuildStatus status, List<String> names) {

@@ -5,6 +5,7 @@ import dev.stagefarm.coordinator.metrics.CoordinatorMetrics;
 import dev.stagefarm.coordinator.outbox.Outbox;
 import dev.stagefarm.coordinator.plan.BuildPlan;
 import dev.stagefarm.coordinator.plan.BuildPlanner;
+import dev.stagefarm.coordinator.plan.NoCacheFilter;
 import dev.stagefarm.coordinator.plan.PlannedStage;
 import dev.stagefarm.coordinator.plan.PlanningException;
 import dev.stagefarm.coordinator.port.BuildJournal;
@@ -322,7 +323,7 @@ public final class BuildCoordinator implements AutoCloseable {
     BuildStatus planned = plan(entry, manifest, buildSecrets);
     awaitDurable(entry);
     if (planned.getState() == BuildState.RUNNING) {
-      scheduler.submit(buildId, specs(entry.plan, request.getNoCache()));
+      scheduler.submit(buildId, specs(entry.plan, request));
     }
     return status(buildId).orElseThrow();
   }
@@ -635,7 +636,7 @@ public final class BuildCoordinator implements AutoCloseable {
         }
         publishStatus(entry); // the first entry of the new epoch: where the build stands
         durable.add(recordAsync(entry)); // the new epoch, before any task of it goes out
-        scheduler.resume(buildId, specs(plan, record.request().getNoCache()), recorded, status.getCreatedMs());
+        scheduler.resume(buildId, specs(plan, record.request()), recorded, status.getCreatedMs());
         resumed++;
         log.info("resumed build {} from the journal", buildId);
       } catch (PlanningException | RuntimeException | StackOverflowError e) {
@@ -662,17 +663,20 @@ public final class BuildCoordinator implements AutoCloseable {
     }
   }
 
-  private static List<StageSpec> specs(BuildPlan plan, boolean noCache) {
+  private static List<StageSpec> specs(BuildPlan plan, SubmitBuildRequest request) {
     return plan.stages().stream()
         .map(
-            s ->
-                new StageSpec(
-                    s.id(),
-                    s.name(),
-                    s.dependsOn(),
-                    noCache ? "" : s.chainKey().hex(),
-                    Math.max(1, s.program().ops().size()),
-                    noCache ? Optional.empty() : s.cachedResult()))
+            s -> {
+              // --no-cache, --no-cache-filter: neither cached nor shared with another build's run of it
+              boolean noCache = NoCacheFilter.skipsCache(request, s);
+              return new StageSpec(
+                  s.id(),
+                  s.name(),
+                  s.dependsOn(),
+                  noCache ? "" : s.chainKey().hex(),
+                  Math.max(1, s.program().ops().size()),
+                  noCache ? Optional.empty() : s.cachedResult());
+            })
         .toList();
   }
 
@@ -704,7 +708,7 @@ public final class BuildCoordinator implements AutoCloseable {
             attempt,
             // a stage that is not cached as a whole may still hit on its first ops: the worker
             // takes their recorded layers instead of running them (never for --no-cache)
-            !entry.request.getNoCache(),
+            !NoCacheFilter.skipsCache(entry.request, stage),
             new ProgramRef.Inline(stage.program()),
             base,
             programInputs,

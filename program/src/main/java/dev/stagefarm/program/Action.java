@@ -15,13 +15,20 @@ public sealed interface Action {
    *     is added by the worker from the resolved user when missing)
    * @param cwd absolute; created when missing
    * @param user as in the image config ({@code ""} = root); resolved through the rootfs's passwd
+   * @param options the build's {@code --add-host}, {@code --shm-size} and {@code --ulimit}
    */
   record Exec(List<String> argv, List<String> env, String cwd, String user, Network network, boolean insecure,
-      List<Mount> mounts) implements Action {
+      List<Mount> mounts, RunOptions options) implements Action {
     public Exec {
       argv = List.copyOf(argv);
       env = List.copyOf(env);
       mounts = List.copyOf(mounts);
+    }
+
+    /** A RUN with the worker's defaults for hosts, /dev/shm and rlimits. */
+    public Exec(List<String> argv, List<String> env, String cwd, String user, Network network, boolean insecure,
+        List<Mount> mounts) {
+      this(argv, env, cwd, user, network, insecure, mounts, RunOptions.NONE);
     }
   }
 

@@ -132,7 +132,21 @@ public final class ProgramCodec {
         })
         .setSecurity(exec.insecure() ? ExecOp.Security.SECURITY_INSECURE : ExecOp.Security.SECURITY_SANDBOX);
     exec.mounts().forEach(m -> out.addMounts(toProto(m)));
+    exec.options().extraHosts().forEach(h ->
+        out.addExtraHosts(dev.stagefarm.proto.v1.ExtraHost.newBuilder().setHost(h.host()).setIp(h.ip())));
+    out.setShmSizeBytes(exec.options().shmSizeBytes());
+    exec.options().ulimits().forEach(u ->
+        out.addUlimits(dev.stagefarm.proto.v1.Ulimit.newBuilder().setName(u.name()).setSoft(u.soft()).setHard(u.hard())));
     return out.build();
+  }
+
+  /** A request's or an op's --add-host, --shm-size and --ulimit, checked. */
+  public static RunOptions runOptions(List<dev.stagefarm.proto.v1.ExtraHost> hosts, long shmSizeBytes,
+      List<dev.stagefarm.proto.v1.Ulimit> ulimits) {
+    return new RunOptions(
+        hosts.stream().map(h -> new RunOptions.ExtraHost(h.getHost(), h.getIp())).toList(),
+        shmSizeBytes,
+        ulimits.stream().map(u -> new RunOptions.Ulimit(u.getName(), u.getSoft(), u.getHard())).toList());
   }
 
   private static dev.stagefarm.proto.v1.Mount toProto(Mount mount) {
@@ -359,8 +373,14 @@ public final class ProgramCodec {
         case SECURITY_INSECURE -> true;
         case UNRECOGNIZED -> throw new InvalidProgramException("unknown RUN security mode " + exec.getSecurityValue());
       };
+      RunOptions options;
+      try {
+        options = runOptions(exec.getExtraHostsList(), exec.getShmSizeBytes(), exec.getUlimitsList());
+      } catch (IllegalArgumentException e) {
+        throw new InvalidProgramException("RUN options: " + e.getMessage());
+      }
       return new Action.Exec(exec.getArgvList(), exec.getEnvList(), absolute(exec.getCwd(), "working dir"),
-          exec.getUser(), network, insecure, mounts);
+          exec.getUser(), network, insecure, mounts, options);
     }
 
     Mount mount(dev.stagefarm.proto.v1.Mount mount) throws InvalidProgramException {

@@ -3,6 +3,7 @@ package dev.stagefarm.cli.bake;
 import com.google.protobuf.ByteString;
 import dev.stagefarm.bake.BakeTarget;
 import dev.stagefarm.bake.TargetAttribute;
+import dev.stagefarm.cli.ExitCodes;
 import dev.stagefarm.cli.UserError;
 import dev.stagefarm.cli.build.BuildSession;
 import dev.stagefarm.cli.build.CacheFlags;
@@ -34,8 +35,7 @@ public record BakeJob(String name, SubmitBuildRequest.Builder request, Path cont
   /** Attributes with no counterpart in {@code stagefarm build} yet. */
   private static final Set<TargetAttribute> NOT_SUPPORTED = Set.of(
       TargetAttribute.CONTEXTS, TargetAttribute.ATTEST,
-      TargetAttribute.ENTITLEMENTS, TargetAttribute.EXTRA_HOSTS,
-      TargetAttribute.SSH, TargetAttribute.NO_CACHE_FILTER, TargetAttribute.SHM_SIZE, TargetAttribute.ULIMITS);
+      TargetAttribute.ENTITLEMENTS);
 
   public static BakeJob of(BakeTarget target, Function<String, String> env) {
     String name = target.name();
@@ -44,6 +44,10 @@ public record BakeJob(String name, SubmitBuildRequest.Builder request, Path cont
       if (value != null && !(value instanceof List<?> l && l.isEmpty()) && !(value instanceof Map<?, ?> m && m.isEmpty())) {
         throw notSupported(name, attribute.key(), "");
       }
+    }
+    if (!target.list(TargetAttribute.SSH).isEmpty()) {
+      throw new UserError("target \"" + name + "\": attribute ssh: "
+          + dev.stagefarm.cli.build.BuildxFlags.SSH_NOT_SUPPORTED.substring("--ssh ".length()), ExitCodes.USAGE);
     }
     String network = target.string(TargetAttribute.NETWORK);
     if (network != null && !List.of("default", "none", "host").contains(network)) {
@@ -135,6 +139,11 @@ public record BakeJob(String name, SubmitBuildRequest.Builder request, Path cont
     try {
       request.addAllCacheFrom(CacheFlags.canonical(target.list(TargetAttribute.CACHE_FROM), false))
           .addAllCacheTo(CacheFlags.canonical(target.list(TargetAttribute.CACHE_TO), true));
+      List<String> hosts = new ArrayList<>();
+      // buildx's extra-hosts is a map host → ip
+      target.map(TargetAttribute.EXTRA_HOSTS).forEach((host, ip) -> hosts.add(host + "=" + (ip == null ? "" : ip)));
+      dev.stagefarm.cli.build.BuildxFlags.addRunOptions(request, hosts, target.string(TargetAttribute.SHM_SIZE),
+          target.list(TargetAttribute.ULIMITS), target.list(TargetAttribute.NO_CACHE_FILTER));
     } catch (UserError e) {
       throw new UserError("target \"" + name + "\": " + e.getMessage(), e.exitCode());
     }

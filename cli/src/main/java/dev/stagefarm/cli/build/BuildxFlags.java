@@ -1,6 +1,10 @@
 package dev.stagefarm.cli.build;
 
 import dev.stagefarm.cli.ExitCodes;
+import dev.stagefarm.program.RunOptions;
+import dev.stagefarm.proto.v1.ExtraHost;
+import dev.stagefarm.proto.v1.SubmitBuildRequest;
+import dev.stagefarm.proto.v1.Ulimit;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -43,12 +47,25 @@ public final class BuildxFlags {
           + " (loopback only) or host (only on workers that allow it).")
   public String network;
 
+  @Option(names = "--no-cache-filter", paramLabel = "STAGE[,STAGE…]", split = ",",
+      description = "Build these stages (by name) without the cache; their results are still stored (repeatable).")
+  public List<String> noCacheFilter = new ArrayList<>();
+
+  @Option(names = "--add-host", paramLabel = "HOST:IP",
+      description = "Add a line to /etc/hosts of every RUN (HOST=IP too; repeatable).")
+  public List<String> addHosts = new ArrayList<>();
+
+  @Option(names = "--shm-size", paramLabel = "SIZE",
+      description = "Size of /dev/shm in RUNs: bytes, or with k, m or g (default: 64m).")
+  public String shmSize;
+
+  @Option(names = "--ulimit", paramLabel = "NAME=SOFT[:HARD]",
+      description = "An rlimit of every RUN, as docker's --ulimit (nofile, nproc, core, stack, …; -1: unlimited;"
+          + " repeatable). RLIMIT_NOFILE is capped at the worker's own hard limit.")
+  public List<String> ulimits = new ArrayList<>();
+
   // accepted by name, refused until the farm has them (docs/status.md)
   @Option(names = "--build-context", paramLabel = "NAME=VALUE", hidden = true) List<String> buildContexts = new ArrayList<>();
-  @Option(names = "--no-cache-filter", paramLabel = "STAGE", hidden = true) List<String> noCacheFilter = new ArrayList<>();
-  @Option(names = "--add-host", paramLabel = "HOST:IP", hidden = true) List<String> addHosts = new ArrayList<>();
-  @Option(names = "--shm-size", paramLabel = "BYTES", hidden = true) String shmSize;
-  @Option(names = "--ulimit", paramLabel = "ULIMIT", hidden = true) List<String> ulimits = new ArrayList<>();
   @Option(names = "--ssh", paramLabel = "SPEC", hidden = true) List<String> ssh = new ArrayList<>();
   @Option(names = "--attest", paramLabel = "SPEC", hidden = true) List<String> attest = new ArrayList<>();
   @Option(names = "--sbom", paramLabel = "SPEC", hidden = true) String sbom;
@@ -67,20 +84,54 @@ public final class BuildxFlags {
   /** Refuses the flags stagefarm does not have yet; parses the rest. */
   public ImageOptions validate() {
     refuse("--build-context", !buildContexts.isEmpty());
-    refuse("--no-cache-filter", !noCacheFilter.isEmpty());
     if (network != null && !List.of("default", "none", "host").contains(network)) {
       throw ExitCodes.usage("--network must be default, none or host, not \"" + network + "\"");
     }
-    refuse("--add-host", !addHosts.isEmpty());
-    refuse("--shm-size", shmSize != null);
-    refuse("--ulimit", !ulimits.isEmpty());
-    refuse("--ssh", !ssh.isEmpty());
+    if (!ssh.isEmpty()) {
+      throw ExitCodes.usage(SSH_NOT_SUPPORTED);
+    }
     refuse("--attest", !attest.isEmpty());
     refuse("--sbom", sbom != null && !sbom.equals("false"));
     refuse("--provenance", provenance != null && !provenance.equals("false"));
     refuse("--allow", !allow.isEmpty());
     refuse("--cgroup-parent", cgroupParent != null);
     return new ImageOptions(keyValues("--label", labels), annotations(annotations), network == null ? "" : network);
+  }
+
+  /** Why {@code --ssh} is refused (docs/cli.md): bake's {@code ssh} attribute says the same. */
+  public static final String SSH_NOT_SUPPORTED = "--ssh is not supported: a RUN runs on a farm worker, and"
+      + " stagefarm does not forward the client's SSH agent socket through the coordinator to workers"
+      + " (RUN --mount=type=ssh,required=false runs without an agent; use --secret for keys a build needs)";
+
+  /**
+   * {@code --add-host}, {@code --shm-size}, {@code --ulimit} and {@code --no-cache-filter} into the
+   * request, checked (exit 2 naming the bad value). Bake targets give the same values.
+   */
+  public static void addRunOptions(SubmitBuildRequest.Builder request, List<String> hosts, String shmSize,
+      List<String> ulimits, List<String> noCacheFilter) {
+    RunOptions options;
+    try {
+      options = new RunOptions(
+          hosts.stream().map(RunOptions.ExtraHost::parse).toList(),
+          shmSize == null || shmSize.isBlank() ? 0 : RunOptions.parseSize(shmSize),
+          ulimits.stream().map(RunOptions.Ulimit::parse).toList());
+    } catch (IllegalArgumentException e) {
+      throw ExitCodes.usage(e.getMessage());
+    }
+    options.extraHosts().forEach(h -> request.addExtraHosts(ExtraHost.newBuilder().setHost(h.host()).setIp(h.ip())));
+    request.setShmSizeBytes(options.shmSizeBytes());
+    options.ulimits().forEach(u ->
+        request.addUlimits(Ulimit.newBuilder().setName(u.name()).setSoft(u.soft()).setHard(u.hard())));
+    for (String stage : noCacheFilter) {
+      if (!stage.isBlank()) {
+        request.addNoCacheFilter(stage.strip());
+      }
+    }
+  }
+
+  /** This command's {@link #addRunOptions(SubmitBuildRequest.Builder, List, String, List, List)}. */
+  public void addRunOptions(SubmitBuildRequest.Builder request) {
+    addRunOptions(request, addHosts, shmSize, ulimits, noCacheFilter);
   }
 
   private static void refuse(String flag, boolean given) {

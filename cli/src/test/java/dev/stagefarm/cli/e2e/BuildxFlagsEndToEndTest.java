@@ -199,7 +199,7 @@ class BuildxFlagsEndToEndTest {
     assertThat(failed.exitCode()).as(failed.stderr()).isEqualTo(ExitCodes.BUILD_FAILED);
     assertThat(failed.stderr()).contains("ERROR").contains("exit code: 3");
 
-    FarmUnderTest.Result usage = FarmUnderTest.build("--ulimit", "nofile=1", ctx.toString());
+    FarmUnderTest.Result usage = FarmUnderTest.build("--ulimit", "nofile=2:1", ctx.toString());
     assertThat(usage.exitCode()).isEqualTo(ExitCodes.USAGE);
   }
 

@@ -20,6 +20,7 @@ import dev.stagefarm.oci.Platform;
 import dev.stagefarm.oci.image.ContainerConfig;
 import dev.stagefarm.oci.image.ImageConfig;
 import dev.stagefarm.program.Action;
+import dev.stagefarm.program.RunOptions;
 import dev.stagefarm.program.CacheKey;
 import dev.stagefarm.program.ConfigDelta;
 import dev.stagefarm.program.ConfigFold;
@@ -50,6 +51,7 @@ public final class StageCompiler {
   private final Platform platform;
   private final Optional<Instant> sourceDateEpoch;
   private final Action.Network buildNetwork;
+  private final RunOptions runOptions;
 
   /**
    * @param context the build context the COPY/ADD and bind-mount sources are selected from
@@ -67,6 +69,13 @@ public final class StageCompiler {
    */
   public StageCompiler(ContextSelector context, String buildId, Platform platform, Optional<Instant> sourceDateEpoch,
       Action.Network buildNetwork) {
+    this(context, buildId, platform, sourceDateEpoch, buildNetwork, RunOptions.NONE);
+  }
+
+  /** @param runOptions the build's {@code --add-host}, {@code --shm-size}, {@code --ulimit}: every RUN gets them */
+  public StageCompiler(ContextSelector context, String buildId, Platform platform, Optional<Instant> sourceDateEpoch,
+      Action.Network buildNetwork, RunOptions runOptions) {
+    this.runOptions = runOptions;
     this.context = context;
     this.buildId = buildId;
     this.platform = platform;
@@ -200,7 +209,7 @@ public final class StageCompiler {
         case HOST -> Action.Network.HOST;
       };
       return new Action.Exec(command.argv(), scope.envList(), cwd, current.user(),
-          network, run.security() == SecurityMode.INSECURE, compiled);
+          network, run.security() == SecurityMode.INSECURE, compiled, runOptions);
     }
   }
 

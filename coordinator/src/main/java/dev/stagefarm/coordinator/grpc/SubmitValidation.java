@@ -39,6 +39,8 @@ final class SubmitValidation {
   /** Tags (-t): each is a push (or a name in an export); a reference is at most 255 + 128 characters. */
   static final int MAX_TAGS = 100;
   static final int MAX_TAGS_CHARS = 64 << 10;
+  /** The most stage names in --no-cache-filter. */
+  static final int MAX_NO_CACHE_FILTER = 1000;
 
   private SubmitValidation() {}
 
@@ -66,6 +68,7 @@ final class SubmitValidation {
     checkImageMetadata(request);
     checkBuildArgsAndTags(request);
     checkCacheSpecs(request);
+    checkRunOptions(request);
     if (!request.getContextManifest().isEmpty()) {
       Digest digest;
       try {
@@ -189,6 +192,23 @@ final class SubmitValidation {
       request.getCacheToList().forEach(text -> CacheSpec.parse(text, true));
     } catch (IllegalArgumentException e) {
       throw new InvalidSubmission(e.getMessage());
+    }
+  /** --add-host, --shm-size, --ulimit (they reach /etc/hosts and runc's config) and --no-cache-filter. */
+  static void checkRunOptions(SubmitBuildRequest request) {
+    try {
+      dev.stagefarm.program.ProgramCodec.runOptions(
+          request.getExtraHostsList(), request.getShmSizeBytes(), request.getUlimitsList());
+    } catch (IllegalArgumentException e) {
+      throw new InvalidSubmission(e.getMessage());
+    }
+    if (request.getNoCacheFilterCount() > MAX_NO_CACHE_FILTER) {
+      throw new InvalidSubmission("the build names " + request.getNoCacheFilterCount() + " stages in no_cache_filter,"
+          + " over the limit of " + MAX_NO_CACHE_FILTER);
+    }
+    for (String stage : request.getNoCacheFilterList()) {
+      if (stage.isEmpty() || stage.length() > MAX_ID_CHARS) {
+        throw new InvalidSubmission("no_cache_filter: a stage name is 1 to " + MAX_ID_CHARS + " characters");
+      }
     }
   }
 

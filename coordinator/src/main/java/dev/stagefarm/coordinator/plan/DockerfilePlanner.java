@@ -159,6 +159,16 @@ public final class DockerfilePlanner implements BuildPlanner {
       };
     }
 
+    /** The build's {@code --add-host}, {@code --shm-size}, {@code --ulimit}: client input, checked here. */
+    private static dev.stagefarm.program.RunOptions runOptions(SubmitBuildRequest request) throws PlanningException {
+      try {
+        return dev.stagefarm.program.ProgramCodec.runOptions(
+            request.getExtraHostsList(), request.getShmSizeBytes(), request.getUlimitsList());
+      } catch (IllegalArgumentException e) {
+        throw new PlanningException(e.getMessage(), e);
+      }
+    }
+
     BuildPlan plan() throws PlanningException {
       DockerfileModel model = InstructionParser.parse(DockerfileParser.parse(request.getDockerfile().toByteArray()));
       BuildOptions options =
@@ -176,7 +186,7 @@ public final class DockerfilePlanner implements BuildPlanner {
             + dev.stagefarm.program.TaskRouting.supported());
       }
       StageCompiler compiler = new StageCompiler(ContextSelector.of(contextManifest()), buildId, platform, sourceDateEpoch,
-          buildNetwork(request.getNetwork()));
+          buildNetwork(request.getNetwork()), runOptions(request));
 
       List<PlannedStage> stages = new ArrayList<>();
       for (dev.stagefarm.dockerfile.graph.PlannedStage stage : graph.runStages()) {
@@ -259,8 +269,8 @@ public final class DockerfilePlanner implements BuildPlanner {
       StageProgram program = compiled.program();
       List<CacheKey> keys = CacheKeys.chain(program);
       CacheKey finalKey = keys.isEmpty() ? program.rootKey() : keys.getLast();
-      Optional<StageResult> cached =
-          request.getNoCache() ? Optional.empty() : cachedResult(cachedBase, program, fetchRecords(keys));
+      Optional<StageResult> cached = NoCacheFilter.skipsCache(request, stage.name())
+          ? Optional.empty() : cachedResult(cachedBase, program, fetchRecords(keys));
       outcomes.put(index, new StageOutcome(id, finalKey, compiled.config(), compiled.args(), cached));
 
       Map<String, String> stageInputs = new LinkedHashMap<>();

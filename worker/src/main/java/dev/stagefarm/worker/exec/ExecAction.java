@@ -101,7 +101,7 @@ final class ExecAction {
       network = environment.networks().attach(networkMode, scratch);
       List<String> args = exec.argv();
       ContainerSpec spec = new ContainerSpec(rootfs, args, processEnv, cwd, user, "buildkitsandbox", network.network(),
-          mounts, privileged);
+          mounts, privileged, exec.options());
       Path bundle = environment.bundles().write((secretDir != null ? secretDir : scratch).resolve("bundle"), spec,
           network.resolvConf());
       long runcStart = System.nanoTime();

@@ -1,5 +1,6 @@
 package dev.stagefarm.worker.runtime;
 
+import dev.stagefarm.program.RunOptions;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -17,6 +18,7 @@ import java.util.List;
  * @param mounts extra mounts (cache, secret, bind, tmpfs), after the standard ones
  * @param privileged {@code RUN --security=insecure}: every capability, no masked or read-only
  *     /proc paths, a writable /sys (BuildKit's insecure mode, minus host devices)
+ * @param options the build's extra /etc/hosts entries, /dev/shm size and rlimits
  */
 public record ContainerSpec(
     Path rootfs,
@@ -27,12 +29,19 @@ public record ContainerSpec(
     String hostname,
     Network network,
     List<Mount> mounts,
-    boolean privileged) {
+    boolean privileged,
+    RunOptions options) {
 
   public ContainerSpec {
     args = List.copyOf(args);
     env = List.copyOf(env);
     mounts = List.copyOf(mounts);
+  }
+
+  /** A container with the worker's default hosts, /dev/shm and rlimits. */
+  public ContainerSpec(Path rootfs, List<String> args, List<String> env, String cwd, ResolvedUser user, String hostname,
+      Network network, List<Mount> mounts, boolean privileged) {
+    this(rootfs, args, env, cwd, user, hostname, network, mounts, privileged, RunOptions.NONE);
   }
 
   /** A sandboxed container (BuildKit's default {@code --security=sandbox}). */

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.stagefarm.program.RunOptions;
 import java.util.List;
 
 /**
@@ -76,8 +77,11 @@ public final class OciBundle {
   public Path write(Path dir, ContainerSpec spec, String resolvConf) throws IOException {
     Files.createDirectories(dir);
     Path hosts = dir.resolve("hosts");
-    Files.writeString(hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t"
-        + spec.hostname() + "\n", StandardCharsets.UTF_8);
+    StringBuilder hostsText = new StringBuilder("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+    // --add-host entries (checked names and IP literals: RunOptions.ExtraHost), before the container's own name
+    spec.options().extraHosts().forEach(h -> hostsText.append(h.ip()).append('\t').append(h.host()).append('\n'));
+    hostsText.append("127.0.1.1\t").append(spec.hostname()).append('\n');
+    Files.writeString(hosts, hostsText, StandardCharsets.UTF_8);
     Path resolv = dir.resolve("resolv.conf");
     Files.writeString(resolv, resolvConf, StandardCharsets.UTF_8);
     Path hostname = dir.resolve("hostname");
@@ -105,9 +109,7 @@ public final class OciBundle {
     for (String set : List.of("bounding", "effective", "permitted")) {
       strings(caps.putArray(set), spec.privileged() ? workerCapabilities() : sandboxCapabilities(spec.network()));
     }
-    ArrayNode rlimits = process.putArray("rlimits");
-    long nofile = Math.min(1_048_576, nofileHardLimit);
-    rlimits.addObject().put("type", "RLIMIT_NOFILE").put("hard", nofile).put("soft", nofile);
+    rlimits(process.putArray("rlimits"), spec.options().ulimits());
     // setuid binaries in the image cannot raise a RUN's privileges; insecure RUNs keep BuildKit's behaviour
     process.put("noNewPrivileges", !spec.privileged());
 
@@ -119,7 +121,10 @@ public final class OciBundle {
     mount(mounts, "/dev", "tmpfs", "tmpfs", List.of("nosuid", "strictatime", "mode=755", "size=65536k"));
     mount(mounts, "/dev/pts", "devpts", "devpts",
         List.of("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"));
-    mount(mounts, "/dev/shm", "tmpfs", "shm", List.of("nosuid", "noexec", "nodev", "mode=1777", "size=65536k"));
+    long shm = spec.options().shmSizeBytes();
+    // --shm-size; its pages count against the RUN's memory limit like any tmpfs file
+    mount(mounts, "/dev/shm", "tmpfs", "shm", List.of("nosuid", "noexec", "nodev", "mode=1777",
+        shm > 0 ? "size=" + shm : "size=65536k"));
     mount(mounts, "/dev/mqueue", "mqueue", "mqueue", List.of("nosuid", "noexec", "nodev"));
     mount(mounts, "/sys", "sysfs", "sysfs", spec.privileged()
         ? List.of("nosuid", "noexec", "nodev", "rw") : List.of("nosuid", "noexec", "nodev", "ro"));
@@ -144,6 +149,32 @@ public final class OciBundle {
     }
     confine(linux);
     return root;
+  }
+
+  /**
+   * RLIMIT_NOFILE at 1Mi (or the worker's own hard limit), then the build's {@code --ulimit}s.
+   * -1 is unlimited (the spec's largest value). A RUN's RLIMIT_NOFILE never exceeds the worker's
+   * own hard limit: the kernel's nr_open and the worker's configuration bound it, not the build.
+   */
+  private void rlimits(ArrayNode rlimits, List<RunOptions.Ulimit> ulimits) {
+    long maxNofile = Math.min(1_048_576, nofileHardLimit);
+    boolean nofileSet = false;
+    for (RunOptions.Ulimit u : ulimits) {
+      // -1 (unlimited) read as unsigned is RLIM_INFINITY
+      long soft = u.soft();
+      long hard = u.hard();
+      if (u.name().equals("nofile")) {
+        nofileSet = true;
+        soft = Long.compareUnsigned(soft, maxNofile) > 0 ? maxNofile : soft;
+        hard = Long.compareUnsigned(hard, maxNofile) > 0 ? maxNofile : hard;
+      }
+      ObjectNode limit = rlimits.addObject().put("type", u.rlimitType());
+      limit.put("hard", new java.math.BigInteger(Long.toUnsignedString(hard)));
+      limit.put("soft", new java.math.BigInteger(Long.toUnsignedString(soft)));
+    }
+    if (!nofileSet) {
+      rlimits.addObject().put("type", "RLIMIT_NOFILE").put("hard", maxNofile).put("soft", maxNofile);
+    }
   }
 
   /** What a sandboxed RUN gets beyond its namespaces: Docker's masked and read-only paths and seccomp profile. */

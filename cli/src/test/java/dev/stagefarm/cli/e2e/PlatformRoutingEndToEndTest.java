@@ -135,6 +135,64 @@ class PlatformRoutingEndToEndTest {
         .contains("\"Architecture\": \"amd64\"");
   }
 
+  /**
+   * The cross-compile pattern: stages on {@code $BUILDPLATFORM} (amd64, worker-1) write a file naming
+   * {@code $TARGETARCH}, copied into a stage of the target platform; built for amd64 and arm64, each
+   * platform's image holds its own file. The {@code tools} stage uses no TARGET arg, so both builds
+   * have the same program for it: it runs once (counted from the workers' Started events).
+   */
+  @Test
+  void aBuildPlatformStageCrossCompilesForEachTargetAndItsSharedPartRunsOnce() throws Exception {
+    Path out = dir.resolve("cross-" + UUID.randomUUID() + ".tar");
+    String nonce = UUID.randomUUID().toString();
+    String progress = stagefarmBuild("--platform", "linux/amd64,linux/arm64", "-o", "type=oci,dest=" + out, context("""
+        FROM --platform=$BUILDPLATFORM %1$s AS tools
+        RUN echo "tools %3$s" > /tools
+        FROM --platform=$BUILDPLATFORM %1$s AS build
+        ARG TARGETARCH
+        COPY --from=tools /tools /tools
+        RUN echo "built on $(uname -m) for $TARGETARCH" > /out
+        FROM %1$s AS base-amd64
+        FROM %2$s AS base-arm64
+        FROM base-$TARGETARCH
+        COPY --from=build /out /out
+        RUN echo "final on $(uname -m)"
+        """.formatted(amd64Busybox, arm64Busybox, nonce)).toString());
+    assertThat(progress).contains("final on x86_64", "final on aarch64");
+
+    assertThat(fileIn(out, "amd64", "out")).isEqualTo("built on x86_64 for amd64\n");
+    assertThat(fileIn(out, "arm64", "out")).isEqualTo("built on x86_64 for arm64\n");
+
+    List<BuildStatus> builds = BuildServiceGrpc.newBlockingStub(farm.channel())
+        .listBuilds(ListBuildsRequest.getDefaultInstance()).getBuildsList().stream()
+        .sorted(Comparator.comparingLong(BuildStatus::getCreatedMs).reversed()).limit(2).toList();
+    int toolsRuns = 0;
+    var events = FarmEvents.of(farm.kafkaBootstrap(), builds.stream().map(BuildStatus::getBuildId).toList());
+    for (BuildStatus build : builds) {
+      for (StageStatus stage : build.getStagesList()) {
+        if (stage.getName().equals("build")) {
+          assertThat(stage.getWorkerId()).as("the build stage runs on the build platform's worker").isEqualTo("worker-1");
+        }
+      }
+      toolsRuns += (int) events.getOrDefault(build.getBuildId(), List.of()).stream()
+          .filter(e -> e.hasStarted() && stageName(build, e.getStageId()).equals("tools")).count();
+    }
+    assertThat(toolsRuns).as("runs of the platform-independent stage over both builds").isEqualTo(1);
+  }
+
+  private static String stageName(BuildStatus build, String stageId) {
+    return build.getStagesList().stream().filter(s -> s.getStageId().equals(stageId)).map(StageStatus::getName)
+        .findFirst().orElse("?");
+  }
+
+  /** The file {@code path} in the image of {@code arch} in an OCI index archive (skopeo picks it, umoci unpacks it). */
+  private static String fileIn(Path archive, String arch, String path) throws Exception {
+    Path work = Files.createDirectories(dir.resolve("unpack-" + UUID.randomUUID()));
+    run("skopeo", "copy", "--override-arch", arch, "oci-archive:" + archive, "oci:" + work.resolve("layout") + ":img");
+    run("umoci", "unpack", "--rootless", "--image", work.resolve("layout") + ":img", work.resolve("bundle").toString());
+    return Files.readString(work.resolve("bundle/rootfs").resolve(path));
+  }
+
   private static String run(String... command) throws Exception {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

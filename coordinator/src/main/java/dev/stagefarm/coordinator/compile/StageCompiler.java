@@ -83,6 +83,12 @@ public final class StageCompiler {
     this.buildNetwork = buildNetwork;
   }
 
+  /** This compiler for a stage with a platform of its own ({@code FROM --platform=…}). */
+  public StageCompiler forPlatform(Platform stagePlatform) {
+    return stagePlatform.equals(platform) ? this
+        : new StageCompiler(context, buildId, stagePlatform, sourceDateEpoch, buildNetwork, runOptions);
+  }
+
   /**
    * Where a stage starts.
    *

@@ -126,8 +126,8 @@ public final class DockerfilePlanner implements BuildPlanner {
   }
 
   /** What planning learned about a stage, for the stages built on or reading from it. */
-  private record StageOutcome(
-      String id, CacheKey finalKey, ImageConfig config, Map<String, String> args, Optional<StageResult> cached) {}
+  private record StageOutcome(String id, CacheKey finalKey, ImageConfig config, Map<String, String> args,
+      Optional<StageResult> cached, Platform platform) {}
 
   /** One planning run. */
   private final class Planning {
@@ -139,6 +139,9 @@ public final class DockerfilePlanner implements BuildPlanner {
     final ContextManifest manifest;
     /** On a resume: the images the first plan pinned, the only ones this plan may use. */
     final Map<String, PinnedImage> pins;
+    /** The build's target platform (BuildKit's TARGETPLATFORM). */
+    Platform targetPlatform;
+    /** The platform of the stage being planned: its own, its base stage's, or the target's. */
     Platform platform;
 
     Planning(String buildId, SubmitBuildRequest request, ContextManifest manifest, Map<String, PinnedImage> pins) {
@@ -179,12 +182,8 @@ public final class DockerfilePlanner implements BuildPlanner {
               buildPlatform);
       dev.stagefarm.dockerfile.graph.BuildPlan graph = StageGraph.plan(model, options);
       dev.stagefarm.dockerfile.graph.Platform target = graph.targetPlatform();
-      platform = new Platform(target.os(), target.architecture(), target.variant());
-      if (!dev.stagefarm.program.TaskRouting.routed(platform)) {
-        // no worker could ever take its tasks: say so now instead of after the queue lease
-        throw new PlanningException("platform " + platform + ": the farm builds for "
-            + dev.stagefarm.program.TaskRouting.supported());
-      }
+      targetPlatform = routed(new Platform(target.os(), target.architecture(), target.variant()));
+      platform = targetPlatform;
       StageCompiler compiler = new StageCompiler(ContextSelector.of(contextManifest()), buildId, platform, sourceDateEpoch,
           buildNetwork(request.getNetwork()), runOptions(request));
 
@@ -196,6 +195,37 @@ public final class DockerfilePlanner implements BuildPlanner {
       resolved.forEach((reference, image) ->
           pinned.put(reference, new PinnedImage(image.pinnedReference(), image.manifestDigest(), image.image())));
       return new BuildPlan(buildId, stages, outcomes.get(graph.targetIndex()).id(), pinned);
+    }
+
+    private static Platform routed(Platform platform) throws PlanningException {
+      if (!dev.stagefarm.program.TaskRouting.routed(platform)) {
+        // no worker could ever take its tasks: say so now instead of after the queue lease
+        throw new PlanningException("platform " + platform + ": the farm builds for "
+            + dev.stagefarm.program.TaskRouting.supported());
+      }
+      return dev.stagefarm.program.TaskRouting.normalize(platform);
+    }
+
+    /**
+     * The platform a stage builds for, as BuildKit's dispatcher decides it: a stage built on another
+     * stage has that stage's; else its own {@code FROM --platform} (e.g. {@code $BUILDPLATFORM}, with
+     * the global ARGs expanded); else the build's target platform. The TARGET and BUILD args stay the
+     * build's either way: that is what lets a stage on the build platform cross-compile.
+     */
+    private Platform stagePlatform(dev.stagefarm.dockerfile.graph.PlannedStage stage) throws PlanningException {
+      if (stage.base() instanceof dev.stagefarm.dockerfile.graph.StageBase.StageRef ref) {
+        return outcomes.get(ref.index()).platform();
+      }
+      if (stage.platform() == null) {
+        return targetPlatform;
+      }
+      dev.stagefarm.dockerfile.graph.Platform own = dev.stagefarm.dockerfile.graph.Platform.parse(stage.platform());
+      try {
+        return routed(new Platform(own.os(), own.architecture(), own.variant()));
+      } catch (PlanningException e) {
+        throw new PlanningException("stage " + stage.displayName() + ": FROM --platform=" + stage.stage().platform()
+            + ": " + e.getMessage(), e);
+      }
     }
 
     private dev.stagefarm.dockerfile.graph.Platform requestedPlatform() {
@@ -236,6 +266,7 @@ public final class DockerfilePlanner implements BuildPlanner {
       int index = stage.index();
       String id = stage.name().map(n -> index + "-" + n).orElse(Integer.toString(index));
       String name = stage.name().orElse(Integer.toString(index));
+      platform = stagePlatform(stage);
 
       Optional<StageResult> base = Optional.empty();
       Optional<String> baseStageId = Optional.empty();
@@ -265,13 +296,13 @@ public final class DockerfilePlanner implements BuildPlanner {
       }
 
       Inputs inputs = new Inputs(graph, index);
-      StageCompiler.Compiled compiled = compiler.compile(graph, stage, start, inputs);
+      StageCompiler.Compiled compiled = compiler.forPlatform(platform).compile(graph, stage, start, inputs);
       StageProgram program = compiled.program();
       List<CacheKey> keys = CacheKeys.chain(program);
       CacheKey finalKey = keys.isEmpty() ? program.rootKey() : keys.getLast();
       Optional<StageResult> cached = NoCacheFilter.skipsCache(request, stage.name())
           ? Optional.empty() : cachedResult(cachedBase, program, fetchRecords(keys));
-      outcomes.put(index, new StageOutcome(id, finalKey, compiled.config(), compiled.args(), cached));
+      outcomes.put(index, new StageOutcome(id, finalKey, compiled.config(), compiled.args(), cached, platform));
 
       Map<String, String> stageInputs = new LinkedHashMap<>();
       Map<String, StageResult> imageInputs = new LinkedHashMap<>();
@@ -350,16 +381,25 @@ public final class DockerfilePlanner implements BuildPlanner {
     }
 
     private BaseImageResolver.ResolvedImage resolve(String reference) throws PlanningException {
-      BaseImageResolver.ResolvedImage known = resolved.get(reference);
+      String key = pinKey(reference);
+      BaseImageResolver.ResolvedImage known = resolved.get(key);
       if (known == null) {
-        known = pins == null ? images.resolve(reference, platform) : pinned(reference);
-        resolved.put(reference, known);
+        known = pins == null ? images.resolve(reference, platform) : pinned(reference, key);
+        resolved.put(key, known);
       }
       return known;
     }
 
-    private BaseImageResolver.ResolvedImage pinned(String reference) throws PlanningException {
-      PinnedImage pin = pins.get(reference);
+    /**
+     * How the journal keys a pinned image: the reference as written for the target platform (as
+     * before stages had platforms), {@code reference platform=os/arch} for a stage on another one.
+     */
+    private String pinKey(String reference) {
+      return platform.equals(targetPlatform) ? reference : reference + " platform=" + platform;
+    }
+
+    private BaseImageResolver.ResolvedImage pinned(String reference, String key) throws PlanningException {
+      PinnedImage pin = pins.get(key);
       if (pin == null) {
         // the first plan never resolved it: re-resolving a tag now could mix two bases in one image
         throw new PlanningException("base image " + reference + " has no pinned digest in the build's record;"

@@ -167,6 +167,44 @@ class DockerfilePlannerTest {
   }
 
   @Test
+  void aStageFromBuildPlatformRunsOnTheBuildPlatformWithTheTargetArgsAndItsImageResolvedForIt() throws Exception {
+    List<String> resolutions = new java.util.ArrayList<>();
+    DockerfilePlanner onAmd64 = new DockerfilePlanner(content, records, (reference, platform) -> {
+      resolutions.add(reference + " " + platform);
+      return resolver.resolve(reference, platform);
+    }, new dev.stagefarm.dockerfile.graph.Platform("linux", "amd64", ""));
+    BuildPlan plan = onAmd64.plan("b1", SubmitBuildRequest.newBuilder()
+        .setDockerfile(ByteString.copyFromUtf8("""
+            FROM --platform=$BUILDPLATFORM golang AS build
+            ARG TARGETARCH
+            RUN echo $TARGETARCH > /out
+            FROM build AS more
+            RUN true
+            FROM busybox
+            COPY --from=more /out /out
+            COPY --from=golang /x /x
+            """))
+        .setPlatform(dev.stagefarm.proto.v1.Platform.newBuilder().setOs("linux").setArchitecture("arm64"))
+        .build());
+
+    StageProgram build = plan.stages().get(0).program();
+    assertThat(build.platform()).hasToString("linux/amd64");
+    assertThat(((Action.Exec) build.ops().getLast().action().orElseThrow()).env()).contains("TARGETARCH=arm64");
+    assertThat(plan.stages().get(1).program().platform()).as("a stage on a stage takes its platform")
+        .hasToString("linux/amd64");
+    assertThat(plan.stages().get(2).program().platform()).hasToString("linux/arm64");
+    assertThat(resolutions).containsExactly("golang linux/amd64", "busybox linux/arm64", "golang linux/arm64");
+    assertThat(plan.pinnedImages()).containsOnlyKeys("golang platform=linux/amd64", "busybox", "golang");
+  }
+
+  @Test
+  void anExplicitStagePlatformTheFarmDoesNotRouteFailsNamingTheStage() {
+    assertThatThrownBy(() -> plan("FROM --platform=linux/mips64 busybox AS odd\nRUN true\n", "", ""))
+        .isInstanceOf(PlanningException.class)
+        .hasMessageContaining("stage odd: FROM --platform=linux/mips64: platform linux/mips64: the farm builds for");
+  }
+
+  @Test
   void prunesToTheTargetAndWiresStageInputs() throws Exception {
     BuildPlan plan = plan(CLIENT_SERVER, "client", context("c"));
     assertThat(plan.stages()).extracting(PlannedStage::id).containsExactly("0-base", "1-build-client", "3-client");

@@ -164,7 +164,9 @@ public final class BuildCoordinator implements AutoCloseable {
         long progressEpoch) {
       this.buildId = status.getBuildId();
       this.owner = status.getOwner();
-      this.tenant = status.getTenant().isEmpty() ? SchedulingPolicy.DEFAULT_TENANT : status.getTenant();
+      // records from before tenants: the owner was the unit of the per-client limit
+      this.tenant = !status.getTenant().isEmpty() ? status.getTenant()
+          : !owner.isEmpty() ? owner : SchedulingPolicy.DEFAULT_TENANT;
       this.request = request;
       this.status = status;
       this.progressEpoch = progressEpoch;
@@ -291,7 +293,8 @@ public final class BuildCoordinator implements AutoCloseable {
    *     run) or too many writes wait for Kafka already
    */
   public BuildStatus submit(SubmitBuildRequest submitted, ContextManifest manifest, String owner, int maxUnfinished) {
-    return submit(submitted, manifest, owner, SchedulingPolicy.tenantOf("", submitted.getTenant()), maxUnfinished);
+    // the owner is an authenticated identity here (or empty): it is the tenant
+    return submit(submitted, manifest, owner, SchedulingPolicy.tenantOf(owner, submitted.getTenant()), maxUnfinished);
   }
 
   /**

@@ -53,7 +53,8 @@ class FairSchedulingEndToEndTest {
     // one slot and no margin: exactly one stage is out at a time, so "within one stage-time" is
     // "at most the stage that was out when it was submitted starts before it"
     // at most 99 stages held per tenant: a wide build is admitted, a tenant holding one more is not
-    SchedulingPolicy policy = new SchedulingPolicy(Map.of(), 0, Map.of("a", 5), WIDE - 1, 100_000, 0, 1, 20);
+    // (and 50 stages out while no worker has reported: the wait below makes sure one has)
+    SchedulingPolicy policy = new SchedulingPolicy(Map.of(), 0, Map.of("a", 5), WIDE - 1, 100_000, 0, 50, 20);
     farm = EmbeddedFarm.start(new EmbeddedFarm.Options(
         dir.resolve("home"), null, 1, registry.settings(), EmbeddedKafka.Settings.forTests(),
         new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(20), 3), Duration.ofMillis(500))
@@ -61,6 +62,9 @@ class FairSchedulingEndToEndTest {
         0,
         config -> new Worker(config.withConcurrency(1)).start()));
     client = new BuildClient(farm.channel(), farm.endpoint());
+    BuildCoordinator coordinator = farm.coordinator().coordinator();
+    CancelAndDeadlineEndToEndTest.awaitTrue(() -> coordinator.workerSlots().workers() == 1, Duration.ofMinutes(1),
+        "the worker's first slot report");
     wide = submit(wideDockerfile(WIDE), "a", 0);
   }
 
@@ -98,6 +102,12 @@ class FairSchedulingEndToEndTest {
     assertThat(startedBetween(wide.getBuildId(), done.getCreatedMs(), done.getStages(0).getStartedMs()))
         .as("stages of tenant A that started after B's submission and before B's stage").isLessThanOrEqualTo(1);
     assertThat(client.getBuild(wide.getBuildId()).getState()).isEqualTo(BuildState.RUNNING);
+    // the capacity came from the worker's signed slot report: one worker, one slot, no margin
+    BuildCoordinator coordinator = farm.coordinator().coordinator();
+    assertThat(coordinator.workerSlots().workers()).isEqualTo(1);
+    assertThat(coordinator.workerSlots().slots()).isEqualTo(1);
+    assertThat(coordinator.dispatchState().capacity()).isEqualTo(1);
+    assertThat(coordinator.dispatchState().inFlight()).isLessThanOrEqualTo(1);
   }
 
   @Test

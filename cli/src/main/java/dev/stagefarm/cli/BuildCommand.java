@@ -83,6 +83,14 @@ public final class BuildCommand implements Callable<Integer> {
   @Option(names = "--no-cache", description = "Do not use the cache.")
   boolean noCache;
 
+  @Option(names = "--tenant", paramLabel = "NAME", description = "Whose share of the farm's workers the build uses,"
+      + " on a farm without authentication (with it, the caller's identity is the tenant). Default: default.")
+  String tenant = "";
+
+  @Option(names = "--priority", paramLabel = "N", description = "Stages of a higher priority are released to the"
+      + " workers first (running stages are never preempted); at most the tenant's max-priority. Default: 0.")
+  int priority;
+
   @Option(names = "--platform", paramLabel = "OS/ARCH[/VARIANT]",
       description = "Target platform(s), e.g. linux/arm64 or linux/amd64,linux/arm64 (one build each, written as one"
           + " OCI image index with -o type=oci); default: the farm's. Stages run only on workers that run it.")
@@ -174,7 +182,9 @@ public final class BuildCommand implements Callable<Integer> {
             .setPlatform(platforms.isEmpty() ? Platform.getDefaultInstance() : platforms.getFirst())
             .putAllLabels(imageOptions.labels())
             .putAllAnnotations(imageOptions.annotations())
-            .setNetwork(imageOptions.network());
+            .setNetwork(imageOptions.network())
+            .setTenant(tenant)
+            .setPriority(priority);
     cacheFlags.addTo(request);
     BuildSession.addSecrets(request, secrets, System::getenv);
     buildx.addRunOptions(request);

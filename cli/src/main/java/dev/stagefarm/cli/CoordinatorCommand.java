@@ -8,6 +8,7 @@ import dev.stagefarm.cli.ops.ObservabilityServer;
 import dev.stagefarm.config.CommonKeys;
 import dev.stagefarm.config.ConfigLoader;
 import dev.stagefarm.config.ConfigValues;
+import dev.stagefarm.coordinator.schedule.SchedulingPolicy;
 import dev.stagefarm.config.CoordinatorKeys;
 import dev.stagefarm.coordinator.BuildCoordinator;
 import dev.stagefarm.coordinator.CoordinatorNode;
@@ -56,6 +57,16 @@ public final class CoordinatorCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
+  /** The scheduling keys (docs/operations.md, "Scheduling"); IllegalArgumentException names a bad entry. */
+  static SchedulingPolicy schedulingPolicy(ConfigValues v) {
+    return new SchedulingPolicy(
+        SchedulingPolicy.namedNumbers("tenant-weight", v.getOrDefault(TENANT_WEIGHT, List.of())),
+        v.get(MAX_PRIORITY),
+        SchedulingPolicy.namedNumbers("tenant-max-priority", v.getOrDefault(TENANT_MAX_PRIORITY, List.of())),
+        v.get(MAX_QUEUED_STAGES_PER_TENANT), v.get(MAX_QUEUED_STAGES), v.get(DISPATCH_MARGIN),
+        v.get(UNREPORTED_CAPACITY), v.get(METRICS_MAX_TENANTS));
+  }
+
   @Override
   public Integer call() throws Exception {
     Map<String, String> env = System.getenv();
@@ -75,6 +86,12 @@ public final class CoordinatorCommand implements Callable<Integer> {
       s3 = new S3Config(v.get(CommonKeys.S3_ENDPOINT), WorkerConfigLoader.s3Credentials(v, env), v.get(CommonKeys.BUCKET),
           v.get(CommonKeys.S3_REGION));
     } catch (IllegalArgumentException | dev.stagefarm.config.ConfigException e) {
+      throw new UserError(e.getMessage());
+    }
+    SchedulingPolicy scheduling;
+    try {
+      scheduling = schedulingPolicy(v);
+    } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage());
     }
     Path farmKeyFile = v.get(CommonKeys.FARM_KEY_FILE);
@@ -116,7 +133,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
                           .withDeadlines(v.get(STAGE_DEADLINE), v.get(BUILD_DEADLINE)),
                       Duration.ofSeconds(1))
                       .withRetention(new Retention(v.get(BUILD_RETENTION), v.get(SUMMARY_RETENTION),
-                          v.get(MAX_SUMMARIES), Duration.ofSeconds(30))),
+                          v.get(MAX_SUMMARIES), Duration.ofSeconds(30)))
+                      .withScheduling(scheduling),
                   farmKeys,
                   advertise != null ? advertise : java.net.InetAddress.getLocalHost().getHostName() + ":" + port,
                   v.get(ELECTION_SESSION),

@@ -22,6 +22,7 @@ public final class ConfigDoc {
       case "common-keys" -> table(CommonKeys.ALL);
       case "worker-keys" -> table(WorkerKeys.OWN);
       case "coordinator-keys" -> table(CoordinatorKeys.OWN);
+      case "scheduling-keys" -> table(CoordinatorKeys.SCHEDULING);
       case "api-keys" -> table(CoordinatorKeys.API);
       case "registry-keys" -> table(CoordinatorKeys.REGISTRY);
       case "up-keys" -> table(UpKeys.OWN);

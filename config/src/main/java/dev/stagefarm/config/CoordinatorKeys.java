@@ -125,6 +125,45 @@ public final class CoordinatorKeys {
           + " `0.0.0.0` with it. Refused by `stagefarm up`")
       .defaultValue("false");
 
+  public static final ConfigKey<List<String>> TENANT_WEIGHT = ConfigKey.of("tenant-weight", LIST,
+      "a tenant's share of the busy worker slots, `TENANT=WEIGHT` (1-1000; others weigh 1). The tenant is the"
+          + " caller's identity with authentication, `--tenant` without (flag repeatable, comma-separated elsewhere)")
+      .label("TENANT=WEIGHT");
+
+  public static final ConfigKey<Integer> MAX_PRIORITY = ConfigKey.of("max-priority", INT,
+      "the highest `--priority` a tenant may ask for (higher is released first; -100 is the lowest)")
+      .defaultValue("0");
+
+  public static final ConfigKey<List<String>> TENANT_MAX_PRIORITY = ConfigKey.of("tenant-max-priority", LIST,
+      "`max-priority` for one tenant, `TENANT=N` (flag repeatable, comma-separated elsewhere)")
+      .label("TENANT=N");
+
+  public static final ConfigKey<Integer> MAX_QUEUED_STAGES_PER_TENANT = ConfigKey.of("max-queued-stages-per-tenant",
+      INT, "a submit of a tenant that has this many stages waiting for a worker slot is `RESOURCE_EXHAUSTED`"
+          + " naming the limit")
+      .defaultValue("10000").validate(Validator.atLeast(1));
+
+  public static final ConfigKey<Integer> MAX_QUEUED_STAGES = ConfigKey.of("max-queued-stages", INT,
+      "a submit while this many stages (all tenants) wait for a worker slot is `RESOURCE_EXHAUSTED` naming the"
+          + " limit")
+      .defaultValue("100000").validate(Validator.atLeast(1));
+
+  public static final ConfigKey<Integer> DISPATCH_MARGIN = ConfigKey.of("dispatch-margin", INT,
+      "stages released to Kafka beyond the live workers' slots (a freed slot finds its next task waiting)")
+      .defaultValue("2").validate(Validator.atLeast(0));
+
+  public static final ConfigKey<Integer> UNREPORTED_CAPACITY = ConfigKey.of("unreported-capacity", INT,
+      "stages released to Kafka at once while no worker has reported its slots (workers report every heartbeat)")
+      .defaultValue("64").validate(Validator.atLeast(1));
+
+  public static final ConfigKey<Integer> METRICS_MAX_TENANTS = ConfigKey.of("metrics-max-tenants", INT,
+      "tenants with their own `tenant` tag on the per-tenant metrics; later ones share the tag `other`")
+      .defaultValue("20").validate(Validator.atLeast(0));
+
+  /** How ready stages are shared between tenants (docs/operations.md, "Scheduling"). */
+  public static final List<ConfigKey<?>> SCHEDULING = List.of(TENANT_WEIGHT, MAX_PRIORITY, TENANT_MAX_PRIORITY,
+      MAX_QUEUED_STAGES_PER_TENANT, MAX_QUEUED_STAGES, DISPATCH_MARGIN, UNREPORTED_CAPACITY, METRICS_MAX_TENANTS);
+
   /** How base images are pulled and results pushed. */
   public static final List<ConfigKey<?>> REGISTRY = List.of(INSECURE_REGISTRY, REGISTRY_MIRROR);
 
@@ -137,5 +176,6 @@ public final class CoordinatorKeys {
       MAX_ATTEMPTS, QUEUE_LEASE, STAGE_DEADLINE, BUILD_DEADLINE, BUILD_RETENTION, SUMMARY_RETENTION, MAX_SUMMARIES,
       GC_INTERVAL, GC_KEEP_DURATION, GC_GRACE);
 
-  public static final ConfigDef DEF = ConfigDef.of("coordinator", List.of(CommonKeys.ALL, OWN, API, REGISTRY));
+  public static final ConfigDef DEF = ConfigDef.of("coordinator", List.of(CommonKeys.ALL, OWN, SCHEDULING, API,
+      REGISTRY));
 }

@@ -22,6 +22,8 @@ import dev.stagefarm.coordinator.port.WorkerControl;
 import dev.stagefarm.coordinator.progress.ProgressLog;
 import dev.stagefarm.coordinator.schedule.Scheduler;
 import dev.stagefarm.coordinator.schedule.SchedulerListener;
+import dev.stagefarm.coordinator.schedule.SchedulingPolicy;
+import dev.stagefarm.coordinator.schedule.WorkerSlots;
 import dev.stagefarm.coordinator.schedule.StageFailure;
 import dev.stagefarm.coordinator.schedule.StageSnapshot;
 import dev.stagefarm.coordinator.schedule.StageSpec;
@@ -76,7 +78,7 @@ public final class BuildCoordinator implements AutoCloseable {
    * @param outbox the writer of tasks and records (retry backoff, backlog limit)
    */
   public record Settings(Scheduler.Settings scheduler, Duration leaseCheckInterval, Retention retention,
-      ProgressLog.Limits progressLimits, Duration durableTimeout, Outbox.Settings outbox) {
+      ProgressLog.Limits progressLimits, Duration durableTimeout, Outbox.Settings outbox, SchedulingPolicy scheduling) {
     public static final Settings DEFAULT =
         new Settings(Scheduler.Settings.DEFAULT, Duration.ofSeconds(1));
 
@@ -86,16 +88,26 @@ public final class BuildCoordinator implements AutoCloseable {
           Outbox.Settings.DEFAULT);
     }
 
+    /** The default scheduling policy. */
+    public Settings(Scheduler.Settings scheduler, Duration leaseCheckInterval, Retention retention,
+        ProgressLog.Limits progressLimits, Duration durableTimeout, Outbox.Settings outbox) {
+      this(scheduler, leaseCheckInterval, retention, progressLimits, durableTimeout, outbox, SchedulingPolicy.DEFAULT);
+    }
+
+    public Settings withScheduling(SchedulingPolicy scheduling) {
+      return new Settings(scheduler, leaseCheckInterval, retention, progressLimits, durableTimeout, outbox, scheduling);
+    }
+
     public Settings withRetention(Retention retention) {
-      return new Settings(scheduler, leaseCheckInterval, retention, progressLimits, durableTimeout, outbox);
+      return new Settings(scheduler, leaseCheckInterval, retention, progressLimits, durableTimeout, outbox, scheduling);
     }
 
     public Settings withProgressLimits(ProgressLog.Limits limits) {
-      return new Settings(scheduler, leaseCheckInterval, retention, limits, durableTimeout, outbox);
+      return new Settings(scheduler, leaseCheckInterval, retention, limits, durableTimeout, outbox, scheduling);
     }
 
     public Settings withDurableTimeout(Duration timeout) {
-      return new Settings(scheduler, leaseCheckInterval, retention, progressLimits, timeout, outbox);
+      return new Settings(scheduler, leaseCheckInterval, retention, progressLimits, timeout, outbox, scheduling);
     }
   }
 
@@ -123,6 +135,10 @@ public final class BuildCoordinator implements AutoCloseable {
   private final ImageAssembler assembler;
   private final BuildSecretStore secrets;
   private final Scheduler scheduler;
+  /** The live workers' slots: how many stages may be out at once. */
+  private final WorkerSlots workerSlots;
+  /** Tenants with their own metric tag (the first ones seen, up to the policy's bound). */
+  private final java.util.Set<String> metricTenants = ConcurrentHashMap.newKeySet();
   private final Map<String, BuildEntry> builds = new ConcurrentHashMap<>();
   /** Finished builds whose details were evicted. */
   private final BuildSummaries summaries = new BuildSummaries();
@@ -149,11 +165,15 @@ public final class BuildCoordinator implements AutoCloseable {
 
     final String buildId;
     final String owner;
+    final String tenant;
 
     BuildEntry(SubmitBuildRequest request, BuildStatus.Builder status, Clock clock, ProgressLog.Limits limits,
         long progressEpoch) {
       this.buildId = status.getBuildId();
       this.owner = status.getOwner();
+      // records from before tenants: the owner was the unit of the per-client limit
+      this.tenant = !status.getTenant().isEmpty() ? status.getTenant()
+          : !owner.isEmpty() ? owner : SchedulingPolicy.DEFAULT_TENANT;
       this.request = request;
       this.status = status;
       this.progressEpoch = progressEpoch;
@@ -217,6 +237,8 @@ public final class BuildCoordinator implements AutoCloseable {
     this.assembler = assembler;
     this.settings = settings;
     this.scheduler = new Scheduler(clock, settings.scheduler(), this::dispatch, new Listener());
+    this.workerSlots = new WorkerSlots(settings.scheduling().dispatchMargin(), settings.scheduling().unreportedCapacity());
+    scheduler.setCapacity(workerSlots.capacity(clock.millis()));
     long period = settings.leaseCheckInterval().toMillis();
     leaseTimer.scheduleAtFixedRate(this::checkLeases, period, period, TimeUnit.MILLISECONDS);
     long sweep = settings.retention().sweepInterval().toMillis();
@@ -292,6 +314,20 @@ public final class BuildCoordinator implements AutoCloseable {
    *     run) or too many writes wait for Kafka already
    */
   public BuildStatus submit(SubmitBuildRequest submitted, ContextManifest manifest, String owner, int maxUnfinished) {
+    // the owner is an authenticated identity here (or empty): it is the tenant
+    return submit(submitted, manifest, owner, SchedulingPolicy.tenantOf(owner, submitted.getTenant()), maxUnfinished);
+  }
+
+  /**
+   * As {@link #submit(SubmitBuildRequest, ContextManifest, String, int)} for a build of
+   * {@code tenant} (docs/operations.md, "Scheduling"): {@code maxUnfinished} counts the tenant's
+   * builds, and the tenant's held stages and the request's priority must be within the policy.
+   *
+   * @throws AdmissionRefused naming the limit or bound the build is over
+   */
+  public BuildStatus submit(SubmitBuildRequest submitted, ContextManifest manifest, String owner, String tenant,
+      int maxUnfinished) {
+    admit(tenant, submitted.getPriority());
     if (outbox.backlogged()) {
       throw new BuildNotAccepted("the coordinator cannot write to Kafka: " + outbox.queued()
           + " writes are waiting (last error: " + outbox.lastFailure() + "); try again later");
@@ -309,23 +345,80 @@ public final class BuildCoordinator implements AutoCloseable {
                 .setTarget(request.getTarget())
                 .addAllTags(request.getTagsList())
                 .setCreatedMs(clock.millis())
-                .setOwner(owner),
+                .setOwner(owner)
+                .setTenant(tenant)
+                .setPriority(request.getPriority()),
             clock,
             settings.progressLimits(),
             0);
     synchronized (admission) {
-      long unfinished = builds.values().stream().filter(e -> e.owner.equals(owner) && !finished(e)).count();
+      long unfinished = builds.values().stream().filter(e -> e.tenant.equals(tenant) && !finished(e)).count();
       if (unfinished >= maxUnfinished) {
-        throw new BuildLimitExceededException(owner, maxUnfinished);
+        throw new BuildLimitExceededException(tenant, maxUnfinished);
       }
       builds.put(buildId, entry);
     }
     BuildStatus planned = plan(entry, manifest, buildSecrets);
     awaitDurable(entry);
     if (planned.getState() == BuildState.RUNNING) {
-      scheduler.submit(buildId, specs(entry.plan, request));
+      scheduler.submit(buildId, specs(entry.plan, request), buildClass(entry));
     }
     return status(buildId).orElseThrow();
+  }
+
+  /**
+   * Refuses a build whose priority is out of the tenant's bounds, or whose tenant (or the farm)
+   * already holds as many stages back as the policy allows: the backlog a submit rate can build in
+   * the coordinator is bounded by these, the one on Kafka by the workers' slots.
+   */
+  private void admit(String tenant, int priority) {
+    SchedulingPolicy policy = settings.scheduling();
+    int maxPriority = policy.maxPriority(tenant);
+    if (priority > maxPriority || priority < SchedulingPolicy.MIN_PRIORITY) {
+      throw new AdmissionRefused(AdmissionRefused.Reason.NOT_ALLOWED, "--priority " + priority + " is out of tenant "
+          + tenant + "'s range " + SchedulingPolicy.MIN_PRIORITY + ".." + maxPriority
+          + " (coordinator settings max-priority, tenant-max-priority)");
+    }
+    Scheduler.DispatchState dispatch = scheduler.dispatchState();
+    if (dispatch.held() >= policy.maxQueuedStages()) {
+      throw new AdmissionRefused(AdmissionRefused.Reason.OVER_LIMIT, "the farm has " + dispatch.held()
+          + " stages waiting for a worker slot: the limit max-queued-stages is " + policy.maxQueuedStages()
+          + " (try again when the queue has drained)");
+    }
+    int held = dispatch.tenants().stream().filter(t -> t.tenant().equals(tenant))
+        .mapToInt(dev.stagefarm.coordinator.schedule.FairQueue.TenantLoad::queued).sum();
+    if (held >= policy.maxQueuedStagesPerTenant()) {
+      throw new AdmissionRefused(AdmissionRefused.Reason.OVER_LIMIT, "tenant " + tenant + " has " + held
+          + " stages waiting for a worker slot: the limit max-queued-stages-per-tenant is "
+          + policy.maxQueuedStagesPerTenant() + " (wait for its builds to progress or cancel one)");
+    }
+  }
+
+  private Scheduler.BuildClass buildClass(BuildEntry entry) {
+    int priority;
+    synchronized (entry) {
+      priority = entry.status.getPriority();
+    }
+    return new Scheduler.BuildClass(entry.tenant, settings.scheduling().weight(entry.tenant), priority);
+  }
+
+  /** Where dispatch stands: held stages, released ones, capacity, per-tenant loads. */
+  public Scheduler.DispatchState dispatchState() {
+    return scheduler.dispatchState();
+  }
+
+  /** Released, unfinished stages per tenant metric tag (the tenants' current slot share). */
+  public Map<String, Integer> tenantSlots() {
+    Map<String, Integer> slots = new java.util.TreeMap<>();
+    for (var load : scheduler.dispatchState().tenants()) {
+      slots.merge(metricTenant(load.tenant()), load.inFlight(), Integer::sum);
+    }
+    return slots;
+  }
+
+  /** The live workers' slots as they reported them. */
+  public WorkerSlots.Totals workerSlots() {
+    return workerSlots.totals(clock.millis());
   }
 
   /** Plans the build: RUNNING with its plan, or FAILED with the planning error. */
@@ -534,6 +627,11 @@ public final class BuildCoordinator implements AutoCloseable {
 
   /** Applies one worker event (from the event topic). */
   public void onEvent(WorkerEvent event) {
+    if (event.kind() instanceof WorkerEvent.SlotReport slots) {
+      workerSlots.report(event.workerId(), slots.slots(), slots.free(), slots.intervalMs(), clock.millis());
+      scheduler.setCapacity(workerSlots.capacity(clock.millis()));
+      return;
+    }
     BuildEntry entry = builds.get(event.buildId());
     if (entry == null) {
       return; // another coordinator's build, or one long gone
@@ -571,6 +669,7 @@ public final class BuildCoordinator implements AutoCloseable {
         }
       }
       case WorkerEvent.Completed completed -> scheduler.onCompleted(buildId, stageId, attempt, completed.result());
+      case WorkerEvent.SlotReport slots -> { } // handled in onEvent
       case WorkerEvent.Failed failed ->
           scheduler.onFailed(
               buildId,
@@ -636,7 +735,7 @@ public final class BuildCoordinator implements AutoCloseable {
         }
         publishStatus(entry); // the first entry of the new epoch: where the build stands
         durable.add(recordAsync(entry)); // the new epoch, before any task of it goes out
-        scheduler.resume(buildId, specs(plan, record.request()), recorded, status.getCreatedMs());
+        scheduler.resume(buildId, specs(plan, record.request()), recorded, status.getCreatedMs(), buildClass(entry));
         resumed++;
         log.info("resumed build {} from the journal", buildId);
       } catch (PlanningException | RuntimeException | StackOverflowError e) {
@@ -743,8 +842,17 @@ public final class BuildCoordinator implements AutoCloseable {
     }
 
     @Override
+    public void tenantStageStarted(String tenant, long waitedMs) {
+      metrics.tenantStageStarted(metricTenant(tenant), waitedMs);
+    }
+
+    @Override
     public void stageRan(StageSnapshot stage, long ranMs, boolean succeeded) {
       metrics.stageRan(ranMs, succeeded);
+      BuildEntry entry = builds.get(stage.buildId());
+      if (entry != null) {
+        metrics.tenantSlotTime(metricTenant(entry.tenant), ranMs);
+      }
     }
 
     @Override
@@ -889,6 +997,9 @@ public final class BuildCoordinator implements AutoCloseable {
       status.clearStages();
       stages.forEach(s -> status.addStages(toProto(s)));
     }
+    status.clearHeldStages().clearQueuePosition().clearQueuedSinceMs();
+    scheduler.queuePlace(entry.buildId).ifPresent(place -> status.setHeldStages(place.heldStages())
+        .setQueuePosition(place.ahead()).setQueuedSinceMs(place.waitingSinceMs()));
     return status;
   }
 
@@ -916,6 +1027,23 @@ public final class BuildCoordinator implements AutoCloseable {
     }
   }
 
+  /**
+   * The tenant's metric tag: its name for the first {@code metrics-max-tenants} tenants seen, else
+   * "other" (a tag per tenant would let anyone with a --tenant flag grow the metrics without bound).
+   */
+  public String metricTenant(String tenant) {
+    if (metricTenants.contains(tenant)) {
+      return tenant;
+    }
+    synchronized (metricTenants) {
+      if (metricTenants.size() < settings.scheduling().metricTenants()) {
+        metricTenants.add(tenant);
+        return tenant;
+      }
+    }
+    return "other";
+  }
+
   /** How long ago the periodic lease check last ran (it holds the scheduler's lock: a stuck scheduler stops it). */
   public Duration sinceLastLeaseCheck() {
     return Duration.ofNanos(System.nanoTime() - lastLeaseCheckNanos);
@@ -924,6 +1052,7 @@ public final class BuildCoordinator implements AutoCloseable {
   private void checkLeases() {
     lastLeaseCheckNanos = System.nanoTime();
     try {
+      scheduler.setCapacity(workerSlots.capacity(clock.millis())); // workers that stopped reporting are gone
       scheduler.checkLeases();
     } catch (RuntimeException e) {
       log.error("lease check failed", e);

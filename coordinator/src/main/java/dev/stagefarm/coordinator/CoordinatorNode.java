@@ -317,6 +317,21 @@ public final class CoordinatorNode implements AutoCloseable {
         public Map<BuildState, Integer> unfinishedBuilds() {
           return current.coordinator().unfinishedBuilds();
         }
+
+        @Override
+        public int heldStages() {
+          return current.coordinator().dispatchState().held();
+        }
+
+        @Override
+        public int dispatchCapacity() {
+          return current.coordinator().dispatchState().capacity();
+        }
+
+        @Override
+        public Map<String, Integer> tenantSlots() {
+          return current.coordinator().tenantSlots();
+        }
       };
     });
     Term current = term;

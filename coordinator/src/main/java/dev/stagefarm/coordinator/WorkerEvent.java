@@ -47,6 +47,13 @@ public record WorkerEvent(String buildId, String stageId, int attempt, String wo
   public record Completed(StageResult result) implements Kind {}
 
   /**
+   * Not about a stage: how many task slots the worker runs and how many are free, and when its
+   * next report is due. Numbers are as the worker sent them (unsigned on the wire; bounded by
+   * {@code WorkerSlots}).
+   */
+  public record SlotReport(int slots, int free, long intervalMs) implements Kind {}
+
+  /**
    * @param line the Dockerfile line of the failing op, or 0
    * @param exitCode the process's exit code, or -1 when no process exited
    * @param retriable an infrastructure fault: another attempt may succeed

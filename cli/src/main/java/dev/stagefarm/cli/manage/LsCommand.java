@@ -64,18 +64,33 @@ public final class LsCommand implements Callable<Integer> {
       return;
     }
     List<String[]> rows = new ArrayList<>();
-    rows.add(new String[] {"BUILD ID", "STATE", "TARGET", "TAGS", "CREATED", "DURATION"});
+    rows.add(new String[] {"BUILD ID", "STATE", "TENANT", "TARGET", "TAGS", "CREATED", "DURATION", "QUEUE"});
     for (BuildStatus build : builds) {
       rows.add(new String[] {
         build.getBuildId(),
         build.getState().name(),
+        build.getTenant().isEmpty() ? "-" : build.getTenant() + (build.getPriority() == 0 ? "" : " (" + build.getPriority() + ")"),
         build.getTarget().isEmpty() ? "(last stage)" : build.getTarget(),
         build.getTagsCount() == 0 ? "-" : String.join(",", build.getTagsList()),
         TIME.format(Instant.ofEpochMilli(build.getCreatedMs())),
         duration(build, now),
+        queue(build, now),
       });
     }
     Table.print(rows, out);
+  }
+
+  /**
+   * Where the build waits in the coordinator's fair queue: "3 held, #5, 12.0s" (its held stages,
+   * its first one's position among its tenant's queued stages, counting from 1, and how long it
+   * has waited); "-" when none of its stages waits for a worker slot.
+   */
+  static String queue(BuildStatus build, long now) {
+    if (build.getHeldStages() == 0) {
+      return "-";
+    }
+    return build.getHeldStages() + " held, #" + (build.getQueuePosition() + 1L) + ", "
+        + seconds(now - build.getQueuedSinceMs());
   }
 
   private static String duration(BuildStatus build, long now) {

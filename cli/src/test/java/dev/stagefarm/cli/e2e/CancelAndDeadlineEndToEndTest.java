@@ -153,13 +153,19 @@ class CancelAndDeadlineEndToEndTest {
 
   /** Uploads a context holding just {@code dockerfile} and submits its build. */
   static BuildStatus submit(BuildClient client, Path ctx, String dockerfile) throws IOException {
+    return submit(client, ctx, dockerfile, request -> request);
+  }
+
+  /** As {@link #submit(BuildClient, Path, String)}, with more of the request set by {@code more}. */
+  static BuildStatus submit(BuildClient client, Path ctx, String dockerfile,
+      java.util.function.UnaryOperator<SubmitBuildRequest.Builder> more) throws IOException {
     Files.createDirectories(ctx);
     Files.writeString(ctx.resolve("Dockerfile"), dockerfile);
     ScannedContext context = ContextScanner.scan(ctx);
     client.upload(context);
-    return client.submit(SubmitBuildRequest.newBuilder()
+    return client.submit(more.apply(SubmitBuildRequest.newBuilder()
         .setDockerfile(ByteString.copyFrom(dockerfile, StandardCharsets.UTF_8))
-        .setContextManifest(context.manifestDigest().toString())
+        .setContextManifest(context.manifestDigest().toString()))
         .build());
   }
 

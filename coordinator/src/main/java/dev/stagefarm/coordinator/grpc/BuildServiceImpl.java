@@ -1,6 +1,7 @@
 package dev.stagefarm.coordinator.grpc;
 
 import dev.stagefarm.coordinator.BuildCoordinator;
+import dev.stagefarm.coordinator.AdmissionRefused;
 import dev.stagefarm.coordinator.BuildLimitExceededException;
 import dev.stagefarm.coordinator.BuildPage;
 import dev.stagefarm.coordinator.grpc.auth.ApiSecurity;
@@ -260,8 +261,11 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
   public void submitBuild(SubmitBuildRequest request, StreamObserver<BuildStatus> response) {
     Caller caller;
     ContextManifest manifest;
+    String tenant;
     try {
       caller = caller();
+      // an invalid tenant name, or one that is not the caller's, is INVALID_ARGUMENT naming it
+      tenant = tenantOf(caller, request);
       manifest = SubmitValidation.check(request, context, limits.manifest());
     } catch (StatusException e) {
       response.onError(e);
@@ -273,7 +277,11 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
     BuildStatus status;
     try {
       // planning failures come back as a FAILED build; what escapes is the coordinator's own fault
-      status = coordinator.submit(request, manifest, caller.identity(), maxUnfinishedBuildsPerClient);
+      status = coordinator.submit(request, manifest, caller.identity(), tenant, maxUnfinishedBuildsPerClient);
+    } catch (AdmissionRefused e) {
+      response.onError((e.reason() == AdmissionRefused.Reason.OVER_LIMIT ? Status.RESOURCE_EXHAUSTED
+          : Status.PERMISSION_DENIED).withDescription(e.getMessage()).asException());
+      return;
     } catch (BuildLimitExceededException e) {
       response.onError(Status.RESOURCE_EXHAUSTED
           .withDescription(e.owner() + " already has " + e.limit() + " unfinished builds: the limit"
@@ -291,6 +299,15 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
     }
     response.onNext(status);
     response.onCompleted();
+  }
+
+  /**
+   * The build's tenant (docs/operations.md, "Scheduling"): the caller's identity on a farm with
+   * authentication, the request's --tenant (or "default") on one without.
+   */
+  private static String tenantOf(Caller caller, SubmitBuildRequest request) {
+    return dev.stagefarm.coordinator.schedule.SchedulingPolicy.tenantOf(
+        caller == Caller.ANONYMOUS ? "" : caller.identity(), request.getTenant());
   }
 
   @Override

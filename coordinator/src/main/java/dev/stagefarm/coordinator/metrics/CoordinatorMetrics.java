@@ -31,6 +31,11 @@ public final class CoordinatorMetrics {
   public static final String STAGES_FINISHED = "stagefarm.stages.finished";
   public static final String STAGE_DISPATCH = "stagefarm.stage.dispatch";
   public static final String STAGE_RUN = "stagefarm.stage.run";
+  public static final String TENANT_WAIT = "stagefarm.tenant.wait";
+  public static final String TENANT_SLOT_TIME = "stagefarm.tenant.slot.time";
+  public static final String TENANT_SLOTS = "stagefarm.tenant.slots";
+  public static final String STAGES_HELD = "stagefarm.stages.held";
+  public static final String DISPATCH_CAPACITY = "stagefarm.dispatch.capacity";
 
   /** What the gauges read: the active coordinator's view, or nothing while a standby. */
   public interface Source {
@@ -40,6 +45,21 @@ public final class CoordinatorMetrics {
 
     /** Unfinished builds by state (QUEUED: being planned, RUNNING). */
     Map<BuildState, Integer> unfinishedBuilds();
+
+    /** Stages held in the fair queue (ready, not yet released to the workers). */
+    default int heldStages() {
+      return 0;
+    }
+
+    /** How many released stages may be unfinished at once (the workers' slots plus the margin). */
+    default int dispatchCapacity() {
+      return 0;
+    }
+
+    /** Released, unfinished stages by tenant tag. */
+    default Map<String, Integer> tenantSlots() {
+      return Map.of();
+    }
 
     Source STANDBY = new Source() {
       @Override
@@ -69,9 +89,22 @@ public final class CoordinatorMetrics {
   private final Timer ranFailed;
   private final Map<BuildState, Counter> buildsFinished = new EnumMap<>(BuildState.class);
   private final Map<StageState, Counter> stagesFinished = new EnumMap<>(StageState.class);
+  private final MeterRegistry registry;
+  private final Supplier<Source> source;
+  /** Per tenant tag (the coordinator bounds the tags: metrics-max-tenants, the rest "other"). */
+  private final Map<String, Timer> tenantWaits = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, Counter> tenantSlotTimes = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** @param source read at each scrape (the current term's coordinator: it changes with elections) */
   public CoordinatorMetrics(MeterRegistry registry, Supplier<Source> source) {
+    this.registry = registry;
+    this.source = source;
+    Gauge.builder(STAGES_HELD, () -> source.get().heldStages())
+        .description("Ready stages the coordinator holds back until a worker slot is free (fair queue)")
+        .register(registry);
+    Gauge.builder(DISPATCH_CAPACITY, () -> source.get().dispatchCapacity())
+        .description("How many released stages may be unfinished at once: the live workers' slots plus the margin")
+        .register(registry);
     Gauge.builder(STAGES_QUEUED, () -> source.get().stageCounts().queued())
         .description("Stages published to Kafka (or about to be) that no worker has started yet: the autoscaling signal")
         .register(registry);
@@ -126,6 +159,33 @@ public final class CoordinatorMetrics {
 
   public void stageStarted(long waitedMs) {
     dispatch.record(Duration.ofMillis(waitedMs));
+  }
+
+  /** A worker started a stage of {@code tenant} {@code waitedMs} after it became ready. */
+  public void tenantStageStarted(String tenant, long waitedMs) {
+    registerTenant(tenant).record(Duration.ofMillis(waitedMs));
+  }
+
+  /** A stage of {@code tenant} held a worker slot for {@code ranMs}. */
+  public void tenantSlotTime(String tenant, long ranMs) {
+    registerTenant(tenant);
+    tenantSlotTimes.get(tenant).increment(ranMs / 1000.0);
+  }
+
+  /** The tenant tag's meters, registered once. */
+  private Timer registerTenant(String tenant) {
+    return tenantWaits.computeIfAbsent(tenant, t -> {
+      tenantSlotTimes.computeIfAbsent(t, x -> Counter.builder(TENANT_SLOT_TIME).tag("tenant", x).baseUnit("seconds")
+          .description("Worker slot-time used by the tenant's stages: its share is its rate over the sum of all")
+          .register(registry));
+      Gauge.builder(TENANT_SLOTS, () -> source.get().tenantSlots().getOrDefault(t, 0)).tag("tenant", t)
+          .description("The tenant's released, unfinished stages (its current share of the slots)")
+          .register(registry);
+      return Timer.builder(TENANT_WAIT).tag("tenant", t)
+          .description("From a stage becoming ready to a worker starting it (held in the fair queue, then on Kafka)")
+          .serviceLevelObjectives(seconds(1), seconds(5), seconds(30), seconds(120), seconds(600), seconds(1800))
+          .register(registry);
+    });
   }
 
   public void stageRan(long ranMs, boolean succeeded) {

@@ -77,6 +77,11 @@ public final class Scheduler {
   private final Map<String, BuildRun> builds = new LinkedHashMap<>();
   /** chain key → the stages running it: the first is the leader, the rest follow it. */
   private final Map<String, Deque<StageRun>> flights = new HashMap<>();
+  /** Ready stages the coordinator holds back until a worker slot is free (docs/operations.md). */
+  private final FairQueue<StageRun> ready = new FairQueue<>();
+  /** How many released stages may be unfinished at once: the workers' slots plus a margin. */
+  private int capacity = Integer.MAX_VALUE;
+  private boolean pumping;
 
   public Scheduler(
       Clock clock, Settings settings, TaskDispatcher dispatcher, SchedulerListener listener) {
@@ -86,9 +91,26 @@ public final class Scheduler {
     this.listener = listener;
   }
 
+  /**
+   * Who a build belongs to and how urgent it is: its stages queue under {@code tenant}, whose share
+   * of the busy slots is {@code weight}; a higher {@code priority} goes first.
+   */
+  public record BuildClass(String tenant, int weight, int priority) {
+    public static final BuildClass DEFAULT = new BuildClass("", 1, 0);
+
+    public BuildClass {
+      java.util.Objects.requireNonNull(tenant, "tenant");
+      if (weight < 1) {
+        throw new IllegalArgumentException("weight must be >= 1: " + weight);
+      }
+    }
+  }
+
   /** The per-build part: stages by id and their critical-path lengths. */
   private static final class BuildRun {
     final String buildId;
+    BuildClass cls = BuildClass.DEFAULT;
+    long submittedMs;
     final Map<String, StageRun> stages = new LinkedHashMap<>();
     final Map<String, Integer> remainingPath;
     /** When the build fails for taking too long (epoch ms). */
@@ -118,6 +140,11 @@ public final class Scheduler {
     resume(buildId, stages, Map.of());
   }
 
+  /** As {@link #submit(String, List)} for a build of {@code cls}'s tenant and priority. */
+  public synchronized void submit(String buildId, List<StageSpec> stages, BuildClass cls) {
+    resume(buildId, stages, Map.of(), clock.millis(), cls);
+  }
+
   /**
    * Re-creates a build after a coordinator restart: recorded successful stages keep their results;
    * stages that were queued or running are dispatched again with their attempt + 1.
@@ -133,10 +160,22 @@ public final class Scheduler {
    */
   public synchronized void resume(
       String buildId, List<StageSpec> stages, Map<String, RecordedStage> recorded, long submittedMs) {
+    resume(buildId, stages, recorded, submittedMs, BuildClass.DEFAULT);
+  }
+
+  /**
+   * As {@link #resume(String, List, Map, long)} for a build of {@code cls}. Stages that were out
+   * (queued on the task topic or running: attempt 1 or more) go out again at once, holding a slot
+   * as they did; stages the previous coordinator held back (attempt 0) queue again by the policy.
+   */
+  public synchronized void resume(String buildId, List<StageSpec> stages, Map<String, RecordedStage> recorded,
+      long submittedMs, BuildClass cls) {
     if (builds.containsKey(buildId)) {
       throw new IllegalArgumentException("build " + buildId + " is already scheduled");
     }
     BuildRun build = new BuildRun(buildId, stages, submittedMs + settings.buildDeadline().toMillis());
+    build.cls = cls;
+    build.submittedMs = submittedMs;
     builds.put(buildId, build);
     long now = clock.millis();
     for (StageRun stage : build.stages.values()) {
@@ -147,12 +186,15 @@ public final class Scheduler {
           finish(stage, record.state(), record.result().get(), now);
           continue;
         }
+        stage.wasOut = record.attempt() > 0
+            && (record.state() == StageState.QUEUED || record.state() == StageState.RUNNING);
       }
       if (stage.spec.cachedResult().isPresent()) {
         finish(stage, StageState.CACHED, stage.spec.cachedResult().get(), now);
       }
     }
     advance(build);
+    pump();
   }
 
   /** A worker picked up the stage. Returns false when the event is stale and was ignored. */
@@ -180,6 +222,7 @@ public final class Scheduler {
       stage.lastError = lost;
       if (lostRuns(stage) >= settings.maxAttempts()) {
         failWithFollowers(stage, poisonMessage(stage, lostRuns(stage), lost));
+        pump();
         return false;
       }
       stage.runStartedMs = clock.millis();
@@ -197,6 +240,10 @@ public final class Scheduler {
       stage.runStartedMs = stage.lastSeenMs;
       listener.stageChanged(stage.snapshot());
       listener.stageStarted(stage.snapshot(), Math.max(0, stage.lastSeenMs - queuedSinceMs));
+      if (stage.readyMs > 0) {
+        listener.tenantStageStarted(builds.get(buildId).cls.tenant(), Math.max(0, stage.lastSeenMs - stage.readyMs));
+        stage.readyMs = 0;
+      }
     }
     return true;
   }
@@ -211,6 +258,7 @@ public final class Scheduler {
       return false;
     }
     failWithFollowers(stage, message);
+    pump();
     return true;
   }
 
@@ -241,6 +289,7 @@ public final class Scheduler {
       touched.add(builds.get(follower.buildId));
     }
     touched.forEach(this::advance);
+    pump();
     return true;
   }
 
@@ -257,6 +306,7 @@ public final class Scheduler {
     } else {
       failWithFollowers(stage, failure.message());
     }
+    pump();
     return true;
   }
 
@@ -291,7 +341,10 @@ public final class Scheduler {
             && now - stage.runStartedMs > settings.stageDeadline().toMillis() + timeout) {
           // the worker kills the stage at its deadline and reports it; this is for one that does not
           overdue.add(stage);
-        } else if (stage.state == StageState.QUEUED && now - stage.lastSeenMs > settings.queueLease().toMillis()) {
+        } else if (stage.state == StageState.QUEUED && stage.released
+            && now - stage.lastSeenMs > settings.queueLease().toMillis()) {
+          // only a released stage is on the task topic: one the coordinator holds back waits for a
+          // slot, bounded by the build deadline
           untaken.add(stage);
         }
       }
@@ -322,6 +375,7 @@ public final class Scheduler {
             + "; are workers running, connected to this Kafka, with this farm's key? coordinator setting queue-lease)");
       }
     }
+    pump();
   }
 
   /** "1h", "15m", "90s", "1.5s": a duration as an operator writes it. */
@@ -347,6 +401,7 @@ public final class Scheduler {
     }
     build.finished = true;
     cancelUnfinished(build);
+    pump();
     return true;
   }
 
@@ -381,6 +436,56 @@ public final class Scheduler {
       }
     }
     return new StageCounts(queued, running);
+  }
+
+  /**
+   * How many released stages may be unfinished at once (queued on the task topic or running): the
+   * free worker capacity plus a margin. {@link Integer#MAX_VALUE}: no limit.
+   */
+  public synchronized void setCapacity(int capacity) {
+    if (capacity < 0) {
+      throw new IllegalArgumentException("capacity must be >= 0: " + capacity);
+    }
+    this.capacity = capacity;
+    pump();
+  }
+
+  public synchronized int capacity() {
+    return capacity;
+  }
+
+  /**
+   * Where the coordinator's dispatch stands: stages held back in the fair queue, stages released
+   * and unfinished, and the per-tenant loads.
+   */
+  public record DispatchState(int held, int inFlight, int capacity, List<FairQueue.TenantLoad> tenants) {}
+
+  public synchronized DispatchState dispatchState() {
+    return new DispatchState(ready.size(), ready.inFlight(), capacity, ready.loads());
+  }
+
+  /**
+   * A build's place in the fair queue: its held stages, how many stages of its tenant go before
+   * its first one, and since when its oldest held stage waits (epoch ms); empty when none is held.
+   */
+  public record QueuePlace(int heldStages, int ahead, long waitingSinceMs) {}
+
+  public synchronized Optional<QueuePlace> queuePlace(String buildId) {
+    BuildRun build = builds.get(buildId);
+    if (build == null || build.finished) {
+      return Optional.empty();
+    }
+    int held = 0;
+    int ahead = Integer.MAX_VALUE;
+    long since = Long.MAX_VALUE;
+    for (StageRun stage : build.stages.values()) {
+      if (stage.held) {
+        held++;
+        ahead = Math.min(ahead, ready.positionInTenant(stage).orElse(Integer.MAX_VALUE));
+        since = Math.min(since, stage.readyMs);
+      }
+    }
+    return held == 0 ? Optional.empty() : Optional.of(new QueuePlace(held, ahead, since));
   }
 
   /** How many builds the scheduler holds (finished ones until they are forgotten). */
@@ -419,6 +524,7 @@ public final class Scheduler {
     StageRun stage = build.stages.get(stageId);
     if (stage == null
         || stage.follower
+        || stage.held
         || stage.attempt != attempt
         || stage.state.finished()
         || stage.state == StageState.WAITING) {
@@ -460,10 +566,65 @@ public final class Scheduler {
         return;
       }
     }
-    dispatchNextAttempt(build, stage);
+    if (stage.wasOut) {
+      // out before a coordinator restart: it may still run on a worker, so its next attempt goes
+      // out at once (superseding it) and holds a slot as it did
+      stage.wasOut = false;
+      stage.released = true;
+      ready.inFlight(build.cls.tenant());
+      dispatchNextAttempt(build, stage);
+      return;
+    }
+    hold(build, stage);
+  }
+
+  /** Queues a ready stage in the fair queue; {@link #pump()} releases it when a slot is free. */
+  private void hold(BuildRun build, StageRun stage) {
+    stage.follower = false;
+    stage.held = true;
+    stage.state = StageState.QUEUED;
+    stage.workerId = "";
+    long now = clock.millis();
+    stage.lastSeenMs = now;
+    stage.readyMs = now;
+    BuildClass cls = build.cls;
+    stage.wasOut = false;
+    ready.add(stage, new FairQueue.Rank(cls.tenant(), cls.weight(), cls.priority(), build.submittedMs,
+        build.remainingPath.get(stage.id())));
+    // no stageChanged (no record, no progress entry) until it is released: a held stage resumes
+    // held whether its record says WAITING or QUEUED with attempt 0, and an unlimited farm writes
+    // no more records than before
+  }
+
+  /**
+   * Releases held stages while fewer than {@link #capacity} released stages are unfinished. Called
+   * at the end of every operation that may have queued a stage or freed a slot.
+   */
+  private void pump() {
+    if (pumping) {
+      return; // a dispatch that calls back in: the outer loop goes on
+    }
+    pumping = true;
+    try {
+      while (ready.inFlight() < capacity) {
+        Optional<StageRun> next = ready.release();
+        if (next.isEmpty()) {
+          return;
+        }
+        StageRun stage = next.get();
+        stage.held = false;
+        stage.released = true;
+        dispatchNextAttempt(builds.get(stage.buildId), stage);
+      }
+    } finally {
+      pumping = false;
+    }
   }
 
   private void dispatchNextAttempt(BuildRun build, StageRun stage) {
+    if (stage.readyMs == 0) {
+      stage.readyMs = clock.millis(); // a retry: its wait counts from now
+    }
     stage.follower = false;
     stage.attempt++;
     stage.delivery = 0;
@@ -565,7 +726,7 @@ public final class Scheduler {
       flights.remove(key);
     } else if (wasLeader) {
       StageRun next = flight.peekFirst();
-      dispatchNextAttempt(builds.get(next.buildId), next);
+      hold(builds.get(next.buildId), next);
     }
   }
 
@@ -589,6 +750,15 @@ public final class Scheduler {
   }
 
   private void finish(StageRun stage, StageState state, StageResult result, long now) {
+    if (stage.held) {
+      ready.remove(stage);
+      stage.held = false;
+    }
+    if (stage.released) {
+      ready.finished(builds.get(stage.buildId).cls.tenant());
+      stage.released = false;
+    }
+    stage.readyMs = 0;
     stage.state = state;
     stage.result = result;
     stage.follower = false;

@@ -17,6 +17,12 @@ public interface SchedulerListener {
   default void stageStarted(StageSnapshot stage, long waitedMs) {}
 
   /**
+   * A worker started a stage of {@code tenant}'s build {@code waitedMs} after it became ready (held
+   * in the coordinator's fair queue and then on the task topic): the queue wait per tenant.
+   */
+  default void tenantStageStarted(String tenant, long waitedMs) {}
+
+  /**
    * A worker reported the end of a run of the stage after {@code ranMs}: {@code succeeded} for a
    * result, false for a failure (retriable or not).
    */

@@ -24,6 +24,14 @@ final class StageRun {
   final java.util.Set<String> workersTried = new java.util.LinkedHashSet<>();
   /** Waiting on another build's identical stage instead of running its own attempt. */
   boolean follower;
+  /** Ready and held in the coordinator's {@link FairQueue}: not yet on the task topic. */
+  boolean held;
+  /** Released from the fair queue: it holds one of its tenant's in-flight slots until it ends. */
+  boolean released;
+  /** A resumed stage that was out before the restart: it goes out again at once, holding a slot. */
+  boolean wasOut;
+  /** When the stage became ready (for the queue wait), 0 once a worker started it. */
+  long readyMs;
 
   StageRun(String buildId, StageSpec spec) {
     this.buildId = buildId;

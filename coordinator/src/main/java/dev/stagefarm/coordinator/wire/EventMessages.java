@@ -43,6 +43,10 @@ public final class EventMessages {
                 failed.getOutputTail(),
                 failed.getRetriable());
           }
+          case SLOT_REPORT -> {
+            StageEvent.SlotReport slots = event.getSlotReport();
+            yield new WorkerEvent.SlotReport(slots.getSlots(), slots.getFree(), slots.getIntervalMs());
+          }
           case KIND_NOT_SET -> null;
         };
     return Optional.ofNullable(kind)

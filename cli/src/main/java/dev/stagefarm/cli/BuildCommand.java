@@ -30,6 +30,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -133,20 +134,23 @@ public final class BuildCommand implements Callable<Integer> {
       pushes |= output.push();
     }
     checkFlags(outputSpecs, names, pushes);
+    // validates --progress before anything starts
+    ProgressView view = buildx.quiet ? BuildSession.QUIET : BuildSession.progressView(progress, err);
+    // the Dockerfile is checked before anything loads protobuf or gRPC: a mistake is reported at once
+    String dockerfileName = file == null || file.equals("-") ? "Dockerfile" : Path.of(file).getFileName().toString();
+    byte[] dockerfileBytes = readDockerfile();
+    Map<String, String> args = BuildSession.buildArgs(buildArgs, System::getenv);
+    DockerfileCheck.check(dockerfileName, dockerfileBytes, target, args, DockerfileCheck.firstPlatform(platform));
     List<Platform> platforms = PlatformFlag.parse(platform);
     if (platforms.size() > 1) {
       MultiPlatformBuild.check(outputSpecs, pushes);
     }
-    // validates --progress before anything starts
-    ProgressView view = buildx.quiet ? BuildSession.QUIET : BuildSession.progressView(progress, err);
-    String dockerfileName = file == null || file.equals("-") ? "Dockerfile" : Path.of(file).getFileName().toString();
-    byte[] dockerfileBytes = readDockerfile();
     SubmitBuildRequest.Builder request =
         SubmitBuildRequest.newBuilder()
             .setDockerfile(ByteString.copyFrom(dockerfileBytes))
             .setDockerfileName(dockerfileName)
             .setTarget(target)
-            .putAllBuildArgs(BuildSession.buildArgs(buildArgs, System::getenv))
+            .putAllBuildArgs(args)
             .setNoCache(noCache)
             .addAllTags(names)
             .setPlatform(platforms.isEmpty() ? Platform.getDefaultInstance() : platforms.getFirst())
@@ -156,7 +160,6 @@ public final class BuildCommand implements Callable<Integer> {
     BuildSession.addSecrets(request, secrets, System::getenv);
     BuildSession.addOutputs(request, outputSpecs, pushes);
 
-    DockerfileCheck.check(dockerfileName, request.build());
     try (Farm farm = openFarm(view)) {
       BuildSession session = new BuildSession(new BuildClient(farm));
       view.phaseStarted("load build context");

@@ -98,7 +98,12 @@ public final class BakeCommand implements Callable<Integer> {
     for (BakeTarget target : result.targets().values()) {
       BakeJob job = BakeJob.of(target, System::getenv);
       try {
-        DockerfileCheck.check(job.dockerfileName(), job.request().build());
+        var request = job.request();
+        var platform = request.getPlatform();
+        DockerfileCheck.check(job.dockerfileName(), request.getDockerfile().toByteArray(), request.getTarget(),
+            request.getBuildArgsMap(), platform.getOs().isEmpty() && platform.getArchitecture().isEmpty() ? null
+                : new dev.stagefarm.dockerfile.graph.Platform(platform.getOs(), platform.getArchitecture(),
+                    platform.getVariant()));
       } catch (UserError e) {
         throw new UserError("target \"" + job.name() + "\": " + e.getMessage());
       }

@@ -30,6 +30,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -147,6 +148,26 @@ public final class BuildCommand implements Callable<Integer> {
       pushes |= output.push();
     }
     checkFlags(outputSpecs, names, pushes);
+    // validates --progress before anything starts
+    ProgressView view = buildx.quiet ? BuildSession.QUIET : BuildSession.progressView(progress, err);
+    try {
+      contextDir = unpackTarball(); // a tarball context holds the Dockerfile: unpacked first (else a no-op)
+      return build(started, err, stdout, view, imageOptions, outputSpecs, names, pushes);
+    } finally {
+      if (unpacked != null) {
+        dev.stagefarm.cli.build.TarContext.deleteTree(unpacked);
+      }
+    }
+  }
+
+  private Integer build(long started, PrintStream err, PrintStream stdout, ProgressView view,
+      BuildxFlags.ImageOptions imageOptions, List<OutputSpec> outputSpecs, List<String> names, boolean pushes)
+      throws Exception {
+    // the Dockerfile is checked before anything loads protobuf or gRPC: a mistake is reported at once
+    String dockerfileName = file == null || file.equals("-") ? "Dockerfile" : Path.of(file).getFileName().toString();
+    byte[] dockerfileBytes = readDockerfile();
+    Map<String, String> args = BuildSession.buildArgs(buildArgs, System::getenv);
+    DockerfileCheck.check(dockerfileName, dockerfileBytes, target, args, DockerfileCheck.firstPlatform(platform));
     List<Platform> platforms = PlatformFlag.parse(platform);
     if (platforms.size() > 1) {
       MultiPlatformBuild.check(outputSpecs, pushes);
@@ -155,28 +176,12 @@ public final class BuildCommand implements Callable<Integer> {
             + " build would overwrite the others' cache (docs/status.md)");
       }
     }
-    try {
-      contextDir = unpackTarball();
-      return build(started, err, stdout, imageOptions, outputSpecs, names, pushes, platforms);
-    } finally {
-      if (unpacked != null) {
-        dev.stagefarm.cli.build.TarContext.deleteTree(unpacked);
-      }
-    }
-  }
-
-  private Integer build(long started, PrintStream err, PrintStream stdout, BuildxFlags.ImageOptions imageOptions,
-      List<OutputSpec> outputSpecs, List<String> names, boolean pushes, List<Platform> platforms) throws Exception {
-    // validates --progress before anything starts
-    ProgressView view = buildx.quiet ? BuildSession.QUIET : BuildSession.progressView(progress, err);
-    String dockerfileName = file == null || file.equals("-") ? "Dockerfile" : Path.of(file).getFileName().toString();
-    byte[] dockerfileBytes = readDockerfile();
     SubmitBuildRequest.Builder request =
         SubmitBuildRequest.newBuilder()
             .setDockerfile(ByteString.copyFrom(dockerfileBytes))
             .setDockerfileName(dockerfileName)
             .setTarget(target)
-            .putAllBuildArgs(BuildSession.buildArgs(buildArgs, System::getenv))
+            .putAllBuildArgs(args)
             .setNoCache(noCache)
             .addAllTags(names)
             .setPlatform(platforms.isEmpty() ? Platform.getDefaultInstance() : platforms.getFirst())
@@ -190,7 +195,6 @@ public final class BuildCommand implements Callable<Integer> {
     buildx.addRunOptions(request);
     BuildSession.addOutputs(request, outputSpecs, pushes);
 
-    DockerfileCheck.check(dockerfileName, request.build());
     try (Farm farm = openFarm(view)) {
       BuildSession session = new BuildSession(new BuildClient(farm));
       view.phaseStarted("load build context");

@@ -1,19 +1,28 @@
 package dev.stagefarm.cli;
 
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code stagefarm} command. Each subcommand lives in its own class; register it here.
- * Subcommands report user errors by throwing {@link UserError}: the message is printed as one
- * line on stderr and the process exits non-zero, never with a stack trace.
+ * The {@code stagefarm} command. Each subcommand lives in its own class; register it in {@link
+ * #SUBCOMMANDS}. Subcommands report user errors by throwing {@link UserError}: the message is
+ * printed as one line on stderr and the process exits non-zero, never with a stack trace.
  */
 @Command(
     name = "stagefarm",
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
-    description = "A distributed build farm for Dockerfiles.",
-    subcommands = {
+    description = "A distributed build farm for Dockerfiles.")
+public final class Main implements Runnable {
+
+  /**
+   * The subcommands, in the order the usage lists them. Registered here rather than in the
+   * annotation so that a run names the one it needs: picocli introspects every registered command
+   * (options, mixins, converters, the config key tables of up/coordinator/worker), which was most of
+   * the client's start-up (issue 12).
+   */
+  static final List<Class<?>> SUBCOMMANDS = List.of(
       CommandLine.HelpCommand.class,
       ParseCommand.class,
       GraphCommand.class,
@@ -29,9 +38,7 @@ import picocli.CommandLine.Command;
       dev.stagefarm.cli.manage.CancelCommand.class,
       dev.stagefarm.cli.manage.DuCommand.class,
       dev.stagefarm.cli.manage.PruneCommand.class,
-      FarmCommand.class,
-    })
-public final class Main implements Runnable {
+      FarmCommand.class);
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -47,6 +54,11 @@ public final class Main implements Runnable {
   /** Runs the command line and returns the exit code (tests call this instead of main). */
   public static int execute(String... args) {
     CommandLine cli = new CommandLine(new Main());
+    for (Class<?> subcommand : subcommandsFor(args)) {
+      // a CommandLine of its own: picocli applies a command's model transformer (the config key
+      // tables of up/coordinator/worker) only in the constructor, not to a class added later
+      cli.addSubcommand(new CommandLine(subcommand));
+    }
     cli.setExecutionExceptionHandler(
         (ex, commandLine, parseResult) -> {
           if (ex instanceof UserError) {
@@ -63,5 +75,21 @@ public final class Main implements Runnable {
           return ExitCodes.INTERNAL;
         });
     return cli.execute(args);
+  }
+
+  /**
+   * The subcommands a command line needs: the one its first argument names, or all of them (for
+   * {@code help}, the usage, {@code --version} and a mistyped name, which picocli reports with
+   * suggestions).
+   */
+  static List<Class<?>> subcommandsFor(String... args) {
+    if (args.length > 0 && !args[0].equals("help")) {
+      for (Class<?> subcommand : SUBCOMMANDS) {
+        if (subcommand.getAnnotation(Command.class).name().equals(args[0])) {
+          return List.of(subcommand);
+        }
+      }
+    }
+    return SUBCOMMANDS;
   }
 }

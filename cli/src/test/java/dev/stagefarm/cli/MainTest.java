@@ -1,0 +1,75 @@
+package dev.stagefarm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine.Command;
+
+/** The root command registers only the subcommand a run names (start-up cost, issue 12). */
+class MainTest {
+
+  private static String name(Class<?> subcommand) {
+    return subcommand.getAnnotation(Command.class).name();
+  }
+
+  @Test
+  void aRunNamingASubcommandRegistersThatOneOnly() {
+    for (Class<?> subcommand : Main.SUBCOMMANDS) {
+      if (!name(subcommand).equals("help")) {
+        assertThat(Main.subcommandsFor(name(subcommand), "--help")).containsExactly(subcommand);
+      }
+    }
+    assertThat(Main.SUBCOMMANDS.stream().map(MainTest::name).distinct()).hasSameSizeAs(Main.SUBCOMMANDS);
+    // with its flags: up's come from its key table (a model transformer), build's from mixins
+    assertThat(CliRun.of("up", "--help").stdout()).contains("--workers").contains("--print-config");
+    assertThat(CliRun.of("build", "--help").stdout()).contains("--coordinator").contains("--one-shot");
+    assertThat(CliRun.of("farm", "--help").stdout()).contains("status").contains("stop");
+  }
+
+  @Test
+  void helpTheUsageAndAMistypedNameSeeEverySubcommand() {
+    assertThat(Main.subcommandsFor()).isEqualTo(Main.SUBCOMMANDS);
+    assertThat(Main.subcommandsFor("help", "build")).isEqualTo(Main.SUBCOMMANDS);
+    assertThat(Main.subcommandsFor("--version")).isEqualTo(Main.SUBCOMMANDS);
+    assertThat(Main.subcommandsFor("biuld")).isEqualTo(Main.SUBCOMMANDS);
+
+    CliRun usage = CliRun.of();
+    for (Class<?> subcommand : Main.SUBCOMMANDS) {
+      assertThat(usage.stderr()).contains("  " + name(subcommand) + " ");
+    }
+    assertThat(CliRun.of("help", "build").stdout()).contains("Usage: stagefarm build");
+    CliRun mistyped = CliRun.of("biuld", ".");
+    assertThat(mistyped.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(mistyped.stderr()).contains("biuld").contains("build");
+  }
+
+  @Test
+  void aDockerfileSyntaxErrorLoadsNoProtobufRequestGrpcOrOtherCommands(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("Dockerfile"), "FROM scratch\nFRM busybox\n");
+    Path classes = dir.resolve("classes.log");
+    // a child JVM: this one has loaded everything the other tests needed
+    Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xshare:off", "-Xlog:class+load:file=" + classes, "-cp", System.getProperty("java.class.path"),
+        Main.class.getName(), "build", "--build-arg", "A=b", "--platform", "linux/arm64", dir.toString())
+        .redirectErrorStream(true)
+        .redirectOutput(dir.resolve("child.log").toFile())
+        .start();
+    assertThat(child.waitFor(2, TimeUnit.MINUTES)).isTrue();
+    assertThat(Files.readString(dir.resolve("child.log"))).isEqualTo("error: Dockerfile:2: unknown instruction: FRM\n");
+    List<String> loaded = Files.readAllLines(classes).stream()
+        .map(line -> line.replaceFirst("^\\[[^]]*\\]\\[[^]]*\\]\\[[^]]*\\] ", "").split(" ")[0])
+        .toList();
+    assertThat(loaded).contains(Main.class.getName(), "dev.stagefarm.cli.build.DockerfileCheck");
+    assertThat(loaded).doesNotContain(
+        "dev.stagefarm.proto.v1.SubmitBuildRequest", // the request is built after the check
+        "com.google.protobuf.Descriptors", // nor any descriptor
+        "io.grpc.ManagedChannel", // nor a channel
+        "dev.stagefarm.config.WorkerKeys", // up/coordinator/worker's option tables: not introspected
+        "dev.stagefarm.cli.UpCommand$Options");
+  }
+}

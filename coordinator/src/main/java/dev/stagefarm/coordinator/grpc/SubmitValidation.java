@@ -193,6 +193,8 @@ final class SubmitValidation {
     } catch (IllegalArgumentException e) {
       throw new InvalidSubmission(e.getMessage());
     }
+  }
+
   /** --add-host, --shm-size, --ulimit (they reach /etc/hosts and runc's config) and --no-cache-filter. */
   static void checkRunOptions(SubmitBuildRequest request) {
     try {

@@ -427,7 +427,7 @@ public final class BuildCoordinator implements AutoCloseable {
     SubmitBuildRequest request = entry.request;
     BuildPlan plan;
     BuildPlanner buildPlanner = planner;
-    if (request.getCacheFromCount() > 0) {
+    if (request.getCacheFromCount() > 0 && !request.getNoCache()) { // --no-cache uses no cache, imported or not
       CacheRecords imported = remoteCache.importFrom(request.getCacheFromList(), warning -> warn(entry, warning));
       entry.imported = imported;
       buildPlanner = planner.withImportedCache(imported);

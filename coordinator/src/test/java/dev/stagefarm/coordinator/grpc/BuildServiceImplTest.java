@@ -554,6 +554,32 @@ class BuildServiceImplTest {
     Map<SubmitBuildRequest, String> cases = Map.of(
         many.build(), "1002 labels and annotations, over the limit of 1000",
         huge, "over the limit of " + SubmitValidation.MAX_METADATA_BYTES);
+    assertEachInvalid(client, cases);
+  }
+
+  @Test
+  void cacheFlagsOverTheLimitOrMalformedAreAnInvalidArgumentNamingThem() throws IOException {
+    var client = blockingClient(new InMemoryContentStore());
+    SubmitBuildRequest base = fromScratch();
+    SubmitBuildRequest.Builder many = base.toBuilder();
+    for (int i = 0; i <= dev.stagefarm.coordinator.remotecache.CacheSpec.MAX_PER_BUILD; i++) {
+      many.addCacheFrom("type=registry,ref=r/c:" + i);
+    }
+    Map<SubmitBuildRequest, String> cases = Map.of(
+        many.build(), "17 --cache-from and 0 --cache-to, over the limit of 16 each",
+        base.toBuilder().addCacheTo("type=local,dest=relative").build(), "dest must be an absolute directory",
+        base.toBuilder().addCacheTo("type=registry,ref=" + "x".repeat(5000)).build(), "longer than 4096 characters",
+        base.toBuilder().addCacheFrom("type=s3,region=x").build(), "type \"s3\" is not supported");
+    assertEachInvalid(client, cases);
+  }
+
+  private static SubmitBuildRequest fromScratch() {
+    return SubmitBuildRequest.newBuilder().setDockerfile(ByteString.copyFromUtf8("FROM scratch\n")).build();
+  }
+
+  /** Each request is refused with INVALID_ARGUMENT whose description contains its message. */
+  private static void assertEachInvalid(BuildServiceGrpc.BuildServiceBlockingStub client,
+      Map<SubmitBuildRequest, String> cases) {
     cases.forEach((request, message) -> assertThatThrownBy(() -> client.submitBuild(request))
         .as(message)
         .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {

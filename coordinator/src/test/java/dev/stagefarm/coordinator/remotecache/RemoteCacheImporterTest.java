@@ -201,4 +201,28 @@ class RemoteCacheImporterTest {
 
     assertThatThrownBy(() -> read(location, dir.resolve("scratch"))).hasMessageContaining("not a BuildKit cache");
   }
+
+  @Test
+  void readsTheImageManifestFormToo(@TempDir Path dir) throws Exception {
+    // BuildKit's image-manifest=true: the cache config is the manifest's config, the blobs its layers
+    byte[] plain = tar("m.txt", "manifest form");
+    byte[] layer = gzip(plain);
+    LocalCacheLocation location = new LocalCacheLocation(dir.resolve("cache"), "latest");
+    location.put(Digest.of(layer), layer.length, new java.io.ByteArrayInputStream(layer));
+    byte[] config = new CacheConfig(
+        List.of(new CacheConfig.Layer(Digest.of(layer), -1, MediaTypes.OCI_LAYER_TAR_GZIP, Optional.empty(),
+            layer.length, "1970-01-01T00:00:00Z")),
+        List.of(new CacheConfig.Record("sha256:" + KEY.hex(), List.of(), Optional.of(0), false))).toJson();
+    location.put(Digest.of(config), config.length, new java.io.ByteArrayInputStream(config));
+    byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"config\":{\"mediaType\":\""
+        + CacheConfig.MEDIA_TYPE + "\",\"digest\":\"" + Digest.of(config) + "\",\"size\":" + config.length
+        + "},\"layers\":[{\"mediaType\":\"" + MediaTypes.OCI_LAYER_TAR_GZIP + "\",\"digest\":\"" + Digest.of(layer)
+        + "\",\"size\":" + layer.length + "}]}").getBytes(StandardCharsets.UTF_8);
+    location.writeRoot(new CacheLocation.Root(MediaTypes.OCI_MANIFEST, manifest));
+
+    CachedOp hit = read(location, dir.resolve("scratch")).find(KEY).orElseThrow();
+
+    // no diffID in the cache: the one computed from the blob is used
+    assertThat(hit.layer().orElseThrow().diffId()).isEqualTo(Digest.of(plain));
+  }
 }

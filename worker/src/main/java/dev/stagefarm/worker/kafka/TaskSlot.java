@@ -51,6 +51,11 @@ public final class TaskSlot implements Runnable {
   static final Duration FINISHED_POLL = Duration.ofMillis(20);
   /** The record lock assumed until the consumer knows the group's (the broker default). */
   static final Duration DEFAULT_LOCK = Duration.ofSeconds(30);
+  /**
+   * The longest an idle slot waits for its turn to fetch ({@link IdlePollers}) before it polls anyway:
+   * well inside the consumer's {@code max.poll.interval.ms} (5 min), after which it would leave the group.
+   */
+  static final Duration IDLE_TURN_MAX_WAIT = Duration.ofSeconds(30);
   /** Renewals per lock duration: a renewal may be late by up to two intervals before the lock is lost. */
   static final int RENEWALS_PER_LOCK = 3;
 
@@ -99,6 +104,17 @@ public final class TaskSlot implements Runnable {
   private final Consumer<RunningStage> onStart;
   private final Consumer<RunningStage> onEnd;
   private final BuildControl control;
+  /** Idle slots of this group in this process fetch in turns. */
+  private final IdlePollers idlePollers;
+  private static final IdlePollers.Turn NO_TURN = new IdlePollers.Turn() {
+    @Override
+    public boolean held() {
+      return false;
+    }
+
+    @Override
+    public void close() {}
+  };
   /** Wakes the parked slot thread: its stage ended, or the slot stops. */
   private final Semaphore wake = new Semaphore(0);
   private volatile boolean stopping;
@@ -127,6 +143,7 @@ public final class TaskSlot implements Runnable {
     this.clock = clock;
     this.onStart = onStart;
     this.onEnd = onEnd;
+    this.idlePollers = IdlePollers.of(settings.bootstrapServers(), settings.groupId());
   }
 
   String name() {
@@ -205,9 +222,18 @@ public final class TaskSlot implements Runnable {
       leftForPause = false;
     }
     ConsumerRecords<String, byte[]> records;
-    try {
+    // an idle slot fetches in its turn (IdlePollers); a running or finishing one polls for its own record
+    try (IdlePollers.Turn turn = current == null && !stopping
+        ? idlePollers.await(IDLE_TURN_MAX_WAIT, settings.pollTimeout(), () -> stopping) : NO_TURN) {
+      if (stopping && current == null) {
+        return;
+      }
       records = c.poll(awaitingOutcomeAck() ? FINISHED_POLL : settings.pollTimeout());
     } catch (WakeupException woken) {
+      return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      stop();
       return;
     }
     for (ConsumerRecord<String, byte[]> record : records) {
@@ -294,7 +320,11 @@ public final class TaskSlot implements Runnable {
       return;
     }
     if (current != null || stopping) {
-      // record_limit should prevent this; give it back untouched for another consumer
+      // record_limit should prevent this; give it back untouched for another consumer. It waited in
+      // this slot's consumer since its fetch, while other slots may have been free: say so
+      log.info("slot {}: handing back task record {}-{}@{} (delivery {}), fetched while {}", name, record.topic(),
+          record.partition(), record.offset(), record.deliveryCount().orElse((short) 1),
+          stopping ? "stopping" : current.describe() + (current.finished() ? " was finishing" : " runs"));
       c.acknowledge(record, AcknowledgeType.RELEASE);
       return;
     }

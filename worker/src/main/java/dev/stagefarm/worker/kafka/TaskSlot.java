@@ -51,11 +51,6 @@ public final class TaskSlot implements Runnable {
   static final Duration FINISHED_POLL = Duration.ofMillis(20);
   /** The record lock assumed until the consumer knows the group's (the broker default). */
   static final Duration DEFAULT_LOCK = Duration.ofSeconds(30);
-  /**
-   * The longest an idle slot waits for its turn to fetch ({@link IdlePollers}) before it polls anyway:
-   * well inside the consumer's {@code max.poll.interval.ms} (5 min), after which it would leave the group.
-   */
-  static final Duration IDLE_TURN_MAX_WAIT = Duration.ofSeconds(30);
   /** Renewals per lock duration: a renewal may be late by up to two intervals before the lock is lost. */
   static final int RENEWALS_PER_LOCK = 3;
 
@@ -104,17 +99,6 @@ public final class TaskSlot implements Runnable {
   private final Consumer<RunningStage> onStart;
   private final Consumer<RunningStage> onEnd;
   private final BuildControl control;
-  /** Idle slots of this group in this process fetch in turns. */
-  private final IdlePollers idlePollers;
-  private static final IdlePollers.Turn NO_TURN = new IdlePollers.Turn() {
-    @Override
-    public boolean held() {
-      return false;
-    }
-
-    @Override
-    public void close() {}
-  };
   /** Wakes the parked slot thread: its stage ended, or the slot stops. */
   private final Semaphore wake = new Semaphore(0);
   private volatile boolean stopping;
@@ -143,7 +127,6 @@ public final class TaskSlot implements Runnable {
     this.clock = clock;
     this.onStart = onStart;
     this.onEnd = onEnd;
-    this.idlePollers = IdlePollers.of(settings.bootstrapServers(), settings.groupId());
   }
 
   String name() {
@@ -222,18 +205,9 @@ public final class TaskSlot implements Runnable {
       leftForPause = false;
     }
     ConsumerRecords<String, byte[]> records;
-    // an idle slot fetches in its turn (IdlePollers); a running or finishing one polls for its own record
-    try (IdlePollers.Turn turn = current == null && !stopping
-        ? idlePollers.await(IDLE_TURN_MAX_WAIT, settings.pollTimeout(), () -> stopping) : NO_TURN) {
-      if (stopping && current == null) {
-        return;
-      }
+    try {
       records = c.poll(awaitingOutcomeAck() ? FINISHED_POLL : settings.pollTimeout());
     } catch (WakeupException woken) {
-      return;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      stop();
       return;
     }
     for (ConsumerRecord<String, byte[]> record : records) {

@@ -308,7 +308,11 @@ public final class TaskSlot implements Runnable {
       return;
     }
     if (current != null || stopping) {
-      // record_limit should prevent this; give it back untouched for another consumer
+      // record_limit should prevent this; give it back untouched for another consumer. It waited in
+      // this slot's consumer since its fetch, while other slots may have been free: say so
+      log.info("slot {}: handing back task record {}-{}@{} (delivery {}), fetched while {}", name, record.topic(),
+          record.partition(), record.offset(), record.deliveryCount().orElse((short) 1),
+          stopping ? "stopping" : current.describe() + (current.finished() ? " was finishing" : " runs"));
       c.acknowledge(record, AcknowledgeType.RELEASE);
       return;
     }

@@ -1,5 +1,7 @@
 package dev.stagefarm.cli;
 
+import dev.stagefarm.cli.build.ClientRegistryAuth;
+import dev.stagefarm.oci.registry.DockerConfigCredentials;
 import com.google.protobuf.ByteString;
 import dev.stagefarm.cli.build.BuildClient;
 import dev.stagefarm.cli.build.BuildSession;
@@ -154,6 +156,7 @@ public final class BuildCommand implements Callable<Integer> {
             .putAllAnnotations(imageOptions.annotations())
             .setNetwork(imageOptions.network());
     BuildSession.addSecrets(request, secrets, System::getenv);
+    ClientRegistryAuth.add(request, DockerConfigCredentials.fromDefaultLocation());
     BuildSession.addOutputs(request, outputSpecs, pushes);
 
     DockerfileCheck.check(dockerfileName, request.build());

@@ -125,8 +125,15 @@ public final class CoordinatorKeys {
           + " `0.0.0.0` with it. Refused by `stagefarm up`")
       .defaultValue("false");
 
+  public static final ConfigKey<Boolean> REGISTRY_CREDENTIALS_FALLBACK = ConfigKey.of("registry-credentials-fallback",
+      BOOLEAN, "a build's pulls and pushes use the coordinator's own registry credentials (its docker config) for"
+          + " registries the build's client sent none for; false: those are anonymous, and only the client's"
+          + " credentials are used (docs/security.md, \"Registry credentials\")")
+      .defaultValue("false");
+
   /** How base images are pulled and results pushed. */
-  public static final List<ConfigKey<?>> REGISTRY = List.of(INSECURE_REGISTRY, REGISTRY_MIRROR);
+  public static final List<ConfigKey<?>> REGISTRY = List.of(INSECURE_REGISTRY, REGISTRY_MIRROR,
+      REGISTRY_CREDENTIALS_FALLBACK);
 
   /** How the gRPC port is protected (docs/security.md, "Clients"). */
   public static final List<ConfigKey<?>> API = List.of(PORT, BIND, TLS_CERT, TLS_KEY, TLS_CLIENT_CA, TOKENS_FILE,

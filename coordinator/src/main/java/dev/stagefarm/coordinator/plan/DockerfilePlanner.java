@@ -333,7 +333,7 @@ public final class DockerfilePlanner implements BuildPlanner {
     private BaseImageResolver.ResolvedImage resolve(String reference) throws PlanningException {
       BaseImageResolver.ResolvedImage known = resolved.get(reference);
       if (known == null) {
-        known = pins == null ? images.resolve(reference, platform) : pinned(reference);
+        known = pins == null ? images.resolve(reference, platform, ClientRegistryCredentials.of(request)) : pinned(reference);
         resolved.put(reference, known);
       }
       return known;

@@ -593,4 +593,33 @@ class BuildServiceImplTest {
           assertThat(e.getStatus().getDescription()).contains(message);
         }));
   }
+
+  @Test
+  void registryCredentialsOverALimitAreAnInvalidArgumentThatNeverEchoesThem() throws IOException {
+    var client = blockingClient(new InMemoryContentStore());
+    SubmitBuildRequest base = SubmitBuildRequest.newBuilder().setDockerfile(ByteString.copyFromUtf8("FROM scratch\n"))
+        .build();
+    java.util.function.BiFunction<String, String, dev.stagefarm.proto.v1.RegistryCredential> credential =
+        (registry, secret) -> dev.stagefarm.proto.v1.RegistryCredential.newBuilder().setRegistry(registry)
+            .setUsername("u").setSecret(secret).build();
+    SubmitBuildRequest.Builder many = base.toBuilder();
+    for (int i = 0; i <= SubmitValidation.MAX_REGISTRY_CREDENTIALS; i++) {
+      many.addRegistryCredentials(credential.apply("r" + i + ".example", "pw"));
+    }
+    Map<SubmitBuildRequest, String> cases = Map.of(
+        many.build(), "credentials for 65 registries, over the limit of 64",
+        base.toBuilder().addRegistryCredentials(credential.apply("big.example",
+            "vvvv".repeat(SubmitValidation.MAX_REGISTRY_CREDENTIAL_CHARS))).build(),
+        "registry credentials for big.example are",
+        base.toBuilder().addRegistryCredentials(credential.apply("a.example", "vvvv"))
+            .addRegistryCredentials(credential.apply("a.example", "vvvv")).build(), "a.example is sent twice",
+        base.toBuilder().addRegistryCredentials(credential.apply("no/such host", "vvvv")).build(),
+        "is not a registry host");
+    cases.forEach((request, message) -> assertThatThrownBy(() -> client.submitBuild(request))
+        .as(message)
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).contains(message).doesNotContain("vvvv");
+        }));
+  }
 }

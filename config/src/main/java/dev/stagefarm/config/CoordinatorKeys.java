@@ -132,8 +132,7 @@ public final class CoordinatorKeys {
       .defaultValue("false");
 
   /** How base images are pulled and results pushed. */
-  public static final List<ConfigKey<?>> REGISTRY = List.of(INSECURE_REGISTRY, REGISTRY_MIRROR,
-      REGISTRY_CREDENTIALS_FALLBACK);
+  public static final List<ConfigKey<?>> REGISTRY = List.of(INSECURE_REGISTRY, REGISTRY_MIRROR);
 
   /** How the gRPC port is protected (docs/security.md, "Clients"). */
   public static final List<ConfigKey<?>> API = List.of(PORT, BIND, TLS_CERT, TLS_KEY, TLS_CLIENT_CA, TOKENS_FILE,
@@ -142,7 +141,9 @@ public final class CoordinatorKeys {
   /** The coordinator's own keys, in documentation order. */
   public static final List<ConfigKey<?>> OWN = List.of(GROUP, ADVERTISE, ELECTION_SESSION, LEASE_TIMEOUT,
       MAX_ATTEMPTS, QUEUE_LEASE, STAGE_DEADLINE, BUILD_DEADLINE, BUILD_RETENTION, SUMMARY_RETENTION, MAX_SUMMARIES,
-      GC_INTERVAL, GC_KEEP_DURATION, GC_GRACE);
+      GC_INTERVAL, GC_KEEP_DURATION, GC_GRACE,
+      // not shared with `up`: a local farm's clients send their own credentials
+      REGISTRY_CREDENTIALS_FALLBACK);
 
   public static final ConfigDef DEF = ConfigDef.of("coordinator", List.of(CommonKeys.ALL, OWN, API, REGISTRY));
 }

@@ -1,7 +1,6 @@
 package dev.stagefarm.cli;
 
 import dev.stagefarm.cli.build.ClientRegistryAuth;
-import dev.stagefarm.oci.registry.DockerConfigCredentials;
 import com.google.protobuf.ByteString;
 import dev.stagefarm.cli.build.BuildClient;
 import dev.stagefarm.cli.build.BuildSession;
@@ -156,7 +155,7 @@ public final class BuildCommand implements Callable<Integer> {
             .putAllAnnotations(imageOptions.annotations())
             .setNetwork(imageOptions.network());
     BuildSession.addSecrets(request, secrets, System::getenv);
-    ClientRegistryAuth.add(request, DockerConfigCredentials.fromDefaultLocation());
+    ClientRegistryAuth.addFromDockerConfig(request);
     BuildSession.addOutputs(request, outputSpecs, pushes);
 
     DockerfileCheck.check(dockerfileName, request.build());

@@ -132,8 +132,7 @@ public record BakeJob(String name, SubmitBuildRequest.Builder request, Path cont
       throw new UserError("target \"" + name + "\": " + e.getMessage());
     }
     BuildSession.addOutputs(request, outputs, push);
-    dev.stagefarm.cli.build.ClientRegistryAuth.add(request,
-        dev.stagefarm.oci.registry.DockerConfigCredentials.fromDefaultLocation());
+    dev.stagefarm.cli.build.ClientRegistryAuth.addFromDockerConfig(request);
     return new BakeJob(name, request, context, dockerfileName, List.copyOf(outputs), push, List.copyOf(names));
   }
 

@@ -28,6 +28,18 @@ public final class ClientRegistryAuth {
       "(?im)^[ \\t]*FROM[ \\t]+(?:--[A-Za-z-]+=\\S+[ \\t]+)*(\\S+)");
   private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-+][^}]*)?}|\\$([A-Za-z_][A-Za-z0-9_]*)");
 
+  /** As {@link #add}, from the user's docker config ({@code $DOCKER_CONFIG}, else {@code ~/.docker}). */
+  public static void addFromDockerConfig(SubmitBuildRequest.Builder request) {
+    DockerConfigCredentials config;
+    try {
+      config = DockerConfigCredentials.fromDefaultLocation();
+    } catch (RuntimeException e) {
+      // an unreadable or malformed config.json, or a credHelpers entry naming a bad helper
+      throw new UserError("cannot read the docker config for registry credentials: " + e.getMessage(), e);
+    }
+    add(request, config);
+  }
+
   /** Adds the credentials {@code config} has for the registries of {@code request}'s images and tags. */
   public static void add(SubmitBuildRequest.Builder request, DockerConfigCredentials config) {
     for (String registry : registries(request)) {

@@ -1,5 +1,6 @@
 package dev.stagefarm.cli;
 
+import dev.stagefarm.cli.build.ClientRegistryAuth;
 import com.google.protobuf.ByteString;
 import dev.stagefarm.cli.build.BuildClient;
 import dev.stagefarm.cli.build.BuildSession;
@@ -193,6 +194,7 @@ public final class BuildCommand implements Callable<Integer> {
     cacheFlags.addTo(request);
     BuildSession.addSecrets(request, secrets, System::getenv);
     buildx.addRunOptions(request);
+    ClientRegistryAuth.addFromDockerConfig(request);
     BuildSession.addOutputs(request, outputSpecs, pushes);
 
     try (Farm farm = openFarm(view)) {

@@ -138,7 +138,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
                   farmKeys,
                   advertise != null ? advertise : java.net.InetAddress.getLocalHost().getHostName() + ":" + port,
                   v.get(ELECTION_SESSION),
-                  kafkaSecurity),
+                  kafkaSecurity)
+                  .withRegistryCredentialsFallback(v.get(REGISTRY_CREDENTIALS_FALLBACK)),
               store,
               registry,
               new StoreImageExporter(store),

@@ -163,6 +163,11 @@ public final class CoordinatorKeys {
   /** How ready stages are shared between tenants (docs/operations.md, "Scheduling"). */
   public static final List<ConfigKey<?>> SCHEDULING = List.of(TENANT_WEIGHT, MAX_PRIORITY, TENANT_MAX_PRIORITY,
       MAX_QUEUED_STAGES_PER_TENANT, MAX_QUEUED_STAGES, DISPATCH_MARGIN, UNREPORTED_CAPACITY, METRICS_MAX_TENANTS);
+  public static final ConfigKey<Boolean> REGISTRY_CREDENTIALS_FALLBACK = ConfigKey.of("registry-credentials-fallback",
+      BOOLEAN, "a build's pulls and pushes use the coordinator's own registry credentials (its docker config) for"
+          + " registries the build's client sent none for; false: those are anonymous, and only the client's"
+          + " credentials are used (docs/security.md, \"Registry credentials\")")
+      .defaultValue("false");
 
   /** How base images are pulled and results pushed. */
   public static final List<ConfigKey<?>> REGISTRY = List.of(INSECURE_REGISTRY, REGISTRY_MIRROR);
@@ -174,7 +179,9 @@ public final class CoordinatorKeys {
   /** The coordinator's own keys, in documentation order. */
   public static final List<ConfigKey<?>> OWN = List.of(GROUP, ADVERTISE, ELECTION_SESSION, LEASE_TIMEOUT,
       MAX_ATTEMPTS, QUEUE_LEASE, STAGE_DEADLINE, BUILD_DEADLINE, BUILD_RETENTION, SUMMARY_RETENTION, MAX_SUMMARIES,
-      GC_INTERVAL, GC_KEEP_DURATION, GC_GRACE);
+      GC_INTERVAL, GC_KEEP_DURATION, GC_GRACE,
+      // not shared with `up`: a local farm's clients send their own credentials
+      REGISTRY_CREDENTIALS_FALLBACK);
 
   public static final ConfigDef DEF = ConfigDef.of("coordinator", List.of(CommonKeys.ALL, OWN, SCHEDULING, API,
       REGISTRY));

@@ -1,5 +1,6 @@
 package dev.stagefarm.coordinator;
 
+import dev.stagefarm.oci.registry.RegistryCredentials;
 import dev.stagefarm.coordinator.content.StageResult;
 import dev.stagefarm.coordinator.metrics.CoordinatorMetrics;
 import dev.stagefarm.coordinator.outbox.Outbox;
@@ -166,6 +167,8 @@ public final class BuildCoordinator implements AutoCloseable {
     final String buildId;
     final String owner;
     final String tenant;
+    /** The client's registry credentials: in memory only, never journaled (empty after a take-over). */
+    volatile Map<String, RegistryCredentials> registryCredentials = Map.of();
 
     BuildEntry(SubmitBuildRequest request, BuildStatus.Builder status, Clock clock, ProgressLog.Limits limits,
         long progressEpoch) {
@@ -335,7 +338,9 @@ public final class BuildCoordinator implements AutoCloseable {
     String buildId = newBuildId();
     // secret values stay out of the entry (and so the journal and the API): sealed in the store below
     BuildSecrets buildSecrets = ClientSecrets.of(submitted);
-    SubmitBuildRequest request = ClientSecrets.withoutValues(submitted);
+    // registry credentials too: the planner's pulls get them with the request, the push from the entry
+    SubmitBuildRequest forPlanning = ClientSecrets.withoutValues(submitted);
+    SubmitBuildRequest request = ClientSecrets.withoutRegistryCredentials(forPlanning);
     BuildEntry entry =
         new BuildEntry(
             request,
@@ -351,6 +356,7 @@ public final class BuildCoordinator implements AutoCloseable {
             clock,
             settings.progressLimits(),
             0);
+    entry.registryCredentials = ClientSecrets.registryCredentials(submitted);
     synchronized (admission) {
       long unfinished = builds.values().stream().filter(e -> e.tenant.equals(tenant) && !finished(e)).count();
       if (unfinished >= maxUnfinished) {
@@ -358,7 +364,7 @@ public final class BuildCoordinator implements AutoCloseable {
       }
       builds.put(buildId, entry);
     }
-    BuildStatus planned = plan(entry, manifest, buildSecrets);
+    BuildStatus planned = plan(entry, forPlanning, manifest, buildSecrets);
     awaitDurable(entry);
     if (planned.getState() == BuildState.RUNNING) {
       scheduler.submit(buildId, specs(entry.plan, request), buildClass(entry));
@@ -422,9 +428,9 @@ public final class BuildCoordinator implements AutoCloseable {
   }
 
   /** Plans the build: RUNNING with its plan, or FAILED with the planning error. */
-  private BuildStatus plan(BuildEntry entry, ContextManifest manifest, BuildSecrets buildSecrets) {
+  private BuildStatus plan(BuildEntry entry, SubmitBuildRequest request, ContextManifest manifest,
+      BuildSecrets buildSecrets) {
     String buildId = entry.buildId;
-    SubmitBuildRequest request = entry.request;
     BuildPlan plan;
     BuildPlanner buildPlanner = planner;
     if (request.getCacheFromCount() > 0 && !request.getNoCache()) { // --no-cache uses no cache, imported or not
@@ -877,7 +883,7 @@ public final class BuildCoordinator implements AutoCloseable {
     try {
       ImageAssembler.Assembled image = assembler.assemble(results.get(plan.targetStageId()),
           new ImageAssembler.Request(entry.request.getTagsList(), push, entry.request.getLabelsMap(),
-              entry.request.getAnnotationsMap()));
+              entry.request.getAnnotationsMap(), entry.registryCredentials));
       synchronized (entry) {
         entry.status.setImageConfigDigest(image.configDigest());
       }

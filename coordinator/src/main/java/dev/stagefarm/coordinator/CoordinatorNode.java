@@ -73,12 +73,26 @@ public final class CoordinatorNode implements AutoCloseable {
    * @param electionSession how long a silent leader keeps leadership before a standby takes over
    * @param kafkaSecurity SASL/TLS settings of every Kafka client of this coordinator (its own
    *     principal; docs/security.md, "Kafka")
+   * @param registryCredentialsFallback whether a build's pulls and pushes use the coordinator's own
+   *     registry credentials for registries its client sent none for ({@code
+   *     registry-credentials-fallback}); false: those are anonymous (docs/security.md, "Registry credentials")
    */
   public record Options(String kafkaBootstrap, String eventGroup, BuildCoordinator.Settings settings,
-      FarmKeys farmKeys, String advertisedAddress, Duration electionSession, KafkaClientProperties kafkaSecurity) {
+      FarmKeys farmKeys, String advertisedAddress, Duration electionSession, KafkaClientProperties kafkaSecurity,
+      boolean registryCredentialsFallback) {
 
     public Options {
       kafkaSecurity = kafkaSecurity == null ? KafkaClientProperties.none() : kafkaSecurity;
+    }
+
+    public Options(String kafkaBootstrap, String eventGroup, BuildCoordinator.Settings settings, FarmKeys farmKeys,
+        String advertisedAddress, Duration electionSession, KafkaClientProperties kafkaSecurity) {
+      this(kafkaBootstrap, eventGroup, settings, farmKeys, advertisedAddress, electionSession, kafkaSecurity, false);
+    }
+
+    public Options withRegistryCredentialsFallback(boolean fallback) {
+      return new Options(kafkaBootstrap, eventGroup, settings, farmKeys, advertisedAddress, electionSession,
+          kafkaSecurity, fallback);
     }
 
     public Options(String kafkaBootstrap, String eventGroup, BuildCoordinator.Settings settings, FarmKeys farmKeys) {
@@ -98,7 +112,8 @@ public final class CoordinatorNode implements AutoCloseable {
     }
 
     public Options withAdvertisedAddress(String address) {
-      return new Options(kafkaBootstrap, eventGroup, settings, farmKeys, address, electionSession, kafkaSecurity);
+      return new Options(kafkaBootstrap, eventGroup, settings, farmKeys, address, electionSession, kafkaSecurity,
+          registryCredentialsFallback);
     }
   }
 
@@ -239,8 +254,9 @@ public final class CoordinatorNode implements AutoCloseable {
                   content,
                   new S3CacheRecords(store, options.farmKeys()),
                   // a no-op rebuild does not ask the registry for its base tag again within seconds
-                  new RecentBaseImages(new RegistryBaseImages(new BaseImageFetcher(registry, store), store))),
-              new StoredImageAssembler(store, new RegistryImagePusher(registry, store)),
+                  new RecentBaseImages(new RegistryBaseImages(registry, store, options.registryCredentialsFallback()))),
+              new StoredImageAssembler(store, new RegistryImagePusher(registry, store,
+                  options.registryCredentialsFallback())),
               new S3BuildSecretStore(store, options.farmKeys()));
       coordinator.reportTo(metrics);
       coordinator.useRemoteCache(new FarmRemoteCache(registry, store, new S3CacheRecords(store, options.farmKeys()),

@@ -1,5 +1,6 @@
 package dev.stagefarm.coordinator;
 
+import dev.stagefarm.oci.registry.RegistryCredentials;
 import dev.stagefarm.coordinator.content.StageResult;
 import java.util.List;
 import java.util.Map;
@@ -18,11 +19,24 @@ public interface ImageAssembler {
   String assemble(StageResult target, List<String> tags, boolean push) throws Exception;
 
   /** What the client asked of the final image besides its stages ({@code --label}, {@code --annotation}). */
-  record Request(List<String> tags, boolean push, Map<String, String> labels, Map<String, String> annotations) {
+  /** @param registryCredentials the client's, by registry, for the push (docs/security.md, "Registry credentials") */
+  record Request(List<String> tags, boolean push, Map<String, String> labels, Map<String, String> annotations,
+      Map<String, RegistryCredentials> registryCredentials) {
     public Request {
       tags = List.copyOf(tags);
       labels = Map.copyOf(labels);
       annotations = Map.copyOf(annotations);
+      registryCredentials = Map.copyOf(registryCredentials);
+    }
+
+    public Request(List<String> tags, boolean push, Map<String, String> labels, Map<String, String> annotations) {
+      this(tags, push, labels, annotations, Map.of());
+    }
+
+    /** Never prints credentials. */
+    @Override
+    public String toString() {
+      return "Request[tags=" + tags + ", push=" + push + ", credentials for " + registryCredentials.keySet() + "]";
     }
   }
 

@@ -366,6 +366,30 @@ class BuildCoordinatorTest {
   }
 
   @Test
+  void registryCredentialsReachThePlannerButNeverTheKeptRequestOrTheJournal() throws Exception {
+    List<SubmitBuildRequest> planned = new java.util.concurrent.CopyOnWriteArrayList<>();
+    BuildCoordinator c = coordinator(queue, memoryJournal, (buildId, request) -> {
+      planned.add(request);
+      return planner.plan(buildId, request);
+    });
+    String id = c.submit(SubmitBuildRequest.newBuilder().setDockerfile(com.google.protobuf.ByteString.copyFromUtf8(
+        "FROM scratch\n")).addRegistryCredentials(dev.stagefarm.proto.v1.RegistryCredential.newBuilder()
+        .setRegistry("registry.example").setUsername("team").setSecret("registry-password")).build()).getBuildId();
+
+    assertThat(planned).singleElement().satisfies(r -> assertThat(r.getRegistryCredentials(0).getSecret())
+        .isEqualTo("registry-password"));
+    SubmitBuildRequest kept = c.request(id).orElseThrow();
+    assertThat(kept.getRegistryCredentialsList()).singleElement().satisfies(r -> {
+      assertThat(r.getRegistry()).isEqualTo("registry.example");
+      assertThat(r.getUsername()).isEmpty();
+      assertThat(r.getSecret()).isEmpty();
+    });
+    c.close();
+    assertThat(memoryJournal.replay()).isNotEmpty().allSatisfy(entry ->
+        assertThat(entry.request().toString()).doesNotContain("registry-password").doesNotContain("team"));
+  }
+
+  @Test
   void aResumedBuildStillFlagsItsTasksForItsSealedSecrets() throws Exception {
     BuildCoordinator first = coordinator();
     String id = first.submit(withSecret("token", "v")).getBuildId();

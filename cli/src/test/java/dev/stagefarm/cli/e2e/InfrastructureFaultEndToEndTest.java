@@ -55,18 +55,7 @@ class InfrastructureFaultEndToEndTest {
         config -> config.workerId().equals("worker-1")
             ? new Worker(config.withFaultPause(Duration.ofMinutes(5))).start()
             : startWhenReleased(config, secondMayStart)))) {
-      Path ctx = Files.createDirectories(dir.resolve("ctx"));
-      Files.writeString(ctx.resolve("Dockerfile"),
-          "FROM %s\nRUN echo %s > /x\n".formatted(busybox, UUID.randomUUID()));
-      ScannedContext context = ContextScanner.scan(ctx);
-      BuildClient client = new BuildClient(farm.channel(), farm.endpoint());
-      client.upload(context);
-      BuildStatus submitted = client.submit(SubmitBuildRequest.newBuilder()
-          .setDockerfile(ByteString.copyFrom(Files.readAllBytes(ctx.resolve("Dockerfile"))))
-          .setContextManifest(context.manifestDigest().toString())
-          .build());
-
-      BuildStatus done = client.watch(submitted.getBuildId(), progress -> {
+      BuildStatus done = buildOneRun(farm, dir, busybox, progress -> {
         if (progress.hasStage() && progress.getStage().getAttempt() >= 2) {
           secondMayStart.countDown(); // the coordinator retries: now a healthy worker joins
         }
@@ -79,6 +68,21 @@ class InfrastructureFaultEndToEndTest {
     } finally {
       unmount(fullDisk);
     }
+  }
+
+  /** Builds a one-RUN Dockerfile FROM {@code busybox} (never a cache hit) on {@code farm}; returns its end. */
+  static BuildStatus buildOneRun(EmbeddedFarm farm, Path dir, String busybox,
+      java.util.function.Consumer<dev.stagefarm.proto.v1.BuildProgress> progress) throws IOException {
+    Path ctx = Files.createDirectories(dir.resolve("ctx"));
+    Files.writeString(ctx.resolve("Dockerfile"), "FROM %s\nRUN echo %s > /x\n".formatted(busybox, UUID.randomUUID()));
+    ScannedContext context = ContextScanner.scan(ctx);
+    BuildClient client = new BuildClient(farm.channel(), farm.endpoint());
+    client.upload(context);
+    BuildStatus submitted = client.submit(SubmitBuildRequest.newBuilder()
+        .setDockerfile(ByteString.copyFrom(Files.readAllBytes(ctx.resolve("Dockerfile"))))
+        .setContextManifest(context.manifestDigest().toString())
+        .build());
+    return client.watch(submitted.getBuildId(), progress);
   }
 
   /** Starts a worker once {@code release} opens; closing the handle stops it (or the wait). */

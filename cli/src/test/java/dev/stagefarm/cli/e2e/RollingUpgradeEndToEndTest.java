@@ -2,10 +2,6 @@ package dev.stagefarm.cli.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.protobuf.ByteString;
-import dev.stagefarm.cli.build.BuildClient;
-import dev.stagefarm.cli.build.ContextScanner;
-import dev.stagefarm.cli.build.ScannedContext;
 import dev.stagefarm.cli.farm.EmbeddedFarm;
 import dev.stagefarm.coordinator.BuildCoordinator;
 import dev.stagefarm.coordinator.schedule.Scheduler;
@@ -14,14 +10,11 @@ import dev.stagefarm.program.StageProgram;
 import dev.stagefarm.proto.v1.BuildState;
 import dev.stagefarm.proto.v1.BuildStatus;
 import dev.stagefarm.proto.v1.StageStatus;
-import dev.stagefarm.proto.v1.SubmitBuildRequest;
 import dev.stagefarm.testkit.BusyboxImage;
 import dev.stagefarm.testkit.RegistryFixture;
 import dev.stagefarm.worker.Worker;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -66,18 +59,7 @@ class RollingUpgradeEndToEndTest {
           });
           return worker;
         }))) {
-      Path ctx = Files.createDirectories(dir.resolve("ctx"));
-      Files.writeString(ctx.resolve("Dockerfile"),
-          "FROM %s\nRUN echo %s > /x\n".formatted(busybox, UUID.randomUUID()));
-      ScannedContext context = ContextScanner.scan(ctx);
-      BuildClient client = new BuildClient(farm.channel(), farm.endpoint());
-      client.upload(context);
-      BuildStatus submitted = client.submit(SubmitBuildRequest.newBuilder()
-          .setDockerfile(ByteString.copyFrom(Files.readAllBytes(ctx.resolve("Dockerfile"))))
-          .setContextManifest(context.manifestDigest().toString())
-          .build());
-
-      BuildStatus done = client.watch(submitted.getBuildId(), progress -> {});
+      BuildStatus done = InfrastructureFaultEndToEndTest.buildOneRun(farm, dir, busybox, progress -> {});
 
       assertThat(older.get().tasksHandedBack()).as("the older worker handed the task back").isPositive();
       assertThat(done.getState()).as(done.getError()).isEqualTo(BuildState.SUCCEEDED);

@@ -42,6 +42,11 @@ final class SubmitValidation {
   /** The most stage names in --no-cache-filter. */
   static final int MAX_NO_CACHE_FILTER = 1000;
 
+  /** Registry credentials (field 31): one per registry the build pulls from or pushes to. */
+  static final int MAX_REGISTRY_CREDENTIALS = 64;
+  static final int MAX_REGISTRY_CREDENTIAL_CHARS = 16 << 10;
+  static final int MAX_REGISTRY_CREDENTIALS_CHARS = 256 << 10;
+
   private SubmitValidation() {}
 
   /** A request or context that breaks the rules; the message names the entry or the limit. */
@@ -69,6 +74,7 @@ final class SubmitValidation {
     checkBuildArgsAndTags(request);
     checkCacheSpecs(request);
     checkRunOptions(request);
+    checkRegistryCredentials(request);
     if (!request.getContextManifest().isEmpty()) {
       Digest digest;
       try {
@@ -211,6 +217,36 @@ final class SubmitValidation {
       if (stage.isEmpty() || stage.length() > MAX_ID_CHARS) {
         throw new InvalidSubmission("no_cache_filter: a stage name is 1 to " + MAX_ID_CHARS + " characters");
       }
+    }
+  }
+
+  /** Registry credentials: bounded in number and size, each for a distinct registry; values never echoed back. */
+  static void checkRegistryCredentials(SubmitBuildRequest request) {
+    if (request.getRegistryCredentialsCount() > MAX_REGISTRY_CREDENTIALS) {
+      throw new InvalidSubmission("the build sends credentials for " + request.getRegistryCredentialsCount()
+          + " registries, over the limit of " + MAX_REGISTRY_CREDENTIALS);
+    }
+    long total = 0;
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (var c : request.getRegistryCredentialsList()) {
+      String registry = c.getRegistry();
+      if (registry.isEmpty() || registry.length() > MAX_ID_CHARS || !registry.matches("[A-Za-z0-9.:\\[\\]_-]+")) {
+        throw new InvalidSubmission("registry credentials: \"" + registry.substring(0, Math.min(64, registry.length()))
+            + "\" is not a registry host (HOST or HOST:PORT)");
+      }
+      if (!seen.add(registry)) {
+        throw new InvalidSubmission("registry credentials: " + registry + " is sent twice");
+      }
+      int chars = c.getUsername().length() + c.getSecret().length();
+      if (chars > MAX_REGISTRY_CREDENTIAL_CHARS) {
+        throw new InvalidSubmission("registry credentials for " + registry + " are " + chars
+            + " characters, over the limit of " + MAX_REGISTRY_CREDENTIAL_CHARS);
+      }
+      total += registry.length() + chars;
+    }
+    if (total > MAX_REGISTRY_CREDENTIALS_CHARS) {
+      throw new InvalidSubmission("the build's registry credentials are " + total + " characters together, over the"
+          + " limit of " + MAX_REGISTRY_CREDENTIALS_CHARS);
     }
   }
 

@@ -15,6 +15,15 @@ public interface BaseImageResolver {
   ResolvedImage resolve(String reference, Platform platform) throws PlanningException;
 
   /**
+   * Resolves with the build's client's registry credentials (by registry); a resolver that talks
+   * to no registry ignores them.
+   */
+  default ResolvedImage resolve(String reference, Platform platform,
+      java.util.Map<String, dev.stagefarm.oci.registry.RegistryCredentials> credentials) throws PlanningException {
+    return resolve(reference, platform);
+  }
+
+  /**
    * @param pinnedReference e.g. {@code docker.io/library/busybox@sha256:…}
    * @param manifestDigest {@code sha256:<hex>} of the platform's image manifest
    * @param image its layers (stored) and config, origin = the pinned reference

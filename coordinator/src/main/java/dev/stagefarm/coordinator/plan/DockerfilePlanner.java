@@ -384,7 +384,8 @@ public final class DockerfilePlanner implements BuildPlanner {
       String key = pinKey(reference);
       BaseImageResolver.ResolvedImage known = resolved.get(key);
       if (known == null) {
-        known = pins == null ? images.resolve(reference, platform) : pinned(reference, key);
+        known = pins == null ? images.resolve(reference, platform, ClientRegistryCredentials.of(request))
+            : pinned(reference, key);
         resolved.put(key, known);
       }
       return known;

@@ -1,6 +1,7 @@
 package dev.stagefarm.coordinator.plan;
 
 import dev.stagefarm.oci.Platform;
+import dev.stagefarm.oci.registry.RegistryCredentials;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -16,7 +17,8 @@ public final class RecentBaseImages implements BaseImageResolver {
   public static final Duration DEFAULT_TTL = Duration.ofSeconds(10);
   private static final int MAX_ENTRIES = 1024;
 
-  private record Key(String reference, Platform platform) {}
+  /** @param credentials who asked: one client's resolution never answers another's (a private image) */
+  private record Key(String reference, Platform platform, Map<String, RegistryCredentials> credentials) {}
 
   private record Remembered(ResolvedImage image, long expiresNanos) {}
 
@@ -42,14 +44,20 @@ public final class RecentBaseImages implements BaseImageResolver {
 
   @Override
   public ResolvedImage resolve(String reference, Platform platform) throws PlanningException {
-    Key key = new Key(reference, platform);
+    return resolve(reference, platform, Map.of());
+  }
+
+  @Override
+  public ResolvedImage resolve(String reference, Platform platform, Map<String, RegistryCredentials> credentials)
+      throws PlanningException {
+    Key key = new Key(reference, platform, Map.copyOf(credentials));
     synchronized (entries) {
       Remembered known = entries.get(key);
       if (known != null && nanoClock.getAsLong() - known.expiresNanos() < 0) {
         return known.image();
       }
     }
-    ResolvedImage resolved = resolver.resolve(reference, platform); // outside the lock: a registry round trip
+    ResolvedImage resolved = resolver.resolve(reference, platform, credentials); // outside the lock: a registry round trip
     synchronized (entries) {
       entries.put(key, new Remembered(resolved, nanoClock.getAsLong() + ttlNanos));
     }

@@ -16,19 +16,59 @@ import dev.stagefarm.oci.store.Namespace;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import dev.stagefarm.oci.registry.RegistryClient;
+import dev.stagefarm.oci.registry.RegistryCredentials;
 
 /** Pins base images through a registry and copies their blobs into the content store once. */
 public final class RegistryBaseImages implements BaseImageResolver {
   private final BaseImageFetcher fetcher;
   private final BlobStore store;
+  /** Null: every build pulls with {@link #fetcher}'s registry client as it is. */
+  private final RegistryClient registry;
+  private final boolean ownCredentialsAsFallback;
 
+  /** Pulls with the fetcher's registry credentials for every build (tests, tools). */
   public RegistryBaseImages(BaseImageFetcher fetcher, BlobStore store) {
     this.fetcher = fetcher;
     this.store = store;
+    this.registry = null;
+    this.ownCredentialsAsFallback = true;
+  }
+
+  /**
+   * Pulls with each build's client's credentials.
+   *
+   * @param ownCredentialsAsFallback whether a registry the client sent no credentials for gets
+   *     {@code registry}'s own ({@code registry-credentials-fallback}); else it is anonymous
+   */
+  public RegistryBaseImages(RegistryClient registry, BlobStore store, boolean ownCredentialsAsFallback) {
+    this.fetcher = new BaseImageFetcher(registry, store);
+    this.store = store;
+    this.registry = registry;
+    this.ownCredentialsAsFallback = ownCredentialsAsFallback;
   }
 
   @Override
   public ResolvedImage resolve(String reference, Platform platform) throws PlanningException {
+    return resolve(reference, platform, Map.of());
+  }
+
+  @Override
+  public ResolvedImage resolve(String reference, Platform platform, Map<String, RegistryCredentials> credentials)
+      throws PlanningException {
+    if (registry == null) {
+      return resolve(fetcher, reference, platform);
+    }
+    // a client of its own per resolution: no token one build's credentials obtained serves another
+    try (RegistryClient build = registry.withSettings(registry.settings().forClient(credentials,
+        ownCredentialsAsFallback))) {
+      return resolve(new BaseImageFetcher(build, store), reference, platform);
+    }
+  }
+
+  private ResolvedImage resolve(BaseImageFetcher fetcher, String reference, Platform platform)
+      throws PlanningException {
     ImageReference ref;
     try {
       ref = ImageReference.parse(reference);

@@ -1,5 +1,6 @@
 package dev.stagefarm.coordinator.store;
 
+import dev.stagefarm.oci.registry.RegistryCredentials;
 import dev.stagefarm.coordinator.ImageAssembler;
 import dev.stagefarm.coordinator.content.LayerRef;
 import dev.stagefarm.coordinator.content.StageResult;
@@ -62,7 +63,7 @@ public final class StoredImageAssembler implements ImageAssembler {
     }
     StoredBlob manifestBlob = store.putBytes(Namespace.BLOBS, ImageJson.writeManifest(manifest));
     if (request.push()) {
-      pusher.push(manifestBlob.digest(), request.tags());
+      pusher.push(manifestBlob.digest(), request.tags(), request.registryCredentials());
     }
     return new Assembled(manifestBlob.digest().toString(), configBlob.digest().toString());
   }
@@ -97,5 +98,11 @@ public final class StoredImageAssembler implements ImageAssembler {
         };
 
     void push(Digest manifest, List<String> tags) throws Exception;
+
+    /** With the build's client's registry credentials; a pusher without per-build credentials ignores them. */
+    default void push(Digest manifest, List<String> tags, Map<String, RegistryCredentials> credentials)
+        throws Exception {
+      push(manifest, tags);
+    }
   }
 }

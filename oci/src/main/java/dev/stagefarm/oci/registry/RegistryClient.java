@@ -45,15 +45,30 @@ public final class RegistryClient implements AutoCloseable {
     private final RegistrySettings settings;
     private final HttpClient http;
     private final Map<String, RegistryHttp> endpoints = new ConcurrentHashMap<>();
+    /** Whether closing this client closes {@link #http} (a client {@link #withSettings derived} from another does not). */
+    private final boolean ownsHttp;
 
     public RegistryClient(RegistrySettings settings) {
-        this.settings = settings;
-        this.http = HttpClient.newBuilder()
+        this(settings, HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(10))
                 // Redirects are followed by hand: credentials must not travel to a blob storage host.
                 .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
+                .build(), true);
+    }
+
+    private RegistryClient(RegistrySettings settings, HttpClient http, boolean ownsHttp) {
+        this.settings = settings;
+        this.http = http;
+        this.ownsHttp = ownsHttp;
+    }
+
+    /**
+     * A client with other settings (one build's credentials) on this client's connections, with its own token cache:
+     * nothing one build's credentials obtained (a bearer token) serves another. Closing it leaves this client open.
+     */
+    public RegistryClient withSettings(RegistrySettings other) {
+        return new RegistryClient(other, http, false);
     }
 
     public RegistrySettings settings() {
@@ -491,6 +506,8 @@ public final class RegistryClient implements AutoCloseable {
 
     @Override
     public void close() {
-        http.close();
+        if (ownsHttp) {
+            http.close();
+        }
     }
 }

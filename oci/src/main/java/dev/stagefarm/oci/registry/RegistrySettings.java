@@ -56,6 +56,18 @@ public record RegistrySettings(Set<String> insecure, Map<String, List<String>> m
         return new RegistrySettings(insecure, mirrors, copy, dockerConfig);
     }
 
+    /**
+     * The settings of one build whose client sent {@code clientCredentials}: the same insecure registries and mirrors;
+     * credentials are the client's, and this process's own (explicit and Docker config) only for the registries the
+     * client sent none for, and only when {@code ownAsFallback}. Without it a registry the client has no credentials
+     * for is spoken to anonymously (docs/security.md, "Registry credentials").
+     */
+    public RegistrySettings forClient(Map<String, RegistryCredentials> clientCredentials, boolean ownAsFallback) {
+        Map<String, RegistryCredentials> merged = new HashMap<>(ownAsFallback ? credentials : Map.of());
+        merged.putAll(clientCredentials);
+        return new RegistrySettings(insecure, mirrors, merged, ownAsFallback ? dockerConfig : DockerConfigCredentials.none());
+    }
+
     public boolean isInsecure(String host) {
         return insecure.contains(host);
     }

@@ -135,7 +135,7 @@ public final class BuildCommand implements Callable<Integer> {
     checkFlags(outputSpecs, names, pushes);
     List<Platform> platforms = PlatformFlag.parse(platform);
     if (platforms.size() > 1) {
-      MultiPlatformBuild.check(outputSpecs, pushes);
+      MultiPlatformBuild.check(outputSpecs);
     }
     // validates --progress before anything starts
     ProgressView view = buildx.quiet ? BuildSession.QUIET : BuildSession.progressView(progress, err);
@@ -154,7 +154,8 @@ public final class BuildCommand implements Callable<Integer> {
             .putAllAnnotations(imageOptions.annotations())
             .setNetwork(imageOptions.network());
     BuildSession.addSecrets(request, secrets, System::getenv);
-    BuildSession.addOutputs(request, outputSpecs, pushes);
+    // several platforms are pushed together as one index once every build has succeeded
+    BuildSession.addOutputs(request, outputSpecs, pushes && platforms.size() <= 1);
 
     DockerfileCheck.check(dockerfileName, request.build());
     try (Farm farm = openFarm(view)) {
@@ -164,6 +165,7 @@ public final class BuildCommand implements Callable<Integer> {
       ScannedContext scanned = ContextScanner.scan(Path.of(context),
           StatCache.load(FarmFlags.home().resolve("context-cache"), Path.of(context)));
       BuildClient.UploadResult uploaded = session.client().upload(scanned);
+      view.transferred("transferring context", uploaded.uploadedBytes(), uploaded.uploadedBytes());
       view.phaseDone("transferring context: " + uploaded.files() + " files, " + uploaded.uploaded() + " sent ("
           + uploaded.uploadedBytes() + " bytes)");
       request.setContextManifest(scanned.manifestDigest().toString());
@@ -174,7 +176,11 @@ public final class BuildCommand implements Callable<Integer> {
           statuses = builds.run(request.build(), view);
         }
         builds.requireSucceeded(statuses);
-        builds.summarize(statuses, builds.export(statuses, outputSpecs), stdout,
+        List<String> written = new ArrayList<>(builds.export(statuses, outputSpecs));
+        if (pushes) {
+          written.add(builds.push(statuses));
+        }
+        builds.summarize(statuses, written, stdout,
             (System.currentTimeMillis() - started) / 1000.0);
         return ExitCodes.OK;
       }

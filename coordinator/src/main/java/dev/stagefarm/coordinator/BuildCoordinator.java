@@ -118,6 +118,8 @@ public final class BuildCoordinator implements AutoCloseable {
   private final ImageAssembler assembler;
   private final BuildSecretStore secrets;
   private final Scheduler scheduler;
+  /** Which platforms the workers run (their presence events). */
+  private final WorkerPresence presence;
   private final Map<String, BuildEntry> builds = new ConcurrentHashMap<>();
   /** Finished builds whose details were evicted. */
   private final BuildSummaries summaries = new BuildSummaries();
@@ -210,6 +212,7 @@ public final class BuildCoordinator implements AutoCloseable {
     this.assembler = assembler;
     this.settings = settings;
     this.scheduler = new Scheduler(clock, settings.scheduler(), this::dispatch, new Listener());
+    this.presence = new WorkerPresence(clock);
     long period = settings.leaseCheckInterval().toMillis();
     leaseTimer.scheduleAtFixedRate(this::checkLeases, period, period, TimeUnit.MILLISECONDS);
     long sweep = settings.retention().sweepInterval().toMillis();
@@ -303,6 +306,7 @@ public final class BuildCoordinator implements AutoCloseable {
     awaitDurable(entry);
     if (planned.getState() == BuildState.RUNNING) {
       scheduler.submit(buildId, specs(entry.plan, request.getNoCache()));
+      failIfNoWorkerRuns(entry);
     }
     return status(buildId).orElseThrow();
   }
@@ -507,6 +511,10 @@ public final class BuildCoordinator implements AutoCloseable {
 
   /** Applies one worker event (from the event topic). */
   public void onEvent(WorkerEvent event) {
+    if (event.kind() instanceof WorkerEvent.Present present) {
+      presence.seen(event.workerId(), present.platforms(), present.sentMs());
+      return;
+    }
     BuildEntry entry = builds.get(event.buildId());
     if (entry == null) {
       return; // another coordinator's build, or one long gone
@@ -532,6 +540,7 @@ public final class BuildCoordinator implements AutoCloseable {
       case WorkerEvent.Started started ->
           scheduler.onStarted(buildId, stageId, attempt, worker, started.deliveryCount());
       case WorkerEvent.Heartbeat heartbeat -> scheduler.onHeartbeat(buildId, stageId, attempt, worker);
+      case WorkerEvent.Present present -> {} // not about a build: onEvent takes it
       case WorkerEvent.Log log -> {
         if (scheduler.onHeartbeat(buildId, stageId, attempt, worker)) {
           entry.progress.append(BuildProgress.newBuilder().setLog(EventMessages.toProto(log)).setLogStageId(stageId));
@@ -729,6 +738,12 @@ public final class BuildCoordinator implements AutoCloseable {
       BuildEntry entry = builds.get(buildId);
       background.execute(() -> finishBuild(entry, BuildState.FAILED, error, ""));
     }
+
+    @Override
+    public void buildFailedByFarm(String buildId, String error) {
+      markInfrastructureFailure(builds.get(buildId));
+      buildFailed(buildId, error);
+    }
   }
 
   private void assemble(BuildEntry entry, Map<String, StageResult> results) {
@@ -890,8 +905,33 @@ public final class BuildCoordinator implements AutoCloseable {
     lastLeaseCheckNanos = System.nanoTime();
     try {
       scheduler.checkLeases();
+      builds.values().forEach(this::failIfNoWorkerRuns);
     } catch (RuntimeException e) {
       log.error("lease check failed", e);
+    }
+  }
+
+  /**
+   * Fails the build at once (a farm failure) when a queued stage has a platform no worker runs
+   * ({@link WorkerPresence}), rather than after the queue lease.
+   */
+  private void failIfNoWorkerRuns(BuildEntry entry) {
+    BuildPlan plan = entry.plan;
+    if (plan == null || finished(entry)) {
+      return;
+    }
+    for (var stage : scheduler.snapshot(entry.buildId)) {
+      if (stage.state() != dev.stagefarm.coordinator.schedule.StageState.QUEUED) {
+        continue;
+      }
+      Optional<String> why = plan.stages().stream().filter(s -> s.id().equals(stage.stageId())).findFirst()
+          .flatMap(s -> presence.noWorkerFor(s.program().platform()));
+      if (why.isPresent() && scheduler.cancel(entry.buildId)) {
+        log.warn("build {}: stage {}: {}", entry.buildId, stage.name(), why.get());
+        markInfrastructureFailure(entry);
+        finishBuild(entry, BuildState.FAILED, "stage " + stage.name() + ": " + why.get(), "");
+        return;
+      }
     }
   }
 

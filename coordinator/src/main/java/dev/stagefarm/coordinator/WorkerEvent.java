@@ -28,6 +28,17 @@ public record WorkerEvent(String buildId, String stageId, int attempt, String wo
 
   public record Heartbeat() implements Kind {}
 
+  /**
+   * Not about a stage: a worker process runs and takes tasks for these platforms.
+   *
+   * @param sentMs when it sent it, by its clock
+   */
+  public record Present(java.util.List<dev.stagefarm.oci.Platform> platforms, long sentMs) implements Kind {
+    public Present {
+      platforms = java.util.List.copyOf(platforms);
+    }
+  }
+
   /** A piece of an op's output. */
   public record Log(int opIndex, byte[] data, boolean stderr) implements Kind {
     public Log {

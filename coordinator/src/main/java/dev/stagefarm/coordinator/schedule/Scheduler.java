@@ -179,12 +179,13 @@ public final class Scheduler {
           + " stopped without reporting (the task was delivered again)";
       stage.lastError = lost;
       if (lostRuns(stage) >= settings.maxAttempts()) {
-        failWithFollowers(stage, poisonMessage(stage, lostRuns(stage), lost));
+        failWithFollowers(stage, poisonMessage(stage, lostRuns(stage), lost), true);
         return false;
       }
       stage.runStartedMs = clock.millis();
     }
     stage.delivery = Math.max(stage.delivery, deliveryCount);
+    boolean movedWorker = stage.state == StageState.RUNNING && !workerId.isEmpty() && !workerId.equals(stage.workerId);
     stage.workerId = workerId;
     if (!workerId.isEmpty()) {
       stage.workersTried.add(workerId);
@@ -197,6 +198,9 @@ public final class Scheduler {
       stage.runStartedMs = stage.lastSeenMs;
       listener.stageChanged(stage.snapshot());
       listener.stageStarted(stage.snapshot(), Math.max(0, stage.lastSeenMs - queuedSinceMs));
+    } else if (movedWorker) {
+      // Kafka handed the task to another worker (the first one's record lease ran out): say where it runs now
+      listener.stageChanged(stage.snapshot());
     }
     return true;
   }
@@ -210,7 +214,7 @@ public final class Scheduler {
     if (stage == null) {
       return false;
     }
-    failWithFollowers(stage, message);
+    failWithFollowers(stage, message, true);
     return true;
   }
 
@@ -312,7 +316,7 @@ public final class Scheduler {
       if (stage.state == StageState.RUNNING) {
         failWithFollowers(stage, "stage " + stage.spec.name() + " ran past its deadline of "
             + human(settings.stageDeadline()) + " (coordinator setting stage-deadline) on worker "
-            + (stage.workerId.isEmpty() ? "(unknown)" : stage.workerId) + ", which did not report it");
+            + (stage.workerId.isEmpty() ? "(unknown)" : stage.workerId) + ", which did not report it", true);
       }
     }
     for (StageRun stage : untaken) {
@@ -485,7 +489,8 @@ public final class Scheduler {
   private void retryOrGiveUp(StageRun stage, String error, String giveUpMessage) {
     stage.lastError = error;
     if (lostRuns(stage) + 1 >= settings.maxAttempts()) {
-      failWithFollowers(stage, giveUpMessage != null ? giveUpMessage : poisonMessage(stage, lostRuns(stage) + 1, error));
+      failWithFollowers(stage, giveUpMessage != null ? giveUpMessage : poisonMessage(stage, lostRuns(stage) + 1, error),
+          true);
       return;
     }
     dispatchNextAttempt(builds.get(stage.buildId), stage);
@@ -508,14 +513,19 @@ public final class Scheduler {
 
   /** A deterministic failure: the followers of the stage would fail the same way. */
   private void failWithFollowers(StageRun stage, String error) {
+    failWithFollowers(stage, error, false);
+  }
+
+  /** @param byFarm the farm failed the stage (see {@link SchedulerListener#buildFailedByFarm}) */
+  private void failWithFollowers(StageRun stage, String error, boolean byFarm) {
     List<StageRun> followers = endFlight(stage);
-    failBuild(stage, error);
+    failBuild(stage, error, byFarm);
     for (StageRun follower : followers) {
-      failBuild(follower, error);
+      failBuild(follower, error, byFarm);
     }
   }
 
-  private void failBuild(StageRun stage, String error) {
+  private void failBuild(StageRun stage, String error, boolean byFarm) {
     BuildRun build = builds.get(stage.buildId);
     if (build.finished) {
       return;
@@ -524,7 +534,11 @@ public final class Scheduler {
     finish(stage, StageState.FAILED, null, clock.millis());
     build.finished = true;
     cancelUnfinished(build);
-    listener.buildFailed(build.buildId, error);
+    if (byFarm) {
+      listener.buildFailedByFarm(build.buildId, error);
+    } else {
+      listener.buildFailed(build.buildId, error);
+    }
   }
 
   /** Fails a build as a whole (its deadline): the stages that were under way fail, the rest are cancelled. */
@@ -539,7 +553,7 @@ public final class Scheduler {
     }
     build.finished = true;
     cancelUnfinished(build);
-    listener.buildFailed(build.buildId, error);
+    listener.buildFailedByFarm(build.buildId, error);
   }
 
   private void cancelUnfinished(BuildRun build) {

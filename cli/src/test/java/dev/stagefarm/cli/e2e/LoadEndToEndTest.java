@@ -27,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 class LoadEndToEndTest {
   @TempDir static Path dir;
   private static Process dockerd;
+  private static Path engine;
   private static String dockerHost;
 
   @BeforeAll
@@ -34,7 +35,7 @@ class LoadEndToEndTest {
     assumeTrue(Files.isExecutable(Path.of("/usr/sbin/dockerd")) || Files.isExecutable(Path.of("/usr/bin/dockerd")),
         "dockerd is not installed");
     // a short path: a unix socket's path is limited to about 100 bytes
-    Path engine = Files.createTempDirectory(Path.of("/tmp"), "sf-dockerd-");
+    engine = Files.createTempDirectory(Path.of("/tmp"), "sf-dockerd-");
     dockerHost = "unix://" + engine.resolve("docker.sock");
     dockerd = new ProcessBuilder("dockerd", "--data-root", engine.resolve("data").toString(), "--exec-root",
         engine.resolve("exec").toString(), "--pidfile", engine.resolve("dockerd.pid").toString(), "-H", dockerHost,
@@ -55,7 +56,11 @@ class LoadEndToEndTest {
       dockerd.destroy();
       if (!dockerd.waitFor(30, TimeUnit.SECONDS)) {
         dockerd.destroyForcibly();
+        dockerd.waitFor(30, TimeUnit.SECONDS);
       }
+    }
+    if (engine != null) { // the engine's images and state: root-owned overlay directories
+      new ProcessBuilder("rm", "-rf", engine.toString()).inheritIO().start().waitFor(5, TimeUnit.MINUTES);
     }
   }
 

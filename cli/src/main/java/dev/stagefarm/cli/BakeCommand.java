@@ -59,8 +59,8 @@ public final class BakeCommand implements Callable<Integer> {
   boolean load;
 
   @Option(names = "--progress", paramLabel = "MODE",
-      description = "auto, tty, plain or quiet (default: auto). Each line is prefixed with its target;"
-          + " a multi-target TTY view is not done yet, so tty prints plain lines.")
+      description = "auto, tty, plain or quiet (default: auto). plain: each line prefixed with its target;"
+          + " tty: one live view of every target's stages, each named TARGET STAGE.")
   String progress = "auto";
 
   @Option(names = "--coordinator", paramLabel = "HOST:PORT[,HOST:PORT…]",
@@ -109,7 +109,9 @@ public final class BakeCommand implements Callable<Integer> {
       }
       jobs.add(job);
     }
-    return new BakeRun(jobs, progress.equals("quiet"), System.err, System.out)
+    boolean tty = progress.equals("tty")
+        || (progress.equals("auto") && System.console() != null && System.getenv("CI") == null);
+    return new BakeRun(jobs, progress.equals("quiet"), tty, System.err, System.out)
         .run(() -> farmSelection.open(coordinator, apiClientFlags, farmFlags, workers, System.err));
   }
 

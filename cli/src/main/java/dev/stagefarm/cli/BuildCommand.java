@@ -171,7 +171,7 @@ public final class BuildCommand implements Callable<Integer> {
     DockerfileCheck.check(dockerfileName, dockerfileBytes, target, args, DockerfileCheck.firstPlatform(platform));
     List<Platform> platforms = PlatformFlag.parse(platform);
     if (platforms.size() > 1) {
-      MultiPlatformBuild.check(outputSpecs, pushes);
+      MultiPlatformBuild.check(outputSpecs);
       if (cacheFlags.exports()) {
         throw ExitCodes.usage("--cache-to with several --platform values is not supported yet: each platform's"
             + " build would overwrite the others' cache (docs/status.md)");
@@ -195,7 +195,8 @@ public final class BuildCommand implements Callable<Integer> {
     BuildSession.addSecrets(request, secrets, System::getenv);
     buildx.addRunOptions(request);
     ClientRegistryAuth.addFromDockerConfig(request);
-    BuildSession.addOutputs(request, outputSpecs, pushes);
+    // several platforms are pushed together as one index once every build has succeeded
+    BuildSession.addOutputs(request, outputSpecs, pushes && platforms.size() <= 1);
 
     try (Farm farm = openFarm(view)) {
       BuildSession session = new BuildSession(new BuildClient(farm));
@@ -204,6 +205,7 @@ public final class BuildCommand implements Callable<Integer> {
       ScannedContext scanned = ContextScanner.scan(contextDir, unpacked != null ? StatCache.none()
           : StatCache.load(FarmFlags.home().resolve("context-cache"), contextDir));
       BuildClient.UploadResult uploaded = session.client().upload(scanned);
+      view.transferred("transferring context", uploaded.uploadedBytes(), uploaded.uploadedBytes());
       view.phaseDone("transferring context: " + uploaded.files() + " files, " + uploaded.uploaded() + " sent ("
           + uploaded.uploadedBytes() + " bytes)");
       request.setContextManifest(scanned.manifestDigest().toString());
@@ -214,7 +216,11 @@ public final class BuildCommand implements Callable<Integer> {
           statuses = builds.run(request.build(), view);
         }
         builds.requireSucceeded(statuses);
-        builds.summarize(statuses, builds.export(statuses, outputSpecs), stdout,
+        List<String> written = new ArrayList<>(builds.export(statuses, outputSpecs));
+        if (pushes) {
+          written.add(builds.push(statuses));
+        }
+        builds.summarize(statuses, written, stdout,
             (System.currentTimeMillis() - started) / 1000.0);
         return ExitCodes.OK;
       }

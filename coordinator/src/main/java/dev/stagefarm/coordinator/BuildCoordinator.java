@@ -140,6 +140,8 @@ public final class BuildCoordinator implements AutoCloseable {
   private final WorkerSlots workerSlots;
   /** Tenants with their own metric tag (the first ones seen, up to the policy's bound). */
   private final java.util.Set<String> metricTenants = ConcurrentHashMap.newKeySet();
+  /** Which platforms the workers run (their presence events). */
+  private final WorkerPresence presence;
   private final Map<String, BuildEntry> builds = new ConcurrentHashMap<>();
   /** Finished builds whose details were evicted. */
   private final BuildSummaries summaries = new BuildSummaries();
@@ -242,6 +244,7 @@ public final class BuildCoordinator implements AutoCloseable {
     this.scheduler = new Scheduler(clock, settings.scheduler(), this::dispatch, new Listener());
     this.workerSlots = new WorkerSlots(settings.scheduling().dispatchMargin(), settings.scheduling().unreportedCapacity());
     scheduler.setCapacity(workerSlots.capacity(clock.millis()));
+    this.presence = new WorkerPresence(clock);
     long period = settings.leaseCheckInterval().toMillis();
     leaseTimer.scheduleAtFixedRate(this::checkLeases, period, period, TimeUnit.MILLISECONDS);
     long sweep = settings.retention().sweepInterval().toMillis();
@@ -368,6 +371,7 @@ public final class BuildCoordinator implements AutoCloseable {
     awaitDurable(entry);
     if (planned.getState() == BuildState.RUNNING) {
       scheduler.submit(buildId, specs(entry.plan, request), buildClass(entry));
+      failIfNoWorkerRuns(entry);
     }
     return status(buildId).orElseThrow();
   }
@@ -633,8 +637,9 @@ public final class BuildCoordinator implements AutoCloseable {
 
   /** Applies one worker event (from the event topic). */
   public void onEvent(WorkerEvent event) {
-    if (event.kind() instanceof WorkerEvent.SlotReport slots) {
-      workerSlots.report(event.workerId(), slots.slots(), slots.free(), slots.intervalMs(), clock.millis());
+    if (event.kind() instanceof WorkerEvent.Present present) {
+      presence.seen(event.workerId(), present.platforms(), present.sentMs());
+      workerSlots.report(event.workerId(), present.slots(), present.free(), present.intervalMs(), clock.millis());
       scheduler.setCapacity(workerSlots.capacity(clock.millis()));
       return;
     }
@@ -663,6 +668,7 @@ public final class BuildCoordinator implements AutoCloseable {
       case WorkerEvent.Started started ->
           scheduler.onStarted(buildId, stageId, attempt, worker, started.deliveryCount());
       case WorkerEvent.Heartbeat heartbeat -> scheduler.onHeartbeat(buildId, stageId, attempt, worker);
+      case WorkerEvent.Present present -> {} // not about a build: onEvent takes it
       case WorkerEvent.Log log -> {
         if (scheduler.onHeartbeat(buildId, stageId, attempt, worker)) {
           entry.progress.append(BuildProgress.newBuilder().setLog(EventMessages.toProto(log)).setLogStageId(stageId));
@@ -675,7 +681,6 @@ public final class BuildCoordinator implements AutoCloseable {
         }
       }
       case WorkerEvent.Completed completed -> scheduler.onCompleted(buildId, stageId, attempt, completed.result());
-      case WorkerEvent.SlotReport slots -> { } // handled in onEvent
       case WorkerEvent.Failed failed ->
           scheduler.onFailed(
               buildId,
@@ -875,6 +880,12 @@ public final class BuildCoordinator implements AutoCloseable {
       BuildEntry entry = builds.get(buildId);
       background.execute(() -> finishBuild(entry, BuildState.FAILED, error, ""));
     }
+
+    @Override
+    public void buildFailedByFarm(String buildId, String error) {
+      markInfrastructureFailure(builds.get(buildId));
+      buildFailed(buildId, error);
+    }
   }
 
   private void assemble(BuildEntry entry, Map<String, StageResult> results) {
@@ -1060,8 +1071,33 @@ public final class BuildCoordinator implements AutoCloseable {
     try {
       scheduler.setCapacity(workerSlots.capacity(clock.millis())); // workers that stopped reporting are gone
       scheduler.checkLeases();
+      builds.values().forEach(this::failIfNoWorkerRuns);
     } catch (RuntimeException e) {
       log.error("lease check failed", e);
+    }
+  }
+
+  /**
+   * Fails the build at once (a farm failure) when a queued stage has a platform no worker runs
+   * ({@link WorkerPresence}), rather than after the queue lease.
+   */
+  private void failIfNoWorkerRuns(BuildEntry entry) {
+    BuildPlan plan = entry.plan;
+    if (plan == null || finished(entry)) {
+      return;
+    }
+    for (var stage : scheduler.snapshot(entry.buildId)) {
+      if (stage.state() != dev.stagefarm.coordinator.schedule.StageState.QUEUED) {
+        continue;
+      }
+      Optional<String> why = plan.stages().stream().filter(s -> s.id().equals(stage.stageId())).findFirst()
+          .flatMap(s -> presence.noWorkerFor(s.program().platform()));
+      if (why.isPresent() && scheduler.cancel(entry.buildId)) {
+        log.warn("build {}: stage {}: {}", entry.buildId, stage.name(), why.get());
+        markInfrastructureFailure(entry);
+        finishBuild(entry, BuildState.FAILED, "stage " + stage.name() + ": " + why.get(), "");
+        return;
+      }
     }
   }
 

@@ -268,7 +268,9 @@ public final class CoordinatorNode implements AutoCloseable {
           new KafkaEventStream(options.kafkaBootstrap(), options.kafkaSecurity(), options.eventGroup(),
               options.farmKeys(), coordinator::onEvent).start();
       ServerServiceDefinition service =
-          new BuildServiceImpl(coordinator, content, exporter, security.maxUnfinishedBuildsPerClient(),
+          new BuildServiceImpl(coordinator, content,
+              ImageExporter.pushingIndexes(exporter, new RegistryImagePusher(registry, store)),
+              security.maxUnfinishedBuildsPerClient(),
               storeAdministration()).bindService();
       term = new Term(producer, control, coordinator, events, service);
       services.switchTo(service);

@@ -28,6 +28,21 @@ public record WorkerEvent(String buildId, String stageId, int attempt, String wo
 
   public record Heartbeat() implements Kind {}
 
+  /**
+   * Not about a stage: a worker process runs, takes tasks for these platforms and has these task
+   * slots. Numbers are as the worker sent them (bounded by {@code WorkerSlots}).
+   *
+   * @param free its slots not running a stage when it sent this
+   * @param intervalMs when its next announcement is due
+   * @param sentMs when it sent it, by its clock
+   */
+  public record Present(java.util.List<dev.stagefarm.oci.Platform> platforms, int slots, int free, long intervalMs,
+      long sentMs) implements Kind {
+    public Present {
+      platforms = java.util.List.copyOf(platforms);
+    }
+  }
+
   /** A piece of an op's output. */
   public record Log(int opIndex, byte[] data, boolean stderr) implements Kind {
     public Log {
@@ -45,13 +60,6 @@ public record WorkerEvent(String buildId, String stageId, int attempt, String wo
       implements Kind {}
 
   public record Completed(StageResult result) implements Kind {}
-
-  /**
-   * Not about a stage: how many task slots the worker runs and how many are free, and when its
-   * next report is due. Numbers are as the worker sent them (unsigned on the wire; bounded by
-   * {@code WorkerSlots}).
-   */
-  public record SlotReport(int slots, int free, long intervalMs) implements Kind {}
 
   /**
    * @param line the Dockerfile line of the failing op, or 0

@@ -6,7 +6,9 @@ import dev.stagefarm.oci.store.BlobStore;
 import dev.stagefarm.oci.store.S3Config;
 import dev.stagefarm.worker.config.WorkerConfig;
 import dev.stagefarm.worker.exec.StageExecutors;
+import dev.stagefarm.worker.kafka.EventPublisher;
 import dev.stagefarm.worker.kafka.FarmTopics;
+import dev.stagefarm.worker.kafka.PresenceAnnouncer;
 import dev.stagefarm.worker.kafka.TaskLoop;
 import dev.stagefarm.worker.kafka.TaskSlot;
 import dev.stagefarm.worker.layers.LayerCache;
@@ -44,6 +46,7 @@ public final class Worker implements AutoCloseable {
   private LayerCache layers;
   private volatile TaskLoop loop;
   private int maxProgramVersion = StageProgram.VERSION;
+  private PresenceAnnouncer presence;
 
   /** A worker whose extracted layers live in its work dir ({@code <work-dir>/layers}). */
   public Worker(WorkerConfig config) {
@@ -111,6 +114,10 @@ public final class Worker implements AutoCloseable {
           config.kafkaSecurity(), config.platforms().stream().map(TaskRouting::topic).toList());
       loop = new TaskLoop(settings, config.concurrency(), config.heartbeatInterval(), executor, maxProgramVersion)
           .start();
+      TaskLoop started = loop;
+      presence = new PresenceAnnouncer(new EventPublisher(config.kafka(), config.kafkaSecurity(),
+          config.workerId() + "-presence", config.farmKeys()), config.workerId(), config.platforms(),
+          config.concurrency(), started::runningStages, java.time.Clock.systemUTC()).start();
       metrics.slots(config.concurrency(), () -> {
         TaskLoop current = loop;
         return current == null ? 0 : current.runningStages();
@@ -142,6 +149,10 @@ public final class Worker implements AutoCloseable {
   /** Stops claiming, lets running stages finish within the shutdown grace, releases the rest. */
   @Override
   public synchronized void close() {
+    if (presence != null) {
+      presence.close(); // first: a closing worker takes no new tasks
+      presence = null;
+    }
     if (loop != null) {
       loop.close();
       loop = null;

@@ -4,8 +4,10 @@ import dev.stagefarm.cli.UserError;
 import dev.stagefarm.cli.build.BuildClient;
 import dev.stagefarm.cli.build.BuildSession;
 import dev.stagefarm.cli.build.ContextScanner;
+import dev.stagefarm.cli.build.LabelledProgress;
 import dev.stagefarm.cli.build.PlainProgress;
 import dev.stagefarm.cli.build.ProgressView;
+import dev.stagefarm.cli.build.TtyProgress;
 import dev.stagefarm.cli.build.ScannedContext;
 import dev.stagefarm.cli.farm.Farm;
 import dev.stagefarm.proto.v1.BuildStatus;
@@ -39,12 +41,20 @@ public final class BakeRun {
   private final boolean quiet;
   private final PrintStream err;
   private final PrintStream out;
+  /** The live view all targets share ({@code --progress tty}), or null: plain lines behind each target's name. */
+  private final TtyProgress tty;
 
   public BakeRun(List<BakeJob> jobs, boolean quiet, PrintStream err, PrintStream out) {
+    this(jobs, quiet, false, err, out);
+  }
+
+  /** @param tty one live view of every target's stages ({@code LABEL STAGE} lines) instead of plain lines */
+  public BakeRun(List<BakeJob> jobs, boolean quiet, boolean tty, PrintStream err, PrintStream out) {
     this.jobs = List.copyOf(jobs);
     this.quiet = quiet;
     this.err = err;
     this.out = out;
+    this.tty = tty && !quiet ? new TtyProgress(err) : null;
   }
 
   private record Outcome(BakeJob job, BuildStatus status, String failure) {}
@@ -83,6 +93,9 @@ public final class BakeRun {
         }
         return null;
       });
+      if (tty != null) {
+        tty.close();
+      }
       List<String> failed = new ArrayList<>();
       for (Outcome outcome : outcomes.values()) {
         String name = outcome.job().name();
@@ -113,10 +126,11 @@ public final class BakeRun {
   /** One target: submit, follow (its progress behind its prefix), and its outcome; never throws. */
   private Outcome build(BuildSession session, BakeJob job, ScannedContext context, String prefix, List<String> buildIds) {
     PrintStream lines = PrefixedLines.of(err, prefix);
-    try (ProgressView view = quiet ? null : new PlainProgress(lines)) {
+    try (ProgressView view = quiet ? null
+        : tty != null ? new LabelledProgress(tty, job.name()) : new PlainProgress(lines)) {
       BuildStatus submitted = session.submit(job.request(), context);
       buildIds.add(submitted.getBuildId());
-      if (!quiet) {
+      if (!quiet && tty == null) {
         lines.println("build " + submitted.getBuildId() + " submitted");
       }
       BuildStatus status = session.follow(submitted, entry -> {

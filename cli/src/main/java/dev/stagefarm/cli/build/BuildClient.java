@@ -14,6 +14,8 @@ import dev.stagefarm.proto.v1.GetBuildRequest;
 import dev.stagefarm.proto.v1.ListBuildsRequest;
 import dev.stagefarm.proto.v1.ListBuildsResponse;
 import dev.stagefarm.proto.v1.PruneStoreRequest;
+import dev.stagefarm.proto.v1.PushImageIndexRequest;
+import dev.stagefarm.proto.v1.PushImageIndexResponse;
 import dev.stagefarm.proto.v1.PruneStoreResponse;
 import dev.stagefarm.proto.v1.StoreUsage;
 import dev.stagefarm.proto.v1.StoreUsageRequest;
@@ -282,6 +284,16 @@ public final class BuildClient {
       }
     } catch (StatusRuntimeException e) {
       throw failure("exporting the image index", e);
+    }
+  }
+
+  /** Pushes the images of several builds (one per platform) as one image index under the first build's tags. */
+  public PushImageIndexResponse pushIndex(List<String> buildIds) {
+    try {
+      return blocking().withDeadlineAfter(30, TimeUnit.MINUTES)
+          .pushImageIndex(PushImageIndexRequest.newBuilder().addAllBuildIds(buildIds).build());
+    } catch (StatusRuntimeException e) {
+      throw failure("pushing the image index", e);
     }
   }
 

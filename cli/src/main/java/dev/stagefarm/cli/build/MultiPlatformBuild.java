@@ -1,7 +1,6 @@
 package dev.stagefarm.cli.build;
 
 import dev.stagefarm.cli.UserError;
-import dev.stagefarm.proto.v1.BuildProgress;
 import dev.stagefarm.proto.v1.BuildStatus;
 import dev.stagefarm.proto.v1.Platform;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
@@ -20,8 +19,10 @@ import java.util.concurrent.Future;
 /**
  * {@code --platform a,b}: one build per platform on the farm, submitted together and followed
  * together (each stage shown as {@code [PLATFORM STAGE]}), whose images are written as one OCI
- * image index ({@code -o type=oci}: a manifest per platform). Pushing an index, and the docker
- * archive (which cannot hold one), are not supported yet and refused before anything starts.
+ * image index ({@code -o type=oci}: a manifest per platform) or pushed as one ({@code --push},
+ * {@code type=image,push=true}, {@code type=registry}: the farm pushes each manifest, then the
+ * index). The docker archive and the filesystem outputs cannot hold several platforms' images:
+ * refused before anything starts.
  */
 public final class MultiPlatformBuild {
   private final BuildClient client;
@@ -33,15 +34,12 @@ public final class MultiPlatformBuild {
   }
 
   /** Refuses what a multi-platform build cannot do yet, before any farm is started or contacted. */
-  public static void check(List<OutputSpec> outputs, boolean push) {
-    if (push) {
-      throw dev.stagefarm.cli.ExitCodes.usage("--push with several --platform values: pushing an image index is not supported yet"
-          + " (docs/status.md); write it with -o type=oci,dest=FILE, or build and push each platform on its own");
-    }
+  public static void check(List<OutputSpec> outputs) {
     for (OutputSpec output : outputs) {
-      if (output.type() != OutputSpec.Type.OCI) {
+      if (output.type() != OutputSpec.Type.OCI && output.type() != OutputSpec.Type.IMAGE
+          && output.type() != OutputSpec.Type.REGISTRY) {
         throw dev.stagefarm.cli.ExitCodes.usage("-o type=" + output.type().flagName() + " cannot hold images of several platforms: use"
-            + " type=oci (an OCI image index)");
+            + " type=oci (an OCI image index), or type=image|registry to push one");
       }
       if (output.toStdout()) {
         throw dev.stagefarm.cli.ExitCodes.usage("-o type=oci,dest=- with several platforms: writing an image index to standard output is"
@@ -63,9 +61,9 @@ public final class MultiPlatformBuild {
       List<Future<BuildStatus>> ends = new ArrayList<>();
       for (int i = 0; i < platforms.size(); i++) {
         BuildStatus build = submitted.get(i);
-        String label = text(platforms.get(i));
+        ProgressView labelled = new LabelledProgress(view, text(platforms.get(i)));
         ends.add(watchers.submit(() -> BuildClient.isFinalState(build) ? build
-            : client.watch(build.getBuildId(), entry -> show(view, label, entry))));
+            : client.watch(build.getBuildId(), labelled::show)));
       }
       List<BuildStatus> statuses = new ArrayList<>();
       for (Future<BuildStatus> end : ends) {
@@ -100,7 +98,7 @@ public final class MultiPlatformBuild {
   public List<String> export(List<BuildStatus> statuses, List<OutputSpec> outputs) {
     List<String> buildIds = statuses.stream().map(BuildStatus::getBuildId).toList();
     List<String> written = new ArrayList<>();
-    for (OutputSpec output : outputs) {
+    for (OutputSpec output : outputs.stream().filter(o -> o.type() == OutputSpec.Type.OCI).toList()) {
       Path dest = Path.of(output.dest().orElseThrow());
       try (OutputStream out = Files.newOutputStream(dest)) {
         client.exportIndex(buildIds, out);
@@ -112,6 +110,12 @@ public final class MultiPlatformBuild {
     return written;
   }
 
+  /** Pushes the builds' images as one image index under the request's names; returns what was pushed, for the summary. */
+  public String push(List<BuildStatus> statuses) {
+    var pushed = client.pushIndex(statuses.stream().map(BuildStatus::getBuildId).toList());
+    return "pushed " + String.join(", ", pushed.getPushedList()) + " (image index " + pushed.getIndexDigest() + ")";
+  }
+
   /** One line per platform: its image's manifest digest. */
   public void summarize(List<BuildStatus> statuses, List<String> written, PrintStream out, double seconds) {
     for (int i = 0; i < statuses.size(); i++) {
@@ -119,22 +123,6 @@ public final class MultiPlatformBuild {
     }
     out.printf("%d platforms %s in %.1fs%n", statuses.size(),
         written.isEmpty() ? "stored in the farm's content store" : "written to " + String.join(", ", written), seconds);
-  }
-
-  /** The entry with its stage named {@code PLATFORM STAGE} and its ids kept apart from the other builds'. */
-  private static void show(ProgressView view, String label, BuildProgress entry) {
-    BuildProgress.Builder labelled = entry.toBuilder();
-    if (entry.hasStage()) {
-      labelled.getStageBuilder()
-          .setStageId(label + "/" + entry.getStage().getStageId())
-          .setName(label + " " + entry.getStage().getName());
-    }
-    if (!entry.getLogStageId().isEmpty()) {
-      labelled.setLogStageId(label + "/" + entry.getLogStageId());
-    }
-    synchronized (view) {
-      view.show(labelled.build());
-    }
   }
 
   private static String text(Platform platform) {

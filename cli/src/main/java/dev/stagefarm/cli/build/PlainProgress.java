@@ -2,6 +2,7 @@ package dev.stagefarm.cli.build;
 
 import dev.stagefarm.proto.v1.BuildProgress;
 import dev.stagefarm.proto.v1.StageEvent;
+import dev.stagefarm.proto.v1.StageState;
 import dev.stagefarm.proto.v1.StageStatus;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -83,8 +84,17 @@ public final class PlainProgress implements ProgressView {
   }
 
   private void stage(StageStatus stage, long now) {
+    StageStatus before = stages.get(stage.getStageId());
     stage = StageLabels.withKnownSteps(stage, stages);
     String id = stage.getStageId();
+    if (stage.getState() == StageState.STAGE_RUNNING && before != null
+        && before.getState() == StageState.STAGE_RUNNING && before.getAttempt() == stage.getAttempt()
+        && !before.getWorkerId().isEmpty() && !before.getWorkerId().equals(stage.getWorkerId())) {
+      // the same attempt on another worker: Kafka handed the task on when the first one's lease ran out
+      out.println("#" + stageVertex(id) + " [" + stage.getName() + "] lost on " + before.getWorkerId()
+          + " (its lease on the task ran out); running on " + stage.getWorkerId());
+      return;
+    }
     switch (stage.getState()) {
       case STAGE_QUEUED -> {
         if (stage.getAttempt() > 1) {

@@ -15,6 +15,12 @@ public interface ProgressView extends AutoCloseable {
   /** The phase last started is over; {@code detail} (may be empty) says what it did. */
   default void phaseDone(String detail) {}
 
+  /**
+   * Bytes moved for the running client phase (the context upload): BuildKit's vertex
+   * {@code statuses}. Only rawjson shows them; the other views say it in {@link #phaseDone}.
+   */
+  default void transferred(String name, long current, long total) {}
+
   /** Prints the last line(s) and stops any redrawing. */
   @Override
   void close();

@@ -17,7 +17,8 @@ import java.util.function.LongSupplier;
  * {@code SolveStatus} (what {@code docker buildx build --progress rawjson} prints): {@code vertexes}
  * with {@code digest}, {@code name}, {@code started}, {@code completed}, {@code cached},
  * {@code error}; {@code logs} with {@code vertex}, {@code stream} (1 stdout, 2 stderr),
- * base64 {@code data} and {@code timestamp}. A vertex is a Dockerfile step of a stage (its digest
+ * base64 {@code data} and {@code timestamp}; {@code statuses} ({@code id}, {@code vertex},
+ * {@code current}, {@code total} bytes) for the context upload. A vertex is a Dockerfile step of a stage (its digest
  * is derived from the stage and step, stable within the build), a stage itself, or a client phase.
  */
 public final class RawJsonProgress implements ProgressView {
@@ -47,6 +48,26 @@ public final class RawJsonProgress implements ProgressView {
     phaseStartedMs = clock.getAsLong();
     ObjectNode status = status();
     vertex(status, phaseDigest, phaseName).put("started", time(phaseStartedMs));
+    emit(status);
+  }
+
+  /** A {@code statuses} entry (BuildKit's {@code VertexStatus}) of the running phase's vertex. */
+  @Override
+  public synchronized void transferred(String name, long current, long total) {
+    if (phaseDigest == null) {
+      return;
+    }
+    long now = clock.getAsLong();
+    ObjectNode status = status();
+    status.withArray("statuses").addObject()
+        .put("id", name)
+        .put("vertex", phaseDigest)
+        .put("name", name)
+        .put("current", current)
+        .put("total", total)
+        .put("timestamp", time(now))
+        .put("started", time(phaseStartedMs))
+        .put("completed", time(now));
     emit(status);
   }
 

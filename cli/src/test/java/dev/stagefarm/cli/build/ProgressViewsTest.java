@@ -122,6 +122,38 @@ class ProgressViewsTest {
   }
 
   @Test
+  void rawJsonModeGivesTheContextUploadAByteCounterStatusOnItsVertex() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (RawJsonProgress view = new RawJsonProgress(new PrintStream(out, true, StandardCharsets.UTF_8), () -> 5000)) {
+      view.phaseStarted("load build context");
+      view.transferred("transferring context", 1234, 1234);
+      view.phaseDone("transferring context: 2 files");
+    }
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    List<String> lines = out.toString(StandardCharsets.UTF_8).lines().toList();
+    var vertex = json.readTree(lines.get(0)).get("vertexes").get(0);
+    var status = json.readTree(lines.get(1)).get("statuses").get(0);
+    assertThat(status.get("vertex").asText()).isEqualTo(vertex.get("digest").asText());
+    assertThat(status.get("id").asText()).isEqualTo("transferring context");
+    assertThat(status.get("current").asLong()).isEqualTo(1234);
+    assertThat(status.get("total").asLong()).isEqualTo(1234);
+    assertThat(status.get("completed").asText()).isEqualTo("1970-01-01T00:00:05Z");
+  }
+
+  @Test
+  void plainModeSaysWhenTheSameAttemptMovesToAnotherWorker() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (PlainProgress view = new PlainProgress(new PrintStream(out, true, StandardCharsets.UTF_8), () -> 0)) {
+      view.show(stage("0", "0", StageState.STAGE_RUNNING, "worker-1", 1000, 0));
+      view.show(stage("0", "0", StageState.STAGE_RUNNING, "worker-2", 1000, 0));
+    }
+    assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("""
+        #1 [0] running on worker-1
+        #1 [0] lost on worker-1 (its lease on the task ran out); running on worker-2
+        """);
+  }
+
+  @Test
   void ttyModeRedrawsOneLinePerStage() {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (TtyProgress view = new TtyProgress(new PrintStream(out, true, StandardCharsets.UTF_8))) {

@@ -32,6 +32,41 @@ class BakeEndToEndTest {
 
   private static final Pattern SUBMITTED = Pattern.compile("build (\\S+) submitted");
 
+  /** {@code --progress tty}: one live view whose lines name each target's stages, not plain lines per target. */
+  @Test
+  void theTtyViewShowsEveryTargetsStagesInOneLiveView(@TempDir Path dir) throws Exception {
+    EmbeddedFarm farm = FarmUnderTest.farm();
+    Path ctx = Files.createDirectories(dir.resolve("ctx"));
+    Files.writeString(ctx.resolve("Dockerfile"), """
+        FROM %s AS base
+        RUN echo %s > /base.txt
+        FROM base AS one
+        RUN echo one > /t.txt
+        FROM base AS two
+        RUN echo two > /t.txt
+        """.formatted(FarmUnderTest.busybox(), UUID.randomUUID()));
+    Path bakeFile = Files.writeString(dir.resolve("docker-bake.hcl"), """
+        group "default" { targets = ["one", "two"] }
+        target "one" {
+          context = "%1$s"
+          target = "one"
+        }
+        target "two" {
+          context = "%1$s"
+          target = "two"
+        }
+        """.formatted(ctx));
+
+    FarmUnderTest.Result result = FarmUnderTest.stagefarm("bake", "--coordinator", farm.endpoint(), "--progress", "tty",
+        "-f", bakeFile.toString());
+
+    assertThat(result.exitCode()).as(result.stderr()).isZero();
+    String lastFrame = result.stderr().substring(result.stderr().lastIndexOf("[+] building"));
+    assertThat(lastFrame).contains(" => one base: ", " => one one: ", " => two base: ", " => two two: ");
+    assertThat(result.stderr()).as("no plain lines behind target prefixes").doesNotContainPattern("(?m)^one +\\| ");
+    assertThat(result.stdout()).contains("bake: 2 targets built");
+  }
+
   @Test
   void fiveTargetsSharingStagesRunEachSharedStageOnce(@TempDir Path dir) throws Exception {
     EmbeddedFarm farm = FarmUnderTest.farm();

@@ -179,6 +179,10 @@ class BuildxFlagsEndToEndTest {
         .map(v -> v.path("name").asText()).toList();
     assertThat(vertexNames).contains("[internal] load build context", "[0 2/4] RUN echo one > /a && echo two > /b"
         + " && echo \"made a and b\"");
+    List<JsonNode> counters = statuses.stream().flatMap(s -> s.path("statuses").valueStream()).toList();
+    assertThat(counters).as("the context upload's byte counter").singleElement()
+        .satisfies(c -> assertThat(c.path("id").asText()).isEqualTo("transferring context"))
+        .satisfies(c -> assertThat(c.path("total").asLong()).isEqualTo(c.path("current").asLong()));
     List<String> logs = statuses.stream().flatMap(s -> s.path("logs").valueStream()).map(l -> {
       try {
         return new String(l.path("data").binaryValue(), StandardCharsets.UTF_8);

@@ -143,6 +143,7 @@ class CancelAndDeadlineEndToEndTest {
         .getBuildId(), progress -> {});
     assertThat(done.getState()).isEqualTo(BuildState.FAILED);
     assertThat(done.getError()).startsWith("no worker took stage 0 within 8s (2 attempts;");
+    assertThat(done.getInfrastructureFailure()).as("the farm's failure: the client exits 3").isTrue();
     assertThat(done.getStages(0).getAttempt()).isEqualTo(2); // published again before giving up
     assertThat(done.getStages(0).getState()).isEqualTo(StageState.STAGE_FAILED);
   }

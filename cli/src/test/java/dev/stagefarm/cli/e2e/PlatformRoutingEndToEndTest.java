@@ -37,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
 class PlatformRoutingEndToEndTest {
   @TempDir static Path dir;
   private static EmbeddedFarm farm;
+  private static RegistryFixture registry;
   private static String amd64Busybox;
   private static String arm64Busybox;
 
@@ -44,7 +45,7 @@ class PlatformRoutingEndToEndTest {
   static void start() throws Exception {
     assumeTrue(Arm64BusyboxImage.runnable(), "this host cannot run arm64 binaries: " + Arm64BusyboxImage.QEMU_HANDLER
         + " is missing or disabled (apt-get install qemu-user-static; mount binfmt_misc)");
-    RegistryFixture registry = RegistryFixture.shared();
+    registry = RegistryFixture.shared();
     amd64Busybox = BusyboxImage.pushTo(registry).toString();
     arm64Busybox = Arm64BusyboxImage.pushTo(registry).toString();
     farm = EmbeddedFarm.start(new EmbeddedFarm.Options(
@@ -178,6 +179,54 @@ class PlatformRoutingEndToEndTest {
           .filter(e -> e.hasStarted() && stageName(build, e.getStageId()).equals("tools")).count();
     }
     assertThat(toolsRuns).as("runs of the platform-independent stage over both builds").isEqualTo(1);
+  }
+
+  /**
+   * {@code --platform a,b --push} and the {@code -o} forms that push: the farm pushes each platform's
+   * manifest by digest and an OCI image index under the tag; read back from the registry with skopeo.
+   */
+  @Test
+  void twoPlatformsArePushedAsOneImageIndexThatSkopeoReadsBack() throws Exception {
+    String nonce = UUID.randomUUID().toString();
+    Path ctx = context("""
+        FROM %s AS base-amd64
+        FROM %s AS base-arm64
+        FROM base-$TARGETARCH
+        RUN echo "%s" > /nonce
+        """.formatted(amd64Busybox, arm64Busybox, nonce));
+    String byFlag = registry.reference("e2e/index-push:1").toString();
+    String byImage = registry.reference("e2e/index-image:1").toString();
+    String byRegistry = registry.reference("e2e/index-registry:1").toString();
+    FarmUnderTest.Result pushed = build("--platform", "linux/amd64,linux/arm64", "--push", "-t", byFlag, ctx.toString());
+    assertThat(pushed.exitCode()).as(pushed.stderr()).isZero();
+    assertThat(pushed.stdout()).contains("pushed " + byFlag + " (image index sha256:");
+    FarmUnderTest.Result outputs = build("--platform", "linux/amd64,linux/arm64", "-o",
+        "type=image,name=" + byImage + ",push=true", "-o", "type=registry,name=" + byRegistry, ctx.toString());
+    assertThat(outputs.exitCode()).as(outputs.stderr()).isZero();
+
+    for (String reference : List.of(byFlag, byImage, byRegistry)) {
+      String index = run("skopeo", "inspect", "--raw", "--tls-verify=false", "docker://" + reference);
+      assertThat(index).as(reference).contains("application/vnd.oci.image.index.v1+json",
+          "\"architecture\":\"amd64\"", "\"architecture\":\"arm64\"");
+      for (String arch : List.of("amd64", "arm64")) {
+        assertThat(run("skopeo", "inspect", "--tls-verify=false", "--override-arch", arch, "docker://" + reference))
+            .as(reference + " " + arch).contains("\"Architecture\": \"" + arch + "\"");
+      }
+    }
+  }
+
+  /**
+   * linux/arm/v7 is routed (it has a task topic) but no worker of this farm runs it: the workers'
+   * presence events tell the coordinator so, and the build fails as a farm failure (exit 3) naming
+   * the platform, not after the 15-minute queue lease.
+   */
+  @Test
+  void aBuildForAPlatformNoWorkerRunsFailsSayingSoWithExitCode3() throws Exception {
+    FarmUnderTest.Result result = build("--platform", "linux/arm/v7", context("FROM scratch\nCOPY Dockerfile /\n")
+        .toString());
+    assertThat(result.exitCode()).as(result.stderr()).isEqualTo(3);
+    assertThat(result.stderr()).contains("no worker runs linux/arm/v7: the workers that announced themselves in the"
+        + " last 15s run linux/amd64, linux/arm64");
   }
 
   private static String stageName(BuildStatus build, String stageId) {

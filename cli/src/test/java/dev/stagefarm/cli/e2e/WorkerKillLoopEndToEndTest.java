@@ -119,6 +119,7 @@ class WorkerKillLoopEndToEndTest {
       }
       assertThat(done.getState()).isEqualTo(BuildState.FAILED);
       assertThat(done.getError()).matches("stage 0 failed (on 3 workers|3 times on [12] workers?) \\(last error: .*\\)");
+      assertThat(done.getInfrastructureFailure()).as("dead workers are the farm's failure: the client exits 3").isTrue();
       Thread.sleep(10_000); // past another record lock: nobody runs it again
       List<StageEvent> events = FarmEvents.of(farm.kafkaBootstrap(), List.of(submitted.getBuildId()))
           .getOrDefault(submitted.getBuildId(), List.of());

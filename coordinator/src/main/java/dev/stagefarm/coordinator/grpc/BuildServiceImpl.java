@@ -17,6 +17,8 @@ import dev.stagefarm.proto.v1.CancelBuildRequest;
 import dev.stagefarm.proto.v1.ContextManifest;
 import dev.stagefarm.proto.v1.ExportChunk;
 import dev.stagefarm.proto.v1.ExportImageRequest;
+import dev.stagefarm.proto.v1.PushImageIndexRequest;
+import dev.stagefarm.proto.v1.PushImageIndexResponse;
 import dev.stagefarm.proto.v1.FindMissingBlobsRequest;
 import dev.stagefarm.proto.v1.FindMissingBlobsResponse;
 import dev.stagefarm.proto.v1.GetBuildRequest;
@@ -482,28 +484,14 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
           + " image index), not \"" + request.getFormat() + "\"").asException());
       return;
     }
-    if (request.getIndexBuildIdsCount() > MAX_INDEX_BUILDS) {
-      response.onError(Status.INVALID_ARGUMENT.withDescription("an image index of " + request.getIndexBuildIdsCount()
-          + " builds is over the limit of " + MAX_INDEX_BUILDS).asException());
+    Optional<List<String>> digests = indexImages(request.getIndexBuildIdsList(), response);
+    if (digests.isEmpty()) {
       return;
-    }
-    List<String> digests = new ArrayList<>();
-    for (String buildId : request.getIndexBuildIdsList()) {
-      if (visible(buildId, response).isEmpty()) {
-        return;
-      }
-      Optional<String> digest = coordinator.imageDigest(buildId);
-      if (digest.isEmpty()) {
-        response.onError(Status.FAILED_PRECONDITION
-            .withDescription("build " + buildId + " has no image (not finished or failed)").asException());
-        return;
-      }
-      digests.add(digest.get());
     }
     String first = request.getIndexBuildIds(0);
     List<String> tags = coordinator.request(first).<List<String>>map(r -> List.copyOf(r.getTagsList())).orElse(List.of());
     try (OutputStream out = new ChunkingOutputStream(response, EXPORT_CHUNK)) {
-      exporter.exportIndex(digests, tags, out);
+      exporter.exportIndex(digests.get(), tags, out);
     } catch (UnsupportedOperationException e) {
       response.onError(Status.UNIMPLEMENTED.withDescription(e.getMessage()).asException());
       return;
@@ -513,6 +501,62 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
       return;
     }
     response.onCompleted();
+  }
+
+  /** The images of several builds (one per platform) pushed as one OCI image index under the first build's tags. */
+  @Override
+  public void pushImageIndex(PushImageIndexRequest request, StreamObserver<PushImageIndexResponse> response) {
+    if (request.getBuildIdsCount() == 0) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription("no builds to push as an image index").asException());
+      return;
+    }
+    Optional<List<String>> digests = indexImages(request.getBuildIdsList(), response);
+    if (digests.isEmpty()) {
+      return;
+    }
+    List<String> tags = coordinator.request(request.getBuildIds(0))
+        .<List<String>>map(r -> List.copyOf(r.getTagsList())).orElse(List.of());
+    try {
+      String index = exporter.pushIndex(digests.get(), tags);
+      response.onNext(PushImageIndexResponse.newBuilder().setIndexDigest(index).addAllPushed(tags).build());
+    } catch (UnsupportedOperationException e) {
+      response.onError(Status.UNIMPLEMENTED.withDescription(e.getMessage()).asException());
+      return;
+    } catch (IllegalArgumentException e) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asException());
+      return;
+    } catch (IOException | RuntimeException e) {
+      log.warn("pushing the image index of builds {} failed", request.getBuildIdsList(), e);
+      response.onError(FailureStatus.of("pushing the image index of builds " + request.getBuildIdsList(), e));
+      return;
+    }
+    response.onCompleted();
+  }
+
+  /**
+   * The image manifest digests of the builds of one index, each visible to the caller and finished
+   * with an image; otherwise answers the call with the error and returns empty.
+   */
+  private Optional<List<String>> indexImages(List<String> buildIds, StreamObserver<?> response) {
+    if (buildIds.size() > MAX_INDEX_BUILDS) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription("an image index of " + buildIds.size()
+          + " builds is over the limit of " + MAX_INDEX_BUILDS).asException());
+      return Optional.empty();
+    }
+    List<String> digests = new ArrayList<>();
+    for (String buildId : buildIds) {
+      if (visible(buildId, response).isEmpty()) {
+        return Optional.empty();
+      }
+      Optional<String> digest = coordinator.imageDigest(buildId);
+      if (digest.isEmpty()) {
+        response.onError(Status.FAILED_PRECONDITION
+            .withDescription("build " + buildId + " has no image (not finished or failed)").asException());
+        return Optional.empty();
+      }
+      digests.add(digest.get());
+    }
+    return Optional.of(digests);
   }
 
   /** The caller's identity, which the authenticator put in the call's context. */

@@ -22,4 +22,41 @@ public interface ImageExporter {
   default void exportIndex(List<String> manifestDigests, List<String> tags, OutputStream out) throws IOException {
     throw new UnsupportedOperationException("this coordinator cannot export image indexes");
   }
+
+  /**
+   * Pushes images of different platforms as one multi-platform image: each manifest by digest, then
+   * an OCI image index under each tag.
+   *
+   * @return the index's digest
+   */
+  default String pushIndex(List<String> manifestDigests, List<String> tags) throws IOException {
+    throw new UnsupportedOperationException("this coordinator cannot push image indexes");
+  }
+
+  /** Pushes a multi-platform image ({@link #pushIndex}). */
+  @FunctionalInterface
+  interface IndexPusher {
+    String pushIndex(List<String> manifestDigests, List<String> tags) throws IOException;
+  }
+
+  /** {@code exporter}, pushing image indexes with {@code pusher}. */
+  static ImageExporter pushingIndexes(ImageExporter exporter, IndexPusher pusher) {
+    return new ImageExporter() {
+      @Override
+      public void export(String manifestDigest, String format, List<String> tags, OutputStream out)
+          throws IOException {
+        exporter.export(manifestDigest, format, tags, out);
+      }
+
+      @Override
+      public void exportIndex(List<String> manifestDigests, List<String> tags, OutputStream out) throws IOException {
+        exporter.exportIndex(manifestDigests, tags, out);
+      }
+
+      @Override
+      public String pushIndex(List<String> manifestDigests, List<String> tags) throws IOException {
+        return pusher.pushIndex(manifestDigests, tags);
+      }
+    };
+  }
 }

@@ -221,13 +221,14 @@ public final class Scheduler {
           + " stopped without reporting (the task was delivered again)";
       stage.lastError = lost;
       if (lostRuns(stage) >= settings.maxAttempts()) {
-        failWithFollowers(stage, poisonMessage(stage, lostRuns(stage), lost));
+        failWithFollowers(stage, poisonMessage(stage, lostRuns(stage), lost), true);
         pump();
         return false;
       }
       stage.runStartedMs = clock.millis();
     }
     stage.delivery = Math.max(stage.delivery, deliveryCount);
+    boolean movedWorker = stage.state == StageState.RUNNING && !workerId.isEmpty() && !workerId.equals(stage.workerId);
     stage.workerId = workerId;
     if (!workerId.isEmpty()) {
       stage.workersTried.add(workerId);
@@ -244,6 +245,9 @@ public final class Scheduler {
         listener.tenantStageStarted(builds.get(buildId).cls.tenant(), Math.max(0, stage.lastSeenMs - stage.readyMs));
         stage.readyMs = 0;
       }
+    } else if (movedWorker) {
+      // Kafka handed the task to another worker (the first one's record lease ran out): say where it runs now
+      listener.stageChanged(stage.snapshot());
     }
     return true;
   }
@@ -257,7 +261,7 @@ public final class Scheduler {
     if (stage == null) {
       return false;
     }
-    failWithFollowers(stage, message);
+    failWithFollowers(stage, message, true);
     pump();
     return true;
   }
@@ -365,7 +369,7 @@ public final class Scheduler {
       if (stage.state == StageState.RUNNING) {
         failWithFollowers(stage, "stage " + stage.spec.name() + " ran past its deadline of "
             + human(settings.stageDeadline()) + " (coordinator setting stage-deadline) on worker "
-            + (stage.workerId.isEmpty() ? "(unknown)" : stage.workerId) + ", which did not report it");
+            + (stage.workerId.isEmpty() ? "(unknown)" : stage.workerId) + ", which did not report it", true);
       }
     }
     for (StageRun stage : untaken) {
@@ -646,7 +650,8 @@ public final class Scheduler {
   private void retryOrGiveUp(StageRun stage, String error, String giveUpMessage) {
     stage.lastError = error;
     if (lostRuns(stage) + 1 >= settings.maxAttempts()) {
-      failWithFollowers(stage, giveUpMessage != null ? giveUpMessage : poisonMessage(stage, lostRuns(stage) + 1, error));
+      failWithFollowers(stage, giveUpMessage != null ? giveUpMessage : poisonMessage(stage, lostRuns(stage) + 1, error),
+          true);
       return;
     }
     dispatchNextAttempt(builds.get(stage.buildId), stage);
@@ -669,14 +674,19 @@ public final class Scheduler {
 
   /** A deterministic failure: the followers of the stage would fail the same way. */
   private void failWithFollowers(StageRun stage, String error) {
+    failWithFollowers(stage, error, false);
+  }
+
+  /** @param byFarm the farm failed the stage (see {@link SchedulerListener#buildFailedByFarm}) */
+  private void failWithFollowers(StageRun stage, String error, boolean byFarm) {
     List<StageRun> followers = endFlight(stage);
-    failBuild(stage, error);
+    failBuild(stage, error, byFarm);
     for (StageRun follower : followers) {
-      failBuild(follower, error);
+      failBuild(follower, error, byFarm);
     }
   }
 
-  private void failBuild(StageRun stage, String error) {
+  private void failBuild(StageRun stage, String error, boolean byFarm) {
     BuildRun build = builds.get(stage.buildId);
     if (build.finished) {
       return;
@@ -685,7 +695,11 @@ public final class Scheduler {
     finish(stage, StageState.FAILED, null, clock.millis());
     build.finished = true;
     cancelUnfinished(build);
-    listener.buildFailed(build.buildId, error);
+    if (byFarm) {
+      listener.buildFailedByFarm(build.buildId, error);
+    } else {
+      listener.buildFailed(build.buildId, error);
+    }
   }
 
   /** Fails a build as a whole (its deadline): the stages that were under way fail, the rest are cancelled. */
@@ -700,7 +714,7 @@ public final class Scheduler {
     }
     build.finished = true;
     cancelUnfinished(build);
-    listener.buildFailed(build.buildId, error);
+    listener.buildFailedByFarm(build.buildId, error);
   }
 
   private void cancelUnfinished(BuildRun build) {

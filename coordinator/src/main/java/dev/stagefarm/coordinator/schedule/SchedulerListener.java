@@ -13,6 +13,15 @@ public interface SchedulerListener {
   /** The build failed (a stage failed, or attempts ran out); its other stages are cancelled. */
   void buildFailed(String buildId, String error);
 
+  /**
+   * The build failed because of the farm, not its Dockerfile: a stage's runs were lost (dead
+   * workers, leases that ran out, retriable faults) until its attempts ran out, no worker took it,
+   * or a deadline passed without the worker reporting it. The client exits 3 instead of 1.
+   */
+  default void buildFailedByFarm(String buildId, String error) {
+    buildFailed(buildId, error);
+  }
+
   /** A worker started the stage {@code waitedMs} after its task was published (the dispatch latency). */
   default void stageStarted(StageSnapshot stage, long waitedMs) {}
 

@@ -43,9 +43,18 @@ public final class EventMessages {
                 failed.getOutputTail(),
                 failed.getRetriable());
           }
-          case SLOT_REPORT -> {
-            StageEvent.SlotReport slots = event.getSlotReport();
-            yield new WorkerEvent.SlotReport(slots.getSlots(), slots.getFree(), slots.getIntervalMs());
+          case WORKER_PRESENT -> {
+            java.util.List<dev.stagefarm.oci.Platform> platforms = new java.util.ArrayList<>();
+            for (String text : event.getWorkerPresent().getPlatformsList()) {
+              String[] parts = text.split("/", -1);
+              if (parts.length < 2 || parts.length > 3) {
+                throw new IllegalArgumentException("a worker announced the malformed platform \"" + text + "\"");
+              }
+              platforms.add(new dev.stagefarm.oci.Platform(parts[0], parts[1], parts.length == 3 ? parts[2] : ""));
+            }
+            StageEvent.WorkerPresent present = event.getWorkerPresent();
+            yield new WorkerEvent.Present(platforms, present.getSlots(), present.getFree(), present.getIntervalMs(),
+                event.getTimestampMs());
           }
           case KIND_NOT_SET -> null;
         };

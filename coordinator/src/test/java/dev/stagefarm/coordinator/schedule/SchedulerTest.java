@@ -20,6 +20,8 @@ class SchedulerTest {
   final List<Dispatch> dispatched = new ArrayList<>();
   final Map<String, Map<String, StageResult>> doneBuilds = new LinkedHashMap<>();
   final Map<String, String> failedBuilds = new LinkedHashMap<>();
+  /** The builds of failedBuilds that the farm failed (exit code 3 at the client). */
+  final java.util.Set<String> failedByFarm = new java.util.HashSet<>();
   final Scheduler scheduler =
       new Scheduler(
           clock,
@@ -40,6 +42,12 @@ class SchedulerTest {
             @Override
             public void buildFailed(String buildId, String error) {
               failedBuilds.put(buildId, error);
+            }
+
+            @Override
+            public void buildFailedByFarm(String buildId, String error) {
+              failedByFarm.add(buildId);
+              buildFailed(buildId, error);
             }
           };
   }
@@ -178,6 +186,32 @@ class SchedulerTest {
     assertThat(failedBuilds.get("b")).isEqualTo("stage s failed on 3 workers"
         + " (last error: worker w3 stopped without reporting (the task was delivered again))");
     assertThat(dispatched).hasSize(1); // no new attempts: the redeliveries were the retries
+  }
+
+  @Test
+  void deadWorkersAnUntakenTaskAndADeadlineAreTheFarmsFailuresAndAFailingRunIsTheBuilds() {
+    Scheduler leased = new Scheduler(clock,
+        new Scheduler.Settings(Duration.ofSeconds(10), 1).withQueueLease(Duration.ofSeconds(30))
+            .withDeadlines(Duration.ofHours(1), Duration.ofMinutes(2)),
+        (b, s, a, in) -> dispatched.add(new Dispatch(b, s, a, in)), listener());
+    leased.submit("dead", List.of(StageSpec.of("s", List.of(), "", 1)));
+    leased.onStarted("dead", "s", 1, "w1");
+    leased.submit("untaken", List.of(StageSpec.of("s", List.of(), "", 1)));
+    leased.submit("user", List.of(StageSpec.of("s", List.of(), "", 1)));
+    leased.onStarted("user", "s", 1, "w1");
+    leased.onFailed("user", "s", 1, new StageFailure("RUN false: exit code 1", false));
+    clock.advance(Duration.ofSeconds(31)); // no heartbeat from w1; nobody took "untaken"
+    leased.checkLeases();
+    leased.submit("late", List.of(StageSpec.of("s", List.of(), "", 1)));
+    leased.onStarted("late", "s", 1, "w2");
+    for (int i = 0; i < 14; i++) {
+      clock.advance(Duration.ofSeconds(9));
+      leased.onHeartbeat("late", "s", 1, "w2");
+      leased.checkLeases();
+    }
+
+    assertThat(failedBuilds).containsOnlyKeys("dead", "untaken", "user", "late");
+    assertThat(failedByFarm).containsExactlyInAnyOrder("dead", "untaken", "late");
   }
 
   @Test

@@ -52,6 +52,25 @@ public final class OciArchiveExporter {
     }
 
     /**
+     * The OCI image index of several single-platform images: each manifest with the platform of its config.
+     *
+     * @throws IllegalArgumentException when two images are for the same platform
+     */
+    public static ImageIndex indexOf(BlobSource blobs, List<Descriptor> manifests) throws IOException {
+        List<Descriptor> entries = new java.util.ArrayList<>();
+        java.util.Set<Platform> platforms = new java.util.HashSet<>();
+        for (Descriptor manifest : manifests) {
+            ImageManifest image = ImageJson.readManifest(readBlob(blobs, manifest));
+            Platform platform = ImageJson.readConfig(readBlob(blobs, image.config())).platform();
+            if (!platforms.add(platform)) {
+                throw new IllegalArgumentException("two images for " + platform + " cannot go into one image index");
+            }
+            entries.add(manifest.withPlatform(platform));
+        }
+        return ImageIndex.oci(entries);
+    }
+
+    /**
      * Writes several single-platform images as one multi-platform image: an OCI image index listing each manifest
      * with the platform of its config, stored as a blob and named in {@code index.json} (as BuildKit's oci exporter
      * does), and the manifests, configs and layers (each blob once).
@@ -62,17 +81,10 @@ public final class OciArchiveExporter {
      */
     public static Descriptor exportIndex(BlobSource blobs, List<Descriptor> manifests, ImageRef name, OutputStream out)
             throws IOException {
-        List<Descriptor> entries = new java.util.ArrayList<>();
+        List<Descriptor> entries = indexOf(blobs, manifests).manifests();
         List<ImageManifest> images = new java.util.ArrayList<>();
-        java.util.Set<Platform> platforms = new java.util.HashSet<>();
         for (Descriptor manifest : manifests) {
-            ImageManifest image = ImageJson.readManifest(readBlob(blobs, manifest));
-            Platform platform = ImageJson.readConfig(readBlob(blobs, image.config())).platform();
-            if (!platforms.add(platform)) {
-                throw new IllegalArgumentException("two images for " + platform + " cannot go into one image index");
-            }
-            entries.add(manifest.withPlatform(platform));
-            images.add(image);
+            images.add(ImageJson.readManifest(readBlob(blobs, manifest)));
         }
         byte[] indexBytes = ImageJson.writeIndex(ImageIndex.oci(entries));
         Descriptor index = new Descriptor(MediaTypes.OCI_INDEX, Digest.of(indexBytes), indexBytes.length);

@@ -1,7 +1,6 @@
 package dev.stagefarm.worker.kafka;
 
 import dev.stagefarm.program.StageProgram;
-import dev.stagefarm.proto.v1.StageEvent;
 import dev.stagefarm.worker.StageRunner;
 import java.time.Clock;
 import java.time.Duration;
@@ -31,7 +30,6 @@ public final class TaskLoop implements AutoCloseable {
   private final Duration shutdownGrace;
   private final BuildControl control = new BuildControl();
   private final ControlListener controlListener;
-  private final String workerId;
 
   public TaskLoop(TaskSlot.Settings settings, int concurrency, Duration heartbeatInterval, StageRunner runner) {
     this(settings, concurrency, heartbeatInterval, runner, StageProgram.VERSION);
@@ -46,7 +44,6 @@ public final class TaskLoop implements AutoCloseable {
     this.publisher = new EventPublisher(settings.bootstrapServers(), settings.kafkaSecurity(),
         settings.workerId() + "-events", settings.farmKeys());
     this.heartbeatInterval = heartbeatInterval;
-    this.workerId = settings.workerId();
     this.shutdownGrace = settings.shutdownGrace();
     this.heartbeats = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().daemon().name(settings.workerId() + "-heartbeat").factory());
@@ -77,7 +74,6 @@ public final class TaskLoop implements AutoCloseable {
     long period = heartbeatInterval.toMillis();
     heartbeats.scheduleAtFixedRate(this::heartbeat, period, period, TimeUnit.MILLISECONDS);
     threads.forEach(Thread::start);
-    reportSlots();
     return this;
   }
 
@@ -132,24 +128,6 @@ public final class TaskLoop implements AutoCloseable {
         publisher.publish(stage.events.heartbeat(stage.currentInstruction()));
       }
     }
-    reportSlots();
-  }
-
-  /**
-   * Tells the coordinator how many slots this worker runs: it releases no more stages to the task
-   * topic than the live workers' slots plus a margin (docs/operations.md, "Scheduling").
-   */
-  private void reportSlots() {
-    int free = Math.max(0, slots.size() - running.size());
-    publisher.publish(StageEvent.newBuilder()
-        .setSchemaVersion(dev.stagefarm.proto.Topics.SCHEMA_VERSION)
-        .setWorkerId(workerId)
-        .setTimestampMs(System.currentTimeMillis())
-        .setSlotReport(StageEvent.SlotReport.newBuilder()
-            .setSlots(slots.size())
-            .setFree(free)
-            .setIntervalMs(heartbeatInterval.toMillis()))
-        .build());
   }
 
   /**

@@ -197,8 +197,21 @@ public final class BuildClient {
   }
 
   public BuildStatus submit(SubmitBuildRequest request) {
+    if (!route.confidential()) {
+      // as a token: never in clear over the network (docs/security.md, "Clients")
+      if (request.getSecretsCount() > 0) {
+        throw ExitCodes.usage("refusing to send build secrets to " + route.endpoint() + " without TLS: pass"
+            + " --tls-ca FILE (or --tls for a certificate from a public CA)");
+      }
+      if (request.getRegistryCredentialsCount() > 0) {
+        System.err.println("warning: not sending registry credentials to " + route.endpoint() + " without TLS:"
+            + " this build's pulls and pushes are anonymous (pass --tls-ca FILE or --tls)");
+        request = request.toBuilder().clearRegistryCredentials().build();
+      }
+    }
+    SubmitBuildRequest sent = request;
     try {
-      return withFailover(() -> blocking().withDeadlineAfter(10, TimeUnit.MINUTES).submitBuild(request), true);
+      return withFailover(() -> blocking().withDeadlineAfter(10, TimeUnit.MINUTES).submitBuild(sent), true);
     } catch (StatusRuntimeException e) {
       throw failure("submitting the build", e);
     }

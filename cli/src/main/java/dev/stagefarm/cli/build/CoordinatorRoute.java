@@ -21,6 +21,14 @@ public interface CoordinatorRoute {
     return false;
   }
 
+  /**
+   * Whether what the client sends cannot be read on the way: TLS, or a coordinator on loopback or
+   * in this process. Build secrets and registry credentials go only over such a route.
+   */
+  default boolean confidential() {
+    return true;
+  }
+
   /** A route to one coordinator over a channel the caller owns. */
   static CoordinatorRoute fixed(Channel channel, String endpoint) {
     return new CoordinatorRoute() {

@@ -82,6 +82,11 @@ public final class ApiClientFlags {
     return new Settings(credentials, Optional.ofNullable(tlsServerName), useTls);
   }
 
+  /** Whether calls to {@code host} cannot be read on the way: TLS, or a loopback coordinator. */
+  public boolean confidential(String host) {
+    return tls || tlsCa != null || tlsCert != null || isLoopback(host);
+  }
+
   private ChannelCredentials tlsCredentials() {
     TlsChannelCredentials.Builder builder = TlsChannelCredentials.newBuilder();
     if (tlsCa != null) {

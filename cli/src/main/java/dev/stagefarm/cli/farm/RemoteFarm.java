@@ -84,6 +84,11 @@ public final class RemoteFarm implements Farm {
   }
 
   @Override
+  public synchronized boolean confidential() {
+    return security.confidential(current.substring(0, current.lastIndexOf(':')));
+  }
+
+  @Override
   public synchronized boolean failover(StatusRuntimeException unavailable) {
     if (unavailable.getStatus().getCode() != Status.Code.UNAVAILABLE) {
       return false;

@@ -518,7 +518,10 @@ public final class BuildCoordinator implements AutoCloseable {
     if (entry == null) {
       return summaries.get(buildId);
     }
-    return Optional.of(withStages(entry).build());
+    BuildStatus.Builder status = withStages(entry);
+    scheduler.queuePlace(buildId).ifPresent(place -> status.setHeldStages(place.heldStages())
+        .setQueuePosition(place.ahead()).setQueuedSinceMs(place.waitingSinceMs()));
+    return Optional.of(status.build());
   }
 
   /** Every build the coordinator remembers (summaries included), oldest first. */
@@ -1014,9 +1017,8 @@ public final class BuildCoordinator implements AutoCloseable {
       status.clearStages();
       stages.forEach(s -> status.addStages(toProto(s)));
     }
+    // where it waits is for the API (status, ls), not for records: a resumed build queues anew
     status.clearHeldStages().clearQueuePosition().clearQueuedSinceMs();
-    scheduler.queuePlace(entry.buildId).ifPresent(place -> status.setHeldStages(place.heldStages())
-        .setQueuePosition(place.ahead()).setQueuedSinceMs(place.waitingSinceMs()));
     return status;
   }
 

@@ -64,7 +64,7 @@ public final class LsCommand implements Callable<Integer> {
       return;
     }
     List<String[]> rows = new ArrayList<>();
-    rows.add(new String[] {"BUILD ID", "STATE", "TENANT", "TARGET", "TAGS", "CREATED", "DURATION", "QUEUE"});
+    rows.add(new String[] {"BUILD ID", "STATE", "TENANT", "TARGET", "TAGS", "CREATED", "QUEUE", "DURATION"});
     for (BuildStatus build : builds) {
       rows.add(new String[] {
         build.getBuildId(),
@@ -73,8 +73,8 @@ public final class LsCommand implements Callable<Integer> {
         build.getTarget().isEmpty() ? "(last stage)" : build.getTarget(),
         build.getTagsCount() == 0 ? "-" : String.join(",", build.getTagsList()),
         TIME.format(Instant.ofEpochMilli(build.getCreatedMs())),
-        duration(build, now),
         queue(build, now),
+        duration(build, now),
       });
     }
     Table.print(rows, out);

@@ -57,6 +57,10 @@ class FairLoadBench {
 
   @Test
   void tenTenantsShareEightSlots() throws Exception {
+    if (BUILDS == 0) {
+      dispatchRate(); // bench/load.sh 0: the dispatch rate alone (no farm)
+      return;
+    }
     RegistryFixture registry = RegistryFixture.shared();
     BusyboxImage.pushTo(registry);
     String base = registry.reference(BusyboxImage.REPOSITORY + ":" + BusyboxImage.TAG).toString();

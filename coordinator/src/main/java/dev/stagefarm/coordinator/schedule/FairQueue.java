@@ -225,6 +225,22 @@ public final class FairQueue<T> {
     return Optional.of(tenants.get(entry.rank().tenant()).queued.headSet(entry).size());
   }
 
+  /**
+   * The position within its tenant's queue of the first of {@code items} to go (as
+   * {@link #positionInTenant}); empty when none is queued. One count over the items ahead of it,
+   * however many of {@code items} are queued.
+   */
+  public Optional<Integer> firstPositionInTenant(Iterable<T> items) {
+    Entry<T> first = null;
+    for (T item : items) {
+      Entry<T> entry = entries.get(item);
+      if (entry != null && (first == null || WITHIN_TENANT.compare(entry, first) < 0)) {
+        first = entry;
+      }
+    }
+    return first == null ? Optional.empty() : Optional.of(tenants.get(first.rank().tenant()).queued.headSet(first).size());
+  }
+
   /** Per tenant with work: queued and in-flight counts (for metrics and `ls`). */
   public record TenantLoad(String tenant, int weight, int queued, int inFlight) {}
 

@@ -479,17 +479,18 @@ public final class Scheduler {
     if (build == null || build.finished) {
       return Optional.empty();
     }
-    int held = 0;
-    int ahead = Integer.MAX_VALUE;
+    List<StageRun> held = new ArrayList<>();
     long since = Long.MAX_VALUE;
     for (StageRun stage : build.stages.values()) {
       if (stage.held) {
-        held++;
-        ahead = Math.min(ahead, ready.positionInTenant(stage).orElse(Integer.MAX_VALUE));
+        held.add(stage);
         since = Math.min(since, stage.readyMs);
       }
     }
-    return held == 0 ? Optional.empty() : Optional.of(new QueuePlace(held, ahead, since));
+    if (held.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new QueuePlace(held.size(), ready.firstPositionInTenant(held).orElse(0), since));
   }
 
   /** How many builds the scheduler holds (finished ones until they are forgotten). */

@@ -151,6 +151,8 @@ class FairQueueTest {
     assertThat(queue.positionInTenant("a-1-0")).contains(0);
     assertThat(queue.positionInTenant("a-1-3")).contains(3);
     assertThat(queue.positionInTenant("nope")).isEmpty();
+    assertThat(queue.firstPositionInTenant(List.of("a-1-3", "a-1-2", "nope"))).contains(2);
+    assertThat(queue.firstPositionInTenant(List.of("nope"))).isEmpty();
   }
 
   @Test

@@ -30,6 +30,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -174,6 +175,8 @@ public final class BuildCommand implements Callable<Integer> {
             .setNetwork(imageOptions.network());
     BuildSession.addSecrets(request, secrets, System::getenv);
     buildx.addRunOptions(request);
+    Map<String, String> namedContexts =
+        BuildSession.namedContexts(BuildxFlags.keyValues("--build-context", buildx.buildContexts), Path.of(""));
     BuildSession.addOutputs(request, outputSpecs, pushes);
 
     DockerfileCheck.check(dockerfileName, request.build());
@@ -187,6 +190,7 @@ public final class BuildCommand implements Callable<Integer> {
       view.phaseDone("transferring context: " + uploaded.files() + " files, " + uploaded.uploaded() + " sent ("
           + uploaded.uploadedBytes() + " bytes)");
       request.setContextManifest(scanned.manifestDigest().toString());
+      session.addNamedContexts(request, namedContexts);
       if (platforms.size() > 1) {
         MultiPlatformBuild builds = new MultiPlatformBuild(session.client(), platforms);
         List<BuildStatus> statuses;

@@ -114,6 +114,7 @@ public final class BakeRun {
   private Outcome build(BuildSession session, BakeJob job, ScannedContext context, String prefix, List<String> buildIds) {
     PrintStream lines = PrefixedLines.of(err, prefix);
     try (ProgressView view = quiet ? null : new PlainProgress(lines)) {
+      session.addNamedContexts(job.request(), job.namedContexts());
       BuildStatus submitted = session.submit(job.request(), context);
       buildIds.add(submitted.getBuildId());
       if (!quiet) {

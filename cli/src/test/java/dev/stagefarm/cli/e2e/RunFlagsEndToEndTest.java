@@ -203,4 +203,58 @@ class RunFlagsEndToEndTest {
     return lines.stream().filter(l -> l.matches("#\\d+ \\[" + stage + " \\d+/\\d+\\] .*"))
         .map(l -> l.substring(0, l.indexOf(' ')) + " CACHED").filter(lines::contains).count();
   }
+
+  @Test
+  void namedContextsReplaceFromAndCopyFromByImageOrDirectoryContent(@TempDir Path dir) throws Exception {
+    Path ctx = Files.createDirectories(dir.resolve("ctx"));
+    Path assets = Files.createDirectories(dir.resolve("assets"));
+    Files.writeString(assets.resolve("logo.txt"), "logo " + UUID.randomUUID());
+    Files.createSymbolicLink(assets.resolve("escape"), Path.of("/etc/hostname")); // recorded, never followed
+    Files.writeString(ctx.resolve("Dockerfile"), """
+        FROM base
+        COPY --from=assets logo.txt /logo.txt
+        COPY --from=tools /bin/busybox /tools-busybox
+        RUN cat /logo.txt
+        """);
+    Path out = dir.resolve("out");
+
+    FarmUnderTest.Result result = FarmUnderTest.build("--build-context", "base=docker-image://" + FarmUnderTest.busybox(),
+        "--build-context", "tools=docker-image://" + FarmUnderTest.busybox(), "--build-context", "assets=" + assets,
+        "-o", "type=local,dest=" + out, ctx.toString());
+
+    assertThat(result.exitCode()).as(result.stderr()).isZero();
+    assertThat(out.resolve("logo.txt")).hasSameTextualContentAs(assets.resolve("logo.txt"));
+    assertThat(out.resolve("tools-busybox")).isRegularFile();
+    assertThat(out.resolve("bin/busybox")).isRegularFile(); // FROM base is the image
+
+    // the directory's content is in the key: the same content hits, a changed file runs again
+    FarmUnderTest.Result same = FarmUnderTest.build("--build-context", "base=docker-image://" + FarmUnderTest.busybox(),
+        "--build-context", "tools=docker-image://" + FarmUnderTest.busybox(), "--build-context", "assets=" + assets,
+        ctx.toString());
+    assertThat(same.exitCode()).as(same.stderr()).isZero();
+    assertThat(runWasCached(same.stderr())).isTrue();
+    Files.writeString(assets.resolve("logo.txt"), "changed " + UUID.randomUUID());
+    FarmUnderTest.Result changed = FarmUnderTest.build("--build-context", "base=docker-image://" + FarmUnderTest.busybox(),
+        "--build-context", "tools=docker-image://" + FarmUnderTest.busybox(), "--build-context", "assets=" + assets,
+        ctx.toString());
+    assertThat(changed.exitCode()).as(changed.stderr()).isZero();
+    assertThat(runWasCached(changed.stderr())).isFalse();
+    assertThat(changed.stderr()).contains(Files.readString(assets.resolve("logo.txt")));
+
+    // a symlink out of the named directory is not followed: the client's /etc/hostname is not sent
+    Files.writeString(ctx.resolve("Dockerfile"), "FROM " + FarmUnderTest.busybox() + "\nCOPY --from=assets escape /e\n");
+    FarmUnderTest.Result escape = FarmUnderTest.build("--build-context", "assets=" + assets, ctx.toString());
+    assertThat(escape.exitCode()).isEqualTo(ExitCodes.BUILD_FAILED);
+    assertThat(escape.stderr()).contains("COPY --from=assets failed: \"escape\" not found");
+
+    // a directory cannot be a FROM; a name that is a stage is refused rather than half-replaced
+    Files.writeString(ctx.resolve("Dockerfile"), "FROM assets\nRUN true\n");
+    FarmUnderTest.Result fromDir = FarmUnderTest.build("--build-context", "assets=" + assets, ctx.toString());
+    assertThat(fromDir.exitCode()).isEqualTo(ExitCodes.BUILD_FAILED);
+    assertThat(fromDir.stderr()).contains("--build-context assets is a local directory");
+    Files.writeString(ctx.resolve("Dockerfile"), "FROM " + FarmUnderTest.busybox() + " AS assets\nRUN true\n");
+    FarmUnderTest.Result stage = FarmUnderTest.build("--build-context", "assets=" + assets, ctx.toString());
+    assertThat(stage.exitCode()).isEqualTo(ExitCodes.BUILD_FAILED);
+    assertThat(stage.stderr()).contains("the Dockerfile has a stage of that name");
+  }
 }

@@ -193,7 +193,7 @@ class RunFlagsEndToEndTest {
   /** Whether the probe's RUN step was marked CACHED. */
   private static boolean runWasCached(String stderr) {
     List<String> lines = stderr.lines().toList();
-    String step = lines.stream().filter(l -> l.matches("#\\d+ \\[0 \\d+/\\d+\\] RUN echo .*")).findFirst().orElseThrow();
+    String step = lines.stream().filter(l -> l.matches("#\\d+ \\[0 \\d+/\\d+\\] RUN .*")).findFirst().orElseThrow();
     return lines.contains(step.substring(0, step.indexOf(' ')) + " CACHED");
   }
 

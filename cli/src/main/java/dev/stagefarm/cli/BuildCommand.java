@@ -195,6 +195,8 @@ public final class BuildCommand implements Callable<Integer> {
     BuildSession.addSecrets(request, secrets, System::getenv);
     buildx.addRunOptions(request);
     ClientRegistryAuth.addFromDockerConfig(request);
+    Map<String, String> namedContexts =
+        BuildSession.namedContexts(BuildxFlags.keyValues("--build-context", buildx.buildContexts), Path.of(""));
     // several platforms are pushed together as one index once every build has succeeded
     BuildSession.addOutputs(request, outputSpecs, pushes && platforms.size() <= 1);
 
@@ -209,6 +211,7 @@ public final class BuildCommand implements Callable<Integer> {
       view.phaseDone("transferring context: " + uploaded.files() + " files, " + uploaded.uploaded() + " sent ("
           + uploaded.uploadedBytes() + " bytes)");
       request.setContextManifest(scanned.manifestDigest().toString());
+      session.addNamedContexts(request, namedContexts);
       if (platforms.size() > 1) {
         MultiPlatformBuild builds = new MultiPlatformBuild(session.client(), platforms);
         List<BuildStatus> statuses;

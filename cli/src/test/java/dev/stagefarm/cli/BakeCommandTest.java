@@ -58,14 +58,14 @@ class BakeCommandTest {
     Path file = bakeFile(dir, """
         target "default" {
           context = "CTX"
-          shm-size = "128m"
+          entitlements = ["network.host"]
         }
         """);
 
     CliRun run = CliRun.of("bake", "-f", file.toString(), "--coordinator", "127.0.0.1:1");
 
     assertThat(run.exitCode()).isEqualTo(1);
-    assertThat(run.stderr()).isEqualTo("error: target \"default\": attribute shm-size is not supported by stagefarm yet\n");
+    assertThat(run.stderr()).isEqualTo("error: target \"default\": attribute entitlements is not supported by stagefarm yet\n");
   }
 
   @Test

@@ -30,12 +30,11 @@ import java.util.function.Function;
  * @param dockerfileName for error messages
  */
 public record BakeJob(String name, SubmitBuildRequest.Builder request, Path context, String dockerfileName,
-    List<OutputSpec> outputs, boolean push, List<String> tags) {
+    List<OutputSpec> outputs, boolean push, List<String> tags, Map<String, String> namedContexts) {
 
   /** Attributes with no counterpart in {@code stagefarm build} yet. */
   private static final Set<TargetAttribute> NOT_SUPPORTED = Set.of(
-      TargetAttribute.CONTEXTS, TargetAttribute.ATTEST,
-      TargetAttribute.ENTITLEMENTS);
+      TargetAttribute.ATTEST, TargetAttribute.ENTITLEMENTS);
 
   public static BakeJob of(BakeTarget target, Function<String, String> env) {
     String name = target.name();
@@ -147,9 +146,17 @@ public record BakeJob(String name, SubmitBuildRequest.Builder request, Path cont
     } catch (UserError e) {
       throw new UserError("target \"" + name + "\": " + e.getMessage(), e.exitCode());
     }
+    Map<String, String> namedContexts;
+    try {
+      // as in buildx, a directory is relative to the bake file's working directory, like context
+      namedContexts = BuildSession.namedContexts(nonNull(target.map(TargetAttribute.CONTEXTS)), Path.of(""));
+    } catch (UserError e) {
+      throw new UserError("target \"" + name + "\": " + e.getMessage(), e.exitCode());
+    }
     BuildSession.addOutputs(request, outputs, push);
     dev.stagefarm.cli.build.ClientRegistryAuth.addFromDockerConfig(request);
-    return new BakeJob(name, request, context, dockerfileName, List.copyOf(outputs), push, List.copyOf(names));
+    return new BakeJob(name, request, context, dockerfileName, List.copyOf(outputs), push, List.copyOf(names),
+        namedContexts);
   }
 
   /** A label whose value is null (bake: "use the default") is left out. */

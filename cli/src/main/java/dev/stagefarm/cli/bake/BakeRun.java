@@ -128,6 +128,7 @@ public final class BakeRun {
     PrintStream lines = PrefixedLines.of(err, prefix);
     try (ProgressView view = quiet ? null
         : tty != null ? new LabelledProgress(tty, job.name()) : new PlainProgress(lines)) {
+      session.addNamedContexts(job.request(), job.namedContexts());
       BuildStatus submitted = session.submit(job.request(), context);
       buildIds.add(submitted.getBuildId());
       if (!quiet && tty == null) {

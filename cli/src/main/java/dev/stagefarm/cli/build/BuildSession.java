@@ -109,6 +109,59 @@ public final class BuildSession {
     }
   }
 
+  /**
+   * {@code --build-context NAME=VALUE} (bake's {@code contexts}), checked before anything starts:
+   * {@code docker-image://REF} stays as it is, a directory (relative to {@code base}) becomes its
+   * absolute path; other sources are refused by name. The directories are untrusted like the main
+   * context: scanned by {@link ContextScanner}, symlinks recorded, never followed.
+   */
+  public static Map<String, String> namedContexts(Map<String, String> contexts, java.nio.file.Path base) {
+    Map<String, String> checked = new java.util.TreeMap<>();
+    contexts.forEach((name, value) -> {
+      if (name.isBlank() || value == null || value.isBlank()) {
+        throw ExitCodes.usage("--build-context wants NAME=VALUE, got \"" + name + "=" + value + "\"");
+      }
+      if (value.startsWith("docker-image://")) {
+        if (value.length() == "docker-image://".length()) {
+          throw ExitCodes.usage("--build-context " + name + ": docker-image:// names no image");
+        }
+        checked.put(name, value);
+      } else if (value.startsWith("oci-layout://")) {
+        throw ExitCodes.usage("--build-context " + name + "=oci-layout://… is not supported yet (a directory or"
+            + " docker-image://REF is)");
+      } else if (value.contains("://") || value.startsWith("git@")) {
+        throw ExitCodes.usage("--build-context " + name + "=" + value + ": git and URL contexts are not supported (a"
+            + " directory or docker-image://REF is)");
+      } else {
+        java.nio.file.Path dir = base.resolve(value).toAbsolutePath().normalize();
+        if (!java.nio.file.Files.isDirectory(dir)) {
+          throw ExitCodes.usage("--build-context " + name + "=" + value + ": not a directory");
+        }
+        checked.put(name, dir.toString());
+      }
+    });
+    return checked;
+  }
+
+  /** Sends the directories of {@link #namedContexts} (each once per session) and names them in the request. */
+  public void addNamedContexts(SubmitBuildRequest.Builder request, Map<String, String> checked) {
+    for (var named : checked.entrySet()) {
+      String value = named.getValue();
+      if (!value.startsWith("docker-image://")) {
+        ScannedContext scanned;
+        try {
+          scanned = ContextScanner.scan(java.nio.file.Path.of(value));
+        } catch (java.io.IOException e) {
+          throw new UserError("reading the build context " + named.getKey() + " (" + value + ") failed: "
+              + e.getMessage());
+        }
+        upload(scanned);
+        value = scanned.manifestDigest().toString();
+      }
+      request.putNamedContexts(named.getKey(), value);
+    }
+  }
+
   // ---- on the farm
 
   /** Uploads the context (once per session for the same context) and submits the build. */

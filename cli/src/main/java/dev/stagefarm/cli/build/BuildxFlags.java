@@ -64,8 +64,12 @@ public final class BuildxFlags {
           + " repeatable). RLIMIT_NOFILE is capped at the worker's own hard limit.")
   public List<String> ulimits = new ArrayList<>();
 
+  @Option(names = "--build-context", paramLabel = "NAME=DIR|docker-image://REF",
+      description = "A named context: FROM NAME, COPY --from=NAME and RUN --mount from=NAME use the image; COPY"
+          + " --from=NAME reads the directory (repeatable).")
+  public List<String> buildContexts = new ArrayList<>();
+
   // accepted by name, refused until the farm has them (docs/status.md)
-  @Option(names = "--build-context", paramLabel = "NAME=VALUE", hidden = true) List<String> buildContexts = new ArrayList<>();
   @Option(names = "--ssh", paramLabel = "SPEC", hidden = true) List<String> ssh = new ArrayList<>();
   @Option(names = "--attest", paramLabel = "SPEC", hidden = true) List<String> attest = new ArrayList<>();
   @Option(names = "--sbom", paramLabel = "SPEC", hidden = true) String sbom;
@@ -83,7 +87,6 @@ public final class BuildxFlags {
 
   /** Refuses the flags stagefarm does not have yet; parses the rest. */
   public ImageOptions validate() {
-    refuse("--build-context", !buildContexts.isEmpty());
     if (network != null && !List.of("default", "none", "host").contains(network)) {
       throw ExitCodes.usage("--network must be default, none or host, not \"" + network + "\"");
     }
@@ -101,7 +104,7 @@ public final class BuildxFlags {
   /** Why {@code --ssh} is refused (docs/cli.md): bake's {@code ssh} attribute says the same. */
   public static final String SSH_NOT_SUPPORTED = "--ssh is not supported: a RUN runs on a farm worker, and"
       + " stagefarm does not forward the client's SSH agent socket through the coordinator to workers"
-      + " (RUN --mount=type=ssh,required=false runs without an agent; use --secret for keys a build needs)";
+      + " (use --secret for keys a build needs)";
 
   /**
    * {@code --add-host}, {@code --shm-size}, {@code --ulimit} and {@code --no-cache-filter} into the

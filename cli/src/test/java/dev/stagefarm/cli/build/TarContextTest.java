@@ -17,11 +17,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A tarball build context is untrusted: each test performs one attack and checks nothing escaped. */
-class TarContextTest {
+public class TarContextTest {
   @TempDir Path dir;
 
   /** Builds a tar of entries: "name" file with text, "name/" directory, "name -> target" symlink, "name => target" hard link. */
-  static byte[] tar(String... entries) throws IOException {
+  public static byte[] tar(String... entries) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
       tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);

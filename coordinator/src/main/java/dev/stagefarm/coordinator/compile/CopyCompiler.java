@@ -30,8 +30,11 @@ final class CopyCompiler {
   private final ContextSelector context;
   private final ProgramInputs inputs;
   private final String buildId;
+  private final java.util.Map<String, ContextSelector> namedContexts;
 
-  CopyCompiler(ContextSelector context, ProgramInputs inputs, String buildId) {
+  CopyCompiler(ContextSelector context, ProgramInputs inputs, String buildId,
+      java.util.Map<String, ContextSelector> namedContexts) {
+    this.namedContexts = namedContexts;
     this.context = context;
     this.inputs = inputs;
     this.buildId = buildId;
@@ -41,7 +44,11 @@ final class CopyCompiler {
     ExcludePatterns exclude = excludes(copy.excludes(), line);
     List<CopySource> sources = new ArrayList<>();
     for (String source : copy.files().sourcePaths()) {
-      if (copy.hasFrom()) {
+      if (copy.hasFrom() && namedContexts.containsKey(copy.from())) {
+        // --build-context NAME=DIR: selected like the main context, from that directory's manifest
+        fromContext(namedContexts.get(copy.from()), source, copy.parents(), exclude, "COPY --from=" + copy.from(), line)
+            .forEach(s -> sources.add(new CopySource.FromContext(s)));
+      } else if (copy.hasFrom()) {
         InputPath path = inputs.path(Dependency.Kind.COPY_FROM, copy.from(), line, inputPath(source, copy.parents()));
         sources.add(new CopySource.FromInput(path));
       } else {
@@ -76,6 +83,11 @@ final class CopyCompiler {
 
   private List<ContextSelection> fromContext(String source, boolean parents, ExcludePatterns exclude, String keyword,
       int line) {
+    return fromContext(context, source, parents, exclude, keyword, line);
+  }
+
+  private static List<ContextSelection> fromContext(ContextSelector context, String source, boolean parents,
+      ExcludePatterns exclude, String keyword, int line) {
     try {
       return parents ? context.selectWithParents(source, exclude) : context.select(source, exclude);
     } catch (ContextSelector.SourceNotFoundException e) {

@@ -52,6 +52,7 @@ public final class StageCompiler {
   private final Optional<Instant> sourceDateEpoch;
   private final Action.Network buildNetwork;
   private final RunOptions runOptions;
+  private final java.util.Map<String, ContextSelector> namedContexts;
 
   /**
    * @param context the build context the COPY/ADD and bind-mount sources are selected from
@@ -75,6 +76,13 @@ public final class StageCompiler {
   /** @param runOptions the build's {@code --add-host}, {@code --shm-size}, {@code --ulimit}: every RUN gets them */
   public StageCompiler(ContextSelector context, String buildId, Platform platform, Optional<Instant> sourceDateEpoch,
       Action.Network buildNetwork, RunOptions runOptions) {
+    this(context, buildId, platform, sourceDateEpoch, buildNetwork, runOptions, java.util.Map.of());
+  }
+
+  /** @param namedContexts {@code --build-context NAME=DIR}: what {@code COPY --from=NAME} selects from */
+  public StageCompiler(ContextSelector context, String buildId, Platform platform, Optional<Instant> sourceDateEpoch,
+      Action.Network buildNetwork, RunOptions runOptions, java.util.Map<String, ContextSelector> namedContexts) {
+    this.namedContexts = java.util.Map.copyOf(namedContexts);
     this.runOptions = runOptions;
     this.context = context;
     this.buildId = buildId;
@@ -86,7 +94,7 @@ public final class StageCompiler {
   /** This compiler for a stage with a platform of its own ({@code FROM --platform=…}). */
   public StageCompiler forPlatform(Platform stagePlatform) {
     return stagePlatform.equals(platform) ? this
-        : new StageCompiler(context, buildId, stagePlatform, sourceDateEpoch, buildNetwork, runOptions);
+        : new StageCompiler(context, buildId, stagePlatform, sourceDateEpoch, buildNetwork, runOptions, namedContexts);
   }
 
   /**
@@ -140,7 +148,7 @@ public final class StageCompiler {
       this.stage = stage;
       this.start = start;
       this.inputs = inputs;
-      this.copies = new CopyCompiler(context, inputs, buildId);
+      this.copies = new CopyCompiler(context, inputs, buildId, namedContexts);
       this.mounts = new MountCompiler(context, inputs);
       this.config = ConfigFold.start(start.config());
       this.scope = graph.scopeFor(stage.index(), config.config().env(), start.inheritedArgs());

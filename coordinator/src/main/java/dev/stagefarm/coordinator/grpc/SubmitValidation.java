@@ -39,6 +39,8 @@ final class SubmitValidation {
   /** Tags (-t): each is a push (or a name in an export); a reference is at most 255 + 128 characters. */
   static final int MAX_TAGS = 100;
   static final int MAX_TAGS_CHARS = 64 << 10;
+  /** The most --build-context names. */
+  static final int MAX_NAMED_CONTEXTS = 100;
   /** The most stage names in --no-cache-filter. */
   static final int MAX_NO_CACHE_FILTER = 1000;
 
@@ -75,6 +77,7 @@ final class SubmitValidation {
     checkCacheSpecs(request);
     checkRunOptions(request);
     checkRegistryCredentials(request);
+    checkNamedContexts(request, context, limits);
     if (!request.getContextManifest().isEmpty()) {
       Digest digest;
       try {
@@ -198,6 +201,34 @@ final class SubmitValidation {
       request.getCacheToList().forEach(text -> CacheSpec.parse(text, true));
     } catch (IllegalArgumentException e) {
       throw new InvalidSubmission(e.getMessage());
+    }
+  }
+
+  /** {@code --build-context}: a bounded number of names, each an image reference or a manifest checked like the main one. */
+  static void checkNamedContexts(SubmitBuildRequest request, ContentStore context, ContextManifests.Limits limits)
+      throws IOException {
+    if (request.getNamedContextsCount() > MAX_NAMED_CONTEXTS) {
+      throw new InvalidSubmission("the build sends " + request.getNamedContextsCount() + " named contexts, over the limit"
+          + " of " + MAX_NAMED_CONTEXTS);
+    }
+    for (var named : request.getNamedContextsMap().entrySet()) {
+      checkName("named context", named.getKey());
+      String value = named.getValue();
+      if (value.startsWith("docker-image://")) {
+        String reference = value.substring("docker-image://".length());
+        if (reference.isEmpty() || reference.length() > MAX_PATH_BYTES || !reference.chars().allMatch(c -> c > ' ' && c < 127)) {
+          throw new InvalidSubmission("named context " + named.getKey() + ": not an image reference");
+        }
+        continue;
+      }
+      Digest digest;
+      try {
+        digest = Digest.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new InvalidSubmission("named context " + named.getKey() + ": neither docker-image://REF nor a context"
+            + " manifest digest");
+      }
+      check(ContextManifests.read(context, digest, limits));
     }
   }
 

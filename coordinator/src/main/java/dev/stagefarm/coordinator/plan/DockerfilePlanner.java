@@ -129,12 +129,18 @@ public final class DockerfilePlanner implements BuildPlanner {
   private record StageOutcome(String id, CacheKey finalKey, ImageConfig config, Map<String, String> args,
       Optional<StageResult> cached, Platform platform) {}
 
+  private static final String DOCKER_IMAGE = "docker-image://";
+
   /** One planning run. */
   private final class Planning {
     final String buildId;
     final SubmitBuildRequest request;
     final Map<String, BaseImageResolver.ResolvedImage> resolved = new LinkedHashMap<>();
     final Map<Integer, StageOutcome> outcomes = new HashMap<>();
+    /** {@code --build-context NAME=docker-image://REF}: NAME → REF. */
+    final Map<String, String> imageContexts = new HashMap<>();
+    /** {@code --build-context NAME=DIR}: the names. */
+    java.util.Set<String> dirContexts = java.util.Set.of();
     final Optional<Instant> sourceDateEpoch;
     final ContextManifest manifest;
     /** On a resume: the images the first plan pinned, the only ones this plan may use. */
@@ -184,8 +190,9 @@ public final class DockerfilePlanner implements BuildPlanner {
       dev.stagefarm.dockerfile.graph.Platform target = graph.targetPlatform();
       targetPlatform = routed(new Platform(target.os(), target.architecture(), target.variant()));
       platform = targetPlatform;
+      Map<String, ContextSelector> dirContexts = namedContexts(graph);
       StageCompiler compiler = new StageCompiler(ContextSelector.of(contextManifest()), buildId, platform, sourceDateEpoch,
-          buildNetwork(request.getNetwork()), runOptions(request));
+          buildNetwork(request.getNetwork()), runOptions(request), dirContexts);
 
       List<PlannedStage> stages = new ArrayList<>();
       for (dev.stagefarm.dockerfile.graph.PlannedStage stage : graph.runStages()) {
@@ -226,6 +233,31 @@ public final class DockerfilePlanner implements BuildPlanner {
         throw new PlanningException("stage " + stage.displayName() + ": FROM --platform=" + stage.stage().platform()
             + ": " + e.getMessage(), e);
       }
+      }
+    }
+
+    /**
+     * {@code --build-context}: images become aliases ({@link #resolve}), directories selectors for
+     * {@code COPY --from}. A name that is also a stage is refused: BuildKit would replace the stage.
+     */
+    private Map<String, ContextSelector> namedContexts(dev.stagefarm.dockerfile.graph.BuildPlan graph)
+        throws PlanningException {
+      Map<String, ContextSelector> dirs = new HashMap<>();
+      for (var named : new java.util.TreeMap<>(request.getNamedContextsMap()).entrySet()) {
+        String name = named.getKey();
+        if (graph.stages().stream().anyMatch(s -> s.stage().isNamed(name))) {
+          throw new PlanningException("--build-context " + name + ": the Dockerfile has a stage of that name;"
+              + " replacing a stage with a named context is not supported by stagefarm");
+        }
+        String value = named.getValue();
+        if (value.startsWith(DOCKER_IMAGE)) {
+          imageContexts.put(name, value.substring(DOCKER_IMAGE.length()));
+        } else {
+          dirs.put(name, ContextSelector.of(readManifest(value, "--build-context " + name)));
+        }
+      }
+      this.dirContexts = dirs.keySet();
+      return dirs;
     }
 
     private dev.stagefarm.dockerfile.graph.Platform requestedPlatform() {
@@ -244,19 +276,22 @@ public final class DockerfilePlanner implements BuildPlanner {
       if (request.getContextManifest().isEmpty()) {
         return ContextManifest.getDefaultInstance();
       }
+      return readManifest(request.getContextManifest(), "build context");
+    }
+
+    private ContextManifest readManifest(String digestText, String what) throws PlanningException {
       Digest digest;
       try {
-        digest = Digest.parse(request.getContextManifest());
+        digest = Digest.parse(digestText);
       } catch (IllegalArgumentException e) {
-        throw new PlanningException("invalid build context manifest digest: " + e.getMessage(), e);
+        throw new PlanningException("invalid " + what + " manifest digest: " + e.getMessage(), e);
       }
       try {
         return ContextManifests.read(content, digest, manifestLimits);
       } catch (IllegalArgumentException e) {
         throw new PlanningException(e.getMessage(), e);
       } catch (IOException e) {
-        throw new PlanningException(
-            "reading the build context manifest " + request.getContextManifest() + " failed: " + e.getMessage(), e);
+        throw new PlanningException("reading the " + what + " manifest " + digestText + " failed: " + e.getMessage(), e);
       }
     }
 
@@ -380,7 +415,12 @@ public final class DockerfilePlanner implements BuildPlanner {
       return CacheKeys.imageRoot(pinned.manifestDigest(), platform, sourceDateEpoch);
     }
 
-    private BaseImageResolver.ResolvedImage resolve(String reference) throws PlanningException {
+    private BaseImageResolver.ResolvedImage resolve(String named) throws PlanningException {
+      if (dirContexts.contains(named)) {
+        throw new PlanningException("--build-context " + named + " is a local directory: stagefarm reads one with"
+            + " COPY --from=" + named + " only (not FROM or RUN --mount from=)");
+      }
+      String reference = imageContexts.getOrDefault(named, named); // --build-context NAME=docker-image://REF
       String key = pinKey(reference);
       BaseImageResolver.ResolvedImage known = resolved.get(key);
       if (known == null) {

@@ -295,6 +295,33 @@ class BuildServiceImplTest {
   }
 
   @Test
+  void hostileRunOptionsAndNamedContextsAreInvalidArgumentsNamingTheValue() throws IOException {
+    InMemoryContentStore content = new InMemoryContentStore();
+    Digest hostile = content.putBytes(Namespace.CONTEXT, ContextManifest.newBuilder()
+        .addEntries(ContextEntry.newBuilder().setPath("../outside").setType(ContextEntry.Type.DIRECTORY)).build()
+        .toByteArray());
+    var client = blockingClient(content);
+    SubmitBuildRequest base = SubmitBuildRequest.newBuilder()
+        .setDockerfile(ByteString.copyFromUtf8("FROM scratch\n")).build();
+    for (var bad : List.<java.util.Map.Entry<SubmitBuildRequest, String>>of(
+        java.util.Map.entry(base.toBuilder().addExtraHosts(dev.stagefarm.proto.v1.ExtraHost.newBuilder()
+            .setHost("db").setIp("10.0.0.1\n6.6.6.6 registry")).build(), "invalid IP address"),
+        java.util.Map.entry(base.toBuilder().addUlimits(dev.stagefarm.proto.v1.Ulimit.newBuilder()
+            .setName("nofile\",\"x").setSoft(1).setHard(1)).build(), "unknown ulimit"),
+        java.util.Map.entry(base.toBuilder().setShmSizeBytes(-1).build(), "shm-size -1 is out of range"),
+        java.util.Map.entry(base.toBuilder().putNamedContexts("assets", hostile.toString()).build(),
+            "context entry \"../outside\": not a clean relative path"),
+        java.util.Map.entry(base.toBuilder().putNamedContexts("x", "file:///etc").build(),
+            "named context x: neither docker-image://REF nor a context manifest digest"))) {
+      assertThatThrownBy(() -> client.submitBuild(bad.getKey()))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(e.getStatus().getDescription()).contains(bad.getValue());
+          });
+    }
+  }
+
+  @Test
   void aDockerfileOverTheLimitIsAnInvalidArgumentNamingTheLimit() throws IOException {
     var client = blockingClient(new InMemoryContentStore());
     String huge = "FROM scratch\n" + "# padding\n".repeat(SubmitValidation.MAX_DOCKERFILE_BYTES / 10);

@@ -233,7 +233,6 @@ public final class DockerfilePlanner implements BuildPlanner {
         throw new PlanningException("stage " + stage.displayName() + ": FROM --platform=" + stage.stage().platform()
             + ": " + e.getMessage(), e);
       }
-      }
     }
 
     /**

@@ -63,6 +63,15 @@ public final class BakeCommand implements Callable<Integer> {
           + " tty: one live view of every target's stages, each named TARGET STAGE.")
   String progress = "auto";
 
+  @Option(names = "--tenant", paramLabel = "NAME", description = "Whose share of the farm's workers every target's"
+      + " build uses, on a farm without authentication (with it, the caller's identity is the tenant). Default: default.")
+  String tenant = "";
+
+  @Option(names = "--priority", paramLabel = "N", description = "The priority of every target's build: stages of a"
+      + " higher priority are released to the workers first (running stages are never preempted); at most the"
+      + " tenant's max-priority. Default: 0.")
+  int priority;
+
   @Option(names = "--coordinator", paramLabel = "HOST:PORT[,HOST:PORT…]",
       defaultValue = "${env:STAGEFARM_COORDINATOR}",
       description = "Use this coordinator instead of the local farm (default: $STAGEFARM_COORDINATOR).")
@@ -97,6 +106,7 @@ public final class BakeCommand implements Callable<Integer> {
     List<BakeJob> jobs = new ArrayList<>();
     for (BakeTarget target : result.targets().values()) {
       BakeJob job = BakeJob.of(target, System::getenv);
+      job.request().setTenant(tenant).setPriority(priority); // as stagefarm build sends them, for every target
       try {
         var request = job.request();
         var platform = request.getPlatform();

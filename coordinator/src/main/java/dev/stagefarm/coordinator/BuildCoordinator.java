@@ -689,7 +689,8 @@ public final class BuildCoordinator implements AutoCloseable {
               buildId,
               stageId,
               attempt,
-              new StageFailure(FailureMessages.describe(dockerfileName(entry.request), failed), failed.retriable()));
+              new StageFailure(FailureMessages.describe(dockerfileName(entry.request), failed), failed.retriable(),
+                  failed.deadline()));
     }
   }
 

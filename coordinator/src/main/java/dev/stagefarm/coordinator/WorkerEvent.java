@@ -65,7 +65,12 @@ public record WorkerEvent(String buildId, String stageId, int attempt, String wo
    * @param line the Dockerfile line of the failing op, or 0
    * @param exitCode the process's exit code, or -1 when no process exited
    * @param retriable an infrastructure fault: another attempt may succeed
+   * @param deadline the worker killed the stage at its stage or build deadline (a farm failure)
    */
-  public record Failed(int opIndex, int line, int exitCode, String message, String outputTail, boolean retriable)
-      implements Kind {}
+  public record Failed(int opIndex, int line, int exitCode, String message, String outputTail, boolean retriable,
+      boolean deadline) implements Kind {
+    public Failed(int opIndex, int line, int exitCode, String message, String outputTail, boolean retriable) {
+      this(opIndex, line, exitCode, message, outputTail, retriable, false);
+    }
+  }
 }

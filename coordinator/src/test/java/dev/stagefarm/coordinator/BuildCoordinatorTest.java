@@ -295,6 +295,27 @@ class BuildCoordinatorTest {
   }
 
   @Test
+  void aStageItsWorkerKilledAtADeadlineFailsTheBuildAsTheFarms() throws Exception {
+    BuildCoordinator c = coordinator();
+    String id = c.submit(SubmitBuildRequest.newBuilder().build()).getBuildId();
+    StageJob first = published(0);
+    c.onEvent(event(first, new WorkerEvent.Failed(0, 0, -1,
+        "stage 0 ran past its deadline of PT20S (coordinator setting stage-deadline); killed", "", false, true)));
+    BuildStatus status = awaitFinished(c, id);
+    assertThat(status.getState()).isEqualTo(BuildState.FAILED);
+    assertThat(status.getError()).contains("ran past its deadline of PT20S");
+    assertThat(status.getInfrastructureFailure()).as("the client exits 3").isTrue();
+  }
+
+  @Test
+  void aFailedRunIsTheBuildsFailureNotTheFarms() throws Exception {
+    BuildCoordinator c = coordinator();
+    String id = c.submit(SubmitBuildRequest.newBuilder().build()).getBuildId();
+    c.onEvent(event(published(0), new WorkerEvent.Failed(0, 3, 1, "RUN false", "", false)));
+    assertThat(awaitFinished(c, id).getInfrastructureFailure()).isFalse();
+  }
+
+  @Test
   void restartedCoordinatorResumesFromTheJournalWithTheNextAttempt() throws Exception {
     BuildCoordinator first = coordinator();
     String id = first.submit(SubmitBuildRequest.newBuilder().build()).getBuildId();

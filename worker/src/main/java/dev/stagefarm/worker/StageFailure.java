@@ -10,9 +10,21 @@ package dev.stagefarm.worker;
  * @param exitCode the process exit code of a failing RUN, -1 otherwise
  * @param message one line for the user, naming the cause
  * @param outputTail the last lines of the failing RUN's output (empty otherwise)
+ * @param deadline the worker killed the stage at its stage or build deadline
  */
 public record StageFailure(
-    int instructionIndex, int line, int exitCode, String message, String outputTail, boolean retriable) {
+    int instructionIndex, int line, int exitCode, String message, String outputTail, boolean retriable,
+    boolean deadline) {
+
+  public StageFailure(int instructionIndex, int line, int exitCode, String message, String outputTail,
+      boolean retriable) {
+    this(instructionIndex, line, exitCode, message, outputTail, retriable, false);
+  }
+
+  /** The stage or build deadline passed: not retried (it would pass again), failed as the farm's. */
+  public static StageFailure deadline(int instructionIndex, String message) {
+    return new StageFailure(instructionIndex, 0, -1, message, "", false, true);
+  }
 
   public static StageFailure infrastructure(int instructionIndex, int line, String message) {
     return new StageFailure(instructionIndex, line, -1, message, "", true);

@@ -159,20 +159,51 @@ class BakeEndToEndTest {
     }
   }
 
+  /** A bake file of two targets, each an inline Dockerfile: FROM busybox, then {@code RUN COMMAND}. */
+  private static Path twoInlineTargets(Path dir, String first, String firstRun, String second, String secondRun)
+      throws Exception {
+    String target = """
+        target "%s" {
+          context = "%s"
+          dockerfile-inline = "FROM %s\\nRUN %s"
+        }
+        """;
+    return Files.writeString(dir.resolve("docker-bake.hcl"),
+        "group \"default\" { targets = [\"%s\", \"%s\"] }\n".formatted(first, second)
+            + target.formatted(first, dir, FarmUnderTest.busybox(), firstRun)
+            + target.formatted(second, dir, FarmUnderTest.busybox(), secondRun));
+  }
+
+  @Test
+  void tenantAndPriorityGoWithEveryTargetsBuild(@TempDir Path dir) throws Exception {
+    EmbeddedFarm farm = FarmUnderTest.farm();
+    String nonce = UUID.randomUUID().toString();
+    Path bakeFile = twoInlineTargets(dir, "first", "echo first-" + nonce + " > /x", "second",
+        "echo second-" + nonce + " > /x");
+
+    // a priority below 0 needs no tenant-max-priority: the farm's default bound is 0
+    FarmUnderTest.Result result = FarmUnderTest.stagefarm("bake", "--coordinator", farm.endpoint(), "--progress", "plain",
+        "--tenant", "team-b", "--priority", "-3", "-f", bakeFile.toString());
+
+    assertThat(result.exitCode()).as(result.stderr()).isZero();
+    List<String> builds = new ArrayList<>();
+    Matcher m = SUBMITTED.matcher(result.stderr());
+    while (m.find()) {
+      builds.add(m.group(1));
+    }
+    assertThat(builds).hasSize(2);
+    for (String build : builds) {
+      BuildStatus status = FarmUnderTest.client().getBuild(build);
+      assertThat(status.getTenant()).isEqualTo("team-b");
+      assertThat(status.getPriority()).isEqualTo(-3);
+    }
+  }
+
   @Test
   void aFailingTargetIsNamedAndTheOthersStillBuild(@TempDir Path dir) throws Exception {
     EmbeddedFarm farm = FarmUnderTest.farm();
-    Path bakeFile = Files.writeString(dir.resolve("docker-bake.hcl"), """
-        group "default" { targets = ["good", "bad"] }
-        target "good" {
-          context = "%1$s"
-          dockerfile-inline = "FROM %2$s\\nRUN echo good-%3$s > /x"
-        }
-        target "bad" {
-          context = "%1$s"
-          dockerfile-inline = "FROM %2$s\\nRUN echo bad-%3$s && exit 3"
-        }
-        """.formatted(dir, FarmUnderTest.busybox(), UUID.randomUUID()));
+    String nonce = UUID.randomUUID().toString();
+    Path bakeFile = twoInlineTargets(dir, "good", "echo good-" + nonce + " > /x", "bad", "echo bad-" + nonce + " && exit 3");
 
     FarmUnderTest.Result result = FarmUnderTest.stagefarm("bake", "--coordinator", farm.endpoint(), "--progress", "plain",
         "-f", bakeFile.toString());

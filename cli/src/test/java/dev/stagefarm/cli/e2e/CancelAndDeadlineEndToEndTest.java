@@ -131,6 +131,8 @@ class CancelAndDeadlineEndToEndTest {
         progress -> {});
     assertThat(done.getState()).isEqualTo(BuildState.FAILED);
     assertThat(done.getError()).contains("ran past its deadline of PT20S", "stage-deadline");
+    assertThat(done.getInfrastructureFailure()).as("killed at the farm's deadline by its worker: the client exits 3")
+        .isTrue();
     assertThat(sleepProcesses(seconds)).isZero();
     assertThat(containers(dir.resolve("home/workers/worker-1/runc"))).isEmpty();
   }

@@ -297,7 +297,10 @@ public final class Scheduler {
     return true;
   }
 
-  /** The stage's attempt failed. Retriable failures are retried; others fail the build. */
+  /**
+   * The stage's attempt failed. Retriable failures are retried; others fail the build, as the
+   * farm's failure when the failure says so (a deadline the worker enforced).
+   */
   public synchronized boolean onFailed(
       String buildId, String stageId, int attempt, StageFailure failure) {
     StageRun stage = current(buildId, stageId, attempt);
@@ -308,7 +311,7 @@ public final class Scheduler {
     if (failure.retriable()) {
       retryOrGiveUp(stage, failure.message(), null);
     } else {
-      failWithFollowers(stage, failure.message());
+      failWithFollowers(stage, failure.message(), failure.byFarm());
     }
     pump();
     return true;

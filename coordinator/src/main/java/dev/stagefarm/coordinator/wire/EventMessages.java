@@ -41,7 +41,8 @@ public final class EventMessages {
                 failed.getExitCode(),
                 failed.getMessage(),
                 failed.getOutputTail(),
-                failed.getRetriable());
+                failed.getRetriable(),
+                failed.getDeadline());
           }
           case WORKER_PRESENT -> {
             java.util.List<dev.stagefarm.oci.Platform> platforms = new java.util.ArrayList<>();

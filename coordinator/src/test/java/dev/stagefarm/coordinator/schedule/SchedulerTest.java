@@ -290,6 +290,18 @@ class SchedulerTest {
   }
 
   @Test
+  void aFailureByTheFarmIsNotRetriedAndFailsTheBuildAsTheFarms() {
+    scheduler.submit("b", List.of(StageSpec.of("x", List.of(), "", 1), StageSpec.of("y", List.of("x"), "", 1)));
+    scheduler.onStarted("b", "x", 1, "w1");
+    scheduler.onFailed("b", "x", 1, new StageFailure("stage x ran past its deadline", false, true));
+
+    assertThat(dispatchedStages()).containsExactly("b/x#1");
+    assertThat(failedBuilds).containsEntry("b", "stage x ran past its deadline");
+    assertThat(failedByFarm).containsExactly("b");
+    assertThat(state("b", "y")).isEqualTo(StageState.CANCELLED);
+  }
+
+  @Test
   void retriableFailureIsRetriedButDeterministicFailureFailsTheBuildAndCancelsTheRest() {
     scheduler.submit(
         "b",

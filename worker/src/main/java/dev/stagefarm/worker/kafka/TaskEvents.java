@@ -68,7 +68,8 @@ public final class TaskEvents {
             .setExitCode(failure.exitCode())
             .setMessage(bounded(failure.message(), MAX_MESSAGE_CHARS))
             .setOutputTail(bounded(failure.outputTail(), MAX_OUTPUT_TAIL_CHARS))
-            .setRetriable(failure.retriable()))
+            .setRetriable(failure.retriable())
+            .setDeadline(failure.deadline()))
         .build();
   }
 

@@ -419,7 +419,7 @@ public final class TaskSlot implements Runnable {
   private RunningStage.Outcome runAndReport(RunningStage stage) {
     StageTask task = stage.task;
     if (task.getDeadlineEpochMs() > 0 && clock.millis() > task.getDeadlineEpochMs()) {
-      return report(stage, StageFailure.build(-1, 0, "the build's deadline ("
+      return report(stage, StageFailure.deadline(-1, "the build's deadline ("
           + java.time.Instant.ofEpochMilli(task.getDeadlineEpochMs()) + ") passed before a worker could start stage "
           + task.getStageName()));
     }
@@ -463,7 +463,7 @@ public final class TaskSlot implements Runnable {
       }
       case RunningStage.DeadlinePassed deadline -> {
         log.info("{}: {}", stage.describe(), deadline.message());
-        yield report(stage, StageFailure.build(stage.currentInstruction(), 0, deadline.message()));
+        yield report(stage, StageFailure.deadline(stage.currentInstruction(), deadline.message()));
       }
     };
   }

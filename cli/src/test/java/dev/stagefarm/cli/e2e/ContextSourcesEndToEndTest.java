@@ -2,18 +2,80 @@ package dev.stagefarm.cli.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpServer;
 import dev.stagefarm.cli.ExitCodes;
+import dev.stagefarm.cli.farm.EmbeddedFarm;
+import dev.stagefarm.cli.farm.InProcessWorkers;
+import dev.stagefarm.cli.farm.WorkerLauncher;
+import dev.stagefarm.coordinator.BuildCoordinator;
+import dev.stagefarm.coordinator.schedule.Scheduler;
+import dev.stagefarm.embedded.EmbeddedKafka;
+import dev.stagefarm.testkit.BusyboxImage;
+import dev.stagefarm.testkit.RegistryFixture;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Build inputs from elsewhere than a directory or a registry: {@code --build-context NAME=oci-layout://…}, through a real farm. */
+/**
+ * Build inputs from elsewhere than a directory or a registry ({@code --build-context NAME=oci-layout://…})
+ * and {@code --network host}, through a real farm (Kafka, S3, runc workers).
+ */
 class ContextSourcesEndToEndTest {
+
+  /**
+   * {@code --network host} on a farm whose worker allows it: the RUN reaches a server on the worker host's
+   * loopback, which the default (sandbox) network cannot; the shared farm's workers refuse it.
+   */
+  @Test
+  void networkHostReachesTheWorkerHostOnlyWhereTheWorkerAllowsIt(@TempDir Path dir) throws Exception {
+    String token = UUID.randomUUID().toString();
+    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext("/token", exchange -> {
+      byte[] body = token.getBytes(StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(200, body.length);
+      exchange.getResponseBody().write(body);
+      exchange.close();
+    });
+    server.start();
+    RegistryFixture registry = RegistryFixture.shared();
+    BusyboxImage.pushTo(registry);
+    String busybox = registry.reference(BusyboxImage.REPOSITORY + ":" + BusyboxImage.TAG).toString();
+    WorkerLauncher hostAllowed = config -> InProcessWorkers.launcher().start(config.withNetwork(config.network(), true));
+    try (EmbeddedFarm farm = EmbeddedFarm.start(new EmbeddedFarm.Options(dir.resolve("home"), null, 1,
+        registry.settings(), EmbeddedKafka.Settings.forTests(),
+        new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(20), 3), Duration.ofMillis(500)), 0,
+        hostAllowed))) {
+      Path ctx = Files.createDirectories(dir.resolve("ctx"));
+      Files.writeString(ctx.resolve("Dockerfile"), """
+          FROM %s
+          RUN echo %s && printf 'GET /token HTTP/1.0\\r\\n\\r\\n' | nc -w 5 127.0.0.1 %d > /got.txt
+          """.formatted(busybox, UUID.randomUUID(), server.getAddress().getPort()));
+      Path out = dir.resolve("out");
+
+      FarmUnderTest.Result host = FarmUnderTest.buildOn(farm.endpoint(), "--network", "host",
+          "-o", "type=local,dest=" + out, ctx.toString());
+
+      assertThat(host.exitCode()).as(host.stderr()).isZero();
+      assertThat(Files.readString(out.resolve("got.txt"))).startsWith("HTTP/1.1 200").endsWith(token);
+        // the sandbox network's 127.0.0.1 is the RUN's own: nothing listens there
+      FarmUnderTest.Result sandbox = FarmUnderTest.buildOn(farm.endpoint(), ctx.toString());
+      assertThat(sandbox.exitCode()).as(sandbox.stderr()).isEqualTo(ExitCodes.BUILD_FAILED);
+      // a worker without allow-host-network refuses it, naming the setting
+      FarmUnderTest.Result refused = FarmUnderTest.build("--network", "host", ctx.toString());
+      assertThat(refused.exitCode()).isNotZero();
+      assertThat(refused.stderr()).contains("allow-host-network");
+    } finally {
+      server.stop(0);
+    }
+  }
 
   /** The testkit busybox, copied by skopeo from the farm's registry into an OCI layout directory. */
   private static Path busyboxLayout(Path dir) throws Exception {

@@ -94,7 +94,7 @@ class BuildCommandTest {
     assertThat(fails(ExitCodes.USAGE, "build", "-", "-f", "-"))
         .contains("cannot both come from standard input");
     assertThat(fails(ExitCodes.USAGE, "build", "https://example.invalid/repo.git"))
-        .contains("a git or URL build context");
+        .contains("is a remote git repository or URL: stagefarm fetches no context from the network");
     assertThat(fails(ExitCodes.USAGE, "build", "-q", "-o", "-", dir.toString())).contains("-q prints the image ID");
     assertThat(fails(ExitCodes.USAGE, "build", "--no-such-flag", dir.toString())).contains("Unknown option");
   }

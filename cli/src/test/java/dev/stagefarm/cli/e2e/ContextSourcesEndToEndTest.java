@@ -139,6 +139,69 @@ class ContextSourcesEndToEndTest {
     assertThat(unknown.stderr()).contains("has no blob sha256:" + "0".repeat(64));
   }
 
+  /** A local git repository as the context: the ref's tree (at depth 1, without .git), its subdirectory, never a remote. */
+  @Test
+  void aLocalGitRepositoryIsCheckedOutAndSentAsTheContext(@TempDir Path dir) throws Exception {
+    Path repo = Files.createDirectories(dir.resolve("repo.git"));
+    git(repo, "init", "--quiet", "-b", "main");
+    Files.writeString(repo.resolve("Dockerfile"), "FROM " + FarmUnderTest.busybox() + "\nCOPY . /ctx/\n");
+    Files.writeString(repo.resolve("version.txt"), "one");
+    Files.createSymbolicLink(repo.resolve("escape"), Path.of("/etc"));
+    git(repo, "add", "-A");
+    git(repo, "commit", "--quiet", "-m", "one");
+    git(repo, "tag", "v1");
+    Files.createDirectories(repo.resolve("app"));
+    Files.writeString(repo.resolve("app/Dockerfile"), "FROM " + FarmUnderTest.busybox() + "\nCOPY . /app/\n");
+    Files.writeString(repo.resolve("app/version.txt"), "two");
+    Files.writeString(repo.resolve("version.txt"), "two");
+    git(repo, "add", "-A");
+    git(repo, "commit", "--quiet", "-m", "two");
+    Files.writeString(repo.resolve("version.txt"), "uncommitted"); // the worktree is not the context: the ref is
+
+    Path head = dir.resolve("head");
+    FarmUnderTest.Result atHead = FarmUnderTest.build("-o", "type=local,dest=" + head, repo.toString());
+    assertThat(atHead.exitCode()).as(atHead.stderr()).isZero();
+    assertThat(head.resolve("ctx/version.txt")).hasContent("two");
+    assertThat(head.resolve("ctx/app/version.txt")).hasContent("two");
+    assertThat(head.resolve("ctx/.git")).doesNotExist();
+    assertThat(Files.readSymbolicLink(head.resolve("ctx/escape"))).isEqualTo(Path.of("/etc")); // a link, not /etc
+
+    Path tagged = dir.resolve("tagged");
+    FarmUnderTest.Result atTag = FarmUnderTest.build("-o", "type=local,dest=" + tagged, "file://" + repo + "#v1");
+    assertThat(atTag.exitCode()).as(atTag.stderr()).isZero();
+    assertThat(tagged.resolve("ctx/version.txt")).hasContent("one");
+    assertThat(tagged.resolve("ctx/app")).doesNotExist();
+
+    Path sub = dir.resolve("sub");
+    FarmUnderTest.Result inSubdir = FarmUnderTest.build("-o", "type=local,dest=" + sub, repo + "#main:app");
+    assertThat(inSubdir.exitCode()).as(inSubdir.stderr()).isZero();
+    assertThat(sub.resolve("app/version.txt")).hasContent("two");
+    assertThat(sub.resolve("app/Dockerfile")).isRegularFile();
+
+    // a subdirectory that is a symlink out of the checkout, an option as a ref, remote URLs: refused
+    FarmUnderTest.Result linked = FarmUnderTest.build(repo + "#main:escape");
+    assertThat(linked.exitCode()).isNotZero();
+    assertThat(linked.stderr()).contains("has no directory escape").doesNotContain("Exception");
+    FarmUnderTest.Result option = FarmUnderTest.build(repo + "#--upload-pack=touch " + dir.resolve("pwned"));
+    assertThat(option.exitCode()).isEqualTo(ExitCodes.USAGE);
+    assertThat(option.stderr()).contains("is not a git branch, tag or commit");
+    assertThat(dir.resolve("pwned")).doesNotExist();
+    for (String remote : new String[] {"https://github.com/example/app.git", "git@github.com:example/app.git",
+        "ssh://git@example.com/app.git"}) {
+      FarmUnderTest.Result refused = FarmUnderTest.build(remote);
+      assertThat(refused.exitCode()).as(remote).isEqualTo(ExitCodes.USAGE);
+      assertThat(refused.stderr()).contains("stagefarm fetches no context from the network");
+    }
+  }
+
+  private static void git(Path repo, String... args) throws Exception {
+    String[] command = new String[args.length + 7];
+    System.arraycopy(new String[] {"git", "-C", repo.toString(), "-c", "user.name=t", "-c", "user.email=t@example.com"},
+        0, command, 0, 7);
+    System.arraycopy(args, 0, command, 7, args.length);
+    run(command);
+  }
+
   private static String manifestDigest(Path layout) throws Exception {
     Matcher m = Pattern.compile("\"digest\"\\s*:\\s*\"(sha256:[0-9a-f]{64})\"")
         .matcher(Files.readString(layout.resolve("index.json")));

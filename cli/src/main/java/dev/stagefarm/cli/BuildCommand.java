@@ -316,8 +316,9 @@ public final class BuildCommand implements Callable<Integer> {
     }
     Path dockerfile;
     if (unpacked != null) {
-      // -f names a file inside the archive, as with docker build - < ctx.tar
-      dockerfile = dev.stagefarm.cli.build.TarContext.dockerfile(contextDir, file != null ? file : "Dockerfile");
+      // -f names a file inside the archive or checkout, as with docker build - < ctx.tar
+      dockerfile = dev.stagefarm.cli.build.TarContext.dockerfile(contextDir, file != null ? file : "Dockerfile",
+          git != null ? "git checkout" : "archive");
     } else {
       dockerfile = file != null ? Path.of(file) : contextDir.resolve("Dockerfile");
     }

@@ -178,6 +178,18 @@ class ContextSourcesEndToEndTest {
     assertThat(sub.resolve("app/version.txt")).hasContent("two");
     assertThat(sub.resolve("app/Dockerfile")).isRegularFile();
 
+    // -f names a file of the checkout, never one beside it
+    Path named = dir.resolve("named");
+    FarmUnderTest.Result withFile = FarmUnderTest.build("-f", "app/Dockerfile", "-o", "type=local,dest=" + named,
+        repo.toString());
+    assertThat(withFile.exitCode()).as(withFile.stderr()).isZero();
+    assertThat(named.resolve("app/app/version.txt")).hasContent("two"); // app/Dockerfile's COPY . /app/ of the root
+    assertThat(named.resolve("ctx")).doesNotExist(); // not the root Dockerfile
+    FarmUnderTest.Result outside = FarmUnderTest.build("-f", "../../etc/hostname", repo.toString());
+    assertThat(outside.exitCode()).isNotZero();
+    assertThat(outside.stderr()).contains("build context git checkout refused: entry \"../../etc/hostname\" leaves")
+        .doesNotContain("Exception");
+
     // a subdirectory that is a symlink out of the checkout, an option as a ref, remote URLs: refused
     FarmUnderTest.Result linked = FarmUnderTest.build(repo + "#main:escape");
     assertThat(linked.exitCode()).isNotZero();

@@ -107,6 +107,28 @@ class ContextSourcesEndToEndTest {
   }
 
   @Test
+  void bakeTargetsNameAnOciLayoutInTheirContexts(@TempDir Path dir) throws Exception {
+    Path layout = busyboxLayout(dir);
+    Path ctx = Files.createDirectories(dir.resolve("ctx"));
+    Files.writeString(ctx.resolve("Dockerfile"), "FROM base\nRUN echo %s > /ran.txt\n".formatted(UUID.randomUUID()));
+    Path out = dir.resolve("out");
+    Path bakeFile = Files.writeString(dir.resolve("docker-bake.hcl"), """
+        target "app" {
+          context = "%s"
+          contexts = { base = "oci-layout://%s" }
+          output = ["type=local,dest=%s"]
+        }
+        """.formatted(ctx, layout, out));
+
+    FarmUnderTest.Result result = FarmUnderTest.stagefarm("bake", "-f", bakeFile.toString(), "--coordinator",
+        FarmUnderTest.farm().endpoint(), "--progress", "plain", "app");
+
+    assertThat(result.exitCode()).as(result.stderr()).isZero();
+    assertThat(out.resolve("bin/busybox")).isRegularFile();
+    assertThat(out.resolve("ran.txt")).isRegularFile();
+  }
+
+  @Test
   void aTamperedOrEscapingLayoutIsRefusedBeforeTheBuild(@TempDir Path dir) throws Exception {
     Path layout = busyboxLayout(dir);
     Path ctx = Files.createDirectories(dir.resolve("ctx"));

@@ -53,13 +53,15 @@ public final class BuildCommand implements Callable<Integer> {
   static final int MAX_STDIN_DOCKERFILE = 4 << 20;
 
   @Parameters(index = "0", paramLabel = "CONTEXT",
-      description = "The build context: a directory, a tar archive (.tar, .tar.gz, .tgz), or - for a tar archive on"
-          + " standard input.")
+      description = "The build context: a directory, a tar archive (.tar, .tar.gz, .tgz), - for a tar archive on"
+          + " standard input, or a git repository on this machine (PATH.git or file:///PATH, with #REF[:SUBDIR]).")
   String context;
 
   /** The context directory: CONTEXT, or where a tarball context was unpacked. */
   private Path contextDir;
-  /** Set for a tarball context: the directory it was unpacked into (deleted at the end). */
+  /** Set for a local git context (checked by {@link #checkFlags}). */
+  private dev.stagefarm.cli.build.GitContext git;
+  /** Set for a tarball or git context: the directory it was unpacked into (deleted at the end). */
   private Path unpacked;
 
   @Option(names = {"-f", "--file"}, paramLabel = "FILE",
@@ -270,8 +272,8 @@ public final class BuildCommand implements Callable<Integer> {
     if (context.equals("-") && "-".equals(file)) {
       throw ExitCodes.usage("the context (-) and the Dockerfile (-f -) cannot both come from standard input");
     }
-    if (context.contains("://") || context.startsWith("git@") || context.endsWith(".git")) {
-      throw ExitCodes.usage("a git or URL build context (" + context + ") is not supported yet: give a directory");
+    if (dev.stagefarm.cli.build.GitContext.isGit(context)) {
+      git = dev.stagefarm.cli.build.GitContext.parse(context); // a remote URL or a bad ref: exit 2, with the reason
     }
     if (pushes && names.isEmpty()) {
       throw ExitCodes.usage("pushing needs a name: -t NAME, or name=REF in -o type=image|registry");
@@ -314,8 +316,9 @@ public final class BuildCommand implements Callable<Integer> {
     }
     Path dockerfile;
     if (unpacked != null) {
-      // -f names a file inside the archive, as with docker build - < ctx.tar
-      dockerfile = dev.stagefarm.cli.build.TarContext.dockerfile(contextDir, file != null ? file : "Dockerfile");
+      // -f names a file inside the archive or checkout, as with docker build - < ctx.tar
+      dockerfile = dev.stagefarm.cli.build.TarContext.dockerfile(contextDir, file != null ? file : "Dockerfile",
+          git != null ? "git checkout" : "archive");
     } else {
       dockerfile = file != null ? Path.of(file) : contextDir.resolve("Dockerfile");
     }
@@ -328,8 +331,15 @@ public final class BuildCommand implements Callable<Integer> {
     }
   }
 
-  /** A tarball context ({@code -} or an archive path) unpacked into a private directory; else CONTEXT. */
+  /**
+   * A tarball context ({@code -} or an archive path) unpacked into a private directory, a local git
+   * repository checked out into one; else CONTEXT.
+   */
   private Path unpackTarball() throws IOException {
+    if (git != null) {
+      unpacked = Files.createTempDirectory("stagefarm-git-context-");
+      return git.checkout(unpacked);
+    }
     boolean stdin = context.equals("-");
     if (!stdin && !(dev.stagefarm.cli.build.TarContext.isArchivePath(context) && Files.isRegularFile(Path.of(context)))) {
       return Path.of(context);

@@ -87,14 +87,14 @@ class BuildCommandTest {
         .contains("--ssh is not supported: a RUN runs on a farm worker");
     assertThat(fails(ExitCodes.USAGE, "build", "--build-context", "src=" + dir.resolve("missing"), dir.toString()))
         .contains("--build-context src=" + dir.resolve("missing") + ": not a directory");
-    assertThat(fails(ExitCodes.USAGE, "build", "--build-context", "img=oci-layout:///tmp/layout", dir.toString()))
-        .contains("oci-layout://… is not supported yet");
+    assertThat(fails(ExitCodes.USAGE, "build", "--build-context", "img=oci-layout://" + dir, dir.toString()))
+        .contains("--build-context img=oci-layout://" + dir + ": " + dir + " is not an OCI layout (no oci-layout file)");
     assertThat(fails(ExitCodes.USAGE, "build", "--ulimit", "nofile=many", dir.toString()))
         .contains("ulimit nofile: \"many\" is not a number");
     assertThat(fails(ExitCodes.USAGE, "build", "-", "-f", "-"))
         .contains("cannot both come from standard input");
     assertThat(fails(ExitCodes.USAGE, "build", "https://example.invalid/repo.git"))
-        .contains("a git or URL build context");
+        .contains("is a remote git repository or URL: stagefarm fetches no context from the network");
     assertThat(fails(ExitCodes.USAGE, "build", "-q", "-o", "-", dir.toString())).contains("-q prints the image ID");
     assertThat(fails(ExitCodes.USAGE, "build", "--no-such-flag", dir.toString())).contains("Unknown option");
   }

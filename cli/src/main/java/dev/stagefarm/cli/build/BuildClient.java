@@ -110,6 +110,28 @@ public final class BuildClient {
   public UploadResult upload(ScannedContext context) {
     List<String> digests = new ArrayList<>(context.files().keySet());
     digests.add(context.manifestDigest().toString());
+    UploadBlobsResponse sent = upload(digests, "the build context", digest -> {
+      if (digest.equals(context.manifestDigest().toString())) {
+        return new java.io.ByteArrayInputStream(context.manifestBytes());
+      }
+      return Files.newInputStream(context.files().get(digest));
+    }, digest -> digest.equals(context.manifestDigest().toString()) ? context.manifestBytes().length
+        : Files.size(context.files().get(digest)));
+    return new UploadResult(context.files().size(), sent.getBlobs(), sent.getBytes());
+  }
+
+  /** Uploads the blobs (digest → file) the farm does not have yet, e.g. an OCI layout's; returns how many were sent. */
+  public int uploadFiles(java.util.Map<String, Path> blobs, String what) {
+    return upload(new ArrayList<>(blobs.keySet()), what, digest -> Files.newInputStream(blobs.get(digest)),
+        digest -> Files.size(blobs.get(digest))).getBlobs();
+  }
+
+  @FunctionalInterface
+  private interface BlobRead<T> {
+    T apply(String digest) throws IOException;
+  }
+
+  private UploadBlobsResponse upload(List<String> digests, String what, BlobRead<InputStream> open, BlobRead<Long> size) {
     List<String> missing = new ArrayList<>();
     try {
       for (int i = 0; i < digests.size(); i += MISSING_BATCH) {
@@ -121,10 +143,10 @@ public final class BuildClient {
                 .getMissingList(), false));
       }
     } catch (StatusRuntimeException e) {
-      throw failure("checking which context files the farm has", e);
+      throw failure("checking which blobs of " + what + " the farm has", e);
     }
     if (missing.isEmpty()) {
-      return new UploadResult(context.files().size(), 0, 0);
+      return UploadBlobsResponse.getDefaultInstance();
     }
     CompletableFuture<UploadBlobsResponse> done = new CompletableFuture<>();
     StreamObserver<UploadChunk> upload =
@@ -147,28 +169,22 @@ public final class BuildClient {
             });
     try {
       for (String digest : missing) {
-        if (digest.equals(context.manifestDigest().toString())) {
-          send(upload, digest, context.manifestBytes().length, new java.io.ByteArrayInputStream(context.manifestBytes()));
-        } else {
-          Path file = context.files().get(digest);
-          try (InputStream in = Files.newInputStream(file)) {
-            send(upload, digest, Files.size(file), in);
-          }
+        try (InputStream in = open.apply(digest)) {
+          send(upload, digest, size.apply(digest), in);
         }
         if (done.isDone()) {
           break; // the server already failed the stream
         }
       }
       upload.onCompleted();
-      UploadBlobsResponse response = done.get(10, TimeUnit.MINUTES);
-      return new UploadResult(context.files().size(), response.getBlobs(), response.getBytes());
+      return done.get(10, TimeUnit.MINUTES);
     } catch (IOException e) {
       upload.onError(Status.CANCELLED.asException());
-      throw new UserError("reading the build context failed: " + e.getMessage());
+      throw new UserError("reading " + what + " failed: " + e.getMessage());
     } catch (ExecutionException e) {
-      throw failure("uploading the build context", e.getCause());
+      throw failure("uploading " + what, e.getCause());
     } catch (java.util.concurrent.TimeoutException e) {
-      throw ExitCodes.farm("uploading the build context timed out");
+      throw ExitCodes.farm("uploading " + what + " timed out");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new UserError("interrupted");

@@ -126,9 +126,17 @@ public final class BuildSession {
           throw ExitCodes.usage("--build-context " + name + ": docker-image:// names no image");
         }
         checked.put(name, value);
-      } else if (value.startsWith("oci-layout://")) {
-        throw ExitCodes.usage("--build-context " + name + "=oci-layout://… is not supported yet (a directory or"
-            + " docker-image://REF is)");
+      } else if (value.startsWith(OciLayoutContext.SCHEME)) {
+        // read (and verified) now, so a bad layout is a usage error before the farm starts; pinned to its root
+        try {
+          String spec = value.substring(OciLayoutContext.SCHEME.length());
+          OciLayoutContext layout = OciLayoutContext.read(spec, base);
+          int at = spec.lastIndexOf("@sha256:");
+          java.nio.file.Path dir = base.resolve(at >= 0 ? spec.substring(0, at) : spec).toAbsolutePath().normalize();
+          checked.put(name, OciLayoutContext.SCHEME + dir + "@" + layout.root());
+        } catch (java.io.IOException | RuntimeException e) { // RuntimeException: malformed JSON in the layout
+          throw ExitCodes.usage("--build-context " + name + "=" + value + ": " + e.getMessage());
+        }
       } else if (value.contains("://") || value.startsWith("git@")) {
         throw ExitCodes.usage("--build-context " + name + "=" + value + ": git and URL contexts are not supported (a"
             + " directory or docker-image://REF is)");
@@ -147,7 +155,9 @@ public final class BuildSession {
   public void addNamedContexts(SubmitBuildRequest.Builder request, Map<String, String> checked) {
     for (var named : checked.entrySet()) {
       String value = named.getValue();
-      if (!value.startsWith("docker-image://")) {
+      if (value.startsWith(OciLayoutContext.SCHEME)) {
+        value = uploadLayout(named.getKey(), value);
+      } else if (!value.startsWith("docker-image://")) {
         ScannedContext scanned;
         try {
           scanned = ContextScanner.scan(java.nio.file.Path.of(value));
@@ -160,6 +170,18 @@ public final class BuildSession {
       }
       request.putNamedContexts(named.getKey(), value);
     }
+  }
+
+  /** Uploads an OCI layout's image (checked again: it is read anew) and returns what the request names: its root digest. */
+  private String uploadLayout(String name, String value) {
+    OciLayoutContext layout;
+    try {
+      layout = OciLayoutContext.read(value.substring(OciLayoutContext.SCHEME.length()), java.nio.file.Path.of(""));
+    } catch (java.io.IOException | RuntimeException e) {
+      throw new UserError("reading the build context " + name + " (" + value + ") failed: " + e.getMessage());
+    }
+    client.uploadFiles(layout.blobs(), "the OCI layout of --build-context " + name);
+    return OciLayoutContext.SCHEME + layout.root();
   }
 
   // ---- on the farm

@@ -64,9 +64,9 @@ public final class BuildxFlags {
           + " repeatable). RLIMIT_NOFILE is capped at the worker's own hard limit.")
   public List<String> ulimits = new ArrayList<>();
 
-  @Option(names = "--build-context", paramLabel = "NAME=DIR|docker-image://REF",
-      description = "A named context: FROM NAME, COPY --from=NAME and RUN --mount from=NAME use the image; COPY"
-          + " --from=NAME reads the directory (repeatable).")
+  @Option(names = "--build-context", paramLabel = "NAME=DIR|docker-image://REF|oci-layout://PATH[@DIGEST]",
+      description = "A named context: FROM NAME, COPY --from=NAME and RUN --mount from=NAME use the image (from a"
+          + " registry or a local OCI layout); COPY --from=NAME reads the directory (repeatable).")
   public List<String> buildContexts = new ArrayList<>();
 
   // accepted by name, refused until the farm has them (docs/status.md)

@@ -203,7 +203,12 @@ public final class TarContext {
    * a symlink (the archive's symlink could otherwise name any file of the client's machine).
    */
   public static Path dockerfile(Path root, String name) {
-    Path path = root.resolve(clean(name, "archive")) ;
+    return dockerfile(root, name, "archive");
+  }
+
+  /** As {@link #dockerfile(Path, String)}, for a context of another kind ({@code what}: "archive", "git checkout"). */
+  public static Path dockerfile(Path root, String name, String what) {
+    Path path = root.resolve(clean(name, what));
     boolean inside;
     try {
       inside = path.toRealPath().startsWith(root.toRealPath());
@@ -211,8 +216,9 @@ public final class TarContext {
       inside = false;
     }
     if (!inside || !Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)) {
-      throw new UserError("the build context archive has no Dockerfile " + name
-          + (Files.isSymbolicLink(path) ? " (it is a symlink, which is not followed in an archive)" : !inside ? " inside it" : ""));
+      throw new UserError("the build context " + what + " has no Dockerfile " + name
+          + (Files.isSymbolicLink(path) ? " (it is a symlink, which is not followed in an " + what + ")"
+              : !inside ? " inside it" : ""));
     }
     return path;
   }

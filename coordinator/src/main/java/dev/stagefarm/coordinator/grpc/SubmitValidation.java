@@ -221,12 +221,19 @@ final class SubmitValidation {
         }
         continue;
       }
+      if (value.startsWith("oci-layout://")) {
+        // the uploaded image's root; the planner reads it, bounded and verified, from the content store
+        if (!Digest.isValid(value.substring("oci-layout://".length()))) {
+          throw new InvalidSubmission("named context " + named.getKey() + ": oci-layout:// names no sha256 digest");
+        }
+        continue;
+      }
       Digest digest;
       try {
         digest = Digest.parse(value);
       } catch (IllegalArgumentException e) {
-        throw new InvalidSubmission("named context " + named.getKey() + ": neither docker-image://REF nor a context"
-            + " manifest digest");
+        throw new InvalidSubmission("named context " + named.getKey() + ": neither docker-image://REF,"
+            + " oci-layout://sha256:… nor a context manifest digest");
       }
       check(ContextManifests.read(context, digest, limits));
     }

@@ -137,7 +137,7 @@ public final class DockerfilePlanner implements BuildPlanner {
     final SubmitBuildRequest request;
     final Map<String, BaseImageResolver.ResolvedImage> resolved = new LinkedHashMap<>();
     final Map<Integer, StageOutcome> outcomes = new HashMap<>();
-    /** {@code --build-context NAME=docker-image://REF}: NAME → REF. */
+    /** {@code --build-context NAME=docker-image://REF}: NAME → REF; NAME=oci-layout://sha256:… as it is. */
     final Map<String, String> imageContexts = new HashMap<>();
     /** {@code --build-context NAME=DIR}: the names. */
     java.util.Set<String> dirContexts = java.util.Set.of();
@@ -251,6 +251,8 @@ public final class DockerfilePlanner implements BuildPlanner {
         String value = named.getValue();
         if (value.startsWith(DOCKER_IMAGE)) {
           imageContexts.put(name, value.substring(DOCKER_IMAGE.length()));
+        } else if (value.startsWith(OciLayoutImages.SCHEME)) {
+          imageContexts.put(name, value); // resolved from the uploaded blobs, not a registry
         } else {
           dirs.put(name, ContextSelector.of(readManifest(value, "--build-context " + name)));
         }
@@ -423,8 +425,13 @@ public final class DockerfilePlanner implements BuildPlanner {
       String key = pinKey(reference);
       BaseImageResolver.ResolvedImage known = resolved.get(key);
       if (known == null) {
-        known = pins == null ? images.resolve(reference, platform, ClientRegistryCredentials.of(request))
-            : pinned(reference, key);
+        if (pins != null) {
+          known = pinned(reference, key);
+        } else if (reference.startsWith(OciLayoutImages.SCHEME)) {
+          known = OciLayoutImages.resolve(content, reference, platform);
+        } else {
+          known = images.resolve(reference, platform, ClientRegistryCredentials.of(request));
+        }
         resolved.put(key, known);
       }
       return known;

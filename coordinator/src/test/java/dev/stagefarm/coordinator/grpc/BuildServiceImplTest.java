@@ -312,7 +312,9 @@ class BuildServiceImplTest {
         java.util.Map.entry(base.toBuilder().putNamedContexts("assets", hostile.toString()).build(),
             "context entry \"../outside\": not a clean relative path"),
         java.util.Map.entry(base.toBuilder().putNamedContexts("x", "file:///etc").build(),
-            "named context x: neither docker-image://REF nor a context manifest digest"))) {
+            "named context x: neither docker-image://REF, oci-layout://sha256:… nor a context manifest digest"),
+        java.util.Map.entry(base.toBuilder().putNamedContexts("y", "oci-layout:///etc/passwd").build(),
+            "named context y: oci-layout:// names no sha256 digest"))) {
       assertThatThrownBy(() -> client.submitBuild(bad.getKey()))
           .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);

@@ -161,6 +161,26 @@ final class LocalStages {
     return entries;
   }
 
+  /**
+   * Each entry of one layer as a line: type, mode, owner, size, mtime (seconds), link target and
+   * a digest of a regular file's bytes; {@code mtime ignored} for the names given (directories a
+   * COPY creates take the time of the run, as in BuildKit without SOURCE_DATE_EPOCH).
+   */
+  Map<String, String> layerHeaders(LayerRef layer, java.util.Set<String> mtimeIgnored) throws IOException {
+    Map<String, String> entries = new TreeMap<>();
+    try (TarArchiveInputStream tar = new TarArchiveInputStream(dev.stagefarm.oci.layer.LayerCompressions.decompress(
+        new ByteArrayInputStream(store.blob(layer.blob().digest()))))) {
+      TarArchiveEntry e;
+      while ((e = tar.getNextEntry()) != null) {
+        String mtime = mtimeIgnored.contains(e.getName()) ? "-" : Long.toString(e.getModTime().getTime() / 1000);
+        String content = e.isFile() ? dev.stagefarm.oci.Digest.of(tar.readAllBytes()).toString() : "";
+        entries.put(e.getName(), e.getMode() + " " + e.getLongUserId() + ":" + e.getLongGroupId() + " " + e.getSize()
+            + " " + mtime + " " + (e.isSymbolicLink() ? "-> " + e.getLinkName() : "") + content);
+      }
+    }
+    return entries;
+  }
+
   /** Progress as a stage reported it. */
   static final class Recorder implements StageProgress {
     final List<Boolean> cached = new ArrayList<>();

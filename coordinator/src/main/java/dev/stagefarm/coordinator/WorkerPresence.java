@@ -21,12 +21,17 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class WorkerPresence {
   /** Three of the workers' announcement intervals (5 s): one lost announcement is no absence. */
   public static final Duration WINDOW = Duration.ofSeconds(15);
+  /** Most workers tracked at once (as {@code WorkerSlots}); one more is not tracked until others go silent. */
+  public static final int MAX_WORKERS = 4096;
+  /** Most platforms one worker is believed to run (more than the farm routes). */
+  static final int MAX_PLATFORMS = 32;
 
   private record Seen(List<Platform> platforms, long atMs) {}
 
   private final Clock clock;
   private final long listeningSinceMs;
   private final Map<String, Seen> workers = new ConcurrentHashMap<>();
+  private volatile long prunedMs;
 
   public WorkerPresence(Clock clock) {
     this.clock = clock;
@@ -39,7 +44,19 @@ public final class WorkerPresence {
     if (now - sentMs > WINDOW.toMillis()) {
       return;
     }
-    workers.put(workerId, new Seen(platforms.stream().map(TaskRouting::normalize).toList(), now));
+    if (now - prunedMs >= 1_000) { // workers that went silent are forgotten, so autoscaling churn cannot grow the map
+      prunedMs = now;
+      workers.values().removeIf(seen -> now - seen.atMs() > WINDOW.toMillis());
+    }
+    if (workers.size() >= MAX_WORKERS && !workers.containsKey(workerId)) {
+      return; // a flood of made-up worker ids: the queue lease still decides for the platforms it hides
+    }
+    workers.put(workerId, new Seen(platforms.stream().limit(MAX_PLATFORMS).map(TaskRouting::normalize).toList(), now));
+  }
+
+  /** Workers currently remembered (for tests). */
+  int tracked() {
+    return workers.size();
   }
 
   /**

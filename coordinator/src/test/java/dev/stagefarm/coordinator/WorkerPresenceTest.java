@@ -46,6 +46,20 @@ class WorkerPresenceTest {
   }
 
   @Test
+  void workersSilentForAWindowAreForgottenAndTheTableIsBounded() {
+    for (int i = 0; i < WorkerPresence.MAX_WORKERS + 100; i++) {
+      presence.seen("w" + i, List.of(AMD64), clock.millis());
+    }
+    assertThat(presence.tracked()).isEqualTo(WorkerPresence.MAX_WORKERS);
+
+    clock.advance(Duration.ofSeconds(16));
+    presence.seen("fresh", List.of(ARM64), clock.millis());
+    assertThat(presence.tracked()).as("the silent ones are gone").isEqualTo(1);
+    assertThat(presence.noWorkerFor(ARM64)).isEmpty();
+    assertThat(presence.noWorkerFor(AMD64)).isPresent();
+  }
+
+  @Test
   void withoutAnyAnnouncementTheQueueLeaseDecides() {
     clock.advance(Duration.ofMinutes(5));
     assertThat(presence.noWorkerFor(AMD64)).isEmpty();

@@ -1,5 +1,8 @@
 package dev.stagefarm.cli.e2e;
 
+import static io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING;
+import static io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING;
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
@@ -27,6 +30,7 @@ import dev.stagefarm.proto.v1.BuildStatus;
 import dev.stagefarm.proto.v1.ListBuildsRequest;
 import dev.stagefarm.testkit.RegistryFixture;
 import dev.stagefarm.testkit.TestCertificates;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -130,6 +134,87 @@ class AuthenticatedApiEndToEndTest {
       assertThat(cleartext.stderr()).contains("error: refusing to send the token to coordinator.invalid without TLS")
           .doesNotContain("\tat ", "(internal error");
     }
+  }
+
+  /**
+   * A probe (grpc_health_probe, a Kubernetes gRPC probe) asks the standard health service without a
+   * token or a client certificate and gets SERVING from the active coordinator, NOT_SERVING from a
+   * standby; every other method still refuses such a caller.
+   */
+  @Test
+  void healthAnswersAProbeWithoutCredentialsWhileEveryOtherMethodStillRefusesIt() throws Exception {
+    EmbeddedFarm farm = FarmUnderTest.farm();
+    TestCertificates ca = TestCertificates.authority("farm", dir.resolve("pki"));
+    TestCertificates.Issued server = ca.server("coordinator");
+    TestCertificates.Issued carol = ca.client("carol");
+    // the active coordinator takes client certificates only (mTLS); the standby takes tokens over TLS
+    ApiSecurity mutualTls = new ApiSecurity(
+        Optional.of(new ApiSecurity.Tls(server.cert(), server.key(), Optional.of(ca.caCert()))),
+        Optional.empty(), Set.of(), 4);
+    ApiSecurity tokens = new ApiSecurity(Optional.of(new ApiSecurity.Tls(server.cert(), server.key(), Optional.empty())),
+        Optional.of(TokenTable.parse(TokenTable.entryLine(ALICE, new Caller("alice", Caller.Role.CLIENT)))), Set.of(), 4);
+    String group = "stagefarm-coordinator-health-test";
+    try (BlobStore store = BlobStore.connect(new S3Config(farm.s3Endpoint(), EmbeddedS3.DEFAULT_ACCESS_KEY,
+            EmbeddedS3.DEFAULT_SECRET_KEY, EmbeddedFarm.BUCKET, null));
+        RegistryClient registry = new RegistryClient(RegistryFixture.shared().settings());
+        CoordinatorNode active = startNode(farm, group, store, registry, mutualTls);
+        CoordinatorNode standby = startNode(farm, group, store, registry, tokens)) {
+      assertThat(active.isActive()).isTrue();
+      assertThat(standby.isActive()).isFalse();
+      io.grpc.ChannelCredentials probe = io.grpc.TlsChannelCredentials.newBuilder()
+          .trustManager(ca.caCert().toFile()).build(); // TLS, no certificate, no token
+      io.grpc.ManagedChannel toActive = NettyChannelBuilder.forAddress("localhost", active.port(), probe).build();
+      io.grpc.ManagedChannel toStandby = NettyChannelBuilder.forAddress("localhost", standby.port(), probe).build();
+      try {
+        var activeHealth = io.grpc.health.v1.HealthGrpc.newBlockingStub(toActive).withDeadlineAfter(30, SECONDS);
+        var standbyHealth = io.grpc.health.v1.HealthGrpc.newBlockingStub(toStandby).withDeadlineAfter(30, SECONDS);
+        var any = io.grpc.health.v1.HealthCheckRequest.getDefaultInstance();
+        assertThat(activeHealth.check(any).getStatus()).isEqualTo(SERVING);
+        assertThat(standbyHealth.check(any).getStatus()).isEqualTo(NOT_SERVING);
+        var buildService = io.grpc.health.v1.HealthCheckRequest.newBuilder()
+            .setService(BuildServiceGrpc.SERVICE_NAME).build();
+        assertThat(activeHealth.check(buildService).getStatus()).isEqualTo(SERVING);
+        // Watch: the stream's first message is the current status
+        assertThat(activeHealth.watch(any).next().getStatus()).isEqualTo(SERVING);
+        assertThat(standbyHealth.watch(any).next().getStatus()).isEqualTo(NOT_SERVING);
+
+        var unauthenticated = BuildServiceGrpc.newBlockingStub(toActive).withDeadlineAfter(30, SECONDS);
+        assertThatThrownBy(() -> unauthenticated.submitBuild(dev.stagefarm.proto.v1.SubmitBuildRequest.newBuilder()
+                .setDockerfile(com.google.protobuf.ByteString.copyFromUtf8("FROM scratch\n")).build()))
+            .isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode())
+                .isEqualTo(io.grpc.Status.Code.UNAUTHENTICATED));
+        assertThatThrownBy(() -> BuildServiceGrpc.newBlockingStub(toStandby).withDeadlineAfter(30, SECONDS)
+                .listBuilds(ListBuildsRequest.getDefaultInstance()))
+            .isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode())
+                .isEqualTo(io.grpc.Status.Code.UNAUTHENTICATED));
+
+        // the same port still serves a caller with a certificate
+        io.grpc.ManagedChannel asCarol = NettyChannelBuilder.forAddress("localhost", active.port(),
+            io.grpc.TlsChannelCredentials.newBuilder().trustManager(ca.caCert().toFile())
+                .keyManager(carol.cert().toFile(), carol.key().toFile()).build()).build();
+        try {
+          assertThat(BuildServiceGrpc.newBlockingStub(asCarol).withDeadlineAfter(30, SECONDS)
+              .listBuilds(ListBuildsRequest.getDefaultInstance()).getBuildsList()).isEmpty();
+        } finally {
+          asCarol.shutdownNow();
+        }
+      } finally {
+        toActive.shutdownNow();
+        toStandby.shutdownNow();
+      }
+    }
+  }
+
+  private static CoordinatorNode startNode(EmbeddedFarm farm, String group, BlobStore store, RegistryClient registry,
+      ApiSecurity security) throws Exception {
+    return CoordinatorNode.start(
+        new CoordinatorNode.Options(farm.kafkaBootstrap(), group,
+            new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(20), 3), Duration.ofMillis(500)),
+            farm.farmKeys()),
+        store, registry, new StoreImageExporter(store),
+        NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+            security.serverCredentials()),
+        security);
   }
 
   @Test

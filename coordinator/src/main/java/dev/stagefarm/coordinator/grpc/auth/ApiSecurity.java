@@ -56,9 +56,10 @@ public record ApiSecurity(
   }
 
   /**
-   * The transport credentials for the server builder. With a client CA and no tokens a client
-   * certificate is required in the handshake; with tokens as well it is optional there (a token
-   * client has none), and {@link Authenticator} requires one or the other per call.
+   * The transport credentials for the server builder. With a client CA a client certificate is
+   * optional in the handshake (a token client has none, nor has a health probe) but checked when
+   * one is offered; {@link Authenticator} requires a certificate or a token on every call except
+   * the health service's.
    *
    * @throws IOException naming the certificate or key file that cannot be read
    */
@@ -80,8 +81,7 @@ public record ApiSecurity(
       } catch (IOException e) {
         throw new IOException("cannot read the client CA " + t.clientCa().get() + ": " + e.getMessage(), e);
       }
-      builder.clientAuth(tokens.isPresent() ? TlsServerCredentials.ClientAuth.OPTIONAL
-          : TlsServerCredentials.ClientAuth.REQUIRE);
+      builder.clientAuth(TlsServerCredentials.ClientAuth.OPTIONAL);
     }
     return builder.build();
   }

@@ -8,6 +8,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import io.grpc.health.v1.HealthGrpc;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.Optional;
@@ -22,7 +23,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Establishes the {@link Caller} of every call before the service sees it: from a bearer token
  * ({@code authorization: Bearer …}) or from a verified client certificate's subject CN. A call
- * without valid credentials is closed with {@code UNAUTHENTICATED} saying what is missing.
+ * without valid credentials is closed with {@code UNAUTHENTICATED} saying what is missing. The
+ * standard health service ({@code grpc.health.v1.Health}: Check, Watch, List) answers anyone, so
+ * that a probe (Kubernetes, grpc_health_probe) needs no token or certificate: it tells only
+ * whether this coordinator serves (docs/security.md, "Health probes").
  */
 final class Authenticator implements ServerInterceptor {
   private static final Logger log = LoggerFactory.getLogger(Authenticator.class);
@@ -45,6 +49,9 @@ final class Authenticator implements ServerInterceptor {
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(
       ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    if (HealthGrpc.SERVICE_NAME.equals(call.getMethodDescriptor().getServiceName())) {
+      return next.startCall(call, headers); // no caller: the health service asks for none
+    }
     Caller caller;
     try {
       caller = authenticate(call, headers);

@@ -1,8 +1,8 @@
 package dev.stagefarm.cli;
 
+import dev.stagefarm.cli.farm.EmbeddedFarmSupport;
 import dev.stagefarm.cli.farm.FarmFlags;
 import dev.stagefarm.cli.farm.LocalFarm;
-import dev.stagefarm.cli.farm.LocalFarmDaemon;
 import dev.stagefarm.cli.farm.LocalFarmState;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -85,7 +85,8 @@ public final class FarmCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      return LocalFarmDaemon.serve(home, workers, farmFlags.registrySettings(), idleTimeout, settings, System.out);
+      return EmbeddedFarmSupport.require("the local farm").serveLocalFarm(home, workers, farmFlags.registrySettings(),
+          idleTimeout, settings, System.out);
     }
   }
 }

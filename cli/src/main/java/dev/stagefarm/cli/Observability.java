@@ -13,10 +13,10 @@ import java.util.Optional;
  * The observability settings of a server command ({@code metrics-listen}, {@code log-format}),
  * checked before anything starts: a bad value or a refused bind is the operator's to fix.
  */
-record Observability(Optional<ListenAddress> listen, LogFormat logFormat) {
+public record Observability(Optional<ListenAddress> listen, LogFormat logFormat) {
 
   /** Parses both settings and switches the log format at once (so start-up lines have it too). */
-  static Observability parse(String metricsListen, String logFormat) {
+  public static Observability parse(String metricsListen, String logFormat) {
     Optional<ListenAddress> listen;
     LogFormat format;
     try {
@@ -35,7 +35,7 @@ record Observability(Optional<ListenAddress> listen, LogFormat logFormat) {
   }
 
   /** The registry the process's parts register their meters in: one nobody reads when the endpoint is off. */
-  MeterRegistry newRegistry() {
+  public MeterRegistry newRegistry() {
     return listen.isPresent() ? ObservabilityServer.newRegistry() : new CompositeMeterRegistry();
   }
 
@@ -45,7 +45,7 @@ record Observability(Optional<ListenAddress> listen, LogFormat logFormat) {
    *
    * @throws UserError when the address cannot be bound
    */
-  ObservabilityServer serve(MeterRegistry registry, ObservabilityServer.Probe liveness,
+  public ObservabilityServer serve(MeterRegistry registry, ObservabilityServer.Probe liveness,
       ObservabilityServer.Probe readiness) {
     if (listen.isEmpty()) {
       return null;
@@ -58,7 +58,7 @@ record Observability(Optional<ListenAddress> listen, LogFormat logFormat) {
   }
 
   /** HOST:PORT of the running endpoint, with the port it bound. */
-  String describe(ObservabilityServer server) {
+  public String describe(ObservabilityServer server) {
     return new ListenAddress(listen.orElseThrow().host(), server.address().getPort()).toString();
   }
 }

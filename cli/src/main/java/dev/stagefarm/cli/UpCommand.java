@@ -1,19 +1,16 @@
 package dev.stagefarm.cli;
 
 import dev.stagefarm.cli.farm.ApiServerSettings;
-import dev.stagefarm.cli.farm.EmbeddedFarm;
+import dev.stagefarm.cli.farm.EmbeddedFarmSupport;
 import dev.stagefarm.cli.farm.FarmFlags;
-import dev.stagefarm.cli.farm.InProcessWorkers;
+import dev.stagefarm.config.CommonKeys;
 import dev.stagefarm.config.ConfigLoader;
 import dev.stagefarm.config.ConfigValues;
 import dev.stagefarm.config.CoordinatorKeys;
 import dev.stagefarm.config.UpKeys;
-import dev.stagefarm.coordinator.BuildCoordinator;
-import dev.stagefarm.embedded.EmbeddedKafka;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IModelTransformer;
 import picocli.CommandLine.Model.CommandSpec;
@@ -60,40 +57,12 @@ public final class UpCommand implements Callable<Integer> {
           + " --tls-client-ca); --allow-unauthenticated is for stagefarm coordinator");
     }
     listener.serverBuilder(); // an unreadable certificate fails here, before the farm starts
-    EmbeddedFarm farm;
-    try {
-      farm =
-          EmbeddedFarm.start(
-              new EmbeddedFarm.Options(
-                  home,
-                  home.resolve("kafka"),
-                  workers,
-                  FarmFlags.registrySettings(v.getOrDefault(CoordinatorKeys.INSECURE_REGISTRY, List.of()),
-                      v.getOrDefault(CoordinatorKeys.REGISTRY_MIRROR, List.of())),
-                  EmbeddedKafka.Settings.defaults(),
-                  BuildCoordinator.Settings.DEFAULT,
-                  port,
-                  InProcessWorkers.launcher(),
-                  listener.address().getAddress(),
-                  listener.security()));
-    } catch (Exception e) {
-      throw new UserError("starting the farm failed: " + e.getMessage(), e);
-    }
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      farm.close();
-      stopped.countDown();
-    }, "stagefarm-up-stop"));
-    System.out.println("stagefarm is up");
-    System.out.println("  coordinator (gRPC): " + listener.address().getAddress().getHostAddress() + ":"
-        + farm.endpoint().substring(farm.endpoint().lastIndexOf(':') + 1) + " (" + listener.describe() + ")");
-    System.out.println("                      e.g. ./stagefarm build --coordinator " + farm.endpoint() + " .");
-    System.out.println("  kafka:              " + farm.kafkaBootstrap());
-    System.out.println("  s3:                 " + farm.s3Endpoint() + " (bucket " + EmbeddedFarm.BUCKET + ")");
-    System.out.println("  workers:            " + workers);
-    System.out.println("  data:               " + home);
-    System.out.flush();
-    stopped.await();
-    return 0;
+    EmbeddedFarmSupport embedded = EmbeddedFarmSupport.require("stagefarm up");
+    Observability observability =
+        Observability.parse(v.get(CommonKeys.METRICS_LISTEN), v.get(CommonKeys.LOG_FORMAT));
+    return embedded.up(new EmbeddedFarmSupport.UpSettings(home, workers,
+        FarmFlags.registrySettings(v.getOrDefault(CoordinatorKeys.INSECURE_REGISTRY, List.of()),
+            v.getOrDefault(CoordinatorKeys.REGISTRY_MIRROR, List.of())),
+        port, listener, observability), System.out);
   }
 }

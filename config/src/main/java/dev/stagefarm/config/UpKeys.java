@@ -6,7 +6,10 @@ import static dev.stagefarm.config.ConfigType.PATH;
 import java.nio.file.Path;
 import java.util.List;
 
-/** {@code stagefarm up}: the all-in-one farm's own keys, the coordinator's API and registry keys. */
+/**
+ * {@code stagefarm up}: the all-in-one farm's own keys, the coordinator's API and registry keys, and
+ * the metrics endpoint and log format.
+ */
 public final class UpKeys {
   private UpKeys() {}
 
@@ -19,5 +22,9 @@ public final class UpKeys {
 
   public static final List<ConfigKey<?>> OWN = List.of(WORKERS, DATA);
 
-  public static final ConfigDef DEF = ConfigDef.of("up", List.of(OWN, CoordinatorKeys.API, CoordinatorKeys.REGISTRY));
+  /** The process's one metrics endpoint (the coordinator's and every worker's meters) and its log format. */
+  public static final List<ConfigKey<?>> OBSERVABILITY = List.of(CommonKeys.METRICS_LISTEN, CommonKeys.LOG_FORMAT);
+
+  public static final ConfigDef DEF =
+      ConfigDef.of("up", List.of(OWN, CoordinatorKeys.API, CoordinatorKeys.REGISTRY, OBSERVABILITY));
 }

@@ -67,6 +67,11 @@ public final class Worker implements AutoCloseable {
     this(config, WorkerMetrics.none(), java.util.Optional.of(layerStore));
   }
 
+  /** A worker sharing {@code layerStore} (as above) that counts into {@code metrics} ({@code stagefarm up}). */
+  public Worker(WorkerConfig config, Path layerStore, WorkerMetrics metrics) {
+    this(config, metrics, java.util.Optional.of(layerStore));
+  }
+
   private Worker(WorkerConfig config, WorkerMetrics metrics, java.util.Optional<Path> layerStore) {
     this.config = config;
     this.metrics = metrics;

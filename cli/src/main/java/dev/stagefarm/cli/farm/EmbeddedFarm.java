@@ -39,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * The all-in-one farm: a real Kafka broker and S3 server in this JVM, the coordinator and N
  * workers, wired exactly as a distributed farm is (tasks and events over Kafka, blobs over S3).
+ * Part of the embedded farm that the rest of the CLI reaches only through {@link EmbeddedFarmSupport}.
  */
 public final class EmbeddedFarm implements Farm {
   /**
@@ -48,6 +49,13 @@ public final class EmbeddedFarm implements Farm {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(EmbeddedFarm.class);
 
   public static final String BUCKET = "stagefarm";
+  /**
+   * The broker of a farm on one machine: short share-group heartbeats, so its workers join within
+   * seconds; default record locks and a session timeout that survives a loaded machine.
+   */
+  public static final EmbeddedKafka.Settings ONE_MACHINE_KAFKA = new EmbeddedKafka.Settings(
+      Duration.ofSeconds(30), Duration.ofSeconds(15), Duration.ofMillis(500), Duration.ofSeconds(20),
+      java.util.Map.of());
   /** The farm key file under the farm home, created on first start (owner-only). */
   public static final String FARM_KEY_FILE = "farm.key";
   /** {@link Options#grpcPort()} value: no network listener, the in-process transport only. */

@@ -1,14 +1,10 @@
 package dev.stagefarm.cli.farm;
 
 import dev.stagefarm.cli.DurationConverter;
-import dev.stagefarm.cli.UserError;
-import dev.stagefarm.coordinator.BuildCoordinator;
-import dev.stagefarm.embedded.EmbeddedKafka;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import picocli.CommandLine.Option;
 
 /**
@@ -17,13 +13,6 @@ import picocli.CommandLine.Option;
  * or, with {@code --one-shot}, an embedded farm in this process for this build only.
  */
 public final class FarmSelection {
-  /**
-   * The broker of a farm on one machine: short share-group heartbeats, so its workers join within
-   * seconds; default record locks and a session timeout that survives a loaded machine.
-   */
-  static final EmbeddedKafka.Settings ONE_MACHINE_KAFKA = new EmbeddedKafka.Settings(
-      Duration.ofSeconds(30), Duration.ofSeconds(15), Duration.ofMillis(500), Duration.ofSeconds(20), Map.of());
-
   @Option(names = "--one-shot",
       description = "Run an embedded farm in this process for this build only, instead of the local background farm.")
   public boolean oneShot;
@@ -52,18 +41,24 @@ public final class FarmSelection {
         .connect(new LocalFarm.Settings(FarmFlags.home(), workers, registryFlags, idleTimeout), err);
   }
 
-  private static Farm oneShot(FarmFlags farmFlags, int workers) {
-    try {
-      EmbeddedFarm farm = EmbeddedFarm.start(new EmbeddedFarm.Options(FarmFlags.home(), null, workers,
-          farmFlags.registrySettings(), ONE_MACHINE_KAFKA, BuildCoordinator.Settings.DEFAULT, EmbeddedFarm.IN_PROCESS,
-          InProcessWorkers.launcher()));
-      // Ctrl-C: stop the workers (and their containers) and the broker instead of leaving them behind
-      Runtime.getRuntime().addShutdownHook(new Thread(farm::close, "stagefarm-embedded-stop"));
-      return farm;
-    } catch (UserError e) {
-      throw e;
-    } catch (Exception e) {
-      throw dev.stagefarm.cli.ExitCodes.farm("starting the embedded farm failed: " + e.getMessage());
+  /**
+   * Fails, before any progress line, when the farm of this build would have to start in this
+   * distribution but cannot (the thin client: {@code --one-shot}, or no local farm running yet).
+   */
+  public void checkCanStart(String coordinator) {
+    if ((coordinator != null && !coordinator.isBlank()) || EmbeddedFarmSupport.available()) {
+      return;
     }
+    if (oneShot) {
+      EmbeddedFarmSupport.require(ONE_SHOT);
+    } else if (LocalFarmState.forHome(FarmFlags.home()).read().isEmpty()) {
+      EmbeddedFarmSupport.require(LocalFarm.STARTING);
+    }
+  }
+
+  private static final String ONE_SHOT = "--one-shot";
+
+  private static Farm oneShot(FarmFlags farmFlags, int workers) {
+    return EmbeddedFarmSupport.require(ONE_SHOT).startOneShot(farmFlags.registrySettings(), workers);
   }
 }

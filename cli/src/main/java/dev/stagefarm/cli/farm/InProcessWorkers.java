@@ -1,6 +1,9 @@
 package dev.stagefarm.cli.farm;
 
 import dev.stagefarm.worker.Worker;
+import dev.stagefarm.worker.metrics.WorkerMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 
 /**
  * Starts the embedded farm's workers in this JVM, each with its own work directory and Kafka clients,
@@ -11,6 +14,16 @@ public final class InProcessWorkers {
   private InProcessWorkers() {}
 
   public static WorkerLauncher launcher() {
-    return config -> new Worker(config, config.workDir().toAbsolutePath().resolveSibling("layers")).start();
+    return config -> new Worker(config, layerStore(config)).start();
+  }
+
+  /** Workers that count into {@code registry}, each worker's meters tagged {@code worker=<its id>}. */
+  public static WorkerLauncher launcher(MeterRegistry registry) {
+    return config -> new Worker(config, layerStore(config),
+        new WorkerMetrics(registry, Tags.of("worker", config.workerId()))).start();
+  }
+
+  private static java.nio.file.Path layerStore(dev.stagefarm.worker.config.WorkerConfig config) {
+    return config.workDir().toAbsolutePath().resolveSibling("layers");
   }
 }

@@ -30,6 +30,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * when it has no unfinished builds.
  */
 public final class LocalFarm {
+  /** What starting a local farm is, in the thin client's error (EmbeddedFarmSupport#require). */
+  static final String STARTING = "the local background farm (a build without --coordinator)";
+
   /** The default idle timeout: long enough to span a working session, short enough not to linger. */
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(1);
   private static final Duration START_PATIENCE = Duration.ofMinutes(3);
@@ -103,6 +106,8 @@ public final class LocalFarm {
   }
 
   private LocalFarmState.Running start(Settings settings, PrintStream err) throws IOException, InterruptedException {
+    // the daemon runs this JVM's class path: the thin client distribution can use a running one, not start one
+    EmbeddedFarmSupport.require(STARTING);
     List<String> command = new ArrayList<>();
     if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
       command.add("/usr/bin/setsid"); // its own session: Ctrl-C in the terminal of the first build does not reach it

@@ -29,7 +29,8 @@ import java.util.stream.Stream;
 /**
  * The background farm's process ({@code stagefarm farm serve}, started by {@link LocalFarm}): the
  * embedded farm on a loopback port behind a fresh random token, until it has been idle for its
- * timeout or is told to stop (SIGTERM from {@code stagefarm farm stop}).
+ * timeout or is told to stop (SIGTERM from {@code stagefarm farm stop}). Part of the embedded farm,
+ * reached through {@link EmbeddedFarmSupport#serveLocalFarm}.
  */
 public final class LocalFarmDaemon {
   /** At most this many unfinished builds at once (all callers share the one local identity). */
@@ -59,7 +60,7 @@ public final class LocalFarmDaemon {
     deleteTree(kafkaDir); // the broker's data lives as long as the daemon: a fresh start each time
     EmbeddedFarm farm;
     try {
-      farm = EmbeddedFarm.start(new EmbeddedFarm.Options(home, kafkaDir, workers, registry, FarmSelection.ONE_MACHINE_KAFKA,
+      farm = EmbeddedFarm.start(new EmbeddedFarm.Options(home, kafkaDir, workers, registry, EmbeddedFarm.ONE_MACHINE_KAFKA,
           BuildCoordinator.Settings.DEFAULT, 0, InProcessWorkers.launcher(), InetAddress.getLoopbackAddress(), security));
     } catch (Exception e) {
       state.clear();

@@ -203,7 +203,7 @@ class MetricsEndToEndTest {
     throw new AssertionError(name + " never reached the expected value; last " + last);
   }
 
-  private static void awaitStatus(int port, String path, int status) throws Exception {
+  static void awaitStatus(int port, String path, int status) throws Exception {
     String last = "no answer";
     for (int i = 0; i < 1200; i++) {
       try {
@@ -220,7 +220,7 @@ class MetricsEndToEndTest {
     throw new AssertionError(path + " never answered " + status + "; last: " + last);
   }
 
-  private static String scrape(int port) throws Exception {
+  static String scrape(int port) throws Exception {
     HttpResponse<String> response = get(port, "/metrics");
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
@@ -242,7 +242,7 @@ class MetricsEndToEndTest {
         .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  private static int freePort() throws IOException {
+  static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
     }

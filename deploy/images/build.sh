@@ -130,6 +130,14 @@ if [[ " ${wanted[*]} " == *" s3rver "* ]]; then
 fi
 cp -l "$root/cli/target/stagefarm.jar" "$ctx/dist/" 2>/dev/null || cp "$root/cli/target/stagefarm.jar" "$ctx/dist/"
 cp -rl "$root/cli/target/lib" "$ctx/dist/lib" 2>/dev/null || cp -r "$root/cli/target/lib" "$ctx/dist/lib"
+# the client image: the thin client distribution (client/target), packaged again when older than the CLI's jar
+thin="$root/client/target"
+if [ ! "$thin/stagefarm-client.jar" -nt "$root/cli/target/stagefarm.jar" ]; then
+  (cd "$root" && ./mvnw -B -q --no-transfer-progress -DskipTests package -pl client -am) >&2
+fi
+mkdir -p "$ctx/client-dist"
+cp -l "$thin/stagefarm-client.jar" "$ctx/client-dist/" 2>/dev/null || cp "$thin/stagefarm-client.jar" "$ctx/client-dist/"
+cp -rl "$thin/lib" "$ctx/client-dist/lib" 2>/dev/null || cp -r "$thin/lib" "$ctx/client-dist/lib"
 
 # 4. one farm for all builds (loopback only), its content store and cache kept between runs
 farm_port=$((20000 + RANDOM % 20000))

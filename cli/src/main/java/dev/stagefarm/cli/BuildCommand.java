@@ -368,7 +368,7 @@ public final class BuildCommand implements Callable<Integer> {
     if (coordinator != null && !coordinator.isBlank()) {
       return farmSelection.open(coordinator, apiClientFlags, farmFlags, workers, System.err); // connects on the first call
     }
-    farmSelection.checkCanStart(null); // the thin client: one line, no progress before it
+    farmSelection.checkCanStart(); // the thin client: one line, no progress before it
     view.phaseStarted(farmSelection.oneShot ? "start the embedded farm (" + workers + " workers)" : "connect to the local farm");
     Farm farm = farmSelection.open(null, apiClientFlags, farmFlags, workers, System.err);
     view.phaseDone("");

@@ -42,11 +42,12 @@ public final class FarmSelection {
   }
 
   /**
-   * Fails, before any progress line, when the farm of this build would have to start in this
-   * distribution but cannot (the thin client: {@code --one-shot}, or no local farm running yet).
+   * For a build without {@code --coordinator}: fails, before any progress line, when its farm would
+   * have to start in this distribution but cannot (the thin client: {@code --one-shot}, or no local
+   * farm running yet).
    */
-  public void checkCanStart(String coordinator) {
-    if ((coordinator != null && !coordinator.isBlank()) || EmbeddedFarmSupport.available()) {
+  public void checkCanStart() {
+    if (EmbeddedFarmSupport.available()) {
       return;
     }
     if (oneShot) {

@@ -196,9 +196,9 @@ public final class BuildCommand implements Callable<Integer> {
     cacheFlags.addTo(request);
     BuildSession.addSecrets(request, secrets, System::getenv);
     buildx.addRunOptions(request);
-    ClientRegistryAuth.addFromDockerConfig(request);
     Map<String, String> namedContexts =
         BuildSession.namedContexts(BuildxFlags.keyValues("--build-context", buildx.buildContexts), Path.of(""));
+    ClientRegistryAuth.addFromDockerConfig(request, namedContexts);
     // several platforms are pushed together as one index once every build has succeeded
     BuildSession.addOutputs(request, outputSpecs, pushes && platforms.size() <= 1);
 

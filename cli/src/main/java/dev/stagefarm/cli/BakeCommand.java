@@ -72,14 +72,6 @@ public final class BakeCommand implements Callable<Integer> {
       + " tenant's max-priority. Default: 0.")
   int priority;
 
-  @Option(names = "--coordinator", paramLabel = "HOST:PORT[,HOST:PORT…]",
-      defaultValue = "${env:STAGEFARM_COORDINATOR}",
-      description = "Use this coordinator instead of the local farm (default: $STAGEFARM_COORDINATOR).")
-  String coordinator;
-
-  @Option(names = "--workers", paramLabel = "N", description = "Workers of the local or one-shot farm (default: 2).")
-  int workers = 2;
-
   @Mixin FarmFlags farmFlags;
 
   @Mixin ApiClientFlags apiClientFlags;
@@ -95,9 +87,7 @@ public final class BakeCommand implements Callable<Integer> {
     if (!List.of("auto", "tty", "plain", "quiet").contains(progress)) {
       throw new UserError("--progress must be auto, tty, plain or quiet, not \"" + progress + "\"");
     }
-    if (workers < 1) {
-      throw new UserError("--workers must be at least 1");
-    }
+    farmSelection.check();
     BakeResolver.Result result = resolve();
     if (print) {
       System.out.println(BakePrinter.print(result));
@@ -121,8 +111,11 @@ public final class BakeCommand implements Callable<Integer> {
     }
     boolean tty = progress.equals("tty")
         || (progress.equals("auto") && System.console() != null && System.getenv("CI") == null);
+    if (!farmSelection.remote()) {
+      farmSelection.checkCanStart(); // the thin client: one line, no progress before it
+    }
     return new BakeRun(jobs, progress.equals("quiet"), tty, System.err, System.out)
-        .run(() -> farmSelection.open(coordinator, apiClientFlags, farmFlags, workers, System.err));
+        .run(() -> farmSelection.open(apiClientFlags, farmFlags, System.err));
   }
 
   private BakeResolver.Result resolve() {

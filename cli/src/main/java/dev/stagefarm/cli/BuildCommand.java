@@ -112,17 +112,8 @@ public final class BuildCommand implements Callable<Integer> {
   @Option(names = "--progress", paramLabel = "MODE", description = "auto, tty, plain, rawjson or quiet (default: auto).")
   String progress = "auto";
 
-  @Option(names = "--coordinator", paramLabel = "HOST:PORT[,HOST:PORT…]",
-      defaultValue = "${env:STAGEFARM_COORDINATOR}",
-      description = "Use this coordinator instead of the local farm; with several (a farm in HA), the client"
-          + " follows the active one (default: $STAGEFARM_COORDINATOR).")
-  String coordinator;
-
   @Option(names = "--trace", paramLabel = "FILE", description = "Write the build timeline as Chrome trace-event JSON.")
   Path trace;
-
-  @Option(names = "--workers", paramLabel = "N", description = "Workers of the embedded farm (default: 2).")
-  int workers = 2;
 
   @Mixin FarmFlags farmFlags;
 
@@ -196,9 +187,9 @@ public final class BuildCommand implements Callable<Integer> {
     cacheFlags.addTo(request);
     BuildSession.addSecrets(request, secrets, System::getenv);
     buildx.addRunOptions(request);
-    ClientRegistryAuth.addFromDockerConfig(request);
     Map<String, String> namedContexts =
         BuildSession.namedContexts(BuildxFlags.keyValues("--build-context", buildx.buildContexts), Path.of(""));
+    ClientRegistryAuth.addFromDockerConfig(request, namedContexts);
     // several platforms are pushed together as one index once every build has succeeded
     BuildSession.addOutputs(request, outputSpecs, pushes && platforms.size() <= 1);
 
@@ -278,9 +269,7 @@ public final class BuildCommand implements Callable<Integer> {
     if (pushes && names.isEmpty()) {
       throw ExitCodes.usage("pushing needs a name: -t NAME, or name=REF in -o type=image|registry");
     }
-    if (workers < 1) {
-      throw ExitCodes.usage("--workers must be at least 1");
-    }
+    farmSelection.check();
     long toStdout = outputSpecs.stream().filter(OutputSpec::toStdout).count();
     if (toStdout > 1) {
       throw ExitCodes.usage("only one -o can write to standard output (dest=-)");
@@ -365,12 +354,13 @@ public final class BuildCommand implements Callable<Integer> {
   }
 
   private Farm openFarm(ProgressView view) throws Exception {
-    if (coordinator != null && !coordinator.isBlank()) {
-      return farmSelection.open(coordinator, apiClientFlags, farmFlags, workers, System.err); // connects on the first call
+    if (farmSelection.remote()) {
+      return farmSelection.open(apiClientFlags, farmFlags, System.err); // connects on the first call
     }
     farmSelection.checkCanStart(); // the thin client: one line, no progress before it
-    view.phaseStarted(farmSelection.oneShot ? "start the embedded farm (" + workers + " workers)" : "connect to the local farm");
-    Farm farm = farmSelection.open(null, apiClientFlags, farmFlags, workers, System.err);
+    view.phaseStarted(farmSelection.oneShot ? "start the embedded farm (" + farmSelection.workers + " workers)"
+        : "connect to the local farm");
+    Farm farm = farmSelection.open(apiClientFlags, farmFlags, System.err);
     view.phaseDone("");
     return farm;
   }

@@ -68,6 +68,20 @@ class BakeCommandTest {
     assertThat(run.stderr()).isEqualTo("error: target \"default\": attribute entitlements is not supported by stagefarm yet\n");
   }
 
+  /** The farm-selection flags are build's (one mixin): the same check, the same exit code. */
+  @Test
+  void noWorkersIsAUsageErrorAsInBuild(@TempDir Path dir) throws Exception {
+    Path file = bakeFile(dir, "target \"default\" {\n  context = \"CTX\"\n}\n");
+
+    for (String command : new String[] {"bake", "build"}) {
+      CliRun run = CliRun.of(command, command.equals("bake") ? "-f" : "--one-shot",
+          command.equals("bake") ? file.toString() : dir.toString(), "--workers", "0");
+
+      assertThat(run.exitCode()).as(command).isEqualTo(ExitCodes.USAGE);
+      assertThat(run.stderr()).as(command).contains("--workers must be at least 1");
+    }
+  }
+
   @Test
   void anOutputToStandardOutputIsRefusedNamingTheTarget(@TempDir Path dir) throws Exception {
     Path file = bakeFile(dir, "target \"default\" {\n  context = \"CTX\"\n  output = [\"type=tar,dest=-\"]\n}\n");

@@ -389,16 +389,14 @@ public final class BuildCoordinator implements AutoCloseable {
           + tenant + "'s range " + SchedulingPolicy.MIN_PRIORITY + ".." + maxPriority
           + " (coordinator settings max-priority, tenant-max-priority)");
     }
-    Scheduler.DispatchState dispatch = scheduler.dispatchState();
-    if (dispatch.held() >= policy.maxQueuedStages()) {
-      throw new AdmissionRefused(AdmissionRefused.Reason.OVER_LIMIT, "the farm has " + dispatch.held()
+    Scheduler.Held held = scheduler.held(tenant);
+    if (held.farm() >= policy.maxQueuedStages()) {
+      throw new AdmissionRefused(AdmissionRefused.Reason.OVER_LIMIT, "the farm has " + held.farm()
           + " stages waiting for a worker slot: the limit max-queued-stages is " + policy.maxQueuedStages()
           + " (try again when the queue has drained)");
     }
-    int held = dispatch.tenants().stream().filter(t -> t.tenant().equals(tenant))
-        .mapToInt(dev.stagefarm.coordinator.schedule.FairQueue.TenantLoad::queued).sum();
-    if (held >= policy.maxQueuedStagesPerTenant()) {
-      throw new AdmissionRefused(AdmissionRefused.Reason.OVER_LIMIT, "tenant " + tenant + " has " + held
+    if (held.tenant() >= policy.maxQueuedStagesPerTenant()) {
+      throw new AdmissionRefused(AdmissionRefused.Reason.OVER_LIMIT, "tenant " + tenant + " has " + held.tenant()
           + " stages waiting for a worker slot: the limit max-queued-stages-per-tenant is "
           + policy.maxQueuedStagesPerTenant() + " (wait for its builds to progress or cancel one)");
     }

@@ -18,6 +18,7 @@ import dev.stagefarm.coordinator.port.TaskQueue;
 import dev.stagefarm.coordinator.port.WorkerControl;
 import dev.stagefarm.coordinator.progress.ProgressLog;
 import dev.stagefarm.coordinator.schedule.Scheduler;
+import dev.stagefarm.coordinator.schedule.SchedulingPolicy;
 import dev.stagefarm.oci.Platform;
 import dev.stagefarm.program.CacheKey;
 import dev.stagefarm.program.ProgramBase;
@@ -443,5 +444,44 @@ class BuildCoordinatorTest {
     assertThat(status.getError()).isEqualTo(
         "storing the build's secrets failed: this coordinator has no store for build secrets");
     assertThat(published).isEmpty();
+  }
+
+  /**
+   * One worker slot (no worker reported, unreported capacity 1): each further build of one stage
+   * (a cache key of its own, so no build waits on another's) is held back. Admission counts the held stages of the farm and of
+   * the tenant and refuses over either limit, naming it (the API makes OVER_LIMIT RESOURCE_EXHAUSTED).
+   */
+  @Test
+  void aSubmitOverTheFarmsOrItsTenantsHeldStageLimitIsRefusedNamingTheLimit() {
+    SchedulingPolicy policy = new SchedulingPolicy(Map.of(), 0, Map.of(), 2, 3, 0, 1, 20);
+    BuildCoordinator c = new BuildCoordinator(Clock.systemUTC(),
+        new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(30), 3), Duration.ofSeconds(1))
+            .withDurableTimeout(Duration.ofMillis(500)).withScheduling(policy),
+        queue, memoryJournal, (buildId, request) -> {
+          CacheKey key = new CacheKey(buildId.repeat(4));
+          StageProgram program = new StageProgram(StageProgram.VERSION, new ProgramBase.Scratch(), List.of(), List.of(),
+              Platform.LINUX_AMD64, key, Optional.empty(), "only");
+          return new BuildPlan(buildId, List.of(new PlannedStage("0", "only", 0, program, List.of(key),
+              Optional.of(result("scratch")), Optional.empty(), Map.of(), Map.of(), Optional.empty())), "0");
+        }, (target, tags, push) -> "sha256:" + "a".repeat(64), secretStore);
+    coordinators.add(c);
+    SubmitBuildRequest request = SubmitBuildRequest.getDefaultInstance();
+    for (int i = 0; i < 3; i++) {
+      c.submit(request, null, "", "a", 100); // the first runs, the next two wait
+    }
+    assertThat(c.dispatchState().held()).isEqualTo(2);
+
+    assertThatThrownBy(() -> c.submit(request, null, "", "a", 100))
+        .isInstanceOfSatisfying(AdmissionRefused.class,
+            e -> assertThat(e.reason()).isEqualTo(AdmissionRefused.Reason.OVER_LIMIT))
+        .hasMessage("tenant a has 2 stages waiting for a worker slot: the limit max-queued-stages-per-tenant is 2"
+            + " (wait for its builds to progress or cancel one)");
+    c.submit(request, null, "", "b", 100); // another tenant: within both limits
+    assertThatThrownBy(() -> c.submit(request, null, "", "b", 100))
+        .isInstanceOfSatisfying(AdmissionRefused.class,
+            e -> assertThat(e.reason()).isEqualTo(AdmissionRefused.Reason.OVER_LIMIT))
+        .hasMessage("the farm has 3 stages waiting for a worker slot: the limit max-queued-stages is 3"
+            + " (try again when the queue has drained)");
+    assertThat(c.dispatchState().held()).isEqualTo(3);
   }
 }

@@ -154,7 +154,7 @@ public record BakeJob(String name, SubmitBuildRequest.Builder request, Path cont
       throw new UserError("target \"" + name + "\": " + e.getMessage(), e.exitCode());
     }
     BuildSession.addOutputs(request, outputs, push);
-    dev.stagefarm.cli.build.ClientRegistryAuth.addFromDockerConfig(request);
+    dev.stagefarm.cli.build.ClientRegistryAuth.addFromDockerConfig(request, namedContexts);
     return new BakeJob(name, request, context, dockerfileName, List.copyOf(outputs), push, List.copyOf(names),
         namedContexts);
   }

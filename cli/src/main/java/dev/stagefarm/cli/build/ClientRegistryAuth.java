@@ -1,35 +1,37 @@
 package dev.stagefarm.cli.build;
 
 import dev.stagefarm.cli.UserError;
+import dev.stagefarm.dockerfile.DockerfileException;
+import dev.stagefarm.dockerfile.Dockerfiles;
+import dev.stagefarm.dockerfile.graph.BuildOptions;
+import dev.stagefarm.dockerfile.graph.BuildPlan;
+import dev.stagefarm.dockerfile.graph.PlannedStage;
+import dev.stagefarm.dockerfile.graph.Platform;
+import dev.stagefarm.dockerfile.graph.StageBase;
+import dev.stagefarm.dockerfile.graph.StageGraph;
 import dev.stagefarm.oci.registry.DockerConfigCredentials;
 import dev.stagefarm.oci.registry.ImageReference;
 import dev.stagefarm.oci.registry.RegistryCredentials;
 import dev.stagefarm.proto.v1.RegistryCredential;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The client's registry credentials for one build: those its docker config ({@code auths},
- * {@code credHelpers}, {@code credsStore}) has for the registries the build pulls from (its
- * Dockerfile's {@code FROM} images) or pushes to (its tags), sent in SubmitBuildRequest field 31.
+ * {@code credHelpers}, {@code credsStore}) has for the registries the build pulls from (the
+ * images its target needs) or pushes to (its tags), sent in SubmitBuildRequest field 31.
  * The coordinator uses them for that build only (docs/security.md, "Registry credentials").
  */
 public final class ClientRegistryAuth {
   private ClientRegistryAuth() {}
 
-  /** A FROM line's image: flags (--platform=…) skipped; the rest of the line ("AS name") ignored. */
-  private static final Pattern FROM = Pattern.compile(
-      "(?im)^[ \\t]*FROM[ \\t]+(?:--[A-Za-z-]+=\\S+[ \\t]+)*(\\S+)");
-  private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-+][^}]*)?}|\\$([A-Za-z_][A-Za-z0-9_]*)");
+  private static final String DOCKER_IMAGE = "docker-image://";
 
   /** As {@link #add}, from the user's docker config ({@code $DOCKER_CONFIG}, else {@code ~/.docker}). */
-  public static void addFromDockerConfig(SubmitBuildRequest.Builder request) {
+  public static void addFromDockerConfig(SubmitBuildRequest.Builder request, Map<String, String> namedContexts) {
     DockerConfigCredentials config;
     try {
       config = DockerConfigCredentials.fromDefaultLocation();
@@ -37,12 +39,17 @@ public final class ClientRegistryAuth {
       // an unreadable or malformed config.json, or a credHelpers entry naming a bad helper
       throw new UserError("cannot read the docker config for registry credentials: " + e.getMessage(), e);
     }
-    add(request, config);
+    add(request, namedContexts, config);
   }
 
-  /** Adds the credentials {@code config} has for the registries of {@code request}'s images and tags. */
-  public static void add(SubmitBuildRequest.Builder request, DockerConfigCredentials config) {
-    for (String registry : registries(request)) {
+  /**
+   * Adds the credentials {@code config} has for the registries of {@code request}'s images and tags.
+   *
+   * @param namedContexts the build's {@code --build-context} values by name (not yet in the request)
+   */
+  public static void add(SubmitBuildRequest.Builder request, Map<String, String> namedContexts,
+      DockerConfigCredentials config) {
+    for (String registry : registries(request, namedContexts)) {
       Optional<RegistryCredentials> found;
       try {
         found = config.lookup(registry);
@@ -56,34 +63,47 @@ public final class ClientRegistryAuth {
   }
 
   /**
-   * The registries a build names: its tags' and its {@code FROM} images' (with the request's
-   * build args substituted; a reference still holding a variable, a stage name or {@code scratch}
-   * names none that can be known here, and is pulled with the coordinator's policy).
+   * The registries a build names: its tags' and the images its {@code --target} needs (stage
+   * bases, {@code COPY --from}, {@code RUN --mount from=}), found by planning its Dockerfile as the
+   * coordinator does: build args and the platform applied, stage names and {@code scratch} left
+   * out, an alias from {@code --build-context NAME=docker-image://REF} followed to {@code REF}. A
+   * Dockerfile that does not plan names none here: the client's check or the coordinator reports it.
    */
-  static Set<String> registries(SubmitBuildRequest.Builder request) {
+  static Set<String> registries(SubmitBuildRequest.Builder request, Map<String, String> namedContexts) {
     Set<String> registries = new LinkedHashSet<>();
     for (String tag : request.getTagsList()) {
       registry(tag).ifPresent(registries::add);
     }
-    Matcher from = FROM.matcher(request.getDockerfile().toString(StandardCharsets.UTF_8));
-    while (from.find()) {
-      String image = substitute(from.group(1), request.getBuildArgsMap());
-      if (!image.contains("$") && !image.equalsIgnoreCase("scratch")) {
+    for (String image : images(request)) {
+      String named = namedContexts.get(image);
+      if (named == null) {
         registry(image).ifPresent(registries::add);
-      }
+      } else if (named.startsWith(DOCKER_IMAGE)) {
+        registry(named.substring(DOCKER_IMAGE.length())).ifPresent(registries::add);
+      } // else a directory or an OCI layout: uploaded, no registry
     }
     return registries;
   }
 
-  private static String substitute(String text, Map<String, String> args) {
-    Matcher m = VARIABLE.matcher(text);
-    StringBuilder out = new StringBuilder();
-    while (m.find()) {
-      String name = m.group(1) != null ? m.group(1) : m.group(2);
-      String value = args.get(name);
-      m.appendReplacement(out, Matcher.quoteReplacement(value != null ? value : m.group()));
+  private static Set<String> images(SubmitBuildRequest.Builder request) {
+    BuildPlan plan;
+    try {
+      var requested = request.getPlatform();
+      Platform platform = requested.getOs().isEmpty() && requested.getArchitecture().isEmpty() ? null
+          : new Platform(requested.getOs(), requested.getArchitecture(), requested.getVariant());
+      plan = StageGraph.plan(Dockerfiles.parse(request.getDockerfile().toByteArray()), new BuildOptions(
+          request.getTarget().isEmpty() ? null : request.getTarget(), request.getBuildArgsMap(), platform, null));
+    } catch (DockerfileException | IllegalArgumentException e) {
+      return Set.of();
     }
-    return m.appendTail(out).toString();
+    Set<String> images = new LinkedHashSet<>();
+    for (PlannedStage stage : plan.runStages()) {
+      if (stage.base() instanceof StageBase.Image image) {
+        images.add(image.reference());
+      }
+      images.addAll(stage.imageSources());
+    }
+    return images;
   }
 
   private static Optional<String> registry(String reference) {

@@ -1,6 +1,7 @@
 package dev.stagefarm.cli.farm;
 
 import dev.stagefarm.cli.DurationConverter;
+import dev.stagefarm.cli.ExitCodes;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -8,11 +9,20 @@ import java.util.List;
 import picocli.CommandLine.Option;
 
 /**
- * Which farm a build goes to (a mixin of {@code stagefarm build}): the coordinators of
- * {@code --coordinator}; else the local background farm ({@link LocalFarm}), started on first use;
+ * Which farm a build goes to (a mixin of {@code stagefarm build} and {@code bake}): the coordinators
+ * of {@code --coordinator}; else the local background farm ({@link LocalFarm}), started on first use;
  * or, with {@code --one-shot}, an embedded farm in this process for this build only.
  */
 public final class FarmSelection {
+  @Option(names = "--coordinator", paramLabel = "HOST:PORT[,HOST:PORT…]",
+      defaultValue = "${env:STAGEFARM_COORDINATOR}",
+      description = "Use this coordinator instead of the local farm; with several (a farm in HA), the client"
+          + " follows the active one (default: $STAGEFARM_COORDINATOR).")
+  String coordinator;
+
+  @Option(names = "--workers", paramLabel = "N", description = "Workers of the local or one-shot farm (default: 2).")
+  public int workers = 2;
+
   @Option(names = "--one-shot",
       description = "Run an embedded farm in this process for this build only, instead of the local background farm.")
   public boolean oneShot;
@@ -21,13 +31,20 @@ public final class FarmSelection {
       description = "When this build starts the local farm: stop it after this long without builds (default: 1h).")
   Duration idleTimeout = LocalFarm.DEFAULT_IDLE_TIMEOUT;
 
-  /**
-   * @param coordinator {@code --coordinator}, or null
-   * @param workers workers of the local or one-shot farm
-   */
-  public Farm open(String coordinator, ApiClientFlags api, FarmFlags farmFlags, int workers, PrintStream err)
-      throws Exception {
-    if (coordinator != null && !coordinator.isBlank()) {
+  /** Refuses flags that cannot work, before anything starts (exit 2). */
+  public void check() {
+    if (workers < 1) {
+      throw ExitCodes.usage("--workers must be at least 1");
+    }
+  }
+
+  /** Whether {@code --coordinator} (or {@code $STAGEFARM_COORDINATOR}) names a farm to connect to. */
+  public boolean remote() {
+    return coordinator != null && !coordinator.isBlank();
+  }
+
+  public Farm open(ApiClientFlags api, FarmFlags farmFlags, PrintStream err) throws Exception {
+    if (remote()) {
       return RemoteFarm.connect(coordinator, api);
     }
     if (oneShot) {

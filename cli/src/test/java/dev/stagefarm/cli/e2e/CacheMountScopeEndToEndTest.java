@@ -4,18 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.stagefarm.cli.farm.EmbeddedFarm;
 import dev.stagefarm.cli.farm.InProcessWorkers;
-import dev.stagefarm.coordinator.BuildCoordinator;
 import dev.stagefarm.coordinator.grpc.auth.ApiSecurity;
 import dev.stagefarm.coordinator.grpc.auth.Caller;
 import dev.stagefarm.coordinator.grpc.auth.TokenTable;
-import dev.stagefarm.coordinator.schedule.Scheduler;
 import dev.stagefarm.embedded.EmbeddedKafka;
 import dev.stagefarm.testkit.BusyboxImage;
 import dev.stagefarm.testkit.RegistryFixture;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -44,8 +41,7 @@ class CacheMountScopeEndToEndTest {
     Path bobToken = Files.writeString(dir.resolve("bob.token"), BOB + "\n");
     ApiSecurity security = new ApiSecurity(Optional.empty(), Optional.of(TokenTable.load(tokens)), Set.of(), 16);
     try (EmbeddedFarm farm = EmbeddedFarm.start(new EmbeddedFarm.Options(dir.resolve("home"), null, 1,
-        registry.settings(), EmbeddedKafka.Settings.forTests(),
-        new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(20), 3), Duration.ofMillis(500)), 0,
+        RegistryFixture.shared().settings(), EmbeddedKafka.Settings.forTests(), PrivateFarm.COORDINATOR, 0,
         InProcessWorkers.launcher(), InetAddress.getLoopbackAddress(), security))) {
       String endpoint = farm.endpoint();
 

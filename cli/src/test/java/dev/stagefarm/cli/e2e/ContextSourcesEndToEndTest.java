@@ -7,9 +7,6 @@ import dev.stagefarm.cli.ExitCodes;
 import dev.stagefarm.cli.farm.EmbeddedFarm;
 import dev.stagefarm.cli.farm.InProcessWorkers;
 import dev.stagefarm.cli.farm.WorkerLauncher;
-import dev.stagefarm.coordinator.BuildCoordinator;
-import dev.stagefarm.coordinator.schedule.Scheduler;
-import dev.stagefarm.embedded.EmbeddedKafka;
 import dev.stagefarm.testkit.BusyboxImage;
 import dev.stagefarm.testkit.RegistryFixture;
 import java.net.InetAddress;
@@ -17,7 +14,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -49,10 +45,7 @@ class ContextSourcesEndToEndTest {
     BusyboxImage.pushTo(registry);
     String busybox = registry.reference(BusyboxImage.REPOSITORY + ":" + BusyboxImage.TAG).toString();
     WorkerLauncher hostAllowed = config -> InProcessWorkers.launcher().start(config.withNetwork(config.network(), true));
-    try (EmbeddedFarm farm = EmbeddedFarm.start(new EmbeddedFarm.Options(dir.resolve("home"), null, 1,
-        registry.settings(), EmbeddedKafka.Settings.forTests(),
-        new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(20), 3), Duration.ofMillis(500)), 0,
-        hostAllowed))) {
+    try (EmbeddedFarm farm = PrivateFarm.start(dir.resolve("home"), 1, 0, hostAllowed)) {
       Path ctx = Files.createDirectories(dir.resolve("ctx"));
       Files.writeString(ctx.resolve("Dockerfile"), """
           FROM %s

@@ -6,10 +6,7 @@ import com.google.protobuf.ByteString;
 import dev.stagefarm.cli.build.BuildClient;
 import dev.stagefarm.cli.farm.EmbeddedFarm;
 import dev.stagefarm.cli.farm.InProcessWorkers;
-import dev.stagefarm.coordinator.BuildCoordinator;
 import dev.stagefarm.coordinator.Retention;
-import dev.stagefarm.coordinator.schedule.Scheduler;
-import dev.stagefarm.embedded.EmbeddedKafka;
 import dev.stagefarm.proto.v1.BuildState;
 import dev.stagefarm.proto.v1.BuildStatus;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
@@ -42,12 +39,8 @@ class CoordinatorHeapBench {
     BusyboxImage.pushTo(registry);
     String busybox = registry.reference(BusyboxImage.REPOSITORY + ":" + BusyboxImage.TAG).toString();
     Retention retention = new Retention(Duration.ofSeconds(5), Duration.ofSeconds(30), 1_000, Duration.ofSeconds(1));
-    try (EmbeddedFarm farm = EmbeddedFarm.start(new EmbeddedFarm.Options(
-        TempDirectories.createDeletedAtExit("stagefarm-heap-bench-"), null, 2, registry.settings(),
-        EmbeddedKafka.Settings.forTests(),
-        new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(20), 3), Duration.ofMillis(500))
-            .withRetention(retention),
-        0, InProcessWorkers.launcher()))) {
+    try (EmbeddedFarm farm = PrivateFarm.start(TempDirectories.createDeletedAtExit("stagefarm-heap-bench-"), 2,
+        PrivateFarm.COORDINATOR.withRetention(retention), 0, InProcessWorkers.launcher())) {
       BuildClient client = new BuildClient(farm.channel(), farm.endpoint());
       SubmitBuildRequest request = SubmitBuildRequest.newBuilder()
           .setDockerfile(ByteString.copyFromUtf8("FROM " + busybox + "\nRUN echo heap-bench > /f\n"))

@@ -7,9 +7,7 @@ import dev.stagefarm.cli.UserError;
 import dev.stagefarm.cli.build.BuildClient;
 import dev.stagefarm.cli.farm.EmbeddedFarm;
 import dev.stagefarm.coordinator.BuildCoordinator;
-import dev.stagefarm.coordinator.schedule.Scheduler;
 import dev.stagefarm.coordinator.schedule.SchedulingPolicy;
-import dev.stagefarm.embedded.EmbeddedKafka;
 import dev.stagefarm.proto.v1.BuildState;
 import dev.stagefarm.proto.v1.BuildStatus;
 import dev.stagefarm.proto.v1.StageStatus;
@@ -55,12 +53,8 @@ class FairSchedulingEndToEndTest {
     // at most 99 stages held per tenant: a wide build is admitted, a tenant holding one more is not
     // (and 50 stages out while no worker has reported: the wait below makes sure one has)
     SchedulingPolicy policy = new SchedulingPolicy(Map.of(), 0, Map.of("a", 5), WIDE - 1, 100_000, 0, 50, 20);
-    farm = EmbeddedFarm.start(new EmbeddedFarm.Options(
-        dir.resolve("home"), null, 1, registry.settings(), EmbeddedKafka.Settings.forTests(),
-        new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(20), 3), Duration.ofMillis(500))
-            .withScheduling(policy),
-        0,
-        config -> new Worker(config.withConcurrency(1)).start()));
+    farm = PrivateFarm.start(dir.resolve("home"), 1, PrivateFarm.COORDINATOR.withScheduling(policy), 0,
+        config -> new Worker(config.withConcurrency(1)).start());
     client = new BuildClient(farm.channel(), farm.endpoint());
     BuildCoordinator coordinator = farm.coordinator().coordinator();
     CancelAndDeadlineEndToEndTest.awaitTrue(() -> coordinator.workerSlots().workers() == 1, Duration.ofMinutes(1),

@@ -4,9 +4,6 @@ import dev.stagefarm.cli.Main;
 import dev.stagefarm.cli.build.BuildClient;
 import dev.stagefarm.cli.farm.EmbeddedFarm;
 import dev.stagefarm.cli.farm.InProcessWorkers;
-import dev.stagefarm.coordinator.BuildCoordinator;
-import dev.stagefarm.coordinator.schedule.Scheduler;
-import dev.stagefarm.embedded.EmbeddedKafka;
 import dev.stagefarm.proto.v1.BuildServiceGrpc;
 import dev.stagefarm.proto.v1.BuildStatus;
 import dev.stagefarm.proto.v1.ListBuildsRequest;
@@ -17,7 +14,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 
@@ -39,17 +35,7 @@ final class FarmUnderTest {
       BusyboxImage.pushTo(registry);
       busybox = registry.reference(BusyboxImage.REPOSITORY + ":" + BusyboxImage.TAG).toString();
       home = TempDirectories.createDeletedAtExit("stagefarm-e2e-");
-      farm =
-          EmbeddedFarm.start(
-              new EmbeddedFarm.Options(
-                  home,
-                  null,
-                  2,
-                  registry.settings(),
-                  EmbeddedKafka.Settings.forTests(),
-                  new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(20), 3), Duration.ofMillis(500)),
-                  0,
-                  InProcessWorkers.launcher()));
+      farm = PrivateFarm.start(home, 2, 0, InProcessWorkers.launcher());
       EmbeddedFarm started = farm;
       Runtime.getRuntime().addShutdownHook(new Thread(started::close, "stagefarm-e2e-farm-stop"));
     }
@@ -96,7 +82,10 @@ final class FarmUnderTest {
   /** What a run printed, standard output as bytes (an image or tar written to {@code dest=-}). */
   record RawResult(int exitCode, byte[] stdout, String stderr) {}
 
-  /** Runs {@code stagefarm ARGS…} with {@code stdin} as standard input; standard output as bytes. */
+  /**
+   * Runs {@code stagefarm ARGS…} with {@code stdin} as standard input; standard output as bytes.
+   * Synchronized on the class, not per farm: what it swaps (System.out, err, in) is the JVM's.
+   */
   static synchronized RawResult stagefarmWithInput(byte[] stdin, String... args) {
     PrintStream out = System.out;
     PrintStream err = System.err;

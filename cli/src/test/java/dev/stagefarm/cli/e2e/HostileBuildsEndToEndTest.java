@@ -6,9 +6,6 @@ import com.google.protobuf.ByteString;
 import dev.stagefarm.cli.Main;
 import dev.stagefarm.cli.build.BuildClient;
 import dev.stagefarm.cli.farm.EmbeddedFarm;
-import dev.stagefarm.coordinator.BuildCoordinator;
-import dev.stagefarm.coordinator.schedule.Scheduler;
-import dev.stagefarm.embedded.EmbeddedKafka;
 import dev.stagefarm.proto.v1.BuildState;
 import dev.stagefarm.proto.v1.BuildStatus;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
@@ -24,7 +21,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -66,10 +62,7 @@ class HostileBuildsEndToEndTest {
     busybox = registry.reference(BusyboxImage.REPOSITORY + ":" + BusyboxImage.TAG).toString();
     home = TempDirectories.createDeletedAtExit("stagefarm-hostile-");
     RunLimits tight = new RunLimits(64L << 20, 64, 1, 64L << 20);
-    farm = EmbeddedFarm.start(new EmbeddedFarm.Options(home, null, 2, registry.settings(),
-        EmbeddedKafka.Settings.forTests(),
-        new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(20), 3), Duration.ofMillis(500)),
-        0, config -> new Worker(config.withRunLimits(tight)).start()));
+    farm = PrivateFarm.start(home, 2, 0, config -> new Worker(config.withRunLimits(tight)).start());
   }
 
   @AfterAll

@@ -7,9 +7,6 @@ import dev.stagefarm.cli.build.BuildClient;
 import dev.stagefarm.cli.build.ContextScanner;
 import dev.stagefarm.cli.build.ScannedContext;
 import dev.stagefarm.cli.farm.EmbeddedFarm;
-import dev.stagefarm.coordinator.BuildCoordinator;
-import dev.stagefarm.coordinator.schedule.Scheduler;
-import dev.stagefarm.embedded.EmbeddedKafka;
 import dev.stagefarm.proto.v1.BuildState;
 import dev.stagefarm.proto.v1.BuildStatus;
 import dev.stagefarm.proto.v1.StageStatus;
@@ -48,13 +45,10 @@ class InfrastructureFaultEndToEndTest {
     CountDownLatch secondMayStart = new CountDownLatch(1);
     Path fullDisk = Files.createDirectories(dir.resolve("home/workers/worker-1"));
     mountTinyTmpfs(fullDisk);
-    try (EmbeddedFarm farm = EmbeddedFarm.start(new EmbeddedFarm.Options(
-        dir.resolve("home"), null, 2, registry.settings(), EmbeddedKafka.Settings.forTests(),
-        new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(20), 3), Duration.ofMillis(500)),
-        EmbeddedFarm.IN_PROCESS,
+    try (EmbeddedFarm farm = PrivateFarm.start(dir.resolve("home"), 2, EmbeddedFarm.IN_PROCESS,
         config -> config.workerId().equals("worker-1")
             ? new Worker(config.withFaultPause(Duration.ofMinutes(5))).start()
-            : startWhenReleased(config, secondMayStart)))) {
+            : startWhenReleased(config, secondMayStart))) {
       BuildStatus done = buildOneRun(farm, dir, busybox, progress -> {
         if (progress.hasStage() && progress.getStage().getAttempt() >= 2) {
           secondMayStart.countDown(); // the coordinator retries: now a healthy worker joins

@@ -8,9 +8,6 @@ import dev.stagefarm.cli.build.ContextScanner;
 import dev.stagefarm.cli.build.ScannedContext;
 import dev.stagefarm.cli.farm.EmbeddedFarm;
 import dev.stagefarm.cli.farm.InProcessWorkers;
-import dev.stagefarm.coordinator.BuildCoordinator;
-import dev.stagefarm.coordinator.schedule.Scheduler;
-import dev.stagefarm.embedded.EmbeddedKafka;
 import dev.stagefarm.proto.v1.BuildState;
 import dev.stagefarm.proto.v1.BuildStatus;
 import dev.stagefarm.proto.v1.StageState;
@@ -38,10 +35,8 @@ class KafkaRestartEndToEndTest {
     RegistryFixture registry = RegistryFixture.shared();
     BusyboxImage.pushTo(registry);
     String busybox = registry.reference(BusyboxImage.REPOSITORY + ":" + BusyboxImage.TAG).toString();
-    try (EmbeddedFarm farm = EmbeddedFarm.start(new EmbeddedFarm.Options(
-        dir.resolve("home"), null, 2, registry.settings(), EmbeddedKafka.Settings.forTests(),
-        new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(20), 3), Duration.ofMillis(500)),
-        EmbeddedFarm.IN_PROCESS, InProcessWorkers.launcher()))) {
+    try (EmbeddedFarm farm = PrivateFarm.start(dir.resolve("home"), 2, EmbeddedFarm.IN_PROCESS,
+        InProcessWorkers.launcher())) {
       Path ctx = Files.createDirectories(dir.resolve("ctx"));
       Files.writeString(ctx.resolve("Dockerfile"),
           "FROM %s\nRUN sleep 4 && echo %s > /x\nRUN cat /x\n".formatted(busybox, UUID.randomUUID()));

@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.stagefarm.cli.farm.EmbeddedFarm;
-import dev.stagefarm.coordinator.BuildCoordinator;
-import dev.stagefarm.coordinator.schedule.Scheduler;
-import dev.stagefarm.embedded.EmbeddedKafka;
 import dev.stagefarm.oci.Platform;
 import dev.stagefarm.proto.v1.BuildServiceGrpc;
 import dev.stagefarm.proto.v1.BuildStatus;
@@ -19,7 +16,6 @@ import dev.stagefarm.worker.Worker;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
@@ -48,12 +44,9 @@ class PlatformRoutingEndToEndTest {
     registry = RegistryFixture.shared();
     amd64Busybox = BusyboxImage.pushTo(registry).toString();
     arm64Busybox = Arm64BusyboxImage.pushTo(registry).toString();
-    farm = EmbeddedFarm.start(new EmbeddedFarm.Options(
-        dir.resolve("home"), null, 2, registry.settings(), EmbeddedKafka.Settings.forTests(),
-        new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(20), 3), Duration.ofMillis(500)),
-        0,
+    farm = PrivateFarm.start(dir.resolve("home"), 2, 0,
         config -> new Worker(config.workerId().equals("worker-2")
-            ? config.withPlatforms(List.of(new Platform("linux", "arm64"))) : config).start()));
+            ? config.withPlatforms(List.of(new Platform("linux", "arm64"))) : config).start());
   }
 
   @AfterAll

@@ -4,10 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.stagefarm.cli.farm.EmbeddedFarm;
 import dev.stagefarm.cli.farm.InProcessWorkers;
-import dev.stagefarm.coordinator.BuildCoordinator;
 import dev.stagefarm.coordinator.remotecache.CacheConfig;
-import dev.stagefarm.coordinator.schedule.Scheduler;
-import dev.stagefarm.embedded.EmbeddedKafka;
 import dev.stagefarm.oci.Descriptor;
 import dev.stagefarm.oci.image.ImageJson;
 import dev.stagefarm.oci.registry.RegistryClient;
@@ -21,7 +18,6 @@ import dev.stagefarm.testkit.RegistryFixture;
 import dev.stagefarm.testkit.TempDirectories;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -42,10 +38,8 @@ class RemoteCacheEndToEndTest {
   @BeforeAll
   static void startTheSecondFarm() throws Exception {
     FarmUnderTest.farm();
-    fresh = EmbeddedFarm.start(new EmbeddedFarm.Options(TempDirectories.createDeletedAtExit("stagefarm-e2e-farm2-"),
-        null, 1, RegistryFixture.shared().settings(), EmbeddedKafka.Settings.forTests(),
-        new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(20), 3), Duration.ofMillis(500)), 0,
-        InProcessWorkers.launcher()));
+    fresh = PrivateFarm.start(TempDirectories.createDeletedAtExit("stagefarm-e2e-farm2-"), 1, 0,
+        InProcessWorkers.launcher());
   }
 
   @AfterAll

@@ -3,9 +3,6 @@ package dev.stagefarm.cli.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.stagefarm.cli.farm.EmbeddedFarm;
-import dev.stagefarm.coordinator.BuildCoordinator;
-import dev.stagefarm.coordinator.schedule.Scheduler;
-import dev.stagefarm.embedded.EmbeddedKafka;
 import dev.stagefarm.program.StageProgram;
 import dev.stagefarm.proto.v1.BuildState;
 import dev.stagefarm.proto.v1.BuildStatus;
@@ -14,7 +11,6 @@ import dev.stagefarm.testkit.BusyboxImage;
 import dev.stagefarm.testkit.RegistryFixture;
 import dev.stagefarm.worker.Worker;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -36,11 +32,7 @@ class RollingUpgradeEndToEndTest {
     String busybox = registry.reference(BusyboxImage.REPOSITORY + ":" + BusyboxImage.TAG).toString();
     AtomicReference<Worker> older = new AtomicReference<>();
     CountDownLatch handedBack = new CountDownLatch(1);
-    try (EmbeddedFarm farm = EmbeddedFarm.start(new EmbeddedFarm.Options(
-        dir.resolve("home"), null, 2, registry.settings(), EmbeddedKafka.Settings.forTests(),
-        new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(20), 3), Duration.ofMillis(500)),
-        EmbeddedFarm.IN_PROCESS,
-        config -> {
+    try (EmbeddedFarm farm = PrivateFarm.start(dir.resolve("home"), 2, EmbeddedFarm.IN_PROCESS, config -> {
           if (!config.workerId().equals("worker-1")) {
             return InfrastructureFaultEndToEndTest.startWhenReleased(config, handedBack);
           }
@@ -58,7 +50,7 @@ class RollingUpgradeEndToEndTest {
             handedBack.countDown();
           });
           return worker;
-        }))) {
+        })) {
       BuildStatus done = InfrastructureFaultEndToEndTest.buildOneRun(farm, dir, busybox, progress -> {});
 
       assertThat(older.get().tasksHandedBack()).as("the older worker handed the task back").isPositive();

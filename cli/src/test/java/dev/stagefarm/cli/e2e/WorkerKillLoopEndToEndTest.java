@@ -7,9 +7,6 @@ import dev.stagefarm.cli.build.BuildClient;
 import dev.stagefarm.cli.build.ContextScanner;
 import dev.stagefarm.cli.build.ScannedContext;
 import dev.stagefarm.cli.farm.EmbeddedFarm;
-import dev.stagefarm.coordinator.BuildCoordinator;
-import dev.stagefarm.coordinator.schedule.Scheduler;
-import dev.stagefarm.embedded.EmbeddedKafka;
 import dev.stagefarm.proto.v1.BuildState;
 import dev.stagefarm.proto.v1.BuildStatus;
 import dev.stagefarm.proto.v1.StageEvent;
@@ -21,7 +18,6 @@ import dev.stagefarm.worker.config.WorkerConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -144,15 +140,11 @@ class WorkerKillLoopEndToEndTest {
   /** An embedded farm whose two workers are child JVMs, kept in {@code workers} by id. */
   private static EmbeddedFarm farmOfChildWorkers(Path dir, Map<String, ChildWorker> workers, Path farmKey)
       throws Exception {
-    return EmbeddedFarm.start(new EmbeddedFarm.Options(
-        dir.resolve("home"), null, 2, RegistryFixture.shared().settings(), EmbeddedKafka.Settings.forTests(),
-        new BuildCoordinator.Settings(new Scheduler.Settings(Duration.ofSeconds(20), 3), Duration.ofMillis(500)),
-        EmbeddedFarm.IN_PROCESS,
-        config -> {
+    return PrivateFarm.start(dir.resolve("home"), 2, EmbeddedFarm.IN_PROCESS, config -> {
           ChildWorker worker = ChildWorker.start(config, farmKey);
           workers.put(config.workerId(), worker);
           return () -> workers.get(config.workerId()).close();
-        }));
+        });
   }
 
   /**

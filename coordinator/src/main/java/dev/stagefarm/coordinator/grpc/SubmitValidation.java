@@ -8,7 +8,6 @@ import dev.stagefarm.proto.v1.ContextEntry;
 import dev.stagefarm.proto.v1.ContextManifest;
 import dev.stagefarm.proto.v1.SubmitBuildRequest;
 import java.io.IOException;
-import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -146,48 +145,39 @@ final class SubmitValidation {
 
   /** Labels and annotations: a bounded number of entries of a bounded size together. */
   static void checkImageMetadata(SubmitBuildRequest request) {
-    int entries = request.getLabelsCount() + request.getAnnotationsCount();
-    if (entries > MAX_METADATA_ENTRIES) {
-      throw new InvalidSubmission("the build sends " + entries + " labels and annotations, over the limit of "
-          + MAX_METADATA_ENTRIES);
-    }
-    long bytes = 0;
-    for (var map : List.of(request.getLabelsMap(), request.getAnnotationsMap())) {
-      for (var e : map.entrySet()) {
-        bytes += e.getKey().length() + e.getValue().length();
-      }
-    }
-    if (bytes > MAX_METADATA_BYTES) {
-      throw new InvalidSubmission("the build's labels and annotations are " + bytes + " characters together, over the"
-          + " limit of " + MAX_METADATA_BYTES);
-    }
+    checkCount("%d labels and annotations", request.getLabelsCount() + request.getAnnotationsCount(),
+        MAX_METADATA_ENTRIES);
+    checkChars("labels and annotations", chars(request.getLabelsMap()) + chars(request.getAnnotationsMap()),
+        MAX_METADATA_BYTES);
   }
 
   /** Build args and tags: a bounded number of entries of a bounded size together, each. */
   static void checkBuildArgsAndTags(SubmitBuildRequest request) {
-    if (request.getBuildArgsCount() > MAX_BUILD_ARGS) {
-      throw new InvalidSubmission("the build sends " + request.getBuildArgsCount() + " build args, over the limit of "
-          + MAX_BUILD_ARGS);
+    checkCount("%d build args", request.getBuildArgsCount(), MAX_BUILD_ARGS);
+    checkChars("build args", chars(request.getBuildArgsMap()), MAX_BUILD_ARGS_CHARS);
+    checkCount("%d tags", request.getTagsCount(), MAX_TAGS);
+    checkChars("tags", request.getTagsList().stream().mapToLong(String::length).sum(), MAX_TAGS_CHARS);
+  }
+
+  /** "the build sends {@code counted}, over the limit of {@code max}", {@code counted} a format of the count. */
+  private static void checkCount(String counted, int count, int max) {
+    if (count > max) {
+      throw new InvalidSubmission(
+          "the build sends " + String.format(java.util.Locale.ROOT, counted, count) + ", over the limit of " + max);
     }
-    long argChars = 0;
-    for (var e : request.getBuildArgsMap().entrySet()) {
-      argChars += e.getKey().length() + e.getValue().length();
+  }
+
+  /** "the build's {@code what} are N characters together, over the limit of {@code max}". */
+  private static void checkChars(String what, long chars, long max) {
+    if (chars > max) {
+      throw new InvalidSubmission("the build's " + what + " are " + chars + " characters together, over the limit of "
+          + max);
     }
-    if (argChars > MAX_BUILD_ARGS_CHARS) {
-      throw new InvalidSubmission("the build's build args are " + argChars + " characters together, over the limit of "
-          + MAX_BUILD_ARGS_CHARS);
-    }
-    if (request.getTagsCount() > MAX_TAGS) {
-      throw new InvalidSubmission("the build sends " + request.getTagsCount() + " tags, over the limit of " + MAX_TAGS);
-    }
-    long tagChars = 0;
-    for (String tag : request.getTagsList()) {
-      tagChars += tag.length();
-    }
-    if (tagChars > MAX_TAGS_CHARS) {
-      throw new InvalidSubmission("the build's tags are " + tagChars + " characters together, over the limit of "
-          + MAX_TAGS_CHARS);
-    }
+  }
+
+  /** The characters of a map's keys and values together. */
+  private static long chars(Map<String, String> map) {
+    return map.entrySet().stream().mapToLong(e -> e.getKey().length() + e.getValue().length()).sum();
   }
 
   /** --cache-from/--cache-to: at most {@link CacheSpec#MAX_PER_BUILD} each, each well-formed. */
@@ -260,10 +250,7 @@ final class SubmitValidation {
 
   /** Registry credentials: bounded in number and size, each for a distinct registry; values never echoed back. */
   static void checkRegistryCredentials(SubmitBuildRequest request) {
-    if (request.getRegistryCredentialsCount() > MAX_REGISTRY_CREDENTIALS) {
-      throw new InvalidSubmission("the build sends credentials for " + request.getRegistryCredentialsCount()
-          + " registries, over the limit of " + MAX_REGISTRY_CREDENTIALS);
-    }
+    checkCount("credentials for %d registries", request.getRegistryCredentialsCount(), MAX_REGISTRY_CREDENTIALS);
     long total = 0;
     java.util.Set<String> seen = new java.util.HashSet<>();
     for (var c : request.getRegistryCredentialsList()) {
@@ -282,18 +269,12 @@ final class SubmitValidation {
       }
       total += registry.length() + chars;
     }
-    if (total > MAX_REGISTRY_CREDENTIALS_CHARS) {
-      throw new InvalidSubmission("the build's registry credentials are " + total + " characters together, over the"
-          + " limit of " + MAX_REGISTRY_CREDENTIALS_CHARS);
-    }
+    checkChars("registry credentials", total, MAX_REGISTRY_CREDENTIALS_CHARS);
   }
 
   /** Secrets: a bounded number of bounded values under distinct, printable ids (never echoed back). */
   static void checkSecrets(SubmitBuildRequest request) {
-    if (request.getSecretsCount() > MAX_SECRETS) {
-      throw new InvalidSubmission("the build sends " + request.getSecretsCount() + " secrets, over the limit of "
-          + MAX_SECRETS);
-    }
+    checkCount("%d secrets", request.getSecretsCount(), MAX_SECRETS);
     java.util.Set<String> ids = new java.util.HashSet<>();
     long total = 0;
     for (var secret : request.getSecretsList()) {

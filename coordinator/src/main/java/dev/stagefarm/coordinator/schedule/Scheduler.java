@@ -471,6 +471,14 @@ public final class Scheduler {
     return new DispatchState(ready.size(), ready.inFlight(), capacity, ready.loads());
   }
 
+  /** Stages held back for a worker slot: in the whole farm, and of one tenant. */
+  public record Held(int farm, int tenant) {}
+
+  /** As {@link #dispatchState()}'s counts, for admission: two counts, no list of every tenant's load. */
+  public synchronized Held held(String tenant) {
+    return new Held(ready.size(), ready.queued(tenant));
+  }
+
   /**
    * A build's place in the fair queue: its held stages, how many stages of its tenant go before
    * its first one, and since when its oldest held stage waits (epoch ms); empty when none is held.

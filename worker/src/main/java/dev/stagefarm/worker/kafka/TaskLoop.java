@@ -49,10 +49,9 @@ public final class TaskLoop implements AutoCloseable {
         Thread.ofPlatform().daemon().name(settings.workerId() + "-heartbeat").factory());
     this.controlListener = new ControlListener(settings.bootstrapServers(), settings.kafkaSecurity(), settings.workerId() + "-control",
         settings.farmKeys(), control, FarmTopics.CONTROL_RETENTION, message -> stopSuperfluousStages());
-    FetchTurn turn = new FetchTurn();
     for (int i = 0; i < concurrency; i++) {
       TaskSlot slot = new TaskSlot("slot" + i, settings, runner, publisher, Clock.systemUTC(), running::add, running::remove,
-          control, maxProgramVersion, turn);
+          control, maxProgramVersion);
       slots.add(slot);
       threads.add(Thread.ofPlatform().name(settings.workerId() + "-slot" + i).unstarted(slot));
     }

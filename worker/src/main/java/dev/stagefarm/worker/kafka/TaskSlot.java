@@ -39,10 +39,9 @@ import org.slf4j.LoggerFactory;
  * so a busy slot never claims work it cannot start. One consumer for N stages could not bound what
  * the broker hands it and would have to release surplus records, spending their delivery count;
  * and the Kafka 4.4 client fetches nothing while it holds any record of its last poll, so slots
- * whose stages ended would idle until the batch's longest stage ended.
- *
- * <p>An idle slot polls only while it holds the worker's {@link FetchTurn}, and hands the turn on
- * as soon as it takes a task, so a worker's idle slots cost one stream of share fetches.
+ * whose stages ended would idle until the batch's longest stage ended. Every idle slot fetches:
+ * letting one idle slot of a worker fetch at a time (handing the turn on when it took a task) was
+ * built in session 6 and made tasks published together start one after another (bench/README.md).
  *
  * <p>The consumer is not thread-safe: every poll, acknowledge and commit happens on this slot's
  * thread. The stage runs on its own thread and signals its end with {@link
@@ -110,10 +109,6 @@ public final class TaskSlot implements Runnable {
   private final Consumer<RunningStage> onStart;
   private final Consumer<RunningStage> onEnd;
   private final BuildControl control;
-  /** Shared by the worker's slots: only the idle slot holding it polls for new tasks. */
-  private final FetchTurn turn;
-  /** Whether this slot holds {@link #turn} (only this slot's thread reads or writes it). */
-  private boolean hasTurn;
   /** The newest program version this slot runs; a newer task is handed back (rolling upgrades). */
   private final int maxProgramVersion;
   private volatile long handedBack;
@@ -136,10 +131,8 @@ public final class TaskSlot implements Runnable {
   private boolean leftForPause;
 
   TaskSlot(String name, Settings settings, StageRunner runner, EventPublisher publisher, Clock clock,
-      Consumer<RunningStage> onStart, Consumer<RunningStage> onEnd, BuildControl control, int maxProgramVersion,
-      FetchTurn turn) {
+      Consumer<RunningStage> onStart, Consumer<RunningStage> onEnd, BuildControl control, int maxProgramVersion) {
     this.name = name;
-    this.turn = turn;
     this.maxProgramVersion = maxProgramVersion;
     this.control = control;
     this.settings = settings;
@@ -197,35 +190,9 @@ public final class TaskSlot implements Runnable {
     } catch (RuntimeException e) {
       log.error("task slot {} stopped: {}", name, e.toString(), e);
     } finally {
-      handOnTurn();
       subscribed = false;
       consumer = null;
     }
-  }
-
-  /** Passes the fetching turn to another idle slot, if this slot holds it. */
-  private void handOnTurn() {
-    if (hasTurn) {
-      hasTurn = false;
-      turn.handOn();
-    }
-  }
-
-  /**
-   * An idle slot polls only while it holds the worker's fetching turn; the others wait for it (in
-   * slices, so a stop is noticed and the slot's loop keeps taking turns for the liveness check).
-   */
-  private boolean awaitTurn() {
-    if (hasTurn) {
-      return true;
-    }
-    try {
-      hasTurn = turn.await(settings.pollTimeout());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      stop();
-    }
-    return hasTurn;
   }
 
   private void pollOnce(KafkaShareConsumer<String, byte[]> c) {
@@ -240,7 +207,6 @@ public final class TaskSlot implements Runnable {
       return;
     }
     if (current == null && System.nanoTime() < pausedUntilNanos) {
-      handOnTurn();
       if (!leftForPause) {
         // out of the group: the broker releases what the consumer fetched ahead, and hands this
         // slot nothing (not even the very task that just failed here) until the pause ends
@@ -249,9 +215,6 @@ public final class TaskSlot implements Runnable {
         leftForPause = true;
       }
       pauseSlice();
-      return;
-    }
-    if (current == null && !awaitTurn()) {
       return;
     }
     if (leftForPause) {
@@ -431,8 +394,6 @@ public final class TaskSlot implements Runnable {
     RunningStage stage = new RunningStage(record, task, events, publisher, clock.millis());
     current = stage;
     lockLost = false;
-    // the consumer fetches no more now that it holds a record: the next idle slot fetches
-    handOnTurn();
     log.info("slot {} took {} (delivery {})", name, stage.describe(), delivery);
     publisher.publish(events.started());
     onStart.accept(stage);
@@ -567,17 +528,10 @@ public final class TaskSlot implements Runnable {
     // The broker parks a share fetch that has nothing to hand this member for up to
     // fetch.max.wait.ms (default 500 ms), and acknowledging the slot's finished record does not
     // wake it: a slot that just accepted its record waited that long for the next one. Measured
-    // on bench/fanout: ~0.45 s per hand-off at 500 ms; the fetching slot re-asks every 50 ms instead.
-    // Nor does a record arriving wake it (Kafka 4.4.0, measured: session 6), so a longer wait here
-    // would lengthen every hand-off.
+    // on bench/fanout: ~0.45 s per hand-off at 500 ms; idle slots now re-ask every 50 ms instead.
+    // Nor does a record arriving wake it (Kafka 4.4.0, measured in session 6), so a longer wait
+    // here would lengthen every hand-off.
     props.put("fetch.max.wait.ms", Long.toString(FETCH_MAX_WAIT.toMillis()));
-    // An idle slot waiting for the fetching turn does not poll, for as long as the farm is idle; the
-    // client would otherwise leave the group after max.poll.interval.ms (5 min) without a poll and
-    // rejoin (seconds) when the turn comes. Liveness is the worker's check (TaskLoop.whyNotLive).
-    props.put("max.poll.interval.ms", Integer.toString(Integer.MAX_VALUE));
-    // (the client warns when idle connections would be closed sooner than that; the broker closes its
-    // side of an idle connection after its own connections.max.idle.ms anyway, and the client reconnects)
-    props.put("connections.max.idle.ms", Integer.toString(Integer.MAX_VALUE));
     return new KafkaShareConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
   }
 }

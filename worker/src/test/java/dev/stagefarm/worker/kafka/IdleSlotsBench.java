@@ -19,7 +19,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * A measurement, not a test (bench/README.md, "Idle slots and simultaneous takes"): one worker
+ * A measurement, not a test (bench/README.md, "Session 6 (issue 12): claiming"): one worker
  * with {@code slots} slots on an in-JVM broker; prints this JVM's CPU (broker and worker) over an
  * idle window, then when each of {@code slots} tasks published together was started. Run with the
  * worker's test classpath: {@code java -cp ... dev.stagefarm.worker.kafka.IdleSlotsBench 8 20}.

@@ -71,8 +71,7 @@ class TaskLoopTest {
 
   @Test
   void aWorkersFreeSlotsAllStartTasksPublishedTogetherWithoutWaitingForOneAnother() {
-    // one idle slot fetches at a time (FetchTurn): it must hand the turn on as soon as it took a
-    // task, so the next slot takes the next task while the first still runs
+    // each free slot takes a task while the others' stages still run: none waits for a completion
     String build = "together-" + UUID.randomUUID();
     TaskSlot.Settings settings = settings("worker-three-slots", Duration.ofSeconds(5), Duration.ZERO);
     try (EventWatcher watcher = new EventWatcher(bootstrap);

@@ -37,7 +37,11 @@ import org.slf4j.LoggerFactory;
  * <p>Why one consumer per slot: with {@code share.acquire.mode=record_limit} and {@code
  * max.poll.records=1}, a consumer that holds a record (renewing its lock) is not given another,
  * so a busy slot never claims work it cannot start. One consumer for N stages could not bound what
- * the broker hands it and would have to release surplus records, spending their delivery count.
+ * the broker hands it and would have to release surplus records, spending their delivery count;
+ * and the Kafka 4.4 client fetches nothing while it holds any record of its last poll, so slots
+ * whose stages ended would idle until the batch's longest stage ended. Every idle slot fetches:
+ * letting one idle slot of a worker fetch at a time (handing the turn on when it took a task) was
+ * built in session 6 and made tasks published together start one after another (bench/README.md).
  *
  * <p>The consumer is not thread-safe: every poll, acknowledge and commit happens on this slot's
  * thread. The stage runs on its own thread and signals its end with {@link
@@ -525,6 +529,8 @@ public final class TaskSlot implements Runnable {
     // fetch.max.wait.ms (default 500 ms), and acknowledging the slot's finished record does not
     // wake it: a slot that just accepted its record waited that long for the next one. Measured
     // on bench/fanout: ~0.45 s per hand-off at 500 ms; idle slots now re-ask every 50 ms instead.
+    // Nor does a record arriving wake it (Kafka 4.4.0, measured in session 6), so a longer wait
+    // here would lengthen every hand-off.
     props.put("fetch.max.wait.ms", Long.toString(FETCH_MAX_WAIT.toMillis()));
     return new KafkaShareConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
   }

@@ -18,6 +18,7 @@ import dev.stagefarm.worker.StageRunner;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -65,6 +66,54 @@ class TaskLoopTest {
       assertThat(workers).containsExactlyInAnyOrder("worker-a", "worker-b");
       assertThat(completed).allSatisfy(e ->
           assertThat(e.getCompleted().getResult().getOrigin()).isEqualTo("ran-by:" + e.getWorkerId()));
+    }
+  }
+
+  @Test
+  void aWorkersFreeSlotsAllStartTasksPublishedTogetherWithoutWaitingForOneAnother() {
+    // each free slot takes a task while the others' stages still run: none waits for a completion
+    String build = "together-" + UUID.randomUUID();
+    TaskSlot.Settings settings = settings("worker-three-slots", Duration.ofSeconds(5), Duration.ZERO);
+    try (EventWatcher watcher = new EventWatcher(bootstrap);
+        TaskLoop worker = new TaskLoop(settings, 3, Duration.ofMillis(500),
+            new SleepingRunner("worker-three-slots")).start()) {
+      for (int i = 0; i < 3; i++) {
+        publish(task(build, "s" + i, 8000));
+      }
+      for (int i = 0; i < 3; i++) {
+        String stage = "s" + i;
+        watcher.await(e -> of(build, KindCase.COMPLETED).test(e) && e.getStageId().equals(stage), Duration.ofSeconds(90));
+      }
+      watcher.drain(Duration.ofSeconds(1));
+      List<StageEvent> lifecycle = watcher.events(e -> e.getBuildId().equals(build)
+          && (e.getKindCase() == KindCase.STARTED || e.getKindCase() == KindCase.COMPLETED));
+      assertThat(lifecycle).extracting(StageEvent::getKindCase).containsExactly(
+          KindCase.STARTED, KindCase.STARTED, KindCase.STARTED,
+          KindCase.COMPLETED, KindCase.COMPLETED, KindCase.COMPLETED);
+      assertThat(lifecycle.subList(0, 3)).extracting(StageEvent::getStageId).doesNotHaveDuplicates();
+      assertThat(lifecycle).extracting(StageEvent::getWorkerId).containsOnly("worker-three-slots");
+    }
+  }
+
+  @Test
+  void aWorkerWithNoFreeSlotClaimsNothingWhileAWorkerWithAFreeSlotTakesTheTask() {
+    String build = "busy-" + UUID.randomUUID();
+    try (EventWatcher watcher = new EventWatcher(bootstrap);
+        TaskLoop busy = loop("worker-busy", Duration.ofSeconds(5)).start()) {
+      publish(task(build, "long", 10_000));
+      watcher.await(e -> of(build, KindCase.STARTED).test(e) && e.getStageId().equals("long"), Duration.ofSeconds(60));
+      publish(task(build, "waiting", 100));
+      try (TaskLoop free = loop("worker-free", Duration.ofSeconds(5)).start()) {
+        watcher.await(e -> of(build, KindCase.COMPLETED).test(e) && e.getStageId().equals("waiting"),
+            Duration.ofSeconds(60));
+        watcher.await(e -> of(build, KindCase.COMPLETED).test(e) && e.getStageId().equals("long"), Duration.ofSeconds(60));
+      }
+      watcher.drain(Duration.ofSeconds(1));
+      List<StageEvent> lifecycle = watcher.events(e -> e.getBuildId().equals(build)
+          && (e.getKindCase() == KindCase.STARTED || e.getKindCase() == KindCase.COMPLETED));
+      assertThat(lifecycle).extracting(e -> e.getStageId() + " " + e.getKindCase() + " " + e.getWorkerId())
+          .containsExactly("long STARTED worker-busy", "waiting STARTED worker-free", "waiting COMPLETED worker-free",
+              "long COMPLETED worker-busy");
     }
   }
 

@@ -41,6 +41,8 @@ final class TreeCopier {
   /** a source inode (BasicFileAttributes.fileKey) → its first copy, as fsutil's getLinkSource */
   private final Map<Object, Path> copiedInodes = new HashMap<>();
   private final List<Xattrs.Assignment> xattrs = new ArrayList<>();
+  /** hard links made to a first copy (link → first): they share its xattrs */
+  private final Map<Path, Path> links = new HashMap<>();
 
   private final Optional<SymbolicMode> chmodSymbolic;
 
@@ -175,6 +177,7 @@ final class TreeCopier {
       Path first = copiedInodes.get(attrs.fileKey());
       if (first != null) {
         Files.createLink(target, first); // shares the first copy's owner, mode and xattrs
+        links.put(target, first);
         return;
       }
       copiedInodes.put(attrs.fileKey(), target);
@@ -222,8 +225,17 @@ final class TreeCopier {
   /** Sets the xattrs collected from --from sources; after every chown of the op, which would clear capabilities. */
   void finish() throws IOException {
     Xattrs.apply(xattrs);
-    rootfs.wroteXattrs(xattrs);
+    List<Xattrs.Assignment> shared = new ArrayList<>(xattrs);
+    Map<Path, List<Xattrs.Assignment>> byPath = new HashMap<>();
+    xattrs.forEach(a -> byPath.computeIfAbsent(a.path(), k -> new ArrayList<>()).add(a));
+    links.forEach((link, first) -> { // the snapshot may meet a link before its first copy
+      for (Xattrs.Assignment a : byPath.getOrDefault(first, List.of())) {
+        shared.add(new Xattrs.Assignment(link, a.name(), a.value()));
+      }
+    });
+    rootfs.wroteXattrs(shared);
     xattrs.clear();
+    links.clear();
   }
 
   /**

@@ -104,13 +104,30 @@ public final class LayerWriter {
         }
     }
 
+    /**
+     * Writes the layer of {@code root} to {@code file} with its extended attributes as the caller
+     * already knows them (by absolute path; {@link Xattrs#readTree}'s form): no {@code getfattr}.
+     */
+    public LayerResult write(Path root, Path file, Map<Path, SortedMap<String, byte[]>> knownXattrs)
+            throws IOException {
+        try (OutputStream out = Files.newOutputStream(file)) {
+            return write(root, out, knownXattrs);
+        }
+    }
+
     /** Writes the layer of {@code root} to {@code out} (not closed). */
     public LayerResult write(Path root, OutputStream out) throws IOException {
+        return write(root, out, null);
+    }
+
+    private LayerResult write(Path root, OutputStream out, Map<Path, SortedMap<String, byte[]>> knownXattrs)
+            throws IOException {
         Path absoluteRoot = root.toAbsolutePath().normalize();
         if (!Files.isDirectory(absoluteRoot, LinkOption.NOFOLLOW_LINKS)) {
             throw new java.nio.file.NotDirectoryException("layer root " + absoluteRoot + " is not a directory");
         }
-        Map<Path, SortedMap<String, byte[]>> xattrs = options.xattrs() ? Xattrs.readTree(absoluteRoot) : Map.of();
+        Map<Path, SortedMap<String, byte[]>> xattrs = !options.xattrs() ? Map.of()
+                : knownXattrs != null ? knownXattrs : Xattrs.readTree(absoluteRoot);
         boolean plain = options.compression() == Compression.NONE;
         // an uncompressed layer's blob is its tar: hashed once, the digest is both blob digest and diff_id
         DigestingOutputStream blob = plain ? null

@@ -174,6 +174,24 @@ public final class BlobStore implements BlobSource, BlobSink, AutoCloseable {
         return new StoredBlob(digest, written, true);
     }
 
+    /** The largest blob {@link #putFresh} sends without asking whether the store has it. */
+    public static final long FRESH_PUT_MAX_BYTES = 1 << 20;
+
+    /**
+     * Stores a blob the caller has just made (a layer a stage produced): up to {@link #FRESH_PUT_MAX_BYTES}, with
+     * one PUT and no HEAD first, since such a blob is nearly always new; when the store has it after all, the PUT
+     * rewrites the same bytes under the same content-addressed key (a reader sees the old object or the new one,
+     * identical), at most 1 MiB sent again. Larger content goes through {@link #put(Namespace, Digest, long,
+     * InputStream)}, whose HEAD saves re-sending it.
+     */
+    public StoredBlob putFresh(Namespace namespace, Digest digest, long size, InputStream content) throws IOException {
+        if (size < 0 || size > FRESH_PUT_MAX_BYTES) {
+            return put(namespace, digest, size, content);
+        }
+        long written = uploads.upload(namespace.key(digest), digest, size, content);
+        return new StoredBlob(digest, written, true);
+    }
+
     /** Stores a small blob held in memory (a manifest, a config). */
     public StoredBlob putBytes(Namespace namespace, byte[] content) throws IOException {
         return put(namespace, Digest.of(content), content.length, new ByteArrayInputStream(content));

@@ -66,6 +66,23 @@ class BlobStoreTest {
     }
 
     @Test
+    void aFreshSmallBlobIsPutWithoutAHeadAndAgainOverItsOwnCopyIsHarmless(BlobStore store) throws IOException {
+        byte[] content = "a layer a stage just made".getBytes(StandardCharsets.UTF_8);
+        Digest digest = Digest.of(content);
+
+        assertThat(store.putFresh(Namespace.BLOBS, digest, content.length, new ByteArrayInputStream(content)))
+                .isEqualTo(new StoredBlob(digest, content.length, true));
+        // the same content under the same key: sent again (no HEAD asked first), the object unchanged
+        assertThat(store.putFresh(Namespace.BLOBS, digest, content.length, new ByteArrayInputStream(content)))
+                .isEqualTo(new StoredBlob(digest, content.length, true));
+        assertThat(store.readAllBytes(Namespace.BLOBS, digest)).isEqualTo(content);
+        Digest claimed = Digest.of("what was promised");
+        assertThatThrownBy(() -> store.putFresh(Namespace.BLOBS, claimed, content.length,
+                new ByteArrayInputStream(content))).isInstanceOf(DigestMismatchException.class);
+        assertThat(containsQuietly(store, claimed)).isFalse();
+    }
+
+    @Test
     void largeBlobGoesUpInPartsAndComesBackWholeAndInRanges(BlobStore store) throws IOException {
         GeneratedContent content = new GeneratedContent(42, 120L * MiB + 12345);
         Digest digest = content.digest();

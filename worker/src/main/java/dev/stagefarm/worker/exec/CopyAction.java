@@ -7,6 +7,7 @@ import dev.stagefarm.program.ContextFile;
 import dev.stagefarm.program.ContextSelection;
 import dev.stagefarm.program.CopySource;
 import dev.stagefarm.program.ExcludePatterns;
+import dev.stagefarm.program.PathPattern;
 import dev.stagefarm.worker.UserError;
 import dev.stagefarm.worker.runtime.ResolvedUser;
 import dev.stagefarm.worker.runtime.RootfsPaths;
@@ -50,53 +51,72 @@ final class CopyAction {
     this.maxDownloadBytes = maxDownloadBytes;
   }
 
-  void execute(Action.Copy copy, int op, Path rootfs, StageSources sources)
+  /**
+   * Whether {@code copy} can write into an upper dir over the stage's layers, with no mount: all
+   * but an ADD that may unpack an archive (unpacking may replace a directory, which needs a
+   * whiteout; it runs on a merged view).
+   */
+  static boolean writesInPlace(Action.Copy copy) {
+    return copy.unpack() == Action.Unpack.NEVER || copy.sources().stream()
+        .noneMatch(s -> s instanceof CopySource.FromContext || s instanceof CopySource.Remote);
+  }
+
+  void execute(Action.Copy copy, int op, RootfsFiles files, StageSources sources)
       throws IOException, UserError, InterruptedException {
     Optional<ResolvedUser> chown = Optional.empty();
     if (!copy.chown().isEmpty()) {
-      chown = Optional.of(UserResolver.resolveOwner(rootfs, copy.chown()));
+      chown = Optional.of(UserResolver.resolveOwner(files.imageFiles(), copy.chown()));
     }
-    RootfsFiles files = new RootfsFiles(rootfs);
     TreeCopier copier = new TreeCopier(files, chown, copy.chmod(), copy.chmodSymbolic());
     // BuildKit's copy resolves the destination with fs.RootPath: symlinks followed inside the rootfs
     Path dest = files.resolve(copy.dest());
     for (CopySource source : copy.sources()) {
       switch (source) {
-        case CopySource.Inline inline -> copier.writeFile(intoDir(copy, dest) ? dest.resolve(inline.name()) : dest,
+        case CopySource.Inline inline -> copier.writeFile(intoDir(copy, dest, files) ? dest.resolve(inline.name()) : dest,
             new ByteArrayInputStream(inline.data()), 0644, Optional.empty());
-        case CopySource.FromContext context -> copyContext(copy, op, context.selection(), dest, copier, sources);
-        case CopySource.FromInput input -> copyInput(copy, input, dest, copier, sources);
-        case CopySource.Remote remote -> addRemote(copy, remote, dest, copier, sources);
+        case CopySource.FromContext context -> copyContext(copy, op, context.selection(), dest, copier, sources, files);
+        case CopySource.FromInput input -> copyInput(copy, input, dest, copier, sources, files);
+        case CopySource.Remote remote -> addRemote(copy, remote, dest, copier, sources, files);
       }
     }
     copier.finish();
   }
 
   private static void copyContext(Action.Copy copy, int op, ContextSelection selection, Path dest, TreeCopier copier,
-      StageSources sources) throws IOException, UserError {
+      StageSources sources, RootfsFiles files) throws IOException, UserError {
     // the coordinator applied --exclude when it selected the entries
     ContextFile root = selection.entries().stream().filter(e -> e.path().isEmpty()).findFirst().orElse(null);
     Path match = sources.context(selection, op);
     if (root != null && root.isDirectory()) {
       copier.copyTree(match, selection.placeAt().isEmpty() ? dest : dest.resolve(selection.placeAt()), "",
-          ExcludePatterns.NONE, false);
+          ExcludePatterns.NONE, TreeCopier.Source.PLAIN);
       return;
     }
     if (copy.unpack() != Action.Unpack.NEVER && Archives.isTar(match)) {
       copier.unpack(match, dest);
       return;
     }
-    copier.copyTree(match, intoDir(copy, dest) ? dest.resolve(selection.placeAt()) : dest, "", ExcludePatterns.NONE,
-        false);
+    copier.copyTree(match, intoDir(copy, dest, files) ? dest.resolve(selection.placeAt()) : dest, "",
+        ExcludePatterns.NONE, TreeCopier.Source.PLAIN);
   }
 
   private static void copyInput(Action.Copy copy, CopySource.FromInput input, Path dest, TreeCopier copier,
-      StageSources sources) throws IOException, UserError {
+      StageSources sources, RootfsFiles files) throws IOException, UserError {
     String id = input.path().input();
-    Path root = sources.input(id);
-    List<InputPathExpansion.Match> matches = InputPathExpansion.expand(root, input.path().path(), copy.parents(),
-        "--from " + sources.inputName(id));
-    boolean toDir = intoDir(copy, dest) || matches.size() > 1;
+    String path = input.path().path();
+    List<InputPathExpansion.Match> matches;
+    TreeCopier.Source source;
+    Optional<InputPathExpansion.Match> direct = copy.parents() || PathPattern.hasMeta(path) ? Optional.empty()
+        : directMatch(sources.layers(id), path, "--from " + sources.inputName(id));
+    if (direct.isPresent()) {
+      matches = List.of(direct.get());
+      source = TreeCopier.Source.layers(sources.layers(id));
+    } else {
+      Path root = sources.input(id);
+      matches = InputPathExpansion.expand(root, path, copy.parents(), "--from " + sources.inputName(id));
+      source = TreeCopier.Source.read(root);
+    }
+    boolean toDir = intoDir(copy, dest, files) || matches.size() > 1;
     ExcludePatterns excludes = excludes(copy.exclude());
     for (InputPathExpansion.Match match : matches) {
       // as BuildKit's copy: patterns see paths below each match; with --parents, the path after the pivot
@@ -111,13 +131,42 @@ final class CopyAction {
       } else {
         target = toDir ? dest.resolve(match.host().getFileName().toString()) : dest;
       }
-      copier.copyTree(match.host(), target, copy.parents() ? match.relative() : "", excludes, true);
+      copier.copyTree(match.host(), target, copy.parents() ? match.relative() : "", excludes, source);
     }
   }
 
+  /**
+   * A plain source path read straight from the input's layers in the host's store, with no mount:
+   * its symlinks resolved inside the input's root; a non-directory, or a directory that only one
+   * layer holds (what is copied is then that layer's tree). Empty when the directory merges
+   * several layers: the caller reads it through a mounted view.
+   */
+  private static Optional<InputPathExpansion.Match> directMatch(LayerStack stack, String path, String inputName)
+      throws IOException, UserError {
+    if (stack.layers().isEmpty()) {
+      throw new UserError("source \"" + path + "\" not found in " + inputName);
+    }
+    Path root = stack.layers().getFirst().dir();
+    RootfsPaths.Links links = stack.links(root);
+    Path resolved;
+    try {
+      resolved = RootfsPaths.resolveLenient(root, path, links);
+    } catch (java.nio.file.FileSystemLoopException e) {
+      throw new UserError(path + ": too many levels of symbolic links");
+    }
+    Optional<LayerStack.Entry> entry = stack.find(root.relativize(resolved).toString());
+    if (entry.isEmpty()) {
+      throw new UserError("source \"" + path + "\" not found in " + inputName);
+    }
+    if (entry.get().dirs().size() > 1) {
+      return Optional.empty();
+    }
+    return Optional.of(new InputPathExpansion.Match(entry.get().host(), root.relativize(resolved).toString()));
+  }
+
   /** Whether a file source lands under {@code dest} rather than on it. */
-  private static boolean intoDir(Action.Copy copy, Path dest) {
-    return copy.destIsDir() || Files.isDirectory(dest, LinkOption.NOFOLLOW_LINKS);
+  private static boolean intoDir(Action.Copy copy, Path dest, RootfsFiles files) throws IOException {
+    return copy.destIsDir() || files.isDirectory(dest);
   }
 
   private static ExcludePatterns excludes(List<String> patterns) throws UserError {
@@ -135,7 +184,7 @@ final class CopyAction {
    * BuildKit's http source sets it.
    */
   private void addRemote(Action.Copy copy, CopySource.Remote remote, Path dest, TreeCopier copier,
-      StageSources sources) throws IOException, UserError, InterruptedException {
+      StageSources sources, RootfsFiles files) throws IOException, UserError, InterruptedException {
     if (remote.url().startsWith("git@") || remote.url().endsWith(".git")) {
       throw new UserError("ADD of a git repository is not supported");
     }
@@ -183,7 +232,7 @@ final class CopyAction {
       copier.unpack(downloaded, dest);
       return;
     }
-    Path target = intoDir(copy, dest) ? dest.resolve(remote.fileName()) : dest;
+    Path target = intoDir(copy, dest, files) ? dest.resolve(remote.fileName()) : dest;
     try (InputStream in = Files.newInputStream(downloaded)) {
       copier.writeFile(target, in, 0600, Optional.of(lastModified(response)));
     }

@@ -3,6 +3,7 @@ package dev.stagefarm.worker.exec;
 import dev.stagefarm.oci.Compression;
 import dev.stagefarm.oci.layer.LayerResult;
 import dev.stagefarm.oci.layer.LayerWriter;
+import dev.stagefarm.worker.layers.XattrIndex;
 import dev.stagefarm.worker.store.ContentStore;
 import dev.stagefarm.worker.store.LayerRef;
 import java.io.IOException;
@@ -25,21 +26,37 @@ final class LayerSnapshotter {
     this.store = store;
   }
 
-  /** @param scratch where the tar is staged (a file of that name is created and removed) */
-  LayerRef snapshot(Path upper, Path scratch, Optional<Instant> sourceDateEpoch, Compression compression)
-      throws IOException {
+  /** A layer written to {@code file} (not stored yet: {@link #upload}) and the xattrs of the upper dir it was made from. */
+  record Snapshot(LayerRef layer, XattrIndex xattrs, Path file) {}
+
+  /**
+   * @param scratch where the tar is staged (a file of that name is created and removed)
+   * @param known the upper dir's xattrs when the op knows all of them (it wrote them itself, in an
+   *     upper dir that started empty and that nothing else wrote); empty: read with {@code getfattr}
+   *     (a RUN's upper dir, where the container and overlayfs may have set any)
+   */
+  Snapshot snapshot(Path upper, Path scratch, Optional<Instant> sourceDateEpoch, Compression compression,
+      Optional<XattrIndex> known) throws IOException {
+    XattrIndex xattrs = known.isPresent() ? known.get() : XattrIndex.read(upper);
     LayerWriter.Options options = LayerWriter.Options.defaults().withCompression(compression).withOverlayUpper(true);
     if (sourceDateEpoch.isPresent()) {
       options = options.withSourceDateEpoch(sourceDateEpoch.get());
     }
     try {
-      LayerResult result = new LayerWriter(options).write(upper, scratch);
-      try (InputStream in = Files.newInputStream(scratch)) {
-        store.putBlob(result.blob().digest(), result.blob().size(), in);
-      }
-      return new LayerRef(result.blob(), result.diffId());
-    } finally {
+      LayerResult result = new LayerWriter(options).write(upper, scratch, xattrs.absolute(upper));
+      return new Snapshot(new LayerRef(result.blob(), result.diffId()), xattrs, scratch);
+    } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(scratch);
+      throw e;
+    }
+  }
+
+  /** Stores the snapshot's blob (an existing blob is not sent again) and removes its file. */
+  void upload(Snapshot snapshot) throws IOException {
+    try (InputStream in = Files.newInputStream(snapshot.file())) {
+      store.putBlob(snapshot.layer().blob().digest(), snapshot.layer().blob().size(), in);
+    } finally {
+      Files.deleteIfExists(snapshot.file());
     }
   }
 }

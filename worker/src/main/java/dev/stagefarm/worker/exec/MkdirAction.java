@@ -17,16 +17,19 @@ import java.nio.file.Path;
  * unknown group the user's own gid.
  */
 final class MkdirAction {
-  void execute(Action.Mkdir mkdir, Path rootfs) throws IOException, UserError {
-    RootfsFiles files = new RootfsFiles(rootfs);
+  void execute(Action.Mkdir mkdir, RootfsFiles files) throws IOException, UserError {
     Path dir = files.resolve(mkdir.path());
-    if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+    if (files.isDirectory(dir)) {
       return;
     }
-    files.mkdirs(dir, 0755, owner(rootfs, mkdir.owner()));
+    files.mkdirs(dir, 0755, owner(files.imageFiles(), mkdir.owner()));
   }
 
   static ResolvedUser owner(Path rootfs, String user) throws IOException {
+    return owner(UserResolver.ImageFiles.in(rootfs), user);
+  }
+
+  static ResolvedUser owner(UserResolver.ImageFiles rootfs, String user) throws IOException {
     if (user.isEmpty()) {
       return ResolvedUser.ROOT;
     }

@@ -51,7 +51,9 @@ final class OpPipeline {
           layer = hit.get().layer();
         } else {
           layer = op.action().isPresent() ? actions.execute(i, op.action().get(), stage) : Optional.empty();
-          cache.record(key, new CachedOp(layer));
+          CacheKey recorded = key;
+          CachedOp result = new CachedOp(layer);
+          stage.uploads().submit(() -> cache.record(recorded, result)); // after the op's blob is stored
         }
       } catch (UserError e) {
         throw new StageFailedException(new StageFailure(i, op.source().line(), e.exitCode(), e.getMessage(),

@@ -79,7 +79,8 @@ public final class StageExecutor implements StageRunner {
   /** Executes a decoded stage: its layers (base first) and config. */
   public StageState execute(StageJob job, StageProgress progress) throws StageFailedException, InterruptedException {
     long seq = SEQUENCE.incrementAndGet();
-    try (StageWorkspace workspace = new StageWorkspace(stagesDir.resolve(Long.toString(seq, 36)), stageDiskBytes)) {
+    try (StageWorkspace workspace = new StageWorkspace(stagesDir.resolve(Long.toString(seq, 36)), stageDiskBytes);
+        StageUploads uploads = new StageUploads()) { // closed first: its files are in the workspace
       long materialiseStart = System.nanoTime();
       materialiser.materialise(job.base().layers(), workspace);
       log.debug("materialised {} base layers in {} ms", job.base().layers().size(),
@@ -88,8 +89,16 @@ public final class StageExecutor implements StageRunner {
       ActionStep.Context stage = new ActionStep.Context(workspace, sources, progress,
           new RunOutput.OutputBudget(outputLimits.bytesPerSecond(), outputLimits.maxBytes()),
           containerPrefix + "-" + Long.toString(seq, 36), job.program().sourceDateEpoch(), job.secrets(),
-          job.layerCompression());
+          job.layerCompression(), uploads);
       StageState result = pipeline.run(job, stage);
+      try {
+        uploads.finish(); // every blob and record stored before the stage reports its result
+      } catch (InterruptedIOException e) {
+        throw e;
+      } catch (IOException e) {
+        throw new StageFailedException(StageFailure.infrastructure(-1, 0,
+            "storing the stage's layers failed: " + e.getMessage()), e);
+      }
       for (Path mount : Mounts.mountPointsUnder(workspace.dir)) {
         Mounts.unmount(mount); // input views may still stack our layers' dirs
       }

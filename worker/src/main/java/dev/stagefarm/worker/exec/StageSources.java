@@ -18,9 +18,11 @@ import java.util.Map;
 
 /**
  * What a stage's ops read besides its own rootfs, as host directories under the stage workspace:
- * the results of other stages and images ({@code COPY --from}, {@code RUN --mount from=}), mounted
- * once per stage as read-only overlays of their cached layers, and the build-context entries an op
- * selected, written for that op alone and removed after it.
+ * the results of other stages and images ({@code COPY --from}, {@code RUN --mount from=}): their
+ * layers in the host's store read directly ({@link #layers}, no mount), or where a merged host
+ * directory is needed (a RUN mount, a wildcard over several layers) mounted once per stage as a
+ * read-only overlay of those layers; and the build-context entries an op selected, written for
+ * that op alone and removed after it.
  */
 final class StageSources {
   private final StageJob job;
@@ -28,6 +30,7 @@ final class StageSources {
   private final ContextMaterialiser context;
   private final StageWorkspace workspace;
   private final Map<String, Path> inputViews = new HashMap<>();
+  private final Map<String, LayerStack> inputLayers = new HashMap<>();
   private int selections;
 
   StageSources(StageJob job, LayerCache layers, ContextMaterialiser context, StageWorkspace workspace) {
@@ -37,7 +40,28 @@ final class StageSources {
     this.workspace = workspace;
   }
 
-  /** The root filesystem of input {@code id} (a read-only view). */
+  /** The layers of input {@code id} in the host's store, held until the stage ends; read them, never write. */
+  LayerStack layers(String id) throws IOException, UserError {
+    LayerStack stack = inputLayers.get(id);
+    if (stack != null) {
+      return stack;
+    }
+    StageState state = job.inputs().get(id);
+    if (state == null) {
+      throw new UserError("the program reads input " + id + ", which it does not declare");
+    }
+    List<LayerStack.Layer> stacked = new ArrayList<>();
+    for (LayerRef layer : state.layers().reversed()) {
+      LayerCache.Lease lease = layers.acquire(layer.diffId(), layer.blob().digest());
+      workspace.hold(lease); // released with the workspace; not part of this stage's filesystem
+      stacked.add(new LayerStack.Layer(lease.dir(), lease.xattrs()));
+    }
+    stack = new LayerStack(stacked);
+    inputLayers.put(id, stack);
+    return stack;
+  }
+
+  /** The root filesystem of input {@code id} (a read-only mounted view). */
   Path input(String id) throws IOException, UserError {
     Path view = inputViews.get(id);
     if (view != null) {

@@ -2,6 +2,7 @@ package dev.stagefarm.worker.exec;
 
 import dev.stagefarm.worker.layers.LayerCache;
 import dev.stagefarm.worker.layers.Trees;
+import dev.stagefarm.worker.layers.XattrIndex;
 import dev.stagefarm.worker.runtime.HostProcess;
 import dev.stagefarm.worker.runtime.Mounts;
 import dev.stagefarm.worker.runtime.StageDisk;
@@ -35,10 +36,11 @@ final class StageWorkspace implements AutoCloseable {
   /** Files the worker itself writes for the stage (layer archives): beside the stage disk, not on it. */
   final Path out;
   private final StageDisk disk; // null: no stage-disk limit
-  private final List<Path> stack = new ArrayList<>(); // the stage's filesystem, bottom first
+  private final List<LayerStack.Layer> stack = new ArrayList<>(); // the stage's filesystem, bottom first
   private final List<LayerCache.Lease> leases = new ArrayList<>(); // released with the workspace
   private final List<Path> producedUppers = new ArrayList<>();
   private final List<dev.stagefarm.oci.Digest> producedDiffIds = new ArrayList<>();
+  private final List<XattrIndex> producedXattrs = new ArrayList<>();
 
   StageWorkspace(Path dir) throws IOException {
     this(dir, 0);
@@ -77,9 +79,9 @@ final class StageWorkspace implements AutoCloseable {
   }
 
   /** A cached layer on top of the stage's filesystem (base layers, bottom first; cache hits). */
-  void stackLayer(LayerCache.Lease lease) {
+  void stackLayer(LayerCache.Lease lease) throws IOException {
     leases.add(lease);
-    stack.add(lease.dir());
+    stack.add(new LayerStack.Layer(lease.dir(), lease.xattrs()));
   }
 
   /** A cached layer used beside the filesystem (a --from input view): held, not stacked. */
@@ -89,12 +91,22 @@ final class StageWorkspace implements AutoCloseable {
 
   /** Lower dirs, topmost first; an empty dir when there are none (FROM scratch). */
   List<Path> lowers() throws IOException {
-    List<Path> lowers = new ArrayList<>(stack.reversed());
+    List<Path> lowers = new ArrayList<>(stack.reversed().stream().map(LayerStack.Layer::dir).toList());
     if (lowers.isEmpty()) {
       Path empty = Files.createDirectories(dir.resolve("empty"));
       lowers.add(empty);
     }
     return lowers;
+  }
+
+  /** The stage's filesystem so far as layers to read without a mount (topmost first). */
+  LayerStack lowerStack() {
+    return new LayerStack(stack.reversed());
+  }
+
+  /** A fresh empty upper dir for op {@code name}, written without a mount. */
+  Path freshUpper(String name) throws IOException {
+    return Files.createDirectory(dir.resolve("u" + name));
   }
 
   /** A writable view for one op: the current stack plus a fresh upper dir. */
@@ -106,11 +118,12 @@ final class StageWorkspace implements AutoCloseable {
     return new Layered(upper, work, merged);
   }
 
-  /** The upper dir of a finished op becomes the next op's top lower dir. */
-  void pushLayer(Path upper, dev.stagefarm.oci.Digest diffId) {
-    stack.add(upper);
+  /** The upper dir of a finished op (with its xattrs) becomes the next op's top lower dir. */
+  void pushLayer(Path upper, dev.stagefarm.oci.Digest diffId, XattrIndex xattrs) {
+    stack.add(new LayerStack.Layer(upper, xattrs));
     producedUppers.add(upper);
     producedDiffIds.add(diffId);
+    producedXattrs.add(xattrs);
   }
 
   /**
@@ -128,7 +141,7 @@ final class StageWorkspace implements AutoCloseable {
           HostProcess.run(List.of("cp", "-a", upper.toAbsolutePath().toString(), copy.toAbsolutePath().toString()), null);
           upper = copy;
         }
-        cache.adopt(producedDiffIds.get(i), upper);
+        cache.adopt(producedDiffIds.get(i), upper, producedXattrs.get(i));
       } catch (IOException e) {
         log.warn("keeping layer {} in the cache failed: {}", producedDiffIds.get(i), e.toString());
       }

@@ -41,6 +41,8 @@ final class TreeCopier {
   /** a source inode (BasicFileAttributes.fileKey) → its first copy, as fsutil's getLinkSource */
   private final Map<Object, Path> copiedInodes = new HashMap<>();
   private final List<Xattrs.Assignment> xattrs = new ArrayList<>();
+  /** hard links made to a first copy (link → first): they share its xattrs */
+  private final Map<Path, Path> links = new HashMap<>();
 
   private final Optional<SymbolicMode> chmodSymbolic;
 
@@ -66,19 +68,57 @@ final class TreeCopier {
     }
   }
 
+  /** Where a copy's source files are: what their extended attributes are, and which entries are not files. */
+  interface Source {
+    /** The worker's own files (context, downloads): no xattrs. */
+    Source PLAIN = new Source() {
+      @Override
+      public SortedMap<String, byte[]> xattrs(Path host) {
+        return java.util.Collections.emptySortedMap();
+      }
+    };
+
+    SortedMap<String, byte[]> xattrs(Path host);
+
+    /** Whether an entry is layer bookkeeping, not a file (a whiteout in a layer read without a mount). */
+    default boolean hidden(Path host) throws IOException {
+      return false;
+    }
+
+    /** A directory on the host (a mounted view) whose xattrs are read with one {@code getfattr} process. */
+    static Source read(Path root) throws IOException {
+      Map<Path, SortedMap<String, byte[]>> all = Xattrs.readTree(root);
+      return host -> all.getOrDefault(host.toAbsolutePath(), java.util.Collections.emptySortedMap());
+    }
+
+    /** Entries of one layer of {@code stack}: xattrs from its index, whiteouts skipped. */
+    static Source layers(LayerStack stack) {
+      return new Source() {
+        @Override
+        public SortedMap<String, byte[]> xattrs(Path host) {
+          return stack.xattrs(host);
+        }
+
+        @Override
+        public boolean hidden(Path host) throws IOException {
+          return LayerStack.isWhiteout(host);
+        }
+      };
+    }
+  }
+
   /**
    * Copies a file or symlink to {@code target}, or a directory's contents into {@code target}.
    *
    * @param relative the source's path as {@code excludes} see it ("" for the root of what is copied)
    * @param excludes --exclude, applied below the source (what is copied is never excluded itself)
-   * @param keepXattrs copy the source's extended attributes (a --from source; the worker's own
-   *     context files have none)
+   * @param sourceXattrs the source's extended attributes ({@link Source#PLAIN} for the worker's own
+   *     context files, which have none)
    */
-  void copyTree(Path source, Path target, String relative, ExcludePatterns excludes, boolean keepXattrs)
+  void copyTree(Path source, Path target, String relative, ExcludePatterns excludes, Source sourceXattrs)
       throws IOException, UserError {
-    Map<Path, SortedMap<String, byte[]>> sourceXattrs = keepXattrs ? Xattrs.readTree(source) : Map.of();
     if (Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) {
-      if (Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+      if (rootfs.exists(target) && !rootfs.isDirectory(target)) {
         throw new UserError("cannot copy a directory onto the file " + rootfs.inRoot(target));
       }
       mkdirs(target);
@@ -90,7 +130,7 @@ final class TreeCopier {
   }
 
   private void copyChildren(Path source, Path target, String relative, ExcludePatterns excludes,
-      Map<Path, SortedMap<String, byte[]>> sourceXattrs) throws IOException, UserError {
+      Source sourceXattrs) throws IOException, UserError {
     List<Path> children;
     try (Stream<Path> s = Files.list(source)) {
       children = s.sorted().toList();
@@ -98,7 +138,7 @@ final class TreeCopier {
     for (Path child : children) {
       String name = child.getFileName().toString();
       String rel = relative.isEmpty() ? name : relative + "/" + name;
-      if (excludes.excludes(rel)) {
+      if (excludes.excludes(rel) || sourceXattrs.hidden(child)) {
         continue;
       }
       Path childTarget = target.resolve(name);
@@ -108,11 +148,11 @@ final class TreeCopier {
       }
       // fsutil copyDirectoryOnly: a symlink or file in the way is an error, never followed
       boolean created = false;
-      if (!Files.exists(childTarget, LinkOption.NOFOLLOW_LINKS)) {
-        rootfs.checkParent(childTarget);
-        Files.createDirectory(childTarget);
+      Optional<LayerStack.Entry> there = rootfs.find(childTarget);
+      if (there.isEmpty()) {
+        rootfs.createDirectory(childTarget);
         created = true;
-      } else if (!Files.isDirectory(childTarget, LinkOption.NOFOLLOW_LINKS)) {
+      } else if (!there.get().isDirectory()) {
         throw new UserError("cannot copy a directory onto the non-directory " + rootfs.inRoot(childTarget));
       }
       copyChildren(child, childTarget, rel, excludes, sourceXattrs);
@@ -123,7 +163,7 @@ final class TreeCopier {
   }
 
   /** A non-directory: replaces what is at {@code target} (a symlink itself, never its target). */
-  private void copyEntry(Path source, Path target, Map<Path, SortedMap<String, byte[]>> sourceXattrs)
+  private void copyEntry(Path source, Path target, Source sourceXattrs)
       throws IOException, UserError {
     rootfs.clearForFile(target);
     BasicFileAttributes attrs = Files.readAttributes(source, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
@@ -137,6 +177,7 @@ final class TreeCopier {
       Path first = copiedInodes.get(attrs.fileKey());
       if (first != null) {
         Files.createLink(target, first); // shares the first copy's owner, mode and xattrs
+        links.put(target, first);
         return;
       }
       copiedInodes.put(attrs.fileKey(), target);
@@ -153,6 +194,9 @@ final class TreeCopier {
 
   /** Unpacks {@code archive} into the directory {@code dest} (resolved), as BuildKit's ADD does. */
   void unpack(Path archive, Path dest) throws IOException, UserError {
+    if (rootfs.layered()) {
+      throw new IllegalStateException("ADD unpacks archives on a merged rootfs");
+    }
     // BuildKit (solver/llbsolver/file/unpack.go): MkdirAll(dest, 0755, chown) — not --chmod
     rootfs.mkdirs(dest, 0755, chown.orElse(ResolvedUser.ROOT));
     if (!Files.isDirectory(dest, LinkOption.NOFOLLOW_LINKS)) {
@@ -181,15 +225,24 @@ final class TreeCopier {
   /** Sets the xattrs collected from --from sources; after every chown of the op, which would clear capabilities. */
   void finish() throws IOException {
     Xattrs.apply(xattrs);
+    List<Xattrs.Assignment> shared = new ArrayList<>(xattrs);
+    Map<Path, List<Xattrs.Assignment>> byPath = new HashMap<>();
+    xattrs.forEach(a -> byPath.computeIfAbsent(a.path(), k -> new ArrayList<>()).add(a));
+    links.forEach((link, first) -> { // the snapshot may meet a link before its first copy
+      for (Xattrs.Assignment a : byPath.getOrDefault(first, List.of())) {
+        shared.add(new Xattrs.Assignment(link, a.name(), a.value()));
+      }
+    });
+    rootfs.wroteXattrs(shared);
     xattrs.clear();
+    links.clear();
   }
 
   /**
    * The copy's owner, mode and mtime from the source unless --chown/--chmod say otherwise, in
    * fsutil's order: chown (which clears setuid and capabilities), chmod, times; xattrs last.
    */
-  private void finish(Path target, Path source, Map<Path, SortedMap<String, byte[]>> sourceXattrs)
-      throws IOException {
+  private void finish(Path target, Path source, Source sourceXattrs) throws IOException {
     if (chown.isPresent()) {
       FileAttrs.chown(target, chown.get().uid(), chown.get().gid());
     } else {
@@ -214,8 +267,8 @@ final class TreeCopier {
         throw e;
       } // a symlink's own time is cosmetic and not settable everywhere
     }
-    SortedMap<String, byte[]> own = sourceXattrs.get(source.toAbsolutePath());
-    if (own != null && !symlink) {
+    SortedMap<String, byte[]> own = sourceXattrs.xattrs(source);
+    if (!symlink) {
       own.forEach((name, value) -> {
         if (Xattrs.belongsInLayer(name)) {
           xattrs.add(new Xattrs.Assignment(target, name, value));

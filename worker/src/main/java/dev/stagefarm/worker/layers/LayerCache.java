@@ -29,11 +29,14 @@ import org.slf4j.LoggerFactory;
  * <p>Survives restarts: the directory names are the diff_ids, and a sidecar {@code <diff_id>.ok}
  * records each published entry's file count and bytes. At start an entry without its record
  * (published by a process killed before it wrote one) or whose tree no longer matches it
- * (truncated, files lost) is deleted, so it is extracted again when next needed.
+ * (truncated, files lost) is deleted, so it is extracted again when next needed. A second sidecar
+ * {@code <diff_id>.xattrs} holds the layer's {@link XattrIndex} (written before the record), so a
+ * stage reads whiteouts, opaque dirs and file capabilities of a stored layer without a process.
  */
 public final class LayerCache implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LayerCache.class);
   private static final String RECORD = ".ok";
+  private static final String XATTRS = ".xattrs";
 
   /** The stores of this process by directory, with how many workers hold each. Guarded by itself. */
   private static final Map<Path, Shared> OPEN = new HashMap<>();
@@ -90,6 +93,23 @@ public final class LayerCache implements AutoCloseable {
       return dir;
     }
 
+    /** The layer's extended attributes (its sidecar, read once per process). */
+    public XattrIndex xattrs() throws IOException {
+      Entry e;
+      synchronized (shared) {
+        e = shared.entries.get(key);
+      }
+      if (e == null) {
+        return XattrIndex.load(shared.root.resolve(key + XATTRS)); // evicted while leased: cannot happen, but exact
+      }
+      synchronized (e) {
+        if (e.xattrs == null) {
+          e.xattrs = XattrIndex.load(shared.root.resolve(key + XATTRS));
+        }
+        return e.xattrs;
+      }
+    }
+
     @Override
     public void close() {
       synchronized (shared) {
@@ -132,7 +152,8 @@ public final class LayerCache implements AutoCloseable {
         if (!result.diffId().equals(diffId)) {
           throw new IOException("layer blob " + blob + " has diff_id " + result.diffId() + ", expected " + diffId);
         }
-        return publish(key, tmp);
+        // one getfattr per layer and host, so that no stage reading the layer needs one
+        return publish(key, tmp, XattrIndex.read(tmp));
       } finally {
         if (Files.exists(tmp, LinkOption.NOFOLLOW_LINKS)) {
           Trees.deleteRecursively(tmp);
@@ -147,6 +168,11 @@ public final class LayerCache implements AutoCloseable {
    * The directory is moved; when the store already has the layer it is deleted instead.
    */
   public void adopt(Digest diffId, Path dir) throws IOException {
+    adopt(diffId, dir, XattrIndex.read(dir));
+  }
+
+  /** {@link #adopt(Digest, Path)} with the directory's extended attributes already known. */
+  public void adopt(Digest diffId, Path dir, XattrIndex xattrs) throws IOException {
     String key = diffId.hex();
     synchronized (shared.lock(key)) {
       synchronized (shared) {
@@ -155,7 +181,7 @@ public final class LayerCache implements AutoCloseable {
           return;
         }
       }
-      publish(key, dir).close();
+      publish(key, dir, xattrs).close();
     }
   }
 
@@ -166,13 +192,17 @@ public final class LayerCache implements AutoCloseable {
   }
 
   /** Moves a complete tree into place under its diff_id, then records what it holds. Held: the digest's lock. */
-  private Lease publish(String key, Path tree) throws IOException {
+  private Lease publish(String key, Path tree, XattrIndex xattrs) throws IOException {
     Tally tally = Tally.of(tree);
     Path dir = shared.root.resolve(key);
     if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
       Trees.deleteRecursively(dir); // an unrecorded leftover: never trusted
     }
     Files.move(tree, dir, StandardCopyOption.ATOMIC_MOVE);
+    Path tmpXattrs = shared.root.resolve("." + key + XATTRS);
+    xattrs.write(tmpXattrs);
+    Files.move(tmpXattrs, shared.root.resolve(key + XATTRS), StandardCopyOption.ATOMIC_MOVE,
+        StandardCopyOption.REPLACE_EXISTING);
     Path record = shared.root.resolve(key + RECORD);
     Path tmpRecord = shared.root.resolve("." + key + RECORD);
     Files.writeString(tmpRecord, tally.toString(), StandardCharsets.US_ASCII);
@@ -180,6 +210,7 @@ public final class LayerCache implements AutoCloseable {
     synchronized (shared) {
       Entry e = new Entry(dir, tally.bytes());
       e.users = 1;
+      e.xattrs = xattrs;
       shared.entries.put(key, e);
       shared.totalBytes += tally.bytes();
       shared.evict();
@@ -202,6 +233,7 @@ public final class LayerCache implements AutoCloseable {
     final Path dir;
     final long bytes;
     int users;
+    XattrIndex xattrs; // null until read from its sidecar; guarded by the entry
 
     Entry(Path dir, long bytes) {
       this.dir = dir;
@@ -274,6 +306,7 @@ public final class LayerCache implements AutoCloseable {
         totalBytes -= e.bytes;
         try {
           Files.deleteIfExists(root.resolve(next.getKey() + RECORD)); // unrecorded first: never half trusted
+          Files.deleteIfExists(root.resolve(next.getKey() + XATTRS));
           Trees.deleteRecursively(e.dir);
         } catch (IOException ex) {
           log.warn("evicting layer {} failed: {}", next.getKey(), ex.toString());
@@ -291,12 +324,13 @@ public final class LayerCache implements AutoCloseable {
           } else if (name.matches("[0-9a-f]{64}")) {
             Tally expected = recorded(name);
             Tally actual = Tally.of(path);
-            if (actual.equals(expected)) {
+            if (actual.equals(expected) && Files.isRegularFile(root.resolve(name + XATTRS))) {
               found.put(name, actual.bytes());
             } else {
               log.warn("layer {} in {} is not what was published ({} against its record {}): extracted again when"
                   + " needed", name, root, actual, expected);
               Files.deleteIfExists(root.resolve(name + RECORD));
+              Files.deleteIfExists(root.resolve(name + XATTRS));
               Trees.deleteRecursively(path);
             }
           }
@@ -305,7 +339,8 @@ public final class LayerCache implements AutoCloseable {
       try (var records = Files.list(root)) {
         for (Path path : records.toList()) {
           String name = path.getFileName().toString();
-          if (name.endsWith(RECORD) && !found.containsKey(name.substring(0, name.length() - RECORD.length()))) {
+          String suffix = name.endsWith(RECORD) ? RECORD : name.endsWith(XATTRS) ? XATTRS : null;
+          if (suffix != null && !found.containsKey(name.substring(0, name.length() - suffix.length()))) {
             Files.deleteIfExists(path); // a record whose tree is gone
           }
         }

@@ -26,24 +26,42 @@ public final class RootfsPaths {
   private RootfsPaths() {}
 
   /**
+   * Where a path's symlinks are read: the host path's own (a merged rootfs), or a layer stack's
+   * topmost entry for it (a rootfs read without a mount).
+   */
+  @FunctionalInterface
+  public interface Links {
+    Links HOST = candidate -> Files.isSymbolicLink(candidate)
+        ? Optional.of(Files.readSymbolicLink(candidate).toString()) : Optional.empty();
+
+    /** The target of the symlink at {@code candidate}; empty when it is not a symlink (or missing). */
+    Optional<String> read(Path candidate) throws IOException;
+  }
+
+  /**
    * Where {@code path} is in {@code root} with its parent resolved and its last component as
    * written, not followed: the entry itself (a symlink stays a symlink). The root for "/".
    *
    * @throws java.nio.file.FileSystemLoopException after too many symlinks (a build's error)
    */
   public static Path resolveParent(Path root, String path) throws IOException {
+    return resolveParent(root, path, Links.HOST);
+  }
+
+  /** {@link #resolveParent(Path, String)} with symlinks read by {@code links}. */
+  public static Path resolveParent(Path root, String path, Links links) throws IOException {
     String trimmed = path;
     while (trimmed.endsWith("/") && trimmed.length() > 1) {
       trimmed = trimmed.substring(0, trimmed.length() - 1);
     }
     int slash = trimmed.lastIndexOf('/');
     String name = trimmed.substring(slash + 1);
-    Path parent = resolveLenient(root, slash < 0 ? "/" : trimmed.substring(0, slash + 1));
+    Path parent = resolveLenient(root, slash < 0 ? "/" : trimmed.substring(0, slash + 1), links);
     if (name.isEmpty() || name.equals(".")) {
       return parent;
     }
     if (name.equals("..")) {
-      return resolveLenient(root, trimmed);
+      return resolveLenient(root, trimmed, links);
     }
     return parent.resolve(name);
   }
@@ -61,10 +79,15 @@ public final class RootfsPaths {
    * @throws java.nio.file.FileSystemLoopException after too many symlinks (a build's error)
    */
   public static Path resolveLenient(Path root, String path) throws IOException {
+    return resolveLenient(root, path, Links.HOST);
+  }
+
+  /** {@link #resolveLenient(Path, String)} with symlinks read by {@code links}. */
+  public static Path resolveLenient(Path root, String path, Links links) throws IOException {
     Deque<String> todo = new ArrayDeque<>();
     pushComponents(todo, path);
     Deque<String> done = new ArrayDeque<>();
-    int links = 0;
+    int followed = 0;
     while (!todo.isEmpty()) {
       String c = todo.pop();
       if (c.isEmpty() || c.equals(".")) {
@@ -75,11 +98,12 @@ public final class RootfsPaths {
         continue;
       }
       Path candidate = join(root, done).resolve(c);
-      if (Files.isSymbolicLink(candidate)) {
-        if (++links > MAX_LINKS) {
+      Optional<String> link = links.read(candidate);
+      if (link.isPresent()) {
+        if (++followed > MAX_LINKS) {
           throw new FileSystemLoopException("too many levels of symbolic links resolving " + path);
         }
-        String target = Files.readSymbolicLink(candidate).toString();
+        String target = link.get();
         if (target.startsWith("/")) {
           done.clear();
         }

@@ -16,8 +16,23 @@ import java.util.Optional;
 public final class UserResolver {
   private UserResolver() {}
 
+  /** Where a file of the image is on the host (empty: not there): a merged rootfs, or a layer stack read without a mount. */
+  @FunctionalInterface
+  public interface ImageFiles {
+    Optional<Path> find(String path) throws IOException;
+
+    static ImageFiles in(Path rootfs) {
+      return path -> RootfsPaths.resolve(rootfs, path);
+    }
+  }
+
   /** @throws UnknownUserException when a name is not in the image */
   public static ResolvedUser resolve(Path rootfs, String user) throws IOException, UnknownUserException {
+    return resolve(ImageFiles.in(rootfs), user);
+  }
+
+  /** {@link #resolve(Path, String)} reading /etc/passwd and /etc/group through {@code image}. */
+  public static ResolvedUser resolve(ImageFiles image, String user) throws IOException, UnknownUserException {
     if (user == null || user.isEmpty()) {
       user = "root";
     }
@@ -28,8 +43,8 @@ public final class UserResolver {
       userPart = user.substring(0, colon);
       groupPart = user.substring(colon + 1);
     }
-    List<String[]> passwd = table(RootfsPaths.resolve(rootfs, "/etc/passwd"));
-    List<String[]> groups = table(RootfsPaths.resolve(rootfs, "/etc/group"));
+    List<String[]> passwd = table(image.find("/etc/passwd"));
+    List<String[]> groups = table(image.find("/etc/group"));
     long uid;
     long gid = 0;
     String name = null;
@@ -84,6 +99,11 @@ public final class UserResolver {
    * @throws UnknownUserException when a name is not in the image
    */
   public static ResolvedUser resolveOwner(Path rootfs, String chown) throws IOException, UnknownUserException {
+    return resolveOwner(ImageFiles.in(rootfs), chown);
+  }
+
+  /** {@link #resolveOwner(Path, String)} reading /etc/passwd and /etc/group through {@code image}. */
+  public static ResolvedUser resolveOwner(ImageFiles image, String chown) throws IOException, UnknownUserException {
     int colon = chown.indexOf(':');
     String userPart = colon < 0 ? chown : chown.substring(0, colon);
     String groupPart = colon < 0 ? "" : chown.substring(colon + 1);
@@ -93,12 +113,12 @@ public final class UserResolver {
       uid = Long.parseLong(userPart);
       gid = uid;
     } else {
-      ResolvedUser named = resolve(rootfs, userPart);
+      ResolvedUser named = resolve(image, userPart);
       uid = named.uid();
       gid = named.gid();
     }
     if (!groupPart.isEmpty()) {
-      gid = isNumeric(groupPart) ? Long.parseLong(groupPart) : resolve(rootfs, "0:" + groupPart).gid();
+      gid = isNumeric(groupPart) ? Long.parseLong(groupPart) : resolve(image, "0:" + groupPart).gid();
     }
     return new ResolvedUser(uid, gid, List.of(), "/");
   }

@@ -36,8 +36,9 @@ public final class S3ContentStore implements ContentStore {
     return store.getSealed("secrets/" + buildId, maxBytes);
   }
 
+  /** A layer the worker just made: a small one is PUT without a HEAD first (one request, not two). */
   @Override
   public void putBlob(Digest digest, long size, InputStream content) throws IOException {
-    store.put(Namespace.BLOBS, digest, size, content);
+    store.putFresh(Namespace.BLOBS, digest, size, content);
   }
 }

@@ -39,6 +39,6 @@ public interface ContentStore {
    */
   java.util.Optional<byte[]> readSealedSecrets(String buildId, int maxBytes) throws IOException;
 
-  /** Stores a layer blob of this digest and size unless it is there already. */
+  /** Stores a layer blob of this digest and size (content-addressed: storing one that is there already changes nothing). */
   void putBlob(Digest digest, long size, InputStream content) throws IOException;
 }

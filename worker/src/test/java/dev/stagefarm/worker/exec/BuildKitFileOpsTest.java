@@ -7,9 +7,6 @@ import static dev.stagefarm.worker.ProgramBuilder.program;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.luben.zstd.ZstdOutputStream;
-import dev.stagefarm.oci.Compression;
-import dev.stagefarm.oci.layer.LayerResult;
-import dev.stagefarm.oci.layer.LayerWriter;
 import dev.stagefarm.testkit.TempDirectories;
 import dev.stagefarm.worker.StageFailure;
 import dev.stagefarm.worker.store.LayerRef;
@@ -20,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -48,7 +44,7 @@ class BuildKitFileOpsTest {
     Files.writeString(tool, "a tool with cap_net_raw\n");
     new ProcessBuilder("setcap", "cap_net_raw+ep", tool.toString()).inheritIO().start().waitFor();
     assertThat(getcap(tool)).contains("cap_net_raw");
-    StageState withCap = stateWithLayer(tree);
+    StageState withCap = stages.withLayer(stages.busybox, tree);
     String id = inputId("0-build");
     Path root = stages.unpack(stages.run(program().input("0-build", "build")
         .copy(copyTo("/usr/bin/").from(id, "/bin/pinger"))
@@ -206,22 +202,6 @@ class BuildKitFileOpsTest {
   }
 
   /** The busybox base plus one layer made from {@code tree} on the host (xattrs kept). */
-  private static StageState stateWithLayer(Path tree) throws Exception {
-    Path blob = Files.createTempFile("stagefarm-layer-", ".tar.gz");
-    try {
-      LayerResult result = new LayerWriter(LayerWriter.Options.defaults().withCompression(Compression.GZIP))
-          .write(tree, blob);
-      try (InputStream in = Files.newInputStream(blob)) {
-        stages.store.putBlob(result.blob().digest(), result.blob().size(), in);
-      }
-      List<LayerRef> layers = new ArrayList<>(stages.busybox.layers());
-      layers.add(new LayerRef(result.blob(), result.diffId()));
-      return new StageState(layers, stages.busybox.config());
-    } finally {
-      Files.deleteIfExists(blob);
-    }
-  }
-
   private static Map<String, TarArchiveEntry> layerHeaders(List<LayerRef> layers) throws Exception {
     Map<String, TarArchiveEntry> headers = new java.util.TreeMap<>();
     for (LayerRef layer : layers) {

@@ -132,6 +132,24 @@ final class LocalStages {
     }
   }
 
+  /** {@code base} with the tree at {@code tree} as one more layer (its blob in the store). */
+  StageState withLayer(StageState base, Path tree) throws IOException {
+    Path blob = Files.createTempFile(workDir, "layer-", ".tar.gz");
+    try {
+      dev.stagefarm.oci.layer.LayerResult result = new dev.stagefarm.oci.layer.LayerWriter(
+          dev.stagefarm.oci.layer.LayerWriter.Options.defaults().withCompression(dev.stagefarm.oci.Compression.GZIP))
+          .write(tree, blob);
+      try (InputStream in = Files.newInputStream(blob)) {
+        store.putBlob(result.blob().digest(), result.blob().size(), in);
+      }
+      List<LayerRef> layers = new ArrayList<>(base.layers());
+      layers.add(new LayerRef(result.blob(), result.diffId()));
+      return new StageState(layers, base.config());
+    } finally {
+      Files.deleteIfExists(blob);
+    }
+  }
+
   /** The layers {@code result} added on top of {@code base}. */
   static List<LayerRef> newLayers(StageState base, StageState result) {
     return result.layers().subList(base.layers().size(), result.layers().size());

@@ -195,6 +195,40 @@ class LayerCacheTest {
   }
 
   @Test
+  void aLayersXattrsAndOpaqueDirsAreIndexedOnceAndSurviveARestart() throws Exception {
+    Path tree = Files.createDirectories(dir.resolve("xtree"));
+    Path tool = Files.writeString(tree.resolve("tool"), "t");
+    Files.createDirectories(tree.resolve("opaque"));
+    Files.writeString(tree.resolve("opaque/.wh..wh..opq"), "");
+    new ProcessBuilder("setfattr", "-n", "user.note", "-v", "kept", tool.toString()).inheritIO().start().waitFor();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    LayerResult layer = new LayerWriter(LayerWriter.Options.defaults().withCompression(Compression.GZIP))
+        .write(tree, out);
+    CountingStore store = new CountingStore();
+    store.putBlob(layer.blob().digest(), out.size(), new ByteArrayInputStream(out.toByteArray()));
+    Path root = dir.resolve("host-layers");
+    try (LayerCache cache = new LayerCache(root, 1 << 30, store);
+        LayerCache.Lease lease = cache.acquire(layer.diffId(), layer.blob().digest())) {
+      assertThat(new String(lease.xattrs().get("tool").get("user.note"))).isEqualTo("kept");
+      assertThat(lease.xattrs().opaque("opaque")).isTrue();
+      assertThat(lease.xattrs().opaque("")).isFalse();
+    }
+    try (LayerCache cache = new LayerCache(root, 1 << 30, store);
+        LayerCache.Lease lease = cache.acquire(layer.diffId(), layer.blob().digest())) {
+      assertThat(lease.xattrs().opaque("opaque")).isTrue(); // from the sidecar: not extracted again
+    }
+    assertThat(store.opens).hasValue(1);
+
+    // an entry whose index is gone is not trusted: a stage would miss its opaque dirs and capabilities
+    Files.delete(root.resolve(layer.diffId().hex() + ".xattrs"));
+    try (LayerCache cache = new LayerCache(root, 1 << 30, store);
+        LayerCache.Lease lease = cache.acquire(layer.diffId(), layer.blob().digest())) {
+      assertThat(lease.xattrs().opaque("opaque")).isTrue();
+    }
+    assertThat(store.opens).hasValue(2);
+  }
+
+  @Test
   void aBlobThatIsNotItsDiffIdIsNeverPublished() throws Exception {
     CountingStore store = new CountingStore();
     LayerResult layer = storedLayer(store);

@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Coordinators elsewhere, reached over gRPC (TLS and credentials from {@link ApiClientFlags}): one, or the coordinators of a farm in HA
@@ -65,8 +64,21 @@ public final class RemoteFarm implements Farm {
     return hostPort;
   }
 
+  /**
+   * Netty logs through JDK logging in a client: its default, SLF4J, would start Logback, whose
+   * configuration (an XML parser and ~600 classes) is a third of a warm build's client CPU; Netty
+   * says nothing a client's user needs below WARNING, which JDK logging prints as well.
+   */
+  private static void quietNettyLogging() {
+    io.grpc.netty.shaded.io.netty.util.internal.logging.InternalLoggerFactory.setDefaultFactory(
+        io.grpc.netty.shaded.io.netty.util.internal.logging.JdkLoggerFactory.INSTANCE);
+  }
+
   @Override
   public synchronized Channel channel() {
+    if (channels.isEmpty()) {
+      quietNettyLogging();
+    }
     return channels.computeIfAbsent(current, address -> {
       int colon = address.lastIndexOf(':');
       String host = address.substring(0, colon);
@@ -107,16 +119,11 @@ public final class RemoteFarm implements Farm {
 
   @Override
   public synchronized void close() {
-    // the client closes after its last call: nothing to drain, and a graceful shutdown held the exit up
+    // the client closes after its last call: nothing to drain, and a graceful shutdown held the exit up;
+    // nor is the transports' termination awaited (up to 0.3 s on a loaded machine): their threads are
+    // daemons, and the calls are over
     for (ManagedChannel channel : channels.values()) {
       channel.shutdownNow();
-    }
-    for (ManagedChannel channel : channels.values()) {
-      try {
-        channel.awaitTermination(1, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
     }
   }
 }

@@ -16,6 +16,29 @@ import org.junit.jupiter.api.io.TempDir;
 /** What a client JVM loads on its way to a farm: every class is start-up time in a short-lived process. */
 class ClientStartupTest {
   @Test
+  void closingTheFarmEndsItsIoThreadSoThatNothingWaitsInNativeCodeAtExit() throws Exception {
+    Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).build().start();
+    try {
+      RemoteFarm farm = RemoteFarm.connect("127.0.0.1:" + server.getPort());
+      var call = dev.stagefarm.proto.v1.BuildServiceGrpc.newBlockingStub(farm.channel());
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> call.getStoreUsage(
+          dev.stagefarm.proto.v1.StoreUsageRequest.getDefaultInstance())).hasMessageContaining("UNIMPLEMENTED");
+      assertThat(ioThreads()).isOne();
+
+      farm.close();
+      // HotSpot's exit waits up to 300 ms for a thread in native code (an event loop in epoll_wait)
+      assertThat(ioThreads()).isZero();
+    } finally {
+      server.shutdownNow();
+    }
+  }
+
+  private static long ioThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.getName().startsWith("stagefarm-client-io") && t.isAlive()).count();
+  }
+
+  @Test
   void aBuildThatReachesTheCoordinatorStartsNoLogbackForNetty(@TempDir Path dir) throws Exception {
     Files.writeString(dir.resolve("Dockerfile"), "FROM scratch\nCOPY Dockerfile /\n");
     Path classes = dir.resolve("classes.log");

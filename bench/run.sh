@@ -41,6 +41,14 @@ trap 'exit 130' INT TERM
 mkdir -p "$work/cli"
 cp -r cli/target/stagefarm.jar cli/target/lib "$work/cli/"
 sf() { "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$work/cli/stagefarm.jar" "$@"; }
+# A build against a running farm as ./stagefarm runs a client (C1 only, the serial GC, an AppCDS archive of
+# its own that the first build writes at exit): the launcher is bypassed only so that it cannot rebuild the CLI
+# in the middle of a measurement. (BuildKit's client, docker, is a native binary.)
+sf_client() {
+  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto \
+    -XX:SharedArchiveFile="$work/cli/stagefarm-client-build.jsa" -XX:+AutoCreateSharedArchive -Xlog:cds=off \
+    -Xlog:cds+dynamic=off -jar "$work/cli/stagefarm.jar" "$@"
+}
 
 stagefarm_start_registry "$work/registry"
 port=$registry_port
@@ -54,7 +62,9 @@ declare -A seconds
 
 coordinator_flag=()
 stagefarm_build() { # $1 = bench dir; without a coordinator: --one-shot (the embedded farm, started for this build)
-  sf build --progress quiet --workers "$workers" "${coordinator_flag[@]:---one-shot}" --insecure-registry "127.0.0.1:$port" \
+  local run=sf
+  if [ ${#coordinator_flag[@]} -gt 0 ]; then run=sf_client; fi # --one-shot runs the farm: server JVM flags
+  "$run" build --progress quiet --workers "$workers" "${coordinator_flag[@]:---one-shot}" --insecure-registry "127.0.0.1:$port" \
     --build-arg "BASE=$base" "bench/$1" > "$work/last.out" 2> "$work/last.err" \
     || { cat "$work/last.err" >&2; exit 1; }
 }

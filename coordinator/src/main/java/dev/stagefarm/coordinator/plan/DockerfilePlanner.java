@@ -127,7 +127,18 @@ public final class DockerfilePlanner implements BuildPlanner {
 
   /** What planning learned about a stage, for the stages built on or reading from it. */
   private record StageOutcome(String id, CacheKey finalKey, ImageConfig config, Map<String, String> args,
-      Optional<StageResult> cached, Platform platform) {}
+      Platform platform) {}
+
+  /**
+   * A compiled stage whose cache records are still being fetched: every stage's lookups start as
+   * soon as its keys are known, so a build's records come back in one concurrent round.
+   *
+   * @param cachedBase the base's result when the stage starts from an image or scratch
+   * @param baseIndex the stage it starts from, whose cached result (if any) is its base
+   * @param records one lookup per op key; empty when the stage skips the cache ({@code --no-cache-filter})
+   */
+  private record CompiledStage(PlannedStage stage, Optional<StageResult> cachedBase, Optional<Integer> baseIndex,
+      List<Future<Optional<CachedOp>>> records, boolean skipsCache) {}
 
   private static final String DOCKER_IMAGE = "docker-image://";
 
@@ -137,6 +148,8 @@ public final class DockerfilePlanner implements BuildPlanner {
     final SubmitBuildRequest request;
     final Map<String, BaseImageResolver.ResolvedImage> resolved = new LinkedHashMap<>();
     final Map<Integer, StageOutcome> outcomes = new HashMap<>();
+    /** The stages' cache-record lookups (virtual threads: each is one blocking GET). */
+    final java.util.concurrent.ExecutorService lookups = Executors.newVirtualThreadPerTaskExecutor();
     /** {@code --build-context NAME=docker-image://REF}: NAME → REF; NAME=oci-layout://sha256:… as it is. */
     final Map<String, String> imageContexts = new HashMap<>();
     /** {@code --build-context NAME=DIR}: the names. */
@@ -194,10 +207,13 @@ public final class DockerfilePlanner implements BuildPlanner {
       StageCompiler compiler = new StageCompiler(ContextSelector.of(contextManifest()), buildId, platform, sourceDateEpoch,
           buildNetwork(request.getNetwork()), runOptions(request), dirContexts);
 
-      List<PlannedStage> stages = new ArrayList<>();
-      for (dev.stagefarm.dockerfile.graph.PlannedStage stage : graph.runStages()) {
-        stages.add(planStage(graph, stage, compiler));
+      List<CompiledStage> compiled = new ArrayList<>();
+      try (lookups) {
+        for (dev.stagefarm.dockerfile.graph.PlannedStage stage : graph.runStages()) {
+          compiled.add(planStage(graph, stage, compiler));
+        }
       }
+      List<PlannedStage> stages = withCachedResults(compiled);
       Map<String, PinnedImage> pinned = new LinkedHashMap<>();
       resolved.forEach((reference, image) ->
           pinned.put(reference, new PinnedImage(image.pinnedReference(), image.manifestDigest(), image.image())));
@@ -296,7 +312,7 @@ public final class DockerfilePlanner implements BuildPlanner {
       }
     }
 
-    private PlannedStage planStage(
+    private CompiledStage planStage(
         dev.stagefarm.dockerfile.graph.BuildPlan graph, dev.stagefarm.dockerfile.graph.PlannedStage stage,
         StageCompiler compiler) throws PlanningException {
       int index = stage.index();
@@ -306,7 +322,8 @@ public final class DockerfilePlanner implements BuildPlanner {
 
       Optional<StageResult> base = Optional.empty();
       Optional<String> baseStageId = Optional.empty();
-      Optional<StageResult> cachedBase;
+      Optional<Integer> baseIndex = Optional.empty();
+      Optional<StageResult> cachedBase = Optional.empty();
       StageCompiler.Start start;
       switch (stage.base()) {
         case dev.stagefarm.dockerfile.graph.StageBase.Image image -> {
@@ -319,7 +336,7 @@ public final class DockerfilePlanner implements BuildPlanner {
         case dev.stagefarm.dockerfile.graph.StageBase.StageRef ref -> {
           StageOutcome from = outcomes.get(ref.index());
           baseStageId = Optional.of(from.id());
-          cachedBase = from.cached();
+          baseIndex = Optional.of(ref.index());
           start = new StageCompiler.Start(new ProgramBase.Stage(from.id()), from.finalKey(), from.config(), from.args());
         }
         case dev.stagefarm.dockerfile.graph.StageBase.Scratch scratch -> {
@@ -336,9 +353,14 @@ public final class DockerfilePlanner implements BuildPlanner {
       StageProgram program = compiled.program();
       List<CacheKey> keys = CacheKeys.chain(program);
       CacheKey finalKey = keys.isEmpty() ? program.rootKey() : keys.getLast();
-      Optional<StageResult> cached = NoCacheFilter.skipsCache(request, stage.name())
-          ? Optional.empty() : cachedResult(cachedBase, program, fetchRecords(keys));
-      outcomes.put(index, new StageOutcome(id, finalKey, compiled.config(), compiled.args(), cached, platform));
+      boolean skipsCache = NoCacheFilter.skipsCache(request, stage.name());
+      List<Future<Optional<CachedOp>>> records = new ArrayList<>();
+      if (!skipsCache) {
+        for (CacheKey key : keys) {
+          records.add(lookups.submit(() -> cache.find(key)));
+        }
+      }
+      outcomes.put(index, new StageOutcome(id, finalKey, compiled.config(), compiled.args(), platform));
 
       Map<String, String> stageInputs = new LinkedHashMap<>();
       Map<String, StageResult> imageInputs = new LinkedHashMap<>();
@@ -349,7 +371,28 @@ public final class DockerfilePlanner implements BuildPlanner {
           imageInputs.put(input.id(), inputs.images.get(input.id()));
         }
       }
-      return new PlannedStage(id, name, index, program, keys, base, baseStageId, stageInputs, imageInputs, cached);
+      return new CompiledStage(
+          new PlannedStage(id, name, index, program, keys, base, baseStageId, stageInputs, imageInputs, Optional.empty()),
+          cachedBase, baseIndex, records, skipsCache);
+    }
+
+    /**
+     * The stages with their results from the cache records, in build order: a stage built on
+     * another is complete from the cache only when that stage is.
+     */
+    private List<PlannedStage> withCachedResults(List<CompiledStage> compiled) {
+      Map<Integer, Optional<StageResult>> cachedByIndex = new HashMap<>();
+      List<PlannedStage> stages = new ArrayList<>();
+      for (CompiledStage stage : compiled) {
+        PlannedStage planned = stage.stage();
+        Optional<StageResult> base = stage.baseIndex().map(cachedByIndex::get).orElse(stage.cachedBase());
+        Optional<StageResult> cached = stage.skipsCache() || base == null
+            ? Optional.empty() : cachedResult(base, planned.program(), records(stage.records()));
+        cachedByIndex.put(planned.index(), cached);
+        stages.add(new PlannedStage(planned.id(), planned.name(), planned.index(), planned.program(), planned.opKeys(),
+            planned.base(), planned.baseStageId(), planned.stageInputs(), planned.imageInputs(), cached));
+      }
+      return stages;
     }
 
     /**
@@ -463,14 +506,10 @@ public final class DockerfilePlanner implements BuildPlanner {
       return new StageResult(List.of(), ImageJson.writeConfig(ImageConfig.scratch(platform)), "scratch");
     }
 
-    /** Every key's record, fetched concurrently (one GET each): a long stage costs one round trip. */
-    private List<Optional<CachedOp>> fetchRecords(List<CacheKey> keys) {
+    /** A stage's records, fetched (concurrently with every other stage's: a build costs one round trip). */
+    private static List<Optional<CachedOp>> records(List<Future<Optional<CachedOp>>> pending) {
       List<Optional<CachedOp>> records = new ArrayList<>();
-      try (var lookups = Executors.newVirtualThreadPerTaskExecutor()) {
-        List<Future<Optional<CachedOp>>> pending = new ArrayList<>();
-        for (CacheKey key : keys) {
-          pending.add(lookups.submit(() -> cache.find(key)));
-        }
+      try {
         for (Future<Optional<CachedOp>> lookup : pending) {
           records.add(lookup.get());
         }

@@ -22,12 +22,51 @@ import java.util.TreeMap;
  * Stores the target stage's image: its config (with the rootfs diff_ids of its layers) and an
  * OCI manifest, both as blobs; then hands the image to the {@link ImagePusher} when the build
  * asked for a push.
+ *
+ * <p>A no-op rebuild assembles the image it assembled last time, at the same digests: when this
+ * assembler stored that manifest before (it stores a manifest only after its config and layers)
+ * and the store still has it, one HEAD replaces the config's HEAD, the layers' and the manifest's.
  */
 public final class StoredImageAssembler implements ImageAssembler {
-  private final BlobStore store;
+  /** How many manifests this assembler remembers having stored (a no-op rebuild finds its own). */
+  static final int REMEMBERED_MANIFESTS = 256;
+
+  private final Blobs store;
   private final ImagePusher pusher;
+  private final Map<Digest, Boolean> stored = java.util.Collections.synchronizedMap(
+      new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Digest, Boolean> eldest) {
+          return size() > REMEMBERED_MANIFESTS;
+        }
+      });
+
+  /** The content store as the assembler uses it (its {@code blobs/}); tests count the requests. */
+  interface Blobs {
+    StoredBlob putBytes(byte[] content) throws IOException;
+
+    boolean contains(Digest digest) throws IOException;
+
+    static Blobs of(BlobStore store) {
+      return new Blobs() {
+        @Override
+        public StoredBlob putBytes(byte[] content) throws IOException {
+          return store.putBytes(Namespace.BLOBS, content);
+        }
+
+        @Override
+        public boolean contains(Digest digest) throws IOException {
+          return store.contains(digest);
+        }
+      };
+    }
+  }
 
   public StoredImageAssembler(BlobStore store, ImagePusher pusher) {
+    this(Blobs.of(store), pusher);
+  }
+
+  StoredImageAssembler(Blobs store, ImagePusher pusher) {
     this.store = store;
     this.pusher = pusher;
   }
@@ -53,19 +92,25 @@ public final class StoredImageAssembler implements ImageAssembler {
       config = config.withConfig(config.config().withLabels(labels));
     }
     byte[] configJson = ImageJson.writeConfig(config);
-    StoredBlob configBlob = store.putBytes(Namespace.BLOBS, configJson);
+    Digest configDigest = Digest.of(configJson);
     List<Descriptor> layers = target.layers().stream().map(StoredImageAssembler::descriptor).toList();
-    requireStored(layers);
     ImageManifest manifest =
-        ImageManifest.oci(new Descriptor(MediaTypes.OCI_CONFIG, configBlob.digest(), configBlob.size()), layers);
+        ImageManifest.oci(new Descriptor(MediaTypes.OCI_CONFIG, configDigest, configJson.length), layers);
     if (!request.annotations().isEmpty()) {
       manifest = manifest.withAnnotations(new TreeMap<>(request.annotations()));
     }
-    StoredBlob manifestBlob = store.putBytes(Namespace.BLOBS, ImageJson.writeManifest(manifest));
-    if (request.push()) {
-      pusher.push(manifestBlob.digest(), request.tags(), request.registryCredentials());
+    byte[] manifestJson = ImageJson.writeManifest(manifest);
+    Digest manifestDigest = Digest.of(manifestJson);
+    if (!(stored.containsKey(manifestDigest) && store.contains(manifestDigest))) {
+      store.putBytes(configJson);
+      requireStored(layers);
+      store.putBytes(manifestJson);
+      stored.put(manifestDigest, Boolean.TRUE);
     }
-    return new Assembled(manifestBlob.digest().toString(), configBlob.digest().toString());
+    if (request.push()) {
+      pusher.push(manifestDigest, request.tags(), request.registryCredentials());
+    }
+    return new Assembled(manifestDigest.toString(), configDigest.toString());
   }
 
   /** One HEAD per layer, concurrently: a 30-layer image is checked in one round trip. */

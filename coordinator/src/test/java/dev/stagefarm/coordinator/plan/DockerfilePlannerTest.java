@@ -267,6 +267,68 @@ class DockerfilePlannerTest {
   }
 
   @Test
+  void everyStagesCacheRecordsAreAskedForInOneConcurrentRound() throws Exception {
+    // the bench's fan-out: eight independent stages and one gathering them, every op cached
+    StringBuilder fanout = new StringBuilder();
+    for (int i = 1; i <= 8; i++) {
+      fanout.append("FROM busybox AS s").append(i).append("\nRUN echo ").append(i).append(" > /out\n");
+    }
+    fanout.append("FROM scratch\n");
+    for (int i = 1; i <= 8; i++) {
+      fanout.append("COPY --from=s").append(i).append(" /out /").append(i).append('\n');
+    }
+    BuildPlan cold = plan(fanout.toString(), "", "");
+    int keys = 0;
+    for (PlannedStage stage : cold.stages()) {
+      for (String key : keys(stage)) {
+        record(key, layer(Integer.toHexString(keys++ % 16)));
+      }
+    }
+    assertThat(keys).isEqualTo(16);
+
+    // each lookup waits until every key of the build has been asked for (or 10 s, so a regression fails
+    // instead of hanging): planning stage after stage would ask for 1 key, then the next, …
+    java.util.concurrent.CountDownLatch allAsked = new java.util.concurrent.CountDownLatch(keys);
+    java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger mostInFlight = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+    dev.stagefarm.coordinator.port.CacheRecords gated = key -> {
+      asked.incrementAndGet();
+      mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+      allAsked.countDown();
+      try {
+        allAsked.await(10, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      inFlight.decrementAndGet();
+      return records.find(key);
+    };
+    BuildPlan warm = new DockerfilePlanner(content, gated, resolver).plan("b2", SubmitBuildRequest.newBuilder()
+        .setDockerfile(ByteString.copyFromUtf8(fanout.toString())).build());
+
+    assertThat(asked).hasValue(16);
+    assertThat(mostInFlight).hasValue(16);
+    // and the results are what stage-by-stage planning made: every stage complete, the last from the others
+    assertThat(warm.stages()).allMatch(s -> s.cachedResult().isPresent());
+    assertThat(warm.stages().getLast().cachedResult().orElseThrow().layers()).hasSize(8);
+  }
+
+  @Test
+  void aStageOnAStageIsCompletedFromRecordsOnlyWhenItsBaseStageIs() throws Exception {
+    String dockerfile = "FROM busybox AS a\nRUN echo a\nFROM a AS b\nRUN echo b\n";
+    BuildPlan cold = plan(dockerfile, "b", "");
+    String bKey = keys(cold.stage("1-b")).get(0);
+    record(bKey, layer("3"));
+    assertThat(plan(dockerfile, "b", "").stage("1-b").cachedResult()).isEmpty(); // a is not cached
+
+    record(keys(cold.stage("0-a")).get(0), layer("2"));
+    BuildPlan warm = plan(dockerfile, "b", "");
+    assertThat(warm.stage("1-b").cachedResult().orElseThrow().layers())
+        .containsExactly(layer("1"), layer("2"), layer("3"));
+  }
+
+  @Test
   void aNoCacheBuildCompletesNothingFromRecords() throws Exception {
     String dockerfile = "FROM busybox\nRUN true\n";
     String key = keys(plan(dockerfile, "", "").stages().get(0)).get(0);

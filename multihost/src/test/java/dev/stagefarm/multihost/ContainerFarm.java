@@ -31,12 +31,6 @@ import org.testcontainers.utility.DockerImageName;
 final class ContainerFarm implements AutoCloseable {
   static final String TAG = System.getProperty("stagefarm.image.tag", "dev");
   private static final String S3_ACCESS = "stagefarm";
-  /**
-   * The suite's Docker 20.10 engine fails about one container start in ten here with "exec: …: stat …: no such
-   * file or directory" although the image holds the file (the same container starts when tried again;
-   * docs/status.md, issue 11): each container is tried up to this many times.
-   */
-  private static final int START_ATTEMPTS = 3;
 
   private final Network network = Network.newNetwork();
   private final String s3Secret = randomKey(24);
@@ -56,13 +50,12 @@ final class ContainerFarm implements AutoCloseable {
     try {
       kafka = new GenericContainer<>(image("stagefarm-kafka")).withNetwork(network).withNetworkAliases("kafka")
           .withEnv("KAFKA_ADVERTISED_HOST", "kafka")
-          .withStartupAttempts(START_ATTEMPTS)
           .waitingFor(Wait.forLogMessage(".*Kafka Server started.*", 1).withStartupTimeout(Duration.ofMinutes(5)));
       s3 = new GenericContainer<>(image("stagefarm-s3")).withNetwork(network).withNetworkAliases("s3")
           .withEnv("S3_ACCESS_KEY", S3_ACCESS).withEnv("S3_SECRET_KEY", s3Secret)
-          .withExposedPorts(9000).withStartupAttempts(START_ATTEMPTS).waitingFor(Wait.forListeningPort().withStartupTimeout(Duration.ofMinutes(5)));
+          .withExposedPorts(9000).waitingFor(Wait.forListeningPort().withStartupTimeout(Duration.ofMinutes(5)));
       registry = new GenericContainer<>(image("stagefarm-registry")).withNetwork(network).withNetworkAliases("registry")
-          .withExposedPorts(5000).withStartupAttempts(START_ATTEMPTS).waitingFor(Wait.forListeningPort().withStartupTimeout(Duration.ofMinutes(2)));
+          .withExposedPorts(5000).waitingFor(Wait.forListeningPort().withStartupTimeout(Duration.ofMinutes(2)));
       kafka.start();
       s3.start();
       registry.start();
@@ -78,7 +71,6 @@ final class ContainerFarm implements AutoCloseable {
           .withEnv(farmEnv())
           .withCopyToContainer(Transferable.of(coordinatorKey, 0600), "/etc/stagefarm/farm.key")
           .withExposedPorts(7070)
-          .withStartupAttempts(START_ATTEMPTS)
           .waitingFor(Wait.forLogMessage(".*coordinator listening.*", 1).withStartupTimeout(Duration.ofMinutes(5)));
       coordinator.setPortBindings(List.of(coordinatorPort + ":7070"));
       coordinator.start();
@@ -124,7 +116,7 @@ final class ContainerFarm implements AutoCloseable {
             .withSecurityOpts(List.of("seccomp=unconfined", "apparmor=unconfined"))
             .withDeviceCgroupRules(List.of("a *:* rwm"))
             .withDevices(Device.parse("/dev/net/tun")))
-        .withStartupAttempts(START_ATTEMPTS)
+        
         .waitingFor(Wait.forLogMessage(".*stagefarm worker .* running.*", 1).withStartupTimeout(Duration.ofMinutes(5)));
     synchronized (workers) {
       workers.put(id, worker);

@@ -108,7 +108,7 @@ stagefarm_start_dockerd() {
   # 10.128-247.x: from the directory's hash, the next one no route or address on this machine uses
   octet=$((128 + 16#$key % 120))
   for tries in $(seq 120); do
-    ip -4 route show | grep -q "^10\.$octet\." || ip -4 addr show | grep -q " 10\.$octet\." || break
+    ip -4 route show 2>/dev/null | grep -q "^10\.$octet\." || ip -4 addr show 2>/dev/null | grep -q " 10\.$octet\." || break
     octet=$((128 + (octet - 127) % 120))
   done
   ip link del "$bridge" 2>/dev/null || true
@@ -155,7 +155,7 @@ stagefarm_stop_dockerd() {
   [ -n "$dir" ] && [ -f "$dir/engine.env" ] || return 0
   . "$dir/engine.env"
   local links=("$dockerd_bridge") nets=("$dockerd_net")
-  for link in $(ip -4 -o addr show | awk -v net="$dockerd_net" 'index($4, net) == 1 {print $2}'); do
+  for link in $(ip -4 -o addr show 2>/dev/null | awk -v net="$dockerd_net" 'index($4, net) == 1 {print $2}'); do
     links+=("$link")
   done
   for link in "${links[@]}"; do ip link del "$link" 2>/dev/null || true; done

@@ -66,6 +66,8 @@ final class ContainerFarm implements AutoCloseable {
               "--insecure-registry=registry:5000", "--registry-mirror=docker.io=registry:5000",
               // a killed worker's stage is given to another after 10 s without a heartbeat
               "--lease-timeout=10",
+              // what the client (on the host) follows after a restart; the container's own name is not resolvable there
+              "--advertise=127.0.0.1:" + coordinatorPort,
               // in the container, beyond its loopback; the test farm's network is private
               "--allow-unauthenticated")
           .withEnv(farmEnv())
@@ -83,9 +85,12 @@ final class ContainerFarm implements AutoCloseable {
 
   /** Starts worker containers with these ids at once (each takes 15-40 s to start here, mostly the JVM). */
   void startWorkers(List<String> ids) {
-    java.util.concurrent.CompletableFuture.allOf(ids.stream()
-        .map(id -> java.util.concurrent.CompletableFuture.runAsync(() -> startWorker(id)))
-        .toArray(java.util.concurrent.CompletableFuture[]::new)).join();
+    // a thread each: the common pool has one thread on 2 cores, which started them one after another
+    try (var starting = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      java.util.concurrent.CompletableFuture.allOf(ids.stream()
+          .map(id -> java.util.concurrent.CompletableFuture.runAsync(() -> startWorker(id), starting))
+          .toArray(java.util.concurrent.CompletableFuture[]::new)).join();
+    }
   }
 
   /** Stops and removes every worker container: the next test of a shared farm starts its own. */

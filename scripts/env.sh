@@ -94,34 +94,77 @@ YAML
 }
 
 # A private dockerd (Debian's docker.io) in directory $1: own data root, exec root and socket, so it
-# touches no system engine. Sets dockerd_pid and DOCKER_SOCK; stop it with stagefarm_stop_dockerd.
-# It makes the docker0 bridge and DOCKER iptables chains (BuildKit's RUN needs the bridge network);
-# stagefarm_stop_dockerd removes them again.
+# touches no system engine. Sets dockerd_pid, dockerd_dir and DOCKER_SOCK; stop it with
+# stagefarm_stop_dockerd. Several engines may run on one machine at once (other checkouts, CI, bench):
+# each gets a bridge of its own (not docker0) and an address pool of its own (a free 10.X.0.0/16), so
+# neither their networks nor their iptables rules overlap, and stop removes only this engine's bridges
+# and rules (BuildKit's RUN needs the bridge network: iptables stays on). $dir/engine.env records them.
 stagefarm_start_dockerd() {
-  local dir=$1
+  local dir=$1 key octet bridge tries
   mkdir -p "$dir"
-  dockerd --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/dockerd.pid" \
-    -H "unix://$dir/docker.sock" --storage-driver overlay2 > "$dir/dockerd.log" 2>&1 &
+  dir=$(cd "$dir" && pwd)
+  key=$(printf '%s' "$dir" | sha256sum | cut -c1-6)
+  bridge=sf$key
+  # 10.128-247.x: from the directory's hash, the next one no route or address on this machine uses
+  octet=$((128 + 16#$key % 120))
+  for tries in $(seq 120); do
+    ip -4 route show 2>/dev/null | grep -q "^10\.$octet\." || ip -4 addr show 2>/dev/null | grep -q " 10\.$octet\." || break
+    octet=$((128 + (octet - 127) % 120))
+  done
+  ip link del "$bridge" 2>/dev/null || true
+  ip link add "$bridge" type bridge && ip addr add "10.$octet.0.1/24" dev "$bridge" && ip link set "$bridge" up || {
+    echo "stagefarm: cannot make the engine's bridge $bridge" >&2; return 1; }
+  printf 'dockerd_bridge=%s\ndockerd_net=10.%s.\n' "$bridge" "$octet" > "$dir/engine.env"
+  # its own mount namespace (private, recursively): dockerd makes its data root a shared mount, and a
+  # process elsewhere on the machine that makes a namespace without making it private (slirp4netns
+  # --enable-sandbox: mount("", "/", MS_PRIVATE) without MS_REC, then pivot_root and a lazy unmount of
+  # the old root; every RUN of a stagefarm worker on the host started one until session 6) unmounted
+  # the engine's container roots (overlay2/*/merged) by propagation: a container starting at that moment
+  # found an empty root ("exec: …: stat …: no such file or directory"). In a namespace of its own no
+  # mount event from outside reaches it; its mounts go when its last process ends.
+  unshare --mount --propagation private -- dockerd --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/dockerd.pid" \
+    -H "unix://$dir/docker.sock" --storage-driver overlay2 \
+    --bridge "$bridge" --default-address-pool "base=10.$octet.0.0/16,size=24" \
+    ${STAGEFARM_DOCKERD_DEBUG:+--debug} > "$dir/dockerd.log" 2>&1 &
   dockerd_pid=$!
+  dockerd_dir=$dir
   DOCKER_SOCK="unix://$dir/docker.sock"
   local _
-  for _ in $(seq 100); do
+  for _ in $(seq 150); do
     /usr/bin/docker -H "$DOCKER_SOCK" info > /dev/null 2>&1 && return 0
+    kill -0 "$dockerd_pid" 2>/dev/null || break
     sleep 0.2
   done
   echo "stagefarm: dockerd did not start; see $dir/dockerd.log" >&2
   return 1
 }
 
+# Stops the engine of directory ${1:-$dockerd_dir} (pid $dockerd_pid, else its pid file), then removes
+# its bridges (its own and those of its networks, from its address pool) and the iptables rules that
+# name them or its addresses; another engine's are left alone.
 stagefarm_stop_dockerd() {
-  [ -n "${dockerd_pid:-}" ] || return 0
-  kill "$dockerd_pid" 2>/dev/null || true
-  local _
-  for _ in $(seq 100); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.1; done
+  local dir=${1:-${dockerd_dir:-}} dockerd_bridge= dockerd_net= link table
+  if [ -z "${dockerd_pid:-}" ] && [ -n "$dir" ] && [ -f "$dir/dockerd.pid" ]; then dockerd_pid=$(cat "$dir/dockerd.pid"); fi
+  if [ -n "${dockerd_pid:-}" ]; then
+    kill "$dockerd_pid" 2>/dev/null || true
+    local _
+    for _ in $(seq 150); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$dockerd_pid" 2>/dev/null || true
+  fi
   dockerd_pid=
-  ip link del docker0 2>/dev/null || true
-  local table
+  [ -n "$dir" ] && [ -f "$dir/engine.env" ] || return 0
+  . "$dir/engine.env"
+  local links=("$dockerd_bridge") nets=("$dockerd_net")
+  for link in $(ip -4 -o addr show 2>/dev/null | awk -v net="$dockerd_net" 'index($4, net) == 1 {print $2}'); do
+    links+=("$link")
+  done
+  for link in "${links[@]}"; do ip link del "$link" 2>/dev/null || true; done
+  local pattern
+  pattern=$(printf '%s\n' "${links[@]}" "${nets[@]//./\\.}" | sort -u | paste -sd'|')
+  # rule by rule (-D), not a filtered iptables-restore of the table: another engine may add rules meanwhile
+  local rule
   for table in filter nat; do
-    iptables-save -t "$table" | grep -v -i docker | iptables-restore -T "$table" 2>/dev/null || true
+    iptables-save -t "$table" | grep -E -- "^-A .*((-i|-o) ($pattern)( |\$)|-s ($pattern)|-d ($pattern))" \
+      | while read -r -a rule; do iptables -t "$table" -D "${rule[@]:1}" 2>/dev/null || true; done
   done
 }

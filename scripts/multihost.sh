@@ -3,8 +3,8 @@
 #
 #   scripts/multihost.sh start DIR   a private dockerd in DIR (socket DIR/docker.sock), then the farm's
 #                                    images built by deploy/images/build.sh and `docker load`ed into it
-#   scripts/multihost.sh stop DIR    stops that dockerd (its containers with it), removes its bridge,
-#                                    iptables chains and data
+#   scripts/multihost.sh stop DIR    stops that dockerd (its containers with it), removes its bridges,
+#                                    its iptables rules (not another engine's) and its data
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 . "$root/scripts/env.sh"
@@ -21,10 +21,7 @@ case "$action" in
     echo "$DOCKER_SOCK"
     ;;
   stop)
-    if [ -f "$dir/dockerd.pid" ]; then
-      dockerd_pid=$(cat "$dir/dockerd.pid")
-      stagefarm_stop_dockerd
-    fi
+    stagefarm_stop_dockerd "$dir"
     # what a dockerd killed mid-way may leave mounted
     { grep -o " $dir/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
     rm -rf "$dir/data" "$dir/exec" "$dir/images"

@@ -61,15 +61,7 @@ ENV
 cd "$work/project"
 
 # 2. the farm, two workers
-# On this machine's Docker 20.10 engine about one container start in ten fails transiently with "exec: …:
-# stat …: no such file or directory" although the image holds the file (starting the same container again
-# works; docs/status.md, issue 11): `up` is repeated, which starts what failed, a few times.
-for attempt in 1 2 3 4; do
-  docker-compose -p "$project" up -d --scale worker=2 && break
-  [ "$attempt" -lt 4 ] || { echo "smoke.sh: docker-compose up failed 4 times" >&2; exit 1; }
-  echo "smoke.sh: docker-compose up failed (attempt $attempt); again" >&2
-  sleep 2
-done
+docker-compose -p "$project" up -d --scale worker=2
 ready=false
 for _ in $(seq 300); do
   logs=$(docker-compose -p "$project" logs --no-color coordinator worker 2>/dev/null || true)

@@ -31,12 +31,6 @@ import org.testcontainers.utility.DockerImageName;
 final class ContainerFarm implements AutoCloseable {
   static final String TAG = System.getProperty("stagefarm.image.tag", "dev");
   private static final String S3_ACCESS = "stagefarm";
-  /**
-   * The suite's Docker 20.10 engine fails about one container start in ten here with "exec: …: stat …: no such
-   * file or directory" although the image holds the file (the same container starts when tried again;
-   * docs/status.md, issue 11): each container is tried up to this many times.
-   */
-  private static final int START_ATTEMPTS = 3;
 
   private final Network network = Network.newNetwork();
   private final String s3Secret = randomKey(24);
@@ -56,13 +50,12 @@ final class ContainerFarm implements AutoCloseable {
     try {
       kafka = new GenericContainer<>(image("stagefarm-kafka")).withNetwork(network).withNetworkAliases("kafka")
           .withEnv("KAFKA_ADVERTISED_HOST", "kafka")
-          .withStartupAttempts(START_ATTEMPTS)
           .waitingFor(Wait.forLogMessage(".*Kafka Server started.*", 1).withStartupTimeout(Duration.ofMinutes(5)));
       s3 = new GenericContainer<>(image("stagefarm-s3")).withNetwork(network).withNetworkAliases("s3")
           .withEnv("S3_ACCESS_KEY", S3_ACCESS).withEnv("S3_SECRET_KEY", s3Secret)
-          .withExposedPorts(9000).withStartupAttempts(START_ATTEMPTS).waitingFor(Wait.forListeningPort().withStartupTimeout(Duration.ofMinutes(5)));
+          .withExposedPorts(9000).waitingFor(Wait.forListeningPort().withStartupTimeout(Duration.ofMinutes(5)));
       registry = new GenericContainer<>(image("stagefarm-registry")).withNetwork(network).withNetworkAliases("registry")
-          .withExposedPorts(5000).withStartupAttempts(START_ATTEMPTS).waitingFor(Wait.forListeningPort().withStartupTimeout(Duration.ofMinutes(2)));
+          .withExposedPorts(5000).waitingFor(Wait.forListeningPort().withStartupTimeout(Duration.ofMinutes(2)));
       kafka.start();
       s3.start();
       registry.start();
@@ -73,12 +66,13 @@ final class ContainerFarm implements AutoCloseable {
               "--insecure-registry=registry:5000", "--registry-mirror=docker.io=registry:5000",
               // a killed worker's stage is given to another after 10 s without a heartbeat
               "--lease-timeout=10",
+              // what the client (on the host) follows after a restart; the container's own name is not resolvable there
+              "--advertise=127.0.0.1:" + coordinatorPort,
               // in the container, beyond its loopback; the test farm's network is private
               "--allow-unauthenticated")
           .withEnv(farmEnv())
           .withCopyToContainer(Transferable.of(coordinatorKey, 0600), "/etc/stagefarm/farm.key")
           .withExposedPorts(7070)
-          .withStartupAttempts(START_ATTEMPTS)
           .waitingFor(Wait.forLogMessage(".*coordinator listening.*", 1).withStartupTimeout(Duration.ofMinutes(5)));
       coordinator.setPortBindings(List.of(coordinatorPort + ":7070"));
       coordinator.start();
@@ -91,9 +85,12 @@ final class ContainerFarm implements AutoCloseable {
 
   /** Starts worker containers with these ids at once (each takes 15-40 s to start here, mostly the JVM). */
   void startWorkers(List<String> ids) {
-    java.util.concurrent.CompletableFuture.allOf(ids.stream()
-        .map(id -> java.util.concurrent.CompletableFuture.runAsync(() -> startWorker(id)))
-        .toArray(java.util.concurrent.CompletableFuture[]::new)).join();
+    // a thread each: the common pool has one thread on 2 cores, which started them one after another
+    try (var starting = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      java.util.concurrent.CompletableFuture.allOf(ids.stream()
+          .map(id -> java.util.concurrent.CompletableFuture.runAsync(() -> startWorker(id), starting))
+          .toArray(java.util.concurrent.CompletableFuture[]::new)).join();
+    }
   }
 
   /** Stops and removes every worker container: the next test of a shared farm starts its own. */
@@ -124,7 +121,7 @@ final class ContainerFarm implements AutoCloseable {
             .withSecurityOpts(List.of("seccomp=unconfined", "apparmor=unconfined"))
             .withDeviceCgroupRules(List.of("a *:* rwm"))
             .withDevices(Device.parse("/dev/net/tun")))
-        .withStartupAttempts(START_ATTEMPTS)
+        
         .waitingFor(Wait.forLogMessage(".*stagefarm worker .* running.*", 1).withStartupTimeout(Duration.ofMinutes(5)));
     synchronized (workers) {
       workers.put(id, worker);

@@ -34,7 +34,8 @@ import java.util.concurrent.TimeoutException;
  * worker host (its Kafka, S3, coordinator, sshd) would reach it. Inside the namespace every such
  * address, and 169.254.0.0/16 (cloud metadata), gets an {@code unreachable} route; host loopback
  * (10.0.2.2) is closed by {@code --disable-host-loopback}; {@code --enable-sandbox} confines
- * slirp4netns itself (its own mount namespace, no capabilities but CAP_NET_BIND_SERVICE). A RUN has no CAP_NET_ADMIN, so it cannot
+ * slirp4netns itself (its own mount namespace, no capabilities but CAP_NET_BIND_SERVICE; started in a private
+ * mount namespace, so that its sandbox's unmounts cannot reach the host's mounts). A RUN has no CAP_NET_ADMIN, so it cannot
  * change routes, and no CAP_NET_RAW (see {@link OciBundle}), so it cannot open a packet socket and
  * hand slirp4netns frames that skip the routing table.
  */
@@ -102,7 +103,12 @@ public final class SandboxNetwork {
   private Process startSlirp(Path nsFile) throws IOException, InterruptedException {
     // fd 3 (the ready fd) is our stdout; fd 4 (the exit fd) our stdin pipe; slirp's chatter goes to a log
     Path log = nsFile.resolveSibling(nsFile.getFileName() + ".slirp4netns.log");
-    List<String> command = List.of("sh", "-c", "exec \"$0\" \"$@\" 3>&1 1>&2 4<&0", slirp4netns,
+    // in a mount namespace of its own, private recursively: --enable-sandbox makes "/" private but not
+    // its submounts, then lazily unmounts the old root, which unmounted by propagation every leaf mount
+    // under a shared mount of the host (a Docker engine's container roots: their containers started
+    // with an empty root)
+    List<String> command = List.of("sh", "-c",
+        "exec unshare --mount --propagation private -- \"$0\" \"$@\" 3>&1 1>&2 4<&0", slirp4netns,
         "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox", "--ready-fd=3", "--exit-fd=4",
         "--netns-type=path", nsFile.toAbsolutePath().toString(), "tap0");
     Process process;

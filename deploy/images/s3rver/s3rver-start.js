@@ -18,6 +18,10 @@ const server = new S3rver({
   address: process.env.S3_ADDRESS || '0.0.0.0',
   port: Number(process.env.S3_PORT || 9000),
   directory: process.env.S3_DATA || '/data',
+  // path-style only: by default s3rver takes any host name that is not an IP or localhost as a
+  // bucket name (CNAME-style access), so the farm's requests to http://s3:9000/stagefarm went to a
+  // bucket "s3" and creating "stagefarm" failed with 404 NoSuchBucket
+  vhostBuckets: false,
   silent: true,
 });
 server.run().then(

@@ -2,6 +2,7 @@ package dev.stagefarm.worker.exec;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -22,14 +23,23 @@ final class StageUploads implements AutoCloseable {
 
   private final ExecutorService thread = Executors.newSingleThreadExecutor(
       Thread.ofVirtual().name("stage-upload").factory());
+  /**
+   * How long {@link #close()} lets the write in progress finish before it interrupts it: a cache
+   * record or a small blob finishes well within it (interrupting it would only lose the record of an
+   * op that succeeded); a large upload of a cancelled stage is interrupted.
+   */
+  static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
+
   private IOException failure; // the first; guarded by this
   private volatile boolean failed;
+  /** Set by {@link #close()}: writes not started yet are dropped. */
+  private volatile boolean dropped;
 
   /** Queues {@code write} after every write queued before it; a failure fails the stage at {@link #finish()}. */
   void submit(Write write) {
     thread.execute(() -> {
-      if (failed) {
-        return; // what follows a failed blob (its record) must not be written
+      if (failed || dropped) {
+        return; // what follows a failed blob (its record) must not be written; after close nothing is
       }
       try {
         write.run();
@@ -63,13 +73,21 @@ final class StageUploads implements AutoCloseable {
     }
   }
 
-  /** Stops: the writes not started are dropped, the running one is interrupted and waited for. */
+  /**
+   * Stops: the writes not started are dropped; the running one gets {@link #CLOSE_GRACE} to finish,
+   * then is interrupted and waited for.
+   */
   @Override
   public void close() {
-    thread.shutdownNow();
+    dropped = true;
+    thread.shutdown();
     try {
-      thread.awaitTermination(1, TimeUnit.MINUTES);
+      if (!thread.awaitTermination(CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+        thread.shutdownNow();
+        thread.awaitTermination(1, TimeUnit.MINUTES);
+      }
     } catch (InterruptedException e) {
+      thread.shutdownNow();
       Thread.currentThread().interrupt();
     }
   }

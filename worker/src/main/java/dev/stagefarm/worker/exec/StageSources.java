@@ -40,20 +40,29 @@ final class StageSources {
     this.workspace = workspace;
   }
 
+  /** Input {@code id}'s layers leased from the host's store, top first, held until the workspace ends. */
+  private List<LayerCache.Lease> leaseLayers(String id) throws IOException, UserError {
+    StageState state = job.inputs().get(id);
+    if (state == null) {
+      throw new UserError("the program reads input " + id + ", which it does not declare");
+    }
+    List<LayerCache.Lease> leases = new ArrayList<>();
+    for (LayerRef layer : state.layers().reversed()) {
+      LayerCache.Lease lease = layers.acquire(layer.diffId(), layer.blob().digest());
+      workspace.hold(lease); // released with the workspace; not part of this stage's filesystem
+      leases.add(lease);
+    }
+    return leases;
+  }
+
   /** The layers of input {@code id} in the host's store, held until the stage ends; read them, never write. */
   LayerStack layers(String id) throws IOException, UserError {
     LayerStack stack = inputLayers.get(id);
     if (stack != null) {
       return stack;
     }
-    StageState state = job.inputs().get(id);
-    if (state == null) {
-      throw new UserError("the program reads input " + id + ", which it does not declare");
-    }
     List<LayerStack.Layer> stacked = new ArrayList<>();
-    for (LayerRef layer : state.layers().reversed()) {
-      LayerCache.Lease lease = layers.acquire(layer.diffId(), layer.blob().digest());
-      workspace.hold(lease); // released with the workspace; not part of this stage's filesystem
+    for (LayerCache.Lease lease : leaseLayers(id)) {
       stacked.add(new LayerStack.Layer(lease.dir(), lease.xattrs()));
     }
     stack = new LayerStack(stacked);
@@ -67,14 +76,8 @@ final class StageSources {
     if (view != null) {
       return view;
     }
-    StageState state = job.inputs().get(id);
-    if (state == null) {
-      throw new UserError("the program reads input " + id + ", which it does not declare");
-    }
     List<Path> lowers = new ArrayList<>();
-    for (LayerRef layer : state.layers().reversed()) {
-      LayerCache.Lease lease = layers.acquire(layer.diffId(), layer.blob().digest());
-      workspace.hold(lease); // released with the workspace; not part of this stage's filesystem
+    for (LayerCache.Lease lease : leaseLayers(id)) {
       lowers.add(lease.dir());
     }
     String name = "i" + inputViews.size();

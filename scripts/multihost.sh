@@ -14,7 +14,7 @@ dir=${2:-}
 case "$action" in
   start)
     stagefarm_select_jdk
-    stagefarm_ensure_packages "${STAGEFARM_RUNTIME_PACKAGES[@]}" dockerd:docker.io docker-registry:docker-registry debootstrap:debootstrap docker-compose:docker-compose umoci:umoci npm:npm
+    stagefarm_ensure_packages "${STAGEFARM_RUNTIME_PACKAGES[@]}" dockerd:docker.io docker-registry:docker-registry mmdebstrap:mmdebstrap docker-compose:docker-compose umoci:umoci npm:npm
     mkdir -p "$dir"
     stagefarm_start_dockerd "$dir"
     "$root/deploy/images/build.sh" --out "$dir/images" --load "$DOCKER_SOCK" coordinator worker kafka s3 s3rver registry

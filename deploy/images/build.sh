@@ -9,11 +9,13 @@
 # that engine (e.g. unix:///tmp/d/docker.sock).
 #
 # The base, unless --base names a public image with a JRE >= 21 at $JAVA_HOME (e.g.
-# eclipse-temurin:21-jre, pulled by the farm's coordinator): a `debootstrap --variant=minbase` of
-# Debian plus a jlink'ed JRE from the build JDK at /opt/java/openjdk, imported with
+# eclipse-temurin:21-jre, pulled by the farm's coordinator): an `mmdebstrap --variant=minbase` of
+# Debian (merged /usr without the usrmerge package, so the same 88 packages as debootstrap's
+# minbase) plus a jlink'ed JRE from the build JDK at /opt/java/openjdk, imported with
 # `stagefarm image import` into a local docker-registry. It is made once and cached under
 # $STAGEFARM_CACHE/deploy-base/<hash of its inputs> (default cache: ~/.cache/stagefarm),
-# registry storage included; debootstrap takes 1-8 minutes depending on the machine's load.
+# registry storage included; mmdebstrap takes 1-3 minutes depending on the machine's load
+# (debootstrap, used before, 2-3 times as long: docs/status.md).
 #
 # The builds run on one `stagefarm up` farm whose data dir is cached too
 # ($STAGEFARM_CACHE/deploy-farm), so unchanged layers (the apt-get RUNs) come from its cache.
@@ -46,10 +48,11 @@ for image in "${wanted[@]}"; do
 done
 
 image_name() { if [ "$1" = client ]; then echo "stagefarm:$tag"; else echo "stagefarm-$1:$tag"; fi; }
-log() { echo "build.sh: $*" >&2; }
+started_at=$SECONDS
+log() { echo "build.sh: [$((SECONDS - started_at)) s] $*" >&2; }
 
 stagefarm_select_jdk
-stagefarm_ensure_packages "${STAGEFARM_RUNTIME_PACKAGES[@]}" debootstrap:debootstrap docker-registry:docker-registry
+stagefarm_ensure_packages "${STAGEFARM_RUNTIME_PACKAGES[@]}" mmdebstrap:mmdebstrap docker-registry:docker-registry
 if [[ " ${wanted[*]} " == *" s3rver "* ]]; then stagefarm_ensure_packages npm:npm; fi
 cache=${STAGEFARM_CACHE:-$HOME/.cache/stagefarm}
 mkdir -p "$cache" "$out"
@@ -76,20 +79,24 @@ mirror=${DEBIAN_MIRROR:-$(awk '/^URIs:/ {print $2; exit} /^deb / {print $2; exit
   /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list 2>/dev/null | head -1)}
 mirror=${mirror:-http://deb.debian.org/debian}
 jre_modules=java.se,jdk.unsupported,jdk.management,jdk.naming.dns,jdk.zipfs,jdk.crypto.cryptoki,jdk.security.auth,jdk.security.jgss,jdk.net,jdk.jfr,jdk.httpserver
-base_recipe="v1 $suite minbase $mirror $jre_modules $(cat "$JAVA_HOME/release" | tr '\n' ' ')"
+base_recipe="v2 mmdebstrap $suite minbase $mirror $jre_modules $(cat "$JAVA_HOME/release" | tr '\n' ' ')"
 base_key=$(printf '%s' "$base_recipe" | sha256sum | cut -c1-16)
 base_dir="$cache/deploy-base/$base_key"
 base_tag=stagefarm/base:$suite-jre
 if [ -z "$base_ref" ] && [ ! -f "$base_dir/rootfs.done" ]; then
-  log "making the base image (debootstrap --variant=minbase $suite from $mirror, jlink): minutes, once per machine"
+  log "making the base image (mmdebstrap --variant=minbase $suite from $mirror, jlink): minutes, once per machine"
   rm -rf "$base_dir" && mkdir -p "$base_dir"
-  debootstrap --variant=minbase "$suite" "$base_dir/rootfs" "$mirror" > "$base_dir/debootstrap.log" 2>&1 || {
-    log "debootstrap failed; see $base_dir/debootstrap.log"; exit 1; }
+  # apt fetches in parallel and dpkg skips its fsyncs (a throwaway tree until rootfs.done); the
+  # merged-usr hook lays out /usr as debootstrap does, without pulling in usrmerge and perl
+  mmdebstrap --variant=minbase --dpkgopt=force-unsafe-io --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
+    "$suite" "$base_dir/rootfs" "deb $mirror $suite main" > "$base_dir/mmdebstrap.log" 2>&1 || {
+    log "mmdebstrap failed; see $base_dir/mmdebstrap.log"; exit 1; }
   "$JAVA_HOME/bin/jlink" --add-modules "$jre_modules" --strip-debug --no-man-pages --no-header-files \
     --output "$base_dir/rootfs/opt/java/openjdk"
   # what an image must not carry: package lists, caches, device nodes (the runtime makes /dev)
   rm -rf "$base_dir/rootfs/var/lib/apt/lists/"* "$base_dir/rootfs/var/cache/apt/"*.bin \
-    "$base_dir/rootfs/var/cache/apt/archives/"*.deb "$base_dir/rootfs/var/log/"*.log "$base_dir/rootfs/dev/"*
+    "$base_dir/rootfs/var/cache/apt/archives/"*.deb "$base_dir/rootfs/var/log/"*.log "$base_dir/rootfs/dev/"* \
+    "$base_dir/rootfs/etc/resolv.conf" "$base_dir/rootfs/etc/hostname"
   printf '%s\n' "$base_recipe" > "$base_dir/recipe"
   touch "$base_dir/rootfs.done"
 fi
@@ -129,7 +136,13 @@ if [[ " ${wanted[*]} " == *" s3rver "* ]]; then
   tar -C "$work/npm" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --use-compress-program="gzip -n" -cf "$ctx/s3rver/node_modules.tar.gz" node_modules
 fi
 cp -l "$root/cli/target/stagefarm.jar" "$ctx/dist/" 2>/dev/null || cp "$root/cli/target/stagefarm.jar" "$ctx/dist/"
-cp -rl "$root/cli/target/lib" "$ctx/dist/lib" 2>/dev/null || cp -r "$root/cli/target/lib" "$ctx/dist/lib"
+# lib/ split in two: third-party jars (deps/, one cached layer) and stagefarm's own (own/, rebuilt
+# with every change of the code)
+mkdir -p "$ctx/dist/deps" "$ctx/dist/own"
+for jar in "$root/cli/target/lib/"*.jar; do
+  case "$(basename "$jar")" in stagefarm-*) part=own ;; *) part=deps ;; esac
+  cp -l "$jar" "$ctx/dist/$part/" 2>/dev/null || cp "$jar" "$ctx/dist/$part/"
+done
 # the client image: the thin client distribution (client/target), packaged again when older than the CLI's jar
 thin="$root/client/target"
 if [ ! "$thin/stagefarm-client.jar" -nt "$root/cli/target/stagefarm.jar" ]; then
@@ -192,6 +205,7 @@ entrypoint_ok() { # $1 = image name
   /usr/bin/docker -H "$load" run --rm --network none --entrypoint /usr/bin/test "$1" -x "$entry"
 }
 if [ -n "$load" ]; then
+  log "loading into $load"
   for image in "${wanted[@]}"; do
     /usr/bin/docker -H "$load" load -i "$out/$image.tar" > /dev/null
   done

@@ -24,6 +24,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
 import org.apache.kafka.common.TopicIdPartition;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -184,7 +185,15 @@ public final class TaskSlot implements Runnable {
       subscribed = true;
       while (!(stopping && current == null)) {
         lastTurnNanos = System.nanoTime();
-        pollOnce(c);
+        try {
+          pollOnce(c);
+        } catch (RetriableException e) {
+          // a broker slow to answer (a commit past its timeout) or briefly away: Kafka's own word
+          // that the call may succeed later. Ending the loop here would leave the worker without
+          // this slot for good; a lost renewal shows as a lost lock through the commit callback
+          log.warn("slot {}: a Kafka call failed ({}); going on", name, e.toString());
+          backOff();
+        }
       }
       commit(c, Duration.ofSeconds(5));
     } catch (RuntimeException e) {
@@ -270,6 +279,16 @@ public final class TaskSlot implements Runnable {
   private static long renewIntervalNanos(KafkaShareConsumer<String, byte[]> c) {
     long lockMs = c.acquisitionLockTimeoutMs().map(Integer::longValue).orElse(DEFAULT_LOCK.toMillis());
     return Duration.ofMillis(Math.max(300, lockMs / RENEWALS_PER_LOCK)).toNanos();
+  }
+
+  /** After a failed Kafka call: one poll interval, so a broker that is away is not asked in a tight loop. */
+  private void backOff() {
+    try {
+      Thread.sleep(settings.pollTimeout());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      stopping = true;
+    }
   }
 
   /** Sleeps a short slice of the pause, so a stop is noticed quickly. */

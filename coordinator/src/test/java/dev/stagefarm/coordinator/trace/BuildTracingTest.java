@@ -2,11 +2,16 @@ package dev.stagefarm.coordinator.trace;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.stagefarm.coordinator.content.StageResult;
+import dev.stagefarm.coordinator.port.ProgramRef;
 import dev.stagefarm.coordinator.port.StageJob;
 import dev.stagefarm.coordinator.schedule.StageSnapshot;
 import dev.stagefarm.coordinator.schedule.StageState;
 import dev.stagefarm.coordinator.wire.TaskMessages;
-import dev.stagefarm.coordinator.wire.TaskMessagesTest;
+import dev.stagefarm.oci.Platform;
+import dev.stagefarm.program.CacheKey;
+import dev.stagefarm.program.ProgramBase;
+import dev.stagefarm.program.StageProgram;
 import dev.stagefarm.proto.v1.BuildState;
 import dev.stagefarm.proto.v1.StageTask;
 import io.opentelemetry.api.OpenTelemetry;
@@ -20,6 +25,8 @@ import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
@@ -32,7 +39,7 @@ class BuildTracingTest {
     tracing.buildSubmitted("b1", "team-a", "", 1_000);
     tracing.planningStarted("b1");
     tracing.planningEnded("b1", BuildState.RUNNING);
-    StageJob job = tracing.dispatched(TaskMessagesTest.job(false), "team-a");
+    StageJob job = tracing.dispatched(job(), "team-a");
     tracing.stageChanged(snapshot(StageState.RUNNING, 1, "worker-7"), "team-a");
     tracing.stageChanged(snapshot(StageState.DONE, 1, "worker-7"), "team-a");
     tracing.buildFinished("b1", BuildState.SUCCEEDED);
@@ -56,8 +63,8 @@ class BuildTracingTest {
   @Test
   void aRetryEndsTheEarlierAttemptsSpanAndAFailedBuildEndsWhatIsOpen() {
     tracing.buildSubmitted("b1", "t", "", 1_000);
-    StageJob first = tracing.dispatched(TaskMessagesTest.job(false), "t");
-    StageJob second = tracing.dispatched(withAttempt(TaskMessagesTest.job(false), 2), "t");
+    StageJob first = tracing.dispatched(job(), "t");
+    StageJob second = tracing.dispatched(withAttempt(job(), 2), "t");
     tracing.buildFinished("b1", BuildState.FAILED);
 
     assertThat(ended.stream().filter(s -> s.getName().equals("stage")).map(s -> s.getStatus().getStatusCode()))
@@ -79,7 +86,7 @@ class BuildTracingTest {
   void offRecordsNothingAndLeavesTasksWithoutContext() {
     BuildTracing off = BuildTracing.none();
     off.buildSubmitted("b1", "t", "", 1_000);
-    StageJob job = TaskMessagesTest.job(false);
+    StageJob job = job();
 
     assertThat(off.dispatched(job, "t")).isSameAs(job);
     assertThat(TaskMessages.toProto(job).getTraceParent()).isEmpty();
@@ -90,6 +97,14 @@ class BuildTracingTest {
   void stageIndexComesFromTheStageId() {
     assertThat(BuildTracing.stageIndex("12-build")).isEqualTo(12);
     assertThat(BuildTracing.stageIndex("build")).isEqualTo(-1);
+  }
+
+  private static final StageProgram PROGRAM = new StageProgram(StageProgram.VERSION, new ProgramBase.Scratch(),
+      List.of(), List.of(), Platform.LINUX_AMD64, new CacheKey("0".repeat(64)), Optional.empty(), "build");
+
+  private static StageJob job() {
+    return new StageJob("b1", "0-build", "build", 1, true, new ProgramRef.Inline(PROGRAM),
+        new StageResult(List.of(), new byte[0], "scratch"), Map.of());
   }
 
   private SpanData span(String name) {

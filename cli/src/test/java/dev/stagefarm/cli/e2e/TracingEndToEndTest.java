@@ -92,6 +92,8 @@ class TracingEndToEndTest {
     OtlpReceiver.ReceivedSpan workerStage = await(s -> s.name().equals("worker.stage")
         && buildId.equals(s.attributes().get("stagefarm.build.id")) && "first".equals(s.attributes().get("stagefarm.stage.name")));
     OtlpReceiver.ReceivedSpan run = await(s -> s.name().equals("RUN") && s.parentSpanId().equals(workerStage.spanId()));
+    await(s -> s.name().equals("snapshot") && s.parentSpanId().equals(workerStage.spanId()));
+    await(s -> s.name().equals("upload") && s.parentSpanId().equals(workerStage.spanId()));
     await(s -> s.name().equals("planning") && s.parentSpanId().equals(build.spanId()));
     await(s -> s.name().equals("stage.queue") && s.parentSpanId().equals(coordinatorStage.spanId()));
     await(s -> s.name().equals("stage.run") && s.parentSpanId().equals(coordinatorStage.spanId()));

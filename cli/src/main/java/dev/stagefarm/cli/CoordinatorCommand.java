@@ -5,6 +5,7 @@ import static dev.stagefarm.config.CoordinatorKeys.*;
 import dev.stagefarm.cli.farm.ApiServerSettings;
 import dev.stagefarm.cli.farm.FarmFlags;
 import dev.stagefarm.cli.ops.ObservabilityServer;
+import dev.stagefarm.cli.ops.Traces;
 import dev.stagefarm.config.CommonKeys;
 import dev.stagefarm.config.ConfigLoader;
 import dev.stagefarm.config.ConfigValues;
@@ -12,6 +13,7 @@ import dev.stagefarm.coordinator.schedule.SchedulingPolicy;
 import dev.stagefarm.config.CoordinatorKeys;
 import dev.stagefarm.coordinator.BuildCoordinator;
 import dev.stagefarm.coordinator.CoordinatorNode;
+import dev.stagefarm.coordinator.trace.BuildTracing;
 import dev.stagefarm.coordinator.Retention;
 import dev.stagefarm.coordinator.schedule.Scheduler;
 import dev.stagefarm.coordinator.store.StoreCollector;
@@ -101,7 +103,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
     } catch (java.io.IOException | IllegalArgumentException e) {
       throw new UserError("cannot use the farm key file " + farmKeyFile + ": " + e.getMessage());
     }
-    Observability observability = Observability.parse(v.get(CommonKeys.METRICS_LISTEN), v.get(CommonKeys.LOG_FORMAT));
+    Observability observability = Observability.parse(v.get(CommonKeys.METRICS_LISTEN), v.get(CommonKeys.LOG_FORMAT))
+        .withTraces(v, System.getenv());
     KafkaClientProperties kafkaSecurity = KafkaPropertiesFlag.load(v.get(CommonKeys.KAFKA_PROPERTIES));
     String kafka = v.get(CommonKeys.KAFKA);
     int port = v.get(PORT);
@@ -154,6 +157,10 @@ public final class CoordinatorCommand implements Callable<Integer> {
       }
       throw e;
     }
+    Traces traces = observability.startTraces();
+    if (traces.enabled()) {
+      node.traceTo(BuildTracing.with(traces.role(Traces.COORDINATOR)));
+    }
     ObservabilityServer metrics;
     try {
       MeterRegistry meters = observability.newRegistry();
@@ -163,6 +170,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
       node.close();
       registry.close();
       store.close();
+      traces.close();
       throw e;
     }
     StoreCollector.Policy gcPolicy = new StoreCollector.Policy(v.get(GC_KEEP_DURATION), v.get(GC_GRACE));
@@ -178,6 +186,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
       node.close();
       registry.close();
       store.close();
+      traces.close(); // last: the builds' spans ended with the node
     };
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
@@ -191,6 +200,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
     if (metrics != null) {
       System.out.println("metrics on http://" + observability.describe(metrics) + "/metrics");
     }
+    observability.traces().ifPresent(t -> System.out.println("traces to " + t.describe()));
     System.out.flush();
     try {
       stopped.await();

@@ -3,17 +3,29 @@ package dev.stagefarm.cli;
 import dev.stagefarm.cli.ops.ListenAddress;
 import dev.stagefarm.cli.ops.LogFormat;
 import dev.stagefarm.cli.ops.ObservabilityServer;
+import dev.stagefarm.cli.ops.TraceSettings;
+import dev.stagefarm.cli.ops.Traces;
+import dev.stagefarm.config.CommonKeys;
+import dev.stagefarm.config.ConfigValues;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.util.Map;
 import java.util.Optional;
 
 /**
- * The observability settings of a server command ({@code metrics-listen}, {@code log-format}),
- * checked before anything starts: a bad value or a refused bind is the operator's to fix.
+ * The observability settings of a server command ({@code metrics-listen}, {@code log-format}, the
+ * {@code otel-*} trace export), checked before anything starts: a bad value or a refused bind is the
+ * operator's to fix.
+ *
+ * @param traces the trace export (docs/operations.md, "Traces"); empty: off
  */
-public record Observability(Optional<ListenAddress> listen, LogFormat logFormat) {
+public record Observability(Optional<ListenAddress> listen, LogFormat logFormat, Optional<TraceSettings> traces) {
+
+  public Observability(Optional<ListenAddress> listen, LogFormat logFormat) {
+    this(listen, logFormat, Optional.empty());
+  }
 
   /** Parses both settings and switches the log format at once (so start-up lines have it too). */
   public static Observability parse(String metricsListen, String logFormat) {
@@ -32,6 +44,45 @@ public record Observability(Optional<ListenAddress> listen, LogFormat logFormat)
     }
     format.apply();
     return new Observability(listen, format);
+  }
+
+  /**
+   * These settings with the trace export of the {@code otel-*} keys in {@code values} (first) and the
+   * standard {@code OTEL_*} variables of {@code env} (for a key that is unset).
+   */
+  public Observability withTraces(ConfigValues values, Map<String, String> env) {
+    try {
+      return new Observability(listen, logFormat, TraceSettings.resolve(values.get(CommonKeys.OTEL_ENDPOINT),
+          values.get(CommonKeys.OTEL_HEADERS), values.get(CommonKeys.OTEL_SAMPLING_RATIO),
+          values.get(CommonKeys.OTEL_SERVICE_NAME), values.get(CommonKeys.OTEL_TIMEOUT), env));
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage());
+    }
+  }
+
+  /** Starts the trace export ({@link Traces#OFF} when off); the caller closes it after the farm parts. */
+  public Traces startTraces() {
+    return startTraces(traces);
+  }
+
+  /**
+   * The trace export of the standard {@code OTEL_*} variables alone: the one-shot and local farms,
+   * which read no server keys.
+   */
+  public static Traces tracesFromEnvironment(Map<String, String> env) {
+    try {
+      return startTraces(TraceSettings.fromEnvironment(env));
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage());
+    }
+  }
+
+  private static Traces startTraces(Optional<TraceSettings> settings) {
+    try {
+      return Traces.start(settings);
+    } catch (IllegalStateException e) {
+      throw new UserError(e.getMessage());
+    }
   }
 
   /** The registry the process's parts register their meters in: one nobody reads when the endpoint is off. */

@@ -59,7 +59,8 @@ public final class UpCommand implements Callable<Integer> {
     listener.serverBuilder(); // an unreadable certificate fails here, before the farm starts
     EmbeddedFarmSupport embedded = EmbeddedFarmSupport.require("stagefarm up");
     Observability observability =
-        Observability.parse(v.get(CommonKeys.METRICS_LISTEN), v.get(CommonKeys.LOG_FORMAT));
+        Observability.parse(v.get(CommonKeys.METRICS_LISTEN), v.get(CommonKeys.LOG_FORMAT))
+            .withTraces(v, System.getenv());
     return embedded.up(new EmbeddedFarmSupport.UpSettings(home, workers,
         FarmFlags.registrySettings(v.getOrDefault(CoordinatorKeys.INSECURE_REGISTRY, List.of()),
             v.getOrDefault(CoordinatorKeys.REGISTRY_MIRROR, List.of())),

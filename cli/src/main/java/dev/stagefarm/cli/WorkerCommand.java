@@ -1,6 +1,7 @@
 package dev.stagefarm.cli;
 
 import dev.stagefarm.cli.ops.ObservabilityServer;
+import dev.stagefarm.cli.ops.Traces;
 import dev.stagefarm.config.CommonKeys;
 import dev.stagefarm.config.ConfigValues;
 import dev.stagefarm.config.WorkerKeys;
@@ -52,13 +53,18 @@ public final class WorkerCommand implements Callable<Integer> {
         ConfigOptions.print(values, System.out);
         return 0;
       }
-      observability = Observability.parse(values.get(CommonKeys.METRICS_LISTEN), values.get(CommonKeys.LOG_FORMAT));
+      observability = Observability.parse(values.get(CommonKeys.METRICS_LISTEN), values.get(CommonKeys.LOG_FORMAT))
+          .withTraces(values, env);
       config = WorkerConfigLoader.build(values, env);
     } catch (ConfigException e) {
       throw new UserError(e.getMessage());
     }
     MeterRegistry registry = observability.newRegistry();
+    Traces traces = observability.startTraces();
     Worker worker = new Worker(config, new WorkerMetrics(registry));
+    if (traces.enabled()) {
+      worker.traceTo(traces.role(Traces.WORKER));
+    }
     // serving before the start: a starting worker answers /readyz with 503
     ObservabilityServer metrics = observability.serve(registry, worker::whyNotLive, worker::whyNotReady);
     try {
@@ -67,6 +73,7 @@ public final class WorkerCommand implements Callable<Integer> {
       if (metrics != null) {
         metrics.close();
       }
+      traces.close();
       throw new UserError(e.getMessage(), e);
     }
     CountDownLatch stopped = new CountDownLatch(1);
@@ -75,11 +82,13 @@ public final class WorkerCommand implements Callable<Integer> {
       if (metrics != null) {
         metrics.close();
       }
+      traces.close(); // last: the stages' spans ended with the worker
       stopped.countDown();
     }, "stagefarm-worker-stop"));
     if (metrics != null) {
       System.err.println("metrics on http://" + observability.describe(metrics) + "/metrics");
     }
+    observability.traces().ifPresent(t -> System.err.println("traces to " + t.describe()));
     System.err.println("stagefarm worker " + worker.id() + " running (" + config.concurrency() + " slot(s)); Ctrl-C stops it");
     stopped.await();
     return 0;

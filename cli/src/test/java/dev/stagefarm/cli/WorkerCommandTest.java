@@ -55,4 +55,17 @@ class WorkerCommandTest {
     assertThat(format.exitCode()).isEqualTo(1);
     assertThat(format.stderr().strip()).isEqualTo("error: log-format: log format 'xml': use text or json");
   }
+
+  @Test
+  void badTraceHeadersAreOneLineNamingTheKeyNotTheValue() {
+    CliRun headers = CliRun.of("worker", "--kafka", "k:1", "--s3", "http://127.0.0.1:1", "--farm-key-file", "/k",
+        "--otel-endpoint", "http://127.0.0.1:4318", "--otel-headers", "x-api-key=ok,s3cr3t-without-a-name");
+    assertThat(headers.exitCode()).isEqualTo(1);
+    assertThat(headers.stderr().strip()).startsWith("error: otel-headers: item 2 is not `name=value`")
+        .doesNotContain("s3cr3t");
+
+    CliRun printed = CliRun.of("worker", "--kafka", "k:1", "--s3", "http://127.0.0.1:1", "--farm-key-file", "/k",
+        "--otel-headers", "x-api-key=s3cr3t", "--print-config");
+    assertThat(printed.stdout()).contains("otel-headers = ****").doesNotContain("s3cr3t");
+  }
 }

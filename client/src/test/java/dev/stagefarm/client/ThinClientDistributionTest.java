@@ -61,7 +61,11 @@ class ThinClientDistributionTest {
         .noneMatch(j -> j.startsWith("kafka_2.13-"))
         .noneMatch(j -> j.startsWith("kafka-server-"))
         .noneMatch(j -> j.startsWith("s3proxy-"))
-        .noneMatch(j -> j.startsWith("jetty-"));
+        .noneMatch(j -> j.startsWith("jetty-"))
+        // traces need the full distribution: the API (a no-op) stays, the SDK and the OTLP exporter do not
+        .anyMatch(j -> j.startsWith("opentelemetry-api-"))
+        .noneMatch(j -> j.startsWith("opentelemetry-sdk"))
+        .noneMatch(j -> j.startsWith("opentelemetry-exporter-"));
     try (JarFile jar = new JarFile(JAR.toFile())) {
       String classPath = jar.getManifest().getMainAttributes().getValue("Class-Path");
       // the launcher's class path is lib/, jar for jar

@@ -99,8 +99,37 @@ public final class CommonKeys {
       "how stderr log lines look: `text`, or `json` (one object a line, with build and stage ids)")
       .defaultValue("text").label("text|json");
 
+  public static final ConfigKey<String> OTEL_ENDPOINT = ConfigKey.of("otel-endpoint", STRING,
+      "send OpenTelemetry traces (builds, planning, stages, ops) over OTLP/HTTP (`http/protobuf`, the only protocol)"
+          + " to this collector, e.g. `http://otel-collector:4318` (spans go to `<URL>/v1/traces`); unset: the"
+          + " standard `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `OTEL_EXPORTER_OTLP_ENDPOINT`, else off"
+          + " (docs/operations.md, \"Traces\")")
+      .validate(Validator.url()).label("URL");
+
+  public static final ConfigKey<String> OTEL_HEADERS = ConfigKey.of("otel-headers", STRING,
+      "HTTP headers of every OTLP export, `key=value[,key=value]` (W3C baggage format, values URL-encoded), e.g. a"
+          + " collector's API key; unset: `OTEL_EXPORTER_OTLP_TRACES_HEADERS` / `OTEL_EXPORTER_OTLP_HEADERS`")
+      .asSecret().label("KEY=VALUE[,…]");
+
+  public static final ConfigKey<Double> OTEL_SAMPLING_RATIO = ConfigKey.of("otel-sampling-ratio",
+      ConfigType.DECIMAL,
+      "the share of builds traced (by trace id); a worker follows the coordinator's decision the task carries;"
+          + " unset: `OTEL_TRACES_SAMPLER_ARG` when `OTEL_TRACES_SAMPLER` is `traceidratio` or"
+          + " `parentbased_traceidratio`, else 1")
+      .computedDefault("1").validate(Validator.fraction()).label("0..1");
+
+  public static final ConfigKey<String> OTEL_SERVICE_NAME = ConfigKey.of("otel-service-name", STRING,
+      "the `service.name` of this part's spans; unset: `OTEL_SERVICE_NAME`, else by role")
+      .computedDefault("`stagefarm-coordinator`, `stagefarm-worker`").validate(Validator.notBlank()).label("NAME");
+
+  public static final ConfigKey<java.time.Duration> OTEL_TIMEOUT = ConfigKey.of("otel-timeout", ConfigType.DURATION,
+      "how long one OTLP export (connect and send) may take before its spans are dropped; exports run on their own"
+          + " thread, never in a build's way, and a failed one is not retried")
+      .defaultValue("2s").validate(Validator.positive());
+
   /** Every common key, in documentation order. */
   public static final List<ConfigKey<?>> ALL = List.of(KAFKA, KAFKA_PROPERTIES, S3_ENDPOINT, S3_REGION, S3_CREDENTIALS,
       S3_ACCESS_KEY, S3_SECRET_KEY, S3_CREDENTIALS_FILE, S3_PROFILE, S3_WEB_IDENTITY_TOKEN_FILE, S3_ROLE_ARN,
-      S3_STS_ENDPOINT, BUCKET, FARM_KEY_FILE, CREATE_TOPICS, METRICS_LISTEN, LOG_FORMAT);
+      S3_STS_ENDPOINT, BUCKET, FARM_KEY_FILE, CREATE_TOPICS, METRICS_LISTEN, LOG_FORMAT, OTEL_ENDPOINT, OTEL_HEADERS,
+      OTEL_SAMPLING_RATIO, OTEL_SERVICE_NAME, OTEL_TIMEOUT);
 }

@@ -22,8 +22,13 @@ public final class UpKeys {
 
   public static final List<ConfigKey<?>> OWN = List.of(WORKERS, DATA);
 
-  /** The process's one metrics endpoint (the coordinator's and every worker's meters) and its log format. */
-  public static final List<ConfigKey<?>> OBSERVABILITY = List.of(CommonKeys.METRICS_LISTEN, CommonKeys.LOG_FORMAT);
+  /**
+   * The process's one metrics endpoint (the coordinator's and every worker's meters), its log format and its
+   * trace export (the coordinator's spans as {@code stagefarm-coordinator}, the workers' as {@code
+   * stagefarm-worker}: no service name key).
+   */
+  public static final List<ConfigKey<?>> OBSERVABILITY = List.of(CommonKeys.METRICS_LISTEN, CommonKeys.LOG_FORMAT,
+      CommonKeys.OTEL_ENDPOINT, CommonKeys.OTEL_HEADERS, CommonKeys.OTEL_SAMPLING_RATIO, CommonKeys.OTEL_TIMEOUT);
 
   public static final ConfigDef DEF =
       ConfigDef.of("up", List.of(OWN, CoordinatorKeys.API, CoordinatorKeys.REGISTRY, OBSERVABILITY));

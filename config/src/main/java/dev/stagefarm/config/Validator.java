@@ -22,6 +22,10 @@ public record Validator<T>(String rule, Predicate<? super T> test) {
     return new Validator<>("not negative", v -> v >= 0);
   }
 
+  public static Validator<Double> fraction() {
+    return new Validator<>("0 to 1", v -> v >= 0 && v <= 1);
+  }
+
   public static Validator<Integer> port() {
     return new Validator<>("a port, 0 to 65535", v -> v >= 0 && v <= 65535);
   }

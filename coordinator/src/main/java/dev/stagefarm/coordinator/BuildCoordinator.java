@@ -3,6 +3,7 @@ package dev.stagefarm.coordinator;
 import dev.stagefarm.oci.registry.RegistryCredentials;
 import dev.stagefarm.coordinator.content.StageResult;
 import dev.stagefarm.coordinator.metrics.CoordinatorMetrics;
+import dev.stagefarm.coordinator.trace.BuildTracing;
 import dev.stagefarm.coordinator.outbox.Outbox;
 import dev.stagefarm.coordinator.plan.BuildPlan;
 import dev.stagefarm.coordinator.plan.BuildPlanner;
@@ -130,6 +131,7 @@ public final class BuildCoordinator implements AutoCloseable {
   private final Outbox outbox;
   private volatile Consumer<String> fencedHandler = reason -> {};
   private volatile CoordinatorMetrics metrics = CoordinatorMetrics.none();
+  private volatile BuildTracing tracing = BuildTracing.none();
   private volatile RemoteCache remoteCache = RemoteCache.NONE;
   private volatile long lastLeaseCheckNanos = System.nanoTime();
   private final BuildPlanner planner;
@@ -263,6 +265,11 @@ public final class BuildCoordinator implements AutoCloseable {
     this.metrics = metrics;
   }
 
+  /** Where builds' and stages' spans go from now on (docs/operations.md, "Traces"). */
+  public void traceTo(BuildTracing tracing) {
+    this.tracing = tracing;
+  }
+
   /** Where builds' --cache-from are read and --cache-to written (docs/cli.md, "Build cache"). */
   public void useRemoteCache(RemoteCache cache) {
     this.remoteCache = cache;
@@ -367,7 +374,10 @@ public final class BuildCoordinator implements AutoCloseable {
       }
       builds.put(buildId, entry);
     }
+    tracing.buildSubmitted(buildId, tenant, request.getTarget(), entry.status.getCreatedMs());
+    tracing.planningStarted(buildId);
     BuildStatus planned = plan(entry, forPlanning, manifest, buildSecrets);
+    tracing.planningEnded(buildId, planned.getState());
     awaitDurable(entry);
     if (planned.getState() == BuildState.RUNNING) {
       scheduler.submit(buildId, specs(entry.plan, request), buildClass(entry));
@@ -812,7 +822,7 @@ public final class BuildCoordinator implements AutoCloseable {
     }
     StageJob.Deadline deadline =
         new StageJob.Deadline(buildDeadline, settings.scheduler().stageDeadline().toMillis());
-    outbox.publish(
+    outbox.publish(tracing.dispatched(
         new StageJob(
             buildId,
             stageId,
@@ -829,7 +839,7 @@ public final class BuildCoordinator implements AutoCloseable {
             // layers that only feed other stages are stored uncompressed (BuildKit never compresses them)
             !entry.plan.layersReachTarget(stageId),
             // cache mounts are the owner's: another client's same id is another directory
-            entry.owner));
+            entry.owner), entry.tenant));
   }
 
   private final class Listener implements SchedulerListener {
@@ -842,6 +852,7 @@ public final class BuildCoordinator implements AutoCloseable {
       if (stage.state().finished()) {
         metrics.stageFinished(stage.state());
       }
+      tracing.stageChanged(stage, entry.tenant);
       entry.progress.append(BuildProgress.newBuilder().setStage(withSteps(entry, toProto(stage))));
       // attempts must be durable: a resumed stage's next attempt outnumbers any still out there
       if (stage.state().finished() || stage.state() == StageState.QUEUED) {
@@ -926,6 +937,7 @@ public final class BuildCoordinator implements AutoCloseable {
       entry.status.setState(state).setError(error).setImageDigest(digest).setFinishedMs(clock.millis());
     }
     metrics.buildFinished(state);
+    tracing.buildFinished(entry.buildId, state);
     // workers kill what still runs of it and drop its queued tasks (stale attempts included)
     control.buildEnded(entry.buildId, state == BuildState.FAILED ? "failed: " + error
         : state.name().toLowerCase(java.util.Locale.ROOT));

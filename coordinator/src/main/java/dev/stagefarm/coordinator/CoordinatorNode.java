@@ -32,6 +32,7 @@ import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.program.KafkaClientProperties;
 import dev.stagefarm.coordinator.kafka.KafkaReachability;
 import dev.stagefarm.coordinator.metrics.CoordinatorMetrics;
+import dev.stagefarm.coordinator.trace.BuildTracing;
 import dev.stagefarm.coordinator.schedule.Scheduler;
 import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.store.Namespace;
@@ -141,6 +142,7 @@ public final class CoordinatorNode implements AutoCloseable {
   private final HealthStatusManager health = new HealthStatusManager();
   private final KafkaReachability kafkaReachability;
   private volatile CoordinatorMetrics metrics = CoordinatorMetrics.none();
+  private volatile BuildTracing tracing = BuildTracing.none();
   /** The last readiness answer of a standby, and when it was found (System.nanoTime). */
   private volatile Optional<String> standbyReadiness = Optional.of("not checked yet");
   private volatile long standbyCheckedNanos;
@@ -259,6 +261,7 @@ public final class CoordinatorNode implements AutoCloseable {
                   options.registryCredentialsFallback())),
               new S3BuildSecretStore(store, options.farmKeys()));
       coordinator.reportTo(metrics);
+      coordinator.traceTo(tracing);
       coordinator.useRemoteCache(new FarmRemoteCache(registry, store, new S3CacheRecords(store, options.farmKeys()),
           Path.of(System.getProperty("java.io.tmpdir"), "stagefarm-cache-import"), () -> localCacheDirectories));
       coordinator.whenFenced(reason -> Thread.ofPlatform().name("stagefarm-step-down").start(() -> stepDown(reason)));
@@ -311,6 +314,15 @@ public final class CoordinatorNode implements AutoCloseable {
   private void notServing() {
     health.setStatus("", HealthCheckResponse.ServingStatus.NOT_SERVING);
     health.setStatus(BuildServiceGrpc.SERVICE_NAME, HealthCheckResponse.ServingStatus.NOT_SERVING);
+  }
+
+  /** Records builds' and stages' spans from now on, in this term and the next (docs/operations.md, "Traces"). */
+  public synchronized void traceTo(BuildTracing buildTracing) {
+    tracing = buildTracing;
+    Term current = term;
+    if (current != null) {
+      current.coordinator().traceTo(buildTracing);
+    }
   }
 
   /**

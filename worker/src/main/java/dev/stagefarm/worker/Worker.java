@@ -15,6 +15,7 @@ import dev.stagefarm.worker.layers.LayerCache;
 import dev.stagefarm.worker.metrics.MeteredCacheRecords;
 import dev.stagefarm.worker.metrics.MeteredContentStore;
 import dev.stagefarm.worker.metrics.WorkerMetrics;
+import dev.stagefarm.worker.trace.TracedStageRunner;
 import dev.stagefarm.worker.s3.S3CacheRecords;
 import dev.stagefarm.worker.s3.S3ContentStore;
 import dev.stagefarm.worker.store.ContentStore;
@@ -46,6 +47,7 @@ public final class Worker implements AutoCloseable {
   private LayerCache layers;
   private volatile TaskLoop loop;
   private int maxProgramVersion = StageProgram.VERSION;
+  private io.opentelemetry.api.OpenTelemetry tracing;
   private PresenceAnnouncer presence;
 
   /** A worker whose extracted layers live in its work dir ({@code <work-dir>/layers}). */
@@ -88,6 +90,15 @@ public final class Worker implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Records stage and op spans with {@code openTelemetry}, joining the coordinator's trace the task
+   * carries (docs/operations.md, "Traces"). Call before {@link #start()}; without it, no spans.
+   */
+  public synchronized Worker traceTo(io.opentelemetry.api.OpenTelemetry openTelemetry) {
+    tracing = openTelemetry;
+    return this;
+  }
+
   /** Tasks of a newer program version this worker handed back (0 before the start). */
   public long tasksHandedBack() {
     TaskLoop current = loop;
@@ -114,6 +125,9 @@ public final class Worker implements AutoCloseable {
       layers = new LayerCache(layerStore.orElse(workDir.layers()), config.layerCacheBytes(), content);
       StageRunner executor = StageExecutors.create(config, workDir, content, new MeteredCacheRecords(new S3CacheRecords(store, config.farmKeys()), metrics), layers,
           nofileHardLimit());
+      if (tracing != null) {
+        executor = new TracedStageRunner(executor, tracing, config.workerId());
+      }
       TaskSlot.Settings settings = new TaskSlot.Settings(config.kafka(), config.shareGroup(), config.workerId(),
           config.pollTimeout(), config.shutdownGrace(), Duration.ofSeconds(30), config.faultPause(), config.farmKeys(),
           config.kafkaSecurity(), config.platforms().stream().map(TaskRouting::topic).toList());

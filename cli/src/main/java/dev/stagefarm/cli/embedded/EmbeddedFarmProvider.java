@@ -1,13 +1,15 @@
 package dev.stagefarm.cli.embedded;
 
 import dev.stagefarm.cli.ExitCodes;
+import dev.stagefarm.cli.Observability;
 import dev.stagefarm.cli.UserError;
 import dev.stagefarm.cli.farm.EmbeddedFarm;
 import dev.stagefarm.cli.farm.EmbeddedFarmSupport;
 import dev.stagefarm.cli.farm.Farm;
-import dev.stagefarm.cli.farm.InProcessWorkers;
+import dev.stagefarm.cli.farm.FarmTracing;
 import dev.stagefarm.cli.farm.LocalFarmDaemon;
 import dev.stagefarm.cli.ops.ObservabilityServer;
+import dev.stagefarm.cli.ops.Traces;
 import dev.stagefarm.coordinator.BuildCoordinator;
 import dev.stagefarm.embedded.EmbeddedKafka;
 import dev.stagefarm.oci.registry.RegistrySettings;
@@ -26,12 +28,18 @@ public final class EmbeddedFarmProvider implements EmbeddedFarmSupport {
 
   @Override
   public Farm startOneShot(RegistrySettings registry, int workers) {
+    // the one-shot farm reads no server keys: the standard OTEL_* variables turn its traces on
+    Traces traces = Observability.tracesFromEnvironment(System.getenv());
     try {
       EmbeddedFarm farm = EmbeddedFarm.start(new EmbeddedFarm.Options(dev.stagefarm.cli.farm.FarmFlags.home(), null,
           workers, registry, EmbeddedFarm.ONE_MACHINE_KAFKA, BuildCoordinator.Settings.DEFAULT, EmbeddedFarm.IN_PROCESS,
-          InProcessWorkers.launcher()));
+          FarmTracing.workers(traces)));
+      FarmTracing.coordinator(farm, traces);
       // Ctrl-C: stop the workers (and their containers) and the broker instead of leaving them behind
-      Runtime.getRuntime().addShutdownHook(new Thread(farm::close, "stagefarm-embedded-stop"));
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        farm.close();
+        traces.close();
+      }, "stagefarm-embedded-stop"));
       return farm;
     } catch (UserError e) {
       throw e;
@@ -50,20 +58,25 @@ public final class EmbeddedFarmProvider implements EmbeddedFarmSupport {
   public int up(UpSettings up, PrintStream out) throws Exception {
     // one registry for the process: the coordinator's meters and each worker's, tagged worker=worker-N
     MeterRegistry meters = up.observability().newRegistry();
+    Traces traces = up.observability().startTraces();
     EmbeddedFarm farm;
     try {
       farm = EmbeddedFarm.start(new EmbeddedFarm.Options(up.home(), up.home().resolve("kafka"), up.workers(),
           up.registry(), EmbeddedKafka.Settings.defaults(), BuildCoordinator.Settings.DEFAULT, up.port(),
-          InProcessWorkers.launcher(meters), up.listener().address().getAddress(), up.listener().security()));
+          FarmTracing.workers(traces, meters),
+          up.listener().address().getAddress(), up.listener().security()));
     } catch (Exception e) {
+      traces.close();
       throw new UserError("starting the farm failed: " + e.getMessage(), e);
     }
+    FarmTracing.coordinator(farm, traces);
     ObservabilityServer metrics;
     try {
       farm.coordinator().reportTo(meters);
       metrics = up.observability().serve(meters, farm.coordinator()::whyNotLive, farm.coordinator()::whyNotReady);
     } catch (RuntimeException e) {
       farm.close();
+      traces.close();
       throw e;
     }
     CountDownLatch stopped = new CountDownLatch(1);
@@ -72,6 +85,7 @@ public final class EmbeddedFarmProvider implements EmbeddedFarmSupport {
         metrics.close();
       }
       farm.close();
+      traces.close();
       stopped.countDown();
     }, "stagefarm-up-stop"));
     String address = up.listener().address().getAddress().getHostAddress();
@@ -85,6 +99,7 @@ public final class EmbeddedFarmProvider implements EmbeddedFarmSupport {
     if (metrics != null) {
       out.println("  metrics:            http://" + up.observability().describe(metrics) + "/metrics");
     }
+    up.observability().traces().ifPresent(t -> out.println("  traces:             " + t.describe()));
     out.println("  data:               " + up.home());
     out.flush();
     stopped.await();

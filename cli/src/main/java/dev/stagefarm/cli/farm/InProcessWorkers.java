@@ -23,6 +23,12 @@ public final class InProcessWorkers {
         new WorkerMetrics(registry, Tags.of("worker", config.workerId()))).start();
   }
 
+  /** As {@link #launcher(MeterRegistry)}, each worker recording its spans with {@code tracing} ("Traces"). */
+  public static WorkerLauncher launcher(MeterRegistry registry, io.opentelemetry.api.OpenTelemetry tracing) {
+    return config -> new Worker(config, layerStore(config),
+        new WorkerMetrics(registry, Tags.of("worker", config.workerId()))).traceTo(tracing).start();
+  }
+
   private static java.nio.file.Path layerStore(dev.stagefarm.worker.config.WorkerConfig config) {
     return config.workDir().toAbsolutePath().resolveSibling("layers");
   }

@@ -1,7 +1,9 @@
 package dev.stagefarm.cli.farm;
 
+import dev.stagefarm.cli.Observability;
 import dev.stagefarm.cli.UserError;
 import dev.stagefarm.cli.build.BuildClient;
+import dev.stagefarm.cli.ops.Traces;
 import dev.stagefarm.coordinator.BuildCoordinator;
 import dev.stagefarm.coordinator.grpc.auth.ApiSecurity;
 import dev.stagefarm.coordinator.grpc.auth.Caller;
@@ -59,10 +61,14 @@ public final class LocalFarmDaemon {
     Path kafkaDir = state.dir().resolve("kafka");
     deleteTree(kafkaDir); // the broker's data lives as long as the daemon: a fresh start each time
     EmbeddedFarm farm;
+    // the local farm reads no server keys: the standard OTEL_* variables turn its traces on
+    Traces traces = Observability.tracesFromEnvironment(System.getenv());
     try {
       farm = EmbeddedFarm.start(new EmbeddedFarm.Options(home, kafkaDir, workers, registry, EmbeddedFarm.ONE_MACHINE_KAFKA,
-          BuildCoordinator.Settings.DEFAULT, 0, InProcessWorkers.launcher(), InetAddress.getLoopbackAddress(), security));
+          BuildCoordinator.Settings.DEFAULT, 0, FarmTracing.workers(traces), InetAddress.getLoopbackAddress(), security));
+      FarmTracing.coordinator(farm, traces);
     } catch (Exception e) {
+      traces.close();
       state.clear();
       throw new UserError("starting the local farm failed: " + e.getMessage(), e);
     }
@@ -74,6 +80,7 @@ public final class LocalFarmDaemon {
         // the lock, released on exit, still tells clients
       }
       farm.close();
+      traces.close();
       deleteTree(kafkaDir);
       stopped.countDown();
     };

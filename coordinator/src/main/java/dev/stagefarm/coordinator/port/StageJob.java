@@ -20,6 +20,8 @@ import java.util.Objects;
  * @param internalLayers its layers only feed other stages of the build (not the target image):
  *     workers may store them uncompressed
  * @param cacheScope whose cache mounts the stage uses: the build's owner ("" for cache mounts by id alone)
+ * @param trace the coordinator's span of this attempt, for the worker's spans to join; {@link TraceContext#NONE}
+ *     when the coordinator does not trace
  */
 public record StageJob(
     String buildId,
@@ -33,7 +35,22 @@ public record StageJob(
     boolean buildSecrets,
     Deadline deadline,
     boolean internalLayers,
-    String cacheScope) {
+    String cacheScope,
+    TraceContext trace) {
+
+  /**
+   * A W3C trace context ({@code traceparent}, {@code tracestate}) as the task carries it.
+   *
+   * @param parent {@code 00-<trace id>-<span id>-<flags>}, or "" for none
+   */
+  public record TraceContext(String parent, String state) {
+    public static final TraceContext NONE = new TraceContext("", "");
+
+    public TraceContext {
+      Objects.requireNonNull(parent, "parent");
+      Objects.requireNonNull(state, "state");
+    }
+  }
 
   /**
    * @param buildDeadlineEpochMs the build's deadline (epoch ms), 0 for none
@@ -48,7 +65,16 @@ public record StageJob(
     Objects.requireNonNull(program, "program");
     Objects.requireNonNull(base, "base");
     Objects.requireNonNull(cacheScope, "cacheScope");
+    Objects.requireNonNull(trace, "trace");
     inputs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(inputs));
+  }
+
+  /** A job the coordinator does not trace. */
+  public StageJob(String buildId, String stageId, String stageName, int attempt, boolean reuseCachedOps,
+      ProgramRef program, StageResult base, Map<String, StageResult> inputs, boolean buildSecrets, Deadline deadline,
+      boolean internalLayers, String cacheScope) {
+    this(buildId, stageId, stageName, attempt, reuseCachedOps, program, base, inputs, buildSecrets, deadline,
+        internalLayers, cacheScope, TraceContext.NONE);
   }
 
   /** A job whose cache mounts are by id alone. */
@@ -85,6 +111,12 @@ public record StageJob(
 
   public StageJob withProgram(ProgramRef newProgram) {
     return new StageJob(buildId, stageId, stageName, attempt, reuseCachedOps, newProgram, base, inputs, buildSecrets,
-        deadline, internalLayers, cacheScope);
+        deadline, internalLayers, cacheScope, trace);
+  }
+
+  /** This job, its worker's spans joining {@code context}. */
+  public StageJob withTrace(TraceContext context) {
+    return new StageJob(buildId, stageId, stageName, attempt, reuseCachedOps, program, base, inputs, buildSecrets,
+        deadline, internalLayers, cacheScope, context);
   }
 }

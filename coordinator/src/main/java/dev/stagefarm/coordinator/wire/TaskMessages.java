@@ -28,7 +28,9 @@ public final class TaskMessages {
             .setInternalLayers(job.internalLayers())
             .setBase(ContentMessages.toProto(job.base()))
             .setProgramVersion(job.program().version())
-            .setCacheScope(job.cacheScope());
+            .setCacheScope(job.cacheScope())
+            .setTraceParent(job.trace().parent())
+            .setTraceState(job.trace().state());
     switch (job.program()) {
       case ProgramRef.Inline inline -> task.setProgram(ProgramCodec.toProto(inline.program()));
       case ProgramRef.Stored stored -> task.setProgramDigest(stored.digest().toString());

@@ -6,6 +6,7 @@ import dev.stagefarm.worker.UserError;
 import dev.stagefarm.worker.layers.Trees;
 import dev.stagefarm.worker.layers.XattrIndex;
 import dev.stagefarm.worker.store.LayerRef;
+import dev.stagefarm.worker.trace.WorkerSpans;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,11 +88,18 @@ final class ActionStep {
     if (Trees.isEmpty(upper)) {
       Files.delete(upper);
     } else {
-      LayerSnapshotter.Snapshot snapshot = snapshotter.snapshot(upper,
-          stage.workspace().out.resolve("layer-" + op + ".blob"), stage.sourceDateEpoch(), stage.layerCompression(),
-          known);
+      io.opentelemetry.api.trace.Span snapshotSpan = WorkerSpans.start("snapshot", op);
+      LayerSnapshotter.Snapshot snapshot;
+      try {
+        snapshot = snapshotter.snapshot(upper, stage.workspace().out.resolve("layer-" + op + ".blob"),
+            stage.sourceDateEpoch(), stage.layerCompression(), known);
+      } finally {
+        snapshotSpan.end();
+      }
       layer = Optional.of(snapshot.layer());
-      stage.uploads().submit(() -> snapshotter.upload(snapshot)); // while the next op runs
+      io.opentelemetry.context.Context traced = io.opentelemetry.context.Context.current();
+      stage.uploads().submit(() -> WorkerSpans.run(traced, "upload", op,
+          () -> snapshotter.upload(snapshot))); // while the next op runs
       stage.workspace().pushLayer(upper, snapshot.layer().diffId(), snapshot.xattrs());
     }
     log.debug("op {} ({}): mount {} ms, execute {} ms, unmount {} ms, snapshot {} ms", op,

@@ -1,0 +1,33 @@
+package dev.stagefarm.cli.farm;
+
+import dev.stagefarm.cli.ops.Traces;
+import dev.stagefarm.coordinator.trace.BuildTracing;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+
+/**
+ * Traces of the farms that run the coordinator and the workers in this JVM ({@code stagefarm up},
+ * {@code --one-shot}, the local farm): the coordinator's spans as {@link Traces#COORDINATOR}, the
+ * workers' as {@link Traces#WORKER}, both through the process's one export.
+ */
+public final class FarmTracing {
+  private FarmTracing() {}
+
+  /** The workers' launcher: tracing with {@code traces} when it is on. */
+  public static WorkerLauncher workers(Traces traces, MeterRegistry meters) {
+    return traces.enabled() ? InProcessWorkers.launcher(meters, traces.role(Traces.WORKER))
+        : InProcessWorkers.launcher(meters);
+  }
+
+  /** As {@link #workers(Traces, MeterRegistry)} for a farm whose meters nobody reads. */
+  public static WorkerLauncher workers(Traces traces) {
+    return traces.enabled() ? workers(traces, new CompositeMeterRegistry()) : InProcessWorkers.launcher();
+  }
+
+  /** The farm's coordinator records its builds' spans with {@code traces} from now on, when it is on. */
+  public static void coordinator(EmbeddedFarm farm, Traces traces) {
+    if (traces.enabled()) {
+      farm.coordinator().traceTo(BuildTracing.with(traces.role(Traces.COORDINATOR)));
+    }
+  }
+}

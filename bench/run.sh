@@ -49,6 +49,13 @@ sf_client() {
     -XX:SharedArchiveFile="$work/cli/stagefarm-client-build.jsa" -XX:+AutoCreateSharedArchive -Xlog:cds=off \
     -Xlog:cds+dynamic=off -jar "$work/cli/stagefarm.jar" "$@"
 }
+# --one-shot as ./stagefarm runs it: the server JIT and GC, and an AppCDS archive of its own (the cold build,
+# the first, writes it at exit)
+sf_oneshot() {
+  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xshare:auto \
+    -XX:SharedArchiveFile="$work/cli/stagefarm-oneshot.jsa" -XX:+AutoCreateSharedArchive -Xlog:cds=off \
+    -Xlog:cds+dynamic=off -jar "$work/cli/stagefarm.jar" "$@"
+}
 
 stagefarm_start_registry "$work/registry"
 port=$registry_port
@@ -57,12 +64,17 @@ sf image busybox-rootfs "$work/rootfs" > /dev/null
 sf image import "$work/rootfs" --cmd sh -t "$base" --insecure-registry "127.0.0.1:$port" > /dev/null
 
 export STAGEFARM_HOME="$work/stagefarm-home"
+# write the one-shot JVM's AppCDS archive before measuring (a JVM writes it at exit, which costs seconds once),
+# with a farm home of its own so that the measured cold builds stay cold
+mkdir -p "$work/cds-ctx" && printf 'ARG BASE\nFROM ${BASE}\nRUN true\n' > "$work/cds-ctx/Dockerfile"
+STAGEFARM_HOME="$work/cds-home" sf_oneshot build --progress quiet --workers 1 --one-shot \
+  --insecure-registry "127.0.0.1:$port" --build-arg "BASE=$base" "$work/cds-ctx" > /dev/null 2>&1 || true
 now() { date +%s.%N; }
 declare -A seconds
 
 coordinator_flag=()
 stagefarm_build() { # $1 = bench dir; without a coordinator: --one-shot (the embedded farm, started for this build)
-  local run=sf
+  local run=sf_oneshot
   if [ ${#coordinator_flag[@]} -gt 0 ]; then run=sf_client; fi # --one-shot runs the farm: server JVM flags
   "$run" build --progress quiet --workers "$workers" "${coordinator_flag[@]:---one-shot}" --insecure-registry "127.0.0.1:$port" \
     --build-arg "BASE=$base" "bench/$1" > "$work/last.out" 2> "$work/last.err" \

@@ -295,6 +295,9 @@ public final class CoordinatorNode implements AutoCloseable {
     }
   }
 
+  /** Set by {@link #close()}: a step-down from now on is the expected end, not a fault. */
+  private volatile boolean closing;
+
   /** Stops acting as the active coordinator (deposed, fenced or closing). */
   private synchronized void stepDown(String reason) {
     Term ending = term;
@@ -302,7 +305,12 @@ public final class CoordinatorNode implements AutoCloseable {
       return;
     }
     term = null;
-    log.warn("stepping down as the active coordinator: {}", reason);
+    if (closing) {
+      // leaving the election on close deposes this node: expected, not a warning at the user of a one-shot build
+      log.info("stepping down as the active coordinator: closing ({})", reason);
+    } else {
+      log.warn("stepping down as the active coordinator: {}", reason);
+    }
     notServing();
     services.switchTo(standby);
     ending.events().close();
@@ -527,6 +535,7 @@ public final class CoordinatorNode implements AutoCloseable {
 
   @Override
   public void close() {
+    closing = true;
     gcTimer.shutdownNow();
     health.enterTerminalState();
     server.close();

@@ -199,6 +199,7 @@ public final class EmbeddedFarm implements Farm {
 
   public static EmbeddedFarm start(Options options) throws Exception {
     Deque<AutoCloseable> resources = new ArrayDeque<>();
+    PhaseClock clock = new PhaseClock("embedded farm started");
     try {
       Files.createDirectories(options.home());
       Path kafkaDir = options.kafkaDir();
@@ -207,14 +208,26 @@ public final class EmbeddedFarm implements Farm {
         kafkaDir = temp;
         resources.push(() -> deleteTree(temp));
       }
-      // the broker takes seconds to start: start the S3 server meanwhile
+      // the broker takes seconds to start: start the S3 server, connect to it and read the farm key meanwhile
       Path brokerDir = kafkaDir;
       CompletableFuture<EmbeddedKafka> kafkaStart =
           CompletableFuture.supplyAsync(() -> EmbeddedKafka.start(brokerDir, 0, options.kafka()), STARTER);
       EmbeddedS3 s3;
+      BlobStore store;
+      RegistryClient registry;
+      FarmKeys farmKeys;
       try {
         s3 = EmbeddedS3.start(options.home().resolve("s3"), 0);
         resources.push(new S3Server(s3));
+        clock.mark("S3");
+        store = BlobStore.connect(new S3Config(s3.endpoint(), s3.accessKey(), s3.secretKey(), BUCKET, null));
+        resources.push(store);
+        store.ensureBucket();
+        registry = new RegistryClient(options.registry());
+        resources.push(registry);
+        // one key per farm home, like its S3 data: cache records written by an earlier run verify
+        farmKeys = FarmKeys.loadOrCreate(options.home().resolve(FARM_KEY_FILE));
+        clock.mark("bucket");
       } finally {
         EmbeddedKafka started = joinStart(kafkaStart);
         if (started != null) {
@@ -223,41 +236,11 @@ public final class EmbeddedFarm implements Farm {
       }
       EmbeddedKafka kafka = joinStart(kafkaStart);
       Broker broker = (Broker) resources.peek();
+      clock.mark("broker (after S3)");
       FarmTopics.ensure(kafka.bootstrapServers(), FarmTopics.Layout.singleBroker());
+      clock.mark("topics");
 
-      BlobStore store =
-          BlobStore.connect(new S3Config(s3.endpoint(), s3.accessKey(), s3.secretKey(), BUCKET, null));
-      resources.push(store);
-      store.ensureBucket();
-      RegistryClient registry = new RegistryClient(options.registry());
-      resources.push(registry);
-
-      // one key per farm home, like its S3 data: cache records written by an earlier run verify
-      FarmKeys farmKeys = FarmKeys.loadOrCreate(options.home().resolve(FARM_KEY_FILE));
-      String name = "stagefarm-" + UUID.randomUUID();
-      ServerBuilder<?> server =
-          options.grpcPort() == IN_PROCESS
-              ? InProcessServerBuilder.forName(name)
-              // loopback unless callers authenticate (Options): no other machine may submit or read builds
-              : NettyServerBuilder.forAddress(new InetSocketAddress(options.bind(), options.grpcPort()),
-                  options.api().serverCredentials());
-      CallActivity activity = new CallActivity();
-      server.intercept(activity);
-      CoordinatorNode node =
-          CoordinatorNode.start(
-              new CoordinatorNode.Options(kafka.bootstrapServers(), "stagefarm-coordinator", options.coordinator(),
-                  farmKeys),
-              store,
-              registry,
-              new StoreImageExporter(store),
-              server,
-              options.api());
-      resources.push(node);
-      if (options.grpcPort() == IN_PROCESS || options.bind().isLoopbackAddress()) {
-        node.allowLocalCacheDirectories(); // only this machine's users reach it: type=local names their directories
-      }
-
-      // workers start in parallel: each connects to S3 and Kafka and cleans its work dir
+      // the workers need Kafka and S3, not the coordinator: they start (in parallel) while it joins its election
       List<CompletableFuture<AutoCloseable>> workers = new ArrayList<>();
       for (int i = 1; i <= options.workers(); i++) {
         WorkerConfig config =
@@ -281,17 +264,39 @@ public final class EmbeddedFarm implements Farm {
                 },
                 STARTER));
       }
-      Exception workerFailure = null;
-      for (CompletableFuture<AutoCloseable> worker : workers) {
-        try {
-          resources.push(worker.join());
-        } catch (CompletionException e) {
-          workerFailure = workerFailure == null ? (Exception) unwrap(e) : workerFailure;
-        }
+      String name = "stagefarm-" + UUID.randomUUID();
+      ServerBuilder<?> server =
+          options.grpcPort() == IN_PROCESS
+              ? InProcessServerBuilder.forName(name)
+              // loopback unless callers authenticate (Options): no other machine may submit or read builds
+              : NettyServerBuilder.forAddress(new InetSocketAddress(options.bind(), options.grpcPort()),
+                  options.api().serverCredentials());
+      CallActivity activity = new CallActivity();
+      server.intercept(activity);
+      CoordinatorNode node;
+      try {
+        node = CoordinatorNode.start(
+            new CoordinatorNode.Options(kafka.bootstrapServers(), "stagefarm-coordinator", options.coordinator(),
+                farmKeys),
+            store,
+            registry,
+            new StoreImageExporter(store),
+            server,
+            options.api());
+      } catch (Exception | Error e) {
+        resources.push(Workers.join(workers)); // the ones that started stop with the rest
+        throw e;
       }
-      if (workerFailure != null) {
-        throw workerFailure;
+      resources.push(node);
+      if (options.grpcPort() == IN_PROCESS || options.bind().isLoopbackAddress()) {
+        node.allowLocalCacheDirectories(); // only this machine's users reach it: type=local names their directories
       }
+      clock.mark("coordinator");
+      Workers started = Workers.join(workers);
+      resources.push(started); // above the coordinator: the workers stop first
+      started.throwFailure();
+      clock.mark(options.workers() + " workers (after the coordinator)");
+      log.info(clock.summary());
 
       boolean inProcess = options.grpcPort() == IN_PROCESS;
       // for plaintext farms; clients of a farm with TLS or tokens connect with their own credentials
@@ -356,13 +361,72 @@ public final class EmbeddedFarm implements Farm {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    PhaseClock clock = new PhaseClock("embedded farm stopped");
     channel.shutdownNow();
     try {
       channel.awaitTermination(2, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    closeAll(resources);
+    clock.mark("channel");
+    closeAll(resources, clock);
+    log.info(clock.summary());
+  }
+
+  /**
+   * The farm's workers: started in parallel, stopped in parallel (each stop waits for its slots'
+   * share consumers to leave the group and its running stages to end).
+   */
+  private static final class Workers implements AutoCloseable {
+    private final List<AutoCloseable> started = new ArrayList<>();
+    private Exception failure;
+
+    /** Waits for every start; keeps the started workers and the first failure. */
+    static Workers join(List<CompletableFuture<AutoCloseable>> starts) {
+      Workers workers = new Workers();
+      for (CompletableFuture<AutoCloseable> start : starts) {
+        try {
+          workers.started.add(start.join());
+        } catch (CompletionException e) {
+          if (workers.failure == null) {
+            Throwable cause = unwrap(e);
+            workers.failure = cause instanceof Exception ex ? ex : new IllegalStateException(cause);
+          }
+        }
+      }
+      return workers;
+    }
+
+    void throwFailure() throws Exception {
+      if (failure != null) {
+        throw failure;
+      }
+    }
+
+    @Override
+    public void close() throws Exception {
+      List<CompletableFuture<Void>> stops = new ArrayList<>();
+      for (AutoCloseable worker : started) {
+        stops.add(CompletableFuture.runAsync(() -> {
+          try {
+            worker.close();
+          } catch (Exception e) {
+            throw new CompletionException(e);
+          }
+        }, STARTER));
+      }
+      Exception first = null;
+      for (CompletableFuture<Void> stop : stops) {
+        try {
+          stop.join();
+        } catch (CompletionException e) {
+          first = first == null ? e : first;
+        }
+      }
+      if (first != null) {
+        throw first;
+      }
+    }
   }
 
   /** Starts components concurrently; virtual threads, as starting them is mostly waiting. */
@@ -385,13 +449,19 @@ public final class EmbeddedFarm implements Farm {
   }
 
   private static void closeAll(Deque<AutoCloseable> resources) {
+    closeAll(resources, new PhaseClock("embedded farm stopped"));
+  }
+
+  private static void closeAll(Deque<AutoCloseable> resources, PhaseClock clock) {
     List<Exception> failures = new ArrayList<>();
     while (!resources.isEmpty()) {
+      AutoCloseable resource = resources.pop();
       try {
-        resources.pop().close();
+        resource.close();
       } catch (Exception e) {
         failures.add(e);
       }
+      clock.mark(resource.getClass().isSynthetic() ? "temp dir" : resource.getClass().getSimpleName());
     }
     if (!failures.isEmpty()) {
       log.warn("stopping the embedded farm: {}", failures.get(0).toString());

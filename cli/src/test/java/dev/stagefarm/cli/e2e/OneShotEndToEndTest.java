@@ -1,0 +1,89 @@
+package dev.stagefarm.cli.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.stagefarm.cli.Main;
+import dev.stagefarm.testkit.BusyboxImage;
+import dev.stagefarm.testkit.RegistryFixture;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code stagefarm build --one-shot} as a user runs it: its own JVM with a broker, an S3 server, a
+ * coordinator and a worker that runs a container, all gone when the command returns.
+ */
+class OneShotEndToEndTest {
+  @TempDir Path dir;
+
+  @Test
+  void aOneShotBuildThatRunsAContainerLeavesNoProcessMountOrTempDirBehind() throws Exception {
+    RegistryFixture registry = RegistryFixture.shared();
+    String busybox = BusyboxImage.pushTo(registry).toString();
+    Path ctx = Files.createDirectories(dir.resolve("ctx"));
+    // a RUN: a runc container, its network helper, overlay mounts and a snapshot
+    Files.writeString(ctx.resolve("Dockerfile"), "FROM " + busybox + "\nRUN echo one-shot > /made\n");
+    Path home = dir.resolve("home");
+    Path tmp = Files.createDirectories(dir.resolve("tmp"));
+
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "--enable-native-access=ALL-UNNAMED", "-Djava.io.tmpdir=" + tmp, "-cp", System.getProperty("java.class.path"),
+        Main.class.getName(), "build", "--one-shot", "--workers", "1", "--progress", "plain", "--insecure-registry",
+        registry.host(), ctx.toString()));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().put("STAGEFARM_HOME", home.toString());
+    builder.environment().put("STAGEFARM_LOG_LEVEL", "INFO");
+    Process process = builder.start();
+    byte[] output = process.getInputStream().readAllBytes();
+    assertThat(process.waitFor(10, TimeUnit.MINUTES)).isTrue(); // bounds a hang only
+    String log = new String(output, StandardCharsets.UTF_8);
+
+    assertThat(process.exitValue()).as(log).isZero();
+    assertThat(log).contains("RUN echo one-shot").contains("embedded farm started in")
+        .contains("embedded farm stopped in")
+        // leaving the leader election on close is expected: no warning at the user
+        .doesNotContain("WARN  d.s.c.CoordinatorNode");
+    assertThat(processesUsing(home)).as("processes still using the farm home").isEmpty();
+    assertThat(mountsUnder(home)).as("mounts left under the farm home").isEmpty();
+    try (Stream<Path> left = Files.list(tmp)) {
+      assertThat(left.toList()).as("the broker's data dir and other temp dirs are deleted").isEmpty();
+    }
+  }
+
+  /** Live processes whose command line or working directory names {@code dir} (runc, slirp4netns, a shim). */
+  private static List<String> processesUsing(Path dir) {
+    String path = dir.toString();
+    List<String> found = new ArrayList<>();
+    ProcessHandle.allProcesses().forEach(p -> {
+      Path proc = Path.of("/proc", Long.toString(p.pid()));
+      try {
+        String cmdline = new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8)
+            .replace('\0', ' ');
+        String cwd = "";
+        try {
+          cwd = Files.readSymbolicLink(proc.resolve("cwd")).toString();
+        } catch (IOException | UnsupportedOperationException e) {
+          // a process that just ended
+        }
+        if (cmdline.contains(path) || cwd.startsWith(path)) {
+          found.add(p.pid() + ": " + cmdline);
+        }
+      } catch (IOException e) {
+        // gone meanwhile
+      }
+    });
+    return found;
+  }
+
+  private static List<String> mountsUnder(Path dir) throws IOException {
+    String path = dir.toString();
+    return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().filter(line -> line.contains(path)).toList();
+  }
+}

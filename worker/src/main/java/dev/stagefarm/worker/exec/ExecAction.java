@@ -98,7 +98,7 @@ final class ExecAction {
       }
       List<Path> stubs = missingMountPoints(rootfs, mountPoints);
       Map<Path, List<Long>> anchors = stubAnchors(rootfs, stubs);
-      network = environment.networks().attach(networkMode, scratch);
+      network = environment.networks().attach(networkMode);
       List<String> args = exec.argv();
       ContainerSpec spec = new ContainerSpec(rootfs, args, processEnv, cwd, user, "buildkitsandbox", network.network(),
           mounts, privileged, exec.options());
@@ -131,7 +131,7 @@ final class ExecAction {
       }
     } finally {
       if (network != null) {
-        network.close(); // the namespace is a mount in scratch: gone before scratch is deleted
+        network.close(); // a sandbox namespace is torn down in the background, never reused
       }
       for (Path t : tmpfsMounts) {
         Mounts.unmount(t);

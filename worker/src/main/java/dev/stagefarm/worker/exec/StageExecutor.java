@@ -65,6 +65,11 @@ public final class StageExecutor implements StageRunner, AutoCloseable {
   /** Tears down what this worker's RUNs keep ready (their sandbox networks); call after the last stage ended. */
   @Override
   public void close() {
+    try {
+      runEnvironment.runc().awaitDeletes();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     runEnvironment.networks().close();
   }
 
@@ -86,6 +91,15 @@ public final class StageExecutor implements StageRunner, AutoCloseable {
 
   /** Executes a decoded stage: its layers (base first) and config. */
   public StageState execute(StageJob job, StageProgress progress) throws StageFailedException, InterruptedException {
+    try {
+      return executeInWorkspace(job, progress);
+    } finally {
+      runEnvironment.runc().awaitDeletes(); // the stage's RUN containers are gone when it reports, failed or not
+    }
+  }
+
+  private StageState executeInWorkspace(StageJob job, StageProgress progress)
+      throws StageFailedException, InterruptedException {
     long seq = SEQUENCE.incrementAndGet();
     try (StageWorkspace workspace = new StageWorkspace(stagesDir.resolve(Long.toString(seq, 36)), stageDiskBytes);
         StageUploads uploads = new StageUploads()) { // closed first: its files are in the workspace

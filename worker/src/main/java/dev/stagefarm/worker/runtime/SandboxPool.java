@@ -51,8 +51,20 @@ public final class SandboxPool implements AutoCloseable {
     this.size = size;
   }
 
-  /** Starts making the ready namespaces in the background. */
-  public SandboxPool start() {
+  /**
+   * Removes what a killed predecessor left in the pool's dir (its namespaces are unmounted by the
+   * worker's start-up cleanup; their files, batches and logs stay) and starts making the ready
+   * namespaces in the background.
+   */
+  public SandboxPool start() throws IOException {
+    if (Files.isDirectory(dir)) {
+      try (var left = Files.list(dir)) {
+        for (Path p : left.toList()) {
+          Mounts.unmount(p);
+          Files.deleteIfExists(p);
+        }
+      }
+    }
     refill();
     return this;
   }

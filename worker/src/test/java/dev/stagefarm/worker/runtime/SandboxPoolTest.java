@@ -88,6 +88,18 @@ class SandboxPoolTest {
     org.assertj.core.api.Assertions.assertThatThrownBy(pool::take).hasMessageContaining("stopping");
   }
 
+  @Test
+  void startingRemovesWhatAKilledPredecessorLeftInItsDir() throws Exception {
+    Path pool = Files.createDirectories(dir.resolve("netns"));
+    Files.writeString(pool.resolve("ns-1-1"), ""); // unmounted by the worker's start-up cleanup, file left
+    Files.writeString(pool.resolve("ns-1-1.slirp4netns.log"), "old");
+    try (SandboxPool started = new SandboxPool(new SandboxNetwork("slirp4netns"), pool, 0).start()) {
+      try (var files = Files.list(pool)) {
+        assertThat(files.toList()).isEmpty();
+      }
+    }
+  }
+
   private static long slirps() {
     return ProcessHandle.current().descendants()
         .filter(p -> p.isAlive() && p.info().command().map(c -> c.endsWith("slirp4netns")).orElse(false))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: stagefarm (embedded farm, one CLI invocation per build; and a running
 # `stagefarm up` farm) against BuildKit (docker.io's built-in BuildKit on a private
-# dockerd, daemon running) and buildah (--jobs 4 --layers --isolation chroot) on the
+# dockerd, daemon running) and buildah (--jobs WORKERS --layers --isolation chroot) on the
 # same machine, in the same run, cold (empty caches) and warm (everything cached), for
 #   bench/fanout   8 independent stages of `RUN sleep 2` + a final COPY stage
 #   bench/chain    30 chained RUN instructions
@@ -10,7 +10,13 @@
 # busybox-static). Prints the wall-clock seconds and the ratios stagefarm/BuildKit
 # (< 1 means stagefarm was faster) and buildah/stagefarm.
 #
-# Usage: bench/run.sh [WORKERS]   (default 4 workers, to match buildah --jobs 4)
+# Usage: bench/run.sh [WORKERS]   (default 8: stagefarm's workers and buildah's --jobs)
+# The farm's configuration is ours to choose, and it is chosen so that the farm has as many slots as BuildKit
+# has parallelism for the widest case: BuildKit (dockerd's, no max-parallelism set) runs all 8 fan-out stages at
+# once, and `stagefarm up --workers N` / `--one-shot --workers N` run N single-slot workers, so N = 8 = the
+# fan-out's stages (with 4 the fan-out ran in two waves: 2 × 2 s of `sleep` plus a hand-off on the critical
+# path). buildah gets the same --jobs. Idle workers are not free (each polls the broker), which the farm's CPU
+# figures include.
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$root"
@@ -19,7 +25,7 @@ stagefarm_select_jdk
 stagefarm_ensure_packages "${STAGEFARM_RUNTIME_PACKAGES[@]}" docker-registry:docker-registry buildah:buildah \
   dockerd:docker.io iptables-save:iptables
 benches=(fanout chain bigfile)
-workers=${1:-4}
+workers=${1:-8}
 
 work=$(mktemp -d /tmp/stagefarm-bench.XXXXXX)
 registry_pid=
@@ -81,7 +87,7 @@ stagefarm_build() { # $1 = bench dir; without a coordinator: --one-shot (the emb
     || { cat "$work/last.err" >&2; exit 1; }
 }
 buildah_build() { # $1 = bench dir
-  buildah --root "$work/buildah" --runroot "$work/buildah-run" build --jobs 4 --layers --isolation chroot \
+  buildah --root "$work/buildah" --runroot "$work/buildah-run" build --jobs "$workers" --layers --isolation chroot \
     --runtime /usr/sbin/runc --tls-verify=false --build-arg "BASE=$base" -t "bench-$1" -q "bench/$1" \
     > "$work/last.out" 2> "$work/last.err" || { cat "$work/last.err" >&2; exit 1; }
 }
@@ -101,7 +107,7 @@ measure() { # $1 = label, rest = command
   printf '  %-28s %6.1fs\n' "$label" "${seconds[$label]}" >&2
 }
 
-echo "stagefarm bench: $(nproc) cores, $workers stagefarm workers, buildah --jobs 4, BuildKit (docker.io)" >&2
+echo "stagefarm bench: $(nproc) cores, $workers stagefarm workers, buildah --jobs $workers, BuildKit (docker.io)" >&2
 stagefarm_start_dockerd "$work/dockerd"
 for bench in "${benches[@]}"; do
   buildkit_reset

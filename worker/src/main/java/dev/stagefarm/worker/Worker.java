@@ -5,6 +5,7 @@ import dev.stagefarm.program.TaskRouting;
 import dev.stagefarm.oci.store.BlobStore;
 import dev.stagefarm.oci.store.S3Config;
 import dev.stagefarm.worker.config.WorkerConfig;
+import dev.stagefarm.worker.exec.StageExecutor;
 import dev.stagefarm.worker.exec.StageExecutors;
 import dev.stagefarm.worker.kafka.EventPublisher;
 import dev.stagefarm.worker.kafka.FarmTopics;
@@ -45,6 +46,7 @@ public final class Worker implements AutoCloseable {
   private final java.util.Optional<Path> layerStore;
   private BlobStore store;
   private LayerCache layers;
+  private StageExecutor executor;
   private volatile TaskLoop loop;
   private int maxProgramVersion = StageProgram.VERSION;
   private io.opentelemetry.api.OpenTelemetry tracing;
@@ -123,7 +125,7 @@ public final class Worker implements AutoCloseable {
       }
       ContentStore content = new MeteredContentStore(new S3ContentStore(store), metrics);
       layers = new LayerCache(layerStore.orElse(workDir.layers()), config.layerCacheBytes(), content);
-      StageRunner executor = StageExecutors.create(config, workDir, content, new MeteredCacheRecords(new S3CacheRecords(store, config.farmKeys()), metrics), layers,
+      executor = StageExecutors.create(config, workDir, content, new MeteredCacheRecords(new S3CacheRecords(store, config.farmKeys()), metrics), layers,
           nofileHardLimit());
       if (tracing != null) {
         executor = new TracedStageRunner(executor, tracing, config.workerId());
@@ -175,6 +177,10 @@ public final class Worker implements AutoCloseable {
     if (loop != null) {
       loop.close();
       loop = null;
+    }
+    if (executor != null) {
+      executor.close(); // after the loop: no RUN uses a sandbox network any more
+      executor = null;
     }
     if (layers != null) {
       layers.close();

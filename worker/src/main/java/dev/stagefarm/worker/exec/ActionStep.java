@@ -66,8 +66,8 @@ final class ActionStep {
           upper = fs.upper;
           t1 = System.nanoTime();
           switch (action) {
-            case Action.Exec run -> exec.execute(run, op, fs, stage.sources(), stage.progress(), stage.budget(),
-                stage.containerPrefix() + "-" + op, stage.secrets());
+            case Action.Exec run -> known = Optional.ofNullable(exec.execute(run, op, fs, stage.sources(),
+                stage.progress(), stage.budget(), stage.containerPrefix() + "-" + op, stage.secrets()));
             case Action.Copy files -> copy.execute(files, op, new RootfsFiles(fs.merged), stage.sources());
             case Action.Mkdir dir -> mkdir.execute(dir, new RootfsFiles(fs.merged));
           }
@@ -103,7 +103,7 @@ final class ActionStep {
       stage.workspace().pushLayer(upper, snapshot.layer().diffId(), snapshot.xattrs());
     }
     log.debug("op {} ({}): mount {} ms, execute {} ms, unmount {} ms, snapshot {} ms", op,
-        known.isPresent() ? "in place" : "mounted", (t1 - t0) / 1_000_000,
+        writesInPlace(action) ? "in place" : "mounted", (t1 - t0) / 1_000_000,
         (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (System.nanoTime() - t3) / 1_000_000);
     return layer;
   }

@@ -7,6 +7,7 @@ import dev.stagefarm.program.CopySource;
 import dev.stagefarm.program.Mount;
 import dev.stagefarm.worker.StageProgress;
 import dev.stagefarm.worker.UserError;
+import dev.stagefarm.worker.layers.XattrIndex;
 import dev.stagefarm.worker.runtime.ContainerSpec;
 import dev.stagefarm.worker.runtime.LimitEvents;
 import dev.stagefarm.worker.runtime.Mounts;
@@ -46,11 +47,13 @@ final class ExecAction {
   }
 
   /**
-   * Runs {@code exec}; returns normally when it exited 0.
+   * Runs {@code exec}; returns normally when it exited 0, with the upper dir's xattrs when it had to read
+   * them (to tell an opaque dir from a copied-up one: the snapshot then takes them instead of reading them
+   * again), else null.
    *
    * @throws UserError when it exited non-zero, or its user, mounts or security mode are the build's error
    */
-  void execute(Action.Exec exec, int op, StageWorkspace.Layered fs, StageSources sources, StageProgress progress,
+  XattrIndex execute(Action.Exec exec, int op, StageWorkspace.Layered fs, StageSources sources, StageProgress progress,
       RunOutput.OutputBudget budget, String containerId, BuildSecrets secrets)
       throws IOException, UserError, InterruptedException {
     boolean privileged = exec.insecure();
@@ -98,7 +101,9 @@ final class ExecAction {
       }
       List<Path> stubs = missingMountPoints(rootfs, mountPoints);
       Map<Path, List<Long>> anchors = stubAnchors(rootfs, stubs);
-      network = environment.networks().attach(networkMode, scratch);
+      long networkStart = System.nanoTime();
+      network = environment.networks().attach(networkMode);
+      long networkMillis = (System.nanoTime() - networkStart) / 1_000_000;
       List<String> args = exec.argv();
       ContainerSpec spec = new ContainerSpec(rootfs, args, processEnv, cwd, user, "buildkitsandbox", network.network(),
           mounts, privileged, exec.options());
@@ -115,9 +120,9 @@ final class ExecAction {
         output.finish();
         // Runc.runInspected deletes the container once it has read its cgroups, also when interrupted
       }
-      log.debug("RUN {}: runc {} ms", op, (System.nanoTime() - runcStart) / 1_000_000);
+      log.debug("RUN {}: network {} ms, runc {} ms", op, networkMillis, (System.nanoTime() - runcStart) / 1_000_000);
       removeStubs(rootfs, fs.upper, stubs);
-      pruneCopiedUpAnchors(fs.upper, anchors);
+      XattrIndex upperXattrs = pruneCopiedUpAnchors(fs.upper, anchors);
       int exit = result.exitCode();
       if (exit != 0) {
         limitHit(result.limits(), environment.bundles().limits(), exit, output);
@@ -129,9 +134,10 @@ final class ExecAction {
         throw new UserError("process \"" + String.join(" ", args) + "\" did not complete successfully: exit code: "
             + exit, exit, output.tail());
       }
+      return upperXattrs;
     } finally {
       if (network != null) {
-        network.close(); // the namespace is a mount in scratch: gone before scratch is deleted
+        network.close(); // a sandbox namespace is torn down in the background, never reused
       }
       for (Path t : tmpfsMounts) {
         Mounts.unmount(t);
@@ -356,11 +362,17 @@ final class ExecAction {
     return anchors;
   }
 
-  /** Drops anchor dirs from the upper dir that are empty, not opaque and unchanged, deepest first. */
-  private static void pruneCopiedUpAnchors(Path upper, Map<Path, List<Long>> anchors) throws IOException {
+  /**
+   * Drops anchor dirs from the upper dir that are empty, not opaque and unchanged, deepest first. Returns the
+   * upper dir's xattrs (without the dropped dirs) when it read them — one {@code getfattr -R} for all anchors
+   * instead of one per anchor — else null.
+   */
+  private static XattrIndex pruneCopiedUpAnchors(Path upper, Map<Path, List<Long>> anchors) throws IOException {
     List<Path> deepestFirst = anchors.keySet().stream()
         .sorted((a, b) -> Integer.compare(b.getNameCount(), a.getNameCount()))
         .toList();
+    XattrIndex xattrs = null;
+    List<String> dropped = new ArrayList<>();
     for (Path rel : deepestFirst) {
       Path inUpper = upper.resolve(rel.toString());
       if (!Files.isDirectory(inUpper, LinkOption.NOFOLLOW_LINKS)) {
@@ -372,16 +384,20 @@ final class ExecAction {
         }
       }
       List<Long> now = List.of((long) FileAttrs.mode(inUpper), FileAttrs.uid(inUpper), FileAttrs.gid(inUpper));
-      if (now.equals(anchors.get(rel)) && !isOpaque(inUpper)) {
+      if (!now.equals(anchors.get(rel))) {
+        continue;
+      }
+      if (xattrs == null) {
+        // the container has ended: nothing changes the upper dir's xattrs any more (removing stubs and empty
+        // dirs changes no other entry's), so this is what the snapshot would read
+        xattrs = XattrIndex.read(upper);
+      }
+      if (!xattrs.opaque(rel.toString())) {
         Files.delete(inUpper);
+        dropped.add(rel.toString());
       }
     }
-  }
-
-  private static boolean isOpaque(Path dir) throws IOException {
-    String out = dev.stagefarm.worker.runtime.HostProcess.run(
-        List.of("getfattr", "--absolute-names", "-d", "-m", "trusted.overlay.opaque", dir.toString()), null);
-    return out.contains("trusted.overlay.opaque=\"y\"");
+    return xattrs == null ? null : xattrs.without(dropped);
   }
 
   /** Removes mount-point stubs (empty files or dirs runc created) from the upper dir, deepest first. */

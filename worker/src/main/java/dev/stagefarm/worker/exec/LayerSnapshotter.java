@@ -32,8 +32,8 @@ final class LayerSnapshotter {
   /**
    * @param scratch where the tar is staged (a file of that name is created and removed)
    * @param known the upper dir's xattrs when the op knows all of them (it wrote them itself, in an
-   *     upper dir that started empty and that nothing else wrote); empty: read with {@code getfattr}
-   *     (a RUN's upper dir, where the container and overlayfs may have set any)
+   *     upper dir that started empty and that nothing else wrote), or a RUN's read after its container
+   *     ended; empty: read with {@code getfattr} (the container and overlayfs may have set any)
    */
   Snapshot snapshot(Path upper, Path scratch, Optional<Instant> sourceDateEpoch, Compression compression,
       Optional<XattrIndex> known) throws IOException {

@@ -4,6 +4,7 @@ import dev.stagefarm.program.Action;
 import dev.stagefarm.worker.UserError;
 import dev.stagefarm.worker.runtime.ContainerSpec;
 import dev.stagefarm.worker.runtime.SandboxNetwork;
+import dev.stagefarm.worker.runtime.SandboxPool;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -16,9 +17,10 @@ import java.nio.file.Path;
  * @param defaultMode the network of {@code --network=default}
  * @param allowHost whether {@code --network=host} may run
  * @param hostResolvConf the worker host's resolv.conf, for RUNs on the host network
- * @param sandbox prepares sandbox namespaces
+ * @param sandbox sandbox namespaces, made ahead of the RUNs that take them
  */
-record RunNetworks(Mode defaultMode, boolean allowHost, String hostResolvConf, SandboxNetwork sandbox) {
+record RunNetworks(Mode defaultMode, boolean allowHost, String hostResolvConf, SandboxPool sandbox)
+    implements AutoCloseable {
 
   enum Mode { SANDBOX, NONE, HOST }
 
@@ -38,25 +40,32 @@ record RunNetworks(Mode defaultMode, boolean allowHost, String hostResolvConf, S
     };
   }
 
-  /** Prepares the network of one RUN; {@code scratch} is the RUN's scratch dir. Close it after the container. */
-  Attached attach(Mode mode, Path scratch) throws IOException, InterruptedException {
+  /** The network of one RUN, its own. Close it after the container. */
+  Attached attach(Mode mode) throws IOException, InterruptedException {
     return switch (mode) {
-      case HOST -> new Attached(ContainerSpec.Network.HOST, hostResolvConf, null);
-      case NONE -> new Attached(ContainerSpec.Network.NONE, "", null);
+      case HOST -> new Attached(ContainerSpec.Network.HOST, hostResolvConf, null, null);
+      case NONE -> new Attached(ContainerSpec.Network.NONE, "", null, null);
       case SANDBOX -> {
-        SandboxNetwork.Namespace ns = sandbox.create(scratch.resolve("netns"));
-        yield new Attached(new ContainerSpec.Network.Joined(ns.path()), SandboxNetwork.RESOLV_CONF, ns);
+        SandboxNetwork.Namespace ns = sandbox.take();
+        yield new Attached(new ContainerSpec.Network.Joined(ns.path()), SandboxNetwork.RESOLV_CONF, ns, sandbox);
       }
     };
   }
 
+  /** Tears down the sandbox namespaces kept ready (worker stop). */
+  @Override
+  public void close() {
+    sandbox.close();
+  }
+
   /** A RUN's network, ready for its container. */
-  record Attached(ContainerSpec.Network network, String resolvConf, SandboxNetwork.Namespace namespace)
-      implements AutoCloseable {
+  record Attached(ContainerSpec.Network network, String resolvConf, SandboxNetwork.Namespace namespace,
+      SandboxPool pool) implements AutoCloseable {
+    /** The namespace is torn down in the background: no other RUN ever gets it. */
     @Override
-    public void close() throws IOException {
+    public void close() {
       if (namespace != null) {
-        namespace.close();
+        pool.release(namespace);
       }
     }
   }

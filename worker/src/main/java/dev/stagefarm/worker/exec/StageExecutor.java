@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * report the result. Reads and writes the farm's storage only through the {@link ContentStore} and
  * {@link CacheRecords} ports.
  */
-public final class StageExecutor implements StageRunner {
+public final class StageExecutor implements StageRunner, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(StageExecutor.class);
   private static final AtomicLong SEQUENCE = new AtomicLong();
 
@@ -43,12 +43,14 @@ public final class StageExecutor implements StageRunner {
   private final ContextMaterialiser context;
   private final OpPipeline pipeline;
   private final FarmKeys keys;
+  private final RunEnvironment runEnvironment;
 
   /** @param keys the farm's keys: the build secrets of a task are sealed with a key derived from them */
   StageExecutor(ContentStore store, CacheRecords records, LayerCache layers, RunEnvironment runEnvironment,
       Path stagesDir, String containerPrefix, OutputLimits outputLimits, long addUrlMaxBytes, FarmKeys keys) {
     this.store = store;
     this.keys = keys;
+    this.runEnvironment = runEnvironment;
     this.layers = layers;
     this.stagesDir = stagesDir;
     this.stageDiskBytes = runEnvironment.bundles().limits().stageDiskBytes();
@@ -58,6 +60,17 @@ public final class StageExecutor implements StageRunner {
     this.context = new ContextMaterialiser(store);
     this.pipeline = new OpPipeline(new OpCache(records, layers),
         new ActionStep(new ExecAction(runEnvironment), new CopyAction(addUrlMaxBytes), new LayerSnapshotter(store)));
+  }
+
+  /** Tears down what this worker's RUNs keep ready (their sandbox networks); call after the last stage ended. */
+  @Override
+  public void close() {
+    try {
+      runEnvironment.runc().awaitDeletes();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    runEnvironment.networks().close();
   }
 
   @Override
@@ -78,6 +91,15 @@ public final class StageExecutor implements StageRunner {
 
   /** Executes a decoded stage: its layers (base first) and config. */
   public StageState execute(StageJob job, StageProgress progress) throws StageFailedException, InterruptedException {
+    try {
+      return executeInWorkspace(job, progress);
+    } finally {
+      runEnvironment.runc().awaitDeletes(); // the stage's RUN containers are gone when it reports, failed or not
+    }
+  }
+
+  private StageState executeInWorkspace(StageJob job, StageProgress progress)
+      throws StageFailedException, InterruptedException {
     long seq = SEQUENCE.incrementAndGet();
     try (StageWorkspace workspace = new StageWorkspace(stagesDir.resolve(Long.toString(seq, 36)), stageDiskBytes);
         StageUploads uploads = new StageUploads()) { // closed first: its files are in the workspace

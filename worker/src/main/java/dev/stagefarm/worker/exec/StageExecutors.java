@@ -5,6 +5,7 @@ import dev.stagefarm.worker.layers.LayerCache;
 import dev.stagefarm.worker.runtime.OciBundle;
 import dev.stagefarm.worker.runtime.Runc;
 import dev.stagefarm.worker.runtime.SandboxNetwork;
+import dev.stagefarm.worker.runtime.SandboxPool;
 import dev.stagefarm.worker.runtime.StageDisk;
 import dev.stagefarm.worker.store.CacheRecords;
 import dev.stagefarm.worker.store.ContentStore;
@@ -33,7 +34,7 @@ public final class StageExecutors {
         new Runc(config.runc(), layout.runcState()),
         new OciBundle(nofileHardLimit, config.runLimits()),
         Files.createDirectories(layout.cacheMounts()),
-        networks(config, resolvConf),
+        networks(config, resolvConf, layout),
         config.allowInsecure());
     return new StageExecutor(store, records, layers, environment, Files.createDirectories(layout.stages()),
         "sf-" + Integer.toHexString(config.workerId().hashCode()),
@@ -41,14 +42,17 @@ public final class StageExecutors {
         config.farmKeys());
   }
 
-  private static RunNetworks networks(WorkerConfig config, String hostResolvConf) throws IOException {
+  private static RunNetworks networks(WorkerConfig config, String hostResolvConf, WorkDir layout) throws IOException {
     RunNetworks.Mode mode = RunNetworks.Mode.valueOf(config.network().toUpperCase(java.util.Locale.ROOT));
     if (mode == RunNetworks.Mode.SANDBOX && !SandboxNetwork.available(SLIRP4NETNS)) {
       // fail at start, not as a fault of every RUN: retries elsewhere would hide a misconfigured worker
       throw new IOException("the RUN network (network: sandbox) needs " + SLIRP4NETNS
           + " on PATH: apt-get install slirp4netns, or set network: none");
     }
-    return new RunNetworks(mode, config.allowHostNetwork(), hostResolvConf, new SandboxNetwork(SLIRP4NETNS));
+    // one namespace kept ready per slot when RUNs get the sandbox by default (--network=none/host need none)
+    int ready = mode == RunNetworks.Mode.SANDBOX ? config.concurrency() : 0;
+    return new RunNetworks(mode, config.allowHostNetwork(), hostResolvConf,
+        new SandboxPool(new SandboxNetwork(SLIRP4NETNS), layout.networks(), ready).start());
   }
 
   /** The work dir's layout: every path the worker writes. */
@@ -67,6 +71,11 @@ public final class StageExecutors {
 
     public Path runcState() {
       return root.resolve("runc");
+    }
+
+    /** Where the RUN network namespaces kept ready are bound. */
+    public Path networks() {
+      return root.resolve("netns");
     }
   }
 }

@@ -65,6 +65,16 @@ public final class XattrIndex {
     return v != null && v.length == 1 && v[0] == 'y';
   }
 
+  /** This index without the entries of {@code relatives} (paths removed from the tree since it was read). */
+  public XattrIndex without(java.util.Collection<String> relatives) {
+    if (relatives.stream().noneMatch(byPath::containsKey)) {
+      return this;
+    }
+    Map<String, SortedMap<String, byte[]>> kept = new HashMap<>(byPath);
+    relatives.forEach(kept::remove);
+    return kept.isEmpty() ? EMPTY : new XattrIndex(Map.copyOf(kept));
+  }
+
   public boolean isEmpty() {
     return byPath.isEmpty();
   }

@@ -27,6 +27,8 @@ public final class Runc {
 
   private final String binary;
   private final Path stateRoot;
+  /** Deletes of containers that ran, off the RUN's path. Guarded by itself. */
+  private final List<Thread> deleting = new ArrayList<>();
 
   public Runc(String binary, Path stateRoot) {
     this.binary = binary;
@@ -47,14 +49,50 @@ public final class Runc {
   /**
    * Runs container {@code id} like {@link #run}, but keeps it after its process exits long enough
    * to read its cgroups' limit counters (a foreground {@code runc run} removes them on exit), then
-   * deletes it.
+   * deletes it: in the background once it ran (its process is gone; {@link #awaitDeletes()} waits for
+   * that), at once when it failed to start or was interrupted.
    */
   public Result runInspected(String id, Path bundle, OutputSink sink) throws IOException, InterruptedException {
+    boolean ran = false;
     try {
       int exit = runToEnd(id, bundle, sink, true);
-      return new Result(exit, LimitEvents.read(cgroupPaths(id)));
+      Result result = new Result(exit, LimitEvents.read(cgroupPaths(id)));
+      ran = true;
+      return result;
     } finally {
-      delete(id);
+      if (ran) {
+        deleteInBackground(id);
+      } else {
+        delete(id);
+      }
+    }
+  }
+
+  /** Waits until the background deletes started so far are done (a stage's end: no container left). */
+  public void awaitDeletes() throws InterruptedException {
+    List<Thread> running;
+    synchronized (deleting) {
+      running = new ArrayList<>(deleting);
+    }
+    for (Thread t : running) {
+      t.join();
+    }
+  }
+
+  private void deleteInBackground(String id) {
+    synchronized (deleting) {
+      Thread[] self = new Thread[1];
+      self[0] = Thread.ofVirtual().name("runc-delete").unstarted(() -> {
+        try {
+          delete(id);
+        } finally {
+          synchronized (deleting) {
+            deleting.remove(self[0]);
+          }
+        }
+      });
+      deleting.add(self[0]);
+      self[0].start();
     }
   }
 

@@ -60,17 +60,22 @@ public final class SandboxNetwork {
   public Namespace create(Path nsFile) throws IOException, InterruptedException {
     Files.createDirectories(nsFile.getParent());
     Files.createFile(nsFile);
-    Namespace ns = new Namespace(nsFile);
+    List<String> blocked = blockedDestinations();
+    Namespace ns = new Namespace(nsFile, blocked);
     try {
       // one process makes the namespace, brings up loopback and adds the blocked routes: they need no
       // interface, so they are in place before slirp4netns adds tap0 and the default route
       StringBuilder setup = new StringBuilder("link set lo up\n");
-      for (String destination : blockedDestinations()) {
+      for (String destination : blocked) {
         setup.append("route add unreachable ").append(destination).append('\n');
       }
       Path batch = nsFile.resolveSibling(nsFile.getFileName() + ".ip-batch");
       Files.writeString(batch, setup, StandardCharsets.UTF_8);
-      HostProcess.run(List.of("unshare", "--net=" + nsFile.toAbsolutePath(), "ip", "-batch", batch.toString()), null);
+      try {
+        HostProcess.run(List.of("unshare", "--net=" + nsFile.toAbsolutePath(), "ip", "-batch", batch.toString()), null);
+      } finally {
+        Files.deleteIfExists(batch);
+      }
       ns.slirp = startSlirp(nsFile);
       return ns;
     } catch (IOException | InterruptedException | RuntimeException e) {
@@ -154,10 +159,22 @@ public final class SandboxNetwork {
   /** A prepared namespace; {@link #close()} stops slirp4netns and removes the namespace. */
   public static final class Namespace implements AutoCloseable {
     private final Path file;
+    private final List<String> blocked;
     private Process slirp;
 
-    private Namespace(Path file) {
+    private Namespace(Path file, List<String> blocked) {
       this.file = file;
+      this.blocked = List.copyOf(blocked);
+    }
+
+    /** The destinations this namespace routes to {@code unreachable}, as {@link #blockedDestinations()} gave them. */
+    public List<String> blocked() {
+      return blocked;
+    }
+
+    /** Whether its slirp4netns still runs (a namespace whose slirp4netns died has no outbound network). */
+    public boolean alive() {
+      return slirp != null && slirp.isAlive();
     }
 
     /** The bound namespace, for runc's {@code linux.namespaces[].path}. */
@@ -181,6 +198,7 @@ public final class SandboxNetwork {
       }
       Mounts.unmount(file);
       Files.deleteIfExists(file);
+      Files.deleteIfExists(file.resolveSibling(file.getFileName() + ".slirp4netns.log"));
     }
   }
 

@@ -16,6 +16,7 @@ import dev.stagefarm.worker.runtime.OciBundle;
 import dev.stagefarm.worker.runtime.RunLimits;
 import dev.stagefarm.worker.runtime.Runc;
 import dev.stagefarm.worker.runtime.SandboxNetwork;
+import dev.stagefarm.worker.runtime.SandboxPool;
 import dev.stagefarm.worker.store.InMemoryCacheRecords;
 import dev.stagefarm.worker.store.InMemoryContentStore;
 import dev.stagefarm.worker.store.LayerRef;
@@ -37,7 +38,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * A stage executor on in-memory stores with real runc and overlayfs (we are root): no Kafka, no
  * S3. Runs programs built with {@link dev.stagefarm.worker.ProgramBuilder} on the busybox image.
  */
-final class LocalStages {
+final class LocalStages implements AutoCloseable {
   static final String SECRET_ID = "token";
   static final String SECRET_VALUE = "s3cr3t-value-7f3a";
 
@@ -67,16 +68,30 @@ final class LocalStages {
 
   /** @param allowHostNetwork the worker's allow-host-network; {@code --network=default} is the sandbox network */
   LocalStages(boolean allowInsecure, long addUrlMaxBytes, boolean allowHostNetwork) throws IOException {
-    this(allowInsecure, addUrlMaxBytes, RunLimits.none(), allowHostNetwork);
+    this(allowInsecure, addUrlMaxBytes, RunLimits.none(), allowHostNetwork, 0);
+  }
+
+  /**
+   * @param readyNetworks sandbox networks kept ready, as a worker keeps one per slot (0: each RUN makes its
+   *     own and tears it down before its stage ends); {@link #close()} tears the ready ones down
+   */
+  LocalStages(boolean allowHostNetwork, int readyNetworks) throws IOException {
+    this(false, 2L << 30, RunLimits.none(), allowHostNetwork, readyNetworks);
   }
 
   private LocalStages(boolean allowInsecure, long addUrlMaxBytes, RunLimits limits, boolean allowHostNetwork)
       throws IOException {
+    this(allowInsecure, addUrlMaxBytes, limits, allowHostNetwork, 0);
+  }
+
+  private LocalStages(boolean allowInsecure, long addUrlMaxBytes, RunLimits limits, boolean allowHostNetwork,
+      int readyNetworks) throws IOException {
     StageExecutors.WorkDir layout = new StageExecutors.WorkDir(workDir.resolve("work"));
     LayerCache layers = new LayerCache(layout.layers(), 1L << 30, store);
     RunEnvironment environment = new RunEnvironment(new Runc("runc", layout.runcState()), new OciBundle(1024, limits),
         Files.createDirectories(layout.cacheMounts()),
-        new RunNetworks(RunNetworks.Mode.SANDBOX, allowHostNetwork, "", new SandboxNetwork("slirp4netns")), allowInsecure);
+        new RunNetworks(RunNetworks.Mode.SANDBOX, allowHostNetwork, "",
+            new SandboxPool(new SandboxNetwork("slirp4netns"), layout.networks(), readyNetworks).start()), allowInsecure);
     executor = new StageExecutor(store, records, layers, environment, Files.createDirectories(layout.stages()),
         "sf-test", new StageExecutor.OutputLimits(1 << 20, 1 << 24), addUrlMaxBytes,
         dev.stagefarm.program.FarmKeys.generate());
@@ -86,6 +101,12 @@ final class LocalStages {
       base.add(new LayerRef(image.manifest().layers().get(i), image.config().diffIds().get(i)));
     }
     busybox = new StageState(base, image.config());
+  }
+
+  /** Stops as a worker does: the sandbox networks kept ready are torn down. */
+  @Override
+  public void close() {
+    executor.close();
   }
 
   TestContext context(Map<String, String> files) {

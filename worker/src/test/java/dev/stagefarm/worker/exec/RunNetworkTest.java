@@ -108,7 +108,8 @@ class RunNetworkTest {
     if (stages == null) {
       return;
     }
-    // every RUN's namespace (a mount in its scratch dir) and slirp4netns are gone when its stage ends
+    // the worker stops: every RUN's namespace and slirp4netns, and the one kept ready, are gone
+    stages.close();
     assertThat(Mounts.mountPointsUnder(stages.workDir)).isEmpty();
     assertThat(ProcessHandle.current().descendants()
         .filter(p -> p.info().command().map(c -> c.endsWith("slirp4netns")).orElse(false))
@@ -117,7 +118,7 @@ class RunNetworkTest {
 
   @Test
   void aDefaultRunReachesTheInternetButNotTheWorkerHostNorMetadata() throws Exception {
-    stages = new LocalStages();
+    stages = new LocalStages(false, 1); // the RUNs take namespaces made ahead, as on a worker
     int port = farmService.getLocalPort();
     var result = stages.run(program()
         .run(get(INTERNET, "/internet"))

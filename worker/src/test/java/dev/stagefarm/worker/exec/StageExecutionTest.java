@@ -113,6 +113,22 @@ class StageExecutionTest {
     assertThat(root.resolve("etc/passwd")).exists();
   }
 
+  /**
+   * runc creates the mount points (/etc/hosts, /etc/resolv.conf, /etc/hostname) the image lacks, copying
+   * their parent dirs up; those stubs and the unchanged parents are removed again (one read of the upper
+   * dir's xattrs tells an opaque dir from a copied-up one, and the snapshot takes that read).
+   */
+  @Test
+  void mountPointStubsAndTheirUnchangedParentsLeaveNoLayer() throws Exception {
+    StageState unchanged = stages.run(program().run("true").build()).completed();
+    assertThat(newLayers(stages.busybox, unchanged)).isEmpty();
+
+    StageState wrote = stages.run(program().run("echo x > /etc/extra").build()).completed();
+    List<LayerRef> layers = newLayers(stages.busybox, wrote);
+    assertThat(layers).hasSize(1);
+    assertThat(stages.layerEntries(layers.get(0)).keySet()).containsExactlyInAnyOrder("etc/", "etc/extra");
+  }
+
   @Test
   void copiesContextSelectionsWithChownAndChmodAndInlineFiles() throws Exception {
     TestContext context = stages.context(Map.of(

@@ -1,0 +1,116 @@
+package dev.stagefarm.worker.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Sandbox networks made ahead of their RUNs, for real (unshare, ip, slirp4netns; we are root). */
+class SandboxPoolTest {
+  @TempDir Path dir;
+
+  @BeforeEach
+  void needsSlirp() {
+    assumeTrue(SandboxNetwork.available("slirp4netns"), "slirp4netns not installed");
+  }
+
+  @Test
+  void aNamespaceGoesToOneRunOnlyEvenWhenRunsTakeAtOnce() throws Exception {
+    List<SandboxNetwork.Namespace> taken = new ArrayList<>();
+    try (SandboxPool pool = new SandboxPool(new SandboxNetwork("slirp4netns"), dir.resolve("netns"), 2).start();
+        ExecutorService runs = Executors.newVirtualThreadPerTaskExecutor()) {
+      awaitReady(pool, 2);
+      List<Future<SandboxNetwork.Namespace>> takes = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        takes.add(runs.submit((Callable<SandboxNetwork.Namespace>) pool::take)); // 2 ready, 4 made while taken
+      }
+      for (Future<SandboxNetwork.Namespace> f : takes) {
+        taken.add(f.get());
+      }
+      Set<Path> files = new HashSet<>();
+      Set<Object> namespaces = new HashSet<>();
+      for (SandboxNetwork.Namespace ns : taken) {
+        files.add(ns.path());
+        namespaces.add(Files.getAttribute(ns.path(), "unix:ino")); // the bound nsfs inode: the namespace itself
+        assertThat(ns.alive()).isTrue();
+      }
+      assertThat(files).hasSize(6);
+      assertThat(namespaces).as("six RUNs, six network namespaces").hasSize(6);
+      taken.forEach(pool::release);
+    }
+    assertThat(Mounts.mountPointsUnder(dir)).isEmpty();
+  }
+
+  @Test
+  void aTakenNamespaceHasItsBlockedRoutesAndOutboundRouteInPlace() throws Exception {
+    try (SandboxPool pool = new SandboxPool(new SandboxNetwork("slirp4netns"), dir.resolve("netns"), 1).start()) {
+      awaitReady(pool, 1);
+      SandboxNetwork.Namespace ns = pool.take();
+      try {
+        String routes = HostProcess.run(List.of("nsenter", "--net=" + ns.path(), "ip", "route"), null);
+        assertThat(routes).contains("unreachable " + SandboxNetwork.LINK_LOCAL, "default via 10.0.2.2");
+        for (String blocked : SandboxNetwork.blockedDestinations()) {
+          assertThat(routes).contains("unreachable " + blocked.replace("/32", ""));
+        }
+        assertThat(ns.blocked()).isEqualTo(SandboxNetwork.blockedDestinations());
+      } finally {
+        pool.release(ns);
+      }
+    }
+  }
+
+  @Test
+  void stoppingThePoolTearsDownTheReadyNamespacesAndTheirSlirp4netns() throws Exception {
+    SandboxPool pool = new SandboxPool(new SandboxNetwork("slirp4netns"), dir.resolve("netns"), 2).start();
+    awaitReady(pool, 2);
+    assertThat(Mounts.mountPointsUnder(dir)).hasSize(2);
+    assertThat(slirps()).isGreaterThanOrEqualTo(2);
+
+    pool.close();
+
+    assertThat(Mounts.mountPointsUnder(dir)).isEmpty();
+    assertThat(slirps()).isZero();
+    try (var files = Files.list(dir.resolve("netns"))) {
+      assertThat(files.toList()).as("no namespace file, batch or log left").isEmpty();
+    }
+    org.assertj.core.api.Assertions.assertThatThrownBy(pool::take).hasMessageContaining("stopping");
+  }
+
+  @Test
+  void startingRemovesWhatAKilledPredecessorLeftInItsDir() throws Exception {
+    Path pool = Files.createDirectories(dir.resolve("netns"));
+    Files.writeString(pool.resolve("ns-1-1"), ""); // unmounted by the worker's start-up cleanup, file left
+    Files.writeString(pool.resolve("ns-1-1.slirp4netns.log"), "old");
+    try (SandboxPool started = new SandboxPool(new SandboxNetwork("slirp4netns"), pool, 0).start()) {
+      try (var files = Files.list(pool)) {
+        assertThat(files.toList()).isEmpty();
+      }
+    }
+  }
+
+  private static long slirps() {
+    return ProcessHandle.current().descendants()
+        .filter(p -> p.isAlive() && p.info().command().map(c -> c.endsWith("slirp4netns")).orElse(false))
+        .count();
+  }
+
+  /** Waits for the background making; bounded only to turn a hang into a failure. */
+  private static void awaitReady(SandboxPool pool, int n) throws InterruptedException {
+    for (int i = 0; i < 1200 && pool.readyCount() < n; i++) {
+      Thread.sleep(50);
+    }
+    assertThat(pool.readyCount()).isEqualTo(n);
+  }
+}

@@ -160,9 +160,9 @@ class FastPathEndToEndTest {
     assertThat(jvmClient(dir, "build", "--progress", "plain", one.toString()).exitCode()).isZero();
 
     // FOO from each client's environment (a bare --build-arg), the outputs relative to each one's directory
-    Process a = thinClient(one, Map.of("FOO", "from-one"), "build", "--progress", "plain", "-t", "img",
+    Process a = thinClient(one, Map.of("FOO", "from-one"), "build", "--progress", "plain", "-t", "img:t",
         "--build-arg", "FOO", "--iidfile", "iid", "-o", "type=oci,dest=out.tar", ".");
-    Process b = thinClient(two, Map.of("FOO", "from-two"), "build", "--progress", "plain", "-t", "img",
+    Process b = thinClient(two, Map.of("FOO", "from-two"), "build", "--progress", "plain", "-t", "img:t",
         "--build-arg", "FOO", "--iidfile", "iid", "-o", "type=oci,dest=out.tar", ".");
     Run ra = finish(a);
     Run rb = finish(b);
@@ -180,7 +180,7 @@ class FastPathEndToEndTest {
     Path layout = Files.createDirectories(ctx.resolve("layout"));
     assertThat(ImageChecks.exec(List.of("tar", "-xf", ctx.resolve("out.tar").toString(), "-C", layout.toString()), ctx)
         .exitCode()).isZero();
-    return ImageChecks.imageConfig(layout, "img").path("config").path("Labels").path("foo").asText();
+    return ImageChecks.imageConfig(layout, "t").path("config").path("Labels").path("foo").asText();
   }
 
   @Test

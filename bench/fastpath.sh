@@ -23,10 +23,7 @@ trap 'exit 130' INT TERM
 ./stagefarm --version > /dev/null # builds the CLI outside the measurements
 bench_base "$work" ./stagefarm
 
-build() { # $1 = context, rest = flags
-  local ctx=$1; shift
-  ./stagefarm build --progress quiet --insecure-registry "127.0.0.1:$port" --workers 4 --build-arg "BASE=$base" "$@" "$ctx"
-}
+flags=(build --progress quiet --insecure-registry "127.0.0.1:$port" --workers 4 --build-arg "BASE=$base")
 measure() { # $1 = label, rest = command
   local label=$1 load; shift
   load=$(cut -d' ' -f1 /proc/loadavg)
@@ -38,13 +35,13 @@ measure() { # $1 = label, rest = command
 
 echo "fast path bench: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for bench in fanout chain bigfile; do
-  measure "$bench cold" build "bench/$bench" # the first starts the local farm (and, once, the thin client's archive)
-  STAGEFARM_NO_FAST=1 build "bench/$bench" > /dev/null 2>&1 # the JVM client's AppCDS archive for build
-  build "bench/$bench" > /dev/null 2>&1
+  # the first starts the local farm; then a warm build of each client writes its AppCDS archive
+  measure "$bench cold" ./stagefarm "${flags[@]}" "bench/$bench"
+  STAGEFARM_NO_FAST=1 ./stagefarm "${flags[@]}" "bench/$bench" > /dev/null 2>&1
+  ./stagefarm "${flags[@]}" "bench/$bench" > /dev/null 2>&1
 done
 for round in $(seq "$rounds"); do
   for bench in fanout chain bigfile; do
-    flags=(build --progress quiet --insecure-registry "127.0.0.1:$port" --workers 4 --build-arg "BASE=$base")
     measure "$bench old" env STAGEFARM_NO_FAST=1 ./stagefarm "${flags[@]}" "bench/$bench"
     measure "$bench thin" env STAGEFARM_NO_FAST= ./stagefarm "${flags[@]}" "bench/$bench"
   done
@@ -53,8 +50,7 @@ if command -v strace > /dev/null; then
   for mode in old thin; do
     no_fast=; [ "$mode" = old ] && no_fast=1
     STAGEFARM_NO_FAST=$no_fast strace -f -qq -e trace=execve -e signal=none -o "$work/strace" \
-      ./stagefarm build --progress quiet --insecure-registry "127.0.0.1:$port" --workers 4 --build-arg "BASE=$base" \
-      bench/fanout > /dev/null 2>&1
+      ./stagefarm "${flags[@]}" bench/fanout > /dev/null 2>&1
     printf '%-5s java processes started: %s (CLI JVMs: %s)\n' "$mode" \
       "$(grep -c 'execve("[^"]*/bin/java"' "$work/strace")" "$(grep 'execve("[^"]*/bin/java"' "$work/strace" | grep -c 'stagefarm.jar')"
   done

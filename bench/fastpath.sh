@@ -49,7 +49,7 @@ done
 if command -v strace > /dev/null; then
   for mode in old thin; do
     no_fast=; [ "$mode" = old ] && no_fast=1
-    STAGEFARM_NO_FAST=$no_fast strace -f -qq -e trace=execve -e signal=none -o "$work/strace" \
+    STAGEFARM_NO_FAST=$no_fast strace -f -qq -v -s 1024 -e trace=execve -e signal=none -o "$work/strace" \
       ./stagefarm "${flags[@]}" bench/fanout > /dev/null 2>&1
     printf '%-5s java processes started: %s (CLI JVMs: %s)\n' "$mode" \
       "$(grep -c 'execve("[^"]*/bin/java"' "$work/strace")" "$(grep 'execve("[^"]*/bin/java"' "$work/strace" | grep -c 'stagefarm.jar')"

@@ -30,7 +30,7 @@ import picocli.CommandLine.Parameters;
     name = "bake",
     mixinStandardHelpOptions = true,
     description = "Build the targets of a bake file (docker buildx bake's HCL, JSON or compose formats) on the farm.")
-public final class BakeCommand implements Callable<Integer> {
+public final class BakeCommand implements Callable<Integer>, RunScoped {
 
   @Parameters(paramLabel = "TARGET|GROUP", arity = "0..*",
       description = "Targets or groups to build (default: the group or target named default).")
@@ -78,6 +78,19 @@ public final class BakeCommand implements Callable<Integer> {
 
   @Mixin dev.stagefarm.cli.farm.FarmSelection farmSelection;
 
+  /** The caller's streams, environment and directory: this process's, or a thin client's in the local farm. */
+  private RunContext run = RunContext.process();
+
+  @Override
+  public void runIn(RunContext run) {
+    this.run = run;
+  }
+
+  @Override
+  public java.util.Optional<dev.stagefarm.cli.farm.LocalFarm.Settings> localFarmSettings() {
+    return farmSelection.localFarm(farmFlags);
+  }
+
   @Override
   public Integer call() throws Exception {
     if (load) {
@@ -90,12 +103,12 @@ public final class BakeCommand implements Callable<Integer> {
     farmSelection.check();
     BakeResolver.Result result = resolve();
     if (print) {
-      System.out.println(BakePrinter.print(result));
+      run.out().println(BakePrinter.print(result));
       return 0;
     }
     List<BakeJob> jobs = new ArrayList<>();
     for (BakeTarget target : result.targets().values()) {
-      BakeJob job = BakeJob.of(target, System::getenv);
+      BakeJob job = BakeJob.of(target, run::env, run.cwd());
       job.request().setTenant(tenant).setPriority(priority); // as stagefarm build sends them, for every target
       try {
         var request = job.request();
@@ -110,12 +123,12 @@ public final class BakeCommand implements Callable<Integer> {
       jobs.add(job);
     }
     boolean tty = progress.equals("tty")
-        || (progress.equals("auto") && System.console() != null && System.getenv("CI") == null);
+        || (progress.equals("auto") && run.liveProgress());
     if (!farmSelection.remote()) {
       farmSelection.checkCanStart(); // the thin client: one line, no progress before it
     }
-    return new BakeRun(jobs, progress.equals("quiet"), tty, System.err, System.out)
-        .run(() -> farmSelection.open(apiClientFlags, farmFlags, System.err));
+    return new BakeRun(jobs, progress.equals("quiet"), tty, run.err(), run.out(), run)
+        .run(() -> farmSelection.open(apiClientFlags, farmFlags, run));
   }
 
   private BakeResolver.Result resolve() {
@@ -128,9 +141,9 @@ public final class BakeCommand implements Callable<Integer> {
     }
     overrides.addAll(sets);
     try {
-      List<Path> paths = files.isEmpty() ? BakeFiles.defaults(Path.of("")) : files.stream().map(Path::of).toList();
-      BakeDefinition definition = BakeFiles.read(paths, System.in, System::getenv);
-      return BakeResolver.resolve(definition, names, new BakeResolver.Options(System::getenv, overrides, localPlatform()));
+      List<Path> paths = files.isEmpty() ? BakeFiles.defaults(run.cwd()) : files.stream().map(f -> f.equals("-") ? Path.of(f) : run.path(f)).toList();
+      BakeDefinition definition = BakeFiles.read(paths, run.in(), run::env);
+      return BakeResolver.resolve(definition, names, new BakeResolver.Options(run::env, overrides, localPlatform()));
     } catch (HclException e) {
       throw new UserError(e.getMessage());
     }

@@ -47,7 +47,7 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = "Build an image from a Dockerfile on the farm (the local background farm unless --coordinator"
         + " is given).")
-public final class BuildCommand implements Callable<Integer> {
+public final class BuildCommand implements Callable<Integer>, RunScoped {
 
   /** Largest Dockerfile read from standard input ({@code -f -}); the coordinator's limit. */
   static final int MAX_STDIN_DOCKERFILE = 4 << 20;
@@ -125,11 +125,24 @@ public final class BuildCommand implements Callable<Integer> {
 
   @Mixin FarmSelection farmSelection;
 
+  /** The caller's streams, environment and directory: this process's, or a thin client's in the local farm. */
+  private RunContext run = RunContext.process();
+
+  @Override
+  public void runIn(RunContext run) {
+    this.run = run;
+  }
+
+  @Override
+  public java.util.Optional<dev.stagefarm.cli.farm.LocalFarm.Settings> localFarmSettings() {
+    return farmSelection.localFarm(farmFlags);
+  }
+
   @Override
   public Integer call() throws Exception {
     long started = System.currentTimeMillis();
-    PrintStream err = System.err;
-    PrintStream stdout = System.out;
+    PrintStream err = run.err();
+    PrintStream stdout = run.out();
     BuildxFlags.ImageOptions imageOptions = buildx.validate();
     List<OutputSpec> outputSpecs = new ArrayList<>();
     for (String output : outputs) {
@@ -143,7 +156,7 @@ public final class BuildCommand implements Callable<Integer> {
     }
     checkFlags(outputSpecs, names, pushes);
     // validates --progress before anything starts
-    ProgressView view = buildx.quiet ? BuildSession.QUIET : BuildSession.progressView(progress, err);
+    ProgressView view = buildx.quiet ? BuildSession.QUIET : BuildSession.progressView(progress, err, run.liveProgress());
     try {
       contextDir = unpackTarball(); // a tarball context holds the Dockerfile: unpacked first (else a no-op)
       return build(started, err, stdout, view, imageOptions, outputSpecs, names, pushes);
@@ -160,7 +173,7 @@ public final class BuildCommand implements Callable<Integer> {
     // the Dockerfile is checked before anything loads protobuf or gRPC: a mistake is reported at once
     String dockerfileName = file == null || file.equals("-") ? "Dockerfile" : Path.of(file).getFileName().toString();
     byte[] dockerfileBytes = readDockerfile();
-    Map<String, String> args = BuildSession.buildArgs(buildArgs, System::getenv);
+    Map<String, String> args = BuildSession.buildArgs(buildArgs, run::env);
     DockerfileCheck.check(dockerfileName, dockerfileBytes, target, args, DockerfileCheck.firstPlatform(platform));
     List<Platform> platforms = PlatformFlag.parse(platform);
     if (platforms.size() > 1) {
@@ -184,17 +197,17 @@ public final class BuildCommand implements Callable<Integer> {
             .setNetwork(imageOptions.network())
             .setTenant(tenant)
             .setPriority(priority);
-    cacheFlags.addTo(request);
-    BuildSession.addSecrets(request, secrets, System::getenv);
+    cacheFlags.addTo(request, run.cwd());
+    BuildSession.addSecrets(request, secrets, run::env, run.cwd());
     buildx.addRunOptions(request);
     Map<String, String> namedContexts =
-        BuildSession.namedContexts(BuildxFlags.keyValues("--build-context", buildx.buildContexts), Path.of(""));
-    ClientRegistryAuth.addFromDockerConfig(request, namedContexts);
+        BuildSession.namedContexts(BuildxFlags.keyValues("--build-context", buildx.buildContexts), run.cwd());
+    ClientRegistryAuth.addFromDockerConfig(request, namedContexts, run::env);
     // several platforms are pushed together as one index once every build has succeeded
     BuildSession.addOutputs(request, outputSpecs, pushes && platforms.size() <= 1);
 
     try (Farm farm = openFarm(view)) {
-      BuildSession session = new BuildSession(new BuildClient(farm));
+      BuildSession session = new BuildSession(new BuildClient(farm), run);
       view.phaseStarted("load build context");
       // unchanged files are not hashed again (stat cache under the farm home)
       ScannedContext scanned = ContextScanner.scan(contextDir, unpacked != null ? StatCache.none()
@@ -206,7 +219,7 @@ public final class BuildCommand implements Callable<Integer> {
       request.setContextManifest(scanned.manifestDigest().toString());
       session.addNamedContexts(request, namedContexts);
       if (platforms.size() > 1) {
-        MultiPlatformBuild builds = new MultiPlatformBuild(session.client(), platforms);
+        MultiPlatformBuild builds = new MultiPlatformBuild(session.client(), platforms, run);
         List<BuildStatus> statuses;
         try (view) {
           statuses = builds.run(request.build(), view);
@@ -235,7 +248,7 @@ public final class BuildCommand implements Callable<Integer> {
         }
       });
       if (traceWriter != null) {
-        traceWriter.write(trace);
+        traceWriter.write(run.path(trace));
       }
       CacheFlags.printWarnings(status, err);
       if (BuildSession.failure(status) != null) {
@@ -243,7 +256,7 @@ public final class BuildCommand implements Callable<Integer> {
       }
       List<String> written = session.writeOutputs(status, outputSpecs, pushes, names, stdout);
       if (buildx.load) {
-        written.add("docker (" + new OutputWriter(session.client(), status.getBuildId(), stdout).load() + ")");
+        written.add("docker (" + new OutputWriter(session.client(), status.getBuildId(), stdout, run).load() + ")");
       }
       writeResultFiles(status, names);
       if (buildx.quiet) {
@@ -264,7 +277,7 @@ public final class BuildCommand implements Callable<Integer> {
       throw ExitCodes.usage("the context (-) and the Dockerfile (-f -) cannot both come from standard input");
     }
     if (dev.stagefarm.cli.build.GitContext.isGit(context)) {
-      git = dev.stagefarm.cli.build.GitContext.parse(context); // a remote URL or a bad ref: exit 2, with the reason
+      git = dev.stagefarm.cli.build.GitContext.parse(context, run.cwd()); // a remote URL or a bad ref: exit 2, with the reason
     }
     if (pushes && names.isEmpty()) {
       throw ExitCodes.usage("pushing needs a name: -t NAME, or name=REF in -o type=image|registry");
@@ -283,15 +296,15 @@ public final class BuildCommand implements Callable<Integer> {
     }
   }
 
-  private static PrintStream err() {
-    return System.err;
+  private PrintStream err() {
+    return run.err();
   }
 
   /** The Dockerfile: {@code -f FILE}, {@code -f -} (standard input) or CONTEXT/Dockerfile. */
   private byte[] readDockerfile() {
     if ("-".equals(file)) {
       try {
-        byte[] bytes = System.in.readNBytes(MAX_STDIN_DOCKERFILE + 1);
+        byte[] bytes = run.in().readNBytes(MAX_STDIN_DOCKERFILE + 1);
         if (bytes.length > MAX_STDIN_DOCKERFILE) {
           throw ExitCodes.usage("the Dockerfile on standard input is over the limit of " + MAX_STDIN_DOCKERFILE + " bytes");
         }
@@ -309,7 +322,7 @@ public final class BuildCommand implements Callable<Integer> {
       dockerfile = dev.stagefarm.cli.build.TarContext.dockerfile(contextDir, file != null ? file : "Dockerfile",
           git != null ? "git checkout" : "archive");
     } else {
-      dockerfile = file != null ? Path.of(file) : contextDir.resolve("Dockerfile");
+      dockerfile = file != null ? run.path(file) : contextDir.resolve("Dockerfile");
     }
     try {
       return Files.readAllBytes(dockerfile);
@@ -330,11 +343,11 @@ public final class BuildCommand implements Callable<Integer> {
       return git.checkout(unpacked);
     }
     boolean stdin = context.equals("-");
-    if (!stdin && !(dev.stagefarm.cli.build.TarContext.isArchivePath(context) && Files.isRegularFile(Path.of(context)))) {
-      return Path.of(context);
+    if (!stdin && !(dev.stagefarm.cli.build.TarContext.isArchivePath(context) && Files.isRegularFile(run.path(context)))) {
+      return run.path(context);
     }
     unpacked = Files.createTempDirectory("stagefarm-context-");
-    try (var in = stdin ? System.in : Files.newInputStream(Path.of(context))) {
+    try (var in = stdin ? run.in() : Files.newInputStream(run.path(context))) {
       new dev.stagefarm.cli.build.TarContext().extract(in, unpacked, stdin ? "on standard input" : context);
     }
     return unpacked;
@@ -343,10 +356,10 @@ public final class BuildCommand implements Callable<Integer> {
   private void writeResultFiles(BuildStatus status, List<String> names) {
     try {
       if (buildx.iidFile != null) {
-        BuildMetadata.writeIidFile(buildx.iidFile, status);
+        BuildMetadata.writeIidFile(run.path(buildx.iidFile), status);
       }
       if (buildx.metadataFile != null) {
-        BuildMetadata.writeMetadataFile(buildx.metadataFile, status, names);
+        BuildMetadata.writeMetadataFile(run.path(buildx.metadataFile), status, names);
       }
     } catch (IOException e) {
       throw new UserError("writing the build's result files failed: " + e.getMessage());
@@ -355,12 +368,12 @@ public final class BuildCommand implements Callable<Integer> {
 
   private Farm openFarm(ProgressView view) throws Exception {
     if (farmSelection.remote()) {
-      return farmSelection.open(apiClientFlags, farmFlags, System.err); // connects on the first call
+      return farmSelection.open(apiClientFlags, farmFlags, run); // connects on the first call
     }
     farmSelection.checkCanStart(); // the thin client: one line, no progress before it
     view.phaseStarted(farmSelection.oneShot ? "start the embedded farm (" + farmSelection.workers + " workers)"
         : "connect to the local farm");
-    Farm farm = farmSelection.open(apiClientFlags, farmFlags, System.err);
+    Farm farm = farmSelection.open(apiClientFlags, farmFlags, run);
     view.phaseDone("");
     return farm;
   }

@@ -44,7 +44,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    spec.commandLine().usage(System.err);
+    spec.commandLine().usage(spec.commandLine().getErr());
   }
 
   public static void main(String[] args) {
@@ -53,12 +53,15 @@ public final class Main implements Runnable {
 
   /** Runs the command line and returns the exit code (tests call this instead of main). */
   public static int execute(String... args) {
-    CommandLine cli = new CommandLine(new Main());
-    for (Class<?> subcommand : subcommandsFor(args)) {
-      // a CommandLine of its own: picocli applies a command's model transformer (the config key
-      // tables of up/coordinator/worker) only in the constructor, not to a class added later
-      cli.addSubcommand(new CommandLine(subcommand));
-    }
+    return execute(null, args);
+  }
+
+  /**
+   * Runs the command line with {@code run}'s streams, environment and working directory (the
+   * local farm, for a thin client: {@code LocalFarmRuns}); null: this process's.
+   */
+  public static int execute(RunContext run, String... args) {
+    CommandLine cli = commandLine(run, args);
     cli.setExecutionExceptionHandler(
         (ex, commandLine, parseResult) -> {
           if (ex instanceof UserError) {
@@ -75,6 +78,26 @@ public final class Main implements Runnable {
           return ExitCodes.INTERNAL;
         });
     return cli.execute(args);
+  }
+
+  /** A fresh command line for {@code args}; with a run, its commands take their streams and environment from it. */
+  public static CommandLine commandLine(RunContext run, String... args) {
+    CommandLine cli = new CommandLine(new Main());
+    for (Class<?> subcommand : subcommandsFor(args)) {
+      // a CommandLine of its own: picocli applies a command's model transformer (the config key
+      // tables of up/coordinator/worker) only in the constructor, not to a class added later
+      cli.addSubcommand(new CommandLine(subcommand));
+    }
+    if (run != null) {
+      cli.setOut(new java.io.PrintWriter(run.out(), true));
+      cli.setErr(new java.io.PrintWriter(run.err(), true));
+      for (CommandLine sub : cli.getSubcommands().values()) {
+        if (sub.getCommand() instanceof RunScoped scoped) {
+          scoped.runIn(run);
+        }
+      }
+    }
+    return cli;
   }
 
   /**

@@ -37,6 +37,11 @@ public record BakeJob(String name, SubmitBuildRequest.Builder request, Path cont
       TargetAttribute.ATTEST, TargetAttribute.ENTITLEMENTS);
 
   public static BakeJob of(BakeTarget target, Function<String, String> env) {
+    return of(target, env, Path.of(""));
+  }
+
+  /** As {@link #of(BakeTarget, Function)}, relative paths (context, secrets, cache, contexts) in {@code base}. */
+  public static BakeJob of(BakeTarget target, Function<String, String> env, Path base) {
     String name = target.name();
     for (TargetAttribute attribute : NOT_SUPPORTED) {
       Object value = target.attributes().get(attribute);
@@ -58,7 +63,7 @@ public record BakeJob(String name, SubmitBuildRequest.Builder request, Path cont
       throw new UserError("target \"" + name + "\": context " + contextText + " is a URL; stagefarm bake builds"
           + " local directories only (not supported yet)");
     }
-    Path context = Path.of(contextText);
+    Path context = base.resolve(contextText);
     if (!Files.isDirectory(context)) {
       throw new UserError("target \"" + name + "\": context " + context + " is not a directory");
     }
@@ -131,13 +136,13 @@ public record BakeJob(String name, SubmitBuildRequest.Builder request, Path cont
         .setPlatform(platforms.isEmpty() ? dev.stagefarm.proto.v1.Platform.getDefaultInstance()
             : dev.stagefarm.cli.build.PlatformFlag.parse(platforms.get(0)).getFirst());
     try {
-      BuildSession.addSecrets(request, target.list(TargetAttribute.SECRET), env);
+      BuildSession.addSecrets(request, target.list(TargetAttribute.SECRET), env, base);
     } catch (UserError e) {
       throw new UserError("target \"" + name + "\": " + e.getMessage());
     }
     try {
-      request.addAllCacheFrom(CacheFlags.canonical(target.list(TargetAttribute.CACHE_FROM), false))
-          .addAllCacheTo(CacheFlags.canonical(target.list(TargetAttribute.CACHE_TO), true));
+      request.addAllCacheFrom(CacheFlags.canonical(target.list(TargetAttribute.CACHE_FROM), false, base))
+          .addAllCacheTo(CacheFlags.canonical(target.list(TargetAttribute.CACHE_TO), true, base));
       List<String> hosts = new ArrayList<>();
       // buildx's extra-hosts is a map host → ip
       target.map(TargetAttribute.EXTRA_HOSTS).forEach((host, ip) -> hosts.add(host + "=" + (ip == null ? "" : ip)));
@@ -149,7 +154,7 @@ public record BakeJob(String name, SubmitBuildRequest.Builder request, Path cont
     Map<String, String> namedContexts;
     try {
       // as in buildx, a directory is relative to the bake file's working directory, like context
-      namedContexts = BuildSession.namedContexts(nonNull(target.map(TargetAttribute.CONTEXTS)), Path.of(""));
+      namedContexts = BuildSession.namedContexts(nonNull(target.map(TargetAttribute.CONTEXTS)), base);
     } catch (UserError e) {
       throw new UserError("target \"" + name + "\": " + e.getMessage(), e.exitCode());
     }

@@ -43,6 +43,7 @@ public final class BakeRun {
   private final PrintStream out;
   /** The live view all targets share ({@code --progress tty}), or null: plain lines behind each target's name. */
   private final TtyProgress tty;
+  private final dev.stagefarm.cli.RunContext run;
 
   public BakeRun(List<BakeJob> jobs, boolean quiet, PrintStream err, PrintStream out) {
     this(jobs, quiet, false, err, out);
@@ -50,6 +51,13 @@ public final class BakeRun {
 
   /** @param tty one live view of every target's stages ({@code LABEL STAGE} lines) instead of plain lines */
   public BakeRun(List<BakeJob> jobs, boolean quiet, boolean tty, PrintStream err, PrintStream out) {
+    this(jobs, quiet, tty, err, out, dev.stagefarm.cli.RunContext.process());
+  }
+
+  /** @param run whose Ctrl-C cancels the builds, whose directory relative output paths are in */
+  public BakeRun(List<BakeJob> jobs, boolean quiet, boolean tty, PrintStream err, PrintStream out,
+      dev.stagefarm.cli.RunContext run) {
+    this.run = run;
     this.jobs = List.copyOf(jobs);
     this.quiet = quiet;
     this.err = err;
@@ -75,7 +83,7 @@ public final class BakeRun {
     }
     int width = jobs.stream().mapToInt(j -> j.name().length()).max().orElse(0);
     try (Farm farm = opener.open()) {
-      BuildSession session = new BuildSession(new BuildClient(farm));
+      BuildSession session = new BuildSession(new BuildClient(farm), run);
       List<String> buildIds = new CopyOnWriteArrayList<>();
       Map<String, Outcome> outcomes = new LinkedHashMap<>();
       session.cancellingOnInterrupt(() -> buildIds, () -> {
@@ -106,7 +114,7 @@ public final class BakeRun {
         }
         BakeJob job = outcome.job();
         try {
-          List<String> written = session.writeOutputs(outcome.status(), job.outputs(), job.push(), job.tags());
+          List<String> written = session.writeOutputs(outcome.status(), job.outputs(), job.push(), job.tags(), out);
           out.println(name + ": " + BuildSession.summary(outcome.status(), written));
         } catch (UserError e) {
           failed.add(name);

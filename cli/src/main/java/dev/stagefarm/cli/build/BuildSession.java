@@ -30,11 +30,18 @@ import java.util.function.Supplier;
  */
 public final class BuildSession {
   private final BuildClient client;
+  private final dev.stagefarm.cli.RunContext run;
   /** Context manifest digest → its upload (several targets of a bake often share one context). */
   private final ConcurrentHashMap<String, CompletableFuture<Void>> uploads = new ConcurrentHashMap<>();
 
   public BuildSession(BuildClient client) {
+    this(client, dev.stagefarm.cli.RunContext.process());
+  }
+
+  /** @param run whose Ctrl-C cancels the builds, whose standard output and directory the outputs go to */
+  public BuildSession(BuildClient client, dev.stagefarm.cli.RunContext run) {
     this.client = client;
+    this.run = run;
   }
 
   public BuildClient client() {
@@ -45,12 +52,17 @@ public final class BuildSession {
 
   /** {@code --progress auto|tty|plain|rawjson|quiet}, checked before anything starts. */
   public static ProgressView progressView(String mode, PrintStream err) {
+    return progressView(mode, err, System.console() != null && System.getenv("CI") == null);
+  }
+
+  /** As {@link #progressView(String, PrintStream)}; {@code live}: what {@code auto} means (stderr a terminal, not CI). */
+  public static ProgressView progressView(String mode, PrintStream err, boolean live) {
     return switch (mode) {
       case "plain" -> new PlainProgress(err);
       case "tty" -> new TtyProgress(err);
       case "quiet" -> QUIET;
       case "rawjson" -> new RawJsonProgress(err);
-      case "auto" -> System.console() != null && System.getenv("CI") == null ? new TtyProgress(err) : new PlainProgress(err);
+      case "auto" -> live ? new TtyProgress(err) : new PlainProgress(err);
       default -> throw ExitCodes.usage("--progress must be auto, tty, plain, rawjson or quiet, not \"" + mode + "\"");
     };
   }
@@ -86,9 +98,15 @@ public final class BuildSession {
 
   /** Reads every {@code --secret} now: a missing file or variable fails before anything starts. */
   public static void addSecrets(SubmitBuildRequest.Builder request, List<String> secrets, Function<String, String> env) {
+    addSecrets(request, secrets, env, java.nio.file.Path.of(""));
+  }
+
+  /** As {@link #addSecrets(SubmitBuildRequest.Builder, List, Function)}, a relative {@code src} in {@code base}. */
+  public static void addSecrets(SubmitBuildRequest.Builder request, List<String> secrets, Function<String, String> env,
+      java.nio.file.Path base) {
     Set<String> ids = new HashSet<>();
     for (String text : secrets) {
-      SecretSpec secret = SecretSpec.parse(text, env);
+      SecretSpec secret = SecretSpec.parse(text, env, base);
       if (!ids.add(secret.id())) {
         throw ExitCodes.usage("--secret id=" + secret.id() + " is given twice");
       }
@@ -221,16 +239,8 @@ public final class BuildSession {
 
   /** Runs {@code work} with Ctrl-C cancelling the builds on the farm instead of leaving them running. */
   public <T> T cancellingOnInterrupt(Supplier<List<String>> buildIds, Supplier<T> work) {
-    Thread cancel = new Thread(() -> buildIds.get().forEach(client::cancel), "stagefarm-cancel");
-    Runtime.getRuntime().addShutdownHook(cancel);
-    try {
+    try (var cancel = run.cancellation().onCancel(() -> buildIds.get().forEach(client::cancel))) {
       return work.get();
-    } finally {
-      try {
-        Runtime.getRuntime().removeShutdownHook(cancel);
-      } catch (IllegalStateException shuttingDown) {
-        // the hook is running: the builds are being cancelled
-      }
     }
   }
 
@@ -250,14 +260,14 @@ public final class BuildSession {
 
   /** Writes the image's file outputs; returns what was written, for the summary line. */
   public List<String> writeOutputs(BuildStatus status, List<OutputSpec> outputs, boolean push, List<String> names) {
-    return writeOutputs(status, outputs, push, names, System.out);
+    return writeOutputs(status, outputs, push, names, run.out());
   }
 
   /** As {@link #writeOutputs(BuildStatus, List, boolean, List)}, {@code dest=-} writing to {@code stdout}. */
   public List<String> writeOutputs(BuildStatus status, List<OutputSpec> outputs, boolean push, List<String> names,
       PrintStream stdout) {
     List<String> written = new ArrayList<>();
-    OutputWriter writer = new OutputWriter(client, status.getBuildId(), stdout);
+    OutputWriter writer = new OutputWriter(client, status.getBuildId(), stdout, run);
     for (OutputSpec output : outputs) {
       if (output.type().writesFiles()) {
         written.add(writer.write(output));

@@ -29,7 +29,12 @@ public final class CacheFlags {
    * @throws dev.stagefarm.cli.UserError naming a malformed flag
    */
   public void addTo(SubmitBuildRequest.Builder request) {
-    request.addAllCacheFrom(canonical(cacheFrom, false)).addAllCacheTo(canonical(cacheTo, true));
+    addTo(request, Path.of(""));
+  }
+
+  /** As {@link #addTo(SubmitBuildRequest.Builder)}, a relative {@code src}/{@code dest} in {@code base}. */
+  public void addTo(SubmitBuildRequest.Builder request, Path base) {
+    request.addAllCacheFrom(canonical(cacheFrom, false, base)).addAllCacheTo(canonical(cacheTo, true, base));
   }
 
   public boolean exports() {
@@ -42,6 +47,11 @@ public final class CacheFlags {
    * @throws dev.stagefarm.cli.UserError naming a malformed one, or more than {@link CacheSpec#MAX_PER_BUILD}
    */
   public static List<String> canonical(List<String> specs, boolean export) {
+    return canonical(specs, export, Path.of(""));
+  }
+
+  /** As {@link #canonical(List, boolean)}, a relative {@code src}/{@code dest} in {@code base}. */
+  public static List<String> canonical(List<String> specs, boolean export, Path base) {
     if (specs.size() > CacheSpec.MAX_PER_BUILD) {
       throw ExitCodes.usage("more than " + CacheSpec.MAX_PER_BUILD + (export ? " --cache-to" : " --cache-from"));
     }
@@ -49,7 +59,7 @@ public final class CacheFlags {
     for (String text : specs) {
       CacheSpec spec;
       try {
-        spec = CacheSpec.parse(absolute(text), export);
+        spec = CacheSpec.parse(absolute(text, base), export);
       } catch (IllegalArgumentException e) {
         throw ExitCodes.usage(e.getMessage());
       }
@@ -59,13 +69,13 @@ public final class CacheFlags {
   }
 
   /** A relative {@code src=}/{@code dest=} is the client's: made absolute against its working directory. */
-  private static String absolute(String text) {
+  private static String absolute(String text, Path base) {
     List<String> parts = new ArrayList<>();
     for (String part : text.split(",", -1)) {
       int eq = part.indexOf('=');
       String key = eq < 0 ? "" : part.substring(0, eq).strip();
       if ((key.equals("src") || key.equals("dest")) && !part.substring(eq + 1).isBlank()) {
-        part = key + "=" + Path.of(part.substring(eq + 1).strip()).toAbsolutePath().normalize();
+        part = key + "=" + base.resolve(part.substring(eq + 1).strip()).toAbsolutePath().normalize();
       }
       parts.add(part);
     }

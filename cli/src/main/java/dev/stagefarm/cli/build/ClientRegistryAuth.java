@@ -32,14 +32,37 @@ public final class ClientRegistryAuth {
 
   /** As {@link #add}, from the user's docker config ({@code $DOCKER_CONFIG}, else {@code ~/.docker}). */
   public static void addFromDockerConfig(SubmitBuildRequest.Builder request, Map<String, String> namedContexts) {
+    addFromDockerConfig(request, namedContexts, System::getenv);
+  }
+
+  /**
+   * As {@link #addFromDockerConfig(SubmitBuildRequest.Builder, Map)}, with the caller's environment:
+   * its {@code DOCKER_CONFIG}, {@code HOME} and {@code PATH} (for credential helpers), not this process's.
+   */
+  public static void addFromDockerConfig(SubmitBuildRequest.Builder request, Map<String, String> namedContexts,
+      java.util.function.Function<String, String> env) {
     DockerConfigCredentials config;
     try {
-      config = DockerConfigCredentials.fromDefaultLocation();
+      config = dockerConfig(env);
     } catch (RuntimeException e) {
       // an unreadable or malformed config.json, or a credHelpers entry naming a bad helper
       throw new UserError("cannot read the docker config for registry credentials: " + e.getMessage(), e);
     }
     add(request, namedContexts, config);
+  }
+
+  private static DockerConfigCredentials dockerConfig(java.util.function.Function<String, String> env) {
+    String dockerConfig = env.apply("DOCKER_CONFIG");
+    String home = env.apply("HOME");
+    java.nio.file.Path dir = dockerConfig != null && !dockerConfig.isBlank() ? java.nio.file.Path.of(dockerConfig)
+        : java.nio.file.Path.of(home != null && !home.isBlank() ? home : System.getProperty("user.home"), ".docker");
+    java.nio.file.Path file = dir.resolve("config.json");
+    if (!java.nio.file.Files.isRegularFile(file)) {
+      return DockerConfigCredentials.none();
+    }
+    String path = env.apply("PATH");
+    return DockerConfigCredentials.read(file, path == null ? java.util.List.of() : java.util.Arrays.stream(
+        path.split(java.io.File.pathSeparator)).filter(s -> !s.isBlank()).map(java.nio.file.Path::of).toList());
   }
 
   /**

@@ -48,6 +48,11 @@ public record GitContext(Path repository, String ref, String subdir) {
    * @throws UserError (exit 2) for a remote URL or a malformed ref or subdirectory, naming why
    */
   public static GitContext parse(String context) {
+    return parse(context, Path.of(""));
+  }
+
+  /** As {@link #parse(String)}, a relative repository path in {@code base}. */
+  public static GitContext parse(String context, Path base) {
     if (context.startsWith("git@") || (context.contains("://") && !context.startsWith("file://"))) {
       throw ExitCodes.usage("the build context " + context + " is a remote git repository or URL: stagefarm fetches"
           + " no context from the network; clone it and give the directory, or a local repository as"
@@ -78,7 +83,7 @@ public record GitContext(Path repository, String ref, String subdir) {
             + " . or ..");
       }
     }
-    Path repository = Path.of(path).toAbsolutePath().normalize();
+    Path repository = base.resolve(path).toAbsolutePath().normalize();
     if (!Files.isDirectory(repository)) {
       throw ExitCodes.usage("the build context " + context + ": " + repository + " is not a directory");
     }

@@ -28,9 +28,17 @@ public final class MultiPlatformBuild {
   private final BuildClient client;
   private final List<Platform> platforms;
 
+  private final dev.stagefarm.cli.RunContext run;
+
   public MultiPlatformBuild(BuildClient client, List<Platform> platforms) {
+    this(client, platforms, dev.stagefarm.cli.RunContext.process());
+  }
+
+  /** @param run whose Ctrl-C cancels the builds, whose directory a relative {@code dest} is in */
+  public MultiPlatformBuild(BuildClient client, List<Platform> platforms, dev.stagefarm.cli.RunContext run) {
     this.client = client;
     this.platforms = List.copyOf(platforms);
+    this.run = run;
   }
 
   /** Refuses what a multi-platform build cannot do yet, before any farm is started or contacted. */
@@ -54,9 +62,7 @@ public final class MultiPlatformBuild {
     for (Platform platform : platforms) {
       submitted.add(client.submit(request.toBuilder().setPlatform(platform).build()));
     }
-    Thread cancelOnInterrupt = new Thread(() -> submitted.forEach(b -> client.cancel(b.getBuildId())),
-        "stagefarm-cancel");
-    Runtime.getRuntime().addShutdownHook(cancelOnInterrupt);
+    var cancelOnInterrupt = run.cancellation().onCancel(() -> submitted.forEach(b -> client.cancel(b.getBuildId())));
     try (ExecutorService watchers = Executors.newVirtualThreadPerTaskExecutor()) {
       List<Future<BuildStatus>> ends = new ArrayList<>();
       for (int i = 0; i < platforms.size(); i++) {
@@ -76,11 +82,7 @@ public final class MultiPlatformBuild {
       Thread.currentThread().interrupt();
       throw new UserError("interrupted");
     } finally {
-      try {
-        Runtime.getRuntime().removeShutdownHook(cancelOnInterrupt);
-      } catch (IllegalStateException shuttingDown) {
-        // the hook is running: the builds are being cancelled
-      }
+      cancelOnInterrupt.close();
     }
   }
 
@@ -99,7 +101,7 @@ public final class MultiPlatformBuild {
     List<String> buildIds = statuses.stream().map(BuildStatus::getBuildId).toList();
     List<String> written = new ArrayList<>();
     for (OutputSpec output : outputs.stream().filter(o -> o.type() == OutputSpec.Type.OCI).toList()) {
-      Path dest = Path.of(output.dest().orElseThrow());
+      Path dest = run.path(output.dest().orElseThrow());
       try (OutputStream out = Files.newOutputStream(dest)) {
         client.exportIndex(buildIds, out);
       } catch (IOException e) {

@@ -16,11 +16,18 @@ public final class OutputWriter {
   private final BuildClient client;
   private final String buildId;
   private final PrintStream stdout;
+  private final dev.stagefarm.cli.RunContext run;
 
   public OutputWriter(BuildClient client, String buildId, PrintStream stdout) {
+    this(client, buildId, stdout, dev.stagefarm.cli.RunContext.process());
+  }
+
+  /** @param run whose directory a relative {@code dest} is in, whose environment {@code docker load} gets */
+  public OutputWriter(BuildClient client, String buildId, PrintStream stdout, dev.stagefarm.cli.RunContext run) {
     this.client = client;
     this.buildId = buildId;
     this.stdout = stdout;
+    this.run = run;
   }
 
   /** Writes one output; returns where it went, for the summary line. */
@@ -34,19 +41,19 @@ public final class OutputWriter {
             client.export(buildId, format, stdout);
             stdout.flush();
           } else {
-            try (OutputStream out = Files.newOutputStream(Path.of(dest))) {
+            try (OutputStream out = Files.newOutputStream(run.path(dest))) {
               client.export(buildId, format, out);
             }
           }
         }
-        case LOCAL -> inScratch(scratch -> FilesystemOutput.unpack(ociArchive(scratch), Path.of(dest), scratch));
+        case LOCAL -> inScratch(scratch -> FilesystemOutput.unpack(ociArchive(scratch), run.path(dest), scratch));
         case TAR -> inScratch(scratch -> {
           Path rootfs = Files.createDirectory(scratch.resolve("rootfs"));
           FilesystemOutput.unpack(ociArchive(scratch), rootfs, scratch);
           if (output.toStdout()) {
             FilesystemOutput.writeTar(rootfs, stdout);
           } else {
-            try (OutputStream out = Files.newOutputStream(Path.of(dest))) {
+            try (OutputStream out = Files.newOutputStream(run.path(dest))) {
               FilesystemOutput.writeTar(rootfs, out);
             }
           }
@@ -68,7 +75,7 @@ public final class OutputWriter {
         try (OutputStream out = Files.newOutputStream(archive)) {
           client.export(buildId, "docker", out);
         }
-        return ImageLoader.load(archive);
+        return ImageLoader.load(archive, run.env());
       });
     } catch (IOException e) {
       throw ExitCodes.farm("--load: exporting the image failed: " + e.getMessage());

@@ -41,6 +41,11 @@ public record SecretSpec(String id, byte[] value) {
    * @throws UserError naming the field, file or variable that is wrong
    */
   public static SecretSpec parse(String text, Function<String, String> env) {
+    return parse(text, env, Path.of(""));
+  }
+
+  /** As {@link #parse(String, Function)}, a relative {@code src} in {@code base}. */
+  public static SecretSpec parse(String text, Function<String, String> env, Path base) {
     String type = null;
     String id = null;
     String src = null;
@@ -86,11 +91,11 @@ public record SecretSpec(String id, byte[] value) {
         src = id;
       }
     }
-    return new SecretSpec(id, isEmpty(var) ? fromFile(id, src) : fromEnv(id, var, env));
+    return new SecretSpec(id, isEmpty(var) ? fromFile(id, src, base) : fromEnv(id, var, env));
   }
 
-  private static byte[] fromFile(String id, String src) {
-    Path file = Path.of(src);
+  private static byte[] fromFile(String id, String src, Path base) {
+    Path file = base.resolve(src);
     try {
       if (Files.isDirectory(file)) {
         throw ExitCodes.usage("--secret id=" + id + ": " + src + " is a directory, not a file");

@@ -48,7 +48,12 @@ public final class FarmFlags {
 
   /** Where the embedded farm keeps its content store between runs. */
   public static Path home() {
-    String env = System.getenv("STAGEFARM_HOME");
+    return home(System::getenv);
+  }
+
+  /** As {@link #home()}, from {@code env}'s {@code STAGEFARM_HOME}. */
+  public static Path home(java.util.function.Function<String, String> environment) {
+    String env = environment.apply("STAGEFARM_HOME");
     if (env != null && !env.isBlank()) {
       return Path.of(env);
     }

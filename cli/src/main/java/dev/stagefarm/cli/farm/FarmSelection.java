@@ -44,18 +44,37 @@ public final class FarmSelection {
   }
 
   public Farm open(ApiClientFlags api, FarmFlags farmFlags, PrintStream err) throws Exception {
+    return open(api, farmFlags, dev.stagefarm.cli.RunContext.process());
+  }
+
+  /** As {@link #open(ApiClientFlags, FarmFlags, PrintStream)}; in the local farm, a run with its settings uses it directly. */
+  public Farm open(ApiClientFlags api, FarmFlags farmFlags, dev.stagefarm.cli.RunContext run) throws Exception {
     if (remote()) {
       return RemoteFarm.connect(coordinator, api);
     }
     if (oneShot) {
       return oneShot(farmFlags, workers);
     }
+    LocalFarm.Settings settings = localSettings(farmFlags);
+    if (run.localFarm().isPresent()) {
+      // checked before the run started (LocalFarmRuns): a run with other settings went to the JVM client
+      return run.localFarm().get().apply(settings).orElseThrow(() -> ExitCodes.farm("the local farm runs with other"
+          + " settings than this build's (" + settings.fingerprint() + "): run it with STAGEFARM_NO_FAST=1"));
+    }
+    return new LocalFarm(LocalFarmState.forHome(FarmFlags.home())).connect(settings, run.err());
+  }
+
+  /** The local farm this build uses: empty with {@code --coordinator} or {@code --one-shot}. */
+  public java.util.Optional<LocalFarm.Settings> localFarm(FarmFlags farmFlags) {
+    return remote() || oneShot ? java.util.Optional.empty() : java.util.Optional.of(localSettings(farmFlags));
+  }
+
+  private LocalFarm.Settings localSettings(FarmFlags farmFlags) {
     List<String> registryFlags = new ArrayList<>();
     farmFlags.registrySettings(); // a malformed flag fails here, not in the daemon
     farmFlags.insecureRegistries.forEach(r -> registryFlags.addAll(List.of("--insecure-registry", r)));
     farmFlags.registryMirrors.forEach(m -> registryFlags.addAll(List.of("--registry-mirror", m)));
-    return new LocalFarm(LocalFarmState.forHome(FarmFlags.home()))
-        .connect(new LocalFarm.Settings(FarmFlags.home(), workers, registryFlags, idleTimeout), err);
+    return new LocalFarm.Settings(FarmFlags.home(), workers, registryFlags, idleTimeout);
   }
 
   /**

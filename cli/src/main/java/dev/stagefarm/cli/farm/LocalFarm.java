@@ -51,7 +51,7 @@ public final class LocalFarm {
     }
 
     /** Everything that must match for a running daemon to be reused (not the idle timeout). */
-    String fingerprint() {
+    public String fingerprint() {
       return "workers=" + workers + " registry=" + String.join(" ", registryFlags) + " cli=" + cliVersion();
     }
   }

@@ -72,8 +72,20 @@ public final class LocalFarmDaemon {
       state.clear();
       throw new UserError("starting the local farm failed: " + e.getMessage(), e);
     }
+    int port = farm.coordinator().port();
+    LocalFarmRuns runs;
+    try {
+      // the thin client's socket, before the state that tells clients the farm serves
+      runs = LocalFarmRuns.start(state, token, settings, home,
+          () -> RemoteFarm.connect("127.0.0.1:" + port, ApiClientFlags.withTokenFile(state.token())), out);
+    } catch (IOException e) {
+      farm.close();
+      state.clear();
+      throw new UserError("starting the local farm's run socket failed: " + e.getMessage(), e);
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runnable shutdown = () -> {
+      runs.close();
       try {
         state.clear(); // first: no new client connects to a farm on its way down
       } catch (IOException ignored) {
@@ -88,7 +100,6 @@ public final class LocalFarmDaemon {
       shutdown.run();
       out.println(Instant.now() + " local farm stopped");
     }, "stagefarm-local-farm-stop"));
-    int port = farm.coordinator().port();
     state.write(new LocalFarmState.Running(pid, port, settings, System.currentTimeMillis(), idleTimeout));
     out.println(Instant.now() + " local farm serving on 127.0.0.1:" + port);
     out.flush();
@@ -98,8 +109,8 @@ public final class LocalFarmDaemon {
     long checkEvery = Math.max(200, Math.min(5_000, idleTimeout.toMillis() / 4));
     while (!stopped.await(checkEvery, TimeUnit.MILLISECONDS)) {
       // busy while a client is connected (uploading, watching) or a build is unfinished
-      lastActivity = Math.max(lastActivity, farm.activity().inFlight() > 0 ? System.currentTimeMillis()
-          : farm.activity().lastMs());
+      lastActivity = Math.max(lastActivity, farm.activity().inFlight() > 0 || runs.inFlight() > 0
+          ? System.currentTimeMillis() : Math.max(farm.activity().lastMs(), runs.lastEndedMs()));
       for (BuildStatus build : coordinator.list()) {
         lastActivity = Math.max(lastActivity, BuildClient.isFinalState(build)
             ? Math.max(build.getCreatedMs(), build.getFinishedMs()) : System.currentTimeMillis());
@@ -111,7 +122,7 @@ public final class LocalFarmDaemon {
                 StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             var held = startLock.lock()) {
           lastActivity = Math.max(lastActivity, state.lastClient());
-          if (System.currentTimeMillis() - lastActivity >= idleTimeout.toMillis() && farm.activity().inFlight() == 0) {
+          if (System.currentTimeMillis() - lastActivity >= idleTimeout.toMillis() && farm.activity().inFlight() == 0 && runs.inFlight() == 0) {
             out.println(Instant.now() + " idle for " + idleTimeout + ": stopping");
             out.flush();
             state.clear();

@@ -123,6 +123,8 @@ public final class LocalFarmState {
   public void clear() throws IOException {
     Files.deleteIfExists(dir.resolve(STATE));
     Files.deleteIfExists(token());
+    // no thin client connects from now on (it falls back to the JVM client, which starts a farm)
+    Files.deleteIfExists(dir.resolve(dev.stagefarm.farmrun.FarmRunProtocol.SOCKET));
   }
 
   /** Writes the token owner-only (created 0600, never readable by others even for a moment). */

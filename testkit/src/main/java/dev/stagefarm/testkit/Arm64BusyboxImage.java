@@ -91,11 +91,14 @@ public final class Arm64BusyboxImage {
     if (response.statusCode() != 200) {
       throw new IOException("downloading " + MIRROR + DEB + " failed: HTTP " + response.statusCode());
     }
-    Path partial = cache.resolveSibling(DEB + ".part");
+    // a partial file of this JVM's own: test JVMs running side by side may download it at the same time
+    Path partial = Files.createTempFile(cache.getParent(), DEB, ".part");
     try (InputStream in = response.body()) {
       Files.copy(in, partial, StandardCopyOption.REPLACE_EXISTING);
+      Files.move(partial, cache, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } finally {
+      Files.deleteIfExists(partial);
     }
-    Files.move(partial, cache, StandardCopyOption.ATOMIC_MOVE);
     return cache;
   }
 

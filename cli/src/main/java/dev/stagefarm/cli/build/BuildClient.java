@@ -86,7 +86,7 @@ public final class BuildClient {
         return call.get();
       } catch (StatusRuntimeException e) {
         if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || System.nanoTime() > deadline
-            || (onlyFromStandby && !fromStandby(e))) {
+            || (onlyFromStandby && !fromStandby(e)) || untrustedPeer(e.getStatus())) {
           throw e;
         }
         if (!route.failover(e) || attempt > 0) {
@@ -261,7 +261,8 @@ public final class BuildClient {
         }
         return getBuild(buildId);
       } catch (StatusRuntimeException e) {
-        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || System.nanoTime() > deadline) {
+        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || System.nanoTime() > deadline
+            || untrustedPeer(e.getStatus())) {
           throw failure("watching build " + buildId, e);
         }
         // the coordinator went away or is a standby now: follow the leader, resume after `after`
@@ -389,6 +390,27 @@ public final class BuildClient {
       case INVALID_ARGUMENT, FAILED_PRECONDITION, NOT_FOUND, ALREADY_EXISTS, OUT_OF_RANGE -> ExitCodes.BUILD_FAILED;
       default -> ExitCodes.FARM_FAILED;
     };
+  }
+
+  /**
+   * Whether the TLS handshake failed on the certificates: the coordinator's is not trusted, or it
+   * wants one from us. No take-over changes that, so the call fails at once instead of retrying
+   * UNAVAILABLE for {@link #FAILOVER_PATIENCE} (a wrong --tls-ca took 90 s to be reported).
+   */
+  static boolean untrustedPeer(Status status) {
+    for (Throwable cause = status.getCause(); cause != null; cause = cause.getCause()) {
+      if (cause instanceof javax.net.ssl.SSLException || cause.getClass().getName().contains("OpenSslException")) {
+        if (String.valueOf(cause.getMessage()).contains("CERTIFICATE_REQUIRED")) {
+          return true;
+        }
+        Throwable deepest = cause;
+        while (deepest.getCause() != null) {
+          deepest = deepest.getCause();
+        }
+        return deepest instanceof java.security.GeneralSecurityException;
+      }
+    }
+    return false;
   }
 
   /**

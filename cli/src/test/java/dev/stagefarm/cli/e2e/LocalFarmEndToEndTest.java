@@ -177,8 +177,8 @@ class LocalFarmEndToEndTest {
     assertThat(first.pid()).isNotEqualTo(gone.pid());
     assertThat(Files.readString(state().token()).strip()).isNotEqualTo("stale");
 
-    // another worker count: the idle farm is replaced (this one stops itself after 30 s without builds)
-    Run restarted = stagefarm("build", "--progress", "plain", "--workers", "1", "--farm-idle-timeout", "30s",
+    // another worker count: the idle farm is replaced (this one stops itself after 15 s without builds)
+    Run restarted = stagefarm("build", "--progress", "plain", "--workers", "1", "--farm-idle-timeout", "15s",
         ctx.toString());
     assertThat(restarted.exitCode()).as(restarted.output()).isZero();
     assertThat(restarted.output()).contains("restarting the local farm with other settings (workers=1");
@@ -190,6 +190,6 @@ class LocalFarmEndToEndTest {
     assertThat(exited(second.pid(), Duration.ofMinutes(2))).as("stopped itself").isTrue();
     assertThat(state().read()).isEmpty();
     assertThat(Files.exists(state().token())).isFalse();
-    assertThat(Files.readString(state().log())).contains("idle for PT30S: stopping");
+    assertThat(Files.readString(state().log())).contains("idle for PT15S: stopping");
   }
 }

@@ -26,6 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * attempt, whichever came second) is dropped, not run to a second result.
  */
 @Tag("slow")
+@Timeout(value = 30, unit = java.util.concurrent.TimeUnit.MINUTES) // bounds a hang (a watch has no deadline), not a speed
 class WorkerKillLoopEndToEndTest {
   private static final int ROUNDS = 10;
 

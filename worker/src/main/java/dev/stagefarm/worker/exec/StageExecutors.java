@@ -37,9 +37,19 @@ public final class StageExecutors {
         networks(config, resolvConf, layout),
         config.allowInsecure());
     return new StageExecutor(store, records, layers, environment, Files.createDirectories(layout.stages()),
-        "sf-" + Integer.toHexString(config.workerId().hashCode()),
+        containerPrefix(config.workerId(), layout),
         new StageExecutor.OutputLimits(config.logRateBytesPerSecond(), config.logMaxBytes()), config.addUrlMaxBytes(),
         config.farmKeys());
+  }
+
+  /**
+   * The prefix of the worker's runc container ids. runc names a container's cgroups after its id (no
+   * cgroupsPath is set), so the id must be unique on the host, not only in this worker's runc root:
+   * two farms whose workers share an id ("worker-0" of two local or test farms) would otherwise put
+   * two RUNs in one cgroup (shared limits, one's limit events read as the other's).
+   */
+  static String containerPrefix(String workerId, WorkDir layout) {
+    return "sf-" + Integer.toHexString((workerId + "\0" + layout.root().toAbsolutePath()).hashCode());
   }
 
   private static RunNetworks networks(WorkerConfig config, String hostResolvConf, WorkDir layout) throws IOException {

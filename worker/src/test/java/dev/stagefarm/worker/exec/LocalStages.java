@@ -92,8 +92,9 @@ final class LocalStages implements AutoCloseable {
         Files.createDirectories(layout.cacheMounts()),
         new RunNetworks(RunNetworks.Mode.SANDBOX, allowHostNetwork, "",
             new SandboxPool(new SandboxNetwork("slirp4netns"), layout.networks(), readyNetworks).start()), allowInsecure);
+    // container ids name cgroups, so they are unique on the host: another test JVM runs RUNs too
     executor = new StageExecutor(store, records, layers, environment, Files.createDirectories(layout.stages()),
-        "sf-test", new StageExecutor.OutputLimits(1 << 20, 1 << 24), addUrlMaxBytes,
+        "sf-test-" + ProcessHandle.current().pid(), new StageExecutor.OutputLimits(1 << 20, 1 << 24), addUrlMaxBytes,
         dev.stagefarm.program.FarmKeys.generate());
     BuiltImage image = BusyboxImage.storeIn(store);
     List<LayerRef> base = new ArrayList<>();

@@ -581,16 +581,20 @@ class StageExecutionTest {
         });
     // while the RUN sleeps: every file under the worker's directory that holds the value (the secret
     // file, the bundle's config.json with TOKEN=) is on a tmpfs
-    List<Path> holders = new ArrayList<>();
+    java.util.Map<Path, String> holders = new java.util.LinkedHashMap<>(); // file → its file system's type
     long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
     while (holders.isEmpty() && System.nanoTime() < deadline && !running.isDone()) {
-      holders = filesContaining(stages.workDir, LocalStages.SECRET_VALUE);
+      for (Path holder : filesContaining(stages.workDir, LocalStages.SECRET_VALUE)) {
+        try {
+          holders.put(holder, Files.getFileStore(holder).type());
+        } catch (java.nio.file.NoSuchFileException gone) {
+          // the RUN ended between finding the file and looking at it (a loaded machine): look again
+        }
+      }
       Thread.sleep(100);
     }
     assertThat(holders).as("files holding the secret during the RUN").isNotEmpty();
-    for (Path holder : holders) {
-      assertThat(Files.getFileStore(holder).type()).as(holder.toString()).isEqualTo("tmpfs");
-    }
+    holders.forEach((holder, type) -> assertThat(type).as(holder.toString()).isEqualTo("tmpfs"));
     running.get().completed();
     assertThat(filesContaining(stages.workDir, LocalStages.SECRET_VALUE)).isEmpty();
   }

@@ -127,13 +127,11 @@ public final class Worker implements AutoCloseable {
       layers = new LayerCache(layerStore.orElse(workDir.layers()), config.layerCacheBytes(), content);
       executor = StageExecutors.create(config, workDir, content, new MeteredCacheRecords(new S3CacheRecords(store, config.farmKeys()), metrics), layers,
           nofileHardLimit());
-      if (tracing != null) {
-        executor = new TracedStageRunner(executor, tracing, config.workerId());
-      }
+      StageRunner runner = tracing == null ? executor : new TracedStageRunner(executor, tracing, config.workerId());
       TaskSlot.Settings settings = new TaskSlot.Settings(config.kafka(), config.shareGroup(), config.workerId(),
           config.pollTimeout(), config.shutdownGrace(), Duration.ofSeconds(30), config.faultPause(), config.farmKeys(),
           config.kafkaSecurity(), config.platforms().stream().map(TaskRouting::topic).toList());
-      loop = new TaskLoop(settings, config.concurrency(), config.heartbeatInterval(), executor, maxProgramVersion)
+      loop = new TaskLoop(settings, config.concurrency(), config.heartbeatInterval(), runner, maxProgramVersion)
           .start();
       TaskLoop started = loop;
       presence = new PresenceAnnouncer(new EventPublisher(config.kafka(), config.kafkaSecurity(),

@@ -471,8 +471,8 @@ public final class BuildCoordinator implements AutoCloseable {
       }
     }
     synchronized (entry) {
+      entry.index = new PlanIndex(plan); // before the plan: whoever sees the plan finds its index
       entry.plan = plan;
-      entry.index = new PlanIndex(plan);
       entry.pins = plan.pinnedImages();
       entry.status.setState(BuildState.RUNNING);
     }
@@ -746,8 +746,8 @@ public final class BuildCoordinator implements AutoCloseable {
               new Scheduler.RecordedStage(fromProto(stage.getState()), stage.getAttempt(), Optional.ofNullable(result)));
         }
         synchronized (entry) {
+          entry.index = new PlanIndex(plan); // before the plan: whoever sees the plan finds its index
           entry.plan = plan;
-          entry.index = new PlanIndex(plan);
           entry.results.putAll(record.stageResults());
         }
         publishStatus(entry); // the first entry of the new epoch: where the build stands

@@ -160,7 +160,9 @@ public final class BuildCoordinator implements AutoCloseable {
     final ProgressLog progress;
     /** How many coordinators resumed the build before this one (its progress numbering). */
     final long progressEpoch;
-    BuildPlan plan;
+    volatile BuildPlan plan;
+    /** The plan's stages by id, and its steps' texts, so a dispatch or an event finds them at once. */
+    volatile PlanIndex index;
     /** The base images the plan pinned; a resume plans against these, never a tag. */
     Map<String, PinnedImage> pins = Map.of();
     BuildStatus.Builder status;
@@ -479,6 +481,7 @@ public final class BuildCoordinator implements AutoCloseable {
       }
     }
     synchronized (entry) {
+      entry.index = new PlanIndex(plan); // before the plan: whoever sees the plan finds its index
       entry.plan = plan;
       entry.pins = plan.pinnedImages();
       entry.status.setState(BuildState.RUNNING);
@@ -753,6 +756,7 @@ public final class BuildCoordinator implements AutoCloseable {
               new Scheduler.RecordedStage(fromProto(stage.getState()), stage.getAttempt(), Optional.ofNullable(result)));
         }
         synchronized (entry) {
+          entry.index = new PlanIndex(plan); // before the plan: whoever sees the plan finds its index
           entry.plan = plan;
           entry.results.putAll(record.stageResults());
         }
@@ -805,7 +809,7 @@ public final class BuildCoordinator implements AutoCloseable {
   /** Builds and publishes the task of a ready stage (called by the scheduler). */
   private void dispatch(String buildId, String stageId, int attempt, Map<String, StageResult> inputs) {
     BuildEntry entry = builds.get(buildId);
-    PlannedStage stage = entry.plan.stage(stageId);
+    PlannedStage stage = entry.index.stage(stageId);
     StageResult base = stage.baseStageId().map(inputs::get).orElseGet(() -> stage.base().orElseThrow());
     Map<String, StageResult> programInputs = new LinkedHashMap<>();
     for (ProgramInput input : stage.program().inputs()) {
@@ -837,7 +841,7 @@ public final class BuildCoordinator implements AutoCloseable {
             ClientSecrets.sent(entry.request),
             deadline,
             // layers that only feed other stages are stored uncompressed (BuildKit never compresses them)
-            !entry.plan.layersReachTarget(stageId),
+            !entry.index.layersReachTarget(stageId),
             // cache mounts are the owner's: another client's same id is another directory
             entry.owner), entry.tenant));
   }
@@ -945,10 +949,13 @@ public final class BuildCoordinator implements AutoCloseable {
     recordAsync(entry);
     entry.progress.close();
     // the scheduler's part of a finished build is not needed again: keep its stages' last states
-    // in the status and let the scheduler forget it
+    // and results in the entry (its record may be written after the scheduler forgot it) and let
+    // the scheduler forget it
     BuildStatus last = withStages(entry).build();
+    Map<String, StageResult> lastResults = scheduler.results(entry.buildId);
     synchronized (entry) {
       entry.status.clearStages().addAllStages(last.getStagesList());
+      lastResults.forEach(entry.results::putIfAbsent);
     }
     scheduler.forget(entry.buildId);
     deleteSecretsAsync(entry.request, entry.buildId);
@@ -1033,10 +1040,23 @@ public final class BuildCoordinator implements AutoCloseable {
     return status;
   }
 
+  /**
+   * Queues the build's record, computed when the outbox writes it (so at least as new as now): a
+   * build whose stages change many times between two writes is serialized once per write.
+   */
   private CompletableFuture<Void> recordAsync(BuildEntry entry) {
+    return outbox.record(entry.buildId, () -> journalEntry(entry));
+  }
+
+  private JournalEntry journalEntry(BuildEntry entry) {
     BuildStatus status = withStages(entry).build();
-    return outbox.record(new JournalEntry(
-        entry.buildId, entry.request, status, scheduler.results(entry.buildId), entry.pins, entry.progressEpoch));
+    Map<String, StageResult> results = scheduler.results(entry.buildId);
+    if (results.isEmpty()) {
+      synchronized (entry) {
+        results = new LinkedHashMap<>(entry.results); // a finished build the scheduler forgot
+      }
+    }
+    return new JournalEntry(entry.buildId, entry.request, status, results, entry.pins, entry.progressEpoch);
   }
 
   /** What the outbox cannot do: fail the build of a task that can never be published; step down. */
@@ -1103,7 +1123,7 @@ public final class BuildCoordinator implements AutoCloseable {
       if (stage.state() != dev.stagefarm.coordinator.schedule.StageState.QUEUED) {
         continue;
       }
-      Optional<String> why = plan.stages().stream().filter(s -> s.id().equals(stage.stageId())).findFirst()
+      Optional<String> why = Optional.ofNullable(entry.index.stageOrNull(stage.stageId()))
           .flatMap(s -> presence.noWorkerFor(s.program().platform()));
       if (why.isPresent() && scheduler.cancel(entry.buildId)) {
         log.warn("build {}: stage {}: {}", entry.buildId, stage.name(), why.get());
@@ -1119,26 +1139,57 @@ public final class BuildCoordinator implements AutoCloseable {
 
   /** The stage's status with its steps' Dockerfile text, for progress views ("#3 [build 2/4] RUN make"). */
   private static StageStatus withSteps(BuildEntry entry, StageStatus stage) {
-    BuildPlan plan = entry.plan;
-    if (plan == null) {
-      return stage;
-    }
-    PlannedStage planned;
-    try {
-      planned = plan.stage(stage.getStageId());
-    } catch (IllegalArgumentException unknown) {
-      return stage;
-    }
-    StageStatus.Builder withSteps = stage.toBuilder();
-    for (var op : planned.program().ops()) {
-      String text = op.source().text().strip();
-      int newline = text.indexOf('\n');
-      if (newline >= 0) {
-        text = text.substring(0, newline) + " …";
+    PlanIndex index = entry.index;
+    List<String> steps = index == null ? null : index.steps(stage.getStageId());
+    return steps == null ? stage : stage.toBuilder().addAllSteps(steps).build();
+  }
+
+  /** A plan's stages by id, the stages whose layers reach the target, and each stage's step texts. */
+  private static final class PlanIndex {
+    private final Map<String, PlannedStage> stages = new HashMap<>();
+    private final java.util.Set<String> reachTarget = new java.util.HashSet<>();
+    private final Map<String, List<String>> steps = new ConcurrentHashMap<>();
+
+    PlanIndex(BuildPlan plan) {
+      plan.stages().forEach(s -> stages.put(s.id(), s));
+      // as BuildPlan.layersReachTarget: the target and the stages it is built on, transitively
+      String current = plan.targetStageId();
+      while (current != null && reachTarget.add(current) && stages.containsKey(current)) {
+        current = stages.get(current).baseStageId().orElse(null);
       }
-      withSteps.addSteps(text.length() > STEP_TEXT_LIMIT ? text.substring(0, STEP_TEXT_LIMIT) + "…" : text);
     }
-    return withSteps.build();
+
+    PlannedStage stage(String id) {
+      PlannedStage stage = stages.get(id);
+      if (stage == null) {
+        throw new IllegalArgumentException("no stage " + id + " in the build's plan");
+      }
+      return stage;
+    }
+
+    PlannedStage stageOrNull(String id) {
+      return stages.get(id);
+    }
+
+    boolean layersReachTarget(String id) {
+      return reachTarget.contains(id);
+    }
+
+    /** The stage's step texts (first line, at most {@link #STEP_TEXT_LIMIT} characters), or null for an unknown stage. */
+    List<String> steps(String id) {
+      PlannedStage planned = stages.get(id);
+      if (planned == null) {
+        return null;
+      }
+      return steps.computeIfAbsent(id, k -> planned.program().ops().stream().map(op -> {
+        String text = op.source().text().strip();
+        int newline = text.indexOf('\n');
+        if (newline >= 0) {
+          text = text.substring(0, newline) + " …";
+        }
+        return text.length() > STEP_TEXT_LIMIT ? text.substring(0, STEP_TEXT_LIMIT) + "…" : text;
+      }).toList());
+    }
   }
 
   private static StageStatus toProto(StageSnapshot stage) {

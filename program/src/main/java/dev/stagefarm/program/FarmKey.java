@@ -10,7 +10,6 @@ import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
-import java.security.Signature;
 import java.security.spec.NamedParameterSpec;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Arrays;
@@ -133,15 +132,13 @@ sealed interface FarmKey {
 
     @Override
     public byte[] sign(Purpose purpose, byte[] payload) {
-      try {
-        Signature signature = Signature.getInstance("Ed25519");
-        signature.initSign(key);
-        signature.update(Ed25519.prefix(purpose));
-        signature.update(payload);
-        return signature.sign();
-      } catch (GeneralSecurityException e) {
-        throw new IllegalStateException("Ed25519 signing failed", e);
-      }
+      // BouncyCastle's RFC 8032 Ed25519: the same (deterministic) signature as the JDK's, ~10x cheaper
+      byte[] seed = ((java.security.interfaces.EdECPrivateKey) key).getBytes()
+          .orElseThrow(() -> new IllegalStateException("the Ed25519 private key has no seed"));
+      byte[] message = Ed25519.message(purpose, payload);
+      byte[] signature = new byte[org.bouncycastle.math.ec.rfc8032.Ed25519.SIGNATURE_SIZE];
+      org.bouncycastle.math.ec.rfc8032.Ed25519.sign(seed, 0, message, 0, message.length, signature, 0);
+      return signature;
     }
 
     @Override
@@ -173,14 +170,15 @@ sealed interface FarmKey {
 
     @Override
     public boolean verify(Purpose purpose, byte[] payload, byte[] signature) {
-      try {
-        Signature verifier = Signature.getInstance("Ed25519");
-        verifier.initVerify(key);
-        verifier.update(Ed25519.prefix(purpose));
-        verifier.update(payload);
-        return verifier.verify(signature);
-      } catch (GeneralSecurityException | IllegalArgumentException e) {
+      if (signature == null || signature.length != org.bouncycastle.math.ec.rfc8032.Ed25519.SIGNATURE_SIZE) {
         return false; // a malformed signature is an invalid one
+      }
+      byte[] message = Ed25519.message(purpose, payload);
+      try {
+        return org.bouncycastle.math.ec.rfc8032.Ed25519.verify(signature, 0, Ed25519.raw(key), 0, message, 0,
+            message.length);
+      } catch (IllegalArgumentException e) {
+        return false;
       }
     }
   }
@@ -206,6 +204,14 @@ sealed interface FarmKey {
 
     static byte[] prefix(Purpose purpose) {
       return ("stagefarm-sig/v1\n" + purpose.label() + "\n").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** What a role key signs: the purpose's prefix, then the payload. */
+    static byte[] message(Purpose purpose, byte[] payload) {
+      byte[] prefix = prefix(purpose);
+      byte[] message = java.util.Arrays.copyOf(prefix, prefix.length + payload.length);
+      System.arraycopy(payload, 0, message, prefix.length, payload.length);
+      return message;
     }
 
     /**

@@ -211,4 +211,35 @@ class FarmKeysTest {
       return new Role(c, w, FarmKeys.load(c), FarmKeys.load(w));
     }
   }
+
+  @Test
+  void roleSignaturesAreTheJdksEd25519SignaturesBothWays() throws Exception {
+    byte[] seed = new byte[32];
+    new java.security.SecureRandom().nextBytes(seed);
+    FarmKey.RolePrivate own = FarmKey.RolePrivate.of(FarmKey.Role.COORDINATOR, seed);
+    java.security.KeyPair jdk = FarmKey.Ed25519.fromSeed(seed);
+    FarmKey.RolePublic verifier = FarmKey.RolePublic.of(FarmKey.Role.COORDINATOR, FarmKey.Ed25519.raw(jdk.getPublic()));
+    byte[] payload = "a task".getBytes(StandardCharsets.UTF_8);
+
+    java.security.Signature signer = java.security.Signature.getInstance("Ed25519");
+    signer.initSign(jdk.getPrivate());
+    signer.update(FarmKey.Ed25519.prefix(FarmKeys.Purpose.TASK));
+    signer.update(payload);
+    byte[] byJdk = signer.sign();
+    byte[] byUs = own.sign(FarmKeys.Purpose.TASK, payload);
+
+    assertThat(byUs).isEqualTo(byJdk); // Ed25519 is deterministic: same key, same message, same bytes
+    assertThat(verifier.verify(FarmKeys.Purpose.TASK, payload, byJdk)).isTrue();
+    java.security.Signature check = java.security.Signature.getInstance("Ed25519");
+    check.initVerify(jdk.getPublic());
+    check.update(FarmKey.Ed25519.prefix(FarmKeys.Purpose.TASK));
+    check.update(payload);
+    assertThat(check.verify(byUs)).isTrue();
+    // another purpose, a flipped bit, a short signature: invalid, never an exception
+    assertThat(verifier.verify(FarmKeys.Purpose.CONTROL, payload, byUs)).isFalse();
+    byte[] flipped = byUs.clone();
+    flipped[10] ^= 1;
+    assertThat(verifier.verify(FarmKeys.Purpose.TASK, payload, flipped)).isFalse();
+    assertThat(verifier.verify(FarmKeys.Purpose.TASK, payload, java.util.Arrays.copyOf(byUs, 63))).isFalse();
+  }
 }

@@ -3,6 +3,8 @@ package dev.stagefarm.coordinator.kafka;
 import dev.stagefarm.program.KafkaClientProperties;
 import dev.stagefarm.coordinator.port.WriteFailure;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -24,7 +26,7 @@ import org.apache.kafka.common.errors.UnsupportedVersionException;
  * epoch, so from then on every write of an earlier coordinator fails with a fencing error, even
  * one that still believes it is active (paused, cut off). Tasks and build records both go through
  * it, each write its own transaction, acknowledged by every in-sync replica when {@link #send}
- * returns.
+ * returns, or several writes in one transaction ({@link #inTransaction}: the outbox's rounds).
  *
  * <p>A transaction whose commit or abort timed out (broker unreachable) must be finished before
  * the next one begins; the next {@link #send} does that first. So a write reported as failed may
@@ -39,6 +41,9 @@ public final class FencedProducer implements AutoCloseable {
   private boolean active;
   private boolean fatal;
   private Pending pending = Pending.NONE;
+  /** The sends of the transaction {@link #inTransaction} has open, or null. */
+  private List<Future<RecordMetadata>> group;
+  private ProducerRecord<String, byte[]> lastOfGroup;
 
   public FencedProducer(String bootstrapServers, String transactionalId) {
     this(bootstrapServers, KafkaClientProperties.none(), transactionalId);
@@ -77,11 +82,20 @@ public final class FencedProducer implements AutoCloseable {
     }
   }
 
-  /** Writes the record in a transaction of its own; returns once it is committed. */
+  /**
+   * Writes the record in a transaction of its own and returns once it is committed; inside {@link
+   * #inTransaction}, adds it to that transaction and returns at once.
+   */
   public synchronized void send(ProducerRecord<String, byte[]> record) {
-    if (fatal || !active) {
-      throw new WriteFailure(WriteFailure.Kind.FENCED,
-          "this coordinator may not write (" + (fatal ? "fenced by another coordinator" : "not active") + ")", null);
+    requireActive();
+    if (group != null) {
+      Future<RecordMetadata> sent = producer.send(record);
+      lastOfGroup = record;
+      if (sent.isDone()) {
+        awaitSent(sent, record); // refused before it left (too large): the group fails here
+      }
+      group.add(sent);
+      return;
     }
     try {
       finishPending();
@@ -104,6 +118,65 @@ public final class FencedProducer implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs {@code writes} (calls of {@link #send}) in one transaction and returns once it is
+   * committed: every record of it is then durable, or (on a {@link WriteFailure}) none is visible to
+   * read_committed readers. Nested calls join the open transaction.
+   */
+  public synchronized void inTransaction(Runnable writes) {
+    requireActive();
+    if (group != null) {
+      writes.run();
+      return;
+    }
+    try {
+      finishPending();
+      producer.beginTransaction();
+      group = new ArrayList<>();
+      lastOfGroup = null;
+      writes.run();
+      pending = Pending.COMMIT;
+      producer.commitTransaction();
+      pending = Pending.NONE;
+      for (Future<RecordMetadata> sent : group) {
+        sent.get();
+      }
+    } catch (ExecutionException e) {
+      throw failure(e.getCause() instanceof KafkaException k ? k : new KafkaException(e.getCause()), lastOfGroup);
+    } catch (KafkaException e) {
+      throw failure(e, lastOfGroup);
+    } catch (WriteFailure e) {
+      if (e.kind() != WriteFailure.Kind.FENCED) {
+        abortQuietly(); // a write of the group failed before the commit (e.g. a program the store did not take)
+      }
+      throw e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new WriteFailure(WriteFailure.Kind.RETRIABLE, "interrupted while writing a transaction", e);
+    } finally {
+      group = null;
+      lastOfGroup = null;
+    }
+  }
+
+  private void requireActive() {
+    if (fatal || !active) {
+      throw new WriteFailure(WriteFailure.Kind.FENCED,
+          "this coordinator may not write (" + (fatal ? "fenced by another coordinator" : "not active") + ")", null);
+    }
+  }
+
+  private void awaitSent(Future<RecordMetadata> sent, ProducerRecord<String, byte[]> record) {
+    try {
+      sent.get();
+    } catch (ExecutionException e) {
+      throw failure(e.getCause() instanceof KafkaException k ? k : new KafkaException(e.getCause()), record);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new WriteFailure(WriteFailure.Kind.RETRIABLE, "interrupted while writing to " + record.topic(), e);
+    }
+  }
+
   private void finishPending() {
     switch (pending) {
       case COMMIT -> producer.commitTransaction();
@@ -115,7 +188,7 @@ public final class FencedProducer implements AutoCloseable {
 
   private WriteFailure failure(KafkaException e, ProducerRecord<String, byte[]> record) {
     Throwable cause = e.getCause() instanceof KafkaException inner && !(e instanceof TimeoutException) ? inner : e;
-    String what = "writing " + record.key() + " to " + record.topic();
+    String what = record == null ? "writing a transaction" : "writing " + record.key() + " to " + record.topic();
     if (isFencing(e) || isFencing(cause)) {
       fatal = true;
       return new WriteFailure(WriteFailure.Kind.FENCED,
@@ -129,7 +202,8 @@ public final class FencedProducer implements AutoCloseable {
     abortQuietly();
     if (cause instanceof RecordTooLargeException || cause instanceof RecordBatchTooLargeException) {
       return new WriteFailure(WriteFailure.Kind.REFUSED, what + " was refused: the record of "
-          + (record.value() == null ? 0 : record.value().length) + " bytes is over the broker's size limit", e);
+          + (record == null || record.value() == null ? 0 : record.value().length)
+          + " bytes is over the broker's size limit", e);
     }
     return new WriteFailure(WriteFailure.Kind.RETRIABLE, what + " failed: " + cause, e);
   }

@@ -33,6 +33,17 @@ public final class KafkaTaskQueue implements TaskQueue {
         FarmMacs.sign(keys, FarmKeys.Purpose.TASK, new ProducerRecord<>(TaskRouting.topic(job.program().platform()), key, task.toByteArray())));
   }
 
+  /** Tasks and records share the fenced producer: one transaction holds a whole outbox round. */
+  @Override
+  public boolean groupsWrites() {
+    return true;
+  }
+
+  @Override
+  public void inOneWrite(Runnable writes) {
+    producer.inTransaction(writes);
+  }
+
   @Override
   public void close() {}
 }

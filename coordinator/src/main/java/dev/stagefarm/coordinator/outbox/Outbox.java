@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,15 +29,26 @@ import org.slf4j.LoggerFactory;
  * to the {@link Listener}, which fails its build; fenced (another coordinator took over) stops the
  * outbox for good.
  *
+ * <p>Rounds: when the task queue {@linkplain TaskQueue#groupsWrites() groups writes} (Kafka: one
+ * transaction), the writer takes everything queued, up to {@link #MAX_GROUP} items, and writes it
+ * as one group, so a burst of dispatches costs one commit instead of one per task. A group that
+ * fails (other than fenced) is written again item by item, each as before: a refused task then
+ * fails exactly the build it belongs to, and the others go out.
+ *
  * <p>Build records are the latest state of a build (the topic is compacted): a record queued for
  * a build that already has one waiting replaces it in place, so an outage queues at most one
- * record per build. Tasks are not merged. The queue has no hard bound: it is bounded by the
+ * record per build. A record may be queued as a supplier: it is computed when it is written (so
+ * a build whose stages change many times between two writes is serialized once per write, not
+ * once per change), and reflects the build at least as of when it was queued. Tasks are not
+ * merged. The queue has no hard bound: it is bounded by the
  * builds admitted, and the coordinator refuses new builds while {@link #backlogged()} (the bound
  * is applied where a caller can be told, at SubmitBuild).
  */
 public final class Outbox implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Outbox.class);
   private static final long WARN_INTERVAL_MS = 10_000;
+  /** Most items one group (one Kafka transaction) carries. */
+  static final int MAX_GROUP = 500;
 
   /** What the coordinator must act on. Called on the outbox thread. */
   public interface Listener {
@@ -71,16 +83,18 @@ public final class Outbox implements AutoCloseable {
 
   /** The build's latest record not yet taken by the writer, and who waits for it to be durable. */
   private static final class RecordItem implements Item {
-    JournalEntry entry;
+    final String buildId;
+    Supplier<JournalEntry> entry;
     final List<CompletableFuture<Void>> waiters = new ArrayList<>();
 
-    RecordItem(JournalEntry entry) {
+    RecordItem(String buildId, Supplier<JournalEntry> entry) {
+      this.buildId = buildId;
       this.entry = entry;
     }
 
     @Override
     public String buildId() {
-      return entry.buildId();
+      return buildId;
     }
   }
 
@@ -119,6 +133,15 @@ public final class Outbox implements AutoCloseable {
    * future completes when this entry, or a later one of the build, is durable.
    */
   public CompletableFuture<Void> record(JournalEntry entry) {
+    return record(entry.buildId(), () -> entry);
+  }
+
+  /**
+   * As {@link #record(JournalEntry)}, with the entry computed by {@code entry} on the writer thread
+   * when it is written (holding no lock of the outbox); it must describe build {@code buildId} as
+   * it stands then.
+   */
+  public CompletableFuture<Void> record(String buildId, Supplier<JournalEntry> entry) {
     CompletableFuture<Void> durable = new CompletableFuture<>();
     synchronized (queue) {
       if (stopped) {
@@ -126,12 +149,12 @@ public final class Outbox implements AutoCloseable {
             "this coordinator no longer writes build records (stopped or taken over)", null));
         return durable;
       }
-      RecordItem waiting = waitingRecords.get(entry.buildId());
+      RecordItem waiting = waitingRecords.get(buildId);
       if (waiting != null) {
         waiting.entry = entry;
       } else {
-        waiting = new RecordItem(entry);
-        waitingRecords.put(entry.buildId(), waiting);
+        waiting = new RecordItem(buildId, entry);
+        waitingRecords.put(buildId, waiting);
         queue.addLast(waiting);
         queue.notifyAll();
       }
@@ -177,8 +200,9 @@ public final class Outbox implements AutoCloseable {
   }
 
   private void drain() {
+    int most = tasks.groupsWrites() ? MAX_GROUP : 1;
     while (true) {
-      Item item;
+      List<Item> group = new ArrayList<>();
       synchronized (queue) {
         while (queue.isEmpty() && !stopped) {
           try {
@@ -190,20 +214,72 @@ public final class Outbox implements AutoCloseable {
         if (stopped) {
           return;
         }
-        // the head stays queued until written: queued() counts it, and a close fails its waiters
-        item = queue.peekFirst();
-        if (item instanceof RecordItem record) {
-          waitingRecords.remove(record.buildId()); // later records of the build queue anew
+        // the items stay queued until written: queued() counts them, and a close fails their waiters
+        for (Item item : queue) {
+          if (group.size() == most) {
+            break;
+          }
+          group.add(item);
+          if (item instanceof RecordItem record) {
+            waitingRecords.remove(record.buildId()); // later records of the build queue anew
+          }
         }
       }
-      if (!writeUntilDone(item)) {
+      if (!write(group)) {
         return;
       }
       synchronized (queue) {
-        if (queue.peekFirst() == item) {
-          queue.removeFirst();
+        for (Item item : group) {
+          if (queue.peekFirst() == item) {
+            queue.removeFirst();
+          }
         }
       }
+    }
+  }
+
+  /** Writes the group (one item: as before), falling back to one write per item; false when the outbox must stop. */
+  private boolean write(List<Item> group) {
+    if (group.size() > 1) {
+      try {
+        tasks.inOneWrite(() -> group.forEach(this::writeOnce));
+        for (Item item : group) {
+          if (item instanceof RecordItem record) {
+            record.waiters.forEach(w -> w.complete(null));
+          }
+        }
+        if (!lastFailure.isEmpty()) {
+          log.info("writing to Kafka works again");
+          lastFailure = "";
+        }
+        return true;
+      } catch (WriteFailure failure) {
+        if (failure.kind() == WriteFailure.Kind.FENCED) {
+          log.error("stopping the outbox: {}", failure.getMessage());
+          stop(failure);
+          listener.fenced(failure.getMessage());
+          return false;
+        }
+        log.info("writing {} items in one transaction failed ({}); writing them one by one", group.size(),
+            failure.getMessage());
+      } catch (RuntimeException bug) {
+        log.warn("writing {} items in one transaction failed; writing them one by one", group.size(), bug);
+      }
+    }
+    for (Item item : group) {
+      if (!writeUntilDone(item)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** One write of the item, no retry; a record's waiters are told by the caller. */
+  private void writeOnce(Item item) {
+    switch (item) {
+      case TaskItem task -> tasks.publish(task.job());
+      case RecordItem record -> journal.record(record.entry.get());
+      case ForgetItem forget -> journal.forget(forget.buildId());
     }
   }
 
@@ -215,7 +291,7 @@ public final class Outbox implements AutoCloseable {
         switch (item) {
           case TaskItem task -> tasks.publish(task.job());
           case RecordItem record -> {
-            journal.record(record.entry);
+            journal.record(record.entry.get());
             record.waiters.forEach(w -> w.complete(null));
           }
           case ForgetItem forget -> journal.forget(forget.buildId());

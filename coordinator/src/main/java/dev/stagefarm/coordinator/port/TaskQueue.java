@@ -12,6 +12,26 @@ public interface TaskQueue extends AutoCloseable {
    */
   void publish(StageJob job);
 
+  /**
+   * Whether {@link #inOneWrite} makes its writes atomic (all visible or none): only then does the
+   * outbox group several writes into one.
+   */
+  default boolean groupsWrites() {
+    return false;
+  }
+
+  /**
+   * Runs {@code writes} (this queue's publishes and the journal's records, on the outbox thread) as
+   * one write: with Kafka one transaction, so they become visible together or not at all and the
+   * commit's round trips are paid once per group instead of once per task. The default runs them
+   * one by one ({@link #groupsWrites()} false).
+   *
+   * @throws WriteFailure when the group failed as a whole (none of its writes is visible)
+   */
+  default void inOneWrite(Runnable writes) {
+    writes.run();
+  }
+
   @Override
   void close();
 }

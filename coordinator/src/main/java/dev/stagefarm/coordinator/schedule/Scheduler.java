@@ -116,6 +116,12 @@ public final class Scheduler {
     /** When the build fails for taking too long (epoch ms). */
     final long deadlineMs;
     boolean finished;
+    /** Stage id → the stages that depend on it; unmet dependencies per stage; stages with none left. */
+    final Map<String, List<StageRun>> dependents = new HashMap<>();
+    final Map<String, Integer> unmet = new HashMap<>();
+    final java.util.Set<StageRun> candidates = new java.util.LinkedHashSet<>();
+    /** Stages done or cached: the build's stages are all done when it reaches their count. */
+    int succeeded;
 
     BuildRun(String buildId, List<StageSpec> specs, long deadlineMs) {
       this.buildId = buildId;
@@ -123,6 +129,25 @@ public final class Scheduler {
       this.remainingPath = CriticalPath.remainingPaths(specs);
       for (StageSpec spec : specs) {
         stages.put(spec.id(), new StageRun(buildId, spec));
+      }
+      // kept as stages succeed, so that an event costs the stage's dependents, not a scan of the build
+      for (StageRun stage : stages.values()) {
+        java.util.Set<String> deps = new java.util.LinkedHashSet<>(stage.spec.dependsOn());
+        unmet.put(stage.id(), deps.size());
+        deps.forEach(d -> dependents.computeIfAbsent(d, k -> new ArrayList<>()).add(stage));
+        if (deps.isEmpty()) {
+          candidates.add(stage);
+        }
+      }
+    }
+
+    /** A stage succeeded: its dependents with nothing else to wait for become candidates. */
+    void succeeded(StageRun stage) {
+      succeeded++;
+      for (StageRun dependent : dependents.getOrDefault(stage.id(), List.of())) {
+        if (unmet.merge(dependent.id(), -1, Integer::sum) == 0) {
+          candidates.add(dependent);
+        }
       }
     }
   }
@@ -554,14 +579,15 @@ public final class Scheduler {
     if (build.finished) {
       return;
     }
-    if (build.stages.values().stream().allMatch(s -> s.state.succeeded())) {
+    if (build.succeeded == build.stages.size()) {
       build.finished = true;
       listener.buildStagesDone(build.buildId, results(build.buildId));
       return;
     }
-    build.stages.values().stream()
+    List<StageRun> candidates = List.copyOf(build.candidates);
+    build.candidates.clear();
+    candidates.stream()
         .filter(s -> s.state == StageState.WAITING)
-        .filter(s -> s.spec.dependsOn().stream().allMatch(d -> build.stages.get(d).state.succeeded()))
         .sorted(
             Comparator.comparing((StageRun s) -> -build.remainingPath.get(s.id()))
                 .thenComparing(StageRun::id))
@@ -785,6 +811,12 @@ public final class Scheduler {
       stage.released = false;
     }
     stage.readyMs = 0;
+    if (state.succeeded() && !stage.state.succeeded()) {
+      BuildRun build = builds.get(stage.buildId);
+      if (build != null) {
+        build.succeeded(stage);
+      }
+    }
     stage.state = state;
     stage.result = result;
     stage.follower = false;

@@ -56,6 +56,16 @@ public final class OffloadingTaskQueue implements TaskQueue {
   }
 
   @Override
+  public boolean groupsWrites() {
+    return delegate.groupsWrites();
+  }
+
+  @Override
+  public void inOneWrite(Runnable writes) {
+    delegate.inOneWrite(writes);
+  }
+
+  @Override
   public void close() {
     delegate.close();
   }

@@ -60,13 +60,20 @@ public final class BuildClient {
   static final Duration FAILOVER_PATIENCE = Duration.ofSeconds(90);
 
   private final CoordinatorRoute route;
+  private final Duration patience;
 
   public BuildClient(Channel channel, String endpoint) {
     this(CoordinatorRoute.fixed(channel, endpoint));
   }
 
   public BuildClient(CoordinatorRoute route) {
+    this(route, FAILOVER_PATIENCE);
+  }
+
+  /** @param patience how long UNAVAILABLE answers are retried (tests shorten it) */
+  BuildClient(CoordinatorRoute route, Duration patience) {
     this.route = route;
+    this.patience = patience;
   }
 
   private BuildServiceGrpc.BuildServiceBlockingStub blocking() {
@@ -79,7 +86,7 @@ public final class BuildClient {
    * @param onlyFromStandby retry only when a standby refused the call (it did not run)
    */
   private <T> T withFailover(Supplier<T> call, boolean onlyFromStandby) {
-    long deadline = System.nanoTime() + FAILOVER_PATIENCE.toNanos();
+    long deadline = System.nanoTime() + patience.toNanos();
     int attempt = 0;
     while (true) {
       try {
@@ -240,7 +247,7 @@ public final class BuildClient {
   public BuildStatus watch(String buildId, Consumer<BuildProgress> progress) {
     long after = 0;
     BuildStatus last = null;
-    long deadline = System.nanoTime() + FAILOVER_PATIENCE.toNanos();
+    long deadline = System.nanoTime() + patience.toNanos();
     int retries = 0;
     while (true) {
       try {
@@ -250,7 +257,7 @@ public final class BuildClient {
           BuildProgress entry = stream.next();
           after = entry.getSequence();
           retries = 0;
-          deadline = System.nanoTime() + FAILOVER_PATIENCE.toNanos();
+          deadline = System.nanoTime() + patience.toNanos();
           if (entry.hasBuild()) {
             last = entry.getBuild();
           }
@@ -373,6 +380,11 @@ public final class BuildClient {
 
   private UserError failure(String action, Throwable e) {
     if (e instanceof StatusRuntimeException s) {
+      if (s.getStatus().getCode() == Status.Code.UNAVAILABLE && fromStandby(s)) {
+        // reachable, but no coordinator of the farm took over within the patience: say that, not "unreachable"
+        return ExitCodes.farm(action + " failed: no active coordinator within " + patience.toSeconds()
+            + " s; the coordinator at " + route.endpoint() + " answers: " + s.getStatus().getDescription());
+      }
       if (s.getStatus().getCode() == Status.Code.UNAVAILABLE) {
         return ExitCodes.farm(action + " failed: the coordinator at " + route.endpoint() + " is unreachable ("
             + transportProblem(s.getStatus()) + ")");

@@ -198,6 +198,7 @@ class BuildKitFileOpsTest {
       assertThat(failure.retriable()).isFalse();
     } finally {
       server.stop(0);
+      limited.close();
     }
   }
 

@@ -75,8 +75,10 @@ final class LocalStages implements AutoCloseable {
    * @param readyNetworks sandbox networks kept ready, as a worker keeps one per slot (0: each RUN makes its
    *     own and tears it down before its stage ends); {@link #close()} tears the ready ones down
    */
-  LocalStages(boolean allowHostNetwork, int readyNetworks) throws IOException {
-    this(false, 2L << 30, RunLimits.none(), allowHostNetwork, readyNetworks);
+  static LocalStages withReadyNetworks(int readyNetworks) throws IOException {
+    // a factory, not a (boolean, int) constructor: `new LocalStages(false, 1000)` meant a 1000-byte
+    // download limit and resolved to 1000 ready networks
+    return new LocalStages(false, 2L << 30, RunLimits.none(), false, readyNetworks);
   }
 
   private LocalStages(boolean allowInsecure, long addUrlMaxBytes, RunLimits limits, boolean allowHostNetwork)

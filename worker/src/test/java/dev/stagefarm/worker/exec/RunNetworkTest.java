@@ -118,7 +118,7 @@ class RunNetworkTest {
 
   @Test
   void aDefaultRunReachesTheInternetButNotTheWorkerHostNorMetadata() throws Exception {
-    stages = new LocalStages(false, 1); // the RUNs take namespaces made ahead, as on a worker
+    stages = LocalStages.withReadyNetworks(1); // the RUNs take namespaces made ahead, as on a worker
     int port = farmService.getLocalPort();
     var result = stages.run(program()
         .run(get(INTERNET, "/internet"))

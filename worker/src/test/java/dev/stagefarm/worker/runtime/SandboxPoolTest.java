@@ -100,9 +100,11 @@ class SandboxPoolTest {
     }
   }
 
-  private static long slirps() {
+  /** This test's slirp4netns processes (their namespace is under its dir; other tests of the JVM run RUNs too). */
+  private long slirps() {
     return ProcessHandle.current().descendants()
         .filter(p -> p.isAlive() && p.info().command().map(c -> c.endsWith("slirp4netns")).orElse(false))
+        .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains(dir.toString())).orElse(false))
         .count();
   }
 

@@ -34,7 +34,7 @@ public final class EmbeddedFarmProvider implements EmbeddedFarmSupport {
       EmbeddedFarm farm = EmbeddedFarm.start(new EmbeddedFarm.Options(dev.stagefarm.cli.farm.FarmFlags.home(), null,
           workers, registry, EmbeddedFarm.ONE_MACHINE_KAFKA, BuildCoordinator.Settings.DEFAULT, EmbeddedFarm.IN_PROCESS,
           FarmTracing.workers(traces)));
-      FarmTracing.coordinator(farm, traces);
+      FarmTracing.coordinator(farm.coordinator(), traces);
       // Ctrl-C: stop the workers (and their containers) and the broker instead of leaving them behind
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         farm.close();
@@ -69,7 +69,7 @@ public final class EmbeddedFarmProvider implements EmbeddedFarmSupport {
       traces.close();
       throw new UserError("starting the farm failed: " + e.getMessage(), e);
     }
-    FarmTracing.coordinator(farm, traces);
+    FarmTracing.coordinator(farm.coordinator(), traces);
     ObservabilityServer metrics;
     try {
       farm.coordinator().reportTo(meters);

@@ -1,6 +1,7 @@
 package dev.stagefarm.cli.farm;
 
 import dev.stagefarm.cli.ops.Traces;
+import dev.stagefarm.coordinator.CoordinatorNode;
 import dev.stagefarm.coordinator.trace.BuildTracing;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
@@ -24,10 +25,14 @@ public final class FarmTracing {
     return traces.enabled() ? workers(traces, new CompositeMeterRegistry()) : InProcessWorkers.launcher();
   }
 
-  /** The farm's coordinator records its builds' spans with {@code traces} from now on, when it is on. */
-  public static void coordinator(EmbeddedFarm farm, Traces traces) {
+  /**
+   * The farm's coordinator records its builds' spans with {@code traces} from now on, when it is on.
+   * Takes the coordinator, not the farm: only the embedded farm's classes may name EmbeddedFarm
+   * (EmbeddedFarmBoundaryTest).
+   */
+  public static void coordinator(CoordinatorNode coordinator, Traces traces) {
     if (traces.enabled()) {
-      farm.coordinator().traceTo(BuildTracing.with(traces.role(Traces.COORDINATOR)));
+      coordinator.traceTo(BuildTracing.with(traces.role(Traces.COORDINATOR)));
     }
   }
 }

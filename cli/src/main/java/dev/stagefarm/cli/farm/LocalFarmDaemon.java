@@ -66,7 +66,7 @@ public final class LocalFarmDaemon {
     try {
       farm = EmbeddedFarm.start(new EmbeddedFarm.Options(home, kafkaDir, workers, registry, EmbeddedFarm.ONE_MACHINE_KAFKA,
           BuildCoordinator.Settings.DEFAULT, 0, FarmTracing.workers(traces), InetAddress.getLoopbackAddress(), security));
-      FarmTracing.coordinator(farm, traces);
+      FarmTracing.coordinator(farm.coordinator(), traces);
     } catch (Exception e) {
       traces.close();
       state.clear();

@@ -49,7 +49,7 @@ class TracingEndToEndTest {
     traces = Traces.start(Optional.of(new TraceSettings(receiver.tracesUrl(), Map.of("x-api-key", HEADER_SECRET),
         1.0, Optional.empty(), Duration.ofSeconds(2))));
     farm = PrivateFarm.start(dir.resolve("home"), 1, 0, FarmTracing.workers(traces));
-    FarmTracing.coordinator(farm, traces);
+    FarmTracing.coordinator(farm.coordinator(), traces);
   }
 
   @AfterAll

@@ -54,7 +54,9 @@ public record Observability(Optional<ListenAddress> listen, LogFormat logFormat,
     try {
       return new Observability(listen, logFormat, TraceSettings.resolve(values.get(CommonKeys.OTEL_ENDPOINT),
           values.get(CommonKeys.OTEL_HEADERS), values.get(CommonKeys.OTEL_SAMPLING_RATIO),
-          values.get(CommonKeys.OTEL_SERVICE_NAME), values.get(CommonKeys.OTEL_TIMEOUT), env));
+          // `up` has no otel-service-name (its coordinator and workers get one service name each)
+          values.def().contains(CommonKeys.OTEL_SERVICE_NAME) ? values.get(CommonKeys.OTEL_SERVICE_NAME) : null,
+          values.get(CommonKeys.OTEL_TIMEOUT), env));
     } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage());
     }

@@ -1,163 +1,288 @@
 #!/usr/bin/env bash
-# Benchmark: stagefarm (embedded farm, one CLI invocation per build; and a running
-# `stagefarm up` farm) against BuildKit (docker.io's built-in BuildKit on a private
-# dockerd, daemon running) and buildah (--jobs WORKERS --layers --isolation chroot) on the
-# same machine, in the same run, cold (empty caches) and warm (everything cached), for
-#   bench/fanout   8 independent stages of `RUN sleep 2` + a final COPY stage
-#   bench/chain    30 chained RUN instructions
-#   bench/bigfile  one stage writing 200 MiB of random data, copied into scratch
-# All pull the same busybox base from a local registry (made from Debian's
-# busybox-static). Prints the wall-clock seconds and the ratios stagefarm/BuildKit
-# (< 1 means stagefarm was faster) and buildah/stagefarm.
+# Issue 12's bench run: in ONE run on this machine, for bench/fanout, bench/chain, bench/bigfile and bench/fanout32,
+# cold (empty caches) then warm (everything cached), one after the other so that none competes with another:
+#   1. BuildKit: docker.io's built-in BuildKit on a private dockerd (daemon running; stopped after its builds);
+#   2. buildah: build --jobs WORKERS --layers --isolation chroot --runtime /usr/sbin/runc;
+#   3. stagefarm through the running local farm as a user runs it: `./stagefarm build` without --coordinator or
+#      --one-shot (the launcher's fast path: its thin client hands the build to the farm), the farm (WORKERS
+#      single-slot workers) started by a warm-up build of another context first, so that no measured build
+#      includes its start-up; stopped after its builds;
+#   4. stagefarm --one-shot (`./stagefarm build --one-shot`: an embedded farm started for each build; a fresh
+#      STAGEFARM_HOME per bench, so its first build is cold and its second warm);
+# plus a Dockerfile syntax error's time to report (BuildKit, the fast path, one-shot). Then it prints every ratio
+# of issue 12's "Done when" with PASS/MISS, and the load average (1 min) at each measurement's start.
 #
-# Usage: bench/run.sh [WORKERS]   (default 8: stagefarm's workers and buildah's --jobs)
-# The farm's configuration is ours to choose, and it is chosen so that the farm has as many slots as BuildKit
-# has parallelism for the widest case: BuildKit (dockerd's, no max-parallelism set) runs all 8 fan-out stages at
-# once, and `stagefarm up --workers N` / `--one-shot --workers N` run N single-slot workers, so N = 8 = the
-# fan-out's stages (with 4 the fan-out ran in two waves: 2 × 2 s of `sleep` plus a hand-off on the critical
-# path). buildah gets the same --jobs. Idle workers are not free (each polls the broker), which the farm's CPU
-# figures include.
-set -euo pipefail
-root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
-cd "$root"
-. scripts/env.sh
-stagefarm_select_jdk
-stagefarm_ensure_packages "${STAGEFARM_RUNTIME_PACKAGES[@]}" docker-registry:docker-registry buildah:buildah \
-  dockerd:docker.io iptables-save:iptables
-benches=(fanout chain bigfile)
-workers=${1:-8}
+# Usage: bench/run.sh [--workers N] [--rounds N] [--export oci|docker|none] [--benches a,b,…]
+#                     [--scaling "COUNTS"] [--dispatch LEAVES]      (bench/README.md, "bench/run.sh: how to run")
+#   --workers N   stagefarm's workers (local and one-shot farm) and buildah's --jobs (default 8: as many as BuildKit
+#                 runs fan-out stages at once; fanout32's 32 stages then run in 4 waves on every contender but BuildKit)
+#   --rounds N    how many times each warm build and the syntax error are measured (median shown; default 3); each
+#                 cold build is measured once (it needs empty caches)
+#   --export      oci (default, the issue's "build plus export to an OCI tar"): stagefarm `-o type=oci,dest=FILE`,
+#                 buildah `push … oci-archive:FILE`, BuildKit `docker build -t` + `docker save -o FILE` (dockerd
+#                 20.10's BuildKit has no oci or docker exporter, only its image store, local and tar; `docker save`
+#                 writes a docker-archive, its layers uncompressed) — docker: stagefarm `-o type=docker,dest=FILE`
+#                 and buildah `docker-archive:FILE` (the same format as `docker save`) — none: build only, the image
+#                 kept in each tool's own store (as session 7's fastcompare measured)
+#   --scaling "1 2 4 8 16 32"   then runs bench/scaling.sh with these worker counts (fan-out vs critical path)
+#   --dispatch LEAVES           then runs bench/dispatch.sh LEAVES 1 1000 (coordinator dispatches/s)
+# Old form: bench/run.sh WORKERS.
+. "$(dirname "$(readlink -f "$0")")/lib.sh"
+stagefarm_ensure_packages buildah:buildah dockerd:docker.io iptables-save:iptables
 
-work=$(mktemp -d /tmp/stagefarm-bench.XXXXXX)
-registry_pid=
-up_pid=
-dockerd_pid=
-cleanup() {
-  stagefarm_stop_dockerd
-  if [ -n "$up_pid" ]; then kill "$up_pid" 2>/dev/null || true; wait "$up_pid" 2>/dev/null || true; fi
-  if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; fi
-  buildah --root "$work/buildah" --runroot "$work/buildah-run" rm --all > /dev/null 2>&1 || true
-  rm -rf "$work" 2>/dev/null || true
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+workers=8 rounds=3 export_mode=oci scaling_counts= dispatch_leaves=
+benches=(fanout chain bigfile fanout32)
+while [ $# -gt 0 ]; do
+  case $1 in
+    --workers) workers=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --export) export_mode=$2; shift 2 ;;
+    --benches) IFS=, read -r -a benches <<< "$2"; shift 2 ;;
+    --scaling) scaling_counts=$2; shift 2 ;;
+    --dispatch) dispatch_leaves=$2; shift 2 ;;
+    [0-9]*) workers=$1; shift ;;
+    -h|--help) sed -n '2,/^# Old form/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench/run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+case $export_mode in oci|docker|none) ;; *) echo "bench/run.sh: --export oci|docker|none, not $export_mode" >&2; exit 2 ;; esac
+[[ $workers =~ ^[1-9][0-9]*$ && $rounds =~ ^[1-9][0-9]*$ ]] || { echo "bench/run.sh: --workers and --rounds take a positive number" >&2; exit 2; }
+for bench in "${benches[@]}"; do [ -f "bench/$bench/Dockerfile" ] || { echo "bench/run.sh: no bench/$bench/Dockerfile" >&2; exit 2; }; done
 
-# Build the CLI once, then run a private copy: the launcher rebuilds when sources change, which must not
-# happen inside a measurement.
-./stagefarm --version > /dev/null
-mkdir -p "$work/cli"
-cp -r cli/target/stagefarm.jar cli/target/lib "$work/cli/"
-sf() { "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$work/cli/stagefarm.jar" "$@"; }
-# A build against a running farm as ./stagefarm runs a client (C1 only, the serial GC, an AppCDS archive of
-# its own that the first build writes at exit): the launcher is bypassed only so that it cannot rebuild the CLI
-# in the middle of a measurement. (BuildKit's client, docker, is a native binary.)
-sf_client() {
-  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto \
-    -XX:SharedArchiveFile="$work/cli/stagefarm-client-build.jsa" -XX:+AutoCreateSharedArchive -Xlog:cds=off \
-    -Xlog:cds+dynamic=off -jar "$work/cli/stagefarm.jar" "$@"
+bench_workdir bench
+bench_buildah=$work/buildah
+mkdir -p "$work/out" "$work/bad" "$work/warmup"
+printf 'FROM scratch\nFRM busybox\n' > "$work/bad/Dockerfile"
+printf 'ARG BASE\nFROM ${BASE}\nRUN true\n' > "$work/warmup/Dockerfile"
+
+bench_cli # the CLI built outside the measurements (the launcher builds it when missing or older than the sources)
+bench_base "$work" ./stagefarm
+declare -A wall cpu engine load
+log() { printf '%s\n' "$*" >&2; }
+ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+engine_pid= # dockerd's or the local farm's pid: its process tree's CPU is counted around each build
+
+# measure KEY EXPECT CMD…: one timed run of CMD (EXPECT ok: must succeed; fail: must fail, as a syntax error).
+# Records wall[KEY] (seconds), cpu[KEY] (the client's process tree), engine[KEY] (dockerd's or the farm's
+# process tree, the idle polling of the farm included), load[KEY] (1-minute load average at the start).
+measure() {
+  local key=$1 expect=$2 l t0 t1 e0=0 e1=0; shift 2
+  bench_check_cli
+  rm -f "$work"/out/*
+  l=$(bench_load)
+  [ -n "$engine_pid" ] && e0=$(bench_tree_cpu "$engine_pid")
+  t0=$EPOCHREALTIME
+  bench_run "$work/last.out" "$work/last.err" "$@"
+  t1=$EPOCHREALTIME
+  [ -n "$engine_pid" ] && e1=$(bench_tree_cpu "$engine_pid")
+  if [ "$expect" = ok ] && [ "$bench_rc" -ne 0 ]; then
+    log "bench/run.sh: $key failed (exit $bench_rc):"; cat "$work/last.err" >&2; exit 1
+  fi
+  if [ "$expect" = fail ] && [ "$bench_rc" -eq 0 ]; then log "bench/run.sh: $key succeeded, expected an error"; exit 1; fi
+  if [ "$expect" = ok ] && [ "$export_mode" != none ] && [ ! -s "$work/out/image.tar" ]; then
+    log "bench/run.sh: $key wrote no image tar"; exit 1
+  fi
+  wall[$key]=$(ms "$t0" "$t1"); cpu[$key]=$bench_cpu; load[$key]=$l
+  engine[$key]=$(awk -v a="$e0" -v b="$e1" 'BEGIN { printf "%.2f", b - a }')
+  printf '  %-30s %7.2f s wall  client cpu %6.2f s  %s cpu %6.2f s  load %s\n' "$key" "${wall[$key]}" "$bench_cpu" \
+    "${engine_label:--}" "${engine[$key]}" "$l" >&2
 }
-# --one-shot as ./stagefarm runs it: the server JIT and GC, and an AppCDS archive of its own (the cold build,
-# the first, writes it at exit)
-sf_oneshot() {
-  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xshare:auto \
-    -XX:SharedArchiveFile="$work/cli/stagefarm-oneshot.jsa" -XX:+AutoCreateSharedArchive -Xlog:cds=off \
-    -Xlog:cds+dynamic=off -jar "$work/cli/stagefarm.jar" "$@"
+# cold once, then ROUNDS warm builds (keys "T B cold", "T B warm1".."warmN"; "T B warm" = their median)
+cold_and_warm() { # $1 = tool, $2 = bench, rest = command
+  local tool=$1 bench=$2 r vals=(); shift 2
+  measure "$tool $bench cold" ok "$@"
+  for r in $(seq "$rounds"); do measure "$tool $bench warm$r" ok "$@"; vals+=("${wall[$tool $bench warm$r]}"); done
+  wall[$tool $bench warm]=$(median "${vals[@]}")
+  vals=(); for r in $(seq "$rounds"); do vals+=("${load[$tool $bench warm$r]}"); done
+  load[$tool $bench warm]=$(median "${vals[@]}")
+}
+syntax_error() { # $1 = tool, rest = command; checks that the error names the line
+  local tool=$1 r vals=() loads=(); shift
+  for r in $(seq "$rounds"); do
+    measure "$tool syntax$r" fail "$@"
+    grep -q -i 'FRM' "$work/last.err" || { log "bench/run.sh: $tool's syntax error does not name the instruction:"; cat "$work/last.err" >&2; exit 1; }
+    vals+=("${wall[$tool syntax$r]}"); loads+=("${load[$tool syntax$r]}")
+  done
+  wall[$tool syntax]=$(median "${vals[@]}"); load[$tool syntax]=$(median "${loads[@]}")
 }
 
-stagefarm_start_registry "$work/registry"
-port=$registry_port
-base="127.0.0.1:$port/library/busybox:latest"
-sf image busybox-rootfs "$work/rootfs" > /dev/null
-sf image import "$work/rootfs" --cmd sh -t "$base" --insecure-registry "127.0.0.1:$port" > /dev/null
-
-export STAGEFARM_HOME="$work/stagefarm-home"
-# write the one-shot JVM's AppCDS archive before measuring (a JVM writes it at exit, which costs seconds once),
-# with a farm home of its own so that the measured cold builds stay cold
-mkdir -p "$work/cds-ctx" && printf 'ARG BASE\nFROM ${BASE}\nRUN true\n' > "$work/cds-ctx/Dockerfile"
-STAGEFARM_HOME="$work/cds-home" sf_oneshot build --progress quiet --workers 1 --one-shot \
-  --insecure-registry "127.0.0.1:$port" --build-arg "BASE=$base" "$work/cds-ctx" > /dev/null 2>&1 || true
-now() { date +%s.%N; }
-declare -A seconds
-
-coordinator_flag=()
-stagefarm_build() { # $1 = bench dir; without a coordinator: --one-shot (the embedded farm, started for this build)
-  local run=sf_oneshot
-  if [ ${#coordinator_flag[@]} -gt 0 ]; then run=sf_client; fi # --one-shot runs the farm: server JVM flags
-  "$run" build --progress quiet --workers "$workers" "${coordinator_flag[@]:---one-shot}" --insecure-registry "127.0.0.1:$port" \
-    --build-arg "BASE=$base" "bench/$1" > "$work/last.out" 2> "$work/last.err" \
-    || { cat "$work/last.err" >&2; exit 1; }
-}
-buildah_build() { # $1 = bench dir
-  buildah --root "$work/buildah" --runroot "$work/buildah-run" build --jobs "$workers" --layers --isolation chroot \
-    --runtime /usr/sbin/runc --tls-verify=false --build-arg "BASE=$base" -t "bench-$1" -q "bench/$1" \
-    > "$work/last.out" 2> "$work/last.err" || { cat "$work/last.err" >&2; exit 1; }
-}
+# the commands, per tool (output flags by --export)
+sf_flags=(build --progress quiet --workers "$workers" --insecure-registry "127.0.0.1:$port" --build-arg "BASE=$base")
+case $export_mode in
+  oci) sf_out=(-o "type=oci,dest=$work/out/image.tar"); bh_out="oci-archive:$work/out/image.tar" ;;
+  docker) sf_out=(-o "type=docker,dest=$work/out/image.tar"); bh_out="docker-archive:$work/out/image.tar" ;;
+  none) sf_out=(); bh_out= ;;
+esac
+docker_cli() { /usr/bin/docker -H "$DOCKER_SOCK" "$@"; }
 buildkit_build() { # $1 = bench dir
-  DOCKER_BUILDKIT=1 /usr/bin/docker -H "$DOCKER_SOCK" build -q --build-arg "BASE=$base" -t "bench-$1" "bench/$1" \
-    > "$work/last.out" 2> "$work/last.err" || { cat "$work/last.err" >&2; exit 1; }
+  DOCKER_BUILDKIT=1 docker_cli build -q --build-arg "BASE=$base" -t "bench-$(basename "$1")" "$1"
+  if [ "$export_mode" != none ]; then docker_cli save -o "$work/out/image.tar" "bench-$(basename "$1")"; fi
 }
-buildkit_reset() { # cold: no build cache, no base image, no results
-  /usr/bin/docker -H "$DOCKER_SOCK" builder prune -af > /dev/null
-  /usr/bin/docker -H "$DOCKER_SOCK" image prune -af > /dev/null
-}
-measure() { # $1 = label, rest = command
-  local label=$1; shift
-  local t0 t1
-  t0=$(now); "$@"; t1=$(now)
-  seconds[$label]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-  printf '  %-28s %6.1fs\n' "$label" "${seconds[$label]}" >&2
+bh() { buildah --root "$bench_buildah/root" --runroot "$bench_buildah/run" "$@"; }
+buildah_build() { # $1 = bench dir
+  bh build --jobs "$workers" --layers --isolation chroot --runtime /usr/sbin/runc --tls-verify=false \
+    --build-arg "BASE=$base" -t "bench-$(basename "$1")" -q "$1"
+  if [ -n "$bh_out" ]; then bh push -q "bench-$(basename "$1")" "$bh_out"; fi
 }
 
-echo "stagefarm bench: $(nproc) cores, $workers stagefarm workers, buildah --jobs $workers, BuildKit (docker.io)" >&2
+echo "bench/run.sh: $(nproc) cores, $workers workers (buildah --jobs $workers), export: $export_mode, $rounds warm round(s)," \
+  "benches: ${benches[*]}; load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+start_time=$EPOCHREALTIME
+
+log "BuildKit (docker.io $(dockerd --version | awk '{ print $3 }' | tr -d ,), private dockerd, daemon running)"
 stagefarm_start_dockerd "$work/dockerd"
+engine_pid=$dockerd_pid engine_label=dockerd
 for bench in "${benches[@]}"; do
-  buildkit_reset
-  measure "buildkit $bench cold" buildkit_build "$bench"
-  measure "buildkit $bench warm" buildkit_build "$bench"
+  docker_cli builder prune -af > /dev/null
+  docker_cli image prune -af > /dev/null
+  cold_and_warm buildkit "$bench" buildkit_build "bench/$bench"
 done
-stagefarm_stop_dockerd # not competing for the cores with the others
-for bench in "${benches[@]}"; do
-  measure "stagefarm $bench cold" stagefarm_build "$bench"
-  measure "stagefarm $bench warm" stagefarm_build "$bench"
-  measure "buildah $bench cold" buildah_build "$bench"
-  measure "buildah $bench warm" buildah_build "$bench"
-  buildah --root "$work/buildah" --runroot "$work/buildah-run" rmi --all --force > /dev/null 2>&1 || true
-  rm -rf "$STAGEFARM_HOME" # the next benchmark starts cold again
-done
+syntax_error buildkit env DOCKER_BUILDKIT=1 /usr/bin/docker -H "$DOCKER_SOCK" build -q "$work/bad"
+stagefarm_stop_dockerd # not competing with the others
+engine_pid= engine_label=
 
-# The same builds against a farm that is already running (stagefarm up), as a team would use it:
-# the farm's start-up is not part of the build.
-up_port=$((port + 1))
-while ! stagefarm_port_free "$up_port"; do up_port=$((up_port + 1)); done
+log "buildah ($(buildah --version | awk '{ print $3 }'), --jobs $workers --layers --isolation chroot)"
 for bench in "${benches[@]}"; do
-  while ! stagefarm_port_free "$up_port"; do up_port=$((up_port + 1)); done
-  # exec: $! must be the JVM itself, so that kill stops the farm
-  (exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$work/cli/stagefarm.jar" up --port "$up_port" \
-    --workers "$workers" --data "$work/up-$bench" --insecure-registry "127.0.0.1:$port") > "$work/up.log" 2>&1 &
-  up_pid=$!
-  for _ in $(seq 600); do grep -q "stagefarm is up" "$work/up.log" && break; sleep 0.1; done
-  grep -q "stagefarm is up" "$work/up.log" || { cat "$work/up.log" >&2; exit 1; }
-  coordinator_flag=(--coordinator "127.0.0.1:$up_port")
-  measure "farm $bench cold" stagefarm_build "$bench"
-  measure "farm $bench warm" stagefarm_build "$bench"
-  coordinator_flag=()
-  kill "$up_pid"; wait "$up_pid" 2>/dev/null || true; up_pid=
-  up_port=$((up_port + 1))
+  bh rmi --all --force > /dev/null 2>&1 || true
+  cold_and_warm buildah "$bench" buildah_build "bench/$bench"
 done
+bh rmi --all --force > /dev/null 2>&1 || true
 
-echo
+log "stagefarm through the running local farm (./stagefarm build, the launcher's fast path; $workers workers)"
+# the farm started by a build of another context (the JVM client; it writes the client's AppCDS archive), then one
+# through the fast path (the thin client's archive), so that no measured build includes either
+./stagefarm "${sf_flags[@]}" "${sf_out[@]}" "$work/warmup" > "$work/last.out" 2> "$work/last.err" \
+  || { cat "$work/last.err" >&2; exit 1; }
+./stagefarm "${sf_flags[@]}" "${sf_out[@]}" "$work/warmup" > "$work/last.out" 2> "$work/last.err" \
+  || { cat "$work/last.err" >&2; exit 1; }
+farm_pid=$(sed -n 's/^pid=//p' "$STAGEFARM_HOME/farm/farm.properties")
+engine_pid=$farm_pid engine_label=farm
+for bench in "${benches[@]}"; do
+  cold_and_warm farm "$bench" ./stagefarm "${sf_flags[@]}" "${sf_out[@]}" "bench/$bench"
+done
+syntax_error farm ./stagefarm "${sf_flags[@]}" "$work/bad"
+# the same farm served every build (a declined fast path falls back to the JVM client, which would restart a farm
+# whose settings differ)
+[ "$(sed -n 's/^pid=//p' "$STAGEFARM_HOME/farm/farm.properties" 2>/dev/null)" = "$farm_pid" ] \
+  || { log "bench/run.sh: the local farm was replaced during the run"; exit 1; }
+bench_stop_farm
+engine_pid= engine_label=
+
+log "stagefarm --one-shot (an embedded farm per build, $workers workers)"
+# the one-shot JVM's AppCDS archive (the launcher's; written at a run's exit, seconds of CPU once) by a build of
+# another context in a home of its own
+STAGEFARM_HOME="$work/oneshot-train" ./stagefarm "${sf_flags[@]}" --one-shot "$work/warmup" > "$work/last.out" \
+  2> "$work/last.err" || { cat "$work/last.err" >&2; exit 1; }
+for bench in "${benches[@]}"; do
+  export STAGEFARM_HOME="$work/oneshot-$bench" # fresh: the first build is cold, the second warm
+  cold_and_warm oneshot "$bench" ./stagefarm "${sf_flags[@]}" --one-shot "${sf_out[@]}" "bench/$bench"
+done
+export STAGEFARM_HOME="$work/home"
+syntax_error oneshot ./stagefarm "${sf_flags[@]}" --one-shot "$work/bad"
+
+scaling_out= dispatch_out=
+if [ -n "$scaling_counts" ]; then
+  log "bench/scaling.sh $scaling_counts"
+  read -r -a counts <<< "$scaling_counts"
+  bench_run "$work/scaling.out" "$work/scaling.err" bench/scaling.sh "${counts[@]}"
+  cat "$work/scaling.err" >&2
+  [ "$bench_rc" -eq 0 ] || { log "bench/scaling.sh failed (exit $bench_rc)"; }
+  scaling_out=$(cat "$work/scaling.out")
+fi
+if [ -n "$dispatch_leaves" ]; then
+  log "bench/dispatch.sh $dispatch_leaves 1 1000"
+  bench_run "$work/dispatch.out" "$work/dispatch.err" bench/dispatch.sh "$dispatch_leaves" 1 1000
+  [ "$bench_rc" -eq 0 ] || { log "bench/dispatch.sh failed (exit $bench_rc)"; cat "$work/dispatch.err" >&2; }
+  dispatch_out=$(cat "$work/dispatch.out")
+fi
+
+# the report
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-printf '%-8s %-5s %9s %9s %9s %9s %11s %11s %11s\n' bench cache BuildKit "sf up" "sf emb" buildah \
-  "up/BuildKit" "emb/BuildKit" "buildah/up"
+verdict() { # VALUE OP LIMIT
+  awk -v v="$1" -v op="$2" -v lim="$3" 'BEGIN { ok = op == "<=" ? v <= lim : op == "<" ? v < lim : v >= lim; print ok ? "PASS" : "MISS" }'
+}
+echo
+echo "bench/run.sh: one run, $(nproc) cores, $(ms "$start_time" "$EPOCHREALTIME" | awk '{ printf "%.0f", $1 }') s;" \
+  "export: $export_mode; $workers workers; warm = median of $rounds; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "seconds wall (1-minute load average at the start, in brackets; for warm the median of the rounds' loads)"
+printf '%-9s %-5s %15s %15s %15s %15s\n' bench cache BuildKit buildah "sf farm" "sf one-shot"
 for bench in "${benches[@]}"; do
   for cache in cold warm; do
-    bk=${seconds["buildkit $bench $cache"]}
-    sf=${seconds["stagefarm $bench $cache"]}
-    up=${seconds["farm $bench $cache"]}
-    bh=${seconds["buildah $bench $cache"]}
-    printf '%-8s %-5s %8.1fs %8.1fs %8.1fs %8.1fs %10sx %10sx %10sx\n' "$bench" "$cache" "$bk" "$up" "$sf" "$bh" \
-      "$(ratio "$up" "$bk")" "$(ratio "$sf" "$bk")" "$(ratio "$bh" "$up")"
+    row=()
+    for tool in buildkit buildah farm oneshot; do row+=("$(printf '%.2f [%s]' "${wall[$tool $bench $cache]}" "${load[$tool $bench $cache]}")"); done
+    printf '%-9s %-5s %15s %15s %15s %15s\n' "$bench" "$cache" "${row[@]}"
   done
 done
-echo "(up = against a running 'stagefarm up' farm, each build a separate CLI run; emb = one CLI run with an"
-echo " embedded farm, its start-up included; up/BuildKit < 1 means stagefarm was faster than BuildKit;"
-echo " buildah/up > 1 means stagefarm was faster than buildah)"
+printf '%-15s %15s %15s %15s %15s\n' "syntax error" "$(printf '%.2f [%s]' "${wall[buildkit syntax]}" "${load[buildkit syntax]}")" \
+  - "$(printf '%.2f [%s]' "${wall[farm syntax]}" "${load[farm syntax]}")" "$(printf '%.2f [%s]' "${wall[oneshot syntax]}" "${load[oneshot syntax]}")"
+
+echo
+echo "issue 12, \"Done when\" (sf farm = through the running local farm, the fast path):"
+pass=0 miss=0
+check() { # $1 = text, $2 = value, $3 = limit (value <= limit passes), $4 = unit
+  local v; v=$(verdict "$2" "$3")
+  printf '  %-4s %-58s %8s%s (target <= %s%s)\n' "$v" "$1" "$2" "$4" "$3" "$4"
+  if [ "$v" = PASS ]; then pass=$((pass + 1)); else miss=$((miss + 1)); fi
+}
+for bench in "${benches[@]}"; do
+  check "$bench cold: sf farm / BuildKit" "$(ratio "${wall[farm $bench cold]}" "${wall[buildkit $bench cold]}")" "<=" 0.90 x
+done
+for bench in "${benches[@]}"; do
+  check "$bench warm: sf farm / BuildKit" "$(ratio "${wall[farm $bench warm]}" "${wall[buildkit $bench warm]}")" "<=" 1.00 x
+done
+for bench in "${benches[@]}"; do
+  for cache in cold warm; do
+    check "$bench $cache: one-shot - sf farm" "$(ms "${wall[farm $bench $cache]}" "${wall[oneshot $bench $cache]}")" "<=" 1.00 " s"
+  done
+done
+check "syntax error reported, fast path (BuildKit: ${wall[buildkit syntax]} s)" "${wall[farm syntax]}" '<' 1.00 " s"
+check "syntax error reported, one-shot" "${wall[oneshot syntax]}" '<' 1.00 " s"
+if [ -n "$scaling_out" ]; then
+  fan_stages=$(grep -c '^FROM .* AS s[0-9]' bench/fanout32/Dockerfile)
+  # scaling.sh's table rows: WORKERS FAN-OUT CRITICAL RATIO SPEED-UP
+  while read -r w f c r s; do
+    if [ "$w" -ge "$fan_stages" ]; then
+      check "fan-out ($fan_stages stages) / critical path, $w workers" "${r%x}" '<=' 1.30 x
+    else
+      printf '  %-4s %-58s %8s (not judged: fewer workers than stages)\n' info "fan-out / critical path, $w workers" "$r"
+    fi
+  done < <(printf '%s\n' "$scaling_out" | awk '$1 ~ /^[0-9]+$/ && NF == 5')
+else
+  printf '  %-4s %s\n' - "fan-out within 1.3x of its critical path: not run (--scaling \"1 2 4 8 16 32\")"
+fi
+if [ -n "$dispatch_out" ]; then
+  rate=$(printf '%s\n' "$dispatch_out" | sed -n 's/.* \([0-9][0-9]*\) dispatches\/s.*/\1/p' | head -1)
+  if [ -z "$rate" ]; then
+    printf '  %-4s %s\n' MISS "dispatches/s: bench/dispatch.sh printed no rate"; miss=$((miss + 1))
+  elif [ "$dispatch_leaves" -ge 10000 ]; then
+    check "dispatches/s with $dispatch_leaves queued no-op stages" "$rate" '>=' 2000 /s
+  else
+    printf '  %-4s %s\n' info "$rate dispatches/s with $dispatch_leaves leaves (not judged: fewer than 10,000)"
+  fi
+  printf '%s\n' "$dispatch_out" | sed 's/^/    /'
+else
+  printf '  %-4s %s\n' - "dispatches/s with 10,000 queued no-op stages: not run (--dispatch 10000)"
+fi
+echo "$pass PASS, $miss MISS"
+echo
+echo "CPU seconds (user + sys; median over the warm rounds): client = the command's process tree; dockerd / farm ="
+echo "the engine's process tree around the build (the local farm's idle polling included; dockerd's containerd-shims,"
+echo "which are not its children, not counted); one-shot and buildah run everything in the client's tree"
+printf '%-9s %-5s %16s %10s %16s %16s\n' bench cache "BuildKit+dockerd" buildah "sf farm+client" "sf one-shot"
+for bench in "${benches[@]}"; do
+  for cache in cold warm; do
+    if [ "$cache" = warm ]; then
+      for tool in buildkit buildah farm oneshot; do
+        vals=(); evals=()
+        for r in $(seq "$rounds"); do vals+=("${cpu[$tool $bench warm$r]}"); evals+=("${engine[$tool $bench warm$r]}"); done
+        cpu[$tool $bench warm]=$(median "${vals[@]}"); engine[$tool $bench warm]=$(median "${evals[@]}")
+      done
+    fi
+    printf '%-9s %-5s %16s %10s %16s %16s\n' "$bench" "$cache" \
+      "$(printf '%.2f+%.2f' "${cpu[buildkit $bench $cache]}" "${engine[buildkit $bench $cache]}")" \
+      "${cpu[buildah $bench $cache]}" \
+      "$(printf '%.2f+%.2f' "${engine[farm $bench $cache]}" "${cpu[farm $bench $cache]}")" "${cpu[oneshot $bench $cache]}"
+  done
+done
+if [ -n "$scaling_out" ]; then echo; printf '%s\n' "$scaling_out"; fi

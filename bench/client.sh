@@ -10,32 +10,24 @@
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 repeats=${1:-5}
 
-work=$(mktemp -d /tmp/stagefarm-client.XXXXXX)
-registry_pid=
-export STAGEFARM_HOME="$work/home"
-cleanup() {
-  ./stagefarm farm stop > /dev/null 2>&1 || true
-  if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; fi
-  rm -rf "$work" 2>/dev/null || true
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-./stagefarm --version > /dev/null # builds the CLI (and its AppCDS archive) outside the measurements
+bench_workdir client # $work, STAGEFARM_HOME, and traps that stop the farm and the registry
+bench_cli # builds the CLI (and its AppCDS archive) outside the measurements
 ./stagefarm --version > /dev/null
 bench_base "$work" ./stagefarm
 mkdir -p "$work/bad"
 printf 'FROM scratch\nFRM busybox\n' > "$work/bad/Dockerfile"
 
 declare -A wall cpu
-measure() { # $1 = label, rest = command; records wall and CPU (user+sys of the command and its children)
-  local label=$1; shift
-  /usr/bin/time -f "%e %U %S" -o "$work/time" "$@" > "$work/last.out" 2> "$work/last.err" || {
-    [ "$label" = syntax ] || { cat "$work/last.err" >&2; exit 1; }; }
-  read -r w u s < <(tail -1 "$work/time") # after "Command exited with non-zero status" when it failed
-  wall[$label]=$w
-  cpu[$label]=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
-  printf '  %-26s %6.2fs wall %6.2fs cpu\n' "$label" "$w" "${cpu[$label]}" >&2
+measure() { # $1 = label, rest = command; records wall and CPU (user+sys of the command's process tree: bench_run)
+  local label=$1 t0 t1; shift
+  bench_check_cli
+  t0=$EPOCHREALTIME
+  bench_run "$work/last.out" "$work/last.err" "$@"
+  t1=$EPOCHREALTIME
+  [ "$bench_rc" -eq 0 ] || [[ $label = syntax-* ]] || { cat "$work/last.err" >&2; exit 1; }
+  wall[$label]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+  cpu[$label]=$bench_cpu
+  printf '  %-26s %6.2fs wall %6.2fs cpu  load %s\n' "$label" "${wall[$label]}" "${cpu[$label]}" "$(bench_load)" >&2
 }
 build() { # $1 = context, rest = flags
   local ctx=$1; shift
@@ -54,7 +46,7 @@ for bench in fanout32; do
   measure "farm $bench warm" build "bench/$bench" --build-arg "NONCE=farm-warm"
 done
 for i in $(seq "$repeats"); do measure "noop-$i" build bench/fanout --build-arg NONCE=farm-warm; done
-./stagefarm farm stop > /dev/null
+bench_stop_farm
 for bench in fanout32; do
   measure "one-shot $bench cold" build "bench/$bench" --one-shot --build-arg "NONCE=one-$RANDOM$RANDOM"
   measure "one-shot $bench warm" build "bench/$bench" --one-shot --build-arg "NONCE=farm-warm"

@@ -9,28 +9,20 @@
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 rounds=${1:-4}
 
-work=$(mktemp -d /tmp/stagefarm-fastpath.XXXXXX)
-registry_pid=
-export STAGEFARM_HOME="$work/home"
-cleanup() {
-  ./stagefarm farm stop > /dev/null 2>&1 || true
-  if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; fi
-  rm -rf "$work" 2>/dev/null || true
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-./stagefarm --version > /dev/null # builds the CLI outside the measurements
+bench_workdir fastpath # $work, STAGEFARM_HOME, and traps that stop the farm and the registry
+bench_cli # builds the CLI outside the measurements
 bench_base "$work" ./stagefarm
 
 flags=(build --progress quiet --insecure-registry "127.0.0.1:$port" --workers 4 --build-arg "BASE=$base")
-measure() { # $1 = label, rest = command
-  local label=$1 load; shift
-  load=$(cut -d' ' -f1 /proc/loadavg)
-  /usr/bin/time -f "%e %U %S" -o "$work/time" "$@" > "$work/last.out" 2> "$work/last.err" || {
-    cat "$work/last.err" >&2; exit 1; }
-  read -r w u s < <(tail -1 "$work/time")
-  printf '%-16s %6.2f s wall %6.2f s cpu  load %s\n' "$label" "$w" "$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')" "$load"
+measure() { # $1 = label, rest = command; CPU = user + sys of the command's process tree (bench_run)
+  local label=$1 load t0 t1; shift
+  bench_check_cli
+  load=$(bench_load)
+  t0=$EPOCHREALTIME
+  bench_run "$work/last.out" "$work/last.err" "$@"
+  t1=$EPOCHREALTIME
+  [ "$bench_rc" -eq 0 ] || { cat "$work/last.err" >&2; exit 1; }
+  printf '%-16s %6.2f s wall %6.2f s cpu  load %s\n' "$label" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$bench_cpu" "$load"
 }
 
 echo "fast path bench: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -85,8 +85,8 @@ measure() {
   fi
   wall[$key]=$(ms "$t0" "$t1"); cpu[$key]=$bench_cpu; load[$key]=$l
   engine[$key]=$(awk -v a="$e0" -v b="$e1" 'BEGIN { printf "%.2f", b - a }')
-  printf '  %-30s %7.2f s wall  client cpu %6.2f s  %s cpu %6.2f s  load %s\n' "$key" "${wall[$key]}" "$bench_cpu" \
-    "${engine_label:--}" "${engine[$key]}" "$l" >&2
+  printf '  %-30s %7.2f s wall  client cpu %6.2f s  %-16s load %s\n' "$key" "${wall[$key]}" "$bench_cpu" \
+    "${engine_label:+$engine_label cpu ${engine[$key]} s}" "$l" >&2
 }
 # cold once, then ROUNDS warm builds (keys "T B cold", "T B warm1".."warmN"; "T B warm" = their median)
 cold_and_warm() { # $1 = tool, $2 = bench, rest = command
@@ -220,9 +220,9 @@ printf '%-15s %15s %15s %15s %15s\n' "syntax error" "$(printf '%.2f [%s]' "${wal
 echo
 echo "issue 12, \"Done when\" (sf farm = through the running local farm, the fast path):"
 pass=0 miss=0
-check() { # $1 = text, $2 = value, $3 = limit (value <= limit passes), $4 = unit
-  local v; v=$(verdict "$2" "$3")
-  printf '  %-4s %-58s %8s%s (target <= %s%s)\n' "$v" "$1" "$2" "$4" "$3" "$4"
+check() { # $1 = text, $2 = value, $3 = operator (<=, <, >=), $4 = limit, $5 = unit
+  local v; v=$(verdict "$2" "$3" "$4")
+  printf '  %-4s %-58s %8s%s (target %s %s%s)\n' "$v" "$1" "$2" "$5" "$3" "$4" "$5"
   if [ "$v" = PASS ]; then pass=$((pass + 1)); else miss=$((miss + 1)); fi
 }
 for bench in "${benches[@]}"; do

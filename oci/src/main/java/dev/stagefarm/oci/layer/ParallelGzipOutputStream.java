@@ -38,7 +38,16 @@ final class ParallelGzipOutputStream extends OutputStream {
     private final OutputStream out;
     private final int level;
     private final int window = 2 * Math.max(1, Runtime.getRuntime().availableProcessors()) + 1;
-    private final ArrayDeque<Future<byte[]>> pending = new ArrayDeque<>();
+    /**
+     * Writes the members to {@code out} in order, on a thread of its own: what {@code out} does with them (the layer
+     * writer hashes the blob and writes its file) runs beside the caller's own work (reading and hashing the tar)
+     * instead of after it. One per stream, FIFO, so the order is the chunks' order.
+     */
+    private final ExecutorService sink = Executors.newSingleThreadExecutor(
+            Thread.ofVirtual().name("stagefarm-gzip-sink").factory());
+    /** Each chunk's write to {@code out}, oldest first; at most {@link #window} (memory: chunks and members). */
+    private final ArrayDeque<Future<?>> pending = new ArrayDeque<>();
+    private volatile boolean sinkFailed;
     private byte[] buffer = new byte[CHUNK];
     private int filled;
     private boolean wroteMember;
@@ -73,18 +82,34 @@ final class ParallelGzipOutputStream extends OutputStream {
         int length = filled;
         buffer = new byte[CHUNK];
         filled = 0;
-        pending.add(POOL.submit(() -> member(chunk, length, level)));
+        Future<byte[]> member = POOL.submit(() -> member(chunk, length, level));
+        pending.add(sink.submit(() -> {
+            if (sinkFailed) {
+                return null; // a member before this one was not written: writing this one would corrupt the stream
+            }
+            try {
+                out.write(member.get());
+            } catch (Exception e) {
+                sinkFailed = true;
+                throw e;
+            }
+            return null;
+        }));
         wroteMember = true;
         while (pending.size() > window) {
-            writeOldest();
+            awaitOldest();
         }
     }
 
-    private void writeOldest() throws IOException {
+    private void awaitOldest() throws IOException {
         try {
-            out.write(pending.poll().get());
+            pending.poll().get();
         } catch (ExecutionException e) {
-            throw new IOException("gzip compression failed", e.getCause());
+            Throwable cause = e.getCause() instanceof ExecutionException inner ? inner.getCause() : e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException("gzip compression failed", cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while compressing a layer");
@@ -102,11 +127,22 @@ final class ParallelGzipOutputStream extends OutputStream {
                 submit(); // an empty input still gives one (empty) gzip member
             }
             while (!pending.isEmpty()) {
-                writeOldest();
+                awaitOldest();
             }
         } finally {
+            sinkFailed |= !pending.isEmpty(); // failing: what is still queued is not written
             pending.forEach(f -> f.cancel(true));
+            sink.shutdownNow();
+            awaitSink(); // no member write still running when out is closed
             out.close();
+        }
+    }
+
+    private void awaitSink() {
+        try {
+            sink.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -122,4 +122,30 @@ class ParallelGzipOutputStreamTest {
         assertThat(ParallelGzipOutputStream.member(data, data.length, LayerCompressions.GZIP_LEVEL))
                 .isEqualTo(zlibStoredMember(data, data.length));
     }
+
+    @Test
+    void aWriteThatFailsDownstreamFailsTheStreamWithItsErrorAndNothingIsWrittenAfterIt() {
+        byte[] data = new byte[6 * ParallelGzipOutputStream.CHUNK];
+        new Random(13).nextBytes(data);
+        java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+        java.io.OutputStream diskFull = new java.io.OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                if (writes.incrementAndGet() == 2) {
+                    throw new IOException("No space left on device");
+                }
+            }
+        };
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> {
+            try (ParallelGzipOutputStream gz = new ParallelGzipOutputStream(diskFull, LayerCompressions.GZIP_LEVEL)) {
+                gz.write(data);
+            }
+        }).isInstanceOf(IOException.class).hasMessageContaining("No space left on device");
+        assertThat(writes.get()).isEqualTo(2);
+    }
 }

@@ -38,7 +38,16 @@ final class ParallelGzipOutputStream extends OutputStream {
     private final OutputStream out;
     private final int level;
     private final int window = 2 * Math.max(1, Runtime.getRuntime().availableProcessors()) + 1;
-    private final ArrayDeque<Future<byte[]>> pending = new ArrayDeque<>();
+    /**
+     * Writes the members to {@code out} in order, on a thread of its own: what {@code out} does with them (the layer
+     * writer hashes the blob and writes its file) runs beside the caller's own work (reading and hashing the tar)
+     * instead of after it. One per stream, FIFO, so the order is the chunks' order.
+     */
+    private final ExecutorService sink = Executors.newSingleThreadExecutor(
+            Thread.ofVirtual().name("stagefarm-gzip-sink").factory());
+    /** Each chunk's write to {@code out}, oldest first; at most {@link #window} (memory: chunks and members). */
+    private final ArrayDeque<Future<?>> pending = new ArrayDeque<>();
+    private volatile boolean sinkFailed;
     private byte[] buffer = new byte[CHUNK];
     private int filled;
     private boolean wroteMember;
@@ -73,18 +82,34 @@ final class ParallelGzipOutputStream extends OutputStream {
         int length = filled;
         buffer = new byte[CHUNK];
         filled = 0;
-        pending.add(POOL.submit(() -> member(chunk, length, level)));
+        Future<byte[]> member = POOL.submit(() -> member(chunk, length, level));
+        pending.add(sink.submit(() -> {
+            if (sinkFailed) {
+                return null; // a member before this one was not written: writing this one would corrupt the stream
+            }
+            try {
+                out.write(member.get());
+            } catch (Exception e) {
+                sinkFailed = true;
+                throw e;
+            }
+            return null;
+        }));
         wroteMember = true;
         while (pending.size() > window) {
-            writeOldest();
+            awaitOldest();
         }
     }
 
-    private void writeOldest() throws IOException {
+    private void awaitOldest() throws IOException {
         try {
-            out.write(pending.poll().get());
+            pending.poll().get();
         } catch (ExecutionException e) {
-            throw new IOException("gzip compression failed", e.getCause());
+            Throwable cause = e.getCause() instanceof ExecutionException inner ? inner.getCause() : e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException("gzip compression failed", cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while compressing a layer");
@@ -102,19 +127,33 @@ final class ParallelGzipOutputStream extends OutputStream {
                 submit(); // an empty input still gives one (empty) gzip member
             }
             while (!pending.isEmpty()) {
-                writeOldest();
+                awaitOldest();
             }
         } finally {
+            sinkFailed |= !pending.isEmpty(); // failing: what is still queued is not written
             pending.forEach(f -> f.cancel(true));
+            sink.shutdownNow();
+            awaitSink(); // no member write still running when out is closed
             out.close();
+        }
+    }
+
+    private void awaitSink() {
+        try {
+            sink.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
     /** One gzip member: fixed header (mtime 0, OS 255 "unknown", as Go writes), raw deflate, CRC32 and size. */
     static byte[] member(byte[] data, int length, int level) {
+        if (!compressible(data, length, level)) {
+            return storedMember(data, length);
+        }
         ByteArrayOutputStream member = new ByteArrayOutputStream(length / 2 + 64);
-        member.writeBytes(new byte[] {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, (byte) 0xff});
-        Deflater deflater = new Deflater(compressible(data, length, level) ? level : Deflater.NO_COMPRESSION, true);
+        member.writeBytes(HEADER);
+        Deflater deflater = new Deflater(level, true);
         try {
             deflater.setInput(data, 0, length);
             deflater.finish();
@@ -131,6 +170,48 @@ final class ParallelGzipOutputStream extends OutputStream {
         writeIntLe(member, (int) crc.getValue());
         writeIntLe(member, length);
         return member.toByteArray();
+    }
+
+    private static final byte[] HEADER = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, (byte) 0xff};
+    /**
+     * The stored block size zlib writes at level 0 when it deflates into a 64 KiB output buffer, as this class did:
+     * 65,536 minus a block's 5-byte header. {@link #storedMember} writes the same blocks, so the bytes (and every
+     * gzip blob digest) are what zlib gave.
+     */
+    static final int STORED_BLOCK = 65_531;
+
+    /**
+     * A member of stored deflate blocks written directly into one array of its exact size: byte for byte what zlib
+     * writes at level 0 ({@link #STORED_BLOCK}), without zlib's copy, a growing buffer's copies and the final
+     * {@code toByteArray}. Only for chunks of at least one byte (an incompressible chunk is never empty).
+     */
+    static byte[] storedMember(byte[] data, int length) {
+        int blocks = (length + STORED_BLOCK - 1) / STORED_BLOCK;
+        byte[] member = new byte[HEADER.length + blocks * 5 + length + 8];
+        System.arraycopy(HEADER, 0, member, 0, HEADER.length);
+        int at = HEADER.length;
+        for (int off = 0; off < length; off += STORED_BLOCK) {
+            int n = Math.min(STORED_BLOCK, length - off);
+            member[at] = (byte) (off + n == length ? 1 : 0); // BFINAL on the last block, BTYPE 00 (stored)
+            member[at + 1] = (byte) n;
+            member[at + 2] = (byte) (n >>> 8);
+            member[at + 3] = (byte) ~n;
+            member[at + 4] = (byte) (~n >>> 8);
+            System.arraycopy(data, off, member, at + 5, n);
+            at += 5 + n;
+        }
+        CRC32 crc = new CRC32();
+        crc.update(data, 0, length);
+        putIntLe(member, at, (int) crc.getValue());
+        putIntLe(member, at + 4, length);
+        return member;
+    }
+
+    private static void putIntLe(byte[] b, int at, int v) {
+        b[at] = (byte) v;
+        b[at + 1] = (byte) (v >>> 8);
+        b[at + 2] = (byte) (v >>> 16);
+        b[at + 3] = (byte) (v >>> 24);
     }
 
     /** Whether deflating the chunk's first {@value #PROBE} bytes saves at least 1/32 of them. */

@@ -192,6 +192,27 @@ public final class BlobStore implements BlobSource, BlobSink, AutoCloseable {
         return new StoredBlob(digest, written, true);
     }
 
+    /**
+     * Stores a blob from a file this process wrote and hashed itself as it wrote it (a layer a stage produced): the
+     * digest is trusted, not computed again. Small files go as {@link #putFresh} (read, verified, one PUT, no HEAD);
+     * larger ones after a HEAD (nothing sent when the store has the blob) in one PUT streamed from the file up to
+     * {@link StoreOptions#singlePutMaxBytes()}, beyond it as a verified multipart upload. Content from anywhere else
+     * goes through {@link #put(Namespace, Digest, long, InputStream)}, which verifies it.
+     */
+    public StoredBlob putFile(Namespace namespace, Digest digest, long size, Path file) throws IOException {
+        if (size <= FRESH_PUT_MAX_BYTES || size > options.singlePutMaxBytes()) {
+            try (InputStream in = Files.newInputStream(file)) {
+                return putFresh(namespace, digest, size, in);
+            }
+        }
+        String key = namespace.key(digest);
+        OptionalLong stored = headSize(key);
+        if (stored.isPresent() && stored.getAsLong() == size) {
+            return new StoredBlob(digest, size, false);
+        }
+        return new StoredBlob(digest, uploads.uploadFile(key, size, file), true);
+    }
+
     /** Stores a small blob held in memory (a manifest, a config). */
     public StoredBlob putBytes(Namespace namespace, byte[] content) throws IOException {
         return put(namespace, Digest.of(content), content.length, new ByteArrayInputStream(content));

@@ -14,7 +14,10 @@ import io.minio.messages.Part;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PushbackInputStream;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -73,11 +76,58 @@ final class VerifiedUpload {
         }
         CRC32C crc = new CRC32C();
         crc.update(data, 0, length);
-        byte[] value = ByteBuffer.allocate(Integer.BYTES).putInt((int) crc.getValue()).array();
+        return crc32cHeaders((int) crc.getValue());
+    }
+
+    private static Http.Headers crc32cHeaders(int crc32c) {
+        byte[] value = ByteBuffer.allocate(Integer.BYTES).putInt(crc32c).array();
         // A fresh instance per request: the SDK's Headers are mutable.
         return new Http.Headers(Http.Headers.X_AMZ_CONTENT_SHA256, "UNSIGNED-PAYLOAD",
                 "x-amz-checksum-crc32c", Base64.getEncoder().encodeToString(value),
                 Http.Headers.X_AMZ_SDK_CHECKSUM_ALGORITHM, "CRC32C");
+    }
+
+    /**
+     * Uploads a file this process wrote and hashed itself in one PUT streamed from the file: its digest is not
+     * computed again (the writer's own pass is the check), the SDK streams the body from the file without holding it
+     * in memory, and the store writes the object once (a multipart upload's parts are written, then read and written
+     * again when S3Proxy or a filesystem-backed store assembles them). The CRC32C sent with it is computed here from
+     * the file (the JDK's intrinsic, a page-cache read), so that a body damaged on the way is still refused.
+     *
+     * @throws IOException also when the file's size is not {@code size} (it changed since it was hashed)
+     */
+    long uploadFile(String key, long size, Path file) throws IOException {
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
+            if (raf.length() != size) {
+                throw new IOException("upload to s3://" + bucket + "/" + key + " refused: " + file + " holds "
+                        + raf.length() + " bytes, " + size + " were hashed");
+            }
+            int crc32c = unsignedPayload ? fileCrc32c(raf.getChannel(), size) : 0;
+            retrier.call("PUT", key, () -> {
+                raf.seek(0); // a retry sends the file from its start again
+                return client.putObject(PutObjectAPIArgs.builder().bucket(bucket).object(key).file(raf, size)
+                        .headers(unsignedPayload ? crc32cHeaders(crc32c) : new Http.Headers())
+                        .contentType(CONTENT_TYPE).build()).get();
+            });
+            return size;
+        }
+    }
+
+    private static int fileCrc32c(FileChannel channel, long size) throws IOException {
+        CRC32C crc = new CRC32C();
+        ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
+        long position = 0;
+        while (position < size) {
+            buffer.clear();
+            int n = channel.read(buffer, position);
+            if (n < 0) {
+                throw new IOException("file ended at " + position + " of " + size + " bytes while it was checksummed");
+            }
+            buffer.flip();
+            crc.update(buffer);
+            position += n;
+        }
+        return (int) crc.getValue();
     }
 
     /** One part's bytes as read from the stream; {@code last} when the stream ended within or right after it. */

@@ -89,4 +89,63 @@ class ParallelGzipOutputStreamTest {
         assertThat(gunzip.getInputStream().readAllBytes()).isEqualTo(data);
         assertThat(gunzip.waitFor()).isZero();
     }
+
+    /** What {@code member} wrote for an incompressible chunk before it wrote stored blocks itself: zlib at level 0. */
+    private static byte[] zlibStoredMember(byte[] data, int length) {
+        ByteArrayOutputStream member = new ByteArrayOutputStream();
+        member.writeBytes(new byte[] {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, (byte) 0xff});
+        java.util.zip.Deflater deflater = new java.util.zip.Deflater(java.util.zip.Deflater.NO_COMPRESSION, true);
+        deflater.setInput(data, 0, length);
+        deflater.finish();
+        byte[] out = new byte[64 * 1024];
+        while (!deflater.finished()) {
+            member.write(out, 0, deflater.deflate(out));
+        }
+        deflater.end();
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(data, 0, length);
+        java.nio.ByteBuffer trailer = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        member.writeBytes(trailer.putInt((int) crc.getValue()).putInt(length).array());
+        return member.toByteArray();
+    }
+
+    @Test
+    void storedMembersAreByteForByteWhatZlibWroteAtLevelZeroSoNoBlobDigestChanges() {
+        byte[] data = new byte[ParallelGzipOutputStream.CHUNK];
+        new Random(12).nextBytes(data);
+        int block = ParallelGzipOutputStream.STORED_BLOCK;
+        for (int length : new int[] {4096, block - 1, block, block + 1, 2 * block, 3 * block + 17, 1_000_000,
+                ParallelGzipOutputStream.CHUNK}) {
+            assertThat(ParallelGzipOutputStream.storedMember(data, length)).as("%d bytes", length)
+                    .isEqualTo(zlibStoredMember(data, length));
+        }
+        assertThat(ParallelGzipOutputStream.member(data, data.length, LayerCompressions.GZIP_LEVEL))
+                .isEqualTo(zlibStoredMember(data, data.length));
+    }
+
+    @Test
+    void aWriteThatFailsDownstreamFailsTheStreamWithItsErrorAndNothingIsWrittenAfterIt() {
+        byte[] data = new byte[6 * ParallelGzipOutputStream.CHUNK];
+        new Random(13).nextBytes(data);
+        java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+        java.io.OutputStream diskFull = new java.io.OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                if (writes.incrementAndGet() == 2) {
+                    throw new IOException("No space left on device");
+                }
+            }
+        };
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> {
+            try (ParallelGzipOutputStream gz = new ParallelGzipOutputStream(diskFull, LayerCompressions.GZIP_LEVEL)) {
+                gz.write(data);
+            }
+        }).isInstanceOf(IOException.class).hasMessageContaining("No space left on device");
+        assertThat(writes.get()).isEqualTo(2);
+    }
 }

@@ -104,6 +104,71 @@ class BlobStoreTest {
     }
 
     @Test
+    void aLayerFileItsWriterHashedGoesUpInOnePutAndReadsBackVerified(BlobStore store, S3Config config,
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        GeneratedContent content = new GeneratedContent(43, 40L * MiB + 321);
+        java.nio.file.Path file = dir.resolve("layer.tar");
+        try (InputStream in = content.stream()) {
+            java.nio.file.Files.copy(in, file);
+        }
+
+        StoredBlob stored = store.putFile(Namespace.BLOBS, content.digest(), content.size(), file);
+
+        assertThat(stored).isEqualTo(new StoredBlob(content.digest(), content.size(), true));
+        assertThat(digestOf(store.open(content.digest()))).isEqualTo(content.digest());
+        // one PUT: a multipart object's ETag ends in -<parts>, a single PUT's is the MD5 of the bytes
+        assertThat(etag(config, Namespace.BLOBS.key(content.digest()))).doesNotContain("-");
+        // stored already: a HEAD, nothing sent
+        assertThat(store.putFile(Namespace.BLOBS, content.digest(), content.size(), file).uploaded()).isFalse();
+    }
+
+    @Test
+    void aLayerFileThatChangedSizeSinceItWasHashedIsRefusedAndNotStored(BlobStore store,
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws IOException {
+        GeneratedContent content = new GeneratedContent(44, 8L * MiB);
+        java.nio.file.Path file = dir.resolve("layer.tar");
+        try (InputStream in = content.stream()) {
+            java.nio.file.Files.copy(in, file);
+        }
+        java.nio.file.Files.write(file, new byte[] {1}, java.nio.file.StandardOpenOption.APPEND);
+
+        assertThatThrownBy(() -> store.putFile(Namespace.BLOBS, content.digest(), content.size(), file))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining((content.size() + 1) + " bytes, " + content.size() + " were hashed");
+        assertThat(store.contains(content.digest())).isFalse();
+    }
+
+    @Test
+    void aLayerFileAboveTheSinglePutLimitGoesUpInVerifiedParts(S3Config config,
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        GeneratedContent content = new GeneratedContent(45, 12L * MiB + 5);
+        java.nio.file.Path file = dir.resolve("layer.tar");
+        try (InputStream in = content.stream()) {
+            java.nio.file.Files.copy(in, file);
+        }
+        StoreOptions options = StoreOptions.DEFAULT.withPartSize(5 * MiB, 2).withSinglePutMaxBytes(6L * MiB);
+        try (BlobStore store = BlobStore.connect(config, options)) {
+            Digest claimed = new GeneratedContent(46, 12L * MiB + 5).digest();
+            assertThatThrownBy(() -> store.putFile(Namespace.BLOBS, claimed, content.size(), file))
+                    .isInstanceOf(DigestMismatchException.class);
+            assertThat(store.contains(claimed)).isFalse();
+
+            store.putFile(Namespace.BLOBS, content.digest(), content.size(), file);
+
+            assertThat(etag(config, Namespace.BLOBS.key(content.digest()))).endsWith("-3");
+            assertThat(digestOf(store.open(content.digest()))).isEqualTo(content.digest());
+        }
+    }
+
+    private static String etag(S3Config config, String key) throws Exception {
+        try (io.minio.MinioAsyncClient client = io.minio.MinioAsyncClient.builder().endpoint(config.endpoint())
+                .credentialsProvider(config.credentials().provider()).region(config.region()).build()) {
+            return client.statObject(io.minio.StatObjectArgs.builder().bucket(config.bucket()).object(key).build())
+                    .get().etag();
+        }
+    }
+
+    @Test
     void smallContentWithTheWrongDigestIsRefusedAndNotStored(BlobStore store) {
         byte[] content = "what was sent".getBytes(StandardCharsets.UTF_8);
         Digest claimed = Digest.of("what was promised");

@@ -67,6 +67,70 @@ class BlobStoreThroughputTest {
         }
     }
 
+    /**
+     * A 200 MiB layer file as a worker uploads it: the old way (the file's stream, hashed again and sent as a verified
+     * multipart upload that the store assembles) and {@link BlobStore#putFile} (one PUT streamed from the file, not
+     * hashed again), alternating, two rounds. Prints wall, this JVM's CPU (client and S3Proxy) and its I/O counts
+     * from {@code /proc/self/io} (rchar/wchar: bytes through read/write calls; write_bytes: bytes sent to the disk).
+     */
+    @Test
+    void twoHundredMegabyteLayerFileOnePutAgainstVerifiedParts(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws IOException {
+        GeneratedContent layer = new GeneratedContent(201, SIZE);
+        java.nio.file.Path file = dir.resolve("layer.tar");
+        try (InputStream in = layer.stream()) {
+            java.nio.file.Files.copy(in, file);
+        }
+        Digest digest = layer.digest();
+        try (BlobStore store = BlobStore.connect(S3Fixture.newBucket("layerfile"))) {
+            for (int round = 1; round <= 3; round++) {
+                for (boolean onePut : new boolean[] {false, true}) {
+                    long[] io0 = procSelfIo();
+                    long cpu0 = OS.getProcessCpuTime();
+                    long t0 = System.nanoTime();
+                    StoredBlob stored;
+                    if (onePut) {
+                        stored = store.putFile(Namespace.BLOBS, digest, SIZE, file);
+                    } else {
+                        try (InputStream in = java.nio.file.Files.newInputStream(file)) {
+                            stored = store.put(Namespace.BLOBS, digest, SIZE, in);
+                        }
+                    }
+                    long t1 = System.nanoTime();
+                    long cpu1 = OS.getProcessCpuTime();
+                    long[] io1 = procSelfIo();
+                    assertThat(stored.uploaded()).isTrue();
+                    try (InputStream in = store.open(digest);
+                         DigestingOutputStream out = DigestingOutputStream.discarding()) {
+                        in.transferTo(out);
+                        assertThat(out.digest()).isEqualTo(digest);
+                    }
+                    System.out.printf("[throughput] 200 MiB layer file, round %d, %s: %.2f s wall, %.2f s CPU,"
+                                    + " rchar %d MiB, wchar %d MiB, write_bytes %d MiB%n", round,
+                            onePut ? "one PUT from the file" : "verified multipart", (t1 - t0) / 1e9,
+                            (cpu1 - cpu0) / 1e9, (io1[0] - io0[0]) >> 20, (io1[1] - io0[1]) >> 20,
+                            (io1[2] - io0[2]) >> 20);
+                    store.delete(Namespace.BLOBS, digest);
+                }
+            }
+        }
+    }
+
+    /** rchar, wchar, write_bytes of this process. */
+    private static long[] procSelfIo() throws IOException {
+        long[] values = new long[3];
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/io"))) {
+            String[] kv = line.split(":\\s*");
+            switch (kv[0]) {
+                case "rchar" -> values[0] = Long.parseLong(kv[1].trim());
+                case "wchar" -> values[1] = Long.parseLong(kv[1].trim());
+                case "write_bytes" -> values[2] = Long.parseLong(kv[1].trim());
+                default -> { }
+            }
+        }
+        return values;
+    }
+
     private static double rate(long nanos) {
         return SIZE / 1e6 / (nanos / 1e9);
     }

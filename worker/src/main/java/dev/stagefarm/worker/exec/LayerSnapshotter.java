@@ -7,7 +7,6 @@ import dev.stagefarm.worker.layers.XattrIndex;
 import dev.stagefarm.worker.store.ContentStore;
 import dev.stagefarm.worker.store.LayerRef;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -53,8 +52,9 @@ final class LayerSnapshotter {
 
   /** Stores the snapshot's blob (an existing blob is not sent again) and removes its file. */
   void upload(Snapshot snapshot) throws IOException {
-    try (InputStream in = Files.newInputStream(snapshot.file())) {
-      store.putBlob(snapshot.layer().blob().digest(), snapshot.layer().blob().size(), in);
+    try {
+      // the digest and size were computed while the file was written: not hashed again
+      store.putBlobFile(snapshot.layer().blob().digest(), snapshot.layer().blob().size(), snapshot.file());
     } finally {
       Files.deleteIfExists(snapshot.file());
     }

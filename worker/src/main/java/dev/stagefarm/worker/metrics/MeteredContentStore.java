@@ -48,6 +48,13 @@ public final class MeteredContentStore implements ContentStore {
     store.putBlob(digest, size, new Counting(content, metrics.uploaded));
   }
 
+  @Override
+  public long putBlobFile(Digest digest, long size, java.nio.file.Path file) throws IOException {
+    long sent = store.putBlobFile(digest, size, file);
+    metrics.uploaded.increment(sent);
+    return sent;
+  }
+
   /** Adds every byte read through it to a counter. */
   static final class Counting extends FilterInputStream {
     private final Counter counter;

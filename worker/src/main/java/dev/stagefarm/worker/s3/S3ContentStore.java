@@ -41,4 +41,11 @@ public final class S3ContentStore implements ContentStore {
   public void putBlob(Digest digest, long size, InputStream content) throws IOException {
     store.putFresh(Namespace.BLOBS, digest, size, content);
   }
+
+  /** A layer file the worker wrote and hashed: one PUT streamed from the file, not hashed again. */
+  @Override
+  public long putBlobFile(Digest digest, long size, java.nio.file.Path file) throws IOException {
+    var stored = store.putFile(Namespace.BLOBS, digest, size, file);
+    return stored.uploaded() ? stored.size() : 0;
+  }
 }

@@ -41,4 +41,16 @@ public interface ContentStore {
 
   /** Stores a layer blob of this digest and size (content-addressed: storing one that is there already changes nothing). */
   void putBlob(Digest digest, long size, InputStream content) throws IOException;
+
+  /**
+   * Stores a layer blob from a file this worker wrote, whose digest and size it computed while
+   * writing it: the store may trust them instead of hashing the file again. Returns the bytes sent
+   * (0 when the store had the blob).
+   */
+  default long putBlobFile(Digest digest, long size, java.nio.file.Path file) throws IOException {
+    try (InputStream in = java.nio.file.Files.newInputStream(file)) {
+      putBlob(digest, size, in);
+    }
+    return size;
+  }
 }

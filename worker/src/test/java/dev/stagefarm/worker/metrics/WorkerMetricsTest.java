@@ -69,4 +69,15 @@ class WorkerMetricsTest {
     }
     assertThat(counter(WorkerMetrics.S3_DOWNLOADED)).isEqualTo(5 + layer.length);
   }
+
+  @Test
+  void countsALayerFileSentFromItsFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    MeteredContentStore metered = new MeteredContentStore(new InMemoryContentStore(), metrics);
+    byte[] layer = "a layer the worker wrote to a file".getBytes(StandardCharsets.UTF_8);
+    java.nio.file.Path file = java.nio.file.Files.write(dir.resolve("layer.tar"), layer);
+
+    metered.putBlobFile(Digest.of(layer), layer.length, file);
+
+    assertThat(counter(WorkerMetrics.S3_UPLOADED)).isEqualTo(layer.length);
+  }
 }

@@ -17,4 +17,11 @@ public interface StageRunner {
    * @throws InterruptedException when the worker cancels the stage (shutdown)
    */
   ImageState run(StageTask task, StageProgress progress) throws StageFailedException, InterruptedException;
+
+  /**
+   * The stage that {@link #run} ran has reported its outcome (or given up reporting): work the runner
+   * kept off the stage's path (tearing down what it used, preparing for the next stage) may start now.
+   * Must not block.
+   */
+  default void stageReported() {}
 }

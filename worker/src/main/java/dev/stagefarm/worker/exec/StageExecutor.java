@@ -73,6 +73,12 @@ public final class StageExecutor implements StageRunner, AutoCloseable {
     runEnvironment.networks().close();
   }
 
+  /** Tears down the sandbox networks the stage used and makes their replacements, in the background. */
+  @Override
+  public void stageReported() {
+    runEnvironment.networks().sandbox().catchUp();
+  }
+
   @Override
   public ImageState run(StageTask task, StageProgress progress) throws StageFailedException, InterruptedException {
     StageJob job;

@@ -60,7 +60,8 @@ public final class StageExecutors {
           + " on PATH: apt-get install slirp4netns, or set network: none");
     }
     // one namespace kept ready per slot when RUNs get the sandbox by default (--network=none/host need none)
-    int ready = mode == RunNetworks.Mode.SANDBOX ? config.concurrency() : 0;
+    // one per slot and a spare, so a stage's single RUN leaves its replacement to after its report (SandboxPool)
+    int ready = mode == RunNetworks.Mode.SANDBOX ? config.concurrency() + 1 : 0;
     return new RunNetworks(mode, config.allowHostNetwork(), hostResolvConf,
         new SandboxPool(new SandboxNetwork(SLIRP4NETNS), layout.networks(), ready).start());
   }

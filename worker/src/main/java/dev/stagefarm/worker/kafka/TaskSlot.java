@@ -436,6 +436,11 @@ public final class TaskSlot implements Runnable {
       if (c != null) {
         c.wakeup();
       }
+      try {
+        runner.stageReported(); // the runner's deferred teardown, off the stage's path (runpath, session 8)
+      } catch (RuntimeException e) {
+        log.warn("{}: after the report: {}", stage.describe(), e.toString());
+      }
     }
   }
 

@@ -16,6 +16,8 @@ import java.util.stream.Collectors;
  * per-mount "links" dir and {@code mount} runs with that dir as its working directory.
  */
 public final class Mounts {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Mounts.class);
+
   private Mounts() {}
 
   /**
@@ -23,7 +25,8 @@ public final class Mounts {
    *
    * @param lowers lower dirs, topmost first (at least one)
    * @param upper the writable upper dir, or null for a read-only view
-   * @param work overlayfs' work dir (same filesystem as upper), or null with upper null
+   * @param work overlayfs' work dir (same filesystem as upper), or null with upper null; a {@code volatile}
+   *     mount's work dir cannot serve another mount: delete it after the unmount
    * @param links an empty scratch dir for the short lower-dir names
    */
   public static void overlay(List<Path> lowers, Path upper, Path work, Path target, Path links) throws IOException {
@@ -53,9 +56,31 @@ public final class Mounts {
       HostProcess.run(List.of("mount", "-o", "remount,bind,ro", target.toAbsolutePath().toString()), null);
       return;
     }
+    // volatile (Linux 5.10+; mounted without it where the kernel refuses it): no sync of the upper file system at
+    // umount. Without it every RUN's umount wrote back all of the host disk's dirty data (other stages' uppers,
+    // blobs, the broker's log): 0.01-0.35 s per umount2 on a quiet host, 0.5-1.2 s per unmount in the 8-stage
+    // fan-out. Nothing needs the upper dir durable: it becomes a layer tar (uploaded) and a layer-cache entry
+    // that a restart checks against its record, as extracted layers, which are not synced either. Its work
+    // dir is not reused (the caller deletes it).
+    if (upper != null && volatileUpper) {
+      try {
+        HostProcess.run(List.of("mount", "-t", "overlay", "overlay", "-o", options + ",volatile",
+            target.toAbsolutePath().toString()), links);
+        return;
+      } catch (HostProcess.ExitException refused) {
+        HostProcess.run(List.of("mount", "-t", "overlay", "overlay", "-o", options.toString(),
+            target.toAbsolutePath().toString()), links); // fails as before when the mount itself is wrong
+        volatileUpper = false; // this kernel has no volatile overlays (before 5.10): asked once only
+        log.info("overlayfs refused the volatile option ({}); mounting upper dirs without it", refused.getMessage());
+        return;
+      }
+    }
     HostProcess.run(List.of("mount", "-t", "overlay", "overlay", "-o", options.toString(),
         target.toAbsolutePath().toString()), links);
   }
+
+  /** Whether writable overlays get {@code volatile}; false once the kernel refused it. */
+  private static volatile boolean volatileUpper = true;
 
   /** A tmpfs at {@code target} (for secrets: never on disk). */
   public static void tmpfs(Path target, String options) throws IOException {

@@ -15,8 +15,15 @@ import org.slf4j.LoggerFactory;
  * Sandbox networks made ahead of the RUNs that use them: a RUN takes a namespace whose slirp4netns is
  * already up (the {@code unshare}, {@code ip}, {@code sh}, {@code unshare}, {@code slirp4netns} processes and
  * the wait for slirp4netns's ready byte, 0.1–1 s on a loaded host, are then off the RUN's path), and a
- * replacement is made in the background while the RUN runs; the used one is torn down in the
- * background after its container ended.
+ * replacement is made in the background; the used one is torn down in the background after its
+ * container ended.
+ *
+ * <p>Neither competes with the stage that used the namespace when it need not: while a spare is still
+ * ready the replacement is owed, and the used namespace is kept (its slirp4netns idle) until the stage
+ * has reported ({@link #catchUp()}): in an 8-stage fan-out on 2 cores the ~5 processes of each
+ * replacement and the teardowns otherwise ran while the stages started runc and unmounted their
+ * overlays. When no spare is left (a stage of many RUNs), the replacement is made at once, as the next
+ * RUN will want it; at most {@link #MAX_DEFERRED} used namespaces wait, beyond that they go at once.
  *
  * <p>A namespace serves exactly one RUN: {@link #take()} removes it from the pool, and it is never put
  * back (what a RUN left in it — sockets, neighbour entries — dies with it). A ready namespace whose
@@ -36,11 +43,17 @@ public final class SandboxPool implements AutoCloseable {
   private final Deque<SandboxNetwork.Namespace> ready = new ArrayDeque<>(); // guarded by this
   private final List<Thread> background = new ArrayList<>(); // guarded by this
   private int making; // guarded by this
+  /** Replacements not started yet because a spare was ready (made at {@link #catchUp()}). Guarded by this. */
+  private int owed;
+  /** Used namespaces whose teardown waits for {@link #catchUp()}. Guarded by this. */
+  private final List<SandboxNetwork.Namespace> spent = new ArrayList<>();
+  /** How many used namespaces may wait for {@link #catchUp()} (each keeps a slirp4netns process). */
+  public static final int MAX_DEFERRED = 4;
   private boolean closed; // guarded by this
 
   /**
    * @param dir where the namespaces are bound (under the worker's work dir)
-   * @param size how many to keep ready: the worker's slots (0: none, every RUN makes its own)
+   * @param size how many to keep ready: the worker's slots and one spare (0: none, every RUN makes its own)
    */
   public SandboxPool(SandboxNetwork network, Path dir, int size) {
     if (size < 0) {
@@ -84,27 +97,65 @@ public final class SandboxPool implements AutoCloseable {
         wait();
       }
       ns = ready.pollFirst();
+      if (ns != null && !ready.isEmpty()) {
+        owed++; // a spare is ready: the replacement waits until the stage has reported
+      }
     }
-    refill();
-    if (ns != null && ns.alive() && ns.blocked().equals(SandboxNetwork.blockedDestinations())) {
+    refill(); // when no spare is left; else the replacement is owed
+    SandboxNetwork.Namespace usable = ns == null ? null : checked(ns);
+    return usable != null ? usable : network.create(nextFile());
+  }
+
+  /** {@code ns} when it is still fit for a RUN; else null, and it is torn down. */
+  private SandboxNetwork.Namespace checked(SandboxNetwork.Namespace ns) throws IOException {
+    if (ns.alive() && ns.blocked().equals(SandboxNetwork.blockedDestinations())) {
       return ns;
     }
-    if (ns != null) {
-      release(ns); // the host's addresses changed (or its slirp4netns died): made again with today's routes
-    }
-    return network.create(nextFile());
+    inBackground(() -> closeQuietly(ns)); // the host's addresses changed (or its slirp4netns died): made again
+    return null;
   }
 
   /**
-   * Tears {@code ns} down (its container has ended): in the background, or at once in a pool that keeps
-   * none ready (then nothing would wait for the teardown at {@link #close()}'s time… nor need to).
+   * Tears {@code ns} down (its container has ended): at {@link #catchUp()}, or in the background when
+   * {@link #MAX_DEFERRED} wait already, or at once in a pool that keeps none ready.
    */
   public void release(SandboxNetwork.Namespace ns) {
     if (size == 0) {
       closeQuietly(ns);
-    } else {
-      inBackground(() -> closeQuietly(ns));
+      return;
     }
+    synchronized (this) {
+      if (!closed && spent.size() < MAX_DEFERRED) {
+        spent.add(ns);
+        return;
+      }
+    }
+    inBackground(() -> closeQuietly(ns));
+  }
+
+  /**
+   * The stage that used namespaces has reported: tears down the used ones and makes the owed
+   * replacements, in the background.
+   */
+  public void catchUp() {
+    List<SandboxNetwork.Namespace> used;
+    synchronized (this) {
+      used = new ArrayList<>(spent);
+      spent.clear();
+      owed = 0;
+    }
+    used.forEach(ns -> inBackground(() -> closeQuietly(ns)));
+    refill();
+  }
+
+  /** How many namespaces are being made now (for tests). */
+  public synchronized int makingCount() {
+    return making;
+  }
+
+  /** How many used namespaces wait for {@link #catchUp()} (for tests). */
+  public synchronized int deferredCount() {
+    return spent.size();
   }
 
   /** How many namespaces are ready now (for tests and metrics). */
@@ -120,7 +171,9 @@ public final class SandboxPool implements AutoCloseable {
     synchronized (this) {
       closed = true;
       left = new ArrayList<>(ready);
+      left.addAll(spent);
       ready.clear();
+      spent.clear();
     }
     left.forEach(SandboxPool::closeQuietly);
     do {
@@ -140,7 +193,7 @@ public final class SandboxPool implements AutoCloseable {
 
   private void refill() {
     synchronized (this) {
-      if (closed || ready.size() + making >= size) {
+      if (closed || ready.size() + making + owed >= size) {
         return;
       }
       making++;

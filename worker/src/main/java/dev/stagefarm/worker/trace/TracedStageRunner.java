@@ -70,6 +70,11 @@ public final class TracedStageRunner implements StageRunner {
   }
 
   @Override
+  public void stageReported() {
+    runner.stageReported();
+  }
+
+  @Override
   public ImageState run(StageTask task, StageProgress progress) throws StageFailedException, InterruptedException {
     // an unparsable traceparent (not the coordinator's: it is signed) is ignored by the propagator
     Context parent = W3CTraceContextPropagator.getInstance().extract(Context.root(), task, TASK_CONTEXT);

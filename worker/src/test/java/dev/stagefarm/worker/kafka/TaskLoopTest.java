@@ -167,6 +167,51 @@ class TaskLoopTest {
   }
 
   @Test
+  void theRunnerHearsThatAStageReportedOncePerStageAfterItsOutcomeWasPublished() {
+    String build = "reported-" + UUID.randomUUID();
+    List<String> calls = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    StageRunner runner = new StageRunner() {
+      @Override
+      public dev.stagefarm.proto.v1.ImageState run(StageTask task, dev.stagefarm.worker.StageProgress progress)
+          throws StageFailedException {
+        calls.add("run " + task.getStageId());
+        if (task.getStageId().equals("failing")) {
+          throw new StageFailedException(StageFailure.build(0, 1, "exit 1"), new RuntimeException("exit 1"));
+        }
+        return dev.stagefarm.proto.v1.ImageState.newBuilder().setOrigin("reported").build();
+      }
+
+      @Override
+      public void stageReported() {
+        calls.add("reported");
+      }
+    };
+    try (EventWatcher watcher = new EventWatcher(bootstrap);
+        TaskLoop worker = new TaskLoop(settings("worker-reported", Duration.ofSeconds(5), Duration.ZERO), 1,
+            Duration.ofMillis(500), runner).start()) {
+      publish(task(build, "completing", 0));
+      watcher.await(of(build, KindCase.COMPLETED), Duration.ofSeconds(60));
+      awaitCalls(calls, 2);
+      assertThat(calls).containsExactly("run completing", "reported");
+      publish(task(build, "failing", 0));
+      watcher.await(of(build, KindCase.FAILED), Duration.ofSeconds(60));
+      awaitCalls(calls, 4);
+    }
+    assertThat(calls).containsExactly("run completing", "reported", "run failing", "reported");
+  }
+
+  /** Bounded only to turn a hang into a failure. */
+  private static void awaitCalls(List<String> calls, int n) {
+    try {
+      for (int i = 0; i < 600 && calls.size() < n; i++) {
+        Thread.sleep(50);
+      }
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
   void aStageLongerThanTheRecordLockRunsOnceAndHeartbeats() {
     String build = "long-" + UUID.randomUUID();
     try (EventWatcher watcher = new EventWatcher(bootstrap);

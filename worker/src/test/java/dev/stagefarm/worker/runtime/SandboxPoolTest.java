@@ -89,6 +89,56 @@ class SandboxPoolTest {
   }
 
   @Test
+  void aRunThatLeavesASpareGetsItsTeardownAndReplacementOnlyAfterTheStageReported() throws Exception {
+    try (SandboxPool pool = new SandboxPool(new SandboxNetwork("slirp4netns"), dir.resolve("netns"), 2).start()) {
+      awaitReady(pool, 2);
+      SandboxNetwork.Namespace used = pool.take();
+      assertThat(pool.readyCount()).isEqualTo(1);
+      assertThat(pool.makingCount()).as("no replacement made while the spare is ready").isZero();
+      pool.release(used);
+      assertThat(pool.deferredCount()).isEqualTo(1);
+      assertThat(used.alive()).as("not torn down while its stage has not reported").isTrue();
+      assertThat(Mounts.mountPointsUnder(dir)).contains(used.path());
+
+      pool.catchUp();
+
+      awaitReady(pool, 2);
+      assertThat(pool.deferredCount()).isZero();
+      for (int i = 0; i < 1200 && Files.exists(used.path()); i++) {
+        Thread.sleep(50);
+      }
+      assertThat(used.path()).doesNotExist();
+      assertThat(Mounts.mountPointsUnder(dir)).doesNotContain(used.path()).hasSize(2);
+    }
+  }
+
+  @Test
+  void aRunThatTakesTheLastReadyNamespaceGetsItsReplacementMadeAtOnce() throws Exception {
+    try (SandboxPool pool = new SandboxPool(new SandboxNetwork("slirp4netns"), dir.resolve("netns"), 1).start()) {
+      awaitReady(pool, 1);
+      SandboxNetwork.Namespace first = pool.take();
+      awaitReady(pool, 1); // without catchUp: the stage's next RUN will want it
+      pool.release(first);
+    }
+  }
+
+  @Test
+  void atMostMaxDeferredUsedNamespacesWaitAndStoppingTearsThemDown() throws Exception {
+    SandboxPool pool = new SandboxPool(new SandboxNetwork("slirp4netns"), dir.resolve("netns"), 1).start();
+    List<SandboxNetwork.Namespace> used = new ArrayList<>();
+    for (int i = 0; i <= SandboxPool.MAX_DEFERRED; i++) {
+      used.add(pool.take());
+    }
+    used.forEach(pool::release);
+    assertThat(pool.deferredCount()).isEqualTo(SandboxPool.MAX_DEFERRED);
+
+    pool.close();
+
+    assertThat(Mounts.mountPointsUnder(dir)).isEmpty();
+    assertThat(slirps()).isZero();
+  }
+
+  @Test
   void startingRemovesWhatAKilledPredecessorLeftInItsDir() throws Exception {
     Path pool = Files.createDirectories(dir.resolve("netns"));
     Files.writeString(pool.resolve("ns-1-1"), ""); // unmounted by the worker's start-up cleanup, file left

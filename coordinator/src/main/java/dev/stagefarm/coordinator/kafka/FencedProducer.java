@@ -44,6 +44,8 @@ public final class FencedProducer implements AutoCloseable {
   /** The sends of the transaction {@link #inTransaction} has open, or null. */
   private List<Future<RecordMetadata>> group;
   private ProducerRecord<String, byte[]> lastOfGroup;
+  /** What runs once the open transaction is committed ({@link #afterCommit}). */
+  private List<Runnable> commitActions;
 
   public FencedProducer(String bootstrapServers, String transactionalId) {
     this(bootstrapServers, KafkaClientProperties.none(), transactionalId);
@@ -133,6 +135,7 @@ public final class FencedProducer implements AutoCloseable {
       finishPending();
       producer.beginTransaction();
       group = new ArrayList<>();
+      commitActions = new ArrayList<>();
       lastOfGroup = null;
       writes.run();
       pending = Pending.COMMIT;
@@ -141,6 +144,7 @@ public final class FencedProducer implements AutoCloseable {
       for (Future<RecordMetadata> sent : group) {
         sent.get();
       }
+      commitActions.forEach(Runnable::run);
     } catch (ExecutionException e) {
       throw failure(e.getCause() instanceof KafkaException k ? k : new KafkaException(e.getCause()), lastOfGroup);
     } catch (KafkaException e) {
@@ -155,8 +159,23 @@ public final class FencedProducer implements AutoCloseable {
       throw new WriteFailure(WriteFailure.Kind.RETRIABLE, "interrupted while writing a transaction", e);
     } finally {
       group = null;
+      commitActions = null;
       lastOfGroup = null;
     }
+  }
+
+  /**
+   * Runs {@code action} once the transaction {@link #inTransaction} has open is committed (never,
+   * when it fails): e.g. a writer remembering what is durable, so that a write it must repeat
+   * after an abort is not skipped.
+   *
+   * @throws IllegalStateException outside {@link #inTransaction}
+   */
+  public synchronized void afterCommit(Runnable action) {
+    if (commitActions == null) {
+      throw new IllegalStateException("afterCommit outside a transaction");
+    }
+    commitActions.add(action);
   }
 
   private void requireActive() {

@@ -36,9 +36,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * Plans a build: parses the Dockerfile, prunes the stage graph to the target, pins base images,
@@ -51,6 +48,8 @@ public final class DockerfilePlanner implements BuildPlanner {
   private final BaseImageResolver images;
   private final dev.stagefarm.dockerfile.graph.Platform buildPlatform;
   private final ContextManifests.Limits manifestLimits;
+  /** Cache lookups in flight per planning run. */
+  private final int lookupLimit;
 
   /** A planner whose builds run on this machine's platform (see {@link #hostPlatform()}). */
   public DockerfilePlanner(ContentStore content, CacheRecords cache, BaseImageResolver images) {
@@ -69,11 +68,18 @@ public final class DockerfilePlanner implements BuildPlanner {
   /** @param manifestLimits the limits a context manifest is read within */
   public DockerfilePlanner(ContentStore content, CacheRecords cache, BaseImageResolver images,
       dev.stagefarm.dockerfile.graph.Platform buildPlatform, ContextManifests.Limits manifestLimits) {
+    this(content, cache, images, buildPlatform, manifestLimits, CacheLookups.DEFAULT_LIMIT);
+  }
+
+  /** @param lookupLimit how many cache records one planning run asks the store for at once */
+  DockerfilePlanner(ContentStore content, CacheRecords cache, BaseImageResolver images,
+      dev.stagefarm.dockerfile.graph.Platform buildPlatform, ContextManifests.Limits manifestLimits, int lookupLimit) {
     this.content = content;
     this.cache = cache;
     this.images = images;
     this.buildPlatform = buildPlatform;
     this.manifestLimits = manifestLimits;
+    this.lookupLimit = lookupLimit;
   }
 
   @Override
@@ -82,7 +88,7 @@ public final class DockerfilePlanner implements BuildPlanner {
     return new DockerfilePlanner(content, key -> {
       Optional<CachedOp> hit = farm.find(key);
       return hit.isPresent() ? hit : imported.find(key);
-    }, images, buildPlatform, manifestLimits);
+    }, images, buildPlatform, manifestLimits, lookupLimit);
   }
 
   /**
@@ -135,10 +141,10 @@ public final class DockerfilePlanner implements BuildPlanner {
    *
    * @param cachedBase the base's result when the stage starts from an image or scratch
    * @param baseIndex the stage it starts from, whose cached result (if any) is its base
-   * @param records one lookup per op key; empty when the stage skips the cache ({@code --no-cache-filter})
+   * @param records its op records under way; empty when the stage skips the cache ({@code --no-cache-filter})
    */
   private record CompiledStage(PlannedStage stage, Optional<StageResult> cachedBase, Optional<Integer> baseIndex,
-      List<Future<Optional<CachedOp>>> records, boolean skipsCache) {}
+      Optional<CacheLookups.Pending> records) {}
 
   private static final String DOCKER_IMAGE = "docker-image://";
 
@@ -148,8 +154,12 @@ public final class DockerfilePlanner implements BuildPlanner {
     final SubmitBuildRequest request;
     final Map<String, BaseImageResolver.ResolvedImage> resolved = new LinkedHashMap<>();
     final Map<Integer, StageOutcome> outcomes = new HashMap<>();
-    /** The stages' cache-record lookups (virtual threads: each is one blocking GET). */
-    final java.util.concurrent.ExecutorService lookups = Executors.newVirtualThreadPerTaskExecutor();
+    /** The stages' cache-record lookups, concurrent within the planner's limit. */
+    final CacheLookups lookups = new CacheLookups(cache, lookupLimit);
+    /** Each stage name's first stage, lower-cased (names match case-insensitively): no scan per reference. */
+    final Map<String, Integer> stagesByName = new HashMap<>();
+    /** The empty image per platform (its config JSON written once, not per stage). */
+    final Map<Platform, StageResult> scratchStates = new HashMap<>();
     /** {@code --build-context NAME=docker-image://REF}: NAME → REF; NAME=oci-layout://sha256:… as it is. */
     final Map<String, String> imageContexts = new HashMap<>();
     /** {@code --build-context NAME=DIR}: the names. */
@@ -200,6 +210,9 @@ public final class DockerfilePlanner implements BuildPlanner {
               requestedPlatform(),
               buildPlatform);
       dev.stagefarm.dockerfile.graph.BuildPlan graph = StageGraph.plan(model, options);
+      for (dev.stagefarm.dockerfile.graph.PlannedStage stage : graph.stages()) {
+        stage.name().ifPresent(name -> stagesByName.putIfAbsent(name.toLowerCase(java.util.Locale.ROOT), stage.index()));
+      }
       dev.stagefarm.dockerfile.graph.Platform target = graph.targetPlatform();
       targetPlatform = routed(new Platform(target.os(), target.architecture(), target.variant()));
       platform = targetPlatform;
@@ -354,12 +367,7 @@ public final class DockerfilePlanner implements BuildPlanner {
       List<CacheKey> keys = CacheKeys.chain(program);
       CacheKey finalKey = keys.isEmpty() ? program.rootKey() : keys.getLast();
       boolean skipsCache = NoCacheFilter.skipsCache(request, stage.name());
-      List<Future<Optional<CachedOp>>> records = new ArrayList<>();
-      if (!skipsCache) {
-        for (CacheKey key : keys) {
-          records.add(lookups.submit(() -> cache.find(key)));
-        }
-      }
+      Optional<CacheLookups.Pending> records = skipsCache ? Optional.empty() : Optional.of(lookups.stage(name, keys));
       outcomes.put(index, new StageOutcome(id, finalKey, compiled.config(), compiled.args(), platform));
 
       Map<String, String> stageInputs = new LinkedHashMap<>();
@@ -373,7 +381,7 @@ public final class DockerfilePlanner implements BuildPlanner {
       }
       return new CompiledStage(
           new PlannedStage(id, name, index, program, keys, base, baseStageId, stageInputs, imageInputs, Optional.empty()),
-          cachedBase, baseIndex, records, skipsCache);
+          cachedBase, baseIndex, records);
     }
 
     /**
@@ -386,8 +394,9 @@ public final class DockerfilePlanner implements BuildPlanner {
       for (CompiledStage stage : compiled) {
         PlannedStage planned = stage.stage();
         Optional<StageResult> base = stage.baseIndex().map(cachedByIndex::get).orElse(stage.cachedBase());
-        Optional<StageResult> cached = stage.skipsCache() || base == null
-            ? Optional.empty() : cachedResult(base, planned.program(), records(stage.records()));
+        // every stage's records are awaited (a store that cannot be read fails the plan, whatever the base)
+        Optional<List<CachedOp>> records = stage.records().flatMap(CacheLookups.Pending::get);
+        Optional<StageResult> cached = base == null ? Optional.empty() : cachedResult(base, planned.program(), records);
         cachedByIndex.put(planned.index(), cached);
         stages.add(new PlannedStage(planned.id(), planned.name(), planned.index(), planned.program(), planned.opKeys(),
             planned.base(), planned.baseStageId(), planned.stageInputs(), planned.imageInputs(), cached));
@@ -448,10 +457,16 @@ public final class DockerfilePlanner implements BuildPlanner {
           }
           throw new DockerfileException(line, "invalid stage index " + reference);
         }
-        return graph.stages().stream()
-            .filter(s -> s.stage().isNamed(reference))
-            .map(dev.stagefarm.dockerfile.graph.PlannedStage::index)
-            .findFirst();
+        Integer named = stagesByName.get(reference.toLowerCase(java.util.Locale.ROOT));
+        if (named != null && graph.stage(named).stage().isNamed(reference)) {
+          return Optional.of(named);
+        }
+        // no stage of that name (an image), or a name only Unicode case folding matches
+        return named == null && reference.chars().allMatch(c -> c < 128) ? Optional.empty()
+            : graph.stages().stream()
+                .filter(s -> s.stage().isNamed(reference))
+                .map(dev.stagefarm.dockerfile.graph.PlannedStage::index)
+                .findFirst();
       }
     }
 
@@ -503,23 +518,8 @@ public final class DockerfilePlanner implements BuildPlanner {
     }
 
     private StageResult scratchState() {
-      return new StageResult(List.of(), ImageJson.writeConfig(ImageConfig.scratch(platform)), "scratch");
-    }
-
-    /** A stage's records, fetched (concurrently with every other stage's: a build costs one round trip). */
-    private static List<Optional<CachedOp>> records(List<Future<Optional<CachedOp>>> pending) {
-      List<Optional<CachedOp>> records = new ArrayList<>();
-      try {
-        for (Future<Optional<CachedOp>> lookup : pending) {
-          records.add(lookup.get());
-        }
-      } catch (ExecutionException e) {
-        return List.of(); // a cache we cannot read is a miss, not a failure
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return List.of();
-      }
-      return records;
+      return scratchStates.computeIfAbsent(platform,
+          p -> new StageResult(List.of(), ImageJson.writeConfig(ImageConfig.scratch(p)), "scratch"));
     }
 
     /**
@@ -528,14 +528,15 @@ public final class DockerfilePlanner implements BuildPlanner {
      * would have made them. The origin is the worker's {@code stage:<name>}.
      */
     private Optional<StageResult> cachedResult(
-        Optional<StageResult> base, StageProgram program, List<Optional<CachedOp>> records) {
-      if (base.isEmpty() || records.size() != program.ops().size() || records.contains(Optional.empty())) {
+        Optional<StageResult> base, StageProgram program, Optional<List<CachedOp>> hits) {
+      if (base.isEmpty() || hits.isEmpty() || hits.get().size() != program.ops().size()) {
         return Optional.empty();
       }
+      List<CachedOp> records = hits.get();
       List<LayerRef> layers = new ArrayList<>(base.get().layers());
       ImageConfig config = ConfigFold.start(config(base.get()));
       for (int i = 0; i < records.size(); i++) {
-        Optional<LayerRef> layer = records.get(i).orElseThrow().layer();
+        Optional<LayerRef> layer = records.get(i).layer();
         layer.ifPresent(layers::add);
         config = ConfigFold.apply(config, program.ops().get(i), layer.map(LayerRef::diffId), program.sourceDateEpoch());
       }

@@ -267,17 +267,10 @@ class DockerfilePlannerTest {
   }
 
   @Test
-  void everyStagesCacheRecordsAreAskedForInOneConcurrentRound() throws Exception {
+  void everyStagesLastRecordIsAskedForInOneConcurrentRoundAndTheRestOnlyOnAHit() throws Exception {
     // the bench's fan-out: eight independent stages and one gathering them, every op cached
-    StringBuilder fanout = new StringBuilder();
-    for (int i = 1; i <= 8; i++) {
-      fanout.append("FROM busybox AS s").append(i).append("\nRUN echo ").append(i).append(" > /out\n");
-    }
-    fanout.append("FROM scratch\n");
-    for (int i = 1; i <= 8; i++) {
-      fanout.append("COPY --from=s").append(i).append(" /out /").append(i).append('\n');
-    }
-    BuildPlan cold = plan(fanout.toString(), "", "");
+    String fanout = fanout(8);
+    BuildPlan cold = plan(fanout, "", "");
     int keys = 0;
     for (PlannedStage stage : cold.stages()) {
       for (String key : keys(stage)) {
@@ -286,14 +279,14 @@ class DockerfilePlannerTest {
     }
     assertThat(keys).isEqualTo(16);
 
-    // each lookup waits until every key of the build has been asked for (or 10 s, so a regression fails
-    // instead of hanging): planning stage after stage would ask for 1 key, then the next, …
-    java.util.concurrent.CountDownLatch allAsked = new java.util.concurrent.CountDownLatch(keys);
+    // each of the first 9 lookups (one per stage: its last op) waits until all 9 have been asked for
+    // (or 10 s, so a regression fails instead of hanging): planning stage after stage would ask one by one
+    java.util.concurrent.CountDownLatch allAsked = new java.util.concurrent.CountDownLatch(9);
     java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     java.util.concurrent.atomic.AtomicInteger mostInFlight = new java.util.concurrent.atomic.AtomicInteger();
-    java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.List<String> asked = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
     dev.stagefarm.coordinator.port.CacheRecords gated = key -> {
-      asked.incrementAndGet();
+      asked.add(key.hex());
       mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
       allAsked.countDown();
       try {
@@ -305,13 +298,81 @@ class DockerfilePlannerTest {
       return records.find(key);
     };
     BuildPlan warm = new DockerfilePlanner(content, gated, resolver).plan("b2", SubmitBuildRequest.newBuilder()
-        .setDockerfile(ByteString.copyFromUtf8(fanout.toString())).build());
+        .setDockerfile(ByteString.copyFromUtf8(fanout)).build());
 
-    assertThat(asked).hasValue(16);
-    assertThat(mostInFlight).hasValue(16);
+    assertThat(mostInFlight.get()).isGreaterThanOrEqualTo(9);
+    List<String> lastKeys = cold.stages().stream().map(s -> keys(s).getLast()).toList();
+    assertThat(asked.subList(0, 9)).containsExactlyInAnyOrderElementsOf(lastKeys);
+    assertThat(asked).hasSize(16).doesNotHaveDuplicates();
     // and the results are what stage-by-stage planning made: every stage complete, the last from the others
     assertThat(warm.stages()).allMatch(s -> s.cachedResult().isPresent());
     assertThat(warm.stages().getLast().cachedResult().orElseThrow().layers()).hasSize(8);
+  }
+
+  @Test
+  void aStageWhoseLastRecordMissesCostsOneLookup() throws Exception {
+    String fanout = fanout(8);
+    java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+    dev.stagefarm.coordinator.port.CacheRecords counting = key -> {
+      asked.incrementAndGet();
+      return records.find(key);
+    };
+    BuildPlan cold = new DockerfilePlanner(content, counting, resolver).plan("b1", SubmitBuildRequest.newBuilder()
+        .setDockerfile(ByteString.copyFromUtf8(fanout)).build());
+
+    assertThat(cold.stages()).allMatch(s -> s.cachedResult().isEmpty());
+    assertThat(asked).hasValue(9); // 9 stages, 16 ops: the gathering stage's 8 COPYs cost one request
+  }
+
+  @Test
+  void noMoreLookupsThanTheLimitAreInFlightAtOnce() throws Exception {
+    String fanout = fanout(40);
+    java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger mostInFlight = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+    dev.stagefarm.coordinator.port.CacheRecords slow = key -> {
+      asked.incrementAndGet();
+      mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+      try {
+        Thread.sleep(20); // long enough for the others to pile up behind the limit
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      inFlight.decrementAndGet();
+      return records.find(key);
+    };
+    new DockerfilePlanner(content, slow, resolver, DockerfilePlanner.hostPlatform(), ContextManifests.Limits.DEFAULT, 4)
+        .plan("b1", SubmitBuildRequest.newBuilder().setDockerfile(ByteString.copyFromUtf8(fanout)).build());
+
+    assertThat(asked).hasValue(41);
+    assertThat(mostInFlight.get()).isBetween(1, 4);
+  }
+
+  @Test
+  void aCacheThatCannotBeReadFailsThePlanNamingTheStageAndTheCause() {
+    dev.stagefarm.coordinator.port.CacheRecords unreachable = key -> {
+      throw new java.io.IOException("GET cache/" + key.hex() + ": connection refused");
+    };
+    DockerfilePlanner planner = new DockerfilePlanner(content, unreachable, resolver);
+
+    assertThatThrownBy(() -> planner.plan("b1", SubmitBuildRequest.newBuilder()
+        .setDockerfile(ByteString.copyFromUtf8("FROM busybox AS app\nRUN echo hi\n")).build()))
+        .isInstanceOf(RuntimeException.class)
+        .hasMessageStartingWith("reading the op cache for stage app failed: GET cache/")
+        .hasMessageEndingWith(": connection refused");
+  }
+
+  /** {@code n} stages of one RUN each, gathered by a stage of {@code n} COPY --from. */
+  static String fanout(int n) {
+    StringBuilder fanout = new StringBuilder();
+    for (int i = 1; i <= n; i++) {
+      fanout.append("FROM busybox AS s").append(i).append("\nRUN echo ").append(i).append(" > /out\n");
+    }
+    fanout.append("FROM scratch\n");
+    for (int i = 1; i <= n; i++) {
+      fanout.append("COPY --from=s").append(i).append(" /out /").append(i).append('\n');
+    }
+    return fanout.toString();
   }
 
   @Test

@@ -40,12 +40,27 @@ public final class StageGraph {
   private final BuildOptions options;
   private final Integer targetIndex;
   private final ShellLex lexer;
+  /**
+   * Each name's first stage, lower-cased (stage names match case-insensitively): a wide
+   * Dockerfile's references are looked up, not searched for (10,000 stages: no 10^8 comparisons).
+   */
+  private final Map<String, Stage> firstNamed = new java.util.HashMap<>();
+  /** Whether every stage name is ASCII, so that lower-casing matches exactly as {@link Stage#isNamed} does. */
+  private final boolean asciiNames;
 
   private StageGraph(DockerfileModel model, BuildOptions options, Integer targetIndex) {
     this.model = model;
     this.options = options;
     this.targetIndex = targetIndex;
     this.lexer = new ShellLex(model.escapeToken());
+    boolean ascii = true;
+    for (Stage stage : model.stages()) {
+      if (stage.name() != null) {
+        firstNamed.putIfAbsent(stage.name().toLowerCase(java.util.Locale.ROOT), stage);
+        ascii &= stage.name().chars().allMatch(c -> c < 128);
+      }
+    }
+    this.asciiNames = ascii;
   }
 
   /**
@@ -196,10 +211,9 @@ public final class StageGraph {
           stage.origin().line(), "base name (" + stage.baseName() + ") should not be blank");
     }
     // Only a stage defined earlier can be a base; a later name is an image reference.
-    for (Stage earlier : stages.subList(0, stage.index())) {
-      if (earlier.isNamed(name)) {
-        return new StageBase.StageRef(earlier.index());
-      }
+    Optional<Stage> named = stageNamed(name);
+    if (named.isPresent() && named.get().index() < stage.index()) {
+      return new StageBase.StageRef(named.get().index());
     }
     if (name.equals("scratch")) {
       return new StageBase.Scratch();
@@ -288,6 +302,10 @@ public final class StageGraph {
   }
 
   private Optional<Stage> stageNamed(String name) {
+    if (asciiNames) {
+      Stage first = firstNamed.get(name.toLowerCase(java.util.Locale.ROOT));
+      return first != null && first.isNamed(name) ? Optional.of(first) : Optional.empty();
+    }
     return model.stageNamed(name);
   }
 

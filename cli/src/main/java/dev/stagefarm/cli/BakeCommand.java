@@ -9,8 +9,7 @@ import dev.stagefarm.bake.hcl.HclException;
 import dev.stagefarm.cli.bake.BakeJob;
 import dev.stagefarm.cli.bake.BakeRun;
 import dev.stagefarm.cli.build.DockerfileCheck;
-import dev.stagefarm.cli.farm.ApiClientFlags;
-import dev.stagefarm.cli.farm.FarmFlags;
+import dev.stagefarm.cli.farm.FarmSelection;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +29,7 @@ import picocli.CommandLine.Parameters;
     name = "bake",
     mixinStandardHelpOptions = true,
     description = "Build the targets of a bake file (docker buildx bake's HCL, JSON or compose formats) on the farm.")
-public final class BakeCommand implements Callable<Integer>, RunScoped {
+public final class BakeCommand implements Callable<Integer> {
 
   @Parameters(paramLabel = "TARGET|GROUP", arity = "0..*",
       description = "Targets or groups to build (default: the group or target named default).")
@@ -72,24 +71,8 @@ public final class BakeCommand implements Callable<Integer>, RunScoped {
       + " tenant's max-priority. Default: 0.")
   int priority;
 
-  @Mixin FarmFlags farmFlags;
-
-  @Mixin ApiClientFlags apiClientFlags;
-
-  @Mixin dev.stagefarm.cli.farm.FarmSelection farmSelection;
-
-  /** The caller's streams, environment and directory: this process's, or a thin client's in the local farm. */
-  private RunContext run = RunContext.process();
-
-  @Override
-  public void runIn(RunContext run) {
-    this.run = run;
-  }
-
-  @Override
-  public java.util.Optional<dev.stagefarm.cli.farm.LocalFarm.Settings> localFarmSettings() {
-    return farmSelection.localFarm(farmFlags);
-  }
+  /** Which farm, and the run served: this process's, or a thin client's in the local farm. */
+  @Mixin FarmSelection farmSelection;
 
   @Override
   public Integer call() throws Exception {
@@ -103,12 +86,12 @@ public final class BakeCommand implements Callable<Integer>, RunScoped {
     farmSelection.check();
     BakeResolver.Result result = resolve();
     if (print) {
-      run.out().println(BakePrinter.print(result));
+      run().out().println(BakePrinter.print(result));
       return 0;
     }
     List<BakeJob> jobs = new ArrayList<>();
     for (BakeTarget target : result.targets().values()) {
-      BakeJob job = BakeJob.of(target, run::env, run.cwd());
+      BakeJob job = BakeJob.of(target, run()::env, run().cwd());
       job.request().setTenant(tenant).setPriority(priority); // as stagefarm build sends them, for every target
       try {
         var request = job.request();
@@ -123,12 +106,12 @@ public final class BakeCommand implements Callable<Integer>, RunScoped {
       jobs.add(job);
     }
     boolean tty = progress.equals("tty")
-        || (progress.equals("auto") && run.liveProgress());
+        || (progress.equals("auto") && run().liveProgress());
     if (!farmSelection.remote()) {
       farmSelection.checkCanStart(); // the thin client: one line, no progress before it
     }
-    return new BakeRun(jobs, progress.equals("quiet"), tty, run.err(), run.out(), run)
-        .run(() -> farmSelection.open(apiClientFlags, farmFlags, run));
+    return new BakeRun(jobs, progress.equals("quiet"), tty, run().err(), run().out(), run())
+        .run(farmSelection::open);
   }
 
   private BakeResolver.Result resolve() {
@@ -141,9 +124,9 @@ public final class BakeCommand implements Callable<Integer>, RunScoped {
     }
     overrides.addAll(sets);
     try {
-      List<Path> paths = files.isEmpty() ? BakeFiles.defaults(run.cwd()) : files.stream().map(f -> f.equals("-") ? Path.of(f) : run.path(f)).toList();
-      BakeDefinition definition = BakeFiles.read(paths, run.in(), run::env);
-      return BakeResolver.resolve(definition, names, new BakeResolver.Options(run::env, overrides, localPlatform()));
+      List<Path> paths = files.isEmpty() ? BakeFiles.defaults(run().cwd()) : files.stream().map(f -> f.equals("-") ? Path.of(f) : run().path(f)).toList();
+      BakeDefinition definition = BakeFiles.read(paths, run().in(), run()::env);
+      return BakeResolver.resolve(definition, names, new BakeResolver.Options(run()::env, overrides, localPlatform()));
     } catch (HclException e) {
       throw new UserError(e.getMessage());
     }
@@ -157,5 +140,9 @@ public final class BakeCommand implements Callable<Integer>, RunScoped {
       case "aarch64", "arm64" -> "arm64";
       default -> arch;
     };
+  }
+
+  private RunContext run() {
+    return farmSelection.run();
   }
 }

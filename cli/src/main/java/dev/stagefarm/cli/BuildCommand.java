@@ -8,6 +8,7 @@ import dev.stagefarm.cli.build.BuildMetadata;
 import dev.stagefarm.cli.build.BuildxFlags;
 import dev.stagefarm.cli.build.CacheFlags;
 import dev.stagefarm.cli.build.MultiPlatformBuild;
+import dev.stagefarm.cli.build.NamedContexts;
 import dev.stagefarm.cli.build.PlatformFlag;
 import dev.stagefarm.cli.build.OutputWriter;
 import dev.stagefarm.cli.build.ContextScanner;
@@ -17,7 +18,6 @@ import dev.stagefarm.cli.build.ProgressView;
 import dev.stagefarm.cli.build.ScannedContext;
 import dev.stagefarm.cli.build.StatCache;
 import dev.stagefarm.cli.build.TraceWriter;
-import dev.stagefarm.cli.farm.ApiClientFlags;
 import dev.stagefarm.cli.farm.Farm;
 import dev.stagefarm.cli.farm.FarmFlags;
 import dev.stagefarm.cli.farm.FarmSelection;
@@ -47,7 +47,7 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = "Build an image from a Dockerfile on the farm (the local background farm unless --coordinator"
         + " is given).")
-public final class BuildCommand implements Callable<Integer>, RunScoped {
+public final class BuildCommand implements Callable<Integer> {
 
   /** Largest Dockerfile read from standard input ({@code -f -}); the coordinator's limit. */
   static final int MAX_STDIN_DOCKERFILE = 4 << 20;
@@ -115,34 +115,18 @@ public final class BuildCommand implements Callable<Integer>, RunScoped {
   @Option(names = "--trace", paramLabel = "FILE", description = "Write the build timeline as Chrome trace-event JSON.")
   Path trace;
 
-  @Mixin FarmFlags farmFlags;
-
   @Mixin BuildxFlags buildx;
-
-  @Mixin ApiClientFlags apiClientFlags;
 
   @Mixin CacheFlags cacheFlags;
 
+  /** Which farm, and the run served: this process's, or a thin client's in the local farm. */
   @Mixin FarmSelection farmSelection;
-
-  /** The caller's streams, environment and directory: this process's, or a thin client's in the local farm. */
-  private RunContext run = RunContext.process();
-
-  @Override
-  public void runIn(RunContext run) {
-    this.run = run;
-  }
-
-  @Override
-  public java.util.Optional<dev.stagefarm.cli.farm.LocalFarm.Settings> localFarmSettings() {
-    return farmSelection.localFarm(farmFlags);
-  }
 
   @Override
   public Integer call() throws Exception {
     long started = System.currentTimeMillis();
-    PrintStream err = run.err();
-    PrintStream stdout = run.out();
+    PrintStream err = run().err();
+    PrintStream stdout = run().out();
     BuildxFlags.ImageOptions imageOptions = buildx.validate();
     List<OutputSpec> outputSpecs = new ArrayList<>();
     for (String output : outputs) {
@@ -156,7 +140,7 @@ public final class BuildCommand implements Callable<Integer>, RunScoped {
     }
     checkFlags(outputSpecs, names, pushes);
     // validates --progress before anything starts
-    ProgressView view = buildx.quiet ? BuildSession.QUIET : BuildSession.progressView(progress, err, run.liveProgress());
+    ProgressView view = buildx.quiet ? BuildSession.QUIET : BuildSession.progressView(progress, err, run().liveProgress());
     try {
       contextDir = unpackTarball(); // a tarball context holds the Dockerfile: unpacked first (else a no-op)
       return build(started, err, stdout, view, imageOptions, outputSpecs, names, pushes);
@@ -173,7 +157,7 @@ public final class BuildCommand implements Callable<Integer>, RunScoped {
     // the Dockerfile is checked before anything loads protobuf or gRPC: a mistake is reported at once
     String dockerfileName = file == null || file.equals("-") ? "Dockerfile" : Path.of(file).getFileName().toString();
     byte[] dockerfileBytes = readDockerfile();
-    Map<String, String> args = BuildSession.buildArgs(buildArgs, run::env);
+    Map<String, String> args = BuildSession.buildArgs(buildArgs, run()::env);
     DockerfileCheck.check(dockerfileName, dockerfileBytes, target, args, DockerfileCheck.firstPlatform(platform));
     List<Platform> platforms = PlatformFlag.parse(platform);
     if (platforms.size() > 1) {
@@ -197,17 +181,17 @@ public final class BuildCommand implements Callable<Integer>, RunScoped {
             .setNetwork(imageOptions.network())
             .setTenant(tenant)
             .setPriority(priority);
-    cacheFlags.addTo(request, run.cwd());
-    BuildSession.addSecrets(request, secrets, run::env, run.cwd());
+    cacheFlags.addTo(request, run().cwd());
+    BuildSession.addSecrets(request, secrets, run()::env, run().cwd());
     buildx.addRunOptions(request);
-    Map<String, String> namedContexts =
-        BuildSession.namedContexts(BuildxFlags.keyValues("--build-context", buildx.buildContexts), run.cwd());
-    ClientRegistryAuth.addFromDockerConfig(request, namedContexts, run::env);
+    NamedContexts namedContexts =
+        BuildSession.namedContexts(BuildxFlags.keyValues("--build-context", buildx.buildContexts), run().cwd());
+    ClientRegistryAuth.addFromDockerConfig(request, namedContexts.values(), run()::env);
     // several platforms are pushed together as one index once every build has succeeded
     BuildSession.addOutputs(request, outputSpecs, pushes && platforms.size() <= 1);
 
     try (Farm farm = openFarm(view)) {
-      BuildSession session = new BuildSession(new BuildClient(farm), run);
+      BuildSession session = new BuildSession(new BuildClient(farm), run());
       view.phaseStarted("load build context");
       // unchanged files are not hashed again (stat cache under the farm home)
       ScannedContext scanned = ContextScanner.scan(contextDir, unpacked != null ? StatCache.none()
@@ -219,7 +203,7 @@ public final class BuildCommand implements Callable<Integer>, RunScoped {
       request.setContextManifest(scanned.manifestDigest().toString());
       session.addNamedContexts(request, namedContexts);
       if (platforms.size() > 1) {
-        MultiPlatformBuild builds = new MultiPlatformBuild(session.client(), platforms, run);
+        MultiPlatformBuild builds = new MultiPlatformBuild(session.client(), platforms, run());
         List<BuildStatus> statuses;
         try (view) {
           statuses = builds.run(request.build(), view);
@@ -248,7 +232,7 @@ public final class BuildCommand implements Callable<Integer>, RunScoped {
         }
       });
       if (traceWriter != null) {
-        traceWriter.write(run.path(trace));
+        traceWriter.write(run().path(trace));
       }
       CacheFlags.printWarnings(status, err);
       if (BuildSession.failure(status) != null) {
@@ -256,7 +240,7 @@ public final class BuildCommand implements Callable<Integer>, RunScoped {
       }
       List<String> written = session.writeOutputs(status, outputSpecs, pushes, names, stdout);
       if (buildx.load) {
-        written.add("docker (" + new OutputWriter(session.client(), status.getBuildId(), stdout, run).load() + ")");
+        written.add("docker (" + new OutputWriter(session.client(), status.getBuildId(), stdout, run()).load() + ")");
       }
       writeResultFiles(status, names);
       if (buildx.quiet) {
@@ -277,7 +261,7 @@ public final class BuildCommand implements Callable<Integer>, RunScoped {
       throw ExitCodes.usage("the context (-) and the Dockerfile (-f -) cannot both come from standard input");
     }
     if (dev.stagefarm.cli.build.GitContext.isGit(context)) {
-      git = dev.stagefarm.cli.build.GitContext.parse(context, run.cwd()); // a remote URL or a bad ref: exit 2, with the reason
+      git = dev.stagefarm.cli.build.GitContext.parse(context, run().cwd()); // a remote URL or a bad ref: exit 2, with the reason
     }
     if (pushes && names.isEmpty()) {
       throw ExitCodes.usage("pushing needs a name: -t NAME, or name=REF in -o type=image|registry");
@@ -297,14 +281,14 @@ public final class BuildCommand implements Callable<Integer>, RunScoped {
   }
 
   private PrintStream err() {
-    return run.err();
+    return run().err();
   }
 
   /** The Dockerfile: {@code -f FILE}, {@code -f -} (standard input) or CONTEXT/Dockerfile. */
   private byte[] readDockerfile() {
     if ("-".equals(file)) {
       try {
-        byte[] bytes = run.in().readNBytes(MAX_STDIN_DOCKERFILE + 1);
+        byte[] bytes = run().in().readNBytes(MAX_STDIN_DOCKERFILE + 1);
         if (bytes.length > MAX_STDIN_DOCKERFILE) {
           throw ExitCodes.usage("the Dockerfile on standard input is over the limit of " + MAX_STDIN_DOCKERFILE + " bytes");
         }
@@ -322,7 +306,7 @@ public final class BuildCommand implements Callable<Integer>, RunScoped {
       dockerfile = dev.stagefarm.cli.build.TarContext.dockerfile(contextDir, file != null ? file : "Dockerfile",
           git != null ? "git checkout" : "archive");
     } else {
-      dockerfile = file != null ? run.path(file) : contextDir.resolve("Dockerfile");
+      dockerfile = file != null ? run().path(file) : contextDir.resolve("Dockerfile");
     }
     try {
       return Files.readAllBytes(dockerfile);
@@ -343,11 +327,11 @@ public final class BuildCommand implements Callable<Integer>, RunScoped {
       return git.checkout(unpacked);
     }
     boolean stdin = context.equals("-");
-    if (!stdin && !(dev.stagefarm.cli.build.TarContext.isArchivePath(context) && Files.isRegularFile(run.path(context)))) {
-      return run.path(context);
+    if (!stdin && !(dev.stagefarm.cli.build.TarContext.isArchivePath(context) && Files.isRegularFile(run().path(context)))) {
+      return run().path(context);
     }
     unpacked = Files.createTempDirectory("stagefarm-context-");
-    try (var in = stdin ? run.in() : Files.newInputStream(run.path(context))) {
+    try (var in = stdin ? run().in() : Files.newInputStream(run().path(context))) {
       new dev.stagefarm.cli.build.TarContext().extract(in, unpacked, stdin ? "on standard input" : context);
     }
     return unpacked;
@@ -356,10 +340,10 @@ public final class BuildCommand implements Callable<Integer>, RunScoped {
   private void writeResultFiles(BuildStatus status, List<String> names) {
     try {
       if (buildx.iidFile != null) {
-        BuildMetadata.writeIidFile(run.path(buildx.iidFile), status);
+        BuildMetadata.writeIidFile(run().path(buildx.iidFile), status);
       }
       if (buildx.metadataFile != null) {
-        BuildMetadata.writeMetadataFile(run.path(buildx.metadataFile), status, names);
+        BuildMetadata.writeMetadataFile(run().path(buildx.metadataFile), status, names);
       }
     } catch (IOException e) {
       throw new UserError("writing the build's result files failed: " + e.getMessage());
@@ -368,14 +352,18 @@ public final class BuildCommand implements Callable<Integer>, RunScoped {
 
   private Farm openFarm(ProgressView view) throws Exception {
     if (farmSelection.remote()) {
-      return farmSelection.open(apiClientFlags, farmFlags, run); // connects on the first call
+      return farmSelection.open(); // connects on the first call
     }
     farmSelection.checkCanStart(); // the thin client: one line, no progress before it
     view.phaseStarted(farmSelection.oneShot ? "start the embedded farm (" + farmSelection.workers + " workers)"
         : "connect to the local farm");
-    Farm farm = farmSelection.open(apiClientFlags, farmFlags, run);
+    Farm farm = farmSelection.open();
     view.phaseDone("");
     return farm;
   }
 
+
+  private RunContext run() {
+    return farmSelection.run();
+  }
 }

@@ -92,9 +92,7 @@ public final class Main implements Runnable {
       cli.setOut(new java.io.PrintWriter(run.out(), true));
       cli.setErr(new java.io.PrintWriter(run.err(), true));
       for (CommandLine sub : cli.getSubcommands().values()) {
-        if (sub.getCommand() instanceof RunScoped scoped) {
-          scoped.runIn(run);
-        }
+        dev.stagefarm.cli.farm.FarmSelection.of(sub.getCommandSpec()).ifPresent(selection -> selection.runIn(run));
       }
     }
     return cli;

@@ -685,13 +685,15 @@ public final class BuildCoordinator implements AutoCloseable {
       case WorkerEvent.Present present -> {} // not about a build: onEvent takes it
       case WorkerEvent.Log log -> {
         if (scheduler.onHeartbeat(buildId, stageId, attempt, worker)) {
-          entry.progress.append(BuildProgress.newBuilder().setLog(EventMessages.toProto(log)).setLogStageId(stageId));
+          entry.progress.append(BuildProgress.newBuilder().setLog(EventMessages.toProto(log)).setLogStageId(stageId)
+              .setLogWorkerId(worker));
         }
       }
       case WorkerEvent.OpDone done -> {
         if (scheduler.onHeartbeat(buildId, stageId, attempt, worker)) {
           entry.progress.append(
-              BuildProgress.newBuilder().setInstruction(EventMessages.toProto(done)).setLogStageId(stageId));
+              BuildProgress.newBuilder().setInstruction(EventMessages.toProto(done)).setLogStageId(stageId)
+                  .setLogWorkerId(worker));
         }
       }
       case WorkerEvent.Completed completed -> scheduler.onCompleted(buildId, stageId, attempt, completed.result());

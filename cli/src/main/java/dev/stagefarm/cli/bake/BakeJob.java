@@ -30,7 +30,7 @@ import java.util.function.Function;
  * @param dockerfileName for error messages
  */
 public record BakeJob(String name, SubmitBuildRequest.Builder request, Path context, String dockerfileName,
-    List<OutputSpec> outputs, boolean push, List<String> tags, Map<String, String> namedContexts) {
+    List<OutputSpec> outputs, boolean push, List<String> tags, dev.stagefarm.cli.build.NamedContexts namedContexts) {
 
   /** Attributes with no counterpart in {@code stagefarm build} yet. */
   private static final Set<TargetAttribute> NOT_SUPPORTED = Set.of(
@@ -151,7 +151,7 @@ public record BakeJob(String name, SubmitBuildRequest.Builder request, Path cont
     } catch (UserError e) {
       throw new UserError("target \"" + name + "\": " + e.getMessage(), e.exitCode());
     }
-    Map<String, String> namedContexts;
+    dev.stagefarm.cli.build.NamedContexts namedContexts;
     try {
       // as in buildx, a directory is relative to the bake file's working directory, like context
       namedContexts = BuildSession.namedContexts(nonNull(target.map(TargetAttribute.CONTEXTS)), base);
@@ -159,7 +159,7 @@ public record BakeJob(String name, SubmitBuildRequest.Builder request, Path cont
       throw new UserError("target \"" + name + "\": " + e.getMessage(), e.exitCode());
     }
     BuildSession.addOutputs(request, outputs, push);
-    dev.stagefarm.cli.build.ClientRegistryAuth.addFromDockerConfig(request, namedContexts);
+    dev.stagefarm.cli.build.ClientRegistryAuth.addFromDockerConfig(request, namedContexts.values());
     return new BakeJob(name, request, context, dockerfileName, List.copyOf(outputs), push, List.copyOf(names),
         namedContexts);
   }

@@ -131,10 +131,12 @@ public final class BuildSession {
    * {@code --build-context NAME=VALUE} (bake's {@code contexts}), checked before anything starts:
    * {@code docker-image://REF} stays as it is, a directory (relative to {@code base}) becomes its
    * absolute path; other sources are refused by name. The directories are untrusted like the main
-   * context: scanned by {@link ContextScanner}, symlinks recorded, never followed.
+   * context: scanned by {@link ContextScanner}, symlinks recorded, never followed. An OCI layout is
+   * read and its blobs hashed here, once: {@link #addNamedContexts} uploads what this reading checked.
    */
-  public static Map<String, String> namedContexts(Map<String, String> contexts, java.nio.file.Path base) {
+  public static NamedContexts namedContexts(Map<String, String> contexts, java.nio.file.Path base) {
     Map<String, String> checked = new java.util.TreeMap<>();
+    Map<String, OciLayoutContext> layouts = new java.util.TreeMap<>();
     contexts.forEach((name, value) -> {
       if (name.isBlank() || value == null || value.isBlank()) {
         throw ExitCodes.usage("--build-context wants NAME=VALUE, got \"" + name + "=" + value + "\"");
@@ -152,6 +154,7 @@ public final class BuildSession {
           int at = spec.lastIndexOf("@sha256:");
           java.nio.file.Path dir = base.resolve(at >= 0 ? spec.substring(0, at) : spec).toAbsolutePath().normalize();
           checked.put(name, OciLayoutContext.SCHEME + dir + "@" + layout.root());
+          layouts.put(name, layout);
         } catch (java.io.IOException | RuntimeException e) { // RuntimeException: malformed JSON in the layout
           throw ExitCodes.usage("--build-context " + name + "=" + value + ": " + e.getMessage());
         }
@@ -166,15 +169,21 @@ public final class BuildSession {
         checked.put(name, dir.toString());
       }
     });
-    return checked;
+    return new NamedContexts(java.util.Collections.unmodifiableMap(checked), Map.copyOf(layouts));
   }
 
-  /** Sends the directories of {@link #namedContexts} (each once per session) and names them in the request. */
-  public void addNamedContexts(SubmitBuildRequest.Builder request, Map<String, String> checked) {
-    for (var named : checked.entrySet()) {
+  /**
+   * Sends the directories of {@link #namedContexts} (each once per session) and the blobs of its OCI
+   * layouts as they were checked, and names them in the request. A layout is not read again: the farm
+   * verifies each blob it receives against its digest, so a file altered since the check fails the upload.
+   */
+  public void addNamedContexts(SubmitBuildRequest.Builder request, NamedContexts checked) {
+    for (var named : checked.values().entrySet()) {
       String value = named.getValue();
-      if (value.startsWith(OciLayoutContext.SCHEME)) {
-        value = uploadLayout(named.getKey(), value);
+      OciLayoutContext layout = checked.layouts().get(named.getKey());
+      if (layout != null) {
+        client.uploadFiles(layout.blobs(), "the OCI layout of --build-context " + named.getKey());
+        value = OciLayoutContext.SCHEME + layout.root();
       } else if (!value.startsWith("docker-image://")) {
         ScannedContext scanned;
         try {
@@ -188,18 +197,6 @@ public final class BuildSession {
       }
       request.putNamedContexts(named.getKey(), value);
     }
-  }
-
-  /** Uploads an OCI layout's image (checked again: it is read anew) and returns what the request names: its root digest. */
-  private String uploadLayout(String name, String value) {
-    OciLayoutContext layout;
-    try {
-      layout = OciLayoutContext.read(value.substring(OciLayoutContext.SCHEME.length()), java.nio.file.Path.of(""));
-    } catch (java.io.IOException | RuntimeException e) {
-      throw new UserError("reading the build context " + name + " (" + value + ") failed: " + e.getMessage());
-    }
-    client.uploadFiles(layout.blobs(), "the OCI layout of --build-context " + name);
-    return OciLayoutContext.SCHEME + layout.root();
   }
 
   // ---- on the farm

@@ -15,7 +15,9 @@ import java.util.function.LongSupplier;
  * shows ({@code #5 [build 2/4] RUN make}), its output lines follow with seconds since the step
  * showed ({@code #5 0.412 compiling}), and it ends with {@code #5 DONE 1.2s} or {@code #5 CACHED}.
  * Steps of stages running in parallel interleave, each line naming its step. Stages add where
- * they ran ({@code #4 [build] running on worker-1}) and retries.
+ * they ran ({@code #4 [build] running on worker-1}) and retries. A stage another worker runs after
+ * the first lost its lease starts its steps over under new numbers; the first worker's late output
+ * is left out ({@link StageRuns}).
  */
 public final class PlainProgress implements ProgressView {
   private final PrintStream out;
@@ -23,6 +25,7 @@ public final class PlainProgress implements ProgressView {
   private final Map<String, StageStatus> stages = new HashMap<>();
   private final Map<String, Integer> stageVertex = new HashMap<>();
   private final Map<String, Step> steps = new HashMap<>();
+  private final StageRuns runs = new StageRuns();
   private int nextVertex = 1;
   private int phaseVertex;
   private long phaseStartedMs;
@@ -76,24 +79,39 @@ public final class PlainProgress implements ProgressView {
     long now = progress.getTimestampMs() > 0 ? progress.getTimestampMs() : clock.getAsLong();
     switch (progress.getKindCase()) {
       case STAGE -> stage(progress.getStage(), now);
-      case LOG -> log(progress.getLogStageId(), progress.getLog(), now);
-      case INSTRUCTION -> instructionDone(progress.getLogStageId(), progress.getInstruction(), now);
+      case LOG -> {
+        if (runs.current(progress)) {
+          log(progress.getLogStageId(), progress.getLog(), now);
+        }
+      }
+      case INSTRUCTION -> {
+        if (runs.current(progress)) {
+          instructionDone(progress.getLogStageId(), progress.getInstruction(), now);
+        }
+      }
       default -> {}
     }
     out.flush();
   }
 
   private void stage(StageStatus stage, long now) {
+    StageRuns.Change change = runs.stage(stage);
+    if (change == StageRuns.Change.STALE) {
+      return;
+    }
     StageStatus before = stages.get(stage.getStageId());
     stage = StageLabels.withKnownSteps(stage, stages);
     String id = stage.getStageId();
-    if (stage.getState() == StageState.STAGE_RUNNING && before != null
-        && before.getState() == StageState.STAGE_RUNNING && before.getAttempt() == stage.getAttempt()
-        && !before.getWorkerId().isEmpty() && !before.getWorkerId().equals(stage.getWorkerId())) {
+    if (change == StageRuns.Change.RERUN) {
       // the same attempt on another worker: Kafka handed the task on when the first one's lease ran out
       out.println("#" + stageVertex(id) + " [" + stage.getName() + "] lost on " + before.getWorkerId()
           + " (its lease on the task ran out); running on " + stage.getWorkerId());
+      startOver(id, before.getWorkerId());
       return;
+    }
+    if (stage.getState() == StageState.STAGE_RUNNING && before != null && before.getState() == StageState.STAGE_RUNNING
+        && before.getAttempt() == stage.getAttempt() && before.getWorkerId().equals(stage.getWorkerId())) {
+      return; // nothing new (the coordinator named the worker again after a lost worker's late output)
     }
     switch (stage.getState()) {
       case STAGE_QUEUED -> {
@@ -175,6 +193,21 @@ public final class PlainProgress implements ProgressView {
       out.println("#" + step.vertex + " [" + name + " " + (index + 1) + (count > 0 ? "/" + count : "") + "]" + text);
     }
     return step;
+  }
+
+  /** The steps of the lost run end here; the new run's show again, under new numbers. */
+  private void startOver(String stageId, String lostWorker) {
+    flushPartialLines(stageId);
+    steps.entrySet().removeIf(e -> {
+      if (!e.getKey().startsWith(stageId + "\u0000")) {
+        return false;
+      }
+      if (!e.getValue().done) {
+        out.println("#" + e.getValue().vertex + " LOST with " + lostWorker);
+        out.println();
+      }
+      return true;
+    });
   }
 
   private int stageVertex(String stageId) {

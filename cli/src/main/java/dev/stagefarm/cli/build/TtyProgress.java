@@ -27,7 +27,8 @@ import java.util.function.Supplier;
  * cut to the width less one column, and the frame takes at most the height less one row (the
  * cursor's); with more stages than that it shows the running and failed ones first, then the most
  * recently changed, and says how many more there are. Control characters in RUN output and names
- * are dropped: an escape sequence in a build's log must not move the cursor.
+ * are dropped: an escape sequence in a build's log must not move the cursor. A stage another worker
+ * runs after the first lost its lease says so, and shows the new run's output only ({@link StageRuns}).
  */
 public final class TtyProgress implements ProgressView {
   private static final long REDRAW_MS = 100;
@@ -38,6 +39,7 @@ public final class TtyProgress implements ProgressView {
   private final Map<String, StageStatus> stages = new LinkedHashMap<>();
   private final Map<String, Long> changed = new HashMap<>();
   private final Map<String, String> lastLine = new LinkedHashMap<>();
+  private final StageRuns runs = new StageRuns();
   private long changes;
   private int drawnLines;
   private long lastDrawMs;
@@ -66,10 +68,20 @@ public final class TtyProgress implements ProgressView {
   public synchronized void show(BuildProgress progress) {
     switch (progress.getKindCase()) {
       case STAGE -> {
+        StageRuns.Change change = runs.stage(progress.getStage());
+        if (change == StageRuns.Change.STALE) {
+          return; // the worker that lost the stage, named again for its late output
+        }
+        if (change == StageRuns.Change.RERUN) {
+          lastLine.remove(progress.getStage().getStageId()); // the lost run's output is not the new run's
+        }
         stages.put(progress.getStage().getStageId(), progress.getStage());
         changed.put(progress.getStage().getStageId(), ++changes);
       }
       case LOG -> {
+        if (!runs.current(progress)) {
+          return;
+        }
         String text = progress.getLog().getData().toString(StandardCharsets.UTF_8).strip();
         if (!text.isEmpty()) {
           String last = text.substring(text.lastIndexOf('\n') + 1);
@@ -135,6 +147,10 @@ public final class TtyProgress implements ProgressView {
         .append(stage.getName()).append(": ").append(StageLabels.state(stage));
     if (stage.getState() == StageState.STAGE_RUNNING) {
       line.append(' ').append(StageLabels.seconds(now - stage.getStartedMs()));
+      var lost = runs.replaced(stage.getStageId());
+      if (!lost.isEmpty()) {
+        line.append(" (again: ").append(String.join(", ", lost)).append(" lost its lease)");
+      }
       String tail = lastLine.get(stage.getStageId());
       if (tail != null) {
         line.append("  | ").append(tail);

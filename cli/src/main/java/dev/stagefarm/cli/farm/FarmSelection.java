@@ -2,18 +2,30 @@ package dev.stagefarm.cli.farm;
 
 import dev.stagefarm.cli.DurationConverter;
 import dev.stagefarm.cli.ExitCodes;
-import java.io.PrintStream;
+import dev.stagefarm.cli.RunContext;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
 /**
- * Which farm a build goes to (a mixin of {@code stagefarm build} and {@code bake}): the coordinators
- * of {@code --coordinator}; else the local background farm ({@link LocalFarm}), started on first use;
- * or, with {@code --one-shot}, an embedded farm in this process for this build only.
+ * Which farm a build goes to, and for whom (a mixin of {@code stagefarm build} and {@code bake}): the
+ * coordinators of {@code --coordinator}; else the local background farm ({@link LocalFarm}), started
+ * on first use; or, with {@code --one-shot}, an embedded farm in this process for this build only.
+ * It carries the farm's flags and the run the command serves ({@link #runIn}): this process's, or a
+ * thin client's when the local farm runs the command line for it ({@link LocalFarmRuns}).
  */
 public final class FarmSelection {
+  @Mixin FarmFlags farmFlags;
+
+  @Mixin ApiClientFlags apiClientFlags;
+
+  /** The caller's streams, environment and directory. */
+  private RunContext run = RunContext.process();
+
   @Option(names = "--coordinator", paramLabel = "HOST:PORT[,HOST:PORT…]",
       defaultValue = "${env:STAGEFARM_COORDINATOR}",
       description = "Use this coordinator instead of the local farm; with several (a farm in HA), the client"
@@ -43,14 +55,26 @@ public final class FarmSelection {
     return coordinator != null && !coordinator.isBlank();
   }
 
-  public Farm open(ApiClientFlags api, FarmFlags farmFlags, PrintStream err) throws Exception {
-    return open(api, farmFlags, dev.stagefarm.cli.RunContext.process());
+  /** The command line's farm selection: empty for a command without one (not {@code build} or {@code bake}). */
+  public static Optional<FarmSelection> of(CommandSpec command) {
+    return command.mixins().values().stream().map(CommandSpec::userObject)
+        .filter(FarmSelection.class::isInstance).map(FarmSelection.class::cast).findFirst();
   }
 
-  /** As {@link #open(ApiClientFlags, FarmFlags, PrintStream)}; in the local farm, a run with its settings uses it directly. */
-  public Farm open(ApiClientFlags api, FarmFlags farmFlags, dev.stagefarm.cli.RunContext run) throws Exception {
+  /** Serves {@code run} instead of this process (the local farm running a thin client's command line). */
+  public void runIn(RunContext run) {
+    this.run = run;
+  }
+
+  /** The run this command serves: where its streams, environment and working directory come from. */
+  public RunContext run() {
+    return run;
+  }
+
+  /** The farm of these flags; in the local farm, a run with its settings uses it directly. */
+  public Farm open() throws Exception {
     if (remote()) {
-      return RemoteFarm.connect(coordinator, api);
+      return RemoteFarm.connect(coordinator, apiClientFlags);
     }
     if (oneShot) {
       return oneShot(farmFlags, workers);
@@ -64,9 +88,9 @@ public final class FarmSelection {
     return new LocalFarm(LocalFarmState.forHome(FarmFlags.home())).connect(settings, run.err());
   }
 
-  /** The local farm this build uses: empty with {@code --coordinator} or {@code --one-shot}. */
-  public java.util.Optional<LocalFarm.Settings> localFarm(FarmFlags farmFlags) {
-    return remote() || oneShot ? java.util.Optional.empty() : java.util.Optional.of(localSettings(farmFlags));
+  /** The local farm this command line uses (after parsing): empty with {@code --coordinator} or {@code --one-shot}. */
+  public Optional<LocalFarm.Settings> localFarmSettings() {
+    return remote() || oneShot ? Optional.empty() : Optional.of(localSettings(farmFlags));
   }
 
   private LocalFarm.Settings localSettings(FarmFlags farmFlags) {

@@ -2,7 +2,6 @@ package dev.stagefarm.cli.farm;
 
 import dev.stagefarm.cli.Main;
 import dev.stagefarm.cli.RunContext;
-import dev.stagefarm.cli.RunScoped;
 import dev.stagefarm.farmrun.FarmRunProtocol;
 import dev.stagefarm.farmrun.FarmRunProtocol.Frame;
 import dev.stagefarm.farmrun.FarmRunProtocol.Hello;
@@ -213,8 +212,10 @@ public final class LocalFarmRuns implements AutoCloseable {
     try {
       CommandLine.ParseResult parsed = Main.commandLine(null, args.toArray(String[]::new))
           .parseArgs(args.toArray(String[]::new));
-      if (parsed.hasSubcommand() && parsed.subcommand().commandSpec().userObject() instanceof RunScoped scoped) {
-        Optional<LocalFarm.Settings> settings = scoped.localFarmSettings();
+      Optional<FarmSelection> selection =
+          parsed.hasSubcommand() ? FarmSelection.of(parsed.subcommand().commandSpec()) : Optional.empty();
+      if (selection.isPresent()) {
+        Optional<LocalFarm.Settings> settings = selection.get().localFarmSettings();
         if (settings.isEmpty()) {
           return Optional.of("not for the local farm");
         }

@@ -13,6 +13,15 @@ import dev.stagefarm.coordinator.kafka.KafkaEventStream;
 import dev.stagefarm.coordinator.kafka.KafkaLeaderElection;
 import dev.stagefarm.coordinator.kafka.KafkaTaskQueue;
 import dev.stagefarm.coordinator.kafka.KafkaWorkerControl;
+import dev.stagefarm.coordinator.inprocess.InMemoryBuildJournal;
+import dev.stagefarm.coordinator.inprocess.InProcessEventStream;
+import dev.stagefarm.coordinator.inprocess.InProcessTaskQueue;
+import dev.stagefarm.coordinator.inprocess.InProcessWorkerControl;
+import dev.stagefarm.coordinator.port.BuildJournal;
+import dev.stagefarm.coordinator.port.TaskQueue;
+import dev.stagefarm.coordinator.port.WorkerControl;
+import dev.stagefarm.coordinator.port.WorkerEventStream;
+import dev.stagefarm.program.inprocess.InProcessBus;
 import dev.stagefarm.coordinator.plan.DockerfilePlanner;
 import dev.stagefarm.coordinator.plan.RecentBaseImages;
 import dev.stagefarm.coordinator.store.OffloadingTaskQueue;
@@ -152,9 +161,13 @@ public final class CoordinatorNode implements AutoCloseable {
   /** The policy of {@code stagefarm prune} and of the periodic collection, if any. */
   private volatile StoreCollector.Policy gcPolicy = StoreCollector.Policy.DEFAULT;
 
-  /** What exists while this coordinator is the active one. */
-  private record Term(FencedProducer producer, KafkaWorkerControl control, BuildCoordinator coordinator,
-      KafkaEventStream events, ServerServiceDefinition service) {}
+  /**
+   * What exists while this coordinator is the active one.
+   *
+   * @param closeWrites closes what the term wrote through (the fenced producer; nothing in-process)
+   */
+  private record Term(Runnable closeWrites, WorkerControl control, BuildCoordinator coordinator,
+      WorkerEventStream events, ServerServiceDefinition service) {}
 
   private CoordinatorNode(Options options, BlobStore store, RegistryClient registry, ImageExporter exporter,
       ServerBuilder<?> serverBuilder, ApiSecurity security) {
@@ -166,7 +179,8 @@ public final class CoordinatorNode implements AutoCloseable {
     this.content = new S3ContentStore(store);
     this.standby = StandbyService.definition(this::leaderAddress);
     this.services = new SwitchableService(standby);
-    this.kafkaReachability = new KafkaReachability(options.kafkaBootstrap(), options.kafkaSecurity());
+    this.kafkaReachability = options.kafkaBootstrap().isEmpty() ? null
+        : new KafkaReachability(options.kafkaBootstrap(), options.kafkaSecurity());
     notServing();
     serverBuilder.addService(health.getHealthService());
     this.server = new CoordinatorServer(serverBuilder, services, security);
@@ -245,41 +259,12 @@ public final class CoordinatorNode implements AutoCloseable {
       KafkaBuildJournal journal = new KafkaBuildJournal(options.kafkaBootstrap(), options.kafkaSecurity(), producer, content);
       control = new KafkaWorkerControl(options.kafkaBootstrap(), options.kafkaSecurity(), options.farmKeys(),
           Clock.systemUTC());
-      coordinator =
-          new BuildCoordinator(
-              Clock.systemUTC(),
-              options.settings(),
-              new OffloadingTaskQueue(tasks, content, OffloadingTaskQueue.INLINE_LIMIT),
-              control,
-              journal,
-              new DockerfilePlanner(
-                  content,
-                  new S3CacheRecords(store, options.farmKeys()),
-                  // a no-op rebuild does not ask the registry for its base tag again within seconds
-                  new RecentBaseImages(new RegistryBaseImages(registry, store, options.registryCredentialsFallback()))),
-              new StoredImageAssembler(store, new RegistryImagePusher(registry, store,
-                  options.registryCredentialsFallback())),
-              new S3BuildSecretStore(store, options.farmKeys()));
-      coordinator.reportTo(metrics);
-      coordinator.traceTo(tracing);
-      coordinator.useRemoteCache(new FarmRemoteCache(registry, store, new S3CacheRecords(store, options.farmKeys()),
-          Path.of(System.getProperty("java.io.tmpdir"), "stagefarm-cache-import"), () -> localCacheDirectories));
-      coordinator.whenFenced(reason -> Thread.ofPlatform().name("stagefarm-step-down").start(() -> stepDown(reason)));
+      coordinator = newCoordinator(tasks, control, journal);
       long ready = System.nanoTime();
       int resumed = coordinator.resumeFromJournal();
-      KafkaEventStream events =
-          new KafkaEventStream(options.kafkaBootstrap(), options.kafkaSecurity(), options.eventGroup(),
-              options.farmKeys(), coordinator::onEvent).start();
-      ServerServiceDefinition service =
-          new BuildServiceImpl(coordinator, content,
-              ImageExporter.pushingIndexes(exporter, new RegistryImagePusher(registry, store)),
-              security.maxUnfinishedBuildsPerClient(),
-              storeAdministration()).bindService();
-      term = new Term(producer, control, coordinator, events, service);
-      services.switchTo(service);
-      health.setStatus("", HealthCheckResponse.ServingStatus.SERVING);
-      health.setStatus(BuildServiceGrpc.SERVICE_NAME, HealthCheckResponse.ServingStatus.SERVING);
-      electedAtNanos = System.nanoTime();
+      BuildCoordinator active = coordinator;
+      activate(producer::close, control, coordinator, new KafkaEventStream(options.kafkaBootstrap(),
+          options.kafkaSecurity(), options.eventGroup(), options.farmKeys(), active::onEvent).start());
       log.info("active coordinator after {} ms (fencing the previous one {} ms, journal replay and resume {} ms):"
               + " {} build(s) resumed", (electedAtNanos - started) / 1_000_000, (fenced - started) / 1_000_000,
           (electedAtNanos - ready) / 1_000_000, resumed);
@@ -293,6 +278,67 @@ public final class CoordinatorNode implements AutoCloseable {
       }
       producer.close();
     }
+  }
+
+  /** The term's coordinator on these ports, with this node's planner, store, registry, metrics and tracing. */
+  private BuildCoordinator newCoordinator(TaskQueue tasks, WorkerControl control, BuildJournal journal) {
+    BuildCoordinator coordinator =
+        new BuildCoordinator(
+            Clock.systemUTC(),
+            options.settings(),
+            new OffloadingTaskQueue(tasks, content, OffloadingTaskQueue.INLINE_LIMIT),
+            control,
+            journal,
+            new DockerfilePlanner(
+                content,
+                new S3CacheRecords(store, options.farmKeys()),
+                // a no-op rebuild does not ask the registry for its base tag again within seconds
+                new RecentBaseImages(new RegistryBaseImages(registry, store, options.registryCredentialsFallback()))),
+            new StoredImageAssembler(store, new RegistryImagePusher(registry, store,
+                options.registryCredentialsFallback())),
+            new S3BuildSecretStore(store, options.farmKeys()));
+    coordinator.reportTo(metrics);
+    coordinator.traceTo(tracing);
+    coordinator.useRemoteCache(new FarmRemoteCache(registry, store, new S3CacheRecords(store, options.farmKeys()),
+        Path.of(System.getProperty("java.io.tmpdir"), "stagefarm-cache-import"), () -> localCacheDirectories));
+    coordinator.whenFenced(reason -> Thread.ofPlatform().name("stagefarm-step-down").start(() -> stepDown(reason)));
+    return coordinator;
+  }
+
+  /** Serves the BuildService of {@code coordinator} from now on: this node is the active one. */
+  private void activate(Runnable closeWrites, WorkerControl control, BuildCoordinator coordinator,
+      WorkerEventStream events) {
+    ServerServiceDefinition service =
+        new BuildServiceImpl(coordinator, content,
+            ImageExporter.pushingIndexes(exporter, new RegistryImagePusher(registry, store)),
+            security.maxUnfinishedBuildsPerClient(),
+            storeAdministration()).bindService();
+    term = new Term(closeWrites, control, coordinator, events, service);
+    services.switchTo(service);
+    health.setStatus("", HealthCheckResponse.ServingStatus.SERVING);
+    health.setStatus(BuildServiceGrpc.SERVICE_NAME, HealthCheckResponse.ServingStatus.SERVING);
+    electedAtNanos = System.nanoTime();
+  }
+
+  /**
+   * A coordinator on an in-process bus (the one-shot farm): active at once, without a leader
+   * election or fencing (it is the only one by construction), with a journal in memory (it resumes
+   * nothing). {@code options}' Kafka fields are not used.
+   */
+  public static CoordinatorNode startInProcess(Options options, InProcessBus bus, BlobStore store,
+      RegistryClient registry, ImageExporter exporter, ServerBuilder<?> serverBuilder, ApiSecurity security)
+      throws IOException {
+    CoordinatorNode node = new CoordinatorNode(options, store, registry, exporter, serverBuilder, security);
+    node.server.start();
+    synchronized (node) {
+      InProcessWorkerControl control = new InProcessWorkerControl(bus, options.farmKeys(), Clock.systemUTC());
+      BuildCoordinator coordinator = node.newCoordinator(new InProcessTaskQueue(bus, options.farmKeys()), control,
+          new InMemoryBuildJournal());
+      node.activate(() -> {}, control, coordinator,
+          new InProcessEventStream(bus, options.farmKeys(), coordinator::onEvent).start());
+    }
+    log.info("active coordinator on the in-process bus (no broker, no election)");
+    return node;
   }
 
   /** Set by {@link #close()}: a step-down from now on is the expected end, not a fault. */
@@ -316,7 +362,7 @@ public final class CoordinatorNode implements AutoCloseable {
     ending.events().close();
     ending.coordinator().close();
     ending.control().close();
-    ending.producer().close();
+    ending.closeWrites().run();
   }
 
   private void notServing() {
@@ -421,7 +467,8 @@ public final class CoordinatorNode implements AutoCloseable {
     if (System.nanoTime() - standbyCheckedNanos < READINESS_CACHE.toNanos()) {
       return standbyReadiness;
     }
-    Optional<String> answer = kafkaReachability.problem(READINESS_TIMEOUT);
+    Optional<String> answer = kafkaReachability == null ? Optional.of("no Kafka (an in-process coordinator)")
+        : kafkaReachability.problem(READINESS_TIMEOUT);
     if (answer.isEmpty()) {
       try {
         // a HEAD of the empty blob: an answer, there or not, means S3 and the bucket are reachable
@@ -544,6 +591,8 @@ public final class CoordinatorNode implements AutoCloseable {
       current.close(); // leaves the group (and steps down): a standby takes over at once
     }
     stepDown("closing");
-    kafkaReachability.close();
+    if (kafkaReachability != null) {
+      kafkaReachability.close();
+    }
   }
 }

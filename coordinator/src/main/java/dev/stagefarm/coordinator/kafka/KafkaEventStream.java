@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * a running stage with an image of their choosing. Ignored events are counted and logged at WARN,
  * at most once per {@link #WARN_INTERVAL_MS} (a flood must not flood the log too).
  */
-public final class KafkaEventStream implements AutoCloseable {
+public final class KafkaEventStream implements dev.stagefarm.coordinator.port.WorkerEventStream {
   private static final Logger log = LoggerFactory.getLogger(KafkaEventStream.class);
   private final KafkaConsumer<String, byte[]> consumer;
   private final Thread thread;
@@ -91,6 +91,7 @@ public final class KafkaEventStream implements AutoCloseable {
   }
 
   /** How many events were ignored for a missing or invalid farm MAC since this stream started. */
+  @Override
   public long unauthenticatedEvents() {
     return unauthenticated.get();
   }

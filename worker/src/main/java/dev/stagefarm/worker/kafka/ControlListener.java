@@ -1,9 +1,6 @@
 package dev.stagefarm.worker.kafka;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.proto.Topics;
-import dev.stagefarm.proto.v1.ControlMessage;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -27,9 +24,10 @@ import org.slf4j.LoggerFactory;
  * Reads {@code stagefarm.control} on its own thread, as a plain consumer without a group (every
  * worker sees every message), starting {@code lookback} in the past so a worker that starts (or
  * restarts after a crash) knows the builds that ended meanwhile. Messages without a valid farm
- * MAC are ignored: whoever can write the topic must not be able to cancel other people's builds.
+ * MAC are ignored (by the reader, {@link TaskLoop}): whoever can write the topic must not be able to cancel other
+ * people's builds.
  */
-final class ControlListener implements AutoCloseable {
+final class ControlListener implements dev.stagefarm.worker.transport.ControlFeed {
   private static final Logger log = LoggerFactory.getLogger(ControlListener.class);
   /**
    * The poll timeout. It does not delay a cancel: the broker answers a parked fetch as soon as a
@@ -45,19 +43,15 @@ final class ControlListener implements AutoCloseable {
   static final Duration FETCH_MAX_WAIT = Duration.ofSeconds(5);
 
   private final KafkaConsumer<String, byte[]> consumer;
-  private final FarmKeys keys;
-  private final BuildControl control;
-  private final Consumer<ControlMessage> onMessage;
+  private final Consumer<Message> onMessage;
   private final Duration lookback;
   private final CountDownLatch caughtUp = new CountDownLatch(1);
   private final Thread thread;
   private volatile boolean closing;
   private Map<TopicPartition, Long> startEnd = Map.of();
 
-  ControlListener(String bootstrap, dev.stagefarm.program.KafkaClientProperties security, String clientId, FarmKeys keys,
-      BuildControl control, Duration lookback, Consumer<ControlMessage> onMessage) {
-    this.keys = keys;
-    this.control = control;
+  ControlListener(String bootstrap, dev.stagefarm.program.KafkaClientProperties security, String clientId,
+      Duration lookback, Consumer<Message> onMessage) {
     this.lookback = lookback;
     this.onMessage = onMessage;
     Properties props = new Properties();
@@ -71,13 +65,15 @@ final class ControlListener implements AutoCloseable {
     this.thread = Thread.ofPlatform().daemon().name(clientId).unstarted(this::run);
   }
 
-  ControlListener start() {
+  @Override
+  public ControlListener start() {
     thread.start();
     return this;
   }
 
   /** Waits until the messages that were on the topic at start are applied; false on timeout. */
-  boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
+  @Override
+  public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
     return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
@@ -127,20 +123,10 @@ final class ControlListener implements AutoCloseable {
   }
 
   private void handle(ConsumerRecord<String, byte[]> record) {
-    if (!FarmMacs.verify(keys, FarmKeys.Purpose.CONTROL, record)) {
-      log.warn("ignoring a control message at offset {} without a valid farm MAC (key id {})", record.offset(),
-          FarmMacs.keyId(record));
-      return;
-    }
-    ControlMessage message;
-    try {
-      message = ControlMessage.parseFrom(record.value());
-    } catch (InvalidProtocolBufferException e) {
-      log.warn("ignoring an unreadable control message at offset {}: {}", record.offset(), e.getMessage());
-      return;
-    }
-    control.apply(message);
-    onMessage.accept(message);
+    onMessage.accept(new Message(record.offset(), record.value(), name -> {
+      var header = record.headers().lastHeader(name);
+      return header == null ? null : header.value();
+    }));
   }
 
   @Override

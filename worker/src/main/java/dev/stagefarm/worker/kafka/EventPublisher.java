@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * stay in order, each with the farm key's MAC in its headers (the coordinator ignores events
  * without it). Thread-safe (the Kafka producer is).
  */
-public final class EventPublisher implements AutoCloseable {
+public final class EventPublisher implements dev.stagefarm.worker.transport.EventSink {
   private static final Logger log = LoggerFactory.getLogger(EventPublisher.class);
   private final KafkaProducer<String, byte[]> producer;
   private final FarmKeys keys;
@@ -46,6 +46,7 @@ public final class EventPublisher implements AutoCloseable {
   }
 
   /** Sends without waiting (progress: heartbeats, logs, instruction done). */
+  @Override
   public void publish(StageEvent event) {
     producer.send(record(event), (metadata, error) -> {
       if (error != null) {
@@ -61,6 +62,7 @@ public final class EventPublisher implements AutoCloseable {
    *
    * @throws EventPublishException when the broker did not take it in time
    */
+  @Override
   public void publishDurably(StageEvent event, Duration timeout) {
     try {
       producer.send(record(event)).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -84,7 +86,7 @@ public final class EventPublisher implements AutoCloseable {
   }
 
   /** An event could not be published (Kafka unreachable or too slow). */
-  public static final class EventPublishException extends RuntimeException {
+  public static final class EventPublishException extends dev.stagefarm.worker.transport.EventSink.PublishFailed {
     EventPublishException(String message, Throwable cause) {
       super(message, cause);
     }

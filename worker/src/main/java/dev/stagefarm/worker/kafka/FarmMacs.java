@@ -1,10 +1,7 @@
 package dev.stagefarm.worker.kafka;
 
 import dev.stagefarm.program.FarmKeys;
-import java.nio.charset.StandardCharsets;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.Header;
 
 /** The farm MAC of a Kafka record, carried in its headers (docs/protocol.md, "Farm authentication"). */
 public final class FarmMacs {
@@ -15,21 +12,5 @@ public final class FarmMacs {
       ProducerRecord<String, byte[]> record) {
     keys.headers(purpose, record.value()).forEach(record.headers()::add);
     return record;
-  }
-
-  /** Whether the record's value carries a valid MAC for {@code purpose} under one of {@code keys}. */
-  static boolean verify(FarmKeys keys, FarmKeys.Purpose purpose, ConsumerRecord<String, byte[]> record) {
-    return keys.verifyHeaders(purpose, record.value(), name -> header(record, name));
-  }
-
-  /** The key id the record names ("" when none), for logs. */
-  static String keyId(ConsumerRecord<String, byte[]> record) {
-    byte[] id = header(record, FarmKeys.KEY_ID_HEADER);
-    return id == null ? "" : new String(id, StandardCharsets.UTF_8);
-  }
-
-  private static byte[] header(ConsumerRecord<String, byte[]> record, String name) {
-    Header header = record.headers().lastHeader(name);
-    return header == null ? null : header.value();
   }
 }

@@ -21,7 +21,7 @@ public final class PresenceAnnouncer implements AutoCloseable {
   /** How often a worker announces itself; the coordinator waits three of these before it concludes. */
   public static final Duration INTERVAL = Duration.ofSeconds(5);
 
-  private final EventPublisher events;
+  private final dev.stagefarm.worker.transport.EventSink events;
   private final StageEvent.Builder template;
   private final Clock clock;
   private final int slots;
@@ -30,7 +30,7 @@ public final class PresenceAnnouncer implements AutoCloseable {
       Thread.ofPlatform().daemon().name("stagefarm-presence").factory());
 
   /** @param running how many of its slots run a stage now (the rest are announced free) */
-  public PresenceAnnouncer(EventPublisher events, String workerId, List<Platform> platforms, int slots,
+  public PresenceAnnouncer(dev.stagefarm.worker.transport.EventSink events, String workerId, List<Platform> platforms, int slots,
       IntSupplier running, Clock clock) {
     this.events = events;
     this.slots = slots;

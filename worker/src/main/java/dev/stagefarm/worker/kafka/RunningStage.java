@@ -7,8 +7,9 @@ import dev.stagefarm.worker.StageProgress;
 import dev.stagefarm.worker.store.LayerRef;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.kafka.clients.consumer.AcknowledgeType;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
+import dev.stagefarm.worker.transport.Ack;
+import dev.stagefarm.worker.transport.EventSink;
+import dev.stagefarm.worker.transport.TaskDelivery;
 
 /**
  * One claimed task record and the stage executing for it. Written by the stage thread (progress,
@@ -18,33 +19,33 @@ final class RunningStage implements StageProgress {
 
   /** How the stage ended, which decides the record's acknowledgement. */
   sealed interface Outcome {
-    AcknowledgeType ack();
+    Ack ack();
   }
 
   record Completed(ImageState result) implements Outcome {
-    public AcknowledgeType ack() {
-      return AcknowledgeType.ACCEPT;
+    public Ack ack() {
+      return Ack.ACCEPT;
     }
   }
 
   /** Build failures are accepted (they fail the same way anywhere); faults are released for a retry. */
   record Failed(StageFailure failure) implements Outcome {
-    public AcknowledgeType ack() {
-      return failure.retriable() ? AcknowledgeType.RELEASE : AcknowledgeType.ACCEPT;
+    public Ack ack() {
+      return failure.retriable() ? Ack.RELEASE : Ack.ACCEPT;
     }
   }
 
   /** Cancelled by a worker shutdown: another worker takes the record at once. */
   record Released() implements Outcome {
-    public AcknowledgeType ack() {
-      return AcknowledgeType.RELEASE;
+    public Ack ack() {
+      return Ack.RELEASE;
     }
   }
 
   /** Stopped because nobody needs it any more (its build ended, its attempt was superseded): no event, no retry. */
   record Abandoned(String reason) implements Outcome {
-    public AcknowledgeType ack() {
-      return AcknowledgeType.ACCEPT;
+    public Ack ack() {
+      return Ack.ACCEPT;
     }
   }
 
@@ -60,7 +61,7 @@ final class RunningStage implements StageProgress {
   /** The task's deadline passed: fail the stage, naming the deadline. */
   record DeadlinePassed(String message) implements Cancel {}
 
-  final String topic;
+  final TaskDelivery delivery;
   final int partition;
   final long offset;
   final StageTask task;
@@ -68,15 +69,15 @@ final class RunningStage implements StageProgress {
   final long claimedAtMs;
   /** When the stage must be over (epoch ms): the stage timeout from the claim or the build's deadline. */
   final long deadlineMs;
-  private final EventPublisher publisher;
+  private final EventSink publisher;
   private volatile Cancel cancel;
   private final AtomicInteger instruction = new AtomicInteger(-1);
   private volatile Outcome outcome;
   private volatile Thread thread;
   private volatile long finishedAtNanos;
 
-  RunningStage(ConsumerRecord<?, ?> record, StageTask task, TaskEvents events, EventPublisher publisher, long claimedAtMs) {
-    this.topic = record.topic();
+  RunningStage(TaskDelivery record, StageTask task, TaskEvents events, EventSink publisher, long claimedAtMs) {
+    this.delivery = record;
     this.partition = record.partition();
     this.offset = record.offset();
     this.task = task;
@@ -100,8 +101,8 @@ final class RunningStage implements StageProgress {
         + " (coordinator setting build-deadline); killed";
   }
 
-  boolean isRecord(ConsumerRecord<?, ?> record) {
-    return record.offset() == offset && record.partition() == partition && record.topic().equals(topic);
+  boolean isRecord(TaskDelivery record) {
+    return delivery.sameRecord(record);
   }
 
   void attach(Thread stageThread) {

@@ -1,6 +1,12 @@
 package dev.stagefarm.worker.kafka;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.program.StageProgram;
+import dev.stagefarm.proto.v1.ControlMessage;
+import dev.stagefarm.worker.transport.ControlFeed;
+import dev.stagefarm.worker.transport.EventSink;
+import dev.stagefarm.worker.transport.WorkerTransport;
 import dev.stagefarm.worker.StageRunner;
 import java.time.Clock;
 import java.time.Duration;
@@ -14,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A worker's claim-execute-report loop: {@code concurrency} {@link TaskSlot}s on the share group,
- * one events producer, and a timer that heartbeats every running stage on the events topic (the
+ * one event sink, the control feed, and a timer that heartbeats every running stage on the events topic (the
  * coordinator's lease, DESIGN.md §4).
  */
 public final class TaskLoop implements AutoCloseable {
@@ -24,12 +30,13 @@ public final class TaskLoop implements AutoCloseable {
   private final List<TaskSlot> slots = new ArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
   private final Set<RunningStage> running = ConcurrentHashMap.newKeySet();
-  private final EventPublisher publisher;
+  private final EventSink publisher;
   private final ScheduledExecutorService heartbeats;
   private final Duration heartbeatInterval;
   private final Duration shutdownGrace;
   private final BuildControl control = new BuildControl();
-  private final ControlListener controlListener;
+  private final ControlFeed controlListener;
+  private final FarmKeys keys;
 
   public TaskLoop(TaskSlot.Settings settings, int concurrency, Duration heartbeatInterval, StageRunner runner) {
     this(settings, concurrency, heartbeatInterval, runner, StageProgram.VERSION);
@@ -41,16 +48,25 @@ public final class TaskLoop implements AutoCloseable {
    */
   public TaskLoop(TaskSlot.Settings settings, int concurrency, Duration heartbeatInterval, StageRunner runner,
       int maxProgramVersion) {
-    this.publisher = new EventPublisher(settings.bootstrapServers(), settings.kafkaSecurity(),
-        settings.workerId() + "-events", settings.farmKeys());
+    this(new KafkaWorkerTransport(settings), settings, concurrency, heartbeatInterval, runner, maxProgramVersion);
+  }
+
+  /**
+   * A loop on {@code transport} (Kafka or in-process); {@code settings}' Kafka fields are used only
+   * by a Kafka transport.
+   */
+  public TaskLoop(WorkerTransport transport, TaskSlot.Settings settings, int concurrency, Duration heartbeatInterval,
+      StageRunner runner, int maxProgramVersion) {
+    this.keys = settings.farmKeys();
+    this.publisher = transport.eventSink(settings.workerId() + "-events");
     this.heartbeatInterval = heartbeatInterval;
     this.shutdownGrace = settings.shutdownGrace();
     this.heartbeats = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().daemon().name(settings.workerId() + "-heartbeat").factory());
-    this.controlListener = new ControlListener(settings.bootstrapServers(), settings.kafkaSecurity(), settings.workerId() + "-control",
-        settings.farmKeys(), control, FarmTopics.CONTROL_RETENTION, message -> stopSuperfluousStages());
+    this.controlListener = transport.controlFeed(settings.workerId() + "-control", FarmTopics.CONTROL_RETENTION,
+        this::onControl);
     for (int i = 0; i < concurrency; i++) {
-      TaskSlot slot = new TaskSlot("slot" + i, settings, runner, publisher, Clock.systemUTC(), running::add, running::remove,
+      TaskSlot slot = new TaskSlot("slot" + i, settings, transport, runner, publisher, Clock.systemUTC(), running::add, running::remove,
           control, maxProgramVersion);
       slots.add(slot);
       threads.add(Thread.ofPlatform().name(settings.workerId() + "-slot" + i).unstarted(slot));
@@ -95,7 +111,7 @@ public final class TaskLoop implements AutoCloseable {
     return java.util.Optional.empty();
   }
 
-  /** Empty while every slot has its consumer on the task topic; else how many do not. */
+  /** Empty while every slot has its channel on the task queue; else how many do not. */
   public java.util.Optional<String> whyNotReady() {
     long consuming = slots.stream().filter(TaskSlot::consuming).count();
     return consuming == slots.size() ? java.util.Optional.empty()
@@ -112,7 +128,29 @@ public final class TaskLoop implements AutoCloseable {
     return slots.stream().mapToLong(TaskSlot::handedBack).sum();
   }
 
-  /** A control message arrived: kill the running stages of ended builds and superseded attempts. */
+  /**
+   * A control message arrived. One without a valid farm MAC is ignored: whoever can write the control
+   * topic must not be able to cancel other people's builds.
+   */
+  private void onControl(ControlFeed.Message record) {
+    if (!keys.verifyHeaders(FarmKeys.Purpose.CONTROL, record.value(), record.headers())) {
+      byte[] id = record.headers().apply(FarmKeys.KEY_ID_HEADER);
+      log.warn("ignoring a control message at offset {} without a valid farm MAC (key id {})", record.offset(),
+          id == null ? "" : new String(id, java.nio.charset.StandardCharsets.UTF_8));
+      return;
+    }
+    ControlMessage message;
+    try {
+      message = ControlMessage.parseFrom(record.value());
+    } catch (InvalidProtocolBufferException e) {
+      log.warn("ignoring an unreadable control message at offset {}: {}", record.offset(), e.getMessage());
+      return;
+    }
+    control.apply(message);
+    stopSuperfluousStages();
+  }
+
+  /** Kill the running stages of ended builds and superseded attempts. */
   private void stopSuperfluousStages() {
     for (RunningStage stage : running) {
       control.check(stage.task).ifPresent(verdict -> {

@@ -3,6 +3,11 @@ package dev.stagefarm.worker.kafka;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.program.KafkaClientProperties;
+import dev.stagefarm.worker.transport.Ack;
+import dev.stagefarm.worker.transport.EventSink;
+import dev.stagefarm.worker.transport.TaskChannel;
+import dev.stagefarm.worker.transport.TaskDelivery;
+import dev.stagefarm.worker.transport.WorkerTransport;
 import dev.stagefarm.program.TaskRouting;
 import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.ImageState;
@@ -13,27 +18,16 @@ import dev.stagefarm.worker.StageRunner;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import org.apache.kafka.clients.consumer.AcknowledgeType;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaShareConsumer;
-import org.apache.kafka.common.TopicIdPartition;
-import org.apache.kafka.common.errors.RetriableException;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One unit of a worker's concurrency: a share consumer that holds at most one task record at a
- * time, and the stage executing for it. See docs/protocol.md ("Claiming a task").
+ * One unit of a worker's concurrency: a share-group member ({@link TaskChannel}: a Kafka share
+ * consumer, or the in-process queue's member) that holds at most one task record at a time, and
+ * the stage executing for it. See docs/protocol.md ("Claiming a task").
  *
  * <p>Why one consumer per slot: with {@code share.acquire.mode=record_limit} and {@code
  * max.poll.records=1}, a consumer that holds a record (renewing its lock) is not given another,
@@ -44,9 +38,9 @@ import org.slf4j.LoggerFactory;
  * letting one idle slot of a worker fetch at a time (handing the turn on when it took a task) was
  * built in session 6 and made tasks published together start one after another (bench/README.md).
  *
- * <p>The consumer is not thread-safe: every poll, acknowledge and commit happens on this slot's
- * thread. The stage runs on its own thread and signals its end with {@link
- * KafkaShareConsumer#wakeup()} (the one thread-safe call).
+ * <p>The channel is not thread-safe: every poll, acknowledge and commit happens on this slot's
+ * thread. The stage runs on its own thread and signals its end with {@link TaskChannel#wakeup()}
+ * (the one thread-safe call).
  */
 public final class TaskSlot implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(TaskSlot.class);
@@ -104,8 +98,9 @@ public final class TaskSlot implements Runnable {
 
   private final String name;
   private final Settings settings;
+  private final WorkerTransport transport;
   private final StageRunner runner;
-  private final EventPublisher publisher;
+  private final EventSink publisher;
   private final Clock clock;
   private final Consumer<RunningStage> onStart;
   private final Consumer<RunningStage> onEnd;
@@ -117,7 +112,7 @@ public final class TaskSlot implements Runnable {
   private final Semaphore wake = new Semaphore(0);
   private volatile boolean stopping;
   private volatile long stopDeadlineNanos;
-  private volatile KafkaShareConsumer<String, byte[]> consumer;
+  private volatile TaskChannel consumer;
   /** When the slot's loop last took a turn (System.nanoTime), for the worker's liveness. */
   private volatile long lastTurnNanos = System.nanoTime();
   /** Whether the consumer is subscribed to the task topic now (not before the start, during a pause or after the stop). */
@@ -131,12 +126,13 @@ public final class TaskSlot implements Runnable {
   /** Whether the slot left the share group for its pause (so records fetched for it go back at once). */
   private boolean leftForPause;
 
-  TaskSlot(String name, Settings settings, StageRunner runner, EventPublisher publisher, Clock clock,
+  TaskSlot(String name, Settings settings, WorkerTransport transport, StageRunner runner, EventSink publisher, Clock clock,
       Consumer<RunningStage> onStart, Consumer<RunningStage> onEnd, BuildControl control, int maxProgramVersion) {
     this.name = name;
     this.maxProgramVersion = maxProgramVersion;
     this.control = control;
     this.settings = settings;
+    this.transport = transport;
     this.runner = runner;
     this.publisher = publisher;
     this.clock = clock;
@@ -170,7 +166,7 @@ public final class TaskSlot implements Runnable {
     stopDeadlineNanos = System.nanoTime() + settings.shutdownGrace().toNanos();
     stopping = true;
     wake.release();
-    KafkaShareConsumer<String, byte[]> c = consumer;
+    TaskChannel c = consumer;
     if (c != null) {
       c.wakeup();
     }
@@ -178,20 +174,20 @@ public final class TaskSlot implements Runnable {
 
   @Override
   public void run() {
-    try (KafkaShareConsumer<String, byte[]> c = newConsumer()) {
+    try (TaskChannel c = transport.taskChannel(settings.workerId() + "-" + name)) {
       consumer = c;
-      c.setAcknowledgementCommitCallback(this::onAcknowledged);
+      c.onAcknowledgeFailure(this::onAcknowledged);
       c.subscribe(settings.taskTopics());
       subscribed = true;
       while (!(stopping && current == null)) {
         lastTurnNanos = System.nanoTime();
         try {
           pollOnce(c);
-        } catch (RetriableException e) {
+        } catch (TaskChannel.Unavailable e) {
           // a broker slow to answer (a commit past its timeout) or briefly away: Kafka's own word
-          // that the call may succeed later. Ending the loop here would leave the worker without
+          // (RetriableException) that the call may succeed later. Ending the loop here would leave the worker without
           // this slot for good; a lost renewal shows as a lost lock through the commit callback
-          log.warn("slot {}: a Kafka call failed ({}); going on", name, e.toString());
+          log.warn("slot {}: a task queue call failed ({}); going on", name, e.getMessage());
           backOff();
         }
       }
@@ -204,7 +200,7 @@ public final class TaskSlot implements Runnable {
     }
   }
 
-  private void pollOnce(KafkaShareConsumer<String, byte[]> c) {
+  private void pollOnce(TaskChannel c) {
     if (stopping && current != null && !current.finished() && System.nanoTime() > stopDeadlineNanos) {
       current.cancel(new RunningStage.Shutdown());
     }
@@ -231,13 +227,13 @@ public final class TaskSlot implements Runnable {
       subscribed = true;
       leftForPause = false;
     }
-    ConsumerRecords<String, byte[]> records;
+    List<TaskDelivery> records;
     try {
       records = c.poll(awaitingOutcomeAck() ? FINISHED_POLL : settings.pollTimeout());
-    } catch (WakeupException woken) {
+    } catch (TaskChannel.Woken woken) {
       return;
     }
-    for (ConsumerRecord<String, byte[]> record : records) {
+    for (TaskDelivery record : records) {
       handle(c, record);
     }
     if (!records.isEmpty()) {
@@ -276,8 +272,8 @@ public final class TaskSlot implements Runnable {
   }
 
   /** How long a renewed record lock may go before the next renewal: a third of the group's lock. */
-  private static long renewIntervalNanos(KafkaShareConsumer<String, byte[]> c) {
-    long lockMs = c.acquisitionLockTimeoutMs().map(Integer::longValue).orElse(DEFAULT_LOCK.toMillis());
+  private static long renewIntervalNanos(TaskChannel c) {
+    long lockMs = c.lockDuration().orElse(DEFAULT_LOCK).toMillis();
     return Duration.ofMillis(Math.max(300, lockMs / RENEWALS_PER_LOCK)).toNanos();
   }
 
@@ -314,16 +310,16 @@ public final class TaskSlot implements Runnable {
   }
 
   /** Sends the acknowledgements now; a wakeup (stop, a stage ending) interrupting it is retried once. */
-  private static void commit(KafkaShareConsumer<String, byte[]> c, Duration timeout) {
+  private static void commit(TaskChannel c, Duration timeout) {
     try {
-      c.commitSync(timeout);
-    } catch (WakeupException woken) {
-      c.commitSync(timeout);
+      c.commit(timeout);
+    } catch (TaskChannel.Woken woken) {
+      c.commit(timeout);
     }
   }
 
   /** Acknowledges one delivered record (ACCEPT, RELEASE, REJECT, or RENEW for a running stage). */
-  private void handle(KafkaShareConsumer<String, byte[]> c, ConsumerRecord<String, byte[]> record) {
+  private void handle(TaskChannel c, TaskDelivery record) {
     if (current != null && current.isRecord(record)) {
       try (StageMdc ignored = StageMdc.of(current.task)) {
         handleCurrent(c, record);
@@ -333,28 +329,25 @@ public final class TaskSlot implements Runnable {
     if (current != null || stopping) {
       // record_limit should prevent this; give it back untouched for another consumer. It waited in
       // this slot's consumer since its fetch, while other slots may have been free: say so
-      log.info("slot {}: handing back task record {}-{}@{} (delivery {}), fetched while {}", name, record.topic(),
-          record.partition(), record.offset(), record.deliveryCount().orElse((short) 1),
-          stopping ? "stopping" : current.describe() + (current.finished() ? " was finishing" : " runs"));
-      c.acknowledge(record, AcknowledgeType.RELEASE);
+      log.info("slot {}: handing back task record {} (delivery {}), fetched while {}", name, record,
+          record.deliveryCount(), stopping ? "stopping" : current.describe() + (current.finished() ? " was finishing" : " runs"));
+      c.acknowledge(record, Ack.RELEASE);
       return;
     }
-    if (!FarmMacs.verify(settings.farmKeys(), FarmKeys.Purpose.TASK, record)) {
+    if (!record.signedBy(settings.farmKeys())) {
       // anyone who can write to the topic could otherwise make this worker run anything and write
       // any cache record: only the coordinator holds the key; REJECT so no worker ever runs it
-      log.error("rejecting a task record at {}-{}@{} without a valid farm MAC (key id {}): not published by the"
-              + " coordinator of this farm, or the farm keys differ", record.topic(), record.partition(), record.offset(),
-          FarmMacs.keyId(record));
-      c.acknowledge(record, AcknowledgeType.REJECT);
+      log.error("rejecting a task record at {} without a valid farm MAC (key id {}): not published by the"
+              + " coordinator of this farm, or the farm keys differ", record, record.keyId());
+      c.acknowledge(record, Ack.REJECT);
       return;
     }
     StageTask task;
     try {
       task = StageTask.parseFrom(record.value());
     } catch (InvalidProtocolBufferException e) {
-      log.error("rejecting an unreadable task record at {}-{}@{}: {}",
-          record.topic(), record.partition(), record.offset(), e.getMessage());
-      c.acknowledge(record, AcknowledgeType.REJECT);
+      log.error("rejecting an unreadable task record at {}: {}", record, e.getMessage());
+      c.acknowledge(record, Ack.REJECT);
       return;
     }
     try (StageMdc ignored = StageMdc.of(task)) {
@@ -363,7 +356,7 @@ public final class TaskSlot implements Runnable {
         // nobody waits for it: running it would cost a slot and, for a poison stage, maybe the worker
         log.info("slot {}: dropping build {} stage {} attempt {} unrun: {}", name, task.getBuildId(), task.getStageId(),
             task.getAttempt(), verdict.get().reason());
-        c.acknowledge(record, AcknowledgeType.ACCEPT);
+        c.acknowledge(record, Ack.ACCEPT);
         return;
       }
       int version = task.getProgramVersion();
@@ -374,7 +367,7 @@ public final class TaskSlot implements Runnable {
         log.info("slot {}: handing back build {} stage {} attempt {}: its program version {} is newer than this"
                 + " worker runs ({}); claiming nothing for {}", name, task.getBuildId(), task.getStageId(),
             task.getAttempt(), version, maxProgramVersion, HAND_BACK_PAUSE);
-        c.acknowledge(record, AcknowledgeType.RELEASE);
+        c.acknowledge(record, Ack.RELEASE);
         pausedUntilNanos = System.nanoTime() + HAND_BACK_PAUSE.toNanos();
         return;
       }
@@ -384,7 +377,7 @@ public final class TaskSlot implements Runnable {
   }
 
   /** The record of the stage this slot runs: renewed while it runs, acknowledged with its outcome after. */
-  private void handleCurrent(KafkaShareConsumer<String, byte[]> c, ConsumerRecord<String, byte[]> record) {
+  private void handleCurrent(TaskChannel c, TaskDelivery record) {
     if (!current.finished()) {
       renew(c, record);
       return;
@@ -402,13 +395,13 @@ public final class TaskSlot implements Runnable {
   }
 
   /** Extends the record's lock; the caller commits at once, then the slot parks until the next renewal. */
-  private void renew(KafkaShareConsumer<String, byte[]> c, ConsumerRecord<String, byte[]> record) {
-    c.acknowledge(record, AcknowledgeType.RENEW);
+  private void renew(TaskChannel c, TaskDelivery record) {
+    c.acknowledge(record, Ack.RENEW);
     nextRenewNanos = System.nanoTime() + renewIntervalNanos(c);
   }
 
-  private void start(ConsumerRecord<String, byte[]> record, StageTask task) {
-    int delivery = record.deliveryCount().map(Short::intValue).orElse(1);
+  private void start(TaskDelivery record, StageTask task) {
+    int delivery = record.deliveryCount();
     TaskEvents events = new TaskEvents(task, settings.workerId(), clock, delivery);
     RunningStage stage = new RunningStage(record, task, events, publisher, clock.millis());
     current = stage;
@@ -432,7 +425,7 @@ public final class TaskSlot implements Runnable {
       stage.finish(outcome);
       onEnd.accept(stage);
       wake.release();
-      KafkaShareConsumer<String, byte[]> c = consumer;
+      TaskChannel c = consumer;
       if (c != null) {
         c.wakeup();
       }
@@ -459,7 +452,7 @@ public final class TaskSlot implements Runnable {
       try {
         publisher.publishDurably(stage.events.completed(result), settings.outcomeTimeout());
         return new RunningStage.Completed(result);
-      } catch (EventPublisher.EventPublishException e) {
+      } catch (EventSink.PublishFailed e) {
         log.warn("{}: completed, but the completion event was not published; releasing the task", stage.describe());
         return new RunningStage.Released();
       }
@@ -500,7 +493,7 @@ public final class TaskSlot implements Runnable {
     try {
       publisher.publishDurably(stage.events.failed(failure), settings.outcomeTimeout());
       return new RunningStage.Failed(failure);
-    } catch (EventPublisher.EventPublishException e) {
+    } catch (EventSink.PublishFailed e) {
       log.warn("{}: failed, but the failure event was not published; releasing the task: {}", stage.describe(),
           e.getMessage());
       return new RunningStage.Released();
@@ -511,16 +504,15 @@ public final class TaskSlot implements Runnable {
    * Called on this thread during poll/commit with the broker's answer. A failed RENEW means the
    * lock was lost (e.g. a long GC pause): the record may already be running elsewhere.
    */
-  private void onAcknowledged(Map<TopicIdPartition, Set<Long>> offsets, Exception error) {
-    if (error == null || current == null) {
+  private void onAcknowledged(TaskChannel.AckFailure failure) {
+    if (current == null) {
       return;
     }
-    for (Map.Entry<TopicIdPartition, Set<Long>> e : offsets.entrySet()) {
-      if (e.getKey().partition() == current.partition && e.getValue().contains(current.offset)) {
-        log.warn("slot {}: acknowledging {} failed ({}); the record may be redelivered elsewhere",
-            name, current.describe(), error.toString());
-        lockLost = true;
-      }
+    if (failure.partition() == current.partition && failure.topic().equals(current.delivery.topic())
+        && failure.offsets().contains(current.offset)) {
+      log.warn("slot {}: acknowledging {} failed ({}); the record may be redelivered elsewhere",
+          name, current.describe(), failure.error().toString());
+      lockLost = true;
     }
   }
 
@@ -538,24 +530,5 @@ public final class TaskSlot implements Runnable {
       log.warn("slot {}: {} finished but its record was not returned again; dropping it", name, current.describe());
       current = null;
     }
-  }
-
-  private KafkaShareConsumer<String, byte[]> newConsumer() {
-    Properties props = new Properties();
-    props.putAll(settings.kafkaSecurity().asMap());
-    props.put("bootstrap.servers", settings.bootstrapServers());
-    props.put("group.id", settings.groupId());
-    props.put("client.id", settings.workerId() + "-" + name);
-    props.put("share.acknowledgement.mode", "explicit");
-    props.put("share.acquire.mode", "record_limit");
-    props.put("max.poll.records", "1");
-    // The broker parks a share fetch that has nothing to hand this member for up to
-    // fetch.max.wait.ms (default 500 ms), and acknowledging the slot's finished record does not
-    // wake it: a slot that just accepted its record waited that long for the next one. Measured
-    // on bench/fanout: ~0.45 s per hand-off at 500 ms; idle slots now re-ask every 50 ms instead.
-    // Nor does a record arriving wake it (Kafka 4.4.0, measured in session 6), so a longer wait
-    // here would lengthen every hand-off.
-    props.put("fetch.max.wait.ms", Long.toString(FETCH_MAX_WAIT.toMillis()));
-    return new KafkaShareConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
   }
 }

@@ -152,10 +152,12 @@ bh rmi --all --force > /dev/null 2>&1 || true
 log "stagefarm through the running local farm (./stagefarm build, the launcher's fast path; $workers workers)"
 # the farm started by a build of another context (the JVM client; it writes the client's AppCDS archive), then one
 # through the fast path (the thin client's archive), so that no measured build includes either
-./stagefarm "${sf_flags[@]}" "${sf_out[@]}" "$work/warmup" > "$work/last.out" 2> "$work/last.err" \
-  || { cat "$work/last.err" >&2; exit 1; }
-./stagefarm "${sf_flags[@]}" "${sf_out[@]}" "$work/warmup" > "$work/last.out" 2> "$work/last.err" \
-  || { cat "$work/last.err" >&2; exit 1; }
+warm_up() { # CMD…: an unmeasured build, through bench_run so that a signal stops it at once
+  bench_run "$work/last.out" "$work/last.err" "$@"
+  [ "$bench_rc" -eq 0 ] || { cat "$work/last.err" >&2; exit 1; }
+}
+warm_up ./stagefarm "${sf_flags[@]}" "${sf_out[@]}" "$work/warmup"
+warm_up ./stagefarm "${sf_flags[@]}" "${sf_out[@]}" "$work/warmup"
 farm_pid=$(sed -n 's/^pid=//p' "$STAGEFARM_HOME/farm/farm.properties")
 engine_pid=$farm_pid engine_label=farm
 for bench in "${benches[@]}"; do
@@ -172,8 +174,7 @@ engine_pid= engine_label=
 log "stagefarm --one-shot (an embedded farm per build, $workers workers)"
 # the one-shot JVM's AppCDS archive (the launcher's; written at a run's exit, seconds of CPU once) by a build of
 # another context in a home of its own
-STAGEFARM_HOME="$work/oneshot-train" ./stagefarm "${sf_flags[@]}" --one-shot "$work/warmup" > "$work/last.out" \
-  2> "$work/last.err" || { cat "$work/last.err" >&2; exit 1; }
+warm_up env STAGEFARM_HOME="$work/oneshot-train" ./stagefarm "${sf_flags[@]}" --one-shot "$work/warmup"
 for bench in "${benches[@]}"; do
   export STAGEFARM_HOME="$work/oneshot-$bench" # fresh: the first build is cold, the second warm
   cold_and_warm oneshot "$bench" ./stagefarm "${sf_flags[@]}" --one-shot "${sf_out[@]}" "bench/$bench"

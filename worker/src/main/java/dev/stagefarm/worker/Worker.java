@@ -7,7 +7,10 @@ import dev.stagefarm.oci.store.S3Config;
 import dev.stagefarm.worker.config.WorkerConfig;
 import dev.stagefarm.worker.exec.StageExecutor;
 import dev.stagefarm.worker.exec.StageExecutors;
-import dev.stagefarm.worker.kafka.EventPublisher;
+import dev.stagefarm.program.inprocess.InProcessBus;
+import dev.stagefarm.worker.kafka.KafkaWorkerTransport;
+import dev.stagefarm.worker.transport.InProcessWorkerTransport;
+import dev.stagefarm.worker.transport.WorkerTransport;
 import dev.stagefarm.worker.kafka.FarmTopics;
 import dev.stagefarm.worker.kafka.PresenceAnnouncer;
 import dev.stagefarm.worker.kafka.TaskLoop;
@@ -30,7 +33,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A stagefarm worker: takes stage tasks from Kafka, executes them with runc over overlayfs,
+ * A stagefarm worker: takes stage tasks from Kafka (or, in the one-shot farm, from the in-process bus its
+ * {@code kafka} setting names: {@link InProcessBus#ADDRESS_PREFIX}), executes them with runc over overlayfs,
  * uploads layers to the content store and reports on Kafka. Start several in one JVM for an
  * all-in-one farm (give each its own work dir and worker id).
  *
@@ -120,7 +124,9 @@ public final class Worker implements AutoCloseable {
       store = BlobStore.connect(new S3Config(config.s3Endpoint(), config.s3Credentials(), config.bucket(),
           config.s3Region()));
       store.ensureBucket();
-      if (config.createTopics()) {
+      // the one-shot farm's workers share the coordinator's JVM and no broker: an in-process address
+      boolean inProcess = InProcessBus.isAddress(config.kafka());
+      if (config.createTopics() && !inProcess) {
         FarmTopics.ensure(config.kafka(), config.kafkaSecurity(), FarmTopics.Layout.singleBroker());
       }
       ContentStore content = new MeteredContentStore(new S3ContentStore(store), metrics);
@@ -131,11 +137,14 @@ public final class Worker implements AutoCloseable {
       TaskSlot.Settings settings = new TaskSlot.Settings(config.kafka(), config.shareGroup(), config.workerId(),
           config.pollTimeout(), config.shutdownGrace(), Duration.ofSeconds(30), config.faultPause(), config.farmKeys(),
           config.kafkaSecurity(), config.platforms().stream().map(TaskRouting::topic).toList());
-      loop = new TaskLoop(settings, config.concurrency(), config.heartbeatInterval(), runner, maxProgramVersion)
-          .start();
+      WorkerTransport transport = inProcess
+          ? new InProcessWorkerTransport(InProcessBus.lookup(config.kafka()), config.farmKeys())
+          : new KafkaWorkerTransport(settings);
+      loop = new TaskLoop(transport, settings, config.concurrency(), config.heartbeatInterval(), runner,
+          maxProgramVersion).start();
       TaskLoop started = loop;
-      presence = new PresenceAnnouncer(new EventPublisher(config.kafka(), config.kafkaSecurity(),
-          config.workerId() + "-presence", config.farmKeys()), config.workerId(), config.platforms(),
+      presence = new PresenceAnnouncer(transport.eventSink(config.workerId() + "-presence"), config.workerId(),
+          config.platforms(),
           config.concurrency(), started::runningStages, java.time.Clock.systemUTC()).start();
       metrics.slots(config.concurrency(), () -> {
         TaskLoop current = loop;

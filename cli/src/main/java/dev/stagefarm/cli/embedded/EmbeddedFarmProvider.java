@@ -31,7 +31,8 @@ public final class EmbeddedFarmProvider implements EmbeddedFarmSupport {
     // the one-shot farm reads no server keys: the standard OTEL_* variables turn its traces on
     Traces traces = Observability.tracesFromEnvironment(System.getenv());
     try {
-      EmbeddedFarm farm = EmbeddedFarm.start(new EmbeddedFarm.Options(dev.stagefarm.cli.farm.FarmFlags.home(), null,
+      // no Kafka broker: the coordinator and workers share an in-process bus (bench/README, session 8)
+      EmbeddedFarm farm = EmbeddedFarm.startWithoutBroker(new EmbeddedFarm.Options(dev.stagefarm.cli.farm.FarmFlags.home(), null,
           workers, registry, EmbeddedFarm.ONE_MACHINE_KAFKA, BuildCoordinator.Settings.DEFAULT, EmbeddedFarm.IN_PROCESS,
           FarmTracing.workers(traces)));
       FarmTracing.coordinator(farm.coordinator(), traces);

@@ -5,6 +5,7 @@ import dev.stagefarm.coordinator.CoordinatorNode;
 import dev.stagefarm.coordinator.grpc.auth.ApiSecurity;
 import dev.stagefarm.coordinator.store.StoreImageExporter;
 import dev.stagefarm.embedded.EmbeddedKafka;
+import dev.stagefarm.program.inprocess.InProcessBus;
 import dev.stagefarm.embedded.EmbeddedS3;
 import dev.stagefarm.oci.registry.RegistryClient;
 import dev.stagefarm.oci.registry.RegistrySettings;
@@ -177,6 +178,9 @@ public final class EmbeddedFarm implements Farm {
    * data: for fault tests. The coordinator and workers keep running and must ride it out.
    */
   public void restartKafka(Duration downtime) throws InterruptedException {
+    if (broker == null) {
+      throw new IllegalStateException("this embedded farm runs without a broker");
+    }
     broker.restart(downtime);
   }
 
@@ -195,6 +199,20 @@ public final class EmbeddedFarm implements Farm {
     this.kafkaBootstrap = kafkaBootstrap;
     this.s3Endpoint = s3Endpoint;
     this.coordinator = coordinator;
+  }
+
+  /** The record lock of the broker-less farm's task queue (the broker's default). */
+  static final Duration IN_PROCESS_LOCK = Duration.ofSeconds(30);
+
+
+  /**
+   * A farm without a Kafka broker (the one-shot farm): the coordinator and the workers share an
+   * in-process bus with the share group's semantics ({@link InProcessBus}), carrying the same signed
+   * records; blobs still go through the S3 server. {@code options}' Kafka settings are not used. It
+   * cannot be reached by workers or coordinators of other processes.
+   */
+  public static EmbeddedFarm startWithoutBroker(Options options) throws Exception {
+    return startOnBus(options);
   }
 
   public static EmbeddedFarm start(Options options) throws Exception {
@@ -241,84 +259,139 @@ public final class EmbeddedFarm implements Farm {
       clock.mark("topics");
 
       // the workers need Kafka and S3, not the coordinator: they start (in parallel) while it joins its election
-      List<CompletableFuture<AutoCloseable>> workers = new ArrayList<>();
-      for (int i = 1; i <= options.workers(); i++) {
-        WorkerConfig config =
-            WorkerConfig.of(
-                    kafka.bootstrapServers(),
-                    s3.endpoint(),
-                    s3.accessKey(),
-                    s3.secretKey(),
-                    BUCKET,
-                    options.home().resolve("workers").resolve("worker-" + i))
-                .withWorkerId("worker-" + i)
-                .withFarmKeys(farmKeys);
-        workers.add(
-            CompletableFuture.supplyAsync(
-                () -> {
-                  try {
-                    return options.launcher().start(config);
-                  } catch (Exception e) {
-                    throw new CompletionException(e);
-                  }
-                },
-                STARTER));
-      }
-      String name = "stagefarm-" + UUID.randomUUID();
-      ServerBuilder<?> server =
-          options.grpcPort() == IN_PROCESS
-              ? InProcessServerBuilder.forName(name)
-              // loopback unless callers authenticate (Options): no other machine may submit or read builds
-              : NettyServerBuilder.forAddress(new InetSocketAddress(options.bind(), options.grpcPort()),
-                  options.api().serverCredentials());
-      CallActivity activity = new CallActivity();
-      server.intercept(activity);
-      CoordinatorNode node;
-      try {
-        node = CoordinatorNode.start(
-            new CoordinatorNode.Options(kafka.bootstrapServers(), "stagefarm-coordinator", options.coordinator(),
-                farmKeys),
-            store,
-            registry,
-            new StoreImageExporter(store),
-            server,
-            options.api());
-      } catch (Exception | Error e) {
-        resources.push(Workers.join(workers)); // the ones that started stop with the rest
-        throw e;
-      }
-      resources.push(node);
-      if (options.grpcPort() == IN_PROCESS || options.bind().isLoopbackAddress()) {
-        node.allowLocalCacheDirectories(); // only this machine's users reach it: type=local names their directories
-      }
-      clock.mark("coordinator");
-      Workers started = Workers.join(workers);
-      resources.push(started); // above the coordinator: the workers stop first
-      started.throwFailure();
-      clock.mark(options.workers() + " workers (after the coordinator)");
-      log.info(clock.summary());
-
-      boolean inProcess = options.grpcPort() == IN_PROCESS;
-      // for plaintext farms; clients of a farm with TLS or tokens connect with their own credentials
-      ManagedChannel channel =
-          inProcess
-              ? InProcessChannelBuilder.forName(name).build()
-              : io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", node.port())
-                  .usePlaintext()
-                  .maxInboundMessageSize(64 << 20)
-                  .build();
-      String endpoint = inProcess ? "embedded" : "127.0.0.1:" + node.port();
-      EmbeddedFarm farm = new EmbeddedFarm(resources, channel, endpoint, kafka.bootstrapServers(), s3.endpoint(), node,
-          farmKeys);
+      List<CompletableFuture<AutoCloseable>> workers = startWorkers(options, kafka.bootstrapServers(), s3, farmKeys);
+      EmbeddedFarm farm = assemble(options, resources, clock, workers, kafka.bootstrapServers(), s3, farmKeys,
+          server -> CoordinatorNode.start(
+              new CoordinatorNode.Options(kafka.bootstrapServers(), "stagefarm-coordinator", options.coordinator(),
+                  farmKeys),
+              store, registry, new StoreImageExporter(store), server, options.api()),
+          options.workers() + " workers (after the coordinator)");
       farm.broker = broker;
-      farm.activity = activity;
-      farm.s3Server = resources.stream().filter(S3Server.class::isInstance).map(S3Server.class::cast)
-          .findFirst().orElseThrow();
       return farm;
     } catch (Exception | Error e) {
       closeAll(resources);
       throw e;
     }
+  }
+
+  private static EmbeddedFarm startOnBus(Options options) throws Exception {
+    Deque<AutoCloseable> resources = new ArrayDeque<>();
+    PhaseClock clock = new PhaseClock("embedded farm (no broker) started");
+    try {
+      Files.createDirectories(options.home());
+      InProcessBus bus = new InProcessBus(IN_PROCESS_LOCK, FarmTopics.Layout.singleBroker().deliveryCountLimit());
+      String address = InProcessBus.ADDRESS_PREFIX + "stagefarm-" + UUID.randomUUID();
+      resources.push(bus.register(address));
+      EmbeddedS3 s3 = EmbeddedS3.start(options.home().resolve("s3"), 0);
+      resources.push(new S3Server(s3));
+      clock.mark("S3");
+      BlobStore store = BlobStore.connect(new S3Config(s3.endpoint(), s3.accessKey(), s3.secretKey(), BUCKET, null));
+      resources.push(store);
+      store.ensureBucket();
+      RegistryClient registry = new RegistryClient(options.registry());
+      resources.push(registry);
+      FarmKeys farmKeys = FarmKeys.loadOrCreate(options.home().resolve(FARM_KEY_FILE));
+      clock.mark("bucket");
+      List<CompletableFuture<AutoCloseable>> workers = startWorkers(options, address, s3, farmKeys);
+      return assemble(options, resources, clock, workers, address, s3, farmKeys,
+          server -> CoordinatorNode.startInProcess(
+              new CoordinatorNode.Options("", "stagefarm-coordinator", options.coordinator(), farmKeys),
+              bus, store, registry, new StoreImageExporter(store), server, options.api()),
+          options.workers() + " workers");
+    } catch (Exception | Error e) {
+      closeAll(resources);
+      throw e;
+    }
+  }
+
+  /** Starts the farm's coordinator on the server it is given. */
+  @FunctionalInterface
+  private interface CoordinatorStart {
+    CoordinatorNode start(ServerBuilder<?> server) throws IOException;
+  }
+
+  /**
+   * The rest of a farm's start, the same with or without a broker: the coordinator (while the workers
+   * start), the workers joined, the client's channel.
+   *
+   * @param transport the broker's bootstrap servers or the in-process bus's address
+   */
+  private static EmbeddedFarm assemble(Options options, Deque<AutoCloseable> resources, PhaseClock clock,
+      List<CompletableFuture<AutoCloseable>> workers, String transport, EmbeddedS3 s3, FarmKeys farmKeys,
+      CoordinatorStart coordinatorStart, String workersPhase) throws Exception {
+    String name = "stagefarm-" + UUID.randomUUID();
+    ServerBuilder<?> server = serverBuilder(options, name);
+    CallActivity activity = new CallActivity();
+    server.intercept(activity);
+    CoordinatorNode node;
+    try {
+      node = coordinatorStart.start(server);
+    } catch (Exception | Error e) {
+      resources.push(Workers.join(workers)); // the ones that started stop with the rest
+      throw e;
+    }
+    resources.push(node);
+    if (options.grpcPort() == IN_PROCESS || options.bind().isLoopbackAddress()) {
+      node.allowLocalCacheDirectories(); // only this machine's users reach it: type=local names their directories
+    }
+    clock.mark("coordinator");
+    Workers started = Workers.join(workers);
+    resources.push(started); // above the coordinator: the workers stop first
+    started.throwFailure();
+    clock.mark(workersPhase);
+    log.info(clock.summary());
+    EmbeddedFarm farm = new EmbeddedFarm(resources, clientChannel(options, name, node), endpoint(options, node),
+        transport, s3.endpoint(), node, farmKeys);
+    farm.activity = activity;
+    farm.s3Server = resources.stream().filter(S3Server.class::isInstance).map(S3Server.class::cast)
+        .findFirst().orElseThrow();
+    return farm;
+  }
+
+  /** The workers' starts, in parallel; {@code transport} is the Kafka bootstrap or the in-process bus's address. */
+  private static List<CompletableFuture<AutoCloseable>> startWorkers(Options options, String transport, EmbeddedS3 s3,
+      FarmKeys farmKeys) {
+    List<CompletableFuture<AutoCloseable>> workers = new ArrayList<>();
+    for (int i = 1; i <= options.workers(); i++) {
+      WorkerConfig config =
+          WorkerConfig.of(transport, s3.endpoint(), s3.accessKey(), s3.secretKey(), BUCKET,
+                  options.home().resolve("workers").resolve("worker-" + i))
+              .withWorkerId("worker-" + i)
+              .withFarmKeys(farmKeys);
+      workers.add(
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return options.launcher().start(config);
+                } catch (Exception e) {
+                  throw new CompletionException(e);
+                }
+              },
+              STARTER));
+    }
+    return workers;
+  }
+
+  private static ServerBuilder<?> serverBuilder(Options options, String name) throws IOException {
+    return options.grpcPort() == IN_PROCESS
+        ? InProcessServerBuilder.forName(name)
+        // loopback unless callers authenticate (Options): no other machine may submit or read builds
+        : NettyServerBuilder.forAddress(new InetSocketAddress(options.bind(), options.grpcPort()),
+            options.api().serverCredentials());
+  }
+
+  /** For plaintext farms; clients of a farm with TLS or tokens connect with their own credentials. */
+  private static ManagedChannel clientChannel(Options options, String name, CoordinatorNode node) {
+    return options.grpcPort() == IN_PROCESS
+        ? InProcessChannelBuilder.forName(name).build()
+        : io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", node.port())
+            .usePlaintext()
+            .maxInboundMessageSize(64 << 20)
+            .build();
+  }
+
+  private static String endpoint(Options options, CoordinatorNode node) {
+    return options.grpcPort() == IN_PROCESS ? "embedded" : "127.0.0.1:" + node.port();
   }
 
   @Override
@@ -331,6 +404,7 @@ public final class EmbeddedFarm implements Farm {
     return endpoint;
   }
 
+  /** The broker's bootstrap servers, or the in-process bus's address ({@link #startWithoutBroker}). */
   public String kafkaBootstrap() {
     return kafkaBootstrap;
   }

@@ -52,6 +52,7 @@ public final class InProcessWorkerTransport implements WorkerTransport {
    * is published, and settles acknowledgements as they are made.
    */
   private static final class Channel implements TaskChannel {
+    private static final java.util.concurrent.atomic.AtomicLong CHANNELS = new java.util.concurrent.atomic.AtomicLong();
     private final InProcessShareQueue queue;
     /** Unique per channel: a closed slot's successor must not settle its predecessor's record. */
     private final String member;
@@ -65,7 +66,7 @@ public final class InProcessWorkerTransport implements WorkerTransport {
 
     Channel(InProcessShareQueue queue, String clientId) {
       this.queue = queue;
-      this.member = clientId + "#" + Integer.toHexString(System.identityHashCode(this));
+      this.member = clientId + "#" + CHANNELS.incrementAndGet();
     }
 
     @Override

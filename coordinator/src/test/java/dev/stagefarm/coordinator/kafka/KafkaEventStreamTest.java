@@ -7,8 +7,6 @@ import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.StageEvent;
 import dev.stagefarm.testkit.KafkaFixture;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
@@ -42,12 +40,9 @@ class KafkaEventStreamTest {
         a.createTopics(List.of(new NewTopic(Topics.EVENTS, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
       }
     }
-    FarmKeys.RoleKeyFiles files = FarmKeys.generateRoleKeys();
-    Path dir = Files.createTempDirectory("event-stream-");
-    Files.writeString(dir.resolve("coordinator.key"), files.coordinator());
-    Files.writeString(dir.resolve("worker.key"), files.worker());
-    FarmKeys coordinator = FarmKeys.load(dir.resolve("coordinator.key"));
-    FarmKeys worker = FarmKeys.load(dir.resolve("worker.key"));
+    dev.stagefarm.coordinator.TestRoleKeys keys = dev.stagefarm.coordinator.TestRoleKeys.generate();
+    FarmKeys coordinator = keys.coordinator();
+    FarmKeys worker = keys.worker();
     // the coordinator's own key signs tasks, never events: what it signs must not pass as a worker's
     FarmKeys forger = coordinator;
 

@@ -95,12 +95,9 @@ public final class DispatchBench {
     String bootstrap = kafka.bootstrapServers();
     String run = UUID.randomUUID().toString().substring(0, 8);
     createTopics(bootstrap);
-    FarmKeys.RoleKeyFiles files = FarmKeys.generateRoleKeys();
-    Path dir = Files.createTempDirectory("dispatch-bench-");
-    Files.writeString(dir.resolve("coordinator.key"), files.coordinator());
-    Files.writeString(dir.resolve("worker.key"), files.worker());
-    FarmKeys coordinatorKeys = FarmKeys.load(dir.resolve("coordinator.key"));
-    FarmKeys workerKeys = FarmKeys.load(dir.resolve("worker.key"));
+    TestRoleKeys roleKeys = TestRoleKeys.generate();
+    FarmKeys coordinatorKeys = roleKeys.coordinator();
+    FarmKeys workerKeys = roleKeys.worker();
     BlobStore store = S3Fixture.newStore("dispatch-bench");
 
     CoordinatorNode node = CoordinatorNode.start(

@@ -8,6 +8,8 @@ import dev.stagefarm.program.KafkaClientProperties;
 import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.StageEvent;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.kafka.common.TopicPartition;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -35,6 +37,14 @@ public final class KafkaEventStream implements dev.stagefarm.coordinator.port.Wo
   private final AtomicLong unauthenticated = new AtomicLong();
   private long unauthenticatedAtLastWarn;
   private long lastWarnMs = Long.MIN_VALUE;
+  /**
+   * Checks a polled batch's MACs on every core (an Ed25519 check is most of an event's cost:
+   * session 8 of issue 12's profile), then the loop hands the events on in order. Daemon threads;
+   * none on a one-core machine.
+   */
+  private final java.util.concurrent.ExecutorService checkers;
+  /** Fewer records than this are checked on the loop's thread alone (handing off costs more). */
+  static final int PARALLEL_CHECK_MIN = 16;
 
   public KafkaEventStream(String bootstrapServers, String groupId, FarmKeys keys, Consumer<WorkerEvent> handler) {
     this(bootstrapServers, KafkaClientProperties.none(), groupId, keys, handler);
@@ -45,6 +55,10 @@ public final class KafkaEventStream implements dev.stagefarm.coordinator.port.Wo
     this.keys = keys;
     this.consumer = KafkaClients.consumer(bootstrapServers, security, groupId, "stagefarm-coordinator-events");
     this.thread = Thread.ofPlatform().daemon().name("stagefarm-events").unstarted(() -> loop(handler));
+    int helpers = Runtime.getRuntime().availableProcessors() - 1;
+    this.checkers = helpers < 1 ? null
+        : java.util.concurrent.Executors.newFixedThreadPool(helpers,
+            Thread.ofPlatform().daemon().name("stagefarm-event-checks-", 0).factory());
   }
 
   public KafkaEventStream start() {
@@ -61,8 +75,12 @@ public final class KafkaEventStream implements dev.stagefarm.coordinator.port.Wo
           .map(p -> new TopicPartition(p.topic(), p.partition()))
           .toList());
       while (running) {
-        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-          if (!FarmMacs.verify(keys, FarmKeys.Purpose.EVENT, record)) {
+        List<ConsumerRecord<String, byte[]>> batch = new ArrayList<>();
+        consumer.poll(Duration.ofMillis(200)).forEach(batch::add);
+        boolean[] authentic = verify(batch);
+        for (int i = 0; i < batch.size(); i++) {
+          ConsumerRecord<String, byte[]> record = batch.get(i);
+          if (!authentic[i]) {
             ignoreUnauthenticated(record);
             continue;
           }
@@ -87,6 +105,44 @@ public final class KafkaEventStream implements dev.stagefarm.coordinator.port.Wo
       // closing
     } finally {
       consumer.close(Duration.ofSeconds(2));
+    }
+  }
+
+  /** Each record's MAC checked: on the loop's thread and the checkers, a slice each, when the batch is large. */
+  private boolean[] verify(List<ConsumerRecord<String, byte[]>> batch) {
+    boolean[] authentic = new boolean[batch.size()];
+    int slices = checkers == null || batch.size() < PARALLEL_CHECK_MIN ? 1
+        : Math.min(Runtime.getRuntime().availableProcessors(), batch.size() / (PARALLEL_CHECK_MIN / 2));
+    List<java.util.concurrent.Future<?>> others = new ArrayList<>();
+    try {
+      for (int slice = 1; slice < slices; slice++) {
+        int from = slice;
+        others.add(checkers.submit(() -> verifySlice(batch, authentic, from, slices)));
+      }
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      others.forEach(f -> f.cancel(false));
+      others.clear();
+      verifySlice(batch, authentic, 0, 1);
+      return authentic;
+    }
+    verifySlice(batch, authentic, 0, slices);
+    for (java.util.concurrent.Future<?> other : others) {
+      try {
+        other.get();
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw new IllegalStateException("checking event MACs failed", e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new WakeupException();
+      }
+    }
+    return authentic;
+  }
+
+  /** Checks records {@code first}, {@code first + step}, …: each slot written by one thread only. */
+  private void verifySlice(List<ConsumerRecord<String, byte[]>> batch, boolean[] authentic, int first, int step) {
+    for (int i = first; i < batch.size(); i += step) {
+      authentic[i] = FarmMacs.verify(keys, FarmKeys.Purpose.EVENT, batch.get(i));
     }
   }
 
@@ -116,6 +172,9 @@ public final class KafkaEventStream implements dev.stagefarm.coordinator.port.Wo
       thread.join(5000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    if (checkers != null) {
+      checkers.shutdownNow();
     }
   }
 }

@@ -1,7 +1,6 @@
 package dev.stagefarm.cli;
 
-import dev.stagefarm.worker.config.ConfigException;
-import dev.stagefarm.worker.config.WorkerConfigLoader;
+import dev.stagefarm.config.ConfigType;
 import java.time.Duration;
 import picocli.CommandLine;
 
@@ -10,12 +9,12 @@ public final class DurationConverter implements CommandLine.ITypeConverter<Durat
   @Override
   public Duration convert(String value) {
     try {
-      Duration d = WorkerConfigLoader.parseDuration("duration", value);
+      Duration d = ConfigType.DURATION.parse().apply(value);
       if (!d.isPositive()) {
         throw new CommandLine.TypeConversionException("'" + value + "' is not a positive duration");
       }
       return d;
-    } catch (ConfigException e) {
+    } catch (IllegalArgumentException e) {
       throw new CommandLine.TypeConversionException("'" + value + "' is not a duration (e.g. 90s, 15m, 1h)");
     }
   }

@@ -86,7 +86,7 @@ public final class Main implements Runnable {
     for (Class<?> subcommand : subcommandsFor(args)) {
       // a CommandLine of its own: picocli applies a command's model transformer (the config key
       // tables of up/coordinator/worker) only in the constructor, not to a class added later
-      cli.addSubcommand(new CommandLine(subcommand));
+      cli.addSubcommand(ServerSide.commandLine(subcommand));
     }
     if (run != null) {
       cli.setOut(new java.io.PrintWriter(run.out(), true));

@@ -25,8 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The packaged thin client distribution ({@code target/stagefarm-client.jar} and {@code target/lib})
  * run as a user runs it, {@code java -jar stagefarm-client.jar}, in its own JVM with exactly that
- * class path: it builds on a real farm (started in this test JVM, which has the embedded farm), and
- * says in one line that {@code up}, {@code --one-shot} and the local farm need the full distribution.
+ * class path: it builds and bakes on a real farm (started in this test JVM, which has the embedded
+ * farm), and says in one line that {@code up}, {@code --one-shot}, the local farm and the farm's
+ * server-side commands ({@code coordinator}, {@code worker}, {@code admin}) need the full distribution.
  */
 class ThinClientDistributionTest {
   private static final Path DIST = Path.of(System.getProperty("stagefarm.client.dist", "target"));
@@ -53,25 +54,82 @@ class ThinClientDistributionTest {
   }
 
   @Test
-  void libHoldsNeitherTheBrokerNorTheS3Server() throws IOException {
+  void libHoldsNeitherTheFarmNorItsHeavyDependencies() throws IOException {
     List<String> jars = libJars();
     assertThat(jars).anyMatch(j -> j.startsWith("stagefarm-cli-"))
-        .anyMatch(j -> j.startsWith("kafka-clients-")) // the coordinator and workers' clients stay
+        .anyMatch(j -> j.startsWith("grpc-netty-shaded-")).anyMatch(j -> j.startsWith("protobuf-java-"))
+        .anyMatch(j -> j.startsWith("picocli-")).anyMatch(j -> j.startsWith("stagefarm-dockerfile-"))
+        // the embedded farm: broker, S3 server and their stores
         .noneMatch(j -> j.startsWith("stagefarm-embedded-"))
-        .noneMatch(j -> j.startsWith("kafka_2.13-"))
-        .noneMatch(j -> j.startsWith("kafka-server-"))
+        .noneMatch(j -> j.startsWith("kafka"))
         .noneMatch(j -> j.startsWith("s3proxy-"))
+        .noneMatch(j -> j.startsWith("jclouds"))
         .noneMatch(j -> j.startsWith("jetty-"))
-        // traces need the full distribution: the API (a no-op) stays, the SDK and the OTLP exporter do not
-        .anyMatch(j -> j.startsWith("opentelemetry-api-"))
-        .noneMatch(j -> j.startsWith("opentelemetry-sdk"))
-        .noneMatch(j -> j.startsWith("opentelemetry-exporter-"));
+        // the farm's server side: the worker (runc, layers, its share consumer), the Kafka client, S3, meters
+        .noneMatch(j -> j.startsWith("stagefarm-worker-"))
+        .noneMatch(j -> j.startsWith("minio-"))
+        .noneMatch(j -> j.startsWith("okhttp"))
+        .noneMatch(j -> j.startsWith("kotlin"))
+        .noneMatch(j -> j.startsWith("bcprov"))
+        .noneMatch(j -> j.startsWith("micrometer"))
+        .noneMatch(j -> j.startsWith("prometheus"))
+        .noneMatch(j -> j.startsWith("opentelemetry"));
+    long bytes = 0;
+    for (String jar : jars) {
+      bytes += Files.size(DIST.resolve("lib").resolve(jar));
+    }
+    // session 7: 74 jars, 67.5 MB; a new dependency that makes it grow much is a choice to make on purpose
+    assertThat(bytes).as("lib/ in bytes (%d jars)", jars.size()).isLessThan(40L << 20);
     try (JarFile jar = new JarFile(JAR.toFile())) {
       String classPath = jar.getManifest().getMainAttributes().getValue("Class-Path");
       // the launcher's class path is lib/, jar for jar
       assertThat(List.of(classPath.trim().split(" +")))
           .containsExactlyInAnyOrderElementsOf(jars.stream().map(j -> "lib/" + j).toList());
     }
+  }
+
+  /**
+   * Every class of the CLI finds the classes it names in lib/, except those only the full
+   * distribution runs (the embedded farm, the local farm's daemon, the server-side commands, which
+   * the thin client replaces by a one-line refusal): what a build, bake or ls may load is all there.
+   */
+  @Test
+  void onlyTheFullDistributionsClassesNameMissingClasses() throws IOException {
+    Path lib = DIST.resolve("lib");
+    String classPath = String.join(java.io.File.pathSeparator, libJars().stream().map(j -> lib.resolve(j).toString())
+        .toList());
+    String cliJar = libJars().stream().filter(j -> j.startsWith("stagefarm-cli-")).findFirst().orElseThrow();
+    java.io.StringWriter out = new java.io.StringWriter();
+    int exit = java.util.spi.ToolProvider.findFirst("jdeps").orElseThrow().run(new java.io.PrintWriter(out),
+        new java.io.PrintWriter(out), "--missing-deps", "-q", "--multi-release", "base", "-cp", classPath,
+        lib.resolve(cliJar).toString());
+    assertThat(exit).as(out.toString()).isZero();
+    List<String> missing = out.toString().lines().map(String::strip)
+        .filter(l -> l.startsWith("dev.stagefarm.")).map(l -> l.split("\\s+")[0]).distinct().sorted().toList();
+
+    assertThat(missing).as(out.toString()).isNotEmpty().allMatch(c -> c.startsWith("dev.stagefarm.cli.embedded.")
+        || c.startsWith("dev.stagefarm.cli.ops.")
+        || c.matches("dev\\.stagefarm\\.cli\\.farm\\.(EmbeddedFarm|InProcessWorkers|WorkerLauncher|LocalFarmDaemon|FarmTracing)"
+            + "(\\$.*)?")
+        || c.matches("dev\\.stagefarm\\.cli\\.(CoordinatorCommand|WorkerCommand|UpCommand|AdminCommand|KafkaAclsCommand"
+            + "|TopicsCommand|FarmKeysCommand|Observability)(\\$.*)?"));
+  }
+
+  @Test
+  void theFarmsServerSideCommandsSayInOneLineThatTheyNeedTheFullDistribution(@TempDir Path dir) throws Exception {
+    for (List<String> command : List.of(List.of("coordinator", "--kafka", "127.0.0.1:9092"), List.of("worker"),
+        List.of("admin", "farm-keys", "--out", "keys"))) {
+      Run run = run(dir, command.toArray(String[]::new));
+
+      assertThat(run.exit()).as(run.toString()).isEqualTo(3);
+      assertThat(run.stderr().strip().lines().toList()).as(run.toString()).hasSize(1);
+      assertThat(run.stderr()).contains("stagefarm " + command.getFirst() + " needs the farm's server side")
+          .contains("full distribution")
+          .doesNotContain("Exception").doesNotContain("NoClassDefFoundError").doesNotContain("\tat ");
+    }
+    Run help = run(dir, "--help");
+    assertThat(help.exit()).as(help.toString()).isZero();
+    assertThat(help.stdout() + help.stderr()).contains("coordinator").contains("build");
   }
 
   @Test
@@ -86,6 +144,12 @@ class ThinClientDistributionTest {
 
     assertThat(build.exit()).as(build.toString()).isZero();
     assertThat(out.resolve("greeting/hello.txt")).hasContent("hello from the thin client");
+
+    Files.writeString(context.resolve("docker-bake.hcl"), "target \"default\" {\n  output = [\"type=local,dest="
+        + dir.resolve("baked") + "\"]\n}\n");
+    Run bake = run(context, "bake", "--coordinator", farm.endpoint(), "--progress", "plain");
+    assertThat(bake.exit()).as(bake.toString()).isZero();
+    assertThat(dir.resolve("baked/greeting/hello.txt")).hasContent("hello from the thin client");
 
     Run ls = run(dir, "ls", "--coordinator", farm.endpoint());
     assertThat(ls.exit()).as(ls.toString()).isZero();

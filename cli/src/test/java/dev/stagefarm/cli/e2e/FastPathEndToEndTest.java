@@ -2,9 +2,8 @@ package dev.stagefarm.cli.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.stagefarm.cli.Main;
+import dev.stagefarm.cli.e2e.LocalFarmClients.Run;
 import dev.stagefarm.cli.farm.ApiClientFlags;
-import dev.stagefarm.cli.farm.LocalFarm;
 import dev.stagefarm.cli.farm.LocalFarmState;
 import dev.stagefarm.cli.farm.RemoteFarm;
 import dev.stagefarm.farmrun.FarmRunClient;
@@ -26,7 +25,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -44,86 +42,36 @@ import org.junit.jupiter.api.io.TempDir;
 class FastPathEndToEndTest {
   @TempDir Path dir;
 
-  private Path home() {
-    return dir.resolve("home");
-  }
-
-  private LocalFarmState state() {
-    return LocalFarmState.forHome(home());
-  }
+  private final LocalFarmClients clients = new LocalFarmClients(() -> dir);
 
   @AfterEach
   void stopTheFarm() throws Exception {
-    new LocalFarm(state()).stop();
-  }
-
-  record Run(int exitCode, String stdout, String stderr) {}
-
-  /** The JVM client, as the launcher starts it without a farm (it starts the farm). */
-  private Run jvmClient(Path cwd, String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(java(), "--enable-native-access=ALL-UNNAMED", "-cp",
-        System.getProperty("java.class.path"), Main.class.getName()));
-    command.addAll(List.of(args));
-    return finish(process(command, cwd, Map.of()));
+    clients.stop();
   }
 
   /** The thin client as the launcher starts it: its class path holds module farmrun only, no CLI. */
   private Process thinClient(Path cwd, Map<String, String> env, String... args) throws Exception {
     Path farmrun = Path.of(FarmRunClient.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-    List<String> command = new ArrayList<>(List.of(java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp",
-        farmrun.toString(), FarmRunClient.class.getName(), state().dir().toString(), "0"));
+    List<String> command = new ArrayList<>(List.of(LocalFarmClients.java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp",
+        farmrun.toString(), FarmRunClient.class.getName(), clients.state().dir().toString(), "0"));
     command.addAll(List.of(args));
-    return process(command, cwd, env);
+    return clients.start(command, cwd, env);
   }
 
   private Run thin(Path cwd, String... args) throws Exception {
-    return finish(thinClient(cwd, Map.of(), args));
-  }
-
-  private Process process(List<String> command, Path cwd, Map<String, String> env) throws Exception {
-    ProcessBuilder builder = new ProcessBuilder(command).directory(cwd.toFile());
-    builder.environment().put("STAGEFARM_HOME", home().toString());
-    builder.environment().putAll(env);
-    String name = "p" + System.nanoTime();
-    builder.redirectOutput(dir.resolve(name + ".out").toFile()).redirectError(dir.resolve(name + ".err").toFile());
-    Process process = builder.start();
-    outputs.put(process, name);
-    return process;
-  }
-
-  private final Map<Process, String> outputs = new HashMap<>();
-
-  private Run finish(Process process) throws Exception {
-    assertThat(process.waitFor(5, TimeUnit.MINUTES)).isTrue();
-    String name = outputs.get(process);
-    Run run = new Run(process.exitValue(), Files.readString(dir.resolve(name + ".out")),
-        Files.readString(dir.resolve(name + ".err")));
-    System.err.println("--- " + process.info().commandLine().orElse("?") + " → " + run.exitCode() + "\n" + run.stdout()
-        + run.stderr());
-    return run;
-  }
-
-  private static String java() {
-    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-  }
-
-  private Path context(String name, String dockerfile) throws Exception {
-    Path ctx = Files.createDirectories(dir.resolve(name));
-    Files.writeString(ctx.resolve("a.txt"), "hello " + name + "\n");
-    Files.writeString(ctx.resolve("Dockerfile"), dockerfile);
-    return ctx;
+    return clients.finish(thinClient(cwd, Map.of(), args));
   }
 
   private static final String SCRATCH = "FROM scratch\nARG FOO\nLABEL foo=$FOO\nCOPY a.txt /a.txt\n";
 
   @Test
   void aWarmBuildThroughTheThinClientWritesTheSameImageAsTheJvmClient() throws Exception {
-    Path ctx = context("ctx", SCRATCH);
-    Run first = jvmClient(dir, "build", "--progress", "plain", "-t", "img", "--build-arg", "FOO=x",
+    Path ctx = clients.context("ctx", SCRATCH);
+    Run first = clients.jvmClient(dir, "build", "--progress", "plain", "-t", "img", "--build-arg", "FOO=x",
         "-o", "type=oci,dest=" + dir.resolve("jvm.tar"), ctx.toString());
     assertThat(first.exitCode()).as(first.stderr()).isZero();
-    long farmPid = state().read().orElseThrow().pid();
-    assertThat(Files.getPosixFilePermissions(state().dir().resolve(FarmRunProtocol.SOCKET)))
+    long farmPid = clients.state().read().orElseThrow().pid();
+    assertThat(Files.getPosixFilePermissions(clients.state().dir().resolve(FarmRunProtocol.SOCKET)))
         .isEqualTo(PosixFilePermissions.fromString("rw-------"));
 
     // relative paths are the thin client's: its working directory is ctx
@@ -132,17 +80,17 @@ class FastPathEndToEndTest {
     assertThat(fast.exitCode()).as(fast.stderr()).isZero();
     assertThat(fast.stdout()).contains("image sha256:").contains("thin.tar");
     assertThat(Files.readAllBytes(ctx.resolve("thin.tar"))).isEqualTo(Files.readAllBytes(dir.resolve("jvm.tar")));
-    assertThat(state().read().orElseThrow().pid()).isEqualTo(farmPid);
-    assertThat(Files.readString(state().log())).doesNotContain("refused");
+    assertThat(clients.state().read().orElseThrow().pid()).isEqualTo(farmPid);
+    assertThat(Files.readString(clients.state().log())).doesNotContain("refused");
   }
 
   @Test
   void aFailingBuildsExitCodeAndErrorComeBackAsFromTheJvmClient() throws Exception {
-    Path ok = context("ok", SCRATCH);
-    assertThat(jvmClient(dir, "build", "--progress", "plain", ok.toString()).exitCode()).isZero(); // starts the farm
-    Path bad = context("bad", "FROM scratch\nFRM busybox\n");
+    Path ok = clients.context("ok", SCRATCH);
+    assertThat(clients.jvmClient(dir, "build", "--progress", "plain", ok.toString()).exitCode()).isZero(); // starts the farm
+    Path bad = clients.context("bad", "FROM scratch\nFRM busybox\n");
 
-    Run jvm = jvmClient(bad, "build", "--progress", "plain", ".");
+    Run jvm = clients.jvmClient(bad, "build", "--progress", "plain", ".");
     Run fast = thin(bad, "build", "--progress", "plain", ".");
 
     assertThat(fast.exitCode()).isEqualTo(jvm.exitCode()).isNotZero();
@@ -155,17 +103,17 @@ class FastPathEndToEndTest {
 
   @Test
   void twoRunsAtOnceSeeOnlyTheirOwnEnvironmentDirectoryAndBuildArgs() throws Exception {
-    Path one = context("one", SCRATCH);
-    Path two = context("two", SCRATCH);
-    assertThat(jvmClient(dir, "build", "--progress", "plain", one.toString()).exitCode()).isZero();
+    Path one = clients.context("one", SCRATCH);
+    Path two = clients.context("two", SCRATCH);
+    assertThat(clients.jvmClient(dir, "build", "--progress", "plain", one.toString()).exitCode()).isZero();
 
     // FOO from each client's environment (a bare --build-arg), the outputs relative to each one's directory
     Process a = thinClient(one, Map.of("FOO", "from-one"), "build", "--progress", "plain", "-t", "img:t",
         "--build-arg", "FOO", "--iidfile", "iid", "-o", "type=oci,dest=out.tar", ".");
     Process b = thinClient(two, Map.of("FOO", "from-two"), "build", "--progress", "plain", "-t", "img:t",
         "--build-arg", "FOO", "--iidfile", "iid", "-o", "type=oci,dest=out.tar", ".");
-    Run ra = finish(a);
-    Run rb = finish(b);
+    Run ra = clients.finish(a);
+    Run rb = clients.finish(b);
     assertThat(ra.exitCode()).as(ra.stderr()).isZero();
     assertThat(rb.exitCode()).as(rb.stderr()).isZero();
 
@@ -185,9 +133,9 @@ class FastPathEndToEndTest {
 
   @Test
   void aWrongTokenOrAHostileFrameIsRefusedAndTheFarmKeepsServing() throws Exception {
-    Path ctx = context("ctx", SCRATCH);
-    assertThat(jvmClient(dir, "build", "--progress", "plain", ctx.toString()).exitCode()).isZero();
-    Path socket = state().dir().resolve(FarmRunProtocol.SOCKET);
+    Path ctx = clients.context("ctx", SCRATCH);
+    assertThat(clients.jvmClient(dir, "build", "--progress", "plain", ctx.toString()).exitCode()).isZero();
+    Path socket = clients.state().dir().resolve(FarmRunProtocol.SOCKET);
 
     byte[] wrongToken = new FarmRunProtocol.Hello(FarmRunProtocol.VERSION, "not-the-token", ctx.toString(), 0,
         List.of("build", "."), Map.of()).encode();
@@ -210,7 +158,7 @@ class FastPathEndToEndTest {
 
     Run after = thin(ctx, "build", "--progress", "plain", ".");
     assertThat(after.exitCode()).as(after.stderr()).isZero();
-    assertThat(Files.readString(state().log())).contains("refused a run: wrong token");
+    assertThat(Files.readString(clients.state().log())).contains("refused a run: wrong token");
   }
 
   private static byte[] tooManyArgs() throws Exception {
@@ -253,13 +201,13 @@ class FastPathEndToEndTest {
     BusyboxImage.pushTo(registry);
     String busybox = registry.reference(BusyboxImage.REPOSITORY + ":" + BusyboxImage.TAG).toString();
     String insecure = busybox.substring(0, busybox.indexOf('/'));
-    Path quick = context("quick", "FROM " + busybox + "\nRUN true\n");
-    assertThat(jvmClient(dir, "build", "--progress", "plain", "--insecure-registry", insecure, quick.toString())
+    Path quick = clients.context("quick", "FROM " + busybox + "\nRUN true\n");
+    assertThat(clients.jvmClient(dir, "build", "--progress", "plain", "--insecure-registry", insecure, quick.toString())
         .exitCode()).isZero();
-    Path slow = context("slow", "FROM " + busybox + "\nRUN echo started; sleep 600\n");
+    Path slow = clients.context("slow", "FROM " + busybox + "\nRUN echo started; sleep 600\n");
 
     Process client = thinClient(slow, Map.of(), "build", "--progress", "plain", "--insecure-registry", insecure, ".");
-    Path stderr = dir.resolve(outputs.get(client) + ".err");
+    Path stderr = clients.stderrOf(client);
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
     while (!Files.readString(stderr).contains("started") && System.nanoTime() < deadline && client.isAlive()) {
       Thread.sleep(200);
@@ -268,7 +216,7 @@ class FastPathEndToEndTest {
     client.destroyForcibly(); // SIGKILL: no cancel frame, only the connection's end
     client.waitFor();
 
-    LocalFarmState.Running running = state().read().orElseThrow();
+    LocalFarmState.Running running = clients.state().read().orElseThrow();
     BuildStatus build = null;
     deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
     while (System.nanoTime() < deadline) {
@@ -280,12 +228,12 @@ class FastPathEndToEndTest {
     }
     assertThat(build).isNotNull();
     assertThat(build.getState()).isEqualTo(BuildState.CANCELLED);
-    assertThat(Files.readString(state().log())).contains("the client's connection closed");
+    assertThat(Files.readString(clients.state().log())).contains("the client's connection closed");
   }
 
   /** The farm's build whose Dockerfile sleeps, as its API lists it. */
   private BuildStatus slowBuild(LocalFarmState.Running running) {
-    try (RemoteFarm farm = RemoteFarm.connect("127.0.0.1:" + running.port(), ApiClientFlags.withTokenFile(state().token()))) {
+    try (RemoteFarm farm = RemoteFarm.connect("127.0.0.1:" + running.port(), ApiClientFlags.withTokenFile(clients.state().token()))) {
       for (BuildStatus build : BuildServiceGrpc.newBlockingStub(farm.channel()).withDeadlineAfter(30, TimeUnit.SECONDS)
           .listBuilds(ListBuildsRequest.newBuilder().setPageSize(1000).build()).getBuildsList()) {
         if (build.getState() != BuildState.SUCCEEDED) {
@@ -298,19 +246,19 @@ class FastPathEndToEndTest {
 
   @Test
   void withoutARunningFarmOrWithOtherSettingsTheThinClientFallsBackWithoutOutput() throws Exception {
-    Path ctx = context("ctx", SCRATCH);
+    Path ctx = clients.context("ctx", SCRATCH);
     Run none = thin(ctx, "build", ".");
     assertThat(none.exitCode()).isEqualTo(FarmRunProtocol.FALLBACK_EXIT);
     assertThat(none.stdout() + none.stderr()).isEmpty();
 
-    assertThat(jvmClient(dir, "build", "--progress", "plain", ctx.toString()).exitCode()).isZero();
+    assertThat(clients.jvmClient(dir, "build", "--progress", "plain", ctx.toString()).exitCode()).isZero();
     for (List<String> args : List.of(List.of("build", "--workers", "3", "."), List.of("build", "--one-shot", "."),
         List.of("ls"), List.of("build", "--coordinator", "127.0.0.1:1", "."))) {
       Run declined = thin(ctx, args.toArray(String[]::new));
       assertThat(declined.exitCode()).as(args.toString()).isEqualTo(FarmRunProtocol.FALLBACK_EXIT);
       assertThat(declined.stdout() + declined.stderr()).isEmpty();
     }
-    Run env = finish(thinClient(ctx, Map.of("STAGEFARM_COORDINATOR", "127.0.0.1:1"), "build", "."));
+    Run env = clients.finish(thinClient(ctx, Map.of("STAGEFARM_COORDINATOR", "127.0.0.1:1"), "build", "."));
     assertThat(env.exitCode()).isEqualTo(FarmRunProtocol.FALLBACK_EXIT);
   }
 }

@@ -3,8 +3,7 @@ package dev.stagefarm.cli.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.stagefarm.cli.Main;
-import dev.stagefarm.cli.farm.LocalFarm;
+import dev.stagefarm.cli.e2e.LocalFarmClients.Run;
 import dev.stagefarm.cli.farm.LocalFarmState;
 import dev.stagefarm.proto.v1.BuildServiceGrpc;
 import dev.stagefarm.proto.v1.ListBuildsRequest;
@@ -14,13 +13,10 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -36,51 +32,19 @@ import org.junit.jupiter.api.io.TempDir;
 class LocalFarmEndToEndTest {
   @TempDir Path dir;
 
-  private Path home() {
-    return dir.resolve("home");
-  }
-
-  private LocalFarmState state() {
-    return LocalFarmState.forHome(home());
-  }
+  private final LocalFarmClients clients = new LocalFarmClients(() -> dir);
 
   @AfterEach
   void stopTheFarm() throws Exception {
-    new LocalFarm(state()).stop();
-  }
-
-  record Run(int exitCode, String output) {}
-
-  private Process start(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-    command.addAll(List.of(args));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-    builder.environment().put("STAGEFARM_HOME", home().toString());
-    return builder.start();
-  }
-
-  private static Run finish(Process process) throws Exception {
-    byte[] output = process.getInputStream().readAllBytes();
-    assertThat(process.waitFor(5, TimeUnit.MINUTES)).isTrue();
-    Run run = new Run(process.exitValue(), new String(output, StandardCharsets.UTF_8));
-    System.err.println("--- stagefarm → " + run.exitCode() + "\n" + run.output());
-    return run;
-  }
-
-  private Run stagefarm(String... args) throws Exception {
-    return finish(start(args));
+    clients.stop();
   }
 
   private Path context() throws Exception {
-    Path ctx = Files.createDirectories(dir.resolve("ctx"));
-    Files.writeString(ctx.resolve("a.txt"), "hello\n");
-    Files.writeString(ctx.resolve("Dockerfile"), "FROM scratch\nCOPY a.txt /a.txt\n");
-    return ctx;
+    return clients.context("ctx", "FROM scratch\nCOPY a.txt /a.txt\n");
   }
 
   private int starts() throws Exception {
-    Matcher m = Pattern.compile("local farm starting").matcher(Files.readString(state().log()));
+    Matcher m = Pattern.compile("local farm starting").matcher(Files.readString(clients.state().log()));
     int n = 0;
     while (m.find()) {
       n++;
@@ -88,44 +52,31 @@ class LocalFarmEndToEndTest {
     return n;
   }
 
-  /** Whether the process has exited (within seconds: it may not be reaped yet when its lock is free). */
   private static boolean exited(long pid) throws Exception {
-    return exited(pid, Duration.ofSeconds(30));
-  }
-
-  private static boolean exited(long pid, Duration patience) throws Exception {
-    var handle = ProcessHandle.of(pid);
-    if (handle.isPresent()) {
-      try {
-        handle.get().onExit().get(patience.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (java.util.concurrent.TimeoutException e) {
-        return false;
-      }
-    }
-    return true;
+    return LocalFarmClients.exited(pid, Duration.ofSeconds(30));
   }
 
   @Test
   void twoFirstBuildsStartOneFarmThatLaterBuildsReuseAndThatOnlyItsTokenOpens() throws Exception {
     Path ctx = context();
-    Process first = start("build", "--progress", "plain", ctx.toString());
-    Process second = start("build", "--progress", "plain", ctx.toString());
-    Run one = finish(first);
-    Run two = finish(second);
+    Process first = clients.startJvmClient(dir, "build", "--progress", "plain", ctx.toString());
+    Process second = clients.startJvmClient(dir, "build", "--progress", "plain", ctx.toString());
+    Run one = clients.finish(first);
+    Run two = clients.finish(second);
     assertThat(one.exitCode()).as(one.output()).isZero();
     assertThat(two.exitCode()).as(two.output()).isZero();
     assertThat(starts()).isEqualTo(1);
-    LocalFarmState.Running running = state().read().orElseThrow();
+    LocalFarmState.Running running = clients.state().read().orElseThrow();
 
-    Run third = stagefarm("build", "--progress", "plain", ctx.toString());
+    Run third = clients.jvmClient(dir, "build", "--progress", "plain", ctx.toString());
     assertThat(third.exitCode()).as(third.output()).isZero();
     assertThat(third.output()).doesNotContain("starting the local farm");
-    assertThat(state().read().orElseThrow().pid()).isEqualTo(running.pid());
+    assertThat(clients.state().read().orElseThrow().pid()).isEqualTo(running.pid());
     assertThat(starts()).isEqualTo(1);
 
     // the token is the user's alone, and the port answers nobody without it
-    assertThat(Files.getPosixFilePermissions(state().token())).isEqualTo(PosixFilePermissions.fromString("rw-------"));
-    assertThat(Files.getPosixFilePermissions(state().dir())).isEqualTo(PosixFilePermissions.fromString("rwx------"));
+    assertThat(Files.getPosixFilePermissions(clients.state().token())).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+    assertThat(Files.getPosixFilePermissions(clients.state().dir())).isEqualTo(PosixFilePermissions.fromString("rwx------"));
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", running.port()).usePlaintext().build();
     try {
       var stub = BuildServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
@@ -140,23 +91,23 @@ class LocalFarmEndToEndTest {
               e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
       Metadata right = new Metadata();
       right.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
-          "Bearer " + Files.readString(state().token()).strip());
+          "Bearer " + Files.readString(clients.state().token()).strip());
       assertThat(stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(right))
           .listBuilds(ListBuildsRequest.getDefaultInstance()).getBuildsCount()).isEqualTo(3);
     } finally {
       channel.shutdownNow();
     }
 
-    Run status = stagefarm("farm", "status");
+    Run status = clients.jvmClient(dir, "farm", "status");
     assertThat(status.exitCode()).isZero();
     assertThat(status.output()).contains("running: pid " + running.pid() + ", 127.0.0.1:" + running.port())
         .contains("unfinished builds: 0");
-    assertThat(stagefarm("farm", "stop").output()).contains("stopped");
+    assertThat(clients.jvmClient(dir, "farm", "stop").output()).contains("stopped");
     assertThat(exited(running.pid())).isTrue();
-    Run after = stagefarm("farm", "status");
+    Run after = clients.jvmClient(dir, "farm", "status");
     assertThat(after.exitCode()).isEqualTo(3);
     assertThat(after.output()).startsWith("not running");
-    assertThat(stagefarm("farm", "stop").output()).contains("not running");
+    assertThat(clients.jvmClient(dir, "farm", "stop").output()).contains("not running");
   }
 
   @Test
@@ -165,31 +116,31 @@ class LocalFarmEndToEndTest {
     // what a farm killed with SIGKILL leaves: its state and token, a lock nobody holds, a pid that is gone
     Process gone = new ProcessBuilder("true").start();
     gone.waitFor();
-    state().create();
-    Files.createFile(state().dir().resolve(LocalFarmState.LOCK));
-    state().write(new LocalFarmState.Running(gone.pid(), 1, "workers=2 registry= cli=old", 0, Duration.ofHours(1)));
-    state().writeToken("stale");
+    clients.state().create();
+    Files.createFile(clients.state().dir().resolve(LocalFarmState.LOCK));
+    clients.state().write(new LocalFarmState.Running(gone.pid(), 1, "workers=2 registry= cli=old", 0, Duration.ofHours(1)));
+    clients.state().writeToken("stale");
 
-    Run replaced = stagefarm("build", "--progress", "plain", ctx.toString());
+    Run replaced = clients.jvmClient(dir, "build", "--progress", "plain", ctx.toString());
     assertThat(replaced.exitCode()).as(replaced.output()).isZero();
     assertThat(replaced.output()).contains("starting the local farm");
-    LocalFarmState.Running first = state().read().orElseThrow();
+    LocalFarmState.Running first = clients.state().read().orElseThrow();
     assertThat(first.pid()).isNotEqualTo(gone.pid());
-    assertThat(Files.readString(state().token()).strip()).isNotEqualTo("stale");
+    assertThat(Files.readString(clients.state().token()).strip()).isNotEqualTo("stale");
 
     // another worker count: the idle farm is replaced (this one stops itself after 15 s without builds)
-    Run restarted = stagefarm("build", "--progress", "plain", "--workers", "1", "--farm-idle-timeout", "15s",
+    Run restarted = clients.jvmClient(dir, "build", "--progress", "plain", "--workers", "1", "--farm-idle-timeout", "15s",
         ctx.toString());
     assertThat(restarted.exitCode()).as(restarted.output()).isZero();
     assertThat(restarted.output()).contains("restarting the local farm with other settings (workers=1");
     assertThat(exited(first.pid())).isTrue();
-    LocalFarmState.Running second = state().read().orElseThrow();
+    LocalFarmState.Running second = clients.state().read().orElseThrow();
     assertThat(second.pid()).isNotEqualTo(first.pid());
     assertThat(second.settings()).startsWith("workers=1 ");
 
-    assertThat(exited(second.pid(), Duration.ofMinutes(2))).as("stopped itself").isTrue();
-    assertThat(state().read()).isEmpty();
-    assertThat(Files.exists(state().token())).isFalse();
-    assertThat(Files.readString(state().log())).contains("idle for PT15S: stopping");
+    assertThat(LocalFarmClients.exited(second.pid(), Duration.ofMinutes(2))).as("stopped itself").isTrue();
+    assertThat(clients.state().read()).isEmpty();
+    assertThat(Files.exists(clients.state().token())).isFalse();
+    assertThat(Files.readString(clients.state().log())).contains("idle for PT15S: stopping");
   }
 }

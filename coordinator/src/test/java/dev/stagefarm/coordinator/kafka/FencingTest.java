@@ -95,7 +95,15 @@ class FencingTest {
           BuildStatus.newBuilder().setBuildId(buildId).setState(BuildState.RUNNING).build(), Map.of()));
 
       assertThat(content.contains(Namespace.CONTEXT, Digest.of(dockerfile))).isTrue();
-      JournalEntry back = journal.replay().stream().filter(e -> e.buildId().equals(buildId)).findFirst().orElseThrow();
+      // a commit returns before its markers reach the partition: until then the record is past the stable offset
+      java.util.Optional<JournalEntry> found = java.util.Optional.empty();
+      for (int i = 0; i < 60 && found.isEmpty(); i++) {
+        found = journal.replay().stream().filter(e -> e.buildId().equals(buildId)).findFirst();
+        if (found.isEmpty()) {
+          Thread.sleep(500);
+        }
+      }
+      JournalEntry back = found.orElseThrow();
       assertThat(back.request().getDockerfile().toByteArray()).isEqualTo(dockerfile);
     }
   }

@@ -291,12 +291,22 @@ public final class Scheduler {
     return true;
   }
 
-  /** The worker running the stage is alive; renews its lease. */
+  /**
+   * The worker running the stage is alive; renews its lease. A sign of life from a worker the task
+   * has since moved away from (its record lock ran out and another worker's start was seen) keeps
+   * the attempt alive but does not name that worker as the stage's again: the late output of a run
+   * that lost its lease must not hide where the stage runs now.
+   */
   public synchronized boolean onHeartbeat(
       String buildId, String stageId, int attempt, String workerId) {
     StageRun stage = current(buildId, stageId, attempt);
     if (stage == null) {
       return false;
+    }
+    if (stage.state == StageState.RUNNING && !workerId.isEmpty() && stage.workersTried.contains(workerId)
+        && !workerId.equals(stage.workerId)) {
+      stage.lastSeenMs = clock.millis();
+      return true;
     }
     return onStarted(buildId, stageId, attempt, workerId, Math.max(1, stage.delivery));
   }

@@ -224,6 +224,17 @@ class SchedulerTest {
   }
 
   @Test
+  void lateOutputOfTheWorkerThatLostTheTaskDoesNotNameItAsTheStagesWorkerAgain() {
+    scheduler.submit("b", List.of(StageSpec.of("s", List.of(), "", 1)));
+    scheduler.onStarted("b", "s", 1, "w1", 1);
+    scheduler.onStarted("b", "s", 1, "w2", 2);
+    assertThat(scheduler.onHeartbeat("b", "s", 1, "w1")).isTrue();
+    assertThat(scheduler.snapshot("b")).singleElement().extracting(StageSnapshot::workerId).isEqualTo("w2");
+    assertThat(scheduler.onHeartbeat("b", "s", 1, "w2")).isTrue();
+    assertThat(scheduler.snapshot("b")).singleElement().extracting(StageSnapshot::workerId).isEqualTo("w2");
+  }
+
+  @Test
   void aBuildPastItsDeadlineFailsWithoutAnyWorkerReport() {
     Scheduler limited = new Scheduler(clock,
         new Scheduler.Settings(Duration.ofSeconds(10), 3).withDeadlines(Duration.ofHours(1), Duration.ofMinutes(2)),

@@ -574,12 +574,13 @@ class StageExecutionTest {
     java.util.concurrent.CompletableFuture<LocalStages.Outcome> running = java.util.concurrent.CompletableFuture
         .supplyAsync(() -> {
           try {
-            return stages.run(program().run(exec("echo started; sleep 4").mount(fileAndEnv)).build());
+            return stages.run(program().run(exec("echo started; sleep 10").mount(fileAndEnv)).build());
           } catch (InterruptedException e) {
             throw new IllegalStateException(e);
           }
         });
-    // while the RUN sleeps: every file under the worker's directory that holds the value (the secret
+    // while the RUN sleeps (10 s: one walk of the work dir took seconds at load 70, and a 4 s RUN was
+    // once over before a walk saw its files): every file under the worker's directory that holds the value (the secret
     // file, the bundle's config.json with TOKEN=) is on a tmpfs
     java.util.Map<Path, String> holders = new java.util.LinkedHashMap<>(); // file → its file system's type
     long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);

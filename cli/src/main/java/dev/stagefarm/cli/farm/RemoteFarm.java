@@ -29,6 +29,8 @@ public final class RemoteFarm implements Farm {
    * up by 300 ms (HotSpot waits that long for threads in native before it exits anyway).
    */
   private io.grpc.netty.shaded.io.netty.channel.EventLoopGroup eventLoop;
+  /** The event loop's thread (one), joined at close. */
+  private final java.util.List<Thread> ioThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
   private String current;
 
   private RemoteFarm(List<String> addresses, ApiClientFlags security) {
@@ -91,9 +93,13 @@ public final class RemoteFarm implements Farm {
       String host = address.substring(0, colon);
       ApiClientFlags.Settings settings = security.settings(host);
       if (eventLoop == null) {
-        eventLoop = new io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup(1,
-            new io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory("stagefarm-client-io", true),
-            io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler.newFactory());
+        java.util.concurrent.ThreadFactory named =
+            new io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory("stagefarm-client-io", true);
+        eventLoop = new io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup(1, task -> {
+              Thread thread = named.newThread(task);
+              ioThreads.add(thread);
+              return thread;
+            }, io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler.newFactory());
       }
       NettyChannelBuilder builder = NettyChannelBuilder.forAddress(host, Integer.parseInt(address.substring(colon + 1)),
           settings.credentials()).maxInboundMessageSize(64 << 20).eventLoopGroup(eventLoop)
@@ -140,7 +146,13 @@ public final class RemoteFarm implements Farm {
     if (eventLoop != null) {
       try {
         // no quiet period: the calls are over; its thread leaves native code within milliseconds
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
         eventLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(1, TimeUnit.SECONDS);
+        // the group's termination is signalled from inside its thread, just before that thread ends: wait for
+        // the end itself, so that no thread of ours is left in native code when the JVM exits
+        for (Thread thread : ioThreads) {
+          thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }

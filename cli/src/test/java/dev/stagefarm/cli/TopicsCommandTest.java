@@ -58,9 +58,19 @@ class TopicsCommandTest {
         "1", "--partitions", "6", "--config", "max.message.bytes=4194304");
     assertThat(again.exitCode()).as(again.stderr()).isEqualTo(0);
     try (Admin admin = FarmTopics.admin(kafka.bootstrapServers(), KafkaClientProperties.none())) {
+      // the controller has committed the change when the command returns; the broker that answers
+      // describeConfigs applies it from the metadata log a moment later (seen once in CI): wait, bounded
       ConfigResource events = new ConfigResource(ConfigResource.Type.TOPIC, Topics.EVENTS);
-      var config = admin.describeConfigs(List.of(events)).all().get(30, TimeUnit.SECONDS).get(events);
-      assertThat(config.get("max.message.bytes").value()).isEqualTo("4194304");
+      String value = null;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      do {
+        if (value != null) {
+          Thread.sleep(100);
+        }
+        var config = admin.describeConfigs(List.of(events)).all().get(30, TimeUnit.SECONDS).get(events);
+        value = config.get("max.message.bytes").value();
+      } while (!value.equals("4194304") && System.nanoTime() < deadline);
+      assertThat(value).isEqualTo("4194304");
     }
 
     // asking for more replicas than the existing topics have is named, and the exit code says so

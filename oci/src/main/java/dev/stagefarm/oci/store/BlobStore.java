@@ -210,8 +210,28 @@ public final class BlobStore implements BlobSource, BlobSink, AutoCloseable {
         if (stored.isPresent() && stored.getAsLong() == size) {
             return new StoredBlob(digest, size, false);
         }
-        return new StoredBlob(digest, uploads.uploadFile(key, size, file), true);
+        if (!singlePutRefused) {
+            try {
+                return new StoredBlob(digest, uploads.uploadFile(key, size, file), true);
+            } catch (IOException refused) {
+                if (Files.size(file) != size) {
+                    throw refused;
+                }
+                // not every S3-compatible server takes a streamed single PUT with a CRC32C checksum (s3rver, the
+                // compose smoke's backend, closed the connection on it): from now on this store gets the verified
+                // multipart upload every server takes
+                singlePutRefused = true;
+                org.slf4j.LoggerFactory.getLogger(BlobStore.class).warn("the store refused a single streamed PUT of {}"
+                        + " ({}); layer files go up as verified multipart uploads from now on", key, refused.getMessage());
+            }
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            return put(namespace, digest, size, in);
+        }
     }
+
+    /** Set once a store has refused {@link #putFile}'s single streamed PUT: later files go the verified way. */
+    private volatile boolean singlePutRefused;
 
     /** Stores a small blob held in memory (a manifest, a config). */
     public StoredBlob putBytes(Namespace namespace, byte[] content) throws IOException {

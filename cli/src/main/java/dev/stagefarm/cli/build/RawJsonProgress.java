@@ -20,6 +20,10 @@ import java.util.function.LongSupplier;
  * base64 {@code data} and {@code timestamp}; {@code statuses} ({@code id}, {@code vertex},
  * {@code current}, {@code total} bytes) for the context upload. A vertex is a Dockerfile step of a stage (its digest
  * is derived from the stage and step, stable within the build), a stage itself, or a client phase.
+ *
+ * <p>A stage run again by another worker after the first lost its lease on the task ({@link
+ * StageRuns}): the first run's unfinished steps complete with an error naming the lost worker, the
+ * new run's steps are new vertices, and the lost worker's late output is left out.
  */
 public final class RawJsonProgress implements ProgressView {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -27,6 +31,11 @@ public final class RawJsonProgress implements ProgressView {
   private final LongSupplier clock;
   private final Map<String, StageStatus> stages = new HashMap<>();
   private final Map<String, Long> stepStarted = new HashMap<>();
+  /** Per stage, the steps of its current run that printed output and have not completed: index to start time. */
+  private final Map<String, Map<Integer, Long>> openSteps = new HashMap<>();
+  private final StageRuns runs = new StageRuns();
+  /** How many times each stage moved to another worker within its attempt: its steps' vertices differ per run. */
+  private final Map<String, Integer> reruns = new HashMap<>();
   private String phaseDigest;
   private String phaseName;
   private long phaseStartedMs;
@@ -89,14 +98,26 @@ public final class RawJsonProgress implements ProgressView {
     switch (progress.getKindCase()) {
       case STAGE -> {
         StageStatus stage = progress.getStage();
+        StageRuns.Change change = runs.stage(stage);
+        if (change == StageRuns.Change.STALE) {
+          return;
+        }
         stage = StageLabels.withKnownSteps(stage, stages);
+        if (change == StageRuns.Change.RERUN) {
+          lostRun(status, stage.getStageId(), now);
+        }
         stageVertex(status, stage);
       }
       case LOG -> {
+        if (!runs.current(progress)) {
+          return;
+        }
         StageEvent.LogChunk chunk = progress.getLog();
         String vertex = stepDigest(progress.getLogStageId(), chunk.getInstructionIndex());
         if (stepStarted.putIfAbsent(vertex, now) == null) {
           stepVertex(status, progress.getLogStageId(), chunk.getInstructionIndex()).put("started", time(now));
+          openSteps.computeIfAbsent(progress.getLogStageId(), id -> new HashMap<>())
+              .put(chunk.getInstructionIndex(), now);
         }
         status.withArray("logs").addObject()
             .put("vertex", vertex)
@@ -105,8 +126,15 @@ public final class RawJsonProgress implements ProgressView {
             .put("timestamp", time(now));
       }
       case INSTRUCTION -> {
+        if (!runs.current(progress)) {
+          return;
+        }
         StageEvent.InstructionDone done = progress.getInstruction();
         ObjectNode vertex = stepVertex(status, progress.getLogStageId(), done.getInstructionIndex());
+        Map<Integer, Long> open = openSteps.get(progress.getLogStageId());
+        if (open != null) {
+          open.remove(done.getInstructionIndex());
+        }
         long started = done.getStartedMs() > 0 ? done.getStartedMs() : now;
         vertex.put("started", time(started)).put("completed", time(done.getFinishedMs() > 0 ? done.getFinishedMs() : now));
         if (done.getCached()) {
@@ -118,6 +146,22 @@ public final class RawJsonProgress implements ProgressView {
       }
     }
     emit(status);
+  }
+
+  /** Ends the steps the lost run started and left unfinished, each with an error naming its worker. */
+  private void lostRun(ObjectNode status, String stageId, long now) {
+    String lost = null;
+    for (String worker : runs.replaced(stageId)) {
+      lost = worker; // the last one replaced is the run that just ended
+    }
+    Map<Integer, Long> open = openSteps.remove(stageId);
+    if (open != null) {
+      for (Map.Entry<Integer, Long> step : new java.util.TreeMap<>(open).entrySet()) {
+        stepVertex(status, stageId, step.getKey()).put("started", time(step.getValue())).put("completed", time(now))
+            .put("error", "lost with " + lost + " (its lease on the task ran out)");
+      }
+    }
+    reruns.merge(stageId, 1, Integer::sum); // the new run's steps are new vertices
   }
 
   private void stageVertex(ObjectNode status, StageStatus stage) {
@@ -155,8 +199,9 @@ public final class RawJsonProgress implements ProgressView {
     return status.withArray("vertexes").addObject().put("digest", digest).put("name", name);
   }
 
-  private static String stepDigest(String stageId, int index) {
-    return digest("step", stageId + "/" + index);
+  private String stepDigest(String stageId, int index) {
+    int rerun = reruns.getOrDefault(stageId, 0);
+    return digest("step", stageId + (rerun == 0 ? "" : "@" + rerun) + "/" + index);
   }
 
   private static String digest(String kind, String id) {

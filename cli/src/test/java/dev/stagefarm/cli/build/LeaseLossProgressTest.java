@@ -10,7 +10,11 @@ import dev.stagefarm.proto.v1.StageStatus;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
@@ -79,6 +83,43 @@ class LeaseLossProgressTest {
         .contains("(again: worker-1 lost its lease)")
         .contains("| compiling again")
         .doesNotContain("late output").doesNotContain("running on worker-1");
+  }
+
+  @Test
+  void rawjsonEndsTheLostRunsStepWithAnErrorAndGivesTheNewRunItsOwnVertices() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (RawJsonProgress view = new RawJsonProgress(new PrintStream(out, true, StandardCharsets.UTF_8), () -> 5000)) {
+      LEASE_LOST.forEach(view::show);
+    }
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    Map<String, String> logVertexByText = new LinkedHashMap<>();
+    List<JsonNode> vertices = new ArrayList<>();
+    for (String line : out.toString(StandardCharsets.UTF_8).split("\n")) {
+      JsonNode status = json.readTree(line);
+      status.path("vertexes").forEach(vertices::add);
+      for (JsonNode log : status.path("logs")) {
+        logVertexByText.put(new String(log.get("data").binaryValue(), StandardCharsets.UTF_8), log.get("vertex").asText());
+      }
+    }
+
+    assertThat(logVertexByText).containsOnlyKeys("compiling\n", "compiling again\n"); // no late output of worker-1
+    String lostStep = logVertexByText.get("compiling\n");
+    String newStep = logVertexByText.get("compiling again\n");
+    assertThat(newStep).isNotEqualTo(lostStep);
+    assertThat(vertices).anySatisfy(v -> {
+      assertThat(v.get("digest").asText()).isEqualTo(lostStep);
+      assertThat(v.path("error").asText()).isEqualTo("lost with worker-1 (its lease on the task ran out)");
+    });
+    assertThat(vertices).anySatisfy(v -> {
+      assertThat(v.get("digest").asText()).isEqualTo(newStep);
+      assertThat(v.has("completed")).isTrue();
+      assertThat(v.has("error")).isFalse();
+    });
+    List<String> stageNames = vertices.stream().map(v -> v.get("name").asText()).filter(n -> n.startsWith("[build] stage"))
+        .toList();
+    // once the stage moved to worker-2, worker-1's late sign of life does not name it again
+    assertThat(stageNames.subList(stageNames.indexOf("[build] stage on worker-2"), stageNames.size()))
+        .containsOnly("[build] stage on worker-2");
   }
 
   private static BuildProgress running(String worker) {

@@ -1,10 +1,10 @@
 package dev.stagefarm.coordinator.inprocess;
 
+import dev.stagefarm.coordinator.port.ControlMessages;
 import dev.stagefarm.coordinator.port.WorkerControl;
 import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.program.inprocess.InProcessBus;
 import dev.stagefarm.program.inprocess.SignedRecord;
-import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.ControlMessage;
 import java.time.Clock;
 
@@ -12,29 +12,22 @@ import java.time.Clock;
 public final class InProcessWorkerControl implements WorkerControl {
   private final InProcessBus bus;
   private final FarmKeys keys;
-  private final Clock clock;
+  private final ControlMessages messages;
 
   public InProcessWorkerControl(InProcessBus bus, FarmKeys keys, Clock clock) {
     this.bus = bus;
     this.keys = keys;
-    this.clock = clock;
+    this.messages = new ControlMessages(clock);
   }
 
   @Override
   public void buildEnded(String buildId, String reason) {
-    send(message(buildId).setBuildEnded(ControlMessage.BuildEnded.newBuilder().setReason(reason)).build());
+    send(messages.buildEnded(buildId, reason));
   }
 
   @Override
   public void attemptIssued(String buildId, String stageId, int attempt) {
-    send(message(buildId)
-        .setAttemptIssued(ControlMessage.AttemptIssued.newBuilder().setStageId(stageId).setAttempt(attempt))
-        .build());
-  }
-
-  private ControlMessage.Builder message(String buildId) {
-    return ControlMessage.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setBuildId(buildId)
-        .setTimestampMs(clock.millis());
+    send(messages.attemptIssued(buildId, stageId, attempt));
   }
 
   private void send(ControlMessage message) {

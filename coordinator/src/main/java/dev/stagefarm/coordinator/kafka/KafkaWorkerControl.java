@@ -1,5 +1,6 @@
 package dev.stagefarm.coordinator.kafka;
 
+import dev.stagefarm.coordinator.port.ControlMessages;
 import dev.stagefarm.coordinator.port.WorkerControl;
 import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.program.KafkaClientProperties;
@@ -20,7 +21,7 @@ public final class KafkaWorkerControl implements WorkerControl {
   private static final Logger log = LoggerFactory.getLogger(KafkaWorkerControl.class);
   private final KafkaProducer<String, byte[]> producer;
   private final FarmKeys keys;
-  private final Clock clock;
+  private final ControlMessages messages;
 
   public KafkaWorkerControl(String bootstrapServers, FarmKeys keys, Clock clock) {
     this(bootstrapServers, KafkaClientProperties.none(), keys, clock);
@@ -31,7 +32,7 @@ public final class KafkaWorkerControl implements WorkerControl {
    */
   public KafkaWorkerControl(String bootstrapServers, KafkaClientProperties security, FarmKeys keys, Clock clock) {
     this.keys = keys;
-    this.clock = clock;
+    this.messages = new ControlMessages(clock);
     // control messages are sent under the scheduler's lock and are best effort (deadlines and
     // leases stop stale work too): never wait long for an unreachable broker
     this.producer = KafkaClients.producer(bootstrapServers, security, "stagefarm-coordinator-control",
@@ -40,21 +41,12 @@ public final class KafkaWorkerControl implements WorkerControl {
 
   @Override
   public void buildEnded(String buildId, String reason) {
-    send(message(buildId).setBuildEnded(ControlMessage.BuildEnded.newBuilder().setReason(reason)).build());
+    send(messages.buildEnded(buildId, reason));
   }
 
   @Override
   public void attemptIssued(String buildId, String stageId, int attempt) {
-    send(message(buildId)
-        .setAttemptIssued(ControlMessage.AttemptIssued.newBuilder().setStageId(stageId).setAttempt(attempt))
-        .build());
-  }
-
-  private ControlMessage.Builder message(String buildId) {
-    return ControlMessage.newBuilder()
-        .setSchemaVersion(Topics.SCHEMA_VERSION)
-        .setBuildId(buildId)
-        .setTimestampMs(clock.millis());
+    send(messages.attemptIssued(buildId, stageId, attempt));
   }
 
   private void send(ControlMessage message) {

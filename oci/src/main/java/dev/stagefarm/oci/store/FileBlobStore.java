@@ -322,8 +322,9 @@ public final class FileBlobStore implements BlobStore {
             return FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
         } catch (NoSuchFileException e) {
             throw new BlobNotFoundException(digest, describe(key));
-        } catch (FileSystemException e) {
-            throw new IOException("cannot read " + describe(key) + ": " + e.getReason()
+        } catch (IOException e) {
+            // ELOOP (O_NOFOLLOW met a link) comes as a plain IOException
+            throw new IOException("cannot read " + describe(key) + ": " + e.getMessage()
                     + " (a symbolic link planted in the store is refused)", e);
         }
     }
@@ -425,8 +426,9 @@ public final class FileBlobStore implements BlobStore {
             content = in.readNBytes(maxBytes + 1);
         } catch (NoSuchFileException e) {
             return Optional.empty();
-        } catch (FileSystemException e) {
-            throw new IOException("cannot read " + describe(key) + ": " + e.getReason()
+        } catch (IOException e) {
+            // ELOOP (O_NOFOLLOW met a link) comes as a plain IOException
+            throw new IOException("cannot read " + describe(key) + ": " + e.getMessage()
                     + " (a symbolic link planted in the store is refused)", e);
         }
         if (content.length > maxBytes) {

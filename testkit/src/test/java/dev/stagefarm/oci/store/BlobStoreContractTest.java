@@ -60,7 +60,7 @@ class BlobStoreContractTest {
             try (io.minio.MinioAsyncClient raw = io.minio.MinioAsyncClient.builder().endpoint(config.endpoint())
                     .credentialsProvider(config.credentials().provider()).region(config.region()).build()) {
                 raw.putObject(io.minio.PutObjectArgs.builder().bucket(config.bucket()).object(key)
-                        .stream(new ByteArrayInputStream(bytes), bytes.length, -1).build()).get();
+                        .stream(new ByteArrayInputStream(bytes), (long) bytes.length, -1L).build()).get();
             }
         });
     }

@@ -225,21 +225,13 @@ public final class FileBlobStore implements BlobStore {
     public StoredBlob putComputingDigest(Namespace namespace, InputStream content) throws IOException {
         Path staged = Files.createTempFile(temp, "put-", ".tmp");
         try {
-            Digest digest;
-            long size;
-            try (OutputStream file = Files.newOutputStream(staged);
-                 DigestingOutputStream out = new DigestingOutputStream(file)) {
-                content.transferTo(out);
-                out.flush();
-                digest = out.digest();
-                size = out.count();
+            DigestedFile written = DigestedFile.write(staged, new byte[0], content);
+            OptionalLong stored = size(namespace, written.digest());
+            if (stored.isPresent() && stored.getAsLong() == written.size()) {
+                return new StoredBlob(written.digest(), written.size(), false);
             }
-            OptionalLong stored = size(namespace, digest);
-            if (stored.isPresent() && stored.getAsLong() == size) {
-                return new StoredBlob(digest, size, false);
-            }
-            publish(staged, namespace.key(digest));
-            return new StoredBlob(digest, size, true);
+            publish(staged, namespace.key(written.digest()));
+            return new StoredBlob(written.digest(), written.size(), true);
         } finally {
             Files.deleteIfExists(staged);
         }

@@ -2,7 +2,6 @@ package dev.stagefarm.oci.store;
 
 import dev.stagefarm.oci.BlobNotFoundException;
 import dev.stagefarm.oci.Digest;
-import dev.stagefarm.oci.DigestingOutputStream;
 import io.minio.BucketExistsArgs;
 import io.minio.GetObjectArgs;
 import io.minio.GetObjectResponse;
@@ -18,7 +17,6 @@ import io.minio.messages.Item;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -213,18 +211,9 @@ public final class S3BlobStore implements BlobStore {
         Files.createDirectories(options.spoolDir());
         Path spool = Files.createTempFile(options.spoolDir(), "stagefarm-upload-", ".blob");
         try {
-            Digest digest;
-            long size;
-            try (OutputStream file = Files.newOutputStream(spool);
-                 DigestingOutputStream out = new DigestingOutputStream(file)) {
-                out.write(head);
-                content.transferTo(out);
-                out.flush();
-                digest = out.digest();
-                size = out.count();
-            }
+            DigestedFile spooled = DigestedFile.write(spool, head, content);
             try (InputStream staged = Files.newInputStream(spool)) {
-                return put(namespace, digest, size, staged);
+                return put(namespace, spooled.digest(), spooled.size(), staged);
             }
         } finally {
             Files.deleteIfExists(spool);

@@ -288,10 +288,7 @@ public final class S3BlobStore implements BlobStore {
 
     @Override
     public void putRecord(String key, byte[] content) throws IOException {
-        String objectKey = StoreKeys.record(key);
-        retrier.call("PUT", objectKey, () -> client.putObject(PutObjectAPIArgs.builder().bucket(config.bucket())
-                .object(objectKey).data(content, content.length).contentType("application/octet-stream").build())
-                .get());
+        putSmall(StoreKeys.record(key), content);
     }
 
     @Override
@@ -303,15 +300,19 @@ public final class S3BlobStore implements BlobStore {
 
     @Override
     public void putSealed(String key, byte[] content) throws IOException {
-        String objectKey = StoreKeys.sealed(key);
-        retrier.call("PUT", objectKey, () -> client.putObject(PutObjectAPIArgs.builder().bucket(config.bucket())
-                .object(objectKey).data(content, content.length).contentType("application/octet-stream").build())
-                .get());
+        putSmall(StoreKeys.sealed(key), content);
     }
 
     @Override
     public Optional<byte[]> getSealed(String key, int maxBytes) throws IOException {
         return getSmall(StoreKeys.sealed(key), maxBytes);
+    }
+
+    /** Writes (or overwrites) a small object in one PUT. */
+    private void putSmall(String objectKey, byte[] content) throws IOException {
+        retrier.call("PUT", objectKey, () -> client.putObject(PutObjectAPIArgs.builder().bucket(config.bucket())
+                .object(objectKey).data(content, content.length).contentType("application/octet-stream").build())
+                .get());
     }
 
     /** A small object, or empty when there is none; refused when larger than {@code maxBytes}. */

@@ -20,6 +20,7 @@ import dev.stagefarm.coordinator.store.StoreCollector;
 import dev.stagefarm.coordinator.store.StoreImageExporter;
 import dev.stagefarm.oci.registry.RegistryClient;
 import dev.stagefarm.oci.store.BlobStore;
+import dev.stagefarm.oci.store.S3BlobStore;
 import dev.stagefarm.oci.store.S3Config;
 import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.program.KafkaClientProperties;
@@ -118,7 +119,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
         throw new UserError(e.getMessage(), e);
       }
     }
-    BlobStore store = BlobStore.connect(s3);
+    S3BlobStore store = BlobStore.connect(s3);
     store.ensureBucket();
     RegistryClient registry = new RegistryClient(FarmFlags.registrySettings(
         v.getOrDefault(INSECURE_REGISTRY, List.of()), v.getOrDefault(REGISTRY_MIRROR, List.of())));

@@ -2,6 +2,7 @@ package dev.stagefarm.testkit;
 
 import dev.stagefarm.embedded.EmbeddedS3;
 import dev.stagefarm.oci.store.BlobStore;
+import dev.stagefarm.oci.store.S3BlobStore;
 import dev.stagefarm.oci.store.S3Config;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -51,7 +52,7 @@ public final class S3Fixture implements BeforeAllCallback, ParameterResolver {
         String suffix = "-" + BUCKETS.incrementAndGet();
         String name = "t-" + (base.length() > 40 ? base.substring(0, 40) : base) + suffix;
         S3Config config = new S3Config(s3.endpoint(), s3.accessKey(), s3.secretKey(), name.replace("--", "-"));
-        try (BlobStore store = BlobStore.connect(config)) {
+        try (S3BlobStore store = BlobStore.connect(config)) {
             store.ensureBucket();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create test bucket " + config.bucket() + " on " + s3.endpoint(), e);

@@ -3,6 +3,8 @@ package dev.stagefarm.worker;
 import dev.stagefarm.program.StageProgram;
 import dev.stagefarm.program.TaskRouting;
 import dev.stagefarm.oci.store.BlobStore;
+import dev.stagefarm.oci.store.FileBlobStore;
+import dev.stagefarm.oci.store.S3BlobStore;
 import dev.stagefarm.oci.store.S3Config;
 import dev.stagefarm.worker.config.WorkerConfig;
 import dev.stagefarm.worker.exec.StageExecutor;
@@ -121,9 +123,7 @@ public final class Worker implements AutoCloseable {
     try {
       StageExecutors.WorkDir workDir = new StageExecutors.WorkDir(Files.createDirectories(config.workDir()));
       StaleState.clean(workDir, config.runc());
-      store = BlobStore.connect(new S3Config(config.s3Endpoint(), config.s3Credentials(), config.bucket(),
-          config.s3Region()));
-      store.ensureBucket();
+      store = openStore(config);
       // the one-shot farm's workers share the coordinator's JVM and no broker: an in-process address
       boolean inProcess = InProcessBus.isAddress(config.kafka());
       if (config.createTopics() && !inProcess) {
@@ -156,6 +156,29 @@ public final class Worker implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("starting worker " + config.workerId() + " failed: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The content store the {@code s3} setting names: an S3 endpoint (its bucket created unless it exists), or a
+   * directory ({@code file:/path}: the embedded farms', whose workers and coordinator share one host).
+   */
+  private static BlobStore openStore(WorkerConfig config) throws IOException {
+    if (FileBlobStore.isLocation(config.s3Endpoint())) {
+      try {
+        return FileBlobStore.open(FileBlobStore.directoryOf(config.s3Endpoint()));
+      } catch (IllegalArgumentException e) {
+        throw new IOException(e.getMessage(), e);
+      }
+    }
+    S3BlobStore s3 = BlobStore.connect(new S3Config(config.s3Endpoint(), config.s3Credentials(), config.bucket(),
+        config.s3Region()));
+    try {
+      s3.ensureBucket();
+    } catch (IOException | RuntimeException e) {
+      s3.close();
+      throw e;
+    }
+    return s3;
   }
 
   public String id() {

@@ -10,6 +10,8 @@ import dev.stagefarm.embedded.EmbeddedS3;
 import dev.stagefarm.oci.registry.RegistryClient;
 import dev.stagefarm.oci.registry.RegistrySettings;
 import dev.stagefarm.oci.store.BlobStore;
+import dev.stagefarm.oci.store.FileBlobStore;
+import dev.stagefarm.oci.store.S3BlobStore;
 import dev.stagefarm.oci.store.S3Config;
 import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.worker.config.WorkerConfig;
@@ -39,7 +41,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The all-in-one farm: a real Kafka broker and S3 server in this JVM, the coordinator and N
- * workers, wired exactly as a distributed farm is (tasks and events over Kafka, blobs over S3).
+ * workers, wired exactly as a distributed farm is (tasks and events over Kafka, blobs over S3); or,
+ * {@link #startWithoutBroker}, on an in-process bus with a directory as its content store.
  * Part of the embedded farm that the rest of the CLI reaches only through {@link EmbeddedFarmSupport}.
  */
 public final class EmbeddedFarm implements Farm {
@@ -57,6 +60,8 @@ public final class EmbeddedFarm implements Farm {
   public static final EmbeddedKafka.Settings ONE_MACHINE_KAFKA = new EmbeddedKafka.Settings(
       Duration.ofSeconds(30), Duration.ofSeconds(15), Duration.ofMillis(500), Duration.ofSeconds(20),
       java.util.Map.of());
+  /** The broker-less farm's content store under the farm home ({@link FileBlobStore}). */
+  public static final String FILE_STORE_DIR = "store";
   /** The farm key file under the farm home, created on first start (owner-only). */
   public static final String FARM_KEY_FILE = "farm.key";
   /** {@link Options#grpcPort()} value: no network listener, the in-process transport only. */
@@ -139,6 +144,9 @@ public final class EmbeddedFarm implements Farm {
 
   /** Stops the farm's S3 server for {@code downtime}, then starts it again: for fault tests. */
   public void restartS3(Duration downtime) throws InterruptedException {
+    if (s3Server == null) {
+      throw new IllegalStateException("this embedded farm has no S3 server (its store is a directory)");
+    }
     s3Server.restart(downtime);
   }
 
@@ -208,8 +216,10 @@ public final class EmbeddedFarm implements Farm {
   /**
    * A farm without a Kafka broker (the one-shot farm): the coordinator and the workers share an
    * in-process bus with the share group's semantics ({@link InProcessBus}), carrying the same signed
-   * records; blobs still go through the S3 server. {@code options}' Kafka settings are not used. It
-   * cannot be reached by workers or coordinators of other processes.
+   * records; and without an S3 server: the content store is a directory under the farm home ({@link
+   * FileBlobStore}, {@value #FILE_STORE_DIR}), which the coordinator and the workers open themselves.
+   * {@code options}' Kafka settings are not used. It cannot be reached by workers or coordinators of
+   * other processes.
    */
   public static EmbeddedFarm startWithoutBroker(Options options) throws Exception {
     return startOnBus(options);
@@ -231,7 +241,7 @@ public final class EmbeddedFarm implements Farm {
       CompletableFuture<EmbeddedKafka> kafkaStart =
           CompletableFuture.supplyAsync(() -> EmbeddedKafka.start(brokerDir, 0, options.kafka()), STARTER);
       EmbeddedS3 s3;
-      BlobStore store;
+      S3BlobStore store;
       RegistryClient registry;
       FarmKeys farmKeys;
       try {
@@ -259,8 +269,9 @@ public final class EmbeddedFarm implements Farm {
       clock.mark("topics");
 
       // the workers need Kafka and S3, not the coordinator: they start (in parallel) while it joins its election
-      List<CompletableFuture<AutoCloseable>> workers = startWorkers(options, kafka.bootstrapServers(), s3, farmKeys);
-      EmbeddedFarm farm = assemble(options, resources, clock, workers, kafka.bootstrapServers(), s3, farmKeys,
+      List<CompletableFuture<AutoCloseable>> workers = startWorkers(options, kafka.bootstrapServers(), s3.endpoint(),
+          s3.accessKey(), s3.secretKey(), farmKeys);
+      EmbeddedFarm farm = assemble(options, resources, clock, workers, kafka.bootstrapServers(), s3.endpoint(), farmKeys,
           server -> CoordinatorNode.start(
               new CoordinatorNode.Options(kafka.bootstrapServers(), "stagefarm-coordinator", options.coordinator(),
                   farmKeys),
@@ -282,18 +293,16 @@ public final class EmbeddedFarm implements Farm {
       InProcessBus bus = new InProcessBus(IN_PROCESS_LOCK, FarmTopics.Layout.singleBroker().deliveryCountLimit());
       String address = InProcessBus.ADDRESS_PREFIX + "stagefarm-" + UUID.randomUUID();
       resources.push(bus.register(address));
-      EmbeddedS3 s3 = EmbeddedS3.start(options.home().resolve("s3"), 0);
-      resources.push(new S3Server(s3));
-      clock.mark("S3");
-      BlobStore store = BlobStore.connect(new S3Config(s3.endpoint(), s3.accessKey(), s3.secretKey(), BUCKET, null));
+      // one host: the store is a directory, no S3 server or client (bench/README, session 9)
+      FileBlobStore store = FileBlobStore.open(options.home().resolve(FILE_STORE_DIR));
       resources.push(store);
-      store.ensureBucket();
       RegistryClient registry = new RegistryClient(options.registry());
       resources.push(registry);
       FarmKeys farmKeys = FarmKeys.loadOrCreate(options.home().resolve(FARM_KEY_FILE));
-      clock.mark("bucket");
-      List<CompletableFuture<AutoCloseable>> workers = startWorkers(options, address, s3, farmKeys);
-      return assemble(options, resources, clock, workers, address, s3, farmKeys,
+      clock.mark("file store");
+      List<CompletableFuture<AutoCloseable>> workers = startWorkers(options, address, store.location(), "", "",
+          farmKeys);
+      return assemble(options, resources, clock, workers, address, store.location(), farmKeys,
           server -> CoordinatorNode.startInProcess(
               new CoordinatorNode.Options("", "stagefarm-coordinator", options.coordinator(), farmKeys),
               bus, store, registry, new StoreImageExporter(store), server, options.api()),
@@ -315,9 +324,10 @@ public final class EmbeddedFarm implements Farm {
    * start), the workers joined, the client's channel.
    *
    * @param transport the broker's bootstrap servers or the in-process bus's address
+   * @param storeLocation the S3 server's endpoint or the file store's {@code file:} location
    */
   private static EmbeddedFarm assemble(Options options, Deque<AutoCloseable> resources, PhaseClock clock,
-      List<CompletableFuture<AutoCloseable>> workers, String transport, EmbeddedS3 s3, FarmKeys farmKeys,
+      List<CompletableFuture<AutoCloseable>> workers, String transport, String storeLocation, FarmKeys farmKeys,
       CoordinatorStart coordinatorStart, String workersPhase) throws Exception {
     String name = "stagefarm-" + UUID.randomUUID();
     ServerBuilder<?> server = serverBuilder(options, name);
@@ -341,20 +351,23 @@ public final class EmbeddedFarm implements Farm {
     clock.mark(workersPhase);
     log.info(clock.summary());
     EmbeddedFarm farm = new EmbeddedFarm(resources, clientChannel(options, name, node), endpoint(options, node),
-        transport, s3.endpoint(), node, farmKeys);
+        transport, storeLocation, node, farmKeys);
     farm.activity = activity;
     farm.s3Server = resources.stream().filter(S3Server.class::isInstance).map(S3Server.class::cast)
-        .findFirst().orElseThrow();
+        .findFirst().orElse(null);
     return farm;
   }
 
-  /** The workers' starts, in parallel; {@code transport} is the Kafka bootstrap or the in-process bus's address. */
-  private static List<CompletableFuture<AutoCloseable>> startWorkers(Options options, String transport, EmbeddedS3 s3,
-      FarmKeys farmKeys) {
+  /**
+   * The workers' starts, in parallel; {@code transport} is the Kafka bootstrap or the in-process bus's address,
+   * {@code storeLocation} the S3 endpoint (with its keys) or the file store's {@code file:} location.
+   */
+  private static List<CompletableFuture<AutoCloseable>> startWorkers(Options options, String transport,
+      String storeLocation, String accessKey, String secretKey, FarmKeys farmKeys) {
     List<CompletableFuture<AutoCloseable>> workers = new ArrayList<>();
     for (int i = 1; i <= options.workers(); i++) {
       WorkerConfig config =
-          WorkerConfig.of(transport, s3.endpoint(), s3.accessKey(), s3.secretKey(), BUCKET,
+          WorkerConfig.of(transport, storeLocation, accessKey, secretKey, BUCKET,
                   options.home().resolve("workers").resolve("worker-" + i))
               .withWorkerId("worker-" + i)
               .withFarmKeys(farmKeys);
@@ -409,6 +422,7 @@ public final class EmbeddedFarm implements Farm {
     return kafkaBootstrap;
   }
 
+  /** The S3 server's endpoint, or the file store's {@code file:} location ({@link #startWithoutBroker}). */
   public String s3Endpoint() {
     return s3Endpoint;
   }

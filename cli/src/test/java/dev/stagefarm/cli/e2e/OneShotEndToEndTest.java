@@ -3,6 +3,8 @@ package dev.stagefarm.cli.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.stagefarm.cli.Main;
+import dev.stagefarm.cli.farm.EmbeddedFarm;
+import dev.stagefarm.oci.store.FileBlobStore;
 import dev.stagefarm.testkit.BusyboxImage;
 import dev.stagefarm.testkit.RegistryFixture;
 import java.io.IOException;
@@ -17,9 +19,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code stagefarm build --one-shot} as a user runs it: its own JVM with an S3 server, a coordinator
- * and a worker that runs a container, on an in-process bus instead of a Kafka broker, all gone when
- * the command returns.
+ * {@code stagefarm build --one-shot} as a user runs it: its own JVM with a coordinator and a worker
+ * that runs a container, on an in-process bus instead of a Kafka broker and a directory instead of an
+ * S3 server, all gone when the command returns.
  */
 class OneShotEndToEndTest {
   @TempDir Path dir;
@@ -33,9 +35,10 @@ class OneShotEndToEndTest {
     Files.writeString(ctx.resolve("Dockerfile"), "FROM " + busybox + "\nRUN echo one-shot > /made\n");
     Path home = dir.resolve("home");
     Path tmp = Files.createDirectories(dir.resolve("tmp"));
+    Path classes = dir.resolve("classes.log");
 
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "--enable-native-access=ALL-UNNAMED", "-Djava.io.tmpdir=" + tmp, "-cp", System.getProperty("java.class.path"),
+        "--enable-native-access=ALL-UNNAMED", "-Djava.io.tmpdir=" + tmp, "-Xlog:class+load=info:file=" + classes, "-cp", System.getProperty("java.class.path"),
         Main.class.getName(), "build", "--one-shot", "--workers", "1", "--progress", "plain", "--insecure-registry",
         registry.host(), ctx.toString()));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
@@ -53,6 +56,15 @@ class OneShotEndToEndTest {
         .doesNotContain("embedded Kafka listening")
         // leaving the leader election on close is expected: no warning at the user
         .doesNotContain("WARN  d.s.c.CoordinatorNode");
+    // no S3 server and no S3 client in the JVM: the store is a directory under the home
+    assertThat(Files.readString(classes)).contains(FileBlobStore.class.getName() + " ")
+        .doesNotContain("org.gaul.s3proxy").doesNotContain("org.eclipse.jetty.server.Server ")
+        .doesNotContain("io.minio.MinioAsyncClient ").doesNotContain("okhttp3.OkHttpClient ");
+    assertThat(log).contains("file store ");
+    assertThat(home.resolve("s3")).doesNotExist();
+    try (Stream<Path> blobs = Files.list(home.resolve(EmbeddedFarm.FILE_STORE_DIR).resolve("blobs/sha256"))) {
+      assertThat(blobs.count()).as("blobs in the file store").isPositive();
+    }
     assertThat(processesUsing(home)).as("processes still using the farm home").isEmpty();
     assertThat(mountsUnder(home)).as("mounts left under the farm home").isEmpty();
     try (Stream<Path> left = Files.list(tmp)) {

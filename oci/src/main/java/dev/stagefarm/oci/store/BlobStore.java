@@ -1,332 +1,128 @@
 package dev.stagefarm.oci.store;
 
-import dev.stagefarm.oci.BlobNotFoundException;
 import dev.stagefarm.oci.BlobSink;
 import dev.stagefarm.oci.BlobSource;
 import dev.stagefarm.oci.Digest;
-import dev.stagefarm.oci.DigestingOutputStream;
-import io.minio.BucketExistsArgs;
-import io.minio.GetObjectArgs;
-import io.minio.GetObjectResponse;
-import io.minio.ListObjectsArgs;
-import io.minio.MakeBucketArgs;
-import io.minio.MinioAsyncClient;
-import io.minio.PutObjectAPIArgs;
-import io.minio.RemoveObjectArgs;
-import io.minio.Result;
-import io.minio.StatObjectArgs;
-import io.minio.errors.ErrorResponseException;
-import io.minio.messages.Item;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.regex.Pattern;
-import okhttp3.Dispatcher;
-import okhttp3.OkHttpClient;
 
 /**
- * The farm's content store: one S3 bucket, content-addressed (DESIGN.md §5), spoken to with the MinIO client.
+ * The farm's content store (DESIGN.md §5), content-addressed, in one key space:
  *
  * <ul>
- *   <li>{@code blobs/sha256/<hex>}: OCI blobs ({@link Namespace#BLOBS}),</li>
- *   <li>{@code context/sha256/<hex>}: build-context files and manifests ({@link Namespace#CONTEXT}),</li>
- *   <li>{@code cache/<key>}: small instruction-cache records ({@link #putRecord}, {@link #getRecord}).</li>
+ *   <li>{@code blobs/sha256/<hex>}: OCI blobs ({@link Namespace#BLOBS}), likewise {@code context/…} and
+ *       {@code programs/…},</li>
+ *   <li>{@code cache/<key>}: small instruction-cache records ({@link #putRecord}, {@link #getRecord}),</li>
+ *   <li>{@code secrets/<build id>}: a build's sealed secrets ({@link #putSealed}).</li>
  * </ul>
  *
- * <p>Content-addressed puts check a HEAD first and skip the upload when the blob is there; they verify the digest
- * while streaming and publish nothing when it does not match. Putting the same digest from several places at once is
- * harmless: every writer writes the same bytes. Each S3 request is retried on transient failures; every failure names
- * the operation, the key and the bucket. Thread-safe; share one instance.
+ * <p>Two implementations: {@link S3BlobStore}, one S3 bucket (every farm that spans hosts), and {@link FileBlobStore},
+ * a directory (a farm on one host: the one-shot farm). Both verify content-addressed puts against their digest and
+ * publish nothing that does not match, verify every whole read, and make a put visible only once it is complete.
+ * Thread-safe; share one instance.
  */
-public final class BlobStore implements BlobSource, BlobSink, AutoCloseable {
+public interface BlobStore extends BlobSource, BlobSink, AutoCloseable {
 
-    private static final String CACHE_PREFIX = "cache/";
-    private static final Pattern SEALED_KEY = Pattern.compile("secrets/[A-Za-z0-9_-][A-Za-z0-9._-]*");
-    private static final Pattern RECORD_KEY = Pattern.compile("[A-Za-z0-9._:=+-]+(/[A-Za-z0-9._:=+-]+)*");
-
-    private final S3Config config;
-    private final StoreOptions options;
-    private final MinioAsyncClient client;
-    private final OkHttpClient http;
-    private final ExecutorService executor;
-    private final Retrier retrier;
-    private final VerifiedUpload uploads;
-
-    private BlobStore(S3Config config, StoreOptions options) {
-        this.config = config;
-        this.options = options;
-        Dispatcher dispatcher = new Dispatcher();
-        // Part uploads of several blobs run at once; OkHttp's default of 5 per host would serialise them.
-        dispatcher.setMaxRequests(128);
-        dispatcher.setMaxRequestsPerHost(128);
-        this.http = new OkHttpClient.Builder()
-                .dispatcher(dispatcher)
-                .connectTimeout(Duration.ofSeconds(10))
-                .readTimeout(Duration.ofMinutes(5))
-                .writeTimeout(Duration.ofMinutes(5))
-                .build();
-        this.client = MinioAsyncClient.builder()
-                .endpoint(config.endpoint())
-                .credentialsProvider(config.credentials().provider())
-                .region(config.region())
-                .httpClient(http, true)
-                .build();
-        this.executor = Executors.newVirtualThreadPerTaskExecutor();
-        this.retrier = new Retrier(options.retry(), "bucket '" + config.bucket() + "' at " + config.endpoint());
-        this.uploads = new VerifiedUpload(client, config.bucket(), retrier, options.partSize(),
-                options.partsInFlight(), executor,
-                options.unsignedPayloadOverPlainHttp() || !config.plainHttpOverNetwork());
+    /** A store on an S3 bucket (which {@link S3BlobStore#ensureBucket} creates). */
+    static S3BlobStore connect(S3Config config) {
+        return S3BlobStore.connect(config, StoreOptions.DEFAULT);
     }
 
-    public static BlobStore connect(S3Config config) {
-        return connect(config, StoreOptions.DEFAULT);
-    }
-
-    public static BlobStore connect(S3Config config, StoreOptions options) {
-        return new BlobStore(config, options);
-    }
-
-    public S3Config config() {
-        return config;
-    }
-
-    /** Creates the bucket unless it exists; safe to call from several processes at once. */
-    public void ensureBucket() throws IOException {
-        String bucket = config.bucket();
-        retrier.call("create bucket", bucket, () -> {
-            if (client.bucketExists(BucketExistsArgs.builder().bucket(bucket).build()).get()) {
-                return null;
-            }
-            try {
-                client.makeBucket(MakeBucketArgs.builder().bucket(bucket).build()).get();
-            } catch (Exception e) {
-                if (!(S3Failures.unwrap(e) instanceof ErrorResponseException er
-                        && er.errorResponse().code().startsWith("BucketAlready"))) {
-                    throw e;
-                }
-            }
-            return null;
-        });
+    static S3BlobStore connect(S3Config config, StoreOptions options) {
+        return S3BlobStore.connect(config, options);
     }
 
     // ---- content-addressed blobs ----
 
-    /** Whether the OCI blob is in the store (a HEAD request). */
+    /** The stored size of a blob, or empty when it is not in the store. */
+    OptionalLong size(Namespace namespace, Digest digest) throws IOException;
+
+    /** Whether the OCI blob is in the store. */
     @Override
-    public boolean contains(Digest digest) throws IOException {
+    default boolean contains(Digest digest) throws IOException {
         return size(Namespace.BLOBS, digest).isPresent();
     }
 
-    public boolean exists(Namespace namespace, Digest digest) throws IOException {
+    default boolean exists(Namespace namespace, Digest digest) throws IOException {
         return size(namespace, digest).isPresent();
-    }
-
-    /** The stored size of a blob, or empty when it is not in the store. */
-    public OptionalLong size(Namespace namespace, Digest digest) throws IOException {
-        return headSize(namespace.key(digest));
-    }
-
-    private OptionalLong headSize(String key) throws IOException {
-        return retrier.call("HEAD", key, () -> {
-            try {
-                return OptionalLong.of(client.statObject(StatObjectArgs.builder().bucket(config.bucket()).object(key)
-                        .build()).get().size());
-            } catch (Exception e) {
-                if (S3Failures.isNotFound(e)) {
-                    return OptionalLong.empty();
-                }
-                throw e;
-            }
-        });
     }
 
     /** Stores an OCI blob (see {@link #put(Namespace, Digest, long, InputStream)}). */
     @Override
-    public void put(Digest digest, long size, InputStream content) throws IOException {
+    default void put(Digest digest, long size, InputStream content) throws IOException {
         put(Namespace.BLOBS, digest, size, content);
     }
 
     /**
-     * Stores content under its digest, unless the store already has it (then {@code content} is not read).
+     * Stores content under its digest, unless the store already has it at that size (then {@code content} is not
+     * read).
      *
      * @param size the promised size, or -1 when unknown
      * @throws dev.stagefarm.oci.DigestMismatchException when the content does not have that digest (or size);
      *     nothing is stored then
      */
-    public StoredBlob put(Namespace namespace, Digest digest, long size, InputStream content) throws IOException {
-        String key = namespace.key(digest);
-        OptionalLong stored = headSize(key);
-        // A stored object of another size than promised is damaged or the promise is wrong: upload, which verifies.
-        if (stored.isPresent() && (size < 0 || stored.getAsLong() == size)) {
-            return new StoredBlob(digest, stored.getAsLong(), false);
-        }
-        long written = uploads.upload(key, digest, size, content);
-        return new StoredBlob(digest, written, true);
-    }
-
-    /** The largest blob {@link #putFresh} sends without asking whether the store has it. */
-    public static final long FRESH_PUT_MAX_BYTES = 1 << 20;
+    StoredBlob put(Namespace namespace, Digest digest, long size, InputStream content) throws IOException;
 
     /**
-     * Stores a blob the caller has just made (a layer a stage produced): up to {@link #FRESH_PUT_MAX_BYTES}, with
-     * one PUT and no HEAD first, since such a blob is nearly always new; when the store has it after all, the PUT
-     * rewrites the same bytes under the same content-addressed key (a reader sees the old object or the new one,
-     * identical), at most 1 MiB sent again. Larger content goes through {@link #put(Namespace, Digest, long,
-     * InputStream)}, whose HEAD saves re-sending it.
+     * Stores a blob the caller has just made (a layer a stage produced), which is nearly always new: a store may
+     * skip asking whether it has it. Verified like {@link #put(Namespace, Digest, long, InputStream)}.
      */
-    public StoredBlob putFresh(Namespace namespace, Digest digest, long size, InputStream content) throws IOException {
-        if (size < 0 || size > FRESH_PUT_MAX_BYTES) {
-            return put(namespace, digest, size, content);
-        }
-        long written = uploads.upload(namespace.key(digest), digest, size, content);
-        return new StoredBlob(digest, written, true);
-    }
+    StoredBlob putFresh(Namespace namespace, Digest digest, long size, InputStream content) throws IOException;
 
     /**
      * Stores a blob from a file this process wrote and hashed itself as it wrote it (a layer a stage produced): the
-     * digest is trusted, not computed again. Small files go as {@link #putFresh} (read, verified, one PUT, no HEAD);
-     * larger ones after a HEAD (nothing sent when the store has the blob) in one PUT streamed from the file up to
-     * {@link StoreOptions#singlePutMaxBytes()}, beyond it as a verified multipart upload. Content from anywhere else
-     * goes through {@link #put(Namespace, Digest, long, InputStream)}, which verifies it.
+     * digest is trusted, not computed again; the size is checked against the file. The caller keeps the file (and
+     * removes it when it likes: the store does not depend on it afterwards). Content from anywhere else goes through
+     * {@link #put(Namespace, Digest, long, InputStream)}, which verifies it.
+     *
+     * @throws IOException also when the file's size is not {@code size} (it changed since it was hashed)
      */
-    public StoredBlob putFile(Namespace namespace, Digest digest, long size, Path file) throws IOException {
-        if (size <= FRESH_PUT_MAX_BYTES || size > options.singlePutMaxBytes()) {
-            try (InputStream in = Files.newInputStream(file)) {
-                return putFresh(namespace, digest, size, in);
-            }
-        }
-        String key = namespace.key(digest);
-        OptionalLong stored = headSize(key);
-        if (stored.isPresent() && stored.getAsLong() == size) {
-            return new StoredBlob(digest, size, false);
-        }
-        if (!singlePutRefused) {
-            try {
-                return new StoredBlob(digest, uploads.uploadFile(key, size, file), true);
-            } catch (IOException refused) {
-                if (Files.size(file) != size) {
-                    throw refused;
-                }
-                // not every S3-compatible server takes a streamed single PUT with a CRC32C checksum (s3rver, the
-                // compose smoke's backend, closed the connection on it): from now on this store gets the verified
-                // multipart upload every server takes
-                singlePutRefused = true;
-                org.slf4j.LoggerFactory.getLogger(BlobStore.class).warn("the store refused a single streamed PUT of {}"
-                        + " ({}); layer files go up as verified multipart uploads from now on", key, refused.getMessage());
-            }
-        }
-        try (InputStream in = Files.newInputStream(file)) {
-            return put(namespace, digest, size, in);
-        }
-    }
-
-    /** Set once a store has refused {@link #putFile}'s single streamed PUT: later files go the verified way. */
-    private volatile boolean singlePutRefused;
+    StoredBlob putFile(Namespace namespace, Digest digest, long size, Path file) throws IOException;
 
     /** Stores a small blob held in memory (a manifest, a config). */
-    public StoredBlob putBytes(Namespace namespace, byte[] content) throws IOException {
+    default StoredBlob putBytes(Namespace namespace, byte[] content) throws IOException {
         return put(namespace, Digest.of(content), content.length, new ByteArrayInputStream(content));
     }
 
-    /**
-     * Stores content whose digest is not known before reading it all. Content up to one part size is digested in
-     * memory; larger content is staged in a file under the spool directory while it is digested, then uploaded
-     * unless the store already has it.
-     */
-    public StoredBlob putComputingDigest(Namespace namespace, InputStream content) throws IOException {
-        byte[] head = content.readNBytes(options.partSize());
-        if (head.length < options.partSize()) {
-            return put(namespace, Digest.of(head), head.length, new ByteArrayInputStream(head));
-        }
-        Files.createDirectories(options.spoolDir());
-        Path spool = Files.createTempFile(options.spoolDir(), "stagefarm-upload-", ".blob");
-        try {
-            Digest digest;
-            long size;
-            try (OutputStream file = Files.newOutputStream(spool);
-                 DigestingOutputStream out = new DigestingOutputStream(file)) {
-                out.write(head);
-                content.transferTo(out);
-                out.flush();
-                digest = out.digest();
-                size = out.count();
-            }
-            try (InputStream staged = Files.newInputStream(spool)) {
-                return put(namespace, digest, size, staged);
-            }
-        } finally {
-            Files.deleteIfExists(spool);
-        }
-    }
+    /** Stores content whose digest is not known before reading it all. */
+    StoredBlob putComputingDigest(Namespace namespace, InputStream content) throws IOException;
 
     /** Opens an OCI blob (see {@link #open(Namespace, Digest)}). */
     @Override
-    public InputStream open(Digest digest) throws IOException {
+    default InputStream open(Digest digest) throws IOException {
         return open(Namespace.BLOBS, digest);
     }
 
     /**
      * Opens a blob for reading. Reading it to the end verifies its digest.
      *
-     * @throws BlobNotFoundException when the store has no such blob
+     * @throws dev.stagefarm.oci.BlobNotFoundException when the store has no such blob
      */
-    public InputStream open(Namespace namespace, Digest digest) throws IOException {
-        String key = namespace.key(digest);
-        InputStream body = get(key, digest, GetObjectArgs.builder().bucket(config.bucket()).object(key).build());
-        // A broken connection resumes at the offset reached; the digest check spans the resumed pieces.
-        InputStream resuming = new ResumingInputStream(body, offset -> get(key, digest,
-                GetObjectArgs.builder().bucket(config.bucket()).object(key).offset(offset).build()),
-                describe(key), options.retry().maxAttempts());
-        return new VerifyingInputStream(resuming, digest, -1, describe(key));
-    }
+    InputStream open(Namespace namespace, Digest digest) throws IOException;
 
     /**
-     * Opens {@code length} bytes of a blob starting at {@code offset} (not verified: a range has no digest).
+     * Opens {@code length} bytes of a blob starting at {@code offset} (fewer when the blob ends first; not verified:
+     * a range has no digest).
      *
-     * @throws BlobNotFoundException when the store has no such blob
+     * @throws dev.stagefarm.oci.BlobNotFoundException when the store has no such blob
      */
-    public InputStream openRange(Namespace namespace, Digest digest, long offset, long length) throws IOException {
-        if (offset < 0 || length <= 0) {
-            throw new IllegalArgumentException("invalid range: offset " + offset + ", length " + length);
-        }
-        String key = namespace.key(digest);
-        return get(key, digest, GetObjectArgs.builder().bucket(config.bucket()).object(key)
-                .offset(offset).length(length).build());
-    }
+    InputStream openRange(Namespace namespace, Digest digest, long offset, long length) throws IOException;
 
     /** Reads a whole small blob (manifest, config, context manifest) into memory, verified. */
-    public byte[] readAllBytes(Namespace namespace, Digest digest) throws IOException {
+    default byte[] readAllBytes(Namespace namespace, Digest digest) throws IOException {
         try (InputStream in = open(namespace, digest)) {
             return in.readAllBytes();
         }
     }
 
-    private InputStream get(String key, Digest digest, GetObjectArgs args) throws IOException {
-        return retrier.call("GET", key, () -> {
-            try {
-                GetObjectResponse response = client.getObject(args).get();
-                return response;
-            } catch (Exception e) {
-                if (S3Failures.isNotFound(e)) {
-                    throw new BlobNotFoundException(digest, describe(key));
-                }
-                throw e;
-            }
-        });
-    }
-
     /** Every digest stored in a namespace. */
-    public List<Digest> listDigests(Namespace namespace) throws IOException {
+    default List<Digest> listDigests(Namespace namespace) throws IOException {
         List<Digest> digests = new ArrayList<>();
         for (StoredObject object : list(namespace.prefix())) {
             String hex = object.key().substring(namespace.prefix().length());
@@ -338,129 +134,38 @@ public final class BlobStore implements BlobSource, BlobSink, AutoCloseable {
     }
 
     /** Every object whose key starts with {@code prefix}, in key order. */
-    public List<StoredObject> list(String prefix) throws IOException {
-        return retrier.call("list", prefix + "*", () -> {
-            List<StoredObject> objects = new ArrayList<>();
-            for (Result<Item> result : client.listObjects(ListObjectsArgs.builder().bucket(config.bucket())
-                    .prefix(prefix).recursive(true).build())) {
-                Item item = result.get();
-                if (!item.isDir()) {
-                    objects.add(new StoredObject(item.objectName(), item.size(),
-                            item.lastModified() == null ? java.time.Instant.EPOCH : item.lastModified().toInstant()));
-                }
-            }
-            return objects;
-        });
-    }
+    List<StoredObject> list(String prefix) throws IOException;
 
     /** Removes a blob; removing one that is not there is not an error. */
-    public void delete(Namespace namespace, Digest digest) throws IOException {
-        String key = namespace.key(digest);
-        retrier.call("DELETE", key, () -> client.removeObject(RemoveObjectArgs.builder().bucket(config.bucket())
-                .object(key).build()).get());
-    }
+    void delete(Namespace namespace, Digest digest) throws IOException;
 
     /** Removes the object under a full key as listed by {@link #list}; one that is not there is no error. */
-    public void deleteObject(String key) throws IOException {
-        retrier.call("DELETE", key, () -> client.removeObject(RemoveObjectArgs.builder().bucket(config.bucket())
-                .object(key).build()).get());
-    }
+    void deleteObject(String key) throws IOException;
 
     // ---- cache records: small objects under cache/<key> ----
 
     /** Writes (or overwrites) the record stored under {@code cache/<key>}. */
-    public void putRecord(String key, byte[] content) throws IOException {
-        String objectKey = recordKey(key);
-        retrier.call("PUT", objectKey, () -> client.putObject(PutObjectAPIArgs.builder().bucket(config.bucket())
-                .object(objectKey).data(content, content.length).contentType("application/octet-stream").build())
-                .get());
-    }
+    void putRecord(String key, byte[] content) throws IOException;
 
     /** The record stored under {@code cache/<key>}, or empty when there is none. */
-    public Optional<byte[]> getRecord(String key) throws IOException {
-        String objectKey = recordKey(key);
-        return retrier.call("GET", objectKey, () -> {
-            try (InputStream in = client.getObject(GetObjectArgs.builder().bucket(config.bucket())
-                    .object(objectKey).build()).get()) {
-                return Optional.of(in.readAllBytes());
-            } catch (Exception e) {
-                if (S3Failures.isNotFound(e)) {
-                    return Optional.<byte[]>empty();
-                }
-                throw e;
-            }
-        });
-    }
+    Optional<byte[]> getRecord(String key) throws IOException;
 
     // ---- sealed objects: a build's encrypted secrets, deleted when the build ends ----
 
     /** Writes (or overwrites) a sealed object, e.g. {@code secrets/<build id>}. */
-    public void putSealed(String key, byte[] content) throws IOException {
-        String objectKey = sealedKey(key);
-        retrier.call("PUT", objectKey, () -> client.putObject(PutObjectAPIArgs.builder().bucket(config.bucket())
-                .object(objectKey).data(content, content.length).contentType("application/octet-stream").build())
-                .get());
-    }
+    void putSealed(String key, byte[] content) throws IOException;
 
     /**
      * A sealed object, or empty when there is none; at most {@code maxBytes} are read.
      *
      * @throws IOException also when the object is larger than {@code maxBytes}
      */
-    public Optional<byte[]> getSealed(String key, int maxBytes) throws IOException {
-        String objectKey = sealedKey(key);
-        Optional<byte[]> content = retrier.call("GET", objectKey, () -> {
-            try (InputStream in = client.getObject(GetObjectArgs.builder().bucket(config.bucket())
-                    .object(objectKey).build()).get()) {
-                return Optional.of(in.readNBytes(maxBytes + 1));
-            } catch (Exception e) {
-                if (S3Failures.isNotFound(e)) {
-                    return Optional.<byte[]>empty();
-                }
-                throw e;
-            }
-        });
-        if (content.isPresent() && content.get().length > maxBytes) {
-            throw new IOException(describe(objectKey) + " is larger than " + maxBytes + " bytes");
-        }
-        return content;
-    }
+    Optional<byte[]> getSealed(String key, int maxBytes) throws IOException;
 
     /** Removes a sealed object; removing one that is not there is not an error. */
-    public void deleteSealed(String key) throws IOException {
-        String objectKey = sealedKey(key);
-        retrier.call("DELETE", objectKey, () -> client.removeObject(RemoveObjectArgs.builder()
-                .bucket(config.bucket()).object(objectKey).build()).get());
-    }
+    void deleteSealed(String key) throws IOException;
 
-    private static String sealedKey(String key) {
-        if (key == null || !SEALED_KEY.matcher(key).matches()) {
-            throw new IllegalArgumentException("invalid sealed object key '" + key
-                    + "': secrets/<id>, the id of letters, digits and ._-");
-        }
-        return key;
-    }
-
-    private static String recordKey(String key) {
-        if (key == null || !RECORD_KEY.matcher(key).matches() || key.contains("..")) {
-            throw new IllegalArgumentException("invalid cache record key '" + key
-                    + "': use letters, digits and ._:=+- in '/'-separated non-empty segments, no '..'");
-        }
-        return CACHE_PREFIX + key;
-    }
-
-    private String describe(String key) {
-        return "s3://" + config.bucket() + "/" + key + " at " + config.endpoint();
-    }
-
+    /** Releases the store's connections and threads (none for a directory). */
     @Override
-    public void close() {
-        executor.shutdownNow();
-        client.close();
-    }
-
-    @Override
-    public String toString() {
-        return "BlobStore[" + config + "]";
-    }
+    void close();
 }

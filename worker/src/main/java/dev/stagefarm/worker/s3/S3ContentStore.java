@@ -7,8 +7,8 @@ import dev.stagefarm.worker.store.ContentStore;
 import java.io.IOException;
 import java.io.InputStream;
 
-/** The content store in the farm's S3 bucket: {@code blobs/sha256/…}, {@code context/sha256/…}, {@code programs/sha256/…} and
- * the sealed {@code secrets/<build id>}. */
+/** The content store in the farm's S3 bucket (or, for the one-shot farm, its store directory: any {@link BlobStore}):
+ * {@code blobs/sha256/…}, {@code context/sha256/…}, {@code programs/sha256/…} and the sealed {@code secrets/<build id>}. */
 public final class S3ContentStore implements ContentStore {
   private final BlobStore store;
 
@@ -42,7 +42,7 @@ public final class S3ContentStore implements ContentStore {
     store.putFresh(Namespace.BLOBS, digest, size, content);
   }
 
-  /** A layer file the worker wrote and hashed: one PUT streamed from the file, not hashed again. */
+  /** A layer file the worker wrote and hashed: one PUT streamed from the file (a directory store links it), not hashed again. */
   @Override
   public long putBlobFile(Digest digest, long size, java.nio.file.Path file) throws IOException {
     var stored = store.putFile(Namespace.BLOBS, digest, size, file);

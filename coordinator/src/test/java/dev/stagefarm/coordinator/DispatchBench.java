@@ -134,6 +134,9 @@ public final class DispatchBench {
       buildIds.add(status.getBuildId());
     }
     long submitted = System.currentTimeMillis();
+    // the dispatch phase alone (planning is the main thread's and S3's): what a stage costs once it is queued
+    Map<Long, Long> cpuSubmitted = threadCpu();
+    long processCpuSubmitted = processCpuNanos();
     int stagesPerBuild = leaves + gatherers(leaves) + 1;
     int expected = stagesPerBuild * buildCount;
     counter.follow(buildIds, expected);
@@ -156,6 +159,8 @@ public final class DispatchBench {
       Thread.sleep(200);
     }
     long finished = System.currentTimeMillis();
+    Map<Long, Long> cpuFinished = threadCpu();
+    long processCpuFinished = processCpuNanos();
     counter.awaitAll(Duration.ofSeconds(30));
     long processCpu = processCpuNanos() - processCpuBefore;
     Map<Long, Long> cpuAfter = threadCpu();
@@ -213,6 +218,19 @@ public final class DispatchBench {
     System.out.printf("BENCH coordinator CPU (its threads: %s): %.2f s over %.2f s (%.2f cores); whole JVM %.2f s"
             + " (broker, S3, synthetic workers too)%n", COORDINATOR_THREADS, coordinatorCpu / 1e9, window,
         coordinatorCpu / 1e9 / window, processCpu / 1e9);
+    long dispatchCpu = 0;
+    for (var info : ManagementFactory.getThreadMXBean().getThreadInfo(
+        cpuFinished.keySet().stream().mapToLong(Long::longValue).toArray())) {
+      if (info != null && COORDINATOR_THREADS.stream().anyMatch(info.getThreadName()::startsWith)) {
+        dispatchCpu += cpuFinished.get(info.getThreadId()) - cpuSubmitted.getOrDefault(info.getThreadId(), 0L);
+      }
+    }
+    double dispatchWindow = (finished - submitted) / 1000.0;
+    System.out.printf("BENCH dispatch phase (submit returned -> builds finished, %.2f s): coordinator threads %.2f s"
+            + " = %.3f ms per stage; whole JVM %.2f s = %.3f ms per stage (%.2f cores)%n", dispatchWindow,
+        dispatchCpu / 1e9, dispatchCpu / 1e6 / expected, (processCpuFinished - processCpuSubmitted) / 1e9,
+        (processCpuFinished - processCpuSubmitted) / 1e6 / expected,
+        (processCpuFinished - processCpuSubmitted) / 1e9 / dispatchWindow);
     threads.sort((a, b) -> Long.compare(Long.parseLong(b[1]), Long.parseLong(a[1])));
     StringBuilder top = new StringBuilder("BENCH busiest threads:");
     threads.stream().limit(8).forEach(t -> top.append(String.format(" [%s %.2f s]", t[0], Long.parseLong(t[1]) / 1e9)));

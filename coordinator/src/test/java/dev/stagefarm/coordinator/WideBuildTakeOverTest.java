@@ -11,6 +11,7 @@ import dev.stagefarm.coordinator.plan.BuildPlanner;
 import dev.stagefarm.coordinator.plan.PlannedStage;
 import dev.stagefarm.coordinator.port.InMemoryContentStore;
 import dev.stagefarm.coordinator.port.InMemoryTaskQueue;
+import dev.stagefarm.coordinator.port.JournalEntry;
 import dev.stagefarm.coordinator.port.StageJob;
 import dev.stagefarm.coordinator.schedule.Scheduler;
 import dev.stagefarm.embedded.EmbeddedKafka;
@@ -99,27 +100,31 @@ class WideBuildTakeOverTest {
     producers.forEach(FencedProducer::close);
   }
 
-  /** LEAVES stages FROM scratch, and a final stage copying from each (the target reaches them all). */
-  static final BuildPlanner WIDE = (buildId, request) -> {
-    StageResult scratch = new StageResult(List.of(), new byte[0], "scratch");
-    List<PlannedStage> stages = new ArrayList<>();
-    List<ProgramInput> inputs = new ArrayList<>();
-    Map<String, String> stageInputs = new HashMap<>();
-    for (int i = 0; i < LEAVES; i++) {
-      CacheKey key = new CacheKey(String.format("%064x", i + 1));
-      String id = i + "-s" + i;
-      stages.add(new PlannedStage(id, "s" + i, i, program("s" + i, List.of(), key), List.of(key),
-          Optional.of(scratch), Optional.empty(), Map.of(), Map.of(), Optional.empty()));
-      ProgramInput input = new ProgramInput(ProgramInput.stageId(id), key, "s" + i);
-      inputs.add(input);
-      stageInputs.put(input.id(), id);
-    }
-    CacheKey last = new CacheKey("f".repeat(64));
-    stages.add(new PlannedStage(Integer.toString(LEAVES), Integer.toString(LEAVES), LEAVES,
-        program("final", inputs, last), List.of(), Optional.of(scratch), Optional.empty(), stageInputs, Map.of(),
-        Optional.empty()));
-    return new BuildPlan(buildId, stages, Integer.toString(LEAVES));
-  };
+  static final BuildPlanner WIDE = planner(LEAVES);
+
+  /** {@code leaves} stages FROM scratch, and a final stage copying from each (the target reaches them all). */
+  static BuildPlanner planner(int leaves) {
+    return (buildId, request) -> {
+      StageResult scratch = new StageResult(List.of(), new byte[0], "scratch");
+      List<PlannedStage> stages = new ArrayList<>();
+      List<ProgramInput> inputs = new ArrayList<>();
+      Map<String, String> stageInputs = new HashMap<>();
+      for (int i = 0; i < leaves; i++) {
+        CacheKey key = new CacheKey(String.format("%064x", i + 1));
+        String id = i + "-s" + i;
+        stages.add(new PlannedStage(id, "s" + i, i, program("s" + i, List.of(), key), List.of(key),
+            Optional.of(scratch), Optional.empty(), Map.of(), Map.of(), Optional.empty()));
+        ProgramInput input = new ProgramInput(ProgramInput.stageId(id), key, "s" + i);
+        inputs.add(input);
+        stageInputs.put(input.id(), id);
+      }
+      CacheKey last = new CacheKey("f".repeat(64));
+      stages.add(new PlannedStage(Integer.toString(leaves), Integer.toString(leaves), leaves,
+          program("final", inputs, last), List.of(), Optional.of(scratch), Optional.empty(), stageInputs, Map.of(),
+          Optional.empty()));
+      return new BuildPlan(buildId, stages, Integer.toString(leaves));
+    };
+  }
 
   static StageProgram program(String name, List<ProgramInput> inputs, CacheKey root) {
     return new StageProgram(StageProgram.VERSION, new ProgramBase.Scratch(), inputs, List.of(), Platform.LINUX_AMD64,
@@ -243,6 +248,65 @@ class WideBuildTakeOverTest {
     taker.flushJournal();
     assertThat(readAll().stream().filter(r -> r.key().startsWith(buildId + "/")).map(ConsumerRecord::key).distinct())
         .hasSize(LEAVES + 1);
+  }
+
+  @Test
+  void theStagesOfAnAbortedPartialWriteGoOutWithTheBuildsNextWrite() throws Exception {
+    FencedProducer producer = new FencedProducer(bootstrap, "farm-" + UUID.randomUUID());
+    producers.add(producer);
+    producer.fenceOthers(Duration.ofSeconds(60));
+    KafkaBuildJournal journal = new KafkaBuildJournal(bootstrap, producer, new InMemoryContentStore());
+    String buildId = "part" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    SubmitBuildRequest request = SubmitBuildRequest.newBuilder().setTarget("wide").build();
+    BuildStatus running = BuildStatus.newBuilder().setBuildId(buildId).setState(BuildState.RUNNING).build();
+    StageStatus a = StageStatus.newBuilder().setStageId("a").setName("a").setState(StageState.STAGE_WAITING).build();
+    StageStatus b = a.toBuilder().setStageId("b").setName("b").build();
+    StageStatus c = a.toBuilder().setStageId("c").setName("c").build();
+    journal.record(new JournalEntry(buildId, request, running.toBuilder().addStages(a).addStages(b).addStages(c)
+        .build(), Map.of()));
+
+    // a round that carried a's change is aborted (another write of it was refused)
+    StageStatus aDone = a.toBuilder().setState(StageState.STAGE_DONE).setAttempt(1).build();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> producer.inTransaction(() -> {
+      journal.record(partial(buildId, request, running, Map.of(aDone, 0), 3, Map.of("a", new StageResult(List.of(),
+          new byte[0], "built-a"))));
+      producer.send(new ProducerRecord<>(Topics.BUILDS, "too-big", new byte[2 << 20]));
+    })).isInstanceOf(dev.stagefarm.coordinator.port.WriteFailure.class);
+    assertThat(readAll().stream().filter(r -> r.key().equals(buildId + "/a")).count()).isEqualTo(1);
+
+    // the build's next partial entry names c only: a's change goes out with it
+    StageStatus cQueued = c.toBuilder().setState(StageState.STAGE_QUEUED).setAttempt(1).build();
+    journal.record(partial(buildId, request, running, Map.of(cQueued, 2), 3, Map.of()));
+    Map<String, StageStatus> latest = new HashMap<>();
+    Map<String, Integer> order = new HashMap<>();
+    for (ConsumerRecord<String, byte[]> record : readAll()) {
+      if (record.key().startsWith(buildId + "/")) {
+        var stage = dev.stagefarm.proto.v1.BuildStageRecord.parseFrom(record.value());
+        latest.put(stage.getStatus().getStageId(), stage.getStatus());
+        order.put(stage.getStatus().getStageId(), stage.getOrder());
+      }
+    }
+    assertThat(latest.get("a")).isEqualTo(aDone);
+    assertThat(latest.get("b")).isEqualTo(b);
+    assertThat(latest.get("c")).isEqualTo(cQueued);
+    assertThat(order).containsEntry("a", 0).containsEntry("b", 1).containsEntry("c", 2);
+    // and the replayed build is the merge: its three stages in plan order, a's result with it
+    JournalEntry replayed = journal.replay().stream().filter(e -> e.buildId().equals(buildId)).findFirst()
+        .orElseThrow();
+    assertThat(replayed.status().getStagesList()).containsExactly(aDone, b, cQueued);
+    assertThat(replayed.stageResults().get("a").origin()).isEqualTo("built-a");
+  }
+
+  static JournalEntry partial(String buildId, SubmitBuildRequest request, BuildStatus status,
+      Map<StageStatus, Integer> stages, int stageCount, Map<String, StageResult> results) {
+    Map<String, Integer> order = new HashMap<>();
+    BuildStatus.Builder withStages = status.toBuilder();
+    stages.forEach((stage, position) -> {
+      withStages.addStages(stage);
+      order.put(stage.getStageId(), position);
+    });
+    return new JournalEntry(buildId, request, withStages.build(), results, Map.of(), 0,
+        new JournalEntry.StageChanges(stageCount, order));
   }
 
   static StageJob awaitTask(InMemoryTaskQueue tasks, int index) throws InterruptedException {

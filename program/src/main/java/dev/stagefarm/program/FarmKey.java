@@ -114,10 +114,16 @@ sealed interface FarmKey {
   }
 
   /** The private half of a role's Ed25519 key: signs that role's messages, verifies nothing. */
-  record RolePrivate(String id, Role role, PrivateKey key) implements FarmKey {
+  /**
+   * @param seed the private key's 32 bytes, and {@code publicKey} its public key's: a signature
+   *     made with both skips deriving the public key again (half of an Ed25519 signature's cost,
+   *     paid once per task by the coordinator: issue 12)
+   */
+  record RolePrivate(String id, Role role, PrivateKey key, byte[] seed, byte[] publicKey) implements FarmKey {
     static RolePrivate of(Role role, byte[] seed) {
       KeyPair pair = Ed25519.fromSeed(seed);
-      return new RolePrivate(keyId("ed25519:", Ed25519.raw(pair.getPublic())), role, pair.getPrivate());
+      byte[] publicKey = Ed25519.raw(pair.getPublic());
+      return new RolePrivate(keyId("ed25519:", publicKey), role, pair.getPrivate(), seed.clone(), publicKey);
     }
 
     @Override
@@ -133,11 +139,9 @@ sealed interface FarmKey {
     @Override
     public byte[] sign(Purpose purpose, byte[] payload) {
       // BouncyCastle's RFC 8032 Ed25519: the same (deterministic) signature as the JDK's, ~10x cheaper
-      byte[] seed = ((java.security.interfaces.EdECPrivateKey) key).getBytes()
-          .orElseThrow(() -> new IllegalStateException("the Ed25519 private key has no seed"));
       byte[] message = Ed25519.message(purpose, payload);
       byte[] signature = new byte[org.bouncycastle.math.ec.rfc8032.Ed25519.SIGNATURE_SIZE];
-      org.bouncycastle.math.ec.rfc8032.Ed25519.sign(seed, 0, message, 0, message.length, signature, 0);
+      org.bouncycastle.math.ec.rfc8032.Ed25519.sign(seed, 0, publicKey, 0, message, 0, message.length, signature, 0);
       return signature;
     }
 
@@ -148,9 +152,16 @@ sealed interface FarmKey {
   }
 
   /** The public half of a role's Ed25519 key: verifies that role's messages only. */
-  record RolePublic(String id, Role role, PublicKey key) implements FarmKey {
+  /**
+   * @param point the public key decoded and validated once (null when it is not a valid point: then
+   *     every check fails, as before): a check then skips decoding it (issue 12: two checks per stage)
+   */
+  record RolePublic(String id, Role role, PublicKey key, org.bouncycastle.math.ec.rfc8032.Ed25519.PublicPoint point)
+      implements FarmKey {
     static RolePublic of(Role role, byte[] raw) {
-      return new RolePublic(keyId("ed25519:", raw), role, Ed25519.publicKey(raw));
+      PublicKey key = Ed25519.publicKey(raw);
+      return new RolePublic(keyId("ed25519:", raw), role, key,
+          org.bouncycastle.math.ec.rfc8032.Ed25519.validatePublicKeyFullExport(raw, 0));
     }
 
     @Override
@@ -175,8 +186,10 @@ sealed interface FarmKey {
       }
       byte[] message = Ed25519.message(purpose, payload);
       try {
-        return org.bouncycastle.math.ec.rfc8032.Ed25519.verify(signature, 0, Ed25519.raw(key), 0, message, 0,
-            message.length);
+        return point != null
+            ? org.bouncycastle.math.ec.rfc8032.Ed25519.verify(signature, 0, point, message, 0, message.length)
+            : org.bouncycastle.math.ec.rfc8032.Ed25519.verify(signature, 0, Ed25519.raw(key), 0, message, 0,
+                message.length);
       } catch (IllegalArgumentException e) {
         return false;
       }

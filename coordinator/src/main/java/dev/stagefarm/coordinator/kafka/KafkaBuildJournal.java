@@ -64,10 +64,15 @@ public final class KafkaBuildJournal implements BuildJournal {
   /** What is committed of each build (written or replayed): what a record need not write again. */
   private final Map<String, Written> written = new ConcurrentHashMap<>();
 
-  /** A build's committed header and stages. */
+  /** A build's committed header and stages, and the stages handed over but not committed yet. */
   private static final class Written {
     byte[] header = new byte[0];
     final Map<String, StageWrite> stages = new java.util.HashMap<>();
+    /**
+     * Stages of partial entries whose write has not been committed (a round that was aborted): the
+     * next write carries them again, since the entry that named them is not handed over again.
+     */
+    final Map<String, StageWrite> unwritten = new LinkedHashMap<>();
   }
 
   /** A stage as last committed. */
@@ -115,14 +120,7 @@ public final class KafkaBuildJournal implements BuildJournal {
     Written before = written.computeIfAbsent(buildId, id -> new Written());
     byte[] header = record.build().toByteArray();
     boolean headerChanged = !java.util.Arrays.equals(header, before.header);
-    Map<String, StageWrite> changed = new LinkedHashMap<>();
-    int order = 0;
-    for (dev.stagefarm.proto.v1.StageStatus stage : entry.status().getStagesList()) {
-      StageWrite now = new StageWrite(stage, entry.stageResults().get(stage.getStageId()), order++);
-      if (!now.sameAs(before.stages.get(stage.getStageId()))) {
-        changed.put(stage.getStageId(), now);
-      }
-    }
+    Map<String, StageWrite> changed = changedStages(entry, before);
     if (!headerChanged && changed.isEmpty()) {
       return; // all of it is committed already
     }
@@ -137,8 +135,51 @@ public final class KafkaBuildJournal implements BuildJournal {
       producer.afterCommit(() -> {
         before.header = header;
         before.stages.putAll(changed);
+        changed.forEach(before.unwritten::remove);
       });
     });
+  }
+
+  @Override
+  public boolean takesPartialEntries() {
+    return true;
+  }
+
+  /**
+   * The entry's stages that differ from their committed records: of a whole entry, every stage
+   * compared; of a partial one, its stages and those of earlier partial entries not committed yet.
+   */
+  private static Map<String, StageWrite> changedStages(JournalEntry entry, Written before) {
+    Map<String, StageWrite> changed = new LinkedHashMap<>();
+    if (entry.whole()) {
+      before.unwritten.clear(); // a whole entry says everything there is to say
+      int order = 0;
+      for (dev.stagefarm.proto.v1.StageStatus stage : entry.status().getStagesList()) {
+        StageWrite now = new StageWrite(stage, entry.stageResults().get(stage.getStageId()), order++);
+        if (!now.sameAs(before.stages.get(stage.getStageId()))) {
+          changed.put(stage.getStageId(), now);
+        }
+      }
+      before.unwritten.putAll(changed); // until committed: a retry may hand over a partial entry only
+      return changed;
+    }
+    for (dev.stagefarm.proto.v1.StageStatus stage : entry.status().getStagesList()) {
+      Integer order = entry.changes().order().get(stage.getStageId());
+      if (order == null) {
+        throw new IllegalArgumentException("the partial record of build " + entry.buildId() + " has stage "
+            + stage.getStageId() + " without its position in the plan");
+      }
+      before.unwritten.put(stage.getStageId(),
+          new StageWrite(stage, entry.stageResults().get(stage.getStageId()), order));
+    }
+    before.unwritten.forEach((stageId, now) -> {
+      if (!now.sameAs(before.stages.get(stageId))) {
+        changed.put(stageId, now);
+      }
+    });
+    // the same as committed: nothing left to write of them
+    before.unwritten.keySet().retainAll(changed.keySet());
+    return changed;
   }
 
   private static BuildStageRecord stageRecord(String buildId, StageWrite stage) {
@@ -195,7 +236,11 @@ public final class KafkaBuildJournal implements BuildJournal {
   @Override
   public void forget(String buildId) {
     Written known = written.get(buildId);
-    List<String> stageIds = known == null ? List.of() : List.copyOf(known.stages.keySet());
+    java.util.Set<String> stageIds = new java.util.LinkedHashSet<>();
+    if (known != null) {
+      stageIds.addAll(known.stages.keySet());
+      stageIds.addAll(known.unwritten.keySet()); // an aborted write may still have landed (a commit that timed out)
+    }
     producer.inTransaction(() -> { // a WriteFailure: the outbox retries
       for (String stageId : stageIds) {
         producer.send(new ProducerRecord<>(Topics.BUILDS, stageKey(buildId, stageId), null));
@@ -300,7 +345,7 @@ public final class KafkaBuildJournal implements BuildJournal {
             .setStatus(entry.status().toBuilder().clearStages())
             .setManifestDigest(entry.status().getImageDigest())
             .setProgressEpoch(entry.progressEpoch())
-            .setStageRecords(entry.status().getStagesCount());
+            .setStageRecords(entry.stageCount());
     entry.pinnedImages().forEach((reference, pin) -> record.putPinnedImages(reference, PinnedImage.newBuilder()
         .setPinnedReference(pin.pinnedReference())
         .setManifestDigest(pin.manifestDigest())

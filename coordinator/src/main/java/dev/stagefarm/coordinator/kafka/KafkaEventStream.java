@@ -37,14 +37,6 @@ public final class KafkaEventStream implements dev.stagefarm.coordinator.port.Wo
   private final AtomicLong unauthenticated = new AtomicLong();
   private long unauthenticatedAtLastWarn;
   private long lastWarnMs = Long.MIN_VALUE;
-  /**
-   * Checks a polled batch's MACs on every core (an Ed25519 check is most of an event's cost:
-   * session 8 of issue 12's profile), then the loop hands the events on in order. Daemon threads;
-   * none on a one-core machine.
-   */
-  private final java.util.concurrent.ExecutorService checkers;
-  /** Fewer records than this are checked on the loop's thread alone (handing off costs more). */
-  static final int PARALLEL_CHECK_MIN = 16;
 
   public KafkaEventStream(String bootstrapServers, String groupId, FarmKeys keys, Consumer<WorkerEvent> handler) {
     this(bootstrapServers, KafkaClientProperties.none(), groupId, keys, handler);
@@ -55,10 +47,6 @@ public final class KafkaEventStream implements dev.stagefarm.coordinator.port.Wo
     this.keys = keys;
     this.consumer = KafkaClients.consumer(bootstrapServers, security, groupId, "stagefarm-coordinator-events");
     this.thread = Thread.ofPlatform().daemon().name("stagefarm-events").unstarted(() -> loop(handler));
-    int helpers = Runtime.getRuntime().availableProcessors() - 1;
-    this.checkers = helpers < 1 ? null
-        : java.util.concurrent.Executors.newFixedThreadPool(helpers,
-            Thread.ofPlatform().daemon().name("stagefarm-event-checks-", 0).factory());
   }
 
   public KafkaEventStream start() {
@@ -108,42 +96,19 @@ public final class KafkaEventStream implements dev.stagefarm.coordinator.port.Wo
     }
   }
 
-  /** Each record's MAC checked: on the loop's thread and the checkers, a slice each, when the batch is large. */
+  /**
+   * Each record's MAC checked, on every core (an Ed25519 check is most of an event's cost: session 8
+   * of issue 12's profile); the loop then hands the events on in order.
+   */
   private boolean[] verify(List<ConsumerRecord<String, byte[]>> batch) {
     boolean[] authentic = new boolean[batch.size()];
-    int slices = checkers == null || batch.size() < PARALLEL_CHECK_MIN ? 1
-        : Math.min(Runtime.getRuntime().availableProcessors(), batch.size() / (PARALLEL_CHECK_MIN / 2));
-    List<java.util.concurrent.Future<?>> others = new ArrayList<>();
     try {
-      for (int slice = 1; slice < slices; slice++) {
-        int from = slice;
-        others.add(checkers.submit(() -> verifySlice(batch, authentic, from, slices)));
-      }
-    } catch (java.util.concurrent.RejectedExecutionException closing) {
-      others.forEach(f -> f.cancel(false));
-      others.clear();
-      verifySlice(batch, authentic, 0, 1);
-      return authentic;
-    }
-    verifySlice(batch, authentic, 0, slices);
-    for (java.util.concurrent.Future<?> other : others) {
-      try {
-        other.get();
-      } catch (java.util.concurrent.ExecutionException e) {
-        throw new IllegalStateException("checking event MACs failed", e.getCause());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new WakeupException();
-      }
+      CoreSlices.forEach(batch.size(), i -> authentic[i] = FarmMacs.verify(keys, FarmKeys.Purpose.EVENT, batch.get(i)));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new WakeupException();
     }
     return authentic;
-  }
-
-  /** Checks records {@code first}, {@code first + step}, …: each slot written by one thread only. */
-  private void verifySlice(List<ConsumerRecord<String, byte[]>> batch, boolean[] authentic, int first, int step) {
-    for (int i = first; i < batch.size(); i += step) {
-      authentic[i] = FarmMacs.verify(keys, FarmKeys.Purpose.EVENT, batch.get(i));
-    }
   }
 
   /** How many events were ignored for a missing or invalid farm MAC since this stream started. */
@@ -172,9 +137,6 @@ public final class KafkaEventStream implements dev.stagefarm.coordinator.port.Wo
       thread.join(5000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-    if (checkers != null) {
-      checkers.shutdownNow();
     }
   }
 }

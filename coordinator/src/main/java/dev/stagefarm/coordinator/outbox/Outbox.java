@@ -242,6 +242,12 @@ public final class Outbox implements AutoCloseable {
   private boolean write(List<Item> group) {
     if (group.size() > 1) {
       try {
+        // encoded and signed over every core first: the writes below then only send (issue 12)
+        tasks.prepare(group.stream().<StageJob>mapMulti((item, jobs) -> {
+          if (item instanceof TaskItem task) {
+            jobs.accept(task.job());
+          }
+        }).toList());
         tasks.inOneWrite(() -> group.forEach(this::writeOnce));
         for (Item item : group) {
           if (item instanceof RecordItem record) {

@@ -13,6 +13,15 @@ public interface BuildJournal extends AutoCloseable {
   void record(JournalEntry entry);
 
   /**
+   * Whether {@link #record} takes {@linkplain JournalEntry#whole() partial} entries: the stages
+   * changed since the build's previous entry, merged into what it holds of the build. False: every
+   * entry is whole.
+   */
+  default boolean takesPartialEntries() {
+    return false;
+  }
+
+  /**
    * Drops the build's record (on a compacted Kafka topic: a tombstone), so a restart does not
    * replay it; a failure is logged (the record is then replayed and evicted again).
    */

@@ -13,6 +13,14 @@ public interface TaskQueue extends AutoCloseable {
   void publish(StageJob job);
 
   /**
+   * Work this queue may do for these tasks ahead of their {@link #publish} (with Kafka: encode and
+   * sign each), on as many cores as it likes. Called by the outbox thread before a round's writes,
+   * with the tasks it is about to publish (the same objects); the default does nothing, and a task
+   * that was not prepared is published all the same.
+   */
+  default void prepare(java.util.List<StageJob> jobs) {}
+
+  /**
    * Whether {@link #inOneWrite} makes its writes atomic (all visible or none): only then does the
    * outbox group several writes into one.
    */

@@ -226,19 +226,29 @@ public final class FairQueue<T> {
   }
 
   /**
-   * The position within its tenant's queue of the first of {@code items} to go (as
-   * {@link #positionInTenant}); empty when none is queued. One count over the items ahead of it,
-   * however many of {@code items} are queued.
+   * The position within {@code tenant}'s queue of the first queued item that {@code mine} selects
+   * among those ranked with {@code priority} and {@code buildOrder} (one build's items: they share
+   * both); empty when there is none. Costs the items ahead of it, not a look at each of the build's:
+   * the items of earlier builds are counted in the ordered set, and the build's own come next.
    */
-  public Optional<Integer> firstPositionInTenant(Iterable<T> items) {
-    Entry<T> first = null;
-    for (T item : items) {
-      Entry<T> entry = entries.get(item);
-      if (entry != null && (first == null || WITHIN_TENANT.compare(entry, first) < 0)) {
-        first = entry;
-      }
+  public Optional<Integer> firstPositionInTenant(String tenant, int priority, long buildOrder, Predicate<T> mine) {
+    Tenant<T> t = tenants.get(tenant);
+    if (t == null) {
+      return Optional.empty();
     }
-    return first == null ? Optional.empty() : Optional.of(tenants.get(first.rank().tenant()).queued.headSet(first).size());
+    // ranks before every item of that priority and build order (longest path, lowest sequence)
+    Entry<T> start = new Entry<>(null, new Rank(tenant, 1, priority, buildOrder, Integer.MAX_VALUE), Long.MIN_VALUE);
+    int ahead = t.queued.headSet(start).size();
+    for (Entry<T> entry : t.queued.tailSet(start)) {
+      if (entry.rank().priority() != priority || entry.rank().buildOrder() != buildOrder) {
+        break;
+      }
+      if (mine.test(entry.item())) {
+        return Optional.of(ahead);
+      }
+      ahead++; // another build of the same priority and order, interleaved by path length
+    }
+    return Optional.empty();
   }
 
   /** Per tenant with work: queued and in-flight counts (for metrics and `ls`). */

@@ -122,13 +122,15 @@ public final class Scheduler {
     final java.util.Set<StageRun> candidates = new java.util.LinkedHashSet<>();
     /** Stages done or cached: the build's stages are all done when it reaches their count. */
     int succeeded;
+    /** Stages held in the fair queue, oldest first: a status counts them without a walk of the build. */
+    final java.util.Set<StageRun> held = new java.util.LinkedHashSet<>();
 
     BuildRun(String buildId, List<StageSpec> specs, long deadlineMs) {
       this.buildId = buildId;
       this.deadlineMs = deadlineMs;
       this.remainingPath = CriticalPath.remainingPaths(specs);
       for (StageSpec spec : specs) {
-        stages.put(spec.id(), new StageRun(buildId, spec));
+        stages.put(spec.id(), new StageRun(buildId, spec, stages.size()));
       }
       // kept as stages succeed, so that an event costs the stage's dependents, not a scan of the build
       for (StageRun stage : stages.values()) {
@@ -522,21 +524,14 @@ public final class Scheduler {
 
   public synchronized Optional<QueuePlace> queuePlace(String buildId) {
     BuildRun build = builds.get(buildId);
-    if (build == null || build.finished) {
+    if (build == null || build.finished || build.held.isEmpty()) {
       return Optional.empty();
     }
-    List<StageRun> held = new ArrayList<>();
-    long since = Long.MAX_VALUE;
-    for (StageRun stage : build.stages.values()) {
-      if (stage.held) {
-        held.add(stage);
-        since = Math.min(since, stage.readyMs);
-      }
-    }
-    if (held.isEmpty()) {
-      return Optional.empty();
-    }
-    return Optional.of(new QueuePlace(held.size(), ready.firstPositionInTenant(held).orElse(0), since));
+    // the build's own counts and the queue's ordered view: no walk of its (maybe 10,000) stages
+    BuildClass cls = build.cls;
+    int ahead = ready.firstPositionInTenant(cls.tenant(), cls.priority(), build.submittedMs,
+        stage -> stage.buildId.equals(buildId)).orElse(0);
+    return Optional.of(new QueuePlace(build.held.size(), ahead, build.held.iterator().next().readyMs));
   }
 
   /** How many builds the scheduler holds (finished ones until they are forgotten). */
@@ -550,6 +545,35 @@ public final class Scheduler {
       return List.of();
     }
     return build.stages.values().stream().map(StageRun::snapshot).toList();
+  }
+
+  /** A stage as a build record needs it: its state, its result (null until it has one), its position in the plan. */
+  public record StageEntry(StageSnapshot snapshot, StageResult result, int order) {}
+
+  /**
+   * The current state of the named stages of the build (unknown ids skipped), for a record of only
+   * the stages that changed: O(stages asked), not O(build). Empty when the scheduler does not hold
+   * the build (never submitted, or forgotten).
+   */
+  public synchronized Optional<List<StageEntry>> stages(String buildId, java.util.Collection<String> stageIds) {
+    BuildRun build = builds.get(buildId);
+    if (build == null) {
+      return Optional.empty();
+    }
+    List<StageEntry> entries = new ArrayList<>(stageIds.size());
+    for (String id : stageIds) {
+      StageRun stage = build.stages.get(id);
+      if (stage != null) {
+        entries.add(new StageEntry(stage.snapshot(), stage.result, stage.order));
+      }
+    }
+    return Optional.of(entries);
+  }
+
+  /** How many stages the build has; 0 when the scheduler does not hold it. */
+  public synchronized int stageCount(String buildId) {
+    BuildRun build = builds.get(buildId);
+    return build == null ? 0 : build.stages.size();
   }
 
   /** The results of the build's finished stages, by stage id. */
@@ -634,6 +658,7 @@ public final class Scheduler {
   private void hold(BuildRun build, StageRun stage) {
     stage.follower = false;
     stage.held = true;
+    build.held.add(stage);
     stage.state = StageState.QUEUED;
     stage.workerId = "";
     long now = clock.millis();
@@ -665,6 +690,7 @@ public final class Scheduler {
         }
         StageRun stage = next.get();
         stage.held = false;
+        builds.get(stage.buildId).held.remove(stage);
         stage.released = true;
         dispatchNextAttempt(builds.get(stage.buildId), stage);
       }
@@ -815,6 +841,10 @@ public final class Scheduler {
     if (stage.held) {
       ready.remove(stage);
       stage.held = false;
+      BuildRun build = builds.get(stage.buildId);
+      if (build != null) {
+        build.held.remove(stage);
+      }
     }
     if (stage.released) {
       ready.finished(builds.get(stage.buildId).cls.tenant());

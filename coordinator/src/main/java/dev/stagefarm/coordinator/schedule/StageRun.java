@@ -6,6 +6,8 @@ import dev.stagefarm.coordinator.content.StageResult;
 final class StageRun {
   final String buildId;
   final StageSpec spec;
+  /** Its position in the build's plan (a build record's stage order). */
+  final int order;
   StageState state = StageState.WAITING;
   int attempt;
   String workerId = "";
@@ -33,9 +35,10 @@ final class StageRun {
   /** When the stage became ready (for the queue wait), 0 once a worker started it. */
   long readyMs;
 
-  StageRun(String buildId, StageSpec spec) {
+  StageRun(String buildId, StageSpec spec, int order) {
     this.buildId = buildId;
     this.spec = spec;
+    this.order = order;
   }
 
   String id() {

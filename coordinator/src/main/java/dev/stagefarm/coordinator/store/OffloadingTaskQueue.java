@@ -55,6 +55,12 @@ public final class OffloadingTaskQueue implements TaskQueue {
     delegate.publish(job.withProgram(new ProgramRef.Stored(stored, inline.platform(), inline.version())));
   }
 
+  /** The delegate prepares them: a task whose program is stored is a new job, which it then encodes when published. */
+  @Override
+  public void prepare(java.util.List<StageJob> jobs) {
+    delegate.prepare(jobs);
+  }
+
   @Override
   public boolean groupsWrites() {
     return delegate.groupsWrites();

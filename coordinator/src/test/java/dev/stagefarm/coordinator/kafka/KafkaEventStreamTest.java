@@ -93,7 +93,7 @@ class KafkaEventStreamTest {
       assertThat(stream.unauthenticatedEvents()).isEqualTo(2L * (events / 10));
       if (Runtime.getRuntime().availableProcessors() > 1) {
         // a batch was large enough to be split: a checker thread ran its slice
-        assertThat(Thread.getAllStackTraces().keySet()).anyMatch(t -> t.getName().startsWith("stagefarm-event-checks-"));
+        assertThat(Thread.getAllStackTraces().keySet()).anyMatch(t -> t.getName().startsWith("stagefarm-signatures-"));
       }
     }
   }

@@ -66,6 +66,24 @@ class FairDispatchTest {
   }
 
   @Test
+  void aBuildsQueuePlaceIsItsHeldStagesTheTenantsStagesAheadAndItsOldestWait() {
+    scheduler.setCapacity(2);
+    long aHeld = clock.millis();
+    scheduler.submit("a", independent(10), tenant("t", 0));
+    clock.advance(Duration.ofSeconds(1));
+    scheduler.submit("b", independent(5), tenant("t", 0)); // the same tenant, submitted later
+
+    assertThat(scheduler.queuePlace("a")).contains(new Scheduler.QueuePlace(8, 0, aHeld));
+    assertThat(scheduler.queuePlace("b")).contains(new Scheduler.QueuePlace(5, 8, aHeld + 1000));
+    run(dispatched.get(0)); // releases one more of a's
+    assertThat(scheduler.queuePlace("a")).contains(new Scheduler.QueuePlace(7, 0, aHeld));
+    assertThat(scheduler.queuePlace("b")).contains(new Scheduler.QueuePlace(5, 7, aHeld + 1000));
+    scheduler.cancel("a");
+    assertThat(scheduler.queuePlace("a")).isEmpty();
+    assertThat(scheduler.queuePlace("b")).contains(new Scheduler.QueuePlace(3, 0, aHeld + 1000));
+  }
+
+  @Test
   void aHighPriorityBuildOvertakesQueuedLowPriorityStagesWithoutPreemptingRunningOnes() {
     scheduler.setCapacity(2);
     scheduler.submit("low", independent(10), tenant("a", 0));

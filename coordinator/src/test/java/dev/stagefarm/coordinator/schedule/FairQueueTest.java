@@ -151,8 +151,23 @@ class FairQueueTest {
     assertThat(queue.positionInTenant("a-1-0")).contains(0);
     assertThat(queue.positionInTenant("a-1-3")).contains(3);
     assertThat(queue.positionInTenant("nope")).isEmpty();
-    assertThat(queue.firstPositionInTenant(List.of("a-1-3", "a-1-2", "nope"))).contains(2);
-    assertThat(queue.firstPositionInTenant(List.of("nope"))).isEmpty();
+  }
+
+  @Test
+  void aBuildsFirstPositionCountsTheEarlierBuildsAndTheInterleavedOnesOfItsOwnRank() {
+    fill("a", 1, 0, 1, 3); // an earlier build: all three go first
+    fill("a", 1, 5, 9, 2); // a build of a higher priority: first of all
+    queue.add("x-long", rank("a", 1, 0, 2, 9)); // same priority and build order as y's: interleaved by path
+    queue.add("y-short", rank("a", 1, 0, 2, 1));
+    queue.add("y-long", rank("a", 1, 0, 2, 9));
+    fill("a", 1, 0, 3, 2); // a later build
+
+    assertThat(queue.firstPositionInTenant("a", 0, 2, item -> item.startsWith("y-"))).contains(2 + 3 + 1);
+    assertThat(queue.firstPositionInTenant("a", 0, 2, item -> item.startsWith("x-"))).contains(2 + 3);
+    assertThat(queue.firstPositionInTenant("a", 0, 1, item -> item.startsWith("a-1-"))).contains(2);
+    assertThat(queue.firstPositionInTenant("a", 0, 3, item -> item.startsWith("a-3-"))).contains(2 + 3 + 3);
+    assertThat(queue.firstPositionInTenant("a", 0, 4, item -> true)).isEmpty();
+    assertThat(queue.firstPositionInTenant("b", 0, 1, item -> true)).isEmpty();
   }
 
   @Test

@@ -85,9 +85,9 @@ final class TreeCopier {
       return false;
     }
 
-    /** A directory on the host (a mounted view) whose xattrs are read with one {@code getfattr} process. */
+    /** A directory on the host (a mounted view) whose xattrs are read in one walk ({@link dev.stagefarm.worker.runtime.TreeXattrs}). */
     static Source read(Path root) throws IOException {
-      Map<Path, SortedMap<String, byte[]>> all = Xattrs.readTree(root);
+      Map<Path, SortedMap<String, byte[]>> all = dev.stagefarm.worker.runtime.TreeXattrs.read(root);
       return host -> all.getOrDefault(host.toAbsolutePath(), java.util.Collections.emptySortedMap());
     }
 

@@ -19,8 +19,8 @@ import java.util.TreeMap;
  * The extended attributes of one layer directory, by path relative to it ("" is the directory
  * itself), overlayfs' own ({@code trusted.overlay.opaque}) included. Kept beside each layer of the
  * unpacked-layer store and handed from an op's snapshot to the next op, so that reading a layer
- * stack without a mount (whiteouts, opaque dirs) and copying from it (file capabilities) needs no
- * {@code getfattr} process: Java reads only {@code user.*} itself.
+ * stack without a mount (whiteouts, opaque dirs) and copying from it (file capabilities) reads no
+ * xattr again.
  */
 public final class XattrIndex {
   public static final XattrIndex EMPTY = new XattrIndex(Map.of());
@@ -49,9 +49,9 @@ public final class XattrIndex {
     return new XattrIndex(Map.copyOf(byPath));
   }
 
-  /** Reads the xattrs of the tree at {@code root} (one {@code getfattr} process). */
+  /** Reads the xattrs of the tree at {@code root} (system calls; a {@code getfattr} process only without JNA). */
   public static XattrIndex read(Path root) throws IOException {
-    return of(root, Xattrs.readTree(root));
+    return of(root, dev.stagefarm.worker.runtime.TreeXattrs.read(root));
   }
 
   /** The xattrs of {@code relative} (empty when it has none). */

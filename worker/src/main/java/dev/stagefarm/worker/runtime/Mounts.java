@@ -11,14 +11,32 @@ import java.util.stream.Collectors;
 /**
  * Kernel mounts the worker makes on the host: overlayfs stacks and tmpfs. Needs root.
  *
+ * <p>Made with system calls through JNA ({@link NativeMounts}); only where JNA cannot load (the log says why,
+ * once) with the {@code mount}/{@code umount} tools, a process each ({@link ToolMounts}).
+ *
  * <p>Why the relative paths: the kernel limits mount options to one page (4096 bytes). A stack of
  * many layers would overflow it with absolute paths, so each lower dir gets a short symlink in a
- * per-mount "links" dir and {@code mount} runs with that dir as its working directory.
+ * per-mount "links" dir and the mount is made with that dir as its working directory.
  */
 public final class Mounts {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Mounts.class);
+  private static final MountCalls CALLS = chooseCalls();
 
   private Mounts() {}
+
+  private static MountCalls chooseCalls() {
+    Libc.Loaded libc = Libc.LOADED;
+    if (libc.calls() == null) {
+      log.warn("mounting with the mount and umount tools, a process per mount: {}", libc.failure());
+      return new ToolMounts();
+    }
+    return new NativeMounts(libc.calls());
+  }
+
+  /** How this worker makes its mounts (for the log and tests). */
+  public static String means() {
+    return CALLS.means();
+  }
 
   /**
    * Mounts an overlay at {@code target}.
@@ -35,6 +53,11 @@ public final class Mounts {
     }
     Files.createDirectories(links);
     Files.createDirectories(target);
+    if (upper == null && lowers.size() == 1) {
+      // overlayfs needs two lowers without an upper: a bind mount is the same read-only view
+      CALLS.bindReadOnly(lowers.get(0), target);
+      return;
+    }
     List<String> names = new ArrayList<>();
     for (int i = 0; i < lowers.size(); i++) {
       String name = Integer.toString(i, 36);
@@ -49,13 +72,6 @@ public final class Mounts {
     }
     // index=off/xino=off: lowers are shared by concurrent stages, and an upper from one mount becomes a lower of the next
     options.append(",index=off,xino=off");
-    if (upper == null && lowers.size() == 1) {
-      // overlayfs needs two lowers without an upper: a bind mount is the same read-only view
-      HostProcess.run(List.of("mount", "--bind", "-o", "ro", lowers.get(0).toAbsolutePath().toString(),
-          target.toAbsolutePath().toString()), null);
-      HostProcess.run(List.of("mount", "-o", "remount,bind,ro", target.toAbsolutePath().toString()), null);
-      return;
-    }
     // volatile (Linux 5.10+; mounted without it where the kernel refuses it): no sync of the upper file system at
     // umount. Without it every RUN's umount wrote back all of the host disk's dirty data (other stages' uppers,
     // blobs, the broker's log): 0.01-0.35 s per umount2 on a quiet host, 0.5-1.2 s per unmount in the 8-stage
@@ -64,19 +80,16 @@ public final class Mounts {
     // dir is not reused (the caller deletes it).
     if (upper != null && volatileUpper) {
       try {
-        HostProcess.run(List.of("mount", "-t", "overlay", "overlay", "-o", options + ",volatile",
-            target.toAbsolutePath().toString()), links);
+        CALLS.overlay(options + ",volatile", target, links);
         return;
-      } catch (HostProcess.ExitException refused) {
-        HostProcess.run(List.of("mount", "-t", "overlay", "overlay", "-o", options.toString(),
-            target.toAbsolutePath().toString()), links); // fails as before when the mount itself is wrong
+      } catch (IOException refused) {
+        CALLS.overlay(options.toString(), target, links); // fails as before when the mount itself is wrong
         volatileUpper = false; // this kernel has no volatile overlays (before 5.10): asked once only
         log.info("overlayfs refused the volatile option ({}); mounting upper dirs without it", refused.getMessage());
         return;
       }
     }
-    HostProcess.run(List.of("mount", "-t", "overlay", "overlay", "-o", options.toString(),
-        target.toAbsolutePath().toString()), links);
+    CALLS.overlay(options.toString(), target, links);
   }
 
   /** Whether writable overlays get {@code volatile}; false once the kernel refused it. */
@@ -85,19 +98,15 @@ public final class Mounts {
   /** A tmpfs at {@code target} (for secrets: never on disk). */
   public static void tmpfs(Path target, String options) throws IOException {
     Files.createDirectories(target);
-    HostProcess.run(List.of("mount", "-t", "tmpfs", "-o", options, "tmpfs", target.toAbsolutePath().toString()), null);
+    CALLS.tmpfs(options, target);
   }
 
-  /** Unmounts {@code target}; lazily when it is busy, so a cleanup never hangs. Not mounted: no-op. */
+  /**
+   * Unmounts {@code target}; lazily when it is busy, so a cleanup never hangs. Not mounted: no-op; a symlink is
+   * never followed to the mount it points at.
+   */
   public static void unmount(Path target) throws IOException {
-    if (!mountPoints().contains(target.toAbsolutePath().normalize().toString())) {
-      return;
-    }
-    try {
-      HostProcess.run(List.of("umount", target.toAbsolutePath().toString()), null);
-    } catch (IOException busy) {
-      HostProcess.run(List.of("umount", "-l", target.toAbsolutePath().toString()), null);
-    }
+    CALLS.unmount(target);
   }
 
   /** Every mount point under {@code root}, deepest first (the order to unmount them in). */
@@ -110,7 +119,7 @@ public final class Mounts {
         .toList();
   }
 
-  private static Set<String> mountPoints() throws IOException {
+  static Set<String> mountPoints() throws IOException {
     return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
         .map(line -> line.split(" ")[4])
         .map(Mounts::unescape)

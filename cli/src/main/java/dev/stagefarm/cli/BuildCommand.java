@@ -228,7 +228,7 @@ public final class BuildCommand implements Callable<Integer> {
             if (traceWriter != null) {
               traceWriter.record(entry);
             }
-          });
+          }, view != BuildSession.QUIET || traceWriter != null);
         }
       });
       if (traceWriter != null) {

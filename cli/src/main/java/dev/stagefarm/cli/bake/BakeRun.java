@@ -146,7 +146,7 @@ public final class BakeRun {
         if (view != null) {
           view.show(entry);
         }
-      });
+      }, view != null);
       dev.stagefarm.cli.build.CacheFlags.printWarnings(status, lines);
       return new Outcome(job, status, BuildSession.failure(status));
     } catch (UserError e) {

@@ -229,9 +229,24 @@ public final class BuildSession {
     }
   }
 
-  /** Follows a submitted build to its end. */
+  /** Follows a submitted build to its end (a build that succeeded at submission: its progress replayed). */
   public BuildStatus follow(BuildStatus submitted, Consumer<BuildProgress> progress) {
-    return BuildClient.isFinalState(submitted) ? submitted : client.watch(submitted.getBuildId(), progress);
+    return follow(submitted, progress, true);
+  }
+
+  /**
+   * Follows a submitted build to its end. A build can end at submission: its planning failed, or
+   * every stage came from the cache and the farm answered once its image was assembled; such a build
+   * is not watched, unless it succeeded and {@code replay} asks for its progress (a view that shows
+   * the stages, a trace) — a quiet client saves the WatchBuild call.
+   */
+  public BuildStatus follow(BuildStatus submitted, Consumer<BuildProgress> progress, boolean replay) {
+    return watches(submitted, replay) ? client.watch(submitted.getBuildId(), progress) : submitted;
+  }
+
+  /** Whether following {@code submitted} takes a WatchBuild call (see {@link #follow(BuildStatus, Consumer, boolean)}). */
+  public static boolean watches(BuildStatus submitted, boolean replay) {
+    return !BuildClient.isFinalState(submitted) || (replay && submitted.getState() == BuildState.SUCCEEDED);
   }
 
   /** Runs {@code work} with Ctrl-C cancelling the builds on the farm instead of leaving them running. */

@@ -68,8 +68,8 @@ public final class MultiPlatformBuild {
       for (int i = 0; i < platforms.size(); i++) {
         BuildStatus build = submitted.get(i);
         ProgressView labelled = new LabelledProgress(view, text(platforms.get(i)));
-        ends.add(watchers.submit(() -> BuildClient.isFinalState(build) ? build
-            : client.watch(build.getBuildId(), labelled::show)));
+        ends.add(watchers.submit(() -> BuildSession.watches(build, true)
+            ? client.watch(build.getBuildId(), labelled::show) : build));
       }
       List<BuildStatus> statuses = new ArrayList<>();
       for (Future<BuildStatus> end : ends) {

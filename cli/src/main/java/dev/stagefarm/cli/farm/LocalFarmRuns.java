@@ -56,7 +56,7 @@ public final class LocalFarmRuns implements AutoCloseable {
   private final byte[] token;
   private final String fingerprint;
   private final Path home;
-  private final Supplier<Farm> farm;
+  private final SharedFarmConnection farm;
   private final PrintStream log;
   private final ServerSocketChannel server;
   private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -75,7 +75,7 @@ public final class LocalFarmRuns implements AutoCloseable {
     this.token = token.getBytes(StandardCharsets.UTF_8);
     this.fingerprint = fingerprint;
     this.home = home;
-    this.farm = farm;
+    this.farm = new SharedFarmConnection(farm);
     this.log = log;
     this.server = server;
   }
@@ -85,7 +85,7 @@ public final class LocalFarmRuns implements AutoCloseable {
    * LocalFarmState#create}).
    *
    * @param fingerprint the farm's settings ({@link LocalFarm.Settings#fingerprint}): a run with others falls back
-   * @param farm a connection to this farm's API, one per run (closed by the run)
+   * @param farm makes a connection to this farm's API: once, on the first run; the runs share it
    */
   public static LocalFarmRuns start(LocalFarmState state, String token, String fingerprint, Path home,
       Supplier<Farm> farm, PrintStream log) throws IOException {
@@ -238,6 +238,7 @@ public final class LocalFarmRuns implements AutoCloseable {
       // closing
     }
     timers.shutdownNow();
+    farm.close();
     try {
       Files.deleteIfExists(socket);
     } catch (IOException ignored) {
@@ -309,7 +310,7 @@ public final class LocalFarmRuns implements AutoCloseable {
       PrintStream stderr = stream(FarmRunProtocol.STDERR);
       RunContext context = new RunContext(stdout, stderr, new RunInput(), hello.env(), cwd,
           (hello.tty() & FarmRunProtocol.TTY_STDERR) != 0, this::onCancel,
-          Optional.of(settings -> settings.fingerprint().equals(fingerprint) ? Optional.of(farm.get()) : Optional.empty()));
+          Optional.of(settings -> settings.fingerprint().equals(fingerprint) ? Optional.of(farm.borrow()) : Optional.empty()));
       String[] args = hello.args().toArray(String[]::new);
       Thread thread = new Thread(() -> {
         int code;

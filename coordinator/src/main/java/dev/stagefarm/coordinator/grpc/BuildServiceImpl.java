@@ -280,6 +280,8 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
     try {
       // planning failures come back as a FAILED build; what escapes is the coordinator's own fault
       status = coordinator.submit(request, manifest, caller.identity(), tenant, maxUnfinishedBuildsPerClient);
+      // a no-op rebuild is answered once its image is assembled: its client needs no WatchBuild call
+      status = CachedBuildEnd.await(coordinator, status, CachedBuildEnd.PATIENCE);
     } catch (AdmissionRefused e) {
       response.onError((e.reason() == AdmissionRefused.Reason.OVER_LIMIT ? Status.RESOURCE_EXHAUSTED
           : Status.PERMISSION_DENIED).withDescription(e.getMessage()).asException());

@@ -1,14 +1,18 @@
 package dev.stagefarm.coordinator.store;
 
 import dev.stagefarm.coordinator.grpc.ImageExporter;
+import dev.stagefarm.oci.BlobSource;
 import dev.stagefarm.oci.Descriptor;
 import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.MediaTypes;
 import dev.stagefarm.oci.export.DockerArchiveExporter;
 import dev.stagefarm.oci.export.ImageRef;
 import dev.stagefarm.oci.export.OciArchiveExporter;
+import dev.stagefarm.oci.image.ImageJson;
+import dev.stagefarm.oci.image.ImageManifest;
 import dev.stagefarm.oci.store.BlobStore;
 import dev.stagefarm.oci.store.Namespace;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.List;
@@ -26,12 +30,25 @@ public final class StoreImageExporter implements ImageExporter {
 
   @Override
   public void export(String manifestDigest, String format, List<String> tags, OutputStream out) throws IOException {
-    Descriptor manifest = manifest(manifestDigest);
+    Digest digest = Digest.parse(manifestDigest);
+    // read (and verified against its digest) once: its size is the descriptor's, and the exporter reads it from here
+    byte[] manifestBytes = store.readAllBytes(Namespace.BLOBS, digest);
+    Descriptor manifest = new Descriptor(MediaTypes.OCI_MANIFEST, digest, manifestBytes.length);
+    if (!format.equals("oci") && !format.equals("docker")) {
+      throw new IOException("unknown export format \"" + format + "\" (oci or docker)");
+    }
+    ImageManifest image = ImageJson.readManifest(manifestBytes);
+    List<Descriptor> parts = new java.util.ArrayList<>();
+    parts.add(image.config());
+    parts.addAll(image.layers());
     ImageRef name = ImageRef.parse(tags.isEmpty() ? UNNAMED : tags.get(0));
-    switch (format) {
-      case "oci" -> OciArchiveExporter.export(store, manifest, name, out);
-      case "docker" -> DockerArchiveExporter.export(store, manifest, name, out);
-      default -> throw new IOException("unknown export format \"" + format + "\" (oci or docker)");
+    try (PrefetchedBlobs prefetched = new PrefetchedBlobs(store, parts)) {
+      BlobSource blobs = blob -> blob.equals(digest) ? new ByteArrayInputStream(manifestBytes) : prefetched.open(blob);
+      if (format.equals("oci")) {
+        OciArchiveExporter.export(blobs, manifest, name, out);
+      } else {
+        DockerArchiveExporter.export(blobs, manifest, name, out);
+      }
     }
   }
 

@@ -20,20 +20,27 @@
 #   the farm's span (first stage taken -> last stage acknowledged, from the farm's DEBUG log: no client, no
 #   planning), with the farm's CPU (utime+stime of the farm JVM and its reaped children, /proc) and the load.
 #
-# Usage: [STAGES=8] [ROUNDS=2] [CLI_DIR=DIR] [LOGS=DIR] bench/scaling.sh [WORKER COUNTS…]   (default: 1 2 4 8 16)
+# Usage: [STAGES=8] [ROUNDS=2] [CLI_DIR=DIR] [LOGS=DIR] [FARM=up|local] bench/scaling.sh [WORKER COUNTS…]
+#                                                                                         (default: 1 2 4 8 16)
 #   CLI_DIR: a built CLI (stagefarm.jar and lib/) to measure instead of this tree's (old/new comparisons)
 #   LOGS: keep each farm's DEBUG log there (up-WORKERS.log: the worker's per-op timings)
+#   FARM: up (default): `stagefarm up`, the explicit farm (Kafka broker, workers of other hosts may join);
+#         local: the local background farm (`stagefarm build` without --coordinator, --workers N: no broker,
+#         its coordinator and workers on the in-process bus), started by the warm-up build of each count
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 counts=("$@")
 [ ${#counts[@]} -gt 0 ] || counts=(1 2 4 8 16)
 stages=${STAGES:-8}
 rounds=${ROUNDS:-2}
+farm=${FARM:-up}
+case $farm in up|local) ;; *) echo "scaling: FARM=up or FARM=local, not $farm" >&2; exit 2 ;; esac
 
 work=$(mktemp -d /tmp/stagefarm-scaling.XXXXXX)
 registry_pid=
 up_pid=
 cleanup() {
   if [ -n "$up_pid" ]; then kill "$up_pid" 2>/dev/null || true; wait "$up_pid" 2>/dev/null || true; fi
+  if [ -n "${local_home:-}" ]; then STAGEFARM_HOME=$local_home sf farm stop > /dev/null 2>&1 || true; fi
   if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; fi
   rm -rf "$work" 2>/dev/null || true
 }
@@ -78,14 +85,25 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (
 # build KIND PORT CONTEXT EXPECTED_STAGES: one cold build; appends "wall span cpu load" to $work/KIND-WORKERS
 build() {
   local kind=$1 port=$2 context=$3 expected=$4 nonce="$1-$RANDOM$RANDOM" lines t0 t1 c0 c1 load took first last
-  lines=$(wc -l < "$work/up.log")
+  lines=$(wc -l 2>/dev/null < "$farm_log" || echo 0)
   load=$(cut -d' ' -f1 /proc/loadavg)
-  c0=$(farm_cpu); t0=$(now)
-  sf build --progress quiet --coordinator "127.0.0.1:$port" --build-arg "BASE=$base" --build-arg "NONCE=$nonce" \
-    "$context" > "$work/last.out" 2> "$work/last.err" || { cat "$work/last.err" >&2; exit 1; }
-  t1=$(now); c1=$(farm_cpu)
+  [ -z "$up_pid" ] || c0=$(farm_cpu)
+  t0=$(now)
+  if [ "$farm" = up ]; then
+    sf build --progress quiet --coordinator "127.0.0.1:$port" --build-arg "BASE=$base" --build-arg "NONCE=$nonce" \
+      "$context" > "$work/last.out" 2> "$work/last.err" || { cat "$work/last.err" >&2; exit 1; }
+  else
+    STAGEFARM_HOME=$local_home STAGEFARM_LOG_LEVEL=DEBUG sf build --progress quiet --workers "$workers" \
+      --insecure-registry "127.0.0.1:$registry_port" --build-arg "BASE=$base" --build-arg "NONCE=$nonce" \
+      "$context" > "$work/last.out" 2> "$work/last.err" || { cat "$work/last.err" >&2; exit 1; }
+  fi
+  t1=$(now)
+  if [ -z "$up_pid" ]; then # the warm-up build started the local farm: from now on its CPU counts
+    up_pid=$(sed -n 's/^pid=//p' "$local_home/farm/farm.properties"); c0=$(farm_cpu); t0=$t1
+  fi
+  c1=$(farm_cpu)
   sleep 0.5 # the last acknowledgement is logged just after the client's result
-  tail -n +"$((lines + 1))" "$work/up.log" > "$work/build.log"
+  tail -n +"$((lines + 1))" "$farm_log" > "$work/build.log"
   took=$(grep -c ' took build ' "$work/build.log" || true)
   if [ "$took" -ne "$expected" ]; then
     echo "scaling: the $kind build ran $took stage(s) on workers, not $expected: not a cold build; stopping" >&2
@@ -99,14 +117,20 @@ build() {
 }
 
 up_port=$((port + 1))
+registry_port=$port
 for workers in "${counts[@]}"; do
-  while ! stagefarm_port_free "$up_port"; do up_port=$((up_port + 1)); done
-  (STAGEFARM_LOG_LEVEL=DEBUG exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$work/cli/stagefarm.jar" \
-    up --port "$up_port" --workers "$workers" --data "$work/up-$workers" --insecure-registry "127.0.0.1:$port") \
-    > "$work/up.log" 2>&1 &
-  up_pid=$!
-  for _ in $(seq 1200); do grep -q "stagefarm is up" "$work/up.log" && break; sleep 0.1; done
-  grep -q "stagefarm is up" "$work/up.log" || { cat "$work/up.log" >&2; exit 1; }
+  if [ "$farm" = up ]; then
+    while ! stagefarm_port_free "$up_port"; do up_port=$((up_port + 1)); done
+    farm_log=$work/up.log
+    (STAGEFARM_LOG_LEVEL=DEBUG exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$work/cli/stagefarm.jar" \
+      up --port "$up_port" --workers "$workers" --data "$work/up-$workers" --insecure-registry "127.0.0.1:$port") \
+      > "$work/up.log" 2>&1 &
+    up_pid=$!
+    for _ in $(seq 1200); do grep -q "stagefarm is up" "$work/up.log" && break; sleep 0.1; done
+    grep -q "stagefarm is up" "$work/up.log" || { cat "$work/up.log" >&2; exit 1; }
+  else
+    local_home=$work/up-$workers farm_log=$work/up-$workers/farm/daemon.log up_pid=
+  fi
   build warmup "$up_port" "$work/one" 2 # pulls the base into the farm's store, warms the JVM: not measured
   for round in $(seq "$rounds"); do
     if [ $((round % 2)) -eq 1 ]; then
@@ -117,14 +141,20 @@ for workers in "${counts[@]}"; do
   done
   printf '  %2d workers: fan-out %s | critical path %s   (wall span cpu load, per round)\n' "$workers" \
     "$(paste -sd'|' "$work/fan-$workers")" "$(paste -sd'|' "$work/crit-$workers")" >&2
-  kill "$up_pid"; wait "$up_pid" 2>/dev/null || true; up_pid=
-  if [ -n "${LOGS:-}" ]; then mkdir -p "$LOGS" && cp "$work/up.log" "$LOGS/up-$workers.log"; fi
+  if [ "$farm" = up ]; then
+    kill "$up_pid"; wait "$up_pid" 2>/dev/null || true
+  else
+    STAGEFARM_HOME=$local_home sf farm stop > /dev/null; local_home=
+  fi
+  up_pid=
+  if [ -n "${LOGS:-}" ]; then mkdir -p "$LOGS" && cp "$farm_log" "$LOGS/$farm-$workers.log"; fi
   rm -rf "$work/up-$workers"
 done
 
 col() { cut -d' ' -f"$1" "$2" | tr '\n' ' '; }
 echo
-echo "$stages-stage fan-out (RUN sleep 2 each, gathered by COPY --from into scratch), cold, through a running farm"
+echo "$stages-stage fan-out (RUN sleep 2 each, gathered by COPY --from into scratch), cold, through a running farm" \
+  "($( [ "$farm" = up ] && echo "stagefarm up: Kafka broker" || echo "the local farm: in-process bus, no broker"))"
 echo "($(nproc) cores; $rounds rounds per worker count, medians; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))"
 printf '%-7s %9s %9s %7s %9s %9s %7s %9s %16s %14s\n' workers "fan wall" "crit wall" ratio "fan span" "crit span" ratio \
   speed-up "fan CPU (farm)" "load (min-max)"

@@ -355,7 +355,7 @@ public final class BuildCommand implements Callable<Integer> {
       return farmSelection.open(); // connects on the first call
     }
     farmSelection.checkCanStart(); // the thin client: one line, no progress before it
-    view.phaseStarted(farmSelection.oneShot ? "start the embedded farm (" + farmSelection.workers + " workers)"
+    view.phaseStarted(farmSelection.oneShot ? "start the embedded farm (" + farmSelection.workers() + " workers)"
         : "connect to the local farm");
     Farm farm = farmSelection.open();
     view.phaseDone("");

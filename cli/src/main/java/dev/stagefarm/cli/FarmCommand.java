@@ -73,7 +73,7 @@ public final class FarmCommand implements Runnable {
     Path home;
 
     @Option(names = "--workers")
-    int workers = 2;
+    int workers = LocalFarm.DEFAULT_WORKERS;
 
     @Option(names = "--idle-timeout", converter = DurationConverter.class)
     Duration idleTimeout = LocalFarm.DEFAULT_IDLE_TIMEOUT;

@@ -32,8 +32,9 @@ public final class FarmSelection {
           + " follows the active one (default: $STAGEFARM_COORDINATOR).")
   String coordinator;
 
-  @Option(names = "--workers", paramLabel = "N", description = "Workers of the local or one-shot farm (default: 2).")
-  public int workers = 2;
+  @Option(names = "--workers", paramLabel = "N", description = "Workers of the local farm (default: "
+      + LocalFarm.DEFAULT_WORKERS + ") or of the one-shot farm (default: " + ONE_SHOT_WORKERS + ").")
+  Integer workers;
 
   @Option(names = "--one-shot",
       description = "Run an embedded farm in this process for this build only, instead of the local background farm.")
@@ -45,9 +46,18 @@ public final class FarmSelection {
 
   /** Refuses flags that cannot work, before anything starts (exit 2). */
   public void check() {
-    if (workers < 1) {
+    if (workers != null && workers < 1) {
       throw ExitCodes.usage("--workers must be at least 1");
     }
+  }
+
+  /**
+   * The workers of the farm this build starts or uses: {@code --workers}, else the local farm's
+   * default (idle slots cost next to nothing on its in-process bus, so as many as a wide fan-out
+   * runs at once) or the one-shot farm's (each worker's start is on the build's path).
+   */
+  public int workers() {
+    return workers != null ? workers : oneShot ? ONE_SHOT_WORKERS : LocalFarm.DEFAULT_WORKERS;
   }
 
   /** Whether {@code --coordinator} (or {@code $STAGEFARM_COORDINATOR}) names a farm to connect to. */
@@ -77,7 +87,7 @@ public final class FarmSelection {
       return RemoteFarm.connect(coordinator, apiClientFlags);
     }
     if (oneShot) {
-      return oneShot(farmFlags, workers);
+      return oneShot(farmFlags, workers());
     }
     LocalFarm.Settings settings = localSettings(farmFlags);
     if (run.localFarm().isPresent()) {
@@ -98,7 +108,7 @@ public final class FarmSelection {
     farmFlags.registrySettings(); // a malformed flag fails here, not in the daemon
     farmFlags.insecureRegistries.forEach(r -> registryFlags.addAll(List.of("--insecure-registry", r)));
     farmFlags.registryMirrors.forEach(m -> registryFlags.addAll(List.of("--registry-mirror", m)));
-    return new LocalFarm.Settings(FarmFlags.home(), workers, registryFlags, idleTimeout);
+    return new LocalFarm.Settings(FarmFlags.home(), workers(), registryFlags, idleTimeout);
   }
 
   /**
@@ -118,6 +128,8 @@ public final class FarmSelection {
   }
 
   private static final String ONE_SHOT = "--one-shot";
+  /** The one-shot farm's workers unless {@code --workers} says otherwise. */
+  static final int ONE_SHOT_WORKERS = 2;
 
   private static Farm oneShot(FarmFlags farmFlags, int workers) {
     return EmbeddedFarmSupport.require(ONE_SHOT).startOneShot(farmFlags.registrySettings(), workers);

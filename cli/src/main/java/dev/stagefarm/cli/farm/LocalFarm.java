@@ -33,6 +33,12 @@ public final class LocalFarm {
   /** What starting a local farm is, in the thin client's error (EmbeddedFarmSupport#require). */
   static final String STARTING = "the local background farm (a build without --coordinator)";
 
+  /**
+   * The local farm's single-slot workers unless a build says otherwise: as many stages at once as
+   * bench/fanout32 has (BuildKit runs a fan-out's stages all at once, without a limit). An idle slot
+   * waits on the in-process bus and costs a parked thread (bench/README.md, "Session 9").
+   */
+  public static final int DEFAULT_WORKERS = 32;
   /** The default idle timeout: long enough to span a working session, short enough not to linger. */
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(1);
   private static final Duration START_PATIENCE = Duration.ofMinutes(3);

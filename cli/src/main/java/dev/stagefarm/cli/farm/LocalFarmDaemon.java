@@ -30,7 +30,8 @@ import java.util.stream.Stream;
 
 /**
  * The background farm's process ({@code stagefarm farm serve}, started by {@link LocalFarm}): the
- * embedded farm on a loopback port behind a fresh random token, until it has been idle for its
+ * embedded farm without a broker (its coordinator and workers on the in-process bus) on a loopback
+ * port behind a fresh random token, until it has been idle for its
  * timeout or is told to stop (SIGTERM from {@code stagefarm farm stop}). Part of the embedded farm,
  * reached through {@link EmbeddedFarmSupport#serveLocalFarm}.
  */
@@ -58,14 +59,17 @@ public final class LocalFarmDaemon {
     ApiSecurity security = new ApiSecurity(Optional.empty(),
         Optional.of(TokenTable.parse(TokenTable.entryLine(token, new Caller("local", Caller.Role.ADMIN)))), Set.of(),
         MAX_UNFINISHED_BUILDS);
-    Path kafkaDir = state.dir().resolve("kafka");
-    deleteTree(kafkaDir); // the broker's data lives as long as the daemon: a fresh start each time
+    // the broker data of a local farm of an earlier release (which ran a Kafka broker): never read again
+    deleteTree(state.dir().resolve("kafka"));
     EmbeddedFarm farm;
     // the local farm reads no server keys: the standard OTEL_* variables turn its traces on
     Traces traces = Observability.tracesFromEnvironment(System.getenv());
     try {
-      farm = EmbeddedFarm.start(new EmbeddedFarm.Options(home, kafkaDir, workers, registry, EmbeddedFarm.ONE_MACHINE_KAFKA,
-          BuildCoordinator.Settings.DEFAULT, 0, FarmTracing.workers(traces), InetAddress.getLoopbackAddress(), security));
+      // no broker: no other process's worker or coordinator joins this farm, so the coordinator and the workers
+      // share the in-process bus; idle slots wait on it without polling (docs/architecture.md, "Embedded farm")
+      farm = EmbeddedFarm.startWithoutBroker(new EmbeddedFarm.Options(home, null, workers, registry,
+          EmbeddedFarm.ONE_MACHINE_KAFKA, BuildCoordinator.Settings.DEFAULT, 0, FarmTracing.workers(traces),
+          InetAddress.getLoopbackAddress(), security));
       FarmTracing.coordinator(farm.coordinator(), traces);
     } catch (Exception e) {
       traces.close();
@@ -93,7 +97,6 @@ public final class LocalFarmDaemon {
       }
       farm.close();
       traces.close();
-      deleteTree(kafkaDir);
       stopped.countDown();
     };
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -147,7 +150,7 @@ public final class LocalFarmDaemon {
     try (Stream<Path> paths = Files.walk(dir)) {
       paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException | java.io.UncheckedIOException ignored) {
-      // a broker directory left behind is wiped by the next start
+      // an old broker directory left behind is harmless
     }
   }
 }

@@ -43,6 +43,16 @@ class FarmSelectionTest {
   }
 
   @Test
+  void withoutWorkersTheLocalFarmRunsItsDefaultAndTheOneShotFarmItsOwn(@TempDir Path home) {
+    assertThat(localFarm(home, "build")).hasValueSatisfying(s ->
+        assertThat(s.workers()).isEqualTo(LocalFarm.DEFAULT_WORKERS));
+    assertThat(selection(home, "build", "--one-shot").workers()).isEqualTo(FarmSelection.ONE_SHOT_WORKERS);
+    assertThat(selection(home, "build", "--one-shot", "--workers", "5").workers()).isEqualTo(5);
+    assertThat(LocalFarm.DEFAULT_WORKERS).as("a wide fan-out's stages at once, as BuildKit runs them")
+        .isGreaterThan(FarmSelection.ONE_SHOT_WORKERS);
+  }
+
+  @Test
   void aCommandWithoutAFarmHasNoSelection() {
     CommandLine.ParseResult parsed = Main.commandLine(null, "parse").parseArgs("parse", "-f", "Dockerfile");
 
@@ -67,11 +77,15 @@ class FarmSelectionTest {
   }
 
   private static Optional<LocalFarm.Settings> localFarm(Path context, String command, String... flags) {
+    return selection(context, command, flags).localFarmSettings();
+  }
+
+  private static FarmSelection selection(Path context, String command, String... flags) {
     String[] args = new String[flags.length + 2];
     args[0] = command;
     System.arraycopy(flags, 0, args, 1, flags.length);
     args[args.length - 1] = command.equals("build") ? context.toString() : "default";
     CommandLine.ParseResult parsed = Main.commandLine(null, args).parseArgs(args);
-    return FarmSelection.of(parsed.subcommand().commandSpec()).orElseThrow().localFarmSettings();
+    return FarmSelection.of(parsed.subcommand().commandSpec()).orElseThrow();
   }
 }

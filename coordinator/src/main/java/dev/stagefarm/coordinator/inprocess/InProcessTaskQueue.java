@@ -16,6 +16,7 @@ import dev.stagefarm.proto.v1.StageTask;
  * routed by platform as {@code KafkaTaskQueue} publishes it.
  */
 public final class InProcessTaskQueue implements TaskQueue {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(InProcessTaskQueue.class);
   private final InProcessBus bus;
   private final FarmKeys keys;
 
@@ -28,8 +29,12 @@ public final class InProcessTaskQueue implements TaskQueue {
   public void publish(StageJob job) {
     StageTask task = TaskMessages.toProto(job);
     try {
-      bus.tasks().publish(TaskRouting.topic(job.program().platform()),
+      String topic = TaskRouting.topic(job.program().platform());
+      long offset = bus.tasks().publish(topic,
           SignedRecord.sign(keys, FarmKeys.Purpose.TASK, task.getBuildId() + "/" + task.getStageId(), task.toByteArray()));
+      // with the slot's "took" line, the hand-off in the farm's DEBUG log (bench/README.md, "Session 9")
+      log.debug("published build {} stage {} attempt {} at {}-{}", task.getBuildId(), task.getStageId(),
+          task.getAttempt(), topic, offset);
     } catch (InProcessShareQueue.QueueFullException e) {
       throw new WriteFailure(WriteFailure.Kind.RETRIABLE, e.getMessage(), e);
     }

@@ -118,6 +118,11 @@ public final class TaskLoop implements AutoCloseable {
         : java.util.Optional.of(consuming + " of " + slots.size() + " task slot(s) consuming");
   }
 
+  /** How often a slot's loop failed and was started again (TaskSlot#run). */
+  public long slotRestarts() {
+    return slots.stream().mapToLong(TaskSlot::restarts).sum();
+  }
+
   /** How many stages run right now. */
   public int runningStages() {
     return running.size();

@@ -108,6 +108,7 @@ public final class TaskSlot implements Runnable {
   /** The newest program version this slot runs; a newer task is handed back (rolling upgrades). */
   private final int maxProgramVersion;
   private volatile long handedBack;
+  private volatile long restarts;
   /** Wakes the parked slot thread: its stage ended, or the slot stops. */
   private final Semaphore wake = new Semaphore(0);
   private volatile boolean stopping;
@@ -172,13 +173,42 @@ public final class TaskSlot implements Runnable {
     }
   }
 
+  /**
+   * Serves the slot until it is stopped. A failure of the slot's loop (a bug, a channel in a state it
+   * cannot leave) closes its channel, which hands its record back, abandons the stage it ran, and
+   * opens a new channel after {@link #RESTART_PAUSE}: a worker that lives for hours (the local farm's)
+   * must not lose its slots one by one.
+   */
   @Override
   public void run() {
+    while (!stopping) {
+      try {
+        serve();
+      } catch (RuntimeException e) {
+        restarts++;
+        log.error("task slot {} failed ({}); abandoning its stage, serving again in {}", name, e.toString(),
+            RESTART_PAUSE, e);
+        abandonCurrent();
+        pause(RESTART_PAUSE);
+      }
+    }
+  }
+
+  /** After a failed loop: how long the slot claims nothing before it opens a new channel. */
+  static final Duration RESTART_PAUSE = Duration.ofSeconds(1);
+
+  /** How often this slot's loop failed and was started again. */
+  long restarts() {
+    return restarts;
+  }
+
+  private void serve() {
     try (TaskChannel c = transport.taskChannel(settings.workerId() + "-" + name)) {
       consumer = c;
       c.onAcknowledgeFailure(this::onAcknowledged);
       c.subscribe(settings.taskTopics());
       subscribed = true;
+      leftForPause = false;
       while (!(stopping && current == null)) {
         lastTurnNanos = System.nanoTime();
         try {
@@ -192,11 +222,33 @@ public final class TaskSlot implements Runnable {
         }
       }
       commit(c, Duration.ofSeconds(5));
-    } catch (RuntimeException e) {
-      log.error("task slot {} stopped: {}", name, e.toString(), e);
     } finally {
       subscribed = false;
       consumer = null;
+    }
+  }
+
+  /**
+   * The stage of a slot whose loop failed: its record went back with the closed channel and may run
+   * elsewhere, so it is cancelled as on shutdown (its outcome: released) and no longer the slot's.
+   */
+  private void abandonCurrent() {
+    RunningStage stage = current;
+    current = null;
+    if (stage != null && !stage.finished()) {
+      stage.cancel(new RunningStage.Shutdown());
+    }
+  }
+
+  /** Sleeps {@code pause} unless the slot stops meanwhile. */
+  private void pause(Duration pause) {
+    try {
+      if (wake.tryAcquire(pause.toNanos(), TimeUnit.NANOSECONDS)) {
+        wake.drainPermits();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      stopping = true;
     }
   }
 

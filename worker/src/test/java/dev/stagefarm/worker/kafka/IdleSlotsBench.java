@@ -73,7 +73,7 @@ public final class IdleSlotsBench {
   }
 
   /** utime + stime of this process, in clock ticks (1/100 s). */
-  private static long cpuTicks() throws java.io.IOException {
+  static long cpuTicks() throws java.io.IOException {
     String stat = Files.readString(Path.of("/proc/self/stat"));
     String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
     return Long.parseLong(f[11]) + Long.parseLong(f[12]);

@@ -6,7 +6,8 @@
 # the workers' key). Prints dispatches/s counted on the broker, completions processed/s, end-to-end
 # stages/s, the coordinator threads' CPU, the JVM's heap and the load average. Not a test.
 # Usage: bench/dispatch.sh [LEAVES] [BUILDS] [SLOTS]   (default 10000 1 1000)
-#   DISPATCH_JFR=FILE records a JFR profile of the run into FILE.
+#   DISPATCH_JFR=FILE records a JFR profile of the run into FILE; DISPATCH_KEYS=shared signs with one HMAC key
+#   instead of Ed25519 role keys (what the signatures cost).
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$root"

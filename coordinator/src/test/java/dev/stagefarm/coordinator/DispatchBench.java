@@ -95,9 +95,13 @@ public final class DispatchBench {
     String bootstrap = kafka.bootstrapServers();
     String run = UUID.randomUUID().toString().substring(0, 8);
     createTopics(bootstrap);
-    TestRoleKeys roleKeys = TestRoleKeys.generate();
-    FarmKeys coordinatorKeys = roleKeys.coordinator();
-    FarmKeys workerKeys = roleKeys.worker();
+    // role keys (Ed25519, production's) by default; DISPATCH_KEYS=shared: one HMAC key for both parts (what an
+    // embedded farm uses), to show what the signatures cost
+    boolean shared = "shared".equals(System.getenv("DISPATCH_KEYS"));
+    TestRoleKeys roleKeys = shared ? null : TestRoleKeys.generate();
+    FarmKeys sharedKey = shared ? FarmKeys.generate() : null;
+    FarmKeys coordinatorKeys = shared ? sharedKey : roleKeys.coordinator();
+    FarmKeys workerKeys = shared ? sharedKey : roleKeys.worker();
     BlobStore store = S3Fixture.newStore("dispatch-bench");
 
     CoordinatorNode node = CoordinatorNode.start(
@@ -169,8 +173,9 @@ public final class DispatchBench {
     double[] loadEnd = loadAverage();
 
     // --- report --------------------------------------------------------------------------------
-    System.out.printf("BENCH %d build(s) x %d stages (%d leaves, %d gatherers, 1 final), %d slots announced%n",
-        buildCount, stagesPerBuild, leaves, gatherers(leaves), slots);
+    System.out.printf("BENCH %d build(s) x %d stages (%d leaves, %d gatherers, 1 final), %d slots announced, %s%n",
+        buildCount, stagesPerBuild, leaves, gatherers(leaves), slots,
+        shared ? "one shared HMAC key (DISPATCH_KEYS=shared)" : "Ed25519 role keys");
     for (BuildStatus s : finals.values()) {
       if (s.getState() != BuildState.SUCCEEDED) {
         System.out.printf("BENCH build %s %s: %s%n", s.getBuildId(), s.getState(), s.getError());

@@ -20,7 +20,6 @@ else
   ./stagefarm --version > /dev/null # builds the CLI when needed, outside the measurement
   cp -r cli/target/stagefarm.jar cli/target/lib "$work/cli/"
 fi
-sf() { "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$work/cli/stagefarm.jar" "$@"; }
 
 printf '%-8s %9s %12s %14s %8s %9s %6s\n' workers "start" "idle CPU" "(% of a core)" threads "RSS" load
 for workers in "${counts[@]}"; do
@@ -28,8 +27,8 @@ for workers in "${counts[@]}"; do
   bench_farm_home "$home"
   mkdir -p "$home/farm"
   t0=$EPOCHREALTIME
-  STAGEFARM_HOME=$home sf farm serve --home "$home" --workers "$workers" --idle-timeout 1h \
-    > "$home/farm/daemon.log" 2>&1 &
+  STAGEFARM_HOME=$home "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$work/cli/stagefarm.jar" \
+    farm serve --home "$home" --workers "$workers" --idle-timeout 1h > "$home/farm/daemon.log" 2>&1 &
   pid=$!
   for _ in $(seq 1800); do grep -q "local farm serving" "$home/farm/daemon.log" && break; sleep 0.1; done
   grep -q "local farm serving" "$home/farm/daemon.log" || { tail -20 "$home/farm/daemon.log" >&2; exit 1; }

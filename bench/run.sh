@@ -14,8 +14,9 @@
 #
 # Usage: bench/run.sh [--workers N] [--rounds N] [--export oci|docker|none] [--benches a,b,…]
 #                     [--scaling "COUNTS"] [--dispatch LEAVES]      (bench/README.md, "bench/run.sh: how to run")
-#   --workers N   stagefarm's workers (local and one-shot farm) and buildah's --jobs (default 8: as many as BuildKit
-#                 runs fan-out stages at once; fanout32's 32 stages then run in 4 waves on every contender but BuildKit)
+#   --workers N   stagefarm's workers (local and one-shot farm) and buildah's --jobs (default 32: the local farm's
+#                 own default since session 9, and BuildKit, which has no limit, runs all of fanout32's 32 stages at
+#                 once; with 8, fanout32 runs in 4 waves on every contender but BuildKit)
 #   --rounds N    how many times each warm build and the syntax error are measured (median shown; default 3); each
 #                 cold build is measured once (it needs empty caches)
 #   --export      oci (default, the issue's "build plus export to an OCI tar"): stagefarm `-o type=oci,dest=FILE`,
@@ -30,7 +31,7 @@
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 stagefarm_ensure_packages buildah:buildah dockerd:docker.io iptables-save:iptables
 
-workers=8 rounds=3 export_mode=oci scaling_counts= dispatch_leaves=
+workers=32 rounds=3 export_mode=oci scaling_counts= dispatch_leaves=
 benches=(fanout chain bigfile fanout32)
 while [ $# -gt 0 ]; do
   case $1 in

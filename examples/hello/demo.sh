@@ -6,8 +6,9 @@
 # What it sets up by itself: the JDK check and the CLI build (./stagefarm),
 # runc / busybox-static / umoci / docker-registry (apt), a local registry with a
 # busybox base image made from the host's busybox-static (stagefarm image
-# import), then it builds with an embedded farm (Kafka + S3 + coordinator +
-# 2 workers in one JVM), unpacks the image with umoci and runs it with runc.
+# import), then it builds on the local farm (coordinator + workers on an
+# in-process bus, a directory content store, one background JVM), unpacks the
+# image with umoci and runs it with runc.
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 cd "$root"

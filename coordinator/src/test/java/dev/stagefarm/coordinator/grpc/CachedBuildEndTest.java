@@ -95,11 +95,13 @@ class CachedBuildEndTest {
     assertThat(CachedBuildEnd.completeFromCache(submitted)).isFalse();
 
     long started = System.nanoTime();
-    BuildStatus answer = CachedBuildEnd.await(coordinator, submitted, Duration.ofSeconds(20));
+    Duration patience = Duration.ofMinutes(2);
+    BuildStatus answer = CachedBuildEnd.await(coordinator, submitted, patience);
 
     assertThat(answer).isSameAs(submitted);
     assertThat(answer.getState()).isEqualTo(BuildState.RUNNING);
-    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+    // not a speed assertion: only that it did not sit out its patience (a build with work never ends by itself here)
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(patience.dividedBy(2));
   }
 
   @Test

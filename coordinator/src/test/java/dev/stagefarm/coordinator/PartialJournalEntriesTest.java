@@ -76,9 +76,11 @@ class PartialJournalEntriesTest {
       }
     }
     assertThat(whole).as("a whole entry of every stage").isNotNegative();
-    // ... and every later one only what changed
+    // ... and every later one only what changed. The whole entry may be the one written for the first
+    // completion: the record the submit queued can be written (partial) before the submit marks the
+    // build for a whole entry, so at least the four later completions follow it (seen in CI).
     List<JournalEntry> later = entries.subList(whole + 1, entries.size());
-    assertThat(later).hasSizeGreaterThanOrEqualTo(5).allSatisfy(entry -> {
+    assertThat(later).hasSizeGreaterThanOrEqualTo(done.size() - 1).allSatisfy(entry -> {
       assertThat(entry.whole()).isFalse();
       assertThat(entry.stageCount()).isEqualTo(LEAVES + 1);
       // a completion: its stage (started since the last entry) and the held stage it releases

@@ -25,6 +25,7 @@ import java.util.OptionalLong;
  * <p>Two implementations: {@link S3BlobStore}, one S3 bucket (every farm that spans hosts), and {@link FileBlobStore},
  * a directory (a farm on one host: the one-shot farm). Both verify content-addressed puts against their digest and
  * publish nothing that does not match, verify every whole read, and make a put visible only once it is complete.
+ * Both keep records and sealed objects alike ({@code SmallObjectStore}: key checks and read limits in one place).
  * Thread-safe; share one instance.
  */
 public interface BlobStore extends BlobSource, BlobSink, AutoCloseable {

@@ -56,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * <p>Several processes may share one root (the one-shot farm and the local farm of one home): every write is a
  * rename, every name is content-addressed or last-writer-wins like S3. Thread-safe.
  */
-public final class FileBlobStore implements BlobStore {
+public final class FileBlobStore extends SmallObjectStore {
 
     private static final Logger log = LoggerFactory.getLogger(FileBlobStore.class);
 
@@ -373,31 +373,7 @@ public final class FileBlobStore implements BlobStore {
     // ---- records and sealed objects: small files, overwritten by rename ----
 
     @Override
-    public void putRecord(String key, byte[] content) throws IOException {
-        putSmall(StoreKeys.record(key), content);
-    }
-
-    @Override
-    public Optional<byte[]> getRecord(String key) throws IOException {
-        return getSmall(StoreKeys.record(key), StoreKeys.RECORD_MAX_BYTES);
-    }
-
-    @Override
-    public void putSealed(String key, byte[] content) throws IOException {
-        putSmall(StoreKeys.sealed(key), content);
-    }
-
-    @Override
-    public Optional<byte[]> getSealed(String key, int maxBytes) throws IOException {
-        return getSmall(StoreKeys.sealed(key), maxBytes);
-    }
-
-    @Override
-    public void deleteSealed(String key) throws IOException {
-        deleteObject(StoreKeys.sealed(key));
-    }
-
-    private void putSmall(String key, byte[] content) throws IOException {
+    void putSmall(String key, byte[] content) throws IOException {
         Path staged = Files.createTempFile(temp, "put-", ".tmp");
         try {
             Files.write(staged, content);
@@ -407,15 +383,15 @@ public final class FileBlobStore implements BlobStore {
         }
     }
 
-    private Optional<byte[]> getSmall(String key, int maxBytes) throws IOException {
+    @Override
+    Optional<byte[]> readSmall(String key, int atMostBytes) throws IOException {
         Path path = pathOf(key);
         if (!parentIsInside(path)) {
             return Optional.empty();
         }
-        byte[] content;
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
              InputStream in = Channels.newInputStream(channel)) {
-            content = in.readNBytes(maxBytes + 1);
+            return Optional.of(in.readNBytes(atMostBytes));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
@@ -423,10 +399,6 @@ public final class FileBlobStore implements BlobStore {
             throw new IOException("cannot read " + describe(key) + ": " + e.getMessage()
                     + " (a symbolic link planted in the store is refused)", e);
         }
-        if (content.length > maxBytes) {
-            throw new IOException(describe(key) + " is larger than " + maxBytes + " bytes");
-        }
-        return Optional.of(content);
     }
 
     // ---- keys and paths ----
@@ -472,7 +444,8 @@ public final class FileBlobStore implements BlobStore {
         }
     }
 
-    private String describe(String key) {
+    @Override
+    String describe(String key) {
         return "file store " + root + "/" + key;
     }
 

@@ -38,7 +38,7 @@ import okhttp3.OkHttpClient;
  * harmless: every writer writes the same bytes. Each S3 request is retried on transient failures; every failure names
  * the operation, the key and the bucket. Thread-safe; share one instance.
  */
-public final class S3BlobStore implements BlobStore {
+public final class S3BlobStore extends SmallObjectStore {
 
     private final S3Config config;
     private final StoreOptions options;
@@ -273,9 +273,7 @@ public final class S3BlobStore implements BlobStore {
 
     @Override
     public void delete(Namespace namespace, Digest digest) throws IOException {
-        String key = namespace.key(digest);
-        retrier.call("DELETE", key, () -> client.removeObject(RemoveObjectArgs.builder().bucket(config.bucket())
-                .object(key).build()).get());
+        deleteObject(namespace.key(digest));
     }
 
     @Override
@@ -284,43 +282,21 @@ public final class S3BlobStore implements BlobStore {
                 .object(key).build()).get());
     }
 
-    // ---- cache records: small objects under cache/<key> ----
+    // ---- cache records and sealed objects: small objects, each in one PUT and one GET ----
 
     @Override
-    public void putRecord(String key, byte[] content) throws IOException {
-        putSmall(StoreKeys.record(key), content);
-    }
-
-    @Override
-    public Optional<byte[]> getRecord(String key) throws IOException {
-        return getSmall(StoreKeys.record(key), StoreKeys.RECORD_MAX_BYTES);
-    }
-
-    // ---- sealed objects: a build's encrypted secrets, deleted when the build ends ----
-
-    @Override
-    public void putSealed(String key, byte[] content) throws IOException {
-        putSmall(StoreKeys.sealed(key), content);
-    }
-
-    @Override
-    public Optional<byte[]> getSealed(String key, int maxBytes) throws IOException {
-        return getSmall(StoreKeys.sealed(key), maxBytes);
-    }
-
-    /** Writes (or overwrites) a small object in one PUT. */
-    private void putSmall(String objectKey, byte[] content) throws IOException {
+    void putSmall(String objectKey, byte[] content) throws IOException {
         retrier.call("PUT", objectKey, () -> client.putObject(PutObjectAPIArgs.builder().bucket(config.bucket())
                 .object(objectKey).data(content, content.length).contentType("application/octet-stream").build())
                 .get());
     }
 
-    /** A small object, or empty when there is none; refused when larger than {@code maxBytes}. */
-    private Optional<byte[]> getSmall(String objectKey, int maxBytes) throws IOException {
-        Optional<byte[]> content = retrier.call("GET", objectKey, () -> {
+    @Override
+    Optional<byte[]> readSmall(String objectKey, int atMostBytes) throws IOException {
+        return retrier.call("GET", objectKey, () -> {
             try (InputStream in = client.getObject(GetObjectArgs.builder().bucket(config.bucket())
                     .object(objectKey).build()).get()) {
-                return Optional.of(in.readNBytes(maxBytes + 1));
+                return Optional.of(in.readNBytes(atMostBytes));
             } catch (Exception e) {
                 if (S3Failures.isNotFound(e)) {
                     return Optional.<byte[]>empty();
@@ -328,20 +304,10 @@ public final class S3BlobStore implements BlobStore {
                 throw e;
             }
         });
-        if (content.isPresent() && content.get().length > maxBytes) {
-            throw new IOException(describe(objectKey) + " is larger than " + maxBytes + " bytes");
-        }
-        return content;
     }
 
     @Override
-    public void deleteSealed(String key) throws IOException {
-        String objectKey = StoreKeys.sealed(key);
-        retrier.call("DELETE", objectKey, () -> client.removeObject(RemoveObjectArgs.builder()
-                .bucket(config.bucket()).object(objectKey).build()).get());
-    }
-
-    private String describe(String key) {
+    String describe(String key) {
         return "s3://" + config.bucket() + "/" + key + " at " + config.endpoint();
     }
 

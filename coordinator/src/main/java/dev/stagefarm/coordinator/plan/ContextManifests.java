@@ -6,10 +6,10 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.WireFormat;
 import dev.stagefarm.coordinator.port.ContentStore;
 import dev.stagefarm.oci.Digest;
+import dev.stagefarm.oci.LimitedInputStream;
 import dev.stagefarm.oci.store.Namespace;
 import dev.stagefarm.proto.v1.ContextEntry;
 import dev.stagefarm.proto.v1.ContextManifest;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.OptionalLong;
@@ -67,7 +67,9 @@ public final class ContextManifests {
     if (size.isPresent() && size.getAsLong() > limits.maxBytes()) {
       throw tooManyBytes(size.getAsLong(), limits);
     }
-    try (InputStream in = new Bounded(store.open(Namespace.CONTEXT, digest), limits)) {
+    // refused past the byte limit, unchecked: the protobuf parser would report an IOException as a malformed entry
+    try (InputStream in = LimitedInputStream.failingPast(store.open(Namespace.CONTEXT, digest), limits.maxBytes(),
+        () -> tooManyBytes(-1, limits))) {
       CodedInputStream coded = CodedInputStream.newInstance(in);
       ContextManifest.Builder manifest = ContextManifest.newBuilder();
       for (int tag = coded.readTag(); tag != 0; tag = coded.readTag()) {
@@ -93,41 +95,5 @@ public final class ContextManifests {
   private static TooLarge tooManyBytes(long bytes, Limits limits) {
     return new TooLarge("the context manifest is " + (bytes < 0 ? "larger than " + limits.maxBytes() : bytes)
         + " bytes, over the limit max-context-manifest-size = " + limits.maxBytes() + " bytes");
-  }
-
-  /** Refuses to read past the byte limit (the stored size may be unknown or wrong). */
-  private static final class Bounded extends FilterInputStream {
-    private final Limits limits;
-    private long read;
-
-    Bounded(InputStream in, Limits limits) {
-      super(in);
-      this.limits = limits;
-    }
-
-    @Override
-    public int read() throws IOException {
-      int b = super.read();
-      if (b >= 0) {
-        count(1);
-      }
-      return b;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      int n = super.read(b, off, len);
-      if (n > 0) {
-        count(n);
-      }
-      return n;
-    }
-
-    private void count(int n) {
-      read += n;
-      if (read > limits.maxBytes()) {
-        throw tooManyBytes(-1, limits);
-      }
-    }
   }
 }

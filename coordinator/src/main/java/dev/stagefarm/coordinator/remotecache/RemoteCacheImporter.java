@@ -6,6 +6,7 @@ import dev.stagefarm.coordinator.port.CacheRecords;
 import dev.stagefarm.oci.Descriptor;
 import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.DigestingInputStream;
+import dev.stagefarm.oci.LimitedInputStream;
 import dev.stagefarm.oci.MediaTypes;
 import dev.stagefarm.oci.image.ImageIndex;
 import dev.stagefarm.oci.image.ImageJson;
@@ -178,7 +179,8 @@ public final class RemoteCacheImporter {
         Path file = Files.createTempFile(scratch, "cache-layer-", ".blob");
         try {
           try (InputStream in = location.openBlob(blob.digest());
-               DigestingInputStream digesting = new DigestingInputStream(new BoundedInputStream(in, blob.size()));
+               DigestingInputStream digesting = new DigestingInputStream(
+                   LimitedInputStream.failingPast(in, blob.size(), "the served blob"));
                OutputStream out = Files.newOutputStream(file)) {
             digesting.transferTo(out);
             digesting.verify(blob.digest(), blob.size());
@@ -221,7 +223,9 @@ public final class RemoteCacheImporter {
 
   /** Reads a small blob whole, refusing more than {@code limit} bytes and content that is not {@code digest}. */
   static byte[] readVerified(InputStream stream, Digest digest, long size, int limit, String what) throws IOException {
-    try (DigestingInputStream in = new DigestingInputStream(new BoundedInputStream(stream, Math.min(size, limit)))) {
+    // a server that sends more than it declared (or than the limit) is not read on
+    try (DigestingInputStream in =
+        new DigestingInputStream(LimitedInputStream.failingPast(stream, Math.min(size, limit), what))) {
       byte[] bytes = in.readAllBytes();
       in.verify(digest, size);
       return bytes;
@@ -229,33 +233,4 @@ public final class RemoteCacheImporter {
       throw new IOException(what + " is not the blob its digest names: " + e.getMessage(), e);
     }
   }
-
-  /** Passes at most {@code limit} bytes, then fails: a server that sends more than it declared is not read on. */
-  private static final class BoundedInputStream extends java.io.FilterInputStream {
-    private long left;
-
-    BoundedInputStream(InputStream in, long limit) {
-      super(in);
-      this.left = limit;
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      int n = super.read(b, off, (int) Math.min(len, left + 1));
-      if (n > 0) {
-        left -= n;
-        if (left < 0) {
-          throw new IOException("more bytes than its descriptor's size");
-        }
-      }
-      return n;
-    }
-  }
-
 }

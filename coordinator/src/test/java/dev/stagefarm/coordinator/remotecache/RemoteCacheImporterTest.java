@@ -122,6 +122,39 @@ class RemoteCacheImporterTest {
   }
 
   @Test
+  void aBlobLongerThanItsDescriptorIsRefusedAtTheFirstBytePastItsSize(@TempDir Path dir) throws Exception {
+    byte[] plain = tar("good.txt", "good");
+    byte[] layer = gzip(plain);
+    writeCache(new LocalCacheLocation(dir.resolve("cache"), "latest"), layer, Digest.of(plain));
+    // the attack: the stored blob goes on past the size its descriptor declares (the first bytes are the real ones)
+    Digest digest = Digest.of(layer);
+    Path blobFile = dir.resolve("cache/blobs/sha256").resolve(digest.hex());
+    Files.write(blobFile, new byte[1 << 20], java.nio.file.StandardOpenOption.APPEND);
+
+    CacheRecords records = read(new LocalCacheLocation(dir.resolve("cache"), "latest"), dir.resolve("scratch"));
+
+    assertThat(records.find(KEY)).isEmpty();
+    assertThat(store.exists(Namespace.BLOBS, digest)).isFalse();
+    assertThat(warnings).singleElement().asString()
+        .contains("layer " + digest + " not used: the served blob has more than " + layer.length + " bytes");
+  }
+
+  @Test
+  void aConfigLongerThanItsDescriptorIsRefusedNamingTheSize(@TempDir Path dir) throws Exception {
+    LocalCacheLocation location = new LocalCacheLocation(dir.resolve("cache"), "latest");
+    byte[] config = "{\"layers\":[],\"records\":[]}".getBytes(StandardCharsets.UTF_8);
+    Digest digest = Digest.of(config);
+    Files.createDirectories(dir.resolve("cache/blobs/sha256"));
+    Files.write(dir.resolve("cache/blobs/sha256").resolve(digest.hex()), (new String(config, StandardCharsets.UTF_8)
+        + " ".repeat(100)).getBytes(StandardCharsets.UTF_8));
+    location.writeRoot(new CacheLocation.Root(MediaTypes.OCI_INDEX, ImageJson.writeIndex(ImageIndex.oci(List.of(
+        new Descriptor(CacheConfig.MEDIA_TYPE, digest, config.length))))));
+
+    assertThatThrownBy(() -> read(location, dir.resolve("scratch")))
+        .hasMessageContaining("the cache config has more than " + config.length + " bytes");
+  }
+
+  @Test
   void aBlobTheRegistryServesWithOtherBytesIsNeverServed(@TempDir Path dir) throws Exception {
     RegistryFixture registry = RegistryFixture.shared();
     ImageReference ref = registry.reference("cache-attack/tampered:1");

@@ -4,6 +4,7 @@ import dev.stagefarm.oci.BlobNotFoundException;
 import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.DigestMismatchException;
 import dev.stagefarm.oci.DigestingOutputStream;
+import dev.stagefarm.oci.LimitedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -292,7 +293,7 @@ public final class FileBlobStore extends SmallObjectStore {
         }
         FileChannel channel = openFile(namespace.key(digest), digest);
         channel.position(offset);
-        return new BoundedInputStream(Channels.newInputStream(channel), length);
+        return LimitedInputStream.stoppingAfter(Channels.newInputStream(channel), length);
     }
 
     /** The file's identity (device and inode), or null when it cannot be read now (the open then reports why). */
@@ -503,40 +504,6 @@ public final class FileBlobStore extends SmallObjectStore {
                 // removed or replaced meanwhile: nothing to do
             }
             return e;
-        }
-    }
-
-    /** At most {@code remaining} bytes of a stream (a range). */
-    private static final class BoundedInputStream extends java.io.FilterInputStream {
-        private long remaining;
-
-        BoundedInputStream(InputStream in, long remaining) {
-            super(in);
-            this.remaining = remaining;
-        }
-
-        @Override
-        public int read() throws IOException {
-            if (remaining <= 0) {
-                return -1;
-            }
-            int b = in.read();
-            if (b >= 0) {
-                remaining--;
-            }
-            return b;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            if (remaining <= 0) {
-                return -1;
-            }
-            int n = in.read(b, off, (int) Math.min(len, remaining));
-            if (n > 0) {
-                remaining -= n;
-            }
-            return n;
         }
     }
 }

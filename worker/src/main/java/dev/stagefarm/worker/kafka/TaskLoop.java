@@ -34,7 +34,8 @@ public final class TaskLoop implements AutoCloseable {
   private final ScheduledExecutorService heartbeats;
   private final Duration heartbeatInterval;
   private final Duration shutdownGrace;
-  private final BuildControl control = new BuildControl();
+  private final BuildControl control;
+  private final java.util.concurrent.atomic.AtomicBoolean controlReleased = new java.util.concurrent.atomic.AtomicBoolean();
   private final ControlFeed controlListener;
   private final FarmKeys keys;
 
@@ -63,6 +64,7 @@ public final class TaskLoop implements AutoCloseable {
     this.shutdownGrace = settings.shutdownGrace();
     this.heartbeats = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().daemon().name(settings.workerId() + "-heartbeat").factory());
+    this.control = BuildControl.share(new BuildControl.Farm(settings.bootstrapServers(), keys));
     this.controlListener = transport.controlFeed(settings.workerId() + "-control", FarmTopics.CONTROL_RETENTION,
         this::onControl);
     for (int i = 0; i < concurrency; i++) {
@@ -191,6 +193,9 @@ public final class TaskLoop implements AutoCloseable {
     }
     heartbeats.shutdownNow();
     controlListener.close();
+    if (controlReleased.compareAndSet(false, true)) {
+      control.release(); // once, also when closed twice: the memory may be shared with other workers
+    }
     publisher.close();
   }
 }

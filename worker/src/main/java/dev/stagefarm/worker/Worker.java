@@ -57,6 +57,7 @@ public final class Worker implements AutoCloseable {
   private int maxProgramVersion = StageProgram.VERSION;
   private io.opentelemetry.api.OpenTelemetry tracing;
   private PresenceAnnouncer presence;
+  private Optional<Path> sharedNetworks = Optional.empty();
 
   /** A worker whose extracted layers live in its work dir ({@code <work-dir>/layers}). */
   public Worker(WorkerConfig config) {
@@ -107,6 +108,18 @@ public final class Worker implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Keeps the sandbox networks made ahead of RUNs in one pool in {@code dir}, shared with the other workers of this
+   * process naming the same directory (the embedded farms' workers): ready for a burst of {@link
+   * dev.stagefarm.worker.runtime.SandboxPool#SHARED_BURST} RUNs and a spare, instead of each worker's slots and a
+   * spare (docs/operations.md, "Idle cost"). Put {@code dir} beside the workers' work dirs. Call before {@link
+   * #start()}.
+   */
+  public synchronized Worker sharingRunNetworks(Path dir) {
+    sharedNetworks = Optional.of(dir);
+    return this;
+  }
+
   /** Tasks of a newer program version this worker handed back (0 before the start). */
   public long tasksHandedBack() {
     TaskLoop current = loop;
@@ -131,7 +144,7 @@ public final class Worker implements AutoCloseable {
       }
       ContentStore content = new MeteredContentStore(new S3ContentStore(store), metrics);
       layers = new LayerCache(layerStore.orElse(workDir.layers()), config.layerCacheBytes(), content);
-      executor = StageExecutors.create(config, workDir, content, new MeteredCacheRecords(new S3CacheRecords(store, config.farmKeys()), metrics), layers,
+      executor = StageExecutors.create(config, workDir, sharedNetworks, content, new MeteredCacheRecords(new S3CacheRecords(store, config.farmKeys()), metrics), layers,
           nofileHardLimit());
       StageRunner runner = tracing == null ? executor : new TracedStageRunner(executor, tracing, config.workerId());
       TaskSlot.Settings settings = new TaskSlot.Settings(config.kafka(), config.shareGroup(), config.workerId(),

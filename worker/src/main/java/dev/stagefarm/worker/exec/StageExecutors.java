@@ -12,6 +12,7 @@ import dev.stagefarm.worker.store.ContentStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /** Wires a {@link StageExecutor} from a worker's config and work dir layout. */
 public final class StageExecutors {
@@ -20,10 +21,12 @@ public final class StageExecutors {
 
   /**
    * @param layout where the worker keeps its state
+   * @param sharedNetworks the directory of a sandbox-network pool shared with the other workers of this process
+   *     ({@link SandboxPool#shared}); empty: the worker keeps its own, in its work dir
    * @param nofileHardLimit the process' hard RLIMIT_NOFILE (containers may not exceed it)
    */
-  public static StageExecutor create(WorkerConfig config, WorkDir layout, ContentStore store, CacheRecords records,
-      LayerCache layers, long nofileHardLimit) throws IOException {
+  public static StageExecutor create(WorkerConfig config, WorkDir layout, Optional<Path> sharedNetworks,
+      ContentStore store, CacheRecords records, LayerCache layers, long nofileHardLimit) throws IOException {
     if (config.runLimits().stageDiskBytes() > 0 && !StageDisk.available()) {
       // fail at start, not as a fault of every stage
       throw new IOException("stage-disk needs mkfs.ext4 and loop devices (apt-get install e2fsprogs; /dev/loop-control),"
@@ -34,7 +37,7 @@ public final class StageExecutors {
         new Runc(config.runc(), layout.runcState()),
         new OciBundle(nofileHardLimit, config.runLimits()),
         Files.createDirectories(layout.cacheMounts()),
-        networks(config, resolvConf, layout),
+        networks(config, resolvConf, layout, sharedNetworks),
         config.allowInsecure());
     return new StageExecutor(store, records, layers, environment, Files.createDirectories(layout.stages()),
         containerPrefix(config.workerId(), layout),
@@ -52,18 +55,26 @@ public final class StageExecutors {
     return "sf-" + Integer.toHexString((workerId + "\0" + layout.root().toAbsolutePath()).hashCode());
   }
 
-  private static RunNetworks networks(WorkerConfig config, String hostResolvConf, WorkDir layout) throws IOException {
+  private static RunNetworks networks(WorkerConfig config, String hostResolvConf, WorkDir layout,
+      Optional<Path> sharedNetworks) throws IOException {
     RunNetworks.Mode mode = RunNetworks.Mode.valueOf(config.network().toUpperCase(java.util.Locale.ROOT));
     if (mode == RunNetworks.Mode.SANDBOX && !SandboxNetwork.available(SLIRP4NETNS)) {
       // fail at start, not as a fault of every RUN: retries elsewhere would hide a misconfigured worker
       throw new IOException("the RUN network (network: sandbox) needs " + SLIRP4NETNS
           + " on PATH: apt-get install slirp4netns, or set network: none");
     }
-    // one namespace kept ready per slot when RUNs get the sandbox by default (--network=none/host need none)
-    // one per slot and a spare, so a stage's single RUN leaves its replacement to after its report (SandboxPool)
-    int ready = mode == RunNetworks.Mode.SANDBOX ? config.concurrency() + 1 : 0;
-    return new RunNetworks(mode, config.allowHostNetwork(), hostResolvConf,
-        new SandboxPool(new SandboxNetwork(SLIRP4NETNS), layout.networks(), ready).start());
+    SandboxNetwork network = new SandboxNetwork(SLIRP4NETNS);
+    if (mode != RunNetworks.Mode.SANDBOX) {
+      // network: none or host: no RUN of this worker gets the sandbox, so none is kept ready
+      return new RunNetworks(mode, config.allowHostNetwork(), hostResolvConf,
+          new SandboxPool(network, layout.networks(), 0).start());
+    }
+    // one per slot and a spare, so a stage's single RUN leaves its replacement to after its report (SandboxPool);
+    // the workers of one process share theirs: a burst's worth and a spare, not two per single-slot worker
+    SandboxPool pool = sharedNetworks.isPresent()
+        ? SandboxPool.shared(network, sharedNetworks.get(), config.concurrency())
+        : new SandboxPool(network, layout.networks(), config.concurrency() + 1).start();
+    return new RunNetworks(mode, config.allowHostNetwork(), hostResolvConf, pool);
   }
 
   /** The work dir's layout: every path the worker writes. */

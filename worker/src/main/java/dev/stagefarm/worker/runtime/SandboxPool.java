@@ -1,256 +1,172 @@
 package dev.stagefarm.worker.runtime;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Deque;
-import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
- * Sandbox networks made ahead of the RUNs that use them: a RUN takes a namespace whose slirp4netns is
- * already up (the {@code unshare}, {@code ip}, {@code sh}, {@code unshare}, {@code slirp4netns} processes and
- * the wait for slirp4netns's ready byte, 0.1–1 s on a loaded host, are then off the RUN's path), and a
- * replacement is made in the background; the used one is torn down in the background after its
- * container ended.
+ * A worker's sandbox networks made ahead of its RUNs (how: {@link NamespacePool}): a RUN {@link #take()}s one, gives
+ * it back with {@link #release} once its container has ended (it is torn down, never handed on), and the worker
+ * calls {@link #catchUp()} when a stage has reported.
  *
- * <p>Neither competes with the stage that used the namespace when it need not: while a spare is still
- * ready the replacement is owed, and the used namespace is kept (its slirp4netns idle) until the stage
- * has reported ({@link #catchUp()}): in an 8-stage fan-out on 2 cores the ~5 processes of each
- * replacement and the teardowns otherwise ran while the stages started runc and unmounted their
- * overlays. When no spare is left (a stage of many RUNs), the replacement is made at once, as the next
- * RUN will want it; at most {@link #MAX_DEFERRED} used namespaces wait, beyond that they go at once.
- *
- * <p>A namespace serves exactly one RUN: {@link #take()} removes it from the pool, and it is never put
- * back (what a RUN left in it — sockets, neighbour entries — dies with it). A ready namespace whose
- * blocked destinations differ from the host's current addresses (the host gained or lost one since it
- * was made), or whose slirp4netns died, is discarded and a fresh one made for the taker. {@link #close()}
- * (worker stop) tears down the ready ones and waits for the teardowns in flight. A killed worker's
- * namespaces are mounts under its work dir, which the start-up cleanup removes; their slirp4netns
- * exits with the worker (its exit fd).
+ * <p>Either the worker's own pool ({@link #SandboxPool(SandboxNetwork, Path, int)}: its slots and a spare), or one
+ * pool shared by the workers of this process that name the same directory ({@link #shared}: the embedded farms', 32
+ * single-slot workers in the local farm). Each ready namespace keeps a slirp4netns process (~5 MB resident), so 32
+ * workers with a pool each kept 64 of them; the shared pool keeps ready what a burst of {@link #SHARED_BURST} RUNs
+ * starting at once takes, and a spare, however many workers share it. RUNs past the burst make their networks as they
+ * start, side by side (0.1–1 s each on a loaded host).
  */
 public final class SandboxPool implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(SandboxPool.class);
-  private static final AtomicLong SEQUENCE = new AtomicLong();
-
-  private final SandboxNetwork network;
-  private final Path dir;
-  private final int size;
-  private final Deque<SandboxNetwork.Namespace> ready = new ArrayDeque<>(); // guarded by this
-  private final List<Thread> background = new ArrayList<>(); // guarded by this
-  private int making; // guarded by this
-  /** Replacements not started yet because a spare was ready (made at {@link #catchUp()}). Guarded by this. */
-  private int owed;
-  /** Used namespaces whose teardown waits for {@link #catchUp()}. Guarded by this. */
-  private final List<SandboxNetwork.Namespace> spent = new ArrayList<>();
+  /** How many RUNs starting at once a shared pool serves from namespaces made ahead (and one spare beyond). */
+  public static final int SHARED_BURST = 8;
   /** How many used namespaces may wait for {@link #catchUp()} (each keeps a slirp4netns process). */
-  public static final int MAX_DEFERRED = 4;
+  public static final int MAX_DEFERRED = NamespacePool.MAX_DEFERRED;
+
+  /** The shared pools of this process by directory. Guarded by itself. */
+  private static final Map<Path, Shared> SHARED = new HashMap<>();
+
+  private final NamespacePool pool;
+  /** Null for the worker's own pool; else the share it leaves at {@link #close()}. */
+  private final Path sharedDir;
+  private final int slots;
   private boolean closed; // guarded by this
 
   /**
+   * The worker's own pool; {@link #start()} it.
+   *
    * @param dir where the namespaces are bound (under the worker's work dir)
    * @param size how many to keep ready: the worker's slots and one spare (0: none, every RUN makes its own)
    */
   public SandboxPool(SandboxNetwork network, Path dir, int size) {
-    if (size < 0) {
-      throw new IllegalArgumentException("size " + size);
-    }
-    this.network = network;
-    this.dir = dir;
-    this.size = size;
+    this(new NamespacePool(network, dir, size), null, 0);
+  }
+
+  private SandboxPool(NamespacePool pool, Path sharedDir, int slots) {
+    this.pool = pool;
+    this.sharedDir = sharedDir;
+    this.slots = slots;
   }
 
   /**
-   * Removes what a killed predecessor left in the pool's dir (its namespaces are unmounted by the
-   * worker's start-up cleanup; their files, batches and logs stay) and starts making the ready
-   * namespaces in the background.
+   * Joins the pool in {@code dir} shared by the workers of this process (started by the first to join: it removes
+   * what a killed predecessor left there), adding {@code slots} to what it keeps ready, up to {@link #SHARED_BURST}
+   * and a spare. {@link #close()} leaves it; the last to leave tears it down.
+   *
+   * @param dir beside the work dirs of the workers that share it (not under one: a worker's start-up cleanup would
+   *     unmount the others' namespaces)
    */
-  public SandboxPool start() throws IOException {
-    if (Files.isDirectory(dir)) {
-      try (var left = Files.list(dir)) {
-        for (Path p : left.toList()) {
-          Mounts.unmount(p);
-          Files.deleteIfExists(p);
-        }
-      }
+  public static SandboxPool shared(SandboxNetwork network, Path dir, int slots) throws IOException {
+    if (slots < 1) {
+      throw new IllegalArgumentException("slots " + slots);
     }
-    refill();
+    Path key = dir.toAbsolutePath().normalize();
+    synchronized (SHARED) {
+      Shared share = SHARED.get(key);
+      if (share == null) {
+        share = new Shared(new NamespacePool(network, key, readyFor(slots)).start());
+        SHARED.put(key, share);
+      } else {
+        share.pool.resize(readyFor(share.slots + slots));
+      }
+      share.slots += slots;
+      share.users++;
+      return new SandboxPool(share.pool, key, slots);
+    }
+  }
+
+  /** What a shared pool keeps ready for the slots of its workers: up to a burst, and a spare. */
+  static int readyFor(int slots) {
+    return Math.min(slots, SHARED_BURST) + 1;
+  }
+
+  /** Starts making the ready namespaces of the worker's own pool (a shared one is started when it is made). */
+  public SandboxPool start() throws IOException {
+    if (sharedDir == null) {
+      pool.start();
+    }
     return this;
   }
 
   /**
-   * A namespace for one RUN, not handed to anyone else; the caller gives it back with {@link
-   * #release} once its container has ended.
+   * A namespace for one RUN, not handed to anyone else; the caller gives it back with {@link #release} once its
+   * container has ended.
    */
   public SandboxNetwork.Namespace take() throws IOException, InterruptedException {
-    SandboxNetwork.Namespace ns;
-    synchronized (this) {
-      if (closed) {
-        throw new IOException("the worker is stopping");
-      }
-      // one being made started before this RUN: waiting for it is sooner than making another
-      while (ready.isEmpty() && making > 0 && !closed) {
-        wait();
-      }
-      ns = ready.pollFirst();
-      if (ns != null && !ready.isEmpty()) {
-        owed++; // a spare is ready: the replacement waits until the stage has reported
-      }
-    }
-    refill(); // when no spare is left; else the replacement is owed
-    SandboxNetwork.Namespace usable = ns == null ? null : checked(ns);
-    return usable != null ? usable : network.create(nextFile());
+    return pool.take();
   }
 
-  /** {@code ns} when it is still fit for a RUN; else null, and it is torn down. */
-  private SandboxNetwork.Namespace checked(SandboxNetwork.Namespace ns) throws IOException {
-    if (ns.alive() && ns.blocked().equals(SandboxNetwork.blockedDestinations())) {
-      return ns;
-    }
-    inBackground(() -> closeQuietly(ns)); // the host's addresses changed (or its slirp4netns died): made again
-    return null;
-  }
-
-  /**
-   * Tears {@code ns} down (its container has ended): at {@link #catchUp()}, or in the background when
-   * {@link #MAX_DEFERRED} wait already, or at once in a pool that keeps none ready.
-   */
+  /** Tears {@code ns} down (its container has ended), at {@link #catchUp()} or in the background. */
   public void release(SandboxNetwork.Namespace ns) {
-    if (size == 0) {
-      closeQuietly(ns);
-      return;
-    }
-    synchronized (this) {
-      if (!closed && spent.size() < MAX_DEFERRED) {
-        spent.add(ns);
-        return;
-      }
-    }
-    inBackground(() -> closeQuietly(ns));
+    pool.release(ns);
   }
 
   /**
-   * The stage that used namespaces has reported: tears down the used ones and makes the owed
-   * replacements, in the background.
+   * A stage that used namespaces has reported: tears down the used ones and makes the owed replacements, in the
+   * background (in a shared pool, those of every worker's stages).
    */
   public void catchUp() {
-    List<SandboxNetwork.Namespace> used;
-    synchronized (this) {
-      used = new ArrayList<>(spent);
-      spent.clear();
-      owed = 0;
-    }
-    used.forEach(ns -> inBackground(() -> closeQuietly(ns)));
-    refill();
+    pool.catchUp();
   }
 
   /** How many namespaces are being made now (for tests). */
-  public synchronized int makingCount() {
-    return making;
+  public int makingCount() {
+    return pool.makingCount();
   }
 
   /** How many used namespaces wait for {@link #catchUp()} (for tests). */
-  public synchronized int deferredCount() {
-    return spent.size();
+  public int deferredCount() {
+    return pool.deferredCount();
   }
 
   /** How many namespaces are ready now (for tests and metrics). */
-  public synchronized int readyCount() {
-    return ready.size();
+  public int readyCount() {
+    return pool.readyCount();
   }
 
-  /** Tears down the ready namespaces and waits for every teardown and making in flight. */
+  /** How many namespaces the pool keeps ready (for tests). */
+  public int size() {
+    return pool.size();
+  }
+
+  /**
+   * Worker stop: its own pool tears down the ready namespaces and waits for every teardown and making in flight; a
+   * shared one keeps ready only what the workers still in it need, and the last worker to leave tears it down.
+   */
   @Override
   public void close() {
-    List<SandboxNetwork.Namespace> left;
-    List<Thread> running;
     synchronized (this) {
-      closed = true;
-      left = new ArrayList<>(ready);
-      left.addAll(spent);
-      ready.clear();
-      spent.clear();
-    }
-    left.forEach(SandboxPool::closeQuietly);
-    do {
-      synchronized (this) {
-        running = new ArrayList<>(background);
-      }
-      for (Thread t : running) {
-        try {
-          t.join();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-      }
-    } while (!running.isEmpty());
-  }
-
-  private void refill() {
-    synchronized (this) {
-      if (closed || ready.size() + making + owed >= size) {
+      if (closed) {
         return;
       }
-      making++;
+      closed = true;
     }
-    inBackground(() -> {
-      SandboxNetwork.Namespace ns = null;
-      try {
-        ns = network.create(nextFile());
-      } catch (IOException e) {
-        log.warn("preparing a RUN network failed (the next RUN makes its own): {}", e.getMessage());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+    if (sharedDir == null) {
+      pool.close();
+      return;
+    }
+    synchronized (SHARED) {
+      Shared share = SHARED.get(sharedDir);
+      share.slots -= slots;
+      if (--share.users == 0) {
+        SHARED.remove(sharedDir);
+        // under the lock: a worker joining anew waits, so the new pool's start does not clean the dir while the
+        // old one's namespaces are being torn down in it
+        pool.close();
+      } else {
+        share.pool.resize(readyFor(share.slots));
       }
-      boolean kept = false;
-      synchronized (this) {
-        making--;
-        if (ns != null && !closed) {
-          ready.addLast(ns);
-          kept = true;
-        }
-        notifyAll();
-      }
-      if (ns != null && !kept) {
-        closeQuietly(ns);
-      } else if (kept) {
-        refill();
-      }
-    });
-  }
-
-  private void inBackground(Runnable task) {
-    synchronized (this) {
-      Thread[] self = new Thread[1];
-      self[0] = Thread.ofVirtual().name("sandbox-pool").unstarted(() -> {
-        try {
-          task.run();
-        } finally {
-          synchronized (this) {
-            background.remove(self[0]);
-          }
-        }
-      });
-      background.add(self[0]);
-      self[0].start();
     }
   }
 
-  private Path nextFile() throws IOException {
-    Files.createDirectories(dir);
-    return dir.resolve("ns-" + ProcessHandle.current().pid() + "-" + SEQUENCE.incrementAndGet());
-  }
+  /** A pool of this process and the workers in it. */
+  private static final class Shared {
+    final NamespacePool pool;
+    int slots;
+    int users;
 
-  private static void closeQuietly(SandboxNetwork.Namespace ns) {
-    try {
-      ns.close();
-    } catch (IOException e) {
-      log.warn("tearing down a RUN network failed: {}", e.getMessage());
+    Shared(NamespacePool pool) {
+      this.pool = pool;
     }
   }
 }

@@ -150,6 +150,99 @@ class SandboxPoolTest {
     }
   }
 
+  @Test
+  void workersOfAProcessShareOnePoolOfABurstsWorthAndASpareAndTheLastToLeaveTearsItDown() throws Exception {
+    Path shared = dir.resolve("netns");
+    List<SandboxPool> workers = new ArrayList<>();
+    try {
+      for (int i = 0; i < 12; i++) {
+        workers.add(SandboxPool.shared(new SandboxNetwork("slirp4netns"), shared, 1));
+      }
+      SandboxPool first = workers.get(0);
+      assertThat(first.size()).isEqualTo(SandboxPool.SHARED_BURST + 1);
+      awaitReady(first, SandboxPool.SHARED_BURST + 1);
+      assertThat(slirps()).as("12 single-slot workers, one burst's worth and a spare").isEqualTo(
+          SandboxPool.SHARED_BURST + 1);
+
+      SandboxNetwork.Namespace taken = workers.get(5).take();
+      assertThat(first.readyCount()).as("one pool: a take by one worker is seen by all").isEqualTo(
+          SandboxPool.SHARED_BURST);
+      workers.get(5).release(taken);
+      workers.get(7).catchUp(); // any worker's report catches up
+      awaitReady(first, SandboxPool.SHARED_BURST + 1);
+
+      while (workers.size() > 2) {
+        workers.remove(workers.size() - 1).close();
+      }
+      assertThat(first.size()).as("two single-slot workers left").isEqualTo(3);
+      awaitReady(first, 3);
+      awaitSlirps(3);
+    } finally {
+      workers.forEach(SandboxPool::close);
+    }
+    assertThat(Mounts.mountPointsUnder(dir)).isEmpty();
+    assertThat(slirps()).isZero();
+    try (var files = Files.list(shared)) {
+      assertThat(files.toList()).as("no namespace file, batch or log left").isEmpty();
+    }
+  }
+
+  @Test
+  void aBurstOfRunsPastTheReadyOnesGetsDistinctNamespacesMadeForThem() throws Exception {
+    List<SandboxPool> workers = new ArrayList<>();
+    List<SandboxNetwork.Namespace> taken = new ArrayList<>();
+    try (ExecutorService runs = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int i = 0; i < 2; i++) {
+        workers.add(SandboxPool.shared(new SandboxNetwork("slirp4netns"), dir.resolve("netns"), 1));
+      }
+      awaitReady(workers.get(0), 3);
+      List<Future<SandboxNetwork.Namespace>> takes = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        SandboxPool worker = workers.get(i % 2);
+        takes.add(runs.submit((Callable<SandboxNetwork.Namespace>) worker::take)); // 3 ready, 5 made while taken
+      }
+      for (Future<SandboxNetwork.Namespace> f : takes) {
+        taken.add(f.get());
+      }
+      Set<Object> namespaces = new HashSet<>();
+      for (SandboxNetwork.Namespace ns : taken) {
+        namespaces.add(Files.getAttribute(ns.path(), "unix:ino"));
+        assertThat(ns.alive()).isTrue();
+      }
+      assertThat(namespaces).as("eight RUNs, eight network namespaces").hasSize(8);
+      taken.forEach(workers.get(0)::release);
+    } finally {
+      workers.forEach(SandboxPool::close);
+    }
+    assertThat(Mounts.mountPointsUnder(dir)).isEmpty();
+    assertThat(slirps()).isZero();
+  }
+
+  @Test
+  void aWorkerClosedTwiceLeavesTheSharedPoolOnce() throws Exception {
+    SandboxPool one = SandboxPool.shared(new SandboxNetwork("slirp4netns"), dir.resolve("netns"), 1);
+    SandboxPool two = SandboxPool.shared(new SandboxNetwork("slirp4netns"), dir.resolve("netns"), 1);
+    try {
+      one.close();
+      one.close();
+      assertThat(two.size()).isEqualTo(2);
+      awaitReady(two, 2);
+      SandboxNetwork.Namespace ns = two.take();
+      assertThat(ns.alive()).isTrue();
+      two.release(ns);
+    } finally {
+      two.close();
+    }
+    assertThat(Mounts.mountPointsUnder(dir)).isEmpty();
+  }
+
+  private void awaitSlirps(int n) throws InterruptedException {
+    for (int i = 0; i < 1200 && slirps() != n; i++) {
+      Thread.sleep(50);
+    }
+    assertThat(slirps()).isEqualTo(n);
+  }
+
   /** This test's slirp4netns processes (their namespace is under its dir; other tests of the JVM run RUNs too). */
   private long slirps() {
     return ProcessHandle.current().descendants()

@@ -1,0 +1,292 @@
+package dev.stagefarm.worker.runtime;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pool behind a {@link SandboxPool}: sandbox networks made ahead of the RUNs that use them. A RUN takes a
+ * namespace whose slirp4netns is already up (the {@code unshare}, {@code ip}, {@code sh}, {@code unshare}, {@code slirp4netns} processes and
+ * the wait for slirp4netns's ready byte, 0.1–1 s on a loaded host, are then off the RUN's path), and a
+ * replacement is made in the background; the used one is torn down in the background after its
+ * container ended.
+ *
+ * <p>Neither competes with the stage that used the namespace when it need not: while a spare is still
+ * ready the replacement is owed, and the used namespace is kept (its slirp4netns idle) until the stage
+ * has reported ({@link #catchUp()}): in an 8-stage fan-out on 2 cores the ~5 processes of each
+ * replacement and the teardowns otherwise ran while the stages started runc and unmounted their
+ * overlays. When no spare is left (a stage of many RUNs), the replacement is made at once, as the next
+ * RUN will want it; at most {@link #MAX_DEFERRED} used namespaces wait, beyond that they go at once.
+ *
+ * <p>A namespace serves exactly one RUN: {@link #take()} removes it from the pool, and it is never put
+ * back (what a RUN left in it — sockets, neighbour entries — dies with it). A ready namespace whose
+ * blocked destinations differ from the host's current addresses (the host gained or lost one since it
+ * was made), or whose slirp4netns died, is discarded and a fresh one made for the taker. {@link #close()}
+ * (worker stop) tears down the ready ones and waits for the teardowns in flight. A killed worker's
+ * namespaces are mounts in the pool's dir, which {@link #start()} removes (and the start-up cleanup of a work dir
+ * the pool's dir is under); their slirp4netns exits with the worker (its exit fd).
+ *
+ * <p>Its size may change while it runs ({@link #resize}): a pool shared by the workers of a process grows as they
+ * join and shrinks as they leave.
+ */
+final class NamespacePool implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(NamespacePool.class);
+  private static final AtomicLong SEQUENCE = new AtomicLong();
+
+  private final SandboxNetwork network;
+  private final Path dir;
+  private int size; // guarded by this
+  private final Deque<SandboxNetwork.Namespace> ready = new ArrayDeque<>(); // guarded by this
+  private final List<Thread> background = new ArrayList<>(); // guarded by this
+  private int making; // guarded by this
+  /** Takers waiting for a namespace being made, each for one of them. Guarded by this. */
+  private int waiting;
+  /** Replacements not started yet because a spare was ready (made at {@link #catchUp()}). Guarded by this. */
+  private int owed;
+  /** Used namespaces whose teardown waits for {@link #catchUp()}. Guarded by this. */
+  private final List<SandboxNetwork.Namespace> spent = new ArrayList<>();
+  /** How many used namespaces may wait for {@link #catchUp()} (each keeps a slirp4netns process). */
+  static final int MAX_DEFERRED = 4;
+  private boolean closed; // guarded by this
+
+  /**
+   * @param dir where the namespaces are bound (under the worker's work dir, or beside the work dirs of the
+   *     workers that share the pool)
+   * @param size how many to keep ready (0: none, every RUN makes its own)
+   */
+  NamespacePool(SandboxNetwork network, Path dir, int size) {
+    if (size < 0) {
+      throw new IllegalArgumentException("size " + size);
+    }
+    this.network = network;
+    this.dir = dir;
+    this.size = size;
+  }
+
+  /**
+   * Removes what a killed predecessor left in the pool's dir (its namespace mounts, files, batches and logs) and
+   * starts making the ready namespaces in the background.
+   */
+  NamespacePool start() throws IOException {
+    if (Files.isDirectory(dir)) {
+      try (var left = Files.list(dir)) {
+        for (Path p : left.toList()) {
+          Mounts.unmount(p);
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+    refill();
+    return this;
+  }
+
+  /**
+   * A namespace for one RUN, not handed to anyone else; the caller gives it back with {@link
+   * #release} once its container has ended.
+   */
+  SandboxNetwork.Namespace take() throws IOException, InterruptedException {
+    SandboxNetwork.Namespace ns;
+    synchronized (this) {
+      if (closed) {
+        throw new IOException("the worker is stopping");
+      }
+      // one being made started before this RUN: waiting for it is sooner than making another; but only one taker
+      // waits for each (a burst of RUNs past the ready ones, in a pool shared by many workers, makes the rest's
+      // networks at once, side by side, instead of one after another)
+      waiting++;
+      try {
+        while (ready.isEmpty() && making >= waiting && !closed) {
+          wait();
+        }
+      } finally {
+        waiting--;
+      }
+      ns = ready.pollFirst();
+      if (ns != null && !ready.isEmpty()) {
+        owed++; // a spare is ready: the replacement waits until the stage has reported
+      }
+    }
+    refill(); // when no spare is left; else the replacement is owed
+    SandboxNetwork.Namespace usable = ns == null ? null : checked(ns);
+    return usable != null ? usable : network.create(nextFile());
+  }
+
+  /** {@code ns} when it is still fit for a RUN; else null, and it is torn down. */
+  private SandboxNetwork.Namespace checked(SandboxNetwork.Namespace ns) throws IOException {
+    if (ns.alive() && ns.blocked().equals(SandboxNetwork.blockedDestinations())) {
+      return ns;
+    }
+    inBackground(() -> closeQuietly(ns)); // the host's addresses changed (or its slirp4netns died): made again
+    return null;
+  }
+
+  /**
+   * Tears {@code ns} down (its container has ended): at {@link #catchUp()}, or in the background when
+   * {@link #MAX_DEFERRED} wait already, or at once in a pool that keeps none ready.
+   */
+  void release(SandboxNetwork.Namespace ns) {
+    if (size() == 0) {
+      closeQuietly(ns);
+      return;
+    }
+    synchronized (this) {
+      if (!closed && spent.size() < MAX_DEFERRED) {
+        spent.add(ns);
+        return;
+      }
+    }
+    inBackground(() -> closeQuietly(ns));
+  }
+
+  /**
+   * The stage that used namespaces has reported: tears down the used ones and makes the owed
+   * replacements, in the background.
+   */
+  void catchUp() {
+    List<SandboxNetwork.Namespace> used;
+    synchronized (this) {
+      used = new ArrayList<>(spent);
+      spent.clear();
+      owed = 0;
+    }
+    used.forEach(ns -> inBackground(() -> closeQuietly(ns)));
+    refill();
+  }
+
+  /** How many namespaces are being made now (for tests). */
+  synchronized int makingCount() {
+    return making;
+  }
+
+  /** How many used namespaces wait for {@link #catchUp()} (for tests). */
+  synchronized int deferredCount() {
+    return spent.size();
+  }
+
+  /** How many namespaces are ready now (for tests and metrics). */
+  synchronized int readyCount() {
+    return ready.size();
+  }
+
+  /**
+   * Keeps {@code newSize} ready from now on: more are made in the background, ready ones over the new size are torn
+   * down in the background.
+   */
+  void resize(int newSize) {
+    if (newSize < 0) {
+      throw new IllegalArgumentException("size " + newSize);
+    }
+    List<SandboxNetwork.Namespace> extra = new ArrayList<>();
+    synchronized (this) {
+      size = newSize;
+      while (ready.size() > size) {
+        extra.add(ready.pollLast());
+      }
+    }
+    extra.forEach(ns -> inBackground(() -> closeQuietly(ns)));
+    refill();
+  }
+
+  /** How many namespaces it keeps ready. */
+  synchronized int size() {
+    return size;
+  }
+
+  /** Tears down the ready namespaces and waits for every teardown and making in flight. */
+  @Override
+  public void close() {
+    List<SandboxNetwork.Namespace> left;
+    List<Thread> running;
+    synchronized (this) {
+      closed = true;
+      left = new ArrayList<>(ready);
+      left.addAll(spent);
+      ready.clear();
+      spent.clear();
+    }
+    left.forEach(NamespacePool::closeQuietly);
+    do {
+      synchronized (this) {
+        running = new ArrayList<>(background);
+      }
+      for (Thread t : running) {
+        try {
+          t.join();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    } while (!running.isEmpty());
+  }
+
+  private void refill() {
+    synchronized (this) {
+      if (closed || ready.size() + making + owed >= size) {
+        return;
+      }
+      making++;
+    }
+    inBackground(() -> {
+      SandboxNetwork.Namespace ns = null;
+      try {
+        ns = network.create(nextFile());
+      } catch (IOException e) {
+        log.warn("preparing a RUN network failed (the next RUN makes its own): {}", e.getMessage());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      boolean kept = false;
+      synchronized (this) {
+        making--;
+        if (ns != null && !closed) {
+          ready.addLast(ns);
+          kept = true;
+        }
+        notifyAll();
+      }
+      if (ns != null && !kept) {
+        closeQuietly(ns);
+      } else if (kept) {
+        refill();
+      }
+    });
+  }
+
+  private void inBackground(Runnable task) {
+    synchronized (this) {
+      Thread[] self = new Thread[1];
+      self[0] = Thread.ofVirtual().name("sandbox-pool").unstarted(() -> {
+        try {
+          task.run();
+        } finally {
+          synchronized (this) {
+            background.remove(self[0]);
+          }
+        }
+      });
+      background.add(self[0]);
+      self[0].start();
+    }
+  }
+
+  private Path nextFile() throws IOException {
+    Files.createDirectories(dir);
+    return dir.resolve("ns-" + ProcessHandle.current().pid() + "-" + SEQUENCE.incrementAndGet());
+  }
+
+  private static void closeQuietly(SandboxNetwork.Namespace ns) {
+    try {
+      ns.close();
+    } catch (IOException e) {
+      log.warn("tearing down a RUN network failed: {}", e.getMessage());
+    }
+  }
+}

@@ -59,6 +59,16 @@ class RemoteCacheImporterTest {
         new Descriptor(CacheConfig.MEDIA_TYPE, configDigest, config.length))))));
   }
 
+  /** An honest cache of the gzipped tar {@code layer} in {@code <dir>/cache}; returns its layer blob's file. */
+  private static Path writeLocalCache(Path dir, byte[] layer) throws Exception {
+    byte[] plain;
+    try (java.io.InputStream gz = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(layer))) {
+      plain = gz.readAllBytes();
+    }
+    writeCache(new LocalCacheLocation(dir.resolve("cache"), "latest"), layer, Digest.of(plain));
+    return dir.resolve("cache/blobs/sha256").resolve(Digest.of(layer).hex());
+  }
+
   private static byte[] tar(String name, String content) throws Exception {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
@@ -103,12 +113,10 @@ class RemoteCacheImporterTest {
 
   @Test
   void aBlobReplacedInTheCacheDirectoryIsNeverServedNorStored(@TempDir Path dir) throws Exception {
-    byte[] plain = tar("good.txt", "good");
-    byte[] layer = gzip(plain);
-    writeCache(new LocalCacheLocation(dir.resolve("cache"), "latest"), layer, Digest.of(plain));
+    byte[] layer = gzip(tar("good.txt", "good"));
+    Path blobFile = writeLocalCache(dir, layer);
     // the attack: same name (digest), other bytes — e.g. a shared cache directory someone else can write
     Digest digest = Digest.of(layer);
-    Path blobFile = dir.resolve("cache/blobs/sha256").resolve(digest.hex());
     byte[] evil = gzip(tar("evil.sh", "rm -rf /"));
     Files.write(blobFile, evil);
 
@@ -123,12 +131,10 @@ class RemoteCacheImporterTest {
 
   @Test
   void aBlobLongerThanItsDescriptorIsRefusedAtTheFirstBytePastItsSize(@TempDir Path dir) throws Exception {
-    byte[] plain = tar("good.txt", "good");
-    byte[] layer = gzip(plain);
-    writeCache(new LocalCacheLocation(dir.resolve("cache"), "latest"), layer, Digest.of(plain));
+    byte[] layer = gzip(tar("good.txt", "good"));
+    Path blobFile = writeLocalCache(dir, layer);
     // the attack: the stored blob goes on past the size its descriptor declares (the first bytes are the real ones)
     Digest digest = Digest.of(layer);
-    Path blobFile = dir.resolve("cache/blobs/sha256").resolve(digest.hex());
     Files.write(blobFile, new byte[1 << 20], java.nio.file.StandardOpenOption.APPEND);
 
     CacheRecords records = read(new LocalCacheLocation(dir.resolve("cache"), "latest"), dir.resolve("scratch"));

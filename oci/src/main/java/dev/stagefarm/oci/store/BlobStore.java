@@ -138,7 +138,9 @@ public interface BlobStore extends BlobSource, BlobSink, AutoCloseable {
     List<StoredObject> list(String prefix) throws IOException;
 
     /** Removes a blob; removing one that is not there is not an error. */
-    void delete(Namespace namespace, Digest digest) throws IOException;
+    default void delete(Namespace namespace, Digest digest) throws IOException {
+        deleteObject(namespace.key(digest));
+    }
 
     /** Removes the object under a full key as listed by {@link #list}; one that is not there is no error. */
     void deleteObject(String key) throws IOException;

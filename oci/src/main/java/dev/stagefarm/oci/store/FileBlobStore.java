@@ -359,11 +359,6 @@ public final class FileBlobStore extends SmallObjectStore {
     }
 
     @Override
-    public void delete(Namespace namespace, Digest digest) throws IOException {
-        deleteObject(namespace.key(digest));
-    }
-
-    @Override
     public void deleteObject(String key) throws IOException {
         Path path = pathOf(key);
         if (parentIsInside(path)) {

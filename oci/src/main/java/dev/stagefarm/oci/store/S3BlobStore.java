@@ -272,11 +272,6 @@ public final class S3BlobStore extends SmallObjectStore {
     }
 
     @Override
-    public void delete(Namespace namespace, Digest digest) throws IOException {
-        deleteObject(namespace.key(digest));
-    }
-
-    @Override
     public void deleteObject(String key) throws IOException {
         retrier.call("DELETE", key, () -> client.removeObject(RemoveObjectArgs.builder().bucket(config.bucket())
                 .object(key).build()).get());

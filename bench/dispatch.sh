@@ -14,8 +14,9 @@
 # by part (coordinator, synthetic workers, broker, GC/JIT), the JVM's heap and the load average. Not a test.
 # Usage: [FARM=kafka|local] bench/dispatch.sh [LEAVES] [BUILDS] [SLOTS]   (default 10000 1 1000)
 #   DISPATCH_WARMUP=LEAVES runs an unmeasured build of LEAVES leaves first (a warm JIT, as in a farm that has
-#   been running; default 0: a fresh JVM). DISPATCH_JFR=FILE records a JFR profile of the dispatch phase into FILE; DISPATCH_KEYS=shared (Kafka farm) signs with
-#   one HMAC key instead of Ed25519 role keys (what the signatures cost).
+#   been running; default 0: a fresh JVM). DISPATCH_JFR=FILE records a JFR profile of the dispatch phase into
+#   FILE. DISPATCH_KEYS=shared (Kafka farm) signs with one HMAC key instead of Ed25519 role keys (what the
+#   signatures cost; the local farm always uses one shared key, as `stagefarm build`'s farm does).
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$root"

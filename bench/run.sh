@@ -26,7 +26,8 @@
 #                 and buildah `docker-archive:FILE` (the same format as `docker save`) — none: build only, the image
 #                 kept in each tool's own store (as session 7's fastcompare measured)
 #   --scaling "1 2 4 8 16 32"   then runs bench/scaling.sh with these worker counts (fan-out vs critical path)
-#   --dispatch LEAVES           then runs bench/dispatch.sh LEAVES 1 1000 (coordinator dispatches/s)
+#   --dispatch LEAVES           then runs bench/dispatch.sh LEAVES 1 1000 (coordinator dispatches/s), Kafka-backed farm
+#                               and FARM=local (the local farm's in-process bus), each judged
 # Old form: bench/run.sh WORKERS.
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 stagefarm_ensure_packages buildah:buildah dockerd:docker.io iptables-save:iptables
@@ -192,11 +193,18 @@ if [ -n "$scaling_counts" ]; then
   [ "$bench_rc" -eq 0 ] || { log "bench/scaling.sh failed (exit $bench_rc)"; }
   scaling_out=$(cat "$work/scaling.out")
 fi
+dispatch_local_out=
 if [ -n "$dispatch_leaves" ]; then
-  log "bench/dispatch.sh $dispatch_leaves 1 1000"
+  # both farms, one after the other: the Kafka-backed farm (stagefarm up, --coordinator) and the local farm's
+  # in-process bus (stagefarm build without --coordinator)
+  log "bench/dispatch.sh $dispatch_leaves 1 1000 (Kafka-backed farm)"
   bench_run "$work/dispatch.out" "$work/dispatch.err" bench/dispatch.sh "$dispatch_leaves" 1 1000
   [ "$bench_rc" -eq 0 ] || { log "bench/dispatch.sh failed (exit $bench_rc)"; cat "$work/dispatch.err" >&2; }
   dispatch_out=$(cat "$work/dispatch.out")
+  log "FARM=local bench/dispatch.sh $dispatch_leaves 1 1000 (local farm, in-process bus)"
+  bench_run "$work/dispatch-local.out" "$work/dispatch-local.err" env FARM=local bench/dispatch.sh "$dispatch_leaves" 1 1000
+  [ "$bench_rc" -eq 0 ] || { log "FARM=local bench/dispatch.sh failed (exit $bench_rc)"; cat "$work/dispatch-local.err" >&2; }
+  dispatch_local_out=$(cat "$work/dispatch-local.out")
 fi
 
 # the report
@@ -253,16 +261,21 @@ if [ -n "$scaling_out" ]; then
 else
   printf '  %-4s %s\n' - "fan-out within 1.3x of its critical path: not run (--scaling \"1 2 4 8 16 32\")"
 fi
-if [ -n "$dispatch_out" ]; then
-  rate=$(printf '%s\n' "$dispatch_out" | sed -n 's/.* \([0-9][0-9]*\) dispatches\/s.*/\1/p' | head -1)
+judge_dispatch() { # $1 = the farm's label, $2 = dispatch.sh's output
+  local rate
+  rate=$(printf '%s\n' "$2" | sed -n 's/.* \([0-9][0-9]*\) dispatches\/s.*/\1/p' | head -1)
   if [ -z "$rate" ]; then
-    printf '  %-4s %s\n' MISS "dispatches/s: bench/dispatch.sh printed no rate"; miss=$((miss + 1))
+    printf '  %-4s %s\n' MISS "dispatches/s, $1: bench/dispatch.sh printed no rate"; miss=$((miss + 1))
   elif [ "$dispatch_leaves" -ge 10000 ]; then
-    check "dispatches/s with $dispatch_leaves queued no-op stages" "$rate" '>=' 2000 /s
+    check "dispatches/s, $1, $dispatch_leaves no-op stages" "$rate" '>=' 2000 /s
   else
-    printf '  %-4s %s\n' info "$rate dispatches/s with $dispatch_leaves leaves (not judged: fewer than 10,000)"
+    printf '  %-4s %s\n' info "$rate dispatches/s, $1, $dispatch_leaves leaves (not judged: fewer than 10,000)"
   fi
-  printf '%s\n' "$dispatch_out" | sed 's/^/    /'
+  printf '%s\n' "$2" | sed 's/^/    /'
+}
+if [ -n "$dispatch_leaves" ]; then
+  judge_dispatch "Kafka-backed farm" "$dispatch_out"
+  judge_dispatch "local farm (bus)" "$dispatch_local_out"
 else
   printf '  %-4s %s\n' - "dispatches/s with 10,000 queued no-op stages: not run (--dispatch 10000)"
 fi

@@ -124,3 +124,15 @@ bench_tree_cpu() {
 }
 
 bench_load() { cut -d' ' -f1 /proc/loadavg; }
+
+# bench_wait_client_cache [TREE]: waits (at most 60 s) until the launcher of TREE (default: this one) has finished
+# writing the thin client's AOT cache in the background (JDK 25+, after the first served fast-path run), so that
+# its ~2 s of CPU does not land in a measured build.
+bench_wait_client_cache() {
+  local tree=${1:-.} _
+  for _ in $(seq 600); do
+    compgen -G "$tree/farmrun/target/stagefarm-run-*.aot.lock" > /dev/null || return 0
+    sleep 0.1
+  done
+  echo "bench: the thin client's AOT cache in $tree is still being written after 60 s; going on" >&2
+}

@@ -17,7 +17,8 @@
 #   --workers N   stagefarm's workers (local and one-shot farm) and buildah's --jobs (default 32: the local farm's
 #                 own default since session 9, and BuildKit, which has no limit, runs all of fanout32's 32 stages at
 #                 once; with 8, fanout32 runs in 4 waves on every contender but BuildKit)
-#   --rounds N    how many times each warm build and the syntax error are measured (median shown; default 3); each
+#   --rounds N    how many times each warm build and the syntax error are measured (median shown; default 5: warm
+#                 builds take 0.1-0.25 s, where one round of 3 moved a ratio by 0.3); each
 #                 cold build is measured once (it needs empty caches)
 #   --export      oci (default, the issue's "build plus export to an OCI tar"): stagefarm `-o type=oci,dest=FILE`,
 #                 buildah `push … oci-archive:FILE`, BuildKit `docker build -t` + `docker save -o FILE` (dockerd
@@ -32,7 +33,7 @@
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 stagefarm_ensure_packages buildah:buildah dockerd:docker.io iptables-save:iptables
 
-workers=32 rounds=3 export_mode=oci scaling_counts= dispatch_leaves=
+workers=32 rounds=5 export_mode=oci scaling_counts= dispatch_leaves=
 benches=(fanout chain bigfile fanout32)
 while [ $# -gt 0 ]; do
   case $1 in
@@ -160,6 +161,7 @@ warm_up() { # CMD…: an unmeasured build, through bench_run so that a signal st
 }
 warm_up ./stagefarm "${sf_flags[@]}" "${sf_out[@]}" "$work/warmup"
 warm_up ./stagefarm "${sf_flags[@]}" "${sf_out[@]}" "$work/warmup"
+bench_wait_client_cache # the thin client's AOT cache, written in the background after the first fast-path run
 farm_pid=$(sed -n 's/^pid=//p' "$STAGEFARM_HOME/farm/farm.properties")
 engine_pid=$farm_pid engine_label=farm
 for bench in "${benches[@]}"; do

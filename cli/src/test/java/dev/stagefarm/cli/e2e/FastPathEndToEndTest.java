@@ -1,6 +1,7 @@
 package dev.stagefarm.cli.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.stagefarm.cli.e2e.LocalFarmClients.Run;
 import dev.stagefarm.cli.farm.ApiClientFlags;
@@ -242,6 +243,77 @@ class FastPathEndToEndTest {
       }
       return null;
     }
+  }
+
+  /** The thin client's JVM flags as {@code ./stagefarm} starts it (interpreted; the launcher's {@code runflags}). */
+  private static final List<String> LAUNCHER_FLAGS = List.of("-Xint", "-XX:+UseSerialGC", "-XX:-UsePerfData",
+      "-Xss512k", "-Xmx64m");
+
+  /** A JVM with the launcher's flags, {@code extra} and {@code jar} as its class path, then {@code args}. */
+  private Run launcherJvm(Path cwd, Path jar, List<String> extra, String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(LocalFarmClients.java()));
+    command.addAll(LAUNCHER_FLAGS);
+    command.addAll(extra);
+    command.addAll(List.of("-cp", jar.toString()));
+    command.addAll(List.of(args));
+    return clients.finish(clients.start(command, cwd, Map.of()));
+  }
+
+  /**
+   * The launcher's AOT cache for the thin client (JDK 25+, {@code run_aot_train} in {@code ./stagefarm}): recorded
+   * from a run the farm declines at once (exit 121, nothing in the farm's log; the launcher discards the JVM's own
+   * lines about the recording), written by a second JVM. The cache is one these flags can use ({@code AOTMode=on}
+   * fails the JVM otherwise); a build with it writes the same image, and the same output, as one without.
+   */
+  @Test
+  void anAotCacheRecordedFromADeclinedTrainingRunServesTheSameBuild() throws Exception {
+    assumeTrue(Runtime.version().feature() >= 25, "the launcher makes AOT caches on JDK 25+ only");
+    Path ctx = clients.context("ctx", SCRATCH);
+    assertThat(clients.jvmClient(dir, "build", "--progress", "plain", ctx.toString()).exitCode()).isZero();
+    String state = clients.state().dir().toString();
+    Path jar = farmrunJar(); // as farmrun/target/stagefarm-run.jar: the JVM archives classes from jars only
+    Path conf = dir.resolve("run.aotconf");
+    Path cache = dir.resolve("run.aot");
+
+    Run training = launcherJvm(ctx, jar, List.of("-XX:AOTMode=record", "-XX:AOTConfiguration=" + conf),
+        FarmRunClient.class.getName(), state, "0", "aot-training");
+    assertThat(training.exitCode()).isEqualTo(FarmRunProtocol.FALLBACK_EXIT);
+    assertThat(conf).isNotEmptyFile();
+    Run create = launcherJvm(ctx, jar, List.of("-XX:AOTMode=create", "-XX:AOTConfiguration=" + conf,
+        "-XX:AOTCache=" + cache));
+    assertThat(create.exitCode()).as(create.output()).isZero();
+    assertThat(cache).isNotEmptyFile();
+
+    Run without = launcherJvm(ctx, jar, List.of(), FarmRunClient.class.getName(), state, "0",
+        "build", "--progress", "quiet", "-o", "type=oci,dest=plain.tar", ".");
+    Run with = launcherJvm(ctx, jar, List.of("-XX:AOTMode=on", "-XX:AOTCache=" + cache, "-Xlog:aot=off", "-Xlog:cds=off"),
+        FarmRunClient.class.getName(), state, "0", "build", "--progress", "quiet", "-o", "type=oci,dest=aot.tar", ".");
+    assertThat(with.exitCode()).as(with.output()).isZero();
+    assertThat(without.exitCode()).as(without.output()).isZero();
+    assertThat(with.stderr()).isEqualTo(without.stderr()).isEmpty();
+    assertThat(with.stdout().replace("aot.tar", "plain.tar").replaceAll(" in [0-9.]+s", ""))
+        .isEqualTo(without.stdout().replaceAll(" in [0-9.]+s", "")).contains("image sha256:");
+    assertThat(Files.readAllBytes(ctx.resolve("aot.tar"))).isEqualTo(Files.readAllBytes(ctx.resolve("plain.tar")));
+    assertThat(Files.readString(clients.state().log())).doesNotContain("refused");
+  }
+
+  /** Module farmrun's classes in a jar of their own (the test's class path has its classes directory). */
+  private Path farmrunJar() throws Exception {
+    Path classes = Path.of(FarmRunClient.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    Path jar = dir.resolve("stagefarm-run.jar");
+    if (Files.isRegularFile(classes)) {
+      Files.copy(classes, jar);
+      return jar;
+    }
+    try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar));
+        var files = Files.walk(classes)) {
+      for (Path file : files.filter(Files::isRegularFile).sorted().toList()) {
+        out.putNextEntry(new java.util.jar.JarEntry(classes.relativize(file).toString().replace('\\', '/')));
+        Files.copy(file, out);
+        out.closeEntry();
+      }
+    }
+    return jar;
   }
 
   @Test

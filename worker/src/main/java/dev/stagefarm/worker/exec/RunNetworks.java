@@ -52,6 +52,21 @@ record RunNetworks(Mode defaultMode, boolean allowHost, String hostResolvConf, S
     };
   }
 
+  /**
+   * A stage is about to run {@code program}: when one of its RUNs gets the sandbox, the pool starts keeping
+   * namespaces ready, if it waited for a stage to (an on-demand pool), while the stage's base is materialised.
+   */
+  void prepareFor(dev.stagefarm.program.StageProgram program) {
+    if (defaultMode != Mode.SANDBOX) {
+      return;
+    }
+    boolean sandboxed = program.ops().stream().anyMatch(op -> op.action()
+        .filter(a -> a instanceof Action.Exec exec && exec.network() == Action.Network.DEFAULT).isPresent());
+    if (sandboxed) {
+      sandbox.prepare();
+    }
+  }
+
   /** Tears down the sandbox namespaces kept ready (worker stop). */
   @Override
   public void close() {

@@ -24,6 +24,15 @@ public final class StageExecutors {
    */
   public static StageExecutor create(WorkerConfig config, WorkDir layout, ContentStore store, CacheRecords records,
       LayerCache layers, long nofileHardLimit) throws IOException {
+    return create(config, layout, store, records, layers, nofileHardLimit, false);
+  }
+
+  /**
+   * @param networksOnDemand whether the RUN networks are made once a stage with a RUN starts rather than at the
+   *     worker's start ({@link SandboxPool#prepare()}: the one-shot farm's workers)
+   */
+  public static StageExecutor create(WorkerConfig config, WorkDir layout, ContentStore store, CacheRecords records,
+      LayerCache layers, long nofileHardLimit, boolean networksOnDemand) throws IOException {
     if (config.runLimits().stageDiskBytes() > 0 && !StageDisk.available()) {
       // fail at start, not as a fault of every stage
       throw new IOException("stage-disk needs mkfs.ext4 and loop devices (apt-get install e2fsprogs; /dev/loop-control),"
@@ -34,7 +43,7 @@ public final class StageExecutors {
         new Runc(config.runc(), layout.runcState()),
         new OciBundle(nofileHardLimit, config.runLimits()),
         Files.createDirectories(layout.cacheMounts()),
-        networks(config, resolvConf, layout),
+        networks(config, resolvConf, layout, networksOnDemand),
         config.allowInsecure());
     return new StageExecutor(store, records, layers, environment, Files.createDirectories(layout.stages()),
         containerPrefix(config.workerId(), layout),
@@ -52,7 +61,8 @@ public final class StageExecutors {
     return "sf-" + Integer.toHexString((workerId + "\0" + layout.root().toAbsolutePath()).hashCode());
   }
 
-  private static RunNetworks networks(WorkerConfig config, String hostResolvConf, WorkDir layout) throws IOException {
+  private static RunNetworks networks(WorkerConfig config, String hostResolvConf, WorkDir layout, boolean onDemand)
+      throws IOException {
     RunNetworks.Mode mode = RunNetworks.Mode.valueOf(config.network().toUpperCase(java.util.Locale.ROOT));
     if (mode == RunNetworks.Mode.SANDBOX && !SandboxNetwork.available(SLIRP4NETNS)) {
       // fail at start, not as a fault of every RUN: retries elsewhere would hide a misconfigured worker
@@ -63,7 +73,7 @@ public final class StageExecutors {
     // one per slot and a spare, so a stage's single RUN leaves its replacement to after its report (SandboxPool)
     int ready = mode == RunNetworks.Mode.SANDBOX ? config.concurrency() + 1 : 0;
     return new RunNetworks(mode, config.allowHostNetwork(), hostResolvConf,
-        new SandboxPool(new SandboxNetwork(SLIRP4NETNS), layout.networks(), ready).start());
+        new SandboxPool(new SandboxNetwork(SLIRP4NETNS), layout.networks(), ready, onDemand).start());
   }
 
   /** The work dir's layout: every path the worker writes. */

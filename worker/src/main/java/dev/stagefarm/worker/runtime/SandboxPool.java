@@ -50,18 +50,31 @@ public final class SandboxPool implements AutoCloseable {
   /** How many used namespaces may wait for {@link #catchUp()} (each keeps a slirp4netns process). */
   public static final int MAX_DEFERRED = 4;
   private boolean closed; // guarded by this
+  /** Whether the pool keeps namespaces ready yet: from {@link #start()}, or from {@link #prepare()} when on demand. */
+  private boolean filling; // guarded by this
+  private final boolean onDemand;
 
   /**
    * @param dir where the namespaces are bound (under the worker's work dir)
    * @param size how many to keep ready: the worker's slots and one spare (0: none, every RUN makes its own)
    */
   public SandboxPool(SandboxNetwork network, Path dir, int size) {
+    this(network, dir, size, false);
+  }
+
+  /**
+   * @param onDemand whether the namespaces are made only once a stage is about to run ({@link #prepare()}), not
+   *     at {@link #start()}: the one-shot farm's workers, most of which never run a RUN (a cached build runs
+   *     no stage at all), and whose start is on the build's path (bench/README.md, "Session 10")
+   */
+  public SandboxPool(SandboxNetwork network, Path dir, int size, boolean onDemand) {
     if (size < 0) {
       throw new IllegalArgumentException("size " + size);
     }
     this.network = network;
     this.dir = dir;
     this.size = size;
+    this.onDemand = onDemand;
   }
 
   /**
@@ -78,8 +91,21 @@ public final class SandboxPool implements AutoCloseable {
         }
       }
     }
-    refill();
+    if (!onDemand) {
+      prepare();
+    }
     return this;
+  }
+
+  /**
+   * Starts keeping the namespaces ready, if it has not yet: a stage with a RUN is about to start (while its base
+   * is materialised, they are made). Once called, the pool refills as always.
+   */
+  public void prepare() {
+    synchronized (this) {
+      filling = true;
+    }
+    refill();
   }
 
   /**
@@ -100,6 +126,7 @@ public final class SandboxPool implements AutoCloseable {
       if (ns != null && !ready.isEmpty()) {
         owed++; // a spare is ready: the replacement waits until the stage has reported
       }
+      filling = true; // a RUN without a prepare(): the pool keeps namespaces ready from now on
     }
     refill(); // when no spare is left; else the replacement is owed
     SandboxNetwork.Namespace usable = ns == null ? null : checked(ns);
@@ -193,7 +220,7 @@ public final class SandboxPool implements AutoCloseable {
 
   private void refill() {
     synchronized (this) {
-      if (closed || ready.size() + making + owed >= size) {
+      if (closed || !filling || ready.size() + making + owed >= size) {
         return;
       }
       making++;

@@ -53,17 +53,17 @@ record RunNetworks(Mode defaultMode, boolean allowHost, String hostResolvConf, S
   }
 
   /**
-   * A stage is about to run {@code program}: when one of its RUNs gets the sandbox, the pool starts keeping
-   * namespaces ready, if it waited for a stage to (an on-demand pool), while the stage's base is materialised.
+   * A stage is about to run {@code program}: an on-demand pool starts keeping ready as many namespaces as its RUNs
+   * that get the sandbox (up to the pool's size), while the stage's base is materialised.
    */
   void prepareFor(dev.stagefarm.program.StageProgram program) {
     if (defaultMode != Mode.SANDBOX) {
       return;
     }
-    boolean sandboxed = program.ops().stream().anyMatch(op -> op.action()
-        .filter(a -> a instanceof Action.Exec exec && exec.network() == Action.Network.DEFAULT).isPresent());
-    if (sandboxed) {
-      sandbox.prepare();
+    int sandboxed = (int) program.ops().stream().filter(op -> op.action()
+        .filter(a -> a instanceof Action.Exec exec && exec.network() == Action.Network.DEFAULT).isPresent()).count();
+    if (sandboxed > 0) {
+      sandbox.prepare(sandboxed);
     }
   }
 

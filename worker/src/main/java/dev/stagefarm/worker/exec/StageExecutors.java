@@ -29,7 +29,7 @@ public final class StageExecutors {
 
   /**
    * @param networksOnDemand whether the RUN networks are made once a stage with a RUN starts rather than at the
-   *     worker's start ({@link SandboxPool#prepare()}: the one-shot farm's workers)
+   *     worker's start ({@link SandboxPool#prepare(int)}: the one-shot farm's workers)
    */
   public static StageExecutor create(WorkerConfig config, WorkDir layout, ContentStore store, CacheRecords records,
       LayerCache layers, long nofileHardLimit, boolean networksOnDemand) throws IOException {

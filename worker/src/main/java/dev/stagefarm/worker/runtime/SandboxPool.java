@@ -50,8 +50,11 @@ public final class SandboxPool implements AutoCloseable {
   /** How many used namespaces may wait for {@link #catchUp()} (each keeps a slirp4netns process). */
   public static final int MAX_DEFERRED = 4;
   private boolean closed; // guarded by this
-  /** Whether the pool keeps namespaces ready yet: from {@link #start()}, or from {@link #prepare()} when on demand. */
-  private boolean filling; // guarded by this
+  /**
+   * How many namespaces the pool keeps ready now: {@link #size} from {@link #start()}; when on demand, none until a
+   * stage announces its RUNs ({@link #prepare(int)}), then as many as the largest such stage had, up to the size.
+   */
+  private int target; // guarded by this
   private final boolean onDemand;
 
   /**
@@ -63,7 +66,7 @@ public final class SandboxPool implements AutoCloseable {
   }
 
   /**
-   * @param onDemand whether the namespaces are made only once a stage is about to run ({@link #prepare()}), not
+   * @param onDemand whether the namespaces are made only once a stage is about to run ({@link #prepare(int)}), not
    *     at {@link #start()}: the one-shot farm's workers, most of which never run a RUN (a cached build runs
    *     no stage at all), and whose start is on the build's path (bench/README.md, "Session 10")
    */
@@ -92,18 +95,19 @@ public final class SandboxPool implements AutoCloseable {
       }
     }
     if (!onDemand) {
-      prepare();
+      prepare(size);
     }
     return this;
   }
 
   /**
-   * Starts keeping the namespaces ready, if it has not yet: a stage with a RUN is about to start (while its base
-   * is materialised, they are made). Once called, the pool refills as always.
+   * A stage with {@code runs} sandboxed RUNs is about to start: an on-demand pool keeps that many ready from now on
+   * (up to its size; a stage of one RUN gets no spare), made while the stage's base is materialised. An eager
+   * pool keeps its size ready anyway.
    */
-  public void prepare() {
+  public void prepare(int runs) {
     synchronized (this) {
-      filling = true;
+      target = Math.max(target, Math.min(size, runs));
     }
     refill();
   }
@@ -126,7 +130,7 @@ public final class SandboxPool implements AutoCloseable {
       if (ns != null && !ready.isEmpty()) {
         owed++; // a spare is ready: the replacement waits until the stage has reported
       }
-      filling = true; // a RUN without a prepare(): the pool keeps namespaces ready from now on
+      target = Math.max(target, Math.min(size, 1)); // a RUN without a prepare(): one kept ready from now on
     }
     refill(); // when no spare is left; else the replacement is owed
     SandboxNetwork.Namespace usable = ns == null ? null : checked(ns);
@@ -220,7 +224,7 @@ public final class SandboxPool implements AutoCloseable {
 
   private void refill() {
     synchronized (this) {
-      if (closed || !filling || ready.size() + making + owed >= size) {
+      if (closed || ready.size() + making + owed >= target) {
         return;
       }
       making++;

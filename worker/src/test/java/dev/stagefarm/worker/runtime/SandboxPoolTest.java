@@ -147,8 +147,12 @@ class SandboxPoolTest {
       assertThat(Mounts.mountPointsUnder(dir)).as("no namespace made at start").isEmpty();
       assertThat(slirps()).isZero();
 
-      pool.prepare();
+      pool.prepare(1); // a stage of one RUN: no spare
+      awaitReady(pool, 1);
+      Thread.sleep(300);
+      assertThat(pool.readyCount() + pool.makingCount()).as("one, not the pool's size").isEqualTo(1);
 
+      pool.prepare(5); // a stage of five RUNs: as many as the pool's size
       awaitReady(pool, 2);
       SandboxNetwork.Namespace used = pool.take();
       pool.release(used);

@@ -12,7 +12,7 @@
 # plus a Dockerfile syntax error's time to report (BuildKit, the fast path, one-shot). Then it prints every ratio
 # of issue 12's "Done when" with PASS/MISS, and the load average (1 min) at each measurement's start.
 #
-# Usage: bench/run.sh [--workers N] [--rounds N] [--export oci|docker|none] [--benches a,b,…]
+# Usage: bench/run.sh [--workers N] [--rounds N] [--export oci|docker|none] [--benches a,b,…] [--stagefarm-only]
 #                     [--scaling "COUNTS"] [--dispatch LEAVES]      (bench/README.md, "bench/run.sh: how to run")
 #   --workers N   stagefarm's workers (local and one-shot farm) and buildah's --jobs (default 32: the local farm's
 #                 own default since session 9, and BuildKit, which has no limit, runs all of fanout32's 32 stages at
@@ -26,14 +26,15 @@
 #                 writes a docker-archive, its layers uncompressed) — docker: stagefarm `-o type=docker,dest=FILE`
 #                 and buildah `docker-archive:FILE` (the same format as `docker save`) — none: build only, the image
 #                 kept in each tool's own store (as session 7's fastcompare measured)
+#   --stagefarm-only  neither BuildKit nor buildah: the fast path and --one-shot only (the one-shot's gap to the
+#                 farm; the ratios to BuildKit are not judged)
 #   --scaling "1 2 4 8 16 32"   then runs bench/scaling.sh with these worker counts (fan-out vs critical path)
 #   --dispatch LEAVES           then runs bench/dispatch.sh LEAVES 1 1000 (coordinator dispatches/s), Kafka-backed farm
 #                               and FARM=local (the local farm's in-process bus), each judged
 # Old form: bench/run.sh WORKERS.
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
-stagefarm_ensure_packages buildah:buildah dockerd:docker.io iptables-save:iptables
 
-workers=32 rounds=5 export_mode=oci scaling_counts= dispatch_leaves=
+workers=32 rounds=5 export_mode=oci scaling_counts= dispatch_leaves= others=true
 benches=(fanout chain bigfile fanout32)
 while [ $# -gt 0 ]; do
   case $1 in
@@ -43,6 +44,7 @@ while [ $# -gt 0 ]; do
     --benches) IFS=, read -r -a benches <<< "$2"; shift 2 ;;
     --scaling) scaling_counts=$2; shift 2 ;;
     --dispatch) dispatch_leaves=$2; shift 2 ;;
+    --stagefarm-only) others=false; shift ;;
     [0-9]*) workers=$1; shift ;;
     -h|--help) sed -n '2,/^# Old form/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
@@ -51,6 +53,7 @@ done
 case $export_mode in oci|docker|none) ;; *) echo "bench/run.sh: --export oci|docker|none, not $export_mode" >&2; exit 2 ;; esac
 [[ $workers =~ ^[1-9][0-9]*$ && $rounds =~ ^[1-9][0-9]*$ ]] || { echo "bench/run.sh: --workers and --rounds take a positive number" >&2; exit 2; }
 for bench in "${benches[@]}"; do [ -f "bench/$bench/Dockerfile" ] || { echo "bench/run.sh: no bench/$bench/Dockerfile" >&2; exit 2; }; done
+if [ "$others" = true ]; then stagefarm_ensure_packages buildah:buildah dockerd:docker.io iptables-save:iptables; fi
 
 bench_workdir bench
 bench_buildah=$work/buildah
@@ -133,24 +136,26 @@ echo "bench/run.sh: $(nproc) cores, $workers workers (buildah --jobs $workers), 
   "benches: ${benches[*]}; load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 start_time=$EPOCHREALTIME
 
-log "BuildKit (docker.io $(dockerd --version | awk '{ print $3 }' | tr -d ,), private dockerd, daemon running)"
-stagefarm_start_dockerd "$work/dockerd"
-engine_pid=$dockerd_pid engine_label=dockerd
-for bench in "${benches[@]}"; do
-  docker_cli builder prune -af > /dev/null
-  docker_cli image prune -af > /dev/null
-  cold_and_warm buildkit "$bench" buildkit_build "bench/$bench"
-done
-syntax_error buildkit env DOCKER_BUILDKIT=1 /usr/bin/docker -H "$DOCKER_SOCK" build -q "$work/bad"
-stagefarm_stop_dockerd # not competing with the others
-engine_pid= engine_label=
+if [ "$others" = true ]; then
+  log "BuildKit (docker.io $(dockerd --version | awk '{ print $3 }' | tr -d ,), private dockerd, daemon running)"
+  stagefarm_start_dockerd "$work/dockerd"
+  engine_pid=$dockerd_pid engine_label=dockerd
+  for bench in "${benches[@]}"; do
+    docker_cli builder prune -af > /dev/null
+    docker_cli image prune -af > /dev/null
+    cold_and_warm buildkit "$bench" buildkit_build "bench/$bench"
+  done
+  syntax_error buildkit env DOCKER_BUILDKIT=1 /usr/bin/docker -H "$DOCKER_SOCK" build -q "$work/bad"
+  stagefarm_stop_dockerd # not competing with the others
+  engine_pid= engine_label=
 
-log "buildah ($(buildah --version | awk '{ print $3 }'), --jobs $workers --layers --isolation chroot)"
-for bench in "${benches[@]}"; do
+  log "buildah ($(buildah --version | awk '{ print $3 }'), --jobs $workers --layers --isolation chroot)"
+  for bench in "${benches[@]}"; do
+    bh rmi --all --force > /dev/null 2>&1 || true
+    cold_and_warm buildah "$bench" buildah_build "bench/$bench"
+  done
   bh rmi --all --force > /dev/null 2>&1 || true
-  cold_and_warm buildah "$bench" buildah_build "bench/$bench"
-done
-bh rmi --all --force > /dev/null 2>&1 || true
+fi
 
 log "stagefarm through the running local farm (./stagefarm build, the launcher's fast path; $workers workers)"
 # the farm started by a build of another context (the JVM client; it writes the client's AppCDS archive), then one
@@ -217,17 +222,20 @@ verdict() { # VALUE OP LIMIT
 echo
 echo "bench/run.sh: one run, $(nproc) cores, $(ms "$start_time" "$EPOCHREALTIME" | awk '{ printf "%.0f", $1 }') s;" \
   "export: $export_mode; $workers workers; warm = median of $rounds; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+cell() { # KEY: "wall [load]", or - when not measured (--stagefarm-only)
+  if [ -n "${wall[$1]:-}" ]; then printf '%.2f [%s]' "${wall[$1]}" "${load[$1]}"; else printf -- -; fi
+}
 echo "seconds wall (1-minute load average at the start, in brackets; for warm the median of the rounds' loads)"
 printf '%-9s %-5s %15s %15s %15s %15s\n' bench cache BuildKit buildah "sf farm" "sf one-shot"
 for bench in "${benches[@]}"; do
   for cache in cold warm; do
     row=()
-    for tool in buildkit buildah farm oneshot; do row+=("$(printf '%.2f [%s]' "${wall[$tool $bench $cache]}" "${load[$tool $bench $cache]}")"); done
+    for tool in buildkit buildah farm oneshot; do row+=("$(cell "$tool $bench $cache")"); done
     printf '%-9s %-5s %15s %15s %15s %15s\n' "$bench" "$cache" "${row[@]}"
   done
 done
-printf '%-15s %15s %15s %15s %15s\n' "syntax error" "$(printf '%.2f [%s]' "${wall[buildkit syntax]}" "${load[buildkit syntax]}")" \
-  - "$(printf '%.2f [%s]' "${wall[farm syntax]}" "${load[farm syntax]}")" "$(printf '%.2f [%s]' "${wall[oneshot syntax]}" "${load[oneshot syntax]}")"
+printf '%-15s %15s %15s %15s %15s\n' "syntax error" "$(cell "buildkit syntax")" - "$(cell "farm syntax")" \
+  "$(cell "oneshot syntax")"
 
 echo
 echo "issue 12, \"Done when\" (sf farm = through the running local farm, the fast path):"
@@ -237,18 +245,22 @@ check() { # $1 = text, $2 = value, $3 = operator (<=, <, >=), $4 = limit, $5 = u
   printf '  %-4s %-58s %8s%s (target %s %s%s)\n' "$v" "$1" "$2" "$5" "$3" "$4" "$5"
   if [ "$v" = PASS ]; then pass=$((pass + 1)); else miss=$((miss + 1)); fi
 }
-for bench in "${benches[@]}"; do
-  check "$bench cold: sf farm / BuildKit" "$(ratio "${wall[farm $bench cold]}" "${wall[buildkit $bench cold]}")" "<=" 0.90 x
-done
-for bench in "${benches[@]}"; do
-  check "$bench warm: sf farm / BuildKit" "$(ratio "${wall[farm $bench warm]}" "${wall[buildkit $bench warm]}")" "<=" 1.00 x
-done
+if [ "$others" = true ]; then
+  for bench in "${benches[@]}"; do
+    check "$bench cold: sf farm / BuildKit" "$(ratio "${wall[farm $bench cold]}" "${wall[buildkit $bench cold]}")" "<=" 0.90 x
+  done
+  for bench in "${benches[@]}"; do
+    check "$bench warm: sf farm / BuildKit" "$(ratio "${wall[farm $bench warm]}" "${wall[buildkit $bench warm]}")" "<=" 1.00 x
+  done
+else
+  printf '  %-4s %s\n' - "sf farm / BuildKit: not run (--stagefarm-only)"
+fi
 for bench in "${benches[@]}"; do
   for cache in cold warm; do
     check "$bench $cache: one-shot - sf farm" "$(ms "${wall[farm $bench $cache]}" "${wall[oneshot $bench $cache]}")" "<=" 1.00 " s"
   done
 done
-check "syntax error reported, fast path (BuildKit: ${wall[buildkit syntax]} s)" "${wall[farm syntax]}" '<' 1.00 " s"
+check "syntax error reported, fast path (BuildKit: ${wall[buildkit syntax]:--} s)" "${wall[farm syntax]}" '<' 1.00 " s"
 check "syntax error reported, one-shot" "${wall[oneshot syntax]}" '<' 1.00 " s"
 if [ -n "$scaling_out" ]; then
   fan_stages=$(grep -c '^FROM .* AS s[0-9]' bench/fanout32/Dockerfile)
@@ -291,14 +303,15 @@ for bench in "${benches[@]}"; do
   for cache in cold warm; do
     if [ "$cache" = warm ]; then
       for tool in buildkit buildah farm oneshot; do
+        [ -n "${cpu[$tool $bench warm1]:-}" ] || continue # not run (--stagefarm-only)
         vals=(); evals=()
         for r in $(seq "$rounds"); do vals+=("${cpu[$tool $bench warm$r]}"); evals+=("${engine[$tool $bench warm$r]}"); done
         cpu[$tool $bench warm]=$(median "${vals[@]}"); engine[$tool $bench warm]=$(median "${evals[@]}")
       done
     fi
     printf '%-9s %-5s %16s %10s %16s %16s\n' "$bench" "$cache" \
-      "$(printf '%.2f+%.2f' "${cpu[buildkit $bench $cache]}" "${engine[buildkit $bench $cache]}")" \
-      "${cpu[buildah $bench $cache]}" \
+      "$(if [ -n "${cpu[buildkit $bench $cache]:-}" ]; then printf '%.2f+%.2f' "${cpu[buildkit $bench $cache]}" "${engine[buildkit $bench $cache]}"; else printf -- -; fi)" \
+      "${cpu[buildah $bench $cache]:--}" \
       "$(printf '%.2f+%.2f' "${engine[farm $bench $cache]}" "${cpu[farm $bench $cache]}")" "${cpu[oneshot $bench $cache]}"
   done
 done

@@ -576,6 +576,23 @@ public final class BuildCoordinator implements AutoCloseable {
     return status(buildId);
   }
 
+  /**
+   * Fails every unfinished build as the farm's failure (as a stage no worker can run does): for a farm whose
+   * workers could not start, e.g. the one-shot farm's, started when its first task came. Returns how many.
+   */
+  public int failUnfinishedBuilds(String reason) {
+    int failed = 0;
+    for (BuildEntry entry : builds.values()) {
+      if (!finished(entry) && scheduler.cancel(entry.buildId)) {
+        log.warn("build {}: {}", entry.buildId, reason);
+        markInfrastructureFailure(entry);
+        finishBuild(entry, BuildState.FAILED, reason, "");
+        failed++;
+      }
+    }
+    return failed;
+  }
+
   /** Streams the build's progress after {@code afterSequence}; false when the build is unknown. */
   public boolean watch(String buildId, long afterSequence, ProgressLog.Watcher watcher) {
     BuildEntry entry = builds.get(buildId);

@@ -58,6 +58,7 @@ public final class Worker implements AutoCloseable {
   private io.opentelemetry.api.OpenTelemetry tracing;
   private PresenceAnnouncer presence;
   private Optional<Path> sharedNetworks = Optional.empty();
+  private boolean networksOnDemand;
 
   /** A worker whose extracted layers live in its work dir ({@code <work-dir>/layers}). */
   public Worker(WorkerConfig config) {
@@ -120,6 +121,16 @@ public final class Worker implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Makes the RUN networks once a stage with a RUN starts, not at the start (each is ~5 processes): for a
+   * worker that is started for one build and may never run a RUN (the one-shot farm's; its own pool, not a
+   * shared one). Call before {@link #start()}.
+   */
+  public synchronized Worker networksOnDemand() {
+    networksOnDemand = true;
+    return this;
+  }
+
   /** Tasks of a newer program version this worker handed back (0 before the start). */
   public long tasksHandedBack() {
     TaskLoop current = loop;
@@ -145,7 +156,7 @@ public final class Worker implements AutoCloseable {
       ContentStore content = new MeteredContentStore(new S3ContentStore(store), metrics);
       layers = new LayerCache(layerStore.orElse(workDir.layers()), config.layerCacheBytes(), content);
       executor = StageExecutors.create(config, workDir, sharedNetworks, content, new MeteredCacheRecords(new S3CacheRecords(store, config.farmKeys()), metrics), layers,
-          nofileHardLimit());
+          nofileHardLimit(), networksOnDemand);
       StageRunner runner = tracing == null ? executor : new TracedStageRunner(executor, tracing, config.workerId());
       TaskSlot.Settings settings = new TaskSlot.Settings(config.kafka(), config.shareGroup(), config.workerId(),
           config.pollTimeout(), config.shutdownGrace(), Duration.ofSeconds(30), config.faultPause(), config.farmKeys(),

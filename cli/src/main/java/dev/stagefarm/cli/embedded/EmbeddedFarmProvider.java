@@ -31,10 +31,11 @@ public final class EmbeddedFarmProvider implements EmbeddedFarmSupport {
     // the one-shot farm reads no server keys: the standard OTEL_* variables turn its traces on
     Traces traces = Observability.tracesFromEnvironment(System.getenv());
     try {
-      // no Kafka broker: the coordinator and workers share an in-process bus (bench/README, session 8)
-      EmbeddedFarm farm = EmbeddedFarm.startWithoutBroker(new EmbeddedFarm.Options(dev.stagefarm.cli.farm.FarmFlags.home(), null,
+      // no Kafka broker: the coordinator and workers share an in-process bus (bench/README, session 8); the
+      // workers start on the first task, and make their RUN networks once a stage with a RUN starts (session 10)
+      EmbeddedFarm farm = EmbeddedFarm.startForOneBuild(new EmbeddedFarm.Options(dev.stagefarm.cli.farm.FarmFlags.home(), null,
           workers, registry, EmbeddedFarm.ONE_MACHINE_KAFKA, BuildCoordinator.Settings.DEFAULT, EmbeddedFarm.IN_PROCESS,
-          FarmTracing.workers(traces)));
+          FarmTracing.oneShotWorkers(traces)));
       FarmTracing.coordinator(farm.coordinator(), traces);
       // Ctrl-C: stop the workers (and their containers) and the broker instead of leaving them behind
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {

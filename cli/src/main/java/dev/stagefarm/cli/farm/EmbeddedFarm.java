@@ -222,7 +222,16 @@ public final class EmbeddedFarm implements Farm {
    * other processes.
    */
   public static EmbeddedFarm startWithoutBroker(Options options) throws Exception {
-    return startOnBus(options);
+    return startOnBus(options, false);
+  }
+
+  /**
+   * As {@link #startWithoutBroker}, for one build (the one-shot farm): the workers start when the first task is
+   * published ({@link EmbeddedWorkers#taskPublished}), not before the farm is returned; a build whose stages are all cached
+   * starts none.
+   */
+  public static EmbeddedFarm startForOneBuild(Options options) throws Exception {
+    return startOnBus(options, true);
   }
 
   public static EmbeddedFarm start(Options options) throws Exception {
@@ -269,8 +278,8 @@ public final class EmbeddedFarm implements Farm {
       clock.mark("topics");
 
       // the workers need Kafka and S3, not the coordinator: they start (in parallel) while it joins its election
-      List<CompletableFuture<AutoCloseable>> workers = startWorkers(options, kafka.bootstrapServers(), s3.endpoint(),
-          s3.accessKey(), s3.secretKey(), farmKeys);
+      EmbeddedWorkers workers = new EmbeddedWorkers(() -> startWorkers(options, kafka.bootstrapServers(),
+          s3.endpoint(), s3.accessKey(), s3.secretKey(), farmKeys)).startNow();
       EmbeddedFarm farm = assemble(options, resources, clock, workers, kafka.bootstrapServers(), s3.endpoint(), farmKeys,
           server -> CoordinatorNode.start(
               new CoordinatorNode.Options(kafka.bootstrapServers(), "stagefarm-coordinator", options.coordinator(),
@@ -285,7 +294,7 @@ public final class EmbeddedFarm implements Farm {
     }
   }
 
-  private static EmbeddedFarm startOnBus(Options options) throws Exception {
+  private static EmbeddedFarm startOnBus(Options options, boolean workersOnDemand) throws Exception {
     Deque<AutoCloseable> resources = new ArrayDeque<>();
     PhaseClock clock = new PhaseClock("embedded farm (no broker) started");
     try {
@@ -300,13 +309,18 @@ public final class EmbeddedFarm implements Farm {
       resources.push(registry);
       FarmKeys farmKeys = FarmKeys.loadOrCreate(options.home().resolve(FARM_KEY_FILE));
       clock.mark("file store");
-      List<CompletableFuture<AutoCloseable>> workers = startWorkers(options, address, store.location(), "", "",
-          farmKeys);
-      return assemble(options, resources, clock, workers, address, store.location(), farmKeys,
-          server -> CoordinatorNode.startInProcess(
-              new CoordinatorNode.Options("", "stagefarm-coordinator", options.coordinator(), farmKeys),
-              bus, store, registry, new StoreImageExporter(store), server, options.api()),
-          options.workers() + " workers");
+      CoordinatorStart coordinator = server -> CoordinatorNode.startInProcess(
+          new CoordinatorNode.Options("", "stagefarm-coordinator", options.coordinator(), farmKeys),
+          bus, store, registry, new StoreImageExporter(store), server, options.api());
+      EmbeddedWorkers workers =
+          new EmbeddedWorkers(() -> startWorkers(options, address, store.location(), "", "", farmKeys));
+      if (workersOnDemand) {
+        bus.tasks().whenPublished(workers::taskPublished); // a cached build publishes none: no worker starts
+      } else {
+        workers.startNow();
+      }
+      return assemble(options, resources, clock, workers, address, store.location(), farmKeys, coordinator,
+          workersOnDemand ? options.workers() + " workers on the first task" : options.workers() + " workers");
     } catch (Exception | Error e) {
       closeAll(resources);
       throw e;
@@ -327,7 +341,7 @@ public final class EmbeddedFarm implements Farm {
    * @param storeLocation the S3 server's endpoint or the file store's {@code file:} location
    */
   private static EmbeddedFarm assemble(Options options, Deque<AutoCloseable> resources, PhaseClock clock,
-      List<CompletableFuture<AutoCloseable>> workers, String transport, String storeLocation, FarmKeys farmKeys,
+      EmbeddedWorkers workers, String transport, String storeLocation, FarmKeys farmKeys,
       CoordinatorStart coordinatorStart, String workersPhase) throws Exception {
     String name = "stagefarm-" + UUID.randomUUID();
     ServerBuilder<?> server = serverBuilder(options, name);
@@ -337,7 +351,7 @@ public final class EmbeddedFarm implements Farm {
     try {
       node = coordinatorStart.start(server);
     } catch (Exception | Error e) {
-      resources.push(Workers.join(workers)); // the ones that started stop with the rest
+      resources.push(workers); // the ones that started stop with the rest
       throw e;
     }
     resources.push(node);
@@ -345,9 +359,9 @@ public final class EmbeddedFarm implements Farm {
       node.allowLocalCacheDirectories(); // only this machine's users reach it: type=local names their directories
     }
     clock.mark("coordinator");
-    Workers started = Workers.join(workers);
-    resources.push(started); // above the coordinator: the workers stop first
-    started.throwFailure();
+    workers.failBuildsOf(node);
+    resources.push(workers); // above the coordinator: the workers stop first
+    workers.awaitStarted(); // none begun yet when they start on the first task
     clock.mark(workersPhase);
     log.info(clock.summary());
     EmbeddedFarm farm = new EmbeddedFarm(resources, clientChannel(options, name, node), endpoint(options, node),
@@ -461,62 +475,6 @@ public final class EmbeddedFarm implements Farm {
     log.info(clock.summary());
   }
 
-  /**
-   * The farm's workers: started in parallel, stopped in parallel (each stop waits for its slots'
-   * share consumers to leave the group and its running stages to end).
-   */
-  private static final class Workers implements AutoCloseable {
-    private final List<AutoCloseable> started = new ArrayList<>();
-    private Exception failure;
-
-    /** Waits for every start; keeps the started workers and the first failure. */
-    static Workers join(List<CompletableFuture<AutoCloseable>> starts) {
-      Workers workers = new Workers();
-      for (CompletableFuture<AutoCloseable> start : starts) {
-        try {
-          workers.started.add(start.join());
-        } catch (CompletionException e) {
-          if (workers.failure == null) {
-            Throwable cause = unwrap(e);
-            workers.failure = cause instanceof Exception ex ? ex : new IllegalStateException(cause);
-          }
-        }
-      }
-      return workers;
-    }
-
-    void throwFailure() throws Exception {
-      if (failure != null) {
-        throw failure;
-      }
-    }
-
-    @Override
-    public void close() throws Exception {
-      List<CompletableFuture<Void>> stops = new ArrayList<>();
-      for (AutoCloseable worker : started) {
-        stops.add(CompletableFuture.runAsync(() -> {
-          try {
-            worker.close();
-          } catch (Exception e) {
-            throw new CompletionException(e);
-          }
-        }, STARTER));
-      }
-      Exception first = null;
-      for (CompletableFuture<Void> stop : stops) {
-        try {
-          stop.join();
-        } catch (CompletionException e) {
-          first = first == null ? e : first;
-        }
-      }
-      if (first != null) {
-        throw first;
-      }
-    }
-  }
-
   /** Starts components concurrently; virtual threads, as starting them is mostly waiting. */
   private static final java.util.concurrent.Executor STARTER = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
 
@@ -530,10 +488,6 @@ public final class EmbeddedFarm implements Farm {
       }
       throw e;
     }
-  }
-
-  private static Throwable unwrap(CompletionException e) {
-    return e.getCause() == null ? e : e.getCause();
   }
 
   private static void closeAll(Deque<AutoCloseable> resources) {

@@ -26,6 +26,16 @@ public final class FarmTracing {
   }
 
   /**
+   * As {@link #workers(Traces)} for the one-shot farm: workers whose RUN networks are made once a stage with a
+   * RUN starts, not at their start ({@code Worker#networksOnDemand}).
+   */
+  public static WorkerLauncher oneShotWorkers(Traces traces) {
+    return traces.enabled()
+        ? InProcessWorkers.launcher(new CompositeMeterRegistry(), traces.role(Traces.WORKER), true)
+        : InProcessWorkers.launcher(true);
+  }
+
+  /**
    * The farm's coordinator records its builds' spans with {@code traces} from now on, when it is on.
    * Takes the coordinator, not the farm: only the embedded farm's classes may name EmbeddedFarm
    * (EmbeddedFarmBoundaryTest).

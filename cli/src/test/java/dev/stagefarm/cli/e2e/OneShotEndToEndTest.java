@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -21,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code stagefarm build --one-shot} as a user runs it: its own JVM with a coordinator and a worker
  * that runs a container, on an in-process bus instead of a Kafka broker and a directory instead of an
- * S3 server, all gone when the command returns.
+ * S3 server, all gone when the command returns; the worker started by the build's first task, none by
+ * a build whose stages are all cached.
  */
 class OneShotEndToEndTest {
   @TempDir Path dir;
@@ -70,6 +72,51 @@ class OneShotEndToEndTest {
     try (Stream<Path> left = Files.list(tmp)) {
       assertThat(left.toList()).as("temp dirs are deleted").isEmpty();
     }
+    // the worker started for the RUN's task, on demand
+    assertThat(log).contains("worker worker-1 started");
+
+    // the same build again: every stage cached, no task published, so no worker started at all
+    Run again = oneShot(home, ctx, registry, Map.of());
+    assertThat(again.exit()).as(again.log()).isZero();
+    assertThat(again.log()).contains("CACHED").contains("workers on the first task")
+        .doesNotContain("worker worker-1 started");
+  }
+
+  @Test
+  void aOneShotWhoseWorkersCannotStartFailsItsBuildWithTheReason() throws Exception {
+    RegistryFixture registry = RegistryFixture.shared();
+    String busybox = BusyboxImage.pushTo(registry).toString();
+    Path ctx = Files.createDirectories(dir.resolve("ctx"));
+    Files.writeString(ctx.resolve("Dockerfile"), "FROM " + busybox + "\nRUN echo never\n");
+    // no slirp4netns on PATH: a worker refuses to start (its RUNs would have no network); the coordinator and
+    // the planning need no program, so the farm starts and the build's first task starts the workers
+    Path emptyBin = Files.createDirectories(dir.resolve("empty-bin"));
+
+    long started = System.nanoTime();
+    Run run = oneShot(dir.resolve("home"), ctx, registry, Map.of("PATH", emptyBin.toString()));
+
+    assertThat(run.exit()).as(run.log()).isNotZero();
+    assertThat(run.log()).contains("starting the embedded farm's workers failed").contains("slirp4netns");
+    // failed at once, not after a queue lease or the presence window (15 s)
+    assertThat(java.time.Duration.ofNanos(System.nanoTime() - started)).isLessThan(java.time.Duration.ofMinutes(2));
+  }
+
+  private record Run(int exit, String log) {}
+
+  /** {@code stagefarm build --one-shot --workers 1} of {@code ctx} in a JVM of its own, with {@code env} added. */
+  private Run oneShot(Path home, Path ctx, RegistryFixture registry, Map<String, String> env) throws Exception {
+    List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+        "build", "--one-shot", "--workers", "1", "--progress", "plain", "--insecure-registry", registry.host(),
+        ctx.toString());
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().put("STAGEFARM_HOME", home.toString());
+    builder.environment().put("STAGEFARM_LOG_LEVEL", "INFO");
+    builder.environment().putAll(env);
+    Process process = builder.start();
+    byte[] output = process.getInputStream().readAllBytes();
+    assertThat(process.waitFor(10, TimeUnit.MINUTES)).isTrue(); // bounds a hang only
+    return new Run(process.exitValue(), new String(output, StandardCharsets.UTF_8));
   }
 
   /** Live processes whose command line or working directory names {@code dir} (runc, slirp4netns, a shim). */

@@ -72,6 +72,8 @@ public final class InProcessShareQueue {
   private final LongSupplier nanoTime;
   private int pending;
   private long archived;
+  /** Told after every publish ({@link #whenPublished}); null: nobody. */
+  private volatile Runnable publishListener;
 
   /**
    * @param lockDuration how long a handed-out record stays with its member without a renewal
@@ -100,19 +102,32 @@ public final class InProcessShareQueue {
    * @throws QueueFullException when {@link #MAX_PENDING} records wait already
    */
   public long publish(String topic, SignedRecord record) {
+    long offset;
     lock.lock();
     try {
       if (pending >= MAX_PENDING) {
         throw new QueueFullException("the in-process task queue holds " + MAX_PENDING + " tasks (its limit)");
       }
-      long offset = nextOffsets.merge(topic, 1L, Long::sum) - 1;
+      offset = nextOffsets.merge(topic, 1L, Long::sum) - 1;
       topics.computeIfAbsent(topic, t -> new TreeMap<>()).put(offset, new Entry(topic, offset, record));
       pending++;
       changed.signalAll();
-      return offset;
     } finally {
       lock.unlock();
     }
+    Runnable listener = publishListener;
+    if (listener != null) {
+      listener.run(); // outside the lock: it may start the slots that claim
+    }
+    return offset;
+  }
+
+  /**
+   * Runs {@code listener} after every publish, on the publisher's thread (it must be quick): the one-shot farm
+   * starts its workers when the first task comes, not before (a cached build publishes none).
+   */
+  public void whenPublished(Runnable listener) {
+    publishListener = listener;
   }
 
   /**

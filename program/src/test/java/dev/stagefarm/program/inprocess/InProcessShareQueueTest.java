@@ -39,6 +39,16 @@ class InProcessShareQueueTest {
   }
 
   @Test
+  void thePublishListenerHearsEveryPublishAfterTheRecordIsClaimable() throws Exception {
+    List<Integer> pendingWhenTold = new java.util.ArrayList<>();
+    queue.whenPublished(() -> pendingWhenTold.add(queue.pending())); // the queue's lock is free: it may read it
+    queue.publish("t", record("a"));
+    queue.publish("t", record("b"));
+    assertThat(pendingWhenTold).containsExactly(1, 2);
+    assertThat(claim("m1").record().value()).isEqualTo("a".getBytes());
+  }
+
+  @Test
   void releasingAllOfAMembersTasksHandsThemOutAgainAndTheLimitArchives() throws Exception {
     queue.publish("t", record("a"));
     for (int delivery = 1; delivery <= 3; delivery++) {

@@ -52,6 +52,21 @@ record RunNetworks(Mode defaultMode, boolean allowHost, String hostResolvConf, S
     };
   }
 
+  /**
+   * A stage is about to run {@code program}: an on-demand pool starts keeping ready as many namespaces as its RUNs
+   * that get the sandbox (up to the pool's size), while the stage's base is materialised.
+   */
+  void prepareFor(dev.stagefarm.program.StageProgram program) {
+    if (defaultMode != Mode.SANDBOX) {
+      return;
+    }
+    int sandboxed = (int) program.ops().stream().filter(op -> op.action()
+        .filter(a -> a instanceof Action.Exec exec && exec.network() == Action.Network.DEFAULT).isPresent()).count();
+    if (sandboxed > 0) {
+      sandbox.prepare(sandboxed);
+    }
+  }
+
   /** Tears down the sandbox namespaces kept ready (worker stop). */
   @Override
   public void close() {

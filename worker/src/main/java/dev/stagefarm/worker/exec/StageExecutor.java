@@ -97,6 +97,7 @@ public final class StageExecutor implements StageRunner, AutoCloseable {
 
   /** Executes a decoded stage: its layers (base first) and config. */
   public StageState execute(StageJob job, StageProgress progress) throws StageFailedException, InterruptedException {
+    runEnvironment.networks().prepareFor(job.program()); // an on-demand pool makes its namespaces from now on
     try {
       return executeInWorkspace(job, progress);
     } finally {

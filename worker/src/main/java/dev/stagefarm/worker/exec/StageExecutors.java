@@ -27,6 +27,16 @@ public final class StageExecutors {
    */
   public static StageExecutor create(WorkerConfig config, WorkDir layout, Optional<Path> sharedNetworks,
       ContentStore store, CacheRecords records, LayerCache layers, long nofileHardLimit) throws IOException {
+    return create(config, layout, sharedNetworks, store, records, layers, nofileHardLimit, false);
+  }
+
+  /**
+   * @param networksOnDemand whether the RUN networks are made once a stage with a RUN starts rather than at the
+   *     worker's start ({@link SandboxPool#prepare(int)}: the one-shot farm's workers; a pool of the worker's own)
+   */
+  public static StageExecutor create(WorkerConfig config, WorkDir layout, Optional<Path> sharedNetworks,
+      ContentStore store, CacheRecords records, LayerCache layers, long nofileHardLimit, boolean networksOnDemand)
+      throws IOException {
     if (config.runLimits().stageDiskBytes() > 0 && !StageDisk.available()) {
       // fail at start, not as a fault of every stage
       throw new IOException("stage-disk needs mkfs.ext4 and loop devices (apt-get install e2fsprogs; /dev/loop-control),"
@@ -37,7 +47,7 @@ public final class StageExecutors {
         new Runc(config.runc(), layout.runcState()),
         new OciBundle(nofileHardLimit, config.runLimits()),
         Files.createDirectories(layout.cacheMounts()),
-        networks(config, resolvConf, layout, sharedNetworks),
+        networks(config, resolvConf, layout, sharedNetworks, networksOnDemand),
         config.allowInsecure());
     return new StageExecutor(store, records, layers, environment, Files.createDirectories(layout.stages()),
         containerPrefix(config.workerId(), layout),
@@ -56,7 +66,7 @@ public final class StageExecutors {
   }
 
   private static RunNetworks networks(WorkerConfig config, String hostResolvConf, WorkDir layout,
-      Optional<Path> sharedNetworks) throws IOException {
+      Optional<Path> sharedNetworks, boolean onDemand) throws IOException {
     RunNetworks.Mode mode = RunNetworks.Mode.valueOf(config.network().toUpperCase(java.util.Locale.ROOT));
     if (mode == RunNetworks.Mode.SANDBOX && !SandboxNetwork.available(SLIRP4NETNS)) {
       // fail at start, not as a fault of every RUN: retries elsewhere would hide a misconfigured worker
@@ -70,10 +80,11 @@ public final class StageExecutors {
           new SandboxPool(network, layout.networks(), 0).start());
     }
     // one per slot and a spare, so a stage's single RUN leaves its replacement to after its report (SandboxPool);
-    // the workers of one process share theirs: a burst's worth and a spare, not two per single-slot worker
-    SandboxPool pool = sharedNetworks.isPresent()
+    // the workers of one process share theirs: a burst's worth and a spare, not two per single-slot worker; an
+    // on-demand pool (the one-shot farm's) makes none until a stage with RUNs is about to start
+    SandboxPool pool = sharedNetworks.isPresent() && !onDemand
         ? SandboxPool.shared(network, sharedNetworks.get(), config.concurrency())
-        : new SandboxPool(network, layout.networks(), config.concurrency() + 1).start();
+        : new SandboxPool(network, layout.networks(), config.concurrency() + 1, onDemand).start();
     return new RunNetworks(mode, config.allowHostNetwork(), hostResolvConf, pool);
   }
 

@@ -55,6 +55,10 @@ final class NamespacePool implements AutoCloseable {
   /** How many used namespaces may wait for {@link #catchUp()} (each keeps a slirp4netns process). */
   static final int MAX_DEFERRED = 4;
   private boolean closed; // guarded by this
+  /** Whether the pool makes namespaces only once a stage announces RUNs ({@link #prepare}) or a RUN takes one. */
+  private final boolean onDemand;
+  /** An on-demand pool's demand so far: the most RUNs a stage announced (at least 1 once a RUN took one). */
+  private int demand; // guarded by this
 
   /**
    * @param dir where the namespaces are bound (under the worker's work dir, or beside the work dirs of the
@@ -62,12 +66,40 @@ final class NamespacePool implements AutoCloseable {
    * @param size how many to keep ready (0: none, every RUN makes its own)
    */
   NamespacePool(SandboxNetwork network, Path dir, int size) {
+    this(network, dir, size, false);
+  }
+
+  /**
+   * @param onDemand whether none is made until a stage announces its RUNs ({@link #prepare}): then as many as the
+   *     largest such stage had, up to {@code size}
+   */
+  NamespacePool(SandboxNetwork network, Path dir, int size, boolean onDemand) {
     if (size < 0) {
       throw new IllegalArgumentException("size " + size);
     }
     this.network = network;
     this.dir = dir;
     this.size = size;
+    this.onDemand = onDemand;
+  }
+
+  /** How many it keeps ready now: its size, or an on-demand pool's demand so far up to its size. Guarded by this. */
+  private int keep() {
+    return onDemand ? Math.min(size, demand) : size;
+  }
+
+  /**
+   * A stage with {@code runs} sandboxed RUNs is about to start: an on-demand pool keeps that many ready from now on
+   * (up to its size), made while the stage's base is materialised; an eager pool keeps its size ready anyway.
+   */
+  void prepare(int runs) {
+    synchronized (this) {
+      if (!onDemand || runs <= demand) {
+        return;
+      }
+      demand = runs;
+    }
+    refill();
   }
 
   /**
@@ -112,6 +144,7 @@ final class NamespacePool implements AutoCloseable {
       if (ns != null && !ready.isEmpty()) {
         owed++; // a spare is ready: the replacement waits until the stage has reported
       }
+      demand = Math.max(demand, 1); // a RUN without a prepare(): one kept ready from now on
     }
     refill(); // when no spare is left; else the replacement is owed
     SandboxNetwork.Namespace usable = ns == null ? null : checked(ns);
@@ -186,7 +219,7 @@ final class NamespacePool implements AutoCloseable {
     List<SandboxNetwork.Namespace> extra = new ArrayList<>();
     synchronized (this) {
       size = newSize;
-      while (ready.size() > size) {
+      while (ready.size() > keep()) {
         extra.add(ready.pollLast());
       }
     }
@@ -229,7 +262,7 @@ final class NamespacePool implements AutoCloseable {
 
   private void refill() {
     synchronized (this) {
-      if (closed || ready.size() + making + owed >= size) {
+      if (closed || ready.size() + making + owed >= keep()) {
         return;
       }
       making++;

@@ -157,6 +157,11 @@ public final class Runc {
     if (!Files.isDirectory(stateRoot)) {
       return List.of();
     }
+    try (var entries = Files.list(stateRoot)) {
+      if (entries.findAny().isEmpty()) {
+        return List.of(); // runc keeps one directory per container there: none, so no runc process to ask
+      }
+    }
     String ids = HostProcess.run(List.of(binary, "--root", stateRoot.toString(), "list", "-q"), null);
     List<String> all = Arrays.stream(ids.split("\n")).map(String::strip).filter(s -> !s.isEmpty()).toList();
     all.forEach(this::delete);

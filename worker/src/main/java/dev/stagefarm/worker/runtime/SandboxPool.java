@@ -39,7 +39,18 @@ public final class SandboxPool implements AutoCloseable {
    * @param size how many to keep ready: the worker's slots and one spare (0: none, every RUN makes its own)
    */
   public SandboxPool(SandboxNetwork network, Path dir, int size) {
-    this(new NamespacePool(network, dir, size), null, 0);
+    this(network, dir, size, false);
+  }
+
+  /**
+   * The worker's own pool; {@link #start()} it.
+   *
+   * @param onDemand whether the namespaces are made only once a stage is about to run ({@link #prepare(int)}), not
+   *     at {@link #start()}: the one-shot farm's workers, most of which never run a RUN (a cached build runs
+   *     no stage at all), and whose start is on the build's path (bench/README.md, "Session 10, the one-shot")
+   */
+  public SandboxPool(SandboxNetwork network, Path dir, int size, boolean onDemand) {
+    this(new NamespacePool(network, dir, size, onDemand), null, 0);
   }
 
   private SandboxPool(NamespacePool pool, Path sharedDir, int slots) {
@@ -86,6 +97,15 @@ public final class SandboxPool implements AutoCloseable {
       pool.start();
     }
     return this;
+  }
+
+  /**
+   * A stage with {@code runs} sandboxed RUNs is about to start: an on-demand pool keeps that many ready from now on
+   * (up to its size; a stage of one RUN gets no spare), made while the stage's base is materialised. An eager
+   * pool (its own or a shared one) keeps its size ready anyway.
+   */
+  public void prepare(int runs) {
+    pool.prepare(runs);
   }
 
   /**

@@ -139,6 +139,40 @@ class SandboxPoolTest {
   }
 
   @Test
+  void anOnDemandPoolMakesNoNamespaceUntilAStageIsAboutToRunThenKeepsItsSizeReady() throws Exception {
+    try (SandboxPool pool = new SandboxPool(new SandboxNetwork("slirp4netns"), dir.resolve("netns"), 2, true).start()) {
+      pool.catchUp(); // a stage without RUNs reported: still nothing to make
+      assertThat(pool.makingCount()).isZero();
+      assertThat(pool.readyCount()).isZero();
+      assertThat(Mounts.mountPointsUnder(dir)).as("no namespace made at start").isEmpty();
+      assertThat(slirps()).isZero();
+
+      pool.prepare(1); // a stage of one RUN: no spare
+      awaitReady(pool, 1);
+      Thread.sleep(300);
+      assertThat(pool.readyCount() + pool.makingCount()).as("one, not the pool's size").isEqualTo(1);
+
+      pool.prepare(5); // a stage of five RUNs: as many as the pool's size
+      awaitReady(pool, 2);
+      SandboxNetwork.Namespace used = pool.take();
+      pool.release(used);
+      pool.catchUp();
+      awaitReady(pool, 2); // refilled as an eager pool is
+    }
+    assertThat(Mounts.mountPointsUnder(dir)).isEmpty();
+  }
+
+  @Test
+  void anOnDemandPoolsFirstRunWithoutPrepareGetsANamespaceAndTheRefillStarts() throws Exception {
+    try (SandboxPool pool = new SandboxPool(new SandboxNetwork("slirp4netns"), dir.resolve("netns"), 1, true).start()) {
+      SandboxNetwork.Namespace first = pool.take(); // made for the taker, as with an empty eager pool
+      assertThat(first.alive()).isTrue();
+      awaitReady(pool, 1);
+      pool.release(first);
+    }
+  }
+
+  @Test
   void startingRemovesWhatAKilledPredecessorLeftInItsDir() throws Exception {
     Path pool = Files.createDirectories(dir.resolve("netns"));
     Files.writeString(pool.resolve("ns-1-1"), ""); // unmounted by the worker's start-up cleanup, file left

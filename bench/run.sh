@@ -28,7 +28,8 @@
 #                 kept in each tool's own store (as session 7's fastcompare measured)
 #   --stagefarm-only  neither BuildKit nor buildah: the fast path and --one-shot only (the one-shot's gap to the
 #                 farm; the ratios to BuildKit are not judged)
-#   --scaling "1 2 4 8 16 32"   then runs bench/scaling.sh with these worker counts (fan-out vs critical path)
+#   --scaling "1 2 4 8 16 32"   then runs bench/scaling.sh with these worker counts (fan-out vs critical path),
+#                               through the local farm (SCALING_FARM=up: `stagefarm up` instead)
 #   --dispatch LEAVES           then runs bench/dispatch.sh LEAVES 1 1000 (coordinator dispatches/s), Kafka-backed farm
 #                               and FARM=local (the local farm's in-process bus), each judged
 # Old form: bench/run.sh WORKERS.
@@ -193,9 +194,10 @@ syntax_error oneshot ./stagefarm "${sf_flags[@]}" --one-shot "$work/bad"
 
 scaling_out= dispatch_out=
 if [ -n "$scaling_counts" ]; then
-  log "bench/scaling.sh $scaling_counts"
+  log "FARM=${SCALING_FARM:-local} bench/scaling.sh $scaling_counts"
   read -r -a counts <<< "$scaling_counts"
-  bench_run "$work/scaling.out" "$work/scaling.err" bench/scaling.sh "${counts[@]}"
+  # through the local farm, as every other case here (FARM=up: `stagefarm up`, the Kafka-backed farm, by hand)
+  bench_run "$work/scaling.out" "$work/scaling.err" env FARM="${SCALING_FARM:-local}" bench/scaling.sh "${counts[@]}"
   cat "$work/scaling.err" >&2
   [ "$bench_rc" -eq 0 ] || { log "bench/scaling.sh failed (exit $bench_rc)"; }
   scaling_out=$(cat "$work/scaling.out")
@@ -205,7 +207,7 @@ if [ -n "$dispatch_leaves" ]; then
   # both farms, one after the other: the Kafka-backed farm (stagefarm up, --coordinator) and the local farm's
   # in-process bus (stagefarm build without --coordinator)
   log "bench/dispatch.sh $dispatch_leaves 1 1000 (Kafka-backed farm)"
-  bench_run "$work/dispatch.out" "$work/dispatch.err" bench/dispatch.sh "$dispatch_leaves" 1 1000
+  bench_run "$work/dispatch.out" "$work/dispatch.err" env FARM=kafka bench/dispatch.sh "$dispatch_leaves" 1 1000
   [ "$bench_rc" -eq 0 ] || { log "bench/dispatch.sh failed (exit $bench_rc)"; cat "$work/dispatch.err" >&2; }
   dispatch_out=$(cat "$work/dispatch.out")
   log "FARM=local bench/dispatch.sh $dispatch_leaves 1 1000 (local farm, in-process bus)"

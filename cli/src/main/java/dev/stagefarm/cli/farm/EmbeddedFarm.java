@@ -278,8 +278,8 @@ public final class EmbeddedFarm implements Farm {
       clock.mark("topics");
 
       // the workers need Kafka and S3, not the coordinator: they start (in parallel) while it joins its election
-      EmbeddedWorkers workers = new EmbeddedWorkers(() -> startWorkers(options, kafka.bootstrapServers(),
-          s3.endpoint(), s3.accessKey(), s3.secretKey(), farmKeys)).startNow();
+      EmbeddedWorkers workers = new EmbeddedWorkers(() -> startWorkers(options, options.home().resolve("workers"),
+          kafka.bootstrapServers(), s3.endpoint(), s3.accessKey(), s3.secretKey(), farmKeys)).startNow();
       EmbeddedFarm farm = assemble(options, resources, clock, workers, kafka.bootstrapServers(), s3.endpoint(), farmKeys,
           server -> CoordinatorNode.start(
               new CoordinatorNode.Options(kafka.bootstrapServers(), "stagefarm-coordinator", options.coordinator(),
@@ -312,8 +312,16 @@ public final class EmbeddedFarm implements Farm {
       CoordinatorStart coordinator = server -> CoordinatorNode.startInProcess(
           new CoordinatorNode.Options("", "stagefarm-coordinator", options.coordinator(), farmKeys),
           bus, store, registry, new StoreImageExporter(store), server, options.api());
+      // the one-shot farm's workers in a directory of their own (not a running local farm's: OneShotWorkDir)
+      Path workersDir = options.home().resolve("workers");
+      if (workersOnDemand) {
+        OneShotWorkDir slot = OneShotWorkDir.take(options.home());
+        resources.push(slot); // closed after the workers (pushed later) have stopped
+        workersDir = slot.workers();
+      }
+      Path workDirs = workersDir;
       EmbeddedWorkers workers =
-          new EmbeddedWorkers(() -> startWorkers(options, address, store.location(), "", "", farmKeys));
+          new EmbeddedWorkers(() -> startWorkers(options, workDirs, address, store.location(), "", "", farmKeys));
       if (workersOnDemand) {
         bus.tasks().whenPublished(workers::taskPublished); // a cached build publishes none: no worker starts
       } else {
@@ -376,13 +384,13 @@ public final class EmbeddedFarm implements Farm {
    * The workers' starts, in parallel; {@code transport} is the Kafka bootstrap or the in-process bus's address,
    * {@code storeLocation} the S3 endpoint (with its keys) or the file store's {@code file:} location.
    */
-  private static List<CompletableFuture<AutoCloseable>> startWorkers(Options options, String transport,
-      String storeLocation, String accessKey, String secretKey, FarmKeys farmKeys) {
+  private static List<CompletableFuture<AutoCloseable>> startWorkers(Options options, Path workersDir,
+      String transport, String storeLocation, String accessKey, String secretKey, FarmKeys farmKeys) {
     List<CompletableFuture<AutoCloseable>> workers = new ArrayList<>();
     for (int i = 1; i <= options.workers(); i++) {
       WorkerConfig config =
           WorkerConfig.of(transport, storeLocation, accessKey, secretKey, BUCKET,
-                  options.home().resolve("workers").resolve("worker-" + i))
+                  workersDir.resolve("worker-" + i))
               .withWorkerId("worker-" + i)
               .withFarmKeys(farmKeys);
       workers.add(

@@ -161,16 +161,7 @@ public final class LocalFarmState {
 
   /** The daemon's lock, held until the returned channel is closed; empty when a daemon holds it. */
   public Optional<FileChannel> lockForDaemon() throws IOException {
-    FileChannel channel = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-    try {
-      if (channel.tryLock() != null) {
-        return Optional.of(channel);
-      }
-    } catch (OverlappingFileLockException e) {
-      // another daemon in this JVM
-    }
-    channel.close();
-    return Optional.empty();
+    return FileLocks.tryHold(dir.resolve(LOCK)); // empty: another daemon holds it (in this JVM too)
   }
 
   private static void move(Path from, Path to) throws IOException {

@@ -74,6 +74,9 @@ class OneShotEndToEndTest {
     }
     // the worker started for the RUN's task, on demand
     assertThat(log).contains("worker worker-1 started");
+    // in the one-shot farm's own directory: never a running local farm's (<home>/workers)
+    assertThat(home.resolve("oneshot").resolve("1").resolve("worker-1")).isDirectory();
+    assertThat(home.resolve("workers")).doesNotExist();
 
     // the same build again: every stage cached, no task published, so no worker started at all
     Run again = oneShot(home, ctx, registry, Map.of());

@@ -24,13 +24,6 @@ public final class StageExecutors {
    * @param sharedNetworks the directory of a sandbox-network pool shared with the other workers of this process
    *     ({@link SandboxPool#shared}); empty: the worker keeps its own, in its work dir
    * @param nofileHardLimit the process' hard RLIMIT_NOFILE (containers may not exceed it)
-   */
-  public static StageExecutor create(WorkerConfig config, WorkDir layout, Optional<Path> sharedNetworks,
-      ContentStore store, CacheRecords records, LayerCache layers, long nofileHardLimit) throws IOException {
-    return create(config, layout, sharedNetworks, store, records, layers, nofileHardLimit, false);
-  }
-
-  /**
    * @param networksOnDemand whether the RUN networks are made once a stage with a RUN starts rather than at the
    *     worker's start ({@link SandboxPool#prepare(int)}: the one-shot farm's workers; a pool of the worker's own)
    */

@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * back (what a RUN left in it — sockets, neighbour entries — dies with it). A ready namespace whose
  * blocked destinations differ from the host's current addresses (the host gained or lost one since it
  * was made), or whose slirp4netns died, is discarded and a fresh one made for the taker. {@link #close()}
- * (worker stop) tears down the ready ones and waits for the teardowns in flight. A killed worker's
+ * (worker stop) tears down the ready ones and waits for the teardowns in flight; a take after it, or waiting for a
+ * namespace when it comes, fails and makes none, and one a take was making as it came is torn down. A killed worker's
  * namespaces are mounts in the pool's dir, which {@link #start()} removes (and the start-up cleanup of a work dir
  * the pool's dir is under); their slirp4netns exits with the worker (its exit fd).
  *
@@ -55,6 +56,8 @@ final class NamespacePool implements AutoCloseable {
   /** How many used namespaces may wait for {@link #catchUp()} (each keeps a slirp4netns process). */
   static final int MAX_DEFERRED = 4;
   private boolean closed; // guarded by this
+  /** Takes past their wait, checking or making the namespace they hand out; {@link #close()} waits for them. */
+  private int taking; // guarded by this
   /** Whether the pool makes namespaces only once a stage announces RUNs ({@link #prepare}) or a RUN takes one. */
   private final boolean onDemand;
   /** An on-demand pool's demand so far: the most RUNs a stage announced (at least 1 once a RUN took one). */
@@ -122,13 +125,14 @@ final class NamespacePool implements AutoCloseable {
   /**
    * A namespace for one RUN, not handed to anyone else; the caller gives it back with {@link
    * #release} once its container has ended.
+   *
+   * @throws IOException when the pool is closed (the worker is stopping), before or while this waits or makes one:
+   *     no network is made for a RUN of a stopping worker, and one made as the pool closed is torn down
    */
   SandboxNetwork.Namespace take() throws IOException, InterruptedException {
     SandboxNetwork.Namespace ns;
     synchronized (this) {
-      if (closed) {
-        throw new IOException("the worker is stopping");
-      }
+      failIfClosed();
       // one being made started before this RUN: waiting for it is sooner than making another; but only one taker
       // waits for each (a burst of RUNs past the ready ones, in a pool shared by many workers, makes the rest's
       // networks at once, side by side, instead of one after another)
@@ -140,15 +144,42 @@ final class NamespacePool implements AutoCloseable {
       } finally {
         waiting--;
       }
+      failIfClosed(); // close() woke it
       ns = ready.pollFirst();
       if (ns != null && !ready.isEmpty()) {
         owed++; // a spare is ready: the replacement waits until the stage has reported
       }
       demand = Math.max(demand, 1); // a RUN without a prepare(): one kept ready from now on
+      taking++; // close() waits for this take, so a namespace it makes is handed out or torn down, not left
     }
-    refill(); // when no spare is left; else the replacement is owed
-    SandboxNetwork.Namespace usable = ns == null ? null : checked(ns);
-    return usable != null ? usable : network.create(nextFile());
+    try {
+      refill(); // when no spare is left; else the replacement is owed
+      SandboxNetwork.Namespace usable = ns == null ? null : checked(ns);
+      SandboxNetwork.Namespace handed = usable != null ? usable : network.create(nextFile());
+      synchronized (this) {
+        if (!closed) {
+          return handed;
+        }
+      }
+      closeQuietly(handed); // the pool closed while it was being made: the worker is stopping
+      throw stopping();
+    } finally {
+      synchronized (this) {
+        taking--;
+        notifyAll();
+      }
+    }
+  }
+
+  /** Guarded by this. */
+  private void failIfClosed() throws IOException {
+    if (closed) {
+      throw stopping();
+    }
+  }
+
+  private IOException stopping() {
+    return new IOException("the RUN network pool in " + dir + " is closed: the worker is stopping");
   }
 
   /** {@code ns} when it is still fit for a RUN; else null, and it is torn down. */
@@ -169,13 +200,19 @@ final class NamespacePool implements AutoCloseable {
       closeQuietly(ns);
       return;
     }
+    boolean stopped;
     synchronized (this) {
       if (!closed && spent.size() < MAX_DEFERRED) {
         spent.add(ns);
         return;
       }
+      stopped = closed;
     }
-    inBackground(() -> closeQuietly(ns));
+    if (stopped) {
+      closeQuietly(ns); // not in the background: a closed pool's close() may have stopped waiting for those
+    } else {
+      inBackground(() -> closeQuietly(ns));
+    }
   }
 
   /**
@@ -196,6 +233,11 @@ final class NamespacePool implements AutoCloseable {
   /** How many namespaces are being made now (for tests). */
   synchronized int makingCount() {
     return making;
+  }
+
+  /** How many takes wait for a namespace being made (for tests). */
+  synchronized int waitingCount() {
+    return waiting;
   }
 
   /** How many used namespaces wait for {@link #catchUp()} (for tests). */
@@ -232,7 +274,10 @@ final class NamespacePool implements AutoCloseable {
     return size;
   }
 
-  /** Tears down the ready namespaces and waits for every teardown and making in flight. */
+  /**
+   * Tears down the ready namespaces, fails the takes waiting for one, and waits for every take, teardown and making
+   * in flight (a namespace a take or the refill makes meanwhile is torn down).
+   */
   @Override
   public void close() {
     List<SandboxNetwork.Namespace> left;
@@ -243,8 +288,19 @@ final class NamespacePool implements AutoCloseable {
       left.addAll(spent);
       ready.clear();
       spent.clear();
+      notifyAll(); // the waiting takes fail now, not when a namespace being made is done
     }
     left.forEach(NamespacePool::closeQuietly);
+    synchronized (this) {
+      while (taking > 0) {
+        try {
+          wait();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
     do {
       synchronized (this) {
         running = new ArrayList<>(background);

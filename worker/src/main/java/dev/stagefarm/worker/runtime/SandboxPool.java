@@ -111,8 +111,17 @@ public final class SandboxPool implements AutoCloseable {
   /**
    * A namespace for one RUN, not handed to anyone else; the caller gives it back with {@link #release} once its
    * container has ended.
+   *
+   * @throws IOException when this worker's pool is closed (the worker is stopping): no network is made for it
    */
   public SandboxNetwork.Namespace take() throws IOException, InterruptedException {
+    synchronized (this) {
+      if (closed && sharedDir != null) {
+        // a shared pool outlives the worker that left it: its stop must still end its RUNs' takes (its own pool
+        // fails them itself)
+        throw new IOException("this worker left the RUN network pool in " + sharedDir + ": the worker is stopping");
+      }
+    }
     return pool.take();
   }
 

@@ -1,8 +1,10 @@
 package dev.stagefarm.worker.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,6 +15,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -268,6 +271,103 @@ class SandboxPoolTest {
       two.close();
     }
     assertThat(Mounts.mountPointsUnder(dir)).isEmpty();
+  }
+
+  @Test
+  void aRunWaitingForANamespaceWhenThePoolClosesFailsAndNoNetworkIsMadeForIt() throws Exception {
+    GatedSlirp slirp = new GatedSlirp(dir);
+    NamespacePool pool = new NamespacePool(new SandboxNetwork(slirp.path().toString()), dir.resolve("netns"), 1);
+    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      pool.start(); // its one namespace is being made, held at the gate
+      slirp.awaitStarts(1);
+      Future<SandboxNetwork.Namespace> take = threads.submit(pool::take); // waits for the one being made
+      awaitWaiting(pool, 1);
+      Future<?> close = threads.submit(pool::close);
+
+      assertThatThrownBy(() -> take.get(30, TimeUnit.SECONDS))
+          .as("failed while the namespace it waited for is still being made").hasRootCauseInstanceOf(IOException.class)
+          .rootCause().hasMessageContaining("closed").hasMessageContaining("stopping")
+          .hasMessageContaining(dir.resolve("netns").toString());
+      slirp.open();
+      close.get(30, TimeUnit.SECONDS);
+    }
+    assertThat(slirp.starts()).as("only the pool's own namespace was made, none for the failed RUN").isEqualTo(1);
+    assertThat(Mounts.mountPointsUnder(dir)).isEmpty();
+    assertThat(slirps()).isZero();
+  }
+
+  @Test
+  void aNamespaceATakeWasMakingAsThePoolClosedIsTornDownBeforeCloseReturns() throws Exception {
+    GatedSlirp slirp = new GatedSlirp(dir);
+    // keeps none ready: the take makes its own, as a RUN past the ready ones does
+    NamespacePool pool = new NamespacePool(new SandboxNetwork(slirp.path().toString()), dir.resolve("netns"), 0)
+        .start();
+    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      Future<SandboxNetwork.Namespace> take = threads.submit(pool::take);
+      slirp.awaitStarts(1); // its namespace is bound, its slirp4netns held at the gate
+      Future<?> close = threads.submit(pool::close);
+      Thread.sleep(300);
+      assertThat(close.isDone()).as("close waits for the take making a namespace").isFalse();
+
+      slirp.open();
+      close.get(30, TimeUnit.SECONDS);
+      assertThat(Mounts.mountPointsUnder(dir)).as("torn down by the time close returned").isEmpty();
+      assertThat(slirps()).isZero();
+      assertThatThrownBy(() -> take.get(30, TimeUnit.SECONDS)).hasRootCauseInstanceOf(IOException.class)
+          .rootCause().hasMessageContaining("stopping");
+    }
+    assertThatThrownBy(pool::take).as("a take after close makes none").hasMessageContaining("stopping");
+    assertThat(slirp.starts()).isEqualTo(1);
+  }
+
+  @Test
+  void aWorkerThatLeftASharedPoolGetsNoNetworkFromItThoughOthersStillUseIt() throws Exception {
+    SandboxPool one = SandboxPool.shared(new SandboxNetwork("slirp4netns"), dir.resolve("netns"), 1);
+    SandboxPool two = SandboxPool.shared(new SandboxNetwork("slirp4netns"), dir.resolve("netns"), 1);
+    try {
+      one.close();
+      assertThatThrownBy(one::take).hasMessageContaining("left").hasMessageContaining("stopping");
+      awaitReady(two, 2);
+      assertThat(two.readyCount()).as("the failed take took none of the others'").isEqualTo(2);
+    } finally {
+      two.close();
+    }
+    assertThat(Mounts.mountPointsUnder(dir)).isEmpty();
+  }
+
+  /**
+   * slirp4netns behind a gate: each start is counted, and waits until the test opens the gate (the pool's making
+   * of a namespace held still, well within its 10 s wait for slirp4netns's ready byte).
+   */
+  private record GatedSlirp(Path path, Path gate, Path started) {
+    GatedSlirp(Path dir) throws IOException {
+      this(dir.resolve("slirp4netns-gated"), dir.resolve("gate"), dir.resolve("started"));
+      Files.writeString(path, "#!/bin/sh\necho started >> '" + started + "'\n"
+          + "while [ ! -e '" + gate + "' ]; do sleep 0.05; done\nexec slirp4netns \"$@\"\n");
+      Files.setPosixFilePermissions(path, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
+    void open() throws IOException {
+      Files.writeString(gate, "");
+    }
+
+    long starts() throws IOException {
+      return Files.exists(started) ? Files.readAllLines(started).size() : 0;
+    }
+
+    void awaitStarts(int n) throws Exception {
+      for (int i = 0; i < 1200 && starts() < n; i++) {
+        Thread.sleep(25);
+      }
+      assertThat(starts()).isEqualTo(n);
+    }
+  }
+
+  private static void awaitWaiting(NamespacePool pool, int n) throws InterruptedException {
+    for (int i = 0; i < 1200 && pool.waitingCount() < n; i++) {
+      Thread.sleep(25);
+    }
+    assertThat(pool.waitingCount()).isEqualTo(n);
   }
 
   private void awaitSlirps(int n) throws InterruptedException {

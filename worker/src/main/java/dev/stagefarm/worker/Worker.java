@@ -18,6 +18,7 @@ import dev.stagefarm.worker.kafka.PresenceAnnouncer;
 import dev.stagefarm.worker.kafka.TaskLoop;
 import dev.stagefarm.worker.kafka.TaskSlot;
 import dev.stagefarm.worker.layers.LayerCache;
+import dev.stagefarm.worker.runtime.RunNetworkPool;
 import dev.stagefarm.worker.metrics.MeteredCacheRecords;
 import dev.stagefarm.worker.metrics.MeteredContentStore;
 import dev.stagefarm.worker.metrics.WorkerMetrics;
@@ -57,8 +58,7 @@ public final class Worker implements AutoCloseable {
   private int maxProgramVersion = StageProgram.VERSION;
   private io.opentelemetry.api.OpenTelemetry tracing;
   private PresenceAnnouncer presence;
-  private Optional<Path> sharedNetworks = Optional.empty();
-  private boolean networksOnDemand;
+  private RunNetworkPool runNetworks = RunNetworkPool.ownAtStart();
 
   /** A worker whose extracted layers live in its work dir ({@code <work-dir>/layers}). */
   public Worker(WorkerConfig config) {
@@ -110,24 +110,13 @@ public final class Worker implements AutoCloseable {
   }
 
   /**
-   * Keeps the sandbox networks made ahead of RUNs in one pool in {@code dir}, shared with the other workers of this
-   * process naming the same directory (the embedded farms' workers): ready for a burst of {@link
-   * dev.stagefarm.worker.runtime.SandboxPool#SHARED_BURST} RUNs and a spare, instead of each worker's slots and a
-   * spare (docs/operations.md, "Idle cost"). Put {@code dir} beside the workers' work dirs. Call before {@link
-   * #start()}.
+   * Where the RUNs take their sandbox networks from ({@link RunNetworkPool}): the worker's own pool made at its start
+   * (without this call), its own made on demand (the one-shot farm's), or one shared with the other workers of this
+   * process (the embedded farms': a burst's worth and a spare instead of each worker's slots and a spare; docs/
+   * operations.md, "Idle cost"). Call before {@link #start()}.
    */
-  public synchronized Worker sharingRunNetworks(Path dir) {
-    sharedNetworks = Optional.of(dir);
-    return this;
-  }
-
-  /**
-   * Makes the RUN networks once a stage with a RUN starts, not at the start (each is ~5 processes): for a
-   * worker that is started for one build and may never run a RUN (the one-shot farm's; its own pool, not a
-   * shared one). Call before {@link #start()}.
-   */
-  public synchronized Worker networksOnDemand() {
-    networksOnDemand = true;
+  public synchronized Worker runNetworksFrom(RunNetworkPool pool) {
+    runNetworks = java.util.Objects.requireNonNull(pool, "pool");
     return this;
   }
 
@@ -155,8 +144,8 @@ public final class Worker implements AutoCloseable {
       }
       ContentStore content = new MeteredContentStore(new S3ContentStore(store), metrics);
       layers = new LayerCache(layerStore.orElse(workDir.layers()), config.layerCacheBytes(), content);
-      executor = StageExecutors.create(config, workDir, sharedNetworks, content, new MeteredCacheRecords(new S3CacheRecords(store, config.farmKeys()), metrics), layers,
-          nofileHardLimit(), networksOnDemand);
+      executor = StageExecutors.create(config, workDir, runNetworks, content,
+          new MeteredCacheRecords(new S3CacheRecords(store, config.farmKeys()), metrics), layers, nofileHardLimit());
       StageRunner runner = tracing == null ? executor : new TracedStageRunner(executor, tracing, config.workerId());
       TaskSlot.Settings settings = new TaskSlot.Settings(config.kafka(), config.shareGroup(), config.workerId(),
           config.pollTimeout(), config.shutdownGrace(), Duration.ofSeconds(30), config.faultPause(), config.farmKeys(),

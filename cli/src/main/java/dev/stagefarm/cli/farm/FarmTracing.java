@@ -27,12 +27,13 @@ public final class FarmTracing {
 
   /**
    * As {@link #workers(Traces)} for the one-shot farm: workers whose RUN networks are made once a stage with a
-   * RUN starts, not at their start ({@code Worker#networksOnDemand}).
+   * RUN starts, not at their start ({@link InProcessWorkers.Networks#EACH_ON_DEMAND}).
    */
   public static WorkerLauncher oneShotWorkers(Traces traces) {
     return traces.enabled()
-        ? InProcessWorkers.launcher(new CompositeMeterRegistry(), traces.role(Traces.WORKER), true)
-        : InProcessWorkers.launcher(true);
+        ? InProcessWorkers.launcher(new CompositeMeterRegistry(), traces.role(Traces.WORKER),
+            InProcessWorkers.Networks.EACH_ON_DEMAND)
+        : InProcessWorkers.launcher(InProcessWorkers.Networks.EACH_ON_DEMAND);
   }
 
   /**

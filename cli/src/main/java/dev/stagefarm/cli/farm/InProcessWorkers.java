@@ -1,7 +1,9 @@
 package dev.stagefarm.cli.farm;
 
 import dev.stagefarm.worker.Worker;
+import dev.stagefarm.worker.config.WorkerConfig;
 import dev.stagefarm.worker.metrics.WorkerMetrics;
+import dev.stagefarm.worker.runtime.RunNetworkPool;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 
@@ -15,54 +17,57 @@ import io.micrometer.core.instrument.Tags;
 public final class InProcessWorkers {
   private InProcessWorkers() {}
 
-  public static WorkerLauncher launcher() {
-    return launcher(false);
+  /** Where the workers' RUNs take their sandbox networks from. */
+  public enum Networks {
+    /** One pool for all of them beside their work dirs ({@code <workers>/netns}), made at their start. */
+    SHARED,
+    /** Each worker's own, made once a stage with a RUN starts: the one-shot farm's, whose workers may run none. */
+    EACH_ON_DEMAND;
+
+    RunNetworkPool poolOf(WorkerConfig config) {
+      // beside the work dirs, not in one: a worker's start-up cleanup unmounts what is under its work dir
+      return this == SHARED ? RunNetworkPool.sharedIn(config.workDir().toAbsolutePath().resolveSibling("netns"))
+          : RunNetworkPool.ownOnDemand();
+    }
   }
 
-  /**
-   * @param networksOnDemand whether each worker makes its RUN networks once a stage with a RUN starts rather than
-   *     at its start ({@link Worker#networksOnDemand()}: the one-shot farm's)
-   */
-  public static WorkerLauncher launcher(boolean networksOnDemand) {
-    return config -> start(new Worker(config, layerStore(config)), config, networksOnDemand);
+  public static WorkerLauncher launcher() {
+    return launcher(Networks.SHARED);
+  }
+
+  /** @param networks where the workers' RUN networks come from */
+  public static WorkerLauncher launcher(Networks networks) {
+    return config -> start(new Worker(config, layerStore(config)), config, networks);
   }
 
   /** Workers that count into {@code registry}, each worker's meters tagged {@code worker=<its id>}. */
   public static WorkerLauncher launcher(MeterRegistry registry) {
-    return launcher(registry, false);
+    return launcher(registry, Networks.SHARED);
   }
 
-  /** As {@link #launcher(MeterRegistry)}; {@code networksOnDemand} as {@link #launcher(boolean)}. */
-  public static WorkerLauncher launcher(MeterRegistry registry, boolean networksOnDemand) {
+  /** As {@link #launcher(MeterRegistry)}; {@code networks} as {@link #launcher(Networks)}. */
+  public static WorkerLauncher launcher(MeterRegistry registry, Networks networks) {
     return config -> start(new Worker(config, layerStore(config),
-        new WorkerMetrics(registry, Tags.of("worker", config.workerId()))), config, networksOnDemand);
+        new WorkerMetrics(registry, Tags.of("worker", config.workerId()))), config, networks);
   }
 
   /** As {@link #launcher(MeterRegistry)}, each worker recording its spans with {@code tracing} ("Traces"). */
   public static WorkerLauncher launcher(MeterRegistry registry, io.opentelemetry.api.OpenTelemetry tracing) {
-    return launcher(registry, tracing, false);
+    return launcher(registry, tracing, Networks.SHARED);
   }
 
-  /** As {@link #launcher(MeterRegistry, io.opentelemetry.api.OpenTelemetry)}; {@code networksOnDemand} as above. */
+  /** As {@link #launcher(MeterRegistry, io.opentelemetry.api.OpenTelemetry)}; {@code networks} as above. */
   public static WorkerLauncher launcher(MeterRegistry registry, io.opentelemetry.api.OpenTelemetry tracing,
-      boolean networksOnDemand) {
+      Networks networks) {
     return config -> start(new Worker(config, layerStore(config),
-        new WorkerMetrics(registry, Tags.of("worker", config.workerId()))).traceTo(tracing), config,
-        networksOnDemand);
+        new WorkerMetrics(registry, Tags.of("worker", config.workerId()))).traceTo(tracing), config, networks);
   }
 
-  private static Worker start(Worker worker, dev.stagefarm.worker.config.WorkerConfig config,
-      boolean networksOnDemand) {
-    // the one-shot farm's workers make their own networks when a stage needs them; the others share one pool
-    return (networksOnDemand ? worker.networksOnDemand() : worker.sharingRunNetworks(runNetworks(config))).start();
+  private static Worker start(Worker worker, WorkerConfig config, Networks networks) {
+    return worker.runNetworksFrom(networks.poolOf(config)).start();
   }
 
-  private static java.nio.file.Path layerStore(dev.stagefarm.worker.config.WorkerConfig config) {
+  private static java.nio.file.Path layerStore(WorkerConfig config) {
     return config.workDir().toAbsolutePath().resolveSibling("layers");
-  }
-
-  /** Beside the work dirs, not in one: a worker's start-up cleanup unmounts what is under its work dir. */
-  private static java.nio.file.Path runNetworks(dev.stagefarm.worker.config.WorkerConfig config) {
-    return config.workDir().toAbsolutePath().resolveSibling("netns");
   }
 }

@@ -4,6 +4,7 @@ import dev.stagefarm.worker.config.WorkerConfig;
 import dev.stagefarm.worker.layers.LayerCache;
 import dev.stagefarm.worker.runtime.OciBundle;
 import dev.stagefarm.worker.runtime.Runc;
+import dev.stagefarm.worker.runtime.RunNetworkPool;
 import dev.stagefarm.worker.runtime.SandboxNetwork;
 import dev.stagefarm.worker.runtime.SandboxPool;
 import dev.stagefarm.worker.runtime.StageDisk;
@@ -12,7 +13,6 @@ import dev.stagefarm.worker.store.ContentStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 
 /** Wires a {@link StageExecutor} from a worker's config and work dir layout. */
 public final class StageExecutors {
@@ -21,15 +21,12 @@ public final class StageExecutors {
 
   /**
    * @param layout where the worker keeps its state
-   * @param sharedNetworks the directory of a sandbox-network pool shared with the other workers of this process
-   *     ({@link SandboxPool#shared}); empty: the worker keeps its own, in its work dir
+   * @param runNetworks the pool the RUNs take their sandbox networks from (the worker's own is in its work dir:
+   *     {@link WorkDir#networks()})
    * @param nofileHardLimit the process' hard RLIMIT_NOFILE (containers may not exceed it)
-   * @param networksOnDemand whether the RUN networks are made once a stage with a RUN starts rather than at the
-   *     worker's start ({@link SandboxPool#prepare(int)}: the one-shot farm's workers; a pool of the worker's own)
    */
-  public static StageExecutor create(WorkerConfig config, WorkDir layout, Optional<Path> sharedNetworks,
-      ContentStore store, CacheRecords records, LayerCache layers, long nofileHardLimit, boolean networksOnDemand)
-      throws IOException {
+  public static StageExecutor create(WorkerConfig config, WorkDir layout, RunNetworkPool runNetworks,
+      ContentStore store, CacheRecords records, LayerCache layers, long nofileHardLimit) throws IOException {
     if (config.runLimits().stageDiskBytes() > 0 && !StageDisk.available()) {
       // fail at start, not as a fault of every stage
       throw new IOException("stage-disk needs mkfs.ext4 and loop devices (apt-get install e2fsprogs; /dev/loop-control),"
@@ -40,7 +37,7 @@ public final class StageExecutors {
         new Runc(config.runc(), layout.runcState()),
         new OciBundle(nofileHardLimit, config.runLimits()),
         Files.createDirectories(layout.cacheMounts()),
-        networks(config, resolvConf, layout, sharedNetworks, networksOnDemand),
+        networks(config, resolvConf, layout, runNetworks),
         config.allowInsecure());
     return new StageExecutor(store, records, layers, environment, Files.createDirectories(layout.stages()),
         containerPrefix(config.workerId(), layout),
@@ -59,7 +56,7 @@ public final class StageExecutors {
   }
 
   private static RunNetworks networks(WorkerConfig config, String hostResolvConf, WorkDir layout,
-      Optional<Path> sharedNetworks, boolean onDemand) throws IOException {
+      RunNetworkPool runNetworks) throws IOException {
     RunNetworks.Mode mode = RunNetworks.Mode.valueOf(config.network().toUpperCase(java.util.Locale.ROOT));
     if (mode == RunNetworks.Mode.SANDBOX && !SandboxNetwork.available(SLIRP4NETNS)) {
       // fail at start, not as a fault of every RUN: retries elsewhere would hide a misconfigured worker
@@ -72,13 +69,8 @@ public final class StageExecutors {
       return new RunNetworks(mode, config.allowHostNetwork(), hostResolvConf,
           new SandboxPool(network, layout.networks(), 0).start());
     }
-    // one per slot and a spare, so a stage's single RUN leaves its replacement to after its report (SandboxPool);
-    // the workers of one process share theirs: a burst's worth and a spare, not two per single-slot worker; an
-    // on-demand pool (the one-shot farm's) makes none until a stage with RUNs is about to start
-    SandboxPool pool = sharedNetworks.isPresent() && !onDemand
-        ? SandboxPool.shared(network, sharedNetworks.get(), config.concurrency())
-        : new SandboxPool(network, layout.networks(), config.concurrency() + 1, onDemand).start();
-    return new RunNetworks(mode, config.allowHostNetwork(), hostResolvConf, pool);
+    return new RunNetworks(mode, config.allowHostNetwork(), hostResolvConf,
+        runNetworks.open(network, layout.networks(), config.concurrency()));
   }
 
   /** The work dir's layout: every path the worker writes. */

@@ -274,6 +274,25 @@ class SandboxPoolTest {
   }
 
   @Test
+  void eachPoolKindOpensItsPool() throws Exception {
+    SandboxNetwork network = new SandboxNetwork("slirp4netns");
+    try (SandboxPool own = RunNetworkPool.ownAtStart().open(network, dir.resolve("own"), 2);
+        SandboxPool onDemand = RunNetworkPool.ownOnDemand().open(network, dir.resolve("on-demand"), 2);
+        SandboxPool one = RunNetworkPool.sharedIn(dir.resolve("shared")).open(network, dir.resolve("unused-1"), 1);
+        SandboxPool two = RunNetworkPool.sharedIn(dir.resolve("shared")).open(network, dir.resolve("unused-2"), 1)) {
+      assertThat(own.size()).as("its slots and a spare").isEqualTo(3);
+      awaitReady(own, 3);
+      assertThat(onDemand.size()).isEqualTo(3);
+      assertThat(onDemand.readyCount() + onDemand.makingCount()).as("none made before a stage prepares").isZero();
+      awaitReady(one, 3);
+      assertThat(two.readyCount()).as("one pool for both workers: two slots and a spare").isEqualTo(3);
+      assertThat(Mounts.mountPointsUnder(dir.resolve("shared"))).hasSize(3);
+    }
+    assertThat(dir.resolve("unused-1")).as("a shared pool's worker binds nothing in its own dir").doesNotExist();
+    assertThat(Mounts.mountPointsUnder(dir)).isEmpty();
+  }
+
+  @Test
   void aRunWaitingForANamespaceWhenThePoolClosesFailsAndNoNetworkIsMadeForIt() throws Exception {
     GatedSlirp slirp = new GatedSlirp(dir);
     NamespacePool pool = new NamespacePool(new SandboxNetwork(slirp.path().toString()), dir.resolve("netns"), 1);

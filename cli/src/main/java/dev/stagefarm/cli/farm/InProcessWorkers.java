@@ -10,9 +10,9 @@ import io.micrometer.core.instrument.Tags;
 /**
  * Starts the embedded farm's workers in this JVM, each with its own work directory and Kafka clients,
  * all sharing one unpacked-layer store beside their work dirs ({@code <workers>/layers}): a layer is
- * extracted once for all of them, and a stage's result is local to whichever worker reads it next. They
- * share one pool of sandbox networks made ahead ({@code <workers>/netns}): a burst's worth and a spare,
- * not two slirp4netns processes per single-slot worker.
+ * extracted once for all of them, and a stage's result is local to whichever worker reads it next. Unless
+ * told otherwise ({@link Networks}), they share one pool of sandbox networks made ahead ({@code <workers>/netns}):
+ * a burst's worth and a spare, not two slirp4netns processes per single-slot worker.
  */
 public final class InProcessWorkers {
   private InProcessWorkers() {}

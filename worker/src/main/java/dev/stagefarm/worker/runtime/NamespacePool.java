@@ -62,6 +62,14 @@ final class NamespacePool implements AutoCloseable {
   private final boolean onDemand;
   /** An on-demand pool's demand so far: the most RUNs a stage announced (at least 1 once a RUN took one). */
   private int demand; // guarded by this
+  /** What a RUN must not reach now, compared with a ready namespace's routes when a RUN takes it. */
+  private final BlockedDestinations blockedNow;
+
+  /** Reads what a RUN must not reach: {@link SandboxNetwork#blockedDestinations()}, or a test's own. */
+  @FunctionalInterface
+  interface BlockedDestinations {
+    List<String> read() throws IOException;
+  }
 
   /**
    * @param dir where the namespaces are bound (under the worker's work dir, or beside the work dirs of the
@@ -77,6 +85,11 @@ final class NamespacePool implements AutoCloseable {
    *     largest such stage had, up to {@code size}
    */
   NamespacePool(SandboxNetwork network, Path dir, int size, boolean onDemand) {
+    this(network, dir, size, onDemand, SandboxNetwork::blockedDestinations);
+  }
+
+  /** As above, checking a taken namespace against {@code blockedNow} (a test's reading of the host's addresses). */
+  NamespacePool(SandboxNetwork network, Path dir, int size, boolean onDemand, BlockedDestinations blockedNow) {
     if (size < 0) {
       throw new IllegalArgumentException("size " + size);
     }
@@ -84,6 +97,7 @@ final class NamespacePool implements AutoCloseable {
     this.dir = dir;
     this.size = size;
     this.onDemand = onDemand;
+    this.blockedNow = blockedNow;
   }
 
   /** How many it keeps ready now: its size, or an on-demand pool's demand so far up to its size. Guarded by this. */
@@ -182,9 +196,21 @@ final class NamespacePool implements AutoCloseable {
     return new IOException("the RUN network pool in " + dir + " is closed: the worker is stopping");
   }
 
-  /** {@code ns} when it is still fit for a RUN; else null, and it is torn down. */
-  private SandboxNetwork.Namespace checked(SandboxNetwork.Namespace ns) throws IOException {
-    if (ns.alive() && ns.blocked().equals(SandboxNetwork.blockedDestinations())) {
+  /**
+   * {@code ns} when it is still fit for a RUN; else null, and it is torn down. One whose fitness cannot be told (the
+   * host's addresses could not be read) is not fit: never handed out unchecked, never left behind either (it is no
+   * longer in the pool, so nothing else would tear it down); the fresh one made instead reads them again.
+   */
+  private SandboxNetwork.Namespace checked(SandboxNetwork.Namespace ns) {
+    boolean fit;
+    try {
+      fit = ns.alive() && ns.blocked().equals(blockedNow.read());
+    } catch (IOException | RuntimeException e) {
+      log.warn("reading the host's addresses failed ({}): the ready RUN network {} is made again", e.getMessage(),
+          ns.path());
+      fit = false;
+    }
+    if (fit) {
       return ns;
     }
     inBackground(() -> closeQuietly(ns)); // the host's addresses changed (or its slirp4netns died): made again

@@ -176,6 +176,40 @@ class SandboxPoolTest {
   }
 
   @Test
+  void aReadyNamespaceWhoseCheckCannotReadTheHostsAddressesIsTornDownAndTheRunGetsAFreshOne() throws Exception {
+    java.util.concurrent.atomic.AtomicBoolean unreadable = new java.util.concurrent.atomic.AtomicBoolean();
+    NamespacePool.BlockedDestinations addresses = () -> {
+      if (unreadable.get()) {
+        throw new java.net.SocketException("no interfaces for you"); // as NetworkInterface may
+      }
+      return SandboxNetwork.blockedDestinations();
+    };
+    try (NamespacePool pool =
+        new NamespacePool(new SandboxNetwork("slirp4netns"), dir.resolve("netns"), 1, false, addresses).start()) {
+      for (int i = 0; i < 1200 && pool.readyCount() < 1; i++) {
+        Thread.sleep(50);
+      }
+      assertThat(pool.readyCount()).isEqualTo(1);
+      List<Path> ready = Mounts.mountPointsUnder(dir);
+      assertThat(ready).hasSize(1);
+      unreadable.set(true);
+
+      SandboxNetwork.Namespace taken = pool.take();
+
+      assertThat(taken.path()).as("not the unchecked one").isNotEqualTo(ready.get(0));
+      assertThat(taken.alive()).isTrue();
+      for (int i = 0; i < 1200 && Files.exists(ready.get(0)); i++) {
+        Thread.sleep(50);
+      }
+      assertThat(ready.get(0)).as("the unchecked namespace torn down, not leaked").doesNotExist();
+      assertThat(Mounts.mountPointsUnder(dir)).doesNotContain(ready.get(0));
+      pool.release(taken);
+    }
+    assertThat(Mounts.mountPointsUnder(dir)).isEmpty();
+    assertThat(slirps()).isZero();
+  }
+
+  @Test
   void startingRemovesWhatAKilledPredecessorLeftInItsDir() throws Exception {
     Path pool = Files.createDirectories(dir.resolve("netns"));
     Files.writeString(pool.resolve("ns-1-1"), ""); // unmounted by the worker's start-up cleanup, file left

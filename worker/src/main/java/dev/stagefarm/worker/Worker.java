@@ -59,6 +59,14 @@ public final class Worker implements AutoCloseable {
   private io.opentelemetry.api.OpenTelemetry tracing;
   private PresenceAnnouncer presence;
   private RunNetworkPool runNetworks = RunNetworkPool.ownAtStart();
+  /** The work dir's lock ({@link #LOCK_FILE}), held from before the start-up cleanup until {@link #close()}. */
+  private HeldLock workDirLock;
+
+  /**
+   * The file in a work dir its worker holds the lock on: one worker per work dir, whichever process or farm runs it
+   * (a second one's start-up cleanup would unmount under the first's running stages).
+   */
+  public static final String LOCK_FILE = "worker.lock";
 
   /** A worker whose extracted layers live in its work dir ({@code <work-dir>/layers}). */
   public Worker(WorkerConfig config) {
@@ -127,14 +135,18 @@ public final class Worker implements AutoCloseable {
   }
 
   /**
-   * Cleans what a killed predecessor left in the work dir, connects to the store, makes sure the
-   * topics exist (when configured), and starts claiming tasks.
+   * Takes the work dir's lock, cleans what a killed predecessor left in the work dir, connects to the store, makes
+   * sure the topics exist (when configured), and starts claiming tasks. A start that fails stops what it started and
+   * frees the work dir.
    *
-   * @throws UncheckedIOException when the work dir or the store cannot be set up
+   * @throws UncheckedIOException when the work dir or the store cannot be set up, or another worker (of any process)
+   *     runs in the work dir: naming it and its lock file
    */
   public synchronized Worker start() {
     try {
-      StageExecutors.WorkDir workDir = new StageExecutors.WorkDir(Files.createDirectories(config.workDir()));
+      Path root = Files.createDirectories(config.workDir());
+      workDirLock = holdWorkDir(root, config.workerId());
+      StageExecutors.WorkDir workDir = new StageExecutors.WorkDir(root);
       StaleState.clean(workDir, config.runc());
       store = openStore(config);
       // the one-shot farm's workers share the coordinator's JVM and no broker: an in-process address
@@ -167,8 +179,27 @@ public final class Worker implements AutoCloseable {
           config.platforms(), config.workDir());
       return this;
     } catch (IOException e) {
+      close();
       throw new UncheckedIOException("starting worker " + config.workerId() + " failed: " + e.getMessage(), e);
+    } catch (RuntimeException | Error e) {
+      close();
+      throw e;
     }
+  }
+
+  /**
+   * The lock of the work dir {@code root}, before anything in it is touched.
+   *
+   * @throws IOException when another worker holds it, naming that one (its holder line) and what to do
+   */
+  private static HeldLock holdWorkDir(Path root, String workerId) throws IOException {
+    HeldLock.Result taken = HeldLock.tryHold(root.resolve(LOCK_FILE), HeldLock.thisProcess("worker " + workerId));
+    if (taken.refusal() != null) {
+      throw new IOException("work dir " + root + " is in use by " + taken.refusal().holder() + ", which holds "
+          + taken.refusal().file() + ": give each worker its own work dir (work-dir, STAGEFARM_WORK_DIR), or stop"
+          + " that one first");
+    }
+    return taken.held();
   }
 
   /**
@@ -232,6 +263,14 @@ public final class Worker implements AutoCloseable {
     if (store != null) {
       store.close();
       store = null;
+    }
+    if (workDirLock != null) {
+      try {
+        workDirLock.close(); // last: the work dir is free once nothing of this worker uses it
+      } catch (IOException e) {
+        log.warn("releasing the lock of work dir {} failed: {}", config.workDir(), e.getMessage());
+      }
+      workDirLock = null;
     }
   }
 

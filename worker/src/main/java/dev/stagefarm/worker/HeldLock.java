@@ -27,6 +27,11 @@ public final class HeldLock implements AutoCloseable {
   private static final int MAX_HOLDER = 256;
   /** Files locked in this JVM (by file key: a second path to the same file is the same lock) and their holders. */
   private static final Map<Object, String> HELD_HERE = new ConcurrentHashMap<>();
+  /**
+   * The locks held, reachable until closed whatever their holder keeps: an unreachable channel's cleaner closes its
+   * descriptor, which would free the lock (a daemon that only checked its lock was taken would lose it at a GC).
+   */
+  private static final java.util.Set<HeldLock> OPEN = ConcurrentHashMap.newKeySet();
 
   private final Object key;
   private final FileChannel channel;
@@ -67,7 +72,9 @@ public final class HeldLock implements AutoCloseable {
       channel.truncate(0);
       channel.write(ByteBuffer.wrap(line), 0);
       channel.force(false);
-      return new Result(new HeldLock(key, channel), null);
+      HeldLock held = new HeldLock(key, channel);
+      OPEN.add(held);
+      return new Result(held, null);
     } catch (IOException | RuntimeException e) {
       if (channel != null) {
         channel.close();
@@ -118,6 +125,7 @@ public final class HeldLock implements AutoCloseable {
         channel.close(); // releases the lock
       } finally {
         HELD_HERE.remove(key);
+        OPEN.remove(this);
       }
     }
   }

@@ -238,7 +238,9 @@ public final class EmbeddedFarm implements Farm {
     Deque<AutoCloseable> resources = new ArrayDeque<>();
     PhaseClock clock = new PhaseClock("embedded farm started");
     try {
-      Files.createDirectories(options.home());
+      // first: a second farm of this home is refused before it starts anything (FarmWorkersDir)
+      FarmWorkersDir workersDir = FarmWorkersDir.hold(options.home(), "the all-in-one farm with a broker (stagefarm up)");
+      resources.push(workersDir); // closed last, after the workers
       Path kafkaDir = options.kafkaDir();
       if (kafkaDir == null) {
         Path temp = Files.createTempDirectory("stagefarm-kafka-");
@@ -278,7 +280,7 @@ public final class EmbeddedFarm implements Farm {
       clock.mark("topics");
 
       // the workers need Kafka and S3, not the coordinator: they start (in parallel) while it joins its election
-      EmbeddedWorkers workers = new EmbeddedWorkers(() -> startWorkers(options, options.home().resolve("workers"),
+      EmbeddedWorkers workers = new EmbeddedWorkers(() -> startWorkers(options, workersDir.workers(),
           kafka.bootstrapServers(), s3.endpoint(), s3.accessKey(), s3.secretKey(), farmKeys)).startNow();
       EmbeddedFarm farm = assemble(options, resources, clock, workers, kafka.bootstrapServers(), s3.endpoint(), farmKeys,
           server -> CoordinatorNode.start(
@@ -298,7 +300,19 @@ public final class EmbeddedFarm implements Farm {
     Deque<AutoCloseable> resources = new ArrayDeque<>();
     PhaseClock clock = new PhaseClock("embedded farm (no broker) started");
     try {
-      Files.createDirectories(options.home());
+      // first, so a farm refused starts nothing: the one-shot farm's workers in a slot of their own (OneShotWorkDir),
+      // the local farm's in <home>/workers, held against another farm of this home (FarmWorkersDir); either is
+      // closed after the workers (pushed later) have stopped
+      Path workDirs;
+      if (workersOnDemand) {
+        OneShotWorkDir slot = OneShotWorkDir.take(options.home());
+        resources.push(slot);
+        workDirs = slot.workers();
+      } else {
+        FarmWorkersDir held = FarmWorkersDir.hold(options.home(), "the local farm");
+        resources.push(held);
+        workDirs = held.workers();
+      }
       InProcessBus bus = new InProcessBus(IN_PROCESS_LOCK, FarmTopics.Layout.singleBroker().deliveryCountLimit());
       String address = InProcessBus.ADDRESS_PREFIX + "stagefarm-" + UUID.randomUUID();
       resources.push(bus.register(address));
@@ -312,14 +326,6 @@ public final class EmbeddedFarm implements Farm {
       CoordinatorStart coordinator = server -> CoordinatorNode.startInProcess(
           new CoordinatorNode.Options("", "stagefarm-coordinator", options.coordinator(), farmKeys),
           bus, store, registry, new StoreImageExporter(store), server, options.api());
-      // the one-shot farm's workers in a directory of their own (not a running local farm's: OneShotWorkDir)
-      Path workersDir = options.home().resolve("workers");
-      if (workersOnDemand) {
-        OneShotWorkDir slot = OneShotWorkDir.take(options.home());
-        resources.push(slot); // closed after the workers (pushed later) have stopped
-        workersDir = slot.workers();
-      }
-      Path workDirs = workersDir;
       EmbeddedWorkers workers =
           new EmbeddedWorkers(() -> startWorkers(options, workDirs, address, store.location(), "", "", farmKeys));
       if (workersOnDemand) {

@@ -10,6 +10,7 @@ import dev.stagefarm.coordinator.grpc.auth.Caller;
 import dev.stagefarm.coordinator.grpc.auth.TokenTable;
 import dev.stagefarm.oci.registry.RegistrySettings;
 import dev.stagefarm.proto.v1.BuildStatus;
+import dev.stagefarm.worker.HeldLock;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -46,7 +47,10 @@ public final class LocalFarmDaemon {
       PrintStream out) throws Exception {
     LocalFarmState state = LocalFarmState.forHome(home);
     state.create();
-    Optional<FileChannel> lock = state.lockForDaemon();
+    // held for the process's life (the kernel frees it at exit); empty: another daemon holds it (in this JVM too).
+    // Taken here, not in LocalFarmState: the thin client reads that class and has no worker module
+    Optional<HeldLock> lock =
+        HeldLock.tryHold(state.dir().resolve(LocalFarmState.LOCK), HeldLock.thisProcess("the local farm")).lock();
     if (lock.isEmpty()) {
       out.println(Instant.now() + " another local farm already serves " + state.dir() + "; exiting");
       return 0;

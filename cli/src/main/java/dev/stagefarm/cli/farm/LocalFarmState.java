@@ -159,11 +159,6 @@ public final class LocalFarmState {
     }
   }
 
-  /** The daemon's lock, held until the returned channel is closed; empty when a daemon holds it. */
-  public Optional<FileChannel> lockForDaemon() throws IOException {
-    return FileLocks.tryHold(dir.resolve(LOCK)); // empty: another daemon holds it (in this JVM too)
-  }
-
   private static void move(Path from, Path to) throws IOException {
     try {
       Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -1,10 +1,9 @@
 package dev.stagefarm.cli.farm;
 
+import dev.stagefarm.worker.HeldLock;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 
 /**
  * The directory a one-shot farm's workers live in, held for that farm only: {@code <home>/oneshot/<n>}, the first
@@ -19,9 +18,9 @@ final class OneShotWorkDir implements AutoCloseable {
   static final int MAX_SLOTS = 64;
 
   private final Path dir;
-  private final FileChannel lock;
+  private final HeldLock lock;
 
-  private OneShotWorkDir(Path dir, FileChannel lock) {
+  private OneShotWorkDir(Path dir, HeldLock lock) {
     this.dir = dir;
     this.lock = lock;
   }
@@ -34,9 +33,9 @@ final class OneShotWorkDir implements AutoCloseable {
   static OneShotWorkDir take(Path home) throws IOException {
     Path root = Files.createDirectories(home.resolve("oneshot"));
     for (int n = 1; n <= MAX_SLOTS; n++) {
-      Optional<FileChannel> held = FileLocks.tryHold(root.resolve(n + ".lock"));
-      if (held.isPresent()) {
-        return new OneShotWorkDir(root.resolve(Integer.toString(n)), held.get());
+      HeldLock.Result held = HeldLock.tryHold(root.resolve(n + ".lock"), HeldLock.thisProcess("a one-shot build"));
+      if (held.held() != null) {
+        return new OneShotWorkDir(root.resolve(Integer.toString(n)), held.held());
       }
     }
     throw new IOException(MAX_SLOTS + " one-shot builds already run in " + home
@@ -51,6 +50,6 @@ final class OneShotWorkDir implements AutoCloseable {
   /** Frees the slot: after the farm's workers have stopped. */
   @Override
   public void close() throws IOException {
-    lock.close(); // releases the lock
+    lock.close();
   }
 }

@@ -53,6 +53,12 @@ public final class HeldLock implements AutoCloseable {
       Files.createFile(file);
     } catch (FileAlreadyExistsException e) {
       // taken before, by us or another
+    } catch (java.nio.file.FileSystemException e) {
+      // its message is the path alone: say what failed and why (a read-only or missing directory, no permission)
+      String why = e instanceof java.nio.file.NoSuchFileException ? "its directory does not exist"
+          : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+          : e.getReason() != null ? e.getReason() : e.getClass().getSimpleName();
+      throw new IOException("cannot create the lock file " + file + ": " + why, e);
     }
     Object key = keyOf(file);
     String here = HELD_HERE.putIfAbsent(key, holder);

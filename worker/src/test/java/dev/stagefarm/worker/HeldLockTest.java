@@ -56,6 +56,14 @@ class HeldLockTest {
     }
   }
 
+  @Test
+  void aLockFileThatCannotBeMadeIsNamedWithTheReason() {
+    Path file = dir.resolve("no-such-dir/x.lock");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> HeldLock.tryHold(file, "me"))
+        .isInstanceOf(java.io.IOException.class)
+        .hasMessage("cannot create the lock file " + file + ": its directory does not exist");
+  }
+
   /** What a child JVM's take of {@code file} says. */
   private static String probe(Path file) throws Exception {
     Process child = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),

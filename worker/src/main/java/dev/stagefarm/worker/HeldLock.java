@@ -6,6 +6,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -61,13 +62,14 @@ public final class HeldLock implements AutoCloseable {
       throw new IOException("cannot create the lock file " + file + ": " + why, e);
     }
     Object key = keyOf(file);
-    String here = HELD_HERE.putIfAbsent(key, holder);
+    String here = HELD_HERE.putIfAbsent(key, oneLine(holder));
     if (here != null) {
       return new Result(null, new Refusal(file, here));
     }
     FileChannel channel = null;
     try {
-      channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      // never through a symlink planted at the lock's path: its holder line would overwrite the link's target
+      channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
       if (channel.tryLock() == null) {
         String other = readHolder(channel); // through this channel: no other descriptor opened and closed
         channel.close(); // frees no lock: this JVM holds none on the file
@@ -76,8 +78,7 @@ public final class HeldLock implements AutoCloseable {
       }
       byte[] line = (oneLine(holder) + "\n").getBytes(StandardCharsets.UTF_8);
       channel.truncate(0);
-      channel.write(ByteBuffer.wrap(line), 0);
-      channel.force(false);
+      channel.write(ByteBuffer.wrap(line), 0); // not forced: after a crash the lock is free anyway
       HeldLock held = new HeldLock(key, channel);
       OPEN.add(held);
       return new Result(held, null);
@@ -98,7 +99,7 @@ public final class HeldLock implements AutoCloseable {
   }
 
   private static Object keyOf(Path file) throws IOException {
-    Object key = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+    Object key = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
     return key != null ? key : file.toRealPath();
   }
 

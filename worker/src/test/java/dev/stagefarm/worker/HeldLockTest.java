@@ -64,6 +64,17 @@ class HeldLockTest {
         .hasMessage("cannot create the lock file " + file + ": its directory does not exist");
   }
 
+  @Test
+  void aSymlinkPlantedAtTheLockPathIsNotFollowed() throws Exception {
+    Path victim = Files.writeString(dir.resolve("victim"), "precious");
+    Path file = Files.createSymbolicLink(dir.resolve("w.lock"), victim);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> HeldLock.tryHold(file, "me"))
+        .isInstanceOf(java.io.IOException.class);
+    assertThat(victim).hasContent("precious");
+    assertThat(HeldLock.tryHold(victim, "other").held()).as("nothing of the failed take stays held").isNotNull()
+        .satisfies(HeldLock::close);
+  }
+
   /** What a child JVM's take of {@code file} says. */
   private static String probe(Path file) throws Exception {
     Process child = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),

@@ -4,7 +4,10 @@ stdin; for every sample with a frame whose `Class.method` contains ROOT, counts 
 innermost occurrence), most first. Usage: jfr-tree.py ROOT [DEPTH]   e.g. jfr-tree.py Planning.plan 1"""
 import collections
 import json
+import signal
 import sys
+
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet under `| head`
 
 root = sys.argv[1]
 depth = int(sys.argv[2]) if len(sys.argv) > 2 else 2

@@ -214,8 +214,9 @@ public final class LocalFarmRuns implements AutoCloseable {
   }
 
   /**
-   * Why this farm does not run a parsed command line (the run's own parse: {@link Main#execute(RunContext,
-   * java.util.function.Function, String...)}, before anything of it runs): settings other than this farm's; empty when it runs it.
+   * Why this farm does not run a parsed command line: settings other than this farm's; empty when it
+   * runs it. Asked on the run's own parse, before anything of it runs ({@link Main#execute(RunContext,
+   * java.util.function.Function, String...)}).
    */
   private Optional<String> declinesParsed(CommandLine.ParseResult parsed) {
     try {

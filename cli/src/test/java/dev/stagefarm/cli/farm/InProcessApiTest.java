@@ -45,8 +45,8 @@ class InProcessApiTest {
 
   @BeforeAll
   static void startFarm() throws Exception {
-    ApiSecurity security = new ApiSecurity(Optional.empty(),
-        Optional.of(TokenTable.parse(TokenTable.entryLine(TOKEN, new Caller("local", Caller.Role.ADMIN)))), Set.of(), 8);
+    TokenTable tokens = TokenTable.parse(TokenTable.entryLine(TOKEN, new Caller("local", Caller.Role.ADMIN)));
+    ApiSecurity security = new ApiSecurity(Optional.empty(), Optional.of(tokens), Set.of(), 8);
     farm = EmbeddedFarm.startWithoutBroker(new EmbeddedFarm.Options(dir.resolve("home"), null, 1,
         RegistryFixture.shared().settings(), EmbeddedFarm.ONE_MACHINE_KAFKA, BuildCoordinator.Settings.DEFAULT, 0,
         InProcessWorkers.launcher(), InetAddress.getLoopbackAddress(), security));
@@ -67,7 +67,8 @@ class InProcessApiTest {
   void aCallWithoutTheTokenOrWithAWrongOneIsRefusedInProcessAsOverTcp() throws Exception {
     ManagedChannel bare = InProcessChannelBuilder.forName(farm.inProcessServerName()).build();
     try {
-      assertThatThrownBy(() -> BuildServiceGrpc.newBlockingStub(bare).listBuilds(ListBuildsRequest.getDefaultInstance()))
+      var stub = BuildServiceGrpc.newBlockingStub(bare);
+      assertThatThrownBy(() -> stub.listBuilds(ListBuildsRequest.getDefaultInstance()))
           .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
             assertThat(e.getStatus().getDescription()).contains("authentication required");

@@ -1,6 +1,8 @@
 package dev.stagefarm.cli;
 
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -62,6 +64,49 @@ public final class Main implements Runnable {
    */
   public static int execute(RunContext run, String... args) {
     CommandLine cli = commandLine(run, args);
+    reportErrors(cli);
+    return cli.execute(args);
+  }
+
+  /** How a run of {@link #execute(RunContext, Function, String...)} ended. */
+  public sealed interface Outcome {
+    /** The command line ran (or was a usage error) and exited with {@code exitCode}. */
+    record Ran(int exitCode) implements Outcome {}
+
+    /** The gate declined the parsed command line: nothing of it ran. */
+    record Declined(String why) implements Outcome {}
+  }
+
+  /**
+   * As {@link #execute(RunContext, String...)}, with {@code gate} asked about the parsed command line
+   * before it runs: the local farm decides there whether it runs a thin client's command line or
+   * hands it back ({@code LocalFarmRuns}), on the one parse the run then executes (a second parse of
+   * the same line cost ~20 ms of the farm's CPU per warm build: bench/README, "Session 11"). A usage
+   * error is reported without asking the gate, as the JVM client reports it.
+   *
+   * @param gate empty: run it; else why not
+   */
+  public static Outcome execute(RunContext run, Function<CommandLine.ParseResult, Optional<String>> gate,
+      String... args) {
+    CommandLine cli = commandLine(run, args);
+    reportErrors(cli);
+    CommandLine.IExecutionStrategy strategy = cli.getExecutionStrategy();
+    String[] declined = new String[1];
+    // picocli's execute catches every exception of a strategy (and prints it): the decline is recorded, not thrown
+    cli.setExecutionStrategy(parsed -> {
+      Optional<String> why = gate.apply(parsed);
+      if (why.isPresent()) {
+        declined[0] = why.get();
+        return 0;
+      }
+      return strategy.execute(parsed);
+    });
+    int code = cli.execute(args);
+    return declined[0] != null ? new Outcome.Declined(declined[0]) : new Outcome.Ran(code);
+  }
+
+  /** A {@link UserError} as one line with its exit code; anything else as an internal error, without its trace. */
+  private static void reportErrors(CommandLine cli) {
     cli.setExecutionExceptionHandler(
         (ex, commandLine, parseResult) -> {
           if (ex instanceof UserError) {
@@ -77,7 +122,6 @@ public final class Main implements Runnable {
           }
           return ExitCodes.INTERNAL;
         });
-    return cli.execute(args);
   }
 
   /** A fresh command line for {@code args}; with a run, its commands take their streams and environment from it. */

@@ -2,13 +2,22 @@ package dev.stagefarm.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ParseResult;
 
 /** The root command registers only the subcommand a run names (start-up cost, issue 12). */
 class MainTest {
@@ -71,5 +80,44 @@ class MainTest {
         "io.grpc.ManagedChannel", // nor a channel
         "dev.stagefarm.config.WorkerKeys", // up/coordinator/worker's option tables: not introspected
         "dev.stagefarm.cli.UpCommand$Options");
+  }
+
+  /** A run through the gate of {@link Main#execute(RunContext, Function, String...)}. */
+  private record Gated(Main.Outcome outcome, String out, String err, List<String> asked) {}
+
+  private static Gated gated(Function<ParseResult, Optional<String>> gate, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    List<String> asked = new ArrayList<>();
+    RunContext run = new RunContext(new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8), new ByteArrayInputStream(new byte[0]), Map.of(),
+        Path.of(""), false, RunContext.SHUTDOWN_HOOK, Optional.empty());
+    Main.Outcome outcome = Main.execute(run, parsed -> {
+      asked.add(parsed.subcommand().commandSpec().name() + " " + parsed.subcommand().matchedArgs().size());
+      return gate.apply(parsed);
+    }, args);
+    return new Gated(outcome, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8), asked);
+  }
+
+  @Test
+  void theGateSeesTheRunsOwnParseAndADeclinedLineRunsNothing() {
+    // declined: the gate saw the parsed line once, and nothing ran (build --help would print the usage)
+    Gated declined = gated(parsed -> Optional.of("not here"), "build", "--workers", "3", "--help");
+    assertThat(declined.outcome()).isEqualTo(new Main.Outcome.Declined("not here"));
+    assertThat(declined.asked()).containsExactly("build 2");
+    assertThat(declined.out()).isEmpty();
+    assertThat(declined.err()).isEmpty();
+
+    // let through: the same parse runs
+    Gated ran = gated(parsed -> Optional.empty(), "build", "--help");
+    assertThat(ran.outcome()).isEqualTo(new Main.Outcome.Ran(0));
+    assertThat(ran.asked()).containsExactly("build 1");
+    assertThat(ran.out()).contains("Usage: stagefarm build");
+
+    // a usage error is the run's to report: the gate is not asked
+    Gated usage = gated(parsed -> Optional.of("not here"), "build", "--no-such-flag", ".");
+    assertThat(usage.outcome()).isEqualTo(new Main.Outcome.Ran(ExitCodes.USAGE));
+    assertThat(usage.asked()).isEmpty();
+    assertThat(usage.err()).contains("--no-such-flag");
   }
 }

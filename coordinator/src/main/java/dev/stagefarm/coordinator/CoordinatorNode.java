@@ -56,6 +56,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -146,6 +147,8 @@ public final class CoordinatorNode implements AutoCloseable {
   private final SwitchableService services;
   private final ServerServiceDefinition standby;
   private final CoordinatorServer server;
+  /** The same API on other servers ({@link #serveAlso}): closed with this node. */
+  private final List<CoordinatorServer> alsoServing = new java.util.concurrent.CopyOnWriteArrayList<>();
   private KafkaLeaderElection election;
   /** The standard gRPC health service: SERVING only while this coordinator is the active one. */
   private final HealthStatusManager health = new HealthStatusManager();
@@ -575,6 +578,18 @@ public final class CoordinatorNode implements AutoCloseable {
     }, millis, millis, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
+  /**
+   * Serves this node's API on another server as well (an in-process one, for callers in this JVM):
+   * the same services as they switch (standby, active), the same health service and the same
+   * authenticator, so a call there is authenticated exactly as one on the node's own server. The
+   * caller adds its own interceptors to {@code builder} first, as for the node's own server.
+   */
+  public void serveAlso(ServerBuilder<?> builder) throws IOException {
+    builder.addService(health.getHealthService());
+    CoordinatorServer also = new CoordinatorServer(builder, services, security).start();
+    alsoServing.add(also);
+  }
+
   /** The gRPC port, or -1 for the in-process transport. */
   public int port() {
     return server.port();
@@ -585,6 +600,7 @@ public final class CoordinatorNode implements AutoCloseable {
     closing = true;
     gcTimer.shutdownNow();
     health.enterTerminalState();
+    alsoServing.forEach(CoordinatorServer::close);
     server.close();
     KafkaLeaderElection current = election;
     if (current != null) {

@@ -13,4 +13,13 @@ public interface BlobSource {
      * @throws BlobNotFoundException when the source has no such blob
      */
     InputStream open(Digest digest) throws IOException;
+
+    /**
+     * Whether every stream this source opens checks itself: read to its end, it fails with a {@link
+     * DigestMismatchException} unless its bytes are the digest's (a {@code BlobStore}'s). A reader that reads such
+     * a stream to its end need not hash the bytes again (a 200 MiB layer's export hashed it twice).
+     */
+    default boolean verifiesAtEnd() {
+        return false;
+    }
 }

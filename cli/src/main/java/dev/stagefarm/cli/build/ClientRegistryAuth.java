@@ -72,6 +72,9 @@ public final class ClientRegistryAuth {
    */
   public static void add(SubmitBuildRequest.Builder request, Map<String, String> namedContexts,
       DockerConfigCredentials config) {
+    if (config.isEmpty()) {
+      return; // nothing to send: the registries need not be found (the Dockerfile planned once more, per build)
+    }
     for (String registry : registries(request, namedContexts)) {
       Optional<RegistryCredentials> found;
       try {

@@ -82,6 +82,21 @@ public final class ApiClientFlags {
     return new Settings(credentials, Optional.ofNullable(tlsServerName), useTls);
   }
 
+  /**
+   * The bearer token as call credentials, for a channel to a coordinator in this JVM ({@link
+   * InProcessFarm}): there is no TLS there, nor a certificate to present, so the token is the
+   * caller's identity, checked by the coordinator's authenticator as on its network port.
+   *
+   * @throws UserError when no token is configured, or with TLS flags, which have no meaning in-process
+   */
+  public CallCredentials inProcessCredentials() {
+    if (tls || tlsCa != null || tlsCert != null) {
+      throw new UserError("TLS flags have no meaning for a coordinator in this process: it takes a bearer token");
+    }
+    return new BearerToken(token().orElseThrow(() -> new UserError(
+        "a coordinator in this process is called with a bearer token: none is configured")), true);
+  }
+
   /** Whether calls to {@code host} cannot be read on the way: TLS, or a loopback coordinator. */
   public boolean confidential(String host) {
     return tls || tlsCa != null || tlsCert != null || isLoopback(host);

@@ -113,6 +113,8 @@ public final class EmbeddedFarm implements Farm {
   private Broker broker;
   private S3Server s3Server;
   private CallActivity activity;
+  /** The coordinator's in-process server: its only one, or the one beside its TCP port. */
+  private String inProcessServerName;
 
   /** The farm's S3 server, which a fault test may stop and start again on the same port and data. */
   private static final class S3Server implements AutoCloseable {
@@ -369,6 +371,11 @@ public final class EmbeddedFarm implements Farm {
       throw e;
     }
     resources.push(node);
+    if (options.grpcPort() != IN_PROCESS) {
+      // the same API in-process too, for this JVM's own callers (the local farm's runs: InProcessFarm), behind the
+      // same authenticator and counted by the same activity interceptor; the name is never published
+      node.serveAlso(InProcessServerBuilder.forName(name).intercept(activity));
+    }
     if (options.grpcPort() == IN_PROCESS || options.bind().isLoopbackAddress()) {
       node.allowLocalCacheDirectories(); // only this machine's users reach it: type=local names their directories
     }
@@ -381,6 +388,7 @@ public final class EmbeddedFarm implements Farm {
     EmbeddedFarm farm = new EmbeddedFarm(resources, clientChannel(options, name, node), endpoint(options, node),
         transport, storeLocation, node, farmKeys);
     farm.activity = activity;
+    farm.inProcessServerName = name;
     farm.s3Server = resources.stream().filter(S3Server.class::isInstance).map(S3Server.class::cast)
         .findFirst().orElse(null);
     return farm;
@@ -458,6 +466,19 @@ public final class EmbeddedFarm implements Farm {
   /** The keys this farm's parts share (tests that start another coordinator on the same farm). */
   public FarmKeys farmKeys() {
     return farmKeys;
+  }
+
+  /**
+   * A client of this farm's coordinator through its in-process server, every call carrying {@code
+   * credentials}' bearer token (checked there as on the TCP port); closing it leaves the farm up.
+   */
+  public Farm inProcessClient(ApiClientFlags credentials) {
+    return InProcessFarm.connect(inProcessServerName, credentials.inProcessCredentials());
+  }
+
+  /** The coordinator's in-process server (tests that call it without the client's credentials). */
+  String inProcessServerName() {
+    return inProcessServerName;
   }
 
   public CoordinatorNode coordinator() {

@@ -85,7 +85,8 @@ public final class LocalFarmDaemon {
     try {
       // the thin client's socket, before the state that tells clients the farm serves
       runs = LocalFarmRuns.start(state, token, settings, home,
-          () -> RemoteFarm.connect("127.0.0.1:" + port, ApiClientFlags.withTokenFile(state.token())), out);
+          // the runs are in this JVM: the coordinator's in-process server, with the farm's token as over TCP
+          () -> farm.inProcessClient(ApiClientFlags.withTokenFile(state.token())), out);
     } catch (IOException e) {
       farm.close();
       state.clear();

@@ -189,8 +189,9 @@ public final class LocalFarmRuns implements AutoCloseable {
   }
 
   /**
-   * Why this farm does not run a command line here (the JVM client does): another command, another
-   * farm, or other settings than this farm's; empty when it runs it.
+   * Why this farm does not run a command line here (the JVM client does), from what the run request
+   * says without parsing the command line: another command, another farm; empty when it may run it
+   * ({@link #declinesParsed} then decides on the parsed line).
    */
   private Optional<String> declines(Hello hello) {
     List<String> args = hello.args();
@@ -209,9 +210,16 @@ public final class LocalFarmRuns implements AutoCloseable {
     if (!FarmFlags.home(hello.env()::get).equals(home)) {
       return Optional.of("another farm home");
     }
+    return Optional.empty();
+  }
+
+  /**
+   * Why this farm does not run a parsed command line: settings other than this farm's; empty when it
+   * runs it. Asked on the run's own parse, before anything of it runs ({@link Main#execute(RunContext,
+   * java.util.function.Function, String...)}).
+   */
+  private Optional<String> declinesParsed(CommandLine.ParseResult parsed) {
     try {
-      CommandLine.ParseResult parsed = Main.commandLine(null, args.toArray(String[]::new))
-          .parseArgs(args.toArray(String[]::new));
       Optional<FarmSelection> selection =
           parsed.hasSubcommand() ? FarmSelection.of(parsed.subcommand().commandSpec()) : Optional.empty();
       if (selection.isPresent()) {
@@ -224,7 +232,7 @@ public final class LocalFarmRuns implements AutoCloseable {
         }
       }
     } catch (RuntimeException e) {
-      // a usage error: the run reports it as the JVM client would
+      // a flag its settings cannot take (a malformed registry): the run reports it as the JVM client would
     }
     return Optional.empty();
   }
@@ -315,7 +323,13 @@ public final class LocalFarmRuns implements AutoCloseable {
       Thread thread = new Thread(() -> {
         int code;
         try {
-          code = Main.execute(context, args);
+          Main.Outcome outcome = Main.execute(context, LocalFarmRuns.this::declinesParsed, args);
+          if (outcome instanceof Main.Outcome.Declined declined) { // nothing ran: the launcher runs the JVM client
+            finished = true;
+            fallback(declined.why());
+            return;
+          }
+          code = ((Main.Outcome.Ran) outcome).exitCode();
         } catch (Throwable e) { // a command's bug must not end the farm's other runs
           stderr.println("error: " + e + "\n(internal error in the local farm; see its log)");
           e.printStackTrace(log);

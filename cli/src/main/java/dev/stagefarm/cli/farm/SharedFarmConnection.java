@@ -7,7 +7,8 @@ import java.util.function.Supplier;
 /**
  * The one connection to the local farm's API that every thin-client run shares ({@link
  * LocalFarmRuns}): a run used to open its own (an event loop thread, a TCP connection and an HTTP/2
- * handshake per build, and their teardown) for a few calls over loopback. Made on the first run,
+ * handshake per build, and their teardown) for a few calls over loopback; the daemon now makes it
+ * on the coordinator's in-process server ({@link InProcessFarm}). Made on the first run,
  * closed with the run socket; a run's {@code close} leaves it open. Every run carries the same
  * credentials (the farm's own token), so sharing the channel gives no run anything another's has.
  */

@@ -158,6 +158,13 @@ public final class DockerfilePlanner implements BuildPlanner {
     final CacheLookups lookups = new CacheLookups(cache, lookupLimit);
     /** Each stage name's first stage, lower-cased (names match case-insensitively): no scan per reference. */
     final Map<String, Integer> stagesByName = new HashMap<>();
+    /**
+     * The configs of the bases read so far, by the base's result (the one object per pinned image or
+     * platform's scratch): a base's JSON is parsed once per plan, not for every stage on it and again
+     * for each stage's cached result (16 parses of one config in a warm 8-way fan-out: bench/README,
+     * "Session 11").
+     */
+    final Map<StageResult, ImageConfig> configs = new java.util.IdentityHashMap<>();
     /** The empty image per platform (its config JSON written once, not per stage). */
     final Map<Platform, StageResult> scratchStates = new HashMap<>();
     /** {@code --build-context NAME=docker-image://REF}: NAME → REF; NAME=oci-layout://sha256:… as it is. */
@@ -514,7 +521,8 @@ public final class DockerfilePlanner implements BuildPlanner {
     }
 
     private ImageConfig config(StageResult image) {
-      return image.hasConfig() ? ImageJson.readConfig(image.configJson()) : ImageConfig.scratch(platform);
+      return image.hasConfig() ? configs.computeIfAbsent(image, i -> ImageJson.readConfig(i.configJson()))
+          : ImageConfig.scratch(platform);
     }
 
     private StageResult scratchState() {

@@ -93,6 +93,15 @@ final class PrefetchedBlobs implements BlobSource, AutoCloseable {
   }
 
   /**
+   * A prefetched blob was read to its end by the store's verifying reader before it is handed out; any
+   * other is the store's stream, which verifies at its end.
+   */
+  @Override
+  public boolean verifiesAtEnd() {
+    return true;
+  }
+
+  /**
    * Takes no new reads; those under way (an export that failed early) finish on their own and are
    * dropped: interrupting one mid-request would leave its response, and its connection, unclosed.
    */

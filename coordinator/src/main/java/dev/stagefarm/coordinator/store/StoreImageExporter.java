@@ -14,6 +14,7 @@ import dev.stagefarm.oci.store.BlobStore;
 import dev.stagefarm.oci.store.Namespace;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.List;
 
@@ -43,7 +44,18 @@ public final class StoreImageExporter implements ImageExporter {
     parts.addAll(image.layers());
     ImageRef name = ImageRef.parse(tags.isEmpty() ? UNNAMED : tags.get(0));
     try (PrefetchedBlobs prefetched = new PrefetchedBlobs(store, parts)) {
-      BlobSource blobs = blob -> blob.equals(digest) ? new ByteArrayInputStream(manifestBytes) : prefetched.open(blob);
+      BlobSource blobs = new BlobSource() {
+        @Override
+        public InputStream open(Digest blob) throws IOException {
+          return blob.equals(digest) ? new ByteArrayInputStream(manifestBytes) : prefetched.open(blob);
+        }
+
+        /** The manifest was verified when read, the rest come from the store (PrefetchedBlobs#verifiesAtEnd). */
+        @Override
+        public boolean verifiesAtEnd() {
+          return true;
+        }
+      };
       if (format.equals("oci")) {
         OciArchiveExporter.export(blobs, manifest, name, out);
       } else {

@@ -64,7 +64,11 @@ final class ArchiveWriter implements Closeable {
         tar.closeArchiveEntry();
     }
 
-    /** Copies a blob into the archive; fails naming the blob when the source's bytes are not what was promised. */
+    /**
+     * Copies a blob into the archive; fails naming the blob when the source's bytes are not what was promised. A
+     * source whose streams check themselves ({@link BlobSource#verifiesAtEnd}) is read to its end, which checks the
+     * digest, and not hashed here again; any other source's bytes are hashed here.
+     */
     void blob(String name, BlobSource source, Digest digest, long size) throws IOException {
         if (!written.add(name)) {
             return;
@@ -72,7 +76,9 @@ final class ArchiveWriter implements Closeable {
         TarArchiveEntry e = entry(name);
         e.setSize(size);
         tar.putArchiveEntry(e);
-        try (DigestingInputStream in = new DigestingInputStream(source.open(digest))) {
+        InputStream opened = source.open(digest);
+        DigestingInputStream digesting = source.verifiesAtEnd() ? null : new DigestingInputStream(opened);
+        try (InputStream in = digesting == null ? opened : digesting) {
             byte[] buffer = new byte[256 * 1024];
             long copied = 0;
             int n;
@@ -81,10 +87,16 @@ final class ArchiveWriter implements Closeable {
                 copied += n;
             }
             if (copied != size) {
-                throw new DigestMismatchException(digest, in.digest(), "blob ended after " + copied
-                        + " of " + size + " bytes");
+                throw digesting != null
+                        ? new DigestMismatchException(digest, digesting.digest(), "blob ended after " + copied
+                                + " of " + size + " bytes")
+                        : new IOException("blob " + digest + " ended after " + copied + " of " + size + " bytes");
             }
-            in.verify(digest, size);
+            if (digesting != null) {
+                digesting.verify(digest, size);
+            } else if (in.read() >= 0) { // at its end, the source's stream checks the digest
+                throw new IOException("blob " + digest + " has more than the " + size + " bytes its manifest says");
+            }
         }
         tar.closeArchiveEntry();
     }

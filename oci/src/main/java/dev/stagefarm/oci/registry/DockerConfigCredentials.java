@@ -43,6 +43,14 @@ public final class DockerConfigCredentials {
         return new DockerConfigCredentials(Map.of(), Map.of(), null);
     }
 
+    /**
+     * Whether every {@link #lookup} answers empty: no {@code auths} credentials, no {@code credHelpers}, and no
+     * {@code credsStore} whose helper is installed (a client then need not work out which registries a build names).
+     */
+    public boolean isEmpty() {
+        return byRegistry.isEmpty() && helpers.isEmpty() && (store == null || !store.installed());
+    }
+
     /** Reads the user's Docker config when there is one; no file means no credentials. */
     public static DockerConfigCredentials fromDefaultLocation() {
         String dockerConfig = System.getenv("DOCKER_CONFIG");

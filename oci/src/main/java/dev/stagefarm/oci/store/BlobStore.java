@@ -100,6 +100,12 @@ public interface BlobStore extends BlobSource, BlobSink, AutoCloseable {
         return open(Namespace.BLOBS, digest);
     }
 
+    /** Every whole read is verified ({@link #open(Namespace, Digest)}). */
+    @Override
+    default boolean verifiesAtEnd() {
+        return true;
+    }
+
     /**
      * Opens a blob for reading. Reading it to the end verifies its digest.
      *

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,6 +37,18 @@ class DockerConfigCredentialsTest {
         assertThat(creds.lookup("ghcr.io")).contains(new RegistryCredentials("<token>", "tok"));
         assertThat(creds.lookup("empty.example.com")).isEmpty();
         assertThat(creds.lookup("quay.io")).isEmpty();
+    }
+
+    @Test
+    void aConfigWithoutCredentialsOrAnInstalledHelperIsEmpty(@TempDir Path dir) throws IOException {
+        assertThat(DockerConfigCredentials.none().isEmpty()).isTrue();
+        Path file = dir.resolve("config.json");
+        Files.writeString(file, "{\"auths\": {\"empty.example.com\": {}}, \"credsStore\": \"not-installed-4b1e\"}");
+        assertThat(DockerConfigCredentials.read(file, List.of(dir)).isEmpty()).isTrue();
+        Files.writeString(file, "{\"auths\": {\"127.0.0.1:5000\": {\"username\": \"bob\", \"password\": \"pw\"}}}");
+        assertThat(DockerConfigCredentials.read(file, List.of(dir)).isEmpty()).isFalse();
+        Files.writeString(file, "{\"credHelpers\": {\"ghcr.io\": \"not-installed-4b1e\"}}");
+        assertThat(DockerConfigCredentials.read(file, List.of(dir)).isEmpty()).isFalse(); // its helper must work
     }
 
     @Test

@@ -19,7 +19,6 @@ import dev.stagefarm.worker.kafka.FarmTopics;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
 import io.grpc.ServerBuilder;
-import io.grpc.ServerInterceptor;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -210,13 +209,6 @@ public final class EmbeddedFarm implements Farm {
     this.coordinator = coordinator;
   }
 
-  /**
-   * How many of the one-shot farm's workers start when its build is submitted, while it is planned (the rest on its
-   * first task): a chain's stages run one at a time, a cached build pays for these few only (bench/README.md,
-   * "Session 11": all 32 at the submit cost a cached build ~0.5 s of CPU).
-   */
-  static final int WORKERS_ON_SUBMIT = 2;
-
   /** The record lock of the broker-less farm's task queue (the broker's default). */
   static final Duration IN_PROCESS_LOCK = Duration.ofSeconds(30);
 
@@ -234,9 +226,9 @@ public final class EmbeddedFarm implements Farm {
   }
 
   /**
-   * As {@link #startWithoutBroker}, for one build (the one-shot farm): the workers start when a build is submitted
-   * ({@link EmbeddedWorkers#buildSubmitted}: while it is planned) or its first task is published, not before the
-   * farm is returned.
+   * As {@link #startWithoutBroker}, for one build (the one-shot farm): the workers start when the first task is
+   * published ({@link EmbeddedWorkers#taskPublished}), not before the farm is returned; a build whose stages are all cached
+   * starts none.
    */
   public static EmbeddedFarm startForOneBuild(Options options) throws Exception {
     return startOnBus(options, true);
@@ -286,15 +278,14 @@ public final class EmbeddedFarm implements Farm {
       clock.mark("topics");
 
       // the workers need Kafka and S3, not the coordinator: they start (in parallel) while it joins its election
-      EmbeddedWorkers workers = new EmbeddedWorkers(options.workers(), 0, (first, count) -> startWorkers(options,
-          options.home().resolve("workers"), first, count, kafka.bootstrapServers(), s3.endpoint(), s3.accessKey(),
-          s3.secretKey(), farmKeys)).startNow();
+      EmbeddedWorkers workers = new EmbeddedWorkers(() -> startWorkers(options, options.home().resolve("workers"),
+          kafka.bootstrapServers(), s3.endpoint(), s3.accessKey(), s3.secretKey(), farmKeys)).startNow();
       EmbeddedFarm farm = assemble(options, resources, clock, workers, kafka.bootstrapServers(), s3.endpoint(), farmKeys,
           server -> CoordinatorNode.start(
               new CoordinatorNode.Options(kafka.bootstrapServers(), "stagefarm-coordinator", options.coordinator(),
                   farmKeys),
               store, registry, new StoreImageExporter(store), server, options.api()),
-          options.workers() + " workers (after the coordinator)", null);
+          options.workers() + " workers (after the coordinator)");
       farm.broker = broker;
       return farm;
     } catch (Exception | Error e) {
@@ -329,18 +320,15 @@ public final class EmbeddedFarm implements Farm {
         workersDir = slot.workers();
       }
       Path workDirs = workersDir;
-      EmbeddedWorkers workers = new EmbeddedWorkers(options.workers(), workersOnDemand ? WORKERS_ON_SUBMIT : 0,
-          (first, count) -> startWorkers(options, workDirs, first, count, address, store.location(), "", "", farmKeys));
-      ServerInterceptor onSubmit = null;
+      EmbeddedWorkers workers =
+          new EmbeddedWorkers(() -> startWorkers(options, workDirs, address, store.location(), "", "", farmKeys));
       if (workersOnDemand) {
-        // a few start when the build is submitted, while it is planned; the rest when it publishes its first task
-        onSubmit = new SubmitTrigger(workers::buildSubmitted);
-        bus.tasks().whenPublished(workers::taskPublished);
+        bus.tasks().whenPublished(workers::taskPublished); // a cached build publishes none: no worker starts
       } else {
         workers.startNow();
       }
       return assemble(options, resources, clock, workers, address, store.location(), farmKeys, coordinator,
-          workersOnDemand ? options.workers() + " workers on demand" : options.workers() + " workers", onSubmit);
+          workersOnDemand ? options.workers() + " workers on the first task" : options.workers() + " workers");
     } catch (Exception | Error e) {
       closeAll(resources);
       throw e;
@@ -359,18 +347,14 @@ public final class EmbeddedFarm implements Farm {
    *
    * @param transport the broker's bootstrap servers or the in-process bus's address
    * @param storeLocation the S3 server's endpoint or the file store's {@code file:} location
-   * @param onSubmit told of each build submitted, before the coordinator plans it; null: none
    */
   private static EmbeddedFarm assemble(Options options, Deque<AutoCloseable> resources, PhaseClock clock,
       EmbeddedWorkers workers, String transport, String storeLocation, FarmKeys farmKeys,
-      CoordinatorStart coordinatorStart, String workersPhase, ServerInterceptor onSubmit) throws Exception {
+      CoordinatorStart coordinatorStart, String workersPhase) throws Exception {
     String name = "stagefarm-" + UUID.randomUUID();
     ServerBuilder<?> server = serverBuilder(options, name);
     CallActivity activity = new CallActivity();
     server.intercept(activity);
-    if (onSubmit != null) {
-      server.intercept(onSubmit);
-    }
     CoordinatorNode node;
     try {
       node = coordinatorStart.start(server);
@@ -397,13 +381,13 @@ public final class EmbeddedFarm implements Farm {
   }
 
   /**
-   * The starts of workers {@code first} .. {@code first + count - 1}, in parallel; {@code transport} is the Kafka bootstrap or the in-process bus's address,
+   * The workers' starts, in parallel; {@code transport} is the Kafka bootstrap or the in-process bus's address,
    * {@code storeLocation} the S3 endpoint (with its keys) or the file store's {@code file:} location.
    */
-  private static List<CompletableFuture<AutoCloseable>> startWorkers(Options options, Path workersDir, int first,
-      int count, String transport, String storeLocation, String accessKey, String secretKey, FarmKeys farmKeys) {
+  private static List<CompletableFuture<AutoCloseable>> startWorkers(Options options, Path workersDir,
+      String transport, String storeLocation, String accessKey, String secretKey, FarmKeys farmKeys) {
     List<CompletableFuture<AutoCloseable>> workers = new ArrayList<>();
-    for (int i = first; i < first + count; i++) {
+    for (int i = 1; i <= options.workers(); i++) {
       WorkerConfig config =
           WorkerConfig.of(transport, storeLocation, accessKey, secretKey, BUCKET,
                   workersDir.resolve("worker-" + i))

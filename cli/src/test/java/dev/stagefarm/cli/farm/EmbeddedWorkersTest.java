@@ -10,8 +10,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
- * The embedded farm's workers started on demand (the one-shot farm): none before a submit or the first task, a few
- * on the submit, the rest on the first task, each once however many tasks come, all stopped with the farm; started at once, their start failure is the farm's. The builds an
+ * The embedded farm's workers started on demand (the one-shot farm): none before the first task, once however many
+ * tasks come, all stopped with the farm; started at once, their start failure is the farm's. The builds an
  * on-demand start failure fails are {@code OneShotEndToEndTest}'s (a real farm without slirp4netns).
  */
 class EmbeddedWorkersTest {
@@ -28,24 +28,20 @@ class EmbeddedWorkersTest {
     }
   }
 
-  /** Workers numbered {@code first} on: the numbers each start asked for, in order. */
-  private final List<Integer> numbers = new ArrayList<>();
-
-  private List<CompletableFuture<AutoCloseable>> start(int first, int count) {
+  private List<CompletableFuture<AutoCloseable>> startTwo() {
     starts.incrementAndGet();
-    List<CompletableFuture<AutoCloseable>> begun = new ArrayList<>();
-    for (int i = first; i < first + count; i++) {
+    List<CompletableFuture<AutoCloseable>> two = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
       Worker w = new Worker();
       made.add(w);
-      numbers.add(i);
-      begun.add(CompletableFuture.completedFuture(w));
+      two.add(CompletableFuture.completedFuture(w));
     }
-    return begun;
+    return two;
   }
 
   @Test
   void noWorkerStartsBeforeTheFirstTaskAndTheFarmStopsWithNoneToStop() throws Exception {
-    EmbeddedWorkers workers = new EmbeddedWorkers(2, 0, this::start);
+    EmbeddedWorkers workers = new EmbeddedWorkers(this::startTwo);
     workers.awaitStarted(); // nothing begun: returns at once
     workers.close();
     assertThat(starts).hasValue(0);
@@ -55,7 +51,7 @@ class EmbeddedWorkersTest {
 
   @Test
   void theFirstTaskStartsTheWorkersOnceAndTheyStopWithTheFarm() throws Exception {
-    EmbeddedWorkers workers = new EmbeddedWorkers(2, 0, this::start);
+    EmbeddedWorkers workers = new EmbeddedWorkers(this::startTwo);
     workers.taskPublished();
     workers.taskPublished();
     workers.taskPublished();
@@ -67,39 +63,9 @@ class EmbeddedWorkersTest {
   }
 
   @Test
-  void aSubmitStartsTheFirstFewOnlyAndTheFirstTaskTheRestEachWorkerOnce() throws Exception {
-    EmbeddedWorkers workers = new EmbeddedWorkers(5, 2, this::start);
-    workers.buildSubmitted();
-    workers.buildSubmitted(); // a second build: the few are started already
-    assertThat(numbers).containsExactly(1, 2);
-
-    workers.taskPublished();
-    workers.taskPublished();
-    workers.buildSubmitted();
-    assertThat(numbers).containsExactly(1, 2, 3, 4, 5);
-    assertThat(starts).hasValue(2);
-
-    workers.close();
-    assertThat(made).hasSize(5).allSatisfy(w -> assertThat(w.stops).isEqualTo(1));
-  }
-
-  @Test
-  void aCachedBuildsSubmitStartsTheFewAndTheyStopWithTheFarm() throws Exception {
-    EmbeddedWorkers workers = new EmbeddedWorkers(32, 2, this::start);
-    workers.buildSubmitted(); // every stage cached: no task follows
-
-    workers.close();
-    workers.taskPublished(); // after the farm's stop: nothing starts any more
-
-    assertThat(numbers).containsExactly(1, 2);
-    assertThat(made).allSatisfy(w -> assertThat(w.stops).isEqualTo(1));
-  }
-
-  @Test
   void startedAtOnceTheirFailureIsTheFarmsAndTheOnesThatStartedStop() throws Exception {
     Worker started = new Worker();
-    EmbeddedWorkers workers = new EmbeddedWorkers(2, 0, (first, count) -> List.of(
-        CompletableFuture.completedFuture(started),
+    EmbeddedWorkers workers = new EmbeddedWorkers(() -> List.of(CompletableFuture.completedFuture(started),
         CompletableFuture.failedFuture(new IllegalStateException("no runc on PATH"))));
     workers.startNow();
 

@@ -16,8 +16,8 @@ rounds=${3:-1}
 bench_workdir oneshot-phases
 bench_cli
 bench_base "$work" ./stagefarm
-mkdir -p "$work/out" "$work/warmup"
-printf 'ARG BASE\nFROM ${BASE}\nRUN true\n' > "$work/warmup/Dockerfile"
+mkdir -p "$work/out"
+bench_oneshot_training "$work/warmup"
 
 # one build: $1 label, $2 home, $3 context; prints its lines
 one() {
@@ -52,6 +52,7 @@ one() {
 echo "bench/oneshot-phases.sh: $(nproc) cores, $workers workers, benches ${benches[*]}; load at the start:" \
   "$(cut -d' ' -f1-3 /proc/loadavg)"
 one training "$work/train" "$work/warmup" > /dev/null
+bench_wait_client_cache # the AOT cache is made in the background after the training run
 for r in $(seq "$rounds"); do
   for bench in "${benches[@]}"; do
     home="$work/home-$bench-$r"

@@ -125,14 +125,22 @@ bench_tree_cpu() {
 
 bench_load() { cut -d' ' -f1 /proc/loadavg; }
 
-# bench_wait_client_cache [TREE]: waits (at most 60 s) until the launcher of TREE (default: this one) has finished
-# writing the thin client's AOT cache in the background (JDK 25+, after the first served fast-path run), so that
-# its ~2 s of CPU does not land in a measured build.
+# bench_oneshot_training DIR: a context for the one-shot's training build (the launcher's AOT cache records its
+# first --one-shot run, bench/README.md "Session 11"): RUNs in two stages, one after a COPY --from, so that the
+# cache holds the RUN path's classes and some of its profiles. Its base is the BASE build argument.
+bench_oneshot_training() {
+  mkdir -p "$1"
+  printf '%s\n' 'ARG BASE' 'FROM ${BASE} AS a' 'RUN echo a > /a' 'RUN echo b >> /a' 'FROM ${BASE}' \
+    'COPY --from=a /a /a' 'RUN cat /a > /b' 'RUN true' > "$1/Dockerfile"
+}
+
+# bench_wait_client_cache [TREE]: waits (at most 120 s per cache) until the launcher of TREE (default: this one) has
+# finished making its AOT caches in the background (JDK 25+: the thin client's after the first served fast-path run,
+# the one-shot's after a recorded --one-shot run), so that their seconds of CPU do not land in a measured build.
 bench_wait_client_cache() {
-  local tree=${1:-.} _
-  for _ in $(seq 600); do
-    compgen -G "$tree/farmrun/target/stagefarm-run-*.aot.lock" > /dev/null || return 0
-    sleep 0.1
+  local tree=${1:-.} lock
+  for lock in "$tree"/farmrun/target/stagefarm-run-*.aot.lock "$tree"/cli/target/stagefarm-oneshot-*.aot.lock; do
+    [ -f "$lock" ] || continue
+    flock -w 120 "$lock" true || echo "bench: $lock is still held after 120 s; going on" >&2
   done
-  echo "bench: the thin client's AOT cache in $tree is still being written after 60 s; going on" >&2
 }

@@ -7,7 +7,7 @@
 # and last worker started, the build's end, the farm stopped (with its phases) and the process's exit.
 # One unmeasured training build first (the launcher's AOT cache or AppCDS archive). Session 10: bench/README.md.
 # LAUNCHER=PATH runs another launcher script of this tree (an A/B of launcher flags); KEEP=DIR keeps each build's
-# standard error there (LABEL.err).
+# standard error there (LABEL.err); LOG_LEVEL=DEBUG logs more than INFO (the timeline needs INFO or finer).
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 IFS=, read -r -a benches <<< "${1:-fanout,chain,bigfile,fanout32}"
 workers=${2:-32}
@@ -16,15 +16,15 @@ rounds=${3:-1}
 bench_workdir oneshot-phases
 bench_cli
 bench_base "$work" ./stagefarm
-mkdir -p "$work/out" "$work/warmup"
-printf 'ARG BASE\nFROM ${BASE}\nRUN true\n' > "$work/warmup/Dockerfile"
+mkdir -p "$work/out"
+bench_oneshot_training "$work/warmup"
 
 # one build: $1 label, $2 home, $3 context; prints its lines
 one() {
   local label=$1 home=$2 ctx=$3 start end load
   load=$(bench_load)
   start=$EPOCHREALTIME
-  bench_run "$work/last.out" "$work/last.err" env STAGEFARM_HOME="$home" STAGEFARM_LOG_LEVEL=INFO \
+  bench_run "$work/last.out" "$work/last.err" env STAGEFARM_HOME="$home" STAGEFARM_LOG_LEVEL="${LOG_LEVEL:-INFO}" \
     "${LAUNCHER:-./stagefarm}" build --one-shot --progress plain --workers "$workers" --insecure-registry "127.0.0.1:$port" \
       --build-arg "BASE=$base" -o "type=oci,dest=$work/out/image.tar" "$ctx"
   end=$EPOCHREALTIME
@@ -52,6 +52,7 @@ one() {
 echo "bench/oneshot-phases.sh: $(nproc) cores, $workers workers, benches ${benches[*]}; load at the start:" \
   "$(cut -d' ' -f1-3 /proc/loadavg)"
 one training "$work/train" "$work/warmup" > /dev/null
+bench_wait_client_cache # the AOT cache is made in the background after the training run
 for r in $(seq "$rounds"); do
   for bench in "${benches[@]}"; do
     home="$work/home-$bench-$r"

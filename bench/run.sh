@@ -61,6 +61,8 @@ bench_buildah=$work/buildah
 mkdir -p "$work/out" "$work/bad" "$work/warmup"
 printf 'FROM scratch\nFRM busybox\n' > "$work/bad/Dockerfile"
 printf 'ARG BASE\nFROM ${BASE}\nRUN true\n' > "$work/warmup/Dockerfile"
+# the one-shot's training build (its AOT cache, bench_train_oneshot): RUNs in two stages and a COPY --from
+bench_oneshot_training "$work/oneshot-training"
 
 bench_cli # the CLI built outside the measurements (the launcher builds it when missing or older than the sources)
 bench_base "$work" ./stagefarm
@@ -182,9 +184,10 @@ bench_stop_farm
 engine_pid= engine_label=
 
 log "stagefarm --one-shot (an embedded farm per build, $workers workers)"
-# the one-shot JVM's AppCDS archive (the launcher's; written at a run's exit, seconds of CPU once) by a build of
-# another context in a home of its own
-warm_up env STAGEFARM_HOME="$work/oneshot-train" ./stagefarm "${sf_flags[@]}" --one-shot "$work/warmup"
+# the one-shot JVM's AOT cache (JDK 25+; the AppCDS archive before: the launcher's, seconds of CPU once, made in
+# the background after the run) by a build with RUNs of another context in a home of its own
+warm_up env STAGEFARM_HOME="$work/oneshot-train" ./stagefarm "${sf_flags[@]}" --one-shot "$work/oneshot-training"
+bench_wait_client_cache
 for bench in "${benches[@]}"; do
   export STAGEFARM_HOME="$work/oneshot-$bench" # fresh: the first build is cold, the second warm
   cold_and_warm oneshot "$bench" ./stagefarm "${sf_flags[@]}" --one-shot "${sf_out[@]}" "bench/$bench"

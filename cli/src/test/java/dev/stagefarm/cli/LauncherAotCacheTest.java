@@ -24,9 +24,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The launcher's AOT cache for {@code --one-shot} runs ({@code scripts/aot-cache.sh}, JDK 25+), run for real with
- * bash and this JDK on a small program: the first run makes it without a word on standard output, later runs load
- * their classes from it, and nothing about it — corrupt, truncated, stale, being made by another launch — breaks
- * a run or changes what it prints and returns.
+ * bash and this JDK on a small program: the first run makes it (in the background, after the run) without a word
+ * on standard output, later runs load their classes from it, a recording of a run whose farm ran no task makes a
+ * partial cache that later runs replace, and nothing about it — corrupt, truncated, stale, being made by another
+ * launch — breaks a run or changes what it prints and returns.
  */
 class LauncherAotCacheTest {
   private static final Path SCRIPT = Path.of("..", "scripts", "aot-cache.sh").toAbsolutePath().normalize();
@@ -121,7 +122,47 @@ class LauncherAotCacheTest {
   }
 
   @Test
+  void aRunWhoseFarmRanNoTaskMakesAPartialCacheAndLaterRunsRecordAgainUntilOneRunsATask() throws Exception {
+    Path partial = dir.resolve("app.aot.partial");
+    Run cached = launch(List.of(), 0, "cached", "none");
+    assertThat(cached.out()).isEqualTo("v1 cached\n");
+    assertThat(cache).isNotEmptyFile();
+    assertThat(partial).hasContent("1");
+
+    FileTime partialMade = Files.getLastModifiedTime(cache);
+    Run again = launch(List.of(), 0, "again", "none");
+    assertThat(again.out()).isEqualTo("v1 again\n");
+    assertThat(again.err()).isEmpty();
+    assertThat(partial).as("recorded again, not run from the partial cache").hasContent("2");
+    assertThat(Files.getLastModifiedTime(cache)).isGreaterThan(partialMade);
+
+    Run task = launch(List.of(), 0, "task", "task");
+    assertThat(task.out()).isEqualTo("v1 task\n");
+    assertThat(partial).as("a whole cache now").doesNotExist();
+    Path classes = dir.resolve("classes.log");
+    launch(List.of("-Xlog:class+load=info:file=" + classes), 0, "later", "none");
+    assertThat(Files.readString(classes)).contains("Probe source: shared objects file");
+    assertThat(partial).doesNotExist();
+  }
+
+  @Test
+  void afterThreeRecordingsThatRanNoTaskThePartialCacheIsUsedForGood() throws Exception {
+    Path partial = dir.resolve("app.aot.partial");
+    for (int i = 0; i < 3; i++) {
+      launch(List.of(), 0, "cached", "none");
+    }
+    assertThat(partial).hasContent("3");
+
+    Path classes = dir.resolve("classes.log");
+    Run fourth = launch(List.of("-Xlog:class+load=info:file=" + classes), 0, "fourth", "none");
+    assertThat(fourth.out()).isEqualTo("v1 fourth\n");
+    assertThat(Files.readString(classes)).contains("Probe source: shared objects file");
+    assertThat(partial).hasContent("3");
+  }
+
+  @Test
   void whileAnotherLaunchMakesTheCacheARunGoesWithoutOneAndLeavesItAlone() throws Exception {
+    awaitMaker = false; // the lock's holder below never ends by itself
     Path lock = dir.resolve("app.aot.lock");
     Process holder = new ProcessBuilder("/usr/bin/flock", "-x", lock.toString(), "sleep", "120").start();
     try {
@@ -149,13 +190,20 @@ class LauncherAotCacheTest {
     return launch(List.of(), exitCode, word);
   }
 
-  /** {@code stagefarm_aot_run} as the launcher calls it: JVM options, then {@code -jar JAR} and the arguments. */
   private Run launch(List<String> jvmOptions, int exitCode, String word) throws Exception {
+    return launch(jvmOptions, exitCode, word, "task");
+  }
+
+  /** Whether {@link #launch} waits for the cache's maker (in the background after the launcher returns). */
+  private boolean awaitMaker = true;
+
+  /** {@code stagefarm_aot_run} as the launcher calls it: JVM options, then {@code -jar JAR} and the arguments. */
+  private Run launch(List<String> jvmOptions, int exitCode, String word, String task) throws Exception {
     List<String> command = new ArrayList<>(List.of("bash", "-c",
         "set -euo pipefail; . \"$1\"; shift; stagefarm_aot_run \"$@\"", "launcher", SCRIPT.toString(),
         cache.toString(), jar.toString(), lib.toString()));
     command.addAll(jvmOptions);
-    command.addAll(List.of("-jar", jar.toString(), Integer.toString(exitCode), word));
+    command.addAll(List.of("-jar", jar.toString(), Integer.toString(exitCode), word, task));
     ProcessBuilder builder = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null")
         .toFile()));
     builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
@@ -167,15 +215,26 @@ class LauncherAotCacheTest {
     Run run = new Run(process.exitValue(), Files.readString(out), Files.readString(err));
     Files.delete(out);
     Files.delete(err);
+    Path lock = dir.resolve("app.aot.lock");
+    if (awaitMaker && Files.exists(lock)) {
+      Process maker = new ProcessBuilder("/usr/bin/flock", "-w", "120", lock.toString(), "true").start();
+      assertThat(maker.waitFor(3, TimeUnit.MINUTES) && maker.exitValue() == 0).as("the maker ended").isTrue();
+    }
     return run;
   }
 
-  /** Compiles {@code Probe} (prints VERSION and its second argument, exits with its first) into {@link #jar}. */
+  /**
+   * Compiles {@code Probe} into {@link #jar}: prints VERSION and its second argument, exits with its first, and
+   * writes the launcher's note (as the one-shot farm does when it runs a task) when its third is {@code task}.
+   */
   private void writeProgram(String version) throws IOException {
     Path src = Files.createDirectories(dir.resolve("src"));
     Path source = src.resolve("Probe.java");
-    Files.writeString(source, "public class Probe { public static void main(String[] a) {"
-        + " System.out.println(\"" + version + " \" + a[1]); System.exit(Integer.parseInt(a[0])); } }");
+    Files.writeString(source, "public class Probe { public static void main(String[] a) throws Exception {"
+        + " System.out.println(\"" + version + " \" + a[1]);"
+        + " String note = System.getenv(\"STAGEFARM_AOT_NOTE\");"
+        + " if (a[2].equals(\"task\") && note != null) java.nio.file.Files.writeString(java.nio.file.Path.of(note), \"x\");"
+        + " System.exit(Integer.parseInt(a[0])); } }");
     int compiled = ToolProvider.getSystemJavaCompiler().run(null, null, null, "-d", src.toString(), source.toString());
     assertThat(compiled).isZero();
     Manifest manifest = new Manifest();

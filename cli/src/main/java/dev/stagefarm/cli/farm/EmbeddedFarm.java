@@ -331,7 +331,11 @@ public final class EmbeddedFarm implements Farm {
       EmbeddedWorkers workers =
           new EmbeddedWorkers(() -> startWorkers(options, workDirs, address, store.location(), "", "", farmKeys));
       if (workersOnDemand) {
-        bus.tasks().whenPublished(workers::taskPublished); // a cached build publishes none: no worker starts
+        Runnable note = AotRecordingNote.of(System.getenv()); // the launcher's AOT recording: a task ran
+        bus.tasks().whenPublished(() -> { // a cached build publishes none: no worker starts
+          note.run();
+          workers.taskPublished();
+        });
       } else {
         workers.startNow();
       }

@@ -10,7 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * How the server commands log to stderr: {@code text} (logback.xml's pattern) or {@code json}, one
+ * How the server commands log to stderr: {@code text} ({@link LogConfigurator}'s pattern) or {@code json}, one
  * JSON object a line with the MDC's {@code buildId}, {@code stageId} and {@code attempt} where the
  * line is about a stage (docs/operations.md, "Logs").
  */
@@ -18,7 +18,7 @@ public enum LogFormat {
   TEXT,
   JSON;
 
-  /** The appender of logback.xml the format applies to. */
+  /** The appender of {@link LogConfigurator} (and logback-test.xml) the format applies to. */
   static final String APPENDER = "STDERR";
 
   /** @throws IllegalArgumentException for anything but text or json */
@@ -70,6 +70,6 @@ public enum LogFormat {
     appender.start();
   }
 
-  /** The pattern encoder of logback.xml while JSON is on. */
+  /** The pattern encoder of {@link LogConfigurator} while JSON is on. */
   private static Encoder<ILoggingEvent> textEncoder;
 }

@@ -36,7 +36,7 @@ class LogFormatTest {
   @Test
   void jsonLinesCarryTheBuildAndStageIdsOfTheMdc() {
     var stderr = context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender(LogFormat.APPENDER);
-    assertThat(stderr).as("logback-test.xml names the appender as logback.xml does").isNotNull();
+    assertThat(stderr).as("logback-test.xml names the appender as LogConfigurator does").isNotNull();
 
     LogFormat.JSON.apply();
     var encoder = ((OutputStreamAppender<ILoggingEvent>) stderr).getEncoder();

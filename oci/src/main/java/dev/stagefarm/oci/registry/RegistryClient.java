@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,21 +44,41 @@ public final class RegistryClient implements AutoCloseable {
     private static final int MAX_REDIRECTS = 5;
 
     private final RegistrySettings settings;
-    private final HttpClient http;
+    /**
+     * Built on a thread of its own from the constructor on: its TLS context (the JDK's trust store, the JCE
+     * providers) takes ~0.1-0.3 s of CPU on a cold JVM, which a one-shot farm's start would otherwise wait for; the
+     * first request, seconds later, finds it ready (bench/README.md, "Session 11").
+     */
+    private final CompletableFuture<HttpClient> http;
     private final Map<String, RegistryHttp> endpoints = new ConcurrentHashMap<>();
     /** Whether closing this client closes {@link #http} (a client {@link #withSettings derived} from another does not). */
     private final boolean ownsHttp;
 
     public RegistryClient(RegistrySettings settings) {
-        this(settings, HttpClient.newBuilder()
+        this(settings, CompletableFuture.supplyAsync(RegistryClient::newHttpClient,
+                task -> Thread.ofPlatform().daemon().name("stagefarm-registry-http").start(task)), true);
+    }
+
+    private static HttpClient newHttpClient() {
+        return HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(10))
                 // Redirects are followed by hand: credentials must not travel to a blob storage host.
                 .followRedirects(HttpClient.Redirect.NEVER)
-                .build(), true);
+                .build();
     }
 
-    private RegistryClient(RegistrySettings settings, HttpClient http, boolean ownsHttp) {
+    /** The HTTP client, once built (at once after the first call); its build's failure as an unchecked one. */
+    private HttpClient http() {
+        try {
+            return http.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r
+                    : new IllegalStateException("building the registry's HTTP client failed: " + e.getCause(), e);
+        }
+    }
+
+    private RegistryClient(RegistrySettings settings, CompletableFuture<HttpClient> http, boolean ownsHttp) {
         this.settings = settings;
         this.http = http;
         this.ownsHttp = ownsHttp;
@@ -397,14 +418,14 @@ public final class RegistryClient implements AutoCloseable {
      * @param registryName the registry as users name it: decides insecure access and credentials
      */
     private RegistryHttp endpoint(String host, String registryName) {
-        return endpoints.computeIfAbsent(host, h -> new RegistryHttp(http, h,
+        return endpoints.computeIfAbsent(host, h -> new RegistryHttp(http(), h,
                 settings.isInsecure(registryName) || settings.isInsecure(h),
                 settings.credentialsFor(registryName).or(() -> settings.credentialsFor(h))));
     }
 
     private HttpResponse<InputStream> sendPlain(String what, HttpRequest.Builder request) throws IOException {
         try {
-            return http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+            return http().send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException(what + " interrupted");
@@ -507,7 +528,7 @@ public final class RegistryClient implements AutoCloseable {
     @Override
     public void close() {
         if (ownsHttp) {
-            http.close();
+            http().close(); // one still being built is waited for: no selector thread outlives the client
         }
     }
 }

@@ -175,6 +175,7 @@ public final class DispatchBench {
     System.out.println(top);
     System.out.printf("BENCH heap (whole JVM) after GC: %d MiB before the builds, %d MiB after (builds still held);"
         + " peak used %d MiB%n", heapBefore >> 20, heapEnd >> 20, heap.peak() >> 20);
+    System.out.printf("BENCH coordinator still active at the end: %s%n", node.isActive());
     if (!farm.writers().isEmpty()) {
       System.out.printf("BENCH %s%n", farm.writers());
     }

@@ -108,8 +108,8 @@ final class DispatchKafkaFarm implements DispatchFarm {
 
   /**
    * The producers the broker knows on the journal's partition (id, epoch, last sequence): with
-   * transactions v2 every commit bumps the coordinator's epoch, and at 32,767 the broker gives it a
-   * new producer id (bench/README.md, "Session 11": the OutOfOrderSequenceException near a build's end).
+   * transactions v2 every transaction ends with a new epoch (bench/README.md, "Session 11": the
+   * OutOfOrderSequenceException the broker logs near a build's end).
    */
   @Override
   public String writers() {

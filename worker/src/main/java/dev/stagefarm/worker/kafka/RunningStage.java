@@ -110,6 +110,8 @@ final class RunningStage implements StageProgress {
   private boolean startSkipped;
   /** Progress events of the start delay, not published yet; guarded by this. */
   private final java.util.List<dev.stagefarm.proto.v1.StageEvent> held = new java.util.ArrayList<>();
+  /** Made when the task was claimed, so its timestamp is the claim's, whenever it goes out. */
+  private final dev.stagefarm.proto.v1.StageEvent started;
 
   RunningStage(TaskDelivery record, StageTask task, TaskEvents events, EventSink publisher, long claimedAtMs) {
     this.delivery = record;
@@ -119,6 +121,7 @@ final class RunningStage implements StageProgress {
     this.events = events;
     this.publisher = publisher;
     this.claimedAtMs = claimedAtMs;
+    this.started = events.started();
     long stageEnd = task.getStageTimeoutMs() > 0 ? claimedAtMs + task.getStageTimeoutMs() : Long.MAX_VALUE;
     long buildEnd = task.getDeadlineEpochMs() > 0 ? task.getDeadlineEpochMs() : Long.MAX_VALUE;
     this.deadlineMs = Math.min(stageEnd, buildEnd);
@@ -172,7 +175,7 @@ final class RunningStage implements StageProgress {
   synchronized void announceStart() {
     if (!startPublished && !startSkipped) {
       startPublished = true;
-      publisher.publish(events.started());
+      publisher.publish(started);
       publishHeld();
     }
   }

@@ -328,13 +328,9 @@ class TaskLoopTest {
     }
   }
 
-  /**
-   * The event that says a worker ran a stage of {@code build}: its {@code started}, or for a stage
-   * that ended within the start delay its {@code completed}, which then says when it started.
-   */
+  /** The events that say a worker ran a stage of {@code build} (a started, or a completion that came alone). */
   private static java.util.function.Predicate<StageEvent> run(String build) {
-    return e -> e.getBuildId().equals(build) && (e.getKindCase() == KindCase.STARTED
-        || e.getKindCase() == KindCase.COMPLETED && e.getCompleted().getStartedMs() > 0);
+    return e -> e.getBuildId().equals(build) && dev.stagefarm.proto.StageRuns.marksRun(e);
   }
 
   private static TaskLoop loop(String workerId, Duration grace) {

@@ -173,7 +173,8 @@ final class RunningStage implements StageProgress {
    * after is sent after them (one producer, one partition: the coordinator reads them in order).
    */
   synchronized void announceStart() {
-    if (!startPublished && !startSkipped) {
+    // a stage that already ended (released, abandoned) within the delay announces nothing late
+    if (!startPublished && !startSkipped && !finished()) {
       startPublished = true;
       publisher.publish(started);
       publishHeld();

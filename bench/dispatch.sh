@@ -17,6 +17,10 @@
 #   been running; default 0: a fresh JVM). DISPATCH_JFR=FILE records a JFR profile of the dispatch phase into
 #   FILE. DISPATCH_KEYS=shared (Kafka farm) signs with one HMAC key instead of Ed25519 role keys (what the
 #   signatures cost; the local farm always uses one shared key, as `stagefarm build`'s farm does).
+#   DISPATCH_EVENTS=two makes the synthetic workers publish started + completed per stage, as workers did
+#   before session 11; the default (one) is the completed alone, as a worker does for a stage that ends
+#   within its 50 ms start delay (docs/protocol.md). The Ed25519 line says which implementation signs
+#   (libsodium or BouncyCastle; -Dstagefarm.ed25519=bouncycastle in JAVA_TOOL_OPTIONS forces the latter).
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$root"
@@ -32,5 +36,6 @@ case "${FARM:-kafka}" in
   *) echo "FARM is kafka or local, not '${FARM}'" >&2; exit 2 ;;
 esac
 DISPATCH_FARM=${FARM:-kafka} exec "$JAVA_HOME/bin/java" -Xmx2g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+  -Dorg.slf4j.simpleLogger.log.dev.stagefarm.program.Ed25519Engines=info \
   -cp "$cp" dev.stagefarm.coordinator.DispatchBench "${1:-10000}" "${2:-1}" "${3:-1000}" 2>&1 \
-  | grep -E '^BENCH|Exception|ERROR' || true
+  | grep -E '^BENCH|Exception|ERROR|Ed25519 \(farm role keys\)' || true

@@ -35,11 +35,16 @@ stagefarm_select_jdk() {
 }
 
 # Installs the Debian packages given as arguments when their command is missing.
-# Arguments are pairs: COMMAND:PACKAGE.
+# Arguments are pairs: COMMAND:PACKAGE, or LIBRARY.so:PACKAGE for a shared library (looked up in
+# ld.so's cache).
 stagefarm_ensure_packages() {
   local pair cmd pkg missing=()
   for pair in "$@"; do
     cmd=${pair%%:*}; pkg=${pair##*:}
+    if [[ $cmd == lib*.so ]]; then
+      /sbin/ldconfig -p 2>/dev/null | grep -q "^[[:space:]]*$cmd[. ]" || missing+=("$pkg")
+      continue
+    fi
     command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || [ -x "/usr/bin/$cmd" ] || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -57,8 +62,10 @@ stagefarm_ensure_packages() {
 }
 
 # What a build needs on the machine (runc executes RUN; slirp4netns and ip give it its network;
-# busybox-static makes the local base image).
-STAGEFARM_RUNTIME_PACKAGES=(runc:runc busybox:busybox-static getfattr:attr slirp4netns:slirp4netns ip:iproute2)
+# busybox-static makes the local base image; libsodium signs and checks with farm role keys, ~2x
+# cheaper than the pure-Java fallback used without it: docs/operations.md, "Farm keys: libsodium").
+STAGEFARM_RUNTIME_PACKAGES=(runc:runc busybox:busybox-static getfattr:attr slirp4netns:slirp4netns ip:iproute2
+  libsodium.so:libsodium23)
 # What the test suite needs in addition.
 STAGEFARM_TEST_PACKAGES=(skopeo:skopeo umoci:umoci docker-registry:docker-registry htpasswd:apache2-utils dockerd:docker.io)
 

@@ -724,7 +724,14 @@ public final class BuildCoordinator implements AutoCloseable {
                   .setLogWorkerId(worker));
         }
       }
-      case WorkerEvent.Completed completed -> scheduler.onCompleted(buildId, stageId, attempt, completed.result());
+      case WorkerEvent.Completed completed -> {
+        if (completed.unannounced()) {
+          scheduler.onCompletedUnannounced(buildId, stageId, attempt, worker, completed.deliveryCount(),
+              completed.unannouncedRunMs(), completed.result());
+        } else {
+          scheduler.onCompleted(buildId, stageId, attempt, completed.result());
+        }
+      }
       case WorkerEvent.Failed failed ->
           scheduler.onFailed(
               buildId,

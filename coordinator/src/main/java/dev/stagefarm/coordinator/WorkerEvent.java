@@ -59,7 +59,21 @@ public record WorkerEvent(String buildId, String stageId, int attempt, String wo
   public record OpDone(int opIndex, Optional<LayerRef> layer, boolean cached, long startedMs, long finishedMs)
       implements Kind {}
 
-  public record Completed(StageResult result) implements Kind {}
+  /**
+   * @param unannouncedRunMs how long the stage ran when the worker published no {@code started} for
+   *     the attempt (it ended within the worker's start delay); -1 when it did
+   * @param deliveryCount how often Kafka has handed out the task record, this run included
+   */
+  public record Completed(StageResult result, long unannouncedRunMs, int deliveryCount) implements Kind {
+    /** The completion of an attempt whose start was announced. */
+    public Completed(StageResult result) {
+      this(result, -1, 1);
+    }
+
+    public boolean unannounced() {
+      return unannouncedRunMs >= 0;
+    }
+  }
 
   /**
    * @param line the Dockerfile line of the failing op, or 0

@@ -24,8 +24,8 @@ import java.util.function.Consumer;
 /**
  * A measurement, not a test (bench/README.md, "Coordinator throughput"; run by {@code bench/dispatch.sh}):
  * a real coordinator on one of two farms, one or more builds of no-op stages, and synthetic workers
- * that take each task and at once publish its {@code started} and {@code completed} events, signed
- * as workers sign them, and announce their slots as real workers do.
+ * that take each task and at once publish its {@code completed} event (and, with {@code
+ * DISPATCH_EVENTS=two}, a {@code started} before it), signed as workers sign them, and announce their slots as real workers do.
  * <ul>
  *   <li>{@code DISPATCH_FARM=kafka} (default), {@link DispatchKafkaFarm}: {@link CoordinatorNode} with
  *       leader election, fenced transactional producer, outbox, journal and event stream on a real
@@ -175,6 +175,10 @@ public final class DispatchBench {
     System.out.println(top);
     System.out.printf("BENCH heap (whole JVM) after GC: %d MiB before the builds, %d MiB after (builds still held);"
         + " peak used %d MiB%n", heapBefore >> 20, heapEnd >> 20, heap.peak() >> 20);
+    System.out.printf("BENCH coordinator still active at the end: %s%n", node.isActive());
+    if (!farm.writers().isEmpty()) {
+      System.out.printf("BENCH %s%n", farm.writers());
+    }
     System.out.printf("BENCH load average: %.2f %.2f %.2f at the start, %.2f %.2f %.2f at the end%n",
         loadStart[0], loadStart[1], loadStart[2], loadEnd[0], loadEnd[1], loadEnd[2]);
     System.out.flush();
@@ -232,14 +236,29 @@ public final class DispatchBench {
   }
 
   /**
-   * A no-op stage's run as a worker reports it: {@code started} (with the record's delivery count),
-   * then {@code completed} with the task's base as its result (no layer, the base's config).
+   * Whether the synthetic workers announce each run with a {@code started} before its {@code
+   * completed}, as workers did before session 11 ({@code DISPATCH_EVENTS=two}); by default ({@code
+   * one}) they publish the {@code completed} alone, as a worker does for a stage that ends within its
+   * start delay (docs/protocol.md, "One event for a stage that ends at once").
+   */
+  static final boolean ANNOUNCE_STARTS = "two".equals(System.getenv().getOrDefault("DISPATCH_EVENTS", "one"));
+
+  /**
+   * A no-op stage's run as a worker reports it: {@code completed} with the task's base as its result
+   * (no layer, the base's config) and when it started, alone; with {@link #ANNOUNCE_STARTS} a
+   * {@code started} first (with the record's delivery count) and a plain {@code completed}. The last
+   * event is the outcome.
    */
   static List<StageEvent> noOpRun(StageTask task, String workerId, int deliveryCount) {
     StageEvent.Builder event = StageEvent.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION)
         .setBuildId(task.getBuildId()).setStageId(task.getStageId()).setAttempt(task.getAttempt())
         .setWorkerId(workerId).setDeliveryCount(deliveryCount);
-    StageEvent started = event.setTimestampMs(System.currentTimeMillis())
+    long startedMs = System.currentTimeMillis();
+    if (!ANNOUNCE_STARTS) {
+      return List.of(event.setTimestampMs(System.currentTimeMillis())
+          .setCompleted(StageEvent.Completed.newBuilder().setResult(task.getBase()).setStartedMs(startedMs)).build());
+    }
+    StageEvent started = event.setTimestampMs(startedMs)
         .setStarted(StageEvent.Started.getDefaultInstance()).build();
     StageEvent completed = event.setTimestampMs(System.currentTimeMillis())
         .setCompleted(StageEvent.Completed.newBuilder().setResult(task.getBase())).build();

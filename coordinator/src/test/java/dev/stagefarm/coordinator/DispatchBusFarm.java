@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * background farm runs it ({@link CoordinatorNode#startInProcess}: the in-process bus, no broker,
  * no election, a journal in memory, a directory as its store, one shared farm key), and synthetic
  * workers that are members of the bus's share queue as the local farm's slots are (one task held
- * at a time each): verify the task's MAC, publish started and completed signed with the farm key
+ * at a time each): verify the task's MAC, publish completed (DISPATCH_EVENTS=two: started first) signed with the farm key
  * (the outcome waits for room on the bus, as a slot's durable publish does), then ACCEPT. There is
  * no broker clock here: a task's time in the log is when a synthetic worker claimed it.
  */
@@ -99,7 +99,9 @@ final class DispatchBusFarm implements DispatchFarm {
         List<StageEvent> run = DispatchBench.noOpRun(task, "synthetic-" + (n % DispatchBench.WORKER_IDS),
             d.deliveryCount());
         // started as a slot sends progress (no wait), the outcome as it sends an outcome (waits for room)
-        bus.offerEvent(signed(task, run.getFirst()));
+        for (StageEvent progress : run.subList(0, run.size() - 1)) {
+          bus.offerEvent(signed(task, progress));
+        }
         if (!bus.putEvent(signed(task, run.getLast()), Duration.ofSeconds(30))) {
           throw new IllegalStateException("the bus took no event for 30 s");
         }

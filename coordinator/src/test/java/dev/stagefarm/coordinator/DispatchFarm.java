@@ -20,4 +20,9 @@ interface DispatchFarm {
 
   /** Completions the synthetic workers published. */
   long completed();
+
+  /** What the transport says about the coordinator's writers at the end (Kafka: the journal's producers), or "". */
+  default String writers() {
+    return "";
+  }
 }

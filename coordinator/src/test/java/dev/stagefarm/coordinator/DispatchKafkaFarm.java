@@ -58,6 +58,8 @@ final class DispatchKafkaFarm implements DispatchFarm {
   private final DispatchTaskLog tasks = new DispatchTaskLog();
   private final boolean shared;
 
+  private String bootstrap;
+
   private DispatchKafkaFarm(CoordinatorNode node, SyntheticWorkers workers, boolean shared) {
     this.node = node;
     this.workers = workers;
@@ -91,6 +93,7 @@ final class DispatchKafkaFarm implements DispatchFarm {
         InProcessServerBuilder.forName("dispatch-bench-" + run));
     DispatchBench.waitFor(node::isActive, Duration.ofSeconds(60), "the coordinator to become active");
     DispatchKafkaFarm farm = new DispatchKafkaFarm(node, new SyntheticWorkers(bootstrap, workerKeys, slots), shared);
+    farm.bootstrap = bootstrap;
     farm.workers.start();
     new TaskCounter(bootstrap, farm.tasks);
     return farm;
@@ -99,7 +102,28 @@ final class DispatchKafkaFarm implements DispatchFarm {
   @Override
   public String describe() {
     return "Kafka-backed farm (in-JVM broker, S3Proxy, " + (shared ? "one shared HMAC key (DISPATCH_KEYS=shared)"
-        : "Ed25519 role keys") + ")";
+        : "Ed25519 role keys") + "; " + (DispatchBench.ANNOUNCE_STARTS ? "started + completed per stage"
+        : "completed alone per stage") + ")";
+  }
+
+  /**
+   * The producers the broker knows on the journal's partition (id, epoch, last sequence): with
+   * transactions v2 every transaction ends with a new epoch (bench/README.md, "Session 11": the
+   * OutOfOrderSequenceException the broker logs near a build's end).
+   */
+  @Override
+  public String writers() {
+    Properties props = new Properties();
+    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    try (Admin admin = Admin.create(props)) {
+      var partition = new org.apache.kafka.common.TopicPartition(Topics.BUILDS, 0);
+      return Topics.BUILDS + "-0 producers: " + admin.describeProducers(List.of(partition)).partitionResult(partition)
+          .get(30, TimeUnit.SECONDS).activeProducers().stream()
+          .map(p -> "id " + p.producerId() + " epoch " + p.producerEpoch() + " last sequence " + p.lastSequence())
+          .toList();
+    } catch (Exception e) {
+      return Topics.BUILDS + "-0 producers: not described (" + e + ")";
+    }
   }
 
   @Override
@@ -155,7 +179,8 @@ final class DispatchKafkaFarm implements DispatchFarm {
 
   /**
    * Share consumers of the worker group that complete every task at once (the protocol of
-   * docs/protocol.md, "Worker side": verify the task's signature, publish started and completed
+   * docs/protocol.md, "Worker side": verify the task's signature, publish completed (DISPATCH_EVENTS=two:
+   * started first)
    * signed with the workers' key, then ACCEPT), and presence announcements of {@code slots} slots.
    */
   static final class SyntheticWorkers {

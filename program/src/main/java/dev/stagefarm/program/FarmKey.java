@@ -113,17 +113,18 @@ sealed interface FarmKey {
     }
   }
 
-  /** The private half of a role's Ed25519 key: signs that role's messages, verifies nothing. */
   /**
-   * @param seed the private key's 32 bytes, and {@code publicKey} its public key's: a signature
-   *     made with both skips deriving the public key again (half of an Ed25519 signature's cost,
-   *     paid once per task by the coordinator: issue 12)
+   * The private half of a role's Ed25519 key: signs that role's messages, verifies nothing.
+   *
+   * @param signer the process's {@link Ed25519Engine}'s signer of this key, made once (the public key
+   *     derived once, not per signature: issue 12)
    */
-  record RolePrivate(String id, Role role, PrivateKey key, byte[] seed, byte[] publicKey) implements FarmKey {
+  record RolePrivate(String id, Role role, PrivateKey key, Ed25519Engine.Signer signer) implements FarmKey {
     static RolePrivate of(Role role, byte[] seed) {
       KeyPair pair = Ed25519.fromSeed(seed);
       byte[] publicKey = Ed25519.raw(pair.getPublic());
-      return new RolePrivate(keyId("ed25519:", publicKey), role, pair.getPrivate(), seed.clone(), publicKey);
+      return new RolePrivate(keyId("ed25519:", publicKey), role, pair.getPrivate(),
+          Ed25519Engines.chosen().signer(seed, publicKey));
     }
 
     @Override
@@ -138,11 +139,7 @@ sealed interface FarmKey {
 
     @Override
     public byte[] sign(Purpose purpose, byte[] payload) {
-      // BouncyCastle's RFC 8032 Ed25519: the same (deterministic) signature as the JDK's, ~10x cheaper
-      byte[] message = Ed25519.message(purpose, payload);
-      byte[] signature = new byte[org.bouncycastle.math.ec.rfc8032.Ed25519.SIGNATURE_SIZE];
-      org.bouncycastle.math.ec.rfc8032.Ed25519.sign(seed, 0, publicKey, 0, message, 0, message.length, signature, 0);
-      return signature;
+      return signer.sign(Ed25519.message(purpose, payload));
     }
 
     @Override
@@ -151,17 +148,18 @@ sealed interface FarmKey {
     }
   }
 
-  /** The public half of a role's Ed25519 key: verifies that role's messages only. */
   /**
-   * @param point the public key decoded and validated once (null when it is not a valid point: then
-   *     every check fails, as before): a check then skips decoding it (issue 12: two checks per stage)
+   * The public half of a role's Ed25519 key: verifies that role's messages only.
+   *
+   * @param verifier the process's {@link Ed25519Engine}'s verifier of this key, made once; for a key
+   *     that is not a valid public key (small or mixed order, not on the curve) one that rejects all
    */
-  record RolePublic(String id, Role role, PublicKey key, org.bouncycastle.math.ec.rfc8032.Ed25519.PublicPoint point)
-      implements FarmKey {
+  record RolePublic(String id, Role role, PublicKey key, Ed25519Engine.Verifier verifier) implements FarmKey {
     static RolePublic of(Role role, byte[] raw) {
       PublicKey key = Ed25519.publicKey(raw);
-      return new RolePublic(keyId("ed25519:", raw), role, key,
-          org.bouncycastle.math.ec.rfc8032.Ed25519.validatePublicKeyFullExport(raw, 0));
+      Ed25519Engine.Verifier verifier = Ed25519Engines.validPublicKey(raw)
+          ? Ed25519Engines.chosen().verifier(raw) : (message, signature) -> false;
+      return new RolePublic(keyId("ed25519:", raw), role, key, verifier);
     }
 
     @Override
@@ -181,18 +179,8 @@ sealed interface FarmKey {
 
     @Override
     public boolean verify(Purpose purpose, byte[] payload, byte[] signature) {
-      if (signature == null || signature.length != org.bouncycastle.math.ec.rfc8032.Ed25519.SIGNATURE_SIZE) {
-        return false; // a malformed signature is an invalid one
-      }
-      byte[] message = Ed25519.message(purpose, payload);
-      try {
-        return point != null
-            ? org.bouncycastle.math.ec.rfc8032.Ed25519.verify(signature, 0, point, message, 0, message.length)
-            : org.bouncycastle.math.ec.rfc8032.Ed25519.verify(signature, 0, Ed25519.raw(key), 0, message, 0,
-                message.length);
-      } catch (IllegalArgumentException e) {
-        return false;
-      }
+      // a malformed signature is an invalid one (each engine checks the length)
+      return verifier.verify(Ed25519.message(purpose, payload), signature);
     }
   }
 

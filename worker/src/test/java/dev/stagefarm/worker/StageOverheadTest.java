@@ -65,11 +65,11 @@ class StageOverheadTest {
     }
     farm.drainEvents(java.time.Duration.ofMillis(200));
     List<StageEvent> events = farm.events(task.getBuildId());
-    StageEvent started = events.stream().filter(StageEvent::hasStarted).findFirst().orElseThrow();
+    StageEvent started = events.stream().filter(dev.stagefarm.proto.StageRuns::marksRun).findFirst().orElseThrow();
     StageEvent.InstructionDone run = events.stream().filter(StageEvent::hasInstructionDone).findFirst().orElseThrow()
         .getInstructionDone();
     long[] t = {
-      run.getStartedMs() - started.getTimestampMs(),
+      run.getStartedMs() - dev.stagefarm.proto.StageRuns.runStartedMs(started),
       run.getFinishedMs() - run.getStartedMs(),
       outcome.getTimestampMs() - run.getFinishedMs()};
     assertThat(java.util.Arrays.stream(t).boxed().toList()).allSatisfy(v -> assertThat(v).isNotNegative());

@@ -60,7 +60,7 @@ class WorkerKillTest {
       List<StageEvent> events = farm.events(task.getBuildId());
       assertThat(events).filteredOn(StageEvent::hasCompleted).hasSize(1);
       assertThat(events).filteredOn(StageEvent::hasFailed).isEmpty();
-      assertThat(events).filteredOn(StageEvent::hasStarted).extracting(StageEvent::getWorkerId)
+      assertThat(events).filteredOn(dev.stagefarm.proto.StageRuns::marksRun).extracting(StageEvent::getWorkerId)
           .containsExactly("doomed", "exec-worker");
     } finally {
       child.destroyForcibly();

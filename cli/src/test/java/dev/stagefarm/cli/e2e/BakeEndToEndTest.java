@@ -142,7 +142,7 @@ class BakeEndToEndTest {
         names.put(stage.getStageId(), stage.getName());
       }
       for (StageEvent event : events.getOrDefault(build, List.of())) {
-        if (event.hasStarted()) {
+        if (dev.stagefarm.proto.StageRuns.marksRun(event)) {
           runsByStage.merge(names.get(event.getStageId()), 1, Integer::sum);
         }
       }

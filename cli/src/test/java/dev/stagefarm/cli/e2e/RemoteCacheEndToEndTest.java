@@ -81,7 +81,7 @@ class RemoteCacheEndToEndTest {
   /** How many stage runs the fresh farm's workers started for the build (its events topic). */
   private static long runsOnFreshFarm(String buildId) throws Exception {
     List<StageEvent> events = FarmEvents.of(fresh.kafkaBootstrap(), List.of(buildId)).getOrDefault(buildId, List.of());
-    return events.stream().filter(StageEvent::hasStarted).count();
+    return events.stream().filter(dev.stagefarm.proto.StageRuns::marksRun).count();
   }
 
   private static int recordsIn(String ref) throws Exception {

@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
-import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
@@ -36,7 +36,7 @@ import org.apache.kafka.common.errors.UnsupportedVersionException;
 public final class FencedProducer implements AutoCloseable {
   private enum Pending { NONE, COMMIT, ABORT }
 
-  private final KafkaProducer<String, byte[]> producer;
+  private final Producer<String, byte[]> producer;
   private final String transactionalId;
   private boolean active;
   private boolean fatal;
@@ -53,9 +53,14 @@ public final class FencedProducer implements AutoCloseable {
 
   /** @param security the coordinator's Kafka SASL/TLS settings */
   public FencedProducer(String bootstrapServers, KafkaClientProperties security, String transactionalId) {
-    this.transactionalId = transactionalId;
-    this.producer = KafkaClients.transactionalProducer(bootstrapServers, security, "stagefarm-coordinator",
+    this(KafkaClients.transactionalProducer(bootstrapServers, security, "stagefarm-coordinator", transactionalId),
         transactionalId);
+  }
+
+  /** Over {@code producer}, a transactional one (tests: Kafka's MockProducer). */
+  FencedProducer(Producer<String, byte[]> producer, String transactionalId) {
+    this.transactionalId = transactionalId;
+    this.producer = producer;
   }
 
   /**
@@ -219,6 +224,13 @@ public final class FencedProducer implements AutoCloseable {
       return new WriteFailure(WriteFailure.Kind.RETRIABLE, what + " failed: Kafka unreachable (" + e.getMessage() + ")", e);
     }
     abortQuietly();
+    if (e instanceof OutOfOrderSequenceException || cause instanceof OutOfOrderSequenceException) {
+      // for a transactional producer an abortable error, not a fencing one (the client puts it in its
+      // abortable state and bumps the epoch; fencing is ProducerFenced or InvalidProducerEpoch): the
+      // transaction is aborted and the write goes again (bench/README.md, "Session 11 (issue 12): dispatch")
+      return new WriteFailure(WriteFailure.Kind.RETRIABLE, what + " failed: the broker refused a batch's sequence"
+          + " number; the transaction was aborted and the write will be retried (" + cause.getMessage() + ")", e);
+    }
     if (cause instanceof RecordTooLargeException || cause instanceof RecordBatchTooLargeException) {
       return new WriteFailure(WriteFailure.Kind.REFUSED, what + " was refused: the record of "
           + (record == null || record.value() == null ? 0 : record.value().length)
@@ -230,7 +242,6 @@ public final class FencedProducer implements AutoCloseable {
   private static boolean isFencing(Throwable e) {
     return e instanceof ProducerFencedException
         || e instanceof InvalidProducerEpochException
-        || e instanceof OutOfOrderSequenceException
         || e instanceof AuthorizationException
         || e instanceof UnsupportedVersionException;
   }

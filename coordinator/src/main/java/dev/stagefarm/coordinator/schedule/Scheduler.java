@@ -263,20 +263,57 @@ public final class Scheduler {
     long queuedSinceMs = stage.lastSeenMs; // while queued, only a dispatch sets it
     stage.lastSeenMs = clock.millis();
     if (stage.state == StageState.QUEUED) {
-      stage.state = StageState.RUNNING;
-      stage.startedMs = stage.lastSeenMs;
-      stage.runStartedMs = stage.lastSeenMs;
-      listener.stageChanged(stage.snapshot());
-      listener.stageStarted(stage.snapshot(), Math.max(0, stage.lastSeenMs - queuedSinceMs));
-      if (stage.readyMs > 0) {
-        listener.tenantStageStarted(builds.get(buildId).cls.tenant(), Math.max(0, stage.lastSeenMs - stage.readyMs));
-        stage.readyMs = 0;
-      }
+      markRunning(stage, stage.lastSeenMs, queuedSinceMs, true);
     } else if (movedWorker) {
       // Kafka handed the task to another worker (the first one's record lease ran out): say where it runs now
       listener.stageChanged(stage.snapshot());
     }
     return true;
+  }
+
+  /**
+   * A queued stage runs since {@code startedMs}: its start's metrics, and its RUNNING status when
+   * {@code announce} (a completion that comes alone goes from QUEUED to DONE in the status).
+   */
+  private void markRunning(StageRun stage, long startedMs, long queuedSinceMs, boolean announce) {
+    stage.state = StageState.RUNNING;
+    stage.startedMs = startedMs;
+    stage.runStartedMs = startedMs;
+    if (announce) {
+      listener.stageChanged(stage.snapshot());
+    }
+    listener.stageStarted(stage.snapshot(), Math.max(0, startedMs - queuedSinceMs));
+    if (stage.readyMs > 0) {
+      listener.tenantStageStarted(builds.get(stage.buildId).cls.tenant(), Math.max(0, startedMs - stage.readyMs));
+      stage.readyMs = 0;
+    }
+  }
+
+  /**
+   * A worker completed an attempt for which it published no {@code started} (the stage ended within
+   * the worker's start delay: docs/protocol.md, "One event for a stage that ends at once"). A queued
+   * stage is taken as started {@code ranMs} before now by {@code workerId} (its start and run
+   * metrics, the worker named in its status) without a RUNNING status of its own; then it completes
+   * as {@link #onCompleted} does.
+   */
+  public synchronized boolean onCompletedUnannounced(String buildId, String stageId, int attempt, String workerId,
+      int deliveryCount, long ranMs, StageResult result) {
+    StageRun stage = current(buildId, stageId, attempt);
+    if (stage == null) {
+      return false;
+    }
+    if (stage.state == StageState.QUEUED) {
+      long now = clock.millis();
+      stage.delivery = Math.max(stage.delivery, deliveryCount);
+      stage.workerId = workerId;
+      if (!workerId.isEmpty()) {
+        stage.workersTried.add(workerId);
+      }
+      long queuedSinceMs = stage.lastSeenMs;
+      stage.lastSeenMs = now;
+      markRunning(stage, Math.max(queuedSinceMs, now - Math.max(0, ranMs)), queuedSinceMs, false);
+    }
+    return onCompleted(buildId, stageId, attempt, result);
   }
 
   /**

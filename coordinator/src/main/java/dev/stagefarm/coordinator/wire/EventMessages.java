@@ -32,7 +32,13 @@ public final class EventMessages {
                 done.getStartedMs(),
                 done.getFinishedMs());
           }
-          case COMPLETED -> new WorkerEvent.Completed(ContentMessages.fromProto(event.getCompleted().getResult()));
+          case COMPLETED -> {
+            StageEvent.Completed completed = event.getCompleted();
+            // started_ms set: no started event went out for this attempt (docs/protocol.md)
+            long ranMs = completed.getStartedMs() > 0 ? Math.max(0, event.getTimestampMs() - completed.getStartedMs()) : -1;
+            yield new WorkerEvent.Completed(ContentMessages.fromProto(completed.getResult()), ranMs,
+                Math.max(1, event.getDeliveryCount()));
+          }
           case FAILED -> {
             StageEvent.Failed failed = event.getFailed();
             yield new WorkerEvent.Failed(

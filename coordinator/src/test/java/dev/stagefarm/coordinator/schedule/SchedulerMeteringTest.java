@@ -18,10 +18,13 @@ class SchedulerMeteringTest {
   final ManualClock clock = new ManualClock();
   final List<Started> started = new ArrayList<>();
   final List<Ran> ran = new ArrayList<>();
+  final List<String> changed = new ArrayList<>();
   final Scheduler scheduler = new Scheduler(clock, new Scheduler.Settings(Duration.ofSeconds(10), 3), (b, s, a, in) -> {},
       new SchedulerListener() {
         @Override
-        public void stageChanged(StageSnapshot stage) {}
+        public void stageChanged(StageSnapshot stage) {
+          changed.add(stage.stageId() + " " + stage.state() + " " + stage.workerId() + " " + stage.startedMs());
+        }
 
         @Override
         public void buildStagesDone(String buildId, Map<String, StageResult> results) {}
@@ -107,5 +110,38 @@ class SchedulerMeteringTest {
 
     assertThat(ran).containsExactly(new Ran("x", 4000, false));
     assertThat(started).containsExactly(new Started("x", 0), new Started("x", 700));
+  }
+
+  @Test
+  void aCompletionThatComesAloneCountsItsStartAndRunAndGoesFromQueuedToDone() {
+    // a worker publishes no started for a stage that ends within its start delay (docs/protocol.md)
+    scheduler.submit("b", List.of(StageSpec.of("x", List.of(), "", 1), StageSpec.of("y", List.of("x"), "", 1)));
+    long dispatchedMs = clock.millis();
+    clock.advance(Duration.ofMillis(1500));
+    changed.clear();
+
+    assertThat(scheduler.onCompletedUnannounced("b", "x", 1, "w1", 1, 30, result())).isTrue();
+
+    assertThat(started).as("the queue wait ends when the run began").containsExactly(new Started("x", 1470));
+    assertThat(ran).containsExactly(new Ran("x", 30, true));
+    assertThat(changed).as("no RUNNING status; the DONE one names the worker and when it started")
+        .filteredOn(c -> c.startsWith("x ")).containsExactly("x DONE w1 " + (dispatchedMs + 1470));
+    assertThat(scheduler.stageCounts()).as("y is ready now").isEqualTo(new Scheduler.StageCounts(1, 0));
+    assertThat(scheduler.onCompletedUnannounced("b", "x", 1, "w1", 1, 30, result())).as("a repeat is stale").isFalse();
+    assertThat(scheduler.onCompletedUnannounced("b", "y", 2, "w1", 1, 30, result())).as("another attempt's")
+        .isFalse();
+  }
+
+  @Test
+  void aCompletionThatComesAloneForAStageSeenRunningIsAPlainCompletion() {
+    // e.g. the attempt's earlier delivery was announced on another worker, which died
+    scheduler.submit("b", List.of(StageSpec.of("x", List.of(), "", 1)));
+    scheduler.onStarted("b", "x", 1, "w1");
+    clock.advance(Duration.ofSeconds(4));
+
+    assertThat(scheduler.onCompletedUnannounced("b", "x", 1, "w2", 2, 20, result())).isTrue();
+
+    assertThat(started).containsExactly(new Started("x", 0));
+    assertThat(ran).containsExactly(new Ran("x", 4000, true));
   }
 }

@@ -61,6 +61,36 @@ final class RunningStage implements StageProgress {
   /** The task's deadline passed: fail the stage, naming the deadline. */
   record DeadlinePassed(String message) implements Cancel {}
 
+  /**
+   * How long a stage runs before its {@code started} event goes out: one that completes sooner
+   * publishes no {@code started}, its {@code completed} says when it started, which saves a signed
+   * event and its check per stage where many stages end at once (cache hits, no-ops: issue 12). Its
+   * progress events (log chunks, ops done) of that time are held and go out in order, after the
+   * {@code started} if the stage is still running at the delay, else just before the {@code
+   * completed}. A heartbeat, a failure, a redelivered task (delivery count above 1: an earlier run
+   * may have been lost, which the coordinator counts from the {@code started}) or more than {@link
+   * #MAX_HELD_EVENTS} progress events send the {@code started} at once (docs/protocol.md, "One
+   * event for a stage that ends at once"). Far below every lease (queue lease, record lock,
+   * heartbeat timeout: seconds).
+   */
+  static final java.time.Duration START_EVENT_DELAY = java.time.Duration.ofMillis(50);
+  /** Progress events held during the start delay at most; one more announces the start (bounded memory). */
+  static final int MAX_HELD_EVENTS = 32;
+
+  /**
+   * One daemon thread per process that sends the delayed {@code started} events: a publish does not
+   * block (the producer buffers), and it must not wait behind other work (the common pool has one
+   * thread on a 2-core machine).
+   */
+  private static final java.util.concurrent.ScheduledExecutorService ANNOUNCER =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().daemon().name("stage-start-announcer").factory());
+
+  /** Sends {@code stage}'s {@code started} after {@link #START_EVENT_DELAY}, unless it completed by then. */
+  static void announceLater(RunningStage stage) {
+    ANNOUNCER.schedule(stage::announceStart, START_EVENT_DELAY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
   final TaskDelivery delivery;
   final int partition;
   final long offset;
@@ -75,6 +105,13 @@ final class RunningStage implements StageProgress {
   private volatile Outcome outcome;
   private volatile Thread thread;
   private volatile long finishedAtNanos;
+  /** Whether {@code started} went out, or the completion went out without it; guarded by this. */
+  private boolean startPublished;
+  private boolean startSkipped;
+  /** Progress events of the start delay, not published yet; guarded by this. */
+  private final java.util.List<dev.stagefarm.proto.v1.StageEvent> held = new java.util.ArrayList<>();
+  /** Made when the task was claimed, so its timestamp is the claim's, whenever it goes out. */
+  private final dev.stagefarm.proto.v1.StageEvent started;
 
   RunningStage(TaskDelivery record, StageTask task, TaskEvents events, EventSink publisher, long claimedAtMs) {
     this.delivery = record;
@@ -84,6 +121,7 @@ final class RunningStage implements StageProgress {
     this.events = events;
     this.publisher = publisher;
     this.claimedAtMs = claimedAtMs;
+    this.started = events.started();
     long stageEnd = task.getStageTimeoutMs() > 0 ? claimedAtMs + task.getStageTimeoutMs() : Long.MAX_VALUE;
     long buildEnd = task.getDeadlineEpochMs() > 0 ? task.getDeadlineEpochMs() : Long.MAX_VALUE;
     this.deadlineMs = Math.min(stageEnd, buildEnd);
@@ -129,6 +167,50 @@ final class RunningStage implements StageProgress {
     this.outcome = result;
   }
 
+  /**
+   * Publishes the {@code started} event, then the held progress events, unless it went out already
+   * or the stage completed without it. Under this object's lock, so that what the stage publishes
+   * after is sent after them (one producer, one partition: the coordinator reads them in order).
+   */
+  synchronized void announceStart() {
+    // a stage that already ended (released, abandoned) within the delay announces nothing late
+    if (!startPublished && !startSkipped && !finished()) {
+      startPublished = true;
+      publisher.publish(started);
+      publishHeld();
+    }
+  }
+
+  /**
+   * For the completion: whether it goes out without a {@code started} (none was published, and
+   * from now on none will be); the held progress events are published first.
+   */
+  synchronized boolean completesUnannounced() {
+    if (startPublished) {
+      return false;
+    }
+    startSkipped = true;
+    publishHeld();
+    return true;
+  }
+
+  /** Publishes {@code event} now, or holds it while the start is not announced yet. */
+  private void progress(dev.stagefarm.proto.v1.StageEvent event) {
+    synchronized (this) {
+      if (!startPublished && !startSkipped && held.size() < MAX_HELD_EVENTS) {
+        held.add(event);
+        return;
+      }
+    }
+    announceStart();
+    publisher.publish(event);
+  }
+
+  private void publishHeld() {
+    held.forEach(publisher::publish);
+    held.clear();
+  }
+
   /** Why the stage was cancelled; null when it was not. */
   Cancel cancelled() {
     return cancel;
@@ -161,11 +243,11 @@ final class RunningStage implements StageProgress {
 
   @Override
   public void log(int index, byte[] data, boolean stderr) {
-    publisher.publish(events.log(index, data, stderr));
+    progress(events.log(index, data, stderr));
   }
 
   @Override
   public void instructionDone(int index, Optional<LayerRef> layer, boolean cached, long startedMs, long finishedMs) {
-    publisher.publish(events.instructionDone(index, layer, cached, startedMs, finishedMs));
+    progress(events.instructionDone(index, layer, cached, startedMs, finishedMs));
   }
 }

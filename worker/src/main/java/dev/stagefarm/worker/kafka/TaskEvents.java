@@ -60,6 +60,15 @@ public final class TaskEvents {
     return envelope().setCompleted(StageEvent.Completed.newBuilder().setResult(result)).build();
   }
 
+  /**
+   * The completion of a stage for which no {@code started} went out (it ended within the start
+   * delay): it says when the stage started, {@code startedMs} by this worker's clock.
+   */
+  public StageEvent completedUnannounced(ImageState result, long startedMs) {
+    return envelope().setCompleted(StageEvent.Completed.newBuilder().setResult(result).setStartedMs(startedMs))
+        .build();
+  }
+
   public StageEvent failed(StageFailure failure) {
     return envelope()
         .setFailed(StageEvent.Failed.newBuilder()

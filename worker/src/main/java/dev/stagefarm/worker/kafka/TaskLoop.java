@@ -170,6 +170,7 @@ public final class TaskLoop implements AutoCloseable {
   private void heartbeat() {
     for (RunningStage stage : running) {
       if (!stage.finished()) {
+        stage.announceStart();
         publisher.publish(stage.events.heartbeat(stage.currentInstruction()));
       }
     }

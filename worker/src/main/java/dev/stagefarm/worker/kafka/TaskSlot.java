@@ -11,6 +11,7 @@ import dev.stagefarm.worker.transport.WorkerTransport;
 import dev.stagefarm.program.TaskRouting;
 import dev.stagefarm.proto.Topics;
 import dev.stagefarm.proto.v1.ImageState;
+import dev.stagefarm.proto.v1.StageEvent;
 import dev.stagefarm.proto.v1.StageTask;
 import dev.stagefarm.worker.StageFailedException;
 import dev.stagefarm.worker.StageFailure;
@@ -459,7 +460,11 @@ public final class TaskSlot implements Runnable {
     current = stage;
     lockLost = false;
     log.info("slot {} took {} (delivery {})", name, stage.describe(), delivery);
-    publisher.publish(events.started());
+    if (delivery > 1) {
+      stage.announceStart(); // an earlier run may have been lost: the coordinator counts it from this one
+    } else {
+      RunningStage.announceLater(stage); // after START_EVENT_DELAY, unless the stage completed by then
+    }
     onStart.accept(stage);
     Thread thread = Thread.ofVirtual().name("stage-" + task.getStageId()).unstarted(() -> execute(stage));
     stage.attach(thread);
@@ -502,7 +507,9 @@ public final class TaskSlot implements Runnable {
     try {
       ImageState result = runner.run(task, stage);
       try {
-        publisher.publishDurably(stage.events.completed(result), settings.outcomeTimeout());
+        StageEvent completed = stage.completesUnannounced()
+            ? stage.events.completedUnannounced(result, stage.claimedAtMs) : stage.events.completed(result);
+        publisher.publishDurably(completed, settings.outcomeTimeout());
         return new RunningStage.Completed(result);
       } catch (EventSink.PublishFailed e) {
         log.warn("{}: completed, but the completion event was not published; releasing the task", stage.describe());
@@ -542,6 +549,7 @@ public final class TaskSlot implements Runnable {
   }
 
   private RunningStage.Outcome report(RunningStage stage, StageFailure failure) {
+    stage.announceStart(); // a failure is never unannounced: its run shows as before
     try {
       publisher.publishDurably(stage.events.failed(failure), settings.outcomeTimeout());
       return new RunningStage.Failed(failure);

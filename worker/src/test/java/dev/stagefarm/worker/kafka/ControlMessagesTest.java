@@ -52,7 +52,7 @@ class ControlMessagesTest {
       awaitControlApplied();
       publish(task(ended, "s", 1, 100));
       publish(task(retried, "s", 1, 100)); // the stale attempt, as a broker redelivers it
-      publish(task(retried, "s", 2, 100));
+      publish(task(retried, "s", 2, 500)); // longer than the start delay: it publishes a started
 
       watcher.await(e -> of(retried, KindCase.COMPLETED).test(e) && e.getAttempt() == 2, Duration.ofSeconds(60));
       watcher.drain(Duration.ofSeconds(2));

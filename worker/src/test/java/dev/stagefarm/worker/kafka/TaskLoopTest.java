@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.stagefarm.program.FarmKeys;
 import dev.stagefarm.proto.Topics;
+import dev.stagefarm.proto.v1.ImageState;
 import dev.stagefarm.proto.v1.StageEvent;
 import dev.stagefarm.proto.v1.StageEvent.KindCase;
 import dev.stagefarm.proto.v1.StageTask;
@@ -96,13 +97,46 @@ class TaskLoopTest {
   }
 
   @Test
+  void aStageThatEndsWithinTheStartDelayPublishesNoStartedAndALongerOneItsStartedFirst() {
+    // docs/protocol.md, "One event for a stage that ends at once": its op's event, then its completion
+    String build = "instant-" + UUID.randomUUID();
+    StageRunner oneOp = (task, progress) -> {
+      progress.instructionStarted(0);
+      long now = System.currentTimeMillis();
+      progress.instructionDone(0, java.util.Optional.empty(), true, now, now);
+      Thread.sleep(Long.parseLong(task.getStageName().substring("sleep:".length())));
+      return ImageState.newBuilder().setOrigin("ran-by:worker-instant").build();
+    };
+    try (EventWatcher watcher = new EventWatcher(bootstrap);
+        TaskLoop worker = new TaskLoop(settings("worker-instant", Duration.ofSeconds(5), Duration.ZERO), 1,
+            Duration.ofSeconds(5), oneOp).start()) {
+      long before = System.currentTimeMillis();
+      publish(task(build, "instant", 0));
+      StageEvent alone = watcher.await(e -> of(build, KindCase.COMPLETED).test(e) && e.getStageId().equals("instant"),
+          Duration.ofSeconds(60));
+      publish(task(build, "longer", 6 * RunningStage.START_EVENT_DELAY.toMillis()));
+      StageEvent after = watcher.await(e -> of(build, KindCase.COMPLETED).test(e) && e.getStageId().equals("longer"),
+          Duration.ofSeconds(60));
+      watcher.drain(Duration.ofSeconds(1));
+
+      assertThat(alone.getCompleted().getStartedMs()).as("when it started, by the worker's clock")
+          .isBetween(before, alone.getTimestampMs());
+      assertThat(after.getCompleted().getStartedMs()).as("announced by its started: no start here").isZero();
+      assertThat(watcher.events(e -> e.getBuildId().equals(build) && e.getKindCase() != KindCase.HEARTBEAT))
+          .extracting(e -> e.getStageId() + " " + e.getKindCase())
+          .containsExactly("instant INSTRUCTION_DONE", "instant COMPLETED",
+              "longer STARTED", "longer INSTRUCTION_DONE", "longer COMPLETED");
+    }
+  }
+
+  @Test
   void aWorkerWithNoFreeSlotClaimsNothingWhileAWorkerWithAFreeSlotTakesTheTask() {
     String build = "busy-" + UUID.randomUUID();
     try (EventWatcher watcher = new EventWatcher(bootstrap);
         TaskLoop busy = loop("worker-busy", Duration.ofSeconds(5)).start()) {
       publish(task(build, "long", 10_000));
       watcher.await(e -> of(build, KindCase.STARTED).test(e) && e.getStageId().equals("long"), Duration.ofSeconds(60));
-      publish(task(build, "waiting", 100));
+      publish(task(build, "waiting", 500)); // longer than the start delay: it publishes a started
       try (TaskLoop free = loop("worker-free", Duration.ofSeconds(5)).start()) {
         watcher.await(e -> of(build, KindCase.COMPLETED).test(e) && e.getStageId().equals("waiting"),
             Duration.ofSeconds(60));
@@ -261,7 +295,7 @@ class TaskLoopTest {
         StageEvent done = watcher.await(of(build, KindCase.COMPLETED), Duration.ofSeconds(60));
         assertThat(done.getWorkerId()).isEqualTo("worker-healthy");
       }
-      assertThat(watcher.events(of(build, KindCase.STARTED)))
+      assertThat(watcher.events(run(build)))
           .extracting(StageEvent::getWorkerId)
           .containsExactly("worker-faulty", "worker-healthy");
     }
@@ -286,12 +320,17 @@ class TaskLoopTest {
         watcher.drain(Duration.ofSeconds(2));
       }
       assertThat(watcher.events(of(build, KindCase.COMPLETED))).hasSize(1);
-      assertThat(watcher.events(of(build, KindCase.STARTED)))
+      assertThat(watcher.events(run(build)))
           .extracting(StageEvent::getWorkerId)
           .containsExactly("worker-doomed", "worker-survivor");
     } finally {
       child.destroyForcibly();
     }
+  }
+
+  /** The events that say a worker ran a stage of {@code build} (a started, or a completion that came alone). */
+  private static java.util.function.Predicate<StageEvent> run(String build) {
+    return e -> e.getBuildId().equals(build) && dev.stagefarm.proto.StageRuns.marksRun(e);
   }
 
   private static TaskLoop loop(String workerId, Duration grace) {

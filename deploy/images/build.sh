@@ -73,13 +73,13 @@ trap 'exit 130' INT TERM
 # The CLI (the launcher builds it when it is missing or older than the sources).
 "$root/stagefarm" --version > /dev/null
 
-# 1. the base: Debian minbase + jlink'ed JRE, cached by the hash of what goes into it
+# 1. the base: Debian minbase + libsodium (the farm role keys' Ed25519) + jlink'ed JRE, cached by the hash of what goes into it
 suite=bookworm
 mirror=${DEBIAN_MIRROR:-$(awk '/^URIs:/ {print $2; exit} /^deb / {print $2; exit}' \
   /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list 2>/dev/null | head -1)}
 mirror=${mirror:-http://deb.debian.org/debian}
 jre_modules=java.se,jdk.unsupported,jdk.management,jdk.naming.dns,jdk.zipfs,jdk.crypto.cryptoki,jdk.security.auth,jdk.security.jgss,jdk.net,jdk.jfr,jdk.httpserver
-base_recipe="v2 mmdebstrap $suite minbase $mirror $jre_modules $(cat "$JAVA_HOME/release" | tr '\n' ' ')"
+base_recipe="v3 mmdebstrap $suite minbase+libsodium23 $mirror $jre_modules $(cat "$JAVA_HOME/release" | tr '\n' ' ')"
 base_key=$(printf '%s' "$base_recipe" | sha256sum | cut -c1-16)
 base_dir="$cache/deploy-base/$base_key"
 base_tag=stagefarm/base:$suite-jre
@@ -88,7 +88,7 @@ if [ -z "$base_ref" ] && [ ! -f "$base_dir/rootfs.done" ]; then
   rm -rf "$base_dir" && mkdir -p "$base_dir"
   # apt fetches in parallel and dpkg skips its fsyncs (a throwaway tree until rootfs.done); the
   # merged-usr hook lays out /usr as debootstrap does, without pulling in usrmerge and perl
-  mmdebstrap --variant=minbase --dpkgopt=force-unsafe-io --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
+  mmdebstrap --variant=minbase --include=libsodium23 --dpkgopt=force-unsafe-io --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
     "$suite" "$base_dir/rootfs" "deb $mirror $suite main" > "$base_dir/mmdebstrap.log" 2>&1 || {
     log "mmdebstrap failed; see $base_dir/mmdebstrap.log"; exit 1; }
   "$JAVA_HOME/bin/jlink" --add-modules "$jre_modules" --strip-debug --no-man-pages --no-header-files \

@@ -1,15 +1,22 @@
 package dev.stagefarm.worker.kafka;
 
 import dev.stagefarm.proto.v1.ImageState;
+import dev.stagefarm.proto.v1.StageEvent;
 import dev.stagefarm.proto.v1.StageTask;
 import dev.stagefarm.worker.StageFailure;
 import dev.stagefarm.worker.StageProgress;
 import dev.stagefarm.worker.store.LayerRef;
-import java.util.Optional;
-import java.util.concurrent.atomic.AtomicInteger;
 import dev.stagefarm.worker.transport.Ack;
 import dev.stagefarm.worker.transport.EventSink;
 import dev.stagefarm.worker.transport.TaskDelivery;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One claimed task record and the stage executing for it. Written by the stage thread (progress,
@@ -73,7 +80,7 @@ final class RunningStage implements StageProgress {
    * event for a stage that ends at once"). Far below every lease (queue lease, record lock,
    * heartbeat timeout: seconds).
    */
-  static final java.time.Duration START_EVENT_DELAY = java.time.Duration.ofMillis(50);
+  static final Duration START_EVENT_DELAY = Duration.ofMillis(50);
   /** Progress events held during the start delay at most; one more announces the start (bounded memory). */
   static final int MAX_HELD_EVENTS = 32;
 
@@ -82,13 +89,13 @@ final class RunningStage implements StageProgress {
    * block (the producer buffers), and it must not wait behind other work (the common pool has one
    * thread on a 2-core machine).
    */
-  private static final java.util.concurrent.ScheduledExecutorService ANNOUNCER =
-      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+  private static final ScheduledExecutorService ANNOUNCER =
+      Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().daemon().name("stage-start-announcer").factory());
 
   /** Sends {@code stage}'s {@code started} after {@link #START_EVENT_DELAY}, unless it completed by then. */
   static void announceLater(RunningStage stage) {
-    ANNOUNCER.schedule(stage::announceStart, START_EVENT_DELAY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    ANNOUNCER.schedule(stage::announceStart, START_EVENT_DELAY.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   final TaskDelivery delivery;
@@ -109,9 +116,9 @@ final class RunningStage implements StageProgress {
   private boolean startPublished;
   private boolean startSkipped;
   /** Progress events of the start delay, not published yet; guarded by this. */
-  private final java.util.List<dev.stagefarm.proto.v1.StageEvent> held = new java.util.ArrayList<>();
+  private final List<StageEvent> held = new ArrayList<>();
   /** Made when the task was claimed, so its timestamp is the claim's, whenever it goes out. */
-  private final dev.stagefarm.proto.v1.StageEvent started;
+  private final StageEvent started;
 
   RunningStage(TaskDelivery record, StageTask task, TaskEvents events, EventSink publisher, long claimedAtMs) {
     this.delivery = record;
@@ -132,7 +139,7 @@ final class RunningStage implements StageProgress {
     long stageEnd = task.getStageTimeoutMs() > 0 ? claimedAtMs + task.getStageTimeoutMs() : Long.MAX_VALUE;
     if (stageEnd <= deadlineMs) {
       return "stage " + task.getStageName() + " ran past its deadline of "
-          + java.time.Duration.ofMillis(task.getStageTimeoutMs()) + " (coordinator setting stage-deadline); killed";
+          + Duration.ofMillis(task.getStageTimeoutMs()) + " (coordinator setting stage-deadline); killed";
     }
     return "stage " + task.getStageName() + " ran past the build's deadline, "
         + java.time.Instant.ofEpochMilli(task.getDeadlineEpochMs())
@@ -195,7 +202,7 @@ final class RunningStage implements StageProgress {
   }
 
   /** Publishes {@code event} now, or holds it while the start is not announced yet. */
-  private void progress(dev.stagefarm.proto.v1.StageEvent event) {
+  private void progress(StageEvent event) {
     synchronized (this) {
       if (!startPublished && !startSkipped && held.size() < MAX_HELD_EVENTS) {
         held.add(event);

@@ -17,7 +17,8 @@ public final class WorkerKeys {
   private WorkerKeys() {}
 
   public static final ConfigKey<Path> WORK_DIR = ConfigKey.of("work-dir", PATH,
-      "layer cache (`layers/`), stage scratch (`stages/`), cache mounts (`cache-mounts/`), runc state (`runc/`)")
+      "layer cache (`layers/`), stage scratch (`stages/`), cache mounts (`cache-mounts/`), runc state (`runc/`); "
+          + "one worker each: `worker.lock`, held while it runs, refuses a second (docs/operations.md, \"Worker disk\")")
       .defaultValue("/var/lib/stagefarm/worker").label("DIR");
 
   public static final ConfigKey<Integer> CONCURRENCY = ConfigKey.of("concurrency", INT,

@@ -109,7 +109,8 @@ class ThinClientDistributionTest {
 
     assertThat(missing).as(out.toString()).isNotEmpty().allMatch(c -> c.startsWith("dev.stagefarm.cli.embedded.")
         || c.startsWith("dev.stagefarm.cli.ops.")
-        || c.matches("dev\\.stagefarm\\.cli\\.farm\\.(EmbeddedFarm|InProcessWorkers|WorkerLauncher|LocalFarmDaemon|FarmTracing)"
+        || c.matches("dev\\.stagefarm\\.cli\\.farm\\.(EmbeddedFarm|InProcessWorkers|WorkerLauncher|LocalFarmDaemon|FarmTracing"
+            + "|FarmWorkersDir|InProcessFarm|OneShotWorkDir)"
             + "(\\$.*)?")
         || c.matches("dev\\.stagefarm\\.cli\\.(CoordinatorCommand|WorkerCommand|UpCommand|AdminCommand|KafkaAclsCommand"
             + "|TopicsCommand|FarmKeysCommand|Observability)(\\$.*)?"));

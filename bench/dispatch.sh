@@ -26,16 +26,12 @@ root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$root"
 . scripts/env.sh
 stagefarm_select_jdk
-cp_file=$root/coordinator/target/dispatch-bench.classpath
-# -am compiles the modules it needs in this tree (no install into the shared ~/.m2)
-./mvnw -B --no-transfer-progress -q -o -pl coordinator -am test-compile dependency:build-classpath \
-  -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file" >/dev/null
-cp=$root/coordinator/target/test-classes:$root/coordinator/target/classes:$(cat "$cp_file")
+stagefarm_test_classpath coordinator
 case "${FARM:-kafka}" in
   kafka|local) ;;
   *) echo "FARM is kafka or local, not '${FARM}'" >&2; exit 2 ;;
 esac
 DISPATCH_FARM=${FARM:-kafka} exec "$JAVA_HOME/bin/java" -Xmx2g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
   -Dorg.slf4j.simpleLogger.log.dev.stagefarm.program.Ed25519Engines=info \
-  -cp "$cp" dev.stagefarm.coordinator.DispatchBench "${1:-10000}" "${2:-1}" "${3:-1000}" 2>&1 \
+  -cp "$test_cp" dev.stagefarm.coordinator.DispatchBench "${1:-10000}" "${2:-1}" "${3:-1000}" 2>&1 \
   | grep -E '^BENCH|Exception|ERROR|Ed25519 \(farm role keys\)' || true

@@ -7,10 +7,7 @@ root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$root"
 . scripts/env.sh
 stagefarm_select_jdk
-cp_file=$root/program/target/ed25519-bench.classpath
-./mvnw -B --no-transfer-progress -q -o -pl program -am test-compile dependency:build-classpath \
-  -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file" >/dev/null
-cp=$root/program/target/test-classes:$root/program/target/classes:$(cat "$cp_file")
-"$JAVA_HOME/bin/java" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$cp" dev.stagefarm.program.Ed25519Bench \
+stagefarm_test_classpath program
+"$JAVA_HOME/bin/java" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$test_cp" dev.stagefarm.program.Ed25519Bench \
   "${1:-20000}" "${2:-400}" 2>&1 | grep -E '^BENCH|Exception|ERROR' || true
 echo "BENCH load: $(cat /proc/loadavg)"

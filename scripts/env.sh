@@ -72,6 +72,16 @@ STAGEFARM_TEST_PACKAGES=(skopeo:skopeo umoci:umoci docker-registry:docker-regist
 # Starts Debian's docker-registry on a free loopback port with storage under $1.
 # Sets registry_port and registry_pid; the caller kills registry_pid when done.
 # True when nothing listens on 127.0.0.1:$1.
+# stagefarm_test_classpath MODULE: compiles MODULE and the modules it needs, with their tests, in this tree (offline;
+# -am instead of an install into the shared ~/.m2) and sets test_cp to MODULE's test classpath (its test classes,
+# its classes, then every dependency in test scope). Run from the repository root; for the benches' Java mains.
+stagefarm_test_classpath() {
+  local module=$1 cp_file="$PWD/$1/target/test.classpath"
+  ./mvnw -B --no-transfer-progress -q -o -pl "$module" -am test-compile dependency:build-classpath \
+    -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file" >/dev/null
+  test_cp=$PWD/$module/target/test-classes:$PWD/$module/target/classes:$(cat "$cp_file")
+}
+
 stagefarm_port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 stagefarm_start_registry() {

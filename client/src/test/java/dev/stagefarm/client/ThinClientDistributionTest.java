@@ -110,7 +110,7 @@ class ThinClientDistributionTest {
     assertThat(missing).as(out.toString()).isNotEmpty().allMatch(c -> c.startsWith("dev.stagefarm.cli.embedded.")
         || c.startsWith("dev.stagefarm.cli.ops.")
         || c.matches("dev\\.stagefarm\\.cli\\.farm\\.(EmbeddedFarm|InProcessWorkers|WorkerLauncher|LocalFarmDaemon|FarmTracing"
-            + "|FarmWorkersDir|InProcessFarm|OneShotWorkDir)"
+            + "|FarmWorkersDir|InProcessFarm)"
             + "(\\$.*)?")
         || c.matches("dev\\.stagefarm\\.cli\\.(CoordinatorCommand|WorkerCommand|UpCommand|AdminCommand|KafkaAclsCommand"
             + "|TopicsCommand|FarmKeysCommand|Observability)(\\$.*)?"));

@@ -302,19 +302,13 @@ public final class EmbeddedFarm implements Farm {
     Deque<AutoCloseable> resources = new ArrayDeque<>();
     PhaseClock clock = new PhaseClock("embedded farm (no broker) started");
     try {
-      // first, so a farm refused starts nothing: the one-shot farm's workers in a slot of their own (OneShotWorkDir),
-      // the local farm's in <home>/workers, held against another farm of this home (FarmWorkersDir); either is
-      // closed after the workers (pushed later) have stopped
-      Path workDirs;
-      if (workersOnDemand) {
-        OneShotWorkDir slot = OneShotWorkDir.take(options.home());
-        resources.push(slot);
-        workDirs = slot.workers();
-      } else {
-        FarmWorkersDir held = FarmWorkersDir.hold(options.home(), "the local farm");
-        resources.push(held);
-        workDirs = held.workers();
-      }
+      // first, so a farm refused starts nothing: the one-shot farm's workers in a slot of their own, the local
+      // farm's in <home>/workers, held against another farm of this home (FarmWorkersDir); closed after the workers
+      // (pushed later) have stopped
+      FarmWorkersDir held = workersOnDemand ? FarmWorkersDir.takeOneShotSlot(options.home())
+          : FarmWorkersDir.hold(options.home(), "the local farm");
+      resources.push(held);
+      Path workDirs = held.workers();
       InProcessBus bus = new InProcessBus(IN_PROCESS_LOCK, FarmTopics.Layout.singleBroker().deliveryCountLimit());
       String address = InProcessBus.ADDRESS_PREFIX + "stagefarm-" + UUID.randomUUID();
       resources.push(bus.register(address));

@@ -1,19 +1,17 @@
 package dev.stagefarm.cli.farm;
 
+import dev.stagefarm.worker.HeldLock;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Optional;
@@ -137,23 +135,13 @@ public final class LocalFarmState {
   }
 
   /**
-   * Whether a daemon holds {@link #LOCK}. Taking the lock for a moment is the test: the kernel
-   * releases it when its holder dies, however it died.
+   * Whether a daemon holds {@link #LOCK}. Taking the lock for a moment is the test: the kernel releases it when its
+   * holder dies, however it died. Safe inside the daemon's own process ({@link HeldLock#isHeld}).
    */
   public boolean daemonAlive() {
     Path lock = dir.resolve(LOCK);
-    if (!Files.exists(lock)) {
-      return false;
-    }
-    try (FileChannel channel = FileChannel.open(lock, StandardOpenOption.WRITE)) {
-      FileLock taken = channel.tryLock();
-      if (taken == null) {
-        return true;
-      }
-      taken.release();
-      return false;
-    } catch (OverlappingFileLockException e) {
-      return true; // this JVM is the daemon
+    try {
+      return HeldLock.isHeld(lock);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot check the local farm's lock " + lock, e);
     }

@@ -88,7 +88,18 @@ public final class Main implements Runnable {
    */
   public static Outcome execute(RunContext run, Function<CommandLine.ParseResult, Optional<String>> gate,
       String... args) {
-    CommandLine cli = commandLine(run, args);
+    return execute(commandLine(null, args), run, gate, args);
+  }
+
+  /**
+   * As {@link #execute(RunContext, Function, String...)}, on {@code unused}: a command line of {@link
+   * #commandLine(RunContext, String...)} for {@code args} without a run, that nothing has parsed or run
+   * yet (the local farm builds one ahead, off the run's path: {@code SpareCommandLines}). Its
+   * commands' objects hold the option values: one command line serves one run.
+   */
+  public static Outcome execute(CommandLine unused, RunContext run,
+      Function<CommandLine.ParseResult, Optional<String>> gate, String... args) {
+    CommandLine cli = serve(unused, run);
     reportErrors(cli);
     CommandLine.IExecutionStrategy strategy = cli.getExecutionStrategy();
     String[] declined = new String[1];
@@ -132,6 +143,11 @@ public final class Main implements Runnable {
       // tables of up/coordinator/worker) only in the constructor, not to a class added later
       cli.addSubcommand(ServerSide.commandLine(subcommand));
     }
+    return serve(cli, run);
+  }
+
+  /** {@code cli} with its commands taking their streams and environment from {@code run} (null: this process's). */
+  private static CommandLine serve(CommandLine cli, RunContext run) {
     if (run != null) {
       cli.setOut(new java.io.PrintWriter(run.out(), true));
       cli.setErr(new java.io.PrintWriter(run.err(), true));

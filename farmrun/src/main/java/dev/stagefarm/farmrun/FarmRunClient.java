@@ -52,15 +52,38 @@ public final class FarmRunClient {
       hello = new FarmRunProtocol.Hello(FarmRunProtocol.VERSION, token, System.getProperty("user.dir"), tty, args,
           System.getenv()).encode();
       if (hello.length > FarmRunProtocol.MAX_HELLO) {
-        System.exit(FarmRunProtocol.FALLBACK_EXIT); // the JVM client takes any command line
+        exit(FarmRunProtocol.FALLBACK_EXIT, null); // the JVM client takes any command line
       }
       channel = SocketChannel.open(UnixDomainSocketAddress.of(state.resolve(FarmRunProtocol.SOCKET)));
     } catch (IOException | RuntimeException e) {
       // no farm, a farm on its way down, an older farm without the socket: the JVM client does what it always did
-      System.exit(FarmRunProtocol.FALLBACK_EXIT);
+      exit(FarmRunProtocol.FALLBACK_EXIT, null);
       return;
     }
-    System.exit(new FarmRunClient(Channels.newOutputStream(channel)).run(Channels.newInputStream(channel), hello));
+    FarmRunClient client = new FarmRunClient(Channels.newOutputStream(channel));
+    Thread cancelHook = new Thread(client::cancel, "stagefarm-run-cancel");
+    Runtime.getRuntime().addShutdownHook(cancelHook);
+    exit(client.run(Channels.newInputStream(channel), hello), cancelHook);
+  }
+
+  /**
+   * Ends the JVM with {@code code}. {@link Runtime#halt}, not {@link System#exit}: since JDK 21 an exit is
+   * logged through {@link System.Logger}, and looking up a logging backend for it (service loader, the
+   * module image) took ~8 ms of an interpreted client's exit, ~7 % of a warm build through the local
+   * farm (bench/README.md, "Session 12 (issue 12): the warm path's margin"). Nothing here needs what
+   * halt skips: the output streams are unbuffered, and the one shutdown hook is this client's cancel,
+   * which is removed first. While a signal's shutdown is under way (the hook is cancelling the run),
+   * {@link System#exit} as before: it waits for that shutdown, which exits with the signal's status.
+   */
+  private static void exit(int code, Thread cancelHook) {
+    if (cancelHook != null) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(cancelHook);
+      } catch (IllegalStateException shuttingDown) {
+        System.exit(code);
+      }
+    }
+    Runtime.getRuntime().halt(code);
   }
 
   private int run(InputStream fromFarm, byte[] hello) {
@@ -68,7 +91,6 @@ public final class FarmRunClient {
     OutputStream stderr = new FileOutputStream(FileDescriptor.err);
     InputStream stdin = new FileInputStream(FileDescriptor.in);
     boolean wrote = false;
-    Runtime.getRuntime().addShutdownHook(new Thread(this::cancel, "stagefarm-run-cancel"));
     try {
       send(FarmRunProtocol.HELLO, hello, hello.length);
       while (true) {

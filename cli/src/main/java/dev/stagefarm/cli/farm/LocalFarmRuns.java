@@ -64,6 +64,7 @@ public final class LocalFarmRuns implements AutoCloseable {
     t.setDaemon(true);
     return t;
   });
+  private final SpareCommandLines spares = new SpareCommandLines();
   private final AtomicInteger running = new AtomicInteger();
   private final AtomicInteger connections = new AtomicInteger();
   private volatile long lastEndedMs;
@@ -246,6 +247,7 @@ public final class LocalFarmRuns implements AutoCloseable {
       // closing
     }
     timers.shutdownNow();
+    spares.close();
     farm.close();
     try {
       Files.deleteIfExists(socket);
@@ -321,29 +323,11 @@ public final class LocalFarmRuns implements AutoCloseable {
           Optional.of(settings -> settings.fingerprint().equals(fingerprint) ? Optional.of(farm.borrow()) : Optional.empty()));
       String[] args = hello.args().toArray(String[]::new);
       Thread thread = new Thread(() -> {
-        int code;
         try {
-          Main.Outcome outcome = Main.execute(context, LocalFarmRuns.this::declinesParsed, args);
-          if (outcome instanceof Main.Outcome.Declined declined) { // nothing ran: the launcher runs the JVM client
-            finished = true;
-            fallback(declined.why());
-            return;
-          }
-          code = ((Main.Outcome.Ran) outcome).exitCode();
-        } catch (Throwable e) { // a command's bug must not end the farm's other runs
-          stderr.println("error: " + e + "\n(internal error in the local farm; see its log)");
-          e.printStackTrace(log);
-          code = dev.stagefarm.cli.ExitCodes.INTERNAL;
+          runCommand(context, stdout, stderr, args);
+        } finally {
+          spares.prepare(args[0]); // for the next run of this command, now that this one is done
         }
-        stdout.flush();
-        stderr.flush();
-        finished = true;
-        try {
-          exit(cancelled ? 130 : code);
-        } catch (IOException ignored) {
-          // the client is gone
-        }
-        closeQuietly();
       }, Thread.currentThread().getName() + "-command");
       thread.setDaemon(true);
       runThread = thread;
@@ -380,6 +364,33 @@ public final class LocalFarmRuns implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    }
+
+    /** The command line on its own thread, on an unused model of it; then its exit frame (or the fallback). */
+    private void runCommand(RunContext context, PrintStream stdout, PrintStream stderr, String[] args) {
+      int code;
+      try {
+        Main.Outcome outcome = Main.execute(spares.take(args), context, LocalFarmRuns.this::declinesParsed, args);
+        if (outcome instanceof Main.Outcome.Declined declined) { // nothing ran: the launcher runs the JVM client
+          finished = true;
+          fallback(declined.why());
+          return;
+        }
+        code = ((Main.Outcome.Ran) outcome).exitCode();
+      } catch (Throwable e) { // a command's bug must not end the farm's other runs
+        stderr.println("error: " + e + "\n(internal error in the local farm; see its log)");
+        e.printStackTrace(log);
+        code = dev.stagefarm.cli.ExitCodes.INTERNAL;
+      }
+      stdout.flush();
+      stderr.flush();
+      finished = true;
+      try {
+        exit(cancelled ? 130 : code);
+      } catch (IOException ignored) {
+        // the client is gone
+      }
+      closeQuietly();
     }
 
     private PrintStream stream(byte type) {

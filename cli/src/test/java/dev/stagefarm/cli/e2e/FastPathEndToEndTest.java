@@ -198,6 +198,32 @@ class FastPathEndToEndTest {
 
   @Test
   void killingTheThinClientCancelsItsBuildOnTheFarm() throws Exception {
+    Process client = slowBuildStarted();
+    client.destroyForcibly(); // SIGKILL: no cancel frame, only the connection's end
+    client.waitFor();
+
+    assertThat(slowBuildEnded().getState()).isEqualTo(BuildState.CANCELLED);
+    assertThat(Files.readString(clients.state().log())).contains("the client's connection closed");
+  }
+
+  /**
+   * SIGTERM (what the launcher forwards for Ctrl-C): the client's shutdown hook sends a cancel and waits for the
+   * farm's end of the run; the JVM exits with the signal's status, 143, although the client ends every other run
+   * with {@link Runtime#halt} (FarmRunClient#exit).
+   */
+  @Test
+  void terminatingTheThinClientCancelsItsBuildAndExitsWithTheSignalsStatus() throws Exception {
+    Process client = slowBuildStarted();
+    client.destroy(); // SIGTERM
+    assertThat(client.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
+    assertThat(client.exitValue()).isEqualTo(128 + 15);
+    assertThat(slowBuildEnded().getState()).isEqualTo(BuildState.CANCELLED);
+    assertThat(Files.readString(clients.state().log())).contains("cancelled by the client");
+  }
+
+  /** A thin client whose build runs {@code sleep 600} on a warm farm, once its RUN has started. */
+  private Process slowBuildStarted() throws Exception {
     RegistryFixture registry = RegistryFixture.shared();
     BusyboxImage.pushTo(registry);
     String busybox = registry.reference(BusyboxImage.REPOSITORY + ":" + BusyboxImage.TAG).toString();
@@ -214,12 +240,14 @@ class FastPathEndToEndTest {
       Thread.sleep(200);
     }
     assertThat(Files.readString(stderr)).contains("started");
-    client.destroyForcibly(); // SIGKILL: no cancel frame, only the connection's end
-    client.waitFor();
+    return client;
+  }
 
+  /** The slow build once it has ended (or as it stands after two minutes). */
+  private BuildStatus slowBuildEnded() throws Exception {
     LocalFarmState.Running running = clients.state().read().orElseThrow();
     BuildStatus build = null;
-    deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
     while (System.nanoTime() < deadline) {
       build = slowBuild(running);
       if (build != null && build.getState() == BuildState.CANCELLED) {
@@ -228,8 +256,7 @@ class FastPathEndToEndTest {
       Thread.sleep(500);
     }
     assertThat(build).isNotNull();
-    assertThat(build.getState()).isEqualTo(BuildState.CANCELLED);
-    assertThat(Files.readString(clients.state().log())).contains("the client's connection closed");
+    return build;
   }
 
   /** The farm's build whose Dockerfile sleeps, as its API lists it. */

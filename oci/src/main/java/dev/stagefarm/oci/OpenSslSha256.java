@@ -1,8 +1,6 @@
 package dev.stagefarm.oci;
 
 import com.sun.jna.Memory;
-import com.sun.jna.Native;
-import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
 import java.security.MessageDigest;
 import java.util.HexFormat;
@@ -46,19 +44,7 @@ final class OpenSslSha256 extends MessageDigest implements Cloneable {
         if (bound) {
             return;
         }
-        LinkageError last = null;
-        for (String name : LIBRARY_NAMES) {
-            try {
-                Native.register(Calls.class, NativeLibrary.getInstance(name));
-                last = null;
-                break;
-            } catch (LinkageError e) {
-                last = e;
-            }
-        }
-        if (last != null) {
-            throw last;
-        }
+        NativeCalls.register(Calls.class, LIBRARY_NAMES);
         selfTest();
         bound = true;
     }

@@ -41,6 +41,7 @@ enum Sha256Engine {
         }
         try {
             OpenSslSha256.bind();
+            org.slf4j.LoggerFactory.getLogger(Sha256Engine.class).debug("SHA-256: libcrypto's");
             return OPENSSL;
         } catch (LinkageError | RuntimeException e) {
             // no JNA (the thin client), no libcrypto, a libcrypto without the SHA256_* functions or a wrong answer

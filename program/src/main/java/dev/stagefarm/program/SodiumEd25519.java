@@ -1,7 +1,5 @@
 package dev.stagefarm.program;
 
-import com.sun.jna.Native;
-import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
 import java.util.Arrays;
 import java.util.List;
@@ -33,19 +31,7 @@ final class SodiumEd25519 implements Ed25519Engine {
     if (loaded != null) {
       return loaded;
     }
-    LinkageError last = null;
-    for (String name : LIBRARY_NAMES) {
-      try {
-        Native.register(Calls.class, NativeLibrary.getInstance(name));
-        last = null;
-        break;
-      } catch (LinkageError e) {
-        last = e;
-      }
-    }
-    if (last != null) {
-      throw last;
-    }
+    dev.stagefarm.oci.NativeCalls.register(Calls.class, LIBRARY_NAMES);
     if (Calls.sodium_init() < 0) { // 0: initialised now, 1: already
       throw new IllegalStateException("sodium_init() failed");
     }

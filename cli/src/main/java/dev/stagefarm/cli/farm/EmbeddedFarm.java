@@ -228,9 +228,9 @@ public final class EmbeddedFarm implements Farm {
   }
 
   /**
-   * As {@link #startWithoutBroker}, for one build (the one-shot farm): the workers start when the first task is
-   * published ({@link EmbeddedWorkers#taskPublished}), not before the farm is returned; a build whose stages are all cached
-   * starts none.
+   * As {@link #startWithoutBroker}, for one build (the one-shot farm): a worker starts when a task is published
+   * ({@link EmbeddedWorkers#taskPublished}: one per task, up to {@link Options#workers()}), none before the farm is
+   * returned; a build whose stages are all cached starts none.
    */
   public static EmbeddedFarm startForOneBuild(Options options) throws Exception {
     return startOnBus(options, true);
@@ -282,8 +282,8 @@ public final class EmbeddedFarm implements Farm {
       clock.mark("topics");
 
       // the workers need Kafka and S3, not the coordinator: they start (in parallel) while it joins its election
-      EmbeddedWorkers workers = new EmbeddedWorkers(() -> startWorkers(options, workersDir.workers(),
-          kafka.bootstrapServers(), s3.endpoint(), s3.accessKey(), s3.secretKey(), farmKeys)).startNow();
+      EmbeddedWorkers workers = new EmbeddedWorkers(options.workers(), i -> startWorker(options, workersDir.workers(),
+          i, kafka.bootstrapServers(), s3.endpoint(), s3.accessKey(), s3.secretKey(), farmKeys)).startNow();
       EmbeddedFarm farm = assemble(options, resources, clock, workers, kafka.bootstrapServers(), s3.endpoint(), farmKeys,
           server -> CoordinatorNode.start(
               new CoordinatorNode.Options(kafka.bootstrapServers(), "stagefarm-coordinator", options.coordinator(),
@@ -322,8 +322,8 @@ public final class EmbeddedFarm implements Farm {
       CoordinatorStart coordinator = server -> CoordinatorNode.startInProcess(
           new CoordinatorNode.Options("", "stagefarm-coordinator", options.coordinator(), farmKeys),
           bus, store, registry, new StoreImageExporter(store), server, options.api());
-      EmbeddedWorkers workers =
-          new EmbeddedWorkers(() -> startWorkers(options, workDirs, address, store.location(), "", "", farmKeys));
+      EmbeddedWorkers workers = new EmbeddedWorkers(options.workers(),
+          i -> startWorker(options, workDirs, i, address, store.location(), "", "", farmKeys));
       if (workersOnDemand) {
         Runnable note = AotRecordingNote.of(System.getenv()); // the launcher's AOT recording: a task ran
         bus.tasks().whenPublished(() -> { // a cached build publishes none: no worker starts
@@ -334,7 +334,7 @@ public final class EmbeddedFarm implements Farm {
         workers.startNow();
       }
       return assemble(options, resources, clock, workers, address, store.location(), farmKeys, coordinator,
-          workersOnDemand ? options.workers() + " workers on the first task" : options.workers() + " workers");
+          workersOnDemand ? "up to " + options.workers() + " workers, one per task" : options.workers() + " workers");
     } catch (Exception | Error e) {
       closeAll(resources);
       throw e;
@@ -393,30 +393,24 @@ public final class EmbeddedFarm implements Farm {
   }
 
   /**
-   * The workers' starts, in parallel; {@code transport} is the Kafka bootstrap or the in-process bus's address,
-   * {@code storeLocation} the S3 endpoint (with its keys) or the file store's {@code file:} location.
+   * Worker {@code i}'s start, in the background; {@code transport} is the Kafka bootstrap or the in-process bus's
+   * address, {@code storeLocation} the S3 endpoint (with its keys) or the file store's {@code file:} location.
    */
-  private static List<CompletableFuture<AutoCloseable>> startWorkers(Options options, Path workersDir,
+  private static CompletableFuture<AutoCloseable> startWorker(Options options, Path workersDir, int i,
       String transport, String storeLocation, String accessKey, String secretKey, FarmKeys farmKeys) {
-    List<CompletableFuture<AutoCloseable>> workers = new ArrayList<>();
-    for (int i = 1; i <= options.workers(); i++) {
-      WorkerConfig config =
-          WorkerConfig.of(transport, storeLocation, accessKey, secretKey, BUCKET,
-                  workersDir.resolve("worker-" + i))
-              .withWorkerId("worker-" + i)
-              .withFarmKeys(farmKeys);
-      workers.add(
-          CompletableFuture.supplyAsync(
-              () -> {
-                try {
-                  return options.launcher().start(config);
-                } catch (Exception e) {
-                  throw new CompletionException(e);
-                }
-              },
-              STARTER));
-    }
-    return workers;
+    WorkerConfig config =
+        WorkerConfig.of(transport, storeLocation, accessKey, secretKey, BUCKET, workersDir.resolve("worker-" + i))
+            .withWorkerId("worker-" + i)
+            .withFarmKeys(farmKeys);
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return options.launcher().start(config);
+          } catch (Exception e) {
+            throw new CompletionException(e);
+          }
+        },
+        STARTER);
   }
 
   private static ServerBuilder<?> serverBuilder(Options options, String name) throws IOException {

@@ -81,7 +81,7 @@ class OneShotEndToEndTest {
     // the same build again: every stage cached, no task published, so no worker started at all
     Run again = oneShot(home, ctx, registry, Map.of());
     assertThat(again.exit()).as(again.log()).isZero();
-    assertThat(again.log()).contains("CACHED").contains("workers on the first task")
+    assertThat(again.log()).contains("CACHED").contains("workers, one per task")
         .doesNotContain("worker worker-1 started");
   }
 

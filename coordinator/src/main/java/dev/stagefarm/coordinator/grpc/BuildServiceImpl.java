@@ -603,27 +603,29 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
   /** Sends what is written as ExportChunk messages of a bounded size. */
   private static final class ChunkingOutputStream extends OutputStream {
     private final StreamObserver<ExportChunk> response;
-    private final byte[] buffer;
+    private final int size;
+    /** The chunk being filled; handed to its message whole (not copied), then a new one. */
+    private byte[] buffer;
     private int filled;
 
     ChunkingOutputStream(StreamObserver<ExportChunk> response, int size) {
       this.response = response;
-      this.buffer = new byte[size];
+      this.size = size;
     }
 
     @Override
     public void write(int b) {
-      if (filled == buffer.length) {
-        flush();
-      }
-      buffer[filled++] = (byte) b;
+      write(new byte[] {(byte) b}, 0, 1);
     }
 
     @Override
     public void write(byte[] b, int off, int len) {
       while (len > 0) {
-        if (filled == buffer.length) {
+        if (buffer == null) {
+          buffer = new byte[size];
+        } else if (filled == buffer.length) {
           flush();
+          continue;
         }
         int n = Math.min(len, buffer.length - filled);
         System.arraycopy(b, off, buffer, filled, n);
@@ -633,12 +635,19 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
       }
     }
 
+    /**
+     * Sends the chunk. Its array goes into the message as it is ({@code unsafeWrap}: one copy of every exported byte
+     * less): this stream never writes to it again.
+     */
     @Override
     public void flush() {
       if (filled > 0) {
-        response.onNext(
-            ExportChunk.newBuilder().setData(com.google.protobuf.ByteString.copyFrom(buffer, 0, filled)).build());
+        byte[] full = buffer;
+        int length = filled;
+        buffer = null;
         filled = 0;
+        response.onNext(ExportChunk.newBuilder()
+            .setData(com.google.protobuf.UnsafeByteOperations.unsafeWrap(full, 0, length)).build());
       }
     }
 

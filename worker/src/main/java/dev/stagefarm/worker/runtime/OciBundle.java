@@ -86,7 +86,8 @@ public final class OciBundle {
     Files.writeString(resolv, resolvConf, StandardCharsets.UTF_8);
     Path hostname = dir.resolve("hostname");
     Files.writeString(hostname, spec.hostname() + "\n", StandardCharsets.UTF_8);
-    Files.write(dir.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config(spec, hosts, resolv, hostname)));
+    // compact: runc reads it, no one else
+    Files.write(dir.resolve("config.json"), JSON.writeValueAsBytes(config(spec, hosts, resolv, hostname)));
     return dir;
   }
 
@@ -181,7 +182,7 @@ public final class OciBundle {
   private static void confine(ObjectNode linux) {
     strings(linux.putArray("maskedPaths"), MASKED_PATHS);
     strings(linux.putArray("readonlyPaths"), READONLY_PATHS);
-    linux.set("seccomp", SeccompProfile.defaultProfile());
+    linux.putRawValue("seccomp", SeccompProfile.defaultProfileJson());
   }
 
   /**

@@ -1,7 +1,5 @@
 package dev.stagefarm.worker.runtime;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,9 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * runc, with this worker's own state root so that {@link #deleteAll()} only ever touches our
@@ -24,6 +20,9 @@ public final class Runc {
   public interface OutputSink {
     void write(byte[] buffer, int length, boolean stderr);
   }
+
+  /** One for the process: every worker's runc puts its containers' cgroups in the same parents. */
+  private static final ContainerCgroups CGROUPS = new ContainerCgroups();
 
   private final String binary;
   private final Path stateRoot;
@@ -56,7 +55,7 @@ public final class Runc {
     boolean ran = false;
     try {
       int exit = runToEnd(id, bundle, sink, true);
-      Result result = new Result(exit, LimitEvents.read(cgroupPaths(id)));
+      Result result = new Result(exit, LimitEvents.read(CGROUPS.of(stateRoot, id)));
       ran = true;
       return result;
     } finally {
@@ -94,19 +93,6 @@ public final class Runc {
       deleting.add(self[0]);
       self[0].start();
     }
-  }
-
-  /** The container's cgroup directories by controller, from runc's state.json; empty when it has none. */
-  private Map<String, Path> cgroupPaths(String id) {
-    Path state = stateRoot.resolve(id).resolve("state.json");
-    Map<String, Path> paths = new HashMap<>();
-    try {
-      JsonNode node = new ObjectMapper().readTree(state.toFile()).path("cgroup_paths");
-      node.fields().forEachRemaining(e -> paths.put(e.getKey(), Path.of(e.getValue().asText())));
-    } catch (IOException e) {
-      // runc failed before it created the container: there are no counters to read
-    }
-    return paths;
   }
 
   private int runToEnd(String id, Path bundle, OutputSink sink, boolean keep) throws IOException, InterruptedException {

@@ -2,6 +2,7 @@ package dev.stagefarm.worker.runtime;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -12,13 +13,25 @@ import java.io.UncheckedIOException;
  * {@code seccomp-default.json} beside this class; docs/security.md says what it blocks and why.
  */
 public final class SeccompProfile {
-  private static final ObjectNode DEFAULT = load("seccomp-default.json");
+  /** The profile as compact JSON, read and serialised once: every sandboxed RUN's config.json embeds it as it is. */
+  private static final RawValue DEFAULT_JSON = serialise(load("seccomp-default.json"));
 
   private SeccompProfile() {}
 
-  /** A fresh copy of the default profile (callers may embed it in a larger document). */
-  public static ObjectNode defaultProfile() {
-    return DEFAULT.deepCopy();
+  /**
+   * The default profile as JSON text to embed in a document ({@code ObjectNode.putRawValue}): neither copied nor
+   * serialised again per RUN (a JIT-cold worker paid both on every RUN's bundle).
+   */
+  static RawValue defaultProfileJson() {
+    return DEFAULT_JSON;
+  }
+
+  private static RawValue serialise(ObjectNode profile) {
+    try {
+      return new RawValue(new ObjectMapper().writeValueAsString(profile));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot serialise the seccomp profile", e);
+    }
   }
 
   private static ObjectNode load(String resource) {

@@ -17,8 +17,11 @@ import java.util.List;
 final class OpenSslSha256 extends MessageDigest implements Cloneable {
     /** Tried in order: the unversioned name needs libssl-dev, the versioned one is what libssl3 installs. */
     private static final List<String> LIBRARY_NAMES = List.of("crypto", "libcrypto.so.3");
-    /** sizeof(SHA256_CTX): eight state words, two length words, sixteen block words, num, md_len (OpenSSL 1.1, 3). */
-    private static final int CONTEXT_BYTES = 112;
+    /**
+     * Room for a SHA256_CTX: 112 bytes in OpenSSL 1.1 and 3 (eight state words, two length words, sixteen block words,
+     * num, md_len), allocated with room to spare so that a libcrypto with a larger context writes into our memory.
+     */
+    private static final int CONTEXT_BYTES = 256;
     /** The native buffer each update's bytes are copied through, at most. */
     private static final int CHUNK = 64 * 1024;
     private static final int LENGTH = 32;

@@ -50,6 +50,7 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
+    OneShotWarmUp.startFor(args); // a one-shot's option-independent start-up work, beside the parse
     System.exit(execute(args));
   }
 

@@ -28,6 +28,34 @@ stagefarm_aot_fresh() {
   return 0
 }
 
+# stagefarm_aot_upgraded_jar JAR UPGRADED CACHE: prints UPGRADED, JAR with its class files older than Java 6 rewritten as
+# Java 8 ones (scripts/ClassFileUpgrade.java: the AOT cache leaves out "old" classes once linked, and picocli's are),
+# made when missing or older than JAR (~2 s of CPU, once per CLI build: into a file of its own, renamed; CACHE, made
+# with the old class path, is dropped); fails when it cannot be made (then an empty UPGRADED says so to later runs,
+# until JAR changes) or JAR is not one file.
+stagefarm_aot_upgraded_jar() {
+  local jar=$1 upgraded=$2 cache=$3 tmp="$2.$$.tmp" fd
+  [ "$#" -eq 3 ] && [ -f "$jar" ] || return 1
+  if [ ! "$upgraded" -nt "$jar" ]; then
+    # one maker at a time; another launch waits for it (a cache is made only with flock, as above)
+    command -v flock > /dev/null 2>&1 || return 1
+    { exec {fd}>> "$upgraded.lock"; } 2> /dev/null || return 1
+    flock "$fd" || { exec {fd}>&-; return 1; }
+    if [ ! "$upgraded" -nt "$jar" ]; then
+      rm -f "$cache" "$cache.partial"
+      if "$JAVA_HOME/bin/java" "$(dirname "${BASH_SOURCE[0]}")/ClassFileUpgrade.java" "$jar" "$tmp" \
+          < /dev/null > /dev/null 2>&1 && [ -s "$tmp" ]; then
+        mv -f "$tmp" "$upgraded"
+      else
+        rm -f "$tmp"; : > "$upgraded"
+      fi
+    fi
+    exec {fd}>&-
+  fi
+  [ -s "$upgraded" ] || return 1
+  printf '%s\n' "$upgraded"
+}
+
 # stagefarm_aot_lock CACHE: takes CACHE.lock without waiting, on a descriptor of this shell that its children
 # inherit (the lock lasts until the last of them exits); fails when another launch holds it or flock is missing.
 stagefarm_aot_lock() {

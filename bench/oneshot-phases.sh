@@ -53,6 +53,7 @@ echo "bench/oneshot-phases.sh: $(nproc) cores, $workers workers, benches ${bench
   "$(cut -d' ' -f1-3 /proc/loadavg)"
 one training "$work/train" "$work/warmup" > /dev/null
 bench_wait_client_cache # the AOT cache is made in the background after the training run
+if [ -n "${LAUNCHER:-}" ]; then bench_wait_client_cache "$(dirname "$(readlink -f "$LAUNCHER")")"; fi # that tree's
 for r in $(seq "$rounds"); do
   for bench in "${benches[@]}"; do
     home="$work/home-$bench-$r"

@@ -42,6 +42,9 @@ public final class Main implements Runnable {
       dev.stagefarm.cli.manage.PruneCommand.class,
       FarmCommand.class);
 
+  /** picocli's switch for its look for Groovy's {@code Closure} class (set by {@link #main} unless given). */
+  static final String NO_GROOVY_CLOSURES = "picocli.disable.closures";
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -50,6 +53,11 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
+    // picocli looks for Groovy (closures in annotations) when its factory class initialises: a class found in no jar
+    // of the ~170 on the class path, so the main thread opened every one of them before building the command line
+    // (bench/README.md, "Session 12 (issue 12): the one-shot JVM's start"); no command of ours uses Groovy
+    System.getProperties().putIfAbsent(NO_GROOVY_CLOSURES, "true");
+    OneShotWarmUp.startFor(args); // a one-shot's option-independent start-up work, beside the parse
     System.exit(execute(args));
   }
 

@@ -82,6 +82,22 @@ class MainTest {
         "dev.stagefarm.cli.UpCommand$Options");
   }
 
+  @Test
+  void mainDoesNotSearchTheClassPathForGroovy(@TempDir Path dir) throws Exception {
+    Path exceptions = dir.resolve("exceptions.log");
+    // a child JVM through main: a failed class lookup (every jar of the class path searched) throws and is logged
+    Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xlog:exceptions=info:file=" + exceptions, "-cp", System.getProperty("java.class.path"),
+        Main.class.getName(), "build", "--help")
+        .redirectErrorStream(true)
+        .redirectOutput(dir.resolve("child.log").toFile())
+        .start();
+    assertThat(child.waitFor(2, TimeUnit.MINUTES)).isTrue();
+    assertThat(child.exitValue()).isZero();
+    assertThat(Files.readString(dir.resolve("child.log"))).contains("Usage: stagefarm build");
+    assertThat(Files.readString(exceptions)).doesNotContain("groovy.lang.Closure");
+  }
+
   /** A run through the gate of {@link Main#execute(RunContext, Function, String...)}. */
   private record Gated(Main.Outcome outcome, String out, String err, List<String> asked) {}
 

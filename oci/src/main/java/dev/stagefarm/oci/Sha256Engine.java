@@ -41,11 +41,11 @@ enum Sha256Engine {
         }
         try {
             OpenSslSha256.bind();
-            org.slf4j.LoggerFactory.getLogger(Sha256Engine.class).debug("SHA-256: libcrypto's");
             return OPENSSL;
         } catch (LinkageError | RuntimeException e) {
-            // no JNA (the thin client), no libcrypto, a libcrypto without the SHA256_* functions or a wrong answer
-            org.slf4j.LoggerFactory.getLogger(Sha256Engine.class).debug("SHA-256: the JDK's ({})", e.toString());
+            // no JNA (the thin client), no libcrypto, a libcrypto without the SHA256_* functions or a wrong answer.
+            // Not logged: a client JVM hashes its context before anything else logs, and the first logger would
+            // start logback in it (~0.1 s of CPU; ClientStartupTest)
             return JDK;
         }
     }

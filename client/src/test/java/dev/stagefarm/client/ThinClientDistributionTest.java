@@ -58,7 +58,7 @@ class ThinClientDistributionTest {
     List<String> jars = libJars();
     assertThat(jars).anyMatch(j -> j.startsWith("stagefarm-cli-"))
         .anyMatch(j -> j.startsWith("grpc-netty-shaded-")).anyMatch(j -> j.startsWith("protobuf-java-"))
-        .anyMatch(j -> j.startsWith("picocli-")).anyMatch(j -> j.startsWith("stagefarm-dockerfile-"))
+        .anyMatch(j -> j.startsWith("stagefarm-picocli-")).anyMatch(j -> j.startsWith("stagefarm-dockerfile-"))
         // the embedded farm: broker, S3 server and their stores
         .noneMatch(j -> j.startsWith("stagefarm-embedded-"))
         .noneMatch(j -> j.startsWith("kafka"))

@@ -91,32 +91,6 @@ public final class HeldLock implements AutoCloseable {
     }
   }
 
-  /**
-   * Whether anyone holds the lock on {@code file} (false when there is no such file). Safe in the holder's own
-   * process: a lock held in this JVM is answered without opening the file (closing a descriptor would free it).
-   */
-  public static boolean isHeld(Path file) throws IOException {
-    Object key;
-    try {
-      key = keyOf(file);
-    } catch (java.nio.file.NoSuchFileException e) {
-      return false;
-    }
-    if (HELD_HERE.containsKey(key)) {
-      return true;
-    }
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
-      java.nio.channels.FileLock taken = channel.tryLock();
-      if (taken == null) {
-        return true;
-      }
-      taken.release();
-      return false;
-    } catch (java.nio.channels.OverlappingFileLockException e) {
-      return true; // taken in this JVM but not through HeldLock
-    }
-  }
-
   /** Either the lock taken or who holds it. */
   public record Result(HeldLock held, Refusal refusal) {
     public Optional<HeldLock> lock() {

@@ -34,37 +34,6 @@ class HeldLockTest {
   }
 
   @Test
-  void checkingWhetherALockIsHeldInItsHoldersOwnProcessDoesNotFreeIt() throws Exception {
-    Path file = dir.resolve("daemon.lock");
-    assertThat(HeldLock.isHeld(file)).as("no file, no holder").isFalse();
-    try (HeldLock held = HeldLock.tryHold(file, "the daemon").held()) {
-      assertThat(HeldLock.isHeld(file)).isTrue();
-      assertThat(HeldLock.isHeld(file)).as("asked twice").isTrue();
-      // had the check opened and closed the file here, the kernel would have freed the daemon's lock
-      assertThat(probe(file)).isEqualTo("REFUSED by the daemon");
-    }
-    assertThat(HeldLock.isHeld(file)).as("freed by close").isFalse();
-    assertThat(probe(file)).as("the check took nothing").isEqualTo("HELD");
-  }
-
-  @Test
-  void aLockHeldByAnotherProcessIsSeenAsHeld() throws Exception {
-    Path file = dir.resolve("other.lock");
-    Process child = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), HeldLockProbeMain.class.getName(), file.toString(), "hold"))
-        .redirectErrorStream(true).start();
-    try {
-      String first = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream(),
-          StandardCharsets.UTF_8)).readLine();
-      assertThat(first).isEqualTo("HELD");
-      assertThat(HeldLock.isHeld(file)).isTrue();
-    } finally {
-      child.destroyForcibly().waitFor();
-    }
-    assertThat(HeldLock.isHeld(file)).as("a killed holder frees it").isFalse();
-  }
-
-  @Test
   void theHolderLineOfAnotherProcessIsReadBoundedAndWithoutControlCharacters() throws Exception {
     Path file = dir.resolve("y.lock");
     assertThat(probe(file)).isEqualTo("HELD"); // the child wrote its line and exited: the lock is free

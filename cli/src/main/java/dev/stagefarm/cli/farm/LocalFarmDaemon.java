@@ -55,6 +55,7 @@ public final class LocalFarmDaemon {
       out.println(Instant.now() + " another local farm already serves " + state.dir() + "; exiting");
       return 0;
     }
+    LocalFarmState.daemonHoldsLock(state.dir().resolve(LocalFarmState.LOCK), true);
     long pid = ProcessHandle.current().pid();
     out.println(Instant.now() + " local farm starting (pid " + pid + ", " + workers + " workers, idle timeout "
         + idleTimeout + ")");

@@ -1,17 +1,19 @@
 package dev.stagefarm.cli.farm;
 
-import dev.stagefarm.worker.HeldLock;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Optional;
@@ -135,13 +137,44 @@ public final class LocalFarmState {
   }
 
   /**
-   * Whether a daemon holds {@link #LOCK}. Taking the lock for a moment is the test: the kernel releases it when its
-   * holder dies, however it died. Safe inside the daemon's own process ({@link HeldLock#isHeld}).
+   * The {@link #LOCK} files held by a daemon in this process ({@link LocalFarmDaemon}, which takes the lock: the thin
+   * client distribution reads this class and has no worker module). On Linux a process's lock goes when it closes
+   * <em>any</em> descriptor of the file, so {@link #daemonAlive} must never open one of these.
+   */
+  private static final java.util.Set<Path> DAEMON_HERE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /** Called by the daemon once it holds {@code lockFile}; {@code held} false when it lets go. */
+  static void daemonHoldsLock(Path lockFile, boolean held) {
+    Path key = lockFile.toAbsolutePath().normalize();
+    if (held) {
+      DAEMON_HERE.add(key);
+    } else {
+      DAEMON_HERE.remove(key);
+    }
+  }
+
+  /**
+   * Whether a daemon holds {@link #LOCK}. Taking the lock for a moment is the test: the kernel
+   * releases it when its holder dies, however it died. In the daemon's own process, the answer is
+   * true without opening the file ({@link #daemonHoldsLock}).
    */
   public boolean daemonAlive() {
     Path lock = dir.resolve(LOCK);
-    try {
-      return HeldLock.isHeld(lock);
+    if (DAEMON_HERE.contains(lock.toAbsolutePath().normalize())) {
+      return true; // never opened here: closing a descriptor of the file would free this process's lock
+    }
+    if (!Files.exists(lock)) {
+      return false;
+    }
+    try (FileChannel channel = FileChannel.open(lock, StandardOpenOption.WRITE)) {
+      FileLock taken = channel.tryLock();
+      if (taken == null) {
+        return true;
+      }
+      taken.release();
+      return false;
+    } catch (OverlappingFileLockException e) {
+      return true; // this JVM is the daemon
     } catch (IOException e) {
       throw new UncheckedIOException("cannot check the local farm's lock " + lock, e);
     }

@@ -615,7 +615,13 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
 
     @Override
     public void write(int b) {
-      write(new byte[] {(byte) b}, 0, 1);
+      if (buffer != null && filled == buffer.length) {
+        flush();
+      }
+      if (buffer == null) {
+        buffer = new byte[size];
+      }
+      buffer[filled++] = (byte) b;
     }
 
     @Override

@@ -212,6 +212,10 @@ class BuildCoordinatorTest {
     assertThat(done.getState()).isEqualTo(BuildState.FAILED);
     assertThat(done.getError()).isEqualTo("stage build could not be handed to the workers: Kafka refused the task of"
         + " stage build (the task record is 2097200 bytes): too large");
+    // the status turns FAILED just before the workers are told, on the coordinator's own thread
+    for (int i = 0; i < 500 && controlMessages.isEmpty(); i++) {
+      Thread.sleep(10);
+    }
     assertThat(controlMessages).containsExactly("ended " + id + ": failed: " + done.getError());
   }
 

@@ -61,6 +61,8 @@ import org.slf4j.LoggerFactory;
 public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(BuildServiceImpl.class);
   private static final int EXPORT_CHUNK = 1 << 20;
+  /** How long an export waits for a client that takes none of its data (ExportChunkStream). */
+  private static final java.time.Duration EXPORT_STALL_LIMIT = java.time.Duration.ofMinutes(5);
   /** Builds one image index may gather (one per platform: the farm routes eight). */
   static final int MAX_INDEX_BUILDS = 16;
 
@@ -393,14 +395,12 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
       return;
     }
     List<String> tags = coordinator.request(request.getBuildId()).<List<String>>map(r -> List.copyOf(r.getTagsList())).orElse(List.of());
-    try (OutputStream out = new ChunkingOutputStream(response, EXPORT_CHUNK)) {
-      exporter.export(digest.get(), format, tags, out);
-    } catch (IOException | RuntimeException e) {
-      log.warn("exporting build {} failed", request.getBuildId(), e);
-      response.onError(FailureStatus.of("exporting build " + request.getBuildId(), e));
-      return;
-    }
-    response.onCompleted();
+    ExportChunkStream.start(response, EXPORT_CHUNK, EXPORT_STALL_LIMIT, io,
+        out -> exporter.export(digest.get(), format, tags, out),
+        e -> {
+          log.warn("exporting build {} failed", request.getBuildId(), e);
+          return FailureStatus.of("exporting build " + request.getBuildId(), e);
+        });
   }
 
   @Override
@@ -492,17 +492,15 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
     }
     String first = request.getIndexBuildIds(0);
     List<String> tags = coordinator.request(first).<List<String>>map(r -> List.copyOf(r.getTagsList())).orElse(List.of());
-    try (OutputStream out = new ChunkingOutputStream(response, EXPORT_CHUNK)) {
-      exporter.exportIndex(digests.get(), tags, out);
-    } catch (UnsupportedOperationException e) {
-      response.onError(Status.UNIMPLEMENTED.withDescription(e.getMessage()).asException());
-      return;
-    } catch (IOException | RuntimeException e) {
-      log.warn("exporting the image index of builds {} failed", request.getIndexBuildIdsList(), e);
-      response.onError(FailureStatus.of("exporting the image index of builds " + request.getIndexBuildIdsList(), e));
-      return;
-    }
-    response.onCompleted();
+    ExportChunkStream.start(response, EXPORT_CHUNK, EXPORT_STALL_LIMIT, io,
+        out -> exporter.exportIndex(digests.get(), tags, out),
+        e -> {
+          if (e instanceof UnsupportedOperationException) {
+            return Status.UNIMPLEMENTED.withDescription(e.getMessage()).asException();
+          }
+          log.warn("exporting the image index of builds {} failed", request.getIndexBuildIdsList(), e);
+          return FailureStatus.of("exporting the image index of builds " + request.getIndexBuildIdsList(), e);
+        });
   }
 
   /** The images of several builds (one per platform) pushed as one OCI image index under the first build's tags. */
@@ -598,68 +596,5 @@ public final class BuildServiceImpl extends BuildServiceGrpc.BuildServiceImplBas
 
   private static io.grpc.StatusException notFound(String buildId) {
     return Status.NOT_FOUND.withDescription("no build " + buildId).asException();
-  }
-
-  /** Sends what is written as ExportChunk messages of a bounded size. */
-  private static final class ChunkingOutputStream extends OutputStream {
-    private final StreamObserver<ExportChunk> response;
-    private final int size;
-    /** The chunk being filled; handed to its message whole (not copied), then a new one. */
-    private byte[] buffer;
-    private int filled;
-
-    ChunkingOutputStream(StreamObserver<ExportChunk> response, int size) {
-      this.response = response;
-      this.size = size;
-    }
-
-    @Override
-    public void write(int b) {
-      if (buffer != null && filled == buffer.length) {
-        flush();
-      }
-      if (buffer == null) {
-        buffer = new byte[size];
-      }
-      buffer[filled++] = (byte) b;
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) {
-      while (len > 0) {
-        if (buffer == null) {
-          buffer = new byte[size];
-        } else if (filled == buffer.length) {
-          flush();
-          continue;
-        }
-        int n = Math.min(len, buffer.length - filled);
-        System.arraycopy(b, off, buffer, filled, n);
-        filled += n;
-        off += n;
-        len -= n;
-      }
-    }
-
-    /**
-     * Sends the chunk. Its array goes into the message as it is ({@code unsafeWrap}: one copy of every exported byte
-     * less): this stream never writes to it again.
-     */
-    @Override
-    public void flush() {
-      if (filled > 0) {
-        byte[] full = buffer;
-        int length = filled;
-        buffer = null;
-        filled = 0;
-        response.onNext(ExportChunk.newBuilder()
-            .setData(com.google.protobuf.UnsafeByteOperations.unsafeWrap(full, 0, length)).build());
-      }
-    }
-
-    @Override
-    public void close() {
-      flush();
-    }
   }
 }

@@ -14,6 +14,7 @@ import dev.stagefarm.cli.build.OutputWriter;
 import dev.stagefarm.cli.build.ContextScanner;
 import dev.stagefarm.cli.build.DockerfileCheck;
 import dev.stagefarm.cli.build.OutputSpec;
+import dev.stagefarm.cli.build.PendingScan;
 import dev.stagefarm.cli.build.ProgressView;
 import dev.stagefarm.cli.build.ScannedContext;
 import dev.stagefarm.cli.build.StatCache;
@@ -190,12 +191,16 @@ public final class BuildCommand implements Callable<Integer> {
     // several platforms are pushed together as one index once every build has succeeded
     BuildSession.addOutputs(request, outputSpecs, pushes && platforms.size() <= 1);
 
+    // the context's stat cache is the farm home's; a one-shot scans while its farm starts (the scan needs no farm),
+    // a build through a running farm inline (its farm is there at once)
+    java.util.function.Supplier<StatCache> statCache = () -> unpacked != null ? StatCache.none()
+        : StatCache.load(FarmFlags.home().resolve("context-cache"), contextDir);
+    PendingScan scanAhead = farmSelection.oneShot ? PendingScan.start(contextDir, statCache) : null;
     try (Farm farm = openFarm(view)) {
       BuildSession session = new BuildSession(new BuildClient(farm), run());
       view.phaseStarted("load build context");
       // unchanged files are not hashed again (stat cache under the farm home)
-      ScannedContext scanned = ContextScanner.scan(contextDir, unpacked != null ? StatCache.none()
-          : StatCache.load(FarmFlags.home().resolve("context-cache"), contextDir));
+      ScannedContext scanned = scanAhead != null ? scanAhead.join() : ContextScanner.scan(contextDir, statCache.get());
       BuildClient.UploadResult uploaded = session.client().upload(scanned);
       view.transferred("transferring context", uploaded.uploadedBytes(), uploaded.uploadedBytes());
       view.phaseDone("transferring context: " + uploaded.files() + " files, " + uploaded.uploaded() + " sent ("

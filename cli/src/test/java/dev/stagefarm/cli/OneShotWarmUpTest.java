@@ -24,6 +24,10 @@ class OneShotWarmUpTest {
     assertThat(warmUp.isDaemon()).as("never keeps the JVM alive").isTrue();
     warmUp.join(TimeUnit.MINUTES.toMillis(1));
     assertThat(warmUp.isAlive()).isFalse();
+    // what it initialised (gRPC's in-process transport among them) started nothing that would keep the JVM alive
+    assertThat(Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.threadId() > warmUp.threadId() && t.isAlive() && !t.isDaemon()).map(Thread::getName))
+        .isEmpty();
   }
 
   @Test

@@ -51,6 +51,11 @@ public final class EmbeddedFarmProvider implements EmbeddedFarmSupport {
   }
 
   @Override
+  public void warmUpOneShot() {
+    EmbeddedFarm.warmUpInProcessTransport();
+  }
+
+  @Override
   public int serveLocalFarm(Path home, int workers, RegistrySettings registry, Duration idleTimeout, String settings,
       PrintStream out) throws Exception {
     return LocalFarmDaemon.serve(home, workers, registry, idleTimeout, settings, out);

@@ -34,6 +34,12 @@ public interface EmbeddedFarmSupport {
   /** An embedded farm for one build ({@code --one-shot}), stopped when the process exits. */
   Farm startOneShot(RegistrySettings registry, int workers);
 
+  /**
+   * Initialises, ahead of {@link #startOneShot} and on the caller's thread, classes its start would initialise
+   * first; starts nothing ({@code OneShotWarmUp}).
+   */
+  void warmUpOneShot();
+
   /** Runs the local background farm in this process ({@code stagefarm farm serve}); returns the exit code. */
   int serveLocalFarm(Path home, int workers, RegistrySettings registry, Duration idleTimeout, String settings,
       PrintStream out) throws Exception;

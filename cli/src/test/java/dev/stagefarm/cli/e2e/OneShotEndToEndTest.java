@@ -104,6 +104,44 @@ class OneShotEndToEndTest {
     assertThat(java.time.Duration.ofNanos(System.nanoTime() - started)).isLessThan(java.time.Duration.ofMinutes(2));
   }
 
+  @Test
+  void aOneShotStoppedBySigtermWhileItsContainerRunsLeavesNoProcessOrMountBehind() throws Exception {
+    // what the launcher forwards for Ctrl-C; the farm's stop runs in the shutdown hook, with a RUN in flight
+    RegistryFixture registry = RegistryFixture.shared();
+    String busybox = BusyboxImage.pushTo(registry).toString();
+    Path ctx = Files.createDirectories(dir.resolve("ctx"));
+    Files.writeString(ctx.resolve("Dockerfile"), "FROM " + busybox + "\nRUN echo started && sleep 300\n");
+    Path home = dir.resolve("home");
+    Path log = dir.resolve("one-shot.log");
+    ProcessBuilder builder = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+            .toString(), "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+        Main.class.getName(), "build", "--one-shot", "--workers", "1", "--progress", "plain", "--insecure-registry",
+        registry.host(), ctx.toString()))
+        .redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().put("STAGEFARM_HOME", home.toString());
+    builder.environment().put("STAGEFARM_LOG_LEVEL", "INFO");
+    Process process = builder.start();
+    try {
+      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+      while (!Files.readString(log).contains("started\n") || processesUsing(home).isEmpty()) {
+        assertThat(process.isAlive()).as(Files.readString(log)).isTrue();
+        assertThat(System.nanoTime()).as("the RUN did not start: " + Files.readString(log)).isLessThan(deadline);
+        Thread.sleep(100);
+      }
+
+      process.destroy(); // SIGTERM
+      assertThat(process.waitFor(2, TimeUnit.MINUTES)).as("stopped, not hung").isTrue();
+    } finally {
+      process.destroyForcibly();
+    }
+
+    String output = Files.readString(log);
+    assertThat(process.exitValue()).as(output).isNotZero();
+    assertThat(output).contains("embedded farm stopped in");
+    assertThat(processesUsing(home)).as("processes still using the farm home").isEmpty();
+    assertThat(mountsUnder(home)).as("mounts left under the farm home").isEmpty();
+  }
+
   private record Run(int exit, String log) {}
 
   /** {@code stagefarm build --one-shot --workers 1} of {@code ctx} in a JVM of its own, with {@code env} added. */

@@ -41,8 +41,6 @@ import java.util.Optional;
  * rootfs, never through a symlink out of it, and the last component is replaced, never followed.
  */
 final class CopyAction {
-  private static final HttpClient HTTP = HttpClient.newBuilder()
-      .followRedirects(HttpClient.Redirect.NORMAL).connectTimeout(Duration.ofSeconds(30)).build();
 
   private final long maxDownloadBytes;
 
@@ -196,14 +194,35 @@ final class CopyAction {
         throw new UserError("ADD --checksum=" + remote.checksum() + ": " + e.getMessage());
       }
     }
-    HttpResponse<InputStream> response;
-    try {
-      response = HTTP.send(HttpRequest.newBuilder(URI.create(remote.url())).timeout(Duration.ofMinutes(5)).build(),
-          HttpResponse.BodyHandlers.ofInputStream());
-    } catch (IllegalArgumentException e) {
-      throw new UserError("ADD " + remote.url() + ": not a valid URL: " + e.getMessage());
-    }
     Path downloaded = sources.scratchDir("download-").resolve("body");
+    HttpResponse<InputStream> response;
+    // an HTTP client per download, closed with it: a client's selector thread waits in epoll_wait, a native call, and
+    // the JVM's exit waits ~0.3 s for any thread in native code; a client held for the process's life (once a static
+    // field here, made when a worker started) cost every one-shot that ran a stage 0.3 s at its exit (bench/README.md,
+    // "Session 13 (issue 12): the one-shot's fixed cost")
+    try (HttpClient http = HttpClient.newBuilder()
+        .followRedirects(HttpClient.Redirect.NORMAL).connectTimeout(Duration.ofSeconds(30)).build()) {
+      try {
+        response = http.send(HttpRequest.newBuilder(URI.create(remote.url())).timeout(Duration.ofMinutes(5)).build(),
+            HttpResponse.BodyHandlers.ofInputStream());
+      } catch (IllegalArgumentException e) {
+        throw new UserError("ADD " + remote.url() + ": not a valid URL: " + e.getMessage());
+      }
+      download(remote, response, downloaded, expected);
+    }
+    if (copy.unpack() == Action.Unpack.ALL && Archives.isTar(downloaded)) { // BuildKit 1.17+: only --unpack=true
+      copier.unpack(downloaded, dest);
+      return;
+    }
+    Path target = intoDir(copy, dest, files) ? dest.resolve(remote.fileName()) : dest;
+    try (InputStream in = Files.newInputStream(downloaded)) {
+      copier.writeFile(target, in, 0600, Optional.of(lastModified(response)));
+    }
+  }
+
+  /** Writes {@code response}'s body to {@code downloaded}, within the size limit, checked against {@code expected}. */
+  private void download(CopySource.Remote remote, HttpResponse<InputStream> response, Path downloaded,
+      Optional<Digest> expected) throws IOException, UserError {
     try (InputStream body = response.body()) {
       if (response.statusCode() / 100 != 2) {
         throw new UserError("ADD " + remote.url() + ": the server answered HTTP " + response.statusCode());
@@ -227,14 +246,6 @@ final class CopyAction {
         throw new UserError("ADD " + remote.url() + ": checksum mismatch: expected " + expected.get() + ", got "
             + digesting.digest());
       }
-    }
-    if (copy.unpack() == Action.Unpack.ALL && Archives.isTar(downloaded)) { // BuildKit 1.17+: only --unpack=true
-      copier.unpack(downloaded, dest);
-      return;
-    }
-    Path target = intoDir(copy, dest, files) ? dest.resolve(remote.fileName()) : dest;
-    try (InputStream in = Files.newInputStream(downloaded)) {
-      copier.writeFile(target, in, 0600, Optional.of(lastModified(response)));
     }
   }
 

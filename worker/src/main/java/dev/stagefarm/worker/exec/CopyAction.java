@@ -41,8 +41,17 @@ import java.util.Optional;
  * rootfs, never through a symlink out of it, and the last component is replaced, never followed.
  */
 final class CopyAction {
-  private static final HttpClient HTTP = HttpClient.newBuilder()
-      .followRedirects(HttpClient.Redirect.NORMAL).connectTimeout(Duration.ofSeconds(30)).build();
+  /**
+   * The client of {@code ADD URL}, made by the first such ADD, not when a worker makes its CopyAction: a client's
+   * selector thread waits in {@code epoll_wait} for as long as the process lives, and a JVM that exits with a thread
+   * in native code waits for it to come back, 300 ms (HotSpot's VM_Exit) — every cold one-shot build paid that at its
+   * exit for a client that none of its COPYs used (bench/README.md, "Session 13 (issue 12): the cold one-shot of
+   * bigfile").
+   */
+  private static final class RemoteHttp {
+    static final HttpClient HTTP = HttpClient.newBuilder()
+        .followRedirects(HttpClient.Redirect.NORMAL).connectTimeout(Duration.ofSeconds(30)).build();
+  }
 
   private final long maxDownloadBytes;
 
@@ -198,7 +207,7 @@ final class CopyAction {
     }
     HttpResponse<InputStream> response;
     try {
-      response = HTTP.send(HttpRequest.newBuilder(URI.create(remote.url())).timeout(Duration.ofMinutes(5)).build(),
+      response = RemoteHttp.HTTP.send(HttpRequest.newBuilder(URI.create(remote.url())).timeout(Duration.ofMinutes(5)).build(),
           HttpResponse.BodyHandlers.ofInputStream());
     } catch (IllegalArgumentException e) {
       throw new UserError("ADD " + remote.url() + ": not a valid URL: " + e.getMessage());

@@ -3,6 +3,7 @@ package dev.stagefarm.coordinator;
 import dev.stagefarm.coordinator.grpc.BuildServiceImpl;
 import dev.stagefarm.coordinator.grpc.CoordinatorServer;
 import dev.stagefarm.coordinator.grpc.ImageExporter;
+import dev.stagefarm.coordinator.grpc.ImageFileExport;
 import dev.stagefarm.coordinator.grpc.auth.ApiSecurity;
 import dev.stagefarm.coordinator.grpc.StandbyService;
 import dev.stagefarm.coordinator.grpc.StoreAdministration;
@@ -526,6 +527,11 @@ public final class CoordinatorNode implements AutoCloseable {
       throw new IllegalStateException("this coordinator is a standby");
     }
     return current.coordinator();
+  }
+
+  /** Writes finished builds' image archives into files, for a client in this process ({@link ImageFileExport}). */
+  public ImageFileExport imageFiles() {
+    return new ImageFileExport(this::coordinator, exporter);
   }
 
   /**

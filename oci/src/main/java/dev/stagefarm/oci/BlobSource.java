@@ -2,6 +2,7 @@ package dev.stagefarm.oci;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.channels.FileChannel;
 
 /** Where blobs can be read from by digest: the S3 content store, an OCI layout directory, a registry. */
 @FunctionalInterface
@@ -21,5 +22,14 @@ public interface BlobSource {
      */
     default boolean verifiesAtEnd() {
         return false;
+    }
+
+    /**
+     * The blob as a file the kernel can copy from, or null when this source has none (the default: read it with
+     * {@link #open}). The channel's bytes are <b>not verified</b>: a reader hashes what it copied and fails unless it
+     * is the digest's (ArchiveWriter does, on what it wrote). The caller closes the channel.
+     */
+    default FileChannel openFile(Digest digest) throws IOException {
+        return null;
     }
 }

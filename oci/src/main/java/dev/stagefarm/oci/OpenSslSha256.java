@@ -1,7 +1,9 @@
 package dev.stagefarm.oci;
 
 import com.sun.jna.Memory;
+import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
@@ -93,6 +95,27 @@ final class OpenSslSha256 extends MessageDigest implements Cloneable {
             offset += n;
             length -= n;
         }
+    }
+
+    /**
+     * A direct buffer's bytes are hashed where they are (its native address handed to libcrypto), not copied through
+     * a Java array and {@link #buffer}: a file read into a direct buffer is hashed with no copy in Java at all.
+     */
+    @Override
+    protected void engineUpdate(ByteBuffer input) {
+        if (!input.isDirect()) {
+            super.engineUpdate(input);
+            return;
+        }
+        int length = input.remaining();
+        if (length == 0) {
+            return;
+        }
+        Pointer at = Native.getDirectBufferPointer(input).share(input.position());
+        if (Calls.SHA256_Update(context, at, length) != 1) {
+            throw new IllegalStateException("libcrypto's SHA256_Update failed");
+        }
+        input.position(input.limit());
     }
 
     @Override

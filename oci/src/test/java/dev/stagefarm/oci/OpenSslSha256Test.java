@@ -63,6 +63,33 @@ class OpenSslSha256Test {
     }
 
     @Test
+    void hashesDirectAndHeapBuffersFromTheirPositionToTheirLimit() throws Exception {
+        Random random = new Random(13);
+        for (int size : new int[] {0, 1, 63, 64 * 1024 + 7, 1_000_000}) {
+            byte[] data = new byte[size + 20];
+            random.nextBytes(data);
+            MessageDigest jdk = MessageDigest.getInstance("SHA-256");
+            jdk.update(data, 9, size);
+            byte[] expected = jdk.digest();
+
+            java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect(data.length).put(data);
+            direct.position(9).limit(9 + size);
+            OpenSslSha256 fromDirect = new OpenSslSha256();
+            fromDirect.update("x".getBytes()); // the buffer's bytes go on from what came before
+            fromDirect.update(direct);
+            assertThat(direct.position()).as("consumed to its limit").isEqualTo(9 + size);
+            MessageDigest withPrefix = MessageDigest.getInstance("SHA-256");
+            withPrefix.update("x".getBytes());
+            withPrefix.update(data, 9, size);
+            assertThat(fromDirect.digest()).as("%d bytes of a direct buffer", size).isEqualTo(withPrefix.digest());
+
+            OpenSslSha256 fromHeap = new OpenSslSha256();
+            fromHeap.update(java.nio.ByteBuffer.wrap(data, 9, size));
+            assertThat(fromHeap.digest()).as("%d bytes of a heap buffer", size).isEqualTo(expected);
+        }
+    }
+
+    @Test
     void digestAndResetStartOverAndACloneGoesOnByItself() throws Exception {
         OpenSslSha256 sha = new OpenSslSha256();
         sha.update("abc".getBytes());

@@ -311,6 +311,22 @@ public final class BuildClient {
     }
   }
 
+  /**
+   * Writes the built image as a tar ({@code oci} or {@code docker}) into the file {@code dest} (created, or
+   * truncated): by the coordinator itself when it runs in this process ({@link
+   * CoordinatorRoute#localImageFiles}), else from {@link #export}'s stream.
+   */
+  public void exportToFile(String buildId, String format, java.nio.file.Path dest) throws IOException {
+    java.util.Optional<LocalImageFiles> local = route.localImageFiles();
+    if (local.isPresent()) {
+      local.get().write(buildId, format, dest);
+      return;
+    }
+    try (OutputStream out = java.nio.file.Files.newOutputStream(dest)) {
+      export(buildId, format, out);
+    }
+  }
+
   /** Streams the images of several builds (one per platform) as one OCI image index tar into {@code out}. */
   public void exportIndex(List<String> buildIds, OutputStream out) throws IOException {
     try {

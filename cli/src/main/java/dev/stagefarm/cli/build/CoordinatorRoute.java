@@ -29,6 +29,15 @@ public interface CoordinatorRoute {
     return true;
   }
 
+  /**
+   * The coordinator writing image archives into files itself, when it runs in this process (the
+   * one-shot's embedded farm); empty for one elsewhere (a local farm may run as another user: the
+   * client writes its files, from {@link BuildClient#export}'s chunks).
+   */
+  default java.util.Optional<LocalImageFiles> localImageFiles() {
+    return java.util.Optional.empty();
+  }
+
   /** A route to one coordinator over a channel the caller owns. */
   static CoordinatorRoute fixed(Channel channel, String endpoint) {
     return new CoordinatorRoute() {

@@ -41,9 +41,7 @@ public final class OutputWriter {
             client.export(buildId, format, stdout);
             stdout.flush();
           } else {
-            try (OutputStream out = Files.newOutputStream(run.path(dest))) {
-              client.export(buildId, format, out);
-            }
+            client.exportToFile(buildId, format, run.path(dest));
           }
         }
         case LOCAL -> inScratch(scratch -> FilesystemOutput.unpack(ociArchive(scratch), run.path(dest), scratch));
@@ -72,9 +70,7 @@ public final class OutputWriter {
     try {
       return withScratch(scratch -> {
         Path archive = scratch.resolve("image.tar");
-        try (OutputStream out = Files.newOutputStream(archive)) {
-          client.export(buildId, "docker", out);
-        }
+        client.exportToFile(buildId, "docker", archive);
         return ImageLoader.load(archive, run.env());
       });
     } catch (IOException e) {
@@ -84,9 +80,7 @@ public final class OutputWriter {
 
   private Path ociArchive(Path scratch) throws IOException {
     Path archive = scratch.resolve("image.oci.tar");
-    try (OutputStream out = Files.newOutputStream(archive)) {
-      client.export(buildId, "oci", out);
-    }
+    client.exportToFile(buildId, "oci", archive);
     return archive;
   }
 

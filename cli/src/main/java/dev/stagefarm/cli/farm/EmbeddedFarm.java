@@ -488,6 +488,16 @@ public final class EmbeddedFarm implements Farm {
     return coordinator;
   }
 
+  /**
+   * This farm's coordinator writes image archives into files for this process's CLI (the one-shot: the layers
+   * copied by the kernel from the store, verified where they land); other processes export through the API.
+   */
+  @Override
+  public java.util.Optional<dev.stagefarm.cli.build.LocalImageFiles> localImageFiles() {
+    dev.stagefarm.coordinator.grpc.ImageFileExport files = coordinator.imageFiles();
+    return java.util.Optional.of(files::write);
+  }
+
   /** The API calls this farm serves (the local farm's idle timeout). */
   public CallActivity activity() {
     return activity;

@@ -78,11 +78,35 @@ class OneShotEndToEndTest {
     assertThat(home.resolve("oneshot").resolve("1").resolve("worker-1")).isDirectory();
     assertThat(home.resolve("workers")).doesNotExist();
 
-    // the same build again: every stage cached, no task published, so no worker started at all
-    Run again = oneShot(home, ctx, registry, Map.of());
+    // the same build again: every stage cached, no task published, so no worker started at all; its image
+    // exported into a file by the farm in this process (the layers copied from the store by the kernel)
+    Path archive = dir.resolve("image.tar");
+    Run again = oneShot(home, ctx, registry, Map.of(), "-o", "type=oci,dest=" + archive);
     assertThat(again.exit()).as(again.log()).isZero();
     assertThat(again.log()).contains("CACHED").contains("workers, one per task")
-        .doesNotContain("worker worker-1 started");
+        .doesNotContain("worker worker-1 started").contains("written to " + archive + " (oci)");
+    assertEveryBlobIsItsDigestsAndTheStoresBytes(archive, home.resolve(EmbeddedFarm.FILE_STORE_DIR));
+  }
+
+  /** An OCI archive whose every blob hashes to its name, holds the store's bytes, and the index's manifest. */
+  private static void assertEveryBlobIsItsDigestsAndTheStoresBytes(Path archive, Path store) throws IOException {
+    Map<String, byte[]> entries = new java.util.HashMap<>();
+    try (var in = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(Files.newInputStream(archive))) {
+      for (var e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        entries.put(e.getName(), in.readAllBytes());
+      }
+    }
+    assertThat(entries).containsKeys("oci-layout", "index.json");
+    List<String> blobs = entries.keySet().stream().filter(n -> n.startsWith("blobs/sha256/") && !n.endsWith("/"))
+        .toList();
+    assertThat(blobs).hasSizeGreaterThanOrEqualTo(4); // manifest, config, the base's layer and the RUN's
+    for (String name : blobs) {
+      String hex = name.substring("blobs/sha256/".length());
+      assertThat(dev.stagefarm.oci.Digest.of(entries.get(name)).hex()).as(name).isEqualTo(hex);
+      assertThat(entries.get(name)).as(name + " as stored")
+          .isEqualTo(Files.readAllBytes(store.resolve("blobs/sha256").resolve(hex)));
+    }
+    assertThat(new String(entries.get("index.json"), StandardCharsets.UTF_8)).contains("sha256:");
   }
 
   @Test
@@ -144,12 +168,17 @@ class OneShotEndToEndTest {
 
   private record Run(int exit, String log) {}
 
-  /** {@code stagefarm build --one-shot --workers 1} of {@code ctx} in a JVM of its own, with {@code env} added. */
-  private Run oneShot(Path home, Path ctx, RegistryFixture registry, Map<String, String> env) throws Exception {
-    List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+  /**
+   * {@code stagefarm build --one-shot --workers 1} of {@code ctx} in a JVM of its own, with {@code env} added and
+   * {@code options} before the context.
+   */
+  private Run oneShot(Path home, Path ctx, RegistryFixture registry, Map<String, String> env, String... options)
+      throws Exception {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-        "build", "--one-shot", "--workers", "1", "--progress", "plain", "--insecure-registry", registry.host(),
-        ctx.toString());
+        "build", "--one-shot", "--workers", "1", "--progress", "plain", "--insecure-registry", registry.host()));
+    command.addAll(List.of(options));
+    command.add(ctx.toString());
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().put("STAGEFARM_HOME", home.toString());
     builder.environment().put("STAGEFARM_LOG_LEVEL", "INFO");

@@ -2,6 +2,8 @@ package dev.stagefarm.coordinator.grpc;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 
 /** Writes a stored image as a tar stream (OCI image layout or docker-archive). */
@@ -13,6 +15,17 @@ public interface ImageExporter {
    */
   void export(String manifestDigest, String format, List<String> tags, OutputStream out)
       throws IOException;
+
+  /**
+   * Writes the archive of {@link #export} into the file {@code dest} (created, or truncated), for a client in the
+   * farm's own process (the one-shot's CLI, {@link ImageFileExport}): an exporter whose blobs are files has the
+   * kernel copy them there instead of streaming them through gRPC chunks.
+   */
+  default void exportToFile(String manifestDigest, String format, List<String> tags, Path dest) throws IOException {
+    try (OutputStream out = Files.newOutputStream(dest)) {
+      export(manifestDigest, format, tags, out);
+    }
+  }
 
   /**
    * Writes images of different platforms as one OCI image layout tar whose image index lists each.
@@ -46,6 +59,12 @@ public interface ImageExporter {
       public void export(String manifestDigest, String format, List<String> tags, OutputStream out)
           throws IOException {
         exporter.export(manifestDigest, format, tags, out);
+      }
+
+      @Override
+      public void exportToFile(String manifestDigest, String format, List<String> tags, Path dest)
+          throws IOException {
+        exporter.exportToFile(manifestDigest, format, tags, dest);
       }
 
       @Override

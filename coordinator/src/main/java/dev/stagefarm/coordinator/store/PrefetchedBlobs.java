@@ -4,11 +4,13 @@ import dev.stagefarm.oci.BlobSource;
 import dev.stagefarm.oci.Descriptor;
 import dev.stagefarm.oci.Digest;
 import dev.stagefarm.oci.store.BlobStore;
+import dev.stagefarm.oci.store.FileBlobStore;
 import dev.stagefarm.oci.store.Namespace;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
+import java.nio.channels.FileChannel;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -90,6 +92,21 @@ final class PrefetchedBlobs implements BlobSource, AutoCloseable {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted reading blob " + digest);
     }
+  }
+
+  /**
+   * The blob's file, when the store is a directory and the blob was not read ahead ({@link
+   * dev.stagefarm.oci.store.FileBlobStore#openChannel}: not verified, the file export verifies its copy); null
+   * otherwise (read it with {@link #open}).
+   */
+  @Override
+  public FileChannel openFile(Digest digest) throws IOException {
+    synchronized (ahead) {
+      if (ahead.containsKey(digest)) {
+        return null;
+      }
+    }
+    return store instanceof FileBlobStore files ? files.openChannel(Namespace.BLOBS, digest) : null;
   }
 
   /**

@@ -16,6 +16,10 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 
 /** Exports a stored image as an OCI layout tar or a docker-archive tar, straight from the store. */
@@ -31,6 +35,56 @@ public final class StoreImageExporter implements ImageExporter {
 
   @Override
   public void export(String manifestDigest, String format, List<String> tags, OutputStream out) throws IOException {
+    write(manifestDigest, format, tags, new Archive() {
+      @Override
+      public void oci(BlobSource blobs, Descriptor manifest, ImageRef name) throws IOException {
+        OciArchiveExporter.export(blobs, manifest, name, out);
+      }
+
+      @Override
+      public void docker(BlobSource blobs, Descriptor manifest, ImageRef name) throws IOException {
+        DockerArchiveExporter.export(blobs, manifest, name, out);
+      }
+    });
+  }
+
+  /**
+   * Into the file: the layers a directory store holds are copied by the kernel ({@code copy_file_range}) and each
+   * copy is read back and verified against its digest where it landed (ArchiveWriter), instead of passing through
+   * the tar writer, gRPC chunks and the client's file write. The file is opened as {@code Files.newOutputStream}
+   * opens it (created or truncated, links followed); a destination that is not a regular file (a pipe, a device)
+   * is streamed to as before.
+   */
+  @Override
+  public void exportToFile(String manifestDigest, String format, List<String> tags, Path dest) throws IOException {
+    if (Files.exists(dest) && !Files.isRegularFile(dest)) {
+      ImageExporter.super.exportToFile(manifestDigest, format, tags, dest);
+      return;
+    }
+    try (FileChannel file = FileChannel.open(dest, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+        StandardOpenOption.WRITE, StandardOpenOption.READ)) {
+      write(manifestDigest, format, tags, new Archive() {
+        @Override
+        public void oci(BlobSource blobs, Descriptor manifest, ImageRef name) throws IOException {
+          OciArchiveExporter.export(blobs, manifest, name, file);
+        }
+
+        @Override
+        public void docker(BlobSource blobs, Descriptor manifest, ImageRef name) throws IOException {
+          DockerArchiveExporter.export(blobs, manifest, name, file);
+        }
+      });
+    }
+  }
+
+  /** Where an export's archive goes: a stream or a file. */
+  private interface Archive {
+    void oci(BlobSource blobs, Descriptor manifest, ImageRef name) throws IOException;
+
+    void docker(BlobSource blobs, Descriptor manifest, ImageRef name) throws IOException;
+  }
+
+  private void write(String manifestDigest, String format, List<String> tags, Archive archive) throws IOException {
     Digest digest = Digest.parse(manifestDigest);
     // read (and verified against its digest) once: its size is the descriptor's, and the exporter reads it from here
     byte[] manifestBytes = store.readAllBytes(Namespace.BLOBS, digest);
@@ -55,11 +109,16 @@ public final class StoreImageExporter implements ImageExporter {
         public boolean verifiesAtEnd() {
           return true;
         }
+
+        @Override
+        public FileChannel openFile(Digest blob) throws IOException {
+          return blob.equals(digest) ? null : prefetched.openFile(blob);
+        }
       };
       if (format.equals("oci")) {
-        OciArchiveExporter.export(blobs, manifest, name, out);
+        archive.oci(blobs, manifest, name);
       } else {
-        DockerArchiveExporter.export(blobs, manifest, name, out);
+        archive.docker(blobs, manifest, name);
       }
     }
   }

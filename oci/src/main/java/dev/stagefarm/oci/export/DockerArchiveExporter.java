@@ -10,6 +10,7 @@ import dev.stagefarm.oci.image.ImageJson;
 import dev.stagefarm.oci.image.ImageManifest;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.channels.FileChannel;
 import java.util.List;
 import java.util.Map;
 
@@ -32,6 +33,24 @@ public final class DockerArchiveExporter {
 
     public static void export(BlobSource blobs, Descriptor manifest, ImageRef name, OutputStream out)
             throws IOException {
+        try (ArchiveWriter tar = new ArchiveWriter(out)) {
+            write(blobs, manifest, name, tar);
+        }
+    }
+
+    /**
+     * As {@link #export(BlobSource, Descriptor, ImageRef, OutputStream)}, into a file open for reading and writing
+     * (from its position): blobs the source has as files are copied by the kernel and verified as they landed.
+     */
+    public static void export(BlobSource blobs, Descriptor manifest, ImageRef name, FileChannel file)
+            throws IOException {
+        try (ArchiveWriter tar = new ArchiveWriter(file)) {
+            write(blobs, manifest, name, tar);
+        }
+    }
+
+    private static void write(BlobSource blobs, Descriptor manifest, ImageRef name, ArchiveWriter tar)
+            throws IOException {
         ImageManifest image = ImageJson.readManifest(OciArchiveExporter.readBlob(blobs, manifest));
         ImageConfig config = ImageJson.readConfig(OciArchiveExporter.readBlob(blobs, image.config()));
         if (config.diffIds().size() != image.layers().size()) {
@@ -44,17 +63,14 @@ public final class DockerArchiveExporter {
         // "repositories" maps to the v1 id of the top layer; docker load only needs the name and tag to exist
         String top = config.diffIds().isEmpty() ? image.config().digest().hex() : config.diffIds().getLast().hex();
         Map<String, Map<String, String>> repositories = Map.of(name.repository(), Map.of(name.tag(), top));
-        try (ArchiveWriter tar = new ArchiveWriter(out)) {
-            tar.directory("blobs");
-            tar.directory("blobs/sha256");
-            tar.blob(OciArchiveExporter.blobPath(image.config()), blobs, image.config().digest(),
-                    image.config().size());
-            for (Descriptor layer : image.layers()) {
-                tar.blob(OciArchiveExporter.blobPath(layer), blobs, layer.digest(), layer.size());
-            }
-            tar.bytes("manifest.json", json(List.of(entry)));
-            tar.bytes("repositories", json(repositories));
+        tar.directory("blobs");
+        tar.directory("blobs/sha256");
+        tar.blob(OciArchiveExporter.blobPath(image.config()), blobs, image.config().digest(), image.config().size());
+        for (Descriptor layer : image.layers()) {
+            tar.blob(OciArchiveExporter.blobPath(layer), blobs, layer.digest(), layer.size());
         }
+        tar.bytes("manifest.json", json(List.of(entry)));
+        tar.bytes("repositories", json(repositories));
     }
 
     private static byte[] json(Object value) {

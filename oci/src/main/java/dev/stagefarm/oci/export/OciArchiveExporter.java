@@ -11,6 +11,7 @@ import dev.stagefarm.oci.image.ImageJson;
 import dev.stagefarm.oci.image.ImageManifest;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -34,20 +35,36 @@ public final class OciArchiveExporter {
      */
     public static void export(BlobSource blobs, Descriptor manifest, ImageRef name, OutputStream out)
             throws IOException {
+        try (ArchiveWriter tar = new ArchiveWriter(out)) {
+            write(blobs, manifest, name, tar);
+        }
+    }
+
+    /**
+     * As {@link #export(BlobSource, Descriptor, ImageRef, OutputStream)}, into a file open for reading and writing
+     * (from its position): blobs the source has as files are copied by the kernel and verified as they landed.
+     */
+    public static void export(BlobSource blobs, Descriptor manifest, ImageRef name, FileChannel file)
+            throws IOException {
+        try (ArchiveWriter tar = new ArchiveWriter(file)) {
+            write(blobs, manifest, name, tar);
+        }
+    }
+
+    private static void write(BlobSource blobs, Descriptor manifest, ImageRef name, ArchiveWriter tar)
+            throws IOException {
         byte[] manifestBytes = readBlob(blobs, manifest); // read once: parsed, then written as it is
         ImageManifest image = ImageJson.readManifest(manifestBytes);
         Descriptor entry = manifest.withAnnotation(REF_NAME, name.tag()).withAnnotation(CONTAINERD_NAME,
                 name.toString());
-        try (ArchiveWriter tar = new ArchiveWriter(out)) {
-            tar.bytes("oci-layout", OCI_LAYOUT);
-            tar.bytes("index.json", ImageJson.writeIndex(ImageIndex.oci(List.of(entry))));
-            tar.directory("blobs");
-            tar.directory("blobs/sha256");
-            tar.bytes(blobPath(manifest), manifestBytes);
-            tar.blob(blobPath(image.config()), blobs, image.config().digest(), image.config().size());
-            for (Descriptor layer : image.layers()) {
-                tar.blob(blobPath(layer), blobs, layer.digest(), layer.size());
-            }
+        tar.bytes("oci-layout", OCI_LAYOUT);
+        tar.bytes("index.json", ImageJson.writeIndex(ImageIndex.oci(List.of(entry))));
+        tar.directory("blobs");
+        tar.directory("blobs/sha256");
+        tar.bytes(blobPath(manifest), manifestBytes);
+        tar.blob(blobPath(image.config()), blobs, image.config().digest(), image.config().size());
+        for (Descriptor layer : image.layers()) {
+            tar.blob(blobPath(layer), blobs, layer.digest(), layer.size());
         }
     }
 

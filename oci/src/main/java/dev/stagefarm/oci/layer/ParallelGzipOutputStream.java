@@ -48,6 +48,13 @@ final class ParallelGzipOutputStream extends OutputStream {
     /** Each chunk's write to {@code out}, oldest first; at most {@link #window} (memory: chunks and members). */
     private final ArrayDeque<Future<?>> pending = new ArrayDeque<>();
     private volatile boolean sinkFailed;
+    /**
+     * Chunk arrays whose members were written, filled again: a layer allocates at most the window's chunks, not
+     * two arrays per MiB (the chunk and its member; 400 MiB of garbage for a 200 MiB layer, and the GC work of a
+     * fresh JVM's heap growing to hold it).
+     */
+    private final java.util.concurrent.ConcurrentLinkedQueue<byte[]> free =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
     private byte[] buffer = new byte[CHUNK];
     private int filled;
     private boolean wroteMember;
@@ -80,25 +87,32 @@ final class ParallelGzipOutputStream extends OutputStream {
     private void submit() throws IOException {
         byte[] chunk = buffer;
         int length = filled;
-        buffer = new byte[CHUNK];
+        buffer = freeChunk();
         filled = 0;
-        Future<byte[]> member = POOL.submit(() -> member(chunk, length, level));
+        Future<Member> member = POOL.submit(() -> encode(chunk, length, level));
         pending.add(sink.submit(() -> {
             if (sinkFailed) {
                 return null; // a member before this one was not written: writing this one would corrupt the stream
             }
             try {
-                out.write(member.get());
+                member.get().writeTo(out);
             } catch (Exception e) {
                 sinkFailed = true;
                 throw e;
             }
+            free.offer(chunk); // written: the next chunk can be filled in it
             return null;
         }));
         wroteMember = true;
         while (pending.size() > window) {
             awaitOldest();
         }
+    }
+
+    /** A chunk array whose member was written, or a new one while fewer than the window's are about. */
+    private byte[] freeChunk() {
+        byte[] chunk = free.poll();
+        return chunk != null ? chunk : new byte[CHUNK];
     }
 
     private void awaitOldest() throws IOException {
@@ -146,11 +160,42 @@ final class ParallelGzipOutputStream extends OutputStream {
         }
     }
 
+    /**
+     * A chunk's gzip member: its deflated bytes, or (an incompressible chunk) stored blocks written from the chunk
+     * itself, with its CRC32 ({@link #writeStored}: the bytes of {@link #storedMember}, without building them).
+     */
+    private record Member(byte[] deflated, byte[] chunk, int length, int crc) {
+        void writeTo(OutputStream out) throws IOException {
+            if (deflated != null) {
+                out.write(deflated);
+            } else {
+                writeStored(out, chunk, length, crc);
+            }
+        }
+    }
+
+    private static Member encode(byte[] data, int length, int level) {
+        if (length > 0 && !compressible(data, length, level)) {
+            return new Member(null, data, length, crc32(data, length));
+        }
+        return new Member(deflatedMember(data, length, level), null, length, 0);
+    }
+
+    private static int crc32(byte[] data, int length) {
+        CRC32 crc = new CRC32();
+        crc.update(data, 0, length);
+        return (int) crc.getValue();
+    }
+
     /** One gzip member: fixed header (mtime 0, OS 255 "unknown", as Go writes), raw deflate, CRC32 and size. */
     static byte[] member(byte[] data, int length, int level) {
         if (!compressible(data, length, level)) {
             return storedMember(data, length);
         }
+        return deflatedMember(data, length, level);
+    }
+
+    private static byte[] deflatedMember(byte[] data, int length, int level) {
         ByteArrayOutputStream member = new ByteArrayOutputStream(length / 2 + 64);
         member.writeBytes(HEADER);
         Deflater deflater = new Deflater(level, true);
@@ -205,6 +250,29 @@ final class ParallelGzipOutputStream extends OutputStream {
         putIntLe(member, at, (int) crc.getValue());
         putIntLe(member, at + 4, length);
         return member;
+    }
+
+    /**
+     * Writes {@link #storedMember}'s bytes for the chunk (a block header, then the block's bytes straight from
+     * {@code data}, per {@link #STORED_BLOCK}; the trailer) without building the member in an array of its own.
+     */
+    static void writeStored(OutputStream out, byte[] data, int length, int crc) throws IOException {
+        out.write(HEADER);
+        byte[] blockHeader = new byte[5];
+        for (int off = 0; off < length; off += STORED_BLOCK) {
+            int n = Math.min(STORED_BLOCK, length - off);
+            blockHeader[0] = (byte) (off + n == length ? 1 : 0); // BFINAL on the last block, BTYPE 00 (stored)
+            blockHeader[1] = (byte) n;
+            blockHeader[2] = (byte) (n >>> 8);
+            blockHeader[3] = (byte) ~n;
+            blockHeader[4] = (byte) (~n >>> 8);
+            out.write(blockHeader);
+            out.write(data, off, n);
+        }
+        byte[] trailer = new byte[8];
+        putIntLe(trailer, 0, crc);
+        putIntLe(trailer, 4, length);
+        out.write(trailer);
     }
 
     private static void putIntLe(byte[] b, int at, int v) {

@@ -296,6 +296,24 @@ public final class FileBlobStore extends SmallObjectStore {
         return LimitedInputStream.stoppingAfter(Channels.newInputStream(channel), length);
     }
 
+    /**
+     * The blob's file, opened for reading without following a symbolic link (as {@link #open}), for a reader that
+     * has the kernel copy it ({@code copy_file_range}: an export written to a file). <b>Not verified</b>: the caller
+     * hashes the bytes it copied and fails on a mismatch, as {@link #open}'s stream fails at its end (ArchiveWriter
+     * reads back the copy it wrote).
+     *
+     * @throws BlobNotFoundException when the store has no such blob
+     */
+    public FileChannel openChannel(Namespace namespace, Digest digest) throws IOException {
+        return openFile(namespace.key(digest), digest);
+    }
+
+    /** An OCI blob's file ({@link #openChannel}): a file export has the kernel copy it, then verifies the copy. */
+    @Override
+    public FileChannel openFile(Digest digest) throws IOException {
+        return openChannel(Namespace.BLOBS, digest);
+    }
+
     /** The file's identity (device and inode), or null when it cannot be read now (the open then reports why). */
     private Object inode(String key) {
         try {

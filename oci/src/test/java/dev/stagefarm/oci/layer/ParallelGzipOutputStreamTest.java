@@ -124,6 +124,48 @@ class ParallelGzipOutputStreamTest {
     }
 
     @Test
+    void storedBlocksWrittenFromTheChunkAreTheStoredMembersBytes() throws Exception {
+        byte[] data = new byte[ParallelGzipOutputStream.CHUNK];
+        new Random(14).nextBytes(data);
+        int block = ParallelGzipOutputStream.STORED_BLOCK;
+        for (int length : new int[] {1, 4096, block - 1, block, block + 1, 3 * block + 17, ParallelGzipOutputStream.CHUNK}) {
+            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            crc.update(data, 0, length);
+            ByteArrayOutputStream written = new ByteArrayOutputStream();
+            ParallelGzipOutputStream.writeStored(written, data, length, (int) crc.getValue());
+            assertThat(written.toByteArray()).as("%d bytes", length)
+                    .isEqualTo(ParallelGzipOutputStream.storedMember(data, length));
+        }
+    }
+
+    /**
+     * The stream's bytes are each chunk's {@code member}, in order, with chunk arrays filled again once written:
+     * random and compressible chunks mixed, more chunks than the window holds, a short last one.
+     */
+    @Test
+    void theStreamIsEachChunksMemberInOrderWhileItsChunkArraysAreReused() throws Exception {
+        int chunk = ParallelGzipOutputStream.CHUNK;
+        byte[] data = new byte[23 * chunk + 12_345];
+        Random random = new Random(15);
+        random.nextBytes(data);
+        for (int c = 0; c < 23; c += 3) { // every third chunk compressible
+            for (int i = c * chunk; i < (c + 1) * chunk; i++) {
+                data[i] = (byte) (i % 29);
+            }
+        }
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        for (int off = 0; off < data.length; off += chunk) {
+            int length = Math.min(chunk, data.length - off);
+            expected.writeBytes(ParallelGzipOutputStream.member(java.util.Arrays.copyOfRange(data, off, off + length),
+                    length, LayerCompressions.GZIP_LEVEL));
+        }
+        assertThat(compress(data, 100_000)).isEqualTo(expected.toByteArray());
+        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(expected.toByteArray()))) {
+            assertThat(in.readAllBytes()).isEqualTo(data);
+        }
+    }
+
+    @Test
     void aWriteThatFailsDownstreamFailsTheStreamWithItsErrorAndNothingIsWrittenAfterIt() {
         byte[] data = new byte[6 * ParallelGzipOutputStream.CHUNK];
         new Random(13).nextBytes(data);

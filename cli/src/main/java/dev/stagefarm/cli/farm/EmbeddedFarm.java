@@ -410,7 +410,7 @@ public final class EmbeddedFarm implements Farm {
             throw new CompletionException(e);
           }
         },
-        STARTER);
+        task -> Thread.ofPlatform().name("stagefarm-worker-start-" + i).start(task));
   }
 
   private static ServerBuilder<?> serverBuilder(Options options, String name) throws IOException {

@@ -181,6 +181,7 @@ public final class LayerCache implements AutoCloseable {
       if (lease != null) {
         return lease;
       }
+      long start = System.nanoTime();
       Path tmp = Files.createTempDirectory(shared.root, ".extract-");
       try {
         LayerExtractor.Result result;
@@ -190,8 +191,10 @@ public final class LayerCache implements AutoCloseable {
         if (!result.diffId().equals(diffId)) {
           throw new IOException("layer blob " + blob + " has diff_id " + result.diffId() + ", expected " + diffId);
         }
-        // one getfattr per layer and host, so that no stage reading the layer needs one
-        return publish(key, tmp, XattrIndex.read(tmp));
+        // its xattrs read once per layer and host, so that no stage reading the layer reads them
+        Lease published = publish(key, tmp, XattrIndex.read(tmp));
+        log.debug("extracted layer {} in {} ms", diffId, (System.nanoTime() - start) / 1_000_000);
+        return published;
       } finally {
         if (Files.exists(tmp, LinkOption.NOFOLLOW_LINKS)) {
           Trees.deleteRecursively(tmp);

@@ -144,10 +144,15 @@ public final class Worker implements AutoCloseable {
    */
   public synchronized Worker start() {
     try {
+      boolean existed = Files.exists(config.workDir(), java.nio.file.LinkOption.NOFOLLOW_LINKS);
       Path root = Files.createDirectories(config.workDir());
       workDirLock = holdWorkDir(root, config.workerId());
       StageExecutors.WorkDir workDir = new StageExecutors.WorkDir(root);
-      StaleState.clean(workDir, config.runc());
+      if (existed) {
+        // a work dir made just now holds nothing a killed predecessor left: no mount table to read (a one-shot's 32
+        // workers start in fresh dirs while its stages mount overlays), no runc state to list
+        StaleState.clean(workDir, config.runc());
+      }
       store = openStore(config);
       // the one-shot farm's workers share the coordinator's JVM and no broker: an in-process address
       boolean inProcess = InProcessBus.isAddress(config.kafka());

@@ -410,7 +410,10 @@ public final class EmbeddedFarm implements Farm {
             throw new CompletionException(e);
           }
         },
-        STARTER);
+        // a platform thread each, not the starter's virtual threads: a worker's start is CPU work (JIT-cold in a
+        // one-shot), and virtual threads are not preempted: 32 starts on the 2 carriers of a 2-core host held every
+        // stage's virtual thread back until the last had started (bench/README.md, "Session 13")
+        task -> Thread.ofPlatform().daemon().name("stagefarm-worker-start-" + i).start(task));
   }
 
   /**

@@ -54,16 +54,29 @@ record RunNetworks(Mode defaultMode, boolean allowHost, String hostResolvConf, S
 
   /**
    * A stage is about to run {@code program}: an on-demand pool starts keeping ready as many namespaces as its RUNs
-   * that get the sandbox (up to the pool's size), while the stage's base is materialised.
+   * that get the sandbox (up to the pool's size), while the stage's base is materialised. Close what it returns when
+   * the stage has ended.
    */
-  void prepareFor(dev.stagefarm.program.StageProgram program) {
+  Prepared prepareFor(dev.stagefarm.program.StageProgram program) {
     if (defaultMode != Mode.SANDBOX) {
-      return;
+      return new Prepared(null);
     }
     int sandboxed = (int) program.ops().stream().filter(op -> op.action()
         .filter(a -> a instanceof Action.Exec exec && exec.network() == Action.Network.DEFAULT).isPresent()).count();
-    if (sandboxed > 0) {
-      sandbox.prepare(sandboxed);
+    if (sandboxed == 0) {
+      return new Prepared(null);
+    }
+    sandbox.prepare(sandboxed);
+    return new Prepared(sandbox);
+  }
+
+  /** A stage's announced RUNs ({@link #prepareFor}); closed when the stage has ended. */
+  record Prepared(SandboxPool pool) implements AutoCloseable {
+    @Override
+    public void close() {
+      if (pool != null) {
+        pool.stageEnded();
+      }
     }
   }
 

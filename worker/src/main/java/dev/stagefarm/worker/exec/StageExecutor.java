@@ -97,11 +97,13 @@ public final class StageExecutor implements StageRunner, AutoCloseable {
 
   /** Executes a decoded stage: its layers (base first) and config. */
   public StageState execute(StageJob job, StageProgress progress) throws StageFailedException, InterruptedException {
-    runEnvironment.networks().prepareFor(job.program()); // an on-demand pool makes its namespaces from now on
-    try {
-      return executeInWorkspace(job, progress);
-    } finally {
-      runEnvironment.runc().awaitDeletes(); // the stage's RUN containers are gone when it reports, failed or not
+    // an on-demand pool makes its namespaces from now on, and none for RUNs of this stage once it has ended
+    try (RunNetworks.Prepared ignored = runEnvironment.networks().prepareFor(job.program())) {
+      try {
+        return executeInWorkspace(job, progress);
+      } finally {
+        runEnvironment.runc().awaitDeletes(); // the stage's RUN containers are gone when it reports, failed or not
+      }
     }
   }
 

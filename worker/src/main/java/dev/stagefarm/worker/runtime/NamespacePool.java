@@ -60,8 +60,15 @@ final class NamespacePool implements AutoCloseable {
   private int taking; // guarded by this
   /** Whether the pool makes namespaces only once a stage announces RUNs ({@link #prepare}) or a RUN takes one. */
   private final boolean onDemand;
-  /** An on-demand pool's demand so far: the most RUNs a stage announced (at least 1 once a RUN took one). */
-  private int demand; // guarded by this
+  /**
+   * An on-demand pool's demand: the sandboxed RUNs the stages running now announced ({@link #prepare}) that have not
+   * taken a namespace yet. Back to 0 once no such stage runs: a one-shot worker, which may never get another stage,
+   * makes no replacement for a stage's last RUN (session 13: fanout32 made 64 namespaces for its 32 RUNs, half of
+   * them while the RUNs started, to be torn down unused at the farm's stop).
+   */
+  private int outstanding; // guarded by this
+  /** An on-demand pool's stages running now that announced RUNs ({@link #prepare} until {@link #stageEnded}). */
+  private int preparedStages; // guarded by this
   /** What a RUN must not reach now, compared with a ready namespace's routes when a RUN takes it. */
   private final BlockedDestinations blockedNow;
 
@@ -100,23 +107,43 @@ final class NamespacePool implements AutoCloseable {
     this.blockedNow = blockedNow;
   }
 
-  /** How many it keeps ready now: its size, or an on-demand pool's demand so far up to its size. Guarded by this. */
+  /** How many it keeps ready now: its size, or an on-demand pool's outstanding RUNs up to its size. Guarded by this. */
   private int keep() {
-    return onDemand ? Math.min(size, demand) : size;
+    return onDemand ? Math.min(size, outstanding) : size;
   }
 
   /**
-   * A stage with {@code runs} sandboxed RUNs is about to start: an on-demand pool keeps that many ready from now on
-   * (up to its size), made while the stage's base is materialised; an eager pool keeps its size ready anyway.
+   * A stage with {@code runs} sandboxed RUNs is about to start: an on-demand pool keeps ready as many as the running
+   * stages' RUNs still to take one (up to its size), made while the stage's base is materialised; an eager pool keeps
+   * its size ready anyway. Call {@link #stageEnded} when that stage has ended, whatever happened.
    */
   void prepare(int runs) {
+    if (runs < 0) {
+      throw new IllegalArgumentException("runs " + runs);
+    }
     synchronized (this) {
-      if (!onDemand || runs <= demand) {
+      if (!onDemand) {
         return;
       }
-      demand = runs;
+      outstanding += runs;
+      preparedStages++;
     }
     refill();
+  }
+
+  /**
+   * A stage {@link #prepare}d has ended. Once none runs, an on-demand pool's outstanding RUNs are 0 (a stage's cached
+   * or failed RUNs take none): no replacement is made for them; what is ready stays for a later stage.
+   */
+  void stageEnded() {
+    synchronized (this) {
+      if (!onDemand || preparedStages == 0) {
+        return;
+      }
+      if (--preparedStages == 0) {
+        outstanding = 0;
+      }
+    }
   }
 
   /**
@@ -163,7 +190,9 @@ final class NamespacePool implements AutoCloseable {
       if (ns != null && !ready.isEmpty()) {
         owed++; // a spare is ready: the replacement waits until the stage has reported
       }
-      demand = Math.max(demand, 1); // a RUN without a prepare(): one kept ready from now on
+      if (outstanding > 0) {
+        outstanding--; // an on-demand pool makes no replacement for a stage's last RUN
+      }
       taking++; // close() waits for this take, so a namespace it makes is handed out or torn down, not left
     }
     try {
@@ -344,7 +373,10 @@ final class NamespacePool implements AutoCloseable {
 
   private void refill() {
     synchronized (this) {
-      if (closed || ready.size() + making + owed >= keep()) {
+      // an owed replacement waits for the stage's report while a spare is ready; an on-demand pool whose spare is
+      // gone makes what its stages' outstanding RUNs still need now (their count, not the pool's size, is its keep)
+      int deferred = onDemand && ready.isEmpty() ? 0 : owed;
+      if (closed || ready.size() + making + deferred >= keep()) {
         return;
       }
       making++;

@@ -63,20 +63,13 @@ public final class SandboxNetwork {
     List<String> blocked = blockedDestinations();
     Namespace ns = new Namespace(nsFile, blocked);
     try {
-      // one process makes the namespace, brings up loopback and adds the blocked routes: they need no
-      // interface, so they are in place before slirp4netns adds tap0 and the default route
+      // loopback and the blocked routes need no interface, so they are in place before slirp4netns adds tap0 and
+      // the default route
       StringBuilder setup = new StringBuilder("link set lo up\n");
       for (String destination : blocked) {
         setup.append("route add unreachable ").append(destination).append('\n');
       }
-      Path batch = nsFile.resolveSibling(nsFile.getFileName() + ".ip-batch");
-      Files.writeString(batch, setup, StandardCharsets.UTF_8);
-      try {
-        HostProcess.run(List.of("unshare", "--net=" + nsFile.toAbsolutePath(), "ip", "-batch", batch.toString()), null);
-      } finally {
-        Files.deleteIfExists(batch);
-      }
-      ns.slirp = startSlirp(nsFile);
+      ns.slirp = startSlirp(nsFile, setup.toString());
       return ns;
     } catch (IOException | InterruptedException | RuntimeException e) {
       ns.close();
@@ -105,15 +98,22 @@ public final class SandboxNetwork {
     return blocked;
   }
 
-  private Process startSlirp(Path nsFile) throws IOException, InterruptedException {
-    // fd 3 (the ready fd) is our stdout; fd 4 (the exit fd) our stdin pipe; slirp's chatter goes to a log
+  /**
+   * One process from Java for the whole set-up (a fork and exec from the JVM and a file for the batch fewer per
+   * RUN; 32 at once in a cold one-shot fan-out, session 13): the shell makes the namespace with {@code ip}'s
+   * {@code setup} batch (from a pipe), and only if that succeeded becomes slirp4netns.
+   */
+  private Process startSlirp(Path nsFile, String setup) throws IOException, InterruptedException {
+    // fd 3 (the ready fd) is our stdout; fd 4 (the exit fd) our stdin pipe; slirp's chatter, and ip's, goes to a log
     Path log = nsFile.resolveSibling(nsFile.getFileName() + ".slirp4netns.log");
-    // in a mount namespace of its own, private recursively: --enable-sandbox makes "/" private but not
-    // its submounts, then lazily unmounts the old root, which unmounted by propagation every leaf mount
+    // slirp4netns in a mount namespace of its own, private recursively: --enable-sandbox makes "/" private but
+    // not its submounts, then lazily unmounts the old root, which unmounted by propagation every leaf mount
     // under a shared mount of the host (a Docker engine's container roots: their containers started
     // with an empty root)
     List<String> command = List.of("sh", "-c",
-        "exec unshare --mount --propagation private -- \"$0\" \"$@\" 3>&1 1>&2 4<&0", slirp4netns,
+        "printf %s \"$0\" | unshare --net=\"$1\" ip -batch - 1>&2 || exit 1; shift; "
+            + "exec unshare --mount --propagation private -- \"$@\" 3>&1 1>&2 4<&0",
+        setup, nsFile.toAbsolutePath().toString(), slirp4netns,
         "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox", "--ready-fd=3", "--exit-fd=4",
         "--netns-type=path", nsFile.toAbsolutePath().toString(), "tap0");
     Process process;
@@ -142,7 +142,7 @@ public final class SandboxNetwork {
     if (b != '1') {
       process.destroyForcibly();
       process.waitFor(5, TimeUnit.SECONDS);
-      throw new IOException(slirp4netns + " did not set up the RUN's network: " + logTail(log));
+      throw new IOException("setting up the RUN's network (unshare, ip, " + slirp4netns + ") failed: " + logTail(log));
     }
     return process;
   }

@@ -100,12 +100,18 @@ public final class SandboxPool implements AutoCloseable {
   }
 
   /**
-   * A stage with {@code runs} sandboxed RUNs is about to start: an on-demand pool keeps that many ready from now on
-   * (up to its size; a stage of one RUN gets no spare), made while the stage's base is materialised. An eager
-   * pool (its own or a shared one) keeps its size ready anyway.
+   * A stage with {@code runs} sandboxed RUNs is about to start: an on-demand pool keeps ready as many as the running
+   * stages' RUNs that have not taken one yet (up to its size; a stage of one RUN gets no spare, and its RUN's take
+   * no replacement), made while the stage's base is materialised. An eager pool (its own or a shared one) keeps its
+   * size ready anyway. Call {@link #stageEnded()} once that stage has ended, whatever happened.
    */
   public void prepare(int runs) {
     pool.prepare(runs);
+  }
+
+  /** A stage {@link #prepare}d has ended: once none runs, an on-demand pool makes nothing for its untaken RUNs. */
+  public void stageEnded() {
+    pool.stageEnded();
   }
 
   /**

@@ -40,6 +40,8 @@ class LayerCacheTest {
     final InMemoryContentStore blobs = new InMemoryContentStore();
     final AtomicInteger opens = new AtomicInteger();
     volatile CountDownLatch gate = new CountDownLatch(0);
+    /** How many opens (the first ones) fail, as a store that lost the blob for a moment. */
+    final AtomicInteger failing = new AtomicInteger();
 
     @Override
     public InputStream openBlob(Digest digest) throws IOException {
@@ -48,6 +50,9 @@ class LayerCacheTest {
         gate.await();
       } catch (InterruptedException e) {
         throw new java.io.InterruptedIOException();
+      }
+      if (failing.getAndDecrement() > 0) {
+        throw new IOException("blob " + digest + " is not readable just now");
       }
       return blobs.openBlob(digest);
     }
@@ -152,6 +157,96 @@ class LayerCacheTest {
       assertThat(store.opens).hasValue(1);
     } finally {
       threads.shutdownNow();
+    }
+  }
+
+  @Test
+  void manyStagesWantingALayerBeingExtractedWaitForThatOneExtractionAndEachGetsItsLease() throws Exception {
+    CountingStore store = new CountingStore();
+    LayerResult layer = storedLayer(store);
+    Path root = dir.resolve("host-layers");
+    store.gate = new CountDownLatch(1);
+    try (LayerCache cache = new LayerCache(root, 1 << 30, store);
+        ExecutorService stages = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<Path>> dirs = new ArrayList<>();
+      for (int i = 0; i < 16; i++) {
+        dirs.add(stages.submit(() -> {
+          try (LayerCache.Lease lease = cache.acquire(layer.diffId(), layer.blob().digest())) {
+            return lease.dir();
+          }
+        }));
+      }
+      Thread.sleep(200);
+      store.gate.countDown();
+      for (Future<Path> d : dirs) {
+        assertThat(d.get()).isEqualTo(root.resolve(layer.diffId().hex()));
+      }
+      assertThat(store.opens).hasValue(1);
+    }
+  }
+
+  @Test
+  void aStageWaitingForAnotherStagesExtractionCanBeCancelled() throws Exception {
+    CountingStore store = new CountingStore();
+    LayerResult layer = storedLayer(store);
+    store.gate = new CountDownLatch(1); // the extraction does not end during the test
+    try (LayerCache cache = new LayerCache(dir.resolve("host-layers"), 1 << 30, store);
+        ExecutorService stages = Executors.newVirtualThreadPerTaskExecutor()) {
+      stages.submit(() -> {
+        cache.acquire(layer.diffId(), layer.blob().digest()).close();
+        return null;
+      });
+      while (store.opens.get() == 0) {
+        Thread.sleep(10);
+      }
+      java.util.concurrent.atomic.AtomicReference<Throwable> ended = new java.util.concurrent.atomic.AtomicReference<>();
+      Thread waiting = Thread.ofVirtual().start(() -> {
+        try {
+          cache.acquire(layer.diffId(), layer.blob().digest()).close();
+        } catch (Throwable t) {
+          ended.set(t);
+        }
+      });
+      Thread.sleep(200);
+      waiting.interrupt(); // a cancelled stage's thread is interrupted
+      waiting.join(5000);
+      assertThat(waiting.isAlive()).as("the waiting stage ended while the extraction still runs").isFalse();
+      assertThat(ended.get()).isInstanceOf(java.io.InterruptedIOException.class)
+          .hasMessageContaining("interrupted while layer " + layer.diffId());
+      store.gate.countDown();
+    }
+  }
+
+  @Test
+  void whenTheExtractionFailsAStageThatWaitedForItExtractsTheLayerItself() throws Exception {
+    CountingStore store = new CountingStore();
+    LayerResult layer = storedLayer(store);
+    Path root = dir.resolve("host-layers");
+    store.gate = new CountDownLatch(1);
+    store.failing.set(1);
+    try (LayerCache cache = new LayerCache(root, 1 << 30, store);
+        ExecutorService stages = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<Path>> dirs = new ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        dirs.add(stages.submit(() -> {
+          try (LayerCache.Lease lease = cache.acquire(layer.diffId(), layer.blob().digest())) {
+            return lease.dir();
+          }
+        }));
+      }
+      Thread.sleep(200);
+      store.gate.countDown();
+      int failed = 0;
+      for (Future<Path> d : dirs) {
+        try {
+          assertThat(d.get()).isEqualTo(root.resolve(layer.diffId().hex()));
+        } catch (java.util.concurrent.ExecutionException e) {
+          assertThat(e.getCause()).hasMessageContaining("not readable just now");
+          failed++;
+        }
+      }
+      assertThat(failed).as("the stage whose extraction failed").isEqualTo(1);
+      assertThat(store.opens).hasValue(2);
     }
   }
 

@@ -166,13 +166,72 @@ class SandboxPoolTest {
   }
 
   @Test
-  void anOnDemandPoolsFirstRunWithoutPrepareGetsANamespaceAndTheRefillStarts() throws Exception {
+  void anOnDemandPoolsRunWithoutPrepareGetsANamespaceMadeForItAndNoneIsKeptAfter() throws Exception {
     try (SandboxPool pool = new SandboxPool(new SandboxNetwork("slirp4netns"), dir.resolve("netns"), 1, true).start()) {
       SandboxNetwork.Namespace first = pool.take(); // made for the taker, as with an empty eager pool
       assertThat(first.alive()).isTrue();
-      awaitReady(pool, 1);
+      Thread.sleep(300);
+      assertThat(pool.readyCount() + pool.makingCount()).as("no RUN announced: nothing kept ready").isZero();
       pool.release(first);
     }
+  }
+
+  @Test
+  void anOnDemandPoolMakesNoReplacementForTheLastRunItsStageAnnounced() throws Exception {
+    try (SandboxPool pool = new SandboxPool(new SandboxNetwork("slirp4netns"), dir.resolve("netns"), 2, true).start()) {
+      pool.prepare(1); // a one-shot worker's stage of one RUN (fanout32: 32 of them)
+      awaitReady(pool, 1);
+      SandboxNetwork.Namespace used = pool.take();
+      Thread.sleep(300);
+      assertThat(pool.readyCount() + pool.makingCount()).as("no replacement while the RUN starts").isZero();
+      pool.release(used);
+      pool.stageEnded();
+      pool.catchUp(); // the stage reported: its namespace is torn down, none is made
+      awaitSlirps(0);
+      Thread.sleep(300);
+      assertThat(pool.readyCount() + pool.makingCount()).isZero();
+      assertThat(Mounts.mountPointsUnder(dir)).isEmpty();
+    }
+  }
+
+  @Test
+  void anOnDemandPoolMakesWhatAStageOfMoreRunsThanItsSizeStillNeedsAndNothingPastItsLast() throws Exception {
+    try (SandboxPool pool = new SandboxPool(new SandboxNetwork("slirp4netns"), dir.resolve("netns"), 2, true).start()) {
+      pool.prepare(3);
+      awaitReady(pool, 2);
+      List<SandboxNetwork.Namespace> taken = new ArrayList<>();
+      taken.add(pool.take()); // a spare is left: its replacement is owed
+      Thread.sleep(300);
+      assertThat(pool.readyCount() + pool.makingCount()).isEqualTo(1);
+      taken.add(pool.take()); // the spare is gone, one RUN is still to come: made now
+      taken.add(pool.take());
+      Thread.sleep(300);
+      assertThat(pool.readyCount() + pool.makingCount()).as("after the stage's last RUN").isZero();
+      assertThat(taken.stream().map(SandboxNetwork.Namespace::path).distinct()).hasSize(3);
+      taken.forEach(pool::release);
+      pool.stageEnded();
+      pool.catchUp();
+      Thread.sleep(300);
+      assertThat(pool.readyCount() + pool.makingCount()).as("the owed replacement is not made either").isZero();
+    }
+    assertThat(Mounts.mountPointsUnder(dir)).isEmpty();
+  }
+
+  @Test
+  void anOnDemandPoolsStageWhoseRunsWereCachedLeavesItsNamespacesReadyForALaterStageAndAsksForNoMore()
+      throws Exception {
+    try (SandboxPool pool = new SandboxPool(new SandboxNetwork("slirp4netns"), dir.resolve("netns"), 2, true).start()) {
+      pool.prepare(2);
+      awaitReady(pool, 2);
+      pool.stageEnded(); // both RUNs cached: none taken
+      pool.catchUp();
+      SandboxNetwork.Namespace later = pool.take(); // a later stage's RUN takes a ready one
+      Thread.sleep(300);
+      assertThat(pool.readyCount()).isEqualTo(1);
+      assertThat(pool.makingCount()).as("nothing announced now: no replacement").isZero();
+      pool.release(later);
+    }
+    assertThat(Mounts.mountPointsUnder(dir)).isEmpty();
   }
 
   @Test
